@@ -1,0 +1,114 @@
+# nymbox - GNU make, no configure.  One TOOLS list drives everything.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+PKG_CONFIG ?= pkg-config
+PROVE ?= prove
+CFLAGS ?= -O2 -g
+WERROR ?=
+
+# Programs written in C (bin/NAME.c) and in shell (bin/NAME).
+TOOLS = scrub-headers
+SCRIPTS =
+ALL = $(TOOLS) $(SCRIPTS)
+
+override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith \
+	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
+override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
+
+# Libraries are linked statically where that saves the dynamic loader's
+# start-up time on the one-process-per-message path (see README, "Speed").
+SODIUM_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libsodium) -Wl,-Bdynamic
+READLINE_LIBS = -Wl,-Bstatic -lreadline -ltinfo -Wl,-Bdynamic
+GMIME_CFLAGS = $(shell $(PKG_CONFIG) --cflags gmime-3.0)
+GMIME_LIBS = $(shell $(PKG_CONFIG) --libs gmime-3.0)
+GCRYPT_LIBS = $(shell $(PKG_CONFIG) --libs libgcrypt)
+
+# O= names a build directory prefix (check-asan builds into asan/).
+O =
+LIBSRC = lib/err.c lib/io.c lib/hdr.c lib/addr.c lib/date.c lib/enc.c \
+	lib/rfc2047.c lib/atomic.c lib/conf.c lib/crypto.c
+LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
+LIBA = $(O)lib/libnymbox.a
+UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
+BINS = $(TOOLS:%=$(O)bin/%)
+
+all: $(BINS) $(SCRIPTS:%=bin/%)
+
+$(O)lib/%.o: lib/%.c lib/nymbox.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(O)bin/%: bin/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(O)bin/scrub-headers: LDLIBS += $(SODIUM_LIBS) $(READLINE_LIBS)
+
+$(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
+		$(SODIUM_LIBS) $(LDLIBS)
+
+units: $(UNITS)
+
+check: all units
+	$(PROVE) -j2 t/*.t $(UNITS)
+	$(MAKE) check-asan
+
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+
+check-asan:
+	$(MAKE) O=asan/ CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
+		WERROR="$(WERROR)" all units
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
+	NYM_BIN=$(CURDIR)/asan/bin $(PROVE) -j2 t/*.t \
+		$(patsubst %.c,asan/%.t,$(wildcard t/unit/*.c))
+
+bench: all
+	sh t/bench/run.sh
+
+demo: all
+	sh t/demo.sh
+
+lint:
+	mandoc -Tlint -Wwarning man/*.[1-9]
+	cppcheck --quiet --error-exitcode=1 --std=c11 \
+		--enable=warning,style,performance,portability \
+		--suppress=missingIncludeSystem --inline-suppr -Ilib lib/*.c
+	clang-tidy --quiet --warnings-as-errors='*' \
+		--checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-assignment-in-if-condition' \
+		lib/*.c -- $(CPPFLAGS) -std=c11
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(ALL:%=bin/%) $(DESTDIR)$(BINDIR)
+	install -m 644 $(ALL:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/nymbox.7 $(DESTDIR)$(MANDIR)/man7
+	for t in $(ALL); do \
+		install -m 644 completions/bash/nymbox $(DESTDIR)$(BASHCOMPDIR)/$$t; \
+	done
+	install -m 644 completions/zsh/_nymbox $(DESTDIR)$(ZSHCOMPDIR)
+
+uninstall:
+	for t in $(ALL); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
+		    $(DESTDIR)$(BASHCOMPDIR)/$$t; \
+	done
+	rm -f $(DESTDIR)$(MANDIR)/man7/nymbox.7 $(DESTDIR)$(ZSHCOMPDIR)/_nymbox
+
+clean:
+	rm -rf asan lib/*.o $(LIBA) $(TOOLS:%=bin/%) t/unit/*.t t/trash.*
+
+.PHONY: all units check check-asan bench demo lint install uninstall clean

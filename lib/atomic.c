@@ -1,0 +1,117 @@
+/*
+ * atomic.c - the one routine every program uses to create a file.
+ *
+ * A reader must see either nothing or the whole file, after a crash too:
+ * O_EXCL temporary file beside the target, write, fsync, checked close,
+ * link (never replace) or rename (replace) into place, then fsync the
+ * directory so the new name itself is durable (qmail and mblaze stop
+ * before that last step; nq does not).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "nymbox.h"
+
+static int
+syncdir(const char *dir)
+{
+	int fd, r, e;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
+nym_atomic_write(const char *dir, const char *name, const void *p,
+    size_t n, mode_t mode, unsigned flags)
+{
+	static unsigned long seq;
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	struct timespec ts;
+	int fd = -1, tries, e, len;
+
+	len = snprintf(dst, sizeof dst, "%s/%s", dir, name);
+	if (len < 0 || (size_t)len >= sizeof dst) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (tries = 0; tries < 16; tries++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		len = snprintf(tmp, sizeof tmp, "%s/.tmp.%ld.%lu.%ld", dir,
+		    (long)getpid(), ++seq, (long)ts.tv_nsec);
+		if (len < 0 || (size_t)len >= sizeof tmp) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1)
+		return -1;
+	if (fchmod(fd, mode) == -1 || nym_write_all(fd, p, n) == -1 ||
+	    fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (flags & NYM_ATOMIC_NOCLOBBER) {
+		if (link(tmp, dst) == -1) {
+			e = errno;
+			goto fail;
+		}
+		unlink(tmp);
+	} else if (rename(tmp, dst) == -1) {
+		e = errno;
+		goto fail;
+	}
+	return syncdir(dir);
+fail:
+	unlink(tmp);
+	errno = e;
+	return -1;
+}
+
+int
+nym_mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path), i;
+	struct stat st;
+
+	if (n == 0 || n >= sizeof buf) {
+		errno = n == 0 ? ENOENT : ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST)
+			return -1;
+		buf[i] = i == n ? '\0' : '/';
+	}
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,133 @@
+/*
+ * conf.c - "key = value" defaults for every program.
+ *
+ * Options on the command line win; this file only supplies defaults.  The
+ * first file found of $NYMBOX_CONF, ~/.config/nymbox/config and
+ * /etc/nymbox/config is read whole (at most NYM_CONF_MAX bytes); lines are
+ * "key = value", '#' starts a comment line, blank lines are ignored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nymbox.h"
+
+static char confbuf[NYM_CONF_MAX + 1];
+static char *keys[512], *vals[512];
+static size_t nkeys;
+static char where[PATH_MAX + 32];
+
+int
+nym_confdir(char *buf, size_t cap)
+{
+	const char *home = getenv("HOME");
+	int n;
+
+	if (home == NULL || *home == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	n = snprintf(buf, cap, "%s/.config/nymbox", home);
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+trim(char *s, char *e)
+{
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+static int
+parse(const char *path, size_t n)
+{
+	char *s = confbuf, *end = confbuf + n, *nl, *eq;
+	unsigned lineno = 0;
+
+	nkeys = 0;
+	for (; s < end; s = nl + 1) {
+		lineno++;
+		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			nl = end;
+		*nl = '\0';
+		if (memchr(s, '\0', (size_t)(nl - s)) != NULL)
+			goto bad;
+		s = trim(s, nl);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if ((eq = strchr(s, '=')) == NULL || nkeys == 512)
+			goto bad;
+		keys[nkeys] = trim(s, eq);
+		vals[nkeys] = trim(eq + 1, nl);
+		if (*keys[nkeys] == '\0')
+			goto bad;
+		nkeys++;
+	}
+	return 0;
+bad:
+	snprintf(where, sizeof where, "%s:%u", path, lineno);
+	nkeys = 0;
+	errno = EINVAL;
+	return -1;
+}
+
+int
+nym_conf_load(const char **wherep)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	const char *env = getenv("NYMBOX_CONF");
+	ssize_t n;
+	int fd;
+
+	*wherep = where;
+	nkeys = 0;
+	if (env != NULL && *env != '\0') {
+		snprintf(path, sizeof path, "%s", env);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else {
+		fd = -1;
+		if (nym_confdir(dir, sizeof dir) == 0 &&
+		    (size_t)snprintf(path, sizeof path, "%s/config", dir) <
+		    sizeof path)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd == -1 && (errno == ENOENT || errno == ENOTDIR)) {
+			snprintf(path, sizeof path, "/etc/nymbox/config");
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+	}
+	snprintf(where, sizeof where, "%s", path);
+	if (fd == -1)
+		return errno == ENOENT && (env == NULL || *env == '\0') ? 0 : -1;
+	n = nym_read_all(fd, confbuf, sizeof confbuf);
+	close(fd);
+	if (n < 0)
+		return -1;
+	if ((size_t)n > NYM_CONF_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
+	return parse(path, (size_t)n);
+}
+
+const char *
+nym_conf_get(const char *key)
+{
+	size_t i;
+
+	for (i = nkeys; i > 0; i--)
+		if (strcmp(keys[i - 1], key) == 0)
+			return vals[i - 1];
+	return NULL;
+}

@@ -1,0 +1,239 @@
+/*
+ * enc.c - base32, base64 and quoted-printable.
+ *
+ * These run on every message, so they work in caller buffers with no
+ * allocation and no tables built at run time.  Decoders never write more
+ * than they were told and never write ahead of what they read, so
+ * nym_unbase64 and nym_unqp may decode in place (rfc2047.c relies on
+ * this).  nym_qp's output always decodes back to its input, with input
+ * line breaks turned into the requested end of line.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "nymbox.h"
+
+#define QP_LINE	76	/* RFC 2045 6.7 rule 5, counting a soft break's "=" */
+
+static const char b32alpha[] = "abcdefghijklmnopqrstuvwxyz234567";
+static const char b64alpha[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+static const char hexdig[] = "0123456789ABCDEF";
+
+size_t
+nym_base32(const unsigned char *in, size_t n, char *out)
+{
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8 | in[i]) & 0xfff;
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = b32alpha[acc >> bits & 31];
+		}
+	}
+	if (bits > 0)
+		out[o++] = b32alpha[acc << (5 - bits) & 31];
+	out[o] = '\0';
+	return o;
+}
+
+static char
+b64digit(unsigned v, const char *a6263)
+{
+	return v < 62 ? b64alpha[v] : a6263[v - 62];
+}
+
+size_t
+nym_base64(const unsigned char *in, size_t n, char *out,
+    const char *alpha62_63)
+{
+	const char *a = alpha62_63 != NULL ? alpha62_63 : "+/";
+	size_t i, o = 0;
+	uint32_t v;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = b64digit(v >> 18, a);
+		out[o++] = b64digit(v >> 12 & 63, a);
+		out[o++] = b64digit(v >> 6 & 63, a);
+		out[o++] = b64digit(v & 63, a);
+	}
+	if (n - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		out[o++] = b64digit(v >> 18, a);
+		out[o++] = b64digit(v >> 12 & 63, a);
+		out[o++] = '=';
+		out[o++] = '=';
+	} else if (n - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = b64digit(v >> 18, a);
+		out[o++] = b64digit(v >> 12 & 63, a);
+		out[o++] = b64digit(v >> 6 & 63, a);
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int
+b64value(unsigned char c, const char *a6263)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (unsigned char)a6263[0])
+		return 62;
+	if (c == (unsigned char)a6263[1])
+		return 63;
+	return -1;
+}
+
+ssize_t
+nym_unbase64(const char *in, size_t n, unsigned char *out, size_t cap,
+    const char *alpha62_63)
+{
+	const char *a = alpha62_63 != NULL ? alpha62_63 : "+/";
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0, v;
+
+	for (i = 0; i < n; i++) {
+		if (in[i] == '=')
+			break;
+		if (in[i] == ' ' || (in[i] >= '\t' && in[i] <= '\r'))
+			continue;
+		if ((v = b64value((unsigned char)in[i], a)) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		acc = (acc << 6 | (uint32_t)v) & 0xfff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			/* Four characters give three bytes: o < i here. */
+			if (o < cap)
+				out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return (ssize_t)o;
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+size_t
+nym_unqp(const char *in, size_t n, char *out)
+{
+	size_t i = 0, o = 0, j;
+	int hi, lo;
+
+	while (i < n) {
+		if (in[i] != '=') {
+			out[o++] = in[i++];
+			continue;
+		}
+		if (n - i >= 3 && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
+		    (lo = hexval((unsigned char)in[i + 2])) >= 0) {
+			out[o++] = (char)(hi << 4 | lo);
+			i += 3;
+			continue;
+		}
+		/* A soft break: "=", trailing blanks, then LF, CRLF or the end. */
+		for (j = i + 1; j < n && (in[j] == ' ' || in[j] == '\t'); j++)
+			;
+		if (j == n)
+			i = n;
+		else if (in[j] == '\n')
+			i = j + 1;
+		else if (in[j] == '\r' && j + 1 < n && in[j + 1] == '\n')
+			i = j + 2;
+		else
+			out[o++] = in[i++];
+	}
+	return o;
+}
+
+struct qpout {
+	char *p;	/* NULL: only count */
+	size_t len;
+};
+
+static void
+qpput(struct qpout *q, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; q->p != NULL && i < n; i++)
+		q->p[q->len + i] = s[i];
+	q->len += n;
+}
+
+/* Does a line break or the end of input come at in[i]? */
+static int
+atbreak(const char *in, size_t n, size_t i)
+{
+	return i == n || in[i] == '\n' ||
+	    (in[i] == '\r' && i + 1 < n && in[i + 1] == '\n');
+}
+
+size_t
+nym_qp(const char *in, size_t n, char *out, const char *eol)
+{
+	struct qpout q;
+	size_t i, col = 0, el, tl;
+	char tok[3];
+	int last;
+
+	if (eol == NULL)
+		eol = "\n";
+	el = strlen(eol);
+	q.p = out;
+	q.len = 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (atbreak(in, n, i)) {
+			if (c == '\r')
+				i++;
+			qpput(&q, eol, el);
+			col = 0;
+			continue;
+		}
+		last = atbreak(in, n, i + 1);
+		if (c == '=' || c >= 127 || (c < ' ' && c != '\t') ||
+		    ((c == ' ' || c == '\t') && last)) {
+			tok[0] = '=';
+			tok[1] = hexdig[c >> 4];
+			tok[2] = hexdig[c & 15];
+			tl = 3;
+		} else {
+			tok[0] = (char)c;
+			tl = 1;
+		}
+		/* A line that goes on needs room for the soft break's "=". */
+		if (col + tl > (last ? QP_LINE : QP_LINE - 1)) {
+			qpput(&q, "=", 1);
+			qpput(&q, eol, el);
+			col = 0;
+		}
+		qpput(&q, tok, tl);
+		col += tl;
+	}
+	return q.len;
+}

@@ -1,0 +1,250 @@
+/*
+ * hdr.c - read a header section in one bounded pass, keeping its bytes.
+ *
+ * A filter must write back every field it was not asked to change byte
+ * for byte, so the section is kept as read (folds, CRLF, 8-bit) in one
+ * buffer with an index of fields; values are unfolded only on demand.
+ * A section ends at the empty line, at EOF, at a line the caller's stop
+ * predicate claims (a MIME boundary), or at the first line that is
+ * neither a field nor a continuation, which is left unread: readers such
+ * as Python's email package take that line as the start of the body too.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "nymbox.h"
+
+void
+nym_hdr_reset(struct nym_hdr *h)
+{
+	h->len = 0;
+	h->nf = 0;
+	h->crlf = h->sep = h->barecr = h->nul = h->bad = 0;
+	h->fromlen = 0;
+}
+
+void
+nym_hdr_free(struct nym_hdr *h)
+{
+	free(h->buf);
+	free(h->f);
+	memset(h, 0, sizeof *h);
+}
+
+static int
+append(struct nym_hdr *h, const char *p, size_t n)
+{
+	size_t ncap;
+	char *nb;
+
+	if (n > NYM_HDR_MAX - h->len) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (h->len + n > h->cap) {
+		ncap = h->cap != 0 ? h->cap : 4096;
+		while (ncap < h->len + n)
+			ncap *= 2;
+		if ((nb = realloc(h->buf, ncap)) == NULL)
+			return -1;
+		h->buf = nb;
+		h->cap = ncap;
+	}
+	memcpy(h->buf + h->len, p, n);
+	h->len += n;
+	return 0;
+}
+
+static int
+newfield(struct nym_hdr *h, size_t namelen)
+{
+	if (h->nf == NYM_FIELDS_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (h->nf == h->fcap) {
+		size_t n = h->fcap != 0 ? h->fcap * 2 : 64;
+
+		if (nym_reallocarray(&h->f, n, sizeof *h->f) == -1)
+			return -1;
+		h->fcap = n;
+	}
+	h->f[h->nf].off = h->len;
+	h->f[h->nf].len = 0;
+	h->f[h->nf].namelen = namelen;
+	h->nf++;
+	return 0;
+}
+
+/* Length of the field name if line starts a field ("Name:" with optional
+ * obsolete white space before the colon), else 0. */
+static size_t
+fieldname(const char *s, size_t n)
+{
+	size_t i, name;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ':' || c <= ' ' || c >= 127)
+			break;
+	}
+	name = i;
+	if (name == 0)
+		return 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i < n && s[i] == ':' ? name : 0;
+}
+
+static void
+scanbytes(struct nym_hdr *h, const char *p, size_t n)
+{
+	const char *cr;
+
+	if (memchr(p, '\0', n) != NULL)
+		h->nul = 1;
+	for (cr = memchr(p, '\r', n); cr != NULL;
+	    cr = memchr(cr + 1, '\r', n - (size_t)(cr + 1 - p))) {
+		if (cr + 1 == p + n || cr[1] != '\n')
+			h->barecr = 1;
+	}
+}
+
+int
+nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
+    nym_hdr_stop stop, void *arg)
+{
+	const char *line;
+	size_t len, start, name;
+	int r, more, first = 1, infield = 0;
+
+	nym_hdr_reset(h);
+	for (;;) {
+		if ((r = nym_in_peekline(in, &line, &len, &more)) == -1)
+			return -1;
+		if (r == 0)
+			return 0;
+		if (first && len >= 2 && line[len - 1] == '\n')
+			h->crlf = line[len - 2] == '\r';
+		if (first && (flags & NYM_HDR_MBOX) && len >= 5 &&
+		    memcmp(line, "From ", 5) == 0) {
+			start = h->len;
+		} else if ((len == 1 && line[0] == '\n') ||
+		    (len == 2 && line[0] == '\r' && line[1] == '\n')) {
+			nym_in_skip(in, len);
+			h->sep = 1;
+			return 0;
+		} else if (stop != NULL && stop(line, len, arg)) {
+			return 0;
+		} else if ((line[0] == ' ' || line[0] == '\t') && infield) {
+			start = h->f[h->nf - 1].off;
+		} else if ((name = fieldname(line, len)) != 0) {
+			if (newfield(h, name) == -1)
+				return -1;
+			infield = 1;
+			start = h->len;
+		} else {
+			h->bad = 1;
+			return 0;
+		}
+		/* Take the physical line, in pieces if it is long. */
+		for (;;) {
+			if (h->len - start + len > NYM_FIELD_MAX) {
+				errno = E2BIG;
+				return -1;
+			}
+			if (append(h, line, len) == -1)
+				return -1;
+			if (infield)
+				scanbytes(h, line, len);
+			nym_in_skip(in, len);
+			if (!more)
+				break;
+			if ((r = nym_in_peekline(in, &line, &len, &more)) == -1)
+				return -1;
+			if (r == 0)
+				break;
+		}
+		if (first && !infield)
+			h->fromlen = h->len;
+		else
+			h->f[h->nf - 1].len = h->len - h->f[h->nf - 1].off;
+		first = 0;
+	}
+}
+
+int
+nym_hdr_is(const struct nym_hdr *h, size_t i, const char *name)
+{
+	size_t n = strlen(name);
+
+	return h->f[i].namelen == n &&
+	    strncasecmp(h->buf + h->f[i].off, name, n) == 0;
+}
+
+ssize_t
+nym_hdr_find(const struct nym_hdr *h, const char *name, size_t i)
+{
+	for (; i < h->nf; i++)
+		if (nym_hdr_is(h, i, name))
+			return (ssize_t)i;
+	return -1;
+}
+
+ssize_t
+nym_hdr_value(const struct nym_hdr *h, size_t i, char *buf, size_t cap)
+{
+	const char *s = h->buf + h->f[i].off, *e = s + h->f[i].len;
+	size_t n = 0;
+
+	s += h->f[i].namelen;
+	while (s < e && *s != ':')
+		s++;
+	if (s < e)
+		s++;
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	for (; s < e; s++) {
+		char c = *s;
+
+		if (c == '\n')
+			continue;
+		if (c == '\r') {
+			if (s + 1 < e && s[1] == '\n')
+				continue;
+			c = ' ';
+		} else if (c == '\0')
+			c = ' ';
+		if (n + 1 >= cap) {
+			errno = E2BIG;
+			return -1;
+		}
+		buf[n++] = c;
+	}
+	if (cap == 0) {
+		errno = E2BIG;
+		return -1;
+	}
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+int
+nym_hdr_add(struct nym_hdr *h, const char *name, const char *value)
+{
+	const char *eol = h->crlf ? "\r\n" : "\n";
+
+	if (newfield(h, strlen(name)) == -1)
+		return -1;
+	if (append(h, name, strlen(name)) == -1 || append(h, ": ", 2) == -1 ||
+	    append(h, value, strlen(value)) == -1 ||
+	    append(h, eol, strlen(eol)) == -1) {
+		h->nf--;
+		return -1;
+	}
+	h->f[h->nf - 1].len = h->len - h->f[h->nf - 1].off;
+	return 0;
+}

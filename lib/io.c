@@ -1,0 +1,236 @@
+/*
+ * io.c - buffered reading and writing on file descriptors.
+ *
+ * stdio is avoided on the data path: its line functions either truncate
+ * silently or grow without bound.  The reader hands out lines in place
+ * (no copy) and splits a line longer than its buffer into pieces, so the
+ * memory a filter uses is fixed by the buffer size, not by the input.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nymbox.h"
+
+int
+nym_in_open(struct nym_in *in, int fd, size_t cap)
+{
+	memset(in, 0, sizeof *in);
+	in->fd = fd;
+	if ((in->buf = malloc(cap)) == NULL)
+		return -1;
+	in->cap = cap;
+	return 0;
+}
+
+void
+nym_in_close(struct nym_in *in)
+{
+	free(in->buf);
+	memset(in, 0, sizeof *in);
+	in->fd = -1;
+}
+
+ssize_t
+nym_in_fill(struct nym_in *in, size_t want)
+{
+	ssize_t r;
+
+	if (want > in->cap)
+		want = in->cap;
+	while (in->len - in->pos < want && !in->eof) {
+		if (in->err != 0) {
+			errno = in->err;
+			return -1;
+		}
+		if (in->len == in->cap) {
+			memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+			in->len -= in->pos;
+			in->pos = 0;
+		}
+		r = read(in->fd, in->buf + in->len, in->cap - in->len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			in->err = errno;
+			return -1;
+		}
+		if (r == 0)
+			in->eof = 1;
+		in->len += (size_t)r;
+	}
+	return (ssize_t)(in->len - in->pos);
+}
+
+int
+nym_in_peekline(struct nym_in *in, const char **line, size_t *len,
+    int *more)
+{
+	const char *nl;
+	size_t scanned = 0, avail;
+
+	for (;;) {
+		avail = in->len - in->pos;
+		nl = memchr(in->buf + in->pos + scanned, '\n', avail - scanned);
+		if (nl != NULL) {
+			*line = in->buf + in->pos;
+			*len = (size_t)(nl - *line) + 1;
+			*more = 0;
+			return 1;
+		}
+		scanned = avail;
+		if (in->eof || avail == in->cap) {
+			if (avail == 0)
+				return 0;
+			*line = in->buf + in->pos;
+			*len = avail;
+			*more = !in->eof;
+			return 1;
+		}
+		if (in->pos > 0 && in->len == in->cap) {
+			memmove(in->buf, in->buf + in->pos, avail);
+			in->len = avail;
+			in->pos = 0;
+		}
+		if (nym_in_fill(in, avail + 1) < 0)
+			return -1;
+	}
+}
+
+int
+nym_in_line(struct nym_in *in, const char **line, size_t *len, int *more)
+{
+	int r;
+
+	if ((r = nym_in_peekline(in, line, len, more)) == 1)
+		nym_in_skip(in, *len);
+	return r;
+}
+
+void
+nym_in_skip(struct nym_in *in, size_t n)
+{
+	in->pos += n;
+	in->off += n;
+}
+
+int
+nym_out_open(struct nym_out *o, int fd, size_t cap)
+{
+	memset(o, 0, sizeof *o);
+	o->fd = fd;
+	if ((o->buf = malloc(cap)) == NULL)
+		return -1;
+	o->cap = cap;
+	return 0;
+}
+
+static void
+out_drain(struct nym_out *o)
+{
+	if (o->len > 0 && o->err == 0 &&
+	    nym_write_all(o->fd, o->buf, o->len) == -1)
+		o->err = errno;
+	o->len = 0;
+}
+
+void
+nym_out_write(struct nym_out *o, const void *p, size_t n)
+{
+	o->total += n;
+	if (o->err != 0)
+		return;
+	if (n <= o->cap - o->len) {
+		memcpy(o->buf + o->len, p, n);
+		o->len += n;
+		return;
+	}
+	out_drain(o);
+	if (n < o->cap) {
+		memcpy(o->buf, p, n);
+		o->len = n;
+	} else if (o->err == 0 && nym_write_all(o->fd, p, n) == -1)
+		o->err = errno;
+}
+
+void
+nym_out_puts(struct nym_out *o, const char *s)
+{
+	nym_out_write(o, s, strlen(s));
+}
+
+int
+nym_out_flush(struct nym_out *o)
+{
+	out_drain(o);
+	if (o->err != 0) {
+		errno = o->err;
+		return -1;
+	}
+	return 0;
+}
+
+void
+nym_out_close(struct nym_out *o)
+{
+	free(o->buf);
+	memset(o, 0, sizeof *o);
+	o->fd = -1;
+}
+
+int
+nym_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+ssize_t
+nym_read_all(int fd, void *p, size_t n)
+{
+	char *s = p;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(fd, s + got, n - got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int
+nym_reallocarray(void *pp, size_t nmemb, size_t size)
+{
+	void *p;
+
+	if (size != 0 && nmemb > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((p = realloc(*(void **)pp, nmemb * size)) == NULL && nmemb * size != 0)
+		return -1;
+	*(void **)pp = p;
+	return 0;
+}

@@ -1,0 +1,680 @@
+/*
+ * rfc2047.c - RFC 2047 encoded words and RFC 2045/2231 MIME parameters.
+ *
+ * Both run on hostile header values of up to NYM_FIELD_MAX bytes, NUL
+ * included, on the per-message path, so: lengths are explicit and never
+ * overrun, nothing recurses (comments nest through a counter), every scan
+ * moves forward, and the parameter limits (MIME_PARAMS names, MIME_SECTIONS
+ * continuation sections each) keep the work linear.  Charsets are recorded,
+ * never converted.
+ *
+ * Encoded words are decoded wherever they appear, even inside words and
+ * quoted strings, as mail clients do; a word that does not parse is kept
+ * as it is.  The decoder never writes ahead of what it has read, so it
+ * also works in place, which nym_mime_parse uses for parameter values
+ * that carry encoded words (Outlook and Gmail write filename="=?UTF-8?...").
+ *
+ * nym_mime_parse is lenient where real clients are sloppy: values with
+ * spaces and no quotes run to the next ";", unquoted values may hold "/"
+ * and "=", stray ";" and garbage between parameters are skipped, a
+ * parameter given twice keeps its first value, and in quoted strings a
+ * backslash escapes only '"' and '\' (Windows paths are written unescaped).
+ * RFC 2231 sections are joined in numeric order whatever order they come
+ * in, and the RFC 2231 form of a parameter wins over the plain one.
+ *
+ * Memory: one block holds the strings, sized from the input length (every
+ * string byte comes from a distinct input byte; each parameter adds three
+ * NULs and at most one charset copied from an encoded word), with the
+ * parser's records of name=value pairs at its front; the nym_param array
+ * is a second block.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nymbox.h"
+
+#define CHARSET_MAX	63
+#define MIME_PARAMS	64
+#define MIME_SECTIONS	100
+#define SEC_PLAIN	MIME_SECTIONS		/* name=value */
+#define SEC_EXT		(MIME_SECTIONS + 1)	/* name*=value */
+#define SEC_ANY		(MIME_SECTIONS + 2)
+#define PARAM_EXTRA	(3 + CHARSET_MAX + 1)
+#define RECS_MAX	((size_t)MIME_PARAMS * SEC_ANY)
+#define HAVE(sl, sec)	((sl)->have[(sec) / 64] & (uint64_t)1 << (sec) % 64)
+
+struct word {
+	const char *cs;		/* charset, language removed */
+	size_t cslen;
+	int enc;		/* 'b' or 'q' */
+	const char *text;
+	size_t textlen;
+	size_t len;		/* the whole word, "=?" to "?=" */
+};
+
+/* One name=value pair of nym_mime_parse, kept until the values are
+ * assembled: the value is s[off, off + len). */
+struct prec {
+	size_t off, len;
+	int quoted;
+	int pct;		/* name* or name*N*: %XX encoded */
+	int sec;		/* section, SEC_PLAIN or SEC_EXT */
+	int next;		/* next record of the same parameter, or -1 */
+};
+
+struct pslot {
+	size_t noff, nlen;	/* name, suffix removed */
+	uint64_t have[(SEC_ANY + 63) / 64];
+	int head, tail;		/* records, in input order */
+};
+
+static int
+lc(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The byte written as two hex digits at p (n bytes left), or -1. */
+static int
+hexpair(const char *p, size_t n)
+{
+	int hi, lo;
+
+	if (n < 2 || (hi = hexval((unsigned char)p[0])) < 0 ||
+	    (lo = hexval((unsigned char)p[1])) < 0)
+		return -1;
+	return hi << 4 | lo;
+}
+
+/* Copy n bytes lower-cased; returns the end of dst. */
+static char *
+lowercopy(char *dst, const char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		*dst++ = (char)lc((unsigned char)src[i]);
+	return dst;
+}
+
+static int
+isb64(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/* Parse the encoded word at p (p[0, 1] are "=?").  0 or -1. */
+static int
+parseword(const char *p, size_t n, struct word *w)
+{
+	size_t i = 2, star = 0;
+
+	while (i < n && p[i] != '?' && p[i] > ' ' && p[i] < 0x7f) {
+		if (p[i] == '*' && star == 0)
+			star = i;
+		i++;
+	}
+	w->cs = p + 2;
+	w->cslen = (star != 0 ? star : i) - 2;
+	if (w->cslen == 0 || w->cslen > CHARSET_MAX || n - i < 4 ||
+	    p[i] != '?' || p[i + 2] != '?')
+		return -1;
+	w->enc = lc((unsigned char)p[i + 1]);
+	if (w->enc != 'b' && w->enc != 'q')
+		return -1;
+	i += 3;
+	w->text = p + i;
+	while (i < n && p[i] != '?' && p[i] > ' ' && p[i] < 0x7f)
+		i++;
+	if (i + 1 >= n || p[i] != '?' || p[i + 1] != '=')
+		return -1;
+	w->textlen = (size_t)(p + i - w->text);
+	w->len = i + 2;
+	if (w->enc == 'b')
+		for (i = 0; i < w->textlen && w->text[i] != '='; i++)
+			if (!isb64((unsigned char)w->text[i]))
+				return -1;
+	return 0;
+}
+
+/* Decode word w into out (avail bytes).  The length, or -1 E2BIG. */
+static ssize_t
+decodeword(const struct word *w, char *out, size_t avail)
+{
+	size_t i, o;
+	ssize_t r;
+	int c;
+
+	if (w->enc == 'b') {
+		/* parseword checked the text, so only a short out fails. */
+		for (i = 0; i < w->textlen && w->text[i] != '='; i++)
+			;
+		r = nym_unbase64(w->text, w->textlen, (unsigned char *)out,
+		    avail, "+/");
+		if (r >= 0 && (size_t)r >= i * 3 / 4)
+			return r;
+		errno = E2BIG;
+		return -1;
+	}
+	for (i = o = 0; i < w->textlen; i++, o++) {
+		if (o == avail) {
+			errno = E2BIG;
+			return -1;
+		}
+		if (w->text[i] == '_')
+			out[o] = ' ';
+		else if (w->text[i] == '=' &&
+		    (c = hexpair(w->text + i + 1, w->textlen - i - 1)) >= 0) {
+			out[o] = (char)c;
+			i += 2;
+		} else
+			out[o] = w->text[i];
+	}
+	return (ssize_t)o;
+}
+
+/*
+ * Decode the encoded words of s into out, cap bytes with the NUL.  cs gets
+ * the first word's charset, lower-cased, or "".  out may be s: output byte
+ * o is written only after input byte o has been read, since a word never
+ * decodes to more bytes than it has.
+ */
+static ssize_t
+decode2047(const char *s, size_t n, char *out, size_t cap,
+    char cs[CHARSET_MAX + 1])
+{
+	struct word w;
+	size_t i = 0, o = 0, mark = 0, at;
+	ssize_t r;
+	int afterword = 0;
+
+	cs[0] = '\0';
+	if (cap == 0) {
+		errno = E2BIG;
+		return -1;
+	}
+	while (i < n) {
+		if (s[i] == '=' && n - i >= 2 && s[i + 1] == '?' &&
+		    parseword(s + i, n - i, &w) == 0) {
+			/* White space between two words goes. */
+			at = afterword ? mark : o;
+			/* Decoding in place may overwrite the charset. */
+			if (cs[0] == '\0')
+				*lowercopy(cs, w.cs, w.cslen) = '\0';
+			if ((r = decodeword(&w, out + at, cap - 1 - at)) < 0)
+				goto full;
+			o = mark = at + (size_t)r;
+			afterword = 1;
+			i += w.len;
+			continue;
+		}
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			afterword = 0;
+		if (o + 1 >= cap)
+			goto full;
+		out[o++] = s[i++];
+	}
+	out[o] = '\0';
+	return (ssize_t)o;
+full:
+	out[o] = '\0';
+	errno = E2BIG;
+	return -1;
+}
+
+ssize_t
+nym_rfc2047_decode(const char *s, size_t n, char *out, size_t cap,
+    const char **charset)
+{
+	static char cs[CHARSET_MAX + 1];
+	ssize_t r;
+
+	r = decode2047(s, n, out, cap, cs);
+	if (charset != NULL)
+		*charset = cs;
+	return r;
+}
+
+/* ---- MIME parameters ---- */
+
+static int
+istoken(unsigned char c)
+{
+	if (c <= ' ' || c >= 0x7f)
+		return 0;
+	switch (c) {
+	case '(': case ')': case '<': case '>': case '@': case ',': case ';':
+	case ':': case '\\': case '"': case '/': case '[': case ']': case '?':
+	case '=':
+		return 0;
+	}
+	return 1;
+}
+
+static int
+isws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Skip CFWS from s[i]; an unterminated comment runs to the end. */
+static size_t
+skipcfws(const char *s, size_t n, size_t i)
+{
+	size_t depth;
+
+	while (i < n) {
+		if (isws(s[i])) {
+			i++;
+			continue;
+		}
+		if (s[i] != '(')
+			break;
+		for (depth = 0; i < n; i++) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '(')
+				depth++;
+			else if (s[i] == ')' && --depth == 0)
+				break;
+		}
+		if (i < n)
+			i++;
+	}
+	return i < n ? i : n;
+}
+
+static size_t
+skiptosemi(const char *s, size_t n, size_t i)
+{
+	while (i < n && s[i] != ';')
+		i++;
+	return i;
+}
+
+/* The end of the quoted string whose text starts at s[i]. */
+static size_t
+quotedend(const char *s, size_t n, size_t i)
+{
+	while (i < n && s[i] != '"') {
+		if (s[i] == '\\' && n - i >= 2)
+			i++;
+		i++;
+	}
+	return i;
+}
+
+/* An unquoted value from s[*ip]: up to ";" or the end, trailing CFWS
+ * dropped.  Returns its end, *ip where the parser goes on. */
+static size_t
+unquotedend(const char *s, size_t n, size_t *ip)
+{
+	size_t i = *ip, end = *ip, k;
+
+	while (i < n && s[i] != ';') {
+		if (isws(s[i]) || s[i] == '(') {
+			k = skipcfws(s, n, i);
+			if (k == n || s[k] == ';') {
+				i = k;
+				break;
+			}
+			i = end = k;
+			continue;
+		}
+		end = ++i;
+	}
+	*ip = i;
+	return end;
+}
+
+/* Copy a record's value to out: quotes resolved.  The length. */
+static size_t
+copyvalue(const char *s, const struct prec *r, char *out)
+{
+	const char *p = s + r->off;
+	size_t i, o = 0;
+
+	for (i = 0; i < r->len; i++) {
+		if (r->quoted && p[i] == '\\' && r->len - i >= 2 &&
+		    (p[i + 1] == '"' || p[i + 1] == '\\'))
+			i++;
+		out[o++] = p[i];
+	}
+	return o;
+}
+
+/* Resolve %XX in place.  The new length. */
+static size_t
+pctdecode(char *p, size_t n)
+{
+	size_t i, o = 0;
+	int c;
+
+	for (i = 0; i < n; i++, o++) {
+		if (p[i] == '%' && (c = hexpair(p + i + 1, n - i - 1)) >= 0) {
+			p[o] = (char)c;
+			i += 2;
+		} else
+			p[o] = p[i];
+	}
+	return o;
+}
+
+/* Split RFC 2231's charset'language' off the n bytes at p: the charset,
+ * lower-cased, goes to cs (left "" if it is empty or too long).  The
+ * number of bytes taken from p. */
+static size_t
+splitcharset(const char *p, size_t n, char cs[CHARSET_MAX + 1])
+{
+	size_t q1, q2;
+
+	for (q1 = 0; q1 < n && p[q1] != '\''; q1++)
+		;
+	for (q2 = q1 + 1; q2 < n && p[q2] != '\''; q2++)
+		;
+	if (q2 >= n)
+		return 0;
+	if (q1 <= CHARSET_MAX)
+		*lowercopy(cs, p, q1) = '\0';
+	return q2 + 1;
+}
+
+static int
+namecmp(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
+			return 1;
+	return 0;
+}
+
+/* Add nr, whose name is s[n0, n1), to its parameter as rec[*nrec], or
+ * drop it if that section was seen before.  0, or -1 EINVAL at a limit. */
+static int
+addrec(const char *s, size_t n0, size_t n1, const struct prec *nr,
+    struct prec *rec, size_t *nrec, size_t reccap, struct pslot *slot,
+    size_t *nslot)
+{
+	struct pslot *sl;
+	size_t k, e = n1, d;
+	int sec = SEC_PLAIN, pct = 0;
+
+	if (s[e - 1] == '*' && e - n0 >= 2) {
+		pct = 1;
+		sec = SEC_EXT;
+		e--;
+	}
+	for (d = e; d > n0 && s[d - 1] >= '0' && s[d - 1] <= '9'; d--)
+		;
+	if (d < e && d - n0 >= 2 && s[d - 1] == '*') {
+		if (e - d > 3)
+			goto limit;
+		for (sec = 0, k = d; k < e; k++)
+			sec = sec * 10 + (s[k] - '0');
+		if (sec >= MIME_SECTIONS)
+			goto limit;
+		e = d - 1;
+	}
+	for (k = 0; k < *nslot; k++)
+		if (slot[k].nlen == e - n0 &&
+		    namecmp(s + slot[k].noff, s + n0, e - n0) == 0)
+			break;
+	if (k == *nslot) {
+		if (k == MIME_PARAMS)
+			goto limit;
+		slot[k].noff = n0;
+		slot[k].nlen = e - n0;
+		slot[k].have[0] = slot[k].have[1] = 0;
+		slot[k].head = slot[k].tail = -1;
+		(*nslot)++;
+	}
+	sl = &slot[k];
+	if (HAVE(sl, sec))
+		return 0;
+	if (*nrec == reccap)
+		goto limit;
+	sl->have[sec / 64] |= (uint64_t)1 << sec % 64;
+	rec[*nrec] = *nr;
+	rec[*nrec].sec = sec;
+	rec[*nrec].pct = pct;
+	rec[*nrec].next = -1;
+	if (sl->tail >= 0)
+		rec[sl->tail].next = (int)*nrec;
+	else
+		sl->head = (int)*nrec;
+	sl->tail = (int)*nrec;
+	(*nrec)++;
+	return 0;
+limit:
+	errno = EINVAL;
+	return -1;
+}
+
+/* Append record r's value at w: quotes, RFC 2231 charset and %XX
+ * resolved.  The length. */
+static size_t
+appendrec(const char *s, const struct prec *r, char *w,
+    char cs[CHARSET_MAX + 1])
+{
+	size_t len, skip = 0, i;
+
+	len = copyvalue(s, r, w);
+	if (!r->pct)
+		return len;
+	if (r->sec == SEC_EXT || r->sec == 0)
+		skip = splitcharset(w, len, cs);
+	for (i = 0; skip > 0 && i + skip < len; i++)
+		w[i] = w[i + skip];
+	return pctdecode(w, len - skip);
+}
+
+/* Build parameter sl's value at w and its charset after it.  Returns the
+ * end of what was written. */
+static char *
+buildvalue(const char *s, const struct prec *rec, const struct pslot *sl,
+    struct nym_param *p, char *w)
+{
+	char cs[CHARSET_MAX + 1], wcs[CHARSET_MAX + 1];
+	int order[MIME_SECTIONS];
+	size_t len = 0, nord, k;
+	ssize_t dl;
+	int j, want;
+
+	if (HAVE(sl, SEC_EXT))
+		want = SEC_EXT;
+	else if (sl->have[0] != 0 ||
+	    (sl->have[1] & (((uint64_t)1 << (MIME_SECTIONS - 64)) - 1)) != 0)
+		want = SEC_ANY;
+	else
+		want = SEC_PLAIN;
+	if (want == SEC_ANY) {
+		for (k = 0; k < MIME_SECTIONS; k++)
+			order[k] = -1;
+		for (j = sl->head; j >= 0; j = rec[j].next)
+			if (rec[j].sec < MIME_SECTIONS)
+				order[rec[j].sec] = j;
+		nord = MIME_SECTIONS;
+	} else {
+		for (j = sl->head; j >= 0 && rec[j].sec != want; j = rec[j].next)
+			;
+		order[0] = j;
+		nord = 1;
+	}
+
+	cs[0] = '\0';
+	for (k = 0; k < nord; k++)
+		if (order[k] >= 0)	/* order[0] >= 0 unless the slot is empty */
+			len += appendrec(s, &rec[order[k]], w + len, cs);
+	w[len] = '\0';
+	p->value = w;
+	p->ext = want != SEC_PLAIN;
+
+	for (k = 0; k + 1 < len && (w[k] != '=' || w[k + 1] != '?'); k++)
+		;
+	if (k + 1 < len && (dl = decode2047(w, len, w, len + 1, wcs)) >= 0 &&
+	    wcs[0] != '\0') {
+		len = (size_t)dl;
+		p->w2047 = 1;
+		for (k = 0; wcs[k] != '\0'; k++)
+			cs[k] = wcs[k];
+		cs[k] = '\0';
+	}
+	w += len + 1;
+	if (cs[0] != '\0') {
+		p->charset = w;
+		for (k = 0; cs[k] != '\0'; k++)
+			*w++ = cs[k];
+		*w++ = '\0';
+	}
+	return w;
+}
+
+int
+nym_mime_parse(const char *s, size_t n, struct nym_mimetype *m)
+{
+	struct pslot slot[MIME_PARAMS];
+	struct prec *rec, nr;
+	size_t i, k, t0, t1, u0 = 0, u1 = 0, n0, n1, v0, v1, neq, nslot = 0;
+	size_t nrec = 0, reccap, strcap;
+	char *w;
+	int quoted;
+
+	m->type = NULL;
+	m->p = NULL;
+	m->np = 0;
+	m->store = NULL;
+	if (s == NULL)
+		goto inval;
+
+	i = skipcfws(s, n, 0);
+	for (t0 = i; i < n && istoken((unsigned char)s[i]); i++)
+		;
+	if ((t1 = i) == t0)
+		goto inval;
+	i = skipcfws(s, n, i);
+	if (i < n && s[i] == '/') {
+		i = skipcfws(s, n, i + 1);
+		for (u0 = i; i < n && istoken((unsigned char)s[i]); i++)
+			;
+		if ((u1 = i) == u0)
+			goto inval;
+	}
+
+	for (neq = 0, k = i; k < n; k++)
+		neq += s[k] == '=';
+	reccap = neq < RECS_MAX ? neq : RECS_MAX;
+	strcap = n + 2 + (neq < MIME_PARAMS ? neq : MIME_PARAMS) * PARAM_EXTRA;
+	if ((m->store = malloc(reccap * sizeof(*rec) + strcap)) == NULL)
+		return -1;
+	rec = (struct prec *)(void *)m->store;
+
+	for (;;) {
+		for (;;) {
+			i = skipcfws(s, n, i);
+			if (i == n || s[i] != ';')
+				break;
+			i++;
+		}
+		if (i == n)
+			break;
+		for (n0 = i; i < n && istoken((unsigned char)s[i]); i++)
+			;
+		n1 = i;
+		i = skipcfws(s, n, i);
+		if (n1 == n0 || i == n || s[i] != '=') {
+			i = skiptosemi(s, n, i);
+			continue;
+		}
+		i = skipcfws(s, n, i + 1);
+		quoted = i < n && s[i] == '"';
+		if (quoted) {
+			v0 = i + 1;
+			v1 = i = quotedend(s, n, v0);
+			i = skiptosemi(s, n, i);
+		} else {
+			v0 = i;
+			v1 = unquotedend(s, n, &i);
+		}
+		nr.off = v0;
+		nr.len = v1 - v0;
+		nr.quoted = quoted;
+		if (addrec(s, n0, n1, &nr, rec, &nrec, reccap, slot,
+		    &nslot) == -1)
+			goto fail;
+	}
+
+	w = m->store + reccap * sizeof(*rec);
+	m->type = w;
+	for (k = t0; k < t1; k++)
+		*w++ = (char)lc((unsigned char)s[k]);
+	if (u1 > u0) {
+		*w++ = '/';
+		for (k = u0; k < u1; k++)
+			*w++ = (char)lc((unsigned char)s[k]);
+	}
+	*w++ = '\0';
+	if (nslot == 0)
+		return 0;
+	if ((m->p = calloc(nslot, sizeof(*m->p))) == NULL)
+		goto fail;
+	for (k = 0; k < nslot; k++) {
+		m->p[k].name = w;
+		for (i = 0; i < slot[k].nlen; i++)
+			*w++ = (char)lc((unsigned char)s[slot[k].noff + i]);
+		*w++ = '\0';
+		w = buildvalue(s, rec, &slot[k], &m->p[k], w);
+	}
+	m->np = nslot;
+	return 0;
+inval:
+	errno = EINVAL;
+fail:
+	nym_mime_free(m);
+	return -1;
+}
+
+void
+nym_mime_free(struct nym_mimetype *m)
+{
+	if (m == NULL)
+		return;
+	free(m->store);
+	free(m->p);
+	m->store = NULL;
+	m->p = NULL;
+	m->np = 0;
+	m->type = NULL;
+}
+
+const struct nym_param *
+nym_mime_param(const struct nym_mimetype *m, const char *name)
+{
+	size_t i, k;
+
+	if (m == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < m->np; i++) {
+		for (k = 0; name[k] != '\0' && lc((unsigned char)name[k]) ==
+		    (unsigned char)m->p[i].name[k]; k++)
+			;
+		if (name[k] == '\0' && m->p[i].name[k] == '\0')
+			return &m->p[i];
+	}
+	return NULL;
+}

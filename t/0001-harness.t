@@ -1,0 +1,216 @@
+#!/bin/sh
+# The harness itself: t/lib.sh.
+cd "$(dirname "$0")" && . ./lib.sh
+
+# run_sub NAME: run the script NAME.t written by the test, with its own
+# lib.sh scratch directory under ours; TAP in NAME.out, stderr in NAME.err,
+# exit status in NAME.rc.
+run_sub()
+{
+	TEST_DIRECTORY=$TOP/t TEST_OUTPUT_DIRECTORY=$PWD \
+	    sh "./$1.t" >"$1.out" 2>"$1.err"
+	echo $? >"$1.rc"
+}
+
+test_expect_success 'a passing test' '
+	true
+'
+
+test_expect_success 'the environment is pinned' '
+	test "$(pwd -P)" = "$TRASH" &&
+	test "$TRASH" = "$TOP/t/trash.0001-harness" &&
+	test "$TDATA" = "$TOP/t/data" &&
+	test "$LC_ALL" = C &&
+	test "$TZ" = UTC &&
+	test -d "$HOME" &&
+	case $HOME in "$TRASH"/*) ;; *) false ;; esac &&
+	test -z "${NYMBOX_CONF+set}" &&
+	test "${PATH%%:*}" = "$TOP/bin" &&
+	! read -r line
+'
+
+test_expect_success 'each test starts in the scratch directory' '
+	mkdir sub &&
+	cd sub
+'
+
+test_expect_success 'even after the previous one changed directory' '
+	test "$(pwd -P)" = "$TRASH"
+'
+
+test_expect_success 'test_must_fail accepts a controlled failure' '
+	test_must_fail false &&
+	test_must_fail sh -c "exit 65" &&
+	test_must_fail sh -c "exit 75"
+'
+
+test_expect_success 'test_must_fail rejects success, crash, missing command' '
+	! test_must_fail true 2>err &&
+	test_grep "succeeded" err &&
+	(ulimit -c 0; ! test_must_fail sh -c "kill -SEGV \$\$" 2>err) &&
+	test_grep "killed by signal 11" err &&
+	! test_must_fail sh -c "kill -ABRT \$\$" 2>err &&
+	test_grep "killed by signal 6" err &&
+	! test_must_fail no-such-command-here 2>err &&
+	test_grep "not found" err &&
+	! test_must_fail sh -c "exit 124" 2>err &&
+	test_grep "timed out" err
+'
+
+test_expect_success 'test_expect_code wants the exact status, never a signal' '
+	test_expect_code 0 true &&
+	test_expect_code 65 sh -c "exit 65" &&
+	! test_expect_code 75 sh -c "exit 65" 2>err &&
+	test_grep "exit status 65, wanted 75" err &&
+	(ulimit -c 0; ! test_expect_code 139 sh -c "kill -SEGV \$\$" 2>err) &&
+	test_grep "killed by signal" err
+'
+
+test_expect_success 'test_timeout passes the status through' '
+	test_expect_code 3 test_timeout 5 sh -c "exit 3"
+'
+
+test_expect_success 'test_timeout turns a hang into 124' '
+	test_expect_code 124 test_timeout 1 sleep 30 2>err &&
+	test_grep "timed out" err &&
+	test_expect_code 124 test_timeout 1 sh -c "trap \"\" TERM; sleep 30" &&
+	! test_must_fail test_timeout 1 sleep 30
+'
+
+test_expect_success 'test_cmp' '
+	printf "a\nb\n" >expect &&
+	printf "a\nb\n" >same &&
+	printf "a\nc\n" >actual &&
+	test_cmp expect same &&
+	! test_cmp expect actual >out 2>&1 &&
+	test_grep "^-b" out &&
+	test_grep "^+c" out &&
+	! test_cmp expect missing 2>/dev/null
+'
+
+test_expect_success 'test_must_be_empty, test_grep, test_line_count' '
+	: >empty &&
+	echo x >full &&
+	test_must_be_empty empty &&
+	! test_must_be_empty full 2>err &&
+	test_grep "not empty" err &&
+	! test_must_be_empty nothing-here 2>/dev/null &&
+	test_grep x full &&
+	test_grep -v y full &&
+	test_grep -F -e x full &&
+	! test_grep y full 2>err &&
+	test_grep "did not match" err &&
+	test_grep "^x$" err &&
+	! test_grep -v x full 2>/dev/null &&
+	! test_grep x nothing-here 2>/dev/null &&
+	test_line_count = 1 full &&
+	! test_line_count = 2 full 2>/dev/null
+'
+
+test_expect_success 'prerequisites' '
+	test_set_prereq FOO &&
+	test_set_prereq BAR &&
+	test_have_prereq FOO &&
+	test_have_prereq FOO,BAR &&
+	test_have_prereq "!BAZ" &&
+	! test_have_prereq BAZ &&
+	! test_have_prereq FOO,BAZ &&
+	! test_have_prereq "FOO,!BAR"
+'
+
+test_expect_success FOO 'a test with a prerequisite that is set runs' '
+	true
+'
+
+test_expect_success 'test_when_finished runs after the test' '
+	test_when_finished "rm -f marker" &&
+	: >marker
+'
+
+test_expect_success 'test_when_finished ran' '
+	test_path_is_missing marker
+'
+
+test_expect_success 'a failing script: TAP, diagnostics, exit status' '
+	write_script failing.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_expect_success "passes" "true"
+	test_expect_success "compares # differently" "
+		echo one >expect &&
+		echo two >actual &&
+		echo to-stderr >&2 &&
+		test_cmp expect actual
+	"
+	test_expect_failure "known bug" "false"
+	test_expect_failure "fixed bug" "true"
+	test_expect_success NOPE "needs a prerequisite" "false"
+	test_expect_success "cleans up after failure" "
+		test_when_finished \"echo cleaned >\$HOME/../../cleaned\" &&
+		false
+	"
+	test_done
+	EOF
+	run_sub failing &&
+	cat >expect <<-\EOF &&
+	ok 1 - passes
+	not ok 2 - compares \# differently
+	not ok 3 - known bug # TODO known breakage
+	ok 4 - fixed bug # TODO known breakage vanished
+	ok 5 # skip needs a prerequisite (missing NOPE)
+	not ok 6 - cleans up after failure
+	1..6
+	EOF
+	test_cmp expect failing.out &&
+	echo 1 >expect &&
+	test_cmp expect failing.rc &&
+	test_grep "^# 	test_cmp expect actual" failing.err &&
+	test_grep "^# 	-one" failing.err &&
+	test_grep "^# 	+two" failing.err &&
+	test_grep "^# 	to-stderr" failing.err &&
+	test_grep "^# failed 2 of 6 test(s); kept .*/trash.failing" failing.err &&
+	test_path_is_dir trash.failing &&
+	test_path_is_file cleaned
+'
+
+test_expect_success 'a passing script removes its scratch directory' '
+	write_script passing.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_expect_success "writes" "echo x >file && test -s file"
+	test_done
+	EOF
+	run_sub passing &&
+	printf "ok 1 - writes\n1..1\n" >expect &&
+	test_cmp expect passing.out &&
+	test_must_be_empty passing.err &&
+	echo 0 >expect &&
+	test_cmp expect passing.rc &&
+	test_path_is_missing trash.passing
+'
+
+test_expect_success 'test_skip_all' '
+	write_script skipped.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_skip_all "no frobnicator here"
+	EOF
+	run_sub skipped &&
+	echo "1..0 # SKIP no frobnicator here" >expect &&
+	test_cmp expect skipped.out &&
+	echo 0 >expect &&
+	test_cmp expect skipped.rc &&
+	test_path_is_missing trash.skipped
+'
+
+test_expect_success 'a test that exits the script is a failure' '
+	write_script exiting.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_expect_success "exits" "exit 0"
+	test_done
+	EOF
+	run_sub exiting &&
+	test_grep "^not ok 1 - exits" exiting.out &&
+	test_grep -v "^1\.\." exiting.out &&
+	test_grep "without test_done" exiting.err &&
+	test "$(cat exiting.rc)" -ne 0
+'
+
+test_done

@@ -1,0 +1,140 @@
+#!/bin/sh
+# scrub-headers on hostile and broken input: never a crash or a hang,
+# never a truncated message with exit 0; either scrubbed or exit 65.
+cd "$(dirname "$0")" && . ./lib.sh
+
+# run FILE: scrub with a time limit; a crash or hang fails the test.
+run() {
+	test_timeout 20 scrub-headers "$@"
+	ret=$?
+	test $ret -lt 124 || { echo "crashed or hung: $ret" >&2; return 1; }
+	return $ret
+}
+
+test_expect_success 'empty input is exit 65' '
+	test_expect_code 65 run </dev/null 2>err &&
+	grep "scrub-headers: unable to scrub: no message on input" err
+'
+
+test_expect_success 'a message that starts with body text is exit 65' '
+	printf "hello world\nmore\n" >nohdr &&
+	test_expect_code 65 run <nohdr 2>err &&
+	grep "does not start with a header field" err
+'
+
+test_expect_success 'no empty line before the body: scrubbed, separator added' '
+	printf "From: a@example.org\nX-Mailer: foo\nThis line is body\nX-Not: header\n" >nosep &&
+	run <nosep >out &&
+	sed -n "/^\$/,\$p" out >body &&
+	printf "\nThis line is body\nX-Not: header\n" >want &&
+	test_cmp want body && ! grep X-Mailer out
+'
+
+test_expect_success 'a header-only message without final newline' '
+	printf "From: a@example.org\nSubject: s" >hdronly &&
+	run <hdronly >out &&
+	grep -x "Subject: s" out && test "$(tail -c1 out | od -An -c | tr -d " ")" = "\n"
+'
+
+test_expect_success 'a 1 MB header line is exit 65 with a reason' '
+	{ printf "From: a@example.org\nSubject: " &&
+	  head -c 1048576 /dev/zero | tr "\0" x && printf "\n\nbody\n"; } >long &&
+	test_expect_code 65 run <long >out 2>err &&
+	grep "header over the limits" err
+'
+
+test_expect_success 'a 100 KB folded field within the limits is kept' '
+	{ printf "From: a@example.org\nSubject: start\n" &&
+	  i=0 && while test $i -lt 1000; do
+		printf " %0100d\n" $i; i=$((i+1)); done &&
+	  printf "\nbody\n"; } >fold &&
+	run <fold >out &&
+	test $(grep -c "^ 0" out) = 1000
+'
+
+test_expect_success 'a header section over 1 MB is exit 65' '
+	{ printf "From: a@example.org\n" &&
+	  i=0 && while test $i -lt 12000; do
+		printf "Keywords: %0100d\n" $i; i=$((i+1)); done &&
+	  printf "\nbody\n"; } >big &&
+	test_expect_code 65 run <big 2>err &&
+	grep "over the limits" err
+'
+
+test_expect_success 'NUL bytes and bare CR in a kept field become spaces' '
+	printf "From: a@example.org\nSubject: a\0b\rDate: Mon, 1 Jan 2024 10:00:00 +0200\n\nbody \0 \r kept\n" >nul &&
+	run <nul >out &&
+	grep -a "^Subject: a b Date: Mon" out &&
+	test $(sed -n "1,/^\$/p" out | grep -c "$(printf "\r")") = 0 &&
+	tail -1 out | tr "\0\r" "NC" | grep -x "body N C kept" &&
+	{ run -c <nul >report; test $? = 1; } &&
+	grep "NUL byte" report && grep "bare CR" report
+'
+
+test_expect_success 'broken encoded words are left alone' '
+	printf "From: =?utf-8?B?####?= <a@example.org>\nSubject: =?utf-8?Q?broken\n\nx\n" >enc &&
+	run <enc >out &&
+	grep -x "From: =?utf-8?B?####?= <a@example.org>" out &&
+	grep -x "Subject: =?utf-8?Q?broken" out
+'
+
+test_expect_success 'a truncated multipart is closed' '
+	printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\npart one\n--b\nContent-Type: text/plain\n\ncut off here\n" >trunc &&
+	run <trunc >out &&
+	b=$(sed -n "s/.*boundary=\"\(.*\)\"/\1/p" out) &&
+	tail -1 out | grep -x -- "--$b--" &&
+	grep -x "cut off here" out
+'
+
+test_expect_success 'an inner multipart without its end is closed before the outer one' '
+	printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=out\n\n--out\nContent-Type: multipart/alternative; boundary=in\n\n--in\nContent-Type: text/plain\n\ninner\n--out\nContent-Type: text/plain\n\nsecond\n--out--\n" >nest &&
+	run <nest >out &&
+	test $(grep -c -- "^--=_.*--\$" out) = 2 &&
+	grep -x inner out && grep -x second out
+'
+
+test_expect_success 'nesting deeper than the limit is exit 65' '
+	{ printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=b0\n\n" &&
+	  i=0 && while test $i -lt 40; do
+		printf -- "--b$i\nContent-Type: multipart/mixed; boundary=b$((i+1))\n\n"; i=$((i+1)); done; } >deep &&
+	test_expect_code 65 run <deep 2>err &&
+	grep "nested deeper than 32" err
+'
+
+test_expect_success 'a multipart without a boundary is copied as a body' '
+	printf "From: a@example.org\nContent-Type: multipart/mixed\n\n--x\ntext\n" >nob &&
+	run <nob >out &&
+	grep -x -- "--x" out
+'
+
+test_expect_success 'an over-long boundary is exit 65' '
+	b=$(head -c 300 /dev/zero | tr "\0" b) &&
+	printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=$b\n\n--$b\n\nx\n--$b--\n" >lb &&
+	test_expect_code 65 run <lb 2>err &&
+	grep "boundary" err
+'
+
+test_expect_success 'garbage bytes do not crash it' '
+	i=0 && while test $i -lt 30; do
+		{ printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=q\n\n--q\n" &&
+		  head -c 3000 /dev/urandom; } >g &&
+		{ run <g >/dev/null 2>&1; r=$?; } &&
+		{ test $r = 0 || test $r = 65; } || { echo "exit $r"; return 1; }
+		i=$((i+1))
+	done
+'
+
+test_expect_success 'a full disk is a temporary failure (75), not success' '
+	test -w /dev/full || return 0
+	test_expect_code 75 run <nosep >/dev/full 2>err &&
+	grep "unable to write the message: No space left on device" err
+'
+
+test_expect_success 'a closed pipe is a failure, not exit 0' '
+	{ printf "From: a@example.org\n\n" && head -c 2000000 /dev/zero | tr "\0" "x"; } >bigbody &&
+	{ run <bigbody 2>err; echo $? >code; } | head -c 10 >/dev/null &&
+	test "$(cat code)" = 75 &&
+	grep "Broken pipe" err
+'
+
+test_done

@@ -1,0 +1,64 @@
+#!/bin/sh
+# scrub-headers -m: an mbox in, an mbox out, every message scrubbed.
+cd "$(dirname "$0")" && . ./lib.sh
+
+D=$TDATA/scrub
+command -v formail >/dev/null && test_set_prereq FORMAIL
+
+test_expect_success 'build an mbox of plain, MIME, CRLF-free and odd messages' '
+	for f in plain reply mime related plain; do
+		echo "From alice@alice.i2p Mon Nov 23 08:48:41 2026" &&
+		sed "s/^From the office/>From the office/" $D/$f.eml && echo
+	done >in.mbox &&
+	printf "From x@y Mon Nov 23 08:48:41 2026\nFrom: x@y\nContent-Type: multipart/mixed; boundary=zz\n\n--zz\n\ncut\n\n" >>in.mbox &&
+	printf "From x@y Mon Nov 23 08:48:42 2026\nFrom: x@y\nSubject: last\n\nno final newline" >>in.mbox
+'
+
+test_expect_success 'every message comes out, From_ lines kept' '
+	scrub-headers -m <in.mbox >out.mbox &&
+	grep "^From " in.mbox >want &&
+	grep "^From " out.mbox >got &&
+	test_cmp want got
+'
+
+test_expect_success 'nothing identifying is left in any message' '
+	! grep -i "alice-laptop\|^Received:\|^User-Agent:\|+0100\|A1b2C3d4\|multi-part message" out.mbox
+'
+
+test_expect_success 'messages are separated by an empty line' '
+	awk "/^From /{ if (NR > 1 && prev != \"\") bad++ } { prev = \$0 } END { exit bad }" out.mbox
+'
+
+test_expect_success 'quoted >From lines stay quoted, bodies unchanged' '
+	test $(grep -c "^>From the office" out.mbox) = 2
+'
+
+test_expect_success 'the truncated multipart was closed inside its own message' '
+	sed -n "/^From x@y Mon Nov 23 08:48:41/,/^From x@y Mon Nov 23 08:48:42/p" out.mbox >m6 &&
+	grep -x cut m6 && grep -- "^--=_[a-z2-7]*--\$" m6
+'
+
+test_expect_success 'each message equals the message scrubbed alone' '
+	scrub-headers <$D/mime.eml >alone &&
+	awk "/^From /{n++} n==3" out.mbox | sed "1d;\$d" >third &&
+	test_cmp alone third
+'
+
+test_expect_success FORMAIL 'formail splits the output into as many messages' '
+	test $(formail -s echo x <in.mbox | wc -l) = $(formail -s echo x <out.mbox | wc -l)
+'
+
+test_expect_success 'an empty mbox is no error' '
+	scrub-headers -m </dev/null >empty &&
+	test_must_be_empty empty
+'
+
+test_expect_success '-c -m numbers the messages in its report' '
+	{ scrub-headers -c -m <in.mbox >report; test $? = 1; } &&
+	grep "^1: Received: " report &&
+	grep "^3: part 2: Content-Disposition: filename holds a directory path" report &&
+	{ scrub-headers -c -m <out.mbox >clean; test $? = 0; } &&
+	test_must_be_empty clean
+'
+
+test_done

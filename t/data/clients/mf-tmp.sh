@@ -1,0 +1,332 @@
+#!/bin/sh
+# make-fixtures.sh - regenerate the real-client fixtures in this directory.
+#
+# Documentation of how the *.eml files were made; the tests never run it.
+# Run as root on Debian 12 with mutt neomutt s-nail mailutils nmh git-email
+# alpine aerc installed:  sh make-fixtures.sh [client...]
+# It re-runs itself in new mount and UTS namespaces (unshare -mu), where
+# the host name is alice-laptop, /etc/hosts, /etc/mailname and /etc/passwd
+# are replaced by bind mounts (uid 0 is named "alice", home /home/alice),
+# and /home is a tmpfs; nothing on the real system changes.  Each client
+# "sends" through capture.sh, which stores the bytes it is handed.
+# The .leak/.keep files are written by hand after looking at each message.
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd -P)
+if [ "${FX_INNER:-}" != 1 ]; then
+	exec env FX_INNER=1 unshare -m -u sh "$HERE/$(basename "$0")" "$@"
+fi
+
+mount --make-rprivate /
+hostname alice-laptop
+W=$(mktemp -d /tmp/fx.XXXXXX)
+printf '127.0.0.1\tlocalhost\n127.0.1.1\talice-laptop.home.lan alice-laptop\n' >"$W/hosts"
+echo alice-laptop.home.lan >"$W/mailname"
+{ echo 'alice:x:0:0:Alice Liddell,,,:/home/alice:/bin/bash'; cat /etc/passwd; } >"$W/passwd"
+touch /etc/mailname
+mount --bind "$W/hosts" /etc/hosts
+mount --bind "$W/mailname" /etc/mailname
+mount --bind "$W/passwd" /etc/passwd
+mount -t tmpfs tmpfs /home
+
+export HOME=/home/alice USER=alice LOGNAME=alice HOSTNAME=alice-laptop
+export TZ=Europe/Berlin LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm
+unset MAIL EMAIL REPLYTO NAME
+D=$HOME/Documents
+mkdir -p "$D" "$HOME/Mail"
+cd "$HOME"
+
+# Small attachments: a minimal PDF, twice, and a 1x1 PNG.
+cat >"$D/Secret Plan.pdf" <<'PDF'
+%PDF-1.4
+1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj
+2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj
+3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj
+trailer << /Root 1 0 R >>
+%%EOF
+PDF
+cp "$D/Secret Plan.pdf" "$D/Überweisung März.pdf"
+printf '\211PNG\r\n\032\n\0\0\0\rIHDR\0\0\0\1\0\0\0\1\10\6\0\0\0\37\25\304\211\0\0\0\rIDATx\234c\370\377\377?\0\5\376\2\376\247\65\201\204\0\0\0\0IEND\256B`\202' >"$D/logo.png"
+
+mkdir "$W/spool"
+cat >"$W/capture.sh" <<CAP
+#!/bin/sh
+# the "sendmail" every client is given: keep the message and the arguments
+n=1
+while test -e "$W/spool/\$n.eml"; do n=\$((n + 1)); done
+printf '%s\n' "\$@" >"$W/spool/\$n.args"
+cat >"$W/spool/\$n.eml"
+CAP
+chmod +x "$W/capture.sh"
+CAPTURE=$W/capture.sh
+
+# take NAME...: move the captured messages, in order, to NAME.eml
+take()
+{
+	n=1
+	for name; do
+		test -s "$W/spool/$n.eml" ||
+		    { echo "no message captured for $name" >&2; exit 1; }
+		mv "$W/spool/$n.eml" "$HERE/$name.eml"
+		echo "$name: $(tr '\n' ' ' <"$W/spool/$n.args")" >&2
+		n=$((n + 1))
+	done
+	rm -f "$W"/spool/*
+}
+
+# msgid FILE: the Message-ID of FILE
+msgid()
+{
+	sed -n 's/^[Mm]essage-[Ii][Dd]: *//p' "$1" | head -n 1
+}
+
+printf 'Hi Bob,\n\nthe plan is ready. See you on Friday.\n\nAlice\n' >"$W/body"
+printf 'Hi Bob,\n\nyes, Friday works.\n\nAlice\n\n> Friday then?\n' >"$W/reply"
+GMAIL='<CA+xyz@mail.gmail.com>'
+
+# mutt and neomutt: batch mode (-n -F rc, body on stdin), a draft (-H) for
+# the reply headers.
+fx_mutt_like()
+{
+	prog=$1
+	cat >"$W/$prog.rc" <<RC
+set sendmail="$CAPTURE"
+set realname="Alice"
+set from="alice@alice.i2p"
+set use_from=yes
+set hostname="alice-laptop.home.lan"
+set user_agent=yes
+set charset="utf-8"
+set send_charset="us-ascii:utf-8"
+set folder="~/Mail"
+set record=""
+RC
+	$prog -n -F "$W/$prog.rc" -s 'Plan for Friday' -- bob@bob.i2p <"$W/body"
+	take $prog-plain
+	own=$(msgid "$HERE/$prog-plain.eml")
+	{
+		echo 'To: bob@bob.i2p'
+		echo 'Subject: Re: Plan for Friday'
+		echo "In-Reply-To: $GMAIL"
+		echo "References: $own $GMAIL"
+		echo
+		test $prog = neomutt || cat "$W/reply"
+	} >"$W/draft"
+	# neomutt -H takes the body from stdin, mutt from the draft
+	$prog -n -F "$W/$prog.rc" -H "$W/draft" <"$W/reply"
+	take $prog-reply
+	$prog -n -F "$W/$prog.rc" -s 'The secret plan' \
+	    -a "$D/Secret Plan.pdf" "$D/Überweisung März.pdf" -- bob@bob.i2p <"$W/body"
+	take $prog-attach
+}
+fx_mutt() { fx_mutt_like mutt; }
+fx_neomutt() { fx_mutt_like neomutt; }
+
+# bob_mbox OWNID FILE: Bob's answer to Alice's first message, for the
+# clients that can reply to a message in a mailbox.
+bob_mbox()
+{
+	cat >"$2" <<MBOX
+From bob@bob.i2p Mon Nov 23 09:00:00 2026
+From: Bob <bob@bob.i2p>
+To: Alice <alice@alice.i2p>
+Subject: Re: Plan for Friday
+Date: Mon, 23 Nov 2026 09:00:00 +0000
+Message-ID: $GMAIL
+${1:+In-Reply-To: $1
+References: $1
+}MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+
+Friday then?
+
+MBOX
+}
+
+# s-nail: batch mode (-#); the reply is a real "reply 1" on Bob's mbox.
+fx_snail()
+{
+	set -- -# -: / -S v15-compat -S mta="$CAPTURE" -S sendwait \
+	    -S from='Alice <alice@alice.i2p>' -S ttycharset=utf-8
+	s-nail "$@" -s 'Plan for Friday' bob@bob.i2p <"$W/body"
+	take s-nail-plain
+	bob_mbox "$(msgid "$HERE/s-nail-plain.eml")" "$W/bob.mbox"
+	printf 'reply 1\nyes, Friday works.\n\nAlice\n~.\n' |
+	    s-nail "$@" -f "$W/bob.mbox"
+	take s-nail-reply
+	s-nail "$@" -s 'The secret plan' -a "$D/Secret Plan.pdf" \
+	    -a "$D/Überweisung März.pdf" bob@bob.i2p <"$W/body"
+	take s-nail-attach
+}
+
+# GNU mailutils mail(1): the prog mailer; the reply is a real "reply 1".
+fx_mailutils()
+{
+	printf 'set sendmail="prog://%s"\n' "$CAPTURE" >"$W/mailutils.rc"
+	export MAILRC="$W/mailutils.rc"
+	set -- -a 'From: Alice <alice@alice.i2p>'
+	mail "$@" -s 'Plan for Friday' bob@bob.i2p <"$W/body"
+	take mailutils-plain
+	bob_mbox "$(msgid "$HERE/mailutils-plain.eml")" "$W/bob.mbox"
+	# -a conflicts with -f: this reply has no From (sendmail adds one)
+	printf 'Reply 1\nyes, Friday works.\n\nAlice\n' |
+	    mail -N -f "$W/bob.mbox"
+	take mailutils-reply
+	mail "$@" -s 'The secret plan' -A "$D/Secret Plan.pdf" \
+	    -A "$D/Überweisung März.pdf" bob@bob.i2p <"$W/body"
+	take mailutils-attach
+	unset MAILRC
+}
+
+# nmh: MHMTSCONF selects sendmail/pipe into capture.sh; drafts go through
+# send(1) (Attach: headers for the attachments), the reply through repl(1)
+# on Bob's message inc'ed into +inbox.
+fx_nmh()
+{
+	export MH="$W/mh_profile" MHMTSCONF="$W/mts.conf" PATH="/usr/bin/mh:$PATH"
+	printf 'Path: Mail\nLocal-Mailbox: Alice <alice@alice.i2p>\nsend: -msgid\n' >"$MH"
+	printf 'mts: sendmail/pipe\nsendmail: %s\n' "$CAPTURE" >"$MHMTSCONF"
+	mkdir -p Mail/inbox
+	# nmh_draft SUBJECT [ATTACH...]: a comp(1) draft filled in as an
+	# editor would
+	nmh_draft()
+	{
+		rm -f Mail/draft
+		comp -nowhatnowproc
+		subj=$1
+		shift
+		awk -v subj="$subj" '
+		/^To:/ { print "To: bob@bob.i2p"; next }
+		/^Subject:/ { print "Subject: " subj; next }
+		/^-+$/ { while ((getline a < "/dev/stdin") > 0) print "Attach: " a }
+		{ print }' Mail/draft <<-ATT >Mail/draft.new
+		$(for a; do echo "$a"; done)
+		ATT
+		mv Mail/draft.new Mail/draft
+		cat "$W/body" >>Mail/draft
+	}
+	nmh_draft 'Plan for Friday'
+	send -draft
+	take nmh-plain
+	bob_mbox "$(msgid "$HERE/nmh-plain.eml")" "$W/bob.mbox"
+	inc -file "$W/bob.mbox" -truncate +inbox >/dev/null
+	rm -f Mail/draft
+	repl -nocc all -nowhatnowproc +inbox last
+	printf 'yes, Friday works.\n\nAlice\n' >>Mail/draft
+	send -draft
+	take nmh-reply
+	nmh_draft 'The secret plan' "$D/Secret Plan.pdf" "$D/Überweisung März.pdf"
+	send -draft
+	take nmh-attach
+	unset MH MHMTSCONF
+}
+
+# git send-email: a two-patch series with a cover letter, threaded.
+fx_git()
+{
+	mkdir -p src/frobd
+	(
+		cd src/frobd
+		git init -q -b main
+		git config user.name Alice
+		git config user.email alice@alice.i2p
+		printf 'frobd\n=====\n\nA daemon that frobs.\n' >README
+		git add README
+		git commit -q -m 'Initial import'
+		printf '\nUsage: frobd [-v]\n' >>README
+		git commit -q -a -m 'README: document usage'
+		printf 'Run it from cron.\n' >>README
+		git commit -q -a -m 'README: mention cron' \
+		    -m 'Frobbing once an hour is enough for most sites.'
+		git format-patch -q --cover-letter -o out HEAD~2
+		sed -i -e 's/\*\*\* SUBJECT HERE \*\*\*/README updates/' \
+		    -e 's/\*\*\* BLURB HERE \*\*\*/Two small README fixes./' \
+		    out/0000-cover-letter.patch
+		git send-email --quiet --confirm=never --no-annotate \
+		    --sendmail-cmd="$CAPTURE" --from='Alice <alice@alice.i2p>' \
+		    --to=bob@bob.i2p --thread --no-chain-reply-to \
+		    out/*.patch >/dev/null
+	)
+	take git-send-email-cover git-send-email-patch1 git-send-email-patch2
+}
+
+# alpine: driven by keystrokes in a detached tmux session.
+tm() { tmux -L nymfx "$@"; }
+# twait TEXT: wait until TEXT is on the screen
+twait()
+{
+	i=0
+	until tm capture-pane -p | grep -qF -- "$1"; do
+		i=$((i + 1))
+		test $i -lt 100 || { tm capture-pane -p >&2; echo "no '$1'" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+fx_alpine()
+{
+	mkdir -p mail
+	: >mail/sent-mail
+	cat >"$W/pinerc" <<RC
+personal-name=Alice
+user-domain=alice.i2p
+sendmail-path=$CAPTURE
+inbox-path=$W/alpine-inbox
+RC
+	: >"$W/alpine-inbox"
+	set -- alpine -p "$W/pinerc" -P /dev/null
+	tm new-session -d -x 100 -y 30 "$* bob@bob.i2p"
+	twait 'COMPOSE MESSAGE'
+	tm send-keys Down Down
+	tm send-keys -l 'Plan for Friday'
+	tm send-keys Down
+	for l in 'Hi Bob,' '' 'the plan is ready. See you on Friday.' '' Alice; do
+		tm send-keys -l "$l"
+		tm send-keys Enter
+	done
+	tm send-keys C-x
+	twait 'Send message?'
+	tm send-keys y
+	while tm has-session 2>/dev/null; do sleep 0.1; done
+	take alpine-plain
+
+	bob_mbox "$(msgid "$HERE/alpine-plain.eml")" "$W/alpine-inbox"
+	tm new-session -d -x 100 -y 30 "$* -i"
+	twait 'Re: Plan for Friday'
+	tm send-keys r
+	twait 'Include original message'
+	tm send-keys y
+	twait 'COMPOSE MESSAGE REPLY'
+	sleep 0.5
+	for l in 'yes, Friday works.' '' Alice; do
+		tm send-keys -l "$l"
+		tm send-keys Enter
+	done
+	tm send-keys C-x
+	twait 'Send message?'
+	tm send-keys y
+	until test -s "$W/spool/1.eml"; do sleep 0.1; done
+	sleep 1
+	tm send-keys q
+	twait 'Really quit'
+	tm send-keys y
+	while tm has-session 2>/dev/null; do sleep 0.1; done
+	take alpine-reply
+
+	tm new-session -d -x 100 -y 30 "$* bob@bob.i2p"
+	twait 'COMPOSE MESSAGE'
+	tm send-keys Down
+	tm send-keys -l "$D/Secret Plan.pdf"
+	tm send-keys Enter
+	twait '"Secret Plan.pdf"'
+	tm send-keys -l 'The secret plan'
+	tm send-keys Down
+	for l in 'Hi Bob,' '' 'the plan is ready. See you on Friday.' '' Alice; do
+		tm send-keys -l "$l"
+		tm send-keys Enter
+	done
+	tm send-keys C-x
+	twait 'Send message?'
+	tm send-keys y
+	while tm has-session 2>/dev/null; do sleep 0.1; done
+	take alpine-attach
+}
+for c in "$@"; do fx_$c; done
