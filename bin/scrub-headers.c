@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,8 +39,8 @@
 
 #define HASHLEN		16	/* bytes of keyed hash in generated IDs */
 #define TOKLEN		26	/* base32 characters for HASHLEN bytes */
-#define INBUF		(256 * 1024)
-#define OUTBUF		(256 * 1024)
+#define INBUF		(64 * 1024)
+#define OUTBUF		(64 * 1024)
 
 static int cflag, iflag, mflag, nflag;
 static long rflag;
@@ -135,7 +134,13 @@ usage(void)
 static int
 namematch(const char *name, size_t n, const char *pat)
 {
-	size_t pl = strlen(pat);
+	size_t pl;
+
+	/* Patterns are lower case; most fail on their first letter. */
+	if (n == 0 || (pat[0] != '*' &&
+	    pat[0] != tolower((unsigned char)name[0])))
+		return 0;
+	pl = strlen(pat);
 
 	if (pl > 0 && pat[pl - 1] == '*')
 		return n >= pl - 1 && strncasecmp(name, pat, pl - 1) == 0;
@@ -238,8 +243,6 @@ loadkey(void)
 		strcat(path, "/scrub.key");
 		p = path;
 	}
-	if (nym_crypto_init() == -1)
-		nym_die(NYM_EX_SOFTWARE, "unable to initialise libsodium");
 	if (nym_key_load(p, key) == -1) {
 		if (errno == EPERM)
 			nym_die(NYM_EX_CONFIG, "unable to use key %s: readable "
@@ -347,7 +350,6 @@ static void
 getnames(void)
 {
 	const char *u;
-	struct passwd *pw;
 	char *dot;
 
 	if (gotnames)
@@ -361,8 +363,6 @@ getnames(void)
 		*dot = '\0';
 	if ((u = getenv("USER")) == NULL || *u == '\0')
 		u = getenv("LOGNAME");
-	if ((u == NULL || *u == '\0') && (pw = getpwuid(getuid())) != NULL)
-		u = pw->pw_name;
 	snprintf(user, sizeof user, "%s", u != NULL ? u : "");
 }
 
@@ -931,7 +931,7 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		name = h->buf + h->f[i].off;
 		nl = h->f[i].namelen;
 		if (!wanted(name, nl, 0)) {
-			leak(m, NULL, name, nl, "%s", why(name, nl));
+			leak(m, NULL, name, nl, "%s", cflag ? why(name, nl) : "");
 			continue;
 		}
 		if (nym_hdr_is(h, i, "date")) {
@@ -1107,44 +1107,54 @@ pushlevel(struct msg *m, const char *boundary, int raw)
 	}
 }
 
-/* Rewrite cid: references in decoded HTML; returns a new buffer or NULL
- * if there is none. */
+/* The next "cid:" (any case) in [p, e), or NULL; s is the buffer start. */
+static const char *
+findcid(const char *s, const char *p, const char *e)
+{
+	const char *c;
+
+	while ((c = memchr(p, ':', (size_t)(e - p))) != NULL) {
+		if (c - s >= 3 && (c[-3] | 0x20) == 'c' &&
+		    (c[-2] | 0x20) == 'i' && (c[-1] | 0x20) == 'd')
+			return c - 3;
+		p = c + 1;
+	}
+	return NULL;
+}
+
+/* Rewrite cid: references in decoded HTML; returns a new buffer, or NULL
+ * if no reference needs renaming. */
 static char *
 rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 {
 	char idbuf[TOKLEN + 260], id[1000];
-	const char *p, *e = s + n, *q;
-	char *out = NULL;
-	size_t o = 0, cap = 0, idn, need;
-	int found = 0, changed = 0;
+	const char *p, *e = s + n, *q, *c;
+	char *out;
+	size_t o = 0, cap, idn, chunk;
+	int changed = 0;
 
-	for (p = s; p + 4 <= e; p++)
-		if (strncasecmp(p, "cid:", 4) == 0) {
-			found = 1;
-			break;
-		}
-	if (!found)
+	if ((c = findcid(s, s, e)) == NULL)
 		return NULL;
 	cap = n + n / 4 + 1024;
 	if ((out = malloc(cap)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (p = s; p < e;) {
-		if (p + 4 > e || strncasecmp(p, "cid:", 4) != 0) {
-			need = 1;
-			if (o + need + TOKLEN + 300 > cap) {
-				cap = cap * 2;
-				if ((out = realloc(out, cap)) == NULL)
-					nym_die(NYM_EX_TEMPFAIL, "unable to "
-					    "allocate memory");
-			}
-			out[o++] = *p++;
-			continue;
+	for (p = s; p < e; p = q) {
+		c = findcid(s, p, e);
+		chunk = (size_t)((c != NULL ? c + 4 : e) - p);
+		/* Room for the chunk and one renamed reference. */
+		if (o + chunk + sizeof idbuf > cap) {
+			cap = (o + chunk + sizeof idbuf) * 2;
+			if ((out = realloc(out, cap)) == NULL)
+				nym_die(NYM_EX_TEMPFAIL, "unable to allocate "
+				    "memory");
 		}
-		for (q = p + 4, idn = 0; q < e && strchr("\"'()<> \t\r\n",
-		    *q) == NULL; q++) {
-			if (idn + 1 >= sizeof id)
-				break;
-			if (*q == '%' && q + 2 < e &&
+		memcpy(out + o, p, chunk);
+		o += chunk;
+		if (c == NULL)
+			break;
+		for (q = c + 4, idn = 0; q < e && strchr("\"'()<> \t\r\n",
+		    *q) == NULL && idn + 1 < sizeof id; q++) {
+			if (*q == '%' && e - q > 2 &&
 			    isxdigit((unsigned char)q[1]) &&
 			    isxdigit((unsigned char)q[2])) {
 				char hx[3] = { q[1], q[2], '\0' };
@@ -1154,24 +1164,15 @@ rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 			} else
 				id[idn++] = *q;
 		}
-		if (o + TOKLEN + 300 + 4 > cap) {
-			cap = cap * 2 + TOKLEN + 300;
-			if ((out = realloc(out, cap)) == NULL)
-				nym_die(NYM_EX_TEMPFAIL, "unable to allocate "
-				    "memory");
-		}
-		memcpy(out + o, p, 4);
-		o += 4;
-		if (neutralid(m, id, idn)) {
-			memcpy(out + o, p + 4, (size_t)(q - p - 4));
-			o += (size_t)(q - p - 4);
+		if (idn == 0 || neutralid(m, id, idn)) {
+			memcpy(out + o, c + 4, (size_t)(q - c - 4));
+			o += (size_t)(q - c - 4);
 		} else {
 			changed = 1;
 			mapid(m, "content-id", id, idn, idbuf);
 			memcpy(out + o, idbuf, strlen(idbuf));
 			o += strlen(idbuf);
 		}
-		p = q;
 	}
 	if (!changed) {
 		free(out);
@@ -1284,7 +1285,7 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		name = ph->buf + ph->f[i].off;
 		nl = ph->f[i].namelen;
 		if (!wanted(name, nl, 1)) {
-			leak(m, part, name, nl, "%s", why(name, nl));
+			leak(m, part, name, nl, "%s", cflag ? why(name, nl) : "");
 			continue;
 		}
 		if (!docontent(m, ph, i, part, ct))
@@ -1457,6 +1458,8 @@ addpat(char ***list, size_t *n, const char *pat)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	if (((*list)[*n] = strdup(pat)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (char *p = (*list)[*n]; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
 	(*n)++;
 }
 

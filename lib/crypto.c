@@ -67,6 +67,10 @@ nym_key_load(const char *path, unsigned char key[NYM_KEYLEN])
 			if (nym_mkdirs(dir, 0700) == -1)
 				return -1;
 		}
+		if (sodium_init() < 0) {
+			errno = ENOSYS;
+			return -1;
+		}
 		randombytes_buf(key, NYM_KEYLEN);
 		r = nym_atomic_write(dir, slash + 1, key, NYM_KEYLEN, 0600,
 		    NYM_ATOMIC_NOCLOBBER);

@@ -252,7 +252,8 @@ const struct nym_param *nym_mime_param(const struct nym_mimetype *m,
 /* ---- crypto.c: the only file that includes sodium.h ---- */
 #define NYM_KEYLEN 32
 
-/* Initialise libsodium.  -1 if it cannot. */
+/* Initialise libsodium (needed before randomness; hashing works
+ * without it).  -1 if it cannot. */
 int nym_crypto_init(void);
 /* Read a NYM_KEYLEN-byte key from path, creating it (0600, atomically,
  * with its directory 0700) on first use.  Refuses a key file that others

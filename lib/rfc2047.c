@@ -153,23 +153,28 @@ parseword(const char *p, size_t n, struct word *w)
 
 /* Decode word w into out (avail bytes).  The length, or -1 E2BIG. */
 static ssize_t
-decodeword(const struct word *w, char *out, size_t avail)
+decodeb(const struct word *w, char *out, size_t avail)
+{
+	size_t k;
+	ssize_t r;
+
+	/* parseword checked the text, so only a short out fails. */
+	for (k = 0; k < w->textlen && w->text[k] != '='; k++)
+		;
+	r = nym_unbase64(w->text, w->textlen, (unsigned char *)out, avail,
+	    "+/");
+	if (r >= 0 && (size_t)r >= k * 3 / 4)
+		return r;
+	errno = E2BIG;
+	return -1;
+}
+
+static ssize_t
+decodeq(const struct word *w, char *out, size_t avail)
 {
 	size_t i, o;
-	ssize_t r;
 	int c;
 
-	if (w->enc == 'b') {
-		/* parseword checked the text, so only a short out fails. */
-		for (i = 0; i < w->textlen && w->text[i] != '='; i++)
-			;
-		r = nym_unbase64(w->text, w->textlen, (unsigned char *)out,
-		    avail, "+/");
-		if (r >= 0 && (size_t)r >= i * 3 / 4)
-			return r;
-		errno = E2BIG;
-		return -1;
-	}
 	for (i = o = 0; i < w->textlen; i++, o++) {
 		if (o == avail) {
 			errno = E2BIG;
@@ -215,7 +220,9 @@ decode2047(const char *s, size_t n, char *out, size_t cap,
 			/* Decoding in place may overwrite the charset. */
 			if (cs[0] == '\0')
 				*lowercopy(cs, w.cs, w.cslen) = '\0';
-			if ((r = decodeword(&w, out + at, cap - 1 - at)) < 0)
+			r = w.enc == 'b' ? decodeb(&w, out + at, cap - 1 - at) :
+			    decodeq(&w, out + at, cap - 1 - at);
+			if (r < 0)
 				goto full;
 			o = mark = at + (size_t)r;
 			afterword = 1;
@@ -362,9 +369,10 @@ static size_t
 pctdecode(char *p, size_t n)
 {
 	size_t i, o = 0;
-	int c;
 
 	for (i = 0; i < n; i++, o++) {
+		int c;
+
 		if (p[i] == '%' && (c = hexpair(p + i + 1, n - i - 1)) >= 0) {
 			p[o] = (char)c;
 			i += 2;
@@ -519,7 +527,7 @@ buildvalue(const char *s, const struct prec *rec, const struct pslot *sl,
 
 	cs[0] = '\0';
 	for (k = 0; k < nord; k++)
-		if (order[k] >= 0)	/* order[0] >= 0 unless the slot is empty */
+		if (order[k] >= 0)
 			len += appendrec(s, &rec[order[k]], w + len, cs);
 	w[len] = '\0';
 	p->value = w;
@@ -621,12 +629,10 @@ nym_mime_parse(const char *s, size_t n, struct nym_mimetype *m)
 
 	w = m->store + reccap * sizeof(*rec);
 	m->type = w;
-	for (k = t0; k < t1; k++)
-		*w++ = (char)lc((unsigned char)s[k]);
+	w = lowercopy(w, s + t0, t1 - t0);
 	if (u1 > u0) {
 		*w++ = '/';
-		for (k = u0; k < u1; k++)
-			*w++ = (char)lc((unsigned char)s[k]);
+		w = lowercopy(w, s + u0, u1 - u0);
 	}
 	*w++ = '\0';
 	if (nslot == 0)
@@ -635,8 +641,7 @@ nym_mime_parse(const char *s, size_t n, struct nym_mimetype *m)
 		goto fail;
 	for (k = 0; k < nslot; k++) {
 		m->p[k].name = w;
-		for (i = 0; i < slot[k].nlen; i++)
-			*w++ = (char)lc((unsigned char)s[slot[k].noff + i]);
+		w = lowercopy(w, s + slot[k].noff, slot[k].nlen);
 		*w++ = '\0';
 		w = buildvalue(s, rec, &slot[k], &m->p[k], w);
 	}
