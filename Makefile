@@ -64,7 +64,11 @@ $(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
 
 units: $(UNITS)
 
-check: all units
+deps:
+	@sh t/deps.sh test
+
+check: deps
+	$(MAKE) all units
 	$(PROVE) -j2 t/*.t $(UNITS)
 	$(MAKE) check-asan
 
@@ -79,10 +83,12 @@ check-asan:
 	NYM_BIN=$(CURDIR)/asan/bin $(PROVE) -j2 t/*.t \
 		$(patsubst %.c,asan/%.t,$(wildcard t/unit/*.c))
 
-bench: all
+bench: deps
+	$(MAKE) all
 	sh t/bench/run.sh
 
-demo: all
+demo: deps
+	$(MAKE) all
 	sh t/demo.sh
 
 lint:
@@ -116,4 +122,5 @@ uninstall:
 clean:
 	rm -rf asan lib/*.o $(LIBA) $(TOOLS:%=bin/%) t/unit/*.t t/trash.*
 
-.PHONY: all units check check-asan bench demo lint install uninstall clean
+
+.PHONY: all deps units check check-asan bench demo lint install uninstall clean

@@ -1,0 +1,36 @@
+#!/bin/sh
+# deps.sh - make sure the Debian packages nymbox builds and tests with are
+# installed.  As root, installs the missing ones with apt-get; otherwise
+# prints the command to run and fails.  `make demo` and `make check` call
+# it first, so both work on a fresh Debian 12 machine.
+#
+# usage: t/deps.sh [build|test|all]   (default: all)
+set -u
+
+build="build-essential pkg-config libsodium-dev libreadline-dev
+libncurses-dev"
+test="perl python3 procmail mandoc"
+lint="cppcheck clang-tidy"
+
+case ${1:-all} in
+build)	want=$build ;;
+test)	want="$build $test" ;;
+all)	want="$build $test $lint" ;;
+*)	echo "usage: t/deps.sh [build|test|all]" >&2; exit 64 ;;
+esac
+
+command -v dpkg-query >/dev/null 2>&1 || exit 0	# not Debian: up to you
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	    grep -q 'install ok installed' || missing="$missing $p"
+done
+test -z "$missing" && exit 0
+if test "$(id -u)" != 0; then
+	echo "deps.sh: missing packages:$missing" >&2
+	echo "deps.sh: run: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing
