@@ -91,13 +91,17 @@ demo: deps
 	$(MAKE) all
 	sh t/demo.sh
 
+# clang-tidy: Annex K "insecure API" advice is not for C11 on glibc, and
+# clang 14's valist checker misreads every va_list handed to a function
+# on x86-64 (where va_list is an array).
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-9]
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
 		--enable=warning,style,performance,portability \
-		--suppress=missingIncludeSystem --inline-suppr -Ilib lib/*.c
+		--suppress=missingIncludeSystem --suppress=variableScope \
+		--inline-suppr -Ilib lib/*.c
 	clang-tidy --quiet --warnings-as-errors='*' \
-		--checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-assignment-in-if-condition' \
+		--checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-assignment-in-if-condition' \
 		lib/*.c -- $(CPPFLAGS) -std=c11
 
 install: all

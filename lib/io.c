@@ -229,7 +229,9 @@ nym_reallocarray(void *pp, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((p = realloc(*(void **)pp, nmemb * size)) == NULL && nmemb * size != 0)
+	/* realloc(p, 0) may free p: always ask for a byte at least. */
+	if ((p = realloc(*(void **)pp, nmemb * size != 0 ? nmemb * size : 1)) ==
+	    NULL)
 		return -1;
 	*(void **)pp = p;
 	return 0;

@@ -16,13 +16,13 @@
 #include <sys/types.h>
 
 /* ---- limits (every program, documented in the man pages) ---- */
-#define NYM_FIELD_MAX	(256 * 1024)	/* one header field, folds included */
-#define NYM_HDR_MAX	(1024 * 1024)	/* one header section */
+#define NYM_FIELD_MAX	262144		/* one header field, folds included */
+#define NYM_HDR_MAX	1048576		/* one header section */
 #define NYM_FIELDS_MAX	8192		/* fields in one header section */
 #define NYM_MIME_DEPTH	32		/* nested multiparts */
 #define NYM_BOUNDARY_MAX 200		/* boundary parameter, RFC 2046 says 70 */
-#define NYM_HTML_MAX	(16 * 1024 * 1024) /* text/html part rewritten for cid: */
-#define NYM_CONF_MAX	(64 * 1024)	/* configuration file */
+#define NYM_HTML_MAX	16777216	/* text/html part rewritten for cid: */
+#define NYM_CONF_MAX	65536		/* configuration file */
 #define NYM_LINE_MAX	4096		/* configuration and protocol lines */
 
 /* ---- exit codes (sysexits values; DESIGN.md "Exit codes") ---- */
@@ -194,7 +194,7 @@ enum nym_domkind nym_domkind(const char *domain);
  * *t gets the UTC time, *zone the offset in minutes east.  0 or -1 EINVAL. */
 int nym_date_parse(const char *s, size_t len, time_t *t, int *zone);
 /* Format t as "Mon, 2 Jan 2006 15:04:05 +0000".  Needs cap >= 32.
- * Returns the length. */
+ * Returns the length; 0 (and "") for a year outside 1..9999. */
 size_t nym_date_format(time_t t, char *buf, size_t cap);
 
 /* ---- enc.c: base32, base64, quoted-printable, percent encoding ---- */
@@ -205,8 +205,9 @@ size_t nym_base32(const unsigned char *in, size_t n, char *out);
 size_t nym_base64(const unsigned char *in, size_t n, char *out,
     const char *alpha62_63);
 /* Decode base64 (either alphabet given), skipping white space; stops at
- * '=' padding.  Returns bytes written to out (cap bytes at most) or -1
- * EINVAL on other characters. */
+ * '=' padding.  Returns bytes written to out or -1 EINVAL on other
+ * characters.  Output past cap is dropped: give cap >= 3 * ((n + 3) / 4).
+ * May decode in place. */
 ssize_t nym_unbase64(const char *in, size_t n, unsigned char *out,
     size_t cap, const char *alpha62_63);
 /* Quoted-printable decode (RFC 2045 6.7): soft breaks removed, bad
@@ -214,7 +215,7 @@ ssize_t nym_unbase64(const char *in, size_t n, unsigned char *out,
 size_t nym_unqp(const char *in, size_t n, char *out);
 /* Quoted-printable encode with lines of at most 76 characters ending in
  * eol ("\n" or "\r\n").  Returns the length, or the needed size if out is
- * NULL. */
+ * NULL; no NUL is written or counted. */
 size_t nym_qp(const char *in, size_t n, char *out, const char *eol);
 
 /* ---- rfc2047.c / rfc2231: encoded words and MIME parameters ---- */
@@ -234,7 +235,7 @@ struct nym_param {
 };
 
 struct nym_mimetype {
-	char *type;		/* "text/plain", lower-cased; "" if absent */
+	char *type;		/* "text/plain", lower-cased; never empty */
 	struct nym_param *p;
 	size_t np;
 	char *store;

@@ -25,7 +25,7 @@ test_expect_success 'the environment is pinned' '
 	test -d "$HOME" &&
 	case $HOME in "$TRASH"/*) ;; *) false ;; esac &&
 	test -z "${NYMBOX_CONF+set}" &&
-	test "${PATH%%:*}" = "$TOP/bin" &&
+	test "${PATH%%:*}" = "${NYM_BIN:-$TOP/bin}" &&
 	! read -r line
 '
 

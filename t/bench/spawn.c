@@ -1,11 +1,17 @@
 /*
- * spawn.c - median wall time of commands run one process per message,
- * each with stdin from FILE and stdout to /dev/null (the procmail and MTA
- * pipe case, which hyperfine cannot redirect).  The commands take turns,
- * run after run, so a noisy machine slows them alike.
+ * spawn.c - wall time of commands run one process per message, each with
+ * stdin from a file and stdout to /dev/null (the procmail and MTA pipe
+ * case, which hyperfine cannot redirect).  The commands take turns, run
+ * after run, so a noisy machine slows them alike.  Any run that does not
+ * exit 0 stops everything: a benchmark of a failing run is worthless.
  *
- * usage: spawn N FILE 'command args' ['command args' ...]
- * prints one line per command: the median in microseconds, the command.
+ * usage: spawn [-l] N FILE 'command args' ['command args' ...]
+ *
+ * Each command runs N times on FILE; with -l, FILE lists input files, one
+ * a line, and run i reads the i-th (from the start again when they run
+ * out).  Commands are split at spaces, so no argument may hold one.
+ * Prints one line per command: the median and the total wall time of its
+ * runs in microseconds, then the command.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
@@ -16,7 +22,8 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#define MAXARGS 64
+#define MAXCMDS	8
+#define MAXARGS	1024
 
 static int
 cmp(const void *a, const void *b)
@@ -26,6 +33,15 @@ cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static void
+die(const char *what)
+{
+	fprintf(stderr, "spawn: ");
+	perror(what);
+	exit(70);
+}
+
+/* Run argv once with stdin from file; its wall time in microseconds. */
 static double
 once(char **argv, const char *file, int null)
 {
@@ -33,63 +49,115 @@ once(char **argv, const char *file, int null)
 	pid_t pid;
 	int in, st;
 
-	if ((in = open(file, O_RDONLY)) == -1) {
-		perror(file);
-		exit(70);
-	}
+	if ((in = open(file, O_RDONLY)) == -1)
+		die(file);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((pid = fork()) == -1) {
-		perror("fork");
-		exit(70);
-	}
+	if ((pid = fork()) == -1)
+		die("fork");
 	if (pid == 0) {
 		dup2(in, 0);
 		dup2(null, 1);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	waitpid(pid, &st, 0);
+	if (waitpid(pid, &st, 0) == -1)
+		die("waitpid");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	close(in);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "spawn: %s failed (status %d)\n", argv[0], st);
+		fprintf(stderr, "spawn: %s < %s failed (%s %d)\n", argv[0],
+		    file, WIFEXITED(st) ? "exit" : "signal",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 		exit(70);
 	}
 	return (double)(t1.tv_sec - t0.tv_sec) * 1e6 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
 }
 
+/* The lines of file, in *n strings. */
+static char **
+readlist(const char *file, long *n)
+{
+	char **v = NULL, *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long max = 0;
+	FILE *f;
+
+	if ((f = fopen(file, "r")) == NULL)
+		die(file);
+	for (*n = 0; (len = getline(&line, &cap, f)) > 0; (*n)++) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (*n == max) {
+			max = max ? 2 * max : 1024;
+			if ((v = realloc(v, (size_t)max * sizeof *v)) == NULL)
+				die("realloc");
+		}
+		if ((v[*n] = strdup(line)) == NULL)
+			die("strdup");
+	}
+	if (ferror(f))
+		die(file);
+	fclose(f);
+	free(line);
+	if (*n == 0) {
+		fprintf(stderr, "spawn: %s lists no file\n", file);
+		exit(64);
+	}
+	return v;
+}
+
 int
 main(int argc, char *argv[])
 {
-	char *args[8][MAXARGS + 1];
-	double *us[8];
-	long i, n;
-	int c, k, ncmd, null;
+	static char *args[MAXCMDS][MAXARGS + 1];
+	char **files, *one[1];
+	double *us[MAXCMDS], total;
+	long i, n, nfiles = 1;
+	int c, k, ncmd, null, lflag = 0;
 
-	if (argc < 4 || argc > 11 || (n = strtol(argv[1], NULL, 10)) < 1 ||
-	    n > 1000000) {
-		fprintf(stderr, "usage: spawn N FILE 'command' ...\n");
+	if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+		lflag = 1;
+		argc--;
+		argv++;
+	}
+	if (argc < 4 || argc - 3 > MAXCMDS ||
+	    (n = strtol(argv[1], NULL, 10)) < 1 || n > 1000000) {
+		fprintf(stderr, "usage: spawn [-l] N FILE 'command' ...\n");
 		return 64;
 	}
+	one[0] = argv[2];
+	files = lflag ? readlist(argv[2], &nfiles) : one;
 	ncmd = argc - 3;
 	for (c = 0; c < ncmd; c++) {
 		k = 0;
-		for (char *w = strtok(argv[c + 3], " "); w != NULL && k < MAXARGS;
-		    w = strtok(NULL, " "))
+		for (char *w = strtok(argv[c + 3], " "); w != NULL;
+		    w = strtok(NULL, " ")) {
+			if (k == MAXARGS) {
+				fprintf(stderr, "spawn: over %d arguments\n",
+				    MAXARGS);
+				return 64;
+			}
 			args[c][k++] = w;
+		}
 		args[c][k] = NULL;
-		if (k == 0 || (us[c] = calloc((size_t)n, sizeof(double))) == NULL)
+		if (k == 0)
 			return 64;
+		if ((us[c] = calloc((size_t)n, sizeof(double))) == NULL)
+			die("calloc");
 	}
 	if ((null = open("/dev/null", O_WRONLY)) == -1)
-		return 70;
+		die("/dev/null");
 	for (i = 0; i < n; i++)
 		for (c = 0; c < ncmd; c++)
-			us[c][i] = once(args[c], argv[2], null);
+			us[c][i] = once(args[c], files[i % nfiles], null);
 	for (c = 0; c < ncmd; c++) {
+		for (total = 0, i = 0; i < n; i++)
+			total += us[c][i];
 		qsort(us[c], (size_t)n, sizeof(double), cmp);
-		printf("%.1f", us[c][n / 2]);
+		printf("%.1f %.0f", n % 2 ? us[c][n / 2] :
+		    (us[c][n / 2 - 1] + us[c][n / 2]) / 2, total);
 		for (k = 0; args[c][k] != NULL; k++)
 			printf(" %s", args[c][k]);
 		putchar('\n');

@@ -1,0 +1,193 @@
+#!/bin/sh
+# t/bench/run.sh - scrub-headers against formail, measured side by side
+# (make bench).
+#
+# Three jobs, each pair timed in the same run with the two programs taking
+# turns, so a noisy machine slows both alike and only the ratios count:
+#
+#  1. a 10,000-message mbox: scrub-headers -m against formail -s with the
+#     same fields removed (formail has no allowlist, so it gets one -I per
+#     field name of the corpus that scrub-headers drops); messages a
+#     second, median of BENCH_REPS runs;
+#  2. one process per message, as procmail and MTA pipes run it: median
+#     wall time on a typical 3 KB message over BENCH_SPAWN runs each, and
+#     the total over the first 1,000 maildir messages, one process each;
+#  3. a 50 MB message with a large base64 attachment: MB/s (10^6 bytes),
+#     and the peak RSS for it and for a 10 MB one, which must not differ:
+#     memory is bounded by the header limits, not by the message size.
+#
+# Every run must exit 0, and the outputs are checked once before timing;
+# a benchmark of a failing run is worthless, so any failure stops it.
+# The corpus comes from gencorpus.py and is kept in bench-out/, keyed by
+# the generator's version, checksum and arguments.  Environment:
+# BENCH_SEED (1), BENCH_COUNT (10000), BENCH_BIG_MB (50), BENCH_REPS (5),
+# BENCH_SPAWN (2000), BENCH_MAILDIR (1000).  Needs python3, cc, formail
+# (procmail) and /usr/bin/time (time).
+
+seed=${BENCH_SEED:-1}
+count=${BENCH_COUNT:-10000}
+bigmb=${BENCH_BIG_MB:-50}
+reps=${BENCH_REPS:-5}
+nspawn=${BENCH_SPAWN:-2000}
+nmaildir=${BENCH_MAILDIR:-1000}
+
+die()
+{
+	printf 'bench: %s\n' "$*" >&2
+	exit 1
+}
+
+here=$(cd "$(dirname "$0")" && pwd -P) || die "unable to find $0"
+top=$(cd "$here/../.." && pwd -P) || die "unable to find the top directory"
+out=$top/bench-out
+scrub=$top/bin/scrub-headers
+start=$(date +%s)
+
+test -x "$scrub" || die "$scrub is missing: run make first"
+for p in python3 cc formail awk; do
+	command -v $p >/dev/null 2>&1 || die "$p is needed (formail: package procmail)"
+done
+test -x /usr/bin/time || die "/usr/bin/time is needed (package time)"
+
+# scrub-headers makes its key in ~/.config/nymbox on first use: a scratch
+# HOME keeps the user's configuration and key out of the benchmark.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nymbox-bench.XXXXXX") ||
+	die "unable to make a temporary directory"
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+HOME=$tmp/home
+LC_ALL=C
+export HOME LC_ALL
+unset NYMBOX_CONF XDG_CONFIG_HOME
+mkdir "$HOME" "$out" 2>/dev/null
+test -d "$HOME" && test -d "$out" || die "unable to make $HOME or $out"
+
+# ---- the corpus, generated once per generator version and arguments
+ver=$(python3 "$here/gencorpus.py" --version) || die "gencorpus.py failed"
+sum=$(cksum <"$here/gencorpus.py" | cut -d' ' -f1)
+c=$out/corpus-v$ver-s$seed-n$count-b$bigmb-$sum
+if ! test -f "$c/stats.txt"; then
+	printf 'bench: generating the corpus in %s\n' "$c" >&2
+	rm -rf "$out"/corpus-*
+	python3 "$here/gencorpus.py" --seed "$seed" --count "$count" \
+	    --big-mb "$bigmb" "$c.new" >/dev/null &&
+	    mv "$c.new" "$c" || die "unable to generate the corpus"
+fi
+cc -O2 -o "$out/spawn" "$here/spawn.c" || die "unable to build spawn"
+spawn=$out/spawn
+
+# ---- checks: exit status 0, output there and of the expected size
+mbox=$c/bench.mbox
+"$scrub" -m <"$mbox" >"$tmp/out.mbox" ||
+	die "scrub-headers -m < $mbox failed (exit $?)"
+nin=$(grep -c '^From ' "$mbox")
+nout=$(grep -c '^From ' "$tmp/out.mbox")
+test "$nin" -eq "$count" || die "$mbox holds $nin messages, not $count"
+test "$nout" -eq "$nin" ||
+	die "scrub-headers -m wrote $nout messages of $nin (a bug; reproduce: scrub-headers -m < $mbox)"
+inbytes=$(wc -c <"$mbox")
+outbytes=$(wc -c <"$tmp/out.mbox")
+
+# formail's removal list: the field names at the top of the corpus's
+# messages that scrub-headers drops, found by scrubbing one message that
+# holds each of them once.
+awk 'prev == "" && /^From / { inhdr = 1; prev = "x"; next }
+	{ prev = $0; sub(/\r$/, "", prev) }
+	inhdr && prev == "" { inhdr = 0 }
+	inhdr && /^[!-9;-~]+:/ { sub(/:.*/, ""); seen[tolower($0)] = 1 }
+	END { for (n in seen) print n }' "$mbox" | sort >"$tmp/names"
+{ sed 's/$/: x/' "$tmp/names"; printf '\nbody\n'; } | "$scrub" >"$tmp/probe" ||
+	die "scrub-headers failed on the probe message $tmp/probe"
+sed -n '/^$/q; s/:.*//p' "$tmp/probe" | tr 'A-Z' 'a-z' | sort >"$tmp/kept"
+comm -23 "$tmp/names" "$tmp/kept" >"$tmp/dropped"
+ndropped=$(wc -l <"$tmp/dropped")
+test "$ndropped" -gt 0 || die "no field to remove: the probe kept all of $(wc -l <"$tmp/names")"
+fopts=$(sed 's/^/-I /; s/$/:/' "$tmp/dropped" | tr '\n' ' ')
+formail $fopts -s <"$mbox" >"$tmp/formail.mbox" ||
+	die "formail -s < $mbox failed"
+nformail=$(grep -c '^From ' "$tmp/formail.mbox")
+
+single=$c/single.eml
+for cmd in "$scrub" "formail $fopts"; do
+	$cmd <"$single" >"$tmp/single.out" && test -s "$tmp/single.out" ||
+	    die "${cmd%% *} < $single failed or wrote nothing"
+done
+
+ls "$c/maildir/cur" | head -n "$nmaildir" | sed "s|^|$c/maildir/cur/|" \
+    >"$tmp/maildir.list"
+nmd=$(wc -l <"$tmp/maildir.list")
+while read -r f; do
+	"$scrub" <"$f" >"$tmp/md.out" && test -s "$tmp/md.out" ||
+	    die "scrub-headers < $f failed or wrote nothing (a bug)"
+done <"$tmp/maildir.list"
+
+for f in mid big; do
+	/usr/bin/time -f %M -o "$tmp/$f.rss" "$scrub" <"$c/$f.eml" \
+	    >"$tmp/$f.out" || die "scrub-headers < $c/$f.eml failed"
+	inb=$(wc -c <"$c/$f.eml")
+	outb=$(wc -c <"$tmp/$f.out")
+	# Only the header and the boundaries change: a few hundred bytes.
+	test $((inb - outb)) -lt 65536 && test $((outb - inb)) -lt 65536 ||
+	    die "scrub-headers turned $inb bytes of $f.eml into $outb"
+done
+
+# ---- the measurements
+"$spawn" "$reps" "$mbox" "$scrub -m" "formail $fopts -s" >"$tmp/t.mbox" ||
+	die "the mbox runs failed"
+"$spawn" "$nspawn" "$single" "$scrub" "formail $fopts" cat \
+    >"$tmp/t.single" || die "the one-process runs failed"
+"$spawn" -l "$nmd" "$tmp/maildir.list" "$scrub" "formail $fopts" \
+    >"$tmp/t.maildir" || die "the maildir runs failed"
+"$spawn" "$reps" "$c/big.eml" "$scrub" >"$tmp/t.big" ||
+	die "the big message runs failed"
+
+# ---- the report
+line()	# FILE N: field 1 (median us) or 2 (total us) of command line N
+{
+	sed -n "$2p" "$1" | cut -d' ' -f"${3:-1}"
+}
+
+cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null | sed 1q)
+printf 'scrub-headers benchmark: %s CPUs, %s, %s\n' \
+    "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)" \
+    "${cpu:-unknown CPU}" "$(uname -sr)"
+printf 'Figures are only comparable within one run: compare the ratios.\n'
+printf 'corpus: %s messages, %s bytes (seed %s, gencorpus %s); formail removes %s fields with -I\n\n' \
+    "$count" "$inbytes" "$seed" "$ver" "$ndropped"
+
+awk -v n="$count" -v inb="$inbytes" -v outb="$outbytes" -v nf="$nformail" \
+    -v ms="$(line "$tmp/t.mbox" 1)" -v mf="$(line "$tmp/t.mbox" 2)" \
+    -v reps="$reps" \
+    -v ss="$(line "$tmp/t.single" 1)" -v sf="$(line "$tmp/t.single" 2)" \
+    -v sc="$(line "$tmp/t.single" 3)" -v nsp="$nspawn" \
+    -v ds="$(line "$tmp/t.maildir" 1 2)" -v df="$(line "$tmp/t.maildir" 2 2)" \
+    -v nmd="$nmd" \
+    -v bs="$(line "$tmp/t.big" 1)" -v bigb="$(wc -c <"$c/big.eml")" \
+    -v rmid="$(cat "$tmp/mid.rss")" -v rbig="$(cat "$tmp/big.rss")" \
+    -v midb="$(wc -c <"$c/mid.eml")" '
+function verdict(ok) { return ok ? "met" : "MISSED" }
+BEGIN {
+	fmt = "%-34s %14s %14s %8s  %s\n"
+	printf fmt, "job", "scrub-headers", "formail", "ratio", "target"
+	rs = n / (ms / 1e6); rf = n / (mf / 1e6)
+	printf fmt, sprintf("mbox, %d msgs, median of %d", n, reps),
+	    sprintf("%.0f msg/s", rs), sprintf("%.0f msg/s", rf),
+	    sprintf("%.1fx", rs / rf), ">= 5x " verdict(rs / rf >= 5)
+	printf fmt, sprintf("1 process, 1 msg, median of %d", nsp),
+	    sprintf("%.3f ms", ss / 1e3), sprintf("%.3f ms", sf / 1e3),
+	    sprintf("%.2fx", sf / ss), ">= 1x " verdict(ss <= sf)
+	printf fmt, sprintf("1 process each, %d maildir msgs", nmd),
+	    sprintf("%.0f ms", ds / 1e3), sprintf("%.0f ms", df / 1e3),
+	    sprintf("%.2fx", df / ds), ""
+	mbs = bigb / 1e6 / (bs / 1e6)
+	printf fmt, sprintf("%.0f MB message, median of %d", bigb / 1e6, reps),
+	    sprintf("%.0f MB/s", mbs), "", "", ">= 800 MB/s " verdict(mbs >= 800)
+	printf "\n"
+	printf "ratio: how many times faster scrub-headers is; 1 process: median wall time of fork+exec+run\n"
+	printf "cat on the same message, for the cost of a process: %.3f ms\n", sc / 1e3
+	printf "mbox out: scrub-headers %d of %d bytes, %d messages; formail %d messages\n",
+	    outb, inb, n, nf
+	printf "peak RSS of scrub-headers: %d KB on %.0f MB, %d KB on %.0f MB (flat: %s)\n",
+	    rmid, midb / 1e6, rbig, bigb / 1e6, verdict(rbig <= rmid * 1.05 + 256)
+}'
+printf 'bench: done in %d s\n' $(($(date +%s) - start))
