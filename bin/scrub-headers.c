@@ -27,6 +27,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <readline/readline.h>
 #include <readline/history.h>
@@ -1364,6 +1365,7 @@ multipart(struct msg *m, const struct content *top)
 			continue;
 		}
 		parthead(m, &ph, part, &ct);
+		m->prevempty = ph.sep;
 		inbody = 1;
 		if (ismultipart(&ct)) {
 			pushlevel(m, ct.boundary, israwmultipart(&ct));
@@ -1560,6 +1562,32 @@ run(int infd, int outfd)
 	return leaks;
 }
 
+/* Run a check (-c) or a scrub of fd in a child; the number of leaks, or
+ * -1 if the child failed (it said why). */
+static int
+check(int fd, int outfd, int report)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to fork");
+	if (pid == 0) {
+		cflag = report;
+		if (report)
+			nym_exitforce = 2;
+		else
+			loadkey();
+		st = run(fd, outfd);
+		fflush(stdout);
+		_exit(st > 100 ? 100 : st);
+	}
+	if (waitpid(pid, &st, 0) == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st) == 2 && report ? -1 : WEXITSTATUS(st);
+}
+
 /* -i: paste header lines, an empty line runs the check and the scrub. */
 static int
 interactive(void)
@@ -1593,15 +1621,14 @@ interactive(void)
 		fd = fileno(tmp);
 		lseek(fd, 0, SEEK_SET);
 		printf("-- leaks --\n");
-		cflag = 1;
 		fflush(stdout);
-		if (run(fd, nullfd) == 0)
+		/* A child each, so an error ends the check, not the session. */
+		if (check(fd, nullfd, 1) == 0)
 			printf("none\n");
-		cflag = 0;
 		printf("-- scrubbed --\n");
 		fflush(stdout);
 		lseek(fd, 0, SEEK_SET);
-		run(fd, STDOUT_FILENO);
+		check(fd, STDOUT_FILENO, 0);
 		fclose(tmp);
 		len = 0;
 	}
@@ -1664,6 +1691,8 @@ main(int argc, char *argv[])
 			nym_dieerr(2, "unable to write the report");
 		return leaks > 0 ? 1 : 0;
 	}
+	/* Load the key before writing anything: no half-written message. */
+	loadkey();
 	run(STDIN_FILENO, STDOUT_FILENO);
 	return NYM_EX_OK;
 }

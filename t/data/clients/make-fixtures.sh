@@ -19,6 +19,7 @@ fi
 mount --make-rprivate /
 hostname alice-laptop
 W=$(mktemp -d /tmp/fx.XXXXXX)
+trap 'tmux -L nymfx kill-server 2>/dev/null; rm -rf "$W"' EXIT
 printf '127.0.0.1\tlocalhost\n127.0.1.1\talice-laptop.home.lan alice-laptop\n' >"$W/hosts"
 echo alice-laptop.home.lan >"$W/mailname"
 { echo 'alice:x:0:0:Alice Liddell,,,:/home/alice:/bin/bash'; cat /etc/passwd; } >"$W/passwd"
@@ -316,7 +317,7 @@ RC
 	tm send-keys Down
 	tm send-keys -l "$D/Secret Plan.pdf"
 	tm send-keys Enter
-	twait '"Secret Plan.pdf"'
+	twait 'attached as type'
 	tm send-keys -l 'The secret plan'
 	tm send-keys Down
 	for l in 'Hi Bob,' '' 'the plan is ready. See you on Friday.' '' Alice; do

@@ -19,6 +19,7 @@ fi
 mount --make-rprivate /
 hostname alice-laptop
 W=$(mktemp -d /tmp/fx.XXXXXX)
+trap 'tmux -L nymfx kill-server 2>/dev/null; rm -rf "$W"' EXIT
 printf '127.0.0.1\tlocalhost\n127.0.1.1\talice-laptop.home.lan alice-laptop\n' >"$W/hosts"
 echo alice-laptop.home.lan >"$W/mailname"
 { echo 'alice:x:0:0:Alice Liddell,,,:/home/alice:/bin/bash'; cat /etc/passwd; } >"$W/passwd"
@@ -316,7 +317,7 @@ RC
 	tm send-keys Down
 	tm send-keys -l "$D/Secret Plan.pdf"
 	tm send-keys Enter
-	twait '"Secret Plan.pdf"'
+	twait 'attached as type'
 	tm send-keys -l 'The secret plan'
 	tm send-keys Down
 	for l in 'Hi Bob,' '' 'the plan is ready. See you on Friday.' '' Alice; do
@@ -328,5 +329,28 @@ RC
 	tm send-keys y
 	while tm has-session 2>/dev/null; do sleep 0.1; done
 	take alpine-attach
+}
+fx_aercdbg()
+{
+	mkdir -p .config/aerc Maildir/INBOX/cur Maildir/INBOX/new Maildir/INBOX/tmp Maildir/Sent/cur Maildir/Sent/new Maildir/Sent/tmp
+	cat > .config/aerc/accounts.conf <<ACC
+[alice]
+source   = maildir://~/Maildir
+outgoing = $CAPTURE
+default  = INBOX
+from     = Alice <alice@alice.i2p>
+copy-to  = Sent
+ACC
+	chmod 600 .config/aerc/accounts.conf
+	bob_mbox '<x@y>' "$W/bob.mbox"
+	sed 1d "$W/bob.mbox" > Maildir/INBOX/cur/1.bob:2,S
+	cat > "$W/ed.sh" <<'ED'
+#!/bin/sh
+printf 'Hi Bob,\n\nthe plan is ready.\n' >> "$1"
+ED
+	chmod +x "$W/ed.sh"
+	EDITOR="$W/ed.sh" tm new-session -d -x 120 -y 35 "EDITOR=$W/ed.sh aerc; sleep 600"
+	echo "W=$W"
+	sleep 900
 }
 for c in "$@"; do fx_$c; done
