@@ -102,6 +102,7 @@ struct msg {
 	char origid[1000];	/* original Message-ID, brackets removed */
 	int origleak;		/* it carries client or machine details */
 	int leaks;
+	int folded;		/* stray header lines taken as folds */
 	int nextfrom;		/* stopped at the next mbox From_ line */
 	int prevempty;		/* the last line read was empty */
 	char tail[2];		/* last two bytes written */
@@ -575,12 +576,25 @@ domsgid(struct msg *m, const struct nym_hdr *h, size_t i)
 	emitfield(m, name, nl, out);
 }
 
+/* Is there anything but white space in [p, e)? */
+static int
+textbetween(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (*p != ' ' && *p != '\t')
+			return 1;
+	return 0;
+}
+
+/* In-Reply-To and References: own IDs mapped, other IDs kept, and any
+ * phrase a client wrote around them ("Your message of ...") dropped. */
 static void
 dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 {
 	char idbuf[TOKLEN + 260];
-	const char *name = h->buf + h->f[i].off, *p, *e, *lt, *gt;
+	const char *name = h->buf + h->f[i].off, *p, *e, *lt = NULL, *gt;
 	size_t nl = h->f[i].namelen, changed = 0, ids = 0;
+	int text = 0;
 	ssize_t n;
 
 	if ((n = value(h, i)) < 0) {
@@ -590,17 +604,27 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 	e = scratch + n;
 	for (p = scratch; (lt = memchr(p, '<', (size_t)(e - p))) != NULL;
 	    p = gt + 1) {
+		if (textbetween(p, lt))
+			text = 1;
 		if ((gt = memchr(lt, '>', (size_t)(e - lt))) == NULL)
 			break;
+		ids++;
 		if (ownref(m, lt + 1, (size_t)(gt - lt - 1)))
 			changed++;
 	}
-	if (changed == 0) {
+	if (lt == NULL && textbetween(p, e))
+		text = 1;
+	if (changed == 0 && (!text || ids == 0)) {
 		emitraw(m, h, i);
 		return;
 	}
-	leak(m, NULL, name, nl, "%zu own message ID%s made by the client",
-	    changed, changed > 1 ? "s" : "");
+	if (changed > 0)
+		leak(m, NULL, name, nl, "%zu own message ID%s made by the "
+		    "client", changed, changed > 1 ? "s" : "");
+	if (text)
+		leak(m, NULL, name, nl, "text besides message IDs (the "
+		    "client's wording)");
+	ids = 0;
 	emit(m, name, nl);
 	emit(m, ":", 1);
 	for (p = scratch; (lt = memchr(p, '<', (size_t)(e - p))) != NULL;
@@ -966,6 +990,10 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		strcat(buf, ">");
 		emitfield(m, "Message-ID", 10, buf);
 	}
+	if (m->folded > 0)
+		leak(m, NULL, "header", 6, "%d line%s that %s not a field, with "
+		    "fields after it (taken as a broken fold)", m->folded,
+		    m->folded > 1 ? "s" : "", m->folded > 1 ? "are" : "is");
 	if (h->bad)
 		leak(m, NULL, "header", 6, "no empty line before the body");
 	emit(m, m->eol, m->eollen);
@@ -1417,6 +1445,59 @@ copybody(struct msg *m)
 		emit(m, l, n);
 }
 
+/* Fields that mail software writes; a line with one of these names after
+ * a stray line shows that the header goes on. */
+static const char *const known[] = {
+	"arc-*", "authentication-results", "received-spf", "precedence",
+	"errors-to", "thread-*", "accept-language", "importance", "priority",
+	"delivered-to", "envelope-to", "x-*", "list-*", "resent-*", NULL
+};
+
+static int
+knownfield(const char *name, size_t n)
+{
+	const char *const *k;
+	size_t i;
+
+	for (k = keeptop; *k != NULL; k++)
+		if (namematch(name, n, *k))
+			return 1;
+	for (k = known; *k != NULL; k++)
+		if (namematch(name, n, *k))
+			return 1;
+	for (i = 0; reasons[i].name != NULL; i++)
+		if (namematch(name, n, reasons[i].name))
+			return 1;
+	return 0;
+}
+
+/* After a header that stopped at a stray line: do known header fields
+ * follow it before an empty line (within the next 16 KiB)? */
+static int
+fieldsfollow(struct msg *m)
+{
+	const char *p, *e, *nl;
+	size_t name, n;
+	int first = 1;
+
+	if (nym_in_fill(m->in, 16384) == -1)
+		return 0;
+	e = m->in->buf + m->in->len;
+	for (p = m->in->buf + m->in->pos; p < e; p = nl + 1, first = 0) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
+		n = (size_t)(nl - p);
+		if (!first && (n == 0 || (n == 1 && *p == '\r')))
+			return 0;
+		if (!first && (name = nym_hdr_fieldname(p, n)) != 0 &&
+		    knownfield(p, name))
+			return 1;
+		if (nl == e)
+			break;
+	}
+	return 0;
+}
+
 /* Scrub one message; 0, or 1 at the end of the input. */
 static int
 message(struct msg *m, struct nym_hdr *h)
@@ -1432,6 +1513,12 @@ message(struct msg *m, struct nym_hdr *h)
 			readfail(m);
 		/* Empty lines between mbox messages are no message. */
 	} while (mflag && h->nf == 0 && h->fromlen == 0 && h->sep);
+	/* A stray line with header fields after it is a broken fold, not the
+	 * start of the body: those fields must be scrubbed too. */
+	for (m->folded = 0; h->bad && h->nf > 0 && fieldsfollow(m);
+	    m->folded++)
+		if (nym_hdr_read(m->in, h, NYM_HDR_FOLD, NULL, NULL) == -1)
+			readfail(m);
 	if (h->nf == 0 && h->fromlen == 0 && !h->sep && !h->bad)
 		return 1;
 	if (h->nf == 0 && (h->bad || h->sep))

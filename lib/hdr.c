@@ -78,10 +78,8 @@ newfield(struct nym_hdr *h, size_t namelen)
 	return 0;
 }
 
-/* Length of the field name if line starts a field ("Name:" with optional
- * obsolete white space before the colon), else 0. */
-static size_t
-fieldname(const char *s, size_t n)
+size_t
+nym_hdr_fieldname(const char *s, size_t n)
 {
 	size_t i, name;
 
@@ -119,9 +117,18 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 {
 	const char *line;
 	size_t len, start, name;
-	int r, more, first = 1, infield = 0;
+	int r, more, first = 1, infield = 0, fold = 0;
 
-	nym_hdr_reset(h);
+	if (flags & NYM_HDR_FOLD) {
+		if (!h->bad || h->nf == 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		h->bad = 0;
+		first = 0;
+		infield = fold = 1;
+	} else
+		nym_hdr_reset(h);
 	for (;;) {
 		if ((r = nym_in_peekline(in, &line, &len, &more)) == -1)
 			return -1;
@@ -139,9 +146,15 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 			return 0;
 		} else if (stop != NULL && stop(line, len, arg)) {
 			return 0;
+		} else if (fold) {
+			/* The broken fold gets the white space it lacks. */
+			start = h->f[h->nf - 1].off;
+			if (append(h, " ", 1) == -1)
+				return -1;
+			fold = 0;
 		} else if ((line[0] == ' ' || line[0] == '\t') && infield) {
 			start = h->f[h->nf - 1].off;
-		} else if ((name = fieldname(line, len)) != 0) {
+		} else if ((name = nym_hdr_fieldname(line, len)) != 0) {
 			if (newfield(h, name) == -1)
 				return -1;
 			infield = 1;

@@ -130,6 +130,8 @@ struct nym_hdr {
 };
 
 #define NYM_HDR_MBOX	0x1	/* accept an mbox "From " line first */
+#define NYM_HDR_FOLD	0x2	/* go on after h->bad, taking that line as a
+				   fold of the last field (a space is added) */
 
 /* Stop predicate: nonzero if this line ends the section unread. */
 typedef int (*nym_hdr_stop)(const char *line, size_t len, void *arg);
@@ -139,10 +141,14 @@ void nym_hdr_reset(struct nym_hdr *h);
 void nym_hdr_free(struct nym_hdr *h);
 /* Read one header section from in.  It ends at an empty line (consumed,
  * h->sep = 1), at EOF, at a line stop() accepts, or at a line that is
- * neither a field nor a continuation (left unread, h->bad = 1).
+ * neither a field nor a continuation (left unread, h->bad = 1).  With
+ * NYM_HDR_FOLD it continues a section that stopped so (EINVAL if none).
  * Returns 0, or -1 with errno: E2BIG over a limit, else the read error. */
 int nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
     nym_hdr_stop stop, void *arg);
+/* Length of the field name if line s[0, n) starts a field ("Name:",
+ * obsolete white space before the colon allowed), else 0. */
+size_t nym_hdr_fieldname(const char *s, size_t n);
 /* Does field i have this name (ASCII case-insensitive)? */
 int nym_hdr_is(const struct nym_hdr *h, size_t i, const char *name);
 /* Index of the first field named name at or after i, or -1. */

@@ -131,6 +131,26 @@ test_expect_success 'test_when_finished ran' '
 	test_path_is_missing marker
 '
 
+test_expect_success 'return in a body ends the body, cleanup still runs' '
+	write_script returning.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_expect_success "returns 1" "
+		test_when_finished \"echo cleaned >\$HOME/../../cleaned\" &&
+		mkdir d && cd d &&
+		for i in 1 2; do false || return 1; done
+	"
+	test_expect_success "returns 0" "for i in 1; do return 0; done; false"
+	test_expect_success "back in the scratch directory" "test -d d"
+	test_done
+	EOF
+	run_sub returning &&
+	printf "%s\n" "not ok 1 - returns 1" "ok 2 - returns 0" \
+	    "ok 3 - back in the scratch directory" 1..3 >expect &&
+	test_cmp expect returning.out &&
+	test_path_is_file cleaned &&
+	rm cleaned
+'
+
 test_expect_success 'a failing script: TAP, diagnostics, exit status' '
 	write_script failing.t <<-\EOF &&
 	. "$TEST_DIRECTORY/lib.sh"

@@ -23,11 +23,23 @@ test_expect_success 'a message that starts with body text is exit 65' '
 '
 
 test_expect_success 'no empty line before the body: scrubbed, separator added' '
-	printf "From: a@example.org\nX-Mailer: foo\nThis line is body\nX-Not: header\n" >nosep &&
+	printf "From: a@example.org\nX-Mailer: foo\nThis line is body\nNote: still body\n" >nosep &&
 	run <nosep >out &&
 	sed -n "/^\$/,\$p" out >body &&
-	printf "\nThis line is body\nX-Not: header\n" >want &&
+	printf "\nThis line is body\nNote: still body\n" >want &&
 	test_cmp want body && ! grep X-Mailer out
+'
+
+test_expect_success 'a stray line with fields after it does not hide them' '
+	printf "Received: from x230.home ([192.168.1.7])\nThis line is not a header\nFrom: Carol <carol@example.org>\nDate: Wed, 15 Nov 2023 01:27:20 +0200\nMessage-ID: <20231114232720.W9iHCi@x230>\nUser-Agent: NeoMutt/20231103\nX-Foo\0: bar\nX-Originating-IP: [192.168.1.7]\n\nbody\nPS: hi\n" >stray &&
+	run <stray >out &&
+	! grep -a "x230\|192\.168\|NeoMutt\|+0200\|not a header\|X-Foo" out &&
+	grep -x "From: Carol <carol@example.org>" out &&
+	grep -x "Date: Tue, 14 Nov 2023 23:27:20 +0000" out &&
+	sed -n "/^\$/,\$p" out >body && printf "\nbody\nPS: hi\n" >want &&
+	test_cmp want body &&
+	{ run -c <stray >report; test $? = 1; } &&
+	grep "^header: 2 lines that are not a field, with fields after it" report
 '
 
 test_expect_success 'a header-only message without final newline' '

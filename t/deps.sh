@@ -9,7 +9,7 @@ set -u
 
 build="build-essential pkg-config libsodium-dev libreadline-dev
 libncurses-dev"
-test="perl python3 procmail mandoc"
+test="perl python3 procmail mandoc time"
 lint="cppcheck clang-tidy"
 
 case ${1:-all} in

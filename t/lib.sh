@@ -139,6 +139,13 @@ tl_show_()
 	} | tl_diag_
 }
 
+# A function of its own, so that "return 1" in a body (in a loop, say)
+# ends the body only.
+tl_eval_()
+{
+	eval "$1"
+}
+
 # Runs a body in the scratch directory, then the test_when_finished code;
 # returns non-zero if either failed.
 tl_run_()
@@ -146,7 +153,7 @@ tl_run_()
 	tl_cleanup_=
 	tl_in_test_=$1
 	cd "$TRASH" || tl_bail_ "unable to enter $TRASH"
-	eval "$1" >"$tl_out_" 2>&1
+	tl_eval_ "$1" >"$tl_out_" 2>&1
 	tl_status_=$?
 	cd "$TRASH" || tl_bail_ "unable to enter $TRASH"
 	if test -n "$tl_cleanup_"; then
@@ -309,7 +316,7 @@ test_must_be_empty()
 test_grep()
 {
 	tl_neg_=
-	if test "x$1" = x-v; then
+	if test "$1" = -v; then
 		tl_neg_=1
 		shift
 	fi
@@ -359,8 +366,10 @@ test_path_is_dir()
 
 test_path_is_missing()
 {
-	! test -e "$1" && ! test -h "$1" ||
-	    { echo "test_path_is_missing: '$1' exists" >&2; return 1; }
+	if test -e "$1" || test -h "$1"; then
+		echo "test_path_is_missing: '$1' exists" >&2
+		return 1
+	fi
 }
 
 # write_script FILE [INTERPRETER] <BODY: an executable script.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gencorpus.py - the deterministic mail corpus of the scrub-headers benchmark.
 
-Writes into OUT (default bench-out/corpus):
+Writes into the directory OUT, which it empties first:
 
   bench.mbox    COUNT messages, mboxrd ("From " lines quoted as ">From "),
                 each after a From_ line and followed by an empty line
@@ -38,7 +38,7 @@ import random
 import shutil
 import sys
 
-VERSION = 2
+VERSION = 4
 
 WORDS = """able about above after again against air all also always among and
 answer any area ask back base be because before begin below best better big
@@ -102,7 +102,8 @@ ALNUM = B64[:62]
 
 def rfcdate(ts, zone):
     """RFC 5322 date of ts in the time zone zone ("+0100")."""
-    off = (int(zone[1:3]) * 60 + int(zone[3:5])) * (1 if zone[0] == "+" else -1)
+    off = int(zone[1:3]) * 60 + int(zone[3:5])
+    off = off if zone[0] == "+" else -off
     t = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc) + \
         datetime.timedelta(minutes=off)
     return t.strftime("%a, %d %b %Y %H:%M:%S ") + zone
@@ -181,7 +182,8 @@ class Gen:
                 j -= 1
             chunk = raw[i:j]
             if b:
-                out.append("=?%s?B?%s?=" % (cs, base64.b64encode(chunk).decode()))
+                out.append("=?%s?B?%s?=" % (
+                    cs, base64.b64encode(chunk).decode()))
             else:
                 out.append("=?%s?Q?%s?=" % (cs, "".join(
                     chr(c) if chr(c).isalnum() and c < 128 else
@@ -199,7 +201,7 @@ class Gen:
             name = "%s %s" % (self.pick(FIRST), self.pick(LAST))
             local = self.pick([name.split()[0].lower(),
                                name.replace(" ", ".").lower(),
-                               name[0].lower() + self.chars(5, "abcdefgh0123")])
+                               name[0].lower() + self.chars(5, ALNUM[26:])])
         return name, "%s@%s" % (local, self.pick(DOMAINS))
 
     def mailbox(self, name, addr):
@@ -221,9 +223,9 @@ class Gen:
                 v = self.pick([
                     "from [%s] (dyn-%s.isp.example [%s])\n\t(Authenticated "
                     "sender: %s)\n\tby smtp.%s (Postfix) with ESMTPSA id %s\n"
-                    "\tfor <%s>; %s" % (self.lanip(), client_ip.replace(".", "-"),
-                                        client_ip, sender, sdom,
-                                        self.hexs(10).upper(), rcpt, when),
+                    "\tfor <%s>; %s" % (
+                        self.lanip(), client_ip.replace(".", "-"), client_ip,
+                        sender, sdom, self.hexs(10).upper(), rcpt, when),
                     "from [%s] (helo=[%s])\n\tby smtp.%s with esmtpsa "
                     "(TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t(Exim 4.96)\n"
                     "\t(envelope-from <%s>)\n\tid 1r%s-%s-%s;\n\t%s" % (
@@ -482,12 +484,14 @@ class Gen:
             base64.encodebytes(raw)
 
     def boundary(self):
-        return self.pick(["------------%s" % self.chars(24),
-                          "000000000000%s" % self.hexs(16),
-                          "----=_Part_%d_%d.%d" % (self.r.randint(10 ** 5, 10 ** 6),
-                                                   self.r.randint(10 ** 8, 10 ** 9),
-                                                   self.r.randint(10 ** 12, 10 ** 13)),
-                          "Apple-Mail=_%s" % self.hexs(32).upper()])
+        r = self.r
+        return self.pick([
+            "------------%s" % self.chars(24),
+            "000000000000%s" % self.hexs(16),
+            "----=_Part_%d_%d.%d" % (r.randint(10 ** 5, 10 ** 6),
+                                     r.randint(10 ** 8, 10 ** 9),
+                                     r.randint(10 ** 12, 10 ** 13)),
+            "Apple-Mail=_%s" % self.hexs(32).upper()])
 
     def multipart(self, sub, parts, extra=""):
         b = self.boundary().encode()
@@ -507,7 +511,8 @@ class Gen:
     def patch(self):
         out = [self.text(self.r.randint(100, 500)), "---\n"]
         files = ["%s/%s.c" % (self.pick(["mm", "net/core", "fs/ext4", "lib"]),
-                              self.pick(WORDS)) for _ in range(self.r.randint(1, 3))]
+                              self.pick(WORDS))
+                 for _ in range(self.r.randint(1, 3))]
         for f in files:
             out.append(" %s | %d %s\n" % (f, self.r.randint(2, 30), "+-" * 4))
         out.append(" %d files changed\n\n" % len(files))
@@ -575,9 +580,9 @@ class Gen:
         sname, sender = self.person()
         rname, rcpt = self.person()
         lst = self.pick(LISTS) if kind in ("list", "patch") else None
-        mua = mua or {"patch": "git", "newsletter": "bulk"}.get(kind) or self.pick(
-            ["thunderbird", "mutt", "outlook", "gmail", "roundcube", "apple",
-             "evolution"])
+        mua = mua or {"patch": "git", "newsletter": "bulk"}.get(kind) or \
+            self.pick(["thunderbird", "mutt", "outlook", "gmail", "roundcube",
+                       "apple", "evolution"])
         ctype, body = self.body(kind)
         subject = self.sentence()[:-1]
         if kind == "patch":
@@ -622,10 +627,10 @@ class Gen:
         recv = self.received(hops, ts, sender, rcpt, self.ip())
         checks = []
         if r.random() < 0.7:
-            checks.append(("Authentication-Results", "mx.%s;\n\tdkim=pass "
-                           "(2048-bit key) header.d=%s header.s=s1;\n\tspf=pass"
-                           " smtp.mailfrom=%s" % (rcpt.split("@")[1],
-                                                  sender.split("@")[1], sender)))
+            checks.append((
+                "Authentication-Results", "mx.%s;\n\tdkim=pass (2048-bit key) "
+                "header.d=%s header.s=s1;\n\tspf=pass smtp.mailfrom=%s" % (
+                    rcpt.split("@")[1], sender.split("@")[1], sender)))
         if r.random() < 0.25:
             for i in range(r.randint(1, 2), 0, -1):
                 checks += self.arc(i, ts, sender)
@@ -662,8 +667,9 @@ class Gen:
                 head[at:] + body
         if how == "no empty line":
             return head + body[1:]
-        if how == "nul":
-            return head[:60] + b"\0" + head[60:] + body
+        if how == "nul":	# in a field value
+            at = head.find(b"\nSubject: ") + 14
+            return head[:at] + b"\0" + head[at:] + body
         if how == "bare cr":
             return head.replace(b"\nSubject:", b"\rSubject:", 1) + body
         if how == "overlong header line":
@@ -700,8 +706,9 @@ class Gen:
         keep.append(b'Content-Type: multipart/mixed;\n boundary="' + b + b'"')
         front = b"\n".join(keep) + b"\n\n--" + b + \
             b"\nContent-Type: text/plain; charset=us-ascii\n\n" + text + \
-            b"\n--" + b + b'\nContent-Type: application/zip; name="backup.zip"' \
-            b'\nContent-Disposition: attachment; filename="backup.zip"\n' \
+            b"\n--" + b + b"\nContent-Type: application/zip; " \
+            b'name="backup.zip"\n' \
+            b'Content-Disposition: attachment; filename="backup.zip"\n' \
             b"Content-Transfer-Encoding: base64\n\n"
         back = b"\n--" + b + b"--\n"
         room = int(mb * 10 ** 6) - len(front) - len(back)

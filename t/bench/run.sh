@@ -20,14 +20,14 @@
 # a benchmark of a failing run is worthless, so any failure stops it.
 # The corpus comes from gencorpus.py and is kept in bench-out/, keyed by
 # the generator's version, checksum and arguments.  Environment:
-# BENCH_SEED (1), BENCH_COUNT (10000), BENCH_BIG_MB (50), BENCH_REPS (5),
+# BENCH_SEED (1), BENCH_COUNT (10000), BENCH_BIG_MB (50), BENCH_REPS (9),
 # BENCH_SPAWN (2000), BENCH_MAILDIR (1000).  Needs python3, cc, formail
 # (procmail) and /usr/bin/time (time).
 
 seed=${BENCH_SEED:-1}
 count=${BENCH_COUNT:-10000}
 bigmb=${BENCH_BIG_MB:-50}
-reps=${BENCH_REPS:-5}
+reps=${BENCH_REPS:-9}
 nspawn=${BENCH_SPAWN:-2000}
 nmaildir=${BENCH_MAILDIR:-1000}
 
@@ -101,7 +101,9 @@ awk 'prev == "" && /^From / { inhdr = 1; prev = "x"; next }
 sed -n '/^$/q; s/:.*//p' "$tmp/probe" | tr 'A-Z' 'a-z' | sort >"$tmp/kept"
 comm -23 "$tmp/names" "$tmp/kept" >"$tmp/dropped"
 ndropped=$(wc -l <"$tmp/dropped")
+cp "$tmp/dropped" "$out/formail-removes.txt"
 test "$ndropped" -gt 0 || die "no field to remove: the probe kept all of $(wc -l <"$tmp/names")"
+# Word-split on purpose where it is used, as spawn splits its commands.
 fopts=$(sed 's/^/-I /; s/$/:/' "$tmp/dropped" | tr '\n' ' ')
 formail $fopts -s <"$mbox" >"$tmp/formail.mbox" ||
 	die "formail -s < $mbox failed"
@@ -142,7 +144,9 @@ done
 	die "the big message runs failed"
 
 # ---- the report
-line()	# FILE N: field 1 (median us) or 2 (total us) of command line N
+# line FILE N [F]: field F of line N, the Nth command's median (F = 1) or
+# total (F = 2) in microseconds
+line()
 {
 	sed -n "$2p" "$1" | cut -d' ' -f"${3:-1}"
 }
@@ -152,8 +156,10 @@ printf 'scrub-headers benchmark: %s CPUs, %s, %s\n' \
     "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)" \
     "${cpu:-unknown CPU}" "$(uname -sr)"
 printf 'Figures are only comparable within one run: compare the ratios.\n'
-printf 'corpus: %s messages, %s bytes (seed %s, gencorpus %s); formail removes %s fields with -I\n\n' \
-    "$count" "$inbytes" "$seed" "$ver" "$ndropped"
+printf 'corpus: %s messages, %s bytes (seed %s, gencorpus %s)\n' \
+    "$count" "$inbytes" "$seed" "$ver"
+printf 'formail gets -I for %s fields, listed in bench-out/formail-removes.txt\n\n' \
+    "$ndropped"
 
 awk -v n="$count" -v inb="$inbytes" -v outb="$outbytes" -v nf="$nformail" \
     -v ms="$(line "$tmp/t.mbox" 1)" -v mf="$(line "$tmp/t.mbox" 2)" \
@@ -167,24 +173,25 @@ awk -v n="$count" -v inb="$inbytes" -v outb="$outbytes" -v nf="$nformail" \
     -v midb="$(wc -c <"$c/mid.eml")" '
 function verdict(ok) { return ok ? "met" : "MISSED" }
 BEGIN {
-	fmt = "%-34s %14s %14s %8s  %s\n"
+	fmt = "%-40s %14s %14s %7s  %s\n"
 	printf fmt, "job", "scrub-headers", "formail", "ratio", "target"
 	rs = n / (ms / 1e6); rf = n / (mf / 1e6)
-	printf fmt, sprintf("mbox, %d msgs, median of %d", n, reps),
+	printf fmt, sprintf("mbox of %d msgs, median of %d", n, reps),
 	    sprintf("%.0f msg/s", rs), sprintf("%.0f msg/s", rf),
 	    sprintf("%.1fx", rs / rf), ">= 5x " verdict(rs / rf >= 5)
-	printf fmt, sprintf("1 process, 1 msg, median of %d", nsp),
+	printf fmt, sprintf("1 process a msg, median of %d", nsp),
 	    sprintf("%.3f ms", ss / 1e3), sprintf("%.3f ms", sf / 1e3),
 	    sprintf("%.2fx", sf / ss), ">= 1x " verdict(ss <= sf)
-	printf fmt, sprintf("1 process each, %d maildir msgs", nmd),
+	printf fmt, sprintf("1 process a msg, %d maildir msgs, total", nmd),
 	    sprintf("%.0f ms", ds / 1e3), sprintf("%.0f ms", df / 1e3),
 	    sprintf("%.2fx", df / ds), ""
 	mbs = bigb / 1e6 / (bs / 1e6)
 	printf fmt, sprintf("%.0f MB message, median of %d", bigb / 1e6, reps),
 	    sprintf("%.0f MB/s", mbs), "", "", ">= 800 MB/s " verdict(mbs >= 800)
 	printf "\n"
-	printf "ratio: how many times faster scrub-headers is; 1 process: median wall time of fork+exec+run\n"
-	printf "cat on the same message, for the cost of a process: %.3f ms\n", sc / 1e3
+	printf "ratio: how many times faster scrub-headers is than formail.\n"
+	printf "1 process a msg: wall time of fork, exec and run, stdin from the file;\n"
+	printf "cat on the same message takes %.3f ms.\n", sc / 1e3
 	printf "mbox out: scrub-headers %d of %d bytes, %d messages; formail %d messages\n",
 	    outb, inb, n, nf
 	printf "peak RSS of scrub-headers: %d KB on %.0f MB, %d KB on %.0f MB (flat: %s)\n",

@@ -3,13 +3,13 @@
 #
 # Documentation of how the *.eml files were made; the tests never run it.
 # Run as root on Debian 12 with mutt neomutt s-nail mailutils nmh git-email
-# alpine aerc installed:  sh make-fixtures.sh [client...]
+# alpine aerc tmux exim4 python3 installed:  sh make-fixtures.sh [client...]
 # It re-runs itself in new mount and UTS namespaces (unshare -mu), where
 # the host name is alice-laptop, /etc/hosts, /etc/mailname and /etc/passwd
 # are replaced by bind mounts (uid 0 is named "alice", home /home/alice),
 # and /home is a tmpfs; nothing on the real system changes.  Each client
 # "sends" through capture.sh, which stores the bytes it is handed.
-# The .leak/.keep files are written by hand after looking at each message.
+# fx_tokens writes the .leak/.keep files, for the hand-written messages too.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd -P)
 if [ "${FX_INNER:-}" != 1 ]; then
@@ -19,13 +19,14 @@ fi
 mount --make-rprivate /
 hostname alice-laptop
 W=$(mktemp -d /tmp/fx.XXXXXX)
-trap 'tmux -L nymfx kill-server 2>/dev/null; rm -rf "$W"' EXIT
+trap 'tmux -L nymfx kill-server 2>/dev/null || :; sleep 1; rm -rf "$W"' EXIT
 printf '127.0.0.1\tlocalhost\n127.0.1.1\talice-laptop.home.lan alice-laptop\n' >"$W/hosts"
 echo alice-laptop.home.lan >"$W/mailname"
 { echo 'alice:x:0:0:Alice Liddell,,,:/home/alice:/bin/bash'; cat /etc/passwd; } >"$W/passwd"
-touch /etc/mailname
 mount --bind "$W/hosts" /etc/hosts
-mount --bind "$W/mailname" /etc/mailname
+if test -e /etc/mailname; then
+	mount --bind "$W/mailname" /etc/mailname
+fi
 mount --bind "$W/passwd" /etc/passwd
 mount -t tmpfs tmpfs /home
 
@@ -330,3 +331,210 @@ RC
 	while tm has-session 2>/dev/null; do sleep 0.1; done
 	take alpine-attach
 }
+
+# aerc: keystrokes in tmux; the "editor" appends $W/edbody to the draft,
+# headers are set with :header in the review screen.
+fx_aerc()
+{
+	mkdir -p .config/aerc
+	for f in INBOX Sent; do
+		mkdir -p Maildir/$f/cur Maildir/$f/new Maildir/$f/tmp
+	done
+	cat >.config/aerc/accounts.conf <<ACC
+[alice]
+source   = maildir://~/Maildir
+outgoing = $CAPTURE
+default  = INBOX
+from     = Alice <alice@alice.i2p>
+copy-to  = Sent
+ACC
+	chmod 600 .config/aerc/accounts.conf
+	printf '#!/bin/sh\ncat "%s" >>"$1"\n' "$W/edbody" >"$W/ed.sh"
+	chmod +x "$W/ed.sh"
+	aerc_send()
+	{
+		until test -s "$W/spool/1.eml"; do sleep 0.1; done
+		sleep 0.5
+	}
+	cmd()
+	{
+		tm send-keys -l "$1"
+		tm send-keys Enter
+		sleep 0.3
+	}
+	cp "$W/body" "$W/edbody"
+	tm new-session -d -x 120 -y 35 "EDITOR='$W/ed.sh' aerc"
+	twait INBOX
+	cmd ':compose'
+	twait 'Send this email?'
+	cmd ':header To bob@bob.i2p'
+	cmd ':header -f Subject "Plan for Friday"'
+	tm send-keys y
+	aerc_send
+	take aerc-plain
+	cmd ':compose'
+	twait 'Send this email?'
+	cmd ':header To bob@bob.i2p'
+	cmd ':header -f Subject "The secret plan"'
+	cmd ":attach $D/Secret\\ Plan.pdf"
+	cmd ":attach $D/Überweisung\\ März.pdf"
+	twait 'März.pdf'
+	tm send-keys y
+	aerc_send
+	take aerc-attach
+	cmd ':quit'
+	while tm has-session 2>/dev/null; do sleep 0.1; done
+
+	bob_mbox "$(msgid "$HERE/aerc-plain.eml")" "$W/bob.mbox"
+	sed 1d "$W/bob.mbox" >Maildir/INBOX/cur/1795420800.1.bob:2,S
+	printf 'yes, Friday works.\n\nAlice\n' >"$W/edbody"
+	tm new-session -d -x 120 -y 35 "EDITOR='$W/ed.sh' aerc"
+	twait 'Re: Plan for Friday'
+	cmd ':reply -q'
+	twait 'Send this email?'
+	tm send-keys y
+	aerc_send
+	take aerc-reply
+	cmd ':quit'
+	while tm has-session 2>/dev/null; do sleep 0.1; done
+}
+
+# mta-chain-exim: mutt-plain.eml through three real Exim 4 hops (Debian's
+# exim4 with private configurations): local submission on the laptop,
+# authenticated submission to a LAN smarthost, relay to an outer relay.
+# -oMa/-oMs/-oMr/-oMai make Exim record the SMTP client it would have seen.
+fx_mta()
+{
+	chmod 711 "$W"
+	mkdir -p "$W/exim/out"
+	chmod 1777 "$W/exim/out"
+	hop()
+	{
+		host=$1
+		shift
+		rm -rf "$W/exim/spool" "$W/exim/out/mbox"
+		mkdir -p "$W/exim/spool"
+		cat >"$W/exim/conf" <<CONF
+spool_directory = $W/exim/spool
+log_file_path = $W/exim/%slog
+primary_hostname = $host
+timezone = Europe/Berlin
+exim_user = root
+exim_group = root
+trusted_users = root
+begin routers
+all:
+  driver = accept
+  transport = file
+begin transports
+file:
+  driver = appendfile
+  file = $W/exim/out/mbox
+  user = mail
+  mode = 0666
+  delivery_date_add = false
+  envelope_to_add = false
+  return_path_add = false
+  message_prefix =
+  message_suffix =
+  check_string =
+  escape_string =
+begin retry
+begin rewrite
+CONF
+		exim4 -C "$W/exim/conf" -odi "$@" -f alice@alice.i2p bob@bob.i2p \
+		    <"$W/exim/in"
+		mv "$W/exim/out/mbox" "$W/exim/in"
+	}
+	cp "$HERE/mutt-plain.eml" "$W/exim/in"
+	hop alice-laptop.home.lan
+	hop mail.home.lan -oMa 192.168.1.23 -oMs alice-laptop.home.lan \
+	    -oMr esmtpsa -oMai alice
+	hop relay.example.net -oMa 10.8.0.14 -oMs mail.home.lan -oMr esmtps \
+	    -oMt ''
+	cp "$W/exim/in" "$HERE/mta-chain-exim.eml"
+}
+
+# NAME.leak and NAME.keep for every NAME.eml here, hand-written ones too:
+# the tokens that vary from run to run (Message-ID and Content-ID left
+# parts, own IDs in References, boundaries, the zone in Date, MTA queue
+# ids) are read from the message; the fixed ones per client are below.
+# Only tokens that occur in a header section of the message are listed.
+fx_tokens()
+{
+	python3 - "$HERE" <<'PY'
+import email, email.policy, glob, os, re, sys
+
+here = sys.argv[1]
+HOST = ['alice-laptop', 'home.lan', '/home/alice']
+STATIC = {
+    'mutt': ['Mutt/2.2.12'],
+    'neomutt': ['NeoMutt/20220429'],
+    's-nail': ['s-nail v14.9.24'],
+    'mailutils': ['GNU Mailutils 3.15', 'Your message of'],
+    'nmh': ['=_aaaaaaaaaa0', 'message dated'],
+    'git-send-email': ['git-send-email 2.39.5'],
+    'alpine': ['(CET)'],
+    'aerc': ['aerc 0.14.0'],
+    'thunderbird': ['Thunderbird', 'de-DE', 'X11; Linux x86_64', 'rv:115.0',
+                    'Gecko/20100101'],
+    'claws': ['Claws Mail 4.1.1', 'GTK 3.24.38', 'x86_64-pc-linux-gnu'],
+    'mta-chain-exim': ['Mutt/2.2.12', 'Exim 4.96', '192.168.1.23', '10.8.0.14',
+                       'relay.example.net', 'ident=alice', 'from alice by'],
+    'mta-chain-postfix': ['NeoMutt/20220429', '(Postfix', '192.168.1.2',
+                          'fd00:1234:5678::23', 'relay.example.net',
+                          'userid 1000', 'Authenticated sender: alice',
+                          '(CET)', 'TLS_AES_256_GCM_SHA384'],
+}
+FOREIGN = 'CA+xyz@mail.gmail.com'
+
+for path in sorted(glob.glob(os.path.join(here, '*.eml'))):
+    name = os.path.basename(path)[:-4]
+    client = next(c for c in sorted(STATIC, key=len, reverse=True)
+                  if name.startswith(c))
+    raw = open(path, 'rb').read()
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    leak = HOST + STATIC[client]
+    keep = []
+    hdr = ''
+    for part in msg.walk():
+        for k, v in part.items():
+            hdr += '%s: %s\n' % (k, v)
+            k = k.lower()
+            v = str(v)
+            if k in ('message-id', 'content-id'):
+                leak += [m.split('@')[0] for m in re.findall(r'<([^>]*)>', v)]
+            elif k in ('references', 'in-reply-to'):
+                leak += [m.split('@')[0] for m in re.findall(r'<([^>]*)>', v)
+                         if m != FOREIGN]
+            elif k == 'date':
+                leak += re.findall(r'[+-]\d{4}', v)
+            elif k == 'received':
+                leak += re.findall(r'\bid ([0-9A-Za-z-]+)', v)
+        b = part.get_param('boundary')
+        if b:
+            leak.append(str(b))
+    frm = msg.get('From', '')
+    if 'alice@alice.i2p' in frm:
+        keep.append('alice@alice.i2p')
+    keep.append('bob@bob.i2p')
+    keep.append(str(msg['Subject']))
+    if b'Secret Plan.pdf' in raw:
+        keep.append('Secret Plan.pdf')
+    if FOREIGN.encode() in raw:
+        keep.append(FOREIGN)
+    seen = set()
+    with open(os.path.join(here, name + '.leak'), 'w') as f:
+        for t in leak:
+            if t and t not in seen and t in hdr:
+                seen.add(t)
+                f.write(t + '\n')
+    with open(os.path.join(here, name + '.keep'), 'w') as f:
+        f.write(''.join(t + '\n' for t in keep))
+PY
+}
+
+# mta-chain-exim reads mutt-plain.eml, so mutt comes first.
+for c in ${*:-mutt neomutt snail mailutils nmh git alpine aerc mta tokens}; do
+	fx_$c
+done
