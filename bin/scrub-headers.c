@@ -87,7 +87,8 @@ static const struct {
 	{ "dkim-signature", "signing domain and time of a previous hop" },
 	{ "autocrypt", "client feature (Autocrypt) in use" },
 	{ "openpgp", "client feature (OpenPGP) in use" },
-	{ "disposition-notification-to", "read-receipt request from the client" },
+	{ "disposition-notification-to",
+	    "read-receipt request from the client" },
 	{ NULL, "not on the list of fields to keep" }
 };
 
@@ -551,10 +552,22 @@ firstid(const char *v, size_t n, const char **id, size_t *idn)
 	return 0;
 }
 
+/* Write "Name: <token@domain>" for id. */
+static void
+emitid(struct msg *m, const char *name, size_t nl, const char *context,
+    const char *id, size_t idn)
+{
+	char out[TOKLEN + 260 + 2];
+
+	out[0] = '<';
+	mapid(m, context, id, idn, out + 1);
+	strcat(out, ">");
+	emitfield(m, name, nl, out);
+}
+
 static void
 domsgid(struct msg *m, const struct nym_hdr *h, size_t i)
 {
-	char out[TOKLEN + 260 + 2];
 	const char *name = h->buf + h->f[i].off, *id;
 	size_t nl = h->f[i].namelen, idn;
 	ssize_t n;
@@ -570,10 +583,7 @@ domsgid(struct msg *m, const struct nym_hdr *h, size_t i)
 	}
 	leak(m, NULL, name, nl, "made by the client (host, time or "
 	    "software pattern)");
-	out[0] = '<';
-	mapid(m, "message-id", id, idn, out + 1);
-	strcat(out, ">");
-	emitfield(m, name, nl, out);
+	emitid(m, name, nl, "message-id", id, idn);
 }
 
 /* Is there anything but white space in [p, e)? */
@@ -824,7 +834,6 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 static void
 docid(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 {
-	char out[TOKLEN + 260 + 2];
 	const char *name = h->buf + h->f[i].off, *id;
 	size_t nl = h->f[i].namelen, idn;
 	ssize_t n;
@@ -840,10 +849,7 @@ docid(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	}
 	leak(m, part, name, nl, "made by the client (host or software "
 	    "pattern)");
-	out[0] = '<';
-	mapid(m, "content-id", id, idn, out + 1);
-	strcat(out, ">");
-	emitfield(m, name, nl, out);
+	emitid(m, name, nl, "content-id", id, idn);
 }
 
 /* A description that is an absolute file path keeps only its file name. */
@@ -956,7 +962,8 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		name = h->buf + h->f[i].off;
 		nl = h->f[i].namelen;
 		if (!wanted(name, nl, 0)) {
-			leak(m, NULL, name, nl, "%s", cflag ? why(name, nl) : "");
+			leak(m, NULL, name, nl, "%s",
+			    cflag ? why(name, nl) : "");
 			continue;
 		}
 		if (nym_hdr_is(h, i, "date")) {
@@ -991,8 +998,8 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		emitfield(m, "Message-ID", 10, buf);
 	}
 	if (m->folded > 0)
-		leak(m, NULL, "header", 6, "%d line%s that %s not a field, with "
-		    "fields after it (taken as a broken fold)", m->folded,
+		leak(m, NULL, "header", 6, "%d line%s that %s not a field, "
+		    "with fields after it (taken as a broken fold)", m->folded,
 		    m->folded > 1 ? "s" : "", m->folded > 1 ? "are" : "is");
 	if (h->bad)
 		leak(m, NULL, "header", 6, "no empty line before the body");
@@ -1184,11 +1191,11 @@ rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 		for (q = c + 4, idn = 0; q < e && strchr("\"'()<> \t\r\n",
 		    *q) == NULL && idn + 1 < sizeof id; q++) {
 			if (*q == '%' && e - q > 2 &&
-			    isxdigit((unsigned char)q[1]) &&
-			    isxdigit((unsigned char)q[2])) {
-				char hx[3] = { q[1], q[2], '\0' };
-
-				id[idn++] = (char)strtol(hx, NULL, 16);
+			    nym_hexval((unsigned char)q[1]) >= 0 &&
+			    nym_hexval((unsigned char)q[2]) >= 0) {
+				id[idn++] = (char)(nym_hexval(
+				    (unsigned char)q[1]) << 4 |
+				    nym_hexval((unsigned char)q[2]));
 				q += 2;
 			} else
 				id[idn++] = *q;
@@ -1314,7 +1321,8 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		name = ph->buf + ph->f[i].off;
 		nl = ph->f[i].namelen;
 		if (!wanted(name, nl, 1)) {
-			leak(m, part, name, nl, "%s", cflag ? why(name, nl) : "");
+			leak(m, part, name, nl, "%s",
+			    cflag ? why(name, nl) : "");
 			continue;
 		}
 		if (!docontent(m, ph, i, part, ct))

@@ -109,7 +109,8 @@ nym_conf_load(const char **wherep)
 	}
 	snprintf(where, sizeof where, "%s", path);
 	if (fd == -1)
-		return errno == ENOENT && (env == NULL || *env == '\0') ? 0 : -1;
+		return errno == ENOENT && (env == NULL || *env == '\0') ?
+		    0 : -1;
 	n = nym_read_all(fd, confbuf, sizeof confbuf);
 	close(fd);
 	if (n < 0)

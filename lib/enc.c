@@ -57,7 +57,8 @@ nym_base64(const unsigned char *in, size_t n, char *out,
 	uint32_t v;
 
 	for (i = 0; i + 3 <= n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		out[o++] = b64digit(v >> 18, a);
 		out[o++] = b64digit(v >> 12 & 63, a);
 		out[o++] = b64digit(v >> 6 & 63, a);
@@ -126,8 +127,8 @@ nym_unbase64(const char *in, size_t n, unsigned char *out, size_t cap,
 	return (ssize_t)o;
 }
 
-static int
-hexval(unsigned char c)
+int
+nym_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -148,13 +149,14 @@ nym_unqp(const char *in, size_t n, char *out)
 			out[o++] = in[i++];
 			continue;
 		}
-		if (n - i >= 3 && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)in[i + 2])) >= 0) {
+		if (n - i >= 3 &&
+		    (hi = nym_hexval((unsigned char)in[i + 1])) >= 0 &&
+		    (lo = nym_hexval((unsigned char)in[i + 2])) >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 3;
 			continue;
 		}
-		/* A soft break: "=", trailing blanks, then LF, CRLF or the end. */
+		/* A soft break: "=", blanks, then LF, CRLF or the end. */
 		for (j = i + 1; j < n && (in[j] == ' ' || in[j] == '\t'); j++)
 			;
 		if (j == n)

@@ -20,7 +20,7 @@
 #define NYM_HDR_MAX	1048576		/* one header section */
 #define NYM_FIELDS_MAX	8192		/* fields in one header section */
 #define NYM_MIME_DEPTH	32		/* nested multiparts */
-#define NYM_BOUNDARY_MAX 200		/* boundary parameter, RFC 2046 says 70 */
+#define NYM_BOUNDARY_MAX 200		/* boundary; RFC 2046 says 70 */
 #define NYM_HTML_MAX	16777216	/* text/html part rewritten for cid: */
 #define NYM_CONF_MAX	65536		/* configuration file */
 #define NYM_LINE_MAX	4096		/* configuration and protocol lines */
@@ -112,7 +112,7 @@ int nym_reallocarray(void *pp, size_t nmemb, size_t size);
 /* ---- hdr.c: bounded RFC 5322 header sections, original bytes kept ---- */
 struct nym_field {
 	size_t off;		/* raw bytes at h->buf + off */
-	size_t len;		/* whole field: name, colon, value, folds, EOL */
+	size_t len;		/* whole field: name, value, folds, EOL */
 	size_t namelen;		/* name length, colon excluded */
 };
 
@@ -167,15 +167,15 @@ enum nym_domkind {
 	NYM_DOM_NONE = 0,	/* no domain, or not a valid host name */
 	NYM_DOM_B32,		/* 52+ base32 characters .b32.i2p */
 	NYM_DOM_I2P,		/* other .i2p name */
-	NYM_DOM_ONION,		/* v3 onion, optionally fingerprint.56chars.onion */
+	NYM_DOM_ONION,		/* v3 onion, maybe fingerprint.56chars.onion */
 	NYM_DOM_OTHER		/* anything else */
 };
 
 struct nym_addr {
-	char *name;		/* display name, decoded of quotes/comments, or NULL */
+	char *name;		/* display name, quotes resolved, or NULL */
 	char *local;		/* local part, quotes removed */
 	char *domain;		/* domain, lower-cased; NULL if none */
-	char *group;		/* group display name this belongs to, or NULL */
+	char *group;		/* name of the group it is in, or NULL */
 	enum nym_domkind kind;
 };
 
@@ -204,6 +204,8 @@ int nym_date_parse(const char *s, size_t len, time_t *t, int *zone);
 size_t nym_date_format(time_t t, char *buf, size_t cap);
 
 /* ---- enc.c: base32, base64, quoted-printable, percent encoding ---- */
+/* The value of a hex digit (either case), or -1. */
+int nym_hexval(unsigned char c);
 /* RFC 4648 base32, lower case, no padding.  out needs (n*8+4)/5+1. */
 size_t nym_base32(const unsigned char *in, size_t n, char *out);
 /* base64 with alphabet "+/" (std) or "-~" (I2P), padded; out needs

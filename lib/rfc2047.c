@@ -76,25 +76,14 @@ lc(int c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The byte written as two hex digits at p (n bytes left), or -1. */
 static int
 hexpair(const char *p, size_t n)
 {
 	int hi, lo;
 
-	if (n < 2 || (hi = hexval((unsigned char)p[0])) < 0 ||
-	    (lo = hexval((unsigned char)p[1])) < 0)
+	if (n < 2 || (hi = nym_hexval((unsigned char)p[0])) < 0 ||
+	    (lo = nym_hexval((unsigned char)p[1])) < 0)
 		return -1;
 	return hi << 4 | lo;
 }
@@ -519,7 +508,8 @@ buildvalue(const char *s, const struct prec *rec, const struct pslot *sl,
 				order[rec[j].sec] = j;
 		nord = MIME_SECTIONS;
 	} else {
-		for (j = sl->head; j >= 0 && rec[j].sec != want; j = rec[j].next)
+		for (j = sl->head; j >= 0 && rec[j].sec != want;
+		    j = rec[j].next)
 			;
 		order[0] = j;
 		nord = 1;
