@@ -46,8 +46,6 @@
 static int cflag, iflag, mflag, nflag;
 static long rflag;
 static const char *Kflag, *mdomain;
-static char **keeps, **drops;
-static size_t nkeeps, ndrops;
 
 static unsigned char key[NYM_KEYLEN];
 static int haskey;
@@ -133,58 +131,74 @@ usage(void)
 	exit(NYM_EX_USAGE);
 }
 
-/* Does name[0, n) match pattern (case-insensitive; "x-*" is a prefix)? */
-static int
-namematch(const char *name, size_t n, const char *pat)
+/* A field-name pattern: lower case; a trailing '*' makes it a prefix. */
+struct pat {
+	const char *s;
+	size_t n;		/* length without the '*' */
+	int prefix;
+};
+
+static struct pat *ptop, *ppart, *pknown, *preason, *pkeep, *pdrop;
+static size_t nptop, nppart, npknown, npreason, npkeep, npdrop;
+
+static void
+addpat(struct pat **list, size_t *n, const char *s)
 {
-	size_t pl;
+	char *c;
+	size_t l;
 
-	/* Patterns are lower case; most fail on their first letter. */
-	if (n == 0 || (pat[0] != '*' &&
-	    pat[0] != tolower((unsigned char)name[0])))
-		return 0;
-	pl = strlen(pat);
-
-	if (pl > 0 && pat[pl - 1] == '*')
-		return n >= pl - 1 && strncasecmp(name, pat, pl - 1) == 0;
-	return n == pl && strncasecmp(name, pat, n) == 0;
+	if (nym_reallocarray(list, *n + 1, sizeof **list) == -1 ||
+	    (c = strdup(s)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (l = 0; c[l] != '\0'; l++)
+		c[l] = (char)tolower((unsigned char)c[l]);
+	(*list)[*n].s = c;
+	(*list)[*n].prefix = l > 0 && c[l - 1] == '*';
+	(*list)[*n].n = l - (size_t)(*list)[*n].prefix;
+	(*n)++;
 }
 
+/* Does name[0, n) match pattern p (case-insensitive)?  Most fail on the
+ * length or the first letter, before any string compare. */
 static int
-inlist(const char *name, size_t n, char *const *list, size_t nl)
+namematch(const char *name, size_t n, const struct pat *p)
+{
+	if (p->prefix ? n < p->n : n != p->n)
+		return 0;
+	if (p->n == 0)
+		return 1;
+	return p->s[0] == tolower((unsigned char)name[0]) &&
+	    strncasecmp(name, p->s, p->n) == 0;
+}
+
+static ssize_t
+inlist(const char *name, size_t n, const struct pat *list, size_t nl)
 {
 	size_t i;
 
 	for (i = 0; i < nl; i++)
-		if (namematch(name, n, list[i]))
-			return 1;
-	return 0;
+		if (namematch(name, n, &list[i]))
+			return (ssize_t)i;
+	return -1;
 }
 
 static int
 wanted(const char *name, size_t n, int part)
 {
-	const char *const *k;
-
-	if (inlist(name, n, drops, ndrops))
+	if (inlist(name, n, pdrop, npdrop) != -1)
 		return 0;
-	if (inlist(name, n, keeps, nkeeps))
+	if (inlist(name, n, pkeep, npkeep) != -1)
 		return 1;
-	for (k = part ? keeppart : keeptop; *k != NULL; k++)
-		if (namematch(name, n, *k))
-			return 1;
-	return 0;
+	return part ? inlist(name, n, ppart, nppart) != -1 :
+	    inlist(name, n, ptop, nptop) != -1;
 }
 
 static const char *
 why(const char *name, size_t n)
 {
-	size_t i;
+	ssize_t i = inlist(name, n, preason, npreason);
 
-	for (i = 0; reasons[i].name != NULL; i++)
-		if (namematch(name, n, reasons[i].name))
-			break;
-	return reasons[i].why;
+	return reasons[i == -1 ? (ssize_t)npreason : i].why;
 }
 
 static void
@@ -1464,19 +1478,9 @@ static const char *const known[] = {
 static int
 knownfield(const char *name, size_t n)
 {
-	const char *const *k;
-	size_t i;
-
-	for (k = keeptop; *k != NULL; k++)
-		if (namematch(name, n, *k))
-			return 1;
-	for (k = known; *k != NULL; k++)
-		if (namematch(name, n, *k))
-			return 1;
-	for (i = 0; reasons[i].name != NULL; i++)
-		if (namematch(name, n, reasons[i].name))
-			return 1;
-	return 0;
+	return inlist(name, n, ptop, nptop) != -1 ||
+	    inlist(name, n, pknown, npknown) != -1 ||
+	    inlist(name, n, preason, npreason) != -1;
 }
 
 /* After a header that stopped at a stray line: do known header fields
@@ -1548,17 +1552,6 @@ message(struct msg *m, struct nym_hdr *h)
 	return 0;
 }
 
-static void
-addpat(char ***list, size_t *n, const char *pat)
-{
-	if (nym_reallocarray(list, *n + 1, sizeof **list) == -1)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	if (((*list)[*n] = strdup(pat)) == NULL)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (char *p = (*list)[*n]; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	(*n)++;
-}
 
 /* "keep NAME" and "drop NAME" lines; '#' comments. */
 static void
@@ -1581,10 +1574,10 @@ loadpolicy(const char *path)
 		w = strtok(s, " \t\r\n");
 		if (w != NULL && strcmp(w, "keep") == 0)
 			while ((w = strtok(NULL, " \t\r\n,")) != NULL)
-				addpat(&keeps, &nkeeps, w);
+				addpat(&pkeep, &npkeep, w);
 		else if (w != NULL && strcmp(w, "drop") == 0)
 			while ((w = strtok(NULL, " \t\r\n,")) != NULL)
-				addpat(&drops, &ndrops, w);
+				addpat(&pdrop, &npdrop, w);
 		else
 			nym_die(NYM_EX_CONFIG, "unable to read policy %s:%u: "
 			    "expected keep or drop", path, lineno);
@@ -1595,7 +1588,7 @@ loadpolicy(const char *path)
 }
 
 static void
-addlist(char ***list, size_t *n, const char *v)
+addlist(struct pat **list, size_t *n, const char *v)
 {
 	char buf[NYM_LINE_MAX], *w, *save = NULL;
 
@@ -1732,6 +1725,22 @@ interactive(void)
 	return 0;
 }
 
+static void
+compiletables(void)
+{
+	const char *const *k;
+	size_t i;
+
+	for (k = keeptop; *k != NULL; k++)
+		addpat(&ptop, &nptop, *k);
+	for (k = keeppart; *k != NULL; k++)
+		addpat(&ppart, &nppart, *k);
+	for (k = known; *k != NULL; k++)
+		addpat(&pknown, &npknown, *k);
+	for (i = 0; reasons[i].name != NULL; i++)
+		addpat(&preason, &npreason, reasons[i].name);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1739,15 +1748,16 @@ main(int argc, char *argv[])
 	int c, leaks, nullfd;
 
 	nym_setprogname(argv[0]);
+	compiletables();
 	/* A closed pipe is a failed write (exit 75), not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt(argc, argv, "cd:iK:k:mnp:r:")) != -1) {
 		switch (c) {
 		case 'c': cflag = 1; break;
-		case 'd': addpat(&drops, &ndrops, optarg); break;
+		case 'd': addpat(&pdrop, &npdrop, optarg); break;
 		case 'i': iflag = 1; break;
 		case 'K': Kflag = optarg; break;
-		case 'k': addpat(&keeps, &nkeeps, optarg); break;
+		case 'k': addpat(&pkeep, &npkeep, optarg); break;
 		case 'm': mflag = 1; break;
 		case 'n': nflag = 1; break;
 		case 'p': pfile = optarg; break;
@@ -1764,8 +1774,8 @@ main(int argc, char *argv[])
 		pfile = nym_conf_get("scrub-policy");
 	if (pfile != NULL)
 		loadpolicy(pfile);
-	addlist(&keeps, &nkeeps, nym_conf_get("scrub-keep"));
-	addlist(&drops, &ndrops, nym_conf_get("scrub-drop"));
+	addlist(&pkeep, &npkeep, nym_conf_get("scrub-keep"));
+	addlist(&pdrop, &npdrop, nym_conf_get("scrub-drop"));
 	if (Kflag == NULL)
 		Kflag = nym_conf_get("scrub-key");
 	if (rflag == 0 && (v = nym_conf_get("scrub-round")) != NULL)
@@ -1786,6 +1796,9 @@ main(int argc, char *argv[])
 			nym_dieerr(2, "unable to write the report");
 		return leaks > 0 ? 1 : 0;
 	}
+	/* An mbox is worth sodium_init's start-up: it picks faster code. */
+	if (mflag && nym_crypto_init() == -1)
+		nym_die(NYM_EX_SOFTWARE, "unable to initialise libsodium");
 	/* Load the key before writing anything: no half-written message. */
 	loadkey();
 	run(STDIN_FILENO, STDOUT_FILENO);

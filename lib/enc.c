@@ -81,37 +81,66 @@ nym_base64(const unsigned char *in, size_t n, char *out,
 	return o;
 }
 
-static int
-b64value(unsigned char c, const char *a6263)
+#define B64_WS	(-2)	/* white space, skipped */
+#define B64_PAD	(-3)	/* '=', the end */
+
+/* The decoding table for the alphabet a6263 ends with, built once per
+ * alphabet: this runs over every base64 HTML part a filter rewrites. */
+static const signed char *
+b64table(const char *a6263)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == (unsigned char)a6263[0])
-		return 62;
-	if (c == (unsigned char)a6263[1])
-		return 63;
-	return -1;
+	static signed char tab[256];
+	static char built[2];
+	int i;
+
+	if (built[0] == a6263[0] && built[1] == a6263[1])
+		return tab;
+	memset(tab, -1, sizeof tab);
+	for (i = 0; i < 62; i++)
+		tab[(unsigned char)b64alpha[i]] = (signed char)i;
+	tab[(unsigned char)a6263[0]] = 62;
+	tab[(unsigned char)a6263[1]] = 63;
+	tab[' '] = tab['\t'] = tab['\n'] = tab['\v'] = tab['\f'] =
+	    tab['\r'] = B64_WS;
+	tab['='] = B64_PAD;
+	built[0] = a6263[0];
+	built[1] = a6263[1];
+	return tab;
 }
 
 ssize_t
 nym_unbase64(const char *in, size_t n, unsigned char *out, size_t cap,
     const char *alpha62_63)
 {
-	const char *a = alpha62_63 != NULL ? alpha62_63 : "+/";
+	const signed char *tab = b64table(alpha62_63 != NULL ? alpha62_63 :
+	    "+/");
+	const unsigned char *s = (const unsigned char *)in;
 	uint32_t acc = 0;
-	size_t i, o = 0;
+	size_t i = 0, o = 0;
 	int bits = 0, v;
 
-	for (i = 0; i < n; i++) {
-		if (in[i] == '=')
+	while (i < n) {
+		/* Four characters, three bytes, while the input is clean. */
+		if (bits == 0 && n - i >= 4 && cap - o >= 3) {
+			int a = tab[s[i]], b = tab[s[i + 1]],
+			    c = tab[s[i + 2]], d = tab[s[i + 3]];
+
+			if ((a | b | c | d) >= 0) {
+				acc = (uint32_t)a << 18 | (uint32_t)b << 12 |
+				    (uint32_t)c << 6 | (uint32_t)d;
+				out[o++] = (unsigned char)(acc >> 16);
+				out[o++] = (unsigned char)(acc >> 8);
+				out[o++] = (unsigned char)acc;
+				i += 4;
+				continue;
+			}
+		}
+		v = tab[s[i++]];
+		if (v == B64_PAD)
 			break;
-		if (in[i] == ' ' || (in[i] >= '\t' && in[i] <= '\r'))
+		if (v == B64_WS)
 			continue;
-		if ((v = b64value((unsigned char)in[i], a)) < 0) {
+		if (v < 0) {
 			errno = EINVAL;
 			return -1;
 		}
