@@ -81,23 +81,24 @@ nym_base64(const unsigned char *in, size_t n, char *out,
 	return o;
 }
 
-#define B64_WS	(-2)	/* white space, skipped */
-#define B64_PAD	(-3)	/* '=', the end */
+#define B64_WS	0x40	/* white space, skipped */
+#define B64_PAD	0x41	/* '=', the end */
+#define B64_BAD	0xff	/* anything else */
 
 /* The decoding table for the alphabet a6263 ends with, built once per
  * alphabet: this runs over every base64 HTML part a filter rewrites. */
-static const signed char *
+static const unsigned char *
 b64table(const char *a6263)
 {
-	static signed char tab[256];
+	static unsigned char tab[256];
 	static char built[2];
 	int i;
 
 	if (built[0] == a6263[0] && built[1] == a6263[1])
 		return tab;
-	memset(tab, -1, sizeof tab);
+	memset(tab, B64_BAD, sizeof tab);
 	for (i = 0; i < 62; i++)
-		tab[(unsigned char)b64alpha[i]] = (signed char)i;
+		tab[(unsigned char)b64alpha[i]] = (unsigned char)i;
 	tab[(unsigned char)a6263[0]] = 62;
 	tab[(unsigned char)a6263[1]] = 63;
 	tab[' '] = tab['\t'] = tab['\n'] = tab['\v'] = tab['\f'] =
@@ -112,7 +113,7 @@ ssize_t
 nym_unbase64(const char *in, size_t n, unsigned char *out, size_t cap,
     const char *alpha62_63)
 {
-	const signed char *tab = b64table(alpha62_63 != NULL ? alpha62_63 :
+	const unsigned char *tab = b64table(alpha62_63 != NULL ? alpha62_63 :
 	    "+/");
 	const unsigned char *s = (const unsigned char *)in;
 	uint32_t acc = 0;
@@ -125,7 +126,8 @@ nym_unbase64(const char *in, size_t n, unsigned char *out, size_t cap,
 			int a = tab[s[i]], b = tab[s[i + 1]],
 			    c = tab[s[i + 2]], d = tab[s[i + 3]];
 
-			if ((a | b | c | d) >= 0) {
+			/* Values under 64 are digits; the rest are not. */
+			if (((a | b | c | d) & 0xc0) == 0) {
 				acc = (uint32_t)a << 18 | (uint32_t)b << 12 |
 				    (uint32_t)c << 6 | (uint32_t)d;
 				out[o++] = (unsigned char)(acc >> 16);
@@ -140,7 +142,7 @@ nym_unbase64(const char *in, size_t n, unsigned char *out, size_t cap,
 			break;
 		if (v == B64_WS)
 			continue;
-		if (v < 0) {
+		if (v == B64_BAD) {
 			errno = EINVAL;
 			return -1;
 		}
