@@ -25,8 +25,8 @@ override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
 # the dynamic runtime.  ld's warnings about readline's getpwnam are
 # silenced: tilde expansion is the only thing that would miss NSS.
 STATIC = -static -Wl,--no-warnings
-SODIUM_LIBS = $(shell $(PKG_CONFIG) --libs libsodium)
-READLINE_LIBS = -lreadline -ltinfo
+SODIUM_LIBS = $(shell $(PKG_CONFIG) --static --libs libsodium)
+READLINE_LIBS = $(shell $(PKG_CONFIG) --static --libs readline)
 GMIME_CFLAGS = $(shell $(PKG_CONFIG) --cflags gmime-3.0)
 GMIME_LIBS = $(shell $(PKG_CONFIG) --libs gmime-3.0)
 GCRYPT_LIBS = $(shell $(PKG_CONFIG) --libs libgcrypt)
