@@ -11,7 +11,7 @@ CFLAGS ?= -O2 -g
 WERROR ?=
 
 # Programs written in C (bin/NAME.c) and in shell (bin/NAME).
-TOOLS = scrub-headers
+TOOLS = scrub-headers smtp-receive resolve-maildest sam-deliver sam-accept
 SCRIPTS =
 ALL = $(TOOLS) $(SCRIPTS)
 
@@ -34,10 +34,13 @@ GCRYPT_LIBS = $(shell $(PKG_CONFIG) --libs libgcrypt)
 # O= names a build directory prefix (check-asan builds into asan/).
 O =
 LIBSRC = lib/err.c lib/io.c lib/hdr.c lib/addr.c lib/date.c lib/enc.c \
-	lib/rfc2047.c lib/atomic.c lib/conf.c lib/crypto.c
+	lib/rfc2047.c lib/atomic.c lib/conf.c lib/crypto.c lib/net.c \
+	lib/i2p.c lib/sam.c
+LIBSRC += lib/smtp.c lib/maildir.c lib/samkey.c lib/resolve.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
+HELPERS = t/helpers/samtool
 BINS = $(TOOLS:%=$(O)bin/%)
 
 all: $(BINS) $(SCRIPTS:%=bin/%)
@@ -57,18 +60,34 @@ $(O)bin/%: bin/%.c $(LIBA)
 $(O)bin/scrub-headers: LDLIBS += $(SODIUM_LIBS) $(READLINE_LIBS)
 $(O)bin/scrub-headers: LDFLAGS += $(STATIC)
 
+# smtp-receive runs once per connection: static too.  libsodium for
+# the SHA-256 of b32 addresses and for wiping passwords.
+$(O)bin/smtp-receive: LDLIBS += $(SODIUM_LIBS)
+$(O)bin/smtp-receive: LDFLAGS += $(STATIC)
+
+# The SAM programs: libsodium for SHA-256 (b32 addresses) and wiping.
+$(O)bin/resolve-maildest $(O)bin/sam-deliver $(O)bin/sam-accept: \
+	LDLIBS += $(SODIUM_LIBS)
+
 $(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
 		$(SODIUM_LIBS) $(LDLIBS)
 
+$(O)t/helpers/%: t/helpers/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
+		$(SODIUM_LIBS) $(LDLIBS)
+
 units: $(UNITS)
+
+helpers: $(HELPERS:%=$(O)%)
 
 deps:
 	@sh t/deps.sh test
 
 check: deps
-	$(MAKE) all units
+	$(MAKE) all units helpers
 	$(PROVE) -j2 t/*.t $(UNITS)
 	$(MAKE) check-asan
 
@@ -77,15 +96,18 @@ ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 
 check-asan:
 	$(MAKE) O=asan/ CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
-		STATIC= WERROR="$(WERROR)" all units
+		STATIC= WERROR="$(WERROR)" all units helpers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
-	NYM_BIN=$(CURDIR)/asan/bin $(PROVE) -j2 t/*.t \
+	NYM_BIN=$(CURDIR)/asan/bin NYM_HELPERS=$(CURDIR)/asan/t/helpers \
+	$(PROVE) -j2 t/*.t \
 		$(patsubst %.c,asan/%.t,$(wildcard t/unit/*.c))
 
-bench: deps
-	$(MAKE) all
+bench:
+	@sh t/deps.sh bench
+	$(MAKE) all helpers
 	sh t/bench/run.sh
+	sh t/bench/sam.sh
 
 demo: deps
 	$(MAKE) all
@@ -124,7 +146,8 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/nymbox.7 $(DESTDIR)$(ZSHCOMPDIR)/_nymbox
 
 clean:
-	rm -rf asan lib/*.o $(LIBA) $(TOOLS:%=bin/%) t/unit/*.t t/trash.*
+	rm -rf asan lib/*.o $(LIBA) $(TOOLS:%=bin/%) $(HELPERS) t/unit/*.t \
+		t/trash.*
 
 
-.PHONY: all deps units check check-asan bench demo lint install uninstall clean
+.PHONY: all deps units helpers check check-asan bench demo lint install uninstall clean

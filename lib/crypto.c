@@ -103,6 +103,12 @@ nym_mac(const unsigned char key[NYM_KEYLEN], const char *context,
 }
 
 void
+nym_sha256(const void *p, size_t n, unsigned char out[32])
+{
+	crypto_hash_sha256(out, p, n);
+}
+
+void
 nym_random(void *buf, size_t n)
 {
 	randombytes_buf(buf, n);

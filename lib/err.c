@@ -99,6 +99,7 @@ nym_exitcode(int err)
 	case EBUSY:
 	case EROFS:
 	case ESTALE:
+	case EPROTO:		/* a garbled reply from a peer or a bridge */
 		return NYM_EX_TEMPFAIL;
 	default:
 		return NYM_EX_SOFTWARE;

@@ -5,8 +5,15 @@
  * silently or grow without bound.  The reader hands out lines in place
  * (no copy) and splits a line longer than its buffer into pieces, so the
  * memory a filter uses is fixed by the buffer size, not by the input.
+ *
+ * A reader or writer on a network socket sets ms: every read then waits
+ * in poll(2) first and every write goes through nym_write_timed (net.c),
+ * so a silent peer costs at most ms per step, never a hang.  A timeout
+ * is sticky like any other error.  ms = 0 (files, pipes) keeps the plain
+ * read(2) and write(2) path.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +56,10 @@ nym_in_fill(struct nym_in *in, size_t want)
 			memmove(in->buf, in->buf + in->pos, in->len - in->pos);
 			in->len -= in->pos;
 			in->pos = 0;
+		}
+		if (in->ms > 0 && nym_wait(in->fd, POLLIN, in->ms) == -1) {
+			in->err = errno;
+			return -1;
 		}
 		r = read(in->fd, in->buf + in->len, in->cap - in->len);
 		if (r < 0) {
@@ -127,11 +138,18 @@ nym_out_open(struct nym_out *o, int fd, size_t cap)
 	return 0;
 }
 
+static int
+out_put(const struct nym_out *o, const void *p, size_t n)
+{
+	if (o->ms > 0)
+		return nym_write_timed(o->fd, p, n, o->ms);
+	return nym_write_all(o->fd, p, n);
+}
+
 static void
 out_drain(struct nym_out *o)
 {
-	if (o->len > 0 && o->err == 0 &&
-	    nym_write_all(o->fd, o->buf, o->len) == -1)
+	if (o->len > 0 && o->err == 0 && out_put(o, o->buf, o->len) == -1)
 		o->err = errno;
 	o->len = 0;
 }
@@ -151,7 +169,7 @@ nym_out_write(struct nym_out *o, const void *p, size_t n)
 	if (n < o->cap) {
 		memcpy(o->buf, p, n);
 		o->len = n;
-	} else if (o->err == 0 && nym_write_all(o->fd, p, n) == -1)
+	} else if (o->err == 0 && out_put(o, p, n) == -1)
 		o->err = errno;
 }
 

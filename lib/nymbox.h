@@ -65,6 +65,7 @@ struct nym_in {
 	int eof;		/* read(2) returned 0 */
 	int err;		/* errno of a failed read, sticky */
 	uint64_t off;		/* stream offset of buf[pos] */
+	int ms;			/* > 0: a read waiting longer fails ETIMEDOUT */
 };
 
 struct nym_out {
@@ -73,6 +74,7 @@ struct nym_out {
 	size_t cap, len;
 	int err;		/* errno of a failed write, sticky */
 	uint64_t total;		/* bytes accepted so far */
+	int ms;			/* > 0: a write waiting longer fails ETIMEDOUT */
 };
 
 /* Open a reader/writer on fd with a buffer of cap bytes.  -1 ENOMEM. */
@@ -258,6 +260,301 @@ void nym_mime_free(struct nym_mimetype *m);
 const struct nym_param *nym_mime_param(const struct nym_mimetype *m,
     const char *name);
 
+/* ---- net.c: TCP with a timeout on every step ---- */
+/* Connect to host:port (numeric address or a name from /etc/hosts; never
+ * used for .i2p or .onion names) within ms milliseconds.  Returns a
+ * blocking socket with SO_KEEPALIVE, or -1 with errno (ETIMEDOUT,
+ * ECONNREFUSED, EHOSTUNREACH, ...; EINVAL for a bad port). */
+int nym_tcp_connect(const char *host, const char *port, int ms);
+/* Listen on host:port; port "0" lets the kernel choose, and *bound (if
+ * not NULL) gets the port.  Returns the socket or -1. */
+int nym_tcp_listen(const char *host, const char *port, int *bound);
+/* Wait up to ms for fd to be readable (POLLIN) or writable (POLLOUT).
+ * 0, or -1 with ETIMEDOUT or poll's errno.  ms <= 0 waits forever. */
+int nym_wait(int fd, short events, int ms);
+/* write(2) all n bytes, waiting at most ms for each chunk.  0 or -1. */
+int nym_write_timed(int fd, const void *p, size_t n, int ms);
+
+/* ---- i2p.c: destinations and addresses ---- */
+#define NYM_DEST_MAX	4096	/* binary destination or private key blob */
+#define NYM_B32LEN	52	/* characters before ".b32.i2p" */
+
+/* Length of the public destination at the start of the binary blob b
+ * (n bytes): 384 + 3 + certificate length.  -1 EINVAL if it does not
+ * fit.  Works for public destinations and for private key blobs. */
+ssize_t nym_dest_len(const unsigned char *b, size_t n);
+/* The b32 address ("xxxx...xxxx.b32.i2p", NUL ended, out needs
+ * NYM_B32LEN + 9) of a destination given in I2P base64 (a public
+ * destination, or a private key blob whose public part is hashed).
+ * 0 or -1 EINVAL. */
+int nym_dest_b32(const char *b64, size_t n, char *out);
+/* Is s a well-formed I2P base64 public destination (decodes, length
+ * matches its certificate)?  1 or 0. */
+int nym_dest_valid(const char *s, size_t n);
+
+/* ---- sam.c: SAM v3 client ---- */
+/* Results of SAM replies.  Unknown values are NYM_SAM_UNKNOWN and, like
+ * CANT_REACH_PEER, TIMEOUT and I2P_ERROR, are temporary; INVALID_KEY and
+ * KEY_NOT_FOUND both mean "not found now". */
+enum nym_sam_result {
+	NYM_SAM_OK = 0,
+	NYM_SAM_CANT_REACH_PEER,
+	NYM_SAM_DUPLICATED_DEST,
+	NYM_SAM_DUPLICATED_ID,
+	NYM_SAM_I2P_ERROR,
+	NYM_SAM_INVALID_ID,
+	NYM_SAM_INVALID_KEY,
+	NYM_SAM_KEY_NOT_FOUND,
+	NYM_SAM_PEER_NOT_FOUND,
+	NYM_SAM_TIMEOUT,
+	NYM_SAM_NOVERSION,
+	NYM_SAM_ALREADY_ACCEPTING,
+	NYM_SAM_UNKNOWN,	/* a RESULT value this code does not know */
+	NYM_SAM_PROTO		/* no RESULT, or not a SAM reply at all */
+};
+
+struct nym_sam {
+	int fd;			/* the session's control socket, -1 if none */
+	struct nym_in in;	/* replies on fd */
+	char host[256], port[16];
+	char id[32];		/* session ID (random, reveals nothing) */
+	char *pub;		/* our public destination, I2P base64 */
+	char b32[NYM_B32LEN + 9];
+	int minor;		/* negotiated version 3.minor */
+	int ms;			/* timeout of each step but session creation */
+	char message[256];	/* MESSAGE= of the last failed reply, sanitised */
+};
+
+/* Open a control connection and say HELLO (MIN=3.1 MAX=3.3).  Returns
+ * the socket with its reader set up in s, or -1: errno for network
+ * failures, EPROTO (s->message says why) for a refused HELLO. */
+int nym_sam_open(struct nym_sam *s, const char *host, const char *port,
+    int ms);
+/* SESSION CREATE STYLE=STREAM with the private key priv (I2P base64) or
+ * "TRANSIENT", SIGNATURE_TYPE=7, i2cp.leaseSetEncType=4,0, tunnel
+ * lengths and quantities (overridable) and the extra "k=v k=v" options in
+ * opts (may be NULL), waiting up to create_ms.  On success s->pub and
+ * s->b32 are set.  Returns the nym_sam_result (0 OK), or -1 with errno
+ * for I/O failures. */
+int nym_sam_session(struct nym_sam *s, const char *priv, const char *opts,
+    int create_ms);
+/* DEST GENERATE SIGNATURE_TYPE=7 on a fresh connection: *pub and *priv
+ * get malloc'd I2P base64.  0 or -1 (errno, EPROTO). */
+int nym_sam_generate(const char *host, const char *port, int ms,
+    char **pub, char **priv);
+/* NAMING LOOKUP NAME=name on the session socket.  *dest gets a malloc'd
+ * destination on NYM_SAM_OK.  With opts, OPTIONS=true is asked (I2P
+ * proposal 167) and *opts gets the malloc'd rest of the reply's OPTION:
+ * fields as "k=v\n" lines (or NULL).  Returns the result or -1. */
+int nym_sam_lookup(struct nym_sam *s, const char *name, char **dest,
+    char **opts);
+/* STREAM CONNECT to dest (base64, b32 or a name) from the session, on a
+ * new socket.  Returns the result; on NYM_SAM_OK *fd is the stream. */
+int nym_sam_connect(struct nym_sam *s, const char *dest, int *fd);
+/* STREAM ACCEPT on a new socket: returns the result and, on OK, *fd;
+ * then nym_sam_peer() reads the peer line when a peer arrives. */
+int nym_sam_accept(struct nym_sam *s, int *fd);
+/* Read the first line of an accepted stream, the peer's destination
+ * (optionally followed by " FROM_PORT=.. TO_PORT=.."), waiting up to ms
+ * (<= 0: forever).  *dest gets it malloc'd.  The stream's bytes after it
+ * are left in in, which the caller keeps reading from; with in == NULL
+ * the line is read a byte at a time and nothing after it is consumed, so
+ * fd can be handed to another program.  Returns 0, or -1 with EPROTO for
+ * an error line or garbage, or the I/O errno. */
+int nym_sam_peer(int fd, struct nym_in *in, int ms, char **dest);
+/* STREAM FORWARD ID=.. PORT=port HOST=host [SILENT=true] on a new
+ * socket that must stay open while forwarding.  Returns the result; on
+ * OK *fd is that socket. */
+int nym_sam_forward(struct nym_sam *s, const char *host, int port,
+    int silent, int *fd);
+/* Close the session: streams first (the caller's), then the control
+ * socket; frees what nym_sam_open/session allocated. */
+void nym_sam_close(struct nym_sam *s);
+/* The name of a result ("CANT_REACH_PEER") and whether it is temporary. */
+const char *nym_sam_resultname(int r);
+int nym_sam_temporary(int r);
+
+/* ---- samkey.c: persistent destinations ---- */
+/* Read the private key (I2P base64) kept in path, or create it with DEST
+ * GENERATE on host:port on first use (0600, directory 0700, atomically;
+ * two processes starting at once agree on one key).  A key file others
+ * can read is refused (EPERM); a damaged one is EINVAL.  *priv is
+ * malloc'd; wipe and free it with nym_key_free.  0 or -1. */
+int nym_sam_key(const char *path, const char *host, const char *port,
+    int ms, char **priv);
+void nym_key_free(char *priv);
+
+/* ---- resolve.c: a recipient's mail destination ---- */
+enum nym_transport { NYM_TR_I2P = 1, NYM_TR_TOR, NYM_TR_RELAY };
+
+struct nym_maildest {
+	enum nym_transport transport;
+	char dest[NYM_DEST_MAX];	/* I2P base64, a b32 address, an onion
+					   name, or the relay host */
+	int port;			/* 25 unless the site says otherwise */
+	char method[16];		/* b32 well-known addressbook srv relay
+					   onion */
+	time_t expires;			/* 0: does not expire */
+	int stale;			/* from the cache, the site unreachable */
+};
+
+struct nym_resolver {
+	struct nym_sam *sam;		/* an open session, or NULL: opened on
+					   first need from host/port/opts */
+	const char *samhost, *samport, *samopts;
+	int ms;				/* timeout of each network step */
+	int create_ms;			/* SESSION CREATE timeout */
+	const char *cachedir;		/* NULL: no cache */
+	const char *relay;		/* host for mail no route reaches, or NULL */
+	int relayport;
+	time_t now;
+	int maxage;			/* cache lifetime without Cache-Control */
+	char why[768];			/* what failed, for the message */
+	int owned;			/* sam was opened here */
+};
+
+/* Find the mail destination of domain (lower case): .onion → Tor; a b32
+ * address as it is; another .i2p name → the cache while fresh, else
+ * http://NAME/.well-known/i2pmail.key over a SAM stream, else the
+ * router's address book, service records where offered, else the relay;
+ * a stale cache entry is served while the site cannot be reached.
+ * Returns 0; 1 if nothing was found (permanent: EX_NOHOST); -1 for a
+ * temporary failure (r->why says what). */
+int nym_resolve(struct nym_resolver *r, const char *domain,
+    struct nym_maildest *d);
+/* Close what nym_resolve opened. */
+void nym_resolver_close(struct nym_resolver *r);
+/* Parse the body of an i2pmail.key document: a base64 destination or a
+ * b32 address, optionally followed by a port.  0 or -1 EINVAL. */
+int nym_maildest_parse(const char *s, size_t n, struct nym_maildest *d);
+
+/* ---- smtp.c: SMTP protocol pieces ---- */
+/* Limits (RFC 5321 4.5.3.1; documented in smtp-receive(1)). */
+#define NYM_SMTP_LINE	512	/* command line with its CRLF */
+#define NYM_SMTP_REPLYLINE 2048	/* reply line accepted (512 is the rule) */
+#define NYM_SMTP_REPLYLINES 100	/* lines of one reply */
+#define NYM_SMTP_TEXT	8192	/* reply text kept, lines joined */
+#define NYM_SMTP_PATH	256	/* path with its angle brackets */
+#define NYM_SMTP_LOCAL	64	/* local part */
+#define NYM_SMTP_DOMAIN	255	/* domain */
+#define NYM_SMTP_RCPTS	100	/* recipients of one message */
+#define NYM_SMTP_AUTHLINE 12288	/* SASL response line (RFC 4954 4) */
+#define NYM_SMTP_SKIP	65536	/* bytes of a too long line read past */
+#define NYM_SMTP_SIZE	52428800 /* default message size limit */
+
+struct nym_smtp_reply {
+	int code;		/* 200..599 */
+	int lines;
+	int trunc;		/* text was cut at NYM_SMTP_TEXT */
+	size_t len;
+	char text[NYM_SMTP_TEXT]; /* text of each line after "ddd-", joined
+				   with '\n', unprintable bytes as '?' */
+};
+
+#define NYM_SMTP_AUTH_PLAIN	0x1
+#define NYM_SMTP_AUTH_LOGIN	0x2
+#define NYM_SMTP_AUTH_CRAMMD5	0x4
+#define NYM_SMTP_AUTH_OTHER	0x8
+
+struct nym_smtp_ext {
+	int pipelining, eightbitmime, enhanced, smtputf8, starttls;
+	int size;		/* SIZE offered */
+	uint64_t maxsize;	/* its limit; 0: none stated */
+	unsigned auth;		/* NYM_SMTP_AUTH_* offered */
+};
+
+/* Read one reply, all its lines, from in (whose buffer must hold
+ * NYM_SMTP_REPLYLINE bytes; in->ms bounds each read).  Returns the code,
+ * or -1 with errno: EPROTO for a malformed reply (a line over
+ * NYM_SMTP_REPLYLINE, more than NYM_SMTP_REPLYLINES lines, codes that
+ * differ), ECONNRESET at EOF, ETIMEDOUT, or the read error. */
+int nym_smtp_reply(struct nym_in *in, struct nym_smtp_reply *r);
+/* The extensions an EHLO reply r offers (the first line is skipped). */
+void nym_smtp_ehlo(const struct nym_smtp_reply *r, struct nym_smtp_ext *x);
+/* Queue a command line (printf format, CRLF added) on o; nym_out_flush
+ * sends it, so pipelined commands go out together.  -1 with EINVAL if
+ * it holds CR or LF, EMSGSIZE if it is longer than NYM_SMTP_LINE.  The
+ * formatted copy is wiped (AUTH lines). */
+int nym_smtp_cmd(struct nym_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Copy a message from in (buffer of 64 bytes at least) to out as the
+ * content of DATA: lines end in CRLF (a bare LF becomes CRLF), a leading
+ * dot is doubled, Bcc and Resent-Bcc fields (with their folds) and an
+ * mbox From_ line are removed from the top-level header, a missing last
+ * line end is added, and CRLF.CRLF closes it; then out is flushed.  0,
+ * or -1 with errno of the failed read (in->err set) or write (out->err
+ * set). */
+int nym_smtp_putdata(struct nym_in *in, struct nym_out *out);
+
+/* Server side.  Read one command line of at most max bytes with its line
+ * end (CRLF or LF; max < cap) into buf, line end removed, NUL ended.
+ * Returns 1; 0 at EOF (a last line without LF is dropped); or -1 with
+ * errno: E2BIG the line was longer and has been read past (reply 500 and
+ * go on), EILSEQ it held a NUL byte (likewise), EMSGSIZE no LF within
+ * NYM_SMTP_SKIP bytes (hang up), or the read error (ETIMEDOUT). */
+int nym_smtp_getline(struct nym_in *in, char *buf, size_t cap, size_t max);
+
+struct nym_smtp_mail {
+	uint64_t size;		/* SIZE=, 0 if absent, UINT64_MAX if huge */
+	int body;		/* BODY=: 7 (7BIT), 8 (8BITMIME), 0 absent */
+};
+
+/* Parse a "MAIL FROM:<path> [SIZE=n] [BODY=7BIT|8BITMIME] [AUTH=x]"
+ * line (verb in any case; spaces after the colon tolerated; AUTH= is
+ * accepted and ignored).  addr (cap >= NYM_SMTP_PATH) gets the mailbox
+ * with its domain lower-cased, or "" for the null sender <>.  0, or -1
+ * with errno: EINVAL bad syntax (an 8-bit byte, a missing bracket),
+ * ENAMETOOLONG over the path, local part or domain limits, EACCES a
+ * source route (<@a,@b:x@y>), ENOTSUP an unknown parameter. */
+int nym_smtp_parse_mail(const char *line, char *addr, size_t cap,
+    struct nym_smtp_mail *m);
+/* The same for "RCPT TO:<path>": no null path, but <postmaster> with no
+ * domain; every parameter is ENOTSUP. */
+int nym_smtp_parse_rcpt(const char *line, char *addr, size_t cap);
+
+struct nym_smtp_data {
+	uint64_t size;		/* bytes received, stuffing dots removed */
+	int over;		/* larger than max: the rest was not written */
+	int werr;		/* errno of the first failed write, or 0 */
+};
+
+#define NYM_SMTP_LF	0x1	/* write CRLF line ends as LF */
+
+/* Read the message after a 354 reply up to the line "." (CRLF.CRLF, or
+ * LF.LF), removing the dot that stuffs a line, and write it to out (may
+ * be NULL) as received, or with NYM_SMTP_LF in flags with LF line ends
+ * (a bare CR stays); out is flushed.  Past max bytes as received (0: no
+ * limit) nothing more is written and d->over is set, but the input is
+ * read to its end.  Returns 0 when the final dot was read (see d for the
+ * outcome; the session goes on), or -1 with errno when the input failed
+ * first: ECONNRESET at EOF, ETIMEDOUT (in->ms), the read error. */
+int nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
+    unsigned flags, struct nym_smtp_data *d);
+
+/* ---- maildir.c: a maildir file written as the message arrives ---- */
+#define NYM_MD_PATH	4096
+
+struct nym_mdfile {
+	int fd;			/* write the message here; -1 if none */
+	char dir[NYM_MD_PATH];	/* the maildir */
+	char tmp[NYM_MD_PATH];	/* dir/tmp/name, "" if none */
+	char name[96];		/* its name, also in new/ */
+};
+
+/* Create dir and its tmp, new and cur (mode 0700) where missing.  0 or
+ * -1 (ENOTDIR if one of them is not a directory). */
+int nym_maildir_make(const char *dir);
+/* Create an empty file in dir/tmp (O_EXCL, mode 0600) under a unique
+ * name without the host name.  0 or -1; on success f->fd is open. */
+int nym_maildir_open(struct nym_mdfile *f, const char *dir);
+/* Publish the file: fsync, close, link into dir/new (a new name if that
+ * one is taken), unlink from tmp/, fsync dir/new.  0, or -1 with errno:
+ * nothing is left in tmp/ or new/. */
+int nym_maildir_commit(struct nym_mdfile *f);
+/* Close and remove the file (a refused or failed message); errno is
+ * kept.  Harmless after commit or a second time. */
+void nym_maildir_abort(struct nym_mdfile *f);
+
 /* ---- crypto.c: the only file that includes sodium.h ---- */
 #define NYM_KEYLEN 32
 
@@ -271,6 +568,8 @@ int nym_key_load(const char *path, unsigned char key[NYM_KEYLEN]);
 /* Keyed BLAKE2b of a context label and data into out (16..64 bytes). */
 void nym_mac(const unsigned char key[NYM_KEYLEN], const char *context,
     const void *data, size_t n, unsigned char *out, size_t outlen);
+/* SHA-256 of n bytes at p (I2P b32 addresses). */
+void nym_sha256(const void *p, size_t n, unsigned char out[32]);
 void nym_random(void *buf, size_t n);
 void nym_wipe(void *p, size_t n);
 

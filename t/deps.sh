@@ -4,19 +4,21 @@
 # prints the command to run and fails.  `make demo` and `make check` call
 # it first, so both work on a fresh Debian 12 machine.
 #
-# usage: t/deps.sh [build|test|all]   (default: all)
+# usage: t/deps.sh [build|test|bench|all]   (default: all)
 set -u
 
 build="build-essential pkg-config libsodium-dev libreadline-dev
 libncurses-dev"
-test="perl python3 procmail mandoc time"
+test="perl python3 procmail mandoc time i2pd"
 lint="cppcheck clang-tidy"
+bench="socat swaks"
 
 case ${1:-all} in
 build)	want=$build ;;
 test)	want="$build $test" ;;
-all)	want="$build $test $lint" ;;
-*)	echo "usage: t/deps.sh [build|test|all]" >&2; exit 64 ;;
+bench)	want="$build $test $bench" ;;
+all)	want="$build $test $lint $bench" ;;
+*)	echo "usage: t/deps.sh [build|test|bench|all]" >&2; exit 64 ;;
 esac
 
 command -v dpkg-query >/dev/null 2>&1 || exit 0	# not Debian: up to you
@@ -33,4 +35,15 @@ if test "$(id -u)" != 0; then
 fi
 echo "deps.sh: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Installing i2pd must not start a router that joins the real network:
+# forbid service starts for the length of the install (policy-rc.d),
+# unless the machine already has its own policy.
+policy=
+if ! test -e /usr/sbin/policy-rc.d; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d &&
+	chmod 755 /usr/sbin/policy-rc.d && policy=1
+fi
 apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing
+status=$?
+test -z "$policy" || rm -f /usr/sbin/policy-rc.d
+exit $status

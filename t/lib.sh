@@ -292,6 +292,22 @@ test_timeout()
 	return "$tl_rc_"
 }
 
+# test_wait_for FILE [SECONDS]: until FILE exists and is not empty (a
+# server's port file, a ready file), at most SECONDS (default 10).  Tests
+# wait on conditions, never on sleeps.
+test_wait_for()
+{
+	tl_wf_n_=$(( ${2:-10} * 10 ))
+	while ! test -s "$1"; do
+		tl_wf_n_=$((tl_wf_n_ - 1))
+		if test "$tl_wf_n_" -lt 0; then
+			echo "test_wait_for: no $1 after ${2:-10} s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # test_cmp EXPECTED ACTUAL
 test_cmp()
 {

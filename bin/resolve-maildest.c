@@ -1,0 +1,272 @@
+/*
+ * resolve-maildest - find each recipient's mail destination.
+ *
+ * Prints one line per recipient: address, transport (i2p, tor, relay),
+ * destination, port, how it was found, and until when it holds.  Used by
+ * people to see where mail would go, by smtp-receive to verify a sender's
+ * domain, and as the lookup sam-deliver performs itself (lib/resolve.c).
+ * The SAM session is opened only when a lookup needs the network: b32 and
+ * onion recipients and cache hits need none.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nymbox.h"
+
+#define USAGE "usage: resolve-maildest [-bnt] [-c cachedir] [-o options] " \
+	"[-r relay] [-S host:port] [-w seconds] [address ...]\n"
+
+static int bflag, nflag, tflag;
+
+static void
+usage(void)
+{
+	fputs(USAGE, stderr);
+	exit(NYM_EX_USAGE);
+}
+
+static const char *const trname[] = { "", "i2p", "tor", "relay" };
+
+static void
+printdest(const char *addr, const struct nym_maildest *d)
+{
+	char when[32];
+	struct tm tm;
+
+	if (d->expires == 0 || gmtime_r(&d->expires, &tm) == NULL)
+		snprintf(when, sizeof when, "-");
+	else
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s %s %s %d %s %s\n", addr, trname[d->transport], d->dest,
+	    d->port, d->stale ? "stale" : d->method, when);
+}
+
+/* The domain of an address, lower-cased, into buf, and the bare
+ * address (local@domain) into bare; -1 if it has no domain. */
+static int
+domainof(const char *addr, char *buf, size_t cap, char *bare,
+    size_t bcap)
+{
+	struct nym_addrlist al = { 0 };
+	int r = -1;
+
+	if (bflag) {
+		snprintf(buf, cap, "%s", addr);
+		for (char *p = buf; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		snprintf(bare, bcap, "%s", buf);
+		return 0;
+	}
+	if (nym_addr_parse(addr, strlen(addr), &al) == 0 && al.n == 1 &&
+	    al.a[0].domain != NULL && strlen(al.a[0].domain) < cap &&
+	    (size_t)snprintf(bare, bcap, "%s@%s", al.a[0].local,
+	    al.a[0].domain) < bcap) {
+		snprintf(buf, cap, "%s", al.a[0].domain);
+		r = 0;
+	}
+	nym_addrlist_free(&al);
+	return r;
+}
+
+/* -t: the To, Cc and Bcc addresses of the message on stdin. */
+static char **
+recipients(size_t *n)
+{
+	static char val[NYM_FIELD_MAX + 1];
+	struct nym_in in;
+	struct nym_hdr h = { 0 };
+	struct nym_addrlist al;
+	char **list = NULL, buf[1024];
+	size_t i, k;
+	ssize_t len;
+
+	*n = 0;
+	if (nym_in_open(&in, STDIN_FILENO, 65536) == -1)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1)
+		nym_dieerr(errno == E2BIG ? NYM_EX_DATAERR :
+		    nym_exitcode(errno), "unable to read the message");
+	for (i = 0; i < h.nf; i++) {
+		if (!nym_hdr_is(&h, i, "to") && !nym_hdr_is(&h, i, "cc") &&
+		    !nym_hdr_is(&h, i, "bcc"))
+			continue;
+		memset(&al, 0, sizeof al);
+		if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0 ||
+		    nym_addr_parse(val, (size_t)len, &al) == -1)
+			nym_die(NYM_EX_DATAERR, "unable to parse the %.*s "
+			    "field", (int)h.f[i].namelen, h.buf + h.f[i].off);
+		for (k = 0; k < al.n; k++) {
+			if (al.a[k].domain == NULL)
+				nym_die(NYM_EX_DATAERR, "unable to route %s: "
+				    "no domain", al.a[k].local);
+			snprintf(buf, sizeof buf, "%s@%s", al.a[k].local,
+			    al.a[k].domain);
+			if (nym_reallocarray(&list, *n + 1, sizeof *list) ==
+			    -1 || (list[*n] = strdup(buf)) == NULL)
+				nym_die(NYM_EX_TEMPFAIL, "unable to allocate "
+				    "memory");
+			(*n)++;
+		}
+		nym_addrlist_free(&al);
+	}
+	nym_hdr_free(&h);
+	nym_in_close(&in);
+	return list;
+}
+
+static int
+number(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to "
+		    "%ld", what, s, min, max);
+	return (int)v;
+}
+
+/* "host:port" into r's SAM endpoint. */
+static void
+samaddr(struct nym_resolver *r, const char *hp, char *host, size_t hcap)
+{
+	const char *colon = strrchr(hp, ':');
+
+	if (colon == NULL || colon == hp || colon[1] == '\0' ||
+	    (size_t)(colon - hp) >= hcap)
+		nym_die(NYM_EX_USAGE, "unable to use SAM address %s: expected "
+		    "host:port", hp);
+	memcpy(host, hp, (size_t)(colon - hp));
+	host[colon - hp] = '\0';
+	r->samhost = host;
+	r->samport = colon + 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char samhost[256], cachedir[PATH_MAX], relayhost[256];
+	struct nym_resolver r = { 0 };
+	struct nym_maildest d;
+	const char *where, *v, *relayarg = NULL, *samarg = NULL;
+	char domain[256], bare[1024], **list;
+	size_t n, i, onion = 0;
+	int c, rc, ret = NYM_EX_OK, wsec = 60;
+
+	nym_setprogname(argv[0]);
+	if (nym_conf_load(&where) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    where);
+	r.samhost = (v = getenv("SAM_HOST")) != NULL && *v != '\0' ? v :
+	    (v = nym_conf_get("sam-host")) != NULL ? v : "127.0.0.1";
+	r.samport = (v = getenv("SAM_PORT")) != NULL && *v != '\0' ? v :
+	    (v = nym_conf_get("sam-port")) != NULL ? v : "7656";
+	r.samopts = (v = getenv("SAM_OPTS")) != NULL ? v :
+	    nym_conf_get("sam-options");
+	relayarg = nym_conf_get("relay");
+	if ((v = nym_conf_get("cache-dir")) != NULL)
+		snprintf(cachedir, sizeof cachedir, "%s", v);
+	else if (nym_confdir(cachedir, sizeof cachedir) == 0 &&
+	    strlen(cachedir) + sizeof "/maildest" < sizeof cachedir)
+		strcat(cachedir, "/maildest");
+	else
+		cachedir[0] = '\0';
+	while ((c = getopt(argc, argv, "bc:no:r:S:tw:")) != -1) {
+		switch (c) {
+		case 'b': bflag = 1; break;
+		case 'c': snprintf(cachedir, sizeof cachedir, "%s", optarg);
+			break;
+		case 'n': nflag = 1; break;
+		case 'o': r.samopts = optarg; break;
+		case 'r': relayarg = optarg; break;
+		case 'S': samarg = optarg; break;
+		case 't': tflag = 1; break;
+		case 'w': wsec = number(optarg, "-w", 1, 3600); break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((tflag && argc > 0) || (!tflag && argc == 0) || (tflag && bflag))
+		usage();
+	if (samarg != NULL)
+		samaddr(&r, samarg, samhost, sizeof samhost);
+	if (relayarg != NULL) {
+		const char *colon = strrchr(relayarg, ':');
+
+		snprintf(relayhost, sizeof relayhost, "%.*s",
+		    (int)(colon != NULL ? colon - relayarg :
+		    (ptrdiff_t)strlen(relayarg)), relayarg);
+		r.relay = relayhost;
+		r.relayport = colon != NULL ?
+		    number(colon + 1, "relay port", 1, 65535) : 25;
+	}
+	r.cachedir = nflag || cachedir[0] == '\0' ? NULL : cachedir;
+	r.ms = wsec * 1000;
+	r.create_ms = wsec * 2000;
+	r.maxage = 86400;
+	r.now = time(NULL);
+	if ((v = getenv("NYMBOX_NOW")) != NULL && *v != '\0')
+		r.now = (time_t)strtoll(v, NULL, 10);
+
+	if (tflag) {
+		list = recipients(&n);
+		if (n == 0)
+			nym_die(NYM_EX_DATAERR, "unable to find recipients: no "
+			    "To, Cc or Bcc");
+	} else {
+		list = argv;
+		n = (size_t)argc;
+	}
+	for (i = 0; i < n; i++)
+		if (domainof(list[i], domain, sizeof domain, bare,
+		    sizeof bare) == 0 && nym_domkind(domain) == NYM_DOM_ONION)
+			onion++;
+	if (tflag && onion > 0 && onion < n)
+		nym_die(NYM_EX_NOPERM, "unable to route the message: it mixes "
+		    "onion and non-onion recipients");
+	for (i = 0; i < n; i++) {
+		if (domainof(list[i], domain, sizeof domain, bare,
+		    sizeof bare) == -1) {
+			nym_warn("unable to route %s: not an address with a "
+			    "domain", list[i]);
+			ret = ret == NYM_EX_TEMPFAIL ? ret : NYM_EX_NOHOST;
+			continue;
+		}
+		rc = nym_resolve(&r, domain, &d);
+		if (rc == 0) {
+			if (d.stale)
+				nym_warn("warning: %s unreachable (%s); using "
+				    "the cached destination", domain, r.why);
+			else if (d.transport == NYM_TR_RELAY)
+				nym_warn("warning: %s has no mail destination;"
+				    " using the relay %s", domain, d.dest);
+			printdest(bare, &d);
+		} else if (rc == 1) {
+			nym_warn("unable to find a mail destination for %s: %s",
+			    list[i], r.why);
+			ret = ret == NYM_EX_TEMPFAIL ? ret : NYM_EX_NOHOST;
+		} else {
+			nym_warn("unable to resolve %s: %s", list[i], r.why);
+			ret = NYM_EX_TEMPFAIL;
+		}
+	}
+	nym_resolver_close(&r);
+	if (tflag) {
+		for (i = 0; i < n; i++)
+			free(list[i]);
+		free(list);
+	}
+	if (fflush(stdout) == EOF || ferror(stdout))
+		nym_dieerr(nym_exitcode(errno), "unable to write the result");
+	return ret;
+}

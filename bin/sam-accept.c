@@ -1,0 +1,234 @@
+/*
+ * sam-accept - accept I2P streams on a persistent destination and run a
+ * program for each, like tcpserver or inetd.
+ *
+ * The session lives as long as this process.  Each accepted stream
+ * becomes the program's stdin and stdout, with the peer's destination in
+ * I2P_PEER_DEST and its b32 address in I2P_PEER_B32: that is what lets
+ * smtp-receive check a sender against the key the sender's domain
+ * publishes.  The peer line is read a byte at a time so that nothing of
+ * the stream is read here and lost to the program.  On SIGTERM the
+ * pending accept and every stream close before the session does: i2pd
+ * 2.45.1 can crash when a session closes under a stream still waiting
+ * for an acknowledgement.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "nymbox.h"
+
+#define USAGE "usage: sam-accept [-c max] [-k keyfile] [-o options] " \
+	"[-S host:port] [-w seconds] program [arg ...]\n"
+
+static volatile sig_atomic_t stop;
+static int children;
+
+static void
+usage(void)
+{
+	fputs(USAGE, stderr);
+	exit(NYM_EX_USAGE);
+}
+
+static void
+onsignal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static long
+number(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to "
+		    "%ld", what, s, min, max);
+	return v;
+}
+
+static void
+reap(int block)
+{
+	int st;
+
+	while (children > 0 && waitpid(-1, &st, block ? 0 : WNOHANG) > 0) {
+		children--;
+		block = 0;
+	}
+}
+
+/* Run the program on the stream fd with the peer in the environment. */
+static void
+spawn(int fd, const char *peer, const char *local, char **argv)
+{
+	char b32[NYM_B32LEN + 9];
+	pid_t pid;
+
+	if (nym_dest_b32(peer, strlen(peer), b32) == -1) {
+		nym_warn("unable to accept a stream: the peer destination is "
+		    "malformed");
+		close(fd);
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		nym_warn("unable to fork: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1)
+			_exit(NYM_EX_TEMPFAIL);
+		if (fd > 1)
+			close(fd);
+		if (setenv("PROTO", "I2P", 1) == -1 ||
+		    setenv("I2P_PEER_DEST", peer, 1) == -1 ||
+		    setenv("I2P_PEER_B32", b32, 1) == -1 ||
+		    setenv("I2P_LOCAL_B32", local, 1) == -1)
+			_exit(NYM_EX_TEMPFAIL);
+		execvp(argv[0], argv);
+		nym_warn("unable to run %s: %s", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	children++;
+	close(fd);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char samhost[256], keypath[PATH_MAX];
+	struct nym_sam s;
+	struct sigaction sa;
+	struct pollfd pfd;
+	const char *where, *v, *host, *port, *opts, *keyarg = NULL;
+	char *priv = NULL, *peer;
+	long max = 20, wsec = 60;
+	int c, rc, afd, ready;
+
+	nym_setprogname(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	if (nym_conf_load(&where) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    where);
+	host = (v = getenv("SAM_HOST")) != NULL && *v != '\0' ? v :
+	    (v = nym_conf_get("sam-host")) != NULL ? v : "127.0.0.1";
+	port = (v = getenv("SAM_PORT")) != NULL && *v != '\0' ? v :
+	    (v = nym_conf_get("sam-port")) != NULL ? v : "7656";
+	opts = (v = getenv("SAM_OPTS")) != NULL ? v :
+	    nym_conf_get("sam-options");
+	keyarg = nym_conf_get("server-key");
+	while ((c = getopt(argc, argv, "+c:k:o:S:w:")) != -1) {
+		switch (c) {
+		case 'c': max = number(optarg, "-c", 1, 1000); break;
+		case 'k': keyarg = optarg; break;
+		case 'o': opts = optarg; break;
+		case 'S': {
+			const char *colon = strrchr(optarg, ':');
+
+			if (colon == NULL || colon == optarg ||
+			    (size_t)(colon - optarg) >= sizeof samhost)
+				nym_die(NYM_EX_USAGE, "unable to use SAM "
+				    "address %s: expected host:port", optarg);
+			memcpy(samhost, optarg, (size_t)(colon - optarg));
+			host = samhost;
+			port = colon + 1;
+			break;
+		}
+		case 'w': wsec = number(optarg, "-w", 1, 3600); break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage();
+	if (keyarg == NULL) {
+		if (nym_confdir(keypath, sizeof keypath) == -1 ||
+		    strlen(keypath) + sizeof "/server.key" > sizeof keypath)
+			nym_die(NYM_EX_CONFIG, "unable to find the key: set "
+			    "HOME or use -k");
+		strcat(keypath, "/server.key");
+		keyarg = keypath;
+	}
+	if (nym_sam_key(keyarg, host, port, (int)wsec * 1000, &priv) == -1)
+		nym_dieerr(errno == EPERM || errno == EINVAL ? NYM_EX_CONFIG :
+		    NYM_EX_TEMPFAIL, "unable to get the key %s", keyarg);
+	if (nym_sam_open(&s, host, port, (int)wsec * 1000) == -1) {
+		nym_key_free(priv);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
+		    "at %s:%s", host, port);
+	}
+	rc = nym_sam_session(&s, priv, opts, (int)wsec * 2000 + 60000);
+	nym_key_free(priv);
+	if (rc != NYM_SAM_OK)
+		nym_die(rc == NYM_SAM_DUPLICATED_DEST ? NYM_EX_CONFIG :
+		    NYM_EX_TEMPFAIL, "unable to create the session: %s",
+		    rc == -1 ? strerror(errno) : nym_sam_resultname(rc));
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onsignal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	printf("%s\n", s.b32);
+	fflush(stdout);
+
+	while (!stop) {
+		reap(0);
+		if (children >= max) {
+			reap(1);
+			continue;
+		}
+		if ((rc = nym_sam_accept(&s, &afd)) != NYM_SAM_OK) {
+			if (stop)
+				break;
+			nym_warn("unable to accept: %s", rc == -1 ?
+			    strerror(errno) : nym_sam_resultname(rc));
+			nym_sam_close(&s);
+			return NYM_EX_TEMPFAIL;
+		}
+		/* Wait for a peer, waking now and then to reap and to see
+		 * a signal. */
+		pfd.fd = afd;
+		pfd.events = POLLIN;
+		while (!stop && (ready = poll(&pfd, 1, 1000)) <= 0) {
+			if (ready == -1 && errno != EINTR)
+				break;
+			reap(0);
+		}
+		if (stop) {
+			close(afd);
+			break;
+		}
+		if (nym_sam_peer(afd, NULL, (int)wsec * 1000, &peer) == -1) {
+			nym_warn("unable to read the peer of a stream: %s",
+			    errno == EPROTO ? "the bridge refused it" :
+			    strerror(errno));
+			/* A dead bridge fails the next accept, which ends
+			 * the run with 75. */
+			close(afd);
+			continue;
+		}
+		spawn(afd, peer, s.b32, argv);
+		free(peer);
+	}
+	/* Streams before the session: wait for the programs to finish. */
+	while (children > 0)
+		reap(1);
+	nym_sam_close(&s);
+	return stop ? NYM_EX_OK : NYM_EX_TEMPFAIL;
+}

@@ -1,0 +1,721 @@
+/*
+ * sam-deliver - deliver mail by SMTP over I2P SAM streams.
+ *
+ * The sender's identity on I2P is a destination: a persistent key per
+ * sender address, created on first use, so that receivers can check the
+ * stream's origin against the key the sender's domain publishes.  One
+ * SAM session serves the lookups and every stream of a run, and with -B a
+ * whole queue of messages: creating a session costs i2pd 2.45.1 twenty
+ * seconds, an SMTP transaction over an open one well under a second.
+ * The message is spooled once to an unlinked file, so memory does not
+ * grow with it however many destinations it goes to.  Exit codes follow
+ * sendmail's contract: 0, 75 for anything worth retrying, or a
+ * permanent code an MTA turns into a bounce.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "nymbox.h"
+
+#define USAGE "usage: sam-deliver [-Bt] [-f sender] [-k keyfile] " \
+	"[-o options] [-r relay] [-S host:port] [-w seconds] " \
+	"[recipient ...] < message\n"
+
+#define IOBUF	65536
+
+static int Bflag, tflag;
+static int wsec = 120;
+
+struct rcpt {
+	char addr[NYM_SMTP_PATH];
+	char domain[NYM_SMTP_DOMAIN + 1];
+	int code;		/* exit code for this recipient, -1 not yet */
+	char why[NYM_SMTP_TEXT / 8];
+};
+
+static void
+usage(void)
+{
+	fputs(USAGE, stderr);
+	exit(NYM_EX_USAGE);
+}
+
+static long
+number(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to "
+		    "%ld", what, s, min, max);
+	return v;
+}
+
+/* Worse of two exit codes: any permanent failure beats a temporary one
+ * only when nothing is left to retry, so 75 wins (the caller retries). */
+static int
+worse(int a, int b)
+{
+	if (a == NYM_EX_TEMPFAIL || b == NYM_EX_TEMPFAIL)
+		return NYM_EX_TEMPFAIL;
+	return a != NYM_EX_OK ? a : b;
+}
+
+/* An exit code for a permanent SMTP reply, from its enhanced code. */
+static int
+permanent(const struct nym_smtp_reply *r)
+{
+	if (strncmp(r->text, "5.1.", 4) == 0)
+		return NYM_EX_NOUSER;
+	if (r->code == 552 || strncmp(r->text, "5.3.4", 5) == 0 ||
+	    strncmp(r->text, "5.6.", 4) == 0)
+		return NYM_EX_DATAERR;
+	return NYM_EX_NOPERM;
+}
+
+static int
+replycode(const struct nym_smtp_reply *r)
+{
+	return r->code >= 200 && r->code < 400 ? NYM_EX_OK :
+	    r->code >= 400 && r->code < 500 ? NYM_EX_TEMPFAIL : permanent(r);
+}
+
+static void
+setwhy(char *why, size_t cap, const struct nym_smtp_reply *r)
+{
+	size_t i;
+
+	/* Cut to fit: the reply text is the server's, and long. */
+	snprintf(why, cap, "%d %.*s", r->code, (int)(cap > 16 ? cap - 16 : 0),
+	    r->text);
+	for (i = 0; why[i] != '\0'; i++)
+		if (why[i] == '\n')
+			why[i] = ' ';
+}
+
+static void
+failall(struct rcpt *rc, size_t n, int code, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rc[i].code == -1) {
+			rc[i].code = code;
+			snprintf(rc[i].why, sizeof rc[i].why, "%s", why);
+		}
+}
+
+/* nym_smtp_reply, with r->code 0 when no reply was read. */
+static int
+reply(struct nym_in *in, struct nym_smtp_reply *r)
+{
+	int c = nym_smtp_reply(in, r);
+
+	if (c < 0)
+		r->code = 0;
+	return c;
+}
+
+/* An SMTP connection over a stream, kept open across the messages of a
+ * batch that go to the same destination: a new stream and greeting per
+ * message would cost more round trips than the message itself. */
+struct conn {
+	int fd;			/* -1: none */
+	char dest[NYM_DEST_MAX];
+	struct nym_in in;
+	struct nym_out out;
+	struct nym_smtp_ext x;
+	int dirty;		/* a transaction was left half done: RSET */
+};
+
+static void
+hangup(struct conn *c, int polite)
+{
+	static struct nym_smtp_reply r;
+
+	if (c->fd == -1)
+		return;
+	if (polite) {
+		nym_smtp_cmd(&c->out, "QUIT");
+		if (nym_out_flush(&c->out) == 0)
+			(void)reply(&c->in, &r);
+	}
+	nym_in_close(&c->in);
+	nym_out_close(&c->out);
+	close(c->fd);
+	c->fd = -1;
+	c->dest[0] = '\0';
+}
+
+/* Connect to dest and get through the greeting and EHLO (or HELO). */
+static int
+dial(struct conn *c, struct nym_sam *s, const char *dest, char *why,
+    size_t cap, int *code)
+{
+	static struct nym_smtp_reply r;
+	int res;
+
+	if (c->fd != -1 && strcmp(c->dest, dest) == 0)
+		return 0;
+	hangup(c, 1);
+	res = nym_sam_connect(s, dest, &c->fd);
+	if (res != NYM_SAM_OK) {
+		c->fd = -1;
+		snprintf(why, cap, "unable to reach the mail server: %s",
+		    res == -1 ? strerror(errno) : nym_sam_resultname(res));
+		*code = NYM_EX_TEMPFAIL;
+		return -1;
+	}
+	if (nym_in_open(&c->in, c->fd, NYM_SMTP_REPLYLINE * 2) == -1 ||
+	    nym_out_open(&c->out, c->fd, IOBUF) == -1)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	c->in.ms = c->out.ms = wsec * 1000;
+	c->dirty = 0;
+	memset(&c->x, 0, sizeof c->x);
+	/* The greeting, then EHLO with a name that says nothing. */
+	if (reply(&c->in, &r) != 220)
+		goto bad;
+	nym_smtp_cmd(&c->out, "EHLO localhost");
+	if (nym_out_flush(&c->out) == -1)
+		goto bad;
+	if (reply(&c->in, &r) == 250)
+		nym_smtp_ehlo(&r, &c->x);
+	else {
+		nym_smtp_cmd(&c->out, "HELO localhost");
+		if (nym_out_flush(&c->out) == -1 || reply(&c->in, &r) != 250)
+			goto bad;
+	}
+	snprintf(c->dest, sizeof c->dest, "%s", dest);
+	return 0;
+bad:
+	if (r.code > 0) {
+		setwhy(why, cap, &r);
+		*code = r.code >= 500 ? permanent(&r) : NYM_EX_TEMPFAIL;
+	} else {
+		snprintf(why, cap, "unable to talk to the mail server: %s",
+		    errno == EPROTO ? "garbled reply" : strerror(errno));
+		*code = NYM_EX_TEMPFAIL;
+	}
+	hangup(c, r.code > 0);
+	return -1;
+}
+
+/* One SMTP transaction to dest for the recipients in rc (those with
+ * code -1), the message read from msgfd. */
+static void
+transact(struct conn *c, struct nym_sam *s, const char *dest,
+    const char *sender, struct rcpt *rc, size_t n, int msgfd)
+{
+	static struct nym_smtp_reply r;
+	struct nym_in msg;
+	struct stat st;
+	char why[512];
+	size_t i, ok = 0, sent = 0;
+	int res, code;
+
+	if (dial(c, s, dest, why, sizeof why, &code) == -1) {
+		failall(rc, n, code, why);
+		return;
+	}
+	if (c->dirty) {
+		nym_smtp_cmd(&c->out, "RSET");
+		if (nym_out_flush(&c->out) == -1 || reply(&c->in, &r) != 250)
+			goto badreply;
+		c->dirty = 0;
+	}
+	if (fstat(msgfd, &st) == -1)
+		goto ioerr;
+	if (c->x.size && c->x.maxsize > 0 &&
+	    (uint64_t)st.st_size > c->x.maxsize) {
+		snprintf(why, sizeof why, "message of %lld bytes over the "
+		    "server's limit of %llu", (long long)st.st_size,
+		    (unsigned long long)c->x.maxsize);
+		failall(rc, n, NYM_EX_DATAERR, why);
+		return;
+	}
+	c->dirty = 1;
+	if (c->x.size)
+		nym_smtp_cmd(&c->out, "MAIL FROM:<%s> SIZE=%lld", sender,
+		    (long long)st.st_size);
+	else
+		nym_smtp_cmd(&c->out, "MAIL FROM:<%s>", sender);
+	/* PIPELINING: MAIL, every RCPT and DATA go out together. */
+	if (!c->x.pipelining) {
+		if (nym_out_flush(&c->out) == -1)
+			goto ioerr;
+		if (reply(&c->in, &r) < 0)
+			goto badreply;
+		if ((code = replycode(&r)) != NYM_EX_OK) {
+			setwhy(why, sizeof why, &r);
+			failall(rc, n, code, why);
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (rc[i].code != -1)
+			continue;
+		nym_smtp_cmd(&c->out, "RCPT TO:<%s>", rc[i].addr);
+		sent++;
+		if (!c->x.pipelining) {
+			if (nym_out_flush(&c->out) == -1 ||
+			    reply(&c->in, &r) < 0)
+				goto badreply;
+			if ((code = replycode(&r)) != NYM_EX_OK) {
+				rc[i].code = code;
+				setwhy(rc[i].why, sizeof rc[i].why, &r);
+			} else
+				ok++;
+		}
+	}
+	if (c->x.pipelining) {
+		nym_smtp_cmd(&c->out, "DATA");
+		if (nym_out_flush(&c->out) == -1 || reply(&c->in, &r) < 0)
+			goto badreply;
+		/* That was MAIL's reply; then one per RCPT, then DATA's. */
+		if ((code = replycode(&r)) != NYM_EX_OK) {
+			setwhy(why, sizeof why, &r);
+			failall(rc, n, code, why);
+			for (i = 0; i < sent + 1; i++)
+				(void)reply(&c->in, &r);
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			if (rc[i].code != -1)
+				continue;
+			if (reply(&c->in, &r) < 0)
+				goto badreply;
+			if ((code = replycode(&r)) != NYM_EX_OK) {
+				rc[i].code = code;
+				setwhy(rc[i].why, sizeof rc[i].why, &r);
+			} else
+				ok++;
+		}
+		if (reply(&c->in, &r) < 0)
+			goto badreply;
+		if (r.code != 354) {
+			if (ok > 0) {
+				setwhy(why, sizeof why, &r);
+				failall(rc, n, replycode(&r) == NYM_EX_OK ?
+				    NYM_EX_TEMPFAIL : replycode(&r), why);
+			}
+			return;
+		}
+		if (ok == 0) {
+			/* Nobody to send to: end DATA empty and drop it. */
+			nym_out_puts(&c->out, ".\r\n");
+			if (nym_out_flush(&c->out) == -1)
+				goto ioerr;
+			(void)reply(&c->in, &r);
+			return;
+		}
+	} else {
+		if (ok == 0)
+			return;
+		nym_smtp_cmd(&c->out, "DATA");
+		if (nym_out_flush(&c->out) == -1 || reply(&c->in, &r) < 0)
+			goto badreply;
+		if (r.code != 354) {
+			setwhy(why, sizeof why, &r);
+			failall(rc, n, replycode(&r) == NYM_EX_OK ?
+			    NYM_EX_TEMPFAIL : replycode(&r), why);
+			return;
+		}
+	}
+	if (lseek(msgfd, 0, SEEK_SET) == -1 ||
+	    nym_in_open(&msg, msgfd, IOBUF) == -1)
+		goto ioerr;
+	res = nym_smtp_putdata(&msg, &c->out);
+	nym_in_close(&msg);
+	if (res == -1)
+		goto ioerr;
+	if (reply(&c->in, &r) < 0)
+		goto badreply;
+	c->dirty = 0;
+	if ((code = replycode(&r)) != NYM_EX_OK) {
+		setwhy(why, sizeof why, &r);
+		failall(rc, n, code, why);
+	} else
+		failall(rc, n, NYM_EX_OK, "");
+	return;
+badreply:
+	if (r.code > 0) {
+		setwhy(why, sizeof why, &r);
+		failall(rc, n, r.code >= 500 ? permanent(&r) :
+		    NYM_EX_TEMPFAIL, why);
+		hangup(c, 1);
+		return;
+	}
+	/* FALLTHROUGH */
+ioerr:
+	snprintf(why, sizeof why, "unable to talk to the mail server: %s",
+	    errno == EPROTO ? "garbled reply" : strerror(errno));
+	failall(rc, n, NYM_EX_TEMPFAIL, why);
+	hangup(c, 0);
+}
+
+/* Deliver msgfd to every recipient: resolve each domain, then one
+ * transaction per destination. */
+static void
+deliver(struct conn *c, struct nym_sam *s, struct nym_resolver *res,
+    const char *sender, struct rcpt *rc, size_t n, int msgfd)
+{
+	struct nym_maildest d, e;
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (rc[i].code != -1)
+			continue;
+		r = nym_resolve(res, rc[i].domain, &d);
+		if (r != 0) {
+			for (j = i; j < n; j++)
+				if (rc[j].code == -1 &&
+				    strcmp(rc[j].domain, rc[i].domain) == 0) {
+					rc[j].code = r == 1 ? NYM_EX_NOHOST :
+					    NYM_EX_TEMPFAIL;
+					snprintf(rc[j].why, sizeof rc[j].why,
+					    "%s", res->why);
+				}
+			continue;
+		}
+		if (d.stale)
+			nym_warn("warning: %s unreachable (%s); using the "
+			    "cached destination", rc[i].domain, res->why);
+		if (d.transport == NYM_TR_TOR) {
+			rc[i].code = NYM_EX_NOHOST;
+			snprintf(rc[i].why, sizeof rc[i].why, "onion "
+			    "recipients are not delivered over I2P");
+			continue;
+		}
+		/* Everyone else whose domain goes to the same destination
+		 * joins this transaction; the others wait (code -2). */
+		for (j = i + 1; j < n; j++) {
+			if (rc[j].code != -1)
+				continue;
+			if (strcmp(rc[j].domain, rc[i].domain) == 0)
+				continue;
+			if (nym_resolve(res, rc[j].domain, &e) != 0 ||
+			    strcmp(e.dest, d.dest) != 0)
+				rc[j].code = -2;
+		}
+		transact(c, s, d.dest, sender, rc + i, n - i, msgfd);
+		for (j = i; j < n; j++)
+			if (rc[j].code == -2)
+				rc[j].code = -1;
+	}
+}
+
+static int
+report(struct rcpt *rc, size_t n, const char *what)
+{
+	size_t i;
+	int ret = NYM_EX_OK;
+
+	for (i = 0; i < n; i++) {
+		if (rc[i].code != NYM_EX_OK)
+			nym_warn("unable to deliver %s%sto %s: %s", what,
+			    *what != '\0' ? " " : "", rc[i].addr, rc[i].why);
+		ret = worse(ret, rc[i].code);
+	}
+	return ret;
+}
+
+/* Add an address (local@domain, domain lower-cased) to the list. */
+static void
+addrcpt(struct rcpt **rc, size_t *n, const char *s)
+{
+	struct nym_addrlist al = { 0 };
+	struct rcpt *r;
+	size_t i;
+
+	if (nym_addr_parse(s, strlen(s), &al) == -1 || al.n == 0)
+		nym_die(NYM_EX_DATAERR, "unable to parse recipient %s", s);
+	for (i = 0; i < al.n; i++) {
+		if (al.a[i].domain == NULL || al.a[i].kind == NYM_DOM_NONE)
+			nym_die(NYM_EX_NOHOST, "unable to route %s: no valid "
+			    "domain", al.a[i].local);
+		if (*n == NYM_SMTP_RCPTS * 10)
+			nym_die(NYM_EX_DATAERR, "unable to deliver: over %d "
+			    "recipients", NYM_SMTP_RCPTS * 10);
+		if (nym_reallocarray(rc, *n + 1, sizeof **rc) == -1)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		r = &(*rc)[(*n)++];
+		memset(r, 0, sizeof *r);
+		if ((size_t)snprintf(r->addr, sizeof r->addr, "%s@%s",
+		    al.a[i].local, al.a[i].domain) >= sizeof r->addr ||
+		    strlen(al.a[i].domain) >= sizeof r->domain)
+			nym_die(NYM_EX_DATAERR, "unable to deliver to %s: "
+			    "address too long", s);
+		snprintf(r->domain, sizeof r->domain, "%s", al.a[i].domain);
+		r->code = -1;
+	}
+	nym_addrlist_free(&al);
+}
+
+/* -t: the To, Cc and Bcc addresses of the spooled message. */
+static void
+headerrcpts(int fd, struct rcpt **rc, size_t *n)
+{
+	static char val[NYM_FIELD_MAX + 1];
+	struct nym_in in;
+	struct nym_hdr h = { 0 };
+	size_t i;
+	ssize_t len;
+
+	if (lseek(fd, 0, SEEK_SET) == -1 || nym_in_open(&in, fd, IOBUF) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the spool");
+	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1)
+		nym_dieerr(errno == E2BIG ? NYM_EX_DATAERR : NYM_EX_TEMPFAIL,
+		    "unable to read the message header");
+	for (i = 0; i < h.nf; i++)
+		if (nym_hdr_is(&h, i, "to") || nym_hdr_is(&h, i, "cc") ||
+		    nym_hdr_is(&h, i, "bcc")) {
+			if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0)
+				nym_die(NYM_EX_DATAERR, "unable to read a "
+				    "recipient field");
+			if (len > 0)
+				addrcpt(rc, n, val);
+		}
+	nym_hdr_free(&h);
+	nym_in_close(&in);
+}
+
+/* Copy stdin into an unlinked temporary file. */
+static int
+spool(void)
+{
+	char path[PATH_MAX], buf[IOBUF];
+	const char *tmp = getenv("TMPDIR");
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/sam-deliver.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if ((fd = mkstemp(path)) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create a spool file in "
+		    "%s", tmp != NULL ? tmp : "/tmp");
+	unlink(path);
+	while ((r = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 || nym_write_all(fd, buf, (size_t)r) == -1)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to spool the "
+			    "message");
+	}
+	return fd;
+}
+
+/* The sender's key file: one per sender domain, the destination that
+ * domain publishes in its i2pmail.key, so receivers can verify it, and
+ * that no other identity shares. */
+static void
+keypath(const char *sender, char *buf, size_t cap)
+{
+	char dir[PATH_MAX], name[NYM_SMTP_DOMAIN + 1];
+	const char *dom = strrchr(sender, '@') + 1;
+	size_t i;
+
+	if (nym_confdir(dir, sizeof dir) == -1)
+		nym_die(NYM_EX_CONFIG, "unable to find the key directory: set "
+		    "HOME or use -k");
+	for (i = 0; dom[i] != '\0' && i + 1 < sizeof name; i++) {
+		char c = (char)tolower((unsigned char)dom[i]);
+
+		name[i] = isalnum((unsigned char)c) || c == '.' || c == '-' ?
+		    c : '_';
+	}
+	name[i] = '\0';
+	if (name[0] == '.' || name[0] == '\0' ||
+	    (size_t)snprintf(buf, cap, "%s/keys/%s.key", dir, name) >= cap)
+		nym_die(NYM_EX_USAGE, "unable to use sender %s", sender);
+}
+
+/* -B: lines "FILE RECIPIENT..." on stdin, one message each, all from one
+ * sender over one session; "FILE CODE [REASON]" on stdout for each. */
+static int
+batch(struct conn *c, struct nym_sam *s, struct nym_resolver *res,
+    const char *sender)
+{
+	char line[NYM_LINE_MAX * 4], *file, *w, *save = NULL;
+	struct rcpt *rc = NULL;
+	size_t n, i;
+	int fd, code, ret = NYM_EX_OK;
+
+	while (fgets(line, sizeof line, stdin) != NULL) {
+		if (strchr(line, '\n') == NULL && !feof(stdin))
+			nym_die(NYM_EX_DATAERR, "unable to read the batch: line "
+			    "over %zu bytes", sizeof line);
+		if ((file = strtok_r(line, " \t\r\n", &save)) == NULL)
+			continue;
+		n = 0;
+		while ((w = strtok_r(NULL, " \t\r\n", &save)) != NULL)
+			addrcpt(&rc, &n, w);
+		if (n == 0 || (fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+			code = n == 0 ? NYM_EX_USAGE : NYM_EX_TEMPFAIL;
+			printf("%s %d %s\n", file, code, n == 0 ?
+			    "no recipients" : strerror(errno));
+			ret = worse(ret, code);
+			continue;
+		}
+		deliver(c, s, res, sender, rc, n, fd);
+		close(fd);
+		code = report(rc, n, file);
+		printf("%s %d", file, code);
+		for (i = 0; i < n; i++)
+			printf(" %s=%d", rc[i].addr, rc[i].code);
+		putchar('\n');
+		fflush(stdout);
+		ret = worse(ret, code);
+	}
+	free(rc);
+	if (ferror(stdin))
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the batch");
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char samhost[256], kpath[PATH_MAX], relayhost[256];
+	static struct conn conn = { .fd = -1 };
+	struct nym_resolver res = { 0 };
+	struct nym_sam s;
+	struct rcpt *rc = NULL;
+	const char *where, *v, *host, *port, *opts, *sender = NULL;
+	const char *keyarg = NULL, *relayarg;
+	char *priv = NULL, cachedir[PATH_MAX];
+	size_t n = 0;
+	int c, i, r, msgfd = -1, ret;
+
+	nym_setprogname(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	if (nym_conf_load(&where) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    where);
+	host = (v = getenv("SAM_HOST")) != NULL && *v != '\0' ? v :
+	    (v = nym_conf_get("sam-host")) != NULL ? v : "127.0.0.1";
+	port = (v = getenv("SAM_PORT")) != NULL && *v != '\0' ? v :
+	    (v = nym_conf_get("sam-port")) != NULL ? v : "7656";
+	opts = (v = getenv("SAM_OPTS")) != NULL ? v :
+	    nym_conf_get("sam-options");
+	relayarg = nym_conf_get("relay");
+	if ((v = getenv("SENDER")) != NULL && *v != '\0')
+		sender = v;
+	while ((c = getopt(argc, argv, "Bf:k:o:r:S:tw:")) != -1) {
+		switch (c) {
+		case 'B': Bflag = 1; break;
+		case 'f': sender = optarg; break;
+		case 'k': keyarg = optarg; break;
+		case 'o': opts = optarg; break;
+		case 'r': relayarg = optarg; break;
+		case 'S': {
+			const char *colon = strrchr(optarg, ':');
+
+			if (colon == NULL || colon == optarg ||
+			    (size_t)(colon - optarg) >= sizeof samhost)
+				nym_die(NYM_EX_USAGE, "unable to use SAM "
+				    "address %s: expected host:port", optarg);
+			memcpy(samhost, optarg, (size_t)(colon - optarg));
+			host = samhost;
+			port = colon + 1;
+			break;
+		}
+		case 't': tflag = 1; break;
+		case 'w': wsec = (int)number(optarg, "-w", 1, 3600); break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((Bflag && (tflag || argc > 0)) || (!Bflag && !tflag &&
+	    argc == 0))
+		usage();
+	if (sender == NULL || *sender == '\0' ||
+	    strlen(sender) >= NYM_SMTP_PATH - 2 || strchr(sender, '@') == NULL
+	    || strpbrk(sender, "<> \t\r\n") != NULL)
+		nym_die(NYM_EX_USAGE, "unable to deliver: give the sender's "
+		    "address with -f or SENDER");
+	if (keyarg == NULL) {
+		keypath(sender, kpath, sizeof kpath);
+		keyarg = kpath;
+	}
+	if (!Bflag) {
+		for (i = 0; i < argc; i++)
+			addrcpt(&rc, &n, argv[i]);
+		msgfd = spool();
+		if (tflag)
+			headerrcpts(msgfd, &rc, &n);
+		if (n == 0)
+			nym_die(NYM_EX_DATAERR, "unable to deliver: no "
+			    "recipients");
+	}
+
+	if (nym_sam_key(keyarg, host, port, wsec * 1000, &priv) == -1)
+		nym_dieerr(errno == EPERM || errno == EINVAL ? NYM_EX_CONFIG :
+		    NYM_EX_TEMPFAIL, "unable to get the sender's key %s",
+		    keyarg);
+	if (nym_sam_open(&s, host, port, wsec * 1000) == -1) {
+		nym_key_free(priv);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
+		    "at %s:%s", host, port);
+	}
+	r = nym_sam_session(&s, priv, opts, wsec * 2000 + 60000);
+	nym_key_free(priv);
+	if (r != NYM_SAM_OK) {
+		nym_sam_close(&s);
+		nym_die(NYM_EX_TEMPFAIL, "unable to create the session: %s",
+		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
+	}
+
+	res.sam = &s;
+	res.samhost = host;
+	res.samport = port;
+	res.ms = wsec * 1000;
+	res.maxage = 86400;
+	res.now = time(NULL);
+	if (relayarg != NULL) {
+		const char *colon = strrchr(relayarg, ':');
+
+		snprintf(relayhost, sizeof relayhost, "%.*s", (int)(colon !=
+		    NULL ? colon - relayarg : (long)strlen(relayarg)),
+		    relayarg);
+		res.relay = relayhost;
+		res.relayport = colon != NULL ?
+		    (int)number(colon + 1, "relay port", 1, 65535) : 25;
+	}
+	if ((v = nym_conf_get("cache-dir")) != NULL)
+		snprintf(cachedir, sizeof cachedir, "%s", v);
+	else if (nym_confdir(cachedir, sizeof cachedir) == 0 &&
+	    strlen(cachedir) + sizeof "/maildest" < sizeof cachedir)
+		strcat(cachedir, "/maildest");
+	else
+		cachedir[0] = '\0';
+	res.cachedir = cachedir[0] != '\0' ? cachedir : NULL;
+
+	if (Bflag)
+		ret = batch(&conn, &s, &res, sender);
+	else {
+		deliver(&conn, &s, &res, sender, rc, n, msgfd);
+		ret = report(rc, n, "");
+		close(msgfd);
+	}
+	hangup(&conn, 1);
+	free(rc);
+	nym_resolver_close(&res);
+	nym_sam_close(&s);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the results");
+	return ret;
+}

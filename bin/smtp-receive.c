@@ -1,0 +1,1308 @@
+/*
+ * smtp-receive - a receiving SMTP server on standard input and output.
+ *
+ * Run once per connection by a SAM acceptor (sam-accept), inetd, a
+ * systemd socket unit or socat.  It takes mail for local recipients and
+ * never relays, except for a client that logged in with AUTH, which may
+ * send anywhere but only as itself.  When the acceptor tells who the
+ * peer is (I2P_PEER_DEST or I2P_PEER_B32), a sender at an .i2p domain
+ * must come from the destination that domain publishes: a b32 domain is
+ * compared with the peer directly, another name through resolve-maildest.
+ * A message is acknowledged only once it is durable: fsync'd and linked
+ * into the maildir, or taken (exit 0) by the delivery command.
+ *
+ * The server says nothing about itself: the greeting is "220 ESMTP", no
+ * host name, no software, and it adds no Received field.  Every read has
+ * a timeout; lines, recipients and the message size are bounded
+ * (nymbox.h), and the message streams to disk, never whole in memory.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "nymbox.h"
+
+#define USAGE "usage: smtp-receive [-a] [-A passfile] [-d maildir] " \
+	"[-l domain] [-p command] [-R command] [-s size] [-t seconds] " \
+	"[-u users] [-v mode]\n"
+
+#define INBUF		65536
+#define OUTBUF		4096
+#define DATABUF		65536
+#define MAXERRORS	20	/* errors before hanging up */
+#define MAXAUTHFAIL	3	/* failed logins before hanging up */
+#define MAXDOMAINS	64	/* -l */
+#define MAXUSERS	10000	/* lines of the -u file */
+#define MAXSIZE		4294967296ULL	/* -s */
+#define PASSFILE_MAX	65536
+#define RESOLVE_MS	120000	/* the resolver, per sender domain, or -t */
+#define DELIVER_MS	300000	/* the command, per recipient, or 2 * -t */
+#define RESOLVER	"resolve-maildest -b"
+
+enum verify { V_ALL, V_I2P, V_NONE };
+enum outcome { OK, REFUSED, TEMPFAIL };
+
+static struct {
+	int aflag;
+	const char *passfile;	/* -A */
+	const char *maildir;	/* -d */
+	const char *command;	/* -p */
+	const char *resolver;	/* -R */
+	const char *users;	/* -u */
+	uint64_t size;		/* -s */
+	int ms;			/* -t, in milliseconds */
+	enum verify verify;	/* -v */
+	char *dom[MAXDOMAINS];	/* -l, lower case */
+	size_t ndom;
+} opt;
+
+static char **users;
+static size_t nusers;
+
+/* The session. */
+static struct nym_in in;
+static struct nym_out out;
+static int helo, ehlo, errors, authfail;
+static char login[NYM_SMTP_PATH];	/* AUTH identity, "" if none */
+static char peer[NYM_B32LEN + 9];	/* the peer's b32, "" if unknown */
+static int peerbad;			/* told, but not a destination */
+static char verified[NYM_SMTP_DOMAIN + 1]; /* sender domain found good */
+
+/* The transaction. */
+static int mail;
+static char sender[NYM_SMTP_PATH];
+static char rcpt[NYM_SMTP_RCPTS][NYM_SMTP_PATH];
+static size_t nrcpt;
+
+/* A maildir file being written, removed if a signal ends the session. */
+static char *volatile tmppath;
+
+static void
+usage(void)
+{
+	fputs(USAGE, stderr);
+	exit(NYM_EX_USAGE);
+}
+
+static void
+onsignal(int sig)
+{
+	(void)sig;
+	if (tmppath != NULL && tmppath[0] != '\0')
+		unlink(tmppath);
+	_exit(NYM_EX_TEMPFAIL);
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* s made safe for a log line: unprintable bytes as '?', at most 80. */
+static const char *
+clean(const char *s)
+{
+	static char buf[84];
+	size_t i;
+
+	for (i = 0; i < 80 && s[i] != '\0'; i++)
+		buf[i] = s[i] > ' ' && s[i] < 127 ? s[i] : '?';
+	if (s[i] != '\0' && i == 80)
+		buf[i++] = '~';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Queue a reply line. */
+static void
+reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+reply(const char *fmt, ...)
+{
+	char buf[NYM_SMTP_LINE];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof buf - 3)
+		n = (int)sizeof buf - 3;
+	buf[n] = '\r';
+	buf[n + 1] = '\n';
+	nym_out_write(&out, buf, (size_t)n + 2);
+}
+
+/* Send what is queued; a client that is gone ends the session. */
+static void
+flushout(void)
+{
+	if (nym_out_flush(&out) == -1)
+		exit(NYM_EX_TEMPFAIL);
+}
+
+/* Say goodbye with a 421 and end the session. */
+static void __attribute__((noreturn))
+hangup(int code, const char *text)
+{
+	reply("%s", text);
+	nym_out_flush(&out);
+	exit(code);
+}
+
+/* A protocol error was replied; too many end the session. */
+static void
+protoerr(void)
+{
+	if (++errors >= MAXERRORS)
+		hangup(NYM_EX_OK, "421 4.7.0 Too many errors, closing");
+}
+
+/* Read a command (or SASL response) line.  Replies are flushed first
+ * unless the client has already sent the next line (PIPELINING). */
+static int
+getcmd(char *buf, size_t cap, size_t max)
+{
+	int r;
+
+	if (in.pos == in.len ||
+	    memchr(in.buf + in.pos, '\n', in.len - in.pos) == NULL)
+		flushout();
+	in.ms = opt.ms;
+	r = nym_smtp_getline(&in, buf, cap, max);
+	if (r == 0)
+		exit(NYM_EX_OK);
+	if (r == -1) {
+		if (errno == E2BIG || errno == EILSEQ) {
+			reply("500 5.5.2 %s", errno == E2BIG ?
+			    "Line too long" : "NUL byte in a command");
+			protoerr();
+			return -1;
+		}
+		if (errno == EMSGSIZE)
+			hangup(NYM_EX_OK, "500 5.5.2 Line too long, closing");
+		if (errno == ETIMEDOUT) {
+			nym_warn("unable to read the command: idle for %d s",
+			    opt.ms / 1000);
+			hangup(NYM_EX_TEMPFAIL,
+			    "421 4.4.2 Idle too long, closing");
+		}
+		exit(NYM_EX_TEMPFAIL);
+	}
+	return 0;
+}
+
+static void
+reset(void)
+{
+	mail = 0;
+	sender[0] = '\0';
+	nrcpt = 0;
+}
+
+/* Wait up to ms for child pid: its wait status, or -1 after killing it
+ * and its process group (ETIMEDOUT) or when waitpid fails. */
+static int
+waitchild(pid_t pid, int ms)
+{
+	long long end = now_ms() + ms;
+	struct timespec nap = { 0, 1000000 };
+	int st;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return st;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (now_ms() >= end) {
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+				;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 64000000)
+			nap.tv_nsec *= 2;
+	}
+}
+
+/* Exit status of a wait status, or -1 for a signal. */
+static int
+exitof(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Start sh -c cmd with the arguments a1 and a2 in a process group of
+ * its own (so that a timeout kills all of it), stdin from fd in, stdout
+ * to fd out.  Returns the pid, or -1. */
+static pid_t
+spawn(const char *cmd, const char *a1, const char *a2, int infd, int outfd)
+{
+	pid_t pid;
+
+	if ((pid = fork()) != 0) {
+		if (pid != -1)
+			setpgid(pid, pid);
+		return pid;
+	}
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (dup2(infd, 0) == -1 || dup2(outfd, 1) == -1)
+		_exit(NYM_EX_TEMPFAIL);
+	if (infd > 2)
+		close(infd);
+	if (outfd > 2)
+		close(outfd);
+	execl("/bin/sh", "sh", "-c", cmd, "sh", a1, a2, (char *)NULL);
+	_exit(NYM_EX_TEMPFAIL);
+}
+
+/* The smaller of a fixed limit and a multiple of -t. */
+static int
+limit(int fixed, int times)
+{
+	return opt.ms <= fixed / times ? opt.ms * times : fixed;
+}
+
+/* Run the resolver for domain; its first line of output into line.
+ * Returns its wait status, or -1 (errno) if it could not be run or took
+ * too long. */
+static int
+runresolver(const char *domain, char *line, size_t cap)
+{
+	char cmd[NYM_LINE_MAX + 16], scratch[512];
+	size_t got = 0;
+	long long end = now_ms() + limit(RESOLVE_MS, 1);
+	int pfd[2], nul, left, e;
+	ssize_t r;
+	pid_t pid;
+
+	if ((size_t)snprintf(cmd, sizeof cmd, "exec %s \"$1\"",
+	    opt.resolver) >= sizeof cmd) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (pipe(pfd) == -1) {
+		e = errno;
+		close(nul);
+		errno = e;
+		return -1;
+	}
+	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+	pid = spawn(cmd, domain, NULL, nul, pfd[1]);
+	e = errno;
+	close(nul);
+	close(pfd[1]);
+	if (pid == -1) {
+		close(pfd[0]);
+		errno = e;
+		return -1;
+	}
+	for (;;) {
+		left = (int)(end - now_ms());
+		if (left <= 0 || nym_wait(pfd[0], POLLIN, left) == -1)
+			break;
+		if (got + 1 < cap)
+			r = read(pfd[0], line + got, cap - 1 - got);
+		else
+			r = read(pfd[0], scratch, sizeof scratch);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (got + 1 < cap)
+			got += (size_t)r;
+	}
+	close(pfd[0]);
+	line[got] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	left = (int)(end - now_ms());
+	return waitchild(pid, left > 0 ? left : 1);
+}
+
+/* The b32 address of a destination given as base64 or b32, lower case,
+ * into b32.  0 or -1. */
+static int
+b32of(const char *dest, char *b32)
+{
+	size_t n = strlen(dest), i;
+
+	if (n == NYM_B32LEN + 8 &&
+	    strcasecmp(dest + NYM_B32LEN, ".b32.i2p") == 0) {
+		for (i = 0; i <= n; i++)
+			b32[i] = (char)tolower((unsigned char)dest[i]);
+		return 0;
+	}
+	return nym_dest_b32(dest, n, b32);
+}
+
+/* Does the destination that domain publishes, as the resolver finds
+ * it, belong to the peer? */
+static enum outcome
+resolvecheck(const char *addr, const char *domain)
+{
+	char line[8192], b32[NYM_B32LEN + 9], *f[3], *save = NULL;
+	int st, code, i;
+
+	if ((st = runresolver(domain, line, sizeof line)) == -1) {
+		nym_warn("unable to verify sender %s: resolver %s: %s",
+		    addr, errno == ETIMEDOUT ? "took too long" : "not run",
+		    strerror(errno));
+		return TEMPFAIL;
+	}
+	code = exitof(st);
+	if (code == NYM_EX_DATAERR || code == NYM_EX_NOUSER ||
+	    code == NYM_EX_NOHOST || code == NYM_EX_NOPERM)
+		return REFUSED;
+	if (code == NYM_EX_TEMPFAIL)
+		return TEMPFAIL;
+	if (code != 0) {
+		nym_warn("unable to verify sender %s: resolver %s %d", addr,
+		    code == -1 ? "killed by signal" : "exited",
+		    code == -1 ? WTERMSIG(st) : code);
+		return TEMPFAIL;
+	}
+	/* ADDRESS TRANSPORT DEST PORT METHOD EXPIRES */
+	for (i = 0; i < 3; i++)
+		if ((f[i] = strtok_r(i == 0 ? line : NULL, " \t\r", &save)) ==
+		    NULL) {
+			nym_warn("unable to verify sender %s: resolver "
+			    "printed no destination", addr);
+			return TEMPFAIL;
+		}
+	if (strcmp(f[1], "i2p") != 0)
+		return REFUSED;	/* a relay or onion: no key to compare */
+	if (b32of(f[2], b32) == -1) {
+		nym_warn("unable to verify sender %s: resolver printed a "
+		    "bad destination", addr);
+		return TEMPFAIL;
+	}
+	return strcmp(b32, peer) == 0 ? OK : REFUSED;
+}
+
+/* Is sender (not null) at a domain whose destination the peer has? */
+static enum outcome
+verify(const char *addr)
+{
+	const char *domain = strrchr(addr, '@');
+	enum outcome o;
+
+	if (peerbad)
+		return TEMPFAIL;
+	if (domain == NULL)
+		return REFUSED;
+	domain++;
+	if (strcmp(domain, verified) == 0)
+		return OK;
+	switch (nym_domkind(domain)) {
+	case NYM_DOM_B32:
+		o = strcmp(domain, peer) == 0 ? OK : REFUSED;
+		break;
+	case NYM_DOM_I2P:
+		o = resolvecheck(addr, domain);
+		break;
+	default:
+		o = opt.verify == V_ALL ? REFUSED : OK;
+		break;
+	}
+	if (o == OK)
+		snprintf(verified, sizeof verified, "%s", domain);
+	else if (o == REFUSED)
+		nym_warn("refused sender %s: peer is %.8s...b32.i2p", addr,
+		    peer);
+	return o;
+}
+
+static int
+localdomain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	size_t i;
+
+	if (at == NULL)
+		return 1;	/* <postmaster> */
+	for (i = 0; i < opt.ndom; i++)
+		if (strcmp(at + 1, opt.dom[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+localuser(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	size_t l = at != NULL ? (size_t)(at - addr) : strlen(addr), i;
+
+	if (l == 10 && strncasecmp(addr, "postmaster", 10) == 0)
+		return 1;
+	if (opt.aflag)
+		return 1;
+	for (i = 0; i < nusers; i++) {
+		if (strchr(users[i], '@') != NULL ?
+		    strcasecmp(users[i], addr) == 0 :
+		    strlen(users[i]) == l && strncasecmp(users[i], addr, l) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+cmd_helo(const char *args, int extended)
+{
+	if (*args == '\0') {
+		reply("501 5.5.4 Syntax: %s hostname",
+		    extended ? "EHLO" : "HELO");
+		protoerr();
+		return;
+	}
+	reset();
+	helo = 1;
+	ehlo = extended;
+	if (!extended) {
+		reply("250 ESMTP");
+		return;
+	}
+	reply("250-ESMTP");
+	reply("250-PIPELINING");
+	reply("250-SIZE %llu", (unsigned long long)opt.size);
+	reply("250-8BITMIME");
+	if (opt.passfile != NULL && login[0] == '\0') {
+		reply("250-ENHANCEDSTATUSCODES");
+		reply("250 AUTH PLAIN LOGIN");
+	} else
+		reply("250 ENHANCEDSTATUSCODES");
+}
+
+static void
+cmd_mail(const char *line)
+{
+	struct nym_smtp_mail m;
+	char addr[NYM_SMTP_PATH];
+
+	if (!helo) {
+		reply("503 5.5.1 Send EHLO first");
+		protoerr();
+		return;
+	}
+	if (mail) {
+		reply("503 5.5.1 Nested MAIL command");
+		protoerr();
+		return;
+	}
+	if (nym_smtp_parse_mail(line, addr, sizeof addr, &m) == -1) {
+		if (errno == ENOTSUP)
+			reply("555 5.5.4 Unsupported parameter");
+		else if (errno == EACCES)
+			reply("501 5.5.4 Source routes are not accepted, "
+			    "give the mailbox alone");
+		else if (errno == ENAMETOOLONG)
+			reply("501 5.1.7 Address too long");
+		else
+			reply("501 5.5.4 Syntax: MAIL FROM:<address>");
+		protoerr();
+		return;
+	}
+	if (m.size > opt.size) {
+		reply("552 5.3.4 Message size exceeds the limit");
+		return;
+	}
+	if (login[0] != '\0') {
+		if (strcasecmp(addr, login) != 0) {
+			reply("553 5.7.1 Sender address is not the login");
+			return;
+		}
+	} else if ((peer[0] != '\0' || peerbad) && opt.verify != V_NONE &&
+	    addr[0] != '\0') {
+		switch (verify(addr)) {
+		case OK:
+			break;
+		case REFUSED:
+			reply("550 5.7.1 Sender not verified");
+			return;
+		case TEMPFAIL:
+			reply("451 4.4.3 Unable to verify the sender, "
+			    "try again later");
+			return;
+		}
+	}
+	snprintf(sender, sizeof sender, "%s", addr);
+	mail = 1;
+	reply("250 2.1.0 Ok");
+}
+
+static void
+cmd_rcpt(const char *line)
+{
+	char addr[NYM_SMTP_PATH];
+	size_t i;
+
+	if (!mail) {
+		reply("503 5.5.1 Send MAIL first");
+		protoerr();
+		return;
+	}
+	if (nym_smtp_parse_rcpt(line, addr, sizeof addr) == -1) {
+		if (errno == ENOTSUP)
+			reply("555 5.5.4 Unsupported parameter");
+		else if (errno == EACCES)
+			reply("501 5.5.4 Source routes are not accepted, "
+			    "give the mailbox alone");
+		else if (errno == ENAMETOOLONG)
+			reply("501 5.1.3 Address too long");
+		else
+			reply("501 5.5.4 Syntax: RCPT TO:<address>");
+		protoerr();
+		return;
+	}
+	if (nrcpt == NYM_SMTP_RCPTS) {
+		reply("452 4.5.3 Too many recipients");
+		return;
+	}
+	if (!localdomain(addr)) {
+		if (login[0] == '\0') {
+			reply("550 5.7.1 Relaying denied");
+			protoerr();
+			return;
+		}
+	} else if (!localuser(addr)) {
+		reply("550 5.1.1 User unknown");
+		protoerr();
+		return;
+	}
+	for (i = 0; i < nrcpt; i++)
+		if (strcasecmp(rcpt[i], addr) == 0)
+			break;
+	if (i == nrcpt)
+		memcpy(rcpt[nrcpt++], addr, sizeof addr);
+	reply("250 2.1.5 Ok");
+}
+
+/* An unlinked temporary file to hold the message for the command. */
+static int
+spool(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof path, "%s/smtp-receive.XXXXXX",
+	    dir) >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	unlink(path);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
+/* Run the delivery command for one recipient, the message on stdin. */
+static enum outcome
+runcommand(int fd, const char *to)
+{
+	pid_t pid;
+	int st, code;
+
+	/* Its output goes to the log, never to the client. */
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    setenv("SENDER", sender, 1) == -1 ||
+	    setenv("RECIPIENT", to, 1) == -1 ||
+	    (pid = spawn(opt.command, sender, to, fd, STDERR_FILENO)) == -1) {
+		nym_warn("unable to run the delivery command for %s: %s", to,
+		    strerror(errno));
+		return TEMPFAIL;
+	}
+	if ((st = waitchild(pid, limit(DELIVER_MS, 2))) == -1) {
+		nym_warn("unable to deliver to %s: %s", to, errno == ETIMEDOUT ?
+		    "the command took too long" : strerror(errno));
+		return TEMPFAIL;
+	}
+	if ((code = exitof(st)) == 0)
+		return OK;
+	if (code == -1)
+		nym_warn("unable to deliver to %s: command killed by signal "
+		    "%d", to, WTERMSIG(st));
+	else
+		nym_warn("unable to deliver to %s: command exited %d", to,
+		    code);
+	/* A crash or a missing command is worth another try. */
+	return code == NYM_EX_TEMPFAIL || code == -1 || code == 126 ||
+	    code == 127 ? TEMPFAIL : REFUSED;
+}
+
+static void
+cmd_data(const char *args)
+{
+	struct nym_mdfile md = { .fd = -1 };
+	struct nym_out w;
+	struct nym_smtp_data d;
+	enum outcome o, worst = OK;
+	size_t i;
+	int fd;
+
+	if (*args != '\0') {
+		reply("501 5.5.4 Syntax: DATA");
+		protoerr();
+		return;
+	}
+	if (!mail) {
+		reply("503 5.5.1 Send MAIL first");
+		protoerr();
+		return;
+	}
+	if (nrcpt == 0) {
+		reply("554 5.5.1 No valid recipients");
+		protoerr();
+		return;
+	}
+	if (opt.maildir != NULL) {
+		if (nym_maildir_make(opt.maildir) == -1 ||
+		    nym_maildir_open(&md, opt.maildir) == -1) {
+			nym_warn("unable to create a file in maildir %s: %s",
+			    opt.maildir, strerror(errno));
+			reply("451 4.3.0 Unable to store the message, "
+			    "try again later");
+			return;
+		}
+		tmppath = md.tmp;
+		fd = md.fd;
+	} else if ((fd = spool()) == -1) {
+		nym_warn("unable to create a temporary file: %s",
+		    strerror(errno));
+		reply("451 4.3.0 Unable to store the message, try again later");
+		return;
+	}
+	if (nym_out_open(&w, fd, DATABUF) == -1) {
+		nym_warn("unable to allocate memory");
+		reply("451 4.3.0 Out of memory, try again later");
+		goto abort;
+	}
+	reply("354 End data with <CR><LF>.<CR><LF>");
+	flushout();
+	in.ms = opt.ms * 2;
+	if (nym_smtp_getdata(&in, &w, opt.size, NYM_SMTP_LF, &d) == -1) {
+		if (opt.maildir != NULL)
+			nym_maildir_abort(&md);
+		if (errno == ETIMEDOUT) {
+			nym_warn("unable to read the message: idle for %d s",
+			    opt.ms * 2 / 1000);
+			hangup(NYM_EX_TEMPFAIL,
+			    "421 4.4.2 Idle too long, closing");
+		}
+		exit(NYM_EX_TEMPFAIL);
+	}
+	nym_out_close(&w);
+	if (d.over) {
+		reply("552 5.3.4 Message size exceeds the limit");
+		goto abort;
+	}
+	if (d.werr != 0) {
+		nym_warn("unable to write the message to %s: %s",
+		    opt.maildir != NULL ? opt.maildir : "a temporary file",
+		    strerror(d.werr));
+		reply("451 4.3.0 Unable to store the message, try again later");
+		goto abort;
+	}
+	if (opt.maildir != NULL) {
+		if (nym_maildir_commit(&md) == -1) {
+			nym_warn("unable to deliver to maildir %s: %s",
+			    opt.maildir, strerror(errno));
+			reply("451 4.3.0 Unable to store the message, "
+			    "try again later");
+		} else
+			reply("250 2.0.0 Ok");
+		tmppath = NULL;
+		reset();
+		return;
+	}
+	for (i = 0; i < nrcpt; i++) {
+		o = runcommand(fd, rcpt[i]);
+		if (o == TEMPFAIL || (o == REFUSED && worst == OK))
+			worst = o;
+	}
+	close(fd);
+	if (worst == OK)
+		reply("250 2.0.0 Ok");
+	else if (worst == TEMPFAIL)
+		reply("451 4.3.0 Delivery failed, try again later");
+	else
+		reply("554 5.3.0 Delivery failed");
+	reset();
+	return;
+abort:
+	if (opt.maildir != NULL)
+		nym_maildir_abort(&md);
+	else
+		close(fd);
+	tmppath = NULL;
+	reset();
+}
+
+/* Compare a and b in time that depends on their lengths only. */
+static int
+sameword(const char *a, size_t an, const char *b, size_t bn)
+{
+	unsigned char diff = an != bn;
+	size_t i;
+
+	for (i = 0; i < an; i++)
+		diff |= (unsigned char)(a[i] ^ b[i < bn ? i : 0]);
+	return bn > 0 && diff == 0;
+}
+
+/* Is pass the password of user in the password file?  1 or 0; -1 if the
+ * file cannot be used (errno EPERM: others may read it). */
+static int
+checkpass(const char *user, const char *pass, size_t passlen)
+{
+	static char buf[PASSFILE_MAX + 1];
+	struct stat st;
+	char *s, *nl, *colon, *end;
+	ssize_t n;
+	int fd, found = 0;
+
+	if ((fd = open(opt.passfile, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) != 0) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	n = nym_read_all(fd, buf, sizeof buf);
+	close(fd);
+	if (n < 0 || (size_t)n > PASSFILE_MAX) {
+		if (n >= 0)
+			errno = EFBIG;
+		nym_wipe(buf, sizeof buf);
+		return -1;
+	}
+	end = buf + n;
+	for (s = buf; s < end && !found; s = nl + 1) {
+		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			nl = end;
+		if ((colon = memchr(s, ':', (size_t)(nl - s))) == NULL ||
+		    *s == '#')
+			continue;
+		if ((size_t)(colon - s) != strlen(user) ||
+		    strncasecmp(s, user, (size_t)(colon - s)) != 0)
+			continue;
+		colon++;
+		found = sameword(pass, passlen, colon, (size_t)(nl - colon -
+		    (nl > colon && nl[-1] == '\r')));
+	}
+	nym_wipe(buf, sizeof buf);
+	return found;
+}
+
+/* Send a 334 challenge and read the base64 response, decoded, into buf.
+ * Returns its length, or -1 after a reply (cancelled, bad base64). */
+static ssize_t
+challenge(const char *chal, char *buf, size_t cap)
+{
+	static char line[NYM_SMTP_AUTHLINE + 1];
+	ssize_t n;
+
+	reply("334 %s", chal);
+	if (getcmd(line, sizeof line, NYM_SMTP_AUTHLINE) == -1)
+		return -1;
+	if (strcmp(line, "*") == 0) {
+		reply("501 5.7.0 Authentication cancelled");
+		protoerr();
+		return -1;
+	}
+	n = nym_unbase64(line, strlen(line), (unsigned char *)buf, cap, "+/");
+	nym_wipe(line, sizeof line);
+	if (n == -1) {
+		reply("501 5.5.2 Cannot decode the response");
+		protoerr();
+	}
+	return n;
+}
+
+/* Decode an initial response ("=" is an empty one). */
+static ssize_t
+initial(const char *ir, char *buf, size_t cap)
+{
+	ssize_t n;
+
+	if (strcmp(ir, "=") == 0)
+		return 0;
+	n = nym_unbase64(ir, strlen(ir), (unsigned char *)buf, cap, "+/");
+	if (n == -1) {
+		reply("501 5.5.2 Cannot decode the response");
+		protoerr();
+	}
+	return n;
+}
+
+static void
+cmd_auth(const char *args)
+{
+	static char resp[NYM_SMTP_AUTHLINE], user[NYM_SMTP_AUTHLINE];
+	const char *ir, *pass;
+	size_t mlen, passlen = 0;
+	ssize_t n, un = 0;
+	char *z1, *z2;
+	int plain, r;
+
+	if (opt.passfile == NULL) {
+		reply("502 5.5.1 Command not implemented");
+		protoerr();
+		return;
+	}
+	if (!ehlo || login[0] != '\0' || mail) {
+		reply("503 5.5.1 %s", !ehlo ? "Send EHLO first" :
+		    login[0] != '\0' ? "Already authenticated" :
+		    "Not in a mail transaction");
+		protoerr();
+		return;
+	}
+	mlen = strcspn(args, " ");
+	ir = args[mlen] == ' ' ? args + mlen + 1 : NULL;
+	if (mlen == 5 && strncasecmp(args, "PLAIN", 5) == 0)
+		plain = 1;
+	else if (mlen == 5 && strncasecmp(args, "LOGIN", 5) == 0)
+		plain = 0;
+	else {
+		reply("504 5.5.4 Unrecognized authentication type");
+		protoerr();
+		return;
+	}
+	if (plain) {
+		/* authzid NUL authcid NUL password */
+		n = ir != NULL ? initial(ir, resp, sizeof resp) :
+		    challenge("", resp, sizeof resp);
+		if (n == -1)
+			goto done;
+		if ((z1 = memchr(resp, '\0', (size_t)n)) == NULL ||
+		    (z2 = memchr(z1 + 1, '\0', (size_t)(resp + n - z1 - 1))) ==
+		    NULL || memchr(z2 + 1, '\0', (size_t)(resp + n - z2 - 1)) !=
+		    NULL) {
+			reply("501 5.5.2 Malformed PLAIN response");
+			protoerr();
+			goto done;
+		}
+		un = z2 - z1 - 1;
+		memcpy(user, z1 + 1, (size_t)un + 1);
+		if (z1 != resp && strcmp(resp, user) != 0)
+			goto fail;	/* acting for someone else */
+		pass = z2 + 1;
+		passlen = (size_t)(resp + n - z2 - 1);
+	} else {
+		un = ir != NULL ? initial(ir, user, sizeof user - 1) :
+		    challenge("VXNlcm5hbWU6", user, sizeof user - 1);
+		if (un == -1)
+			goto done;
+		user[un] = '\0';
+		if ((n = challenge("UGFzc3dvcmQ6", resp, sizeof resp)) == -1)
+			goto done;
+		pass = resp;
+		passlen = (size_t)n;
+	}
+	if (un == 0 || (size_t)un >= sizeof login ||
+	    memchr(user, '\0', (size_t)un) != NULL)
+		goto fail;
+	if ((r = checkpass(user, pass, passlen)) == -1) {
+		nym_warn("unable to read password file %s: %s", opt.passfile,
+		    strerror(errno));
+		reply("454 4.7.0 Temporary authentication failure");
+		goto done;
+	}
+	if (r == 0)
+		goto fail;
+	memcpy(login, user, (size_t)un + 1);
+	reply("235 2.7.0 Authentication successful");
+	goto done;
+fail:
+	nym_warn("refused login %s: wrong name or password", clean(user));
+	reply("535 5.7.8 Authentication credentials invalid");
+	if (++authfail >= MAXAUTHFAIL)
+		hangup(NYM_EX_OK, "421 4.7.0 Too many failed logins, closing");
+done:
+	nym_wipe(resp, sizeof resp);
+	nym_wipe(user, sizeof user);
+}
+
+/* Does line start with the verb v (any case), alone or before a space?
+ * *args gets what follows the space. */
+static int
+verb(const char *line, const char *v, const char **args)
+{
+	size_t n = strlen(v);
+
+	if (strncasecmp(line, v, n) != 0 ||
+	    (line[n] != ' ' && line[n] != '\0'))
+		return 0;
+	*args = line + n + (line[n] == ' ');
+	return 1;
+}
+
+static void
+session(void)
+{
+	static char line[NYM_SMTP_LINE + 1];
+	const char *a;
+	size_t n;
+
+	if (nym_in_open(&in, STDIN_FILENO, INBUF) == -1 ||
+	    nym_out_open(&out, STDOUT_FILENO, OUTBUF) == -1)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	out.ms = opt.ms;
+	reply("220 ESMTP");
+	for (;;) {
+		if (getcmd(line, sizeof line, NYM_SMTP_LINE) == -1)
+			continue;
+		n = strlen(line);
+		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+			line[--n] = '\0';
+		if (verb(line, "EHLO", &a))
+			cmd_helo(a, 1);
+		else if (verb(line, "HELO", &a))
+			cmd_helo(a, 0);
+		else if (verb(line, "MAIL", &a))
+			cmd_mail(line);
+		else if (verb(line, "RCPT", &a))
+			cmd_rcpt(line);
+		else if (verb(line, "DATA", &a))
+			cmd_data(a);
+		else if (verb(line, "AUTH", &a))
+			cmd_auth(a);
+		else if (verb(line, "RSET", &a)) {
+			if (*a != '\0') {
+				reply("501 5.5.4 Syntax: RSET");
+				protoerr();
+			} else {
+				reset();
+				reply("250 2.0.0 Ok");
+			}
+		} else if (verb(line, "NOOP", &a))
+			reply("250 2.0.0 Ok");
+		else if (verb(line, "QUIT", &a)) {
+			reply("221 2.0.0 Bye");
+			flushout();
+			exit(NYM_EX_OK);
+		} else if (verb(line, "VRFY", &a))
+			reply("252 2.5.0 Cannot verify a user, send mail "
+			    "to find out");
+		else if (verb(line, "HELP", &a))
+			reply("214 2.0.0 See RFC 5321");
+		else if (verb(line, "EXPN", &a) || verb(line, "STARTTLS", &a) ||
+		    verb(line, "BDAT", &a) || verb(line, "ETRN", &a) ||
+		    verb(line, "TURN", &a)) {
+			reply("502 5.5.1 Command not implemented");
+			protoerr();
+		} else {
+			reply("500 5.5.2 Command unrecognized");
+			protoerr();
+		}
+	}
+}
+
+static uint64_t
+parsesize(const char *s)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		mul = 1024;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024ULL * 1024;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024ULL * 1024 * 1024;
+	if (mul > 1)
+		end++;
+	if (errno != 0 || end == s || *end != '\0' || !isdigit((unsigned
+	    char)*s) || v == 0 || v > MAXSIZE / mul)
+		nym_die(NYM_EX_USAGE, "unable to use size %s: expected 1 to "
+		    "%llu bytes (or with K, M, G)", s, MAXSIZE);
+	return v * mul;
+}
+
+static int
+seconds(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 86400)
+		nym_die(NYM_EX_USAGE, "unable to use timeout %s: expected 1 "
+		    "to 86400 seconds", s);
+	return (int)v * 1000;
+}
+
+/* Add the domains in s (separated by spaces or commas). */
+static void
+adddomains(const char *s)
+{
+	char buf[NYM_LINE_MAX], *w, *save = NULL, *p;
+	size_t n;
+
+	if ((size_t)snprintf(buf, sizeof buf, "%s", s) >= sizeof buf)
+		nym_die(NYM_EX_USAGE, "unable to use domain list: too long");
+	for (w = strtok_r(buf, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		n = strlen(w);
+		if (n > 1 && w[n - 1] == '.')
+			w[--n] = '\0';
+		for (p = w; *p != '\0'; p++) {
+			if (!isalnum((unsigned char)*p) && *p != '-' &&
+			    *p != '.')
+				break;
+			*p = (char)tolower((unsigned char)*p);
+		}
+		if (*p != '\0' || n > NYM_SMTP_DOMAIN || w[0] == '.')
+			nym_die(NYM_EX_USAGE, "unable to use domain %s: not a "
+			    "domain name", w);
+		if (opt.ndom == MAXDOMAINS)
+			nym_die(NYM_EX_USAGE, "unable to use domain %s: more "
+			    "than %d", w, MAXDOMAINS);
+		if ((opt.dom[opt.ndom++] = strdup(w)) == NULL)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	}
+}
+
+/* The -u file: a local part or a whole address per line, '#' comments. */
+static void
+loadusers(const char *path)
+{
+	char line[NYM_LINE_MAX], *s, *e;
+	unsigned lineno = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		nym_dieerr(NYM_EX_CONFIG, "unable to open users file %s", path);
+	while (fgets(line, sizeof line, f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f))
+			nym_die(NYM_EX_CONFIG, "unable to read users file "
+			    "%s:%u: line too long", path, lineno);
+		s = line + strspn(line, " \t");
+		e = s + strcspn(s, " \t\r\n");
+		if (*s == '#' || s == e)
+			continue;
+		if (s[strspn(e, " \t\r\n") + (size_t)(e - s)] != '\0' ||
+		    (size_t)(e - s) >= NYM_SMTP_PATH)
+			nym_die(NYM_EX_CONFIG, "unable to read users file "
+			    "%s:%u: expected one user", path, lineno);
+		*e = '\0';
+		if (nusers == MAXUSERS)
+			nym_die(NYM_EX_CONFIG, "unable to read users file %s: "
+			    "more than %d users", path, MAXUSERS);
+		if (nym_reallocarray(&users, nusers + 1, sizeof *users) == -1 ||
+		    (users[nusers++] = strdup(s)) == NULL)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	}
+	if (ferror(f))
+		nym_dieerr(NYM_EX_CONFIG, "unable to read users file %s", path);
+	fclose(f);
+}
+
+/* The password file must be a regular file only its owner can read. */
+static void
+checkpassfile(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to open password file %s",
+		    path);
+	if (fstat(fd, &st) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to use password file %s",
+		    path);
+	close(fd);
+	if (!S_ISREG(st.st_mode))
+		nym_die(NYM_EX_CONFIG, "unable to use password file %s: not "
+		    "a regular file", path);
+	if ((st.st_mode & 077) != 0)
+		nym_die(NYM_EX_CONFIG, "unable to use password file %s: "
+		    "others may read it (chmod 600)", path);
+}
+
+/* The peer's b32 address from what the acceptor put in the
+ * environment. */
+static void
+loadpeer(void)
+{
+	const char *dest = getenv("I2P_PEER_DEST");
+	const char *b = getenv("I2P_PEER_B32");
+	char buf[NYM_B32LEN + 9];
+	size_t n, i;
+
+	if (dest != NULL && *dest != '\0') {
+		if (nym_dest_b32(dest, strcspn(dest, " \t\r\n"), peer) == -1) {
+			peer[0] = '\0';
+			peerbad = 1;
+			nym_warn("unable to use I2P_PEER_DEST: not a "
+			    "destination");
+		}
+		return;
+	}
+	if (b == NULL || *b == '\0')
+		return;
+	n = strlen(b);
+	if (n == NYM_B32LEN + 8 && strcasecmp(b + NYM_B32LEN, ".b32.i2p") == 0)
+		n = NYM_B32LEN;
+	for (i = 0; i < n && i < NYM_B32LEN; i++) {
+		buf[i] = (char)tolower((unsigned char)b[i]);
+		if (!(buf[i] >= 'a' && buf[i] <= 'z') &&
+		    !(buf[i] >= '2' && buf[i] <= '7'))
+			break;
+	}
+	if (n != NYM_B32LEN || i != n) {
+		peerbad = 1;
+		nym_warn("unable to use I2P_PEER_B32: not a b32 address");
+		return;
+	}
+	memcpy(buf + n, ".b32.i2p", 9);
+	memcpy(peer, buf, sizeof peer);
+}
+
+/* Under inetd stderr is the connection itself: a log line there would
+ * be sent to the client.  Send it nowhere instead. */
+static void
+quietstderr(void)
+{
+	struct stat e, o;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &e) == -1 || fstat(STDOUT_FILENO, &o) == -1 ||
+	    !S_ISSOCK(e.st_mode) || e.st_dev != o.st_dev ||
+	    e.st_ino != o.st_ino)
+		return;
+	if ((fd = open("/dev/null", O_WRONLY)) != -1) {
+		dup2(fd, STDERR_FILENO);
+		if (fd != STDERR_FILENO)
+			close(fd);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *where, *v, *maildir = NULL, *command = NULL;
+	const char *verifyarg = NULL;
+	struct sigaction sa;
+	int c, ndomarg = 0;
+
+	nym_setprogname(argv[0]);
+	/* A closed connection is a failed write, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	opt.size = NYM_SMTP_SIZE;
+	opt.ms = 300 * 1000;
+	while ((c = getopt(argc, argv, "aA:d:l:p:R:s:t:u:v:")) != -1) {
+		switch (c) {
+		case 'a': opt.aflag = 1; break;
+		case 'A': opt.passfile = optarg; break;
+		case 'd': maildir = optarg; break;
+		case 'l': adddomains(optarg); ndomarg = 1; break;
+		case 'p': command = optarg; break;
+		case 'R': opt.resolver = optarg; break;
+		case 's': opt.size = parsesize(optarg); break;
+		case 't': opt.ms = seconds(optarg); break;
+		case 'u': opt.users = optarg; break;
+		case 'v': verifyarg = optarg; break;
+		default: usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	if (maildir != NULL && command != NULL)
+		nym_die(NYM_EX_USAGE, "unable to deliver: give -d or -p, "
+		    "not both");
+	if (nym_conf_load(&where) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    where);
+	if (!ndomarg && (v = nym_conf_get("local-domains")) != NULL)
+		adddomains(v);
+	if (maildir == NULL && command == NULL) {
+		maildir = nym_conf_get("smtp-maildir");
+		command = nym_conf_get("smtp-command");
+		if (maildir != NULL && command != NULL)
+			nym_die(NYM_EX_CONFIG, "unable to deliver: "
+			    "smtp-maildir and smtp-command both set");
+	}
+	opt.maildir = maildir;
+	opt.command = command;
+	if (opt.users == NULL)
+		opt.users = nym_conf_get("smtp-users");
+	if (opt.passfile == NULL)
+		opt.passfile = nym_conf_get("smtp-passwords");
+	if (opt.resolver == NULL &&
+	    (opt.resolver = nym_conf_get("smtp-resolver")) == NULL)
+		opt.resolver = RESOLVER;
+	if (verifyarg == NULL)
+		verifyarg = nym_conf_get("smtp-verify");
+	if (verifyarg == NULL || strcmp(verifyarg, "all") == 0)
+		opt.verify = V_ALL;
+	else if (strcmp(verifyarg, "i2p") == 0)
+		opt.verify = V_I2P;
+	else if (strcmp(verifyarg, "none") == 0)
+		opt.verify = V_NONE;
+	else
+		nym_die(NYM_EX_USAGE, "unable to use verify mode %s: expected "
+		    "all, i2p or none", verifyarg);
+	if (opt.maildir == NULL && opt.command == NULL)
+		nym_die(NYM_EX_USAGE, "unable to deliver: give -d maildir or "
+		    "-p command");
+	if (opt.ndom == 0)
+		nym_die(NYM_EX_USAGE, "unable to accept mail: no local domain "
+		    "(-l or local-domains)");
+	if (opt.users == NULL && !opt.aflag)
+		nym_die(NYM_EX_USAGE, "unable to accept mail: no users file "
+		    "(-u or smtp-users) and no -a");
+	if (opt.users != NULL)
+		loadusers(opt.users);
+	if (opt.passfile != NULL)
+		checkpassfile(opt.passfile);
+	quietstderr();
+	loadpeer();
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onsignal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	session();
+	return NYM_EX_OK;
+}

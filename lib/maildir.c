@@ -1,0 +1,169 @@
+/*
+ * maildir.c - a message written into a maildir while it arrives.
+ *
+ * nym_atomic_write needs the whole file in memory; a message coming in
+ * over SMTP or POP3 may be 50 MB, so this is the same discipline for a
+ * stream: O_EXCL file in tmp/, the caller writes, then fsync, checked
+ * close, link (never replace) into new/ under the same name, unlink from
+ * tmp/, fsync new/.  A reader of new/ sees the whole message or nothing,
+ * after a crash too; every error path removes the temporary file.
+ *
+ * Names are "seconds.MmicrosPpidQcountRrandom.nymbox": unique on this
+ * machine without the host name, which would say whose machine it is to
+ * anyone the maildir is copied to.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "nymbox.h"
+
+#define TRIES	16	/* names tried before giving up on EEXIST */
+
+static int
+syncdir(const char *dir)
+{
+	int fd, r, e;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* A fresh unique name into f->name. */
+static void
+newname(struct nym_mdfile *f)
+{
+	static unsigned long count;
+	unsigned long long rnd = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (getentropy(&rnd, sizeof rnd) == -1)
+		rnd = (unsigned long long)ts.tv_nsec ^
+		    ((unsigned long long)count << 32);
+	snprintf(f->name, sizeof f->name, "%lld.M%ldP%ldQ%luR%016llx.nymbox",
+	    (long long)ts.tv_sec, (long)(ts.tv_nsec / 1000), (long)getpid(),
+	    ++count, rnd);
+}
+
+/* dir/sub/name into buf.  0 or -1 ENAMETOOLONG. */
+static int
+pathof(char *buf, size_t cap, const char *dir, const char *sub,
+    const char *name)
+{
+	int n;
+
+	n = snprintf(buf, cap, "%s/%s%s%s", dir, sub, *name != '\0' ? "/" : "",
+	    name);
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nym_maildir_make(const char *dir)
+{
+	static const char *const sub[] = { "tmp", "new", "cur" };
+	char path[NYM_MD_PATH];
+	size_t i;
+
+	if (nym_mkdirs(dir, 0700) == -1)
+		return -1;
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++)
+		if (pathof(path, sizeof path, dir, sub[i], "") == -1 ||
+		    nym_mkdirs(path, 0700) == -1)
+			return -1;
+	return 0;
+}
+
+int
+nym_maildir_open(struct nym_mdfile *f, const char *dir)
+{
+	int tries, n;
+
+	f->fd = -1;
+	f->tmp[0] = '\0';
+	n = snprintf(f->dir, sizeof f->dir, "%s", dir);
+	if (n < 0 || (size_t)n >= sizeof f->dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (tries = 0; tries < TRIES; tries++) {
+		newname(f);
+		if (pathof(f->tmp, sizeof f->tmp, dir, "tmp", f->name) == -1)
+			return -1;
+		f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		if (f->fd != -1)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	f->tmp[0] = '\0';
+	return -1;
+}
+
+void
+nym_maildir_abort(struct nym_mdfile *f)
+{
+	int e = errno;
+
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+	if (f->tmp[0] != '\0')
+		unlink(f->tmp);
+	f->tmp[0] = '\0';
+	errno = e;
+}
+
+int
+nym_maildir_commit(struct nym_mdfile *f)
+{
+	char dst[NYM_MD_PATH], newdir[NYM_MD_PATH];
+	int fd = f->fd, tries;
+
+	f->fd = -1;
+	if (fsync(fd) == -1) {
+		f->fd = fd;
+		goto fail;
+	}
+	if (close(fd) == -1)
+		goto fail;
+	if (pathof(newdir, sizeof newdir, f->dir, "new", "") == -1)
+		goto fail;
+	for (tries = 0;; tries++) {
+		if (pathof(dst, sizeof dst, f->dir, "new", f->name) == -1)
+			goto fail;
+		if (link(f->tmp, dst) == 0)
+			break;
+		if (errno != EEXIST || tries == TRIES)
+			goto fail;
+		newname(f);	/* taken in new/ (another host): rename */
+	}
+	unlink(f->tmp);
+	f->tmp[0] = '\0';
+	if (syncdir(newdir) == -1) {
+		/* Not durable: take it back, the sender will try again. */
+		int e = errno;
+
+		unlink(dst);
+		errno = e;
+		return -1;
+	}
+	return 0;
+fail:
+	nym_maildir_abort(f);
+	return -1;
+}

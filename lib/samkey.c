@@ -1,0 +1,121 @@
+/*
+ * samkey.c - the persistent private keys behind mail destinations.
+ *
+ * A sender's destination is its identity on I2P: it must survive
+ * restarts (receivers verify it against the sender's published key) and
+ * must never be shared between identities.  One file per identity, mode
+ * 0600 in a 0700 directory, created once with DEST GENERATE and
+ * published with link(2), so a race between two first uses ends with
+ * both using the key that won.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "nymbox.h"
+
+static int
+readkey(const char *path, char **priv)
+{
+	char buf[NYM_DEST_MAX * 2];
+	struct stat st;
+	ssize_t n;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		e = errno != 0 ? errno : EINVAL;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	n = nym_read_all(fd, buf, sizeof buf);
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		errno = e;
+		return -1;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	/* A private key is a destination followed by key material. */
+	if (n == 0 || (size_t)n >= sizeof buf ||
+	    nym_dest_b32(buf, (size_t)n, (char[NYM_B32LEN + 9]){ 0 }) == -1) {
+		nym_wipe(buf, sizeof buf);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((*priv = malloc((size_t)n + 1)) == NULL) {
+		nym_wipe(buf, sizeof buf);
+		return -1;
+	}
+	memcpy(*priv, buf, (size_t)n);
+	(*priv)[n] = '\0';
+	nym_wipe(buf, sizeof buf);
+	return 0;
+}
+
+int
+nym_sam_key(const char *path, const char *host, const char *port, int ms,
+    char **priv)
+{
+	char dir[PATH_MAX], *pub = NULL, *gen = NULL, *line;
+	const char *slash;
+	size_t n;
+	int r;
+
+	*priv = NULL;
+	if (readkey(path, priv) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	if ((slash = strrchr(path, '/')) != NULL) {
+		if ((size_t)(slash - path) >= sizeof dir) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		if (slash != path && nym_mkdirs(dir, 0700) == -1)
+			return -1;
+	} else
+		strcpy(dir, ".");
+	if (nym_sam_generate(host, port, ms, &pub, &gen) == -1)
+		return -1;
+	free(pub);
+	n = strlen(gen);
+	if ((line = malloc(n + 2)) == NULL) {
+		nym_key_free(gen);
+		return -1;
+	}
+	memcpy(line, gen, n);
+	line[n] = '\n';
+	r = nym_atomic_write(slash == path ? "/" : dir,
+	    slash != NULL ? slash + 1 : path, line, n + 1, 0600,
+	    NYM_ATOMIC_NOCLOBBER);
+	nym_wipe(line, n + 1);
+	free(line);
+	nym_key_free(gen);
+	if (r == -1 && errno != EEXIST)
+		return -1;
+	return readkey(path, priv);
+}
+
+void
+nym_key_free(char *priv)
+{
+	if (priv == NULL)
+		return;
+	nym_wipe(priv, strlen(priv));
+	free(priv);
+}

@@ -1,0 +1,188 @@
+#!/bin/sh
+# smtp-receive against clients that misbehave: silence, endless lines,
+# too many errors or recipients, binary garbage.  Never a crash or a hang.
+cd "$(dirname "$0")" && . ./lib.sh
+
+crlf() { sed 's/$/\r/' "$@"; }
+
+# Every line a server may send: a reply, CRLF ended.
+replies_ok()
+{
+	! tr -d "\r" <"$1" | grep -v "^[2-5][0-9][0-9][ -]"
+}
+
+test_expect_success 'setup' '
+	SR="-l bob.i2p -a -d md"
+'
+
+test_expect_success 'an idle client is told 421 after -t seconds' '
+	cat >chat <<-\EOF &&
+	< 220
+	> EHLO c
+	< 250
+	sleep 2.5
+	< 421 4.4.2
+	eof
+	exit 75
+	EOF
+	test_timeout 20 smtp-chat chat -- smtp-receive -t 1 $SR 2>err &&
+	grep "smtp-receive: unable to read the command: idle for 1 s" err
+'
+
+test_expect_success 'a message that stops coming: 421, nothing left in tmp/' '
+	cat >chat <<-\EOF &&
+	< 220
+	> EHLO c
+	< 250
+	> MAIL FROM:<a@a.i2p>
+	< 250
+	> RCPT TO:<bob@bob.i2p>
+	< 250
+	> DATA
+	< 354
+	> Subject: never ends
+	sleep 1
+	> more
+	< 421 4.4.2
+	eof
+	exit 75
+	EOF
+	test_timeout 20 smtp-chat chat -- smtp-receive -t 1 $SR 2>err &&
+	grep "unable to read the message: idle for 2 s" err &&
+	test -z "$(ls -A md/tmp)" && test -z "$(ls -A md/new)"
+'
+
+test_expect_success 'the data timeout is twice -t' '
+	cat >chat <<-\EOF &&
+	< 220
+	> EHLO c
+	< 250
+	> MAIL FROM:<a@a.i2p>
+	< 250
+	> RCPT TO:<bob@bob.i2p>
+	< 250
+	> DATA
+	< 354
+	sleep 1.3
+	> Subject: slow but in time
+	>
+	sleep 1.3
+	> .
+	< 250
+	EOF
+	test_timeout 20 smtp-chat chat -- smtp-receive -t 1 $SR
+'
+
+test_expect_success 'EOF in the middle of a message: nothing delivered' '
+	rm -rf md &&
+	printf "EHLO c\r\nMAIL FROM:<a@a.i2p>\r\nRCPT TO:<bob@bob.i2p>\r\nDATA\r\nSubject: cut\r\n" |
+	test_expect_code 75 smtp-receive $SR >out &&
+	tail -1 out | grep "^354" &&
+	test -z "$(ls -A md/tmp)" && test -z "$(ls -A md/new)"
+'
+
+test_expect_success 'EOF without QUIT ends the session quietly' '
+	printf "EHLO c\r\nNOOP\r\nQUI" | smtp-receive $SR >out 2>err &&
+	test_must_be_empty err &&
+	tail -1 out | grep "^250 2.0.0"
+'
+
+test_expect_success 'a line without end is cut off: 500 and goodbye' '
+	head -c 200000 /dev/zero | tr "\0" x >endless &&
+	test_timeout 20 smtp-receive $SR <endless >out &&
+	crlf >want <<-\EOF &&
+	220 ESMTP
+	500 5.5.2 Line too long, closing
+	EOF
+	test_cmp want out
+'
+
+test_expect_success 'too many errors: 421' '
+	for i in $(seq 1 30); do echo "BOGUS $i"; done | crlf >bogus &&
+	smtp-receive $SR <bogus >out &&
+	test "$(grep -c "^500" out)" = 20 &&
+	tail -1 out | grep "^421 4.7.0 Too many errors"
+'
+
+test_expect_success '100 recipients, then 452' '
+	{
+		printf "EHLO c\nMAIL FROM:<a@a.i2p>\n" &&
+		for i in $(seq 1 101); do echo "RCPT TO:<u$i@bob.i2p>"; done &&
+		printf "QUIT\n"
+	} | crlf | smtp-receive $SR >out &&
+	test "$(grep -c "^250 2.1.5" out)" = 100 &&
+	grep "^452 4.5.3 Too many recipients" out
+'
+
+test_expect_success 'a NUL byte in a command is 500' '
+	printf "EHLO c\r\nNO\0OP\r\nNOOP\r\nQUIT\r\n" | smtp-receive $SR >out &&
+	grep "^500 5.5.2 NUL byte" out &&
+	grep "^250 2.0.0" out
+'
+
+test_expect_success 'binary garbage never crashes or hangs it' '
+	for seed in 1 2 3 4 5 6 7 8; do
+		python3 -c "
+import random, sys
+r = random.Random($seed)
+sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(200000)))
+" >garbage &&
+		test_timeout 20 smtp-receive $SR <garbage >out 2>err &&
+		replies_ok out || return 1
+	done
+'
+
+test_expect_success 'garbage inside a valid session, message included' '
+	rm -rf md &&
+	python3 -c "
+import random, sys
+r = random.Random(42)
+w = sys.stdout.buffer.write
+w(b\"EHLO c\r\nMAIL FROM:<a@a.i2p>\r\nRCPT TO:<bob@bob.i2p>\r\nDATA\r\n\")
+body = b\".\" + bytes(r.getrandbits(8) for _ in range(300000))
+w(b\".\" + body.replace(b\"\n.\", b\"\n..\") + b\"\r\n.\r\nQUIT\r\n\")
+open(\"body\", \"wb\").write(body.replace(b\"\r\n\", b\"\n\") + b\"\n\")
+" >in &&
+	test_timeout 20 smtp-receive $SR <in >out &&
+	grep "^250 2.0.0" out &&
+	cmp body md/new/*
+'
+
+test_expect_success 'a big message streams to disk with the default limit' '
+	rm -rf md &&
+	{
+		printf "EHLO c\r\nMAIL FROM:<a@a.i2p> SIZE=20000000\r\nRCPT TO:<bob@bob.i2p>\r\nDATA\r\n" &&
+		awk "BEGIN { for (i = 0; i < 250000; i++) printf \"%079d\r\n\", i }" &&
+		printf ".\r\nQUIT\r\n"
+	} >in &&
+	test_timeout 60 smtp-receive $SR <in >out &&
+	grep "^250 2.0.0" out &&
+	test "$(stat -c %s md/new/*)" = 20000000
+'
+
+test_expect_success 'stderr that is the connection gets no log lines' '
+	python3 -c "
+import socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.Popen([\"smtp-receive\", \"-l\", \"bob.i2p\", \"-a\", \"-d\", \"md\"],
+    stdin=b, stdout=b, stderr=b, env={\"PATH\": sys.argv[1],
+    \"I2P_PEER_DEST\": \"garbage\", \"HOME\": \".\"})
+b.close()
+a.sendall(b\"QUIT\r\n\")
+out = b\"\"
+while True:
+    d = a.recv(4096)
+    if not d:
+        break
+    out += d
+p.wait()
+sys.stdout.buffer.write(out)
+" "$PATH" >out &&
+	crlf >want <<-\EOF &&
+	220 ESMTP
+	221 2.0.0 Bye
+	EOF
+	test_cmp want out
+'
+
+test_done

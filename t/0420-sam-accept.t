@@ -1,0 +1,104 @@
+#!/bin/sh
+# sam-accept against the fake SAM bridge: a program per stream with the
+# peer in its environment, nothing of the stream lost, the key, limits
+# on concurrency, and a clean stop.
+cd "$(dirname "$0")" && . ./lib.sh
+
+command -v python3 >/dev/null || test_skip_all "python3 is missing"
+H=$TOP/t/helpers
+SAMTOOL=${NYM_HELPERS:-$H}/samtool
+test -x "$SAMTOOL" || test_skip_all "$SAMTOOL is not built"
+
+test_expect_success 'setup: the bridge' '
+	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
+	    --max-seconds 60 </dev/null & } &&
+	test_wait_for sam.port && test_wait_for sam.pid
+'
+P=$(cat sam.port)
+
+write_script echo.sh <<'EOS'
+printf '%s %s %s %s\n' "$PROTO" "$I2P_PEER_B32" "$I2P_LOCAL_B32" "${#I2P_PEER_DEST}"
+exec cat
+EOS
+
+# accept ARGS...: sam-accept in the background, b32 in acc.b32, PID in
+# acc.pid, exit code in acc.rc when it ends.
+accept() {
+	rm -f acc.b32 acc.rc &&
+	{ ( sam-accept -S 127.0.0.1:$P -w 5 "$@" >acc.b32 2>acc.err;
+	    echo $? >acc.rc ) & } &&
+	test_wait_for acc.b32 &&
+	pgrep -f "sam-accept -S 127.0.0.1:$P" | head -1 >acc.pid
+}
+
+client() {
+	test_timeout 20 "$SAMTOOL" -t 5000 -c 3000 127.0.0.1 $P connect "$@"
+}
+
+test_expect_success 'starts, prints its b32, makes its key 0600' '
+	accept ./echo.sh &&
+	grep -q "^[a-z2-7]\{52\}\.b32\.i2p\$" acc.b32 &&
+	test "$(stat -c %a "$HOME/.config/nymbox/server.key")" = 600
+'
+
+test_expect_success 'the program gets the stream and the peer in its environment' '
+	B=$(cat acc.b32) &&
+	printf "hello\nworld\n" | client "$B" >out &&
+	head -1 out >first &&
+	read proto peer local len <first &&
+	test "$proto" = I2P && test "$local" = "$B" &&
+	echo "$peer" | grep -q "^[a-z2-7]\{52\}\.b32\.i2p\$" &&
+	test "$peer" != "$B" && test "$len" -ge 516 &&
+	sed 1d out >rest && printf "hello\nworld\n" >want && test_cmp want rest
+'
+
+test_expect_success 'nothing the client sends first is lost (1 MB at once)' '
+	head -c 1000000 /dev/urandom >big &&
+	client "$(cat acc.b32)" <big >out2 &&
+	sed 1d out2 >got && cmp big got
+'
+
+test_expect_success 'SIGTERM stops it cleanly (exit 0)' '
+	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc &&
+	test "$(cat acc.rc)" = 0
+'
+
+test_expect_success 'the same key gives the same destination next time' '
+	B=$(cat acc.b32) && accept ./echo.sh && test "$(cat acc.b32)" = "$B" &&
+	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc
+'
+
+test_expect_success '-c limits programs at once; later streams wait, none is lost' '
+	write_script slow.sh <<-\EOS &&
+	read line; sleep 1; echo "got $line"
+	EOS
+	accept -c 1 ./slow.sh &&
+	pids= &&
+	for i in 1 2 3; do
+		{ echo "n$i" | client "$(cat acc.b32)" >slow$i.out & } &&
+		pids="$pids $!"
+	done &&
+	wait $pids &&
+	for i in 1 2 3; do grep -x "got n$i" slow$i.out || return 1; done &&
+	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc
+'
+
+test_expect_success 'a key readable by others is refused (78)' '
+	chmod 644 "$HOME/.config/nymbox/server.key" &&
+	test_expect_code 78 test_timeout 20 sam-accept -S 127.0.0.1:$P ./echo.sh &&
+	chmod 600 "$HOME/.config/nymbox/server.key"
+'
+
+test_expect_success 'the bridge down: 75' '
+	test_expect_code 75 test_timeout 20 sam-accept -S 127.0.0.1:1 -w 2 \
+	    -k k2 ./echo.sh
+'
+
+test_expect_success 'usage: 64' '
+	test_expect_code 64 sam-accept &&
+	test_expect_code 64 sam-accept -c 0 ./echo.sh
+'
+
+test_expect_success 'cleanup' 'kill "$(cat sam.pid)"; true'
+
+test_done
