@@ -30,3 +30,25 @@ rule "part headers after: base names only, no dates, neutral boundaries"
 rule "scrubbing the result again finds nothing (exit 0)"
 "$bin/scrub-headers" <"$data/mime.eml" | "$bin/scrub-headers" -c &&
 	echo "no leaks"
+
+# Eep2eep over a real router, when i2pd is installed (make demo installs
+# it as root; about a minute, most of it i2pd creating sessions).
+if ! command -v i2pd >/dev/null 2>&1; then
+	rule "eep2eep over I2P: skipped, i2pd is not installed"
+	exit 0
+fi
+rule "eep2eep: Alice mails Bob over a real i2pd router (about a minute)"
+PATH=$bin:$PATH
+export PATH
+run=$HOME/eep2eep
+"$top/t/helpers/eep2eep" "$run" >/dev/null 2>&1 || {
+	echo "the I2P part did not run (is this machine's i2pd 2.45.1?)"; exit 1; }
+echo "Bob's mail destination (published at bob.i2p/.well-known/i2pmail.key):"
+echo "  $(cat "$run/bob.b32")"
+echo "Alice: sam-deliver -f alice@alice.i2p bob@bob.i2p < message: exit $(cat "$run/alice.rc")"
+echo "Mallory, with her own key, as alice@alice.i2p: exit $(cat "$run/mallory.rc")"
+sed 's/^/  /' "$run/mallory.err"
+echo "Bob's side:"
+sed 's/^/  /' "$run/bob.err"
+rule "the message in Bob's maildir (the Bcc is gone)"
+cat "$run"/bob/Maildir/new/*
