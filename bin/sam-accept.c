@@ -10,7 +10,8 @@
  * the stream is read here and lost to the program.  On SIGTERM the
  * pending accept and every stream close before the session does: i2pd
  * 2.45.1 can crash when a session closes under a stream still waiting
- * for an acknowledgement.
+ * for an acknowledgement.  The session is also lent, over KEYFILE.sock,
+ * to sam-deliver sending from the same destination (lib/samshare.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -112,14 +113,15 @@ spawn(int fd, const char *peer, const char *local, char **argv)
 int
 main(int argc, char *argv[])
 {
-	static char samhost[256], keypath[PATH_MAX];
+	static char samhost[256], keypath[PATH_MAX], sockpath[PATH_MAX];
 	struct nym_sam s;
 	struct sigaction sa;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	const char *where, *v, *host, *port, *opts, *keyarg = NULL;
 	char *priv = NULL, *peer;
 	long max = 20, wsec = 60;
-	int c, rc, afd, ready;
+	int c, rc, afd, ready, lfd = -1;
+	pid_t pid;
 
 	nym_setprogname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
@@ -184,6 +186,10 @@ main(int argc, char *argv[])
 	sa.sa_handler = onsignal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock", keyarg) >=
+	    sizeof sockpath || (lfd = nym_share_listen(sockpath)) == -1)
+		nym_warn("unable to lend the session at %s.sock: %s", keyarg,
+		    strerror(errno));
 	printf("%s\n", s.b32);
 	fflush(stdout);
 
@@ -202,12 +208,21 @@ main(int argc, char *argv[])
 			return NYM_EX_TEMPFAIL;
 		}
 		/* Wait for a peer, waking now and then to reap and to see
-		 * a signal. */
-		pfd.fd = afd;
-		pfd.events = POLLIN;
-		while (!stop && (ready = poll(&pfd, 1, 1000)) <= 0) {
-			if (ready == -1 && errno != EINTR)
+		 * a signal, and lending the session meanwhile. */
+		pfd[0].fd = afd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = lfd;
+		pfd[1].events = POLLIN;
+		for (;;) {
+			pfd[0].revents = pfd[1].revents = 0;
+			ready = poll(pfd, lfd >= 0 ? 2 : 1, 1000);
+			if (stop || (ready == -1 && errno != EINTR) ||
+			    pfd[0].revents != 0)
 				break;
+			if (lfd >= 0 && pfd[1].revents != 0 &&
+			    (pid = nym_share_serve(lfd, &s, (int)wsec * 1000))
+			    > 0)
+				children++;
 			reap(0);
 		}
 		if (stop) {
@@ -227,6 +242,10 @@ main(int argc, char *argv[])
 		free(peer);
 	}
 	/* Streams before the session: wait for the programs to finish. */
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(sockpath);
+	}
 	while (children > 0)
 		reap(1);
 	nym_sam_close(&s);

@@ -589,6 +589,7 @@ int
 main(int argc, char *argv[])
 {
 	static char samhost[256], kpath[PATH_MAX], relayhost[256];
+	static char sockpath[PATH_MAX];
 	static struct conn conn = { .fd = -1 };
 	struct nym_resolver res = { 0 };
 	struct nym_sam s;
@@ -662,21 +663,28 @@ main(int argc, char *argv[])
 			    "recipients");
 	}
 
-	if (nym_sam_key(keyarg, host, port, wsec * 1000, &priv) == -1)
-		nym_dieerr(errno == EPERM || errno == EINVAL ? NYM_EX_CONFIG :
-		    NYM_EX_TEMPFAIL, "unable to get the sender's key %s",
-		    keyarg);
-	if (nym_sam_open(&s, host, port, wsec * 1000) == -1) {
+	/* Where sam-accept holds this destination, borrow its session: the
+	 * bridge would refuse a second one (DUPLICATED_DEST). */
+	if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock", keyarg) >=
+	    sizeof sockpath || nym_sam_borrow(&s, sockpath, wsec * 1000) ==
+	    -1) {
+		if (nym_sam_key(keyarg, host, port, wsec * 1000, &priv) == -1)
+			nym_dieerr(errno == EPERM || errno == EINVAL ?
+			    NYM_EX_CONFIG : NYM_EX_TEMPFAIL, "unable to get the "
+			    "sender's key %s", keyarg);
+		if (nym_sam_open(&s, host, port, wsec * 1000) == -1) {
+			nym_key_free(priv);
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
+			    "bridge at %s:%s", host, port);
+		}
+		r = nym_sam_session(&s, priv, opts, wsec * 2000 + 60000);
 		nym_key_free(priv);
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
-		    "at %s:%s", host, port);
-	}
-	r = nym_sam_session(&s, priv, opts, wsec * 2000 + 60000);
-	nym_key_free(priv);
-	if (r != NYM_SAM_OK) {
-		nym_sam_close(&s);
-		nym_die(NYM_EX_TEMPFAIL, "unable to create the session: %s",
-		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
+		if (r != NYM_SAM_OK) {
+			nym_sam_close(&s);
+			nym_die(NYM_EX_TEMPFAIL, "unable to create the session:"
+			    " %s", r == -1 ? strerror(errno) :
+			    nym_sam_resultname(r));
+		}
 	}
 
 	res.sam = &s;

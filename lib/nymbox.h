@@ -323,6 +323,8 @@ struct nym_sam {
 	int minor;		/* negotiated version 3.minor */
 	int ms;			/* timeout of each step but session creation */
 	char message[256];	/* MESSAGE= of the last failed reply, sanitised */
+	char share[108];	/* borrowed: the UNIX socket of the session's
+				   owner (nym_sam_borrow), "" if our own */
 };
 
 /* Open a control connection and say HELLO (MIN=3.1 MAX=3.3).  Returns
@@ -373,6 +375,31 @@ void nym_sam_close(struct nym_sam *s);
 /* The name of a result ("CANT_REACH_PEER") and whether it is temporary. */
 const char *nym_sam_resultname(int r);
 int nym_sam_temporary(int r);
+
+/* ---- samshare.c: one session for the programs of a destination ---- */
+/* A destination lives in one session at a time (a second SESSION CREATE
+ * is DUPLICATED_DEST), so the program that holds it (sam-accept) lends it
+ * to the others (sam-deliver) over a UNIX socket only its user can use:
+ * it looks names up for them and opens their streams, passing each
+ * stream's descriptor back.  Requests: "ME", "LOOKUP name",
+ * "CONNECT dest"; replies "OK [value]" or "ERR result". */
+
+/* Listen on path (mode 0600, a stale socket replaced).  The fd or -1. */
+int nym_share_listen(const char *path);
+/* Answer one borrower waiting on the listening socket lfd for session s:
+ * LOOKUP here, CONNECT in a child process (whose pid it returns, so the
+ * caller can reap it; 0 if none).  Borrowers of another user are refused.
+ * -1 only if accept fails. */
+pid_t nym_share_serve(int lfd, struct nym_sam *s, int ms);
+/* Borrow the session lent at path: on success s is set up so that
+ * nym_sam_lookup and nym_sam_connect go through the lender, and s->pub
+ * and s->b32 are its destination.  0, or -1 with errno (ENOENT or
+ * ECONNREFUSED: nobody lends it; EPROTO: a bad answer). */
+int nym_sam_borrow(struct nym_sam *s, const char *path, int ms);
+/* The borrowed versions of nym_sam_lookup (no options) and
+ * nym_sam_connect; nym_sam.c calls them when s->share is set. */
+int nym_share_lookup(struct nym_sam *s, const char *name, char **dest);
+int nym_share_connect(struct nym_sam *s, const char *dest, int *fd);
 
 /* ---- samkey.c: persistent destinations ---- */
 /* Read the private key (I2P base64) kept in path, or create it with DEST

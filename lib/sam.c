@@ -812,6 +812,8 @@ nym_sam_lookup(struct nym_sam *s, const char *name, char **dest,
 	*dest = NULL;
 	if (opts != NULL)
 		*opts = NULL;
+	if (s->share[0] != '\0')
+		return nym_share_lookup(s, name, dest);
 	if (!usable(s))
 		return -1;
 	if (!tokenok(name, DEST_CHARS)) {
@@ -914,6 +916,8 @@ nym_sam_connect(struct nym_sam *s, const char *dest, int *fd)
 		errno = EINVAL;
 		return -1;
 	}
+	if (s->share[0] != '\0')
+		return nym_share_connect(s, dest, fd);
 	n = snprintf(cmd, sizeof cmd,
 	    "STREAM CONNECT ID=%s DESTINATION=%s SILENT=false\n", s->id, dest);
 	return stream(s, cmd, (size_t)n, fd);

@@ -24,11 +24,10 @@ EOS
 # accept ARGS...: sam-accept in the background, b32 in acc.b32, PID in
 # acc.pid, exit code in acc.rc when it ends.
 accept() {
-	rm -f acc.b32 acc.rc &&
-	{ ( sam-accept -S 127.0.0.1:$P -w 5 "$@" >acc.b32 2>acc.err;
-	    echo $? >acc.rc ) & } &&
-	test_wait_for acc.b32 &&
-	pgrep -f "sam-accept -S 127.0.0.1:$P" | head -1 >acc.pid
+	rm -f acc.b32 acc.rc acc.pid &&
+	{ ( sam-accept -S 127.0.0.1:$P -w 5 "$@" >acc.b32 2>acc.err &
+	    echo $! >acc.pid; wait $!; echo $? >acc.rc ) & } &&
+	test_wait_for acc.b32 && test_wait_for acc.pid
 }
 
 client() {
@@ -81,6 +80,35 @@ test_expect_success '-c limits programs at once; later streams wait, none is los
 	wait $pids &&
 	for i in 1 2 3; do grep -x "got n$i" slow$i.out || return 1; done &&
 	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc
+'
+
+test_expect_success 'sam-deliver borrows the session of sam-accept holding its key' '
+	mkdir -p bob &&
+	{ HOME=$PWD/bob sam-accept -S 127.0.0.1:$P -w 5 sh -c "exec smtp-receive \
+	    -l \$I2P_LOCAL_B32 -a -d $PWD/bob/Maildir" >bob.b32 2>bob.err &
+	  echo $! >bob.pid; } &&
+	test_wait_for bob.b32 &&
+	accept -k "$HOME/.config/nymbox/keys/alice.i2p.key" ./echo.sh &&
+	A=$(cat acc.b32) && B=$(cat bob.b32) &&
+	test -S "$HOME/.config/nymbox/keys/alice.i2p.key.sock" &&
+	printf "Subject: hi\n\nfrom alice\n" >m &&
+	test_timeout 20 sam-deliver -S 127.0.0.1:$P -w 5 \
+	    -k "$HOME/.config/nymbox/keys/alice.i2p.key" -f "alice@$A" "bob@$B" <m &&
+	grep -x "from alice" bob/Maildir/new/* &&
+	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc &&
+	test ! -e "$HOME/.config/nymbox/keys/alice.i2p.key.sock"
+'
+
+test_expect_success 'without the lender, the same key in a second session is refused' '
+	accept -k "$HOME/.config/nymbox/keys/alice.i2p.key" ./echo.sh &&
+	mv "$HOME/.config/nymbox/keys/alice.i2p.key.sock" hidden.sock &&
+	test_expect_code 75 test_timeout 20 sam-deliver -S 127.0.0.1:$P -w 5 \
+	    -k "$HOME/.config/nymbox/keys/alice.i2p.key" \
+	    -f "alice@$(cat acc.b32)" "bob@$(cat bob.b32)" <m 2>err &&
+	grep DUPLICATED_DEST err &&
+	mv hidden.sock "$HOME/.config/nymbox/keys/alice.i2p.key.sock" &&
+	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc &&
+	kill -TERM "$(cat bob.pid)"
 '
 
 test_expect_success 'a key readable by others is refused (78)' '
