@@ -121,43 +121,14 @@ recipients(size_t *n)
 	return list;
 }
 
-static int
-number(const char *s, const char *what, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to "
-		    "%ld", what, s, min, max);
-	return (int)v;
-}
-
-/* "host:port" into r's SAM endpoint. */
-static void
-samaddr(struct nym_resolver *r, const char *hp, char *host, size_t hcap)
-{
-	const char *colon = strrchr(hp, ':');
-
-	if (colon == NULL || colon == hp || colon[1] == '\0' ||
-	    (size_t)(colon - hp) >= hcap)
-		nym_die(NYM_EX_USAGE, "unable to use SAM address %s: expected "
-		    "host:port", hp);
-	memcpy(host, hp, (size_t)(colon - hp));
-	host[colon - hp] = '\0';
-	r->samhost = host;
-	r->samport = colon + 1;
-}
-
 int
 main(int argc, char *argv[])
 {
-	static char samhost[256], cachedir[PATH_MAX], relayhost[256];
+	static char cachedir[PATH_MAX], relayhost[256];
+	struct nym_samaddr sa;
 	struct nym_resolver r = { 0 };
 	struct nym_maildest d;
-	const char *where, *v, *relayarg = NULL, *samarg = NULL;
+	const char *where, *v, *relayarg = NULL;
 	char domain[256], bare[1024], **list;
 	size_t n, i, onion = 0;
 	int c, rc, ret = NYM_EX_OK, wsec = 60;
@@ -166,12 +137,7 @@ main(int argc, char *argv[])
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
-	r.samhost = (v = getenv("SAM_HOST")) != NULL && *v != '\0' ? v :
-	    (v = nym_conf_get("sam-host")) != NULL ? v : "127.0.0.1";
-	r.samport = (v = getenv("SAM_PORT")) != NULL && *v != '\0' ? v :
-	    (v = nym_conf_get("sam-port")) != NULL ? v : "7656";
-	r.samopts = (v = getenv("SAM_OPTS")) != NULL ? v :
-	    nym_conf_get("sam-options");
+	nym_samaddr_init(&sa);
 	relayarg = nym_conf_get("relay");
 	if ((v = nym_conf_get("cache-dir")) != NULL)
 		snprintf(cachedir, sizeof cachedir, "%s", v);
@@ -186,11 +152,15 @@ main(int argc, char *argv[])
 		case 'c': snprintf(cachedir, sizeof cachedir, "%s", optarg);
 			break;
 		case 'n': nflag = 1; break;
-		case 'o': r.samopts = optarg; break;
+		case 'o': sa.opts = optarg; break;
 		case 'r': relayarg = optarg; break;
-		case 'S': samarg = optarg; break;
+		case 'S':
+			if (nym_samaddr_set(&sa, optarg) == -1)
+				nym_die(NYM_EX_USAGE, "unable to use SAM "
+				    "address %s: expected host:port", optarg);
+			break;
 		case 't': tflag = 1; break;
-		case 'w': wsec = number(optarg, "-w", 1, 3600); break;
+		case 'w': wsec = (int)nym_number(optarg, "-w", 1, 3600); break;
 		default: usage();
 		}
 	}
@@ -198,8 +168,9 @@ main(int argc, char *argv[])
 	argv += optind;
 	if ((tflag && argc > 0) || (!tflag && argc == 0) || (tflag && bflag))
 		usage();
-	if (samarg != NULL)
-		samaddr(&r, samarg, samhost, sizeof samhost);
+	r.samhost = sa.host;
+	r.samport = sa.port;
+	r.samopts = sa.opts;
 	if (relayarg != NULL) {
 		const char *colon = strrchr(relayarg, ':');
 
@@ -208,7 +179,7 @@ main(int argc, char *argv[])
 		    (ptrdiff_t)strlen(relayarg)), relayarg);
 		r.relay = relayhost;
 		r.relayport = colon != NULL ?
-		    number(colon + 1, "relay port", 1, 65535) : 25;
+		    (int)nym_number(colon + 1, "relay port", 1, 65535) : 25;
 	}
 	r.cachedir = nflag || cachedir[0] == '\0' ? NULL : cachedir;
 	r.ms = wsec * 1000;

@@ -46,20 +46,6 @@ onsignal(int sig)
 	stop = 1;
 }
 
-static long
-number(const char *s, const char *what, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to "
-		    "%ld", what, s, min, max);
-	return v;
-}
-
 static void
 reap(int block)
 {
@@ -113,11 +99,12 @@ spawn(int fd, const char *peer, const char *local, char **argv)
 int
 main(int argc, char *argv[])
 {
-	static char samhost[256], keypath[PATH_MAX], sockpath[PATH_MAX];
+	static char keypath[PATH_MAX], sockpath[PATH_MAX];
 	struct nym_sam s;
-	struct sigaction sa;
+	struct sigaction act;
 	struct pollfd pfd[2];
-	const char *where, *v, *host, *port, *opts, *keyarg = NULL;
+	struct nym_samaddr sa;
+	const char *where, *keyarg = NULL;
 	char *priv = NULL, *peer;
 	long max = 20, wsec = 60;
 	int c, rc, afd, ready, lfd = -1;
@@ -128,31 +115,19 @@ main(int argc, char *argv[])
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
-	host = (v = getenv("SAM_HOST")) != NULL && *v != '\0' ? v :
-	    (v = nym_conf_get("sam-host")) != NULL ? v : "127.0.0.1";
-	port = (v = getenv("SAM_PORT")) != NULL && *v != '\0' ? v :
-	    (v = nym_conf_get("sam-port")) != NULL ? v : "7656";
-	opts = (v = getenv("SAM_OPTS")) != NULL ? v :
-	    nym_conf_get("sam-options");
+	nym_samaddr_init(&sa);
 	keyarg = nym_conf_get("server-key");
 	while ((c = getopt(argc, argv, "+c:k:o:S:w:")) != -1) {
 		switch (c) {
-		case 'c': max = number(optarg, "-c", 1, 1000); break;
+		case 'c': max = nym_number(optarg, "-c", 1, 1000); break;
 		case 'k': keyarg = optarg; break;
-		case 'o': opts = optarg; break;
-		case 'S': {
-			const char *colon = strrchr(optarg, ':');
-
-			if (colon == NULL || colon == optarg ||
-			    (size_t)(colon - optarg) >= sizeof samhost)
+		case 'o': sa.opts = optarg; break;
+		case 'S':
+			if (nym_samaddr_set(&sa, optarg) == -1)
 				nym_die(NYM_EX_USAGE, "unable to use SAM "
 				    "address %s: expected host:port", optarg);
-			memcpy(samhost, optarg, (size_t)(colon - optarg));
-			host = samhost;
-			port = colon + 1;
 			break;
-		}
-		case 'w': wsec = number(optarg, "-w", 1, 3600); break;
+		case 'w': wsec = nym_number(optarg, "-w", 1, 3600); break;
 		default: usage();
 		}
 	}
@@ -168,24 +143,24 @@ main(int argc, char *argv[])
 		strcat(keypath, "/server.key");
 		keyarg = keypath;
 	}
-	if (nym_sam_key(keyarg, host, port, (int)wsec * 1000, &priv) == -1)
+	if (nym_sam_key(keyarg, sa.host, sa.port, (int)wsec * 1000, &priv) == -1)
 		nym_dieerr(errno == EPERM || errno == EINVAL ? NYM_EX_CONFIG :
 		    NYM_EX_TEMPFAIL, "unable to get the key %s", keyarg);
-	if (nym_sam_open(&s, host, port, (int)wsec * 1000) == -1) {
+	if (nym_sam_open(&s, sa.host, sa.port, (int)wsec * 1000) == -1) {
 		nym_key_free(priv);
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
-		    "at %s:%s", host, port);
+		    "at %s:%s", sa.host, sa.port);
 	}
-	rc = nym_sam_session(&s, priv, opts, (int)wsec * 2000 + 60000);
+	rc = nym_sam_session(&s, priv, sa.opts, (int)wsec * 2000 + 60000);
 	nym_key_free(priv);
 	if (rc != NYM_SAM_OK)
 		nym_die(rc == NYM_SAM_DUPLICATED_DEST ? NYM_EX_CONFIG :
 		    NYM_EX_TEMPFAIL, "unable to create the session: %s",
 		    rc == -1 ? strerror(errno) : nym_sam_resultname(rc));
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = onsignal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	memset(&act, 0, sizeof act);
+	act.sa_handler = onsignal;
+	sigaction(SIGTERM, &act, NULL);
+	sigaction(SIGINT, &act, NULL);
 	if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock", keyarg) >=
 	    sizeof sockpath || (lfd = nym_share_listen(sockpath)) == -1)
 		nym_warn("unable to lend the session at %s.sock: %s", keyarg,

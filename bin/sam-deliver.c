@@ -49,20 +49,6 @@ usage(void)
 	exit(NYM_EX_USAGE);
 }
 
-static long
-number(const char *s, const char *what, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to "
-		    "%ld", what, s, min, max);
-	return v;
-}
-
 /* Worse of two exit codes: any permanent failure beats a temporary one
  * only when nothing is left to retry, so 75 wins (the caller retries). */
 static int
@@ -588,13 +574,14 @@ batch(struct conn *c, struct nym_sam *s, struct nym_resolver *res,
 int
 main(int argc, char *argv[])
 {
-	static char samhost[256], kpath[PATH_MAX], relayhost[256];
+	static char kpath[PATH_MAX], relayhost[256];
 	static char sockpath[PATH_MAX];
 	static struct conn conn = { .fd = -1 };
 	struct nym_resolver res = { 0 };
 	struct nym_sam s;
 	struct rcpt *rc = NULL;
-	const char *where, *v, *host, *port, *opts, *sender = NULL;
+	struct nym_samaddr sa;
+	const char *where, *v, *sender = NULL;
 	const char *keyarg = NULL, *relayarg;
 	char *priv = NULL, cachedir[PATH_MAX];
 	size_t n = 0;
@@ -605,12 +592,7 @@ main(int argc, char *argv[])
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
-	host = (v = getenv("SAM_HOST")) != NULL && *v != '\0' ? v :
-	    (v = nym_conf_get("sam-host")) != NULL ? v : "127.0.0.1";
-	port = (v = getenv("SAM_PORT")) != NULL && *v != '\0' ? v :
-	    (v = nym_conf_get("sam-port")) != NULL ? v : "7656";
-	opts = (v = getenv("SAM_OPTS")) != NULL ? v :
-	    nym_conf_get("sam-options");
+	nym_samaddr_init(&sa);
 	relayarg = nym_conf_get("relay");
 	if ((v = getenv("SENDER")) != NULL && *v != '\0')
 		sender = v;
@@ -619,22 +601,15 @@ main(int argc, char *argv[])
 		case 'B': Bflag = 1; break;
 		case 'f': sender = optarg; break;
 		case 'k': keyarg = optarg; break;
-		case 'o': opts = optarg; break;
+		case 'o': sa.opts = optarg; break;
 		case 'r': relayarg = optarg; break;
-		case 'S': {
-			const char *colon = strrchr(optarg, ':');
-
-			if (colon == NULL || colon == optarg ||
-			    (size_t)(colon - optarg) >= sizeof samhost)
+		case 'S':
+			if (nym_samaddr_set(&sa, optarg) == -1)
 				nym_die(NYM_EX_USAGE, "unable to use SAM "
 				    "address %s: expected host:port", optarg);
-			memcpy(samhost, optarg, (size_t)(colon - optarg));
-			host = samhost;
-			port = colon + 1;
 			break;
-		}
 		case 't': tflag = 1; break;
-		case 'w': wsec = (int)number(optarg, "-w", 1, 3600); break;
+		case 'w': wsec = (int)nym_number(optarg, "-w", 1, 3600); break;
 		default: usage();
 		}
 	}
@@ -668,16 +643,16 @@ main(int argc, char *argv[])
 	if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock", keyarg) >=
 	    sizeof sockpath || nym_sam_borrow(&s, sockpath, wsec * 1000) ==
 	    -1) {
-		if (nym_sam_key(keyarg, host, port, wsec * 1000, &priv) == -1)
+		if (nym_sam_key(keyarg, sa.host, sa.port, wsec * 1000, &priv) == -1)
 			nym_dieerr(errno == EPERM || errno == EINVAL ?
 			    NYM_EX_CONFIG : NYM_EX_TEMPFAIL, "unable to get the "
 			    "sender's key %s", keyarg);
-		if (nym_sam_open(&s, host, port, wsec * 1000) == -1) {
+		if (nym_sam_open(&s, sa.host, sa.port, wsec * 1000) == -1) {
 			nym_key_free(priv);
 			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
-			    "bridge at %s:%s", host, port);
+			    "bridge at %s:%s", sa.host, sa.port);
 		}
-		r = nym_sam_session(&s, priv, opts, wsec * 2000 + 60000);
+		r = nym_sam_session(&s, priv, sa.opts, wsec * 2000 + 60000);
 		nym_key_free(priv);
 		if (r != NYM_SAM_OK) {
 			nym_sam_close(&s);
@@ -688,8 +663,8 @@ main(int argc, char *argv[])
 	}
 
 	res.sam = &s;
-	res.samhost = host;
-	res.samport = port;
+	res.samhost = sa.host;
+	res.samport = sa.port;
 	res.ms = wsec * 1000;
 	res.maxage = 86400;
 	res.now = time(NULL);
@@ -701,7 +676,7 @@ main(int argc, char *argv[])
 		    relayarg);
 		res.relay = relayhost;
 		res.relayport = colon != NULL ?
-		    (int)number(colon + 1, "relay port", 1, 65535) : 25;
+		    (int)nym_number(colon + 1, "relay port", 1, 65535) : 25;
 	}
 	if ((v = nym_conf_get("cache-dir")) != NULL)
 		snprintf(cachedir, sizeof cachedir, "%s", v);

@@ -1600,20 +1600,6 @@ addlist(struct pat **list, size_t *n, const char *v)
 		addpat(list, n, w);
 }
 
-static long
-number(const char *s, const char *what, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > max)
-		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected 0 to %ld",
-		    what, s, max);
-	return v;
-}
-
 static int
 run(int infd, int outfd)
 {
@@ -1761,7 +1747,7 @@ main(int argc, char *argv[])
 		case 'm': mflag = 1; break;
 		case 'n': nflag = 1; break;
 		case 'p': pfile = optarg; break;
-		case 'r': rflag = number(optarg, "-r", 366L * 86400); break;
+		case 'r': rflag = nym_number(optarg, "-r", 0, 366L * 86400); break;
 		default: usage();
 		}
 	}
@@ -1779,10 +1765,10 @@ main(int argc, char *argv[])
 	if (Kflag == NULL)
 		Kflag = nym_conf_get("scrub-key");
 	if (rflag == 0 && (v = nym_conf_get("scrub-round")) != NULL)
-		rflag = number(v, "scrub-round", 366L * 86400);
+		rflag = nym_number(v, "scrub-round", 0, 366L * 86400);
 	mdomain = nym_conf_get("msgid-domain");
 	if ((e = getenv("NYMBOX_NOW")) != NULL && *e != '\0')
-		now = (time_t)number(e, "NYMBOX_NOW", LONG_MAX);
+		now = (time_t)nym_number(e, "NYMBOX_NOW", 0, LONG_MAX);
 	else
 		now = time(NULL);
 	if (iflag)

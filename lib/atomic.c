@@ -18,8 +18,8 @@
 
 #include "nymbox.h"
 
-static int
-syncdir(const char *dir)
+int
+nym_syncdir(const char *dir)
 {
 	int fd, r, e;
 
@@ -80,7 +80,7 @@ nym_atomic_write(const char *dir, const char *name, const void *p,
 		e = errno;
 		goto fail;
 	}
-	return syncdir(dir);
+	return nym_syncdir(dir);
 fail:
 	unlink(tmp);
 	errno = e;

@@ -105,3 +105,17 @@ nym_exitcode(int err)
 		return NYM_EX_SOFTWARE;
 	}
 }
+
+long
+nym_number(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to %ld",
+		    what, s, min, max);
+	return v;
+}

@@ -24,20 +24,6 @@
 
 #define TRIES	16	/* names tried before giving up on EEXIST */
 
-static int
-syncdir(const char *dir)
-{
-	int fd, r, e;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	r = fsync(fd);
-	e = errno;
-	close(fd);
-	errno = e;
-	return r;
-}
-
 /* A fresh unique name into f->name. */
 static void
 newname(struct nym_mdfile *f)
@@ -154,7 +140,7 @@ nym_maildir_commit(struct nym_mdfile *f)
 	}
 	unlink(f->tmp);
 	f->tmp[0] = '\0';
-	if (syncdir(newdir) == -1) {
+	if (nym_syncdir(newdir) == -1) {
 		/* Not durable: take it back, the sender will try again. */
 		int e = errno;
 

@@ -52,6 +52,9 @@ void nym_die(int code, const char *fmt, ...)
 void nym_dieerr(int code, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 void nym_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The number in s, from min to max, or a usage error (exit 64) naming
+ * what: "unable to use -w 0: expected 1 to 3600". */
+long nym_number(const char *s, const char *what, long min, long max);
 /* Exit code for a failed system call: 75 for conditions worth retrying
  * (ENOSPC, EIO, EAGAIN, ENOMEM, ETIMEDOUT, ...), 70 otherwise. */
 int nym_exitcode(int err);
@@ -401,7 +404,20 @@ int nym_sam_borrow(struct nym_sam *s, const char *path, int ms);
 int nym_share_lookup(struct nym_sam *s, const char *name, char **dest);
 int nym_share_connect(struct nym_sam *s, const char *dest, int *fd);
 
-/* ---- samkey.c: persistent destinations ---- */
+/* ---- samkey.c: persistent destinations and where the bridge is ---- */
+struct nym_samaddr {
+	const char *host, *port;	/* the SAM bridge */
+	const char *opts;		/* extra SESSION CREATE options or NULL */
+	char buf[256];
+};
+
+/* SAM_HOST, SAM_PORT and SAM_OPTS from the environment, else sam-host,
+ * sam-port and sam-options from the configuration (load it first), else
+ * 127.0.0.1:7656 without options. */
+void nym_samaddr_init(struct nym_samaddr *a);
+/* Take "host:port" (an -S option).  0, or -1 EINVAL. */
+int nym_samaddr_set(struct nym_samaddr *a, const char *hostport);
+
 /* Read the private key (I2P base64) kept in path, or create it with DEST
  * GENERATE on host:port on first use (0600, directory 0700, atomically;
  * two processes starting at once agree on one key).  A key file others
@@ -610,6 +626,8 @@ int nym_atomic_write(const char *dir, const char *name, const void *p,
     size_t n, mode_t mode, unsigned flags);
 /* mkdir -p with mode for every created component.  0 or -1. */
 int nym_mkdirs(const char *path, mode_t mode);
+/* fsync a directory, so that names created in it are durable.  0 or -1. */
+int nym_syncdir(const char *dir);
 
 /* ---- conf.c: key = value configuration ---- */
 /* Load $NYMBOX_CONF, else ~/.config/nymbox/config, else

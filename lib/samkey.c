@@ -119,3 +119,34 @@ nym_key_free(char *priv)
 	nym_wipe(priv, strlen(priv));
 	free(priv);
 }
+
+void
+nym_samaddr_init(struct nym_samaddr *a)
+{
+	const char *v;
+
+	memset(a, 0, sizeof *a);
+	a->host = (v = getenv("SAM_HOST")) != NULL && *v != '\0' ? v :
+	    (v = nym_conf_get("sam-host")) != NULL ? v : "127.0.0.1";
+	a->port = (v = getenv("SAM_PORT")) != NULL && *v != '\0' ? v :
+	    (v = nym_conf_get("sam-port")) != NULL ? v : "7656";
+	a->opts = (v = getenv("SAM_OPTS")) != NULL ? v :
+	    nym_conf_get("sam-options");
+}
+
+int
+nym_samaddr_set(struct nym_samaddr *a, const char *hostport)
+{
+	const char *colon = strrchr(hostport, ':');
+
+	if (colon == NULL || colon == hostport || colon[1] == '\0' ||
+	    (size_t)(colon - hostport) >= sizeof a->buf) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(a->buf, hostport, (size_t)(colon - hostport));
+	a->buf[colon - hostport] = '\0';
+	a->host = a->buf;
+	a->port = colon + 1;
+	return 0;
+}
