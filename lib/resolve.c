@@ -358,6 +358,7 @@ nym_resolve(struct nym_resolver *r, const char *domain,
     struct nym_maildest *d)
 {
 	struct nym_maildest c;
+	char why[sizeof r->why];
 	int cached, rc;
 
 	r->why[0] = '\0';
@@ -399,8 +400,18 @@ nym_resolve(struct nym_resolver *r, const char *domain,
 		cachewrite(r, domain, d);
 		return 0;
 	}
-	if (rc == -1)
+	/* The site is down, but a service record may name a mail server
+	 * elsewhere; the site itself would be down too. */
+	if (rc == -1) {
+		memcpy(why, r->why, sizeof why);
+		if (addressbook(r, domain, d) == 0 &&
+		    strcmp(d->method, "srv") == 0) {
+			cachewrite(r, domain, d);
+			return 0;
+		}
+		memcpy(r->why, why, sizeof why);
 		goto tempfail;
+	}
 	if ((rc = relay(r, d)) == 1 && r->why[0] == '\0')
 		snprintf(r->why, sizeof r->why, "%s publishes no mail "
 		    "destination and is not in the address book", domain);

@@ -24,9 +24,9 @@ site() {
 
 # sam [fake-sam options]: the bridge, its port in sam.port.
 sam() {
-	rm -f sam.port sam.pid &&
+	rm -f sam.port sam.pid sam.log &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid \
-	    --max-seconds 60 "$@" </dev/null & } &&
+	    --log sam.log --max-seconds 60 "$@" </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid
 }
 
@@ -94,6 +94,24 @@ test_expect_success 'no i2pmail.key (404): the site itself, from the address boo
 test_expect_success 'an address-book name whose site is down: 75 (it is the mail server too)' '
 	test_expect_code 75 rmd -n x@dave.i2p 2>err &&
 	grep "unable to reach dave.i2p: CANT_REACH_PEER" err
+'
+
+test_expect_success 'service records (proposal 167), used even while the site is down' '
+	kill "$(cat sam.pid)" &&
+	sam --max-version 3.3 --name frank.i2p=dave.dest \
+	    --srv "frank.i2p=10 0 2525 $B32" &&
+	rmd -n x@frank.i2p >out &&
+	echo "x@frank.i2p i2p $B32 2525 srv 2027-01-16T08:00:00Z" >want &&
+	test_cmp want out &&
+	grep "NAMING LOOKUP NAME=frank.i2p OPTIONS=true" sam.log
+'
+
+test_expect_success 'a bridge below SAM 3.3 is not asked for options' '
+	kill "$(cat sam.pid)" &&
+	sam --name frank.i2p=dave.dest --srv "frank.i2p=10 0 2525 $B32" &&
+	test_expect_code 75 rmd -n x@frank.i2p &&
+	grep "NAMING LOOKUP NAME=frank.i2p\$" sam.log &&
+	! grep "OPTIONS=true" sam.log
 '
 
 test_expect_success 'unknown everywhere: 68, or the relay with a warning' '

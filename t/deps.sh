@@ -9,9 +9,9 @@ set -u
 
 build="build-essential pkg-config libsodium-dev libreadline-dev
 libncurses-dev"
-test="perl python3 procmail mandoc time i2pd"
+test="perl python3 procmail mandoc time i2pd socat"
 lint="cppcheck clang-tidy"
-bench="socat swaks"
+bench="swaks"
 
 case ${1:-all} in
 build)	want=$build ;;
