@@ -12,6 +12,7 @@ WERROR ?=
 
 # Programs written in C (bin/NAME.c) and in shell (bin/NAME).
 TOOLS = scrub-headers smtp-receive resolve-maildest sam-deliver sam-accept
+TOOLS += pop-fetch mbox-encrypt
 SCRIPTS =
 ALL = $(TOOLS) $(SCRIPTS)
 
@@ -38,6 +39,8 @@ LIBSRC = lib/err.c lib/io.c lib/hdr.c lib/addr.c lib/date.c lib/enc.c \
 	lib/i2p.c lib/sam.c
 LIBSRC += lib/smtp.c lib/maildir.c lib/samkey.c lib/samshare.c \
 	lib/resolve.c
+LIBSRC += lib/pop3.c
+LIBSRC += lib/seal.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
@@ -67,8 +70,12 @@ $(O)bin/smtp-receive: LDLIBS += $(SODIUM_LIBS)
 $(O)bin/smtp-receive: LDFLAGS += $(STATIC)
 
 # The SAM programs: libsodium for SHA-256 (b32 addresses) and wiping.
-$(O)bin/resolve-maildest $(O)bin/sam-deliver $(O)bin/sam-accept: \
-	LDLIBS += $(SODIUM_LIBS)
+$(O)bin/resolve-maildest $(O)bin/sam-deliver $(O)bin/sam-accept \
+	$(O)bin/pop-fetch: LDLIBS += $(SODIUM_LIBS)
+
+# mbox-encrypt runs once per arriving message: static, like scrub-headers.
+$(O)bin/mbox-encrypt: LDLIBS += $(SODIUM_LIBS)
+$(O)bin/mbox-encrypt: LDFLAGS += $(STATIC)
 
 $(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
 	@mkdir -p $(@D)

@@ -574,6 +574,45 @@ struct nym_smtp_data {
 int nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
     unsigned flags, struct nym_smtp_data *d);
 
+/* ---- pop3.c: POP3 client pieces ---- */
+#define NYM_POP3_LINE	512	/* status or list line with its CRLF (RFC 2449) */
+#define NYM_POP3_UIDL	70	/* unique-id: 1..70 bytes 0x21..0x7e */
+
+struct nym_pop3_caps {
+	int pipelining, uidl, top, user;
+	int plain;		/* SASL PLAIN offered */
+};
+
+/* Read a status line from in (in->ms bounds each read).  Returns 1 for
+ * +OK, 0 for -ERR, with the text after it (RFC 3206 code included) cut
+ * to cap and sanitised into text; or -1 with errno: EPROTO neither,
+ * ECONNRESET at EOF, ETIMEDOUT, the read error. */
+int nym_pop3_status(struct nym_in *in, char *text, size_t cap);
+/* One line of a multi-line response (CAPA, UIDL, LIST) into buf, its
+ * stuffing dot and line end removed.  1, 0 at the final dot, or -1 with
+ * errno (EPROTO: longer than cap). */
+int nym_pop3_mline(struct nym_in *in, char *buf, size_t cap);
+/* Note what one CAPA line offers. */
+void nym_pop3_capa(const char *line, struct nym_pop3_caps *c);
+/* Parse a UIDL line "n unique-id".  uid needs NYM_POP3_UIDL + 1.  0 or
+ * -1 EINVAL. */
+int nym_pop3_uidl(const char *line, unsigned long *n, char *uid,
+    size_t cap);
+/* The AUTH PLAIN response (RFC 4616, empty authzid) in base64 into out;
+ * the plain copy is wiped.  Returns its length or -1 EMSGSIZE. */
+int nym_pop3_authplain(const char *user, const char *pass, char *out,
+    size_t cap);
+
+#define NYM_POP3_LF	0x1	/* write CRLF line ends as LF */
+#define NYM_POP3_MBOXRD	0x2	/* quote ^>*From_ lines with one more '>' */
+
+/* Copy a multi-line response (RETR) from in to out up to the final dot,
+ * removing stuffing dots, never holding more than in's buffer.  Returns
+ * 0 when the dot was read (out is not flushed; its errors are in
+ * out->err), or -1 with errno when the input failed first (ECONNRESET
+ * at EOF, ETIMEDOUT). */
+int nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags);
+
 /* ---- maildir.c: a maildir file written as the message arrives ---- */
 #define NYM_MD_PATH	4096
 
@@ -597,6 +636,82 @@ int nym_maildir_commit(struct nym_mdfile *f);
 /* Close and remove the file (a refused or failed message); errno is
  * kept.  Harmless after commit or a second time. */
 void nym_maildir_abort(struct nym_mdfile *f);
+
+/* ---- seal.c: mail encrypted at rest ---- */
+/* A record (one message; mbox-encrypt(1), FORMAT) is a 12-byte preamble
+ * ("NYMBOXE1", version 1, key sealing 1 = X25519 sealed box, cipher 1 =
+ * secretstream XChaCha20-Poly1305, 16 = log2 of the chunk size), the
+ * message key sealed to the inbox's public key (80 bytes), the
+ * secretstream header (24), then chunks: a 4-byte big-endian ciphertext
+ * length, top bit set on the last chunk, and the ciphertext. */
+#define NYM_SEAL_PRE	12
+#define NYM_SEAL_HDRLEN	116		/* preamble, sealed key, stream header */
+#define NYM_SEAL_CHUNK	65536		/* plaintext bytes of one chunk, at most */
+#define NYM_SEAL_OVER	21		/* length field and tag of a chunk */
+#define NYM_SEAL_FINAL	0x80000000u	/* last-chunk flag in the length */
+#define NYM_SEAL_PKLEN	32
+#define NYM_SEAL_SKLEN	32
+#define NYM_SEAL_PUBFILE 42		/* "NYMBOXP1", version, algorithm, key */
+#define NYM_SEAL_KEYFILE 116		/* the password-locked private key file */
+/* Argon2id parameters a key file may ask for (larger ones are refused,
+ * so a hostile file cannot make unlocking take forever). */
+#define NYM_SEAL_OPSMIN	1
+#define NYM_SEAL_OPSMAX	64
+#define NYM_SEAL_MEMMIN	8192
+#define NYM_SEAL_MEMMAX	((uint64_t)1 << 32)
+
+struct nym_seal {
+	unsigned char st[64];	/* secretstream state, opaque */
+	unsigned char pre[NYM_SEAL_PRE];
+	int done;		/* the last chunk was sealed or opened */
+};
+
+/* A fresh inbox key pair.  0 or -1. */
+int nym_seal_keypair(unsigned char pk[NYM_SEAL_PKLEN],
+    unsigned char sk[NYM_SEAL_SKLEN]);
+/* The public key file's bytes, and back: 0, or -1 with EINVAL (not a
+ * public key file) or ENOTSUP (a later version). */
+void nym_seal_pubfile(const unsigned char pk[NYM_SEAL_PKLEN],
+    unsigned char out[NYM_SEAL_PUBFILE]);
+int nym_seal_pubparse(const unsigned char *in, size_t n,
+    unsigned char pk[NYM_SEAL_PKLEN]);
+/* Lock sk under a password with Argon2id (ops passes, mem bytes; within
+ * NYM_SEAL_OPS/MEM limits) into the private key file's bytes.  0 or -1. */
+int nym_seal_lock(const unsigned char sk[NYM_SEAL_SKLEN], const char *pw,
+    size_t pwlen, uint64_t ops, uint64_t mem,
+    unsigned char out[NYM_SEAL_KEYFILE]);
+/* Unlock a private key file's n bytes: 0, or -1 with EINVAL (damaged, or
+ * parameters out of bounds), ENOTSUP (a later version), EACCES (wrong
+ * password), ENOMEM. */
+int nym_seal_unlock(const unsigned char *in, size_t n, const char *pw,
+    size_t pwlen, unsigned char pk[NYM_SEAL_PKLEN],
+    unsigned char sk[NYM_SEAL_SKLEN]);
+/* Start a record for pk: hdr gets its first NYM_SEAL_HDRLEN bytes. */
+int nym_seal_begin(struct nym_seal *s, const unsigned char pk[NYM_SEAL_PKLEN],
+    unsigned char hdr[NYM_SEAL_HDRLEN]);
+/* Seal n <= NYM_SEAL_CHUNK bytes as the next chunk (final: the last)
+ * into out, which needs n + NYM_SEAL_OVER bytes.  Returns that length. */
+size_t nym_seal_put(struct nym_seal *s, const void *p, size_t n, int final,
+    unsigned char *out);
+/* Does p[0, n) start a record this version reads?  0, or -1 with EINVAL
+ * (not a record, or shorter than its header) or ENOTSUP (a later
+ * version or other algorithms). */
+int nym_seal_parse(const unsigned char *p, size_t n);
+/* Open a record's header with the inbox key pair: 0, or -1 with the
+ * errno of nym_seal_parse, or EACCES (not sealed to this key, or its
+ * sealed key damaged). */
+int nym_seal_open(struct nym_seal *s, const unsigned char *hdr, size_t n,
+    const unsigned char pk[NYM_SEAL_PKLEN],
+    const unsigned char sk[NYM_SEAL_SKLEN]);
+/* The ciphertext length a chunk's length field gives, and whether it is
+ * the last; -1 EBADMSG if out of bounds. */
+long nym_seal_chunklen(const unsigned char len[4], int *final);
+/* Open the chunk in[0, n) (length field and ciphertext) into out
+ * (NYM_SEAL_CHUNK bytes).  The plaintext length, or -1 EBADMSG (changed,
+ * out of order, or after the last chunk). */
+ssize_t nym_seal_get(struct nym_seal *s, const unsigned char *in, size_t n,
+    unsigned char *out);
+void nym_seal_wipe(struct nym_seal *s);
 
 /* ---- crypto.c: the only file that includes sodium.h ---- */
 #define NYM_KEYLEN 32

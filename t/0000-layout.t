@@ -4,7 +4,7 @@
 # every option in its usage line is in the man page and the completions.
 cd "$(dirname "$0")" && . ./lib.sh
 
-tools=$(sed -n 's/^\(TOOLS\|SCRIPTS\) = //p' "$TOP/Makefile" | tr '\n' ' ')
+tools=$(sed -n 's/^\(TOOLS\|SCRIPTS\) +\{0,1\}= //p' "$TOP/Makefile" | tr '\n' ' ')
 
 test_expect_success 'the Makefile lists programs' '
 	test -n "$tools"

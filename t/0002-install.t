@@ -3,7 +3,7 @@
 # program, page and completion where packagers expect them.
 cd "$(dirname "$0")" && . ./lib.sh
 
-tools=$(sed -n 's/^\(TOOLS\|SCRIPTS\) = //p' "$TOP/Makefile" | tr '\n' ' ')
+tools=$(sed -n 's/^\(TOOLS\|SCRIPTS\) +\{0,1\}= //p' "$TOP/Makefile" | tr '\n' ' ')
 
 test_expect_success 'make install into DESTDIR' '
 	make -s -C "$TOP" install DESTDIR="$TRASH/root" PREFIX=/usr >log 2>&1 ||

@@ -9,7 +9,7 @@ set -u
 
 build="build-essential pkg-config libsodium-dev libreadline-dev
 libncurses-dev"
-test="perl python3 procmail mandoc time i2pd socat"
+test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d"
 lint="cppcheck clang-tidy"
 bench="swaks"
 
