@@ -40,6 +40,8 @@
 #define MEM	((uint64_t)64 << 20)	/* Argon2id memory */
 #define INBUF	((size_t)2 * (NYM_SEAL_CHUNK + NYM_SEAL_OVER))
 #define OUTBUF	(NYM_SEAL_HDRLEN + NYM_SEAL_CHUNK + NYM_SEAL_OVER)
+#define MAPMIN	((off_t)1 << 20)	/* input mapped, not read, from here */
+#define MAPWIN	((size_t)4 << 20)	/* bytes mapped at a time */
 
 /* Secrets in one place, locked in memory where the system lets us. */
 static struct {
@@ -411,8 +413,30 @@ outcommit(struct nym_out *o, const char *maildir)
 
 /* ---- encryption ---- */
 
-static unsigned char ct[NYM_SEAL_CHUNK + NYM_SEAL_OVER];
 static size_t encn;		/* plaintext bytes waiting in sec.plain */
+
+/* Seal p[0, n) as the next chunk straight into o's buffer (OUTBUF holds
+ * a whole one), not through a copy. */
+static void
+enc_put(struct nym_out *o, const void *p, size_t n, int final)
+{
+	size_t m = n + NYM_SEAL_OVER;
+
+	if (o->cap - o->len < m)
+		(void)nym_out_flush(o);	/* empties it; errors are sticky */
+	m = nym_seal_put(&sec.seal, p, n, final,
+	    (unsigned char *)o->buf + o->len);
+	o->len += m;
+	o->total += m;
+}
+
+/* The waiting plaintext as the next chunk. */
+static void
+enc_chunk(struct nym_out *o, int final)
+{
+	enc_put(o, sec.plain, encn, final);
+	encn = 0;
+}
 
 static void
 enc_begin(struct nym_out *o)
@@ -430,13 +454,8 @@ enc_begin(struct nym_out *o)
 static void
 enc_flushfull(struct nym_out *o)
 {
-	size_t m;
-
-	if (encn == NYM_SEAL_CHUNK) {
-		m = nym_seal_put(&sec.seal, sec.plain, encn, 0, ct);
-		nym_out_write(o, ct, m);
-		encn = 0;
-	}
+	if (encn == NYM_SEAL_CHUNK)
+		enc_chunk(o, 0);
 }
 
 static void
@@ -457,6 +476,68 @@ enc_add(struct nym_out *o, const void *p, size_t n)
 	}
 }
 
+/* A file that shrinks under its mapping raises SIGBUS where read(2)
+ * would have seen the end: fail as for any read error, tidily. */
+static void
+onbus(int sig)
+{
+	static const char msg[] = ": unable to read the message: the file "
+	    "shrank while it was read\n";
+
+	(void)sig;
+	(void)nym_write_all(STDERR_FILENO, nym_progname,
+	    strlen(nym_progname));
+	(void)nym_write_all(STDERR_FILENO, msg, sizeof msg - 1);
+	if (tmppath[0] != '\0')
+		(void)unlink(tmppath);
+	if (mdf.fd != -1)
+		(void)unlink(mdf.tmp);
+	_exit(NYM_EX_TEMPFAIL);
+}
+
+/* Encrypt the full chunks of a regular file of at least MAPMIN bytes
+ * from read-only mappings, so that the kernel copies nothing (a fifth of
+ * the time of a 50 MB message).  A chunk is taken only if the file goes
+ * on after it, and the mappings cover MAPWIN bytes at a time, so memory
+ * stays flat.  The rest, one chunk at most, and whatever the file holds
+ * by then, is left to enc_fd, the file offset set after what was taken. */
+static void
+enc_map(struct nym_out *o, int fd)
+{
+	struct sigaction sa, old;
+	struct stat st;
+	unsigned char *map;
+	off_t at, end, base;
+	size_t win, skew, i;
+	long pg;
+
+	if (encn != 0 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (at = lseek(fd, 0, SEEK_CUR)) == -1 || st.st_size - at < MAPMIN ||
+	    (pg = sysconf(_SC_PAGESIZE)) <= 0)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onbus;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGBUS, &sa, &old);
+	for (end = st.st_size; end - at > NYM_SEAL_CHUNK; at += (off_t)win) {
+		win = (size_t)(end - at - 1) / NYM_SEAL_CHUNK * NYM_SEAL_CHUNK;
+		if (win > MAPWIN)
+			win = MAPWIN;
+		base = at - at % pg;
+		skew = (size_t)(at - base);
+		map = mmap(NULL, win + skew, PROT_READ, MAP_PRIVATE, fd, base);
+		if (map == MAP_FAILED)
+			break;			/* read(2) will do */
+		(void)madvise(map, win + skew, MADV_SEQUENTIAL);
+		for (i = 0; i < win; i += NYM_SEAL_CHUNK)
+			enc_put(o, map + skew + i, NYM_SEAL_CHUNK, 0);
+		munmap(map, win + skew);
+	}
+	(void)sigaction(SIGBUS, &old, NULL);
+	if (lseek(fd, at, SEEK_SET) == -1)
+		nym_dieerr(NYM_EX_SOFTWARE, "unable to read the message");
+}
+
 /* Everything fd holds.  0, or -1 with errno of the failed read.  With
  * a full chunk waiting, one byte more tells whether it is the last. */
 static int
@@ -465,6 +546,7 @@ enc_fd(struct nym_out *o, int fd)
 	unsigned char one;
 	ssize_t r;
 
+	enc_map(o, fd);
 	for (;;) {
 		if (encn == NYM_SEAL_CHUNK) {
 			if ((r = read(fd, &one, 1)) == 0)
@@ -492,11 +574,7 @@ enc_fd(struct nym_out *o, int fd)
 static void
 enc_end(struct nym_out *o)
 {
-	size_t m;
-
-	m = nym_seal_put(&sec.seal, sec.plain, encn, 1, ct);
-	nym_out_write(o, ct, m);
-	encn = 0;
+	enc_chunk(o, 1);
 }
 
 /* ---- decryption ---- */

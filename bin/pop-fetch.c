@@ -4,35 +4,87 @@
  *
  * The rule is that a message leaves the server only once a copy is
  * durable at the destination, and that no message is delivered twice,
- * whatever moment a crash, kill -9 or network cut chooses.  POP3 helps
- * with the first half: DELE only marks a message, and nothing is removed
- * until QUIT is answered, so a session that dies takes its marks with it.
- * The second half needs a memory across sessions, the account's state
- * file, one line per unique-id (UIDL):
+ * whatever moment a crash, kill -9, power cut or network cut chooses.
+ * POP3 helps with the first half: DELE only marks a message, and nothing
+ * is removed until QUIT is answered, so a session that dies takes its
+ * marks with it.  The second half needs a memory across sessions, the
+ * account's state file, a journal of one line per step:
  *
- *	P uid name	about to be delivered (maildir: under this name)
- *	D uid		delivered durably; DELE it, never deliver it again
+ *	P uid name		about to publish maildir file name
+ *	P uid mbox off len	about to append len bytes at off
+ *	P uid cmd		about to run the command on it
+ *	U uid			that P came to nothing (the message is not
+ *				delivered)
+ *	D uid			delivered durably; DELE it, never deliver
+ *				it again
  *
- * A P line is written before a maildir file is published and a D line
- * right after; the file is synced before QUIT, so the server forgets a
- * message only after the state says it was delivered.  A P line without
- * its D line (killed in between) is settled by looking for the file in
- * new/ and cur/.  The file is appended to while fetching and rewritten
- * atomically, with only what is still on the server, after a good QUIT.
+ * A P line is synced before its delivery can become visible (the link
+ * into new/, the first byte appended, the command started), so after any
+ * crash the next run knows which message it may have been at, and
+ * settles it before anything else: a maildir file is looked for in new/
+ * and cur/; an mbox is compared, from off, with the spool copy of what
+ * was being appended (complete: delivered; our own partial copy at the
+ * end: cut off again); a command cannot be asked, so the message is
+ * given to it again with POP_FETCH_AGAIN=1 in its environment.  D lines
+ * are synced before QUIT, so the server forgets a message only after the
+ * state says it was delivered.  The file is rewritten atomically, with
+ * only what is still on the server, after a good QUIT.
  *
- * Messages are streamed from the socket to the destination through one
- * fixed buffer, so memory does not grow with them; the 50 MB mailbox of
- * postman is why emptying the box is the default.
+ * A maildir gets its messages in batches (group commit): up to
+ * BATCH_MAX messages, BATCH_BYTES or BATCH_MS after the first, and what
+ * is left at the end or before a failure.  Each message is streamed into
+ * tmp/ after its P line (written, not synced).  Then, for the batch:
+ *
+ *	1. fdatasync the journal: every P line durable;
+ *	2. syncfs(2) on the maildir: every file's data and inode durable,
+ *	   one flush for the lot (an fsync each costs a flush each);
+ *	3. link each into new/ (visible now), unlink it from tmp/;
+ *	4. fsync new/: the names durable;
+ *	5. a D line each, and their DELEs; the D lines are synced with the
+ *	   next batch's P lines, and always before QUIT.
+ *
+ * So nothing is in new/ before its P line and its data are durable, and
+ * nothing is marked D, or DELEd, before its name is durable in new/.  A
+ * crash at any point: before 3, nothing is visible, and the next run
+ * removes the files its P lines name from tmp/ and fetches them again;
+ * during 3 or 4, some names are in new/ and the next run, looking for
+ * each P line's name in new/ and cur/, takes those as delivered and
+ * fetches the rest (a power cut may also take back a link not yet
+ * synced: that message is fetched again, never lost, as the server
+ * still has it); after 4, every name is found.  D lines lost with the
+ * page cache are rebuilt the same way from their P lines, which were
+ * synced in 1.  DELE only marks: the server removes nothing before QUIT
+ * is answered, and QUIT follows a sync of the journal.  A power cut can
+ * leave files in tmp/ whose P lines never reached the disk; they are
+ * not in new/, so nothing is delivered twice, and maildir readers clean
+ * tmp/ of old files.  syncfs reports write-back errors since Linux 5.8.
+ * An mbox and a command still commit one message at a time.
+ *
+ * With PIPELINING, RETR commands go out up to RETR_AHEAD messages ahead,
+ * so that the server sends while the disk syncs; replies come in command
+ * order, read through one queue of RETRs and DELEs.
+ *
+ * TERM, INT and HUP while a delivery is being committed (a maildir: from
+ * the first link to the last D line) are held until its D lines are
+ * written; otherwise they remove the batch's files from tmp/ and kill.
+ * Messages for an mbox or a command go through a
+ * spool file beside the state first, so a command runs only on a whole
+ * message, a cut connection never touches the mbox, and the window in
+ * which a kill -9 can make a command deliver twice is the command's own
+ * run time.  A maildir file is streamed straight into tmp/; memory never
+ * grows with a message (the 50 MB mailbox of postman is why emptying the
+ * box is the default).
  */
+#define _GNU_SOURCE		/* syncfs */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -42,13 +94,22 @@
 
 #include "nymbox.h"
 
-#define USAGE "usage: pop-fetch [-k] [-H host:port | -s destination] " \
-	"-u user [-F fd | -P file] [-S host:port] [-w seconds]\n" \
-	"                 [-d maildir | -m mbox | -p command]\n"
+#define USAGE "usage: pop-fetch [-ak] [-H host:port | -o onion[:port] | " \
+	"-s destination] -u user\n" \
+	"                 [-F fd | -P file] [-S host:port] [-T host:port] " \
+	"[-w seconds]\n" \
+	"                 -d maildir | -m mbox | -p command\n"
 
 #define IOBUF		65536
 #define STATE_MAX	16777216	/* state file read at most */
-#define LOCK_SECS	30			/* waiting for an mbox lock */
+#define STALE_SECS	300		/* an mbox.lock older is stale */
+#define POP3_PORT	110
+#define DELE_AHEAD	64		/* DELE commands pipelined at most */
+#define RETR_AHEAD	8		/* RETRs in flight past the one read */
+#define PEND_MAX	1024		/* commands whose replies are unread */
+#define BATCH_MAX	64		/* maildir: messages made durable at once */
+#define BATCH_BYTES	8388608		/* ... or once they hold this much */
+#define BATCH_MS	2000		/* ... or this long after the first */
 
 static int kflag;
 static int wsec = 120;
@@ -56,11 +117,61 @@ static int progress;
 static char mode;		/* 'd', 'm' or 'p' */
 static const char *target;	/* maildir, mbox or command */
 
+/* ---- signals: hold off while a delivery is committed ---- */
+
+static volatile sig_atomic_t critical, stopsig;
+static char curtmp[PATH_MAX];	/* a maildir file being written */
+static char lockpath[PATH_MAX];	/* our mbox.lock, "" if none */
+static volatile sig_atomic_t dotlocked;
+/* The maildir batch: files written into tmp/, not yet published. */
+static char btmp[BATCH_MAX][NYM_MD_PATH];
+static char bname[BATCH_MAX][96];
+static size_t bmsg[BATCH_MAX];		/* their messages' indexes */
+static volatile sig_atomic_t nbatch;
+static unsigned long long bbytes;
+static struct timespec bstart;
+
+static void
+onsignal(int sig)
+{
+	if (critical) {
+		stopsig = sig;
+		return;
+	}
+	/* Outside a commit nothing is lost by dying, but leave no litter. */
+	if (curtmp[0] != '\0')
+		(void)unlink(curtmp);
+	for (; nbatch > 0; nbatch--)
+		(void)unlink(btmp[nbatch - 1]);
+	if (dotlocked)
+		(void)unlink(lockpath);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+catchsignals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onsignal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 /* ---- the account's state ---- */
 
 struct ent {
 	char uid[NYM_POP3_UIDL + 1];
-	char name[96];		/* P: the maildir file name, "" if none */
+	char kind;		/* of the last P: 'd', 'm', 'p'; 0 if none */
+	char name[96];		/* 'd': the maildir file name */
+	unsigned long long off, len;	/* 'm': where, how much */
 	int done;		/* D seen */
 };
 
@@ -68,6 +179,10 @@ static struct ent *ents;
 static size_t nents;
 static int statefd = -1;
 static char statedir[PATH_MAX], statename[NAME_MAX + 1];
+/* The spool: a whole message before it goes to an mbox or command. */
+static int spoolfd = -1;
+static char spoolpath[PATH_MAX + NAME_MAX + 8];
+static size_t spoolhdr;		/* the "uid\n" line that starts it */
 
 static int
 entcmp(const void *a, const void *b)
@@ -87,18 +202,34 @@ findent(const char *uid)
 	return bsearch(&key, ents, nents, sizeof *ents, entcmp);
 }
 
+static int
+number(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
 /* Add or update uid while loading (linear: loading is done once). */
 static void
 loadline(char *line)
 {
-	char *kind, *uid, *name, *save = NULL;
+	char *kind, *uid, *name, *a, *b, *save = NULL;
+	unsigned long long off, len;
+	struct ent *e;
 	size_t i;
 
 	kind = strtok_r(line, " ", &save);
 	uid = strtok_r(NULL, " ", &save);
 	name = strtok_r(NULL, " ", &save);
+	a = strtok_r(NULL, " ", &save);
+	b = strtok_r(NULL, " ", &save);
 	if (kind == NULL || uid == NULL || strlen(uid) > NYM_POP3_UIDL ||
-	    (strcmp(kind, "D") != 0 && strcmp(kind, "P") != 0))
+	    strlen(kind) != 1 || strchr("DPU", *kind) == NULL)
 		return;		/* not ours: ignored */
 	for (i = 0; i < nents; i++)
 		if (strcmp(ents[i].uid, uid) == 0)
@@ -110,10 +241,26 @@ loadline(char *line)
 		snprintf(ents[nents].uid, sizeof ents[nents].uid, "%s", uid);
 		nents++;
 	}
-	if (*kind == 'D')
-		ents[i].done = 1;
-	else if (name != NULL && strlen(name) < sizeof ents[i].name)
-		snprintf(ents[i].name, sizeof ents[i].name, "%s", name);
+	e = &ents[i];
+	if (*kind == 'D') {
+		e->done = 1;
+		return;
+	}
+	e->kind = 0;
+	if (*kind == 'U' || name == NULL)
+		return;
+	if (strcmp(name, "mbox") == 0) {
+		if (number(a, &off) == 0 && number(b, &len) == 0) {
+			e->kind = 'm';
+			e->off = off;
+			e->len = len;
+		}
+	} else if (strcmp(name, "cmd") == 0)
+		e->kind = 'p';
+	else if (strlen(name) < sizeof e->name && strchr(name, '/') == NULL) {
+		e->kind = 'd';
+		snprintf(e->name, sizeof e->name, "%s", name);
+	}
 }
 
 /* Lock the account (another run holds it: exit 0, as cron wants) and
@@ -137,6 +284,8 @@ loadstate(const char *account)
 		statename[i] = isalnum((unsigned char)account[i]) ||
 		    strchr("@.:-_", account[i]) != NULL ? account[i] : '_';
 	memcpy(statename + i, ".uidl", sizeof ".uidl");
+	snprintf(spoolpath, sizeof spoolpath, "%s/%.*s.spool", statedir,
+	    (int)i, statename);
 	if (nym_mkdirs(statedir, 0700) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", statedir);
 	snprintf(path, sizeof path, "%s/%s.lock", statedir, statename);
@@ -149,7 +298,11 @@ loadstate(const char *account)
 	}
 	/* lfd stays open, and locked, until exit. */
 	snprintf(path, sizeof path, "%s/%s", statedir, statename);
-	statefd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	statefd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (statefd == -1 && errno == ENOENT &&
+	    (statefd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600)) != -1 && nym_syncdir(statedir) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", path);
 	if (statefd == -1 || fstat(statefd, &st) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
 	if (st.st_size > STATE_MAX)
@@ -172,28 +325,220 @@ loadstate(const char *account)
 		qsort(ents, nents, sizeof *ents, entcmp);
 }
 
-static void
-record(char kind, const char *uid, const char *name)
-{
-	char line[NYM_POP3_UIDL + 128];
-	int n;
+/* Append a journal line.  0, or -1 (said). */
+static int
+record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-	n = snprintf(line, sizeof line, "%c %s%s%s\n", kind, uid,
-	    name != NULL ? " " : "", name != NULL ? name : "");
-	if (nym_write_all(statefd, line, (size_t)n) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write %s/%s", statedir,
-		    statename);
+static int
+record(const char *fmt, ...)
+{
+	char line[NYM_POP3_UIDL + 160];
+	va_list ap;
+	off_t end;
+	int n, e;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof line)
+		nym_die(NYM_EX_SOFTWARE, "unable to write %s/%s: line too "
+		    "long", statedir, statename);
+	end = lseek(statefd, 0, SEEK_END);
+	if (nym_write_all(statefd, line, (size_t)n) == -1) {
+		e = errno;
+		/* Half a line would swallow the next one: take it back. */
+		if (end != -1 && ftruncate(statefd, end) == -1)
+			nym_warn("unable to truncate %s/%s: %s", statedir,
+			    statename, strerror(errno));
+		nym_warn("unable to write %s/%s: %s", statedir, statename,
+		    strerror(e));
+		return -1;
+	}
+	return 0;
 }
 
-static void
+/* Make the journal durable.  0, or -1 (said). */
+static int
 syncstate(void)
 {
-	if (fsync(statefd) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write %s/%s", statedir,
-		    statename);
+	if (fdatasync(statefd) == -1) {
+		nym_warn("unable to write %s/%s: %s", statedir, statename,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
-/* A P line without its D: was the maildir file published? */
+/* ---- the spool ---- */
+
+
+/* Open the spool, creating it where missing (and, for a copy the next
+ * run may need, syncing the directory).  0, or -1 (said). */
+static int
+spoolopen(int durable)
+{
+	int created = 0;
+
+	if (spoolfd != -1)
+		return 0;
+	spoolfd = open(spoolpath, O_RDWR | O_CLOEXEC);
+	if (spoolfd == -1 && errno == ENOENT) {
+		spoolfd = open(spoolpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		created = 1;
+	}
+	if (spoolfd == -1 ||
+	    (created && durable && nym_syncdir(statedir) == -1)) {
+		nym_warn("unable to create %s: %s", spoolpath,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Forget the spooled message (it holds mail in the clear). */
+static void
+spoolclear(void)
+{
+	if (spoolfd != -1 && ftruncate(spoolfd, 0) == -1)
+		nym_warn("unable to empty %s: %s", spoolpath, strerror(errno));
+}
+
+/* ---- mbox locking: mbox.lock (procmail, mutt, mail) and fcntl ---- */
+
+/* Is the lock file at lockpath stale: its process gone, or too old? */
+static int
+stalelock(void)
+{
+	char buf[32];
+	struct stat st;
+	long pid;
+	ssize_t n;
+	char *end;
+	int fd;
+
+	if ((fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return errno == ENOENT;
+	n = fstat(fd, &st) == -1 ? -1 : read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno == 0 && end != buf && (*end == '\n' || *end == '\0') &&
+	    pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) == -1 &&
+	    errno == ESRCH)
+		return 1;
+	return time(NULL) - st.st_mtime > STALE_SECS;
+}
+
+/* Take mbox.lock, waiting up to wsec.  0; 1 if the directory does not
+ * let us create one (fcntl alone then); -1 with errno (EWOULDBLOCK if
+ * another holds it all that time). */
+static int
+dotlock(const char *mbox)
+{
+	char pid[24];
+	time_t until = time(NULL) + wsec;
+	int fd, n;
+
+	if ((size_t)snprintf(lockpath, sizeof lockpath, "%s.lock", mbox) >=
+	    sizeof lockpath) {
+		lockpath[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (;;) {
+		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0644);
+		if (fd != -1) {
+			dotlocked = 1;
+			n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+			if (nym_write_all(fd, pid, (size_t)n) == -1 ||
+			    close(fd) == -1) {
+				(void)unlink(lockpath);
+				dotlocked = 0;
+				return -1;
+			}
+			return 0;
+		}
+		if (errno == EACCES || errno == EPERM)
+			return 1;
+		if (errno != EEXIST)
+			return -1;
+		if (stalelock()) {
+			(void)unlink(lockpath);
+			continue;
+		}
+		if (time(NULL) >= until) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		usleep(100000);
+	}
+}
+
+static void
+dotunlock(void)
+{
+	if (dotlocked && unlink(lockpath) == -1)
+		nym_warn("unable to remove %s: %s", lockpath, strerror(errno));
+	dotlocked = 0;
+}
+
+/* Open the mbox (creating it when create) and lock it both ways.  The
+ * descriptor, or -1 (said; errno ENOENT when it is missing). */
+static int
+mboxlock(const char *mbox, int create)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	time_t until;
+	int fd, e;
+
+	if (dotlock(mbox) == -1) {
+		nym_warn("unable to lock %s: %s", mbox, errno == EWOULDBLOCK ?
+		    "another program holds its .lock" : strerror(errno));
+		errno = EWOULDBLOCK;
+		return -1;
+	}
+	fd = open(mbox, O_RDWR | O_APPEND | O_CLOEXEC |
+	    (create ? O_CREAT : 0), 0600);
+	if (fd == -1) {
+		e = errno;
+		if (e != ENOENT || create)
+			nym_warn("unable to open %s: %s", mbox, strerror(e));
+		dotunlock();
+		errno = e;
+		return -1;
+	}
+	until = time(NULL) + wsec;
+	while (fcntl(fd, F_SETLK, &fl) == -1) {
+		e = errno;
+		if ((e != EAGAIN && e != EACCES) || time(NULL) >= until) {
+			nym_warn("unable to lock %s: %s", mbox,
+			    e == EAGAIN || e == EACCES ?
+			    "another program holds it" : strerror(e));
+			close(fd);
+			dotunlock();
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		usleep(100000);
+	}
+	return fd;
+}
+
+static int
+mboxunlock(int fd)
+{
+	int r = close(fd);	/* the fcntl lock goes with it */
+
+	dotunlock();
+	return r;
+}
+
+/* Was the maildir file name published (in new/, or moved to cur/)? */
 static int
 published(const char *name)
 {
@@ -203,7 +548,7 @@ published(const char *name)
 	DIR *d;
 	int found = 0;
 
-	if (mode != 'd' || *name == '\0')
+	if (*name == '\0')
 		return 0;
 	snprintf(path, sizeof path, "%s/new/%s", target, name);
 	if (access(path, F_OK) == 0)
@@ -222,83 +567,51 @@ published(const char *name)
 
 static char pw[NYM_POP3_LINE];
 
-/* Read one line (at most cap - 1 bytes) from fd into pw. */
-static int
-readpw(int fd)
-{
-	size_t n = 0;
-	ssize_t r;
-	char c;
-
-	for (;;) {
-		r = read(fd, &c, 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -1;
-		if (r == 0 || c == '\n')
-			break;
-		if (n + 1 >= sizeof pw) {
-			errno = EMSGSIZE;
-			return -1;
-		}
-		pw[n++] = c;
-	}
-	if (n > 0 && pw[n - 1] == '\r')
-		n--;
-	pw[n] = '\0';
-	return 0;
-}
-
 static void
 getpassword(const char *file, const char *fdarg, const char *what)
 {
-	struct termios t, t0;
-	struct stat st;
-	int fd, r;
+	int fd = fdarg != NULL ? (int)nym_number(fdarg, "-F", 0, INT_MAX) : -1;
 
 	(void)mlock(pw, sizeof pw);
-	if (file != NULL) {
-		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1 ||
-		    fstat(fd, &st) == -1)
-			nym_dieerr(NYM_EX_CONFIG, "unable to read password "
-			    "file %s", file);
-		if ((st.st_mode & 077) != 0)
-			nym_die(NYM_EX_CONFIG, "unable to use password file "
-			    "%s: others can read it (chmod 600)", file);
-		r = readpw(fd);
-		close(fd);
-	} else if (fdarg != NULL) {
-		fd = (int)nym_number(fdarg, "-F", 0, INT_MAX);
-		r = readpw(fd);
-		close(fd);
-	} else {
-		if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
-			nym_die(NYM_EX_CONFIG, "unable to read the password: "
-			    "no terminal; use -P or -F");
-		if (tcgetattr(fd, &t0) == -1)
-			nym_dieerr(NYM_EX_CONFIG, "unable to read the password");
-		t = t0;
-		t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		(void)tcsetattr(fd, TCSAFLUSH, &t);
-		dprintf(fd, "Password for %s: ", what);
-		r = readpw(fd);
-		(void)tcsetattr(fd, TCSAFLUSH, &t0);
-		dprintf(fd, "\n");
-		close(fd);
-	}
-	if (r == -1)
-		nym_dieerr(NYM_EX_CONFIG, "unable to read the password");
+	if (nym_password(file, fd, what, pw, sizeof pw) == 0)
+		return;
+	if (errno == EPERM && file != NULL)
+		nym_die(NYM_EX_CONFIG, "unable to use password file %s: others "
+		    "can read it (chmod 600)", file);
+	if (errno == ENXIO)
+		nym_die(NYM_EX_CONFIG, "unable to read the password: no "
+		    "terminal; use -P or -F");
+	if (file != NULL)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read password file %s",
+		    file);
+	nym_dieerr(NYM_EX_CONFIG, "unable to read the password");
 }
 
 /* ---- the session ---- */
+
+struct msg {
+	unsigned long n;
+	struct ent *e;		/* its state, or NULL if new */
+	int done;		/* delivered, in an earlier run or this one */
+	int again;		/* an interrupted run may have delivered it */
+	int skip;		/* unsettled: neither deliver nor delete */
+	char uid[NYM_POP3_UIDL + 1];
+};
 
 struct pop {
 	int fd;
 	struct nym_in in;
 	struct nym_out out;
 	struct nym_pop3_caps caps;
-	int pend;		/* DELE replies not read yet */
+	/* Commands sent whose replies are unread, oldest first: RETR ('R')
+	 * or DELE ('D') of the pq-th listed message.  Replies come in this
+	 * order, so a RETR's message is read only after the DELE replies
+	 * before it. */
+	size_t pq[PEND_MAX];
+	char pk[PEND_MAX];
+	size_t pqh, pend;
+	size_t nretr;		/* RETRs among them */
+	char *refused;		/* per message: its DELE was refused */
 	const char *where;	/* the server, for messages */
 };
 
@@ -327,34 +640,121 @@ sendcmd(struct pop *p, const char *verb)
 	return 0;
 }
 
-/* Read the replies of the pipelined DELE commands. */
+/* Note a command sent (queued on p->out) whose reply is to be read. */
+static void
+expect(struct pop *p, char kind, size_t i)
+{
+	size_t k;
+
+	/* RETRs in flight are few and DELEs wait for at most one batch
+	 * each, so this cannot fill up. */
+	if (p->pend == PEND_MAX)
+		nym_die(NYM_EX_SOFTWARE, "unable to send a command to %s: %d "
+		    "in flight", p->where, PEND_MAX);
+	k = (p->pqh + p->pend) % PEND_MAX;
+	p->pk[k] = kind;
+	p->pq[k] = i;
+	p->pend++;
+}
+
+/* Send what is queued and read the replies of the DELE commands at the
+ * head of the queue, up to the first RETR. */
 static int
 dele_replies(struct pop *p)
 {
-	for (; p->pend > 0; p->pend--)
+	if (p->pend > 0 && sendcmd(p, "delete a message") == -1)
+		return -1;
+	while (p->pend > 0 && p->pk[p->pqh] == 'D') {
 		switch (status(p, "delete a message")) {
 		case -1:
 			return -1;
 		case 0:
+			/* Still on the server: keep its D line. */
+			p->refused[p->pq[p->pqh]] = 1;
 			nym_warn("unable to delete a message at %s: %s",
 			    p->where, errtext);
 			break;
 		}
+		p->pqh = (p->pqh + 1) % PEND_MAX;
+		p->pend--;
+	}
 	return 0;
 }
 
+/* DELE message n, the i-th listed. */
 static int
-dele(struct pop *p, unsigned long n)
+dele(struct pop *p, unsigned long n, size_t i)
 {
 	nym_smtp_cmd(&p->out, "DELE %lu", n);
-	p->pend++;
+	expect(p, 'D', i);
 	/* Pipelined, but not so far ahead that both sides could block on
 	 * full socket buffers. */
-	if (p->caps.pipelining && p->pend < 64)
+	if (p->caps.pipelining && p->pend - p->nretr < DELE_AHEAD)
 		return 0;
-	if (sendcmd(p, "delete a message") == -1)
-		return -1;
 	return dele_replies(p);
+}
+
+/* Copy the RETR response to o.  0, or -1 if the connection failed. */
+static int
+copy(struct pop *p, struct nym_out *o, unsigned flags)
+{
+	if (nym_pop3_retr(&p->in, o, flags) == -1) {
+		nym_warn("unable to fetch a message from %s: %s", p->where,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Send RETR for the messages from *next on that are to be fetched, so
+ * that the i-th is in flight and, with PIPELINING, up to RETR_AHEAD
+ * after it: the server reads and sends them while the disk syncs. */
+static int
+retr_ahead(struct pop *p, const struct msg *m, size_t nm, size_t i,
+    size_t *next)
+{
+	size_t most = p->caps.pipelining ? RETR_AHEAD + 1 : 1;
+
+	while (*next < nm && (*next <= i || p->nretr < most)) {
+		if (!m[*next].done && !m[*next].skip) {
+			nym_smtp_cmd(&p->out, "RETR %lu", m[*next].n);
+			expect(p, 'R', *next);
+			p->nretr++;
+		}
+		(*next)++;
+	}
+	return sendcmd(p, "fetch a message");
+}
+
+/* Read the status of the RETR of the i-th message: 1, 0 or -1. */
+static int
+retr_status(struct pop *p, size_t i)
+{
+	if (dele_replies(p) == -1)
+		return -1;
+	if (p->pend == 0 || p->pk[p->pqh] != 'R' || p->pq[p->pqh] != i)
+		nym_die(NYM_EX_SOFTWARE, "unable to fetch message %zu: its "
+		    "RETR is not next", i + 1);
+	p->pqh = (p->pqh + 1) % PEND_MAX;
+	p->pend--;
+	p->nretr--;
+	return status(p, "fetch a message");
+}
+
+/* Read every reply still owed, dropping messages sent ahead. */
+static int
+drain(struct pop *p)
+{
+	struct nym_out sink = { .fd = -1, .err = EBADF };  /* takes nothing */
+	int r;
+
+	while (dele_replies(p) == 0 && p->pend > 0) {
+		if ((r = retr_status(p, p->pq[p->pqh])) == -1)
+			return -1;
+		if (r == 1 && copy(p, &sink, 0) == -1)
+			return -1;
+	}
+	return p->pend > 0 ? -1 : 0;
 }
 
 /* The exit code for a refused login: RFC 3206 tells temporary ones. */
@@ -441,150 +841,336 @@ login(struct pop *p, const char *user)
 
 /* ---- delivery ---- */
 
-/* Copy the RETR response to o.  0, or -1 if the connection failed. */
-static int
-copy(struct pop *p, struct nym_out *o, unsigned flags)
-{
-	if (nym_pop3_retr(&p->in, o, flags) == -1) {
-		nym_warn("unable to fetch a message from %s: %s", p->where,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
-/* Results of one delivery. */
+/* Results of one delivery.  After DELIVERED the caller writes the D
+ * line and only then leaves the critical section. */
 enum { DELIVERED, DEFERRED, NETFAIL, LOCALFAIL };
 
+/* The maildir and its new/, open for syncfs and fsync. */
+static int mdfd = -1, newfd = -1;
+
+/* Fetch the message into a file in tmp/ and add it to the batch; it is
+ * published by dircommit.  DELIVERED (meaning: written), NETFAIL or
+ * LOCALFAIL. */
 static int
-todir(struct pop *p, const char *uid)
+todir(struct pop *p, const char *uid, size_t i)
 {
 	struct nym_mdfile f;
 	struct nym_out o;
+	int k = (int)nbatch;
 
 	if (nym_maildir_open(&f, target) == -1) {
 		nym_warn("unable to create a file in %s: %s", target,
 		    strerror(errno));
 		return LOCALFAIL;
 	}
-	record('P', uid, f.name);
+	snprintf(curtmp, sizeof curtmp, "%s", f.tmp);
+	if (record("P %s %s\n", uid, f.name) == -1) {
+		nym_maildir_abort(&f);
+		curtmp[0] = '\0';
+		return LOCALFAIL;
+	}
 	if (nym_out_open(&o, f.fd, IOBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	if (copy(p, &o, NYM_POP3_LF) == -1) {
 		nym_out_close(&o);
 		nym_maildir_abort(&f);
+		curtmp[0] = '\0';
 		return NETFAIL;
 	}
-	if (nym_out_flush(&o) == -1) {
+	if (nym_out_flush(&o) == -1 || close(f.fd) == -1) {
 		nym_warn("unable to write a message in %s: %s", target,
 		    strerror(errno));
 		nym_out_close(&o);
 		nym_maildir_abort(&f);
+		curtmp[0] = '\0';
 		return LOCALFAIL;
 	}
+	f.fd = -1;
+	bbytes += o.total;
 	nym_out_close(&o);
-	if (nym_maildir_commit(&f) == -1) {
+	/* Into the batch before curtmp lets go of it: a signal in between
+	 * unlinks it twice, which is harmless. */
+	memcpy(btmp[k], f.tmp, sizeof btmp[k]);
+	memcpy(bname[k], f.name, sizeof bname[k]);
+	bmsg[k] = i;
+	if (k == 0)
+		clock_gettime(CLOCK_MONOTONIC, &bstart);
+	nbatch = k + 1;
+	curtmp[0] = '\0';
+	return DELIVERED;
+}
+
+/* Is the batch due: full, big, or old enough? */
+static int
+batchdue(void)
+{
+	struct timespec now;
+
+	if (nbatch == BATCH_MAX || bbytes >= BATCH_BYTES)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - bstart.tv_sec) * 1000 +
+	    (now.tv_nsec - bstart.tv_nsec) / 1000000 >= BATCH_MS;
+}
+
+/* Forget the batch's files in tmp/: not delivered, and their P lines
+ * tell the next run so (they are not in new/). */
+static void
+batchdrop(void)
+{
+	while (nbatch > 0) {
+		(void)unlink(btmp[nbatch - 1]);
+		nbatch--;
+	}
+	bbytes = 0;
+}
+
+/*
+ * Publish the batch with a constant number of flushes: its P lines
+ * synced; every file's data and inode synced at once by syncfs(2) on
+ * the maildir's file system; each linked into new/ and unlinked from
+ * tmp/; new/ synced; then a D line each, and, with dele, their DELEs.
+ * 0, or -1 (said): whatever was not made durable is not in new/ and has
+ * no D line.
+ */
+static int
+dircommit(struct pop *p, struct msg *m, int dodele, size_t *done,
+    size_t todo)
+{
+	char dst[NYM_MD_PATH];
+	size_t k, n = (size_t)nbatch, nl;
+	int e = 0, ret = 0;
+
+	if (n == 0)
+		return 0;
+	if (syncstate() == -1)
+		goto drop;
+	if (syncfs(mdfd) == -1) {
 		nym_warn("unable to write a message in %s: %s", target,
 		    strerror(errno));
+		goto drop;
+	}
+	critical = 1;
+	for (nl = 0; nl < n; nl++) {
+		if ((size_t)snprintf(dst, sizeof dst, "%s/new/%s", target,
+		    bname[nl]) >= sizeof dst) {
+			e = ENAMETOOLONG;
+			break;
+		}
+		/* The P line names it: a taken name is a failure. */
+		if (link(btmp[nl], dst) == -1) {
+			e = errno;
+			break;
+		}
+	}
+	batchdrop();
+	if (nl < n) {
+		nym_warn("unable to write a message in %s: %s", target,
+		    strerror(e));
+		ret = -1;
+	}
+	if (nl > 0 && fsync(newfd) == -1) {
+		nym_warn("unable to write a message in %s: %s", target,
+		    strerror(errno));
+		/* Not durable: take them back; the server keeps them. */
+		for (k = 0; k < nl; k++)
+			if ((size_t)snprintf(dst, sizeof dst, "%s/new/%s",
+			    target, bname[k]) < sizeof dst)
+				(void)unlink(dst);
+		critical = 0;
+		return -1;
+	}
+	/* Durable.  D lines are synced with the next batch's P lines, or
+	 * before QUIT; until then the P lines and new/ say the same. */
+	for (k = 0; k < nl; k++) {
+		if (record("D %s\n", m[bmsg[k]].uid) == -1) {
+			ret = -1;
+			break;
+		}
+		m[bmsg[k]].done = 1;
+		if (progress)
+			fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
+			    ++*done, todo);
+		if (dodele && !kflag && dele(p, m[bmsg[k]].n, bmsg[k]) == -1) {
+			critical = 0;
+			return -2;
+		}
+	}
+	critical = 0;
+	return ret;
+drop:
+	batchdrop();
+	return -1;
+}
+
+/* Fetch the message into the spool after a "uid" line, as it is to be
+ * delivered: with mbox, a From_ line first, From_ lines in it quoted
+ * (mboxrd) and an empty line after it, the whole synced.  *len gets its
+ * length without the uid line. */
+static int
+spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
+{
+	struct nym_out o;
+	char from[80];
+	time_t now = time(NULL);
+
+	/* A command killed along with an earlier run may still be reading
+	 * its copy: a new file for each message leaves that one alone. */
+	if (!mbox) {
+		if (spoolfd != -1)
+			close(spoolfd);
+		spoolfd = -1;
+		if (unlink(spoolpath) == -1 && errno != ENOENT) {
+			nym_warn("unable to remove %s: %s", spoolpath,
+			    strerror(errno));
+			return LOCALFAIL;
+		}
+	}
+	if (spoolopen(mbox) == -1)
+		return LOCALFAIL;
+	if (ftruncate(spoolfd, 0) == -1 || lseek(spoolfd, 0, SEEK_SET) == -1) {
+		nym_warn("unable to write %s: %s", spoolpath, strerror(errno));
 		return LOCALFAIL;
 	}
+	if (nym_out_open(&o, spoolfd, IOBUF) == -1)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	spoolhdr = strlen(uid) + 1;
+	nym_out_puts(&o, uid);
+	nym_out_write(&o, "\n", 1);
+	if (mbox) {
+		strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e "
+		    "%H:%M:%S %Y\n", gmtime(&now));
+		nym_out_puts(&o, from);
+	}
+	if (copy(p, &o, NYM_POP3_LF | (mbox ? NYM_POP3_MBOXRD : 0)) == -1) {
+		nym_out_close(&o);
+		spoolclear();
+		return NETFAIL;
+	}
+	if (mbox)
+		nym_out_write(&o, "\n", 1);
+	if (nym_out_flush(&o) == -1 || (mbox && fsync(spoolfd) == -1)) {
+		nym_warn("unable to write %s: %s", spoolpath, strerror(errno));
+		nym_out_close(&o);
+		spoolclear();
+		return LOCALFAIL;
+	}
+	*len = o.total - spoolhdr;
+	nym_out_close(&o);
+	return DELIVERED;
+}
+
+/* Append len spooled bytes to fd.  0 or -1. */
+static int
+spoolcopy(int fd, unsigned long long len)
+{
+	static char buf[IOBUF];
+	off_t at = (off_t)spoolhdr;
+	size_t want;
+	ssize_t n;
+
+	while (len > 0) {
+		want = len < sizeof buf ? (size_t)len : sizeof buf;
+		if ((n = pread(spoolfd, buf, want, at)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == 0)
+				errno = EIO;	/* the spool shrank */
+			return -1;
+		}
+		if (nym_write_all(fd, buf, (size_t)n) == -1)
+			return -1;
+		at += n;
+		len -= (unsigned long long)n;
+	}
+	return 0;
+}
+
+static int
+tombox(struct pop *p, const char *uid)
+{
+	unsigned long long len;
+	struct stat st;
+	int fd, r;
+
+	if ((r = spoolfill(p, uid, 1, &len)) != DELIVERED)
+		return r;
+	if ((fd = mboxlock(target, 1)) == -1) {
+		spoolclear();
+		return LOCALFAIL;
+	}
+	if (fstat(fd, &st) == -1) {
+		nym_warn("unable to read %s: %s", target, strerror(errno));
+		mboxunlock(fd);
+		spoolclear();
+		return LOCALFAIL;
+	}
+	/* Where it goes and how long it is, durable before the first byte
+	 * is appended. */
+	if (record("P %s mbox %lld %llu\n", uid, (long long)st.st_size,
+	    len) == -1 || syncstate() == -1) {
+		mboxunlock(fd);
+		spoolclear();
+		return LOCALFAIL;
+	}
+	critical = 1;
+	if (spoolcopy(fd, len) == -1 || fsync(fd) == -1) {
+		nym_warn("unable to write %s: %s", target, strerror(errno));
+		/* Never leave half a message behind.  If even that fails,
+		 * the P line and the spool let the next run do it. */
+		if (ftruncate(fd, st.st_size) == -1 || fsync(fd) == -1)
+			nym_warn("unable to truncate %s: %s", target,
+			    strerror(errno));
+		else if (record("U %s\n", uid) == 0)
+			spoolclear();
+		mboxunlock(fd);
+		return LOCALFAIL;
+	}
+	/* Synced: a failing close cannot undo it. */
+	if (mboxunlock(fd) == -1)
+		nym_warn("unable to close %s: %s", target, strerror(errno));
 	return DELIVERED;
 }
 
 static int
-tombox(struct pop *p)
+tocmd(struct pop *p, const struct msg *m)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct nym_out o;
-	struct stat st;
-	char from[80];
-	time_t now = time(NULL);
-	int fd, i, ret = DELIVERED;
-
-	if ((fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1) {
-		nym_warn("unable to open %s: %s", target, strerror(errno));
-		return LOCALFAIL;
-	}
-	for (i = 0; fcntl(fd, F_SETLK, &fl) == -1; i++) {
-		if ((errno != EAGAIN && errno != EACCES) ||
-		    i >= LOCK_SECS * 10) {
-			nym_warn("unable to lock %s: %s", target,
-			    strerror(errno));
-			close(fd);
-			return LOCALFAIL;
-		}
-		usleep(100000);
-	}
-	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, IOBUF) == -1) {
-		nym_warn("unable to write %s: %s", target, strerror(errno));
-		close(fd);
-		return LOCALFAIL;
-	}
-	strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e %H:%M:%S "
-	    "%Y\n", gmtime(&now));
-	nym_out_puts(&o, from);
-	if (copy(p, &o, NYM_POP3_LF | NYM_POP3_MBOXRD) == -1)
-		ret = NETFAIL;
-	else {
-		nym_out_write(&o, "\n", 1);
-		if (nym_out_flush(&o) == -1 || fsync(fd) == -1) {
-			nym_warn("unable to write %s: %s", target,
-			    strerror(errno));
-			ret = LOCALFAIL;
-		}
-	}
-	/* Never leave half a message behind. */
-	if (ret != DELIVERED && ftruncate(fd, st.st_size) == -1)
-		nym_warn("unable to truncate %s: %s", target, strerror(errno));
-	nym_out_close(&o);
-	if (close(fd) == -1 && ret == DELIVERED) {
-		nym_warn("unable to write %s: %s", target, strerror(errno));
-		ret = LOCALFAIL;
-	}
-	return ret;
-}
-
-static int
-tocmd(struct pop *p, unsigned long n)
-{
-	struct nym_out o;
-	int pfd[2], st;
+	unsigned long long len;
+	int st, r, in;
 	pid_t pid;
 
-	if (pipe(pfd) == -1 || (pid = fork()) == -1) {
+	if ((r = spoolfill(p, m->uid, 0, &len)) != DELIVERED)
+		return r;
+	/* From here on the command may deliver it: say so first. */
+	if (record("P %s cmd\n", m->uid) == -1 || syncstate() == -1)
+		return LOCALFAIL;
+	critical = 1;
+	if ((in = open(spoolpath, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    lseek(in, (off_t)spoolhdr, SEEK_SET) == -1 ||
+	    (pid = fork()) == -1) {
 		nym_warn("unable to run %s: %s", target, strerror(errno));
+		if (in != -1)
+			close(in);
+		if (!m->again)
+			(void)record("U %s\n", m->uid);
 		return LOCALFAIL;
 	}
 	if (pid == 0) {
-		close(pfd[1]);
 		close(p->fd);	/* the command has no business with it */
-		if (dup2(pfd[0], STDIN_FILENO) == -1)
+		if (dup2(in, STDIN_FILENO) == -1 ||
+		    setenv("POP_FETCH_UIDL", m->uid, 1) == -1 ||
+		    (m->again && setenv("POP_FETCH_AGAIN", "1", 1) == -1))
 			_exit(NYM_EX_TEMPFAIL);
-		if (pfd[0] != STDIN_FILENO)
-			close(pfd[0]);
 		signal(SIGPIPE, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", target, (char *)NULL);
 		_exit(NYM_EX_TEMPFAIL);
 	}
-	close(pfd[0]);
-	if (nym_out_open(&o, pfd[1], IOBUF) == -1)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	if (copy(p, &o, NYM_POP3_LF) == -1) {
-		/* The command must not take half a message for a whole
-		 * one: it dies before it sees the end of its input. */
-		kill(pid, SIGKILL);
-		nym_out_close(&o);
-		close(pfd[1]);
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-			;
-		return NETFAIL;
-	}
-	(void)nym_out_flush(&o);	/* it may stop reading: its choice */
-	nym_out_close(&o);
-	close(pfd[1]);
+	close(in);
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR) {
+			/* Whether it delivered is unknown: the P line
+			 * stays, and the next run gives it again. */
 			nym_warn("unable to wait for %s: %s", target,
 			    strerror(errno));
 			return LOCALFAIL;
@@ -592,34 +1178,140 @@ tocmd(struct pop *p, unsigned long n)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return DELIVERED;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != NYM_EX_TEMPFAIL)
-		nym_warn("unable to deliver message %lu: %s %s %d", n, target,
-		    WIFEXITED(st) ? "exited with" : "killed by signal",
+		nym_warn("unable to deliver message %lu: %s %s %d", m->n,
+		    target, WIFEXITED(st) ? "exited with" : "killed by signal",
 		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	/* Refused now; but if an interrupted run may have given it to the
+	 * command before, the next try must still say so. */
+	if (!m->again)
+		(void)record("U %s\n", m->uid);
 	return DEFERRED;
+}
+
+/* ---- settling what an interrupted run left ---- */
+
+/* Is the mbox copy that the P line e describes there, whole?  1 yes, 0
+ * no (our own partial copy at the end is cut off), -1 unknown (said). */
+static int
+mboxsettle(const struct ent *e)
+{
+	static char a[IOBUF], b[IOBUF];
+	unsigned long long k = 0;
+	struct stat st, sst;
+	size_t want, j, fromlen;
+	ssize_t na, nb;
+	int fd, r = 0;
+
+	if (spoolopen(1) == -1 || fstat(spoolfd, &sst) == -1)
+		return -1;
+	spoolhdr = strlen(e->uid) + 1;
+	if ((unsigned long long)sst.st_size != spoolhdr + e->len ||
+	    pread(spoolfd, a, spoolhdr, 0) != (ssize_t)spoolhdr ||
+	    memcmp(a, e->uid, spoolhdr - 1) != 0) {
+		/* The spool is written before the P line: without it
+		 * nothing was appended, or someone removed it. */
+		nym_warn("unable to check %s for message %s: no spool copy; "
+		    "delivering it again", target, e->uid);
+		return 0;
+	}
+	if ((fd = mboxlock(target, 0)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if ((unsigned long long)st.st_size <= e->off)
+		goto done;
+	while (k < e->len) {
+		want = e->len - k < sizeof a ? (size_t)(e->len - k) : sizeof a;
+		na = pread(fd, a, want, (off_t)(e->off + k));
+		nb = pread(spoolfd, b, want, (off_t)(spoolhdr + k));
+		if (na < 0 || nb != (ssize_t)want)
+			goto fail;
+		for (j = 0; j < (size_t)na && a[j] == b[j]; j++)
+			;
+		k += j;
+		if (j < want)
+			break;
+	}
+	if (k == e->len)
+		r = 1;
+	else if (e->off + k == (unsigned long long)st.st_size) {
+		/* Nothing but the start of our copy after off: cut it. */
+		if (ftruncate(fd, (off_t)e->off) == -1 || fsync(fd) == -1)
+			goto fail;
+	} else {
+		nb = pread(spoolfd, b, 128, (off_t)spoolhdr);
+		for (fromlen = 0; nb > 0 && fromlen < (size_t)nb &&
+		    b[fromlen] != '\n'; fromlen++)
+			;
+		if (k > fromlen)
+			nym_warn("unable to remove the partial copy of "
+			    "message %s at byte %llu of %s: other mail "
+			    "follows it", e->uid, e->off, target);
+	}
+done:
+	mboxunlock(fd);
+	return r;
+fail:
+	nym_warn("unable to check %s: %s", target, strerror(errno));
+	mboxunlock(fd);
+	return -1;
+}
+
+/* Settle m, whose last P line has no D: delivered (1), not (0), or
+ * unknown for now (-1: neither deliver nor delete it in this run). */
+static int
+settle(struct msg *m)
+{
+	const struct ent *e = m->e;
+	char path[PATH_MAX];
+	int r;
+
+	if (e->kind != mode || e->kind == 'p') {
+		nym_warn("message %lu may have been delivered by an "
+		    "interrupted run%s: delivering it again", m->n,
+		    e->kind != mode ? " to another destination" : "");
+		m->again = 1;
+		return 0;
+	}
+	if (e->kind == 'd') {
+		/* Its file in tmp/ is half written, or a second link to
+		 * what new/ holds (killed before the unlink): not needed. */
+		if ((size_t)snprintf(path, sizeof path, "%s/tmp/%s", target,
+		    e->name) < sizeof path)
+			(void)unlink(path);
+		return published(e->name);
+	}
+	if ((r = mboxsettle(e)) == 0 && record("U %s\n", e->uid) == 0)
+		spoolclear();
+	return r;
 }
 
 /* ---- main ---- */
 
-struct msg {
-	unsigned long n;
-	struct ent *e;		/* its state, or NULL if new */
-	int done;		/* delivered, in an earlier run or this one */
-	char uid[NYM_POP3_UIDL + 1];
-};
-
-/* After a good QUIT: keep only what the server still holds. */
+/* After a good QUIT: keep only what the server still holds (with -k,
+ * or whose DELE was refused), and what is still unsettled. */
 static void
-compact(const struct msg *m, size_t nm)
+compact(const struct msg *m, size_t nm, const char *refused)
 {
+	const size_t max = NYM_POP3_UIDL + 64;
+	const struct ent *e;
 	char *buf = NULL;
 	size_t i, len = 0;
 
-	if (nym_reallocarray(&buf, nm + 1, NYM_POP3_UIDL + 4) == -1)
+	if (nym_reallocarray(&buf, nm + 1, max) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (i = 0; kflag && i < nm; i++)
-		if (m[i].done)
-			len += (size_t)snprintf(buf + len, NYM_POP3_UIDL + 4,
-			    "D %s\n", m[i].uid);
+	for (i = 0; i < nm; i++) {
+		e = m[i].e;
+		if (m[i].done && (kflag || refused[i]))
+			len += (size_t)snprintf(buf + len, max, "D %s\n",
+			    m[i].uid);
+		else if (m[i].skip && e != NULL && e->kind == 'm')
+			len += (size_t)snprintf(buf + len, max,
+			    "P %s mbox %llu %llu\n", m[i].uid, e->off, e->len);
+		else if (m[i].again && !m[i].done)
+			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
+			    m[i].uid);
+	}
 	if (nym_atomic_write(statedir, statename, buf, len, 0600, 0) == -1)
 		nym_warn("unable to rewrite %s/%s: %s", statedir, statename,
 		    strerror(errno));
@@ -653,29 +1345,136 @@ samdial(struct nym_sam *s, struct nym_samaddr *sa, const char *dest)
 	return fd;
 }
 
+/* Connect over Tor; a refusal exits with the code its reply calls for. */
+static int
+tordial(struct nym_socks *sk, const char *name, int port,
+    const char *account, const char *where)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[32];
+	char tag[sizeof "pop-fetch-" + 16];
+	size_t i;
+	int fd;
+
+	/* Streams of different accounts never share a circuit, by which
+	 * the server could tell that two pseudonyms are one person. */
+	nym_sha256(account, strlen(account), h);
+	memcpy(tag, "pop-fetch-", sizeof "pop-fetch-" - 1);
+	for (i = 0; i < 8; i++) {
+		tag[sizeof "pop-fetch-" - 1 + 2 * i] = hex[h[i] >> 4];
+		tag[sizeof "pop-fetch-" + 2 * i] = hex[h[i] & 15];
+	}
+	tag[sizeof tag - 1] = '\0';
+	if ((fd = nym_socks_connect(sk, name, port, tag, wsec * 1000)) != -1)
+		return fd;
+	explicit_bzero(pw, sizeof pw);
+	if (errno == ECONNABORTED)
+		nym_die(nym_socks_exitcode(sk->reply), "unable to connect to "
+		    "%s through the Tor proxy at %s:%s: %s", where, sk->host,
+		    sk->port, nym_socks_replyname(sk->reply));
+	nym_die(NYM_EX_TEMPFAIL, "unable to connect to %s through the Tor "
+	    "proxy at %s:%s: %s", where, sk->host, sk->port,
+	    errno == EPROTO ? "not a SOCKS5 proxy" : strerror(errno));
+}
+
+/* ---- configuration: a key for every option ---- */
+
+/* "~/x" from the configuration as $HOME/x (a static copy). */
+static const char *
+confpath(const char *key)
+{
+	static char buf[4][PATH_MAX];
+	static int next;
+	const char *v = nym_conf_get(key), *home = getenv("HOME");
+	char *b;
+
+	if (v == NULL || strncmp(v, "~/", 2) != 0 || home == NULL)
+		return v;
+	b = buf[next++ % 4];
+	if ((size_t)snprintf(b, PATH_MAX, "%s%s", home, v + 1) >= PATH_MAX)
+		nym_die(NYM_EX_CONFIG, "unable to use %s: path too long", key);
+	return b;
+}
+
+static int
+confbool(const char *key)
+{
+	const char *v = nym_conf_get(key);
+
+	if (v == NULL || strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "0") == 0)
+		return 0;
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0)
+		return 1;
+	nym_die(NYM_EX_CONFIG, "unable to use %s = %s: expected yes or no",
+	    key, v);
+}
+
+/* Of keys[0..n), the one set (its index in *which), or NULL; two set is
+ * a configuration error. */
+static const char *
+confone(const char *const *keys, size_t n, size_t *which)
+{
+	const char *v, *got = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((v = confpath(keys[i])) == NULL)
+			continue;
+		if (got != NULL)
+			nym_die(NYM_EX_CONFIG, "unable to use the configuration: "
+			    "%s and %s are both set", keys[*which], keys[i]);
+		got = v;
+		*which = i;
+	}
+	return got;
+}
+
+/* Is s a name Tor may resolve (letters, digits, '-', '.', '_')? */
+static int
+proxyname(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-._");
+
+	return n > 0 && s[n] == '\0';
+}
+
 int
 main(int argc, char *argv[])
 {
-	static char hostbuf[256], account[NYM_POP3_LINE];
-	static char line[NYM_POP3_LINE + 1];
+	static const char *const srvkeys[] = {
+		"pop-host", "pop-onion", "pop-destination"
+	};
+	static const char *const dlvkeys[] = {
+		"pop-maildir", "pop-mbox", "pop-command"
+	};
+	static const char *const pwkeys[] = {
+		"pop-password-file", "pop-password-fd"
+	};
+	static char hostbuf[256], account[NYM_POP3_LINE], line[NYM_POP3_LINE + 1];
+	static char onion[NYM_SOCKS_NAME + 1], where[NYM_SOCKS_NAME + 8];
 	static struct pop p = { .fd = -1 };
 	struct nym_samaddr sa;
+	struct nym_socks sk;
 	struct nym_sam s;
 	struct msg *m = NULL;
-	const char *hostarg = NULL, *dest = NULL, *user = NULL;
-	const char *pwfile = NULL, *pwfd = NULL, *where, *port = NULL;
-	const char *colon;
-	size_t nm = 0, i, todo = 0, done = 0;
-	int c, r, ret = NYM_EX_OK, sam = 0, quitok = 0;
+	const char *hostarg = NULL, *dest = NULL, *onionarg = NULL;
+	const char *user = NULL, *pwfile = NULL, *pwfd = NULL, *socksarg = NULL;
+	const char *cwhere, *port = NULL, *colon, *v;
+	size_t nm = 0, i, todo = 0, done = 0, which = 0, next = 0;
+	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
+	int srvcode = NYM_EX_USAGE, usercode = NYM_EX_USAGE, onionport = POP3_PORT;
 
 	nym_setprogname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	if (nym_conf_load(&where) == -1)
+	if (nym_conf_load(&cwhere) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
-		    where);
+		    cwhere);
 	nym_samaddr_init(&sa);
-	while ((c = getopt(argc, argv, "d:F:H:km:P:p:S:s:u:w:")) != -1) {
+	while ((c = getopt(argc, argv, "ad:F:H:km:o:P:p:S:s:T:u:w:")) != -1) {
 		switch (c) {
+		case 'a': aflag = 1; break;
 		case 'd':
 		case 'm':
 		case 'p':
@@ -687,6 +1486,7 @@ main(int argc, char *argv[])
 		case 'F': pwfd = optarg; break;
 		case 'H': hostarg = optarg; break;
 		case 'k': kflag = 1; break;
+		case 'o': onionarg = optarg; break;
 		case 'P': pwfile = optarg; break;
 		case 'S':
 			if (nym_samaddr_set(&sa, optarg) == -1)
@@ -694,44 +1494,126 @@ main(int argc, char *argv[])
 				    "address %s: expected host:port", optarg);
 			break;
 		case 's': dest = optarg; break;
+		case 'T': socksarg = optarg; break;
 		case 'u': user = optarg; break;
-		case 'w': wsec = (int)nym_number(optarg, "-w", 1, 3600); break;
+		case 'w':
+			wsec = (int)nym_number(optarg, "-w", 1, 3600);
+			wset = 1;
+			break;
 		default: usage();
 		}
 	}
-	if (optind != argc || user == NULL || mode == '\0' ||
-	    (hostarg == NULL) == (dest == NULL) ||
-	    (pwfile != NULL && pwfd != NULL))
+	if (optind != argc || (pwfile != NULL && pwfd != NULL) ||
+	    (hostarg != NULL) + (dest != NULL) + (onionarg != NULL) > 1)
+		usage();
+
+	/* What the command line leaves open, the configuration fills. */
+	if (hostarg == NULL && dest == NULL && onionarg == NULL &&
+	    (v = confone(srvkeys, 3, &which)) != NULL) {
+		*(which == 0 ? &hostarg : which == 1 ? &onionarg : &dest) = v;
+		srvcode = NYM_EX_CONFIG;
+	}
+	if (mode == '\0' && (v = confone(dlvkeys, 3, &which)) != NULL) {
+		mode = "dmp"[which];
+		target = v;
+	}
+	if (pwfile == NULL && pwfd == NULL &&
+	    (v = confone(pwkeys, 2, &which)) != NULL)
+		*(which == 0 ? &pwfile : &pwfd) = v;
+	if (user == NULL && (user = nym_conf_get("pop-user")) != NULL)
+		usercode = NYM_EX_CONFIG;
+	kflag = kflag || confbool("pop-keep");
+	aflag = aflag || confbool("pop-any-name");
+	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL) {
+		char *end;
+		long t;
+
+		errno = 0;
+		t = strtol(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || t < 1 ||
+		    t > 3600)
+			nym_die(NYM_EX_CONFIG, "unable to use pop-timeout = %s: "
+			    "expected 1 to 3600", v);
+		wsec = (int)t;
+	}
+	if (user == NULL || mode == '\0' ||
+	    (hostarg == NULL && dest == NULL && onionarg == NULL))
 		usage();
 	if (*user == '\0' || strpbrk(user, " \t\r\n") != NULL)
-		nym_die(NYM_EX_USAGE, "unable to use user name %s", user);
+		nym_die(usercode, "unable to use user name %s", user);
+
 	if (hostarg != NULL) {
 		if ((colon = strrchr(hostarg, ':')) == NULL ||
 		    colon == hostarg || (size_t)(colon - hostarg) >=
 		    sizeof hostbuf)
-			nym_die(NYM_EX_USAGE, "unable to use server %s: "
+			nym_die(srvcode, "unable to use server %s: "
 			    "expected host:port", hostarg);
 		snprintf(hostbuf, sizeof hostbuf, "%.*s",
 		    (int)(colon - hostarg), hostarg);
 		port = colon + 1;
-		(void)nym_number(port, "the port", 1, 65535);
+		if (strtol(port, NULL, 10) < 1 || strtol(port, NULL, 10) >
+		    65535 || strspn(port, "0123456789") != strlen(port))
+			nym_die(srvcode, "unable to use server %s: expected a "
+			    "port from 1 to 65535", hostarg);
 		snprintf(account, sizeof account, "%s@%s", user, hostarg);
 		p.where = hostarg;
+	} else if (onionarg != NULL) {
+		colon = strrchr(onionarg, ':');
+		i = colon != NULL ? (size_t)(colon - onionarg) :
+		    strlen(onionarg);
+		if (i == 0 || i >= sizeof onion)
+			nym_die(srvcode, "unable to use onion address %s: "
+			    "expected name[:port]", onionarg);
+		for (which = 0; which < i; which++)
+			onion[which] =
+			    (char)tolower((unsigned char)onionarg[which]);
+		onion[i] = '\0';
+		if (colon != NULL) {
+			onionport = (int)strtol(colon + 1, NULL, 10);
+			if (onionport < 1 || onionport > 65535 ||
+			    strspn(colon + 1, "0123456789") !=
+			    strlen(colon + 1))
+				nym_die(srvcode, "unable to use onion address "
+				    "%s: expected a port from 1 to 65535",
+				    onionarg);
+		}
+		if (!aflag && (nym_domkind(onion) != NYM_DOM_ONION ||
+		    strlen(onion) != 56 + sizeof ".onion" - 1))
+			nym_die(srvcode, "unable to use onion address %s: "
+			    "expected 56 base32 characters and .onion (Tor "
+			    "v3); -a passes other names", onion);
+		if (!proxyname(onion))
+			nym_die(srvcode, "unable to use host name %s: only "
+			    "letters, digits, '-', '.' and '_'", onion);
+		if (nym_socks_init(&sk) == -1)
+			nym_die(NYM_EX_CONFIG, "unable to use the Tor proxy of "
+			    "TOR_SOCKS or tor-socks: expected host:port");
+		if (socksarg != NULL && nym_socks_set(&sk, socksarg) == -1)
+			nym_die(NYM_EX_USAGE, "unable to use Tor proxy %s: "
+			    "expected host:port", socksarg);
+		snprintf(where, sizeof where, "%s:%d", onion, onionport);
+		snprintf(account, sizeof account, "%s@%s", user, where);
+		p.where = where;
 	} else {
-		sam = 1;
 		snprintf(account, sizeof account, "%s@%.100s", user, dest);
 		p.where = dest;
 	}
-	if (mode == 'd' && nym_maildir_make(target) == -1)
+	if (mode == 'd' && (nym_maildir_make(target) == -1 ||
+	    (mdfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (newfd = openat(mdfd, "new", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1))
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create maildir %s",
 		    target);
 	progress = isatty(STDERR_FILENO);
 
 	getpassword(pwfile, pwfd, account);
 	loadstate(account);
+	catchsignals();
 
-	if (sam)
+	if (dest != NULL)
 		p.fd = samdial(&s, &sa, dest);
+	else if (onionarg != NULL)
+		p.fd = tordial(&sk, onion, onionport, account, where);
 	else if ((p.fd = nym_tcp_connect(hostbuf, port, wsec * 1000)) == -1) {
 		explicit_bzero(pw, sizeof pw);
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to connect to %s",
@@ -755,20 +1637,13 @@ main(int argc, char *argv[])
 	while ((r = nym_pop3_mline(&p.in, line, sizeof line)) == 1) {
 		if (nym_reallocarray(&m, nm + 1, sizeof *m) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		memset(&m[nm], 0, sizeof *m);
 		if (nym_pop3_uidl(line, &m[nm].n, m[nm].uid,
 		    sizeof m[nm].uid) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to list messages at "
 			    "%s: bad UIDL line", p.where);
 		m[nm].e = findent(m[nm].uid);
-		/* Killed between P and D: settle it now. */
-		if (m[nm].e != NULL && !m[nm].e->done &&
-		    published(m[nm].e->name)) {
-			record('D', m[nm].uid, NULL);
-			m[nm].e->done = 1;
-		}
 		m[nm].done = m[nm].e != NULL && m[nm].e->done;
-		if (!m[nm].done)
-			todo++;
 		nm++;
 	}
 	if (r == -1) {
@@ -777,16 +1652,42 @@ main(int argc, char *argv[])
 		exit(NYM_EX_TEMPFAIL);
 	}
 
+	if ((p.refused = calloc(nm + 1, 1)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+
+	/* Interrupted earlier between P and D: settle that first. */
 	for (i = 0; i < nm; i++) {
-		if (m[i].done) {
-			if (!kflag && dele(&p, m[i].n) == -1)
-				goto broken;
+		if (m[i].done || m[i].e == NULL || m[i].e->kind == 0)
 			continue;
+		switch (settle(&m[i])) {
+		case 1:
+			if (record("D %s\n", m[i].uid) == -1) {
+				ret = NYM_EX_TEMPFAIL;
+				goto quit;
+			}
+			if (mode == 'm')
+				spoolclear();
+			m[i].done = 1;
+			break;
+		case -1:
+			m[i].skip = 1;
+			ret = NYM_EX_TEMPFAIL;
+			break;
 		}
-		nym_smtp_cmd(&p.out, "RETR %lu", m[i].n);
-		if (sendcmd(&p, "fetch a message") == -1 ||
-		    dele_replies(&p) == -1 ||
-		    (r = status(&p, "fetch a message")) == -1)
+	}
+	for (i = 0; i < nm; i++)
+		if (!m[i].done && !m[i].skip)
+			todo++;
+
+	/* Delivered by an earlier run: DELE them before anything else. */
+	for (i = 0; i < nm && !kflag; i++)
+		if (m[i].done && !m[i].skip && dele(&p, m[i].n, i) == -1)
+			goto broken;
+	for (i = 0; i < nm; i++) {
+		if (m[i].skip || m[i].done)
+			continue;
+		if (retr_ahead(&p, m, nm, i, &next) == -1 ||
+		    (r = retr_status(&p, i)) == -1)
 			goto broken;
 		if (r == 0) {
 			nym_warn("unable to fetch message %lu at %s: %s",
@@ -794,33 +1695,72 @@ main(int argc, char *argv[])
 			ret = NYM_EX_TEMPFAIL;
 			continue;
 		}
-		switch (mode == 'd' ? todir(&p, m[i].uid) : mode == 'm' ?
-		    tombox(&p) : tocmd(&p, m[i].n)) {
-		case DELIVERED:
-			break;
-		case DEFERRED:
-			ret = NYM_EX_TEMPFAIL;
+		if (mode == 'd') {
+			/* Written into tmp/; published with its batch. */
+			r = todir(&p, m[i].uid, i);
+			if (r == NETFAIL)
+				goto broken;
+			if (r == LOCALFAIL) {
+				ret = NYM_EX_TEMPFAIL;
+				goto quit;
+			}
+			if (batchdue() &&
+			    (r = dircommit(&p, m, 1, &done, todo)) != 0) {
+				if (r == -2)
+					goto broken;
+				ret = NYM_EX_TEMPFAIL;
+				goto quit;
+			}
+			if (stopsig)
+				goto quit;
 			continue;
-		case NETFAIL:
+		}
+		r = mode == 'm' ? tombox(&p, m[i].uid) : tocmd(&p, &m[i]);
+		if (r == DELIVERED) {
+			/* A command cannot be asked later: sync at once. */
+			if (record("D %s\n", m[i].uid) == -1 ||
+			    (mode == 'p' && syncstate() == -1))
+				r = LOCALFAIL;
+			else
+				spoolclear();
+		}
+		critical = 0;
+		if (r == NETFAIL)
 			goto broken;
-		default:
+		if (r == LOCALFAIL) {
 			ret = NYM_EX_TEMPFAIL;
 			goto quit;
 		}
-		record('D', m[i].uid, NULL);
-		m[i].done = 1;
-		if (progress)
-			fprintf(stderr, "\r%s: %zu/%zu", nym_progname, ++done,
-			    todo);
-		if (!kflag && dele(&p, m[i].n) == -1)
-			goto broken;
+		if (r == DEFERRED)
+			ret = NYM_EX_TEMPFAIL;
+		else {
+			m[i].done = 1;
+			if (progress)
+				fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
+				    ++done, todo);
+			if (!kflag && dele(&p, m[i].n, i) == -1)
+				goto broken;
+		}
+		if (stopsig)
+			goto quit;
 	}
 quit:
-	/* What was delivered must be on disk before the server forgets. */
-	syncstate();
+	/* What is written is published (the last batch, or what came
+	 * before a failure), then every reply still owed is read. */
+	if ((r = dircommit(&p, m, 1, &done, todo)) == -2)
+		goto broken;
+	if (r == -1)
+		ret = NYM_EX_TEMPFAIL;
+	if (drain(&p) == -1)
+		goto broken;
+	/* What was delivered must be on disk before the server forgets;
+	 * if it cannot be, no QUIT: the server then forgets the DELEs. */
+	if (syncstate() == -1) {
+		ret = NYM_EX_TEMPFAIL;
+		goto out;
+	}
 	nym_smtp_cmd(&p.out, "QUIT");
-	if (sendcmd(&p, "quit") == 0 && dele_replies(&p) == 0 &&
-	    (r = status(&p, "quit")) != -1) {
+	if (sendcmd(&p, "quit") == 0 && (r = status(&p, "quit")) != -1) {
 		if (r == 1)
 			quitok = 1;
 		else {
@@ -832,20 +1772,37 @@ quit:
 	/* The server now holds what it listed less what was DELEted: with
 	 * -k, every delivered message is still there. */
 	if (quitok)
-		compact(m, nm);
+		compact(m, nm, p.refused);
 	if (0) {
 broken:
+		/* Messages written whole are still published (no DELE). */
+		critical = 0;
+		(void)dircommit(&p, m, 0, &done, todo);
 		ret = NYM_EX_TEMPFAIL;
-		syncstate();
+		(void)syncstate();
 	}
+out:
 	if (progress && done > 0)
 		fputc('\n', stderr);
+	if (stopsig) {
+		nym_warn("unable to fetch the rest from %s: stopped by signal "
+		    "%d", p.where, (int)stopsig);
+		ret = NYM_EX_TEMPFAIL;
+	}
 	close(p.fd);
 	nym_in_close(&p.in);
 	nym_out_close(&p.out);
-	if (sam)
+	if (dest != NULL)
 		nym_sam_close(&s);
+	if (spoolfd != -1) {
+		struct stat st;
+
+		if (fstat(spoolfd, &st) == 0 && st.st_size == 0)
+			(void)unlink(spoolpath);
+		close(spoolfd);
+	}
 	free(m);
+	free(p.refused);
 	free(ents);
 	close(statefd);
 	return ret;

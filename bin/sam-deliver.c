@@ -35,13 +35,6 @@
 static int Bflag, tflag;
 static int wsec = 120;
 
-struct rcpt {
-	char addr[NYM_SMTP_PATH];
-	char domain[NYM_SMTP_DOMAIN + 1];
-	int code;		/* exit code for this recipient, -1 not yet */
-	char why[NYM_SMTP_TEXT / 8];
-};
-
 static void
 usage(void)
 {
@@ -49,50 +42,8 @@ usage(void)
 	exit(NYM_EX_USAGE);
 }
 
-/* Worse of two exit codes: any permanent failure beats a temporary one
- * only when nothing is left to retry, so 75 wins (the caller retries). */
-static int
-worse(int a, int b)
-{
-	if (a == NYM_EX_TEMPFAIL || b == NYM_EX_TEMPFAIL)
-		return NYM_EX_TEMPFAIL;
-	return a != NYM_EX_OK ? a : b;
-}
-
-/* An exit code for a permanent SMTP reply, from its enhanced code. */
-static int
-permanent(const struct nym_smtp_reply *r)
-{
-	if (strncmp(r->text, "5.1.", 4) == 0)
-		return NYM_EX_NOUSER;
-	if (r->code == 552 || strncmp(r->text, "5.3.4", 5) == 0 ||
-	    strncmp(r->text, "5.6.", 4) == 0)
-		return NYM_EX_DATAERR;
-	return NYM_EX_NOPERM;
-}
-
-static int
-replycode(const struct nym_smtp_reply *r)
-{
-	return r->code >= 200 && r->code < 400 ? NYM_EX_OK :
-	    r->code >= 400 && r->code < 500 ? NYM_EX_TEMPFAIL : permanent(r);
-}
-
 static void
-setwhy(char *why, size_t cap, const struct nym_smtp_reply *r)
-{
-	size_t i;
-
-	/* Cut to fit: the reply text is the server's, and long. */
-	snprintf(why, cap, "%d %.*s", r->code, (int)(cap > 16 ? cap - 16 : 0),
-	    r->text);
-	for (i = 0; why[i] != '\0'; i++)
-		if (why[i] == '\n')
-			why[i] = ' ';
-}
-
-static void
-failall(struct rcpt *rc, size_t n, int code, const char *why)
+failall(struct nym_smtp_rcpt *rc, size_t n, int code, const char *why)
 {
 	size_t i;
 
@@ -103,259 +54,71 @@ failall(struct rcpt *rc, size_t n, int code, const char *why)
 		}
 }
 
-/* nym_smtp_reply, with r->code 0 when no reply was read. */
-static int
-reply(struct nym_in *in, struct nym_smtp_reply *r)
-{
-	int c = nym_smtp_reply(in, r);
-
-	if (c < 0)
-		r->code = 0;
-	return c;
-}
-
-/* An SMTP connection over a stream, kept open across the messages of a
+/* An SMTP session over a stream, kept open across the messages of a
  * batch that go to the same destination: a new stream and greeting per
  * message would cost more round trips than the message itself. */
 struct conn {
-	int fd;			/* -1: none */
+	struct nym_smtp_client c;	/* c.fd -1: none */
 	char dest[NYM_DEST_MAX];
-	struct nym_in in;
-	struct nym_out out;
-	struct nym_smtp_ext x;
-	int dirty;		/* a transaction was left half done: RSET */
 };
 
 static void
-hangup(struct conn *c, int polite)
+hangup(struct conn *c)
 {
-	static struct nym_smtp_reply r;
-
-	if (c->fd == -1)
-		return;
-	if (polite) {
-		nym_smtp_cmd(&c->out, "QUIT");
-		if (nym_out_flush(&c->out) == 0)
-			(void)reply(&c->in, &r);
-	}
-	nym_in_close(&c->in);
-	nym_out_close(&c->out);
-	close(c->fd);
-	c->fd = -1;
+	nym_smtp_quit(&c->c, 1);
 	c->dest[0] = '\0';
 }
 
-/* Connect to dest and get through the greeting and EHLO (or HELO). */
+/* Connect to dest and get through the greeting and EHLO (or HELO), with
+ * a name that says nothing. */
 static int
 dial(struct conn *c, struct nym_sam *s, const char *dest, char *why,
     size_t cap, int *code)
 {
-	static struct nym_smtp_reply r;
-	int res;
+	int res, fd;
 
-	if (c->fd != -1 && strcmp(c->dest, dest) == 0)
+	if (c->c.fd != -1 && strcmp(c->dest, dest) == 0)
 		return 0;
-	hangup(c, 1);
-	res = nym_sam_connect(s, dest, &c->fd);
+	hangup(c);
+	res = nym_sam_connect(s, dest, &fd);
 	if (res != NYM_SAM_OK) {
-		c->fd = -1;
 		snprintf(why, cap, "unable to reach the mail server: %s",
 		    res == -1 ? strerror(errno) : nym_sam_resultname(res));
 		*code = NYM_EX_TEMPFAIL;
 		return -1;
 	}
-	if (nym_in_open(&c->in, c->fd, NYM_SMTP_REPLYLINE * 2) == -1 ||
-	    nym_out_open(&c->out, c->fd, IOBUF) == -1)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	c->in.ms = c->out.ms = wsec * 1000;
-	c->dirty = 0;
-	memset(&c->x, 0, sizeof c->x);
-	/* The greeting, then EHLO with a name that says nothing. */
-	if (reply(&c->in, &r) != 220)
-		goto bad;
-	nym_smtp_cmd(&c->out, "EHLO localhost");
-	if (nym_out_flush(&c->out) == -1)
-		goto bad;
-	if (reply(&c->in, &r) == 250)
-		nym_smtp_ehlo(&r, &c->x);
-	else {
-		nym_smtp_cmd(&c->out, "HELO localhost");
-		if (nym_out_flush(&c->out) == -1 || reply(&c->in, &r) != 250)
-			goto bad;
+	if ((*code = nym_smtp_start(&c->c, fd, wsec * 1000, "localhost")) !=
+	    NYM_EX_OK) {
+		snprintf(why, cap, "%s", c->c.why);
+		return -1;
 	}
 	snprintf(c->dest, sizeof c->dest, "%s", dest);
 	return 0;
-bad:
-	if (r.code > 0) {
-		setwhy(why, cap, &r);
-		*code = r.code >= 500 ? permanent(&r) : NYM_EX_TEMPFAIL;
-	} else {
-		snprintf(why, cap, "unable to talk to the mail server: %s",
-		    errno == EPROTO ? "garbled reply" : strerror(errno));
-		*code = NYM_EX_TEMPFAIL;
-	}
-	hangup(c, r.code > 0);
-	return -1;
 }
 
 /* One SMTP transaction to dest for the recipients in rc (those with
  * code -1), the message read from msgfd. */
 static void
 transact(struct conn *c, struct nym_sam *s, const char *dest,
-    const char *sender, struct rcpt *rc, size_t n, int msgfd)
+    const char *sender, struct nym_smtp_rcpt *rc, size_t n, int msgfd)
 {
-	static struct nym_smtp_reply r;
-	struct nym_in msg;
-	struct stat st;
 	char why[512];
-	size_t i, ok = 0, sent = 0;
-	int res, code;
+	int code;
 
 	if (dial(c, s, dest, why, sizeof why, &code) == -1) {
 		failall(rc, n, code, why);
 		return;
 	}
-	if (c->dirty) {
-		nym_smtp_cmd(&c->out, "RSET");
-		if (nym_out_flush(&c->out) == -1 || reply(&c->in, &r) != 250)
-			goto badreply;
-		c->dirty = 0;
-	}
-	if (fstat(msgfd, &st) == -1)
-		goto ioerr;
-	if (c->x.size && c->x.maxsize > 0 &&
-	    (uint64_t)st.st_size > c->x.maxsize) {
-		snprintf(why, sizeof why, "message of %lld bytes over the "
-		    "server's limit of %llu", (long long)st.st_size,
-		    (unsigned long long)c->x.maxsize);
-		failall(rc, n, NYM_EX_DATAERR, why);
-		return;
-	}
-	c->dirty = 1;
-	if (c->x.size)
-		nym_smtp_cmd(&c->out, "MAIL FROM:<%s> SIZE=%lld", sender,
-		    (long long)st.st_size);
-	else
-		nym_smtp_cmd(&c->out, "MAIL FROM:<%s>", sender);
-	/* PIPELINING: MAIL, every RCPT and DATA go out together. */
-	if (!c->x.pipelining) {
-		if (nym_out_flush(&c->out) == -1)
-			goto ioerr;
-		if (reply(&c->in, &r) < 0)
-			goto badreply;
-		if ((code = replycode(&r)) != NYM_EX_OK) {
-			setwhy(why, sizeof why, &r);
-			failall(rc, n, code, why);
-			return;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if (rc[i].code != -1)
-			continue;
-		nym_smtp_cmd(&c->out, "RCPT TO:<%s>", rc[i].addr);
-		sent++;
-		if (!c->x.pipelining) {
-			if (nym_out_flush(&c->out) == -1 ||
-			    reply(&c->in, &r) < 0)
-				goto badreply;
-			if ((code = replycode(&r)) != NYM_EX_OK) {
-				rc[i].code = code;
-				setwhy(rc[i].why, sizeof rc[i].why, &r);
-			} else
-				ok++;
-		}
-	}
-	if (c->x.pipelining) {
-		nym_smtp_cmd(&c->out, "DATA");
-		if (nym_out_flush(&c->out) == -1 || reply(&c->in, &r) < 0)
-			goto badreply;
-		/* That was MAIL's reply; then one per RCPT, then DATA's. */
-		if ((code = replycode(&r)) != NYM_EX_OK) {
-			setwhy(why, sizeof why, &r);
-			failall(rc, n, code, why);
-			for (i = 0; i < sent + 1; i++)
-				(void)reply(&c->in, &r);
-			return;
-		}
-		for (i = 0; i < n; i++) {
-			if (rc[i].code != -1)
-				continue;
-			if (reply(&c->in, &r) < 0)
-				goto badreply;
-			if ((code = replycode(&r)) != NYM_EX_OK) {
-				rc[i].code = code;
-				setwhy(rc[i].why, sizeof rc[i].why, &r);
-			} else
-				ok++;
-		}
-		if (reply(&c->in, &r) < 0)
-			goto badreply;
-		if (r.code != 354) {
-			if (ok > 0) {
-				setwhy(why, sizeof why, &r);
-				failall(rc, n, replycode(&r) == NYM_EX_OK ?
-				    NYM_EX_TEMPFAIL : replycode(&r), why);
-			}
-			return;
-		}
-		if (ok == 0) {
-			/* Nobody to send to: end DATA empty and drop it. */
-			nym_out_puts(&c->out, ".\r\n");
-			if (nym_out_flush(&c->out) == -1)
-				goto ioerr;
-			(void)reply(&c->in, &r);
-			return;
-		}
-	} else {
-		if (ok == 0)
-			return;
-		nym_smtp_cmd(&c->out, "DATA");
-		if (nym_out_flush(&c->out) == -1 || reply(&c->in, &r) < 0)
-			goto badreply;
-		if (r.code != 354) {
-			setwhy(why, sizeof why, &r);
-			failall(rc, n, replycode(&r) == NYM_EX_OK ?
-			    NYM_EX_TEMPFAIL : replycode(&r), why);
-			return;
-		}
-	}
-	if (lseek(msgfd, 0, SEEK_SET) == -1 ||
-	    nym_in_open(&msg, msgfd, IOBUF) == -1)
-		goto ioerr;
-	res = nym_smtp_putdata(&msg, &c->out);
-	nym_in_close(&msg);
-	if (res == -1)
-		goto ioerr;
-	if (reply(&c->in, &r) < 0)
-		goto badreply;
-	c->dirty = 0;
-	if ((code = replycode(&r)) != NYM_EX_OK) {
-		setwhy(why, sizeof why, &r);
-		failall(rc, n, code, why);
-	} else
-		failall(rc, n, NYM_EX_OK, "");
-	return;
-badreply:
-	if (r.code > 0) {
-		setwhy(why, sizeof why, &r);
-		failall(rc, n, r.code >= 500 ? permanent(&r) :
-		    NYM_EX_TEMPFAIL, why);
-		hangup(c, 1);
-		return;
-	}
-	/* FALLTHROUGH */
-ioerr:
-	snprintf(why, sizeof why, "unable to talk to the mail server: %s",
-	    errno == EPROTO ? "garbled reply" : strerror(errno));
-	failall(rc, n, NYM_EX_TEMPFAIL, why);
-	hangup(c, 0);
+	nym_smtp_send(&c->c, sender, rc, n, msgfd);
+	if (c->c.fd == -1)
+		c->dest[0] = '\0';
 }
 
 /* Deliver msgfd to every recipient: resolve each domain, then one
  * transaction per destination. */
 static void
 deliver(struct conn *c, struct nym_sam *s, struct nym_resolver *res,
-    const char *sender, struct rcpt *rc, size_t n, int msgfd)
+    const char *sender, struct nym_smtp_rcpt *rc, size_t n, int msgfd)
 {
 	struct nym_maildest d, e;
 	size_t i, j;
@@ -404,7 +167,7 @@ deliver(struct conn *c, struct nym_sam *s, struct nym_resolver *res,
 }
 
 static int
-report(struct rcpt *rc, size_t n, const char *what)
+report(struct nym_smtp_rcpt *rc, size_t n, const char *what)
 {
 	size_t i;
 	int ret = NYM_EX_OK;
@@ -413,17 +176,17 @@ report(struct rcpt *rc, size_t n, const char *what)
 		if (rc[i].code != NYM_EX_OK)
 			nym_warn("unable to deliver %s%sto %s: %s", what,
 			    *what != '\0' ? " " : "", rc[i].addr, rc[i].why);
-		ret = worse(ret, rc[i].code);
+		ret = nym_worse(ret, rc[i].code);
 	}
 	return ret;
 }
 
 /* Add an address (local@domain, domain lower-cased) to the list. */
 static void
-addrcpt(struct rcpt **rc, size_t *n, const char *s)
+addrcpt(struct nym_smtp_rcpt **rc, size_t *n, const char *s)
 {
 	struct nym_addrlist al = { 0 };
-	struct rcpt *r;
+	struct nym_smtp_rcpt *r;
 	size_t i;
 
 	if (nym_addr_parse(s, strlen(s), &al) == -1 || al.n == 0)
@@ -452,7 +215,7 @@ addrcpt(struct rcpt **rc, size_t *n, const char *s)
 
 /* -t: the To, Cc and Bcc addresses of the spooled message. */
 static void
-headerrcpts(int fd, struct rcpt **rc, size_t *n)
+headerrcpts(int fd, struct nym_smtp_rcpt **rc, size_t *n)
 {
 	static char val[NYM_FIELD_MAX + 1];
 	struct nym_in in;
@@ -535,7 +298,7 @@ batch(struct conn *c, struct nym_sam *s, struct nym_resolver *res,
     const char *sender)
 {
 	char line[NYM_LINE_MAX * 4], *file, *w, *save = NULL;
-	struct rcpt *rc = NULL;
+	struct nym_smtp_rcpt *rc = NULL;
 	size_t n, i;
 	int fd, code, ret = NYM_EX_OK;
 
@@ -552,7 +315,7 @@ batch(struct conn *c, struct nym_sam *s, struct nym_resolver *res,
 			code = n == 0 ? NYM_EX_USAGE : NYM_EX_TEMPFAIL;
 			printf("%s %d %s\n", file, code, n == 0 ?
 			    "no recipients" : strerror(errno));
-			ret = worse(ret, code);
+			ret = nym_worse(ret, code);
 			continue;
 		}
 		deliver(c, s, res, sender, rc, n, fd);
@@ -563,7 +326,7 @@ batch(struct conn *c, struct nym_sam *s, struct nym_resolver *res,
 			printf(" %s=%d", rc[i].addr, rc[i].code);
 		putchar('\n');
 		fflush(stdout);
-		ret = worse(ret, code);
+		ret = nym_worse(ret, code);
 	}
 	free(rc);
 	if (ferror(stdin))
@@ -576,10 +339,10 @@ main(int argc, char *argv[])
 {
 	static char kpath[PATH_MAX], relayhost[256];
 	static char sockpath[PATH_MAX];
-	static struct conn conn = { .fd = -1 };
+	static struct conn conn = { .c = { .fd = -1 } };
 	struct nym_resolver res = { 0 };
 	struct nym_sam s;
-	struct rcpt *rc = NULL;
+	struct nym_smtp_rcpt *rc = NULL;
 	struct nym_samaddr sa;
 	const char *where, *v, *sender = NULL;
 	const char *keyarg = NULL, *relayarg;
@@ -694,7 +457,7 @@ main(int argc, char *argv[])
 		ret = report(rc, n, "");
 		close(msgfd);
 	}
-	hangup(&conn, 1);
+	hangup(&conn);
 	free(rc);
 	nym_resolver_close(&res);
 	nym_sam_close(&s);

@@ -5,7 +5,9 @@
  * O_EXCL temporary file beside the target, write, fsync, checked close,
  * link (never replace) or rename (replace) into place, then fsync the
  * directory so the new name itself is durable (qmail and mblaze stop
- * before that last step; nq does not).
+ * before that last step; nq does not).  nym_afile_* is the same for a
+ * file written as it arrives, with its temporary file in a directory of
+ * its own (the delay queue's tmp/).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,4 +116,100 @@ nym_mkdirs(const char *path, mode_t mode)
 		return -1;
 	}
 	return 0;
+}
+
+int
+nym_afile_open(struct nym_afile *a, const char *tmpdir, mode_t mode)
+{
+	static unsigned long seq;
+	unsigned long long rnd;
+	int tries, len;
+
+	a->fd = -1;
+	a->tmp[0] = '\0';
+	for (tries = 0; tries < 16; tries++) {
+		if (getentropy(&rnd, sizeof rnd) == -1)
+			return -1;
+		len = snprintf(a->tmp, sizeof a->tmp, "%s/%ld.%lu.%016llx",
+		    tmpdir, (long)getpid(), ++seq, rnd);
+		if (len < 0 || (size_t)len >= sizeof a->tmp) {
+			a->tmp[0] = '\0';
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		a->fd = open(a->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    mode);
+		if (a->fd != -1) {
+			if (fchmod(a->fd, mode) == -1) {
+				nym_afile_abort(a);
+				return -1;
+			}
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	a->tmp[0] = '\0';
+	return -1;
+}
+
+void
+nym_afile_abort(struct nym_afile *a)
+{
+	int e = errno;
+
+	if (a->fd != -1)
+		close(a->fd);
+	a->fd = -1;
+	if (a->tmp[0] != '\0')
+		unlink(a->tmp);
+	a->tmp[0] = '\0';
+	errno = e;
+}
+
+int
+nym_afile_commit(struct nym_afile *a, const char *dir, const char *name,
+    unsigned flags)
+{
+	char dst[PATH_MAX];
+	int len, fd = a->fd;
+
+	if (fd != -1) {
+		a->fd = -1;
+		if (fsync(fd) == -1) {
+			a->fd = fd;
+			goto fail;
+		}
+		if (close(fd) == -1)
+			goto fail;
+	}
+	len = snprintf(dst, sizeof dst, "%s/%s", dir, name);
+	if (len < 0 || (size_t)len >= sizeof dst) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	if (flags & NYM_ATOMIC_NOCLOBBER) {
+		if (link(a->tmp, dst) == -1) {
+			if (errno == EEXIST)
+				return -1;	/* kept: try another name */
+			goto fail;
+		}
+		unlink(a->tmp);
+	} else if (rename(a->tmp, dst) == -1)
+		goto fail;
+	a->tmp[0] = '\0';
+	if (nym_syncdir(dir) == -1) {
+		/* Not durable.  A new name is taken back (the caller will try
+		 * again); a replaced file stays, since the old one is gone. */
+		int e = errno;
+
+		if (flags & NYM_ATOMIC_NOCLOBBER)
+			unlink(dst);
+		errno = e;
+		return -1;
+	}
+	return 0;
+fail:
+	nym_afile_abort(a);
+	return -1;
 }

@@ -4,7 +4,11 @@
  * Options on the command line win; this file only supplies defaults.  The
  * first file found of $NYMBOX_CONF, ~/.config/nymbox/config and
  * /etc/nymbox/config is read whole (at most NYM_CONF_MAX bytes); lines are
- * "key = value", '#' starts a comment line, blank lines are ignored.
+ * "key = value", '#' starts a comment line, blank lines are ignored.  A
+ * line "[name]" starts a section: the keys after it belong to that name
+ * (a sender identity) and are seen only through nym_conf_iget, so that
+ * each identity can have settings of its own without the others, or
+ * programs that know nothing of identities, ever seeing them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "nymbox.h"
 
 static char confbuf[NYM_CONF_MAX + 1];
 static char *keys[512], *vals[512];
+static const char *secs[512];		/* section of each key, NULL: none */
 static size_t nkeys;
 static char where[PATH_MAX + 32];
 
@@ -53,7 +59,7 @@ trim(char *s, char *e)
 static int
 parse(const char *path, size_t n)
 {
-	char *s = confbuf, *end = confbuf + n, *nl, *eq;
+	char *s = confbuf, *end = confbuf + n, *nl, *eq, *sec = NULL;
 	unsigned lineno = 0;
 
 	nkeys = 0;
@@ -67,10 +73,19 @@ parse(const char *path, size_t n)
 		s = trim(s, nl);
 		if (*s == '\0' || *s == '#')
 			continue;
+		if (*s == '[') {
+			if ((eq = strchr(s, ']')) == NULL || eq[1] != '\0')
+				goto bad;
+			sec = trim(s + 1, eq);
+			if (*sec == '\0')
+				goto bad;
+			continue;
+		}
 		if ((eq = strchr(s, '=')) == NULL || nkeys == 512)
 			goto bad;
 		keys[nkeys] = trim(s, eq);
 		vals[nkeys] = trim(eq + 1, nl);
+		secs[nkeys] = sec;
 		if (*keys[nkeys] == '\0')
 			goto bad;
 		nkeys++;
@@ -128,7 +143,21 @@ nym_conf_get(const char *key)
 	size_t i;
 
 	for (i = nkeys; i > 0; i--)
-		if (strcmp(keys[i - 1], key) == 0)
+		if (secs[i - 1] == NULL && strcmp(keys[i - 1], key) == 0)
 			return vals[i - 1];
 	return NULL;
+}
+
+const char *
+nym_conf_iget(const char *id, const char *key)
+{
+	size_t i;
+
+	if (id != NULL)
+		for (i = nkeys; i > 0; i--)
+			if (secs[i - 1] != NULL &&
+			    strcasecmp(secs[i - 1], id) == 0 &&
+			    strcmp(keys[i - 1], key) == 0)
+				return vals[i - 1];
+	return nym_conf_get(key);
 }

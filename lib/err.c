@@ -77,6 +77,14 @@ nym_warn(const char *fmt, ...)
 }
 
 int
+nym_worse(int a, int b)
+{
+	if (a == NYM_EX_TEMPFAIL || b == NYM_EX_TEMPFAIL)
+		return NYM_EX_TEMPFAIL;
+	return a != NYM_EX_OK ? a : b;
+}
+
+int
 nym_exitcode(int err)
 {
 	switch (err) {

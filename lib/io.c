@@ -254,3 +254,13 @@ nym_reallocarray(void *pp, size_t nmemb, size_t size)
 	*(void **)pp = p;
 	return 0;
 }
+
+size_t
+nym_chomp(const char *s, size_t n)
+{
+	if (n > 0 && s[n - 1] == '\n')
+		n--;
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	return n;
+}

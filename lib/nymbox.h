@@ -24,6 +24,9 @@
 #define NYM_HTML_MAX	16777216	/* text/html part rewritten for cid: */
 #define NYM_CONF_MAX	65536		/* configuration file */
 #define NYM_LINE_MAX	4096		/* configuration and protocol lines */
+#define NYM_CHAIN_CMDS	16		/* commands in nymbox-sendmail's chain */
+#define NYM_CHAIN_WORDS	64		/* words of one command */
+#define NYM_SENDMAIL_RCPTS 1000		/* recipients of one message */
 
 /* ---- exit codes (sysexits values; DESIGN.md "Exit codes") ---- */
 enum {
@@ -55,6 +58,9 @@ void nym_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The number in s, from min to max, or a usage error (exit 64) naming
  * what: "unable to use -w 0: expected 1 to 3600". */
 long nym_number(const char *s, const char *what, long min, long max);
+/* The worse of two exit codes for one message: 75 if either is (the
+ * caller retries, so nothing is lost), else the first failure. */
+int nym_worse(int a, int b);
 /* Exit code for a failed system call: 75 for conditions worth retrying
  * (ENOSPC, EIO, EAGAIN, ENOMEM, ETIMEDOUT, ...), 70 otherwise. */
 int nym_exitcode(int err);
@@ -111,6 +117,8 @@ void nym_out_close(struct nym_out *o);
 int nym_write_all(int fd, const void *p, size_t n);
 /* read(2) until n bytes or EOF.  Returns bytes read or -1. */
 ssize_t nym_read_all(int fd, void *p, size_t n);
+/* Length of the line s[0, n) without its LF and then its CR. */
+size_t nym_chomp(const char *s, size_t n);
 /* Multiplication-checked realloc: -1 ENOMEM leaves *p untouched. */
 int nym_reallocarray(void *pp, size_t nmemb, size_t size);
 
@@ -207,6 +215,10 @@ int nym_date_parse(const char *s, size_t len, time_t *t, int *zone);
 /* Format t as "Mon, 2 Jan 2006 15:04:05 +0000".  Needs cap >= 32.
  * Returns the length; 0 (and "") for a year outside 1..9999. */
 size_t nym_date_format(time_t t, char *buf, size_t cap);
+/* The time: $NYMBOX_NOW (seconds since the epoch, digits only) if set, so
+ * that tests inject it, else time(2).  -1 with EINVAL for a malformed
+ * NYMBOX_NOW. */
+time_t nym_now(void);
 
 /* ---- enc.c: base32, base64, quoted-printable, percent encoding ---- */
 /* The value of a hex digit (either case), or -1. */
@@ -277,6 +289,46 @@ int nym_tcp_listen(const char *host, const char *port, int *bound);
 int nym_wait(int fd, short events, int ms);
 /* write(2) all n bytes, waiting at most ms for each chunk.  0 or -1. */
 int nym_write_timed(int fd, const void *p, size_t n, int ms);
+
+/* ---- socks.c: SOCKS5 client for Tor (RFC 1928, RFC 1929) ---- */
+#define NYM_SOCKS_NAME	255	/* longest host name a request carries */
+#define NYM_SOCKS_USER	255	/* longest isolation tag */
+#define NYM_SOCKS_NOMETHOD 0x100 /* s->reply: no method we offered accepted */
+#define NYM_SOCKS_AUTHFAIL 0x101 /* s->reply: isolation credentials refused */
+
+struct nym_socks {
+	const char *host, *port;	/* the proxy */
+	char hostbuf[256], portbuf[16];
+	int reply;		/* after a refusal (ECONNABORTED): the reply
+				   code, 1..255 (Tor's extended 0xf0..0xf7
+				   included), or NYM_SOCKS_NOMETHOD/AUTHFAIL */
+};
+
+/* The proxy from TOR_SOCKS ("host:port"), else tor-socks in the
+ * configuration (load it first), else 127.0.0.1:9050.  0, or -1 EINVAL
+ * if the one found is malformed. */
+int nym_socks_init(struct nym_socks *s);
+/* Take "host:port" or "[v6]:port" (a -T option).  0 or -1 EINVAL. */
+int nym_socks_set(struct nym_socks *s, const char *hostport);
+/* Connect through the proxy to name:port.  The name travels to the
+ * proxy as a name (ATYP 3) and is never resolved here.  tag, if not
+ * NULL, is offered as the RFC 1929 user name so that Tor keeps this
+ * stream off the circuits of other tags.  ms bounds the whole
+ * handshake.  Returns a blocking socket (close-on-exec) positioned at
+ * the server's first byte, or -1 with errno: EINVAL (name empty, over
+ * NYM_SOCKS_NAME or holding other bytes than letters, digits, '-', '.',
+ * '_'; a bad port or tag), the errno of reaching the proxy (ECONNREFUSED:
+ * no proxy), ETIMEDOUT, ECONNRESET (it hung up), EPROTO (it does not
+ * speak SOCKS5), ECONNABORTED (it refused: s->reply says why). */
+int nym_socks_connect(struct nym_socks *s, const char *name, int port,
+    const char *tag, int ms);
+/* Words for a reply code. */
+const char *nym_socks_replyname(int reply);
+/* The exit code a refusal calls for: NYM_EX_NOHOST for an address that
+ * can never work (0xf6), NYM_EX_CONFIG for a proxy not set up for us (2,
+ * 7, 8, client authorization 0xf4/0xf5, no method, credentials refused),
+ * NYM_EX_TEMPFAIL otherwise (1, 3 to 6, the other onion errors). */
+int nym_socks_exitcode(int reply);
 
 /* ---- i2p.c: destinations and addresses ---- */
 #define NYM_DEST_MAX	4096	/* binary destination or private key blob */
@@ -529,6 +581,56 @@ int nym_smtp_cmd(struct nym_out *o, const char *fmt, ...)
  * set). */
 int nym_smtp_putdata(struct nym_in *in, struct nym_out *out);
 
+/* Client session (sam-deliver, smtp-submit). */
+#define NYM_SMTP_IOBUF	65536	/* writer buffer of a client session */
+
+struct nym_smtp_rcpt {
+	char addr[NYM_SMTP_PATH];	/* local@domain, no brackets */
+	char domain[NYM_SMTP_DOMAIN + 1];
+	int code;		/* exit code for this address; -1: pending,
+				   in the next transaction; < -1: pending,
+				   not in it */
+	char why[NYM_SMTP_TEXT / 8];	/* the reply or error, one line */
+};
+
+struct nym_smtp_client {
+	int fd;			/* the connection, -1 if none */
+	struct nym_in in;
+	struct nym_out out;
+	struct nym_smtp_ext x;	/* what EHLO offered */
+	int dirty;		/* a transaction was left half done: RSET */
+	char why[512];		/* what failed, one line, for the message */
+};
+
+/* The exit code a reply means: 0 for 2xx and 3xx, 75 for 4xx; for 5xx
+ * 67 (enhanced code 5.1.x: no such user), 65 (552, 5.3.4, 5.6.x: the
+ * message), else 77 (refused by policy). */
+int nym_smtp_exit(const struct nym_smtp_reply *r);
+/* Take the connected socket fd, which the session owns from now on: read
+ * the greeting and say EHLO helo (HELO if EHLO is refused), every read
+ * and write within ms.  Returns 0, or an exit code (75, or what a 5xx
+ * reply means) with c->why set and the connection closed. */
+int nym_smtp_start(struct nym_smtp_client *c, int fd, int ms,
+    const char *helo);
+/* Log in with AUTH PLAIN (RFC 4616, the initial response when it fits a
+ * command line), else AUTH LOGIN, whichever EHLO offered.  The encoded
+ * password is wiped from every buffer.  Returns 0, or an exit code with
+ * c->why set and the connection closed: 78 neither mechanism offered or
+ * the login too long, 77 refused (535 and other 5xx), 75 a 4xx or a
+ * broken connection. */
+int nym_smtp_auth(struct nym_smtp_client *c, const char *user,
+    const char *pass);
+/* One transaction: MAIL FROM:<sender> (with SIZE= when offered), RCPT TO
+ * every rc[i] whose code is -1, DATA from msgfd (rewound; sent with
+ * nym_smtp_putdata), all pipelined when offered.  A message larger than
+ * the server's SIZE is not sent (65).  Each of those rc[i] gets its exit
+ * code and why; a broken connection is closed (c->fd = -1) and is 75. */
+void nym_smtp_send(struct nym_smtp_client *c, const char *sender,
+    struct nym_smtp_rcpt *rc, size_t n, int msgfd);
+/* Say QUIT and read its reply if polite, then close.  Harmless when
+ * closed. */
+void nym_smtp_quit(struct nym_smtp_client *c, int polite);
+
 /* Server side.  Read one command line of at most max bytes with its line
  * end (CRLF or LF; max < cap) into buf, line end removed, NUL ended.
  * Returns 1; 0 at EOF (a last line without LF is dropped); or -1 with
@@ -713,6 +815,82 @@ ssize_t nym_seal_get(struct nym_seal *s, const unsigned char *in, size_t n,
     unsigned char *out);
 void nym_seal_wipe(struct nym_seal *s);
 
+/* ---- popd.c: POP3 server pieces (pop-serve) ---- */
+#define NYM_POPD_LINE	2048	/* command or SASL response line with its
+				   CRLF (RFC 2449 asks for 255 at least) */
+#define NYM_POPD_USER	255	/* user name */
+#define NYM_POPD_PASS	1024	/* password bytes (as mbox-encrypt's) */
+#define NYM_POPD_MSGS	100000	/* messages of one maildrop served */
+#define NYM_POPD_NAME	255	/* maildir file name */
+#define NYM_POPD_INDEXLINE (NYM_POPD_NAME + 128) /* a line of the size
+				   index: path, four numbers and a size */
+
+/* A message as POP3 sends it (RFC 1939 3): every line ended by CRLF (a
+ * bare LF becomes CRLF, a CR not before a LF stays as it is, a last line
+ * without a line end gets one), a dot stuffed in front of a line that
+ * starts with one, and for TOP only the header, its empty line and so
+ * many lines of the body.  size counts the CRLF form before stuffing:
+ * what LIST and STAT report, what a client stores. */
+struct nym_popd_enc {
+	uint64_t size;		/* CRLF-form bytes so far, stuffing excluded */
+	long lines;		/* TOP: body lines still to send; -1 all */
+	size_t llen;		/* bytes of the current line so far */
+	int bol;		/* at the start of a line */
+	int cr;			/* a CR held back: is a LF next? */
+	int body;		/* past the header's empty line */
+	int done;		/* TOP: all that was asked for is out */
+};
+
+/* Start a message: lines < 0 for all of it (RETR, or counting its size),
+ * else TOP's number of body lines. */
+void nym_popd_begin(struct nym_popd_enc *e, long lines);
+/* Take the next n bytes of the message: their wire form goes to o, or
+ * only counts with o NULL.  Returns 1 once TOP has sent all it should
+ * (the rest may be skipped), else 0. */
+int nym_popd_put(struct nym_popd_enc *e, struct nym_out *o,
+    const unsigned char *p, size_t n);
+/* End the message: the last line's end if it had none, and with o the
+ * final ".CRLF". */
+void nym_popd_end(struct nym_popd_enc *e, struct nym_out *o);
+
+/* Each verified chunk of plaintext; a nonzero return stops the reading,
+ * and nym_popd_unseal returns it. */
+typedef int (*nym_popd_sink)(void *arg, const unsigned char *p, size_t n);
+/* Read the one record of a maildir file from in (a buffer of at least
+ * NYM_SEAL_CHUNK + NYM_SEAL_OVER bytes), open it with the key pair, and
+ * hand each chunk to sink only once it verified, the last one only once
+ * nothing follows it.  s and plain (NYM_SEAL_CHUNK bytes) are the
+ * caller's, to keep them in locked memory; s is wiped on return.
+ * Returns 0 when the whole record verified and was handed over, the
+ * sink's nonzero value if it stopped, or -1 with errno: EINVAL not a
+ * record, ENOTSUP a later version, EACCES not sealed to this key,
+ * EBADMSG changed, damaged, cut short or followed by other bytes, or the
+ * read error. */
+int nym_popd_unseal(struct nym_in *in, struct nym_seal *s,
+    const unsigned char pk[NYM_SEAL_PKLEN],
+    const unsigned char sk[NYM_SEAL_SKLEN], unsigned char *plain,
+    nym_popd_sink sink, void *arg);
+
+/* The keyword of a command line, upper-cased into verb (3 or 4 letters,
+ * RFC 2449 3), and its arguments after one space ("" if none).  0, or -1
+ * EINVAL if the line does not start with a keyword. */
+int nym_popd_verb(const char *line, char verb[5], const char **args);
+/* A decimal argument of at most 9 digits at s; *end is after it.  Its
+ * value, or -1 if there is none. */
+long nym_popd_num(const char *s, const char **end);
+/* The unique-id (RFC 1939 7) of a maildir file name: the name up to its
+ * ":2," flags when that is 1 to 70 bytes 0x21..0x7E, else "x" and 40
+ * base32 characters of its SHA-256.  uid needs NYM_POP3_UIDL + 1. */
+void nym_popd_uid(const char *name, char *uid);
+/* Decode an AUTH PLAIN response (RFC 4616: authzid NUL authcid NUL
+ * password, in base64): user (ucap bytes) gets the authcid NUL ended,
+ * pass (pcap bytes) the password, *passlen its length.  The authzid
+ * must be empty or the authcid.  0, or -1 with errno EINVAL (bad base64
+ * or form), EPERM (acting for another), E2BIG (too long).  Every copy
+ * but user and pass is wiped. */
+int nym_popd_plain(const char *b64, char *user, size_t ucap, char *pass,
+    size_t pcap, size_t *passlen);
+
 /* ---- crypto.c: the only file that includes sodium.h ---- */
 #define NYM_KEYLEN 32
 
@@ -731,6 +909,16 @@ void nym_sha256(const void *p, size_t n, unsigned char out[32]);
 void nym_random(void *buf, size_t n);
 void nym_wipe(void *p, size_t n);
 
+/* ---- pass.c: passwords, never from argv ---- */
+/* Read a password, its first line without the line end, into buf (cap
+ * bytes, NUL ended): from file if not NULL (refused with EPERM if its
+ * group or others may read it), else from descriptor fd if >= 0 (then
+ * closed), else from the terminal with echo off, prompting "Password for
+ * what: " (ENXIO: no terminal).  0, or -1 with errno (EMSGSIZE: longer
+ * than cap - 1); on failure buf is wiped. */
+int nym_password(const char *file, int fd, const char *what, char *buf,
+    size_t cap);
+
 /* ---- atomic.c: the one way to create a file ---- */
 /* Create dir/name with the n bytes at p: O_EXCL temporary file in dir,
  * write, fsync, close, then link (NYM_ATOMIC_NOCLOBBER) or rename into
@@ -744,14 +932,165 @@ int nym_mkdirs(const char *path, mode_t mode);
 /* fsync a directory, so that names created in it are durable.  0 or -1. */
 int nym_syncdir(const char *dir);
 
+/* The same discipline for a file written as it arrives: an O_EXCL file
+ * (mode) in tmpdir, which the caller writes to through a->fd; commit
+ * fsyncs and closes it, links (NYM_ATOMIC_NOCLOBBER) or renames it to
+ * dir/name, unlinks the temporary name and fsyncs dir.  tmpdir and dir
+ * must be on one file system.  With NYM_ATOMIC_NOCLOBBER a name that is
+ * taken fails with EEXIST and keeps the file, so that commit can be
+ * called again with another name; every other failure removes it, as
+ * does abort (harmless after commit or a second time).  If the final
+ * fsync of dir fails, a new name is removed again but a replaced file
+ * stays (the old one is gone either way). */
+struct nym_afile {
+	int fd;			/* -1 once synced and closed */
+	char tmp[NYM_MD_PATH];	/* the temporary path, "" if none */
+};
+int nym_afile_open(struct nym_afile *a, const char *tmpdir, mode_t mode);
+int nym_afile_commit(struct nym_afile *a, const char *dir, const char *name,
+    unsigned flags);
+void nym_afile_abort(struct nym_afile *a);
+
 /* ---- conf.c: key = value configuration ---- */
 /* Load $NYMBOX_CONF, else ~/.config/nymbox/config, else
  * /etc/nymbox/config (a missing file is no error).  -1 with errno on an
  * unreadable or malformed file; *where gets "path:line" for the message. */
 int nym_conf_load(const char **where);
-/* The value of key, or NULL.  Last assignment wins. */
+/* The value of key outside any section, or NULL.  Last assignment wins. */
 const char *nym_conf_get(const char *key);
+/* The value of key in the section "[id]" (a sender address; names are
+ * compared ignoring case), else outside any section, else NULL.  id may
+ * be NULL. */
+const char *nym_conf_iget(const char *id, const char *key);
 /* ~/.config/nymbox (from $HOME) into buf.  -1 ENAMETOOLONG/ENOENT. */
 int nym_confdir(char *buf, size_t cap);
+
+/* ---- queue.c: the delay queue (queue-run(1) documents the layout) ---- */
+#define NYM_QUEUE_SIZE	52428800	/* one message */
+#define NYM_QUEUE_RCPTS	1000		/* recipients of one message */
+#define NYM_QUEUE_ARGS	64		/* words of the delivery command */
+#define NYM_QUEUE_REC	1048576		/* one state record */
+#define NYM_QUEUE_ERR	400		/* diagnostic kept in a record */
+#define NYM_QUEUE_IDLEN	16		/* hex digits of a message's ID */
+#define NYM_QUEUE_STALE	129600		/* age of leftovers removed: 36 h */
+
+enum nym_qmode { NYM_Q_NOW = 0, NYM_Q_DEFER, NYM_Q_BATCH };
+enum nym_qstate { NYM_QS_QUEUED = 0, NYM_QS_BOUNCE };
+
+/* A message's state record, the file info/ID. */
+struct nym_qrec {
+	char id[NYM_QUEUE_IDLEN + 1];
+	int mode;		/* enum nym_qmode */
+	int state;		/* enum nym_qstate */
+	time_t queued;		/* when it was committed */
+	time_t due;		/* next attempt at or after this */
+	unsigned attempts;	/* failed attempts so far */
+	int lastcode;		/* exit code of the last failed attempt, or 0 */
+	char error[NYM_QUEUE_ERR + 1]; /* its diagnostic, printable ASCII */
+	const char *sender;	/* "" for the null sender */
+	const char **rcpt;	/* nrcpt addresses */
+	size_t nrcpt;
+	const char **argv;	/* the delivery command, NULL-terminated */
+	size_t argc;
+	char *store;		/* allocations behind the pointers when read */
+	void *vec;
+};
+
+/* The queue directory: arg if not NULL, else the configuration's "queue"
+ * (load it first), else ~/.config/nymbox/queue.  0 or -1 ENAMETOOLONG,
+ * ENOENT (no HOME). */
+int nym_queue_dir(char *buf, size_t cap, const char *arg);
+/* Create the queue and its tmp, mess, info and failed directories (mode
+ * 0700) where missing.  0 or -1. */
+int nym_queue_make(const char *qdir);
+/* Take the queue's lock (qdir/lock, fcntl) for this process: 0 taken
+ * (*fd keeps it; close it to let go), 1 another process holds it, -1
+ * with errno.  Waits up to wait_ms for it (0: does not wait). */
+int nym_queue_lock(const char *qdir, int wait_ms, int *fd);
+/* Is s a message ID (NYM_QUEUE_IDLEN lower-case hex digits)?  1 or 0. */
+int nym_queue_isid(const char *s);
+/* The mode named s ("now", "defer", "batch"), or -1; and its name. */
+int nym_queue_mode(const char *s);
+const char *nym_queue_modename(int mode);
+/* Parse a defer range "LO-HI" (seconds, 0 <= LO <= HI <= 31536000).
+ * 0 or -1 EINVAL. */
+int nym_queue_range(const char *s, long *lo, long *hi);
+/* A uniformly random integer in [lo, hi] from getentropy(3), without
+ * modulo bias.  0 or -1 with errno. */
+int nym_queue_draw(long lo, long hi, long *v);
+/* The first 00:00 or 12:00 UTC strictly after now (now >= 0). */
+time_t nym_queue_batchtime(time_t now);
+/* The due time of a message of this mode committed at now: now; now plus
+ * a draw from [lo, hi]; or the next batch time.  -1 with errno if the
+ * random source fails. */
+time_t nym_queue_due(int mode, time_t now, long lo, long hi);
+/* When to try again after the n-th failed attempt (n >= 1) at now: the
+ * next batch time for batch mode, else now + 5, 15, 30, 60, 120, then
+ * every 240 minutes. */
+time_t nym_queue_retry(int mode, unsigned n, time_t now);
+/* The record's text, and back.  format: a malloc'd buffer in *out (NUL
+ * ended) and its length; -1 ENOMEM, EINVAL (a field holds a LF or NUL, or a count
+ * is out of bounds).  parse: n bytes; r gets pointers into its own
+ * copy (free with nym_qrec_free); -1 EINVAL for a damaged record. */
+int nym_qrec_format(const struct nym_qrec *r, char **out, size_t *len);
+int nym_qrec_parse(const char *s, size_t n, struct nym_qrec *r);
+void nym_qrec_free(struct nym_qrec *r);
+/* Commit a message: the written temporary file msg (from
+ * nym_afile_open on qdir/tmp) becomes mess/ID under a fresh random ID
+ * (into r->id), then r is written as info/ID, the commit point.  0, or
+ * -1 with errno and nothing left behind. */
+int nym_queue_put(const char *qdir, struct nym_afile *msg,
+    struct nym_qrec *r);
+/* Read info/id.  -1 with ENOENT (gone), EINVAL (damaged), EFBIG. */
+int nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r);
+/* Replace info/ID atomically with r.  0 or -1. */
+int nym_queue_update(const char *qdir, const struct nym_qrec *r);
+/* Delivered or deleted: remove info/id (synced: the commit point), then
+ * mess/id.  0 or -1 (ENOENT if there was no record). */
+int nym_queue_remove(const char *qdir, const char *id);
+/* Moved aside after a permanent failure: mess/id to failed/id, then
+ * info/id removed.  0 or -1. */
+int nym_queue_fail(const char *qdir, const char *id);
+/* Open mess/id for reading.  The descriptor or -1. */
+int nym_queue_message(const char *qdir, const char *id);
+/* Walk info/ one entry at a time (memory does not grow with the queue):
+ * next gives each message ID once per directory read (order undefined);
+ * 1, 0 at the end, -1 with errno. */
+struct nym_qscan {
+	void *dir;
+};
+int nym_queue_scan(struct nym_qscan *s, const char *qdir);
+int nym_queue_next(struct nym_qscan *s, char id[NYM_QUEUE_IDLEN + 1]);
+void nym_queue_endscan(struct nym_qscan *s);
+/* Remove leftovers older than NYM_QUEUE_STALE by the clock (not
+ * NYMBOX_NOW): files in tmp/ (a writer that died) and messages in mess/
+ * without a record (an enqueue that died before its commit point, or a
+ * delivery recorded just before a crash).  Returns the number removed. */
+int nym_queue_clean(const char *qdir);
+/* Copy the message in to out for sending at now: the first Date field
+ * replaced by now in UTC (added if missing, later ones dropped), Bcc and
+ * Resent-Bcc removed, everything else byte for byte.  0, or -1 with
+ * errno (E2BIG: a header over the limits). */
+int nym_queue_rewrite(int in, int out, time_t now);
+
+/* ---- dsn.c: delivery status notifications (the only GMime user) ---- */
+struct nym_dsn {
+	const char *sender;	/* the bounce goes to this address */
+	const char **rcpt;	/* the failed recipients */
+	size_t nrcpt;
+	const char *status;	/* "5.1.1", or "4.4.7" when it expired */
+	const char *reason;	/* one line for people, printable ASCII */
+	const char *diag;	/* the command's words (lines), or "" */
+	const char *id;		/* the queue ID */
+	time_t arrival, now;
+	const char *header;	/* the original header section */
+	size_t headerlen;
+};
+
+/* A multipart/report (RFC 3464) in *out (malloc'd, LF line ends, *len
+ * bytes): a text part, message/delivery-status and text/rfc822-headers.
+ * Dates are UTC; the Message-ID and boundary are random and name no
+ * host.  0 or -1 ENOMEM. */
+int nym_dsn_build(const struct nym_dsn *d, char **out, size_t *len);
 
 #endif

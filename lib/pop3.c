@@ -27,17 +27,6 @@
 /* Bytes of a too long status line read past before giving up. */
 #define SKIPMAX	65536
 
-/* Length of s[0, n) without its LF and then its CR. */
-static size_t
-chomp(const char *s, size_t n)
-{
-	if (n > 0 && s[n - 1] == '\n')
-		n--;
-	if (n > 0 && s[n - 1] == '\r')
-		n--;
-	return n;
-}
-
 /* Copy s[0, n) into buf (cap > 0), unprintable bytes as '?', NUL ended. */
 static void
 sanitise(const char *s, size_t n, char *buf, size_t cap)
@@ -73,7 +62,7 @@ getline_(struct nym_in *in, char *buf, size_t cap, int *cut)
 			return -1;
 		}
 		if (!more)
-			len = chomp(l, len);
+			len = nym_chomp(l, len);
 		else if (len > 0 && l[len - 1] == '\r')
 			len--;		/* its LF may be in the next piece */
 		if (got + len < cap) {
@@ -272,7 +261,7 @@ nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags)
 				nym_out_write(out, "\r", 1);
 		}
 		if (bol && l[0] == '.') {
-			if (!more && chomp(l, len) == 1)
+			if (!more && nym_chomp(l, len) == 1)
 				return 0;	/* the final dot */
 			l++;
 			len--;

@@ -1,10 +1,14 @@
 /*
  * smtp.c - SMTP protocol pieces (RFC 5321) for both ends of a session.
  *
- * Client side (sam-deliver): read a reply, one or many lines, bounded and
- * under the reader's timeout; parse the EHLO keywords; queue a command;
- * stream a message as DATA with dots stuffed, CRLF line ends and the Bcc
- * fields removed, never holding it whole.
+ * Client side (sam-deliver, smtp-submit): read a reply, one or many
+ * lines, bounded and under the reader's timeout; parse the EHLO keywords;
+ * queue a command; stream a message as DATA with dots stuffed, CRLF line
+ * ends and the Bcc fields removed, never holding it whole.  On top of
+ * those, one client session: greeting and EHLO, AUTH PLAIN or LOGIN, and
+ * a transaction (pipelined when offered, SIZE checked before anything is
+ * sent) whose every outcome is an exit code per recipient, so that both
+ * delivery programs keep one contract with their callers.
  *
  * Server side (smtp-receive): read a command line within RFC 5321's 512
  * bytes, skipping a longer one to its end so that the session can go on;
@@ -13,8 +17,8 @@
  * dots removed and a size limit that discards the excess but reads on to
  * the final dot, so that the reply still lines up with the client.
  *
- * Nothing here allocates or prints: the callers own the buffers, the
- * file descriptors and the words of the replies.
+ * Nothing here prints.  The protocol pieces do not allocate; a client
+ * session owns its connection's buffers from start to quit.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,19 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "nymbox.h"
-
-/* Length of s[0, n) without its LF and then its CR, if present. */
-static size_t
-chomp(const char *s, size_t n)
-{
-	if (n > 0 && s[n - 1] == '\n')
-		n--;
-	if (n > 0 && s[n - 1] == '\r')
-		n--;
-	return n;
-}
 
 /* Append s[0, n) to the reply text, unprintable bytes as '?'. */
 static void
@@ -77,7 +72,7 @@ nym_smtp_reply(struct nym_in *in, struct nym_smtp_reply *r)
 		if (more || len > NYM_SMTP_REPLYLINE ||
 		    r->lines == NYM_SMTP_REPLYLINES)
 			goto proto;
-		n = chomp(line, len);
+		n = nym_chomp(line, len);
 		if (n < 3 || line[0] < '2' || line[0] > '5' ||
 		    !isdigit((unsigned char)line[1]) ||
 		    !isdigit((unsigned char)line[2]) ||
@@ -314,7 +309,7 @@ nym_smtp_getline(struct nym_in *in, char *buf, size_t cap, size_t max)
 		errno = EILSEQ;
 		return -1;
 	}
-	buf[chomp(buf, total)] = '\0';
+	buf[nym_chomp(buf, total)] = '\0';
 	return 1;
 }
 
@@ -605,4 +600,376 @@ nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
 	if (out != NULL && !d->over && nym_out_flush(out) == -1)
 		d->werr = errno;
 	return 0;
+}
+
+/* ---- client session ---- */
+
+int
+nym_smtp_exit(const struct nym_smtp_reply *r)
+{
+	if (r->code >= 200 && r->code < 400)
+		return NYM_EX_OK;
+	if (r->code < 500)
+		return NYM_EX_TEMPFAIL;
+	if (strncmp(r->text, "5.1.", 4) == 0)
+		return NYM_EX_NOUSER;
+	if (r->code == 552 || strncmp(r->text, "5.3.4", 5) == 0 ||
+	    strncmp(r->text, "5.6.", 4) == 0)
+		return NYM_EX_DATAERR;
+	return NYM_EX_NOPERM;
+}
+
+/* "CODE TEXT" of a reply on one line, cut to fit cap. */
+static void
+setwhy(char *why, size_t cap, const struct nym_smtp_reply *r)
+{
+	size_t i;
+
+	snprintf(why, cap, "%d %.*s", r->code, (int)(cap > 16 ? cap - 16 : 0),
+	    r->text);
+	for (i = 0; why[i] != '\0'; i++)
+		if (why[i] == '\n')
+			why[i] = ' ';
+}
+
+/* Give every recipient still pending (code -1) this outcome. */
+static void
+failall(struct nym_smtp_rcpt *rc, size_t n, int code, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rc[i].code == -1) {
+			rc[i].code = code;
+			snprintf(rc[i].why, sizeof rc[i].why, "%s", why);
+		}
+}
+
+/* nym_smtp_reply, with r->code 0 when no reply was read. */
+static int
+getreply(struct nym_smtp_client *c, struct nym_smtp_reply *r)
+{
+	int code = nym_smtp_reply(&c->in, r);
+
+	if (code < 0)
+		r->code = 0;
+	return code;
+}
+
+/* Why the session broke: the reply if there was one, else errno. */
+static int
+broken(struct nym_smtp_client *c, const struct nym_smtp_reply *r)
+{
+	int code;
+
+	if (r->code > 0) {
+		setwhy(c->why, sizeof c->why, r);
+		code = r->code >= 500 ? nym_smtp_exit(r) : NYM_EX_TEMPFAIL;
+	} else {
+		snprintf(c->why, sizeof c->why, "unable to talk to the mail "
+		    "server: %s", errno == EPROTO ? "garbled reply" :
+		    strerror(errno));
+		code = NYM_EX_TEMPFAIL;
+	}
+	nym_smtp_quit(c, r->code > 0);
+	return code;
+}
+
+void
+nym_smtp_quit(struct nym_smtp_client *c, int polite)
+{
+	static struct nym_smtp_reply r;
+
+	if (c->fd == -1)
+		return;
+	if (polite) {
+		nym_smtp_cmd(&c->out, "QUIT");
+		if (nym_out_flush(&c->out) == 0)
+			(void)getreply(c, &r);
+	}
+	nym_in_close(&c->in);
+	nym_out_close(&c->out);
+	close(c->fd);
+	c->fd = -1;
+}
+
+int
+nym_smtp_start(struct nym_smtp_client *c, int fd, int ms, const char *helo)
+{
+	static struct nym_smtp_reply r;
+
+	c->fd = fd;
+	c->dirty = 0;
+	c->why[0] = '\0';
+	memset(&c->x, 0, sizeof c->x);
+	r.code = 0;
+	if (nym_in_open(&c->in, fd, (size_t)NYM_SMTP_REPLYLINE * 2) == -1)
+		goto nomem;
+	if (nym_out_open(&c->out, fd, NYM_SMTP_IOBUF) == -1) {
+		nym_in_close(&c->in);
+		goto nomem;
+	}
+	c->in.ms = c->out.ms = ms;
+	if (getreply(c, &r) != 220)
+		return broken(c, &r);
+	nym_smtp_cmd(&c->out, "EHLO %s", helo);
+	if (nym_out_flush(&c->out) == -1)
+		return broken(c, &r);
+	if (getreply(c, &r) == 250)
+		nym_smtp_ehlo(&r, &c->x);
+	else {
+		nym_smtp_cmd(&c->out, "HELO %s", helo);
+		if (nym_out_flush(&c->out) == -1 || getreply(c, &r) != 250)
+			return broken(c, &r);
+	}
+	return NYM_EX_OK;
+nomem:
+	close(fd);
+	c->fd = -1;
+	snprintf(c->why, sizeof c->why, "unable to allocate memory");
+	return NYM_EX_TEMPFAIL;
+}
+
+/* Send a SASL response line (base64, up to NYM_SMTP_AUTHLINE) and read
+ * the reply. */
+static int
+saslline(struct nym_smtp_client *c, const char *b64, struct nym_smtp_reply *r)
+{
+	nym_out_write(&c->out, b64, strlen(b64));
+	nym_out_write(&c->out, "\r\n", 2);
+	if (nym_out_flush(&c->out) == -1)
+		return -1;
+	return getreply(c, r);
+}
+
+int
+nym_smtp_auth(struct nym_smtp_client *c, const char *user, const char *pass)
+{
+	static struct nym_smtp_reply r;
+	static char b64[NYM_SMTP_AUTHLINE];
+	size_t n;
+	int code, len;
+
+	r.code = 0;
+	if (c->x.auth & NYM_SMTP_AUTH_PLAIN) {
+		if ((len = nym_pop3_authplain(user, pass, b64, sizeof b64)) < 0)
+			goto toolong;
+		/* The initial response saves a round trip when it fits. */
+		if ((size_t)len + sizeof "AUTH PLAIN " + 1 <= NYM_SMTP_LINE) {
+			nym_smtp_cmd(&c->out, "AUTH PLAIN %s", b64);
+			if (nym_out_flush(&c->out) == -1)
+				goto io;
+			code = getreply(c, &r);
+		} else {
+			nym_smtp_cmd(&c->out, "AUTH PLAIN");
+			if (nym_out_flush(&c->out) == -1)
+				goto io;
+			code = getreply(c, &r);
+			if (code == 334)
+				code = saslline(c, b64, &r);
+		}
+	} else if (c->x.auth & NYM_SMTP_AUTH_LOGIN) {
+		n = strlen(user);
+		if (4 * ((n + 2) / 3) + 1 > sizeof b64)
+			goto toolong;
+		nym_smtp_cmd(&c->out, "AUTH LOGIN");
+		if (nym_out_flush(&c->out) == -1)
+			goto io;
+		code = getreply(c, &r);
+		if (code == 334) {
+			nym_base64((const unsigned char *)user, n, b64, "+/");
+			code = saslline(c, b64, &r);
+		}
+		if (code == 334) {
+			n = strlen(pass);
+			if (4 * ((n + 2) / 3) + 1 > sizeof b64)
+				goto toolong;
+			nym_base64((const unsigned char *)pass, n, b64, "+/");
+			code = saslline(c, b64, &r);
+		}
+	} else {
+		snprintf(c->why, sizeof c->why, "the server offers no AUTH "
+		    "PLAIN or LOGIN");
+		nym_smtp_quit(c, 1);
+		return NYM_EX_CONFIG;
+	}
+	explicit_bzero(b64, sizeof b64);
+	/* The writer's buffer held the password too. */
+	explicit_bzero(c->out.buf, c->out.cap);
+	if (code == 235)
+		return NYM_EX_OK;
+	if (code < 0)
+		return broken(c, &r);
+	setwhy(c->why, sizeof c->why, &r);
+	code = r.code >= 500 ? NYM_EX_NOPERM : NYM_EX_TEMPFAIL;
+	if (r.code == 334) {
+		/* A challenge we did not expect: leave (RFC 4954 "*"). */
+		code = NYM_EX_NOPERM;
+		nym_out_puts(&c->out, "*\r\n");
+		if (nym_out_flush(&c->out) == 0)
+			(void)getreply(c, &r);
+	}
+	nym_smtp_quit(c, 1);
+	return code;
+toolong:
+	explicit_bzero(b64, sizeof b64);
+	snprintf(c->why, sizeof c->why, "login or password too long");
+	nym_smtp_quit(c, 1);
+	return NYM_EX_CONFIG;
+io:
+	explicit_bzero(b64, sizeof b64);
+	explicit_bzero(c->out.buf, c->out.cap);
+	return broken(c, &r);
+}
+
+void
+nym_smtp_send(struct nym_smtp_client *c, const char *sender,
+    struct nym_smtp_rcpt *rc, size_t n, int msgfd)
+{
+	static struct nym_smtp_reply r;
+	struct nym_in msg;
+	struct stat st;
+	char why[512];
+	size_t i, ok = 0, sent = 0;
+	int res, code;
+
+	r.code = 0;
+	if (c->fd == -1) {
+		failall(rc, n, NYM_EX_TEMPFAIL, "not connected");
+		return;
+	}
+	if (c->dirty) {
+		nym_smtp_cmd(&c->out, "RSET");
+		if (nym_out_flush(&c->out) == -1 || getreply(c, &r) != 250)
+			goto badreply;
+		c->dirty = 0;
+	}
+	if (fstat(msgfd, &st) == -1)
+		goto ioerr;
+	if (c->x.size && c->x.maxsize > 0 &&
+	    (uint64_t)st.st_size > c->x.maxsize) {
+		snprintf(why, sizeof why, "message of %lld bytes over the "
+		    "server's limit of %llu", (long long)st.st_size,
+		    (unsigned long long)c->x.maxsize);
+		failall(rc, n, NYM_EX_DATAERR, why);
+		return;
+	}
+	c->dirty = 1;
+	if (c->x.size)
+		nym_smtp_cmd(&c->out, "MAIL FROM:<%s> SIZE=%lld", sender,
+		    (long long)st.st_size);
+	else
+		nym_smtp_cmd(&c->out, "MAIL FROM:<%s>", sender);
+	/* PIPELINING: MAIL, every RCPT and DATA go out together. */
+	if (!c->x.pipelining) {
+		if (nym_out_flush(&c->out) == -1)
+			goto ioerr;
+		if (getreply(c, &r) < 0)
+			goto badreply;
+		if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
+			setwhy(why, sizeof why, &r);
+			failall(rc, n, code, why);
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (rc[i].code != -1)
+			continue;
+		nym_smtp_cmd(&c->out, "RCPT TO:<%s>", rc[i].addr);
+		sent++;
+		if (!c->x.pipelining) {
+			if (nym_out_flush(&c->out) == -1 ||
+			    getreply(c, &r) < 0)
+				goto badreply;
+			if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
+				rc[i].code = code;
+				setwhy(rc[i].why, sizeof rc[i].why, &r);
+			} else
+				ok++;
+		}
+	}
+	if (c->x.pipelining) {
+		nym_smtp_cmd(&c->out, "DATA");
+		if (nym_out_flush(&c->out) == -1 || getreply(c, &r) < 0)
+			goto badreply;
+		/* That was MAIL's reply; then one per RCPT, then DATA's. */
+		if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
+			setwhy(why, sizeof why, &r);
+			failall(rc, n, code, why);
+			for (i = 0; i < sent + 1; i++)
+				(void)getreply(c, &r);
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			if (rc[i].code != -1)
+				continue;
+			if (getreply(c, &r) < 0)
+				goto badreply;
+			if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
+				rc[i].code = code;
+				setwhy(rc[i].why, sizeof rc[i].why, &r);
+			} else
+				ok++;
+		}
+		if (getreply(c, &r) < 0)
+			goto badreply;
+		if (r.code != 354) {
+			if (ok > 0) {
+				setwhy(why, sizeof why, &r);
+				failall(rc, n, nym_smtp_exit(&r) == NYM_EX_OK ?
+				    NYM_EX_TEMPFAIL : nym_smtp_exit(&r), why);
+			}
+			return;
+		}
+		if (ok == 0) {
+			/* Nobody to send to: end DATA empty and drop it. */
+			nym_out_puts(&c->out, ".\r\n");
+			if (nym_out_flush(&c->out) == -1)
+				goto ioerr;
+			(void)getreply(c, &r);
+			return;
+		}
+	} else {
+		if (ok == 0)
+			return;
+		nym_smtp_cmd(&c->out, "DATA");
+		if (nym_out_flush(&c->out) == -1 || getreply(c, &r) < 0)
+			goto badreply;
+		if (r.code != 354) {
+			setwhy(why, sizeof why, &r);
+			failall(rc, n, nym_smtp_exit(&r) == NYM_EX_OK ?
+			    NYM_EX_TEMPFAIL : nym_smtp_exit(&r), why);
+			return;
+		}
+	}
+	if (lseek(msgfd, 0, SEEK_SET) == -1 ||
+	    nym_in_open(&msg, msgfd, NYM_SMTP_IOBUF) == -1)
+		goto ioerr;
+	res = nym_smtp_putdata(&msg, &c->out);
+	nym_in_close(&msg);
+	if (res == -1)
+		goto ioerr;
+	if (getreply(c, &r) < 0)
+		goto badreply;
+	c->dirty = 0;
+	if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
+		setwhy(why, sizeof why, &r);
+		failall(rc, n, code, why);
+	} else
+		failall(rc, n, NYM_EX_OK, "");
+	return;
+badreply:
+	if (r.code > 0) {
+		setwhy(why, sizeof why, &r);
+		failall(rc, n, r.code >= 500 ? nym_smtp_exit(&r) :
+		    NYM_EX_TEMPFAIL, why);
+		nym_smtp_quit(c, 1);
+		return;
+	}
+	/* FALLTHROUGH */
+ioerr:
+	snprintf(why, sizeof why, "unable to talk to the mail server: %s",
+	    errno == EPROTO ? "garbled reply" : strerror(errno));
+	failall(rc, n, NYM_EX_TEMPFAIL, why);
+	nym_smtp_quit(c, 0);
 }

@@ -7,11 +7,12 @@
 # usage: t/deps.sh [build|test|bench|all]   (default: all)
 set -u
 
-build="build-essential pkg-config libsodium-dev libreadline-dev
-libncurses-dev"
-test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d"
+build="build-essential pkg-config libsodium-dev libgcrypt20-dev
+libreadline-dev libncurses-dev libgmime-3.0-dev"
+test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d
+postfix git-email libmailtools-perl fetchmail tor strace mutt"
 lint="cppcheck clang-tidy"
-bench="swaks"
+bench="swaks fetchmail age"
 
 case ${1:-all} in
 build)	want=$build ;;
@@ -42,6 +43,14 @@ policy=
 if ! test -e /usr/sbin/policy-rc.d; then
 	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d &&
 	chmod 755 /usr/sbin/policy-rc.d && policy=1
+fi
+# Postfix (a real SMTP server for smtp-submit's tests, run from a
+# temporary configuration by t/helpers/postfix-lab) must not configure
+# the machine's mail system: "No configuration" leaves it without a
+# main.cf, so even a start would do nothing.
+if command -v debconf-set-selections >/dev/null 2>&1; then
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    debconf-set-selections
 fi
 apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing
 status=$?

@@ -5,11 +5,15 @@
  * records sealed and opened in memory with chunks changed, dropped,
  * swapped or flagged last when they are not.  Inputs are copied into
  * buffers of exactly their length so that ASan sees any overread.
+ * Long records are held byte for byte against libsodium's own
+ * secretstream, since seal.c seals their later chunks with libgcrypt.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "nymbox.h"
 #include "tap.h"
@@ -255,6 +259,108 @@ records(void)
 	    "a changed stream header: EBADMSG");
 }
 
+/* What crypto_secretstream_xchacha20poly1305_push makes of chunk p[0, n)
+ * in state ss, framed as seal.c frames it, into out. */
+static size_t
+refput(crypto_secretstream_xchacha20poly1305_state *ss, const void *p,
+    size_t n, int final, unsigned char *out)
+{
+	static const unsigned char pre[NYM_SEAL_PRE] = {
+		'N', 'Y', 'M', 'B', 'O', 'X', 'E', '1', 1, 1, 1, 16
+	};
+	unsigned char ad[NYM_SEAL_PRE + 4];
+	uint32_t v = (uint32_t)(n + 17) | (final ? NYM_SEAL_FINAL : 0);
+
+	out[0] = (unsigned char)(v >> 24);
+	out[1] = (unsigned char)(v >> 16);
+	out[2] = (unsigned char)(v >> 8);
+	out[3] = (unsigned char)v;
+	memcpy(ad, pre, NYM_SEAL_PRE);
+	memcpy(ad + NYM_SEAL_PRE, out, 4);
+	crypto_secretstream_xchacha20poly1305_push(ss, out + 4, NULL, p, n,
+	    ad, sizeof ad, final ?
+	    crypto_secretstream_xchacha20poly1305_TAG_FINAL :
+	    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+	return n + NYM_SEAL_OVER;
+}
+
+/* Seal the chunks of sizes len[] (the last one final) from state st,
+ * both ways; 1 if every byte agrees.  The record is then opened. */
+static int
+same(const unsigned char pk[32], const unsigned char sk[32],
+    struct nym_seal *s, const size_t *len, int nlen, const char *what)
+{
+	static unsigned char plain[NYM_SEAL_CHUNK], got[NYM_SEAL_CHUNK];
+	static unsigned char a[NYM_SEAL_CHUNK + NYM_SEAL_OVER];
+	static unsigned char b[NYM_SEAL_CHUNK + NYM_SEAL_OVER];
+	crypto_secretstream_xchacha20poly1305_state ref;
+	unsigned char hdr[NYM_SEAL_HDRLEN];
+	struct nym_seal o;
+	size_t m, k;
+	int i, ok = 1, opened;
+
+	memcpy(&ref, s->st, sizeof ref);
+	if (nym_seal_begin(&o, pk, hdr) == -1)
+		return 0;
+	memcpy(o.st, s->st, sizeof o.st);	/* open what s seals */
+	opened = sk != NULL;
+	for (i = 0; i < nlen; i++) {
+		randombytes_buf(plain, len[i]);
+		m = nym_seal_put(s, plain, len[i], i == nlen - 1, a);
+		k = refput(&ref, plain, len[i], i == nlen - 1, b);
+		if (m != k || memcmp(a, b, m) != 0) {
+			printf("# %s: chunk %d of %zu bytes differs\n", what,
+			    i, len[i]);
+			ok = 0;
+		}
+		if (opened && nym_seal_get(&o, a, m, got) != (ssize_t)len[i])
+			opened = 0;
+		if (opened && memcmp(got, plain, len[i]) != 0)
+			opened = 0;
+	}
+	if (sk != NULL && (!opened || !o.done)) {
+		printf("# %s: does not open\n", what);
+		ok = 0;
+	}
+	return ok && memcmp(&ref, s->st, sizeof ref) == 0;
+}
+
+static void
+longrecords(void)
+{
+	static const size_t full[] = { 65536, 65536, 65536, 65536, 65536,
+	    65536, 65536, 1000 };
+	static const size_t odd[] = { 1, 65536, 0, 17, 64, 63, 65, 65535,
+	    4097, 8, 24, 40, 4, 12, 3, 1 };
+	static const size_t tail[] = { 5, 5, 5, 5, 5, 0 };
+	static const size_t wrap[] = { 160, 64, 65536, 16, 8, 7 };
+	unsigned char pk[32], sk[32], hdr[NYM_SEAL_HDRLEN];
+	crypto_secretstream_xchacha20poly1305_state *ss;
+	struct nym_seal s;
+
+	nym_seal_keypair(pk, sk);
+	nym_seal_begin(&s, pk, hdr);
+	check(same(pk, NULL, &s, full, 8, "full"),
+	    "eight chunks: libsodium's bytes, state and all");
+	nym_seal_begin(&s, pk, hdr);
+	check(same(pk, NULL, &s, odd, 16, "odd"),
+	    "every size mod 16, an empty chunk: libsodium's bytes");
+	nym_seal_begin(&s, pk, hdr);
+	check(same(pk, NULL, &s, tail, 6, "tail"),
+	    "an empty last chunk after the fifth: libsodium's bytes");
+	/* The counter about to wrap: both rekey at the same chunk. */
+	nym_seal_begin(&s, pk, hdr);
+	ss = (crypto_secretstream_xchacha20poly1305_state *)(void *)s.st;
+	memset(ss->nonce, 0xff, 4);
+	ss->nonce[0] = 0xfe;
+	check(same(pk, NULL, &s, wrap, 6, "wrap"),
+	    "the counter wraps: rekeyed as libsodium does");
+	/* And nym_seal_get opens what nym_seal_put sealed, past chunk 4. */
+	memset(&s, 0, sizeof s);
+	check(nym_seal_begin(&s, pk, hdr) == 0 && same(pk, sk, &s, full, 8,
+	    "open"), "a long record opens chunk by chunk");
+}
+
 int
 main(void)
 {
@@ -265,5 +371,6 @@ main(void)
 	pubkeys();
 	keyfiles();
 	records();
+	longrecords();
 	return tap_done();
 }

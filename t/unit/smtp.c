@@ -632,6 +632,31 @@ test_maildir(void)
 	check_int(nym_maildir_open(&f, md), -1, "no file in a file");
 }
 
+static void
+test_exit(void)
+{
+	static struct nym_smtp_reply r;
+	int err;
+
+	reply("250 2.0.0 ok\r\n", &r, &err);
+	check_int(nym_smtp_exit(&r), 0, "250 is success");
+	reply("354 go on\r\n", &r, &err);
+	check_int(nym_smtp_exit(&r), 0, "354 is success");
+	reply("451 4.3.0 later\r\n", &r, &err);
+	check_int(nym_smtp_exit(&r), 75, "4xx is temporary");
+	reply("550 5.1.1 no such user\r\n", &r, &err);
+	check_int(nym_smtp_exit(&r), 67, "5.1.x is an unknown user");
+	reply("552 message too big\r\n", &r, &err);
+	check_int(nym_smtp_exit(&r), 65, "552 is the message");
+	reply("554 5.6.0 bad content\r\n", &r, &err);
+	check_int(nym_smtp_exit(&r), 65, "5.6.x is the message");
+	reply("535 5.7.8 authentication failed\r\n", &r, &err);
+	check_int(nym_smtp_exit(&r), 77, "other 5xx is policy");
+	check_int(nym_worse(0, 67), 67, "a failure beats success");
+	check_int(nym_worse(67, 75), 75, "75 beats a permanent failure");
+	check_int(nym_worse(65, 67), 65, "else the first failure");
+}
+
 int
 main(void)
 {
@@ -640,6 +665,7 @@ main(void)
 	if (mkdtemp(tmpl) == NULL)
 		return 99;
 	test_reply();
+	test_exit();
 	test_cmd();
 	test_data();
 	test_getline();

@@ -106,6 +106,32 @@ main(void)
 	fclose(f);
 	check_int(nym_conf_load(&where), -1, "malformed config fails");
 	check(strstr(where, "conf:2") != NULL, "and says where");
+	f = fopen(path, "w");
+	fputs("mode = defer\nchain = a\n[Alice@Mail.i2p]\nmode = now\n"
+	    "x = 1\n [ bob@b.i2p ] \nmode = batch\n", f);
+	fclose(f);
+	check_int(nym_conf_load(&where), 0, "config with sections loads");
+	check_str(nym_conf_get("mode"), "defer", "a section's key is not global");
+	check(nym_conf_get("x") == NULL, "not even when only a section has it");
+	check_str(nym_conf_iget("alice@mail.i2p", "mode"), "now",
+	    "the identity's own value, names compared ignoring case");
+	check_str(nym_conf_iget("bob@b.i2p", "mode"), "batch",
+	    "a second section");
+	check_str(nym_conf_iget("bob@b.i2p", "chain"), "a",
+	    "a key the section lacks comes from outside");
+	check(nym_conf_iget("bob@b.i2p", "x") == NULL,
+	    "never from another section");
+	check_str(nym_conf_iget("carol@c.i2p", "mode"), "defer",
+	    "an identity without a section gets the global value");
+	check_str(nym_conf_iget(NULL, "mode"), "defer", "and so does none");
+	f = fopen(path, "w");
+	fputs("a = 1\n[]\n", f);
+	fclose(f);
+	check_int(nym_conf_load(&where), -1, "an empty section name fails");
+	f = fopen(path, "w");
+	fputs("[a\n", f);
+	fclose(f);
+	check_int(nym_conf_load(&where), -1, "an unclosed section fails");
 	snprintf(path, sizeof path, "%s/none", dir);
 	setenv("NYMBOX_CONF", path, 1);
 	check_int(nym_conf_load(&where), -1, "a named missing config fails");

@@ -1,0 +1,384 @@
+/*
+ * delay-queue - put a message in the delay queue, due now, after a random
+ * delay, or at the next batch time.
+ *
+ * Sending at the moment you are online tells an observer that you are
+ * online; postman.i2p offers three delay modes, and this is them on the
+ * sender's own machine.  The message is copied from standard input into
+ * the queue's tmp/ directory, checked, and committed with its envelope,
+ * its delivery command and its due time (lib/queue.c); queue-run(1),
+ * from cron, sends it when it is due.  Exit 0 means the message and its
+ * record are on disk, synced: the caller may forget the message.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nymbox.h"
+
+#define USAGE "usage: delay-queue -m now|defer|batch [-q queuedir] " \
+	"[-r lo-hi] [-f sender] [-t]\n" \
+	"                   [recipient ...] [-- command [arg ...]] < message\n"
+
+#define IOBUF	65536
+
+static const char **rcpt;
+static size_t nrcpt;
+
+/* Exit code for a queue that cannot be written: the caller retries,
+ * unless the queue directory itself is wrong. */
+static int
+qexit(int e)
+{
+	return e == EACCES || e == EPERM || e == ENOTDIR || e == ELOOP ||
+	    e == ENAMETOOLONG ? NYM_EX_CONFIG : NYM_EX_TEMPFAIL;
+}
+
+static void
+usage(void)
+{
+	fputs(USAGE, stderr);
+	exit(NYM_EX_USAGE);
+}
+
+/* local@domain, or the n bytes at s if domain is NULL, malloc'd. */
+static char *
+join(const char *local, const char *domain, size_t n)
+{
+	size_t len = domain != NULL ? strlen(local) + strlen(domain) + 2 :
+	    n + 1;
+	char *p = malloc(len);
+
+	if (p == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	if (domain != NULL)
+		snprintf(p, len, "%s@%s", local, domain);
+	else {
+		memcpy(p, local, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+/* Can addr be handed on as one argument and one SMTP path?  No white
+ * space, controls, brackets or quotes, one '@' with something either
+ * side, and within the SMTP limits. */
+static int
+plainaddr(const char *a)
+{
+	const char *at = strrchr(a, '@');
+	size_t i;
+
+	if (at == NULL || at == a || at[1] == '\0' ||
+	    strlen(a) + 2 >= NYM_SMTP_PATH ||
+	    (size_t)(at - a) > NYM_SMTP_LOCAL ||
+	    strlen(at + 1) > NYM_SMTP_DOMAIN)
+		return 0;
+	for (i = 0; a[i] != '\0'; i++)
+		if ((unsigned char)a[i] <= ' ' || a[i] == 127 ||
+		    strchr("<>\"()[],;:\\", a[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+/* Add the addresses of an address list (an argument or a field). */
+static void
+addrcpt(const char *s, size_t n)
+{
+	struct nym_addrlist al = { 0 };
+	size_t i, j;
+	char *a;
+
+	if (nym_addr_parse(s, n, &al) == -1 || al.n == 0)
+		nym_die(NYM_EX_DATAERR, "unable to parse recipient %.*s",
+		    (int)(n > 200 ? 200 : n), s);
+	for (i = 0; i < al.n; i++) {
+		if (al.a[i].domain == NULL || al.a[i].kind == NYM_DOM_NONE)
+			nym_die(NYM_EX_NOHOST, "unable to queue for %s: no "
+			    "valid domain", al.a[i].local);
+		a = join(al.a[i].local, al.a[i].domain, 0);
+		if (!plainaddr(a))
+			nym_die(NYM_EX_DATAERR, "unable to queue for %.300s: "
+			    "not a plain address", a);
+		for (j = 0; j < nrcpt; j++)
+			if (strcmp(rcpt[j], a) == 0)
+				break;
+		if (j < nrcpt) {
+			free(a);	/* named twice: sent once */
+			continue;
+		}
+		if (nrcpt == NYM_QUEUE_RCPTS)
+			nym_die(NYM_EX_DATAERR, "unable to queue: over %d "
+			    "recipients", NYM_QUEUE_RCPTS);
+		if (nym_reallocarray(&rcpt, nrcpt + 1, sizeof *rcpt) == -1)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		rcpt[nrcpt++] = a;
+	}
+	nym_addrlist_free(&al);
+}
+
+/* The first mailbox of the From field, for a message without -f. */
+static char *
+fromfield(const struct nym_hdr *h)
+{
+	static char val[NYM_FIELD_MAX + 1];
+	struct nym_addrlist al = { 0 };
+	char *a = NULL;
+	ssize_t i, len;
+
+	if ((i = nym_hdr_find(h, "from", 0)) == -1 ||
+	    (len = nym_hdr_value(h, (size_t)i, val, sizeof val)) <= 0 ||
+	    nym_addr_parse(val, (size_t)len, &al) == -1)
+		return NULL;
+	if (al.n > 0 && al.a[0].domain != NULL)
+		a = join(al.a[0].local, al.a[0].domain, 0);
+	nym_addrlist_free(&al);
+	return a;
+}
+
+/* Copy standard input into the queue's tmp/ file; at most
+ * NYM_QUEUE_SIZE bytes. */
+static void
+copyin(struct nym_afile *a, const char *qdir)
+{
+	static char buf[IOBUF];
+	uint64_t total = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = read(STDIN_FILENO, buf, sizeof buf);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			nym_afile_abort(a);
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the message");
+		}
+		if (r == 0)
+			break;
+		total += (uint64_t)r;
+		if (total > NYM_QUEUE_SIZE) {
+			nym_afile_abort(a);
+			nym_die(NYM_EX_DATAERR, "unable to queue the message: "
+			    "over %d bytes", NYM_QUEUE_SIZE);
+		}
+		if (nym_write_all(a->fd, buf, (size_t)r) == -1) {
+			int e = errno;
+
+			nym_afile_abort(a);
+			errno = e;
+			nym_dieerr(qexit(e), "unable to write the "
+			    "message in %s/tmp", qdir);
+		}
+	}
+	if (total == 0) {
+		nym_afile_abort(a);
+		nym_die(NYM_EX_DATAERR, "unable to queue the message: it is "
+		    "empty");
+	}
+}
+
+/* The configuration's delivery command, split on blanks. */
+static size_t
+confcmd(const char **cmd, char *copy, size_t cap)
+{
+	const char *v = nym_conf_get("delivery");
+	size_t n = 0;
+	char *w, *save = NULL;
+
+	if (v == NULL || *v == '\0')
+		nym_die(NYM_EX_CONFIG, "unable to queue: no delivery command; "
+		    "give one after -- or set delivery in the configuration");
+	if (strlen(v) >= cap)
+		nym_die(NYM_EX_CONFIG, "unable to use the delivery command: "
+		    "too long");
+	memcpy(copy, v, strlen(v) + 1);
+	for (w = strtok_r(copy, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (n == NYM_QUEUE_ARGS)
+			nym_die(NYM_EX_CONFIG, "unable to use the delivery "
+			    "command: over %d words", NYM_QUEUE_ARGS);
+		cmd[n++] = w;
+	}
+	return n;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char qdir[PATH_MAX - 64], confcopy[NYM_LINE_MAX];
+	static char val[NYM_FIELD_MAX + 1];
+	static const char *cmd[NYM_QUEUE_ARGS + 1];
+	struct nym_qrec r;
+	struct nym_afile a;
+	struct nym_hdr h = { 0 };
+	struct nym_in in;
+	const char *qarg = NULL, *rarg, *sender = NULL, *where, *v;
+	char *sendbuf = NULL, tmpdir[PATH_MAX];
+	size_t ncmd = 0, i;
+	long lo = 2000, hi = 4000;
+	int c, mode = -1, tflag = 0, split, nargs;
+	ssize_t len;
+	time_t now;
+
+	nym_setprogname(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	if (nym_conf_load(&where) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    where);
+	rarg = nym_conf_get("defer-range");
+	if (rarg != NULL && nym_queue_range(rarg, &lo, &hi) == -1)
+		nym_die(NYM_EX_CONFIG, "unable to use defer-range %s: "
+		    "expected LO-HI seconds", rarg);
+	if ((v = getenv("SENDER")) != NULL && *v != '\0')
+		sender = v;
+	/* '+': options first, so that -- stays where it was given. */
+	while ((c = getopt(argc, argv, "+f:m:q:r:t")) != -1) {
+		switch (c) {
+		case 'f': sender = optarg; break;
+		case 'm':
+			if ((mode = nym_queue_mode(optarg)) == -1)
+				nym_die(NYM_EX_USAGE, "unable to use mode %s: "
+				    "expected now, defer or batch", optarg);
+			break;
+		case 'q': qarg = optarg; break;
+		case 'r':
+			if (nym_queue_range(optarg, &lo, &hi) == -1)
+				nym_die(NYM_EX_USAGE, "unable to use -r %s: "
+				    "expected LO-HI seconds, at most a year",
+				    optarg);
+			break;
+		case 't': tflag = 1; break;
+		default: usage();
+		}
+	}
+	if (mode == -1)
+		usage();
+	/* Recipients, then the delivery command after "--" (which getopt
+	 * has eaten if it came right after the options). */
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0 &&
+	    argv[optind - 1] != optarg)
+		split = optind;
+	else {
+		for (split = optind; split < argc; split++)
+			if (strcmp(argv[split], "--") == 0)
+				break;
+		nargs = split;
+		if (split < argc)
+			split++;
+		for (i = (size_t)optind; i < (size_t)nargs; i++)
+			addrcpt(argv[i], strlen(argv[i]));
+	}
+	if (split < argc) {
+		if (argc - split > NYM_QUEUE_ARGS)
+			nym_die(NYM_EX_USAGE, "unable to use the delivery "
+			    "command: over %d words", NYM_QUEUE_ARGS);
+		for (; split < argc; split++) {
+			if (strlen(argv[split]) >= NYM_LINE_MAX ||
+			    strchr(argv[split], '\n') != NULL)
+				nym_die(NYM_EX_USAGE, "unable to use the "
+				    "delivery command: a word over %d bytes or "
+				    "with a line break", NYM_LINE_MAX);
+			cmd[ncmd++] = argv[split];
+		}
+	} else if (argc > 0 && strcmp(argv[argc - 1], "--") == 0 &&
+	    argv[argc - 1] != optarg)
+		usage();	/* "--" and nothing after it */
+	else
+		ncmd = confcmd(cmd, confcopy, sizeof confcopy);
+	if (ncmd == 0 || *cmd[0] == '\0')
+		usage();
+	if (sender != NULL) {
+		size_t n = strlen(sender);
+
+		if (n >= 2 && sender[0] == '<' && sender[n - 1] == '>') {
+			sender = sendbuf = join(sender + 1, NULL, n - 2);
+		}
+		if (*sender != '\0' && !plainaddr(sender))
+			nym_die(NYM_EX_USAGE, "unable to use sender %.300s",
+			    sender);
+	}
+
+	if ((now = nym_now()) == -1)
+		nym_die(NYM_EX_USAGE, "unable to use NYMBOX_NOW: expected "
+		    "seconds since the epoch");
+	if (nym_queue_dir(qdir, sizeof qdir, qarg) == -1)
+		nym_die(NYM_EX_CONFIG, "unable to find the queue: set HOME or "
+		    "use -q");
+	if (nym_queue_make(qdir) == -1)
+		nym_dieerr(qexit(errno), "unable to create queue %s",
+		    qdir);
+	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", qdir);
+	if (nym_afile_open(&a, tmpdir, 0600) == -1)
+		nym_dieerr(qexit(errno), "unable to create a file in "
+		    "%s", tmpdir);
+	copyin(&a, qdir);
+
+	/* The header: within the limits, and where -t and From come from. */
+	if (lseek(a.fd, 0, SEEK_SET) == -1 || nym_in_open(&in, a.fd, IOBUF)
+	    == -1) {
+		nym_afile_abort(&a);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", a.tmp);
+	}
+	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1) {
+		int e = errno;
+
+		nym_afile_abort(&a);
+		errno = e;
+		if (e == E2BIG)
+			nym_die(NYM_EX_DATAERR, "unable to queue the message: "
+			    "header over the limits");
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", a.tmp);
+	}
+	nym_in_close(&in);
+	for (i = 0; tflag && i < h.nf; i++)
+		if (nym_hdr_is(&h, i, "to") || nym_hdr_is(&h, i, "cc") ||
+		    nym_hdr_is(&h, i, "bcc")) {
+			if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0) {
+				nym_afile_abort(&a);
+				nym_die(NYM_EX_DATAERR, "unable to read a "
+				    "recipient field");
+			}
+			if (len > 0)
+				addrcpt(val, (size_t)len);
+		}
+	if (sender == NULL && (sender = sendbuf = fromfield(&h)) != NULL &&
+	    !plainaddr(sender))
+		sender = NULL;
+	nym_hdr_free(&h);
+	if (sender == NULL) {
+		nym_afile_abort(&a);
+		nym_die(NYM_EX_USAGE, "unable to queue the message: give the "
+		    "sender with -f or SENDER, or a From field");
+	}
+	if (nrcpt == 0) {
+		nym_afile_abort(&a);
+		nym_die(NYM_EX_USAGE, "unable to queue the message: no "
+		    "recipients");
+	}
+
+	memset(&r, 0, sizeof r);
+	r.mode = mode;
+	r.state = NYM_QS_QUEUED;
+	r.queued = now;
+	if ((r.due = nym_queue_due(mode, now, lo, hi)) == -1) {
+		nym_afile_abort(&a);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to draw the delay");
+	}
+	r.sender = sender;
+	r.rcpt = rcpt;
+	r.nrcpt = nrcpt;
+	r.argv = cmd;
+	r.argc = ncmd;
+	if (nym_queue_put(qdir, &a, &r) == -1)
+		nym_dieerr(qexit(errno), "unable to queue the message "
+		    "in %s", qdir);
+	for (i = 0; i < nrcpt; i++)
+		free((char *)rcpt[i]);
+	free(rcpt);
+	free(sendbuf);
+	return NYM_EX_OK;
+}

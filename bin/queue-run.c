@@ -1,0 +1,840 @@
+/*
+ * queue-run - deliver the delay queue's due messages, from cron.
+ *
+ * Each due message goes to the delivery command stored with it, as
+ * "CMD [ARGS...] -f SENDER -- RCPT..." with the message on its standard
+ * input, Date set to the time of sending in UTC and Bcc removed.  Exit 0
+ * removes the message; 75 (and the other temporary outcomes: a timeout,
+ * a signal, 71, 78, a command that cannot be run) keeps it for a later
+ * attempt; anything else moves it aside and returns a DSN to the sender.
+ *
+ * Nothing is lost and nothing is sent twice, whatever moment a crash or
+ * kill -9 chooses, but for one window: a command that delivered and was
+ * not yet recorded as having delivered.  It is kept small: the record is
+ * removed (and info/ synced) the moment the command exits 0, and the
+ * command runs in a process group of its own whose leader kills it all
+ * when queue-run dies (watchdog()), so that no delivery finishes that
+ * nobody records.  What remains is the time between the peer's
+ * acceptance and that unlink.
+ *
+ * Memory does not grow with the queue: info/ is read one entry at a
+ * time and each message is streamed.
+ */
+#define _GNU_SOURCE		/* O_TMPFILE */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "nymbox.h"
+
+#define USAGE "usage: queue-run [-q queuedir] [-m modes] [-b maildir] " \
+	"[-L seconds] [-T seconds]\n" \
+	"       queue-run [-q queuedir] -l\n" \
+	"       queue-run [-q queuedir] -d id [-d id ...]\n"
+
+#define DIAG_MAX	2048	/* the command's last words kept */
+#define LOCK_MS		30000	/* -d waits this long for a run */
+#define IOBUF		65536
+
+static char qdir[PATH_MAX - 64];
+static const char *bouncedir;	/* -b or bounce-maildir, or NULL */
+static long timeout = 900;	/* seconds a delivery may take */
+static long lifetime = 432000;	/* seconds a message may stay queued */
+static int ret = NYM_EX_OK;
+
+static void
+usage(void)
+{
+	fputs(USAGE, stderr);
+	exit(NYM_EX_USAGE);
+}
+
+static int
+temporary(int code)
+{
+	/* 71 and 75 as the MTAs read them; 78 and the shell's 126 and 127
+	 * are local problems that fixing the setup cures, so the message
+	 * waits for that rather than bouncing; -1 is a signal or timeout. */
+	return code == -1 || code == 71 || code == NYM_EX_TEMPFAIL ||
+	    code == NYM_EX_CONFIG || code == 126 || code == 127;
+}
+
+/* The RFC 3463 status for a permanent exit code (Postfix's table). */
+static const char *
+status(int code)
+{
+	switch (code) {
+	case NYM_EX_DATAERR: return "5.6.0";
+	case NYM_EX_NOUSER: return "5.1.1";
+	case NYM_EX_NOHOST: return "5.1.2";
+	case 76: return "5.5.0";
+	case NYM_EX_NOPERM: return "5.7.0";
+	default: return "5.3.0";
+	}
+}
+
+static void
+isodate(time_t t, char *buf, size_t cap)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "%lld", (long long)t);
+}
+
+/* ---- running the delivery command ---- */
+
+struct outcome {
+	int code;		/* exit code, -1 for a signal or a timeout */
+	char what[160];		/* "CMD exited with N", "... timed out" */
+	char diag[DIAG_MAX + 1];	/* its output, printable, lines */
+	char last[NYM_QUEUE_ERR + 1];	/* its last line */
+};
+
+static long
+msnow(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keep the last DIAG_MAX bytes of what the command writes. */
+static void
+keep(struct outcome *o, size_t *len, const char *p, size_t n)
+{
+	if (n >= DIAG_MAX) {
+		memcpy(o->diag, p + n - DIAG_MAX, DIAG_MAX);
+		*len = DIAG_MAX;
+		return;
+	}
+	if (*len + n > DIAG_MAX) {
+		size_t drop = *len + n - DIAG_MAX;
+
+		memmove(o->diag, o->diag + drop, *len - drop);
+		*len -= drop;
+	}
+	memcpy(o->diag + *len, p, n);
+	*len += n;
+}
+
+/* Clean o->diag (len bytes) into printable lines and find its last. */
+static void
+settle(struct outcome *o, size_t len, int cut)
+{
+	size_t i, j = 0, start = 0;
+	char *s = o->diag;
+
+	if (cut) {		/* the first line lost its beginning */
+		char *nl = memchr(s, '\n', len);
+
+		start = nl != NULL ? (size_t)(nl - s) + 1 : len;
+	}
+	for (i = start; i < len; i++) {
+		char c = s[i];
+
+		if (c == '\r' || (c == '\n' && (j == 0 || s[j - 1] == '\n')))
+			continue;
+		s[j++] = c == '\n' || (c >= ' ' && c < 127) ? c : '?';
+	}
+	while (j > 0 && (s[j - 1] == '\n' || s[j - 1] == ' '))
+		j--;
+	s[j] = '\0';
+	for (i = j; i > 0 && s[i - 1] != '\n'; i--)
+		;
+	snprintf(o->last, sizeof o->last, "%.*s", NYM_QUEUE_ERR, s + i);
+}
+
+/* A copy of the message as it is to be sent, in an unnamed file. */
+static int
+sendcopy(int msgfd, time_t now)
+{
+	char tmpdir[PATH_MAX];
+	struct nym_afile a;
+	int fd;
+
+	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", qdir);
+	if ((fd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) {
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+			return -1;
+		if (nym_afile_open(&a, tmpdir, 0600) == -1)
+			return -1;
+		fd = a.fd;
+		unlink(a.tmp);
+	}
+	if (nym_queue_rewrite(msgfd, fd, now) == -1 ||
+	    lseek(fd, 0, SEEK_SET) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+killgroup(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+}
+
+/* The first child, leader of a process group of its own: it runs the
+ * command in that group and exits as the command did.  If queue-run
+ * dies, the kernel sends it SIGTERM (PR_SET_PDEATHSIG), and it kills
+ * the whole group, so that neither the command nor anything it started
+ * (a shell script's children) goes on to deliver what nobody will
+ * record.  A timeout kills the group from queue-run. */
+static void __attribute__((noreturn))
+watchdog(const char **av, int in, int out, pid_t parent)
+{
+	struct sigaction sa;
+	struct rlimit nocore = { 0, 0 };
+	pid_t pid;
+	int st;
+
+	setpgid(0, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = killgroup;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)
+		_exit(NYM_EX_TEMPFAIL);
+	if ((pid = fork()) == -1) {
+		dprintf(out, "%s: unable to run %s: %s\n", nym_progname, av[0],
+		    strerror(errno));
+		_exit(NYM_EX_TEMPFAIL);
+	}
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(in, STDIN_FILENO) == -1 ||
+		    dup2(out, STDOUT_FILENO) == -1 ||
+		    dup2(out, STDERR_FILENO) == -1)
+			_exit(NYM_EX_TEMPFAIL);
+		execvp(av[0], (char *const *)av);
+		dprintf(STDERR_FILENO, "%s: unable to run %s: %s\n",
+		    nym_progname, av[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	close(in);
+	close(out);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			_exit(NYM_EX_TEMPFAIL);
+	if (WIFEXITED(st))
+		_exit(WEXITSTATUS(st));
+	/* Die of the same signal, without a core file of our own. */
+	(void)setrlimit(RLIMIT_CORE, &nocore);
+	signal(WTERMSIG(st), SIG_DFL);
+	kill(getpid(), WTERMSIG(st));
+	_exit(NYM_EX_TEMPFAIL);
+}
+
+/* Run the command of r with the message on fd; fill o. */
+static void
+run(const struct nym_qrec *r, int fd, struct outcome *o)
+{
+	const char **av;
+	struct pollfd pf[2];
+	char buf[4096];
+	size_t i, n = 0, len = 0;
+	long deadline;
+	pid_t pid, parent = getpid();
+	int p[2], pidfd, st = 0, np, cut = 0, reaped = 0, timedout = 0;
+	ssize_t k;
+
+	memset(o, 0, sizeof *o);
+	if ((av = calloc(r->argc + r->nrcpt + 4, sizeof *av)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (i = 0; i < r->argc; i++)
+		av[n++] = r->argv[i];
+	av[n++] = "-f";
+	av[n++] = r->sender;
+	av[n++] = "--";
+	for (i = 0; i < r->nrcpt; i++)
+		av[n++] = r->rcpt[i];
+	av[n] = NULL;
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		o->code = -1;
+		snprintf(o->what, sizeof o->what, "unable to run %.60s: %s",
+		    av[0], strerror(errno));
+		free(av);
+		return;
+	}
+	if (pid == 0)
+		watchdog(av, fd, p[1], parent);
+	setpgid(pid, pid);	/* its own call may not have run yet */
+	close(p[1]);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	deadline = msnow() + timeout * 1000;
+	for (;;) {
+		long left = deadline - msnow();
+
+		if (left <= 0) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			timedout = 1;
+			break;
+		}
+		np = 0;
+		memset(pf, 0, sizeof pf);
+		if (p[0] != -1) {
+			pf[np].fd = p[0];
+			pf[np++].events = POLLIN;
+		}
+		if (pidfd != -1) {
+			pf[np].fd = pidfd;
+			pf[np++].events = POLLIN;
+		}
+		/* Without a pidfd (before Linux 5.3) look every 20 ms. */
+		if (poll(pf, (nfds_t)np, pidfd == -1 && left > 20 ? 20 :
+		    (int)(left > INT_MAX ? INT_MAX : left)) == -1 &&
+		    errno != EINTR)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to wait for %s",
+			    av[0]);
+		if (p[0] != -1 && (pf[0].revents & (POLLIN | POLLHUP))) {
+			k = read(p[0], buf, sizeof buf);
+			if (k > 0) {
+				if (len + (size_t)k > DIAG_MAX)
+					cut = 1;
+				keep(o, &len, buf, (size_t)k);
+			} else if (k == 0 || errno != EINTR) {
+				close(p[0]);
+				p[0] = -1;
+			}
+		}
+		if (pidfd != -1 ? (pf[np - 1].revents & POLLIN) != 0 :
+		    waitpid(pid, &st, WNOHANG) == pid) {
+			reaped = pidfd == -1;
+			break;
+		}
+	}
+	if (!reaped)
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+	/* What it wrote before it went; a child of its own that keeps the
+	 * pipe open is not waited for. */
+	if (p[0] != -1) {
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		while ((k = read(p[0], buf, sizeof buf)) > 0) {
+			if (len + (size_t)k > DIAG_MAX)
+				cut = 1;
+			keep(o, &len, buf, (size_t)k);
+		}
+		close(p[0]);
+	}
+	if (pidfd != -1)
+		close(pidfd);
+	settle(o, len, cut);
+	if (timedout) {
+		o->code = -1;
+		snprintf(o->what, sizeof o->what, "%.60s timed out after %ld "
+		    "s", av[0], timeout);
+	} else if (WIFSIGNALED(st)) {
+		o->code = -1;
+		snprintf(o->what, sizeof o->what, "%.60s killed by signal %d",
+		    av[0], WTERMSIG(st));
+	} else {
+		o->code = WEXITSTATUS(st);
+		snprintf(o->what, sizeof o->what, "%.60s exited with %d",
+		    av[0], o->code);
+	}
+	free(av);
+}
+
+/* ---- bounces ---- */
+
+/* Append a message to an mbox (mboxrd), locked, synced, whole or not
+ * at all. */
+static int
+tombox(const char *path, const char *msg, size_t n, time_t now)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct nym_out o;
+	struct stat st;
+	struct tm tm;
+	char from[80];
+	const char *s, *e, *end = msg + n;
+	int fd, i, bad = 0, err;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) == -1)
+		return -1;
+	for (i = 0; fcntl(fd, F_SETLK, &fl) == -1; i++) {
+		if ((errno != EAGAIN && errno != EACCES) || i >= 300) {
+			err = errno;
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		usleep(100000);
+	}
+	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, IOBUF) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	gmtime_r(&now, &tm);
+	strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e %H:%M:%S "
+	    "%Y\n", &tm);
+	nym_out_puts(&o, from);
+	for (s = msg; s < end; s = e) {
+		size_t len, k = 0;
+
+		if ((e = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			e = end;
+		else
+			e++;
+		len = (size_t)(e - s);
+		while (k < len && s[k] == '>')
+			k++;
+		if (len - k >= 5 && memcmp(s + k, "From ", 5) == 0)
+			nym_out_write(&o, ">", 1);
+		nym_out_write(&o, s, (size_t)(e - s));
+	}
+	nym_out_write(&o, "\n", 1);
+	if (nym_out_flush(&o) == -1 || fsync(fd) == -1)
+		bad = 1;
+	err = errno;
+	nym_out_close(&o);
+	if (bad && ftruncate(fd, st.st_size) == -1)
+		nym_warn("unable to truncate %s: %s", path, strerror(errno));
+	if (close(fd) == -1 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	errno = err;
+	return bad ? -1 : 0;
+}
+
+static int
+tomaildir(const char *dir, const char *msg, size_t n)
+{
+	struct nym_mdfile f;
+
+	if (nym_maildir_make(dir) == -1 || nym_maildir_open(&f, dir) == -1)
+		return -1;
+	if (nym_write_all(f.fd, msg, n) == -1) {
+		nym_maildir_abort(&f);
+		return -1;
+	}
+	return nym_maildir_commit(&f);
+}
+
+/* Where the sender's bounces go: -b or bounce-maildir; else $MAIL, a
+ * maildir if it is a directory, else an mbox; else ~/Maildir if it is
+ * a directory.  *mbox says which; NULL if none. */
+static const char *
+mailbox(int *mbox, char *buf, size_t cap)
+{
+	const char *mail = getenv("MAIL"), *home = getenv("HOME");
+	struct stat st;
+
+	*mbox = 0;
+	if (bouncedir != NULL)
+		return bouncedir;
+	if (mail != NULL && *mail != '\0') {
+		*mbox = !(stat(mail, &st) == 0 && S_ISDIR(st.st_mode));
+		return mail;
+	}
+	if (home != NULL && *home != '\0' &&
+	    (size_t)snprintf(buf, cap, "%s/Maildir", home) < cap &&
+	    stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return buf;
+	return NULL;
+}
+
+/* The original header section (without an mbox From_ line) into h. */
+static void
+origheader(const char *id, struct nym_hdr *h, const char **p, size_t *n)
+{
+	struct nym_in in;
+	char path[PATH_MAX];
+	int fd;
+
+	*p = "";
+	*n = 0;
+	if ((fd = nym_queue_message(qdir, id)) == -1) {
+		snprintf(path, sizeof path, "%s/failed/%s", qdir, id);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd == -1)
+		return;
+	if (nym_in_open(&in, fd, IOBUF) == 0) {
+		if (nym_hdr_read(&in, h, NYM_HDR_MBOX, NULL, NULL) == 0) {
+			*p = h->buf + h->fromlen;
+			*n = h->len - h->fromlen;
+		}
+		nym_in_close(&in);
+	}
+	close(fd);
+}
+
+/* Return r to its sender and move the message aside.  The record says
+ * "bounce" first, so that a run killed half way finishes the job
+ * instead of trying to deliver again. */
+static void
+bounce(struct nym_qrec *r, time_t now, const char *diag)
+{
+	char reason[NYM_QUEUE_ERR + 200], home[PATH_MAX];
+	struct nym_hdr h = { 0 };
+	struct nym_dsn d;
+	const char *box, *hp;
+	char *msg;
+	size_t hn, n;
+	int mbox, expired = temporary(r->lastcode);
+
+	if (r->state != NYM_QS_BOUNCE) {
+		r->state = NYM_QS_BOUNCE;
+		if (nym_queue_update(qdir, r) == -1) {
+			nym_warn("unable to update %s/info/%s: %s", qdir, r->id,
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+			return;
+		}
+	}
+	if (expired)
+		snprintf(reason, sizeof reason, "no delivery within %ld s, "
+		    "after %u attempts", lifetime, r->attempts);
+	else
+		snprintf(reason, sizeof reason, "the delivery command failed "
+		    "permanently (exit status %d)", r->lastcode);
+	if (*r->sender == '\0')
+		nym_warn("unable to return message %s: no sender; kept in "
+		    "%s/failed", r->id, qdir);
+	else if ((box = mailbox(&mbox, home, sizeof home)) == NULL)
+		nym_warn("unable to return message %s to %s: no mailbox (set "
+		    "bounce-maildir or MAIL); kept in %s/failed", r->id,
+		    r->sender, qdir);
+	else {
+		origheader(r->id, &h, &hp, &hn);
+		memset(&d, 0, sizeof d);
+		d.sender = r->sender;
+		d.rcpt = r->rcpt;
+		d.nrcpt = r->nrcpt;
+		d.status = expired ? "4.4.7" : status(r->lastcode);
+		d.reason = reason;
+		d.diag = diag;
+		d.id = r->id;
+		d.arrival = r->queued;
+		d.now = now;
+		d.header = hp;
+		d.headerlen = hn;
+		if (nym_dsn_build(&d, &msg, &n) == -1) {
+			nym_hdr_free(&h);
+			nym_warn("unable to build the bounce of %s: %s", r->id,
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+			return;
+		}
+		nym_hdr_free(&h);
+		if ((mbox ? tombox(box, msg, n, now) :
+		    tomaildir(box, msg, n)) == -1) {
+			nym_warn("unable to return message %s to %s: unable to "
+			    "write %s: %s", r->id, r->sender, box,
+			    strerror(errno));
+			free(msg);
+			ret = NYM_EX_TEMPFAIL;
+			return;
+		}
+		free(msg);
+	}
+	if (nym_queue_fail(qdir, r->id) == -1) {
+		nym_warn("unable to move message %s to %s/failed: %s", r->id,
+		    qdir, strerror(errno));
+		ret = NYM_EX_TEMPFAIL;
+	}
+}
+
+/* ---- one message ---- */
+
+static void
+deliver(struct nym_qrec *r, time_t now)
+{
+	struct outcome o;
+	char when[40];
+	int msgfd, fd;
+
+	if ((msgfd = nym_queue_message(qdir, r->id)) == -1) {
+		if (errno != ENOENT) {
+			nym_warn("unable to read %s/mess/%s: %s", qdir, r->id,
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+			return;
+		}
+		/* A record without its message has nothing to send. */
+		nym_warn("unable to deliver message %s: %s/mess/%s is "
+		    "missing; record removed", r->id, qdir, r->id);
+		if (nym_queue_remove(qdir, r->id) == -1 && errno != ENOENT)
+			ret = NYM_EX_TEMPFAIL;
+		return;
+	}
+	fd = sendcopy(msgfd, now);
+	close(msgfd);
+	if (fd == -1) {
+		memset(&o, 0, sizeof o);
+		o.code = -1;
+		snprintf(o.what, sizeof o.what, "unable to copy it into the "
+		    "queue's tmp/: %.80s", strerror(errno));
+		if (errno == E2BIG)
+			o.code = NYM_EX_DATAERR;
+	} else {
+		run(r, fd, &o);
+		close(fd);
+	}
+	if (o.code == 0) {
+		/* The commit point of a delivery: as soon as it is known. */
+		if (nym_queue_remove(qdir, r->id) == -1 && errno != ENOENT) {
+			nym_warn("unable to remove delivered message %s: %s",
+			    r->id, strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+		}
+		return;
+	}
+	r->attempts++;
+	r->lastcode = o.code;
+	snprintf(r->error, sizeof r->error, "%.150s%s%.240s", o.what,
+	    o.last[0] != '\0' ? ": " : "", o.last);
+	if (temporary(o.code) && now - r->queued < lifetime) {
+		r->due = nym_queue_retry(r->mode, r->attempts, now);
+		isodate(r->due, when, sizeof when);
+		nym_warn("unable to deliver message %s: %s; next attempt at %s",
+		    r->id, r->error, when);
+		if (nym_queue_update(qdir, r) == -1) {
+			nym_warn("unable to update %s/info/%s: %s", qdir, r->id,
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+		}
+		return;
+	}
+	nym_warn("unable to deliver message %s: %s; returned to %s", r->id,
+	    r->error, *r->sender != '\0' ? r->sender : "nobody");
+	/* The DSN quotes all the command said, the record its last line. */
+	bounce(r, now, o.diag[0] != '\0' ? o.diag : o.what);
+}
+
+/* ---- the modes of operation ---- */
+
+static void
+list(void)
+{
+	struct nym_qscan s;
+	struct nym_qrec r;
+	struct stat st;
+	char id[NYM_QUEUE_IDLEN + 1], when[40], path[PATH_MAX];
+	size_t i;
+	int k;
+
+	if (nym_queue_scan(&s, qdir) == -1) {
+		if (errno == ENOENT)
+			return;
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+	}
+	while ((k = nym_queue_next(&s, id)) == 1) {
+		if (nym_queue_get(qdir, id, &r) == -1) {
+			if (errno != ENOENT) {
+				nym_warn("unable to read %s/info/%s: %s", qdir,
+				    id, errno == EINVAL ? "damaged" :
+				    strerror(errno));
+				ret = NYM_EX_TEMPFAIL;
+			}
+			continue;
+		}
+		snprintf(path, sizeof path, "%s/mess/%s", qdir, id);
+		if (r.state == NYM_QS_BOUNCE)
+			snprintf(when, sizeof when, "bouncing");
+		else
+			isodate(r.due, when, sizeof when);
+		printf("%s %s %s %u ", id, nym_queue_modename(r.mode), when,
+		    r.attempts);
+		for (i = 0; i < r.nrcpt; i++)
+			printf("%s%s", i > 0 ? "," : "", r.rcpt[i]);
+		printf(" %lld\n", stat(path, &st) == 0 ?
+		    (long long)st.st_size : -1LL);
+		nym_qrec_free(&r);
+	}
+	if (k == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+	nym_queue_endscan(&s);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the listing");
+}
+
+static void
+delete(char **ids, size_t n)
+{
+	size_t i;
+	int lfd;
+
+	switch (nym_queue_lock(qdir, LOCK_MS, &lfd)) {
+	case 1:
+		nym_die(NYM_EX_TEMPFAIL, "unable to lock %s: a run is in "
+		    "progress", qdir);
+	case -1:
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock %s", qdir);
+	}
+	for (i = 0; i < n; i++)
+		if (nym_queue_remove(qdir, ids[i]) == -1) {
+			if (errno == ENOENT) {
+				nym_warn("unable to delete %s: no such message",
+				    ids[i]);
+				if (ret == NYM_EX_OK)
+					ret = NYM_EX_DATAERR;
+			} else {
+				nym_warn("unable to delete %s: %s", ids[i],
+				    strerror(errno));
+				ret = NYM_EX_TEMPFAIL;
+			}
+		}
+	close(lfd);
+}
+
+static void
+flush(unsigned modes)
+{
+	struct nym_qscan s;
+	struct nym_qrec r;
+	char id[NYM_QUEUE_IDLEN + 1];
+	time_t now;
+	int k, lfd;
+
+	switch (nym_queue_lock(qdir, 0, &lfd)) {
+	case 1:
+		return;		/* another run is at it: cron's normal case */
+	case -1:
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock %s", qdir);
+	}
+	(void)nym_queue_clean(qdir);
+	if (nym_queue_scan(&s, qdir) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+	while ((k = nym_queue_next(&s, id)) == 1) {
+		if (nym_queue_get(qdir, id, &r) == -1) {
+			if (errno != ENOENT) {
+				nym_warn("unable to read %s/info/%s: %s", qdir,
+				    id, errno == EINVAL ? "damaged" :
+				    strerror(errno));
+				ret = NYM_EX_TEMPFAIL;
+			}
+			continue;
+		}
+		now = nym_now();
+		if ((modes & (1u << r.mode)) != 0) {
+			if (r.state == NYM_QS_BOUNCE)
+				bounce(&r, now, r.error);
+			else if (r.due <= now)
+				deliver(&r, now);
+		}
+		nym_qrec_free(&r);
+	}
+	if (k == -1) {
+		nym_warn("unable to read %s/info: %s", qdir, strerror(errno));
+		ret = NYM_EX_TEMPFAIL;
+	}
+	nym_queue_endscan(&s);
+	close(lfd);
+}
+
+/* "now,defer" into a set of mode bits. */
+static unsigned
+modeset(const char *s)
+{
+	char buf[64], *w, *save = NULL;
+	unsigned set = 0;
+	int m;
+
+	if (strlen(s) >= sizeof buf)
+		usage();
+	memcpy(buf, s, strlen(s) + 1);
+	for (w = strtok_r(buf, ",", &save); w != NULL;
+	    w = strtok_r(NULL, ",", &save)) {
+		if ((m = nym_queue_mode(w)) == -1)
+			nym_die(NYM_EX_USAGE, "unable to use mode %s: expected "
+			    "now, defer or batch", w);
+		set |= 1u << m;
+	}
+	if (set == 0)
+		usage();
+	return set;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *qarg = NULL, *where, *v;
+	char **ids = NULL;
+	size_t nids = 0;
+	unsigned modes = 7;
+	int c, lflag = 0;
+
+	nym_setprogname(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	if (nym_conf_load(&where) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    where);
+	if ((v = nym_conf_get("delivery-timeout")) != NULL)
+		timeout = nym_number(v, "delivery-timeout", 1, 86400);
+	if ((v = nym_conf_get("queue-lifetime")) != NULL)
+		lifetime = nym_number(v, "queue-lifetime", 0, 31536000);
+	if ((v = nym_conf_get("bounce-maildir")) != NULL && *v != '\0')
+		bouncedir = v;
+	while ((c = getopt(argc, argv, "b:d:L:lm:q:T:")) != -1) {
+		switch (c) {
+		case 'b': bouncedir = optarg; break;
+		case 'd':
+			if (!nym_queue_isid(optarg))
+				nym_die(NYM_EX_USAGE, "unable to use ID %s: "
+				    "expected %d hex digits", optarg,
+				    NYM_QUEUE_IDLEN);
+			if (nym_reallocarray(&ids, nids + 1, sizeof *ids) == -1)
+				nym_die(NYM_EX_TEMPFAIL, "unable to allocate "
+				    "memory");
+			ids[nids++] = optarg;
+			break;
+		case 'L':
+			lifetime = nym_number(optarg, "-L", 0, 31536000);
+			break;
+		case 'l': lflag = 1; break;
+		case 'm': modes = modeset(optarg); break;
+		case 'q': qarg = optarg; break;
+		case 'T': timeout = nym_number(optarg, "-T", 1, 86400); break;
+		default: usage();
+		}
+	}
+	if (optind != argc || (lflag && nids > 0))
+		usage();
+	if (nym_now() == -1)
+		nym_die(NYM_EX_USAGE, "unable to use NYMBOX_NOW: expected "
+		    "seconds since the epoch");
+	if (nym_queue_dir(qdir, sizeof qdir, qarg) == -1)
+		nym_die(NYM_EX_CONFIG, "unable to find the queue: set HOME or "
+		    "use -q");
+	if (lflag)
+		list();
+	else if (nids > 0)
+		delete(ids, nids);
+	else {
+		if (nym_queue_make(qdir) == -1)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to create queue %s",
+			    qdir);
+		flush(modes);
+	}
+	free(ids);
+	return ret;
+}

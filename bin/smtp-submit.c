@@ -1,0 +1,283 @@
+/*
+ * smtp-submit - submit a message by SMTP with AUTH: the delivery command
+ * for postman's smtp.postman.i2p, reached through the local I2PTunnel
+ * (127.0.0.1:7659, the default) or over a SAM stream from a transient
+ * destination.
+ *
+ * It logs in with AUTH PLAIN or LOGIN as the sender (postman takes mail
+ * only from the address the login owns, so a login for one identity and
+ * a sender of another is refused here, before anything links the two),
+ * then runs one transaction through the library's client session, the
+ * one sam-deliver uses: pipelined when offered, SIZE checked first, Bcc
+ * removed, dots stuffed, the message streamed from a file so that memory
+ * does not grow with it.  The exit code is sam-deliver's contract: 0,
+ * 75 for anything worth retrying, or a permanent code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "nymbox.h"
+
+#define USAGE "usage: smtp-submit [-H host:port | -s destination] " \
+	"[-F fd | -P file] [-S host:port]\n" \
+	"                   [-u login] [-w seconds] -f sender [--] " \
+	"recipient ... < message\n"
+
+#define IOBUF		65536
+#define DEFAULT_SERVER	"127.0.0.1:7659"
+
+static int wsec = 120;
+static char pw[NYM_SMTP_AUTHLINE / 2];
+
+static void
+usage(void)
+{
+	fputs(USAGE, stderr);
+	exit(NYM_EX_USAGE);
+}
+
+/* The message as a file: stdin itself when it is a regular file (a
+ * queued message), else a copy in an unlinked temporary file.  Either
+ * way at most NYM_SMTP_SIZE bytes. */
+static int
+spool(void)
+{
+	char path[PATH_MAX], buf[IOBUF];
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+	uint64_t total = 0;
+	ssize_t r;
+	int fd;
+
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    lseek(STDIN_FILENO, 0, SEEK_SET) == 0) {
+		if ((uint64_t)st.st_size > NYM_SMTP_SIZE)
+			nym_die(NYM_EX_DATAERR, "unable to submit the message: "
+			    "over %d bytes", NYM_SMTP_SIZE);
+		return STDIN_FILENO;
+	}
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if ((size_t)snprintf(path, sizeof path, "%s/smtp-submit.XXXXXX",
+	    tmp) >= sizeof path || (fd = mkstemp(path)) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create a spool file in "
+		    "%s", tmp);
+	unlink(path);
+	while ((r = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 || nym_write_all(fd, buf, (size_t)r) == -1)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to spool the "
+			    "message");
+		if ((total += (uint64_t)r) > NYM_SMTP_SIZE)
+			nym_die(NYM_EX_DATAERR, "unable to submit the message: "
+			    "over %d bytes", NYM_SMTP_SIZE);
+	}
+	return fd;
+}
+
+/* Add the addresses in s (an address or a list) to the recipients. */
+static void
+addrcpt(struct nym_smtp_rcpt **rc, size_t *n, const char *s)
+{
+	struct nym_addrlist al = { 0 };
+	struct nym_smtp_rcpt *r;
+	size_t i;
+
+	if (nym_addr_parse(s, strlen(s), &al) == -1 || al.n == 0)
+		nym_die(NYM_EX_USAGE, "unable to parse recipient %s", s);
+	for (i = 0; i < al.n; i++) {
+		if (al.a[i].domain == NULL || al.a[i].kind == NYM_DOM_NONE)
+			nym_die(NYM_EX_NOHOST, "unable to route %s: no valid "
+			    "domain", al.a[i].local);
+		if (*n == NYM_SMTP_RCPTS * 10)
+			nym_die(NYM_EX_USAGE, "unable to submit: over %d "
+			    "recipients", NYM_SMTP_RCPTS * 10);
+		if (nym_reallocarray(rc, *n + 1, sizeof **rc) == -1)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		r = &(*rc)[(*n)++];
+		memset(r, 0, sizeof *r);
+		if ((size_t)snprintf(r->addr, sizeof r->addr, "%s@%s",
+		    al.a[i].local, al.a[i].domain) >= sizeof r->addr - 2)
+			nym_die(NYM_EX_DATAERR, "unable to submit to %s: "
+			    "address too long", s);
+		r->code = -1;
+	}
+	nym_addrlist_free(&al);
+}
+
+/* Is login the sender address, or its local part (servers whose
+ * accounts are named without the domain)? */
+static int
+ownlogin(const char *login, const char *sender)
+{
+	size_t local = (size_t)(strrchr(sender, '@') - sender);
+
+	return strcasecmp(login, sender) == 0 || (strlen(login) == local &&
+	    strncmp(login, sender, local) == 0);
+}
+
+/* A stream to dest from a transient destination: postman does not check
+ * where mail comes from, and a fresh one links nothing. */
+static int
+samdial(struct nym_sam *s, struct nym_samaddr *sa, const char *dest)
+{
+	int r, fd;
+
+	if (nym_sam_open(s, sa->host, sa->port, wsec * 1000) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge at "
+		    "%s:%s", sa->host, sa->port);
+	r = nym_sam_session(s, "TRANSIENT", sa->opts, wsec * 2000 + 60000);
+	if (r != NYM_SAM_OK)
+		nym_die(NYM_EX_TEMPFAIL, "unable to create the session: %s",
+		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
+	r = nym_sam_connect(s, dest, &fd);
+	if (r != NYM_SAM_OK)
+		nym_die(NYM_EX_TEMPFAIL, "unable to connect to %.60s: %s",
+		    dest, r == -1 ? strerror(errno) : nym_sam_resultname(r));
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct nym_smtp_client c = { .fd = -1 };
+	static char host[256];
+	struct nym_smtp_rcpt *rc = NULL;
+	struct nym_samaddr sa;
+	struct nym_sam s;
+	const char *where, *v, *sender = NULL, *server = NULL, *dest = NULL;
+	const char *login = NULL, *pwfile = NULL, *pwfd = NULL, *colon;
+	const char *port;
+	size_t n = 0, i;
+	int ch, fd, msgfd, code, ret = NYM_EX_OK, sam = 0;
+
+	nym_setprogname(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	if (nym_conf_load(&where) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    where);
+	nym_samaddr_init(&sa);
+	if ((v = getenv("SENDER")) != NULL && *v != '\0')
+		sender = v;
+	while ((ch = getopt(argc, argv, "F:f:H:P:S:s:u:w:")) != -1) {
+		switch (ch) {
+		case 'F': pwfd = optarg; break;
+		case 'f': sender = optarg; break;
+		case 'H': server = optarg; break;
+		case 'P': pwfile = optarg; break;
+		case 'S':
+			if (nym_samaddr_set(&sa, optarg) == -1)
+				nym_die(NYM_EX_USAGE, "unable to use SAM "
+				    "address %s: expected host:port", optarg);
+			break;
+		case 's': dest = optarg; break;
+		case 'u': login = optarg; break;
+		case 'w': wsec = (int)nym_number(optarg, "-w", 1, 3600); break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0 || (server != NULL && dest != NULL) ||
+	    (pwfile != NULL && pwfd != NULL))
+		usage();
+	if (sender == NULL || *sender == '\0' ||
+	    strlen(sender) >= NYM_SMTP_PATH - 2 ||
+	    strchr(sender, '@') == NULL || strchr(sender, '@') == sender ||
+	    strpbrk(sender, "<> \t\r\n") != NULL)
+		nym_die(NYM_EX_USAGE, "unable to submit: give the sender's "
+		    "address with -f or SENDER");
+
+	/* Settings of the sender's own [identity] section come first. */
+	if (server == NULL && dest == NULL) {
+		dest = nym_conf_iget(sender, "smtp-destination");
+		server = nym_conf_iget(sender, "smtp-server");
+		if (dest != NULL && server != NULL)
+			nym_die(NYM_EX_CONFIG, "unable to choose between "
+			    "smtp-server and smtp-destination in %s", where);
+		if (dest == NULL && server == NULL)
+			server = DEFAULT_SERVER;
+	}
+	if (login == NULL && (login = nym_conf_iget(sender, "smtp-login")) ==
+	    NULL)
+		login = sender;
+	if (!ownlogin(login, sender))
+		nym_die(NYM_EX_CONFIG, "unable to log in as %s: the login "
+		    "must be the sender address %s or its local part", login,
+		    sender);
+	if (pwfile == NULL && pwfd == NULL)
+		pwfile = nym_conf_iget(sender, "smtp-password-file");
+	for (i = 0; i < (size_t)argc; i++)
+		addrcpt(&rc, &n, argv[i]);
+
+	msgfd = spool();
+	(void)mlock(pw, sizeof pw);
+	if (nym_password(pwfile, pwfd != NULL ? (int)nym_number(pwfd, "-F",
+	    0, INT_MAX) : -1, login, pw, sizeof pw) == -1) {
+		if (errno == EPERM && pwfile != NULL)
+			nym_die(NYM_EX_CONFIG, "unable to use password file "
+			    "%s: others can read it (chmod 600)", pwfile);
+		if (errno == ENXIO)
+			nym_die(NYM_EX_CONFIG, "unable to read the password: "
+			    "no terminal; use -P or -F, or set "
+			    "smtp-password-file");
+		nym_dieerr(NYM_EX_CONFIG, "unable to read the password%s%s",
+		    pwfile != NULL ? " file " : "",
+		    pwfile != NULL ? pwfile : "");
+	}
+
+	if (dest != NULL) {
+		sam = 1;
+		where = dest;
+		fd = samdial(&s, &sa, dest);
+	} else {
+		where = server;
+		if ((colon = strrchr(server, ':')) == NULL || colon == server ||
+		    (size_t)(colon - server) >= sizeof host)
+			nym_die(NYM_EX_USAGE, "unable to use server %s: "
+			    "expected host:port", server);
+		snprintf(host, sizeof host, "%.*s", (int)(colon - server),
+		    server);
+		port = colon + 1;
+		(void)nym_number(port, "the port", 1, 65535);
+		if ((fd = nym_tcp_connect(host, port, wsec * 1000)) == -1) {
+			explicit_bzero(pw, sizeof pw);
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to connect to %s",
+			    server);
+		}
+	}
+	code = nym_smtp_start(&c, fd, wsec * 1000, "localhost");
+	if (code == NYM_EX_OK && (code = nym_smtp_auth(&c, login, pw)) !=
+	    NYM_EX_OK) {
+		explicit_bzero(pw, sizeof pw);
+		nym_die(code, "unable to log in to %.60s as %s: %s", where,
+		    login, c.why);
+	}
+	explicit_bzero(pw, sizeof pw);
+	if (code != NYM_EX_OK)
+		nym_die(code, "unable to submit to %.60s: %s", where, c.why);
+
+	nym_smtp_send(&c, sender, rc, n, msgfd);
+	nym_smtp_quit(&c, 1);
+	for (i = 0; i < n; i++) {
+		if (rc[i].code != NYM_EX_OK)
+			nym_warn("unable to deliver to %s: %s", rc[i].addr,
+			    rc[i].why);
+		ret = nym_worse(ret, rc[i].code);
+	}
+	if (sam)
+		nym_sam_close(&s);
+	free(rc);
+	close(msgfd);
+	return ret;
+}

@@ -1,0 +1,840 @@
+/*
+ * queue.c - the delay queue on disk.
+ *
+ * qmail's queue is the model: one directory per kind of file, a message
+ * and its state kept apart, and every change a link, rename or unlink
+ * whose order makes a crash at any moment harmless.  Under the queue
+ * directory:
+ *
+ *	tmp/	files being written (a writer that died leaves them; they
+ *		are removed after NYM_QUEUE_STALE)
+ *	mess/ID	the message, written once and never changed
+ *	info/ID	its state record (struct nym_qrec as text), replaced
+ *		atomically on every change; its presence is what makes
+ *		the message queued
+ *	failed/ID  a message moved aside after a permanent failure
+ *	lock	held by the run that delivers (fcntl)
+ *
+ * Enqueueing links mess/ID and then info/ID; delivering removes info/ID
+ * and then mess/ID.  The link and the unlink of info/ID, each followed by
+ * an fsync of info/, are the two commit points.  queue-run(1) has the
+ * table of states.  IDs are random, so a name says nothing about when
+ * or by whom a message was written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "nymbox.h"
+
+#define HALFDAY	43200
+#define IOBUF	65536
+
+static const char *const modenames[] = { "now", "defer", "batch" };
+
+/* qdir/sub[/name] into buf.  0 or -1 ENAMETOOLONG. */
+static int
+qpath(char *buf, size_t cap, const char *qdir, const char *sub,
+    const char *name)
+{
+	int n = snprintf(buf, cap, "%s/%s%s%s", qdir, sub,
+	    name != NULL ? "/" : "", name != NULL ? name : "");
+
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nym_queue_dir(char *buf, size_t cap, const char *arg)
+{
+	const char *v = arg != NULL ? arg : nym_conf_get("queue");
+	int n;
+
+	if (v != NULL && *v != '\0')
+		n = snprintf(buf, cap, "%s", v);
+	else {
+		if (nym_confdir(buf, cap) == -1)
+			return -1;
+		n = (int)strlen(buf);
+		n = snprintf(buf + n, cap - (size_t)n, "/queue") + n;
+	}
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nym_queue_make(const char *qdir)
+{
+	static const char *const sub[] = { "tmp", "mess", "info", "failed" };
+	char path[PATH_MAX];
+	size_t i;
+
+	if (nym_mkdirs(qdir, 0700) == -1)
+		return -1;
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++)
+		if (qpath(path, sizeof path, qdir, sub[i], NULL) == -1 ||
+		    nym_mkdirs(path, 0700) == -1)
+			return -1;
+	return 0;
+}
+
+int
+nym_queue_lock(const char *qdir, int wait_ms, int *fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[PATH_MAX];
+	int waited = 0;
+
+	if (qpath(path, sizeof path, qdir, "lock", NULL) == -1)
+		return -1;
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	while (fcntl(*fd, F_SETLK, &fl) == -1) {
+		if (errno != EAGAIN && errno != EACCES) {
+			int e = errno;
+
+			close(*fd);
+			*fd = -1;
+			errno = e;
+			return -1;
+		}
+		if (waited >= wait_ms) {
+			close(*fd);
+			*fd = -1;
+			return 1;
+		}
+		usleep(100000);
+		waited += 100;
+	}
+	return 0;
+}
+
+int
+nym_queue_isid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < NYM_QUEUE_IDLEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[i] == '\0';
+}
+
+int
+nym_queue_mode(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(s, modenames[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+nym_queue_modename(int mode)
+{
+	return mode >= 0 && mode < 3 ? modenames[mode] : "?";
+}
+
+/* A decimal number of at most 9 digits at *s, advancing *s. */
+static int
+decimal(const char **s, long *v)
+{
+	const char *p = *s;
+
+	*v = 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (p - *s >= 9)
+			return -1;
+		*v = *v * 10 + (*p - '0');
+	}
+	*s = p;
+	return 0;
+}
+
+int
+nym_queue_range(const char *s, long *lo, long *hi)
+{
+	if (decimal(&s, lo) == -1 || *s++ != '-' || decimal(&s, hi) == -1 ||
+	    *s != '\0' || *lo > *hi || *hi > 31536000) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nym_queue_draw(long lo, long hi, long *v)
+{
+	uint64_t span, min, r;
+
+	if (lo > hi) {
+		errno = EINVAL;
+		return -1;
+	}
+	span = (uint64_t)hi - (uint64_t)lo + 1;
+	/* 2^64 mod span: values below it would make the low results more
+	 * likely than the high ones, so they are drawn again. */
+	min = (0 - span) % span;
+	do {
+		if (getentropy(&r, sizeof r) == -1)
+			return -1;
+	} while (r < min);
+	*v = lo + (long)(r % span);
+	return 0;
+}
+
+time_t
+nym_queue_batchtime(time_t now)
+{
+	/* The epoch is 00:00 UTC and time_t counts no leap seconds, so the
+	 * batch times are the multiples of twelve hours. */
+	return (now / HALFDAY + 1) * HALFDAY;
+}
+
+time_t
+nym_queue_due(int mode, time_t now, long lo, long hi)
+{
+	long d;
+
+	switch (mode) {
+	case NYM_Q_DEFER:
+		if (nym_queue_draw(lo, hi, &d) == -1)
+			return -1;
+		return now + d;
+	case NYM_Q_BATCH:
+		return nym_queue_batchtime(now);
+	default:
+		return now;
+	}
+}
+
+time_t
+nym_queue_retry(int mode, unsigned n, time_t now)
+{
+	static const long wait[] = { 300, 900, 1800, 3600, 7200, 14400 };
+	size_t i = n > 0 ? n - 1 : 0;
+
+	if (mode == NYM_Q_BATCH)
+		return nym_queue_batchtime(now);
+	if (i >= sizeof wait / sizeof wait[0])
+		i = sizeof wait / sizeof wait[0] - 1;
+	return now + wait[i];
+}
+
+/* ---- the record ---- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void
+sput(struct sbuf *b, const char *key, const char *val)
+{
+	size_t kl = strlen(key), vl = strlen(val), need = kl + vl + 2;
+
+	if (b->err)
+		return;
+	if (memchr(val, '\n', vl) != NULL) {
+		b->err = EINVAL;
+		return;
+	}
+	if (b->len + need + 1 > b->cap) {
+		size_t ncap = b->cap != 0 ? b->cap : 1024;
+		char *np;
+
+		while (ncap < b->len + need + 1)
+			ncap *= 2;
+		if ((np = realloc(b->p, ncap)) == NULL) {
+			b->err = ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, key, kl);
+	b->p[b->len + kl] = ' ';
+	memcpy(b->p + b->len + kl + 1, val, vl);
+	b->p[b->len + need - 1] = '\n';
+	b->len += need;
+	b->p[b->len] = '\0';
+}
+
+static void
+sputn(struct sbuf *b, const char *key, long long v)
+{
+	char num[32];
+
+	snprintf(num, sizeof num, "%lld", v);
+	sput(b, key, num);
+}
+
+int
+nym_qrec_format(const struct nym_qrec *r, char **out, size_t *len)
+{
+	struct sbuf b = { NULL, 0, 0, 0 };
+	size_t i;
+
+	if (!nym_queue_isid(r->id) || r->nrcpt == 0 ||
+	    r->nrcpt > NYM_QUEUE_RCPTS || r->argc == 0 ||
+	    r->argc > NYM_QUEUE_ARGS || r->mode < 0 || r->mode > 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	sput(&b, "nymbox-queue", "1");
+	sput(&b, "id", r->id);
+	sput(&b, "mode", modenames[r->mode]);
+	sput(&b, "state", r->state == NYM_QS_BOUNCE ? "bounce" : "queued");
+	sputn(&b, "queued", (long long)r->queued);
+	sputn(&b, "due", (long long)r->due);
+	sputn(&b, "attempts", (long long)r->attempts);
+	sputn(&b, "lastcode", (long long)r->lastcode);
+	sput(&b, "error", r->error);
+	sput(&b, "sender", r->sender);
+	for (i = 0; i < r->nrcpt; i++)
+		sput(&b, "rcpt", r->rcpt[i]);
+	for (i = 0; i < r->argc; i++)
+		sput(&b, "arg", r->argv[i]);
+	if (b.err == 0 && b.len > NYM_QUEUE_REC)
+		b.err = EINVAL;
+	if (b.err != 0) {
+		free(b.p);
+		errno = b.err;
+		return -1;
+	}
+	*out = b.p;
+	*len = b.len;
+	return 0;
+}
+
+void
+nym_qrec_free(struct nym_qrec *r)
+{
+	free(r->store);
+	free(r->vec);
+	r->store = NULL;
+	r->vec = NULL;
+	r->rcpt = r->argv = NULL;
+	r->nrcpt = r->argc = 0;
+}
+
+/* A number from a record: 0..max, digits only (a '-' allowed if neg). */
+static int
+recnum(const char *s, long long max, int neg, long long *v)
+{
+	int minus = 0;
+	size_t i = 0;
+
+	*v = 0;
+	if (neg && s[0] == '-') {
+		minus = 1;
+		i++;
+	}
+	if (s[i] == '\0' || strlen(s + i) > 15)
+		return -1;
+	for (; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	if (*v > max)
+		return -1;
+	if (minus)
+		*v = -*v;
+	return 0;
+}
+
+int
+nym_qrec_parse(const char *s, size_t n, struct nym_qrec *r)
+{
+	enum { F_ID = 1, F_MODE = 2, F_STATE = 4, F_QUEUED = 8, F_DUE = 16,
+	    F_ATT = 32, F_CODE = 64, F_ERR = 128, F_SENDER = 256 };
+	unsigned seen = 0, nr = 0, na = 0;
+	const char **vec;
+	char *p, *end, *nl, *val;
+	long long v;
+	int first = 1;
+
+	memset(r, 0, sizeof *r);
+	if (n > NYM_QUEUE_REC || n == 0 || s[n - 1] != '\n' ||
+	    memchr(s, '\0', n) != NULL)
+		goto bad;
+	if ((r->store = malloc(n + 1)) == NULL)
+		return -1;
+	memcpy(r->store, s, n);
+	r->store[n] = '\0';
+	/* Count the repeated lines to size the vectors. */
+	for (p = r->store; (p = strchr(p, '\n')) != NULL; p++) {
+		if (strncmp(p + 1, "rcpt ", 5) == 0)
+			nr++;
+		else if (strncmp(p + 1, "arg ", 4) == 0)
+			na++;
+	}
+	if (nr == 0 || nr > NYM_QUEUE_RCPTS || na == 0 ||
+	    na > NYM_QUEUE_ARGS)
+		goto bad;
+	if ((vec = calloc(nr + na + 1, sizeof *vec)) == NULL) {
+		nym_qrec_free(r);
+		return -1;
+	}
+	r->vec = vec;
+	r->rcpt = vec;
+	r->argv = vec + nr;
+	end = r->store + n;
+	for (p = r->store; p < end; p = nl + 1) {
+		nl = strchr(p, '\n');
+		*nl = '\0';
+		if ((val = strchr(p, ' ')) == NULL)
+			goto bad;
+		*val++ = '\0';
+		if (first) {
+			if (strcmp(p, "nymbox-queue") != 0 ||
+			    strcmp(val, "1") != 0)
+				goto bad;
+			first = 0;
+		} else if (strcmp(p, "id") == 0 && !(seen & F_ID)) {
+			if (!nym_queue_isid(val))
+				goto bad;
+			memcpy(r->id, val, NYM_QUEUE_IDLEN + 1);
+			seen |= F_ID;
+		} else if (strcmp(p, "mode") == 0 && !(seen & F_MODE)) {
+			if ((r->mode = nym_queue_mode(val)) == -1)
+				goto bad;
+			seen |= F_MODE;
+		} else if (strcmp(p, "state") == 0 && !(seen & F_STATE)) {
+			if (strcmp(val, "queued") == 0)
+				r->state = NYM_QS_QUEUED;
+			else if (strcmp(val, "bounce") == 0)
+				r->state = NYM_QS_BOUNCE;
+			else
+				goto bad;
+			seen |= F_STATE;
+		} else if (strcmp(p, "queued") == 0 && !(seen & F_QUEUED)) {
+			if (recnum(val, 253402300799LL, 0, &v) == -1)
+				goto bad;
+			r->queued = (time_t)v;
+			seen |= F_QUEUED;
+		} else if (strcmp(p, "due") == 0 && !(seen & F_DUE)) {
+			if (recnum(val, 253402300799LL, 0, &v) == -1)
+				goto bad;
+			r->due = (time_t)v;
+			seen |= F_DUE;
+		} else if (strcmp(p, "attempts") == 0 && !(seen & F_ATT)) {
+			if (recnum(val, 1000000, 0, &v) == -1)
+				goto bad;
+			r->attempts = (unsigned)v;
+			seen |= F_ATT;
+		} else if (strcmp(p, "lastcode") == 0 && !(seen & F_CODE)) {
+			if (recnum(val, 255, 1, &v) == -1 || v < -1)
+				goto bad;
+			r->lastcode = (int)v;
+			seen |= F_CODE;
+		} else if (strcmp(p, "error") == 0 && !(seen & F_ERR)) {
+			if (strlen(val) > NYM_QUEUE_ERR)
+				goto bad;
+			memcpy(r->error, val, strlen(val) + 1);
+			seen |= F_ERR;
+		} else if (strcmp(p, "sender") == 0 && !(seen & F_SENDER)) {
+			r->sender = val;
+			seen |= F_SENDER;
+		} else if (strcmp(p, "rcpt") == 0 && *val != '\0')
+			r->rcpt[r->nrcpt++] = val;
+		else if (strcmp(p, "arg") == 0)
+			r->argv[r->argc++] = val;
+		else
+			goto bad;
+	}
+	if (seen != (F_ID | F_MODE | F_STATE | F_QUEUED | F_DUE | F_ATT |
+	    F_CODE | F_ERR | F_SENDER) || r->nrcpt != nr || r->argc != na ||
+	    *r->argv[0] == '\0')
+		goto bad;
+	r->argv[r->argc] = NULL;
+	return 0;
+bad:
+	nym_qrec_free(r);
+	errno = EINVAL;
+	return -1;
+}
+
+/* ---- the files ---- */
+
+/* Write r as info/ID through a temporary file in tmp/. */
+static int
+putrec(const char *qdir, const struct nym_qrec *r, unsigned flags)
+{
+	char tmpdir[PATH_MAX], infodir[PATH_MAX], *text;
+	struct nym_afile a;
+	size_t len;
+	int e;
+
+	if (qpath(tmpdir, sizeof tmpdir, qdir, "tmp", NULL) == -1 ||
+	    qpath(infodir, sizeof infodir, qdir, "info", NULL) == -1 ||
+	    nym_qrec_format(r, &text, &len) == -1)
+		return -1;
+	if (nym_afile_open(&a, tmpdir, 0600) == -1) {
+		e = errno;
+		free(text);
+		errno = e;
+		return -1;
+	}
+	if (nym_write_all(a.fd, text, len) == -1) {
+		nym_afile_abort(&a);
+		e = errno;
+		free(text);
+		errno = e;
+		return -1;
+	}
+	free(text);
+	if (nym_afile_commit(&a, infodir, r->id, flags) == -1) {
+		nym_afile_abort(&a);	/* EEXIST keeps it: not wanted */
+		return -1;
+	}
+	return 0;
+}
+
+static void
+newid(char id[NYM_QUEUE_IDLEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[NYM_QUEUE_IDLEN / 2];
+	size_t i;
+
+	if (getentropy(b, sizeof b) == -1) {
+		/* Not random, but still unique enough for the link to
+		 * settle: the kernel's source failing is near impossible. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memcpy(b, &ts.tv_nsec, sizeof ts.tv_nsec < sizeof b ?
+		    sizeof ts.tv_nsec : sizeof b);
+	}
+	for (i = 0; i < sizeof b; i++) {
+		id[2 * i] = hex[b[i] >> 4];
+		id[2 * i + 1] = hex[b[i] & 15];
+	}
+	id[NYM_QUEUE_IDLEN] = '\0';
+}
+
+int
+nym_queue_put(const char *qdir, struct nym_afile *msg, struct nym_qrec *r)
+{
+	char messdir[PATH_MAX], path[PATH_MAX];
+	int tries, e;
+
+	if (qpath(messdir, sizeof messdir, qdir, "mess", NULL) == -1) {
+		nym_afile_abort(msg);
+		return -1;
+	}
+	for (tries = 0;; tries++) {
+		newid(r->id);
+		/* An ID still in use in failed/ would be confusing. */
+		if (qpath(path, sizeof path, qdir, "failed", r->id) == -1) {
+			nym_afile_abort(msg);
+			return -1;
+		}
+		if (access(path, F_OK) == 0 && tries < 16)
+			continue;
+		if (nym_afile_commit(msg, messdir, r->id,
+		    NYM_ATOMIC_NOCLOBBER) == 0)
+			break;
+		if (errno != EEXIST || tries >= 16) {
+			nym_afile_abort(msg);
+			return -1;
+		}
+	}
+	if (putrec(qdir, r, NYM_ATOMIC_NOCLOBBER) == 0)
+		return 0;
+	e = errno;
+	if (qpath(path, sizeof path, qdir, "mess", r->id) == 0) {
+		unlink(path);
+		(void)nym_syncdir(messdir);
+	}
+	errno = e;
+	return -1;
+}
+
+int
+nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r)
+{
+	char path[PATH_MAX], *buf;
+	struct stat st;
+	ssize_t n;
+	int fd, e;
+
+	memset(r, 0, sizeof *r);
+	if (qpath(path, sizeof path, qdir, "info", id) == -1)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > NYM_QUEUE_REC) {
+		close(fd);
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		return -1;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	n = nym_read_all(fd, buf, (size_t)st.st_size + 1);
+	e = errno;
+	close(fd);
+	if (n < 0 || n > st.st_size) {
+		free(buf);
+		errno = n < 0 ? e : EINVAL;	/* grew while read: damaged */
+		return -1;
+	}
+	if (nym_qrec_parse(buf, (size_t)n, r) == -1 ||
+	    strcmp(r->id, id) != 0) {
+		nym_qrec_free(r);
+		free(buf);
+		errno = EINVAL;
+		return -1;
+	}
+	free(buf);
+	return 0;
+}
+
+int
+nym_queue_update(const char *qdir, const struct nym_qrec *r)
+{
+	return putrec(qdir, r, 0);
+}
+
+int
+nym_queue_remove(const char *qdir, const char *id)
+{
+	char path[PATH_MAX], dir[PATH_MAX], mess[PATH_MAX];
+
+	if (qpath(path, sizeof path, qdir, "info", id) == -1 ||
+	    qpath(dir, sizeof dir, qdir, "info", NULL) == -1 ||
+	    qpath(mess, sizeof mess, qdir, "mess", id) == -1)
+		return -1;
+	if (unlink(path) == -1)
+		return -1;
+	/* The message goes before the sync, so that a kill leaves no
+	 * orphan behind as often; after a power cut, a record whose
+	 * message is gone is removed by the next run. */
+	if (unlink(mess) == -1 && errno != ENOENT)
+		return -1;
+	return nym_syncdir(dir);
+}
+
+int
+nym_queue_fail(const char *qdir, const char *id)
+{
+	char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX];
+
+	if (qpath(from, sizeof from, qdir, "mess", id) == -1 ||
+	    qpath(to, sizeof to, qdir, "failed", id) == -1 ||
+	    qpath(dir, sizeof dir, qdir, "failed", NULL) == -1)
+		return -1;
+	/* A crash after the link leaves both names: a second call finds
+	 * failed/ID already there, and that is the same file. */
+	if (link(from, to) == -1 && errno != EEXIST)
+		return -1;
+	if (nym_syncdir(dir) == -1)
+		return -1;
+	return nym_queue_remove(qdir, id);
+}
+
+int
+nym_queue_message(const char *qdir, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (qpath(path, sizeof path, qdir, "mess", id) == -1)
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+int
+nym_queue_scan(struct nym_qscan *s, const char *qdir)
+{
+	char path[PATH_MAX];
+
+	if (qpath(path, sizeof path, qdir, "info", NULL) == -1)
+		return -1;
+	return (s->dir = opendir(path)) == NULL ? -1 : 0;
+}
+
+int
+nym_queue_next(struct nym_qscan *s, char id[NYM_QUEUE_IDLEN + 1])
+{
+	struct dirent *de;
+
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(s->dir)) == NULL)
+			return errno != 0 ? -1 : 0;
+		if (nym_queue_isid(de->d_name)) {
+			memcpy(id, de->d_name, NYM_QUEUE_IDLEN + 1);
+			return 1;
+		}
+	}
+}
+
+void
+nym_queue_endscan(struct nym_qscan *s)
+{
+	if (s->dir != NULL)
+		closedir(s->dir);
+	s->dir = NULL;
+}
+
+/* Remove the entries of qdir/sub older than the limit that pass keep()
+ * (NULL: all).  Returns the number removed. */
+static int
+sweep(const char *qdir, const char *sub, time_t limit,
+    int (*keep)(const char *, const char *))
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd, n = 0;
+
+	if (qpath(dir, sizeof dir, qdir, sub, NULL) == -1 ||
+	    (d = opendir(dir)) == NULL)
+		return 0;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime >= limit)
+			continue;
+		if (keep != NULL && keep(qdir, de->d_name))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Keep a message that has its record (or whose name is not an ID). */
+static int
+hasrecord(const char *qdir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!nym_queue_isid(name) ||
+	    qpath(path, sizeof path, qdir, "info", name) == -1)
+		return 1;
+	return access(path, F_OK) == 0 || errno != ENOENT;
+}
+
+int
+nym_queue_clean(const char *qdir)
+{
+	/* The file clock, not NYMBOX_NOW: these are the files' own times. */
+	time_t limit = time(NULL) - NYM_QUEUE_STALE;
+
+	return sweep(qdir, "tmp", limit, NULL) +
+	    sweep(qdir, "mess", limit, hasrecord);
+}
+
+/* ---- sending ---- */
+
+int
+nym_queue_rewrite(int ifd, int ofd, time_t now)
+{
+	struct nym_hdr h = { 0 };
+	struct nym_in in;
+	struct nym_out out;
+	char date[64], *buf;
+	const char *eol;
+	size_t i;
+	ssize_t r;
+	int dated = 0, e, ret = -1;
+
+	if (nym_date_format(now, date, sizeof date) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nym_in_open(&in, ifd, IOBUF) == -1)
+		return -1;
+	if (nym_out_open(&out, ofd, IOBUF) == -1) {
+		nym_in_close(&in);
+		return -1;
+	}
+	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1)
+		goto done;
+	eol = h.crlf ? "\r\n" : "\n";
+	nym_out_write(&out, h.buf, h.fromlen);
+	for (i = 0; i < h.nf; i++) {
+		const char *f = h.buf + h.f[i].off;
+		size_t n = h.f[i].len;
+
+		if (nym_hdr_is(&h, i, "bcc") || nym_hdr_is(&h, i, "resent-bcc"))
+			continue;
+		if (nym_hdr_is(&h, i, "date")) {
+			if (!dated) {
+				nym_out_puts(&out, "Date: ");
+				nym_out_puts(&out, date);
+				nym_out_puts(&out, eol);
+			}
+			dated = 1;
+			continue;
+		}
+		nym_out_write(&out, f, n);
+		/* A last field cut by EOF gets its line end. */
+		if (n > 0 && f[n - 1] != '\n')
+			nym_out_puts(&out, eol);
+	}
+	if (!dated) {
+		nym_out_puts(&out, "Date: ");
+		nym_out_puts(&out, date);
+		nym_out_puts(&out, eol);
+	}
+	/* The empty line: as read, or added before a body that lacked it. */
+	if (h.sep || h.bad)
+		nym_out_puts(&out, eol);
+	nym_out_write(&out, in.buf + in.pos, in.len - in.pos);
+	if (nym_out_flush(&out) == -1)
+		goto done;
+	buf = out.buf;	/* the writer's buffer, free again */
+	for (;;) {
+		r = read(ifd, buf, out.cap);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto done;
+		if (r == 0)
+			break;
+		if (nym_write_all(ofd, buf, (size_t)r) == -1)
+			goto done;
+	}
+	ret = 0;
+done:
+	e = errno;
+	nym_hdr_free(&h);
+	nym_in_close(&in);
+	nym_out_close(&out);
+	errno = e;
+	return ret;
+}
