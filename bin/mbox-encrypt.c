@@ -78,40 +78,6 @@ cleanup(void)
 
 /* ---- keys and passwords ---- */
 
-/* Read a small file whole into buf (at most cap bytes, else EFBIG).  With
- * secret, the file must be ours and nobody else's (EPERM). */
-static ssize_t
-readsmall(const char *path, void *buf, size_t cap, int secret)
-{
-	struct stat st;
-	ssize_t n;
-	int fd, e;
-	char extra;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (secret && (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
-	    st.st_uid != geteuid())) {
-		errno = EPERM;
-		goto fail;
-	}
-	if ((n = nym_read_all(fd, buf, cap)) == -1)
-		goto fail;
-	if ((size_t)n == cap && nym_read_all(fd, &extra, 1) != 0) {
-		errno = EFBIG;
-		goto fail;
-	}
-	close(fd);
-	return n;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
 /* The first line of buf[0, n) as the password. */
 static void
 setpw(char *pw, size_t n, size_t *len)
@@ -174,7 +140,7 @@ getpw(int confirm)
 	int tty;
 
 	if (passfile != NULL) {
-		if ((n = readsmall(passfile, sec.pw, PWMAX, 1)) == -1)
+		if ((n = nym_read_small(passfile, sec.pw, PWMAX, 1)) == -1)
 			nym_dieerr(NYM_EX_CONFIG, "unable to read password "
 			    "file %s", passfile);
 		setpw(sec.pw, (size_t)n, &sec.pwlen);
@@ -241,7 +207,7 @@ loadpub(const char *path)
 	unsigned char b[NYM_SEAL_PUBFILE + 1];
 	ssize_t n;
 
-	if ((n = readsmall(path, b, sizeof b, 0)) == -1)
+	if ((n = nym_read_small(path, b, sizeof b, 0)) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read public key %s", path);
 	if (nym_seal_pubparse(b, (size_t)n, sec.pk) == -1)
 		nym_die(NYM_EX_CONFIG, "unable to use public key %s: %s", path,
@@ -253,7 +219,7 @@ unlockpriv(const char *path)
 {
 	ssize_t n;
 
-	if ((n = readsmall(path, sec.keyfile, sizeof sec.keyfile, 1)) == -1)
+	if ((n = nym_read_small(path, sec.keyfile, sizeof sec.keyfile, 1)) == -1)
 		nym_die(NYM_EX_CONFIG, "unable to read private key %s: %s", path,
 		    errno == EPERM ? "others can read it, or not ours" :
 		    strerror(errno));

@@ -1325,25 +1325,6 @@ usage(void)
 	exit(NYM_EX_USAGE);
 }
 
-/* Connect over SAM: a transient session, a stream to dest. */
-static int
-samdial(struct nym_sam *s, struct nym_samaddr *sa, const char *dest)
-{
-	int r, fd;
-
-	if (nym_sam_open(s, sa->host, sa->port, wsec * 1000) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge at "
-		    "%s:%s", sa->host, sa->port);
-	r = nym_sam_session(s, "TRANSIENT", sa->opts, wsec * 2000 + 60000);
-	if (r != NYM_SAM_OK)
-		nym_die(NYM_EX_TEMPFAIL, "unable to create the session: %s",
-		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
-	r = nym_sam_connect(s, dest, &fd);
-	if (r != NYM_SAM_OK)
-		nym_die(NYM_EX_TEMPFAIL, "unable to connect to %.60s: %s",
-		    dest, r == -1 ? strerror(errno) : nym_sam_resultname(r));
-	return fd;
-}
 
 /* Connect over Tor; a refusal exits with the code its reply calls for. */
 static int
@@ -1462,6 +1443,7 @@ main(int argc, char *argv[])
 	const char *hostarg = NULL, *dest = NULL, *onionarg = NULL;
 	const char *user = NULL, *pwfile = NULL, *pwfd = NULL, *socksarg = NULL;
 	const char *cwhere, *port = NULL, *colon, *v;
+	char why[256];
 	size_t nm = 0, i, todo = 0, done = 0, which = 0, next = 0;
 	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
 	int srvcode = NYM_EX_USAGE, usercode = NYM_EX_USAGE, onionport = POP3_PORT;
@@ -1610,9 +1592,13 @@ main(int argc, char *argv[])
 	loadstate(account);
 	catchsignals();
 
-	if (dest != NULL)
-		p.fd = samdial(&s, &sa, dest);
-	else if (onionarg != NULL)
+	if (dest != NULL) {
+		if ((p.fd = nym_sam_dial(&s, &sa, dest, wsec * 1000, why,
+		    sizeof why)) == -1) {
+			explicit_bzero(pw, sizeof pw);
+			nym_die(NYM_EX_TEMPFAIL, "%s", why);
+		}
+	} else if (onionarg != NULL)
 		p.fd = tordial(&sk, onion, onionport, account, where);
 	else if ((p.fd = nym_tcp_connect(hostbuf, port, wsec * 1000)) == -1) {
 		explicit_bzero(pw, sizeof pw);

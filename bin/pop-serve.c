@@ -137,20 +137,11 @@ static void reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 reply(const char *fmt, ...)
 {
-	char buf[NYM_POP3_LINE];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf - 2, fmt, ap);
+	nym_out_vline(&out, NYM_POP3_LINE, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof buf - 3)
-		n = (int)sizeof buf - 3;
-	buf[n] = '\r';
-	buf[n + 1] = '\n';
-	nym_out_write(&out, buf, (size_t)n + 2);
 }
 
 /* A client that is gone ends the session; nothing is removed. */
@@ -916,15 +907,6 @@ update(void)
 
 /* ---- the authorization state ---- */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleep until the monotonic clock reads ms. */
 static void
 sleepuntil(long long ms)
@@ -932,7 +914,7 @@ sleepuntil(long long ms)
 	struct timespec ts;
 	long long left;
 
-	while ((left = ms - now_ms()) > 0) {
+	while ((left = ms - nym_now_ms()) > 0) {
 		ts.tv_sec = (time_t)(left / 1000);
 		ts.tv_nsec = (long)(left % 1000) * 1000000;
 		nanosleep(&ts, NULL);
@@ -947,7 +929,7 @@ sleepuntil(long long ms)
 static void
 login(const char *name, size_t pwlen)
 {
-	long long t0 = now_ms();
+	long long t0 = nym_now_ms();
 	int r, e, userok;
 
 	userok = strcmp(name, expect) == 0;
@@ -1172,52 +1154,17 @@ session(void)
 static int
 readkey(const char *path)
 {
-	struct stat st;
 	ssize_t n;
-	int fd, e;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((n = nym_read_small(path, sec.keyfile, sizeof sec.keyfile,
+	    1)) == -1 && errno != EFBIG)
 		return -1;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
-	    st.st_uid != geteuid()) {
-		errno = EPERM;
-		goto fail;
-	}
-	if ((n = nym_read_all(fd, sec.keyfile, sizeof sec.keyfile)) == -1)
-		goto fail;
-	if ((size_t)n != NYM_SEAL_KEYFILE) {
+	if (n != NYM_SEAL_KEYFILE) {
 		errno = EINVAL;
-		goto fail;
+		return -1;
 	}
 	keylen = (size_t)n;
-	close(fd);
 	return 0;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-/* Under inetd stderr is the connection itself: a warning there would
- * go to the client in the middle of a reply.  Send it nowhere instead. */
-static void
-quietstderr(void)
-{
-	struct stat e, o;
-	int fd;
-
-	if (fstat(STDERR_FILENO, &e) == -1 || fstat(STDOUT_FILENO, &o) == -1 ||
-	    !S_ISSOCK(e.st_mode) || e.st_dev != o.st_dev ||
-	    e.st_ino != o.st_ino)
-		return;
-	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
-		dup2(fd, STDERR_FILENO);
-		if (fd != STDERR_FILENO)
-			close(fd);
-	}
 }
 
 /* Say what is wrong on stderr and, to the client, that the service is
@@ -1244,7 +1191,7 @@ main(int argc, char *argv[])
 
 	nym_setprogname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	quietstderr();
+	nym_quietstderr();
 	while ((c = getopt(argc, argv, "D:d:K:u:w:")) != -1) {
 		switch (c) {
 		case 'D': delay = (int)nym_number(optarg, "-D", 0, 60); break;

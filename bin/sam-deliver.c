@@ -42,18 +42,6 @@ usage(void)
 	exit(NYM_EX_USAGE);
 }
 
-static void
-failall(struct nym_smtp_rcpt *rc, size_t n, int code, const char *why)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (rc[i].code == -1) {
-			rc[i].code = code;
-			snprintf(rc[i].why, sizeof rc[i].why, "%s", why);
-		}
-}
-
 /* An SMTP session over a stream, kept open across the messages of a
  * batch that go to the same destination: a new stream and greeting per
  * message would cost more round trips than the message itself. */
@@ -106,7 +94,7 @@ transact(struct conn *c, struct nym_sam *s, const char *dest,
 	int code;
 
 	if (dial(c, s, dest, why, sizeof why, &code) == -1) {
-		failall(rc, n, code, why);
+		nym_smtp_failall(rc, n, code, why);
 		return;
 	}
 	nym_smtp_send(&c->c, sender, rc, n, msgfd);
@@ -185,32 +173,11 @@ report(struct nym_smtp_rcpt *rc, size_t n, const char *what)
 static void
 addrcpt(struct nym_smtp_rcpt **rc, size_t *n, const char *s)
 {
-	struct nym_addrlist al = { 0 };
-	struct nym_smtp_rcpt *r;
-	size_t i;
+	const char *why;
+	int code;
 
-	if (nym_addr_parse(s, strlen(s), &al) == -1 || al.n == 0)
-		nym_die(NYM_EX_DATAERR, "unable to parse recipient %s", s);
-	for (i = 0; i < al.n; i++) {
-		if (al.a[i].domain == NULL || al.a[i].kind == NYM_DOM_NONE)
-			nym_die(NYM_EX_NOHOST, "unable to route %s: no valid "
-			    "domain", al.a[i].local);
-		if (*n == NYM_SMTP_RCPTS * 10)
-			nym_die(NYM_EX_DATAERR, "unable to deliver: over %d "
-			    "recipients", NYM_SMTP_RCPTS * 10);
-		if (nym_reallocarray(rc, *n + 1, sizeof **rc) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-		r = &(*rc)[(*n)++];
-		memset(r, 0, sizeof *r);
-		if ((size_t)snprintf(r->addr, sizeof r->addr, "%s@%s",
-		    al.a[i].local, al.a[i].domain) >= sizeof r->addr ||
-		    strlen(al.a[i].domain) >= sizeof r->domain)
-			nym_die(NYM_EX_DATAERR, "unable to deliver to %s: "
-			    "address too long", s);
-		snprintf(r->domain, sizeof r->domain, "%s", al.a[i].domain);
-		r->code = -1;
-	}
-	nym_addrlist_free(&al);
+	if ((code = nym_smtp_addrcpt(rc, n, s, &why)) != NYM_EX_OK)
+		nym_die(code, "unable to deliver to %s: %s", s, why);
 }
 
 /* -t: the To, Cc and Bcc addresses of the spooled message. */

@@ -105,16 +105,6 @@ onsignal(int sig)
 	_exit(NYM_EX_TEMPFAIL);
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* s made safe for a log line: unprintable bytes as '?', at most 80. */
 static const char *
 clean(const char *s)
@@ -137,20 +127,11 @@ reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 reply(const char *fmt, ...)
 {
-	char buf[NYM_SMTP_LINE];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf - 2, fmt, ap);
+	nym_out_vline(&out, NYM_SMTP_LINE, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof buf - 3)
-		n = (int)sizeof buf - 3;
-	buf[n] = '\r';
-	buf[n + 1] = '\n';
-	nym_out_write(&out, buf, (size_t)n + 2);
 }
 
 /* Send what is queued; a client that is gone ends the session. */
@@ -225,7 +206,7 @@ reset(void)
 static int
 waitchild(pid_t pid, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = nym_now_ms() + ms;
 	struct timespec nap = { 0, 1000000 };
 	int st;
 	pid_t r;
@@ -236,7 +217,7 @@ waitchild(pid_t pid, int ms)
 			return st;
 		if (r == -1 && errno != EINTR)
 			return -1;
-		if (now_ms() >= end) {
+		if (nym_now_ms() >= end) {
 			kill(-pid, SIGKILL);
 			while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 				;
@@ -299,7 +280,7 @@ runresolver(const char *domain, char *line, size_t cap)
 {
 	char cmd[NYM_LINE_MAX + 16], scratch[512];
 	size_t got = 0;
-	long long end = now_ms() + limit(RESOLVE_MS, 1);
+	long long end = nym_now_ms() + limit(RESOLVE_MS, 1);
 	int pfd[2], nul, left, e;
 	ssize_t r;
 	pid_t pid;
@@ -329,7 +310,7 @@ runresolver(const char *domain, char *line, size_t cap)
 		return -1;
 	}
 	for (;;) {
-		left = (int)(end - now_ms());
+		left = (int)(end - nym_now_ms());
 		if (left <= 0 || nym_wait(pfd[0], POLLIN, left) == -1)
 			break;
 		if (got + 1 < cap)
@@ -346,7 +327,7 @@ runresolver(const char *domain, char *line, size_t cap)
 	close(pfd[0]);
 	line[got] = '\0';
 	line[strcspn(line, "\n")] = '\0';
-	left = (int)(end - now_ms());
+	left = (int)(end - nym_now_ms());
 	return waitchild(pid, left > 0 ? left : 1);
 }
 
@@ -1197,25 +1178,6 @@ loadpeer(void)
 	memcpy(peer, buf, sizeof peer);
 }
 
-/* Under inetd stderr is the connection itself: a log line there would
- * be sent to the client.  Send it nowhere instead. */
-static void
-quietstderr(void)
-{
-	struct stat e, o;
-	int fd;
-
-	if (fstat(STDERR_FILENO, &e) == -1 || fstat(STDOUT_FILENO, &o) == -1 ||
-	    !S_ISSOCK(e.st_mode) || e.st_dev != o.st_dev ||
-	    e.st_ino != o.st_ino)
-		return;
-	if ((fd = open("/dev/null", O_WRONLY)) != -1) {
-		dup2(fd, STDERR_FILENO);
-		if (fd != STDERR_FILENO)
-			close(fd);
-	}
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -1294,7 +1256,7 @@ main(int argc, char *argv[])
 		loadusers(opt.users);
 	if (opt.passfile != NULL)
 		checkpassfile(opt.passfile);
-	quietstderr();
+	nym_quietstderr();
 	loadpeer();
 
 	memset(&sa, 0, sizeof sa);

@@ -89,30 +89,12 @@ spool(void)
 static void
 addrcpt(struct nym_smtp_rcpt **rc, size_t *n, const char *s)
 {
-	struct nym_addrlist al = { 0 };
-	struct nym_smtp_rcpt *r;
-	size_t i;
+	const char *why;
+	int code;
 
-	if (nym_addr_parse(s, strlen(s), &al) == -1 || al.n == 0)
-		nym_die(NYM_EX_USAGE, "unable to parse recipient %s", s);
-	for (i = 0; i < al.n; i++) {
-		if (al.a[i].domain == NULL || al.a[i].kind == NYM_DOM_NONE)
-			nym_die(NYM_EX_NOHOST, "unable to route %s: no valid "
-			    "domain", al.a[i].local);
-		if (*n == NYM_SMTP_RCPTS * 10)
-			nym_die(NYM_EX_USAGE, "unable to submit: over %d "
-			    "recipients", NYM_SMTP_RCPTS * 10);
-		if (nym_reallocarray(rc, *n + 1, sizeof **rc) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-		r = &(*rc)[(*n)++];
-		memset(r, 0, sizeof *r);
-		if ((size_t)snprintf(r->addr, sizeof r->addr, "%s@%s",
-		    al.a[i].local, al.a[i].domain) >= sizeof r->addr - 2)
-			nym_die(NYM_EX_DATAERR, "unable to submit to %s: "
-			    "address too long", s);
-		r->code = -1;
-	}
-	nym_addrlist_free(&al);
+	if ((code = nym_smtp_addrcpt(rc, n, s, &why)) != NYM_EX_OK)
+		nym_die(code == NYM_EX_DATAERR ? NYM_EX_USAGE : code,
+		    "unable to submit to %s: %s", s, why);
 }
 
 /* Is login the sender address, or its local part (servers whose
@@ -126,26 +108,6 @@ ownlogin(const char *login, const char *sender)
 	    strncmp(login, sender, local) == 0);
 }
 
-/* A stream to dest from a transient destination: postman does not check
- * where mail comes from, and a fresh one links nothing. */
-static int
-samdial(struct nym_sam *s, struct nym_samaddr *sa, const char *dest)
-{
-	int r, fd;
-
-	if (nym_sam_open(s, sa->host, sa->port, wsec * 1000) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge at "
-		    "%s:%s", sa->host, sa->port);
-	r = nym_sam_session(s, "TRANSIENT", sa->opts, wsec * 2000 + 60000);
-	if (r != NYM_SAM_OK)
-		nym_die(NYM_EX_TEMPFAIL, "unable to create the session: %s",
-		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
-	r = nym_sam_connect(s, dest, &fd);
-	if (r != NYM_SAM_OK)
-		nym_die(NYM_EX_TEMPFAIL, "unable to connect to %.60s: %s",
-		    dest, r == -1 ? strerror(errno) : nym_sam_resultname(r));
-	return fd;
-}
 
 int
 main(int argc, char *argv[])
@@ -158,6 +120,7 @@ main(int argc, char *argv[])
 	const char *where, *v, *sender = NULL, *server = NULL, *dest = NULL;
 	const char *login = NULL, *pwfile = NULL, *pwfd = NULL, *colon;
 	const char *port;
+	char why[256];
 	size_t n = 0, i;
 	int ch, fd, msgfd, code, ret = NYM_EX_OK, sam = 0;
 
@@ -239,7 +202,9 @@ main(int argc, char *argv[])
 	if (dest != NULL) {
 		sam = 1;
 		where = dest;
-		fd = samdial(&s, &sa, dest);
+		if ((fd = nym_sam_dial(&s, &sa, dest, wsec * 1000, why,
+		    sizeof why)) == -1)
+			nym_die(NYM_EX_TEMPFAIL, "%s", why);
 	} else {
 		where = server;
 		if ((colon = strrchr(server, ':')) == NULL || colon == server ||

@@ -6,10 +6,13 @@
  * and nym_exitcode() decides between "retry later" and "internal error".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "nymbox.h"
 
@@ -126,4 +129,21 @@ nym_number(const char *s, const char *what, long min, long max)
 		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to %ld",
 		    what, s, min, max);
 	return v;
+}
+
+void
+nym_quietstderr(void)
+{
+	struct stat e, o;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &e) == -1 || fstat(STDOUT_FILENO, &o) == -1 ||
+	    !S_ISSOCK(e.st_mode) || e.st_dev != o.st_dev ||
+	    e.st_ino != o.st_ino)
+		return;
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+		dup2(fd, STDERR_FILENO);
+		if (fd != STDERR_FILENO)
+			close(fd);
+	}
 }

@@ -13,11 +13,14 @@
  * read(2) and write(2) path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "nymbox.h"
 
@@ -179,6 +182,26 @@ nym_out_puts(struct nym_out *o, const char *s)
 	nym_out_write(o, s, strlen(s));
 }
 
+void
+nym_out_vline(struct nym_out *o, size_t max, const char *fmt, va_list ap)
+{
+	char buf[4096];
+	int n;
+
+	if (max > sizeof buf)
+		max = sizeof buf;
+	if (max < 3)
+		return;
+	n = vsnprintf(buf, max - 2, fmt, ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > max - 3)
+		n = (int)(max - 3);
+	buf[n] = '\r';
+	buf[n + 1] = '\n';
+	nym_out_write(o, buf, (size_t)n + 2);
+}
+
 int
 nym_out_flush(struct nym_out *o)
 {
@@ -236,6 +259,39 @@ nym_read_all(int fd, void *p, size_t n)
 		got += (size_t)r;
 	}
 	return (ssize_t)got;
+}
+
+ssize_t
+nym_read_small(const char *path, void *buf, size_t cap, int secret)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, e;
+	char extra;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+	    (secret ? O_NOFOLLOW : 0))) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (secret && (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
+	    st.st_uid != geteuid())) {
+		errno = EPERM;
+		goto fail;
+	}
+	if ((n = nym_read_all(fd, buf, cap)) == -1)
+		goto fail;
+	if ((size_t)n == cap && nym_read_all(fd, &extra, 1) != 0) {
+		errno = EFBIG;
+		goto fail;
+	}
+	close(fd);
+	return n;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 int

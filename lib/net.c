@@ -33,9 +33,8 @@
 
 #define LISTEN_BACKLOG	64
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
+long long
+nym_now_ms(void)
 {
 	struct timespec ts;
 
@@ -43,15 +42,14 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Time left until deadline (0: none) as a poll(2) timeout; 0 if past. */
-static int
-left_ms(long long deadline)
+int
+nym_left_ms(long long deadline)
 {
 	long long d;
 
 	if (deadline == 0)
 		return -1;
-	d = deadline - now_ms();
+	d = deadline - nym_now_ms();
 	if (d <= 0)
 		return 0;
 	return d > INT_MAX ? INT_MAX : (int)d;
@@ -141,7 +139,7 @@ static int
 try_connect(const struct addrinfo *ai, long long deadline)
 {
 	socklen_t len;
-	int fd, on = 1, soerr, e, fl;
+	int fd, on = 1, soerr, e, fl, ms;
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, ai->ai_protocol);
@@ -152,7 +150,13 @@ try_connect(const struct addrinfo *ai, long long deadline)
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			goto fail;
-		if (nym_wait(fd, POLLOUT, left_ms(deadline)) == -1)
+		/* nym_wait takes 0 for no limit: a deadline just past is
+		 * a timeout, not a wait for ever. */
+		if ((ms = nym_left_ms(deadline)) == 0) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		if (nym_wait(fd, POLLOUT, ms) == -1)
 			goto fail;
 		len = sizeof soerr;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
@@ -177,7 +181,7 @@ int
 nym_tcp_connect(const char *host, const char *port, int ms)
 {
 	struct addrinfo *res, *ai;
-	long long deadline = ms > 0 ? now_ms() + ms : 0;
+	long long deadline = ms > 0 ? nym_now_ms() + ms : 0;
 	int fd = -1, e = ECONNREFUSED;
 
 	if (host == NULL) {
@@ -187,7 +191,7 @@ nym_tcp_connect(const char *host, const char *port, int ms)
 	if (lookup(host, port, 0, &res) == -1)
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (deadline != 0 && left_ms(deadline) == 0) {
+		if (deadline != 0 && nym_left_ms(deadline) == 0) {
 			e = ETIMEDOUT;
 			break;
 		}
@@ -252,14 +256,14 @@ int
 nym_wait(int fd, short events, int ms)
 {
 	struct pollfd pfd;
-	long long deadline = ms > 0 ? now_ms() + ms : 0;
+	long long deadline = ms > 0 ? nym_now_ms() + ms : 0;
 	int r;
 
 	pfd.fd = fd;
 	pfd.events = events;
 	for (;;) {
 		pfd.revents = 0;
-		r = poll(&pfd, 1, left_ms(deadline));
+		r = poll(&pfd, 1, nym_left_ms(deadline));
 		if (r > 0) {
 			/* POLLERR, POLLHUP: the next call reports it. */
 			if (pfd.revents & POLLNVAL) {

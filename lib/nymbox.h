@@ -10,6 +10,7 @@
 #ifndef NYMBOX_H
 #define NYMBOX_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -55,6 +56,10 @@ void nym_die(int code, const char *fmt, ...)
 void nym_dieerr(int code, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 void nym_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Under inetd stderr is the connection itself, and a warning there would
+ * reach the client in the middle of a reply: if stderr is the socket
+ * stdout is, point it at /dev/null. */
+void nym_quietstderr(void);
 /* The number in s, from min to max, or a usage error (exit 64) naming
  * what: "unable to use -w 0: expected 1 to 3600". */
 long nym_number(const char *s, const char *what, long min, long max);
@@ -109,6 +114,10 @@ int nym_out_open(struct nym_out *o, int fd, size_t cap);
 /* Queue bytes; errors are sticky and reported by nym_out_flush. */
 void nym_out_write(struct nym_out *o, const void *p, size_t n);
 void nym_out_puts(struct nym_out *o, const char *s);
+/* Queue a protocol line: fmt formatted, cut to max - 2 bytes, then CRLF
+ * (max at most 4096). */
+void nym_out_vline(struct nym_out *o, size_t max, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
 /* Write out the buffer.  -1 with errno if any write failed. */
 int nym_out_flush(struct nym_out *o);
 void nym_out_close(struct nym_out *o);
@@ -117,6 +126,10 @@ void nym_out_close(struct nym_out *o);
 int nym_write_all(int fd, const void *p, size_t n);
 /* read(2) until n bytes or EOF.  Returns bytes read or -1. */
 ssize_t nym_read_all(int fd, void *p, size_t n);
+/* Read the file at path whole into buf.  Its length, or -1 with errno:
+ * EFBIG longer than cap; with secret, EPERM unless it is a regular file
+ * of ours that nobody else may read (a symbolic link is refused). */
+ssize_t nym_read_small(const char *path, void *buf, size_t cap, int secret);
 /* Length of the line s[0, n) without its LF and then its CR. */
 size_t nym_chomp(const char *s, size_t n);
 /* Multiplication-checked realloc: -1 ENOMEM leaves *p untouched. */
@@ -284,6 +297,11 @@ int nym_tcp_connect(const char *host, const char *port, int ms);
 /* Listen on host:port; port "0" lets the kernel choose, and *bound (if
  * not NULL) gets the port.  Returns the socket or -1. */
 int nym_tcp_listen(const char *host, const char *port, int *bound);
+/* Milliseconds on the monotonic clock. */
+long long nym_now_ms(void);
+/* Time left until deadline (from nym_now_ms; 0: none) as a poll(2)
+ * timeout: -1 for none, 0 once it is past. */
+int nym_left_ms(long long deadline);
 /* Wait up to ms for fd to be readable (POLLIN) or writable (POLLOUT).
  * 0, or -1 with ETIMEDOUT or poll's errno.  ms <= 0 waits forever. */
 int nym_wait(int fd, short events, int ms);
@@ -469,6 +487,12 @@ struct nym_samaddr {
 void nym_samaddr_init(struct nym_samaddr *a);
 /* Take "host:port" (an -S option).  0, or -1 EINVAL. */
 int nym_samaddr_set(struct nym_samaddr *a, const char *hostport);
+/* A stream to dest from a fresh TRANSIENT session on the bridge at sa:
+ * connect within ms, create the session within 2 ms + 60 s (tunnels are
+ * built first), then connect the stream.  Returns its socket, or -1 with
+ * why (one line naming the step that failed); always temporary. */
+int nym_sam_dial(struct nym_sam *s, const struct nym_samaddr *a,
+    const char *dest, int ms, char *why, size_t cap);
 
 /* Read the private key (I2P base64) kept in path, or create it with DEST
  * GENERATE on host:port on first use (0600, directory 0700, atomically;
@@ -630,6 +654,15 @@ void nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 /* Say QUIT and read its reply if polite, then close.  Harmless when
  * closed. */
 void nym_smtp_quit(struct nym_smtp_client *c, int polite);
+/* Give every recipient still pending (code -1) this outcome. */
+void nym_smtp_failall(struct nym_smtp_rcpt *rc, size_t n, int code,
+    const char *why);
+/* Add the addresses in s (one address or a list) to *rc as pending
+ * recipients (local@domain, the domain lower-cased).  Returns 0, or an
+ * exit code with *why set: 65 unparsable, too long or over
+ * NYM_SMTP_RCPTS * 10 in all, 68 no usable domain, 75 out of memory. */
+int nym_smtp_addrcpt(struct nym_smtp_rcpt **rc, size_t *n, const char *s,
+    const char **why);
 
 /* Server side.  Read one command line of at most max bytes with its line
  * end (CRLF or LF; max < cap) into buf, line end removed, NUL ended.

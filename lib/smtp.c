@@ -632,9 +632,9 @@ setwhy(char *why, size_t cap, const struct nym_smtp_reply *r)
 			why[i] = ' ';
 }
 
-/* Give every recipient still pending (code -1) this outcome. */
-static void
-failall(struct nym_smtp_rcpt *rc, size_t n, int code, const char *why)
+void
+nym_smtp_failall(struct nym_smtp_rcpt *rc, size_t n, int code,
+    const char *why)
 {
 	size_t i;
 
@@ -643,6 +643,56 @@ failall(struct nym_smtp_rcpt *rc, size_t n, int code, const char *why)
 			rc[i].code = code;
 			snprintf(rc[i].why, sizeof rc[i].why, "%s", why);
 		}
+}
+
+int
+nym_smtp_addrcpt(struct nym_smtp_rcpt **rc, size_t *n, const char *s,
+    const char **why)
+{
+	struct nym_addrlist al = { 0 };
+	struct nym_smtp_rcpt *r;
+	size_t i;
+	int code = NYM_EX_OK;
+
+	*why = "";
+	if (nym_addr_parse(s, strlen(s), &al) == -1 || al.n == 0) {
+		*why = errno == ENOMEM ? "out of memory" : "unable to parse it";
+		code = errno == ENOMEM ? NYM_EX_TEMPFAIL : NYM_EX_DATAERR;
+		goto done;
+	}
+	for (i = 0; i < al.n; i++) {
+		if (al.a[i].domain == NULL || al.a[i].kind == NYM_DOM_NONE) {
+			*why = "no valid domain";
+			code = NYM_EX_NOHOST;
+			goto done;
+		}
+		if (*n >= (size_t)NYM_SMTP_RCPTS * 10) {
+			*why = "too many recipients";
+			code = NYM_EX_DATAERR;
+			goto done;
+		}
+		if (nym_reallocarray(rc, *n + 1, sizeof **rc) == -1) {
+			*why = "out of memory";
+			code = NYM_EX_TEMPFAIL;
+			goto done;
+		}
+		r = &(*rc)[*n];
+		memset(r, 0, sizeof *r);
+		/* The path, <addr>, must fit in RFC 5321's 256 bytes. */
+		if ((size_t)snprintf(r->addr, sizeof r->addr, "%s@%s",
+		    al.a[i].local, al.a[i].domain) >= sizeof r->addr - 2 ||
+		    strlen(al.a[i].domain) >= sizeof r->domain) {
+			*why = "the address is too long";
+			code = NYM_EX_DATAERR;
+			goto done;
+		}
+		snprintf(r->domain, sizeof r->domain, "%s", al.a[i].domain);
+		r->code = -1;
+		(*n)++;
+	}
+done:
+	nym_addrlist_free(&al);
+	return code;
 }
 
 /* nym_smtp_reply, with r->code 0 when no reply was read. */
@@ -835,7 +885,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 
 	r.code = 0;
 	if (c->fd == -1) {
-		failall(rc, n, NYM_EX_TEMPFAIL, "not connected");
+		nym_smtp_failall(rc, n, NYM_EX_TEMPFAIL, "not connected");
 		return;
 	}
 	if (c->dirty) {
@@ -851,7 +901,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 		snprintf(why, sizeof why, "message of %lld bytes over the "
 		    "server's limit of %llu", (long long)st.st_size,
 		    (unsigned long long)c->x.maxsize);
-		failall(rc, n, NYM_EX_DATAERR, why);
+		nym_smtp_failall(rc, n, NYM_EX_DATAERR, why);
 		return;
 	}
 	c->dirty = 1;
@@ -868,7 +918,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 			goto badreply;
 		if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
 			setwhy(why, sizeof why, &r);
-			failall(rc, n, code, why);
+			nym_smtp_failall(rc, n, code, why);
 			return;
 		}
 	}
@@ -895,7 +945,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 		/* That was MAIL's reply; then one per RCPT, then DATA's. */
 		if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
 			setwhy(why, sizeof why, &r);
-			failall(rc, n, code, why);
+			nym_smtp_failall(rc, n, code, why);
 			for (i = 0; i < sent + 1; i++)
 				(void)getreply(c, &r);
 			return;
@@ -916,7 +966,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 		if (r.code != 354) {
 			if (ok > 0) {
 				setwhy(why, sizeof why, &r);
-				failall(rc, n, nym_smtp_exit(&r) == NYM_EX_OK ?
+				nym_smtp_failall(rc, n, nym_smtp_exit(&r) == NYM_EX_OK ?
 				    NYM_EX_TEMPFAIL : nym_smtp_exit(&r), why);
 			}
 			return;
@@ -937,7 +987,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 			goto badreply;
 		if (r.code != 354) {
 			setwhy(why, sizeof why, &r);
-			failall(rc, n, nym_smtp_exit(&r) == NYM_EX_OK ?
+			nym_smtp_failall(rc, n, nym_smtp_exit(&r) == NYM_EX_OK ?
 			    NYM_EX_TEMPFAIL : nym_smtp_exit(&r), why);
 			return;
 		}
@@ -954,14 +1004,14 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 	c->dirty = 0;
 	if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
 		setwhy(why, sizeof why, &r);
-		failall(rc, n, code, why);
+		nym_smtp_failall(rc, n, code, why);
 	} else
-		failall(rc, n, NYM_EX_OK, "");
+		nym_smtp_failall(rc, n, NYM_EX_OK, "");
 	return;
 badreply:
 	if (r.code > 0) {
 		setwhy(why, sizeof why, &r);
-		failall(rc, n, r.code >= 500 ? nym_smtp_exit(&r) :
+		nym_smtp_failall(rc, n, r.code >= 500 ? nym_smtp_exit(&r) :
 		    NYM_EX_TEMPFAIL, why);
 		nym_smtp_quit(c, 1);
 		return;
@@ -970,6 +1020,6 @@ badreply:
 ioerr:
 	snprintf(why, sizeof why, "unable to talk to the mail server: %s",
 	    errno == EPROTO ? "garbled reply" : strerror(errno));
-	failall(rc, n, NYM_EX_TEMPFAIL, why);
+	nym_smtp_failall(rc, n, NYM_EX_TEMPFAIL, why);
 	nym_smtp_quit(c, 0);
 }

@@ -21,12 +21,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nymbox.h"
@@ -42,26 +40,6 @@
 #define ATYP_IPV6	4
 #define ISOLATE_PASS	"nymbox"
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds left until deadline, at least 1 (nym_wait: 0 = forever). */
-static int
-left(long long deadline)
-{
-	long long d = deadline - now_ms();
-
-	if (d <= 0)
-		return -1;
-	return d > INT_MAX ? INT_MAX : (int)d;
-}
-
 /* Exactly n bytes from fd before deadline.  0, or -1 with ETIMEDOUT,
  * ECONNRESET (EOF first) or the read error. */
 static int
@@ -71,7 +49,7 @@ readn(int fd, unsigned char *p, size_t n, long long deadline)
 	int ms;
 
 	while (n > 0) {
-		if ((ms = left(deadline)) == -1) {
+		if ((ms = nym_left_ms(deadline)) == 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
@@ -97,7 +75,7 @@ writen(int fd, const unsigned char *p, size_t n, long long deadline)
 {
 	int ms;
 
-	if ((ms = left(deadline)) == -1) {
+	if ((ms = nym_left_ms(deadline)) == 0) {
 		errno = ETIMEDOUT;
 		return -1;
 	}
@@ -277,7 +255,7 @@ nym_socks_connect(struct nym_socks *s, const char *name, int port,
 		errno = EINVAL;
 		return -1;
 	}
-	deadline = now_ms() + ms;
+	deadline = nym_now_ms() + ms;
 	if ((fd = nym_tcp_connect(s->host, s->port, ms)) == -1)
 		return -1;
 	if (handshake(s, fd, name, port, tag, deadline) == -1) {

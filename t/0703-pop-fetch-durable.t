@@ -128,6 +128,8 @@ dirty = set()   # names written since the last sync of their data
 dlines = deles = n = 0
 def fail(why, l):
     print('order: %s at: %s' % (why, l)); sys.exit(1)
+def intmp(path):    # a file in the maildir's tmp/ (the checkout may be in /tmp)
+    return re.search(r'/md/tmp/[^/]+$', path) is not None
 for l in lines:
     pid, rest = l.split(None, 1)
     if pid != main or rest.startswith('<...') or ' = -1 ' in rest:
@@ -149,14 +151,14 @@ for l in lines:
         for k in state:
             if state[k] == 'P':
                 state[k] = 'S'
-    elif call == 'write' and '/tmp/' in path:
+    elif call == 'write' and intmp(path):
         k = path.rsplit('/', 1)[1]
         if state.get(k) not in ('P', 'S'):
             fail('a file written before its P line', l)
         dirty.add(k)
     elif call == 'syncfs':
         dirty.clear()
-    elif call in ('fsync', 'fdatasync') and '/tmp/' in path:
+    elif call in ('fsync', 'fdatasync') and intmp(path):
         dirty.discard(path.rsplit('/', 1)[1])
     elif call == 'link':
         k = data.rsplit('/', 1)[1]

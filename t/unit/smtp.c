@@ -1,9 +1,11 @@
 /*
  * smtp.c - unit tests for the SMTP pieces (reply reader, EHLO keywords,
  * commands, the DATA writer and reader, MAIL and RCPT parsing) and the
- * streamed maildir file.
+ * streamed maildir file; the shared helpers the SMTP and POP3 tools use
+ * (recipient lists, protocol lines, small secret files, deadlines).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -657,6 +659,95 @@ test_exit(void)
 	check_int(nym_worse(65, 67), 65, "else the first failure");
 }
 
+static void
+vline(struct nym_out *o, size_t max, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+vline(struct nym_out *o, size_t max, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nym_out_vline(o, max, fmt, ap);
+	va_end(ap);
+}
+
+static void
+test_shared(void)
+{
+	struct nym_smtp_rcpt *rc = NULL;
+	struct nym_out o;
+	const char *why;
+	char path[128], big[300], buf[16], *got;
+	size_t n = 0, len, i;
+	ssize_t r;
+	long long t;
+	int fd;
+
+	check_int(nym_smtp_addrcpt(&rc, &n, "Bob <Bob@B.I2P>, c@C.i2p",
+	    &why), NYM_EX_OK, "addrcpt: a list");
+	check_int(n, 2, "addrcpt: two recipients");
+	check_str(rc[0].addr, "Bob@b.i2p", "addrcpt: domain lower-cased");
+	check_str(rc[1].domain, "c.i2p", "addrcpt: the domain apart");
+	check_int(rc[1].code, -1, "addrcpt: pending");
+	check_int(nym_smtp_addrcpt(&rc, &n, "nodomain", &why), NYM_EX_NOHOST,
+	    "addrcpt: no domain is 68");
+	check_int(nym_smtp_addrcpt(&rc, &n, "<bob@", &why), NYM_EX_DATAERR,
+	    "addrcpt: unparsable is 65");
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	memcpy(big + 250, "@b.i2p", 7);
+	check_int(nym_smtp_addrcpt(&rc, &n, big, &why), NYM_EX_DATAERR,
+	    "addrcpt: a 256-byte path is too long");
+	check_int(n, 2, "addrcpt: nothing added on failure");
+	nym_smtp_failall(rc, n, NYM_EX_TEMPFAIL, "gone");
+	check(rc[0].code == NYM_EX_TEMPFAIL && rc[1].code == NYM_EX_TEMPFAIL &&
+	    strcmp(rc[1].why, "gone") == 0, "failall: every pending one");
+	rc[0].code = -1;
+	nym_smtp_failall(rc, n, NYM_EX_OK, "");
+	check(rc[0].code == NYM_EX_OK && rc[1].code == NYM_EX_TEMPFAIL,
+	    "failall: only the pending ones");
+	free(rc);
+
+	fd = sink();
+	nym_out_open(&o, fd, 4096);
+	vline(&o, 512, "+OK %d", 7);
+	vline(&o, 8, "%s", "abcdefghij");
+	check_int(nym_out_flush(&o), 0, "vline: written");
+	got = slurp(fd, &len);
+	check_str(got, "+OK 7\r\nabcde\r\n", "vline: CRLF, cut to max");
+	free(got);
+	nym_out_close(&o);
+	close(fd);
+
+	snprintf(path, sizeof path, "%s/small", tmpl);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    nym_write_all(fd, "0123456789", 10) == -1)
+		exit(99);
+	close(fd);
+	r = nym_read_small(path, buf, 10, 1);
+	check(r == 10 && memcmp(buf, "0123456789", 10) == 0,
+	    "read_small: exactly cap bytes");
+	errno = 0;
+	check(nym_read_small(path, buf, 9, 0) == -1 && errno == EFBIG,
+	    "read_small: longer than cap is EFBIG");
+	chmod(path, 0640);
+	errno = 0;
+	check(nym_read_small(path, buf, sizeof buf, 1) == -1 &&
+	    errno == EPERM, "read_small: a secret others may read is EPERM");
+	check_int(nym_read_small(path, buf, sizeof buf, 0), 10,
+	    "read_small: not secret, mode does not matter");
+
+	check_int(nym_left_ms(0), -1, "left_ms: no deadline");
+	check_int(nym_left_ms(nym_now_ms() - 1), 0, "left_ms: past is 0");
+	t = nym_left_ms(nym_now_ms() + 60000);
+	check(t > 59000 && t <= 60000, "left_ms: time to go");
+	for (i = 0; i < 3; i++)
+		t = nym_now_ms();
+	check(t > 0, "now_ms: monotonic clock");
+}
+
 int
 main(void)
 {
@@ -672,6 +763,7 @@ main(void)
 	test_nul();
 	test_parse();
 	test_maildir();
+	test_shared();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
 	if (system(cmd) != 0)
 		return 99;
