@@ -27,20 +27,7 @@ pf() {
 	test_timeout 30 smtp-submit -H 127.0.0.1:"$(cat lab/port)" -w 10 "$@"
 }
 
-# inbox: the messages Postfix delivered, one per line "file".
-inbox() {
-	ls "$(cat lab/dir)/mail/inbox/new" 2>/dev/null
-}
-
-# delivered N: wait (at most 10 s) until the inbox holds N messages.
-delivered() {
-	n=0
-	while test "$(inbox | wc -l)" -lt "$1"; do
-		n=$((n + 1))
-		test $n -lt 100 || { echo "only $(inbox | wc -l) of $1" >&2; return 1; }
-		sleep 0.1
-	done
-}
+. "$TOP/t/helpers/postfix-inbox.sh"
 
 test_expect_success POSTFIX 'setup: Postfix with SASL AUTH, two logins, 200 kB limit' '
 	postfix-lab start lab 200000 alice@lab.test:secret bob@lab.test:other &&

@@ -22,19 +22,7 @@ printf 'other\n' >bob.pw && chmod 600 bob.pw
 T0=1700000000
 BATCH=1700006400
 
-inbox() {
-	ls "$(cat lab/dir)/mail/inbox/new" 2>/dev/null
-}
-
-# delivered N: wait (at most 10 s) until the inbox holds N messages.
-delivered() {
-	n=0
-	while test "$(inbox | wc -l)" -lt "$1"; do
-		n=$((n + 1))
-		test $n -lt 100 || { echo "only $(inbox | wc -l) of $1" >&2; return 1; }
-		sleep 0.1
-	done
-}
+. "$TOP/t/helpers/postfix-inbox.sh"
 
 # grab PATTERN: the delivered message holding PATTERN, into "got".
 grab() {
