@@ -134,6 +134,7 @@ bench:
 	sh t/bench/sam.sh
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
+	sh t/bench/queue.sh
 
 demo: deps
 	$(MAKE) all
