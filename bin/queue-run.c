@@ -10,14 +10,15 @@
  *
  * Nothing is lost and nothing is sent twice, whatever moment a crash or
  * kill -9 chooses, but for one window: a command that delivered and was
- * not yet recorded as having delivered.  It is kept small: the record is
- * removed (and info/ synced) the moment the command exits 0, and the
- * command runs in a process group of its own whose leader kills it all
- * when queue-run dies (watchdog()), so that no delivery finishes that
- * nobody records.  What remains is the time between the peer's
- * acceptance and that unlink.
+ * not yet recorded as having delivered.  It is kept small: mess/ID is
+ * unlinked the moment the command exits 0, and the command runs in a
+ * process group of its own whose leader kills it all when queue-run
+ * dies (watchdog()), so that no delivery finishes that nobody records.
+ * What remains is the time between the peer's acceptance and that
+ * unlink.  The unlinks are synced a second later at most, many at once:
+ * a kill cannot undo an unlink, only a power cut can.
  *
- * Memory does not grow with the queue: info/ is read one entry at a
+ * Memory does not grow with the queue: mess/ is read one entry at a
  * time and each message is streamed.
  */
 #define _GNU_SOURCE		/* O_TMPFILE */
@@ -47,6 +48,7 @@
 #define DIAG_MAX	2048	/* the command's last words kept */
 #define LOCK_MS		30000	/* -d waits this long for a run */
 #define IOBUF		65536
+#define SYNC_MS		1000	/* deletions are synced this often */
 
 static char qdir[PATH_MAX - 64];
 static const char *bouncedir;	/* -b or bounce-maildir, or NULL */
@@ -565,27 +567,34 @@ bounce(struct nym_qrec *r, time_t now, const char *diag)
 
 /* ---- one message ---- */
 
+/* Deletions not yet synced, and when the last sync was. */
+static int dirty;
+static long synced;
+
+/* Make the deletions of delivered messages durable: at most a second
+ * after them (a power cut may send that second again), and always
+ * before queue-run exits. */
 static void
-deliver(struct nym_qrec *r, time_t now)
+syncq(void)
+{
+	if (!dirty)
+		return;
+	if (nym_queue_sync(qdir) == -1) {
+		nym_warn("unable to sync %s: %s", qdir, strerror(errno));
+		ret = NYM_EX_TEMPFAIL;
+	}
+	dirty = 0;
+	synced = msnow();
+}
+
+/* Deliver r, whose message msgfd is open at its first byte. */
+static void
+deliver(struct nym_qrec *r, int msgfd, time_t now)
 {
 	struct outcome o;
 	char when[40];
-	int msgfd, fd;
+	int fd;
 
-	if ((msgfd = nym_queue_message(qdir, r->id)) == -1) {
-		if (errno != ENOENT) {
-			nym_warn("unable to read %s/mess/%s: %s", qdir, r->id,
-			    strerror(errno));
-			ret = NYM_EX_TEMPFAIL;
-			return;
-		}
-		/* A record without its message has nothing to send. */
-		nym_warn("unable to deliver message %s: %s/mess/%s is "
-		    "missing; record removed", r->id, qdir, r->id);
-		if (nym_queue_remove(qdir, r->id) == -1 && errno != ENOENT)
-			ret = NYM_EX_TEMPFAIL;
-		return;
-	}
 	fd = sendcopy(msgfd, now);
 	close(msgfd);
 	if (fd == -1) {
@@ -600,12 +609,17 @@ deliver(struct nym_qrec *r, time_t now)
 		close(fd);
 	}
 	if (o.code == 0) {
-		/* The commit point of a delivery: as soon as it is known. */
-		if (nym_queue_remove(qdir, r->id) == -1 && errno != ENOENT) {
+		/* The commit point of a delivery: as soon as it is known.
+		 * The unlink holds from here whatever kills queue-run; only
+		 * its sync waits, for a second at most. */
+		if (nym_queue_done(qdir, r->id) == -1 && errno != ENOENT) {
 			nym_warn("unable to remove delivered message %s: %s",
 			    r->id, strerror(errno));
 			ret = NYM_EX_TEMPFAIL;
 		}
+		dirty = 1;
+		if (msnow() - synced >= SYNC_MS)
+			syncq();
 		return;
 	}
 	r->attempts++;
@@ -632,32 +646,49 @@ deliver(struct nym_qrec *r, time_t now)
 
 /* ---- the modes of operation ---- */
 
+/* Say why message id cannot be read, naming the file its record is in. */
+static void
+unreadable(const char *id)
+{
+	char path[PATH_MAX];
+	int e = errno;
+
+	snprintf(path, sizeof path, "%s/info/%s", qdir, id);
+	if (access(path, F_OK) == -1)
+		snprintf(path, sizeof path, "%s/mess/%s", qdir, id);
+	nym_warn("unable to read %s: %s", path, e == EINVAL ? "damaged" :
+	    strerror(e));
+	ret = NYM_EX_TEMPFAIL;
+}
+
 static void
 list(void)
 {
 	struct nym_qscan s;
 	struct nym_qrec r;
 	struct stat st;
-	char id[NYM_QUEUE_IDLEN + 1], when[40], path[PATH_MAX];
+	char id[NYM_QUEUE_IDLEN + 1], when[40];
+	long long size;
+	off_t off;
 	size_t i;
-	int k;
+	int k, fd;
 
 	if (nym_queue_scan(&s, qdir) == -1) {
 		if (errno == ENOENT)
 			return;
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
 	}
 	while ((k = nym_queue_next(&s, id)) == 1) {
-		if (nym_queue_get(qdir, id, &r) == -1) {
-			if (errno != ENOENT) {
-				nym_warn("unable to read %s/info/%s: %s", qdir,
-				    id, errno == EINVAL ? "damaged" :
-				    strerror(errno));
-				ret = NYM_EX_TEMPFAIL;
-			}
+		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+			if (errno != ENOENT)
+				unreadable(id);
 			continue;
 		}
-		snprintf(path, sizeof path, "%s/mess/%s", qdir, id);
+		/* The message's size, its record left out. */
+		size = fstat(fd, &st) == 0 &&
+		    (off = lseek(fd, 0, SEEK_CUR)) != -1 ?
+		    (long long)(st.st_size - off) : -1LL;
+		close(fd);
 		if (r.state == NYM_QS_BOUNCE)
 			snprintf(when, sizeof when, "bouncing");
 		else
@@ -666,12 +697,11 @@ list(void)
 		    r.attempts);
 		for (i = 0; i < r.nrcpt; i++)
 			printf("%s%s", i > 0 ? "," : "", r.rcpt[i]);
-		printf(" %lld\n", stat(path, &st) == 0 ?
-		    (long long)st.st_size : -1LL);
+		printf(" %lld\n", size);
 		nym_qrec_free(&r);
 	}
 	if (k == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
 	nym_queue_endscan(&s);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the listing");
@@ -713,7 +743,7 @@ flush(unsigned modes)
 	struct nym_qrec r;
 	char id[NYM_QUEUE_IDLEN + 1];
 	time_t now;
-	int k, lfd;
+	int k, lfd, fd;
 
 	switch (nym_queue_lock(qdir, 0, &lfd)) {
 	case 1:
@@ -721,33 +751,36 @@ flush(unsigned modes)
 	case -1:
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock %s", qdir);
 	}
+	if (atexit(syncq) != 0)
+		nym_die(NYM_EX_TEMPFAIL, "unable to register the final sync");
+	synced = msnow();
 	(void)nym_queue_clean(qdir);
 	if (nym_queue_scan(&s, qdir) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
 	while ((k = nym_queue_next(&s, id)) == 1) {
-		if (nym_queue_get(qdir, id, &r) == -1) {
-			if (errno != ENOENT) {
-				nym_warn("unable to read %s/info/%s: %s", qdir,
-				    id, errno == EINVAL ? "damaged" :
-				    strerror(errno));
-				ret = NYM_EX_TEMPFAIL;
-			}
+		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+			if (errno != ENOENT)
+				unreadable(id);
 			continue;
 		}
 		now = nym_now();
-		if ((modes & (1u << r.mode)) != 0) {
-			if (r.state == NYM_QS_BOUNCE)
+		if ((modes & (1u << r.mode)) != 0 &&
+		    r.state != NYM_QS_BOUNCE && r.due <= now)
+			deliver(&r, fd, now);
+		else {
+			close(fd);
+			if ((modes & (1u << r.mode)) != 0 &&
+			    r.state == NYM_QS_BOUNCE)
 				bounce(&r, now, r.error);
-			else if (r.due <= now)
-				deliver(&r, now);
 		}
 		nym_qrec_free(&r);
 	}
 	if (k == -1) {
-		nym_warn("unable to read %s/info: %s", qdir, strerror(errno));
+		nym_warn("unable to read %s/mess: %s", qdir, strerror(errno));
 		ret = NYM_EX_TEMPFAIL;
 	}
 	nym_queue_endscan(&s);
+	syncq();
 	close(lfd);
 }
 
