@@ -11,15 +11,18 @@
  * Nothing is lost and nothing is sent twice, whatever moment a crash or
  * kill -9 chooses, but for one window: a command that delivered and was
  * not yet recorded as having delivered.  It is kept small: mess/ID is
- * unlinked the moment the command exits 0, and the command runs in a
- * process group of its own whose leader kills it all when queue-run
- * dies (watchdog()), so that no delivery finishes that nobody records.
- * What remains is the time between the peer's acceptance and that
- * unlink.  The unlinks are synced a second later at most, many at once:
- * a kill cannot undo an unlink, only a power cut can.
+ * unlinked the moment the command exits 0, and every command runs in the
+ * process group of one watchdog per run, which kills the group when
+ * queue-run dies (startguard()), so that no delivery finishes that
+ * nobody records.  What remains is the time between the peer's
+ * acceptance and that unlink.  The unlinks are synced a second later at
+ * most, many at once: a kill cannot undo an unlink, only a power cut can.
  *
- * Memory does not grow with the queue: mess/ is read one entry at a
- * time and each message is streamed.
+ * Speed (README): one file read per message, the command started with
+ * posix_spawn (vfork and exec, no copy of queue-run's memory), its
+ * output, exit and timeout watched by one poll(2) loop, and no fsync on
+ * the way unless a message fails.  Memory does not grow with the queue: mess/
+ * is read one entry at a time and each message is streamed.
  */
 #define _GNU_SOURCE		/* O_TMPFILE */
 #include <errno.h>
@@ -27,13 +30,12 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -189,63 +191,112 @@ sendcopy(int msgfd, time_t now)
 	return fd;
 }
 
-static void
-killgroup(int sig)
+/* The watchdog, leader of the process group in which every delivery
+ * command runs, and the write end of its pipe, which only queue-run
+ * holds. */
+static pid_t guard = -1;
+static int guardfd = -1;
+
+/* Start the watchdog: a child that leads a process group of its own and
+ * waits for the end of a pipe.  The kernel closes queue-run's end when
+ * queue-run goes, however it goes (kill -9 included); the watchdog then
+ * kills the whole group, every command and whatever they started, so
+ * that no delivery finishes that nobody records.  A byte on the pipe
+ * first is a normal end: it leaves the group alone.  One watchdog serves
+ * the whole run; a timeout kills it with the group, and the next
+ * delivery starts another. */
+static int
+startguard(void)
 {
-	(void)sig;
-	kill(0, SIGKILL);
+	int p[2], e;
+	ssize_t n;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((guard = fork()) == -1) {
+		e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	if (guard == 0) {
+		close(p[1]);
+		setpgid(0, 0);
+		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		if (n != 1)
+			kill(0, SIGKILL);
+		_exit(0);
+	}
+	close(p[0]);
+	/* Its own call may not have run yet; the group must exist before
+	 * a command joins it. */
+	setpgid(guard, guard);
+	guardfd = p[1];
+	return 0;
 }
 
-/* The first child, leader of a process group of its own: it runs the
- * command in that group and exits as the command did.  If queue-run
- * dies, the kernel sends it SIGTERM (PR_SET_PDEATHSIG), and it kills
- * the whole group, so that neither the command nor anything it started
- * (a shell script's children) goes on to deliver what nobody will
- * record.  A timeout kills the group from queue-run. */
-static void __attribute__((noreturn))
-watchdog(const char **av, int in, int out, pid_t parent)
+/* Let the watchdog go: quietly (a normal end), or after killing its
+ * group with it (a timeout). */
+static void
+stopguard(int quiet)
 {
-	struct sigaction sa;
-	struct rlimit nocore = { 0, 0 };
-	pid_t pid;
-	int st;
+	if (guard == -1)
+		return;
+	if (!quiet || write(guardfd, "q", 1) != 1)
+		kill(-guard, SIGKILL);
+	close(guardfd);
+	while (waitpid(guard, NULL, 0) == -1 && errno == EINTR)
+		;
+	guard = -1;
+	guardfd = -1;
+}
 
-	setpgid(0, 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = killgroup;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)
-		_exit(NYM_EX_TEMPFAIL);
-	if ((pid = fork()) == -1) {
-		dprintf(out, "%s: unable to run %s: %s\n", nym_progname, av[0],
-		    strerror(errno));
-		_exit(NYM_EX_TEMPFAIL);
+/* Start av in the watchdog's group with the message on in and its
+ * output into out; 0 or an errno value. */
+static int
+spawn(const char **av, int in, int out, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	int e, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (guard == -1 && startguard() == -1)
+			return errno;
+		sigemptyset(&none);
+		sigemptyset(&dfl);
+		sigaddset(&dfl, SIGPIPE);
+		if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+			return e;
+		if ((e = posix_spawnattr_init(&at)) != 0) {
+			posix_spawn_file_actions_destroy(&fa);
+			return e;
+		}
+		if ((e = posix_spawn_file_actions_adddup2(&fa, in,
+		    STDIN_FILENO)) == 0 &&
+		    (e = posix_spawn_file_actions_adddup2(&fa, out,
+		    STDOUT_FILENO)) == 0 &&
+		    (e = posix_spawn_file_actions_adddup2(&fa, out,
+		    STDERR_FILENO)) == 0 &&
+		    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+		    (e = posix_spawnattr_setsigdefault(&at, &dfl)) == 0 &&
+		    (e = posix_spawnattr_setpgroup(&at, guard)) == 0 &&
+		    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
+			e = posix_spawnp(pid, av[0], &fa, &at,
+			    (char *const *)av, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&at);
+		/* EPERM: the group is gone (someone killed the watchdog). */
+		if (e != EPERM)
+			return e;
+		stopguard(0);
 	}
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(in, STDIN_FILENO) == -1 ||
-		    dup2(out, STDOUT_FILENO) == -1 ||
-		    dup2(out, STDERR_FILENO) == -1)
-			_exit(NYM_EX_TEMPFAIL);
-		execvp(av[0], (char *const *)av);
-		dprintf(STDERR_FILENO, "%s: unable to run %s: %s\n",
-		    nym_progname, av[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	close(in);
-	close(out);
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			_exit(NYM_EX_TEMPFAIL);
-	if (WIFEXITED(st))
-		_exit(WEXITSTATUS(st));
-	/* Die of the same signal, without a core file of our own. */
-	(void)setrlimit(RLIMIT_CORE, &nocore);
-	signal(WTERMSIG(st), SIG_DFL);
-	kill(getpid(), WTERMSIG(st));
-	_exit(NYM_EX_TEMPFAIL);
+	return e;
 }
 
 /* Run the command of r with the message on fd; fill o. */
@@ -257,8 +308,8 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 	char buf[4096];
 	size_t i, n = 0, len = 0;
 	long deadline;
-	pid_t pid, parent = getpid();
-	int p[2], pidfd, st = 0, np, cut = 0, reaped = 0, timedout = 0;
+	pid_t pid;
+	int p[2], pidfd, st = 0, np, cut = 0, reaped = 0, timedout = 0, e;
 	ssize_t k;
 
 	memset(o, 0, sizeof *o);
@@ -272,24 +323,32 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 	for (i = 0; i < r->nrcpt; i++)
 		av[n++] = r->rcpt[i];
 	av[n] = NULL;
-	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+	if (pipe2(p, O_CLOEXEC) == -1) {
 		o->code = -1;
 		snprintf(o->what, sizeof o->what, "unable to run %.60s: %s",
 		    av[0], strerror(errno));
 		free(av);
 		return;
 	}
-	if (pid == 0)
-		watchdog(av, fd, p[1], parent);
-	setpgid(pid, pid);	/* its own call may not have run yet */
+	e = spawn(av, fd, p[1], &pid);
 	close(p[1]);
+	if (e != 0) {
+		close(p[0]);
+		/* What a shell says: 127 not found, 126 not runnable. */
+		o->code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
+		    e == ENOTDIR || e == ELOOP ? 126 : -1;
+		snprintf(o->what, sizeof o->what, "unable to run %.60s: %s",
+		    av[0], strerror(e));
+		free(av);
+		return;
+	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	deadline = msnow() + timeout * 1000;
 	for (;;) {
 		long left = deadline - msnow();
 
 		if (left <= 0) {
-			kill(-pid, SIGKILL);
+			stopguard(0);	/* the command's whole group */
 			kill(pid, SIGKILL);
 			timedout = 1;
 			break;
@@ -780,6 +839,7 @@ flush(unsigned modes)
 		ret = NYM_EX_TEMPFAIL;
 	}
 	nym_queue_endscan(&s);
+	stopguard(1);
 	syncq();
 	close(lfd);
 }
