@@ -262,8 +262,9 @@ spawn(const char **av, int in, int out, pid_t *pid)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dfl;
-	int e, tries;
+	int e = 0, tries;
 
+	*pid = -1;
 	for (tries = 0; tries < 2; tries++) {
 		if (guard == -1 && startguard() == -1)
 			return errno;

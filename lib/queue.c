@@ -548,11 +548,13 @@ static int
 taken(const char *qdir, const char *id)
 {
 	char path[PATH_MAX];
+	int n;
 
-	return qpath(path, sizeof path, qdir, "failed", id) == -1 ||
-	    access(path, F_OK) == 0 ||
-	    qpath(path, sizeof path, qdir, "info", id) == -1 ||
-	    access(path, F_OK) == 0;
+	n = snprintf(path, sizeof path, "%s/failed/%s", qdir, id);
+	if (n < 0 || (size_t)n >= sizeof path || access(path, F_OK) == 0)
+		return 1;
+	n = snprintf(path, sizeof path, "%s/info/%s", qdir, id);
+	return n < 0 || (size_t)n >= sizeof path || access(path, F_OK) == 0;
 }
 
 int
