@@ -178,9 +178,12 @@ pfflush()
 
 # ---- the contenders
 # run K ROUND: flush with contender K into a fresh sink; prints seconds.
+# Whatever the one before left to write goes to disk first (sync), so
+# that nobody's clock runs while another's writes are flushed.
 run()
 {
 	k=$1 r=$2
+	sync
 	case $k in
 	A)	t0=$(date +%s.%N)
 		/usr/bin/time -f %M -o "$tmp/rss.$r" "$qr" -q "$tmp/q.$r" \
