@@ -222,7 +222,12 @@ startguard(void)
 		return -1;
 	}
 	if (guard == 0) {
+		/* Nothing of queue-run's but the pipe: no lock, no message
+		 * copy, no command's output kept open. */
 		close(p[1]);
+		if (p[0] > 3)
+			(void)close_range(3, (unsigned)p[0] - 1, 0);
+		(void)close_range((unsigned)p[0] + 1, ~0U, 0);
 		setpgid(0, 0);
 		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
 			;
@@ -265,6 +270,12 @@ spawn(const char **av, int in, int out, pid_t *pid)
 	int e = 0, tries;
 
 	*pid = -1;
+	/* A watchdog that someone killed would leave the commands without
+	 * a guard (its group lives on while it is a zombie): another. */
+	if (guard != -1 && waitpid(guard, NULL, WNOHANG) != 0) {
+		close(guardfd);
+		guard = guardfd = -1;
+	}
 	for (tries = 0; tries < 2; tries++) {
 		if (guard == -1 && startguard() == -1)
 			return errno;
