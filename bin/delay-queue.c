@@ -4,11 +4,12 @@
  *
  * Sending at the moment you are online tells an observer that you are
  * online; postman.i2p offers three delay modes, and this is them on the
- * sender's own machine.  The message is copied from standard input into
- * the queue's tmp/ directory, checked, and committed with its envelope,
- * its delivery command and its due time (lib/queue.c); queue-run(1),
- * from cron, sends it when it is due.  Exit 0 means the message and its
- * record are on disk, synced: the caller may forget the message.
+ * sender's own machine.  The header is read and checked first, then the
+ * record (envelope, delivery command, due time) and the message are
+ * written into one file in the queue's tmp/ directory and committed
+ * (lib/queue.c); queue-run(1), from cron, sends it when it is due.  Exit
+ * 0 means the message and its record are on disk, synced: the caller may
+ * forget the message.
  */
 #include <errno.h>
 #include <limits.h>
@@ -140,17 +141,28 @@ fromfield(const struct nym_hdr *h)
 	return a;
 }
 
-/* Copy standard input into the queue's tmp/ file; at most
- * NYM_QUEUE_SIZE bytes. */
+/* Write the message after its record into the queue's file: the header
+ * section h as read from in (with the empty line that ended it), what in
+ * holds beyond it, then the rest of standard input; at most
+ * NYM_QUEUE_SIZE bytes in all. */
 static void
-copyin(struct nym_afile *a, const char *qdir)
+copyin(struct nym_afile *a, const char *qdir, const struct nym_hdr *h,
+    struct nym_in *in)
 {
-	static char buf[IOBUF];
-	uint64_t total = 0;
+	/* Without NYM_HDR_FOLD the header keeps every byte it consumed,
+	 * but the empty line: LF or CRLF. */
+	size_t sep = (size_t)in->off - h->len;
+	uint64_t total = in->off + (in->len - in->pos);
 	ssize_t r;
 
-	for (;;) {
-		r = read(STDIN_FILENO, buf, sizeof buf);
+	if (total > NYM_QUEUE_SIZE)
+		goto big;
+	if (nym_write_all(a->fd, h->buf, h->len) == -1 ||
+	    nym_write_all(a->fd, sep == 2 ? "\r\n" : "\n", sep) == -1 ||
+	    nym_write_all(a->fd, in->buf + in->pos, in->len - in->pos) == -1)
+		goto bad;
+	while (!in->eof) {
+		r = read(STDIN_FILENO, in->buf, in->cap);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
@@ -160,24 +172,24 @@ copyin(struct nym_afile *a, const char *qdir)
 		if (r == 0)
 			break;
 		total += (uint64_t)r;
-		if (total > NYM_QUEUE_SIZE) {
-			nym_afile_abort(a);
-			nym_die(NYM_EX_DATAERR, "unable to queue the message: "
-			    "over %d bytes", NYM_QUEUE_SIZE);
-		}
-		if (nym_write_all(a->fd, buf, (size_t)r) == -1) {
-			int e = errno;
-
-			nym_afile_abort(a);
-			errno = e;
-			nym_dieerr(qexit(e), "unable to write the "
-			    "message in %s/tmp", qdir);
-		}
+		if (total > NYM_QUEUE_SIZE)
+			goto big;
+		if (nym_write_all(a->fd, in->buf, (size_t)r) == -1)
+			goto bad;
 	}
-	if (total == 0) {
+	return;
+big:
+	nym_afile_abort(a);
+	nym_die(NYM_EX_DATAERR, "unable to queue the message: over %d bytes",
+	    NYM_QUEUE_SIZE);
+bad:
+	{
+		int e = errno;
+
 		nym_afile_abort(a);
-		nym_die(NYM_EX_DATAERR, "unable to queue the message: it is "
-		    "empty");
+		errno = e;
+		nym_dieerr(qexit(e), "unable to write the message in %s/tmp",
+		    qdir);
 	}
 }
 
@@ -217,7 +229,7 @@ main(int argc, char *argv[])
 	struct nym_hdr h = { 0 };
 	struct nym_in in;
 	const char *qarg = NULL, *rarg, *sender = NULL, *where, *v;
-	char *sendbuf = NULL, tmpdir[PATH_MAX];
+	char *sendbuf = NULL;
 	size_t ncmd = 0, i;
 	long lo = 2000, hi = 4000;
 	int c, mode = -1, tflag = 0, split, nargs;
@@ -311,68 +323,56 @@ main(int argc, char *argv[])
 	if (nym_queue_make(qdir) == -1)
 		nym_dieerr(qexit(errno), "unable to create queue %s",
 		    qdir);
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", qdir);
-	if (nym_afile_open(&a, tmpdir, 0600) == -1)
-		nym_dieerr(qexit(errno), "unable to create a file in "
-		    "%s", tmpdir);
-	copyin(&a, qdir);
 
-	/* The header: within the limits, and where -t and From come from. */
-	if (lseek(a.fd, 0, SEEK_SET) == -1 || nym_in_open(&in, a.fd, IOBUF)
-	    == -1) {
-		nym_afile_abort(&a);
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", a.tmp);
-	}
+	/* The header first, in memory: within the limits, and where -t and
+	 * From come from; the record goes before the message. */
+	if (nym_in_open(&in, STDIN_FILENO, IOBUF) == -1)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1) {
-		int e = errno;
-
-		nym_afile_abort(&a);
-		errno = e;
-		if (e == E2BIG)
+		if (errno == E2BIG)
 			nym_die(NYM_EX_DATAERR, "unable to queue the message: "
 			    "header over the limits");
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", a.tmp);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the message");
 	}
-	nym_in_close(&in);
+	if (in.off == 0 && in.len == in.pos)
+		nym_die(NYM_EX_DATAERR, "unable to queue the message: it is "
+		    "empty");
 	for (i = 0; tflag && i < h.nf; i++)
 		if (nym_hdr_is(&h, i, "to") || nym_hdr_is(&h, i, "cc") ||
 		    nym_hdr_is(&h, i, "bcc")) {
-			if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0) {
-				nym_afile_abort(&a);
+			if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0)
 				nym_die(NYM_EX_DATAERR, "unable to read a "
 				    "recipient field");
-			}
 			if (len > 0)
 				addrcpt(val, (size_t)len);
 		}
 	if (sender == NULL && (sender = sendbuf = fromfield(&h)) != NULL &&
 	    !plainaddr(sender))
 		sender = NULL;
-	nym_hdr_free(&h);
-	if (sender == NULL) {
-		nym_afile_abort(&a);
+	if (sender == NULL)
 		nym_die(NYM_EX_USAGE, "unable to queue the message: give the "
 		    "sender with -f or SENDER, or a From field");
-	}
-	if (nrcpt == 0) {
-		nym_afile_abort(&a);
+	if (nrcpt == 0)
 		nym_die(NYM_EX_USAGE, "unable to queue the message: no "
 		    "recipients");
-	}
 
 	memset(&r, 0, sizeof r);
 	r.mode = mode;
 	r.state = NYM_QS_QUEUED;
 	r.queued = now;
-	if ((r.due = nym_queue_due(mode, now, lo, hi)) == -1) {
-		nym_afile_abort(&a);
+	if ((r.due = nym_queue_due(mode, now, lo, hi)) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to draw the delay");
-	}
 	r.sender = sender;
 	r.rcpt = rcpt;
 	r.nrcpt = nrcpt;
 	r.argv = cmd;
 	r.argc = ncmd;
+	if (nym_queue_begin(qdir, &r, &a) == -1)
+		nym_dieerr(qexit(errno), "unable to write the message in "
+		    "%s/tmp", qdir);
+	copyin(&a, qdir, &h, &in);
+	nym_hdr_free(&h);
+	nym_in_close(&in);
 	if (nym_queue_put(qdir, &a, &r) == -1)
 		nym_dieerr(qexit(errno), "unable to queue the message "
 		    "in %s", qdir);

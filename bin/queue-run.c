@@ -10,15 +10,19 @@
  *
  * Nothing is lost and nothing is sent twice, whatever moment a crash or
  * kill -9 chooses, but for one window: a command that delivered and was
- * not yet recorded as having delivered.  It is kept small: the record is
- * removed (and info/ synced) the moment the command exits 0, and the
- * command runs in a process group of its own whose leader kills it all
- * when queue-run dies (watchdog()), so that no delivery finishes that
+ * not yet recorded as having delivered.  It is kept small: mess/ID is
+ * unlinked the moment the command exits 0, and every command runs in the
+ * process group of one watchdog per run, which kills the group when
+ * queue-run dies (startguard()), so that no delivery finishes that
  * nobody records.  What remains is the time between the peer's
- * acceptance and that unlink.
+ * acceptance and that unlink.  The unlinks are synced a second later at
+ * most, many at once: a kill cannot undo an unlink, only a power cut can.
  *
- * Memory does not grow with the queue: info/ is read one entry at a
- * time and each message is streamed.
+ * Speed (README): one file read per message, the command started with
+ * posix_spawn (vfork and exec, no copy of queue-run's memory), its
+ * output, exit and timeout watched by one poll(2) loop, and no fsync on
+ * the way unless a message fails.  Memory does not grow with the queue: mess/
+ * is read one entry at a time and each message is streamed.
  */
 #define _GNU_SOURCE		/* O_TMPFILE */
 #include <errno.h>
@@ -26,13 +30,12 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -47,6 +50,7 @@
 #define DIAG_MAX	2048	/* the command's last words kept */
 #define LOCK_MS		30000	/* -d waits this long for a run */
 #define IOBUF		65536
+#define SYNC_MS		1000	/* deletions are synced this often */
 
 static char qdir[PATH_MAX - 64];
 static const char *bouncedir;	/* -b or bounce-maildir, or NULL */
@@ -187,63 +191,124 @@ sendcopy(int msgfd, time_t now)
 	return fd;
 }
 
-static void
-killgroup(int sig)
+/* The watchdog, leader of the process group in which every delivery
+ * command runs, and the write end of its pipe, which only queue-run
+ * holds. */
+static pid_t guard = -1;
+static int guardfd = -1;
+
+/* Start the watchdog: a child that leads a process group of its own and
+ * waits for the end of a pipe.  The kernel closes queue-run's end when
+ * queue-run goes, however it goes (kill -9 included); the watchdog then
+ * kills the whole group, every command and whatever they started, so
+ * that no delivery finishes that nobody records.  A byte on the pipe
+ * first is a normal end: it leaves the group alone.  One watchdog serves
+ * the whole run; a timeout kills it with the group, and the next
+ * delivery starts another. */
+static int
+startguard(void)
 {
-	(void)sig;
-	kill(0, SIGKILL);
+	int p[2], e;
+	ssize_t n;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((guard = fork()) == -1) {
+		e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	if (guard == 0) {
+		/* Nothing of queue-run's but the pipe: no lock, no message
+		 * copy, no command's output kept open. */
+		close(p[1]);
+		if (p[0] > 3)
+			(void)close_range(3, (unsigned)p[0] - 1, 0);
+		(void)close_range((unsigned)p[0] + 1, ~0U, 0);
+		setpgid(0, 0);
+		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		if (n != 1)
+			kill(0, SIGKILL);
+		_exit(0);
+	}
+	close(p[0]);
+	/* Its own call may not have run yet; the group must exist before
+	 * a command joins it. */
+	setpgid(guard, guard);
+	guardfd = p[1];
+	return 0;
 }
 
-/* The first child, leader of a process group of its own: it runs the
- * command in that group and exits as the command did.  If queue-run
- * dies, the kernel sends it SIGTERM (PR_SET_PDEATHSIG), and it kills
- * the whole group, so that neither the command nor anything it started
- * (a shell script's children) goes on to deliver what nobody will
- * record.  A timeout kills the group from queue-run. */
-static void __attribute__((noreturn))
-watchdog(const char **av, int in, int out, pid_t parent)
+/* Let the watchdog go: quietly (a normal end), or after killing its
+ * group with it (a timeout). */
+static void
+stopguard(int quiet)
 {
-	struct sigaction sa;
-	struct rlimit nocore = { 0, 0 };
-	pid_t pid;
-	int st;
+	if (guard == -1)
+		return;
+	if (!quiet || write(guardfd, "q", 1) != 1)
+		kill(-guard, SIGKILL);
+	close(guardfd);
+	while (waitpid(guard, NULL, 0) == -1 && errno == EINTR)
+		;
+	guard = -1;
+	guardfd = -1;
+}
 
-	setpgid(0, 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = killgroup;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)
-		_exit(NYM_EX_TEMPFAIL);
-	if ((pid = fork()) == -1) {
-		dprintf(out, "%s: unable to run %s: %s\n", nym_progname, av[0],
-		    strerror(errno));
-		_exit(NYM_EX_TEMPFAIL);
+/* Start av in the watchdog's group with the message on in and its
+ * output into out; 0 or an errno value. */
+static int
+spawn(const char **av, int in, int out, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	int e = 0, tries;
+
+	*pid = -1;
+	/* A watchdog that someone killed would leave the commands without
+	 * a guard (its group lives on while it is a zombie): another. */
+	if (guard != -1 && waitpid(guard, NULL, WNOHANG) != 0) {
+		close(guardfd);
+		guard = guardfd = -1;
 	}
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(in, STDIN_FILENO) == -1 ||
-		    dup2(out, STDOUT_FILENO) == -1 ||
-		    dup2(out, STDERR_FILENO) == -1)
-			_exit(NYM_EX_TEMPFAIL);
-		execvp(av[0], (char *const *)av);
-		dprintf(STDERR_FILENO, "%s: unable to run %s: %s\n",
-		    nym_progname, av[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
+	for (tries = 0; tries < 2; tries++) {
+		if (guard == -1 && startguard() == -1)
+			return errno;
+		sigemptyset(&none);
+		sigemptyset(&dfl);
+		sigaddset(&dfl, SIGPIPE);
+		if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+			return e;
+		if ((e = posix_spawnattr_init(&at)) != 0) {
+			posix_spawn_file_actions_destroy(&fa);
+			return e;
+		}
+		if ((e = posix_spawn_file_actions_adddup2(&fa, in,
+		    STDIN_FILENO)) == 0 &&
+		    (e = posix_spawn_file_actions_adddup2(&fa, out,
+		    STDOUT_FILENO)) == 0 &&
+		    (e = posix_spawn_file_actions_adddup2(&fa, out,
+		    STDERR_FILENO)) == 0 &&
+		    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+		    (e = posix_spawnattr_setsigdefault(&at, &dfl)) == 0 &&
+		    (e = posix_spawnattr_setpgroup(&at, guard)) == 0 &&
+		    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
+			e = posix_spawnp(pid, av[0], &fa, &at,
+			    (char *const *)av, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&at);
+		/* EPERM: the group is gone (someone killed the watchdog). */
+		if (e != EPERM)
+			return e;
+		stopguard(0);
 	}
-	close(in);
-	close(out);
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			_exit(NYM_EX_TEMPFAIL);
-	if (WIFEXITED(st))
-		_exit(WEXITSTATUS(st));
-	/* Die of the same signal, without a core file of our own. */
-	(void)setrlimit(RLIMIT_CORE, &nocore);
-	signal(WTERMSIG(st), SIG_DFL);
-	kill(getpid(), WTERMSIG(st));
-	_exit(NYM_EX_TEMPFAIL);
+	return e;
 }
 
 /* Run the command of r with the message on fd; fill o. */
@@ -255,8 +320,8 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 	char buf[4096];
 	size_t i, n = 0, len = 0;
 	long deadline;
-	pid_t pid, parent = getpid();
-	int p[2], pidfd, st = 0, np, cut = 0, reaped = 0, timedout = 0;
+	pid_t pid;
+	int p[2], pidfd, st = 0, np, cut = 0, reaped = 0, timedout = 0, e;
 	ssize_t k;
 
 	memset(o, 0, sizeof *o);
@@ -270,24 +335,32 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 	for (i = 0; i < r->nrcpt; i++)
 		av[n++] = r->rcpt[i];
 	av[n] = NULL;
-	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+	if (pipe2(p, O_CLOEXEC) == -1) {
 		o->code = -1;
 		snprintf(o->what, sizeof o->what, "unable to run %.60s: %s",
 		    av[0], strerror(errno));
 		free(av);
 		return;
 	}
-	if (pid == 0)
-		watchdog(av, fd, p[1], parent);
-	setpgid(pid, pid);	/* its own call may not have run yet */
+	e = spawn(av, fd, p[1], &pid);
 	close(p[1]);
+	if (e != 0) {
+		close(p[0]);
+		/* What a shell says: 127 not found, 126 not runnable. */
+		o->code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
+		    e == ENOTDIR || e == ELOOP ? 126 : -1;
+		snprintf(o->what, sizeof o->what, "unable to run %.60s: %s",
+		    av[0], strerror(e));
+		free(av);
+		return;
+	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	deadline = msnow() + timeout * 1000;
 	for (;;) {
 		long left = deadline - msnow();
 
 		if (left <= 0) {
-			kill(-pid, SIGKILL);
+			stopguard(0);	/* the command's whole group */
 			kill(pid, SIGKILL);
 			timedout = 1;
 			break;
@@ -565,27 +638,34 @@ bounce(struct nym_qrec *r, time_t now, const char *diag)
 
 /* ---- one message ---- */
 
+/* Deletions not yet synced, and when the last sync was. */
+static int dirty;
+static long synced;
+
+/* Make the deletions of delivered messages durable: at most a second
+ * after them (a power cut may send that second again), and always
+ * before queue-run exits. */
 static void
-deliver(struct nym_qrec *r, time_t now)
+syncq(void)
+{
+	if (!dirty)
+		return;
+	if (nym_queue_sync(qdir) == -1) {
+		nym_warn("unable to sync %s: %s", qdir, strerror(errno));
+		ret = NYM_EX_TEMPFAIL;
+	}
+	dirty = 0;
+	synced = msnow();
+}
+
+/* Deliver r, whose message msgfd is open at its first byte. */
+static void
+deliver(struct nym_qrec *r, int msgfd, time_t now)
 {
 	struct outcome o;
 	char when[40];
-	int msgfd, fd;
+	int fd;
 
-	if ((msgfd = nym_queue_message(qdir, r->id)) == -1) {
-		if (errno != ENOENT) {
-			nym_warn("unable to read %s/mess/%s: %s", qdir, r->id,
-			    strerror(errno));
-			ret = NYM_EX_TEMPFAIL;
-			return;
-		}
-		/* A record without its message has nothing to send. */
-		nym_warn("unable to deliver message %s: %s/mess/%s is "
-		    "missing; record removed", r->id, qdir, r->id);
-		if (nym_queue_remove(qdir, r->id) == -1 && errno != ENOENT)
-			ret = NYM_EX_TEMPFAIL;
-		return;
-	}
 	fd = sendcopy(msgfd, now);
 	close(msgfd);
 	if (fd == -1) {
@@ -600,12 +680,17 @@ deliver(struct nym_qrec *r, time_t now)
 		close(fd);
 	}
 	if (o.code == 0) {
-		/* The commit point of a delivery: as soon as it is known. */
-		if (nym_queue_remove(qdir, r->id) == -1 && errno != ENOENT) {
+		/* The commit point of a delivery: as soon as it is known.
+		 * The unlink holds from here whatever kills queue-run; only
+		 * its sync waits, for a second at most. */
+		if (nym_queue_done(qdir, r->id) == -1 && errno != ENOENT) {
 			nym_warn("unable to remove delivered message %s: %s",
 			    r->id, strerror(errno));
 			ret = NYM_EX_TEMPFAIL;
 		}
+		dirty = 1;
+		if (msnow() - synced >= SYNC_MS)
+			syncq();
 		return;
 	}
 	r->attempts++;
@@ -632,32 +717,49 @@ deliver(struct nym_qrec *r, time_t now)
 
 /* ---- the modes of operation ---- */
 
+/* Say why message id cannot be read, naming the file its record is in. */
+static void
+unreadable(const char *id)
+{
+	char path[PATH_MAX];
+	int e = errno;
+
+	snprintf(path, sizeof path, "%s/info/%s", qdir, id);
+	if (access(path, F_OK) == -1)
+		snprintf(path, sizeof path, "%s/mess/%s", qdir, id);
+	nym_warn("unable to read %s: %s", path, e == EINVAL ? "damaged" :
+	    strerror(e));
+	ret = NYM_EX_TEMPFAIL;
+}
+
 static void
 list(void)
 {
 	struct nym_qscan s;
 	struct nym_qrec r;
 	struct stat st;
-	char id[NYM_QUEUE_IDLEN + 1], when[40], path[PATH_MAX];
+	char id[NYM_QUEUE_IDLEN + 1], when[40];
+	long long size;
+	off_t off;
 	size_t i;
-	int k;
+	int k, fd;
 
 	if (nym_queue_scan(&s, qdir) == -1) {
 		if (errno == ENOENT)
 			return;
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
 	}
 	while ((k = nym_queue_next(&s, id)) == 1) {
-		if (nym_queue_get(qdir, id, &r) == -1) {
-			if (errno != ENOENT) {
-				nym_warn("unable to read %s/info/%s: %s", qdir,
-				    id, errno == EINVAL ? "damaged" :
-				    strerror(errno));
-				ret = NYM_EX_TEMPFAIL;
-			}
+		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+			if (errno != ENOENT)
+				unreadable(id);
 			continue;
 		}
-		snprintf(path, sizeof path, "%s/mess/%s", qdir, id);
+		/* The message's size, its record left out. */
+		size = fstat(fd, &st) == 0 &&
+		    (off = lseek(fd, 0, SEEK_CUR)) != -1 ?
+		    (long long)(st.st_size - off) : -1LL;
+		close(fd);
 		if (r.state == NYM_QS_BOUNCE)
 			snprintf(when, sizeof when, "bouncing");
 		else
@@ -666,12 +768,11 @@ list(void)
 		    r.attempts);
 		for (i = 0; i < r.nrcpt; i++)
 			printf("%s%s", i > 0 ? "," : "", r.rcpt[i]);
-		printf(" %lld\n", stat(path, &st) == 0 ?
-		    (long long)st.st_size : -1LL);
+		printf(" %lld\n", size);
 		nym_qrec_free(&r);
 	}
 	if (k == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
 	nym_queue_endscan(&s);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the listing");
@@ -713,7 +814,7 @@ flush(unsigned modes)
 	struct nym_qrec r;
 	char id[NYM_QUEUE_IDLEN + 1];
 	time_t now;
-	int k, lfd;
+	int k, lfd, fd;
 
 	switch (nym_queue_lock(qdir, 0, &lfd)) {
 	case 1:
@@ -721,33 +822,37 @@ flush(unsigned modes)
 	case -1:
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock %s", qdir);
 	}
+	if (atexit(syncq) != 0)
+		nym_die(NYM_EX_TEMPFAIL, "unable to register the final sync");
+	synced = msnow();
 	(void)nym_queue_clean(qdir);
 	if (nym_queue_scan(&s, qdir) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/info", qdir);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
 	while ((k = nym_queue_next(&s, id)) == 1) {
-		if (nym_queue_get(qdir, id, &r) == -1) {
-			if (errno != ENOENT) {
-				nym_warn("unable to read %s/info/%s: %s", qdir,
-				    id, errno == EINVAL ? "damaged" :
-				    strerror(errno));
-				ret = NYM_EX_TEMPFAIL;
-			}
+		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+			if (errno != ENOENT)
+				unreadable(id);
 			continue;
 		}
 		now = nym_now();
-		if ((modes & (1u << r.mode)) != 0) {
-			if (r.state == NYM_QS_BOUNCE)
+		if ((modes & (1u << r.mode)) != 0 &&
+		    r.state != NYM_QS_BOUNCE && r.due <= now)
+			deliver(&r, fd, now);
+		else {
+			close(fd);
+			if ((modes & (1u << r.mode)) != 0 &&
+			    r.state == NYM_QS_BOUNCE)
 				bounce(&r, now, r.error);
-			else if (r.due <= now)
-				deliver(&r, now);
 		}
 		nym_qrec_free(&r);
 	}
 	if (k == -1) {
-		nym_warn("unable to read %s/info: %s", qdir, strerror(errno));
+		nym_warn("unable to read %s/mess: %s", qdir, strerror(errno));
 		ret = NYM_EX_TEMPFAIL;
 	}
 	nym_queue_endscan(&s);
+	stopguard(1);
+	syncq();
 	close(lfd);
 }
 

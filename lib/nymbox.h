@@ -1010,7 +1010,8 @@ int nym_confdir(char *buf, size_t cap);
 enum nym_qmode { NYM_Q_NOW = 0, NYM_Q_DEFER, NYM_Q_BATCH };
 enum nym_qstate { NYM_QS_QUEUED = 0, NYM_QS_BOUNCE };
 
-/* A message's state record, the file info/ID. */
+/* A message's state record: the head of mess/ID, or info/ID after an
+ * attempt. */
 struct nym_qrec {
 	char id[NYM_QUEUE_IDLEN + 1];
 	int mode;		/* enum nym_qmode */
@@ -1068,25 +1069,43 @@ time_t nym_queue_retry(int mode, unsigned n, time_t now);
 int nym_qrec_format(const struct nym_qrec *r, char **out, size_t *len);
 int nym_qrec_parse(const char *s, size_t n, struct nym_qrec *r);
 void nym_qrec_free(struct nym_qrec *r);
-/* Commit a message: the written temporary file msg (from
- * nym_afile_open on qdir/tmp) becomes mess/ID under a fresh random ID
- * (into r->id), then r is written as info/ID, the commit point.  0, or
- * -1 with errno and nothing left behind. */
-int nym_queue_put(const char *qdir, struct nym_afile *msg,
+/* Begin a message: a temporary file in qdir/tmp (a->fd open for writing,
+ * a->tmp) holding r's record under a fresh random ID (into r->id) and the
+ * empty line that ends it.  The caller writes the message after them and
+ * commits with nym_queue_put or gives up with nym_afile_abort.  0 or -1
+ * with errno (EINVAL: r cannot be formatted) and nothing left behind. */
+int nym_queue_begin(const char *qdir, struct nym_qrec *r,
+    struct nym_afile *a);
+/* Commit it: fsync, link it to mess/ID (under another ID, written into
+ * the file and r->id, if that one is in use) and fsync mess/, the commit
+ * point.  0, or -1 with errno and nothing left behind. */
+int nym_queue_put(const char *qdir, struct nym_afile *a,
     struct nym_qrec *r);
-/* Read info/id.  -1 with ENOENT (gone), EINVAL (damaged), EFBIG. */
-int nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r);
-/* Replace info/ID atomically with r.  0 or -1. */
+/* The record in effect for message id: info/id if there is one (the
+ * state after a failed attempt), else the one at the head of mess/id.
+ * With fd not NULL, *fd gets mess/id open for reading at the message's
+ * first byte.  -1 with ENOENT (no such message), EINVAL (damaged), EFBIG
+ * (a record over NYM_QUEUE_REC). */
+int nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r,
+    int *fd);
+/* Replace info/ID atomically with r (synced).  0 or -1. */
 int nym_queue_update(const char *qdir, const struct nym_qrec *r);
-/* Delivered or deleted: remove info/id (synced: the commit point), then
- * mess/id.  0 or -1 (ENOENT if there was no record). */
+/* Delivered: unlink mess/id, the commit point, then info/id if there is
+ * one.  The directories are not synced: nym_queue_sync does that for
+ * any number of these at once.  0 or -1 (ENOENT: no such message). */
+int nym_queue_done(const char *qdir, const char *id);
+/* fsync mess/ and info/, making the nym_queue_done calls before it
+ * durable.  0 or -1. */
+int nym_queue_sync(const char *qdir);
+/* Deleted: nym_queue_done and nym_queue_sync.  0 or -1. */
 int nym_queue_remove(const char *qdir, const char *id);
-/* Moved aside after a permanent failure: mess/id to failed/id, then
- * info/id removed.  0 or -1. */
+/* Moved aside after a permanent failure: the message without its record
+ * copied to failed/id (synced), then removed.  0 or -1. */
 int nym_queue_fail(const char *qdir, const char *id);
-/* Open mess/id for reading.  The descriptor or -1. */
+/* Open mess/id for reading at the message's first byte.  The descriptor
+ * or -1 as nym_queue_get. */
 int nym_queue_message(const char *qdir, const char *id);
-/* Walk info/ one entry at a time (memory does not grow with the queue):
+/* Walk mess/ one entry at a time (memory does not grow with the queue):
  * next gives each message ID once per directory read (order undefined);
  * 1, 0 at the end, -1 with errno. */
 struct nym_qscan {
@@ -1095,10 +1114,10 @@ struct nym_qscan {
 int nym_queue_scan(struct nym_qscan *s, const char *qdir);
 int nym_queue_next(struct nym_qscan *s, char id[NYM_QUEUE_IDLEN + 1]);
 void nym_queue_endscan(struct nym_qscan *s);
-/* Remove leftovers older than NYM_QUEUE_STALE by the clock (not
- * NYMBOX_NOW): files in tmp/ (a writer that died) and messages in mess/
- * without a record (an enqueue that died before its commit point, or a
- * delivery recorded just before a crash).  Returns the number removed. */
+/* Remove leftovers, with the queue's lock held: files in tmp/ older than
+ * NYM_QUEUE_STALE by the clock, not NYMBOX_NOW (a writer that died), and
+ * records in info/ whose message is gone (a run killed between the two
+ * unlinks of nym_queue_done).  Returns the number removed. */
 int nym_queue_clean(const char *qdir);
 /* Copy the message in to out for sending at now: the first Date field
  * replaced by now in UTC (added if missing, later ones dropped), Bcc and

@@ -1,25 +1,30 @@
 /*
  * queue.c - the delay queue on disk.
  *
- * qmail's queue is the model: one directory per kind of file, a message
- * and its state kept apart, and every change a link, rename or unlink
- * whose order makes a crash at any moment harmless.  Under the queue
- * directory:
+ * qmail's queue is the model: every change is a link, rename or unlink
+ * whose order makes a crash at any moment harmless.  What differs is that
+ * a message and its first record share one file, so that enqueueing
+ * costs what a maildir delivery costs: one file written and synced, one
+ * link, one directory synced.  Under the queue directory:
  *
  *	tmp/	files being written (a writer that died leaves them; they
  *		are removed after NYM_QUEUE_STALE)
- *	mess/ID	the message, written once and never changed
- *	info/ID	its state record (struct nym_qrec as text), replaced
- *		atomically on every change; its presence is what makes
- *		the message queued
- *	failed/ID  a message moved aside after a permanent failure
+ *	mess/ID	the message's record (struct nym_qrec as text), an empty
+ *		line, then the message; written once and never changed;
+ *		its presence is what makes the message queued
+ *	info/ID	the record after a failed attempt, which wins over the one
+ *		in mess/ID; replaced atomically on every change
+ *	failed/ID  the message (without its record) moved aside after a
+ *		permanent failure
  *	lock	held by the run that delivers (fcntl)
  *
- * Enqueueing links mess/ID and then info/ID; delivering removes info/ID
- * and then mess/ID.  The link and the unlink of info/ID, each followed by
- * an fsync of info/, are the two commit points.  queue-run(1) has the
- * table of states.  IDs are random, so a name says nothing about when
- * or by whom a message was written.
+ * Enqueueing links mess/ID and syncs mess/: the commit point.  Delivering
+ * unlinks mess/ID, the commit point (a kill -9 after it loses nothing
+ * and sends nothing twice, the unlink being done), then info/ID; the
+ * directories are synced for many deliveries at once (nym_queue_sync),
+ * so that only a power cut can bring back what was delivered since the
+ * last sync.  queue-run(1) has the table of states.  IDs are random, so
+ * a name says nothing about when or by whom a message was written.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -477,9 +482,13 @@ bad:
 
 /* ---- the files ---- */
 
+/* The record's first line, and where the ID is in a formatted record. */
+#define MAGIC	"nymbox-queue 1\n"
+#define IDOFF	(sizeof MAGIC - 1 + sizeof "id " - 1)
+
 /* Write r as info/ID through a temporary file in tmp/. */
 static int
-putrec(const char *qdir, const struct nym_qrec *r, unsigned flags)
+putrec(const char *qdir, const struct nym_qrec *r)
 {
 	char tmpdir[PATH_MAX], infodir[PATH_MAX], *text;
 	struct nym_afile a;
@@ -504,8 +513,8 @@ putrec(const char *qdir, const struct nym_qrec *r, unsigned flags)
 		return -1;
 	}
 	free(text);
-	if (nym_afile_commit(&a, infodir, r->id, flags) == -1) {
-		nym_afile_abort(&a);	/* EEXIST keeps it: not wanted */
+	if (nym_afile_commit(&a, infodir, r->id, 0) == -1) {
+		nym_afile_abort(&a);
 		return -1;
 	}
 	return 0;
@@ -534,57 +543,154 @@ newid(char id[NYM_QUEUE_IDLEN + 1])
 	id[NYM_QUEUE_IDLEN] = '\0';
 }
 
-int
-nym_queue_put(const char *qdir, struct nym_afile *msg, struct nym_qrec *r)
+/* Is the ID in use: a message moved aside, or a record left behind? */
+static int
+taken(const char *qdir, const char *id)
 {
-	char messdir[PATH_MAX], path[PATH_MAX];
-	int tries, e;
+	char path[PATH_MAX];
+	int n;
+
+	n = snprintf(path, sizeof path, "%s/failed/%s", qdir, id);
+	if (n < 0 || (size_t)n >= sizeof path || access(path, F_OK) == 0)
+		return 1;
+	n = snprintf(path, sizeof path, "%s/info/%s", qdir, id);
+	return n < 0 || (size_t)n >= sizeof path || access(path, F_OK) == 0;
+}
+
+int
+nym_queue_begin(const char *qdir, struct nym_qrec *r, struct nym_afile *a)
+{
+	char tmpdir[PATH_MAX], *text;
+	size_t len;
+	int e;
+
+	newid(r->id);
+	if (qpath(tmpdir, sizeof tmpdir, qdir, "tmp", NULL) == -1 ||
+	    nym_qrec_format(r, &text, &len) == -1)
+		return -1;
+	/* The record's buffer has room for its NUL: the empty line. */
+	text[len++] = '\n';
+	if (nym_afile_open(a, tmpdir, 0600) == -1 ||
+	    nym_write_all(a->fd, text, len) == -1) {
+		e = errno;
+		nym_afile_abort(a);
+		free(text);
+		errno = e;
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+int
+nym_queue_put(const char *qdir, struct nym_afile *a, struct nym_qrec *r)
+{
+	char messdir[PATH_MAX];
+	int tries, fd;
 
 	if (qpath(messdir, sizeof messdir, qdir, "mess", NULL) == -1) {
-		nym_afile_abort(msg);
+		nym_afile_abort(a);
 		return -1;
 	}
 	for (tries = 0;; tries++) {
-		newid(r->id);
-		/* An ID still in use in failed/ would be confusing. */
-		if (qpath(path, sizeof path, qdir, "failed", r->id) == -1) {
-			nym_afile_abort(msg);
-			return -1;
+		if (tries > 0 || taken(qdir, r->id)) {
+			/* Another ID, written over the old one in place
+			 * (same length).  The file was closed by the
+			 * failed commit, or is still open. */
+			if (tries >= 16) {
+				errno = EEXIST;
+				break;
+			}
+			newid(r->id);
+			fd = a->fd != -1 ? a->fd : open(a->tmp, O_WRONLY |
+			    O_CLOEXEC);
+			if (fd == -1)
+				break;
+			a->fd = fd;
+			if (pwrite(fd, r->id, NYM_QUEUE_IDLEN, IDOFF) !=
+			    NYM_QUEUE_IDLEN) {
+				if (errno == 0)
+					errno = EIO;
+				break;
+			}
+			if (taken(qdir, r->id))
+				continue;
 		}
-		if (access(path, F_OK) == 0 && tries < 16)
-			continue;
-		if (nym_afile_commit(msg, messdir, r->id,
+		if (nym_afile_commit(a, messdir, r->id,
 		    NYM_ATOMIC_NOCLOBBER) == 0)
-			break;
-		if (errno != EEXIST || tries >= 16) {
-			nym_afile_abort(msg);
-			return -1;
+			return 0;
+		if (errno != EEXIST)
+			return -1;	/* commit has cleaned up */
+	}
+	nym_afile_abort(a);
+	return -1;
+}
+
+/* Read the head of the open mess/ID: its record into *rec (malloc'd,
+ * *reclen bytes, the last one a LF) and where the message starts. */
+static int
+readhead(int fd, char **rec, size_t *reclen, off_t *msgoff)
+{
+	size_t cap = 4096, len = 0, i;
+	char *buf = NULL, *nb;
+	ssize_t n;
+	int e;
+
+	for (;;) {
+		if ((nb = realloc(buf, cap)) == NULL)
+			goto fail;
+		buf = nb;
+		if ((n = pread(fd, buf + len, cap - len, (off_t)len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
 		}
+		/* The record ends at the first empty line. */
+		for (i = len > 0 ? len - 1 : 0; i + 1 < len + (size_t)n; i++)
+			if (buf[i] == '\n' && buf[i + 1] == '\n')
+				break;
+		len += (size_t)n;
+		if (len < sizeof MAGIC - 1 ||
+		    memcmp(buf, MAGIC, sizeof MAGIC - 1) != 0) {
+			if (n == 0 || len >= sizeof MAGIC - 1) {
+				errno = EINVAL;
+				goto fail;
+			}
+			continue;
+		}
+		if (i + 1 < len) {
+			*rec = buf;
+			*reclen = i + 1;
+			*msgoff = (off_t)i + 2;
+			return 0;
+		}
+		if (n == 0 || len > NYM_QUEUE_REC) {
+			errno = n == 0 ? EINVAL : EFBIG;
+			goto fail;
+		}
+		if (len == cap)
+			cap *= 2;
 	}
-	if (putrec(qdir, r, NYM_ATOMIC_NOCLOBBER) == 0)
-		return 0;
+fail:
 	e = errno;
-	if (qpath(path, sizeof path, qdir, "mess", r->id) == 0) {
-		unlink(path);
-		(void)nym_syncdir(messdir);
-	}
+	free(buf);
 	errno = e;
 	return -1;
 }
 
-int
-nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r)
+/* Read and parse the record info/id into r: 0, 1 if there is none, -1. */
+static int
+getinfo(const char *qdir, const char *id, struct nym_qrec *r)
 {
 	char path[PATH_MAX], *buf;
 	struct stat st;
 	ssize_t n;
 	int fd, e;
 
-	memset(r, 0, sizeof *r);
 	if (qpath(path, sizeof path, qdir, "info", id) == -1)
 		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return -1;
+		return errno == ENOENT ? 1 : -1;
 	if (fstat(fd, &st) == -1) {
 		e = errno;
 		close(fd);
@@ -608,62 +714,19 @@ nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r)
 		errno = n < 0 ? e : EINVAL;	/* grew while read: damaged */
 		return -1;
 	}
-	if (nym_qrec_parse(buf, (size_t)n, r) == -1 ||
-	    strcmp(r->id, id) != 0) {
+	e = nym_qrec_parse(buf, (size_t)n, r);
+	free(buf);
+	if (e == -1 || strcmp(r->id, id) != 0) {
 		nym_qrec_free(r);
-		free(buf);
 		errno = EINVAL;
 		return -1;
 	}
-	free(buf);
 	return 0;
 }
 
-int
-nym_queue_update(const char *qdir, const struct nym_qrec *r)
-{
-	return putrec(qdir, r, 0);
-}
-
-int
-nym_queue_remove(const char *qdir, const char *id)
-{
-	char path[PATH_MAX], dir[PATH_MAX], mess[PATH_MAX];
-
-	if (qpath(path, sizeof path, qdir, "info", id) == -1 ||
-	    qpath(dir, sizeof dir, qdir, "info", NULL) == -1 ||
-	    qpath(mess, sizeof mess, qdir, "mess", id) == -1)
-		return -1;
-	if (unlink(path) == -1)
-		return -1;
-	/* The message goes before the sync, so that a kill leaves no
-	 * orphan behind as often; after a power cut, a record whose
-	 * message is gone is removed by the next run. */
-	if (unlink(mess) == -1 && errno != ENOENT)
-		return -1;
-	return nym_syncdir(dir);
-}
-
-int
-nym_queue_fail(const char *qdir, const char *id)
-{
-	char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX];
-
-	if (qpath(from, sizeof from, qdir, "mess", id) == -1 ||
-	    qpath(to, sizeof to, qdir, "failed", id) == -1 ||
-	    qpath(dir, sizeof dir, qdir, "failed", NULL) == -1)
-		return -1;
-	/* A crash after the link leaves both names: a second call finds
-	 * failed/ID already there, and that is the same file. */
-	if (link(from, to) == -1 && errno != EEXIST)
-		return -1;
-	if (nym_syncdir(dir) == -1)
-		return -1;
-	return nym_queue_remove(qdir, id);
-}
-
-int
-nym_queue_message(const char *qdir, const char *id)
+/* mess/id, open for reading. */
+static int
+openmess(const char *qdir, const char *id)
 {
 	char path[PATH_MAX];
 
@@ -673,11 +736,163 @@ nym_queue_message(const char *qdir, const char *id)
 }
 
 int
+nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r,
+    int *fdp)
+{
+	struct stat st;
+	char *rec = NULL;
+	size_t reclen;
+	off_t off;
+	int fd, k, e;
+
+	memset(r, 0, sizeof *r);
+	if (fdp != NULL)
+		*fdp = -1;
+	if ((fd = openmess(qdir, id)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (readhead(fd, &rec, &reclen, &off) == -1)
+		goto fail;
+	/* A record in info/ is the state after an attempt: it wins. */
+	if ((k = getinfo(qdir, id, r)) == -1)
+		goto fail;
+	if (k == 1 && (nym_qrec_parse(rec, reclen, r) == -1 ||
+	    strcmp(r->id, id) != 0)) {
+		nym_qrec_free(r);
+		errno = EINVAL;
+		goto fail;
+	}
+	free(rec);
+	if (fdp == NULL)
+		close(fd);
+	else if (lseek(fd, off, SEEK_SET) == -1) {
+		e = errno;
+		nym_qrec_free(r);
+		close(fd);
+		errno = e;
+		return -1;
+	} else
+		*fdp = fd;
+	return 0;
+fail:
+	e = errno;
+	free(rec);
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+nym_queue_update(const char *qdir, const struct nym_qrec *r)
+{
+	return putrec(qdir, r);
+}
+
+int
+nym_queue_done(const char *qdir, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (qpath(path, sizeof path, qdir, "mess", id) == -1 ||
+	    unlink(path) == -1)
+		return -1;
+	/* A record left by a kill here has no message: clean removes it. */
+	if (qpath(path, sizeof path, qdir, "info", id) == -1 ||
+	    (unlink(path) == -1 && errno != ENOENT))
+		return -1;
+	return 0;
+}
+
+int
+nym_queue_sync(const char *qdir)
+{
+	char path[PATH_MAX];
+
+	if (qpath(path, sizeof path, qdir, "mess", NULL) == -1 ||
+	    nym_syncdir(path) == -1 ||
+	    qpath(path, sizeof path, qdir, "info", NULL) == -1)
+		return -1;
+	return nym_syncdir(path);
+}
+
+int
+nym_queue_remove(const char *qdir, const char *id)
+{
+	if (nym_queue_done(qdir, id) == -1)
+		return -1;
+	return nym_queue_sync(qdir);
+}
+
+int
+nym_queue_fail(const char *qdir, const char *id)
+{
+	char tmpdir[PATH_MAX], dir[PATH_MAX], buf[IOBUF];
+	struct nym_afile a;
+	struct nym_qrec r;
+	ssize_t n;
+	int fd, e;
+
+	if (qpath(tmpdir, sizeof tmpdir, qdir, "tmp", NULL) == -1 ||
+	    qpath(dir, sizeof dir, qdir, "failed", NULL) == -1 ||
+	    nym_queue_get(qdir, id, &r, &fd) == -1)
+		return -1;
+	nym_qrec_free(&r);
+	/* The message without its record, so that it can be sent again
+	 * by hand. */
+	if (nym_afile_open(&a, tmpdir, 0600) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || nym_write_all(a.fd, buf, (size_t)n) == -1) {
+			e = errno;
+			close(fd);
+			nym_afile_abort(&a);
+			errno = e;
+			return -1;
+		}
+	}
+	close(fd);
+	/* A crash after the link leaves both: a second call finds
+	 * failed/ID there already, and that is the same message. */
+	if (nym_afile_commit(&a, dir, id, NYM_ATOMIC_NOCLOBBER) == -1) {
+		e = errno;
+		nym_afile_abort(&a);
+		if (e != EEXIST) {
+			errno = e;
+			return -1;
+		}
+	}
+	return nym_queue_remove(qdir, id);
+}
+
+int
+nym_queue_message(const char *qdir, const char *id)
+{
+	struct nym_qrec r;
+	int fd;
+
+	if (nym_queue_get(qdir, id, &r, &fd) == -1)
+		return -1;
+	nym_qrec_free(&r);
+	return fd;
+}
+
+int
 nym_queue_scan(struct nym_qscan *s, const char *qdir)
 {
 	char path[PATH_MAX];
 
-	if (qpath(path, sizeof path, qdir, "info", NULL) == -1)
+	if (qpath(path, sizeof path, qdir, "mess", NULL) == -1)
 		return -1;
 	return (s->dir = opendir(path)) == NULL ? -1 : 0;
 }
@@ -706,56 +921,45 @@ nym_queue_endscan(struct nym_qscan *s)
 	s->dir = NULL;
 }
 
-/* Remove the entries of qdir/sub older than the limit that pass keep()
- * (NULL: all).  Returns the number removed. */
-static int
-sweep(const char *qdir, const char *sub, time_t limit,
-    int (*keep)(const char *, const char *))
-{
-	char dir[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int dfd, n = 0;
-
-	if (qpath(dir, sizeof dir, qdir, sub, NULL) == -1 ||
-	    (d = opendir(dir)) == NULL)
-		return 0;
-	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISREG(st.st_mode) || st.st_mtime >= limit)
-			continue;
-		if (keep != NULL && keep(qdir, de->d_name))
-			continue;
-		if (unlinkat(dfd, de->d_name, 0) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-/* Keep a message that has its record (or whose name is not an ID). */
-static int
-hasrecord(const char *qdir, const char *name)
-{
-	char path[PATH_MAX];
-
-	if (!nym_queue_isid(name) ||
-	    qpath(path, sizeof path, qdir, "info", name) == -1)
-		return 1;
-	return access(path, F_OK) == 0 || errno != ENOENT;
-}
-
 int
 nym_queue_clean(const char *qdir)
 {
 	/* The file clock, not NYMBOX_NOW: these are the files' own times. */
 	time_t limit = time(NULL) - NYM_QUEUE_STALE;
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd, n = 0, gone = 0;
 
-	return sweep(qdir, "tmp", limit, NULL) +
-	    sweep(qdir, "mess", limit, hasrecord);
+	if (qpath(dir, sizeof dir, qdir, "tmp", NULL) == 0 &&
+	    (d = opendir(dir)) != NULL) {
+		dfd = dirfd(d);
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' &&
+			    fstatat(dfd, de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+			    st.st_mtime < limit &&
+			    unlinkat(dfd, de->d_name, 0) == 0)
+				n++;
+		closedir(d);
+	}
+	/* A record whose message is gone: the run that delivered it was
+	 * killed between the two unlinks. */
+	if (qpath(dir, sizeof dir, qdir, "info", NULL) == 0 &&
+	    (d = opendir(dir)) != NULL) {
+		dfd = dirfd(d);
+		while ((de = readdir(d)) != NULL)
+			if (nym_queue_isid(de->d_name) &&
+			    qpath(path, sizeof path, qdir, "mess",
+			    de->d_name) == 0 && access(path, F_OK) == -1 &&
+			    errno == ENOENT && unlinkat(dfd, de->d_name, 0) == 0)
+				gone++;
+		closedir(d);
+		if (gone > 0)
+			(void)nym_syncdir(dir);
+	}
+	return n + gone;
 }
 
 /* ---- sending ---- */

@@ -27,9 +27,31 @@ dq() {
 	delay-queue -q Q "$@"
 }
 
+# rec ID: the record in effect for message ID: info/ID after an attempt,
+# else the head of mess/ID (up to its empty line).
+rec() {
+	if test -f "Q/info/$1"; then
+		cat "Q/info/$1"
+	else
+		sed -n "/^\$/q; p" "Q/mess/$1"
+	fi
+}
+
 # field ID KEY: a field of a message's record.
 field() {
-	sed -n "s/^$2 //p" "Q/info/$1"
+	rec "$1" | sed -n "s/^$2 //p"
+}
+
+# body ID: the message of ID, as queued after its record.
+body() {
+	sed "1,/^\$/d" "Q/mess/$1"
+}
+
+# dues: the due times of every message queued.
+dues() {
+	for f in Q/mess/*; do
+		sed -n "/^\$/q; s/^due //p" "$f"
+	done
 }
 
 # no file in the queue but the lock
@@ -39,7 +61,7 @@ nothing_queued() {
 
 # the only ID in the queue (fails if there is not exactly one)
 onlyid() {
-	ls Q/info >ids && test "$(wc -l <ids)" = 1 && cat ids
+	ls Q/mess >ids && test "$(wc -l <ids)" = 1 && cat ids
 }
 
 test_expect_success 'usage errors exit 64' '
@@ -51,7 +73,7 @@ test_expect_success 'usage errors exit 64' '
 	test_expect_code 64 delay-queue -m now -r 9-3 -- true <msg &&
 	test_expect_code 64 delay-queue -m now -q Q bob@bob.i2p -- <msg &&
 	test_expect_code 64 delay-queue -m now -q Q -f "a b@c" x@y.i2p -- true <msg &&
-	test_path_is_missing Q/info/* 2>/dev/null
+	test_path_is_missing Q/mess/* 2>/dev/null
 '
 
 test_expect_success 'now: due at once, the message byte for byte, files private' '
@@ -63,8 +85,9 @@ test_expect_success 'now: due at once, the message byte for byte, files private'
 	test "$(field $id sender)" = alice@alice.i2p &&
 	test "$(field $id rcpt)" = bob@bob.i2p &&
 	printf "deliver\n-x\n" >want && field $id arg >got && test_cmp want got &&
-	test_cmp msg Q/mess/$id &&
-	test "$(stat -c %a Q/mess/$id Q/info/$id | sort -u)" = 600 &&
+	body $id >got && test_cmp msg got &&
+	test_path_is_missing Q/info/$id &&
+	test "$(stat -c %a Q/mess/$id)" = 600 &&
 	test "$(stat -c %a Q Q/tmp Q/mess Q/info Q/failed | sort -u)" = 700 &&
 	test -z "$(ls -A Q/tmp)"
 '
@@ -74,7 +97,7 @@ test_expect_success 'the ID is random and says nothing' '
 	for i in 1 2 3 4 5 6 7 8; do
 		NYMBOX_NOW=$T0 dq -m now -f a@a.i2p b@b.i2p -- true <msg || return 1
 	done &&
-	ls Q/info >ids &&
+	ls Q/mess >ids &&
 	test "$(wc -l <ids)" = 8 &&
 	test "$(grep -c "^[0-9a-f]\{16\}\$" ids)" = 8 &&
 	test "$(cut -c1-8 ids | sort -u | wc -l)" = 8
@@ -87,7 +110,7 @@ test_expect_success 'defer: due 2000 to 4000 s later, over 200 draws' '
 		return 1
 		i=$((i + 1))
 	done &&
-	cat Q/info/* | sed -n "s/^due //p" | sort -n >dues &&
+	dues | sort -n >dues &&
 	test "$(wc -l <dues)" = 200 &&
 	lo=$(head -n1 dues) && hi=$(tail -n1 dues) &&
 	echo "200 draws from $((lo - T0)) to $((hi - T0)) s" &&
@@ -103,7 +126,7 @@ test_expect_success 'defer: -r sets the range; its bounds are reached' '
 		    <msg || return 1
 		i=$((i + 1))
 	done &&
-	cat Q/info/* | sed -n "s/^due //p" | sort -n | uniq -c >counts &&
+	dues | sort -n | uniq -c >counts &&
 	cat counts &&
 	awk -v t=$T0 "{ print \$2 - t }" counts >got &&
 	printf "10\n11\n12\n" >want && test_cmp want got
@@ -139,7 +162,7 @@ test_expect_success 'batch: the next 00:00 or 12:00 UTC, strictly after now' '
 	rm -rf Q &&
 	TZ=Asia/Kolkata NYMBOX_NOW=$((T0 + 3600)) dq -m batch -f a@a.i2p \
 	    b@b.i2p -- true <msg &&
-	test "$(sed -n "s/^due //p" Q/info/* | sort -u)" = $((T0 + H12))
+	test "$(dues | sort -u)" = $((T0 + H12))
 '
 
 test_expect_success 'the listing: id, mode, due time, attempts, recipients, size' '
@@ -202,9 +225,9 @@ test_expect_success 'the delivery command from the configuration, split on blank
 test_expect_success 'the queue: -q, else the configuration, else ~/.config/nymbox/queue' '
 	printf "queue = %s/CQ\n" "$PWD" >conf &&
 	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 delay-queue -m now b@b.i2p -- true <msg &&
-	test "$(ls CQ/info | wc -l)" = 1 &&
+	test "$(ls CQ/mess | wc -l)" = 1 &&
 	NYMBOX_NOW=$T0 delay-queue -m now b@b.i2p -- true <msg &&
-	test "$(ls "$HOME/.config/nymbox/queue/info" | wc -l)" = 1 &&
+	test "$(ls "$HOME/.config/nymbox/queue/mess" | wc -l)" = 1 &&
 	test "$(stat -c %a "$HOME/.config/nymbox/queue")" = 700
 '
 

@@ -73,11 +73,21 @@ nothing_queued() {
 }
 
 onlyid() {
-	ls Q/info >ids && test "$(wc -l <ids)" = 1 && cat ids
+	ls Q/mess >ids && test "$(wc -l <ids)" = 1 && cat ids
+}
+
+# rec ID: the record in effect for message ID: info/ID after an attempt,
+# else the head of mess/ID (up to its empty line).
+rec() {
+	if test -f "Q/info/$1"; then
+		cat "Q/info/$1"
+	else
+		sed -n "/^\$/q; p" "Q/mess/$1"
+	fi
 }
 
 field() {
-	sed -n "s/^$2 //p" "Q/info/$1"
+	rec "$1" | sed -n "s/^$2 //p"
 }
 
 reset() {
@@ -278,28 +288,36 @@ test_expect_success 'a damaged record: left alone, the others sent, exit 75' '
 	reset &&
 	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
 	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
-	bad=$(ls Q/info | head -n1) &&
-	sed -i "s/^due .*/due soon/" Q/info/$bad &&
+	bad=$(ls Q/mess | head -n1) &&
+	sed -i "s/^due .*/due soon/" Q/mess/$bad &&
 	test_expect_code 75 env NYMBOX_NOW=$T0 queue-run -q Q 2>err &&
-	grep "unable to read Q/info/$bad: damaged" err &&
+	grep "unable to read Q/mess/$bad: damaged" err &&
 	test "$(ls out/*.msg | wc -l)" = 1 &&
-	test "$(ls Q/info)" = $bad
+	test "$(ls Q/mess)" = $bad &&
+	test_expect_code 75 env NYMBOX_NOW=$T0 queue-run -q Q -l 2>err &&
+	grep "unable to read Q/mess/$bad: damaged" err &&
+	reset &&
+	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
+	echo 75 >code && id=$(onlyid) && NYMBOX_NOW=$T0 qr 2>err &&
+	sed -i "s/^due .*/due soon/" Q/info/$id &&
+	test_expect_code 75 env NYMBOX_NOW=$((T0 + 300)) queue-run -q Q 2>err &&
+	grep "unable to read Q/info/$id: damaged" err &&
+	test_path_is_file Q/mess/$id
 '
 
-test_expect_success 'leftovers older than 36 hours are cleaned, newer ones kept' '
+test_expect_success 'leftovers: tmp/ files after 36 hours, records without a message' '
 	reset &&
 	NYMBOX_NOW=$T0 dq -m defer bob@bob.i2p -- ./deliver &&
 	id=$(onlyid) &&
 	echo half >Q/tmp/old && touch -d "37 hours ago" Q/tmp/old &&
 	echo half >Q/tmp/new && touch -d "35 hours ago" Q/tmp/new &&
-	echo orphan >Q/mess/0123456789abcdef &&
-	touch -d "37 hours ago" Q/mess/0123456789abcdef Q/mess/$id &&
-	echo young >Q/mess/fedcba9876543210 &&
+	rec $id | sed "s/^id .*/id 0123456789abcdef/" >Q/info/0123456789abcdef &&
+	touch -d "37 hours ago" Q/mess/$id &&
 	NYMBOX_NOW=$T0 qr &&
 	test_path_is_missing Q/tmp/old && test_path_is_file Q/tmp/new &&
-	test_path_is_missing Q/mess/0123456789abcdef &&
-	test_path_is_file Q/mess/fedcba9876543210 &&
-	test_path_is_file Q/mess/$id
+	test_path_is_missing Q/info/0123456789abcdef &&
+	test_path_is_file Q/mess/$id &&
+	test "$(field $id attempts)" = 0
 '
 
 test_expect_success 'usage errors' '

@@ -29,11 +29,21 @@ qr() {
 }
 
 onlyid() {
-	ls Q/info >ids && test "$(wc -l <ids)" = 1 && cat ids
+	ls Q/mess >ids && test "$(wc -l <ids)" = 1 && cat ids
+}
+
+# rec ID: the record in effect for message ID: info/ID after an attempt,
+# else the head of mess/ID (up to its empty line).
+rec() {
+	if test -f "Q/info/$1"; then
+		cat "Q/info/$1"
+	else
+		sed -n "/^\$/q; p" "Q/mess/$1"
+	fi
 }
 
 field() {
-	sed -n "s/^$2 //p" "Q/info/$1"
+	rec "$1" | sed -n "s/^$2 //p"
 }
 
 reset() {
@@ -51,8 +61,7 @@ test_expect_success 'batch-delay sends the batch at 00:00 UTC, and only the batc
 	test_path_is_missing out &&
 	NYMBOX_NOW=$T0 batch-delay -q Q &&
 	test "$(ls out/*.msg | wc -l)" = 2 &&
-	test "$(ls Q/info | wc -l)" = 1 &&
-	test "$(sed -n "s/^mode //p" Q/info/*)" = defer &&
+	test "$(field $(onlyid) mode)" = defer &&
 	for f in out/*.msg; do sed -n "/^\$/q; /^Date:/p" $f; done | sort -u >got &&
 	echo "Date: Wed, 15 Nov 2023 00:00:00 +0000" >want && test_cmp want got
 '

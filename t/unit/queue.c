@@ -1,7 +1,8 @@
 /*
  * queue.c - unit tests for the delay queue: due times of every mode
  * (around 00:00 and 12:00 UTC, the defer range's bounds over many
- * draws), the retry schedule, records, the files and Date rewriting.
+ * draws), the retry schedule, records, the files (one per message, its
+ * record at its head, info/ only after an attempt) and Date rewriting.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -207,6 +208,27 @@ entries(const char *dir)
 	return n;
 }
 
+/* The record at the head of a file in mess/, as text. */
+static char *
+head(const char *q, const char *id)
+{
+	static char buf[4096];
+	char path[600];
+	ssize_t n = -1;
+	char *end;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/mess/%s", q, id);
+	if ((fd = open(path, O_RDONLY)) != -1) {
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	if ((end = strstr(buf, "\n\n")) != NULL)
+		end[1] = '\0';
+	return buf;
+}
+
 static void
 files(const char *dir)
 {
@@ -217,6 +239,8 @@ files(const char *dir)
 	struct nym_qscan s;
 	struct nym_afile a;
 	char id[NYM_QUEUE_IDLEN + 1], first[NYM_QUEUE_IDLEN + 1];
+	char *text;
+	size_t len;
 	int n, fd;
 
 	snprintf(q, sizeof q, "%s/q", dir);
@@ -230,53 +254,88 @@ files(const char *dir)
 	r.nrcpt = 1;
 	r.argv = av;
 	r.argc = 1;
-	check(nym_afile_open(&a, tmp, 0600) == 0 &&
+	check(nym_queue_begin(q, &r, &a) == 0 &&
 	    nym_write_all(a.fd, "Subject: x\n\nhi\n", 15) == 0,
-	    "write a message into tmp/");
-	check(nym_queue_put(q, &a, &r) == 0, "commit it");
+	    "begin a message in tmp/ and write it");
 	check(nym_queue_isid(r.id), "it got an ID");
+	check(nym_queue_put(q, &a, &r) == 0, "commit it");
 	memcpy(first, r.id, sizeof first);
 	check_int(entries(tmp), 0, "tmp/ is empty again");
-	check(nym_queue_get(q, r.id, &g) == 0 && g.due == T0 &&
+	snprintf(sub, sizeof sub, "%s/info", q);
+	check_int(entries(sub), 0, "no record in info/: it is in mess/");
+	check(nym_qrec_format(&r, &text, &len) == 0 &&
+	    strcmp(head(q, r.id), text) == 0,
+	    "mess/ID starts with the record and an empty line");
+	free(text);
+	fd = -1;
+	check(nym_queue_get(q, r.id, &g, &fd) == 0 && g.due == T0 &&
 	    strcmp(g.rcpt[0], "bob@b.i2p") == 0, "read its record");
+	check(fd != -1 && read(fd, buf, sizeof buf) == 15 &&
+	    memcmp(buf, "Subject: x\n\nhi\n", 15) == 0,
+	    "and the message after it");
+	if (fd != -1)
+		close(fd);
 	g.attempts = 1;
 	g.due = T0 + 300;
 	check(nym_queue_update(q, &g) == 0, "update the record");
 	nym_qrec_free(&g);
-	check(nym_queue_get(q, r.id, &g) == 0 && g.attempts == 1 &&
-	    g.due == T0 + 300, "the update is there");
+	check_int(entries(sub), 1, "the update is in info/");
+	check(nym_queue_get(q, r.id, &g, NULL) == 0 && g.attempts == 1 &&
+	    g.due == T0 + 300, "and wins over the record in mess/");
 	nym_qrec_free(&g);
 	fd = nym_queue_message(q, r.id);
 	check(fd != -1 && read(fd, buf, sizeof buf) == 15, "the message");
 	if (fd != -1)
 		close(fd);
 
-	check(nym_afile_open(&a, tmp, 0600) == 0 &&
+	check(nym_queue_begin(q, &r, &a) == 0 &&
 	    nym_write_all(a.fd, "Subject: y\n\n", 12) == 0 &&
 	    nym_queue_put(q, &a, &r) == 0, "commit a second message");
 	check(strcmp(first, r.id) != 0, "under another ID");
 	n = 0;
-	check(nym_queue_scan(&s, q) == 0, "scan info/");
+	check(nym_queue_scan(&s, q) == 0, "scan mess/");
 	while (nym_queue_next(&s, id) == 1)
 		n++;
 	nym_queue_endscan(&s);
 	check_int(n, 2, "two messages queued");
 
-	check(nym_queue_remove(q, first) == 0, "remove the first");
-	check(nym_queue_get(q, first, &g) == -1 && errno == ENOENT,
-	    "its record is gone");
-	snprintf(sub, sizeof sub, "%s/mess", q);
-	check_int(entries(sub), 1, "and its message");
+	check(nym_queue_done(q, first) == 0, "the first delivered");
+	check(nym_queue_get(q, first, &g, NULL) == -1 && errno == ENOENT,
+	    "it is gone");
+	check_int(entries(sub), 0, "and its record in info/");
+	check(nym_queue_sync(q) == 0, "sync the queue");
 	check(nym_queue_remove(q, first) == -1 && errno == ENOENT,
 	    "removing it again is ENOENT");
 	check(nym_queue_fail(q, r.id) == 0, "move the second aside");
 	snprintf(sub, sizeof sub, "%s/failed/%s", q, r.id);
-	check(access(sub, F_OK) == 0, "it is in failed/");
-	snprintf(sub, sizeof sub, "%s/info", q);
-	check_int(entries(sub), 0, "info/ is empty");
+	fd = open(sub, O_RDONLY);
+	check(fd != -1 && read(fd, buf, sizeof buf) == 12 &&
+	    memcmp(buf, "Subject: y\n\n", 12) == 0,
+	    "failed/ has the message, without its record");
+	if (fd != -1)
+		close(fd);
 	snprintf(sub, sizeof sub, "%s/mess", q);
 	check_int(entries(sub), 0, "mess/ is empty");
 	check_int(nym_queue_clean(q), 0, "nothing stale to clean");
+
+	/* A record left behind by a kill between the two unlinks. */
+	g = r;
+	memcpy(g.id, first, sizeof first);
+	check(nym_queue_update(q, &g) == 0, "a record without its message");
+	check_int(nym_queue_clean(q), 1, "is cleaned");
+	snprintf(sub, sizeof sub, "%s/info", q);
+	check_int(entries(sub), 0, "info/ is empty");
+
+	/* A damaged head. */
+	snprintf(sub, sizeof sub, "%s/mess/0123456789abcdef", q);
+	fd = open(sub, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	check(fd != -1 && write(fd, "Subject: z\n\nno record\n", 23) == 23,
+	    "a message without its record");
+	if (fd != -1)
+		close(fd);
+	check(nym_queue_get(q, "0123456789abcdef", &g, NULL) == -1 &&
+	    errno == EINVAL, "is damaged");
+	unlink(sub);
 }
 
 static void
