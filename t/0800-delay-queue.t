@@ -27,20 +27,7 @@ dq() {
 	delay-queue -q Q "$@"
 }
 
-# rec ID: the record in effect for message ID: info/ID after an attempt,
-# else the head of mess/ID (up to its empty line).
-rec() {
-	if test -f "Q/info/$1"; then
-		cat "Q/info/$1"
-	else
-		sed -n "/^\$/q; p" "Q/mess/$1"
-	fi
-}
-
-# field ID KEY: a field of a message's record.
-field() {
-	rec "$1" | sed -n "s/^$2 //p"
-}
+. "$TOP/t/helpers/queue-lib.sh"
 
 # body ID: the message of ID, as queued after its record.
 body() {
@@ -57,11 +44,6 @@ dues() {
 # no file in the queue but the lock
 nothing_queued() {
 	test -z "$(find Q -type f ! -name lock)"
-}
-
-# the only ID in the queue (fails if there is not exactly one)
-onlyid() {
-	ls Q/mess >ids && test "$(wc -l <ids)" = 1 && cat ids
 }
 
 test_expect_success 'usage errors exit 64' '

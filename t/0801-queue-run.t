@@ -72,23 +72,7 @@ nothing_queued() {
 	test -z "$(find Q/info Q/mess Q/tmp -type f)"
 }
 
-onlyid() {
-	ls Q/mess >ids && test "$(wc -l <ids)" = 1 && cat ids
-}
-
-# rec ID: the record in effect for message ID: info/ID after an attempt,
-# else the head of mess/ID (up to its empty line).
-rec() {
-	if test -f "Q/info/$1"; then
-		cat "Q/info/$1"
-	else
-		sed -n "/^\$/q; p" "Q/mess/$1"
-	fi
-}
-
-field() {
-	rec "$1" | sed -n "s/^$2 //p"
-}
+. "$TOP/t/helpers/queue-lib.sh"
 
 reset() {
 	rm -rf Q out code bounces

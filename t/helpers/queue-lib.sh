@@ -1,0 +1,22 @@
+# queue-lib.sh - sourced by the delay queue's tests: what is in the queue
+# Q of the test's directory.  Not a program.
+
+# rec ID: the record in effect for message ID: info/ID after an attempt,
+# else the head of mess/ID (up to its empty line).
+rec() {
+	if test -f "Q/info/$1"; then
+		cat "Q/info/$1"
+	else
+		sed -n "/^\$/q; p" "Q/mess/$1"
+	fi
+}
+
+# field ID KEY: a field of a message's record.
+field() {
+	rec "$1" | sed -n "s/^$2 //p"
+}
+
+# onlyid: the only ID in the queue (fails unless there is exactly one).
+onlyid() {
+	ls Q/mess >ids && test "$(wc -l <ids)" = 1 && cat ids
+}
