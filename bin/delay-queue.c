@@ -338,8 +338,7 @@ main(int argc, char *argv[])
 		nym_die(NYM_EX_DATAERR, "unable to queue the message: it is "
 		    "empty");
 	for (i = 0; tflag && i < h.nf; i++)
-		if (nym_hdr_is(&h, i, "to") || nym_hdr_is(&h, i, "cc") ||
-		    nym_hdr_is(&h, i, "bcc")) {
+		if (nym_hdr_isrcpt(&h, i)) {
 			if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0)
 				nym_die(NYM_EX_DATAERR, "unable to read a "
 				    "recipient field");

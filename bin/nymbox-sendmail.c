@@ -443,8 +443,7 @@ spool(char *from, size_t fromcap, const char *name, struct rcpts *r)
 		nym_die(NYM_EX_USAGE, "unable to find the sender: give -f, "
 		    "set sender in the configuration or write a From: field");
 	for (n = 0; tflag && n < h.nf; n++)
-		if (nym_hdr_is(&h, n, "to") || nym_hdr_is(&h, n, "cc") ||
-		    nym_hdr_is(&h, n, "bcc")) {
+		if (nym_hdr_isrcpt(&h, n)) {
 			if ((len = nym_hdr_value(&h, n, val, sizeof val)) < 0)
 				nym_die(NYM_EX_DATAERR, "unable to read a "
 				    "recipient field");

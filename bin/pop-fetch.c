@@ -129,7 +129,7 @@ static char bname[BATCH_MAX][96];
 static size_t bmsg[BATCH_MAX];		/* their messages' indexes */
 static volatile sig_atomic_t nbatch;
 static unsigned long long bbytes;
-static struct timespec bstart;
+static long long bstart;
 
 static void
 onsignal(int sig)
@@ -895,7 +895,7 @@ todir(struct pop *p, const char *uid, size_t i)
 	memcpy(bname[k], f.name, sizeof bname[k]);
 	bmsg[k] = i;
 	if (k == 0)
-		clock_gettime(CLOCK_MONOTONIC, &bstart);
+		bstart = nym_now_ms();
 	nbatch = k + 1;
 	curtmp[0] = '\0';
 	return DELIVERED;
@@ -905,13 +905,8 @@ todir(struct pop *p, const char *uid, size_t i)
 static int
 batchdue(void)
 {
-	struct timespec now;
-
-	if (nbatch == BATCH_MAX || bbytes >= BATCH_BYTES)
-		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - bstart.tv_sec) * 1000 +
-	    (now.tv_nsec - bstart.tv_nsec) / 1000000 >= BATCH_MS;
+	return nbatch == BATCH_MAX || bbytes >= BATCH_BYTES ||
+	    nym_now_ms() - bstart >= BATCH_MS;
 }
 
 /* Forget the batch's files in tmp/: not delivered, and their P lines

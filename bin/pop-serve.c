@@ -855,21 +855,6 @@ cmd_rset(void)
 	reply("+OK");
 }
 
-/* fsync a subdirectory of the maildir.  0 or -1. */
-static int
-syncsub(const char *sub)
-{
-	int fd, r, e;
-
-	if ((fd = openat(mdfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	r = fsync(fd);
-	e = errno;
-	close(fd);
-	errno = e;
-	return r;
-}
-
 /* The UPDATE state: remove what was marked, make it durable. */
 static void __attribute__((noreturn))
 update(void)
@@ -889,8 +874,8 @@ update(void)
 		sub[msgs[i].path[0] == 'c'] = 1;
 		gone++;
 	}
-	if ((sub[0] && syncsub("new") == -1) ||
-	    (sub[1] && syncsub("cur") == -1)) {
+	if ((sub[0] && nym_syncdirat(mdfd, "new") == -1) ||
+	    (sub[1] && nym_syncdirat(mdfd, "cur") == -1)) {
 		nym_warn("unable to sync maildir %s: %s", maildir,
 		    strerror(errno));
 		failed++;

@@ -108,15 +108,6 @@ struct outcome {
 	char last[NYM_QUEUE_ERR + 1];	/* its last line */
 };
 
-static long
-msnow(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keep the last DIAG_MAX bytes of what the command writes. */
 static void
 keep(struct outcome *o, size_t *len, const char *p, size_t n)
@@ -319,7 +310,7 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 	struct pollfd pf[2];
 	char buf[4096];
 	size_t i, n = 0, len = 0;
-	long deadline;
+	long long deadline;
 	pid_t pid;
 	int p[2], pidfd, st = 0, np, cut = 0, reaped = 0, timedout = 0, e;
 	ssize_t k;
@@ -355,9 +346,9 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 		return;
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	deadline = msnow() + timeout * 1000;
+	deadline = nym_now_ms() + timeout * 1000;
 	for (;;) {
-		long left = deadline - msnow();
+		long long left = deadline - nym_now_ms();
 
 		if (left <= 0) {
 			stopguard(0);	/* the command's whole group */
@@ -640,7 +631,7 @@ bounce(struct nym_qrec *r, time_t now, const char *diag)
 
 /* Deletions not yet synced, and when the last sync was. */
 static int dirty;
-static long synced;
+static long long synced;
 
 /* Make the deletions of delivered messages durable: at most a second
  * after them (a power cut may send that second again), and always
@@ -655,7 +646,7 @@ syncq(void)
 		ret = NYM_EX_TEMPFAIL;
 	}
 	dirty = 0;
-	synced = msnow();
+	synced = nym_now_ms();
 }
 
 /* Deliver r, whose message msgfd is open at its first byte. */
@@ -689,7 +680,7 @@ deliver(struct nym_qrec *r, int msgfd, time_t now)
 			ret = NYM_EX_TEMPFAIL;
 		}
 		dirty = 1;
-		if (msnow() - synced >= SYNC_MS)
+		if (nym_now_ms() - synced >= SYNC_MS)
 			syncq();
 		return;
 	}
@@ -732,6 +723,24 @@ unreadable(const char *id)
 	ret = NYM_EX_TEMPFAIL;
 }
 
+/* The scan's next message that can be read: its record, and its file open
+ * at the message.  One that vanished is skipped; one that cannot be read
+ * is reported and skipped.  1, or nym_queue_next's 0 or -1. */
+static int
+nextmsg(struct nym_qscan *s, char id[NYM_QUEUE_IDLEN + 1],
+    struct nym_qrec *r, int *fd)
+{
+	int k;
+
+	while ((k = nym_queue_next(s, id)) == 1) {
+		if (nym_queue_get(qdir, id, r, fd) == 0)
+			return 1;
+		if (errno != ENOENT)
+			unreadable(id);
+	}
+	return k;
+}
+
 static void
 list(void)
 {
@@ -749,12 +758,7 @@ list(void)
 			return;
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
 	}
-	while ((k = nym_queue_next(&s, id)) == 1) {
-		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
-			if (errno != ENOENT)
-				unreadable(id);
-			continue;
-		}
+	while ((k = nextmsg(&s, id, &r, &fd)) == 1) {
 		/* The message's size, its record left out. */
 		size = fstat(fd, &st) == 0 &&
 		    (off = lseek(fd, 0, SEEK_CUR)) != -1 ?
@@ -824,16 +828,11 @@ flush(unsigned modes)
 	}
 	if (atexit(syncq) != 0)
 		nym_die(NYM_EX_TEMPFAIL, "unable to register the final sync");
-	synced = msnow();
+	synced = nym_now_ms();
 	(void)nym_queue_clean(qdir);
 	if (nym_queue_scan(&s, qdir) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
-	while ((k = nym_queue_next(&s, id)) == 1) {
-		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
-			if (errno != ENOENT)
-				unreadable(id);
-			continue;
-		}
+	while ((k = nextmsg(&s, id, &r, &fd)) == 1) {
 		now = nym_now();
 		if ((modes & (1u << r.mode)) != 0 &&
 		    r.state != NYM_QS_BOUNCE && r.due <= now)

@@ -94,8 +94,7 @@ recipients(size_t *n)
 		nym_dieerr(errno == E2BIG ? NYM_EX_DATAERR :
 		    nym_exitcode(errno), "unable to read the message");
 	for (i = 0; i < h.nf; i++) {
-		if (!nym_hdr_is(&h, i, "to") && !nym_hdr_is(&h, i, "cc") &&
-		    !nym_hdr_is(&h, i, "bcc"))
+		if (!nym_hdr_isrcpt(&h, i))
 			continue;
 		memset(&al, 0, sizeof al);
 		if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0 ||

@@ -196,8 +196,7 @@ headerrcpts(int fd, struct nym_smtp_rcpt **rc, size_t *n)
 		nym_dieerr(errno == E2BIG ? NYM_EX_DATAERR : NYM_EX_TEMPFAIL,
 		    "unable to read the message header");
 	for (i = 0; i < h.nf; i++)
-		if (nym_hdr_is(&h, i, "to") || nym_hdr_is(&h, i, "cc") ||
-		    nym_hdr_is(&h, i, "bcc")) {
+		if (nym_hdr_isrcpt(&h, i)) {
 			if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0)
 				nym_die(NYM_EX_DATAERR, "unable to read a "
 				    "recipient field");

@@ -23,9 +23,15 @@
 int
 nym_syncdir(const char *dir)
 {
+	return nym_syncdirat(AT_FDCWD, dir);
+}
+
+int
+nym_syncdirat(int dfd, const char *dir)
+{
 	int fd, r, e;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	r = fsync(fd);
 	e = errno;

@@ -198,6 +198,13 @@ nym_hdr_is(const struct nym_hdr *h, size_t i, const char *name)
 	    strncasecmp(h->buf + h->f[i].off, name, n) == 0;
 }
 
+int
+nym_hdr_isrcpt(const struct nym_hdr *h, size_t i)
+{
+	return nym_hdr_is(h, i, "to") || nym_hdr_is(h, i, "cc") ||
+	    nym_hdr_is(h, i, "bcc");
+}
+
 ssize_t
 nym_hdr_find(const struct nym_hdr *h, const char *name, size_t i)
 {

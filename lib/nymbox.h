@@ -177,6 +177,8 @@ int nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 size_t nym_hdr_fieldname(const char *s, size_t n);
 /* Does field i have this name (ASCII case-insensitive)? */
 int nym_hdr_is(const struct nym_hdr *h, size_t i, const char *name);
+/* Is field i To, Cc or Bcc, where sendmail -t finds the recipients? */
+int nym_hdr_isrcpt(const struct nym_hdr *h, size_t i);
 /* Index of the first field named name at or after i, or -1. */
 ssize_t nym_hdr_find(const struct nym_hdr *h, const char *name, size_t i);
 /* The value of field i unfolded (CR/LF of folds removed, NUL and bare CR
@@ -964,6 +966,8 @@ int nym_atomic_write(const char *dir, const char *name, const void *p,
 int nym_mkdirs(const char *path, mode_t mode);
 /* fsync a directory, so that names created in it are durable.  0 or -1. */
 int nym_syncdir(const char *dir);
+/* The same for dir relative to the directory open as dfd (openat(2)). */
+int nym_syncdirat(int dfd, const char *dir);
 
 /* The same discipline for a file written as it arrives: an O_EXCL file
  * (mode) in tmpdir, which the caller writes to through a->fd; commit

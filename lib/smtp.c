@@ -872,6 +872,19 @@ io:
 	return broken(c, &r);
 }
 
+/* Take RCPT's reply for rc: a refusal is its outcome.  1 if accepted. */
+static int
+rcptreply(struct nym_smtp_rcpt *rc, const struct nym_smtp_reply *r)
+{
+	int code;
+
+	if ((code = nym_smtp_exit(r)) == NYM_EX_OK)
+		return 1;
+	rc->code = code;
+	setwhy(rc->why, sizeof rc->why, r);
+	return 0;
+}
+
 void
 nym_smtp_send(struct nym_smtp_client *c, const char *sender,
     struct nym_smtp_rcpt *rc, size_t n, int msgfd)
@@ -931,11 +944,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 			if (nym_out_flush(&c->out) == -1 ||
 			    getreply(c, &r) < 0)
 				goto badreply;
-			if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
-				rc[i].code = code;
-				setwhy(rc[i].why, sizeof rc[i].why, &r);
-			} else
-				ok++;
+			ok += rcptreply(&rc[i], &r);
 		}
 	}
 	if (c->x.pipelining) {
@@ -955,19 +964,16 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 				continue;
 			if (getreply(c, &r) < 0)
 				goto badreply;
-			if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
-				rc[i].code = code;
-				setwhy(rc[i].why, sizeof rc[i].why, &r);
-			} else
-				ok++;
+			ok += rcptreply(&rc[i], &r);
 		}
 		if (getreply(c, &r) < 0)
 			goto badreply;
 		if (r.code != 354) {
 			if (ok > 0) {
 				setwhy(why, sizeof why, &r);
-				nym_smtp_failall(rc, n, nym_smtp_exit(&r) == NYM_EX_OK ?
-				    NYM_EX_TEMPFAIL : nym_smtp_exit(&r), why);
+				code = nym_smtp_exit(&r);
+				nym_smtp_failall(rc, n, code == NYM_EX_OK ?
+				    NYM_EX_TEMPFAIL : code, why);
 			}
 			return;
 		}

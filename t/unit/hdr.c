@@ -81,6 +81,15 @@ main(void)
 	check_int(errno, E2BIG, "with E2BIG");
 	done(&in);
 
+	r = readhdr("TO: a@b\nCc: c@d\nbcc: e@f\nResent-To: g@h\nTok: 1\n\n",
+	    4096, 0, &h, &in, NULL);
+	check(r == 0 && h.nf == 5 && nym_hdr_isrcpt(&h, 0) &&
+	    nym_hdr_isrcpt(&h, 1) && nym_hdr_isrcpt(&h, 2),
+	    "To, Cc and Bcc are recipient fields, in any case");
+	check(!nym_hdr_isrcpt(&h, 3) && !nym_hdr_isrcpt(&h, 4),
+	    "Resent-To and a longer name are not");
+	done(&in);
+
 	r = readhdr("From: a@b\r\nSubject: x\r\n\ty\r\n\r\nbody", 4096, 0, &h,
 	    &in, NULL);
 	check(r == 0 && h.crlf && h.nf == 2 && h.sep, "CRLF header");

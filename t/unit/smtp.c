@@ -2,7 +2,8 @@
  * smtp.c - unit tests for the SMTP pieces (reply reader, EHLO keywords,
  * commands, the DATA writer and reader, MAIL and RCPT parsing) and the
  * streamed maildir file; the shared helpers the SMTP and POP3 tools use
- * (recipient lists, protocol lines, small secret files, deadlines).
+ * (recipient lists, protocol lines, small secret files, directory syncs,
+ * deadlines).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -738,6 +739,18 @@ test_shared(void)
 	    errno == EPERM, "read_small: a secret others may read is EPERM");
 	check_int(nym_read_small(path, buf, sizeof buf, 0), 10,
 	    "read_small: not secret, mode does not matter");
+
+	if ((fd = open(tmpl, O_RDONLY | O_DIRECTORY)) == -1)
+		exit(99);
+	check_int(nym_syncdir(tmpl), 0, "syncdir: a directory");
+	check_int(nym_syncdirat(fd, "."), 0, "syncdirat: relative to a fd");
+	errno = 0;
+	check(nym_syncdirat(fd, "small") == -1 && errno == ENOTDIR,
+	    "syncdirat: a file is ENOTDIR");
+	errno = 0;
+	check(nym_syncdirat(fd, "none") == -1 && errno == ENOENT,
+	    "syncdirat: nothing there is ENOENT");
+	close(fd);
 
 	check_int(nym_left_ms(0), -1, "left_ms: no deadline");
 	check_int(nym_left_ms(nym_now_ms() - 1), 0, "left_ms: past is 0");
