@@ -1,11 +1,15 @@
 #!/bin/sh
-# Eep2eep mail end to end over a real i2pd SAM bridge (t/helpers/eep2eep
-# on t/helpers/i2pd-lab): Bob's eepsite publishes his mail destination at
-# /.well-known/i2pmail.key; Alice's sam-deliver resolves bob@bob.i2p,
-# streams to Bob's sam-accept from her persistent key and speaks SMTP;
-# Bob's smtp-receive verifies that the stream comes from the destination
-# alice.i2p publishes and stores the message in his maildir.  Mallory,
-# with a key of her own, claims to be alice@alice.i2p and is refused.
+# The whole mail path over a real i2pd SAM bridge, as `make demo` shows
+# it (both run t/helpers/eep2eep on t/helpers/i2pd-lab): mutt hands a
+# message to nymbox-sendmail, scrub-headers and delay-queue -m defer
+# queue it, queue-run sends it when due through sam-deliver, which
+# borrows the session of Alice's sam-accept; Bob's smtp-receive verifies
+# the stream's origin against the key alice.i2p publishes at
+# /.well-known/i2pmail.key and stores the message through mbox-encrypt,
+# encrypted; Bob reads it with pop-fetch from pop-serve.  Mallory, with a
+# key of her own, claims to be alice@alice.i2p and is refused.  eep2eep
+# checks every step itself; the tests below check the results again from
+# the files it leaves.
 cd "$(dirname "$0")" && . ./lib.sh
 
 H=$TOP/t/helpers
@@ -13,31 +17,61 @@ command -v i2pd >/dev/null || test_skip_all "i2pd is not installed"
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
 test -x "${NYM_HELPERS:-$H}/samtool" || test_skip_all "samtool is not built"
 
-test_expect_success 'Alice mails Bob over the real router; Mallory tries too' '
-	test_timeout 400 "$H/eep2eep" run &&
-	test -s run/alice.rc && test -s run/mallory.rc
+test_expect_success 'the whole path runs, every step as it should (eep2eep)' '
+	test_timeout 400 "$H/eep2eep" run >out 2>err
+	rc=$? && cat out err && test $rc = 0
 '
 
-test_expect_success 'Alice: delivered (exit 0)' '
-	cat run/alice.err &&
-	test "$(cat run/alice.rc)" = 0
+test_expect_success 'mutt handed over a message that names Alice'"'"'s machine' '
+	test_grep "^Message-ID: <.*@alice-laptop.home.lan>" run/alice.eml &&
+	test_grep -v "^Bcc:" run/alice.eml
 '
 
-test_expect_success 'Bob has it, byte for byte, without the Bcc' '
-	ls run/bob/Maildir/new/* >files &&
-	test $(wc -l <files) = 1 &&
-	grep -v "^Bcc:" run/msg >want &&
-	cmp want "$(cat files)"
+test_expect_success 'it was queued scrubbed, in defer mode' '
+	test_grep "^Message-ID: <.*@alice.i2p>" run/queued.eml &&
+	test_grep -v "alice-laptop\|+0100" run/queued.eml &&
+	test_grep "^Date: .* +0000$" run/queued.eml
+'
+
+test_expect_success 'Alice: delivered, her queue empty' '
+	test "$(cat run/queue-run.rc)" = 0 &&
+	test_must_be_empty run/queue-run.err &&
+	test -z "$(ls run/alice/.config/nymbox/queue/mess)" &&
+	test -z "$(ls run/alice/.config/nymbox/queue/failed 2>/dev/null)"
+'
+
+test_expect_success 'Bob'"'"'s server stored an encrypted copy for bob and carol' '
+	test "$(ls run/bob/mail/carol/new | wc -l)" = 1 &&
+	test "$(head -c 8 run/stored)" = NYMBOXE1 &&
+	! grep -a "Friday" run/stored run/bob/mail/carol/new/* &&
+	mbox-encrypt -x -P run/bob/pop.pass \
+	    -K run/bob/.config/nymbox/inbox/bob.key run/stored >dec &&
+	test_cmp dec run/final.eml
 '
 
 test_expect_success 'Mallory is refused: 550 and a permanent exit (77)' '
 	test "$(cat run/mallory.rc)" = 77 &&
-	grep "Sender not verified" run/mallory.err &&
-	grep "refused sender alice@alice.i2p" run/bob.err
+	test_grep "550 5.7.1 Sender not verified" run/mallory.err &&
+	test_grep "refused sender alice@alice.i2p" run/bob.err
 '
 
 test_expect_success 'Alice was not refused' '
 	test $(grep -c "refused sender" run/bob.err) = 1
+'
+
+test_expect_success 'Bob read it with pop-fetch: as queued but for Date, now UTC' '
+	grep -v "^Date:" run/queued.eml >want &&
+	grep -v "^Date:" run/final.eml >have &&
+	test_cmp want have &&
+	test_grep "^Date: .* +0000$" run/final.eml &&
+	! cmp -s run/queued.eml run/final.eml &&
+	test_grep -x ".a line that starts with a dot" run/final.eml &&
+	test_must_be_empty run/pop-fetch.err
+'
+
+test_expect_success 'nothing of the run is left running' '
+	! pgrep -f "$TRASH/run" >left || { ps -fp $(cat left); false; } &&
+	test -s run/i2pd.pid && ! kill -0 $(cat run/i2pd.pid)
 '
 
 test_done
