@@ -140,8 +140,11 @@ bench:
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh
 
-demo: deps
-	$(MAKE) all
+# The demo builds what it runs (the programs and t/helpers/samtool) and
+# installs only the packages it uses.
+demo:
+	@sh t/deps.sh demo
+	$(MAKE) all helpers
 	sh t/demo.sh
 
 # clang-tidy: Annex K "insecure API" advice is not for C11 on glibc, and

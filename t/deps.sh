@@ -1,25 +1,30 @@
 #!/bin/sh
 # deps.sh - make sure the Debian packages nymbox builds and tests with are
 # installed.  As root, installs the missing ones with apt-get; otherwise
-# prints the command to run and fails.  `make demo` and `make check` call
-# it first, so both work on a fresh Debian 12 machine.
+# prints the command to run and fails.  `make demo` (the demo set) and
+# `make check` (the test set) call it first, so both work on a fresh
+# Debian 12 machine.
 #
-# usage: t/deps.sh [build|test|bench|all]   (default: all)
+# usage: t/deps.sh [build|demo|test|bench|all]   (default: all)
 set -u
 
 build="build-essential pkg-config libsodium-dev libgcrypt20-dev
 libreadline-dev libncurses-dev libgmime-3.0-dev"
 test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d
 postfix git-email libmailtools-perl fetchmail tor strace mutt"
+# make demo: i2pd, python3 for the test helpers (i2pd-lab, httpd,
+# tcp-listen), mutt as Alice's mail client.
+demo="python3 i2pd mutt"
 lint="cppcheck clang-tidy"
 bench="swaks fetchmail age"
 
 case ${1:-all} in
 build)	want=$build ;;
+demo)	want="$build $demo" ;;
 test)	want="$build $test" ;;
 bench)	want="$build $test $bench" ;;
 all)	want="$build $test $lint $bench" ;;
-*)	echo "usage: t/deps.sh [build|test|bench|all]" >&2; exit 64 ;;
+*)	echo "usage: t/deps.sh [build|demo|test|bench|all]" >&2; exit 64 ;;
 esac
 
 command -v dpkg-query >/dev/null 2>&1 || exit 0	# not Debian: up to you
