@@ -69,8 +69,14 @@ test_expect_success 'Bob read it with pop-fetch: as queued but for Date, now UTC
 	test_must_be_empty run/pop-fetch.err
 '
 
+# Every process of the run has its working directory in run/ (i2pd too).
 test_expect_success 'nothing of the run is left running' '
-	! pgrep -f "$TRASH/run" >left || { ps -fp $(cat left); false; } &&
+	for p in /proc/[0-9]*; do
+		case $(readlink $p/cwd 2>/dev/null) in
+		"$TRASH/run"|"$TRASH/run/"*) echo ${p#/proc/} ;;
+		esac
+	done >left &&
+	{ test_must_be_empty left || { ps -f -p "$(paste -sd, left)"; false; }; } &&
 	test -s run/i2pd.pid && ! kill -0 $(cat run/i2pd.pid)
 '
 
