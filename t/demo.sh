@@ -13,6 +13,15 @@ trap 'rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM HUP
 PATH=$top/bin:$PATH
 export PATH
+# This tree's programs, not ones installed elsewhere in PATH.
+for p in bin/nymbox-sendmail bin/scrub-headers bin/delay-queue bin/queue-run \
+    bin/sam-deliver bin/sam-accept bin/resolve-maildest bin/smtp-receive \
+    bin/mbox-encrypt bin/pop-serve bin/pop-fetch t/helpers/samtool; do
+	test -x "$top/$p" || {
+		echo "make demo: $p is not built (make all helpers builds it)"
+		exit 1
+	}
+done
 
 cat <<EOT
 nymbox demo: Alice (alice.i2p) mails Bob (bob.i2p) over I2P, from mutt to
