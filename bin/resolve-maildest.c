@@ -27,8 +27,7 @@ static int bflag, nflag, tflag;
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 static const char *const trname[] = { "", "i2p", "tor", "relay" };
@@ -130,9 +129,9 @@ main(int argc, char *argv[])
 	const char *where, *v, *relayarg = NULL;
 	char domain[256], bare[1024], **list;
 	size_t n, i, onion = 0;
-	int c, rc, ret = NYM_EX_OK, wsec = 60;
+	int c, rc, ret = NYM_EX_OK, wsec = 60, werr = 0;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
@@ -221,6 +220,10 @@ main(int argc, char *argv[])
 				nym_warn("warning: %s has no mail destination;"
 				    " using the relay %s", domain, d.dest);
 			printdest(bare, &d);
+			if (ferror(stdout)) {
+				werr = errno;	/* the reader went away */
+				break;
+			}
 		} else if (rc == 1) {
 			nym_warn("unable to find a mail destination for %s: %s",
 			    list[i], r.why);
@@ -236,7 +239,10 @@ main(int argc, char *argv[])
 			free(list[i]);
 		free(list);
 	}
-	if (fflush(stdout) == EOF || ferror(stdout))
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (werr != 0)
+			errno = werr;
 		nym_dieerr(nym_exitcode(errno), "unable to write the result");
+	}
 	return ret;
 }
