@@ -1719,8 +1719,8 @@ wantcheck(int argc, char *argv[])
 	int i;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (argv[i][0] != '-')
-			continue;
+		if (argv[i][0] != '-' || argv[i][1] == '-')
+			continue;	/* an operand, or no option of ours */
 		for (p = argv[i] + 1; *p != '\0'; p++) {
 			if (*p == 'c')
 				return 1;
