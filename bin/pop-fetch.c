@@ -1524,9 +1524,7 @@ main(int argc, char *argv[])
 			    "expected host:port", hostarg);
 		snprintf(hostbuf, sizeof hostbuf, "%.*s",
 		    (int)(colon - hostarg), hostarg);
-		if (nym_domkind(hostbuf) == NYM_DOM_I2P ||
-		    nym_domkind(hostbuf) == NYM_DOM_B32 ||
-		    nym_domkind(hostbuf) == NYM_DOM_ONION)
+		if (nym_hiddenname(hostbuf))
 			nym_die(srvcode, "unable to use server %s: .i2p and "
 			    ".onion names are never looked up here (DNS would "
 			    "learn them); give the I2P tunnel's address, e.g. "

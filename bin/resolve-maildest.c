@@ -176,8 +176,13 @@ main(int argc, char *argv[])
 		    (int)(colon != NULL ? colon - relayarg :
 		    (ptrdiff_t)strlen(relayarg)), relayarg);
 		r.relay = relayhost;
-		r.relayport = colon != NULL ?
-		    (int)nym_number(colon + 1, "relay port", 1, 65535) : 25;
+		r.relayport = 25;
+		if (colon != NULL && relayarg == nym_conf_get("relay"))
+			r.relayport = (int)nym_confnumber("relay port",
+			    colon + 1, 1, 65535);
+		else if (colon != NULL)
+			r.relayport = (int)nym_number(colon + 1, "relay port",
+			    1, 65535);
 	}
 	r.cachedir = nflag || cachedir[0] == '\0' ? NULL : cachedir;
 	r.ms = wsec * 1000;

@@ -263,12 +263,18 @@ static const char *
 keysender(const char *sender)
 {
 	static char buf[NYM_SMTP_PATH];
+	struct nym_addrlist al = { 0 };
 	const char *v;
+	int ok;
 
 	if (*sender != '\0')
 		return sender;
-	if ((v = nym_conf_get("sender")) == NULL || nym_smtp_sender(v, buf,
-	    sizeof buf) == -1 || buf[0] == '\0')
+	ok = (v = nym_conf_get("sender")) != NULL &&
+	    nym_addr_parse(v, strlen(v), &al) == 0 && al.n == 1 &&
+	    al.a[0].domain != NULL && (size_t)snprintf(buf, sizeof buf,
+	    "%s@%s", al.a[0].local, al.a[0].domain) < sizeof buf;
+	nym_addrlist_free(&al);
+	if (!ok)
 		nym_die(NYM_EX_CONFIG, "unable to choose a key for the null "
 		    "sender of a bounce: give -k, or set sender = ADDRESS in "
 		    "%s", nym_conf_name());
@@ -439,8 +445,13 @@ main(int argc, char *argv[])
 		    NULL ? colon - relayarg : (long)strlen(relayarg)),
 		    relayarg);
 		res.relay = relayhost;
-		res.relayport = colon != NULL ?
-		    (int)nym_number(colon + 1, "relay port", 1, 65535) : 25;
+		res.relayport = 25;
+		if (colon != NULL && relayarg == nym_conf_get("relay"))
+			res.relayport = (int)nym_confnumber("relay port",
+			    colon + 1, 1, 65535);
+		else if (colon != NULL)
+			res.relayport = (int)nym_number(colon + 1, "relay port",
+			    1, 65535);
 	}
 	if ((v = nym_conf_get("cache-dir")) != NULL)
 		snprintf(cachedir, sizeof cachedir, "%s", v);

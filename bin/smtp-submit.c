@@ -119,6 +119,7 @@ main(int argc, char *argv[])
 	const char *where, *v, *sender = NULL, *server = NULL, *dest = NULL;
 	const char *login = NULL, *pwfile = NULL, *pwfd = NULL, *colon;
 	const char *port, *hostarg = NULL;
+	long portnum;
 	char why[256];
 	size_t n = 0, i;
 	int ch, fd, msgfd, code, ret = NYM_EX_OK, sam = 0;
@@ -209,23 +210,26 @@ main(int argc, char *argv[])
 		    sizeof why)) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "%s", why);
 	} else {
+		/* From -H a usage error, from the configuration a set-up
+		 * mistake (which defers the message). */
+		code = server == hostarg ? NYM_EX_USAGE : NYM_EX_CONFIG;
+		snprintf(why, sizeof why, "%s%s", server == hostarg ? "" :
+		    " in ", server == hostarg ? "" : nym_conf_name());
 		where = server;
 		if ((colon = strrchr(server, ':')) == NULL || colon == server ||
-		    (size_t)(colon - server) >= sizeof host)
-			nym_die(NYM_EX_USAGE, "unable to use server %s: "
-			    "expected host:port", server);
+		    (size_t)(colon - server) >= sizeof host ||
+		    nym_tolong(colon + 1, 1, 65535, &portnum) == -1)
+			nym_die(code, "unable to use server %s%s: expected "
+			    "host:port", server, why);
 		snprintf(host, sizeof host, "%.*s", (int)(colon - server),
 		    server);
-		if (nym_domkind(host) == NYM_DOM_I2P ||
-		    nym_domkind(host) == NYM_DOM_B32 ||
-		    nym_domkind(host) == NYM_DOM_ONION)
-			nym_die(server == hostarg ? NYM_EX_USAGE : NYM_EX_CONFIG,
-			    "unable to use server %s: .i2p and .onion names are "
-			    "never looked up here (DNS would learn them); give "
-			    "the I2P tunnel's address, e.g. 127.0.0.1:7659, or "
-			    "the destination with -s", server);
+		if (nym_hiddenname(host))
+			nym_die(code, "unable to use server %s%s: .i2p and "
+			    ".onion names are never looked up here (DNS would "
+			    "learn them); give the I2P tunnel's address, e.g. "
+			    "127.0.0.1:7659, or the destination with -s",
+			    server, why);
 		port = colon + 1;
-		(void)nym_number(port, "the port", 1, 65535);
 		if ((fd = nym_tcp_connect(host, port, wsec * 1000)) == -1) {
 			explicit_bzero(pw, sizeof pw);
 			nym_dieerr(NYM_EX_TEMPFAIL, "unable to connect to %s",

@@ -216,15 +216,28 @@ nym_secretwhy(const char *path, int err, char *buf, size_t cap)
 	return buf;
 }
 
-long
-nym_confnumber(const char *key, const char *v, long min, long max)
+int
+nym_tolong(const char *s, long min, long max, long *v)
 {
 	char *end;
 	long n;
 
 	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < min || n > max) {
+		errno = EINVAL;
+		return -1;
+	}
+	*v = n;
+	return 0;
+}
+
+long
+nym_confnumber(const char *key, const char *v, long min, long max)
+{
+	long n;
+
+	if (nym_tolong(v, min, max, &n) == -1)
 		nym_die(NYM_EX_CONFIG, "unable to use %s = %s in %s: expected "
 		    "%ld to %ld", key, v, nym_conf_name(), min, max);
 	return n;
@@ -233,12 +246,9 @@ nym_confnumber(const char *key, const char *v, long min, long max)
 long
 nym_number(const char *s, const char *what, long min, long max)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+	if (nym_tolong(s, min, max, &v) == -1)
 		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to %ld",
 		    what, s, min, max);
 	return v;

@@ -77,6 +77,8 @@ int nym_exitas(int code);
  * from a fresh stat of path; else strerror(err).  Points into buf or at
  * a constant string. */
 const char *nym_secretwhy(const char *path, int err, char *buf, size_t cap);
+/* The decimal number in s, from min to max, into *v.  0, or -1 (EINVAL). */
+int nym_tolong(const char *s, long min, long max, long *v);
 /* The number v of configuration key, from min to max, or a configuration
  * error (78) naming the key and the file. */
 long nym_confnumber(const char *key, const char *v, long min, long max);
@@ -328,6 +330,9 @@ const struct nym_param *nym_mime_param(const struct nym_mimetype *m,
     const char *name);
 
 /* ---- net.c: TCP with a timeout on every step ---- */
+/* Does host end in .i2p or .onion (any case, a trailing dot allowed)?
+ * Such a name is never looked up: DNS would learn it. */
+int nym_hiddenname(const char *host);
 /* Connect to host:port (numeric address or a name from /etc/hosts; never
  * used for .i2p or .onion names) within ms milliseconds.  Returns a
  * blocking socket with SO_KEEPALIVE, or -1 with errno (ETIMEDOUT,
