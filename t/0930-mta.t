@@ -112,6 +112,20 @@ test_expect_success 'a usage error stays 64 (the command line, not the set-up)' 
 	test_expect_code 64 delay-queue -f alice@alice.i2p bob@bob.i2p <msg
 '
 
+test_expect_success 'smtp-receive: a delivery command that exits 78 gets 451, not 554' '
+	{ printf "EHLO c\nMAIL FROM:<alice@alice.i2p>\nRCPT TO:<bob@bob.i2p>\nDATA\n" &&
+	  cat msg && printf ".\nQUIT\n"; } | sed "s/\$/\r/" >session &&
+	write_script conf78 <<-\EOF &&
+	cat >/dev/null; exit 78
+	EOF
+	smtp-receive -l bob.i2p -a -p ./conf78 <session >out 2>err &&
+	test_grep "^451 4.3.0" out && ! grep "^554" out &&
+	smtp-receive -l bob.i2p -a -p "mbox-encrypt -k nothere.pub -d md" \
+	    <session >out 2>err &&
+	test_grep "^451 4.3.0" out &&
+	test_grep "mbox-encrypt: unable to read public key nothere.pub" err
+'
+
 # The null sender over SAM: a scripted server behind the fake bridge.
 # sam_up: both, the server as route mx.i2p; stopped when the test ends.
 sam_up() {
