@@ -57,11 +57,13 @@ test_expect_success SAMTOOL 'sam-accept, the bridge gone while accepting: named'
 	    --max-seconds 30 </dev/null & } &&
 	test_when_finished "kill \$(cat sam.pid) 2>/dev/null; true" &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
-	{ test_timeout 30 sam-accept -S 127.0.0.1:$(cat sam.port) -k k.key \
-	    true >b32 2>err; echo $? >rc; } &
+	timeout -k 2 30 sam-accept -S 127.0.0.1:$(cat sam.port) -k k.key \
+	    true >b32 2>err &
+	echo $! >sa.pid &&
+	test_when_finished "kill \$(cat sa.pid) 2>/dev/null; true" &&
 	test_wait_for b32 &&
 	kill "$(cat sam.pid)" &&
-	test_wait_for rc 20 &&
+	{ wait "$(cat sa.pid)"; echo $? >rc; } &&
 	test "$(cat rc)" = 75 &&
 	test_grep "^sam-accept: unable to accept a stream from the SAM bridge at 127.0.0.1:[0-9]*" err
 '
