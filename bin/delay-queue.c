@@ -42,8 +42,7 @@ qexit(int e)
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 /* local@domain, or the n bytes at s if domain is NULL, malloc'd. */
@@ -203,16 +202,18 @@ confcmd(const char **cmd, char *copy, size_t cap)
 
 	if (v == NULL || *v == '\0')
 		nym_die(NYM_EX_CONFIG, "unable to queue: no delivery command; "
-		    "give one after -- or set delivery in the configuration");
+		    "give one after -- or set delivery in %s",
+		    nym_conf_name());
 	if (strlen(v) >= cap)
-		nym_die(NYM_EX_CONFIG, "unable to use the delivery command: "
-		    "too long");
+		nym_die(NYM_EX_CONFIG, "unable to use the delivery command of "
+		    "%s: too long", nym_conf_name());
 	memcpy(copy, v, strlen(v) + 1);
 	for (w = strtok_r(copy, " \t", &save); w != NULL;
 	    w = strtok_r(NULL, " \t", &save)) {
 		if (n == NYM_QUEUE_ARGS)
 			nym_die(NYM_EX_CONFIG, "unable to use the delivery "
-			    "command: over %d words", NYM_QUEUE_ARGS);
+			    "command of %s: over %d words", nym_conf_name(),
+			    NYM_QUEUE_ARGS);
 		cmd[n++] = w;
 	}
 	return n;
@@ -236,15 +237,17 @@ main(int argc, char *argv[])
 	ssize_t len;
 	time_t now;
 
-	nym_setprogname(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
+	nym_begin(argc, argv, USAGE);
+	/* It takes mail from nymbox-sendmail, procmail or an MTA: a set-up
+	 * mistake must defer it, never bounce it. */
+	nym_delivering();
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
 	rarg = nym_conf_get("defer-range");
 	if (rarg != NULL && nym_queue_range(rarg, &lo, &hi) == -1)
-		nym_die(NYM_EX_CONFIG, "unable to use defer-range %s: "
-		    "expected LO-HI seconds", rarg);
+		nym_die(NYM_EX_CONFIG, "unable to use defer-range = %s in %s: "
+		    "expected LO-HI seconds", rarg, nym_conf_name());
 	if ((v = getenv("SENDER")) != NULL && *v != '\0')
 		sender = v;
 	/* '+': options first, so that -- stays where it was given. */

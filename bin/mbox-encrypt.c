@@ -62,8 +62,7 @@ static struct nym_mdfile mdf = { .fd = -1 };
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 static void
@@ -135,14 +134,16 @@ prompt(int tty, const char *what, char *pw)
 static void
 getpw(int confirm)
 {
+	char why[PATH_MAX + 64];
 	ssize_t n, r;
 	long fd;
 	int tty;
 
 	if (passfile != NULL) {
 		if ((n = nym_read_small(passfile, sec.pw, PWMAX, 1)) == -1)
-			nym_dieerr(NYM_EX_CONFIG, "unable to read password "
-			    "file %s", passfile);
+			nym_die(NYM_EX_CONFIG, "unable to read password file "
+			    "%s: %s", passfile, nym_secretwhy(passfile, errno,
+			    why, sizeof why));
 		setpw(sec.pw, (size_t)n, &sec.pwlen);
 	} else if (passfd != NULL) {
 		/* A byte at a time: the line is ours, what follows is not. */
@@ -217,12 +218,12 @@ loadpub(const char *path)
 static void
 unlockpriv(const char *path)
 {
+	char why[PATH_MAX + 64];
 	ssize_t n;
 
 	if ((n = nym_read_small(path, sec.keyfile, sizeof sec.keyfile, 1)) == -1)
 		nym_die(NYM_EX_CONFIG, "unable to read private key %s: %s", path,
-		    errno == EPERM ? "others can read it, or not ours" :
-		    strerror(errno));
+		    nym_secretwhy(path, errno, why, sizeof why));
 	getpw(0);
 	if (nym_seal_unlock(sec.keyfile, (size_t)n, sec.pw, sec.pwlen, sec.pk,
 	    sec.sk) == -1) {
@@ -973,8 +974,7 @@ main(int argc, char *argv[])
 	struct stat st;
 	int c, i, gflag = 0, iflag = 0, xflag = 0, fd;
 
-	nym_setprogname(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
+	nym_begin(argc, argv, USAGE);
 	while ((c = getopt(argc, argv, "d:F:giK:k:o:P:x")) != -1) {
 		switch (c) {
 		case 'd': maildir = optarg; break;
@@ -998,6 +998,10 @@ main(int argc, char *argv[])
 	    outpath != NULL && !xflag) || (iflag && outpath != NULL) ||
 	    (iflag && argc == 0 && maildir == NULL))
 		usage();
+	/* Encrypting one message (from smtp-receive, procmail, an MTA)
+	 * delivers it: a set-up mistake must not bounce it. */
+	if (!gflag && !iflag && !xflag)
+		nym_delivering();
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);

@@ -64,8 +64,7 @@ struct cmd {
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 /* One option letter that takes an argument. */
@@ -441,7 +440,8 @@ spool(char *from, size_t fromcap, const char *name, struct rcpts *r)
 		}
 	} else if (*from == '\0')
 		nym_die(NYM_EX_USAGE, "unable to find the sender: give -f, "
-		    "set sender in the configuration or write a From: field");
+		    "set sender in %s or write a From: field",
+		    nym_conf_name());
 	for (n = 0; tflag && n < h.nf; n++)
 		if (nym_hdr_isrcpt(&h, n)) {
 			if ((len = nym_hdr_value(&h, n, val, sizeof val)) < 0)
@@ -714,9 +714,12 @@ main(int argc, char *argv[])
 	size_t nchain, i, k;
 	int first, msgfd, outfd, code, ndel, sigpipe, fromconf = 0;
 
-	nym_setprogname(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
+	nym_begin(argc, argv, USAGE);
 	first = options(argc, argv);
+	/* Sending, it takes mail from a mail program, cron or an MTA: a
+	 * set-up mistake must defer it, never bounce it. */
+	if (bmode == 'm' && !qflag)
+		nym_delivering();
 	if (conffile != NULL && setenv("NYMBOX_CONF", conffile, 1) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to use -C %s", conffile);
 	if (nym_conf_load(&where) == -1)
@@ -776,7 +779,7 @@ main(int argc, char *argv[])
 			    "message");
 		if ((code = runchain(chain, nchain, msgfd, outfd)) != 0) {
 			freercpts(&r);
-			return code;	/* nothing was queued */
+			return nym_exitas(code);	/* nothing was queued */
 		}
 		close(msgfd);
 	} else
@@ -821,5 +824,5 @@ main(int argc, char *argv[])
 	}
 	freercpts(&r);
 	free(dq.argv);
-	return code;
+	return nym_exitas(code);
 }

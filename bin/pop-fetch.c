@@ -571,19 +571,17 @@ static void
 getpassword(const char *file, const char *fdarg, const char *what)
 {
 	int fd = fdarg != NULL ? (int)nym_number(fdarg, "-F", 0, INT_MAX) : -1;
+	char why[PATH_MAX + 64];
 
 	(void)mlock(pw, sizeof pw);
 	if (nym_password(file, fd, what, pw, sizeof pw) == 0)
 		return;
-	if (errno == EPERM && file != NULL)
-		nym_die(NYM_EX_CONFIG, "unable to use password file %s: others "
-		    "can read it (chmod 600)", file);
 	if (errno == ENXIO)
 		nym_die(NYM_EX_CONFIG, "unable to read the password: no "
 		    "terminal; use -P or -F");
 	if (file != NULL)
-		nym_dieerr(NYM_EX_CONFIG, "unable to read password file %s",
-		    file);
+		nym_die(NYM_EX_CONFIG, "unable to read password file %s: %s",
+		    file, nym_secretwhy(file, errno, why, sizeof why));
 	nym_dieerr(NYM_EX_CONFIG, "unable to read the password");
 }
 
@@ -1316,8 +1314,7 @@ compact(const struct msg *m, size_t nm, const char *refused)
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 
@@ -1443,7 +1440,7 @@ main(int argc, char *argv[])
 	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
 	int srvcode = NYM_EX_USAGE, usercode = NYM_EX_USAGE, onionport = POP3_PORT;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	if (nym_conf_load(&cwhere) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
@@ -1527,6 +1524,12 @@ main(int argc, char *argv[])
 			    "expected host:port", hostarg);
 		snprintf(hostbuf, sizeof hostbuf, "%.*s",
 		    (int)(colon - hostarg), hostarg);
+		if (nym_hiddenname(hostbuf))
+			nym_die(srvcode, "unable to use server %s: .i2p and "
+			    ".onion names are never looked up here (DNS would "
+			    "learn them); give the I2P tunnel's address, e.g. "
+			    "-H 127.0.0.1:7660, or use -s (I2P) or -o (Tor)",
+			    hostarg);
 		port = colon + 1;
 		if (strtol(port, NULL, 10) < 1 || strtol(port, NULL, 10) >
 		    65535 || strspn(port, "0123456789") != strlen(port))

@@ -101,8 +101,7 @@ static int idxdirty;			/* sizes the index lacks */
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 static void
@@ -1170,11 +1169,11 @@ unconfigured(int code, const char *fmt, ...)
 int
 main(int argc, char *argv[])
 {
-	static char keybuf[PATH_MAX];
+	static char keybuf[PATH_MAX], why[PATH_MAX + 64];
 	const char *where;
 	int c, n;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	nym_quietstderr();
 	while ((c = getopt(argc, argv, "D:d:K:u:w:")) != -1) {
@@ -1229,9 +1228,8 @@ main(int argc, char *argv[])
 		unconfigured(NYM_EX_SOFTWARE, "unable to initialise libsodium");
 	if (readkey(keypath) == -1)
 		unconfigured(NYM_EX_CONFIG, "unable to read private key %s: %s",
-		    keypath, errno == EPERM ? "others can read it, or not "
-		    "ours" : errno == EINVAL ? "not a private key file" :
-		    strerror(errno));
+		    keypath, errno == EINVAL ? "not a private key file" :
+		    nym_secretwhy(keypath, errno, why, sizeof why));
 	/* mbox-encrypt -d makes the maildir on first delivery; a session
 	 * before that sees an empty one. */
 	if (nym_maildir_make(maildir) == -1 ||

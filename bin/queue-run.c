@@ -61,8 +61,7 @@ static int ret = NYM_EX_OK;
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 static int
@@ -887,15 +886,15 @@ main(int argc, char *argv[])
 	unsigned modes = 7;
 	int c, lflag = 0;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
 	if ((v = nym_conf_get("delivery-timeout")) != NULL)
-		timeout = nym_number(v, "delivery-timeout", 1, 86400);
+		timeout = nym_confnumber("delivery-timeout", v, 1, 86400);
 	if ((v = nym_conf_get("queue-lifetime")) != NULL)
-		lifetime = nym_number(v, "queue-lifetime", 0, 31536000);
+		lifetime = nym_confnumber("queue-lifetime", v, 0, 31536000);
 	if ((v = nym_conf_get("bounce-maildir")) != NULL && *v != '\0')
 		bouncedir = v;
 	while ((c = getopt(argc, argv, "b:d:L:lm:q:T:")) != -1) {

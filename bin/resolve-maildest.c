@@ -27,8 +27,7 @@ static int bflag, nflag, tflag;
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 static const char *const trname[] = { "", "i2p", "tor", "relay" };
@@ -130,9 +129,9 @@ main(int argc, char *argv[])
 	const char *where, *v, *relayarg = NULL;
 	char domain[256], bare[1024], **list;
 	size_t n, i, onion = 0;
-	int c, rc, ret = NYM_EX_OK, wsec = 60;
+	int c, rc, ret = NYM_EX_OK, wsec = 60, werr = 0;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
@@ -177,8 +176,13 @@ main(int argc, char *argv[])
 		    (int)(colon != NULL ? colon - relayarg :
 		    (ptrdiff_t)strlen(relayarg)), relayarg);
 		r.relay = relayhost;
-		r.relayport = colon != NULL ?
-		    (int)nym_number(colon + 1, "relay port", 1, 65535) : 25;
+		r.relayport = 25;
+		if (colon != NULL && relayarg == nym_conf_get("relay"))
+			r.relayport = (int)nym_confnumber("relay port",
+			    colon + 1, 1, 65535);
+		else if (colon != NULL)
+			r.relayport = (int)nym_number(colon + 1, "relay port",
+			    1, 65535);
 	}
 	r.cachedir = nflag || cachedir[0] == '\0' ? NULL : cachedir;
 	r.ms = wsec * 1000;
@@ -221,6 +225,10 @@ main(int argc, char *argv[])
 				nym_warn("warning: %s has no mail destination;"
 				    " using the relay %s", domain, d.dest);
 			printdest(bare, &d);
+			if (ferror(stdout)) {
+				werr = errno;	/* the reader went away */
+				break;
+			}
 		} else if (rc == 1) {
 			nym_warn("unable to find a mail destination for %s: %s",
 			    list[i], r.why);
@@ -236,7 +244,10 @@ main(int argc, char *argv[])
 			free(list[i]);
 		free(list);
 	}
-	if (fflush(stdout) == EOF || ferror(stdout))
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (werr != 0)
+			errno = werr;
 		nym_dieerr(nym_exitcode(errno), "unable to write the result");
+	}
 	return ret;
 }

@@ -35,8 +35,7 @@ static int children;
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 static void
@@ -100,6 +99,7 @@ int
 main(int argc, char *argv[])
 {
 	static char keypath[PATH_MAX], sockpath[PATH_MAX];
+	static char why[PATH_MAX + 64];
 	struct nym_sam s;
 	struct sigaction act;
 	struct pollfd pfd[2];
@@ -110,7 +110,7 @@ main(int argc, char *argv[])
 	int c, rc, afd, ready, lfd = -1;
 	pid_t pid;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
@@ -143,13 +143,21 @@ main(int argc, char *argv[])
 		strcat(keypath, "/server.key");
 		keyarg = keypath;
 	}
-	if (nym_sam_key(keyarg, sa.host, sa.port, (int)wsec * 1000, &priv) == -1)
-		nym_dieerr(errno == EPERM || errno == EINVAL ? NYM_EX_CONFIG :
-		    NYM_EX_TEMPFAIL, "unable to get the key %s", keyarg);
+	if (nym_sam_key(keyarg, sa.host, sa.port, (int)wsec * 1000, &priv) ==
+	    -1) {
+		if (nym_unreachable(errno))
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
+			    "bridge at %s:%s to create the key %s ("
+			    NYM_SAM_HINT ")", sa.host, sa.port, keyarg);
+		nym_die(nym_exitcode(errno) == NYM_EX_TEMPFAIL ?
+		    NYM_EX_TEMPFAIL : NYM_EX_CONFIG, "unable to read the key "
+		    "%s: %s", keyarg, errno == EINVAL ? "not a SAM private "
+		    "key" : nym_secretwhy(keyarg, errno, why, sizeof why));
+	}
 	if (nym_sam_open(&s, sa.host, sa.port, (int)wsec * 1000) == -1) {
 		nym_key_free(priv);
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
-		    "at %s:%s", sa.host, sa.port);
+		    "at %s:%s (" NYM_SAM_HINT ")", sa.host, sa.port);
 	}
 	rc = nym_sam_session(&s, priv, sa.opts, (int)wsec * 2000 + 60000);
 	nym_key_free(priv);
@@ -177,8 +185,11 @@ main(int argc, char *argv[])
 		if ((rc = nym_sam_accept(&s, &afd)) != NYM_SAM_OK) {
 			if (stop)
 				break;
-			nym_warn("unable to accept: %s", rc == -1 ?
-			    strerror(errno) : nym_sam_resultname(rc));
+			nym_warn("unable to accept a stream from the SAM bridge "
+			    "at %s:%s%s: %s", sa.host, sa.port, rc == -1 &&
+			    nym_unreachable(errno) ? " (" NYM_SAM_HINT ")" : "",
+			    rc == -1 ? strerror(errno) :
+			    nym_sam_resultname(rc));
 			nym_sam_close(&s);
 			return NYM_EX_TEMPFAIL;
 		}

@@ -38,8 +38,7 @@ static int wsec = 120;
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 /* An SMTP session over a stream, kept open across the messages of a
@@ -257,6 +256,49 @@ keypath(const char *sender, char *buf, size_t cap)
 		nym_die(NYM_EX_USAGE, "unable to use sender %s", sender);
 }
 
+/* Whose key sends for sender: its own, or for the null sender of a
+ * bounce (which has no domain) the configured identity's, sender = in
+ * the configuration; else there is no telling, and -k must say. */
+static const char *
+keysender(const char *sender)
+{
+	static char buf[NYM_SMTP_PATH];
+	struct nym_addrlist al = { 0 };
+	const char *v;
+	int ok;
+
+	if (*sender != '\0')
+		return sender;
+	ok = (v = nym_conf_get("sender")) != NULL &&
+	    nym_addr_parse(v, strlen(v), &al) == 0 && al.n == 1 &&
+	    al.a[0].domain != NULL && (size_t)snprintf(buf, sizeof buf,
+	    "%s@%s", al.a[0].local, al.a[0].domain) < sizeof buf;
+	nym_addrlist_free(&al);
+	if (!ok)
+		nym_die(NYM_EX_CONFIG, "unable to choose a key for the null "
+		    "sender of a bounce: give -k, or set sender = ADDRESS in "
+		    "%s", nym_conf_name());
+	return buf;
+}
+
+/* The sender's key could not be had: say which part of the set-up to
+ * fix (the bridge, which creates a missing key, or the key file). */
+static void
+keyfail(const char *path, const struct nym_samaddr *sa)
+{
+	char buf[PATH_MAX + 128];
+	int e = errno;
+
+	if (nym_unreachable(e))
+		nym_die(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge at "
+		    "%s:%s to create the sender's key %s (" NYM_SAM_HINT "): "
+		    "%s", sa->host, sa->port, path, strerror(e));
+	nym_die(nym_exitcode(e) == NYM_EX_TEMPFAIL ? NYM_EX_TEMPFAIL :
+	    NYM_EX_CONFIG, "unable to read the sender's key "
+	    "%s: %s", path, e == EINVAL ? "not a SAM private key" :
+	    nym_secretwhy(path, e, buf, sizeof buf));
+}
+
 /* -B: lines "FILE RECIPIENT..." on stdin, one message each, all from one
  * sender over one session; "FILE CODE [REASON]" on stdout for each. */
 static int
@@ -304,7 +346,7 @@ int
 main(int argc, char *argv[])
 {
 	static char kpath[PATH_MAX], relayhost[256];
-	static char sockpath[PATH_MAX];
+	static char sockpath[PATH_MAX], senderbuf[NYM_SMTP_PATH];
 	static struct conn conn = { .c = { .fd = -1 } };
 	struct nym_resolver res = { 0 };
 	struct nym_sam s;
@@ -316,8 +358,8 @@ main(int argc, char *argv[])
 	size_t n = 0;
 	int c, i, r, msgfd = -1, ret;
 
-	nym_setprogname(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
+	nym_begin(argc, argv, USAGE);
+	nym_delivering();	/* Postfix's pipe(8), the queue: never bounce */
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
@@ -347,13 +389,13 @@ main(int argc, char *argv[])
 	if ((Bflag && (tflag || argc > 0)) || (!Bflag && !tflag &&
 	    argc == 0))
 		usage();
-	if (sender == NULL || *sender == '\0' ||
-	    strlen(sender) >= NYM_SMTP_PATH - 2 || strchr(sender, '@') == NULL
-	    || strpbrk(sender, "<> \t\r\n") != NULL)
+	if (sender == NULL || nym_smtp_sender(sender, senderbuf,
+	    sizeof senderbuf) == -1)
 		nym_die(NYM_EX_USAGE, "unable to deliver: give the sender's "
-		    "address with -f or SENDER");
+		    "address with -f or SENDER (-f '' for a bounce)");
+	sender = senderbuf;
 	if (keyarg == NULL) {
-		keypath(sender, kpath, sizeof kpath);
+		keypath(keysender(sender), kpath, sizeof kpath);
 		keyarg = kpath;
 	}
 	if (!Bflag) {
@@ -373,13 +415,12 @@ main(int argc, char *argv[])
 	    sizeof sockpath || nym_sam_borrow(&s, sockpath, wsec * 1000) ==
 	    -1) {
 		if (nym_sam_key(keyarg, sa.host, sa.port, wsec * 1000, &priv) == -1)
-			nym_dieerr(errno == EPERM || errno == EINVAL ?
-			    NYM_EX_CONFIG : NYM_EX_TEMPFAIL, "unable to get the "
-			    "sender's key %s", keyarg);
+			keyfail(keyarg, &sa);
 		if (nym_sam_open(&s, sa.host, sa.port, wsec * 1000) == -1) {
 			nym_key_free(priv);
 			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
-			    "bridge at %s:%s", sa.host, sa.port);
+			    "bridge at %s:%s (" NYM_SAM_HINT ")", sa.host,
+			    sa.port);
 		}
 		r = nym_sam_session(&s, priv, sa.opts, wsec * 2000 + 60000);
 		nym_key_free(priv);
@@ -404,8 +445,13 @@ main(int argc, char *argv[])
 		    NULL ? colon - relayarg : (long)strlen(relayarg)),
 		    relayarg);
 		res.relay = relayhost;
-		res.relayport = colon != NULL ?
-		    (int)nym_number(colon + 1, "relay port", 1, 65535) : 25;
+		res.relayport = 25;
+		if (colon != NULL && relayarg == nym_conf_get("relay"))
+			res.relayport = (int)nym_confnumber("relay port",
+			    colon + 1, 1, 65535);
+		else if (colon != NULL)
+			res.relayport = (int)nym_number(colon + 1, "relay port",
+			    1, 65535);
 	}
 	if ((v = nym_conf_get("cache-dir")) != NULL)
 		snprintf(cachedir, sizeof cachedir, "%s", v);

@@ -127,8 +127,7 @@ static char scratch[NYM_FIELD_MAX + 1];
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 /* A field-name pattern: lower case; a trailing '*' makes it a prefix. */
@@ -244,7 +243,7 @@ emits(struct msg *m, const char *s)
 static void
 loadkey(void)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[PATH_MAX + 64];
 	const char *p = Kflag;
 
 	if (haskey)
@@ -262,8 +261,8 @@ loadkey(void)
 	}
 	if (nym_key_load(p, key) == -1) {
 		if (errno == EPERM)
-			nym_die(NYM_EX_CONFIG, "unable to use key %s: readable "
-			    "by others or not owned by you (chmod 600)", p);
+			nym_die(NYM_EX_CONFIG, "unable to use key %s: %s", p,
+			    nym_secretwhy(p, errno, why, sizeof why));
 		if (errno == EINVAL)
 			nym_die(NYM_EX_CONFIG, "unable to use key %s: not a "
 			    "%d-byte key", p, NYM_KEYLEN);
@@ -1711,6 +1710,29 @@ interactive(void)
 	return 0;
 }
 
+/* Is -c among the options?  Looked for before anything else, so that a
+ * check exits 2 on every error, one in the options included. */
+static int
+wantcheck(int argc, char *argv[])
+{
+	const char *p;
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (argv[i][0] != '-' || argv[i][1] == '-')
+			continue;	/* an operand, or no option of ours */
+		for (p = argv[i] + 1; *p != '\0'; p++) {
+			if (*p == 'c')
+				return 1;
+			if (strchr("dKkpr", *p) != NULL) {
+				i += p[1] == '\0';	/* the next word is its */
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 static void
 compiletables(void)
 {
@@ -1733,10 +1755,11 @@ main(int argc, char *argv[])
 	const char *where, *v, *pfile = NULL, *e;
 	int c, leaks, nullfd;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	compiletables();
-	/* A closed pipe is a failed write (exit 75), not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
+	/* A check exits 2 on any error, a bad option included. */
+	if (wantcheck(argc, argv))
+		nym_exitforce = 2;
 	while ((c = getopt(argc, argv, "cd:iK:k:mnp:r:")) != -1) {
 		switch (c) {
 		case 'c': cflag = 1; break;
@@ -1753,6 +1776,10 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		usage();
+	/* As a filter under procmail, an MTA or nymbox-sendmail it passes
+	 * mail on: a set-up mistake must not bounce it. */
+	if (!cflag && !iflag)
+		nym_delivering();
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
@@ -1765,7 +1792,7 @@ main(int argc, char *argv[])
 	if (Kflag == NULL)
 		Kflag = nym_conf_get("scrub-key");
 	if (rflag == 0 && (v = nym_conf_get("scrub-round")) != NULL)
-		rflag = nym_number(v, "scrub-round", 0, 366L * 86400);
+		rflag = nym_confnumber("scrub-round", v, 0, 366L * 86400);
 	mdomain = nym_conf_get("msgid-domain");
 	if ((e = getenv("NYMBOX_NOW")) != NULL && *e != '\0')
 		now = (time_t)nym_number(e, "NYMBOX_NOW", 0, LONG_MAX);

@@ -92,8 +92,7 @@ static char *volatile tmppath;
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 static void
@@ -639,9 +638,10 @@ runcommand(int fd, const char *to)
 	else
 		nym_warn("unable to deliver to %s: command exited %d", to,
 		    code);
-	/* A crash or a missing command is worth another try. */
-	return code == NYM_EX_TEMPFAIL || code == -1 || code == 126 ||
-	    code == 127 ? TEMPFAIL : REFUSED;
+	/* A crash, a missing command or a set-up mistake (78) is worth
+	 * another try: the sender must not get a bounce for it. */
+	return code == NYM_EX_TEMPFAIL || code == NYM_EX_CONFIG ||
+	    code == -1 || code == 126 || code == 127 ? TEMPFAIL : REFUSED;
 }
 
 static void
@@ -854,6 +854,7 @@ static void
 cmd_auth(const char *args)
 {
 	static char resp[NYM_SMTP_AUTHLINE], user[NYM_SMTP_AUTHLINE];
+	static char why[PATH_MAX + 64];
 	const char *ir, *pass;
 	size_t mlen, passlen = 0;
 	ssize_t n, un = 0;
@@ -919,7 +920,7 @@ cmd_auth(const char *args)
 		goto fail;
 	if ((r = checkpass(user, pass, passlen)) == -1) {
 		nym_warn("unable to read password file %s: %s", opt.passfile,
-		    strerror(errno));
+		    nym_secretwhy(opt.passfile, errno, why, sizeof why));
 		reply("454 4.7.0 Temporary authentication failure");
 		goto done;
 	}
@@ -1121,6 +1122,7 @@ loadusers(const char *path)
 static void
 checkpassfile(const char *path)
 {
+	char why[PATH_MAX + 64];
 	struct stat st;
 	int fd;
 
@@ -1135,8 +1137,8 @@ checkpassfile(const char *path)
 		nym_die(NYM_EX_CONFIG, "unable to use password file %s: not "
 		    "a regular file", path);
 	if ((st.st_mode & 077) != 0)
-		nym_die(NYM_EX_CONFIG, "unable to use password file %s: "
-		    "others may read it (chmod 600)", path);
+		nym_die(NYM_EX_CONFIG, "unable to use password file %s: %s",
+		    path, nym_secretwhy(path, EPERM, why, sizeof why));
 }
 
 /* The peer's b32 address from what the acceptor put in the
@@ -1186,7 +1188,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	int c, ndomarg = 0;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	/* A closed connection is a failed write, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	opt.size = NYM_SMTP_SIZE;

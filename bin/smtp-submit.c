@@ -41,8 +41,7 @@ static char pw[NYM_SMTP_AUTHLINE / 2];
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 /* The message as a file: stdin itself when it is a regular file (a
@@ -113,19 +112,20 @@ int
 main(int argc, char *argv[])
 {
 	static struct nym_smtp_client c = { .fd = -1 };
-	static char host[256];
+	static char host[256], senderbuf[NYM_SMTP_PATH];
 	struct nym_smtp_rcpt *rc = NULL;
 	struct nym_samaddr sa;
 	struct nym_sam s;
 	const char *where, *v, *sender = NULL, *server = NULL, *dest = NULL;
 	const char *login = NULL, *pwfile = NULL, *pwfd = NULL, *colon;
-	const char *port;
+	const char *port, *hostarg = NULL;
+	long portnum;
 	char why[256];
 	size_t n = 0, i;
 	int ch, fd, msgfd, code, ret = NYM_EX_OK, sam = 0;
 
-	nym_setprogname(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
+	nym_begin(argc, argv, USAGE);
+	nym_delivering();	/* Postfix's pipe(8), the queue: never bounce */
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
@@ -136,7 +136,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'F': pwfd = optarg; break;
 		case 'f': sender = optarg; break;
-		case 'H': server = optarg; break;
+		case 'H': server = hostarg = optarg; break;
 		case 'P': pwfile = optarg; break;
 		case 'S':
 			if (nym_samaddr_set(&sa, optarg) == -1)
@@ -154,12 +154,11 @@ main(int argc, char *argv[])
 	if (argc == 0 || (server != NULL && dest != NULL) ||
 	    (pwfile != NULL && pwfd != NULL))
 		usage();
-	if (sender == NULL || *sender == '\0' ||
-	    strlen(sender) >= NYM_SMTP_PATH - 2 ||
-	    strchr(sender, '@') == NULL || strchr(sender, '@') == sender ||
-	    strpbrk(sender, "<> \t\r\n") != NULL)
+	if (sender == NULL || nym_smtp_sender(sender, senderbuf,
+	    sizeof senderbuf) == -1)
 		nym_die(NYM_EX_USAGE, "unable to submit: give the sender's "
-		    "address with -f or SENDER");
+		    "address with -f or SENDER (-f '' for a bounce)");
+	sender = senderbuf;
 
 	/* Settings of the sender's own [identity] section come first. */
 	if (server == NULL && dest == NULL) {
@@ -174,7 +173,13 @@ main(int argc, char *argv[])
 	if (login == NULL && (login = nym_conf_iget(sender, "smtp-login")) ==
 	    NULL)
 		login = sender;
-	if (!ownlogin(login, sender))
+	/* A bounce has no sender whose login it could be: it goes out
+	 * under the login given, which must be given. */
+	if (*login == '\0')
+		nym_die(NYM_EX_CONFIG, "unable to submit a bounce (the null "
+		    "sender): give the login with -u, or set smtp-login in %s",
+		    nym_conf_name());
+	if (*sender != '\0' && !ownlogin(login, sender))
 		nym_die(NYM_EX_CONFIG, "unable to log in as %s: the login "
 		    "must be the sender address %s or its local part", login,
 		    sender);
@@ -187,16 +192,15 @@ main(int argc, char *argv[])
 	(void)mlock(pw, sizeof pw);
 	if (nym_password(pwfile, pwfd != NULL ? (int)nym_number(pwfd, "-F",
 	    0, INT_MAX) : -1, login, pw, sizeof pw) == -1) {
-		if (errno == EPERM && pwfile != NULL)
-			nym_die(NYM_EX_CONFIG, "unable to use password file "
-			    "%s: others can read it (chmod 600)", pwfile);
 		if (errno == ENXIO)
 			nym_die(NYM_EX_CONFIG, "unable to read the password: "
 			    "no terminal; use -P or -F, or set "
 			    "smtp-password-file");
-		nym_dieerr(NYM_EX_CONFIG, "unable to read the password%s%s",
-		    pwfile != NULL ? " file " : "",
-		    pwfile != NULL ? pwfile : "");
+		if (pwfile != NULL)
+			nym_die(NYM_EX_CONFIG, "unable to read password file "
+			    "%s: %s", pwfile, nym_secretwhy(pwfile, errno, why,
+			    sizeof why));
+		nym_dieerr(NYM_EX_CONFIG, "unable to read the password");
 	}
 
 	if (dest != NULL) {
@@ -206,15 +210,26 @@ main(int argc, char *argv[])
 		    sizeof why)) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "%s", why);
 	} else {
+		/* From -H a usage error, from the configuration a set-up
+		 * mistake (which defers the message). */
+		code = server == hostarg ? NYM_EX_USAGE : NYM_EX_CONFIG;
+		snprintf(why, sizeof why, "%s%s", server == hostarg ? "" :
+		    " in ", server == hostarg ? "" : nym_conf_name());
 		where = server;
 		if ((colon = strrchr(server, ':')) == NULL || colon == server ||
-		    (size_t)(colon - server) >= sizeof host)
-			nym_die(NYM_EX_USAGE, "unable to use server %s: "
-			    "expected host:port", server);
+		    (size_t)(colon - server) >= sizeof host ||
+		    nym_tolong(colon + 1, 1, 65535, &portnum) == -1)
+			nym_die(code, "unable to use server %s%s: expected "
+			    "host:port", server, why);
 		snprintf(host, sizeof host, "%.*s", (int)(colon - server),
 		    server);
+		if (nym_hiddenname(host))
+			nym_die(code, "unable to use server %s%s: .i2p and "
+			    ".onion names are never looked up here (DNS would "
+			    "learn them); give the I2P tunnel's address, e.g. "
+			    "127.0.0.1:7659, or the destination with -s",
+			    server, why);
 		port = colon + 1;
-		(void)nym_number(port, "the port", 1, 65535);
 		if ((fd = nym_tcp_connect(host, port, wsec * 1000)) == -1) {
 			explicit_bzero(pw, sizeof pw);
 			nym_dieerr(NYM_EX_TEMPFAIL, "unable to connect to %s",

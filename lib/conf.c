@@ -26,6 +26,7 @@ static char *keys[512], *vals[512];
 static const char *secs[512];		/* section of each key, NULL: none */
 static size_t nkeys;
 static char where[PATH_MAX + 32];
+static char name[PATH_MAX * 2 + 64];	/* nym_conf_name */
 
 int
 nym_confdir(char *buf, size_t cap)
@@ -123,9 +124,20 @@ nym_conf_load(const char **wherep)
 		}
 	}
 	snprintf(where, sizeof where, "%s", path);
-	if (fd == -1)
-		return errno == ENOENT && (env == NULL || *env == '\0') ?
-		    0 : -1;
+	snprintf(name, sizeof name, "%s", path);
+	if (fd == -1) {
+		if (errno != ENOENT || (env != NULL && *env != '\0'))
+			return -1;
+		if (nym_confdir(dir, sizeof dir) == 0)
+			snprintf(name, sizeof name, "a configuration file "
+			    "(none of %s/config, /etc/nymbox/config exists; "
+			    "or set NYMBOX_CONF)", dir);
+		else
+			snprintf(name, sizeof name, "a configuration file "
+			    "(no HOME, no /etc/nymbox/config; or set "
+			    "NYMBOX_CONF)");
+		return 0;
+	}
 	n = nym_read_all(fd, confbuf, sizeof confbuf);
 	close(fd);
 	if (n < 0)
@@ -135,6 +147,12 @@ nym_conf_load(const char **wherep)
 		return -1;
 	}
 	return parse(path, (size_t)n);
+}
+
+const char *
+nym_conf_name(void)
+{
+	return name[0] != '\0' ? name : "the configuration file";
 }
 
 const char *

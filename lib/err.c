@@ -4,9 +4,19 @@
  * One line on stderr, "prog: unable to VERB OBJECT: reason".  Programs
  * that an MTA runs must never exit 1, so the callers pass a sysexits code
  * and nym_exitcode() decides between "retry later" and "internal error".
+ *
+ * Every exit of a program passes through nym_exitas(), the one place that
+ * knows two rules: a checker's fixed code (scrub-headers -c exits 2 on
+ * any error, like grep), and the MTA rule of nymbox(7), EXIT STATUS:
+ * Postfix and OpenSMTPD bounce a message on every code but 75 and 71, so
+ * a program that delivers for them (nym_delivering) turns 78, a local
+ * set-up mistake, into 75 with the same message, and the mail waits in
+ * the queue until the set-up is fixed instead of going back to its
+ * sender.  Interactive commands and servers starting up keep 78.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +28,8 @@
 
 const char *nym_progname = "nymbox";
 int nym_exitforce;
+static const char *usagetext = "";
+static int delivering;
 
 void
 nym_setprogname(const char *argv0)
@@ -28,6 +40,52 @@ nym_setprogname(const char *argv0)
 		return;
 	p = strrchr(argv0, '/');
 	nym_progname = p != NULL ? p + 1 : argv0;
+}
+
+void
+nym_begin(int argc, char *const argv[], const char *usage)
+{
+	nym_setprogname(argc > 0 ? argv[0] : NULL);
+	usagetext = usage;
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2)
+		return;
+	if (strcmp(argv[1], "--help") == 0) {
+		if (fputs(usage, stdout) == EOF ||
+		    printf("See %s(1).\n", nym_progname) < 0 ||
+		    fflush(stdout) == EOF)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the usage");
+		exit(NYM_EX_OK);
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		if (printf("%s nymbox %s\n", nym_progname, NYM_VERSION) < 0 ||
+		    fflush(stdout) == EOF)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the version");
+		exit(NYM_EX_OK);
+	}
+}
+
+void
+nym_usage(void)
+{
+	fputs(usagetext, stderr);
+	exit(nym_exitas(NYM_EX_USAGE));
+}
+
+void
+nym_delivering(void)
+{
+	delivering = 1;
+}
+
+int
+nym_exitas(int code)
+{
+	if (nym_exitforce != 0)
+		return nym_exitforce;
+	if (delivering && code == NYM_EX_CONFIG)
+		return NYM_EX_TEMPFAIL;
+	return code;
 }
 
 static void
@@ -54,7 +112,7 @@ nym_die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(0, fmt, ap);
 	va_end(ap);
-	exit(nym_exitforce != 0 ? nym_exitforce : code);
+	exit(nym_exitas(code));
 }
 
 void
@@ -66,7 +124,7 @@ nym_dieerr(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(e, fmt, ap);
 	va_end(ap);
-	exit(nym_exitforce != 0 ? nym_exitforce : code);
+	exit(nym_exitas(code));
 }
 
 void
@@ -117,15 +175,80 @@ nym_exitcode(int err)
 	}
 }
 
+int
+nym_unreachable(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+	case EADDRNOTAVAIL:
+	case EPIPE:
+	case EPROTO:		/* something that is not the server answered */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+const char *
+nym_secretwhy(const char *path, int err, char *buf, size_t cap)
+{
+	struct stat st;
+
+	if (err != EPERM || lstat(path, &st) == -1)
+		return strerror(err);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if ((st.st_mode & 077) != 0)
+		snprintf(buf, cap, "%s by others: chmod 600 %s",
+		    (st.st_mode & 044) != 0 ? "readable" : "writable", path);
+	else if (st.st_uid != geteuid())
+		snprintf(buf, cap, "owned by uid %lu, not by this user (uid "
+		    "%lu): chown it", (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+	else
+		return strerror(err);
+	return buf;
+}
+
+int
+nym_tolong(const char *s, long min, long max, long *v)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < min || n > max) {
+		errno = EINVAL;
+		return -1;
+	}
+	*v = n;
+	return 0;
+}
+
+long
+nym_confnumber(const char *key, const char *v, long min, long max)
+{
+	long n;
+
+	if (nym_tolong(v, min, max, &n) == -1)
+		nym_die(NYM_EX_CONFIG, "unable to use %s = %s in %s: expected "
+		    "%ld to %ld", key, v, nym_conf_name(), min, max);
+	return n;
+}
+
 long
 nym_number(const char *s, const char *what, long min, long max)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+	if (nym_tolong(s, min, max, &v) == -1)
 		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected %ld to %ld",
 		    what, s, min, max);
 	return v;

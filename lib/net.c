@@ -55,9 +55,8 @@ nym_left_ms(long long deadline)
 	return d > INT_MAX ? INT_MAX : (int)d;
 }
 
-/* Does host end in .i2p or .onion (any case, trailing dot allowed)? */
-static int
-hidden_name(const char *host)
+int
+nym_hiddenname(const char *host)
 {
 	static const char *const tld[] = { ".i2p", ".onion" };
 	size_t n = strlen(host), i, k;
@@ -117,7 +116,7 @@ lookup(const char *host, const char *port, int flags, struct addrinfo **res)
 	struct addrinfo hints;
 	int r;
 
-	if ((host != NULL && (*host == '\0' || hidden_name(host))) ||
+	if ((host != NULL && (*host == '\0' || nym_hiddenname(host))) ||
 	    !port_ok(port, flags & AI_PASSIVE)) {
 		errno = EINVAL;
 		return -1;

@@ -43,12 +43,51 @@ enum {
 };
 
 /* ---- err.c: diagnostics ---- */
+/* The release, the one place it is written: --version prints
+ * "NAME nymbox NYM_VERSION" (batch-delay asks queue-run for it). */
+#define NYM_VERSION	"0.1"
+
 extern const char *nym_progname;
 /* If not 0, nym_die exits with this instead (checkers: 2, like grep). */
 extern int nym_exitforce;
 
 /* Set nym_progname from argv[0] (its base name). */
 void nym_setprogname(const char *argv0);
+/* The first call of every main, before the configuration and getopt:
+ * sets nym_progname, ignores SIGPIPE (a reader that went away is a
+ * failed write, exit 75, never a death by signal; programs reset it in
+ * the children they start), and if the first argument is "--help"
+ * prints usage on stdout and exits 0, if "--version" prints
+ * "NAME nymbox VERSION" and exits 0.  usage is kept for nym_usage. */
+void nym_begin(int argc, char *const argv[], const char *usage);
+/* The usage given to nym_begin on stderr, then exit 64 (nym_exitforce
+ * if set). */
+void nym_usage(void) __attribute__((noreturn));
+/* This run delivers a message on behalf of an MTA or the queue: from
+ * now on an exit with 78 (configuration) is 75 instead, the message
+ * kept, so that a local set-up mistake defers the mail rather than
+ * bouncing it (nymbox(7), EXIT STATUS). */
+void nym_delivering(void);
+/* The code nym_die would exit with for code (nym_exitforce, then the
+ * delivering rule). */
+int nym_exitas(int code);
+/* Why a secret file (key, password) could not be used, for the message
+ * "unable to read KIND PATH: WHY": for EPERM, the mode and owner checks'
+ * verdict, the fix included ("readable by others: chmod 600 PATH"),
+ * from a fresh stat of path; else strerror(err).  Points into buf or at
+ * a constant string. */
+const char *nym_secretwhy(const char *path, int err, char *buf, size_t cap);
+/* The decimal number in s, from min to max, into *v.  0, or -1 (EINVAL). */
+int nym_tolong(const char *s, long min, long max, long *v);
+/* The number v of configuration key, from min to max, or a configuration
+ * error (78) naming the key and the file. */
+long nym_confnumber(const char *key, const char *v, long min, long max);
+/* Is err a failure to reach a server (refused, unreachable, timed out,
+ * reset, garbled greeting)? */
+int nym_unreachable(int err);
+/* The hint that goes with "unable to reach the SAM bridge at H:P". */
+#define NYM_SAM_HINT	"is i2pd running with SAM enabled? -S or " \
+	"SAM_HOST/SAM_PORT"
 /* "prog: MESSAGE" on stderr, then exit(code).  Never give it a secret. */
 void nym_die(int code, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
@@ -291,6 +330,9 @@ const struct nym_param *nym_mime_param(const struct nym_mimetype *m,
     const char *name);
 
 /* ---- net.c: TCP with a timeout on every step ---- */
+/* Does host end in .i2p or .onion (any case, a trailing dot allowed)?
+ * Such a name is never looked up: DNS would learn it. */
+int nym_hiddenname(const char *host);
 /* Connect to host:port (numeric address or a name from /etc/hosts; never
  * used for .i2p or .onion names) within ms milliseconds.  Returns a
  * blocking socket with SO_KEEPALIVE, or -1 with errno (ETIMEDOUT,
@@ -659,6 +701,12 @@ void nym_smtp_quit(struct nym_smtp_client *c, int polite);
 /* Give every recipient still pending (code -1) this outcome. */
 void nym_smtp_failall(struct nym_smtp_rcpt *rc, size_t n, int code,
     const char *why);
+/* The envelope sender s as it goes in MAIL FROM:<...>, into buf (cap >=
+ * NYM_SMTP_PATH): "" and "<>" are the null sender of a bounce (buf ""),
+ * "<addr>" is addr; an address needs a local part, '@' and a domain, no
+ * white space, brackets or controls, and to fit NYM_SMTP_PATH.  0, or
+ * -1 (EINVAL). */
+int nym_smtp_sender(const char *s, char *buf, size_t cap);
 /* Add the addresses in s (one address or a list) to *rc as pending
  * recipients (local@domain, the domain lower-cased).  Returns 0, or an
  * exit code with *why set: 65 unparsable, too long or over
@@ -1001,6 +1049,10 @@ const char *nym_conf_get(const char *key);
 const char *nym_conf_iget(const char *id, const char *key);
 /* ~/.config/nymbox (from $HOME) into buf.  -1 ENAMETOOLONG/ENOENT. */
 int nym_confdir(char *buf, size_t cap);
+/* Where settings go, for messages after nym_conf_load: the file that
+ * was read, else the places searched ("a configuration file (none of
+ * ...)"). */
+const char *nym_conf_name(void);
 
 /* ---- queue.c: the delay queue (queue-run(1) documents the layout) ---- */
 #define NYM_QUEUE_SIZE	52428800	/* one message */

@@ -165,7 +165,8 @@ session(struct nym_resolver *r)
 	r->owned = 1;
 	if (nym_sam_open(r->sam, r->samhost, r->samport, r->ms) == -1) {
 		snprintf(r->why, sizeof r->why, "unable to reach the SAM "
-		    "bridge at %s:%s: %s", r->samhost, r->samport,
+		    "bridge at %s:%s (" NYM_SAM_HINT "): %s", r->samhost,
+		    r->samport,
 		    errno == EPROTO ? r->sam->message : strerror(errno));
 		goto fail;
 	}

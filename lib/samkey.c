@@ -160,7 +160,8 @@ nym_sam_dial(struct nym_sam *s, const struct nym_samaddr *a,
 
 	if (nym_sam_open(s, a->host, a->port, ms) == -1) {
 		snprintf(why, cap, "unable to reach the SAM bridge at "
-		    "%s:%s: %s", a->host, a->port, strerror(errno));
+		    "%s:%s (" NYM_SAM_HINT "): %s", a->host, a->port,
+		    strerror(errno));
 		return -1;
 	}
 	r = nym_sam_session(s, "TRANSIENT", a->opts, ms * 2 + 60000);

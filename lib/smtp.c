@@ -646,6 +646,33 @@ nym_smtp_failall(struct nym_smtp_rcpt *rc, size_t n, int code,
 }
 
 int
+nym_smtp_sender(const char *s, char *buf, size_t cap)
+{
+	size_t n = strlen(s), i, at = 0;
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		s++;
+		n -= 2;
+	}
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f ||
+		    s[i] == '<' || s[i] == '>')
+			goto bad;
+		if (s[i] == '@')
+			at = i;		/* the last one: the domain follows */
+	}
+	if (n + 2 > NYM_SMTP_PATH || n + 1 > cap ||
+	    (n > 0 && (at == 0 || at == n - 1)))
+		goto bad;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
 nym_smtp_addrcpt(struct nym_smtp_rcpt **rc, size_t *n, const char *s,
     const char **why)
 {

@@ -62,14 +62,14 @@ test_expect_success 'another key gives another ID (-K)' '
 
 test_expect_success 'a key others can read is refused' '
 	chmod 644 other.key &&
-	test_expect_code 78 scrub-headers -K other.key <$D/plain.eml 2>err &&
-	grep "scrub-headers: unable to use key other.key" err &&
+	test_expect_code 75 scrub-headers -K other.key <$D/plain.eml 2>err &&
+	grep "scrub-headers: unable to use key other.key: readable by others: chmod 600 other.key" err &&
 	chmod 600 other.key
 '
 
 test_expect_success 'a damaged key is refused' '
 	printf short >bad.key && chmod 600 bad.key &&
-	test_expect_code 78 scrub-headers -K bad.key <$D/plain.eml
+	test_expect_code 75 scrub-headers -K bad.key <$D/plain.eml
 '
 
 test_expect_success 'own references are mapped like the Message-ID, others kept' '
@@ -128,16 +128,16 @@ test_expect_success 'the configuration file gives defaults' '
 	grep "^Message-ID: <[a-z2-7]\{26\}@mail\.i2p>\$" c
 '
 
-test_expect_success 'a bad configuration file is exit 78' '
+test_expect_success 'a bad configuration file is exit 75 for a filter (never a bounce)' '
 	echo "no equals sign" >badconf &&
-	test_expect_code 78 env NYMBOX_CONF=badconf scrub-headers <$D/plain.eml 2>err &&
+	test_expect_code 75 env NYMBOX_CONF=badconf scrub-headers <$D/plain.eml 2>err &&
 	grep "badconf:1" err &&
-	test_expect_code 78 env NYMBOX_CONF=missing scrub-headers <$D/plain.eml
+	test_expect_code 75 env NYMBOX_CONF=missing scrub-headers <$D/plain.eml
 '
 
-test_expect_success 'a bad policy file is exit 78' '
+test_expect_success 'a bad policy file is exit 75 for a filter' '
 	echo "keeep X" >badpol &&
-	test_expect_code 78 scrub-headers -p badpol <$D/plain.eml
+	test_expect_code 75 scrub-headers -p badpol <$D/plain.eml
 '
 
 test_expect_success 'CRLF in, CRLF out' '

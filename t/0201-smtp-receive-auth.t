@@ -17,7 +17,7 @@ test_expect_success 'setup' '
 test_expect_success 'a password file others can read is refused' '
 	cp pass open && chmod 644 open &&
 	test_expect_code 78 smtp-receive -l bob.i2p -a -d md -A open </dev/null 2>err &&
-	grep "smtp-receive: unable to use password file open: others may read it" err &&
+	grep "smtp-receive: unable to use password file open: readable by others: chmod 600 open" err &&
 	test_expect_code 78 smtp-receive -l bob.i2p -a -d md -A nothere </dev/null 2>err &&
 	grep "unable to open password file nothere" err &&
 	test_expect_code 78 smtp-receive -l bob.i2p -a -d md -A . </dev/null

@@ -109,7 +109,7 @@ test_expect_success 'a wrong password: 77, and the password is not shown' '
 test_expect_success 'a password file others can read: 78' '
 	chmod 644 bad &&
 	test_expect_code 78 pf -u alice -P bad -d md 2>err &&
-	grep "unable to use password file bad" err
+	grep "unable to read password file bad: readable by others: chmod 600 bad\$" err
 '
 
 test_expect_success 'no password and no terminal: 78' '

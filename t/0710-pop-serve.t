@@ -633,7 +633,7 @@ test_expect_success 'configuration: options missing, a key others can read' '
 	cp key key644 && chmod 644 key644 &&
 	test_expect_code 78 pop-serve -d md2 -K key644 -u alice </dev/null >out 2>err &&
 	test_grep "^-ERR \[SYS/PERM\]" out &&
-	test_grep "unable to read private key key644: others can read it" err &&
+	test_grep "unable to read private key key644: readable by others: chmod 600 key644" err &&
 	head -c 50 key >short && chmod 600 short &&
 	test_expect_code 78 pop-serve -d md2 -K short -u alice </dev/null 2>err &&
 	test_grep "not a private key file" err

@@ -123,7 +123,7 @@ test_expect_success 'defer: defer-range from the configuration, -r wins' '
 	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 dq -m defer -r 7-7 -f a@a.i2p b@b.i2p -- true <msg &&
 	test "$(field $(onlyid) due)" = $((T0 + 7)) &&
 	printf "defer-range = soon\n" >conf &&
-	test_expect_code 78 env NYMBOX_CONF=$PWD/conf delay-queue -q Q -m defer \
+	test_expect_code 75 env NYMBOX_CONF=$PWD/conf delay-queue -q Q -m defer \
 	    -f a@a.i2p b@b.i2p -- true <msg
 '
 
@@ -199,9 +199,9 @@ test_expect_success 'the delivery command from the configuration, split on blank
 	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 dq -m now b@b.i2p -- my-cmd <msg &&
 	test "$(field $(onlyid) arg)" = my-cmd &&
 	printf "queue = %s/CQ\n" "$PWD" >conf &&
-	test_expect_code 78 env NYMBOX_CONF=$PWD/conf delay-queue -m now \
+	test_expect_code 75 env NYMBOX_CONF=$PWD/conf delay-queue -m now \
 	    b@b.i2p <msg 2>err &&
-	grep "no delivery command" err
+	grep "no delivery command; give one after -- or set delivery in $PWD/conf\$" err
 '
 
 test_expect_success 'the queue: -q, else the configuration, else ~/.config/nymbox/queue' '
@@ -246,10 +246,10 @@ test_expect_success 'a malformed NYMBOX_NOW is a usage error' '
 	    -f a@a.i2p b@b.i2p -- true <msg
 '
 
-test_expect_success SANITY 'an unwritable queue: 78' '
+test_expect_success SANITY 'an unwritable queue: 75 (a set-up mistake never bounces)' '
 	mkdir -p RO && chmod 500 RO &&
 	test_when_finished "chmod 700 RO" &&
-	test_expect_code 78 delay-queue -q RO/q -m now -f a@a.i2p \
+	test_expect_code 75 delay-queue -q RO/q -m now -f a@a.i2p \
 	    b@b.i2p -- true <msg 2>err &&
 	grep "unable to create queue RO/q" err
 '

@@ -116,9 +116,9 @@ test_expect_success 'cron: -FCronDaemon -i -B8BITMIME -oem user, PATH=/usr/bin:/
 	test_cmp cron.msg "$STUB/msg"
 '
 
-test_expect_success 'cron without a configured sender: From: root has no domain (78)' '
+test_expect_success 'cron without a configured sender: From: root has no domain (75)' '
 	reset &&
-	test_expect_code 78 ns -FCronDaemon -i -B8BITMIME -oem alice@a.i2p \
+	test_expect_code 75 ns -FCronDaemon -i -B8BITMIME -oem alice@a.i2p \
 	    <cron.msg 2>err &&
 	test_grep "unable to use sender root" err &&
 	test_path_is_missing "$STUB/argv"
@@ -260,9 +260,9 @@ test_expect_success '-C names the configuration; -O overrides it' '
 	args -m batch -f alice@a.i2p bob@b.i2p -- x -y
 '
 
-test_expect_success 'a bad mode is a configuration error (78)' '
+test_expect_success 'a bad mode is a configuration error (75: never a bounce)' '
 	reset &&
-	test_expect_code 78 ns -O mode=later -f alice@a.i2p bob@b.i2p <msg &&
+	test_expect_code 75 ns -O mode=later -f alice@a.i2p bob@b.i2p <msg &&
 	test_path_is_missing "$STUB/argv"
 '
 
@@ -292,9 +292,9 @@ test_expect_success 'a filter killed by a signal: 75, nothing queued' '
 	test_path_is_missing "$STUB/argv"
 '
 
-test_expect_success 'a filter that cannot be run: 78, nothing queued' '
+test_expect_success 'a filter that cannot be run: 75, nothing queued' '
 	reset &&
-	test_expect_code 78 ns -O chain="scrub-headers | no-such-filter" \
+	test_expect_code 75 ns -O chain="scrub-headers | no-such-filter" \
 	    -f alice@a.i2p bob@b.i2p <msg 2>err &&
 	test_grep "unable to run no-such-filter" err &&
 	test_path_is_missing "$STUB/argv"
@@ -308,9 +308,9 @@ test_expect_success 'a filter whose output never ends: 65 at the size limit' '
 	test_path_is_missing "$STUB/argv"
 '
 
-test_expect_success 'an empty command in the chain: 78' '
+test_expect_success 'an empty command in the chain: 75' '
 	reset &&
-	test_expect_code 78 ns -O "chain=cat ||cat" -f alice@a.i2p \
+	test_expect_code 75 ns -O "chain=cat ||cat" -f alice@a.i2p \
 	    bob@b.i2p <msg
 '
 
@@ -326,10 +326,10 @@ test_expect_success 'delay-queue exit codes are passed on (75, 65), others are 7
 	test_grep "delay-queue failed (exit 1)" err
 '
 
-test_expect_success 'no delay-queue anywhere: 78' '
+test_expect_success 'no delay-queue anywhere: 75' '
 	reset &&
 	mkdir -p lone && cp "$(command -v nymbox-sendmail)" lone/ &&
-	test_expect_code 78 env PATH=/usr/bin:/bin ./lone/nymbox-sendmail \
+	test_expect_code 75 env PATH=/usr/bin:/bin ./lone/nymbox-sendmail \
 	    -O chain= -f alice@a.i2p bob@b.i2p <msg 2>err &&
 	test_grep "unable to run delay-queue" err
 '

@@ -63,8 +63,8 @@ test_expect_success POSTFIX 'a wrong password: 77, and it is not shown' '
 	test_grep -v "wrong" err
 '
 
-test_expect_success POSTFIX 'a login that is not the sender is refused before connecting (78)' '
-	test_expect_code 78 pf -P pwb -u bob@lab.test -f alice@lab.test \
+test_expect_success POSTFIX 'a login that is not the sender is refused before connecting (75)' '
+	test_expect_code 75 pf -P pwb -u bob@lab.test -f alice@lab.test \
 	    bob@ext.test <msg 2>err &&
 	test_grep "the login must be the sender address" err
 '
@@ -125,9 +125,9 @@ test_expect_success 'AUTH LOGIN when PLAIN is not offered' '
 	test_grep -x "AUTH LOGIN" mx.log
 '
 
-test_expect_success 'no PLAIN or LOGIN offered: 78' '
+test_expect_success 'no PLAIN or LOGIN offered: 75, a set-up mistake never bounces' '
 	mx --mechs CRAM-MD5 &&
-	test_expect_code 78 sx bob@ext.test <msg 2>err &&
+	test_expect_code 75 sx bob@ext.test <msg 2>err &&
 	test_grep "offers no AUTH PLAIN or LOGIN" err
 '
 
@@ -183,10 +183,10 @@ test_expect_success 'usage: no sender, no recipients, -H with -s (64)' '
 	    -f alice@lab.test bob@ext.test <msg
 '
 
-test_expect_success 'a password file others can read: 78' '
+test_expect_success 'a password file others can read: 75, and the fix' '
 	cp pw loose && chmod 644 loose &&
-	test_expect_code 78 sx -P loose bob@ext.test <msg 2>err &&
-	test_grep "others can read it" err
+	test_expect_code 75 sx -P loose bob@ext.test <msg 2>err &&
+	test_grep "unable to read password file loose: readable by others: chmod 600 loose\$" err
 '
 
 test_expect_success 'over SAM: a transient session, a stream to the destination' '

@@ -761,6 +761,73 @@ test_shared(void)
 	check(t > 0, "now_ms: monotonic clock");
 }
 
+/* The envelope sender (nym_smtp_sender), the secret-file verdict
+ * (nym_secretwhy) and the number parser behind both -w and the
+ * configuration (nym_tolong). */
+static void
+test_sender(void)
+{
+	char buf[NYM_SMTP_PATH], why[512], path[128];
+	long v = 0;
+	int fd;
+
+	check(nym_smtp_sender("", buf, sizeof buf) == 0 && buf[0] == '\0',
+	    "sender: empty is the null sender");
+	check(nym_smtp_sender("<>", buf, sizeof buf) == 0 && buf[0] == '\0',
+	    "sender: <> is the null sender");
+	check(nym_smtp_sender("<a@b.i2p>", buf, sizeof buf) == 0 &&
+	    strcmp(buf, "a@b.i2p") == 0, "sender: brackets removed");
+	check(nym_smtp_sender("a@b@c.i2p", buf, sizeof buf) == 0,
+	    "sender: the last @ starts the domain");
+	check(nym_smtp_sender("nodomain", buf, sizeof buf) == -1 &&
+	    errno == EINVAL, "sender: no @ refused");
+	check(nym_smtp_sender("@b.i2p", buf, sizeof buf) == -1,
+	    "sender: no local part refused");
+	check(nym_smtp_sender("a@", buf, sizeof buf) == -1,
+	    "sender: no domain refused");
+	check(nym_smtp_sender("a b@c.i2p", buf, sizeof buf) == -1 &&
+	    nym_smtp_sender("a\r@c.i2p", buf, sizeof buf) == -1 &&
+	    nym_smtp_sender("<a@c.i2p", buf, sizeof buf) == -1 &&
+	    nym_smtp_sender("<<>>", buf, sizeof buf) == -1,
+	    "sender: blanks, controls, stray brackets refused");
+	memset(why, 'a', 300);
+	why[254] = '@';
+	why[300] = '\0';
+	check(nym_smtp_sender(why, buf, sizeof buf) == -1,
+	    "sender: over the 256 bytes of a path refused");
+	check(nym_smtp_sender("a@b.i2p", buf, 4) == -1,
+	    "sender: over the buffer refused");
+
+	snprintf(path, sizeof path, "%s/secret", tmpl);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	check(fd != -1 && write(fd, "pw\n", 3) == 3 && close(fd) == 0 &&
+	    chmod(path, 0644) == 0, "secretwhy: a file mode 0644");
+	check(nym_read_small(path, buf, sizeof buf, 1) == -1 &&
+	    errno == EPERM, "secretwhy: nym_read_small refuses it");
+	snprintf(buf, sizeof buf, "readable by others: chmod 600 %s", path);
+	check_str(nym_secretwhy(path, EPERM, why, sizeof why), buf,
+	    "secretwhy: the verdict and the fix");
+	check(chmod(path, 0602) == 0, "secretwhy: mode 0602");
+	snprintf(buf, sizeof buf, "writable by others: chmod 600 %s", path);
+	check_str(nym_secretwhy(path, EPERM, why, sizeof why), buf,
+	    "secretwhy: writable only");
+	check_str(nym_secretwhy(tmpl, EPERM, why, sizeof why),
+	    "not a regular file", "secretwhy: a directory");
+	check_str(nym_secretwhy(path, ENOENT, why, sizeof why),
+	    strerror(ENOENT), "secretwhy: another errno is strerror");
+
+	check(nym_tolong("42", 1, 100, &v) == 0 && v == 42, "tolong: 42");
+	check(nym_tolong("0", 1, 100, &v) == -1 && errno == EINVAL &&
+	    nym_tolong("101", 1, 100, &v) == -1 &&
+	    nym_tolong("4x", 1, 100, &v) == -1 &&
+	    nym_tolong("", 1, 100, &v) == -1 &&
+	    nym_tolong("99999999999999999999", 1, 100, &v) == -1,
+	    "tolong: out of range, trailing junk, empty, overflow");
+	check(nym_unreachable(ECONNREFUSED) && nym_unreachable(ETIMEDOUT) &&
+	    !nym_unreachable(EACCES) && !nym_unreachable(ENOENT),
+	    "unreachable: a refused connection, not a missing file");
+}
+
 int
 main(void)
 {
@@ -777,6 +844,7 @@ main(void)
 	test_parse();
 	test_maildir();
 	test_shared();
+	test_sender();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
 	if (system(cmd) != 0)
 		return 99;
