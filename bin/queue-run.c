@@ -144,8 +144,8 @@ keep(struct tail *t, const char *p, size_t n)
 	t->len += n;
 }
 
-/* Clean t into printable lines, NUL-terminated, without a first line
- * that lost its beginning or empty lines. */
+/* Clean t into printable lines, NUL-terminated, without empty lines or
+ * a first line that lost its beginning ... */
 static void
 tidy(struct tail *t)
 {
@@ -155,7 +155,13 @@ tidy(struct tail *t)
 	if (t->cut) {
 		char *nl = memchr(s, '\n', t->len);
 
-		start = nl != NULL ? (size_t)(nl - s) + 1 : t->len;
+		/* ... unless it is all there is. */
+		if (nl != NULL)
+			start = (size_t)(nl - s) + 1;
+		while (start < t->len && s[start] == '\n')
+			start++;
+		if (start == t->len)
+			start = 0;
 	}
 	for (i = start; i < t->len; i++) {
 		char c = s[i];
@@ -948,13 +954,14 @@ isthere(const char *sub, const char *id)
 }
 
 /* An ID on the command line that names no message where it should: a
- * usage error (64), with what there is under that ID instead. */
+ * usage error (64), saying what there is under that ID instead. */
 static void
 noid(const char *verb, const char *id)
 {
 	if (isthere("failed", id))
-		nym_warn("unable to %s %s: it failed (in %s/failed); queue it "
-		    "again with -R", verb, id, qdir);
+		nym_warn("unable to %s %s: it failed (in %s/failed)%s", verb, id,
+		    qdir, strcmp(verb, "retry") == 0 ? "; queue it again with "
+		    "-R" : "");
 	else
 		nym_warn("unable to %s %s: no such message", verb, id);
 	if (ret == NYM_EX_OK)
