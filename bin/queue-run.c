@@ -488,8 +488,45 @@ nospawn:
 
 /* ---- bounces ---- */
 
-/* Append a message to an mbox (mboxrd), locked, synced, whole or not
- * at all. */
+#define DOTLOCK_STALE	300	/* seconds: an older mbox.lock is removed */
+
+/* Take path.lock (into lock) as procmail, mutt and mail(1) do, waiting
+ * up to 30 s: 0; 1 if the directory lets nobody but the mail group create
+ * it (/var/mail for a user), so that fcntl alone locks; -1 with errno. */
+static int
+dotlock(const char *path, char *lock, size_t cap)
+{
+	struct stat st;
+	int fd, i;
+
+	if ((size_t)snprintf(lock, cap, "%s.lock", path) >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (i = 0;; i++) {
+		if ((fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600)) != -1) {
+			close(fd);
+			return 0;
+		}
+		if (errno == EACCES || errno == EPERM || errno == EROFS)
+			return 1;
+		if (errno != EEXIST || i >= 300) {
+			if (errno == EEXIST)
+				errno = EWOULDBLOCK;
+			return -1;
+		}
+		/* A lock left by a writer that died. */
+		if (lstat(lock, &st) == 0 &&
+		    st.st_mtime < time(NULL) - DOTLOCK_STALE &&
+		    unlink(lock) == 0)
+			continue;
+		usleep(100000);
+	}
+}
+
+/* Append a message to an mbox (mboxrd), locked with path.lock and fcntl,
+ * synced, whole or not at all. */
 static int
 tombox(const char *path, const char *msg, size_t n, time_t now)
 {
@@ -497,28 +534,22 @@ tombox(const char *path, const char *msg, size_t n, time_t now)
 	struct nym_out o;
 	struct stat st;
 	struct tm tm;
-	char from[80];
+	char from[80], lock[PATH_MAX];
 	const char *s, *e, *end = msg + n;
-	int fd, i, bad = 0, err;
+	int fd, i, bad = 0, err, dl;
 
+	if ((dl = dotlock(path, lock, sizeof lock)) == -1)
+		return -1;
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0600)) == -1)
-		return -1;
+		goto fail;
 	for (i = 0; fcntl(fd, F_SETLK, &fl) == -1; i++) {
-		if ((errno != EAGAIN && errno != EACCES) || i >= 300) {
-			err = errno;
-			close(fd);
-			errno = err;
-			return -1;
-		}
+		if ((errno != EAGAIN && errno != EACCES) || i >= 300)
+			goto fail;
 		usleep(100000);
 	}
-	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, IOBUF) == -1) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
+	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, IOBUF) == -1)
+		goto fail;
 	gmtime_r(&now, &tm);
 	strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e %H:%M:%S "
 	    "%Y\n", &tm);
@@ -548,8 +579,18 @@ tombox(const char *path, const char *msg, size_t n, time_t now)
 		bad = 1;
 		err = errno;
 	}
+	if (dl == 0 && unlink(lock) == -1)
+		nym_warn("unable to remove %s: %s", lock, strerror(errno));
 	errno = err;
 	return bad ? -1 : 0;
+fail:
+	err = errno;
+	if (fd != -1)
+		close(fd);
+	if (dl == 0)
+		(void)unlink(lock);
+	errno = err;
+	return -1;
 }
 
 static int

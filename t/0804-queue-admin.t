@@ -267,6 +267,32 @@ test_expect_success '-r waits for a run in progress, then delivers' '
 	test -z "$(ls Q/mess)"
 '
 
+test_expect_success 'an mbox bounce: under mbox.lock, a stale one removed' '
+	reset && rm -rf box && mkdir box &&
+	printf "bounce-mbox = %s/box/mbox\n" "$TRASH" >conf &&
+	echo 65 >code &&
+	NYMBOX_NOW=$T0 dq -m now -f alice@alice.i2p bob@bob.i2p -- ./deliver &&
+	echo 99999 >box/mbox.lock && touch -d "10 minutes ago" box/mbox.lock &&
+	NYMBOX_CONF=$TRASH/conf NYMBOX_NOW=$T0 qr 2>err &&
+	test "$(grep -c "^From MAILER-DAEMON " box/mbox)" = 1 &&
+	test "$(ls box)" = mbox
+'
+
+test_expect_success 'an mbox bounce waits for a fresh mbox.lock' '
+	echo 1 >box/mbox.lock &&
+	NYMBOX_NOW=$T0 dq -m now -f alice@alice.i2p bob@bob.i2p -- ./deliver &&
+	id=$(onlyid) &&
+	{ NYMBOX_CONF=$TRASH/conf NYMBOX_NOW=$T0 queue-run -q Q 2>err & echo $! >run.pid; } &&
+	test_when_finished "kill \$(cat run.pid) 2>/dev/null" &&
+	test_wait_for Q/info/$id &&
+	grep "^state bounce" Q/info/$id &&
+	test "$(grep -c "^From MAILER-DAEMON " box/mbox)" = 1 &&
+	rm box/mbox.lock &&
+	wait $(cat run.pid) &&
+	test "$(grep -c "^From MAILER-DAEMON " box/mbox)" = 2 &&
+	test "$(ls box)" = mbox
+'
+
 # The two environments queue-run meets: cron's (crontab(5): HOME, LOGNAME,
 # SHELL and a short PATH, nothing else) and a login shell's.
 as_cron() {
