@@ -293,6 +293,89 @@ test_expect_success 'an mbox bounce waits for a fresh mbox.lock' '
 	test "$(ls box)" = mbox
 '
 
+# kill -9 at every step that changes the queue: queue-run is stopped
+# (strace(1) sends SIGKILL as it enters the Nth call of a kind) before
+# each of its opens, writes, syncs, links, renames and unlinks in turn.
+if strace -o /dev/null -e trace=getpid true 2>/dev/null; then
+	test_set_prereq STRACE
+fi
+
+# killat CALL N CMD...: CMD, killed as it enters its Nth CALL; 137 if so.
+killat() {
+	tl_c_=$1 tl_n_=$2
+	shift 2
+	strace -o /dev/null -e trace=$tl_c_ -e inject=$tl_c_:signal=KILL:when=$tl_n_ "$@"
+}
+
+CALLS="openat write fsync link unlink rename"
+
+test_expect_success STRACE 'kill -9 at each step of -R: never lost, never sent twice' '
+	kills=0 &&
+	for c in $CALLS; do
+		n=1 &&
+		while :; do
+			reset && echo 65 >code &&
+			NYMBOX_NOW=$T0 dq -m now -f alice@alice.i2p bob@bob.i2p -- ./deliver &&
+			id=$(onlyid) &&
+			NYMBOX_NOW=$T0 qr -b bounces 2>/dev/null &&
+			rm code || return 1
+			NYMBOX_NOW=$T0 killat $c $n queue-run -q Q -R $id 2>/dev/null
+			rc=$?
+			test $rc = 0 || test $rc = 137 ||
+			    { echo "$c #$n: exit $rc"; return 1; }
+			test -f Q/failed/$id || test -f Q/mess/$id ||
+			    { echo "$c #$n: lost"; return 1; }
+			if test -f Q/failed/$id; then
+				NYMBOX_NOW=$T0 qr -R $id ||
+				    { echo "$c #$n: -R again: $?"; return 1; }
+			fi
+			# The record of a kill between the two unlinks of
+			# failed/id and failinfo/id goes with the run after
+			# the delivery.
+			NYMBOX_NOW=$T0 qr && NYMBOX_NOW=$T0 qr || return 1
+			test "$(ls out | wc -l)" = 2 ||
+			    { echo "$c #$n: $(ls out | wc -l) attempts"; return 1; }
+			test -z "$(find Q/mess Q/info Q/failed Q/failinfo -type f)" ||
+			    { echo "$c #$n: left"; find Q -type f; return 1; }
+			test $rc = 137 || break
+			kills=$((kills + 1)) n=$((n + 1))
+		done || return 1
+	done &&
+	echo "$kills kills" &&
+	test $kills -ge 10
+'
+
+test_expect_success STRACE 'kill -9 at each step of a move aside: it ends moved aside, with its record' '
+	kills=0 &&
+	for c in $CALLS; do
+		n=1 &&
+		while :; do
+			reset && echo 65 >code &&
+			NYMBOX_NOW=$T0 dq -m now -f alice@alice.i2p bob@bob.i2p -- ./deliver &&
+			id=$(onlyid) || return 1
+			NYMBOX_NOW=$T0 killat $c $n queue-run -q Q -b bounces 2>/dev/null
+			rc=$?
+			test $rc = 0 || test $rc = 137 || test $rc = 75 ||
+			    { echo "$c #$n: exit $rc"; return 1; }
+			test -f Q/failed/$id || test -f Q/mess/$id ||
+			    { echo "$c #$n: lost"; return 1; }
+			NYMBOX_NOW=$T0 qr -b bounces 2>/dev/null || return 1
+			test -z "$(find Q/mess Q/info -type f)" &&
+			test_cmp msg Q/failed/$id &&
+			test "$(sed -n "s/^state //p" Q/failinfo/$id)" = failed &&
+			b=$(find bounces/new -type f | wc -l) &&
+			test $b -ge 1 && test $b -le 2 &&
+			qr -l | grep "^$id now failed .* exited with 65:   550 no? such user\$" \
+			    >/dev/null ||
+			    { echo "$c #$n: not moved aside"; find Q -type f; return 1; }
+			test $rc = 137 || break
+			kills=$((kills + 1)) n=$((n + 1))
+		done || return 1
+	done &&
+	echo "$kills kills" &&
+	test $kills -ge 10
+'
+
 # The two environments queue-run meets: cron's (crontab(5): HOME, LOGNAME,
 # SHELL and a short PATH, nothing else) and a login shell's.
 as_cron() {
