@@ -28,7 +28,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <paths.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -45,6 +47,9 @@
 #define USAGE "usage: queue-run [-q queuedir] [-m modes] [-b maildir] " \
 	"[-L seconds] [-T seconds]\n" \
 	"       queue-run [-q queuedir] -l\n" \
+	"       queue-run [-q queuedir] [-b maildir] [-L seconds] " \
+	"[-T seconds]\n" \
+	"                 [-R id ...] [-r id ...]\n" \
 	"       queue-run [-q queuedir] -d id [-d id ...]\n"
 
 #define DIAG_MAX	2048	/* the command's last words kept */
@@ -54,6 +59,7 @@
 
 static char qdir[PATH_MAX - 64];
 static const char *bouncedir;	/* -b or bounce-maildir, or NULL */
+static const char *bouncembox;	/* bounce-mbox, or NULL */
 static long timeout = 900;	/* seconds a delivery may take */
 static long lifetime = 432000;	/* seconds a message may stay queued */
 static int ret = NYM_EX_OK;
@@ -100,45 +106,63 @@ isodate(time_t t, char *buf, size_t cap)
 
 /* ---- running the delivery command ---- */
 
+#define ERRTAIL		(2 * NYM_QUEUE_ERR)	/* of its stderr */
+
 struct outcome {
 	int code;		/* exit code, -1 for a signal or a timeout */
 	char what[160];		/* "CMD exited with N", "... timed out" */
 	char diag[DIAG_MAX + 1];	/* its output, printable, lines */
-	char last[NYM_QUEUE_ERR + 1];	/* its last line */
+	char err[ERRTAIL + 1];	/* the end of its standard error */
+	char last[NYM_QUEUE_ERR + 1];	/* its last line of standard error */
 };
 
-/* Keep the last DIAG_MAX bytes of what the command writes. */
+/* The last cap bytes of a stream, at p. */
+struct tail {
+	char *p;
+	size_t cap, len;
+	int cut;		/* bytes were dropped before p */
+};
+
 static void
-keep(struct outcome *o, size_t *len, const char *p, size_t n)
+keep(struct tail *t, const char *p, size_t n)
 {
-	if (n >= DIAG_MAX) {
-		memcpy(o->diag, p + n - DIAG_MAX, DIAG_MAX);
-		*len = DIAG_MAX;
+	if (n >= t->cap) {
+		memcpy(t->p, p + n - t->cap, t->cap);
+		t->cut |= t->len > 0 || n > t->cap;
+		t->len = t->cap;
 		return;
 	}
-	if (*len + n > DIAG_MAX) {
-		size_t drop = *len + n - DIAG_MAX;
+	if (t->len + n > t->cap) {
+		size_t drop = t->len + n - t->cap;
 
-		memmove(o->diag, o->diag + drop, *len - drop);
-		*len -= drop;
+		memmove(t->p, t->p + drop, t->len - drop);
+		t->len -= drop;
+		t->cut = 1;
 	}
-	memcpy(o->diag + *len, p, n);
-	*len += n;
+	memcpy(t->p + t->len, p, n);
+	t->len += n;
 }
 
-/* Clean o->diag (len bytes) into printable lines and find its last. */
+/* Clean t into printable lines, NUL-terminated, without empty lines or
+ * a first line that lost its beginning ... */
 static void
-settle(struct outcome *o, size_t len, int cut)
+tidy(struct tail *t)
 {
 	size_t i, j = 0, start = 0;
-	char *s = o->diag;
+	char *s = t->p;
 
-	if (cut) {		/* the first line lost its beginning */
-		char *nl = memchr(s, '\n', len);
+	if (t->cut) {
+		char *nl = memchr(s, '\n', t->len);
 
-		start = nl != NULL ? (size_t)(nl - s) + 1 : len;
+		/* ... unless it is all there is. */
+		if (nl != NULL)
+			start = (size_t)(nl - s) + 1;
+		while (start < t->len && s[start] == '\n')
+			start++;
+		if (start == t->len)
+			start = 0;
 	}
-	for (i = start; i < len; i++) {
+	for (i = start; i < t->len; i++) {
 		char c = s[i];
 
 		if (c == '\r' || (c == '\n' && (j == 0 || s[j - 1] == '\n')))
@@ -148,9 +172,22 @@ settle(struct outcome *o, size_t len, int cut)
 	while (j > 0 && (s[j - 1] == '\n' || s[j - 1] == ' '))
 		j--;
 	s[j] = '\0';
-	for (i = j; i > 0 && s[i - 1] != '\n'; i--)
+	t->len = j;
+}
+
+/* Both outputs cleaned; the last line of standard error into o->last,
+ * which is what the record keeps and -l shows: standard output may
+ * carry anything, the message itself included. */
+static void
+settle(struct outcome *o, struct tail *diag, struct tail *err)
+{
+	size_t i;
+
+	tidy(diag);
+	tidy(err);
+	for (i = err->len; i > 0 && err->p[i - 1] != '\n'; i--)
 		;
-	snprintf(o->last, sizeof o->last, "%.*s", NYM_QUEUE_ERR, s + i);
+	snprintf(o->last, sizeof o->last, "%.*s", NYM_QUEUE_ERR, err->p + i);
 }
 
 /* A copy of the message as it is to be sent, in an unnamed file. */
@@ -249,10 +286,10 @@ stopguard(int quiet)
 	guardfd = -1;
 }
 
-/* Start av in the watchdog's group with the message on in and its
- * output into out; 0 or an errno value. */
+/* Start av in the watchdog's group with the message on in, its standard
+ * output into out and its standard error into err; 0 or an errno value. */
 static int
-spawn(const char **av, int in, int out, pid_t *pid)
+spawn(const char **av, int in, int out, int err, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -282,7 +319,7 @@ spawn(const char **av, int in, int out, pid_t *pid)
 		    STDIN_FILENO)) == 0 &&
 		    (e = posix_spawn_file_actions_adddup2(&fa, out,
 		    STDOUT_FILENO)) == 0 &&
-		    (e = posix_spawn_file_actions_adddup2(&fa, out,
+		    (e = posix_spawn_file_actions_adddup2(&fa, err,
 		    STDERR_FILENO)) == 0 &&
 		    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
 		    (e = posix_spawnattr_setsigdefault(&at, &dfl)) == 0 &&
@@ -301,20 +338,49 @@ spawn(const char **av, int in, int out, pid_t *pid)
 	return e;
 }
 
+/* Read what is there from the command's pipe *pfd into the tails (t2
+ * may be NULL); close it at its end.  Nonblocking reads after the
+ * command has gone (drain). */
+static void
+take(int *pfd, struct tail *t1, struct tail *t2, int drain)
+{
+	char buf[4096];
+	ssize_t k;
+
+	if (*pfd == -1)
+		return;
+	if (drain)
+		fcntl(*pfd, F_SETFL, O_NONBLOCK);
+	do {
+		k = read(*pfd, buf, sizeof buf);
+		if (k > 0) {
+			keep(t1, buf, (size_t)k);
+			if (t2 != NULL)
+				keep(t2, buf, (size_t)k);
+		}
+	} while (drain && k > 0);
+	if (drain || k == 0 || (k == -1 && errno != EINTR)) {
+		close(*pfd);
+		*pfd = -1;
+	}
+}
+
 /* Run the command of r with the message on fd; fill o. */
 static void
 run(const struct nym_qrec *r, int fd, struct outcome *o)
 {
 	const char **av;
-	struct pollfd pf[2];
-	char buf[4096];
-	size_t i, n = 0, len = 0;
+	struct pollfd pf[3];
+	struct tail diag, err;
+	size_t i, n = 0;
 	long long deadline;
 	pid_t pid;
-	int p[2], pidfd, st = 0, np, cut = 0, reaped = 0, timedout = 0, e;
-	ssize_t k;
+	int po[2], pe[2], pidfd, st = 0, np, reaped = 0, timedout = 0, e;
+	int io, ie;
 
 	memset(o, 0, sizeof *o);
+	diag = (struct tail){ o->diag, DIAG_MAX, 0, 0 };
+	err = (struct tail){ o->err, ERRTAIL, 0, 0 };
 	if ((av = calloc(r->argc + r->nrcpt + 4, sizeof *av)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (i = 0; i < r->argc; i++)
@@ -325,24 +391,23 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 	for (i = 0; i < r->nrcpt; i++)
 		av[n++] = r->rcpt[i];
 	av[n] = NULL;
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		o->code = -1;
-		snprintf(o->what, sizeof o->what, "unable to run %.60s: %s",
-		    av[0], strerror(errno));
-		free(av);
-		return;
+	if (pipe2(po, O_CLOEXEC) == -1) {
+		e = errno;
+		goto nospawn;
 	}
-	e = spawn(av, fd, p[1], &pid);
-	close(p[1]);
+	if (pipe2(pe, O_CLOEXEC) == -1) {
+		e = errno;
+		close(po[0]);
+		close(po[1]);
+		goto nospawn;
+	}
+	e = spawn(av, fd, po[1], pe[1], &pid);
+	close(po[1]);
+	close(pe[1]);
 	if (e != 0) {
-		close(p[0]);
-		/* What a shell says: 127 not found, 126 not runnable. */
-		o->code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
-		    e == ENOTDIR || e == ELOOP ? 126 : -1;
-		snprintf(o->what, sizeof o->what, "unable to run %.60s: %s",
-		    av[0], strerror(e));
-		free(av);
-		return;
+		close(po[0]);
+		close(pe[0]);
+		goto nospawn;
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	deadline = nym_now_ms() + timeout * 1000;
@@ -356,9 +421,14 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 			break;
 		}
 		np = 0;
+		io = ie = -1;
 		memset(pf, 0, sizeof pf);
-		if (p[0] != -1) {
-			pf[np].fd = p[0];
+		if (po[0] != -1) {
+			pf[io = np].fd = po[0];
+			pf[np++].events = POLLIN;
+		}
+		if (pe[0] != -1) {
+			pf[ie = np].fd = pe[0];
 			pf[np++].events = POLLIN;
 		}
 		if (pidfd != -1) {
@@ -371,17 +441,10 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 		    errno != EINTR)
 			nym_dieerr(NYM_EX_TEMPFAIL, "unable to wait for %s",
 			    av[0]);
-		if (p[0] != -1 && (pf[0].revents & (POLLIN | POLLHUP))) {
-			k = read(p[0], buf, sizeof buf);
-			if (k > 0) {
-				if (len + (size_t)k > DIAG_MAX)
-					cut = 1;
-				keep(o, &len, buf, (size_t)k);
-			} else if (k == 0 || errno != EINTR) {
-				close(p[0]);
-				p[0] = -1;
-			}
-		}
+		if (io != -1 && (pf[io].revents & (POLLIN | POLLHUP)))
+			take(&po[0], &diag, NULL, 0);
+		if (ie != -1 && (pf[ie].revents & (POLLIN | POLLHUP)))
+			take(&pe[0], &diag, &err, 0);
 		if (pidfd != -1 ? (pf[np - 1].revents & POLLIN) != 0 :
 		    waitpid(pid, &st, WNOHANG) == pid) {
 			reaped = pidfd == -1;
@@ -391,20 +454,13 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 	if (!reaped)
 		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 			;
-	/* What it wrote before it went; a child of its own that keeps the
+	/* What it wrote before it went; a child of its own that keeps a
 	 * pipe open is not waited for. */
-	if (p[0] != -1) {
-		fcntl(p[0], F_SETFL, O_NONBLOCK);
-		while ((k = read(p[0], buf, sizeof buf)) > 0) {
-			if (len + (size_t)k > DIAG_MAX)
-				cut = 1;
-			keep(o, &len, buf, (size_t)k);
-		}
-		close(p[0]);
-	}
+	take(&po[0], &diag, NULL, 1);
+	take(&pe[0], &diag, &err, 1);
 	if (pidfd != -1)
 		close(pidfd);
-	settle(o, len, cut);
+	settle(o, &diag, &err);
 	if (timedout) {
 		o->code = -1;
 		snprintf(o->what, sizeof o->what, "%.60s timed out after %ld "
@@ -419,12 +475,57 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 		    av[0], o->code);
 	}
 	free(av);
+	return;
+nospawn:
+	/* What a shell says: 127 not found, 126 not runnable. */
+	o->code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
+	    e == ENOTDIR || e == ELOOP ? 126 : -1;
+	snprintf(o->what, sizeof o->what, "unable to run %.60s: %s", av[0],
+	    strerror(e));
+	free(av);
 }
 
 /* ---- bounces ---- */
 
-/* Append a message to an mbox (mboxrd), locked, synced, whole or not
- * at all. */
+#define DOTLOCK_STALE	300	/* seconds: an older mbox.lock is removed */
+
+/* Take path.lock (into lock) as procmail, mutt and mail(1) do, waiting
+ * up to 30 s: 0; 1 if the directory lets nobody but the mail group create
+ * it (/var/mail for a user), so that fcntl alone locks; -1 with errno. */
+static int
+dotlock(const char *path, char *lock, size_t cap)
+{
+	struct stat st;
+	int fd, i;
+
+	if ((size_t)snprintf(lock, cap, "%s.lock", path) >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (i = 0;; i++) {
+		if ((fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600)) != -1) {
+			close(fd);
+			return 0;
+		}
+		if (errno == EACCES || errno == EPERM || errno == EROFS)
+			return 1;
+		if (errno != EEXIST || i >= 300) {
+			if (errno == EEXIST)
+				errno = EWOULDBLOCK;
+			return -1;
+		}
+		/* A lock left by a writer that died. */
+		if (lstat(lock, &st) == 0 &&
+		    st.st_mtime < time(NULL) - DOTLOCK_STALE &&
+		    unlink(lock) == 0)
+			continue;
+		usleep(100000);
+	}
+}
+
+/* Append a message to an mbox (mboxrd), locked with path.lock and fcntl,
+ * synced, whole or not at all. */
 static int
 tombox(const char *path, const char *msg, size_t n, time_t now)
 {
@@ -432,28 +533,22 @@ tombox(const char *path, const char *msg, size_t n, time_t now)
 	struct nym_out o;
 	struct stat st;
 	struct tm tm;
-	char from[80];
+	char from[80], lock[PATH_MAX];
 	const char *s, *e, *end = msg + n;
-	int fd, i, bad = 0, err;
+	int fd, i, bad = 0, err, dl;
 
+	if ((dl = dotlock(path, lock, sizeof lock)) == -1)
+		return -1;
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0600)) == -1)
-		return -1;
+		goto fail;
 	for (i = 0; fcntl(fd, F_SETLK, &fl) == -1; i++) {
-		if ((errno != EAGAIN && errno != EACCES) || i >= 300) {
-			err = errno;
-			close(fd);
-			errno = err;
-			return -1;
-		}
+		if ((errno != EAGAIN && errno != EACCES) || i >= 300)
+			goto fail;
 		usleep(100000);
 	}
-	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, IOBUF) == -1) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
+	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, IOBUF) == -1)
+		goto fail;
 	gmtime_r(&now, &tm);
 	strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e %H:%M:%S "
 	    "%Y\n", &tm);
@@ -483,8 +578,18 @@ tombox(const char *path, const char *msg, size_t n, time_t now)
 		bad = 1;
 		err = errno;
 	}
+	if (dl == 0 && unlink(lock) == -1)
+		nym_warn("unable to remove %s: %s", lock, strerror(errno));
 	errno = err;
 	return bad ? -1 : 0;
+fail:
+	err = errno;
+	if (fd != -1)
+		close(fd);
+	if (dl == 0)
+		(void)unlink(lock);
+	errno = err;
+	return -1;
 }
 
 static int
@@ -501,27 +606,39 @@ tomaildir(const char *dir, const char *msg, size_t n)
 	return nym_maildir_commit(&f);
 }
 
-/* Where the sender's bounces go: -b or bounce-maildir; else $MAIL, a
- * maildir if it is a directory, else an mbox; else ~/Maildir if it is
- * a directory.  *mbox says which; NULL if none. */
+/* Where the sender's bounces go, one place whatever the environment
+ * (cron sets no MAIL, a login shell does; so MAIL is not read): -b or
+ * bounce-maildir; else bounce-mbox; else ~/Maildir if it is a directory;
+ * else the system mailbox, /var/mail/USER for the user of the real UID.
+ * *mbox says which; NULL if none. */
 static const char *
 mailbox(int *mbox, char *buf, size_t cap)
 {
-	const char *mail = getenv("MAIL"), *home = getenv("HOME");
+	const char *home = getenv("HOME");
+	struct passwd *pw;
 	struct stat st;
 
 	*mbox = 0;
 	if (bouncedir != NULL)
 		return bouncedir;
-	if (mail != NULL && *mail != '\0') {
-		*mbox = !(stat(mail, &st) == 0 && S_ISDIR(st.st_mode));
-		return mail;
+	if (bouncembox != NULL) {
+		*mbox = 1;
+		return bouncembox;
 	}
+	pw = getpwuid(getuid());
+	if ((home == NULL || *home == '\0') && pw != NULL)
+		home = pw->pw_dir;
 	if (home != NULL && *home != '\0' &&
 	    (size_t)snprintf(buf, cap, "%s/Maildir", home) < cap &&
 	    stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
 		return buf;
-	return NULL;
+	if (pw == NULL || *pw->pw_name == '\0' ||
+	    strchr(pw->pw_name, '/') != NULL ||
+	    (size_t)snprintf(buf, cap, "%s/%s", _PATH_MAILDIR,
+	    pw->pw_name) >= cap)
+		return NULL;
+	*mbox = 1;
+	return buf;
 }
 
 /* The original header section (without an mbox From_ line) into h. */
@@ -583,9 +700,9 @@ bounce(struct nym_qrec *r, time_t now, const char *diag)
 		nym_warn("unable to return message %s: no sender; kept in "
 		    "%s/failed", r->id, qdir);
 	else if ((box = mailbox(&mbox, home, sizeof home)) == NULL)
-		nym_warn("unable to return message %s to %s: no mailbox (set "
-		    "bounce-maildir or MAIL); kept in %s/failed", r->id,
-		    r->sender, qdir);
+		nym_warn("unable to return message %s to %s: no mailbox (no "
+		    "user for UID %ld; set bounce-maildir); kept in %s/failed",
+		    r->id, r->sender, (long)getuid(), qdir);
 	else {
 		origheader(r->id, &h, &hp, &hn);
 		memset(&d, 0, sizeof d);
@@ -740,16 +857,89 @@ nextmsg(struct nym_qscan *s, char id[NYM_QUEUE_IDLEN + 1],
 	return k;
 }
 
+/* One line of the listing: ID, mode, when (the next attempt, or
+ * "bouncing" or "failed"), failed attempts, recipients, size, and the
+ * last error if there is one.  r is NULL for a failed message that has no
+ * record. */
+static void
+listone(const char *id, const struct nym_qrec *r, const char *when,
+    long long size)
+{
+	size_t i;
+
+	if (r == NULL) {
+		printf("%s - %s - - %lld\n", id, when, size);
+		return;
+	}
+	printf("%s %s %s %u ", id, nym_queue_modename(r->mode), when,
+	    r->attempts);
+	for (i = 0; i < r->nrcpt; i++)
+		printf("%s%s", i > 0 ? "," : "", r->rcpt[i]);
+	printf(" %lld", size);
+	/* The record's error is one line of printable ASCII, bounded, made
+	 * by queue-run; a hand-edited one is cleaned again here. */
+	if (r->error[0] != '\0') {
+		putchar(' ');
+		for (i = 0; r->error[i] != '\0' && i < NYM_QUEUE_ERR; i++)
+			putchar(r->error[i] >= ' ' && r->error[i] < 127 ?
+			    r->error[i] : '?');
+	}
+	putchar('\n');
+}
+
+/* The size of the rest of the file open at fd, from its offset. */
+static long long
+restsize(int fd)
+{
+	struct stat st;
+	off_t off;
+
+	if (fstat(fd, &st) == -1 || (off = lseek(fd, 0, SEEK_CUR)) == -1)
+		return -1;
+	return (long long)(st.st_size - off);
+}
+
+static void
+listfailed(void)
+{
+	struct nym_qscan s;
+	struct nym_qrec r;
+	char id[NYM_QUEUE_IDLEN + 1], path[PATH_MAX];
+	long long size;
+	int k, fd;
+
+	if (nym_queue_scandir(&s, qdir, "failed") == -1) {
+		if (errno == ENOENT)
+			return;
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/failed", qdir);
+	}
+	while ((k = nym_queue_next(&s, id)) == 1) {
+		if ((k = nym_queue_failed(qdir, id, &r, &fd)) == -1) {
+			if (errno == ENOENT)
+				continue;
+			snprintf(path, sizeof path, "%s/failinfo/%s", qdir, id);
+			nym_warn("unable to read %s: %s", path, errno ==
+			    EINVAL ? "damaged" : strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+			continue;
+		}
+		size = restsize(fd);
+		close(fd);
+		listone(id, k == 0 ? &r : NULL, "failed", size);
+		nym_qrec_free(&r);
+	}
+	if (k == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/failed", qdir);
+	nym_queue_endscan(&s);
+}
+
 static void
 list(void)
 {
 	struct nym_qscan s;
 	struct nym_qrec r;
-	struct stat st;
 	char id[NYM_QUEUE_IDLEN + 1], when[40];
 	long long size;
-	off_t off;
-	size_t i;
 	int k, fd;
 
 	if (nym_queue_scan(&s, qdir) == -1) {
@@ -759,32 +949,28 @@ list(void)
 	}
 	while ((k = nextmsg(&s, id, &r, &fd)) == 1) {
 		/* The message's size, its record left out. */
-		size = fstat(fd, &st) == 0 &&
-		    (off = lseek(fd, 0, SEEK_CUR)) != -1 ?
-		    (long long)(st.st_size - off) : -1LL;
+		size = restsize(fd);
 		close(fd);
 		if (r.state == NYM_QS_BOUNCE)
 			snprintf(when, sizeof when, "bouncing");
 		else
 			isodate(r.due, when, sizeof when);
-		printf("%s %s %s %u ", id, nym_queue_modename(r.mode), when,
-		    r.attempts);
-		for (i = 0; i < r.nrcpt; i++)
-			printf("%s%s", i > 0 ? "," : "", r.rcpt[i]);
-		printf(" %lld\n", size);
+		listone(id, &r, when, size);
 		nym_qrec_free(&r);
 	}
 	if (k == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
 	nym_queue_endscan(&s);
+	listfailed();
 	if (fflush(stdout) == EOF || ferror(stdout))
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the listing");
 }
 
-static void
-delete(char **ids, size_t n)
+/* Take the queue's lock for -d, -r or -R, waiting for a run in progress
+ * (LOCK_MS); the descriptor. */
+static int
+lockwait(void)
 {
-	size_t i;
 	int lfd;
 
 	switch (nym_queue_lock(qdir, LOCK_MS, &lfd)) {
@@ -794,19 +980,137 @@ delete(char **ids, size_t n)
 	case -1:
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock %s", qdir);
 	}
+	return lfd;
+}
+
+/* Is there a file qdir/sub/id? */
+static int
+isthere(const char *sub, const char *id)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s/%s/%s", qdir, sub, id);
+	return access(path, F_OK) == 0;
+}
+
+/* An ID on the command line that names no message where it should: a
+ * usage error (64), saying what there is under that ID instead. */
+static void
+noid(const char *verb, const char *id)
+{
+	if (isthere("failed", id))
+		nym_warn("unable to %s %s: it failed (in %s/failed)%s", verb, id,
+		    qdir, strcmp(verb, "retry") == 0 ? "; queue it again with "
+		    "-R" : "");
+	else
+		nym_warn("unable to %s %s: no such message", verb, id);
+	if (ret == NYM_EX_OK)
+		ret = NYM_EX_USAGE;
+}
+
+static void
+delete(char **ids, size_t n)
+{
+	size_t i;
+	int lfd = lockwait();
+
 	for (i = 0; i < n; i++)
 		if (nym_queue_remove(qdir, ids[i]) == -1) {
-			if (errno == ENOENT) {
-				nym_warn("unable to delete %s: no such message",
-				    ids[i]);
-				if (ret == NYM_EX_OK)
-					ret = NYM_EX_DATAERR;
-			} else {
+			if (errno == ENOENT)
+				noid("delete", ids[i]);
+			else {
 				nym_warn("unable to delete %s: %s", ids[i],
 				    strerror(errno));
 				ret = NYM_EX_TEMPFAIL;
 			}
 		}
+	close(lfd);
+}
+
+/* -R: queue failed messages again, attempts and error cleared. */
+static void
+requeue(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (nym_queue_requeue(qdir, ids[i], nym_now()) == 0)
+			continue;
+		switch (errno) {
+		case ENOENT:
+			if (isthere("mess", ids[i]))
+				nym_warn("unable to requeue %s: it is queued, "
+				    "not failed; retry it with -r", ids[i]);
+			else
+				nym_warn("unable to requeue %s: no such "
+				    "message in %s/failed", ids[i], qdir);
+			if (ret == NYM_EX_OK)
+				ret = NYM_EX_USAGE;
+			break;
+		case ENODATA:
+			nym_warn("unable to requeue %s: it has no record (it "
+			    "failed before queue-run kept them); send "
+			    "%s/failed/%s again by hand", ids[i], qdir, ids[i]);
+			if (ret == NYM_EX_OK)
+				ret = NYM_EX_DATAERR;
+			break;
+		case EBUSY:
+			nym_warn("unable to requeue %s: it is being returned to "
+			    "its sender; run queue-run first", ids[i]);
+			ret = NYM_EX_TEMPFAIL;
+			break;
+		case EINVAL:
+			nym_warn("unable to read %s/failinfo/%s: damaged", qdir,
+			    ids[i]);
+			ret = NYM_EX_TEMPFAIL;
+			break;
+		default:
+			nym_warn("unable to requeue %s: %s", ids[i],
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+		}
+	}
+}
+
+/* -r: deliver these messages now, whatever their due time and mode. */
+static void
+retry(char **ids, size_t n)
+{
+	struct nym_qrec r;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		if (nym_queue_get(qdir, ids[i], &r, &fd) == -1) {
+			if (errno == ENOENT)
+				noid("retry", ids[i]);
+			else
+				unreadable(ids[i]);
+			continue;
+		}
+		if (r.state == NYM_QS_BOUNCE) {
+			/* Only its bounce is left to do. */
+			close(fd);
+			bounce(&r, nym_now(), r.error);
+		} else
+			deliver(&r, fd, nym_now());
+		nym_qrec_free(&r);
+	}
+}
+
+/* -R and -r, in that order, under one lock. */
+static void
+admin(char **rq, size_t nrq, char **rt, size_t nrt)
+{
+	int lfd = lockwait();
+
+	if (atexit(syncq) != 0)
+		nym_die(NYM_EX_TEMPFAIL, "unable to register the final sync");
+	synced = nym_now_ms();
+	requeue(rq, nrq);
+	retry(rt, nrt);
+	stopguard(1);
+	syncq();
 	close(lfd);
 }
 
@@ -877,14 +1181,26 @@ modeset(const char *s)
 	return set;
 }
 
+/* Add an ID from the command line to *ids. */
+static void
+addid(char ***ids, size_t *n, const char *arg)
+{
+	if (!nym_queue_isid(arg))
+		nym_die(NYM_EX_USAGE, "unable to use ID %s: expected %d hex "
+		    "digits", arg, NYM_QUEUE_IDLEN);
+	if (nym_reallocarray(ids, *n + 1, sizeof **ids) == -1)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	(*ids)[(*n)++] = (char *)arg;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *qarg = NULL, *where, *v;
-	char **ids = NULL;
-	size_t nids = 0;
+	char **ids = NULL, **rq = NULL, **rt = NULL;
+	size_t nids = 0, nrq = 0, nrt = 0;
 	unsigned modes = 7;
-	int c, lflag = 0;
+	int c, lflag = 0, mflag = 0;
 
 	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
@@ -897,30 +1213,30 @@ main(int argc, char *argv[])
 		lifetime = nym_confnumber("queue-lifetime", v, 0, 31536000);
 	if ((v = nym_conf_get("bounce-maildir")) != NULL && *v != '\0')
 		bouncedir = v;
-	while ((c = getopt(argc, argv, "b:d:L:lm:q:T:")) != -1) {
+	if ((v = nym_conf_get("bounce-mbox")) != NULL && *v != '\0')
+		bouncembox = v;
+	if (bouncedir != NULL && bouncembox != NULL)
+		nym_die(NYM_EX_CONFIG, "unable to use configuration %s: "
+		    "bounce-maildir and bounce-mbox are both set", where);
+	while ((c = getopt(argc, argv, "b:d:L:lm:q:R:r:T:")) != -1) {
 		switch (c) {
 		case 'b': bouncedir = optarg; break;
-		case 'd':
-			if (!nym_queue_isid(optarg))
-				nym_die(NYM_EX_USAGE, "unable to use ID %s: "
-				    "expected %d hex digits", optarg,
-				    NYM_QUEUE_IDLEN);
-			if (nym_reallocarray(&ids, nids + 1, sizeof *ids) == -1)
-				nym_die(NYM_EX_TEMPFAIL, "unable to allocate "
-				    "memory");
-			ids[nids++] = optarg;
-			break;
+		case 'd': addid(&ids, &nids, optarg); break;
 		case 'L':
 			lifetime = nym_number(optarg, "-L", 0, 31536000);
 			break;
 		case 'l': lflag = 1; break;
-		case 'm': modes = modeset(optarg); break;
+		case 'm': modes = modeset(optarg); mflag = 1; break;
 		case 'q': qarg = optarg; break;
+		case 'R': addid(&rq, &nrq, optarg); break;
+		case 'r': addid(&rt, &nrt, optarg); break;
 		case 'T': timeout = nym_number(optarg, "-T", 1, 86400); break;
 		default: usage();
 		}
 	}
-	if (optind != argc || (lflag && nids > 0))
+	/* One job per run: list, delete, requeue and retry, or flush. */
+	if (optind != argc || lflag + (nids > 0) + (nrq + nrt > 0) > 1 ||
+	    (mflag && nrq + nrt > 0))
 		usage();
 	if (nym_now() == -1)
 		nym_die(NYM_EX_USAGE, "unable to use NYMBOX_NOW: expected "
@@ -936,8 +1252,13 @@ main(int argc, char *argv[])
 		if (nym_queue_make(qdir) == -1)
 			nym_dieerr(NYM_EX_TEMPFAIL, "unable to create queue %s",
 			    qdir);
-		flush(modes);
+		if (nrq + nrt > 0)
+			admin(rq, nrq, rt, nrt);
+		else
+			flush(modes);
 	}
 	free(ids);
+	free(rq);
+	free(rt);
 	return ret;
 }

@@ -1064,10 +1064,10 @@ const char *nym_conf_name(void);
 #define NYM_QUEUE_STALE	129600		/* age of leftovers removed: 36 h */
 
 enum nym_qmode { NYM_Q_NOW = 0, NYM_Q_DEFER, NYM_Q_BATCH };
-enum nym_qstate { NYM_QS_QUEUED = 0, NYM_QS_BOUNCE };
+enum nym_qstate { NYM_QS_QUEUED = 0, NYM_QS_BOUNCE, NYM_QS_FAILED };
 
 /* A message's state record: the head of mess/ID, or info/ID after an
- * attempt. */
+ * attempt, or failinfo/ID (state failed) beside failed/ID. */
 struct nym_qrec {
 	char id[NYM_QUEUE_IDLEN + 1];
 	int mode;		/* enum nym_qmode */
@@ -1090,8 +1090,8 @@ struct nym_qrec {
  * (load it first), else ~/.config/nymbox/queue.  0 or -1 ENAMETOOLONG,
  * ENOENT (no HOME). */
 int nym_queue_dir(char *buf, size_t cap, const char *arg);
-/* Create the queue and its tmp, mess, info and failed directories (mode
- * 0700) where missing.  0 or -1. */
+/* Create the queue and its tmp, mess, info, failed and failinfo
+ * directories (mode 0700) where missing.  0 or -1. */
 int nym_queue_make(const char *qdir);
 /* Take the queue's lock (qdir/lock, fcntl) for this process: 0 taken
  * (*fd keeps it; close it to let go), 1 another process holds it, -1
@@ -1155,9 +1155,22 @@ int nym_queue_done(const char *qdir, const char *id);
 int nym_queue_sync(const char *qdir);
 /* Deleted: nym_queue_done and nym_queue_sync.  0 or -1. */
 int nym_queue_remove(const char *qdir, const char *id);
-/* Moved aside after a permanent failure: the message without its record
- * copied to failed/id (synced), then removed.  0 or -1. */
+/* Moved aside after a permanent failure: the record, state failed, to
+ * failinfo/id, the message without its record copied to failed/id (both
+ * synced), then removed.  0 or -1. */
 int nym_queue_fail(const char *qdir, const char *id);
+/* A message moved aside: its record from failinfo/id into r (zeroed if
+ * there is none) and, with fd not NULL, failed/id open for reading.  0;
+ * 1 if it has no record (moved aside before records were kept); -1 with
+ * ENOENT (no such failed message), EINVAL (a damaged record). */
+int nym_queue_failed(const char *qdir, const char *id, struct nym_qrec *r,
+    int *fd);
+/* Queue failed/id again under its ID: attempts and error cleared, queued
+ * at now, due now (a batch message at the next batch time); mess/id is
+ * committed (synced), then failed/id and failinfo/id removed.  0, or -1
+ * with ENOENT (no such failed message), ENODATA (it has no record),
+ * EBUSY (a message of that ID is being returned), EINVAL (damaged). */
+int nym_queue_requeue(const char *qdir, const char *id, time_t now);
 /* Open mess/id for reading at the message's first byte.  The descriptor
  * or -1 as nym_queue_get. */
 int nym_queue_message(const char *qdir, const char *id);
@@ -1168,12 +1181,17 @@ struct nym_qscan {
 	void *dir;
 };
 int nym_queue_scan(struct nym_qscan *s, const char *qdir);
+/* The same over another of the queue's directories (sub "failed"). */
+int nym_queue_scandir(struct nym_qscan *s, const char *qdir,
+    const char *sub);
 int nym_queue_next(struct nym_qscan *s, char id[NYM_QUEUE_IDLEN + 1]);
 void nym_queue_endscan(struct nym_qscan *s);
 /* Remove leftovers, with the queue's lock held: files in tmp/ older than
- * NYM_QUEUE_STALE by the clock, not NYMBOX_NOW (a writer that died), and
+ * NYM_QUEUE_STALE by the clock, not NYMBOX_NOW (a writer that died),
  * records in info/ whose message is gone (a run killed between the two
- * unlinks of nym_queue_done).  Returns the number removed. */
+ * unlinks of nym_queue_done), failed/id and failinfo/id of a message that
+ * is queued again (a requeue cut short), records in failinfo/ without
+ * their message.  Returns the number removed. */
 int nym_queue_clean(const char *qdir);
 /* Copy the message in to out for sending at now: the first Date field
  * replaced by now in UTC (added if missing, later ones dropped), Bcc and

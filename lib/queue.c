@@ -16,6 +16,8 @@
  *		in mess/ID; replaced atomically on every change
  *	failed/ID  the message (without its record) moved aside after a
  *		permanent failure
+ *	failinfo/ID  its record, state "failed", with the last error:
+ *		what queue-run -l shows and queue-run -R requeues from
  *	lock	held by the run that delivers (fcntl)
  *
  * Enqueueing links mess/ID and syncs mess/: the commit point.  Delivering
@@ -83,7 +85,8 @@ nym_queue_dir(char *buf, size_t cap, const char *arg)
 int
 nym_queue_make(const char *qdir)
 {
-	static const char *const sub[] = { "tmp", "mess", "info", "failed" };
+	static const char *const sub[] = { "tmp", "mess", "info", "failed",
+	    "failinfo" };
 	char path[PATH_MAX];
 	size_t i;
 
@@ -308,7 +311,8 @@ nym_qrec_format(const struct nym_qrec *r, char **out, size_t *len)
 	sput(&b, "nymbox-queue", "1");
 	sput(&b, "id", r->id);
 	sput(&b, "mode", modenames[r->mode]);
-	sput(&b, "state", r->state == NYM_QS_BOUNCE ? "bounce" : "queued");
+	sput(&b, "state", r->state == NYM_QS_BOUNCE ? "bounce" :
+	    r->state == NYM_QS_FAILED ? "failed" : "queued");
 	sputn(&b, "queued", (long long)r->queued);
 	sputn(&b, "due", (long long)r->due);
 	sputn(&b, "attempts", (long long)r->attempts);
@@ -430,6 +434,8 @@ nym_qrec_parse(const char *s, size_t n, struct nym_qrec *r)
 				r->state = NYM_QS_QUEUED;
 			else if (strcmp(val, "bounce") == 0)
 				r->state = NYM_QS_BOUNCE;
+			else if (strcmp(val, "failed") == 0)
+				r->state = NYM_QS_FAILED;
 			else
 				goto bad;
 			seen |= F_STATE;
@@ -486,9 +492,10 @@ bad:
 #define MAGIC	"nymbox-queue 1\n"
 #define IDOFF	(sizeof MAGIC - 1 + sizeof "id " - 1)
 
-/* Write r as info/ID through a temporary file in tmp/. */
+/* Write r as sub/ID (info/ or failinfo/) through a temporary file in
+ * tmp/. */
 static int
-putrec(const char *qdir, const struct nym_qrec *r)
+putrec(const char *qdir, const char *sub, const struct nym_qrec *r)
 {
 	char tmpdir[PATH_MAX], infodir[PATH_MAX], *text;
 	struct nym_afile a;
@@ -496,7 +503,7 @@ putrec(const char *qdir, const struct nym_qrec *r)
 	int e;
 
 	if (qpath(tmpdir, sizeof tmpdir, qdir, "tmp", NULL) == -1 ||
-	    qpath(infodir, sizeof infodir, qdir, "info", NULL) == -1 ||
+	    qpath(infodir, sizeof infodir, qdir, sub, NULL) == -1 ||
 	    nym_qrec_format(r, &text, &len) == -1)
 		return -1;
 	if (nym_afile_open(&a, tmpdir, 0600) == -1) {
@@ -678,16 +685,18 @@ fail:
 	return -1;
 }
 
-/* Read and parse the record info/id into r: 0, 1 if there is none, -1. */
+/* Read and parse the record sub/id (info/ or failinfo/) into r: 0, 1 if
+ * there is none, -1. */
 static int
-getinfo(const char *qdir, const char *id, struct nym_qrec *r)
+getinfo(const char *qdir, const char *sub, const char *id,
+    struct nym_qrec *r)
 {
 	char path[PATH_MAX], *buf;
 	struct stat st;
 	ssize_t n;
 	int fd, e;
 
-	if (qpath(path, sizeof path, qdir, "info", id) == -1)
+	if (qpath(path, sizeof path, qdir, sub, id) == -1)
 		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return errno == ENOENT ? 1 : -1;
@@ -759,7 +768,7 @@ nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r,
 	if (readhead(fd, &rec, &reclen, &off) == -1)
 		goto fail;
 	/* A record in info/ is the state after an attempt: it wins. */
-	if ((k = getinfo(qdir, id, r)) == -1)
+	if ((k = getinfo(qdir, "info", id, r)) == -1)
 		goto fail;
 	if (k == 1 && (nym_qrec_parse(rec, reclen, r) == -1 ||
 	    strcmp(r->id, id) != 0)) {
@@ -790,7 +799,7 @@ fail:
 int
 nym_queue_update(const char *qdir, const struct nym_qrec *r)
 {
-	return putrec(qdir, r);
+	return putrec(qdir, "info", r);
 }
 
 int
@@ -841,7 +850,18 @@ nym_queue_fail(const char *qdir, const char *id)
 	    qpath(dir, sizeof dir, qdir, "failed", NULL) == -1 ||
 	    nym_queue_get(qdir, id, &r, &fd) == -1)
 		return -1;
+	/* The record first, with its last error: what -l shows and what
+	 * -R needs to queue the message again.  A crash before the
+	 * message is moved leaves it unused, replaced by the next try. */
+	r.state = NYM_QS_FAILED;
+	e = putrec(qdir, "failinfo", &r);
 	nym_qrec_free(&r);
+	if (e == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	/* The message without its record, so that it can be sent again
 	 * by hand. */
 	if (nym_afile_open(&a, tmpdir, 0600) == -1) {
@@ -875,6 +895,159 @@ nym_queue_fail(const char *qdir, const char *id)
 	return nym_queue_remove(qdir, id);
 }
 
+/* Unlink failed/id and failinfo/id, and sync both directories. */
+static int
+forget(const char *qdir, const char *id)
+{
+	static const char *const sub[] = { "failed", "failinfo" };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (qpath(path, sizeof path, qdir, sub[i], id) == -1 ||
+		    (unlink(path) == -1 && errno != ENOENT))
+			return -1;
+	for (i = 0; i < 2; i++)
+		if (qpath(path, sizeof path, qdir, sub[i], NULL) == -1 ||
+		    nym_syncdir(path) == -1)
+			return -1;
+	return 0;
+}
+
+int
+nym_queue_failed(const char *qdir, const char *id, struct nym_qrec *r,
+    int *fdp)
+{
+	char path[PATH_MAX];
+	int fd, k, e;
+
+	memset(r, 0, sizeof *r);
+	if (fdp != NULL)
+		*fdp = -1;
+	if (qpath(path, sizeof path, qdir, "failed", id) == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if ((k = getinfo(qdir, "failinfo", id, r)) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (k == 1)
+		memset(r, 0, sizeof *r);
+	if (fdp != NULL)
+		*fdp = fd;
+	else
+		close(fd);
+	return k;
+}
+
+int
+nym_queue_requeue(const char *qdir, const char *id, time_t now)
+{
+	char tmpdir[PATH_MAX], messdir[PATH_MAX], path[PATH_MAX], *text;
+	char buf[IOBUF];
+	struct nym_afile a;
+	struct nym_qrec r, q;
+	size_t len;
+	ssize_t n;
+	int fd, k, e, state;
+
+	if (qpath(tmpdir, sizeof tmpdir, qdir, "tmp", NULL) == -1 ||
+	    qpath(messdir, sizeof messdir, qdir, "mess", NULL) == -1 ||
+	    (k = nym_queue_failed(qdir, id, &r, &fd)) == -1)
+		return -1;
+	if (k == 1) {
+		close(fd);
+		errno = ENODATA;
+		return -1;
+	}
+	/* The same ID in mess/: a requeue cut short, done but for the
+	 * removal of failed/id; or a move aside cut short, which the next
+	 * run finishes and which is not to be undone here. */
+	if (nym_queue_get(qdir, id, &q, NULL) == 0) {
+		state = q.state;
+		nym_qrec_free(&q);
+		nym_qrec_free(&r);
+		close(fd);
+		if (state == NYM_QS_BOUNCE) {
+			errno = EBUSY;
+			return -1;
+		}
+		return forget(qdir, id);
+	}
+	if (errno != ENOENT) {
+		e = errno;
+		nym_qrec_free(&r);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	r.state = NYM_QS_QUEUED;
+	r.attempts = 0;
+	r.lastcode = 0;
+	r.error[0] = '\0';
+	r.queued = now;
+	r.due = r.mode == NYM_Q_BATCH ? nym_queue_batchtime(now) : now;
+	/* A record left in info/ by a move aside cut short between its two
+	 * unlinks would win over the new one. */
+	if (qpath(path, sizeof path, qdir, "info", id) == -1)
+		k = -1;
+	else if (unlink(path) == 0)
+		k = qpath(path, sizeof path, qdir, "info", NULL) == -1 ? -1 :
+		    nym_syncdir(path);
+	else
+		k = errno == ENOENT ? 0 : -1;
+	if (k == -1) {
+		e = errno;
+		nym_qrec_free(&r);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	e = nym_qrec_format(&r, &text, &len);
+	nym_qrec_free(&r);
+	if (e == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	text[len++] = '\n';
+	if (nym_afile_open(&a, tmpdir, 0600) == -1) {
+		e = errno;
+		free(text);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	e = nym_write_all(a.fd, text, len);
+	free(text);
+	while (e == 0 && (n = read(fd, buf, sizeof buf)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || nym_write_all(a.fd, buf, (size_t)n) == -1)
+			e = -1;
+	}
+	if (e == -1) {
+		e = errno;
+		close(fd);
+		nym_afile_abort(&a);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	/* The commit point: mess/id linked and mess/ synced.  A crash
+	 * after it leaves failed/id too; the next run or -R removes it. */
+	if (nym_afile_commit(&a, messdir, id, NYM_ATOMIC_NOCLOBBER) == -1) {
+		e = errno;
+		nym_afile_abort(&a);
+		errno = e;
+		return -1;
+	}
+	return forget(qdir, id);
+}
+
 int
 nym_queue_message(const char *qdir, const char *id)
 {
@@ -890,9 +1063,15 @@ nym_queue_message(const char *qdir, const char *id)
 int
 nym_queue_scan(struct nym_qscan *s, const char *qdir)
 {
+	return nym_queue_scandir(s, qdir, "mess");
+}
+
+int
+nym_queue_scandir(struct nym_qscan *s, const char *qdir, const char *sub)
+{
 	char path[PATH_MAX];
 
-	if (qpath(path, sizeof path, qdir, "mess", NULL) == -1)
+	if (qpath(path, sizeof path, qdir, sub, NULL) == -1)
 		return -1;
 	return (s->dir = opendir(path)) == NULL ? -1 : 0;
 }
@@ -919,6 +1098,64 @@ nym_queue_endscan(struct nym_qscan *s)
 	if (s->dir != NULL)
 		closedir(s->dir);
 	s->dir = NULL;
+}
+
+/* Does qdir/sub/id exist?  1, 0, or -1 (not known). */
+static int
+exists(const char *qdir, const char *sub, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (qpath(path, sizeof path, qdir, sub, id) == -1)
+		return -1;
+	if (access(path, F_OK) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* failed/ and failinfo/: a failed message that is queued again (a requeue
+ * cut short before its unlinks), and a record whose message someone
+ * removed by hand or that a move aside cut short left behind. */
+static int
+cleanfailed(const char *qdir)
+{
+	char dir[PATH_MAX];
+	struct nym_qrec r;
+	struct dirent *de;
+	DIR *d;
+	int n = 0, state;
+
+	if (qpath(dir, sizeof dir, qdir, "failed", NULL) == 0 &&
+	    (d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!nym_queue_isid(de->d_name) ||
+			    exists(qdir, "mess", de->d_name) != 1 ||
+			    nym_queue_get(qdir, de->d_name, &r, NULL) == -1)
+				continue;
+			state = r.state;
+			nym_qrec_free(&r);
+			if (state == NYM_QS_QUEUED &&
+			    forget(qdir, de->d_name) == 0)
+				n++;
+		}
+		closedir(d);
+	}
+	if (qpath(dir, sizeof dir, qdir, "failinfo", NULL) == 0 &&
+	    (d = opendir(dir)) != NULL) {
+		int dfd = dirfd(d), gone = 0;
+
+		while ((de = readdir(d)) != NULL)
+			if (nym_queue_isid(de->d_name) &&
+			    exists(qdir, "failed", de->d_name) == 0 &&
+			    exists(qdir, "mess", de->d_name) == 0 &&
+			    unlinkat(dfd, de->d_name, 0) == 0)
+				gone++;
+		closedir(d);
+		if (gone > 0)
+			(void)nym_syncdir(dir);
+		n += gone;
+	}
+	return n;
 }
 
 int
@@ -959,7 +1196,7 @@ nym_queue_clean(const char *qdir)
 		if (gone > 0)
 			(void)nym_syncdir(dir);
 	}
-	return n + gone;
+	return n + gone + cleanfailed(qdir);
 }
 
 /* ---- sending ---- */

@@ -3,7 +3,8 @@
 # with the envelope form sam-deliver takes; Date rewritten in UTC and
 # Bcc removed; retries on 75 with the documented backoff; a DSN
 # (multipart/report) to the sender's mailbox on a permanent failure or
-# when the lifetime is over; -l and -d.  Time is injected with
+# when the lifetime is over; where bounces go; -l and -d (t/0804 has -l's
+# errors, -r, -R and the bounce place under cron).  Time is injected with
 # NYMBOX_NOW.
 cd "$(dirname "$0")" && . ./lib.sh
 
@@ -188,34 +189,40 @@ test_expect_success 'a permanent failure: a DSN to the sender, the message moved
 	if test "$h" != localhost; then test_grep -v -F "$h" bounces/new/*; fi
 '
 
-test_expect_success 'bounces go to $MAIL, a maildir or an mbox; or bounce-maildir' '
+test_expect_success 'bounces: -b or bounce-maildir, bounce-mbox, ~/Maildir; never $MAIL' '
 	reset && echo 65 >code &&
+	printf "bounce-mbox = %s/mbox\n" "$PWD" >conf &&
 	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
-	MAIL=$PWD/mbox NYMBOX_NOW=$T0 qr 2>err &&
+	NYMBOX_CONF=$PWD/conf MAIL=$PWD/mail NYMBOX_NOW=$T0 qr 2>err &&
 	test "$(grep -c "^From MAILER-DAEMON " mbox)" = 1 &&
 	grep "^Status: 5.6.0" mbox &&
 	test "$(stat -c %a mbox)" = 600 &&
-	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
-	mkdir -p mdir/new mdir/cur mdir/tmp &&
-	MAIL=$PWD/mdir NYMBOX_NOW=$T0 qr 2>err &&
-	test "$(ls mdir/new | wc -l)" = 1 &&
 	printf "bounce-maildir = %s/conf-md\n" "$PWD" >conf &&
 	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
-	NYMBOX_CONF=$PWD/conf MAIL=$PWD/mbox NYMBOX_NOW=$T0 qr 2>err &&
+	NYMBOX_CONF=$PWD/conf MAIL=$PWD/mail NYMBOX_NOW=$T0 qr 2>err &&
 	test "$(ls conf-md/new | wc -l)" = 1 &&
-	test "$(grep -c "^From MAILER-DAEMON " mbox)" = 1
+	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
+	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 qr -b bounces 2>err &&
+	test "$(ls bounces/new | wc -l)" = 1 &&
+	test "$(ls conf-md/new | wc -l)" = 1 &&
+	mkdir -p "$HOME/Maildir" &&
+	test_when_finished "rm -rf \"\$HOME/Maildir\"" &&
+	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
+	MAIL=$PWD/mail NYMBOX_NOW=$T0 qr 2>err &&
+	test "$(ls "$HOME/Maildir/new" | wc -l)" = 1 &&
+	test_path_is_missing mail &&
+	printf "bounce-maildir = a\nbounce-mbox = b\n" >conf &&
+	test_expect_code 78 env NYMBOX_CONF=$PWD/conf queue-run -q Q 2>err &&
+	grep "bounce-maildir and bounce-mbox are both set" err
 '
 
-test_expect_success 'no mailbox, or the null sender: no bounce, the message kept aside' '
+test_expect_success 'the null sender: no bounce, the message kept aside' '
 	reset && echo 77 >code &&
-	NYMBOX_NOW=$T0 dq -m now bob@bob.i2p -- ./deliver &&
-	NYMBOX_NOW=$T0 qr 2>err &&
-	grep "no mailbox (set bounce-maildir or MAIL); kept in Q/failed" err &&
 	NYMBOX_NOW=$T0 dq -m now -f "<>" bob@bob.i2p -- ./deliver &&
 	NYMBOX_NOW=$T0 qr -b bounces 2>err &&
 	grep "no sender; kept in Q/failed" err &&
 	test_path_is_missing bounces &&
-	test "$(ls Q/failed | wc -l)" = 2 && nothing_queued
+	test "$(ls Q/failed | wc -l)" = 1 && nothing_queued
 '
 
 test_expect_success 'past its lifetime, a deferred message is returned (4.4.7)' '
@@ -262,7 +269,7 @@ test_expect_success '-l says nothing of the contents; -d deletes' '
 	qr -d $id &&
 	nothing_queued &&
 	qr -l >list && test_must_be_empty list &&
-	test_expect_code 65 qr -d $id 2>err &&
+	test_expect_code 64 qr -d $id 2>err &&
 	grep "unable to delete $id: no such message" err &&
 	test_expect_code 64 qr -d ../../etc &&
 	test_expect_code 64 qr -l -d $id
