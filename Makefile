@@ -15,6 +15,7 @@ TOOLS = scrub-headers smtp-receive resolve-maildest sam-deliver sam-accept
 TOOLS += pop-fetch mbox-encrypt pop-serve
 TOOLS += nymbox-sendmail smtp-submit
 TOOLS += delay-queue queue-run
+TOOLS += nymbox-init
 SCRIPTS = batch-delay
 ALL = $(TOOLS) $(SCRIPTS)
 
@@ -47,6 +48,7 @@ LIBSRC += lib/seal.c
 LIBSRC += lib/pass.c
 LIBSRC += lib/queue.c lib/dsn.c
 LIBSRC += lib/popd.c
+LIBSRC += lib/destgen.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
@@ -96,6 +98,9 @@ $(O)bin/queue-run: LDLIBS += $(GMIME_LIBS)
 # pop-serve runs once per connection (a listener, sam-accept): static.
 $(O)bin/pop-serve: LDLIBS += $(SEAL_LIBS)
 $(O)bin/pop-serve: LDFLAGS += $(STATIC)
+# nymbox-init makes keys: libsodium (Ed25519, the inbox pair) and
+# libgcrypt (the ElGamal pair of an I2P destination, lib/destgen.c).
+$(O)bin/nymbox-init: LDLIBS += $(SEAL_LIBS)
 
 $(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
 	@mkdir -p $(@D)
