@@ -397,9 +397,13 @@ main(int argc, char *argv[])
 	    "# Reading: pop-serve unlocks the inbox with the password.\n"
 	    "pop-maildir = %s\n"
 	    "pop-user = %s\n"
-	    "inbox-private-key = %s\n",
+	    "inbox-private-key = %s\n"
+	    "\n"
+	    "# This identity's own settings (sections come last).\n"
+	    "[%s@%s]\n"
+	    "delivery = sam-deliver\n",
 	    user, domain, user, domain, keypath, domain, b32, users, quoted,
-	    pubpath, maildir, user, privpath);
+	    pubpath, maildir, user, privpath, user, domain);
 	if (n < 0 || (size_t)n >= sizeof text)
 		nym_die(NYM_EX_USAGE, "unable to write the configuration: "
 		    "paths too long");
