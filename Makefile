@@ -18,6 +18,9 @@ TOOLS += delay-queue queue-run
 TOOLS += nymbox-init
 SCRIPTS = batch-delay
 ALL = $(TOOLS) $(SCRIPTS)
+# Pages that are not a program's: the configuration file and overviews.
+MAN5 = man/nymbox.conf.5
+MAN7 = man/nymbox.7 man/nymbox-setup.7
 
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith \
 	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
@@ -169,11 +172,12 @@ lint:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(ALL:%=bin/%) $(DESTDIR)$(BINDIR)
 	install -m 644 $(ALL:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
-	install -m 644 man/nymbox.7 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 	for t in $(ALL); do \
 		install -m 644 completions/bash/nymbox $(DESTDIR)$(BASHCOMPDIR)/$$t; \
 	done
@@ -184,7 +188,9 @@ uninstall:
 		rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
 		    $(DESTDIR)$(BASHCOMPDIR)/$$t; \
 	done
-	rm -f $(DESTDIR)$(MANDIR)/man7/nymbox.7 $(DESTDIR)$(ZSHCOMPDIR)/_nymbox
+	rm -f $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
+		$(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%) \
+		$(DESTDIR)$(ZSHCOMPDIR)/_nymbox
 
 clean:
 	rm -rf asan lib/*.o $(LIBA) $(TOOLS:%=bin/%) $(HELPERS) t/unit/*.t \
