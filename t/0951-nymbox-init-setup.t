@@ -275,6 +275,56 @@ test_expect_success 'nymbox-setup(7) EXAMPLES run as written' '
 	test "$3" = "$(sed -n "s/^b32 //p" ex3.out | tr -d "\r")"
 '
 
+# The i2pd side of the page: its tunnels.conf blocks (postman's client
+# tunnels, the eepsite's server tunnel) on a real i2pd, the ports moved
+# to free ones: both client tunnels listen, the server tunnel's key is
+# made, and i2pd read the file without a complaint.
+cat >tunnels.py <<'EOF'
+import re, socket, sys
+page = open(sys.argv[1]).read()
+out, ports = [], []
+for block in re.findall(r'^\.Bd -literal[^\n]*\n(.*?)^\.Ed$', page, re.S | re.M):
+    if block.startswith('[') and '\ntype = ' in block:
+        out.append(block)
+def free(m):
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    ports.append('%s %d' % (m.group(1), p))
+    return 'port = %d' % p
+text = re.sub(r'^port = (\d+)$', free, '\n'.join(out), flags=re.M)
+open(sys.argv[2], 'w').write(text)
+open(sys.argv[3], 'w').write('\n'.join(ports) + '\n')
+EOF
+cat >listening.py <<'EOF'
+import socket, sys, time
+end = time.time() + 20
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+EOF
+
+if command -v i2pd >/dev/null; then
+	test_set_prereq I2PD
+fi
+test_expect_success I2PD 'the tunnels of nymbox-setup(7) work on i2pd as written' '
+	python3 tunnels.py "$TOP/man/nymbox-setup.7" tunnels.conf ports &&
+	cut -d" " -f1 ports >documented &&
+	printf "8080\n7659\n7660\n" >want &&
+	test_cmp want documented &&
+	test_timeout 60 "$H/i2pd-lab" -T tunnels.conf -- sh -c "
+	    python3 listening.py $(sed -n "2s/.* //p" ports) &&
+	    python3 listening.py $(sed -n "3s/.* //p" ports) &&
+	    test -s \"\$I2PD_DIR/alice-eepsite.dat\" &&
+	    cp \"\$I2PD_DIR/i2pd.log\" i2pd.log" &&
+	test_grep -v "Can.t read" i2pd.log
+'
+
 test_expect_success 'the setup page names only keys that exist' '
 	sed -n "s/^\.Ic \([a-z][a-z0-9-]*\).*/\1/p; s/^\.Pq Ic \([a-z][a-z0-9-]*\).*/\1/p" \
 	    "$TOP/man/nymbox-setup.7" | sort -u >named &&
