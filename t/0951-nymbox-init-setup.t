@@ -325,6 +325,35 @@ test_expect_success I2PD 'the tunnels of nymbox-setup(7) work on i2pd as written
 	test_grep -v "Can.t read" i2pd.log
 '
 
+# displays PAGE: every literal display, mdoc's \e as a backslash, each
+# display ended by a line "--".
+displays() {
+	sed -n '/^\.Bd -literal/,/^\.Ed/p' "$1" |
+	    sed -e 's/^\.Bd .*//' -e 's/^\.Ed$/--/' -e 's/\\e/\\/g' | sed '/^$/d'
+}
+
+test_expect_success 'nymbox-setup(7): the test message is queued for sam-deliver as written' '
+	displays "$TOP/man/nymbox-setup.7" >disp &&
+	sed -n "/^printf /,/^--\$/p" disp | grep -v "^--\$" >send.sh &&
+	test_line_count = 2 send.sh &&
+	HOME=$PWD/alice sh ./send.sh &&
+	HOME=$PWD/alice queue-run -l >queued &&
+	test_line_count = 1 queued &&
+	grep " defer .* alice@alice.i2p " queued
+'
+
+test_expect_success 'nymbox-setup(7): crontab lines have five times and a full path' '
+	displays "$TOP/man/nymbox-setup.7" | grep "^[*0-9@]" >cron &&
+	test_line_count = 2 cron &&
+	while read m h dom mon dow cmd rest; do
+		case $cmd in
+		/usr/local/bin/*) test -x "$TOP/bin/${cmd#/usr/local/bin/}" ||
+		    { echo "no program $cmd"; return 1; } ;;
+		*) echo "not a full path: $cmd"; return 1 ;;
+		esac
+	done <cron
+'
+
 test_expect_success 'the setup page names only keys that exist' '
 	sed -n "s/^\.Ic \([a-z][a-z0-9-]*\).*/\1/p; s/^\.Pq Ic \([a-z][a-z0-9-]*\).*/\1/p" \
 	    "$TOP/man/nymbox-setup.7" | sort -u >named &&
