@@ -15,8 +15,12 @@ TOOLS = scrub-headers smtp-receive resolve-maildest sam-deliver sam-accept
 TOOLS += pop-fetch mbox-encrypt pop-serve
 TOOLS += nymbox-sendmail smtp-submit
 TOOLS += delay-queue queue-run
+TOOLS += nymbox-init
 SCRIPTS = batch-delay
 ALL = $(TOOLS) $(SCRIPTS)
+# Pages that are not a program's: the configuration file and overviews.
+MAN5 = man/nymbox.conf.5
+MAN7 = man/nymbox.7 man/nymbox-setup.7
 
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith \
 	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
@@ -47,6 +51,7 @@ LIBSRC += lib/seal.c
 LIBSRC += lib/pass.c
 LIBSRC += lib/queue.c lib/dsn.c
 LIBSRC += lib/popd.c
+LIBSRC += lib/destgen.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
@@ -96,6 +101,9 @@ $(O)bin/queue-run: LDLIBS += $(GMIME_LIBS)
 # pop-serve runs once per connection (a listener, sam-accept): static.
 $(O)bin/pop-serve: LDLIBS += $(SEAL_LIBS)
 $(O)bin/pop-serve: LDFLAGS += $(STATIC)
+# nymbox-init makes keys: libsodium (Ed25519, the inbox pair) and
+# libgcrypt (the ElGamal pair of an I2P destination, lib/destgen.c).
+$(O)bin/nymbox-init: LDLIBS += $(SEAL_LIBS)
 
 $(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
 	@mkdir -p $(@D)
@@ -167,11 +175,12 @@ lint:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(ALL:%=bin/%) $(DESTDIR)$(BINDIR)
 	install -m 644 $(ALL:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
-	install -m 644 man/nymbox.7 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 	for t in $(ALL); do \
 		install -m 644 completions/bash/nymbox $(DESTDIR)$(BASHCOMPDIR)/$$t; \
 	done
@@ -182,7 +191,9 @@ uninstall:
 		rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
 		    $(DESTDIR)$(BASHCOMPDIR)/$$t; \
 	done
-	rm -f $(DESTDIR)$(MANDIR)/man7/nymbox.7 $(DESTDIR)$(ZSHCOMPDIR)/_nymbox
+	rm -f $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
+		$(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%) \
+		$(DESTDIR)$(ZSHCOMPDIR)/_nymbox
 
 clean:
 	rm -rf asan lib/*.o $(LIBA) $(TOOLS:%=bin/%) $(HELPERS) t/unit/*.t \

@@ -1219,4 +1219,15 @@ struct nym_dsn {
  * host.  0 or -1 ENOMEM. */
 int nym_dsn_build(const struct nym_dsn *d, char **out, size_t *len);
 
+/* ---- destgen.c: I2P destinations made without a router ---- */
+#define NYM_DEST_GENPUB	391	/* bytes of the destination it makes */
+#define NYM_DEST_GENPRIV 679	/* bytes of its private key blob */
+
+/* A new destination in the form SAM's DEST GENERATE SIGNATURE_TYPE=7
+ * gives (ElGamal-2048 and Ed25519, a KEY certificate) and the private
+ * key blob SESSION CREATE DESTINATION= takes, both as malloc'd I2P
+ * base64: *pub (free it) and *priv (nym_key_free).  0, or -1 with errno
+ * (ENOMEM; ENOSYS if libsodium or libgcrypt cannot be used). */
+int nym_dest_generate(char **pub, char **priv);
+
 #endif

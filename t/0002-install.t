@@ -23,6 +23,11 @@ test_expect_success 'the overview page and zsh completion are installed' '
 	test -f root/usr/share/zsh/site-functions/_nymbox
 '
 
+test_expect_success 'the configuration page and the set-up page are installed' '
+	test -f root/usr/share/man/man5/nymbox.conf.5 &&
+	test -f root/usr/share/man/man7/nymbox-setup.7
+'
+
 test_expect_success 'make uninstall removes them all' '
 	make -s -C "$TOP" uninstall DESTDIR="$TRASH/root" PREFIX=/usr &&
 	test -z "$(find root -type f)"

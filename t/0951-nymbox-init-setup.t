@@ -1,0 +1,365 @@
+#!/bin/sh
+# The set-up as nymbox-setup(7) tells it: nymbox.conf(5) lists every key
+# the programs read (found in the code, so a new key cannot go
+# undocumented) and no other; the sample configuration uses only those;
+# the systemd units pass systemd-analyze verify, and each ExecStart runs
+# as written: pop-serve per connection under a socket-activation stand-in
+# (tcp-listen), and sam-accept smtp-receive on a SAM bridge (fake-sam)
+# where Bob, set up by nymbox-init too, mails Alice by her published
+# address and she reads it by POP3 with her password; every command line
+# in the EXAMPLES of nymbox-init(1) and nymbox-setup(7) runs.
+cd "$(dirname "$0")" && . ./lib.sh
+
+command -v python3 >/dev/null || test_skip_all "python3 is missing"
+H=$TOP/t/helpers
+BIN=${NYM_BIN:-$TOP/bin}
+
+# The keys the code reads: literal keys given to the lookup functions,
+# and the tables of the programs that look keys up through a variable.
+# A lookup through a variable anywhere else fails the test until its
+# keys are taught here.
+codekeys() {
+	(cd "$TOP" &&
+	grep -ohE '(nym_conf_i?get|confpath|confbool)\(([a-z]+, *)?"[a-z][a-z0-9-]*"' \
+	    bin/*.c lib/*.c | grep -oE '"[^"]*"' &&
+	grep -ohE 'keypath\([a-z]+, "[a-z][a-z0-9-]*"' bin/mbox-encrypt.c |
+	    grep -oE '"[^"]*"' &&
+	sed -n '/keyname\[NKEYS\] = {/,/};/p' bin/nymbox-sendmail.c |
+	    grep -oE '"[^"]*"' &&
+	sed -n '/static const char \*const [a-z]*keys\[\] = {/,/};/p' \
+	    bin/pop-fetch.c | grep -oE '"[^"]*"') | tr -d '"' | sort -u
+}
+indirect() {
+	(cd "$TOP" &&
+	grep -nE '(nym_conf_i?get|confpath|confbool)\(([a-z]+, *)?[a-z_]+(\[[a-z]+\])?\)' \
+	    bin/*.c lib/*.c | grep -v '^lib/conf\.c:' |
+	    grep -vE '^(bin/mbox-encrypt\.c|bin/nymbox-sendmail\.c|bin/pop-fetch\.c):')
+}
+# The keys nymbox.conf(5) describes: its ".It Ic key" lines.
+pagekeys() {
+	sed -n 's/^\.It Ic \([a-z][a-z0-9-]*\)$/\1/p' "$TOP/man/nymbox.conf.5" |
+	    sort -u
+}
+
+# examples PAGE: the lines of the literal displays of its EXAMPLES.
+examples() {
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh /p' "$1" |
+	    sed -n '/^\.Bd -literal/,/^\.Ed/p' | grep -v '^\.[BE]d'
+}
+
+# onatty ANSWERS CMD...: CMD on a terminal, the lines of ANSWERS typed
+# each at a prompt ending in ": "; the terminal's output on stdout.
+cat >onatty.py <<'EOF'
+import os, pty, select, sys, time
+answers = open(sys.argv[1]).read().splitlines()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+seen, tail, end = b"", b"", time.time() + 30
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if not r:
+        continue
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    seen += d
+    tail += d
+    if tail.endswith(b": ") and answers:
+        os.write(fd, answers.pop(0).encode() + b"\n")
+        tail = b""
+sys.stdout.buffer.write(seen)
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))
+EOF
+
+test_expect_success 'nymbox.conf(5) describes every key the code reads' '
+	codekeys >code &&
+	test $(wc -l <code) -ge 40 &&
+	pagekeys >page &&
+	comm -23 code page >undocumented &&
+	test_must_be_empty undocumented
+'
+
+test_expect_success '... and no key the code does not read' '
+	comm -13 code page >unread &&
+	test_must_be_empty unread
+'
+
+test_expect_success 'no configuration lookup hides its key from this test' '
+	{ indirect || true; } >hidden &&
+	test_must_be_empty hidden
+'
+
+test_expect_success 'the key finder finds a new key (the test can fail)' '
+	mkdir -p fake/bin fake/lib &&
+	cp "$TOP"/bin/*.c fake/bin/ && cp "$TOP"/lib/*.c fake/lib/ &&
+	echo "static void f(void) { nym_conf_get(\"brand-new-key\"); }" >>fake/bin/sam-accept.c &&
+	(TOP=$PWD/fake && codekeys) >code2 &&
+	grep -x brand-new-key code2
+'
+
+test_expect_success 'every key of the sample configuration is a documented key' '
+	sed -n "s/^#\{0,1\}\([a-z][a-z0-9-]*\) = .*/\1/p" "$TOP/contrib/config.sample" |
+	    sort -u >sample &&
+	test $(wc -l <sample) -ge 40 &&
+	comm -23 sample page >bad &&
+	test_must_be_empty bad
+'
+
+test_expect_success 'the sample configuration loads' '
+	NYMBOX_CONF=$TOP/contrib/config.sample resolve-maildest \
+	    x@abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst.b32.i2p >out &&
+	test_line_count = 1 out
+'
+
+test_expect_success 'Alice and Bob: nymbox-init with a password file' '
+	printf "alice pw\n" >alice.pass && chmod 600 alice.pass &&
+	printf "bob pw\n" >bob.pass && chmod 600 bob.pass &&
+	mkdir alice bob &&
+	HOME=$PWD/alice nymbox-init -P alice.pass -w "$PWD/alice/eepsite/.well-known/i2pmail.key" alice@alice.i2p >alice.out &&
+	HOME=$PWD/bob nymbox-init -P bob.pass -w "$PWD/bob/eepsite/.well-known/i2pmail.key" bob@bob.i2p >bob.out &&
+	sed -n "s/^b32 //p" alice.out >alice.b32 &&
+	test -s alice.b32
+'
+
+test_expect_success 'nymbox.conf(5) EXAMPLES is what nymbox-init writes' '
+	sed -n "/^\.Sh EXAMPLES/,/^\.Sh /p" "$TOP/man/nymbox.conf.5" |
+	    sed -n "/^\.Bd -literal/,/^\.Ed/p" | grep -v "^\.[BE]d" >want &&
+	grep -v "^#" alice/.config/nymbox/config | grep -v "^\$" |
+	    sed -e "s|$PWD/alice|/home/a|g" \
+	    -e "s| [a-z2-7]\{52\}\.b32\.i2p| ejkdz2oe...wvy3da.b32.i2p|" >got &&
+	grep -v "^\$" want >want2 &&
+	test_cmp want2 got
+'
+
+if command -v systemd-analyze >/dev/null; then
+	test_set_prereq SYSTEMD
+fi
+
+# units DIR: the units, ExecStart naming the programs built here.
+units() {
+	mkdir -p "$1" &&
+	for u in "$TOP"/contrib/systemd/*; do
+		sed "s|^ExecStart=\([a-z-]*\)|ExecStart=$BIN/\1|" "$u" \
+		    >"$1/${u##*/}" || return 1
+	done
+}
+
+test_expect_success SYSTEMD 'systemd-analyze verify: the units, without a warning' '
+	units sd &&
+	(cd sd && systemd-analyze verify --man=no ./nymbox-receive.service \
+	    ./nymbox-pop.socket ./nymbox-pop@.service) >verify.out 2>verify.err &&
+	test_must_be_empty verify.err
+'
+
+test_expect_success SYSTEMD 'verify catches a misspelt setting (the test can fail)' '
+	units sd2 &&
+	echo "Restrat=always" >>sd2/nymbox-receive.service &&
+	(cd sd2 && systemd-analyze verify --man=no ./nymbox-receive.service) \
+	    >v2.out 2>v2.err;
+	grep "Unknown key" v2.err
+'
+
+test_expect_success 'the units document themselves with pages that exist' '
+	grep -h "^Documentation=" "$TOP"/contrib/systemd/* | tr " " "\n" |
+	    sed -n "s/^\(Documentation=\)\{0,1\}man:\(.*\)(\([1-9]\))$/\2.\3/p" |
+	    sort -u >pages &&
+	test $(wc -l <pages) -ge 4 &&
+	while read p; do
+		test_path_is_file "$TOP/man/$p" || return 1
+	done <pages &&
+	grep -q "^Accept=yes" "$TOP/contrib/systemd/nymbox-pop.socket" &&
+	grep -q "^ListenStream=127\.0\.0\.1:" "$TOP/contrib/systemd/nymbox-pop.socket"
+'
+
+# exec UNIT: the words of its ExecStart.
+exec_of() {
+	sed -n "s/^ExecStart=//p" "$TOP/contrib/systemd/$1"
+}
+
+test_expect_success 'the receiving side from its unit: Bob mails Alice over the bridge, Mallory is refused' '
+	for s in alice bob; do
+		{ "$H/httpd" --port-file $s.http --dir $s/eepsite --max-seconds 120 &
+		  echo $! >$s.httpd.pid; } || return 1
+	done &&
+	test_when_finished "kill \$(cat alice.httpd.pid) \$(cat bob.httpd.pid) 2>/dev/null; true" &&
+	test_wait_for alice.http && test_wait_for bob.http &&
+	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --max-seconds 120 \
+	    --route alice.i2p="$(cat alice.http)" --route bob.i2p="$(cat bob.http)" \
+	    </dev/null & } &&
+	test_when_finished "kill \$(cat sam.pid) 2>/dev/null; true" &&
+	test_wait_for sam.port && test_wait_for sam.pid &&
+	SAM_HOST=127.0.0.1 && SAM_PORT=$(cat sam.port) && export SAM_HOST SAM_PORT &&
+	test_when_finished "unset SAM_HOST SAM_PORT" &&
+	cmd=$(exec_of nymbox-receive.service) &&
+	test "$cmd" = "sam-accept smtp-receive" &&
+	{ HOME=$PWD/alice $cmd >accept.out 2>accept.err & echo $! >accept.pid; } &&
+	test_when_finished "kill \$(cat accept.pid) 2>/dev/null; wait \$(cat accept.pid) 2>/dev/null; true" &&
+	test_wait_for accept.out &&
+	test_cmp alice.b32 accept.out &&
+	printf "From: bob@bob.i2p\nTo: alice@alice.i2p\nSubject: hello\n\nover the bridge\n" >msg &&
+	test_timeout 60 env HOME=$PWD/bob sam-deliver -w 10 -f bob@bob.i2p alice@alice.i2p <msg >deliver.out 2>deliver.err &&
+	ls alice/.config/nymbox/inbox/new >list &&
+	test_line_count = 1 list &&
+	! grep -r "over the bridge" alice/.config/nymbox/inbox/new &&
+
+	# Mallory, with a key of her own, says she is bob@bob.i2p.
+	mkdir mallory &&
+	HOME=$PWD/mallory nymbox-init -P bob.pass -d bob.i2p >/dev/null &&
+	test_expect_code 77 test_timeout 60 env HOME=$PWD/mallory sam-deliver \
+	    -w 10 -f bob@bob.i2p alice@alice.i2p <msg >m.out 2>m.err &&
+	grep "refused sender bob@bob.i2p" accept.err &&
+	ls alice/.config/nymbox/inbox/new >list &&
+	test_line_count = 1 list
+'
+
+test_expect_success 'pop-serve from its unit, per connection: Alice reads it with her password' '
+	cmd=$(exec_of nymbox-pop@.service) &&
+	test "$cmd" = "pop-serve" &&
+	{ HOME=$PWD/alice "$H/tcp-listen" --port-file pop.port --pid-file pop.pid \
+	    --max-seconds 60 -- $cmd & } &&
+	test_when_finished "kill \$(cat pop.pid) 2>/dev/null; true" &&
+	test_wait_for pop.port && test_wait_for pop.pid &&
+	printf "USER alice\r\nPASS alice pw\r\nRETR 1\r\nDELE 1\r\nQUIT\r\n" >cmds &&
+	python3 -c "import socket, sys
+s = socket.create_connection((\"127.0.0.1\", int(sys.argv[1])), 30)
+s.sendall(open(sys.argv[2], \"rb\").read())
+out = b\"\"
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+sys.stdout.buffer.write(out)" "$(cat pop.port)" cmds >pop.out &&
+	grep "^over the bridge" pop.out &&
+	grep "^Subject: hello" pop.out &&
+	test $(grep -c "^+OK" pop.out) -ge 5
+'
+
+test_expect_success 'nymbox-init(1) EXAMPLES run as written' '
+	examples "$TOP/man/nymbox-init.1" >ex &&
+	test_line_count = 2 ex &&
+	mkdir ex1 && printf "ex pw\nex pw\n" >typed &&
+	line=$(sed -n 1p ex) &&
+	test_timeout 60 env HOME=$PWD/ex1 python3 onatty.py typed sh -c "$line" >ex1.out &&
+	test_path_is_file ex1/eepsite/.well-known/i2pmail.key &&
+	test_path_is_file ex1/.config/nymbox/keys/alice.i2p.key &&
+	mkdir ex2 && printf "ex pw\n" >ex2/inbox.pass && chmod 600 ex2/inbox.pass &&
+	line=$(sed -n 2p ex) &&
+	HOME=$PWD/ex2 sh -c "$line" >ex2.out &&
+	test_path_is_file ex2/.config/nymbox/keys/bob.i2p.key
+'
+
+test_expect_success 'nymbox-setup(7) EXAMPLES run as written' '
+	examples "$TOP/man/nymbox-setup.7" >ex &&
+	test_line_count = 3 ex &&
+	mkdir ex3 && printf "ex pw\nex pw\n" >typed &&
+	test_timeout 60 env HOME=$PWD/ex3 python3 onatty.py typed sh -c "$(sed -n 1p ex)" >ex3.out &&
+	test_path_is_file ex3/eepsite/.well-known/i2pmail.key &&
+	test "$(sed -n 2p ex)" = "$(exec_of nymbox-receive.service)" &&
+	{ "$H/httpd" --port-file ex3.http --dir ex3/eepsite --max-seconds 60 &
+	  echo $! >ex3.httpd.pid; } &&
+	test_when_finished "kill \$(cat ex3.httpd.pid) 2>/dev/null; true" &&
+	test_wait_for ex3.http &&
+	{ "$H/fake-sam" --port-file sam3.port --pid-file sam3.pid --max-seconds 60 \
+	    --route alice.i2p="$(cat ex3.http)" </dev/null & } &&
+	test_when_finished "kill \$(cat sam3.pid) 2>/dev/null; true" &&
+	test_wait_for sam3.port && test_wait_for sam3.pid &&
+	test_timeout 30 env HOME=$PWD/ex3 SAM_HOST=127.0.0.1 \
+	    SAM_PORT=$(cat sam3.port) sh -c "$(sed -n 3p ex)" >res &&
+	set -- $(cat res) &&
+	test "$3" = "$(sed -n "s/^b32 //p" ex3.out | tr -d "\r")"
+'
+
+# The i2pd side of the page: its tunnels.conf blocks (postman's client
+# tunnels, the eepsite's server tunnel) on a real i2pd, the ports moved
+# to free ones: both client tunnels listen, the server tunnel's key is
+# made, and i2pd read the file without a complaint.
+cat >tunnels.py <<'EOF'
+import re, socket, sys
+page = open(sys.argv[1]).read()
+out, ports = [], []
+for block in re.findall(r'^\.Bd -literal[^\n]*\n(.*?)^\.Ed$', page, re.S | re.M):
+    if block.startswith('[') and '\ntype = ' in block:
+        out.append(block)
+def free(m):
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    ports.append('%s %d' % (m.group(1), p))
+    return 'port = %d' % p
+text = re.sub(r'^port = (\d+)$', free, '\n'.join(out), flags=re.M)
+open(sys.argv[2], 'w').write(text)
+open(sys.argv[3], 'w').write('\n'.join(ports) + '\n')
+EOF
+cat >listening.py <<'EOF'
+import socket, sys, time
+end = time.time() + 20
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+EOF
+
+if command -v i2pd >/dev/null; then
+	test_set_prereq I2PD
+fi
+test_expect_success I2PD 'the tunnels of nymbox-setup(7) work on i2pd as written' '
+	python3 tunnels.py "$TOP/man/nymbox-setup.7" tunnels.conf ports &&
+	cut -d" " -f1 ports >documented &&
+	printf "8080\n7659\n7660\n" >want &&
+	test_cmp want documented &&
+	test_timeout 60 "$H/i2pd-lab" -T tunnels.conf -- sh -c "
+	    python3 listening.py $(sed -n "2s/.* //p" ports) &&
+	    python3 listening.py $(sed -n "3s/.* //p" ports) &&
+	    test -s \"\$I2PD_DIR/alice-eepsite.dat\" &&
+	    cp \"\$I2PD_DIR/i2pd.log\" i2pd.log" &&
+	test_grep -v "Can.t read" i2pd.log
+'
+
+# displays PAGE: every literal display, mdoc's \e as a backslash, each
+# display ended by a line "--".
+displays() {
+	sed -n '/^\.Bd -literal/,/^\.Ed/p' "$1" |
+	    sed -e 's/^\.Bd .*//' -e 's/^\.Ed$/--/' -e 's/\\e/\\/g' | sed '/^$/d'
+}
+
+test_expect_success 'nymbox-setup(7): the test message is queued for sam-deliver as written' '
+	displays "$TOP/man/nymbox-setup.7" >disp &&
+	sed -n "/^printf /,/^--\$/p" disp | grep -v "^--\$" >send.sh &&
+	test_line_count = 2 send.sh &&
+	HOME=$PWD/alice sh ./send.sh &&
+	HOME=$PWD/alice queue-run -l >queued &&
+	test_line_count = 1 queued &&
+	grep " defer .* alice@alice.i2p " queued
+'
+
+test_expect_success 'nymbox-setup(7): crontab lines have five times and a full path' '
+	displays "$TOP/man/nymbox-setup.7" | grep "^[*0-9@]" >cron &&
+	test_line_count = 2 cron &&
+	while read m h dom mon dow cmd rest; do
+		case $cmd in
+		/usr/local/bin/*) test -x "$TOP/bin/${cmd#/usr/local/bin/}" ||
+		    { echo "no program $cmd"; return 1; } ;;
+		*) echo "not a full path: $cmd"; return 1 ;;
+		esac
+	done <cron
+'
+
+test_expect_success 'the setup page names only keys that exist' '
+	sed -n "s/^\.Ic \([a-z][a-z0-9-]*\).*/\1/p; s/^\.Pq Ic \([a-z][a-z0-9-]*\).*/\1/p" \
+	    "$TOP/man/nymbox-setup.7" | sort -u >named &&
+	test -s named &&
+	comm -23 named page >bad &&
+	test_must_be_empty bad
+'
+
+test_done
