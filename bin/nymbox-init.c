@@ -50,8 +50,7 @@ static struct {
 static void
 usage(void)
 {
-	fputs(USAGE, stderr);
-	exit(NYM_EX_USAGE);
+	nym_usage();
 }
 
 static void
@@ -272,7 +271,7 @@ main(int argc, char *argv[])
 	size_t i;
 	int c, n, haspriv, haspub, made;
 
-	nym_setprogname(argv[0]);
+	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt(argc, argv, "d:F:m:P:p:u:w:")) != -1) {
 		switch (c) {
