@@ -105,9 +105,11 @@ main(int argc, char *argv[])
 	struct pollfd pfd[2];
 	struct nym_samaddr sa;
 	const char *where, *keyarg = NULL;
-	char *priv = NULL, *peer;
+	struct nym_hold hold;
+	char *priv = NULL, *peer, why[512];
+	pid_t holder;
 	long max = 20, wsec = 60;
-	int c, rc, afd, ready, lfd = -1;
+	int c, rc, afd, ready, lfd = -1, lockfd;
 	pid_t pid;
 
 	nym_setprogname(argv[0]);
@@ -146,6 +148,21 @@ main(int argc, char *argv[])
 	if (nym_sam_key(keyarg, sa.host, sa.port, (int)wsec * 1000, &priv) == -1)
 		nym_dieerr(errno == EPERM || errno == EINVAL ? NYM_EX_CONFIG :
 		    NYM_EX_TEMPFAIL, "unable to get the key %s", keyarg);
+	/* The key's one session is ours: a holder sam-deliver left
+	 * lingering is asked to go, and the gap since it closed kept. */
+	if (nym_hold_init(&hold, keyarg, &sa, (int)wsec * 1000, why,
+	    sizeof why) == -1)
+		nym_die(NYM_EX_CONFIG, "%s", why);
+	if ((lockfd = nym_share_lock(keyarg, hold.gap, hold.create_ms,
+	    &holder)) == -1) {
+		nym_key_free(priv);
+		if (errno == EWOULDBLOCK)
+			nym_die(NYM_EX_TEMPFAIL, "unable to lock the key %s: "
+			    "process %ld holds its session", keyarg,
+			    (long)holder);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock the key %s",
+		    keyarg);
+	}
 	if (nym_sam_open(&s, sa.host, sa.port, (int)wsec * 1000) == -1) {
 		nym_key_free(priv);
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
@@ -157,6 +174,9 @@ main(int argc, char *argv[])
 		nym_die(rc == NYM_SAM_DUPLICATED_DEST ? NYM_EX_CONFIG :
 		    NYM_EX_TEMPFAIL, "unable to create the session: %s",
 		    rc == -1 ? strerror(errno) : nym_sam_resultname(rc));
+	nym_share_stamp(lockfd, "open");
+	s.lock = lockfd + 1;
+	s.keep_ms = (hold.gap < NYM_SAM_KEEP ? hold.gap : NYM_SAM_KEEP) * 1000;
 	memset(&act, 0, sizeof act);
 	act.sa_handler = onsignal;
 	sigaction(SIGTERM, &act, NULL);
@@ -179,8 +199,7 @@ main(int argc, char *argv[])
 				break;
 			nym_warn("unable to accept: %s", rc == -1 ?
 			    strerror(errno) : nym_sam_resultname(rc));
-			nym_sam_close(&s);
-			return NYM_EX_TEMPFAIL;
+			break;
 		}
 		/* Wait for a peer, waking now and then to reap and to see
 		 * a signal, and lending the session meanwhile. */
@@ -195,8 +214,8 @@ main(int argc, char *argv[])
 			    pfd[0].revents != 0)
 				break;
 			if (lfd >= 0 && pfd[1].revents != 0 &&
-			    (pid = nym_share_serve(lfd, &s, (int)wsec * 1000))
-			    > 0)
+			    (pid = nym_share_serve(lfd, &s, (int)wsec * 1000,
+			    NULL)) > 0)
 				children++;
 			reap(0);
 		}
@@ -223,6 +242,6 @@ main(int argc, char *argv[])
 	}
 	while (children > 0)
 		reap(1);
-	nym_sam_close(&s);
+	nym_sam_release(&s);
 	return stop ? NYM_EX_OK : NYM_EX_TEMPFAIL;
 }

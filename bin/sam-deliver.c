@@ -27,7 +27,7 @@
 #include "nymbox.h"
 
 #define USAGE "usage: sam-deliver [-Bt] [-f sender] [-k keyfile] " \
-	"[-o options] [-r relay] [-S host:port] [-w seconds] " \
+	"[-l seconds] [-o options] [-r relay] [-S host:port] [-w seconds] " \
 	"[recipient ...] < message\n"
 
 #define IOBUF	65536
@@ -304,7 +304,6 @@ int
 main(int argc, char *argv[])
 {
 	static char kpath[PATH_MAX], relayhost[256];
-	static char sockpath[PATH_MAX];
 	static struct conn conn = { .c = { .fd = -1 } };
 	struct nym_resolver res = { 0 };
 	struct nym_sam s;
@@ -312,9 +311,10 @@ main(int argc, char *argv[])
 	struct nym_samaddr sa;
 	const char *where, *v, *sender = NULL;
 	const char *keyarg = NULL, *relayarg;
-	char *priv = NULL, cachedir[PATH_MAX];
+	struct nym_hold hold;
+	char cachedir[PATH_MAX], why[700];
 	size_t n = 0;
-	int c, i, r, msgfd = -1, ret;
+	int c, i, r, msgfd = -1, ret, linger = -1;
 
 	nym_setprogname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
@@ -325,11 +325,13 @@ main(int argc, char *argv[])
 	relayarg = nym_conf_get("relay");
 	if ((v = getenv("SENDER")) != NULL && *v != '\0')
 		sender = v;
-	while ((c = getopt(argc, argv, "Bf:k:o:r:S:tw:")) != -1) {
+	while ((c = getopt(argc, argv, "Bf:k:l:o:r:S:tw:")) != -1) {
 		switch (c) {
 		case 'B': Bflag = 1; break;
 		case 'f': sender = optarg; break;
 		case 'k': keyarg = optarg; break;
+		case 'l': linger = (int)nym_number(optarg, "-l", 0, 86400);
+			break;
 		case 'o': sa.opts = optarg; break;
 		case 'r': relayarg = optarg; break;
 		case 'S':
@@ -367,29 +369,16 @@ main(int argc, char *argv[])
 			    "recipients");
 	}
 
-	/* Where sam-accept holds this destination, borrow its session: the
-	 * bridge would refuse a second one (DUPLICATED_DEST). */
-	if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock", keyarg) >=
-	    sizeof sockpath || nym_sam_borrow(&s, sockpath, wsec * 1000) ==
-	    -1) {
-		if (nym_sam_key(keyarg, sa.host, sa.port, wsec * 1000, &priv) == -1)
-			nym_dieerr(errno == EPERM || errno == EINVAL ?
-			    NYM_EX_CONFIG : NYM_EX_TEMPFAIL, "unable to get the "
-			    "sender's key %s", keyarg);
-		if (nym_sam_open(&s, sa.host, sa.port, wsec * 1000) == -1) {
-			nym_key_free(priv);
-			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
-			    "bridge at %s:%s", sa.host, sa.port);
-		}
-		r = nym_sam_session(&s, priv, sa.opts, wsec * 2000 + 60000);
-		nym_key_free(priv);
-		if (r != NYM_SAM_OK) {
-			nym_sam_close(&s);
-			nym_die(NYM_EX_TEMPFAIL, "unable to create the session:"
-			    " %s", r == -1 ? strerror(errno) :
-			    nym_sam_resultname(r));
-		}
-	}
+	/* The key's one session: borrowed from whoever holds it (sam-accept,
+	 * or a holder an earlier sam-deliver started), else a holder started
+	 * now, which lingers for the next deliveries (lib/samshare.c). */
+	if (nym_hold_init(&hold, keyarg, &sa, wsec * 1000, why, sizeof why) ==
+	    -1)
+		nym_die(NYM_EX_CONFIG, "%s", why);
+	if (linger >= 0)
+		hold.linger = linger;
+	if ((r = nym_sam_acquire(&s, &hold, why, sizeof why)) != NYM_EX_OK)
+		nym_die(r, "%s", why);
 
 	res.sam = &s;
 	res.samhost = sa.host;
@@ -426,7 +415,7 @@ main(int argc, char *argv[])
 	hangup(&conn);
 	free(rc);
 	nym_resolver_close(&res);
-	nym_sam_close(&s);
+	nym_sam_release(&s);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the results");
 	return ret;
