@@ -377,6 +377,7 @@ main(int argc, char *argv[])
 		nym_die(NYM_EX_CONFIG, "%s", why);
 	if (linger >= 0)
 		hold.linger = linger;
+	hold.what = "the sender's key";
 	if ((r = nym_sam_acquire(&s, &hold, why, sizeof why)) != NYM_EX_OK)
 		nym_die(r, "%s", why);
 

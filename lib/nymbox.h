@@ -491,6 +491,7 @@ int nym_sam_borrow(struct nym_sam *s, const char *path, int ms);
 				   stream (at most the gap) */
 struct nym_hold {
 	const char *key;		/* the key file */
+	const char *what;		/* it, in messages: "the key" */
 	const struct nym_samaddr *sa;	/* the bridge and session options */
 	int linger;			/* holder's idle seconds; 0: no holder,
 					   a session of our own (unless one

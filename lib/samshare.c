@@ -549,6 +549,7 @@ nym_hold_init(struct nym_hold *h, const char *key,
 
 	memset(h, 0, sizeof *h);
 	h->key = key;
+	h->what = "the key";
 	h->sa = sa;
 	h->ms = ms;
 	h->create_ms = ms * 2 + 60000;
@@ -803,12 +804,21 @@ nym_sam_acquire(struct nym_sam *s, const struct nym_hold *h, char *why,
     size_t cap)
 {
 	char sock[PATH_MAX], *priv = NULL;
+	struct stat st;
 	long long deadline;
 	int lockfd, r, code, lendable;
 	pid_t pid;
 
 	memset(s, 0, sizeof *s);
 	s->fd = s->in.fd = -1;
+	/* A borrower does not read the key, but a key others could read
+	 * is refused all the same (nym_sam_key). */
+	if (stat(h->key, &st) == 0 && ((st.st_mode & 077) != 0 ||
+	    st.st_uid != geteuid())) {
+		snprintf(why, cap, "unable to get %s %s: %s", h->what, h->key,
+		    strerror(EPERM));
+		return NYM_EX_CONFIG;
+	}
 	lendable = sidepath(sock, sizeof sock, h->key, ".sock") == 0 &&
 	    strlen(sock) < sizeof s->share;
 	if (lendable && nym_sam_borrow(s, sock, h->ms) == 0)
@@ -817,7 +827,7 @@ nym_sam_acquire(struct nym_sam *s, const struct nym_hold *h, char *why,
 	if (nym_sam_key(h->key, h->sa->host, h->sa->port, h->ms, &priv) == -1) {
 		code = errno == EPERM || errno == EINVAL ? NYM_EX_CONFIG :
 		    NYM_EX_TEMPFAIL;
-		snprintf(why, cap, "unable to get the key %s: %s", h->key,
+		snprintf(why, cap, "unable to get %s %s: %s", h->what, h->key,
 		    strerror(errno));
 		return code;
 	}
