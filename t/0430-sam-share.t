@@ -219,9 +219,10 @@ test_expect_success 'the holder cannot start (bridge down): 75, nothing left run
 test_expect_success 'sam-accept takes the key from a lingering holder; senders borrow from it' '
 	sd "bob@$B" <msg && hp=$(holder) && test -n "$hp" &&
 	n=$(created) &&
+	rm -f acc.b32 &&
 	{ sam-accept -S 127.0.0.1:"$P" -w 5 -k "$KEY" cat >acc.b32 2>acc.err &
 	  echo $! >acc.pid; } &&
-	test_wait_for acc.b32 && gone "$hp" &&
+	test_wait_for acc.b32 30 && gone "$hp" &&
 	test "$(created)" = $((n + 1)) && test "$(refused)" = 0 &&
 	m=$(delivered) &&
 	sd "bob@$B" <msg &&
@@ -232,9 +233,10 @@ test_expect_success 'sam-accept takes the key from a lingering holder; senders b
 '
 
 test_expect_success 'a sender that finds the key locked waits for the lender, never makes a second session' '
+	rm -f acc.b32 &&
 	{ sam-accept -S 127.0.0.1:"$P" -w 5 -k "$KEY" cat >acc.b32 2>acc.err &
 	  echo $! >acc.pid; } &&
-	test_wait_for acc.b32 &&
+	test_wait_for acc.b32 30 &&
 	n=$(created) && m=$(delivered) &&
 	mv "$KEY.sock" hidden.sock || return 1
 	{ sd "bob@$B" <msg 2>err; echo $? >rc; } &
