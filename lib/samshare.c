@@ -185,9 +185,11 @@ answer(int c, int res, const char *value, int fd, int ms)
 /* In a child of the lender: die with it, and keep no signal handler of
  * its own. */
 static void
-child(int lfd)
+child(int lfd, const struct nym_sam *s)
 {
 	close(lfd);
+	if (s->lock > 0)	/* the key's lock ends with the lender */
+		close(s->lock - 1);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -220,7 +222,7 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye)
 		/* The lease: a child that lives as long as the borrower's
 		 * connection, so the lender sees the session in use. */
 		if ((pid = fork()) == 0) {
-			child(lfd);
+			child(lfd, s);
 			if (getppid() != parent)
 				_exit(0);
 			/* Only the lender may keep the session open. */
@@ -249,7 +251,7 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye)
 	} else if (strncmp(req, "CONNECT ", 8) == 0) {
 		/* A peer may take a minute to answer: not in this process. */
 		if ((pid = fork()) == 0) {
-			child(lfd);
+			child(lfd, s);
 			if (getppid() != parent)
 				_exit(0);
 			res = nym_sam_connect(s, req + 8, &fd);
@@ -670,9 +672,10 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 		_exit(0);
 	}
 	nym_share_stamp(lockfd, "open");
+	s.lock = lockfd + 1;
 	if ((lfd = nym_share_listen(sock)) == -1) {
-		snprintf(why, sizeof why, "unable to lend the session at %s: "
-		    "%s", sock, strerror(errno));
+		snprintf(why, sizeof why, "unable to lend the session at "
+		    "%.400s: %s", sock, strerror(errno));
 		status(st, NYM_EX_TEMPFAIL, why);
 		hstop = 1;
 	} else

@@ -54,9 +54,9 @@ stop_holders() {
 		test -f "$l" && read -r hp hs ht <"$l" &&
 		test "$(cat /proc/$hp/comm 2>/dev/null)" = sam-holder || continue
 		kill -TERM "$hp" 2>/dev/null
-		n=0
-		while test -d /proc/$hp && test $n -lt 100; do
-			sleep 0.1; n=$((n + 1))
+		sn=0
+		while test -d /proc/$hp && test $sn -lt 100; do
+			sleep 0.1; sn=$((sn + 1))
 		done
 		kill -KILL "$hp" 2>/dev/null
 	done

@@ -31,9 +31,9 @@ stop_holders() {
 		read -r hp hs ht <"$l" || continue
 		test "$(cat /proc/$hp/comm 2>/dev/null)" = sam-holder || continue
 		kill -TERM "$hp" 2>/dev/null
-		n=0
-		while test -d /proc/$hp && test $n -lt 100; do
-			sleep 0.1; n=$((n + 1))
+		sn=0
+		while test -d /proc/$hp && test $sn -lt 100; do
+			sleep 0.1; sn=$((sn + 1))
 		done
 		kill -KILL "$hp" 2>/dev/null
 	done
@@ -42,7 +42,7 @@ stop_holders() {
 
 stop_all() {
 	stop_holders
-	for p in sam.pid mx0.pid acc.pid; do
+	for p in sam.pid mx0.pid www.pid acc.pid; do
 		test ! -f "$p" || kill "$(cat "$p")" 2>/dev/null
 	done
 	return 0
@@ -51,9 +51,9 @@ trap 'tl_rc=$?; stop_all; (exit $tl_rc); tl_atexit_' EXIT
 
 # gone PID [tenths]: wait until the process has ended.
 gone() {
-	n=0
-	while test -d "/proc/$1" && test $n -lt "${2:-100}"; do
-		sleep 0.1; n=$((n + 1))
+	gn=0
+	while test -d "/proc/$1" && test $gn -lt "${2:-100}"; do
+		sleep 0.1; gn=$((gn + 1))
 	done
 	test ! -d "/proc/$1"
 }
@@ -61,7 +61,8 @@ gone() {
 sam() {
 	rm -f sam.port sam.pid &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 300 --route mx0.i2p="$(cat mx0.port)" "$@" </dev/null & } &&
+	    --max-seconds 300 --route mx0.i2p="$(cat mx0.port)" \
+	    --route www.i2p="$(cat www.port)" "$@" </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
 	P=$(cat sam.port) &&
 	B=$(test_timeout 10 "$SAMTOOL" -t 3000 -c 3000 127.0.0.1 "$P" lookup -b mx0.i2p) &&
@@ -92,6 +93,10 @@ test_expect_success 'setup: a server and a bridge that is slow to make sessions'
 	{ "$H/smtpd" --port-file mx0.port --save mx0.mail --log mx0.log \
 	    --max-seconds 300 & echo $! >mx0.pid; } &&
 	test_wait_for mx0.port &&
+	mkdir -p www &&
+	{ "$H/httpd" --port-file www.port --dir www --status 404 \
+	    --max-seconds 300 & echo $! >www.pid; } &&
+	test_wait_for www.port &&
 	sam --session-delay 1 && echo "$P $B" >bridge
 '
 read -r P B <bridge
@@ -207,6 +212,19 @@ test_expect_success 'the bridge restarts under a held session: the holder goes, 
 	test -n "$(holder)" && test "$(holder)" != "$hp"
 '
 read -r P B <bridge
+
+test_expect_success 'resolve-maildest -k looks names up through the holder, no session of its own' '
+	hp=$(holder) && test -n "$hp" &&
+	n=$(grep -c CREATED sam.log) &&
+	hcid=$(awk -v a="$A" '"'"'$2 == "CREATED" && $3 == a { c = $1 } END { print c }'"'"' sam.log) &&
+	test -n "$hcid" &&
+	test_timeout 30 resolve-maildest -n -S 127.0.0.1:"$P" -w 5 -k "$KEY" \
+	    bob@www.i2p >out &&
+	grep "^bob@www.i2p i2p [A-Za-z0-9~=-]\{516,\} 25 addressbook " out &&
+	grep -x "$hcid NAMING LOOKUP NAME=www.i2p" sam.log &&
+	test "$(grep -c CREATED sam.log)" = "$n" &&
+	test "$(holder)" = "$hp"
+'
 
 test_expect_success 'the holder cannot start (bridge down): 75, nothing left running' '
 	stop_holders &&
