@@ -3,10 +3,11 @@
  *
  * The sender's identity on I2P is a destination: a persistent key per
  * sender address, created on first use, so that receivers can check the
- * stream's origin against the key the sender's domain publishes.  One
- * SAM session serves the lookups and every stream of a run, and with -B a
- * whole queue of messages: creating a session costs i2pd 2.45.1 twenty
- * seconds, an SMTP transaction over an open one well under a second.
+ * stream's origin against the key the sender's domain publishes.  The
+ * key's one SAM session serves the lookups and every stream, shared by
+ * every process sending with it and kept by a holder between deliveries
+ * (lib/samshare.c): creating a session costs i2pd 2.45.1 twenty seconds,
+ * an SMTP transaction over an open one well under a second.
  * The message is spooled once to an unlinked file, so memory does not
  * grow with it however many destinations it goes to.  Exit codes follow
  * sendmail's contract: 0, 75 for anything worth retrying, or a

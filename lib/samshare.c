@@ -10,7 +10,22 @@
  * a lookup or a stream, and a stream comes back as a file descriptor
  * (SCM_RIGHTS), opened by a child of the lender so a slow peer never
  * holds up its accept loop.  Only processes of the same user are served
- * (SO_PEERCRED).  One request per connection keeps both sides simple.
+ * (SO_PEERCRED).  One request per connection keeps both sides simple; a
+ * borrower's "ME" connection stays open as its lease, so the lender knows
+ * when its session is in use.
+ *
+ * A user who only sends gets the same (ssh's ControlPersist): the first
+ * sam-deliver takes KEY.lock (flock, held for the session's whole life,
+ * so two processes never make two sessions for one key, however many
+ * start at once) and forks a holder that leaves its caller's session,
+ * process group and descriptors, creates the session no sooner than
+ * sam-gap seconds after the key's last one closed (i2pd 2.45.1 hands a
+ * session made sooner the dying router object), lends it, and after
+ * sam-linger idle seconds closes it the way i2pd needs: no new borrowers,
+ * the borrowers' streams closed, the session kept a few seconds more.
+ * Processes that find the key locked wait for it to lend.  A holder
+ * whose bridge goes away (EOF on its session socket) exits, and the next
+ * sender starts another.
  */
 #define _GNU_SOURCE		/* struct ucred, accept4 */
 #include <errno.h>
