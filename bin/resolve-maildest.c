@@ -6,7 +6,8 @@
  * people to see where mail would go, by smtp-receive to verify a sender's
  * domain, and as the lookup sam-deliver performs itself (lib/resolve.c).
  * The SAM session is opened only when a lookup needs the network: b32 and
- * onion recipients and cache hits need none.
+ * onion recipients and cache hits need none.  With -k the lookups go
+ * through the key's one shared session instead (lib/samshare.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,8 +20,8 @@
 
 #include "nymbox.h"
 
-#define USAGE "usage: resolve-maildest [-bnt] [-c cachedir] [-o options] " \
-	"[-r relay] [-S host:port] [-w seconds] [address ...]\n"
+#define USAGE "usage: resolve-maildest [-bnt] [-c cachedir] [-k keyfile] " \
+	"[-o options] [-r relay] [-S host:port] [-w seconds] [address ...]\n"
 
 static int bflag, nflag, tflag;
 
@@ -126,7 +127,10 @@ main(int argc, char *argv[])
 	struct nym_samaddr sa;
 	struct nym_resolver r = { 0 };
 	struct nym_maildest d;
-	const char *where, *v, *relayarg = NULL;
+	const char *where, *v, *relayarg = NULL, *keyarg = NULL;
+	struct nym_hold hold;
+	struct nym_sam s;
+	char why[700];
 	char domain[256], bare[1024], **list;
 	size_t n, i, onion = 0;
 	int c, rc, ret = NYM_EX_OK, wsec = 60, werr = 0;
@@ -144,11 +148,12 @@ main(int argc, char *argv[])
 		strcat(cachedir, "/maildest");
 	else
 		cachedir[0] = '\0';
-	while ((c = getopt(argc, argv, "bc:no:r:S:tw:")) != -1) {
+	while ((c = getopt(argc, argv, "bc:k:no:r:S:tw:")) != -1) {
 		switch (c) {
 		case 'b': bflag = 1; break;
 		case 'c': snprintf(cachedir, sizeof cachedir, "%s", optarg);
 			break;
+		case 'k': keyarg = optarg; break;
 		case 'n': nflag = 1; break;
 		case 'o': sa.opts = optarg; break;
 		case 'r': relayarg = optarg; break;
@@ -191,6 +196,17 @@ main(int argc, char *argv[])
 	r.now = time(NULL);
 	if ((v = getenv("NYMBOX_NOW")) != NULL && *v != '\0')
 		r.now = (time_t)strtoll(v, NULL, 10);
+	/* -k: the key's one session (borrowed, or a holder started), not
+	 * a session of our own. */
+	if (keyarg != NULL) {
+		if (nym_hold_init(&hold, keyarg, &sa, wsec * 1000, why,
+		    sizeof why) == -1)
+			nym_die(NYM_EX_CONFIG, "%s", why);
+		if ((rc = nym_sam_acquire(&s, &hold, why, sizeof why)) !=
+		    NYM_EX_OK)
+			nym_die(rc, "%s", why);
+		r.sam = &s;
+	}
 
 	if (tflag) {
 		list = recipients(&n);
@@ -239,6 +255,8 @@ main(int argc, char *argv[])
 		}
 	}
 	nym_resolver_close(&r);
+	if (keyarg != NULL)
+		nym_sam_release(&s);
 	if (tflag) {
 		for (i = 0; i < n; i++)
 			free(list[i]);

@@ -105,9 +105,11 @@ main(int argc, char *argv[])
 	struct pollfd pfd[2];
 	struct nym_samaddr sa;
 	const char *where, *keyarg = NULL;
+	struct nym_hold hold;
 	char *priv = NULL, *peer;
+	pid_t holder;
 	long max = 20, wsec = 60;
-	int c, rc, afd, ready, lfd = -1;
+	int c, rc, afd, ready, lfd = -1, lockfd;
 	pid_t pid;
 
 	nym_begin(argc, argv, USAGE);
@@ -154,6 +156,21 @@ main(int argc, char *argv[])
 		    "%s: %s", keyarg, errno == EINVAL ? "not a SAM private "
 		    "key" : nym_secretwhy(keyarg, errno, why, sizeof why));
 	}
+	/* The key's one session is ours: a holder sam-deliver left
+	 * lingering is asked to go, and the gap since it closed kept. */
+	if (nym_hold_init(&hold, keyarg, &sa, (int)wsec * 1000, why,
+	    sizeof why) == -1)
+		nym_die(NYM_EX_CONFIG, "%s", why);
+	if ((lockfd = nym_share_lock(keyarg, hold.gap, hold.create_ms,
+	    &holder)) == -1) {
+		nym_key_free(priv);
+		if (errno == EWOULDBLOCK)
+			nym_die(NYM_EX_TEMPFAIL, "unable to lock the key %s: "
+			    "process %ld holds its session", keyarg,
+			    (long)holder);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock the key %s",
+		    keyarg);
+	}
 	if (nym_sam_open(&s, sa.host, sa.port, (int)wsec * 1000) == -1) {
 		nym_key_free(priv);
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
@@ -165,6 +182,9 @@ main(int argc, char *argv[])
 		nym_die(rc == NYM_SAM_DUPLICATED_DEST ? NYM_EX_CONFIG :
 		    NYM_EX_TEMPFAIL, "unable to create the session: %s",
 		    rc == -1 ? strerror(errno) : nym_sam_resultname(rc));
+	nym_share_stamp(lockfd, "open");
+	s.lock = lockfd + 1;
+	s.keep_ms = (hold.gap < NYM_SAM_KEEP ? hold.gap : NYM_SAM_KEEP) * 1000;
 	memset(&act, 0, sizeof act);
 	act.sa_handler = onsignal;
 	sigaction(SIGTERM, &act, NULL);
@@ -190,8 +210,7 @@ main(int argc, char *argv[])
 			    nym_unreachable(errno) ? " (" NYM_SAM_HINT ")" : "",
 			    rc == -1 ? strerror(errno) :
 			    nym_sam_resultname(rc));
-			nym_sam_close(&s);
-			return NYM_EX_TEMPFAIL;
+			break;
 		}
 		/* Wait for a peer, waking now and then to reap and to see
 		 * a signal, and lending the session meanwhile. */
@@ -206,8 +225,8 @@ main(int argc, char *argv[])
 			    pfd[0].revents != 0)
 				break;
 			if (lfd >= 0 && pfd[1].revents != 0 &&
-			    (pid = nym_share_serve(lfd, &s, (int)wsec * 1000))
-			    > 0)
+			    (pid = nym_share_serve(lfd, &s, (int)wsec * 1000,
+			    NULL)) > 0)
 				children++;
 			reap(0);
 		}
@@ -234,6 +253,6 @@ main(int argc, char *argv[])
 	}
 	while (children > 0)
 		reap(1);
-	nym_sam_close(&s);
+	nym_sam_release(&s);
 	return stop ? NYM_EX_OK : NYM_EX_TEMPFAIL;
 }

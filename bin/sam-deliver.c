@@ -3,10 +3,11 @@
  *
  * The sender's identity on I2P is a destination: a persistent key per
  * sender address, created on first use, so that receivers can check the
- * stream's origin against the key the sender's domain publishes.  One
- * SAM session serves the lookups and every stream of a run, and with -B a
- * whole queue of messages: creating a session costs i2pd 2.45.1 twenty
- * seconds, an SMTP transaction over an open one well under a second.
+ * stream's origin against the key the sender's domain publishes.  The
+ * key's one SAM session serves the lookups and every stream, shared by
+ * every process sending with it and kept by a holder between deliveries
+ * (lib/samshare.c): creating a session costs i2pd 2.45.1 twenty seconds,
+ * an SMTP transaction over an open one well under a second.
  * The message is spooled once to an unlinked file, so memory does not
  * grow with it however many destinations it goes to.  Exit codes follow
  * sendmail's contract: 0, 75 for anything worth retrying, or a
@@ -27,7 +28,7 @@
 #include "nymbox.h"
 
 #define USAGE "usage: sam-deliver [-Bt] [-f sender] [-k keyfile] " \
-	"[-o options] [-r relay] [-S host:port] [-w seconds] " \
+	"[-l seconds] [-o options] [-r relay] [-S host:port] [-w seconds] " \
 	"[recipient ...] < message\n"
 
 #define IOBUF	65536
@@ -281,24 +282,6 @@ keysender(const char *sender)
 	return buf;
 }
 
-/* The sender's key could not be had: say which part of the set-up to
- * fix (the bridge, which creates a missing key, or the key file). */
-static void
-keyfail(const char *path, const struct nym_samaddr *sa)
-{
-	char buf[PATH_MAX + 128];
-	int e = errno;
-
-	if (nym_unreachable(e))
-		nym_die(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge at "
-		    "%s:%s to create the sender's key %s (" NYM_SAM_HINT "): "
-		    "%s", sa->host, sa->port, path, strerror(e));
-	nym_die(nym_exitcode(e) == NYM_EX_TEMPFAIL ? NYM_EX_TEMPFAIL :
-	    NYM_EX_CONFIG, "unable to read the sender's key "
-	    "%s: %s", path, e == EINVAL ? "not a SAM private key" :
-	    nym_secretwhy(path, e, buf, sizeof buf));
-}
-
 /* -B: lines "FILE RECIPIENT..." on stdin, one message each, all from one
  * sender over one session; "FILE CODE [REASON]" on stdout for each. */
 static int
@@ -346,7 +329,7 @@ int
 main(int argc, char *argv[])
 {
 	static char kpath[PATH_MAX], relayhost[256];
-	static char sockpath[PATH_MAX], senderbuf[NYM_SMTP_PATH];
+	static char senderbuf[NYM_SMTP_PATH];
 	static struct conn conn = { .c = { .fd = -1 } };
 	struct nym_resolver res = { 0 };
 	struct nym_sam s;
@@ -354,9 +337,10 @@ main(int argc, char *argv[])
 	struct nym_samaddr sa;
 	const char *where, *v, *sender = NULL;
 	const char *keyarg = NULL, *relayarg;
-	char *priv = NULL, cachedir[PATH_MAX];
+	struct nym_hold hold;
+	char cachedir[PATH_MAX], why[700];
 	size_t n = 0;
-	int c, i, r, msgfd = -1, ret;
+	int c, i, r, msgfd = -1, ret, linger = -1;
 
 	nym_begin(argc, argv, USAGE);
 	nym_delivering();	/* Postfix's pipe(8), the queue: never bounce */
@@ -367,11 +351,13 @@ main(int argc, char *argv[])
 	relayarg = nym_conf_get("relay");
 	if ((v = getenv("SENDER")) != NULL && *v != '\0')
 		sender = v;
-	while ((c = getopt(argc, argv, "Bf:k:o:r:S:tw:")) != -1) {
+	while ((c = getopt(argc, argv, "Bf:k:l:o:r:S:tw:")) != -1) {
 		switch (c) {
 		case 'B': Bflag = 1; break;
 		case 'f': sender = optarg; break;
 		case 'k': keyarg = optarg; break;
+		case 'l': linger = (int)nym_number(optarg, "-l", 0, 86400);
+			break;
 		case 'o': sa.opts = optarg; break;
 		case 'r': relayarg = optarg; break;
 		case 'S':
@@ -409,28 +395,17 @@ main(int argc, char *argv[])
 			    "recipients");
 	}
 
-	/* Where sam-accept holds this destination, borrow its session: the
-	 * bridge would refuse a second one (DUPLICATED_DEST). */
-	if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock", keyarg) >=
-	    sizeof sockpath || nym_sam_borrow(&s, sockpath, wsec * 1000) ==
-	    -1) {
-		if (nym_sam_key(keyarg, sa.host, sa.port, wsec * 1000, &priv) == -1)
-			keyfail(keyarg, &sa);
-		if (nym_sam_open(&s, sa.host, sa.port, wsec * 1000) == -1) {
-			nym_key_free(priv);
-			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
-			    "bridge at %s:%s (" NYM_SAM_HINT ")", sa.host,
-			    sa.port);
-		}
-		r = nym_sam_session(&s, priv, sa.opts, wsec * 2000 + 60000);
-		nym_key_free(priv);
-		if (r != NYM_SAM_OK) {
-			nym_sam_close(&s);
-			nym_die(NYM_EX_TEMPFAIL, "unable to create the session:"
-			    " %s", r == -1 ? strerror(errno) :
-			    nym_sam_resultname(r));
-		}
-	}
+	/* The key's one session: borrowed from whoever holds it (sam-accept,
+	 * or a holder an earlier sam-deliver started), else a holder started
+	 * now, which lingers for the next deliveries (lib/samshare.c). */
+	if (nym_hold_init(&hold, keyarg, &sa, wsec * 1000, why, sizeof why) ==
+	    -1)
+		nym_die(NYM_EX_CONFIG, "%s", why);
+	if (linger >= 0)
+		hold.linger = linger;
+	hold.what = "the sender's key";
+	if ((r = nym_sam_acquire(&s, &hold, why, sizeof why)) != NYM_EX_OK)
+		nym_die(r, "%s", why);
 
 	res.sam = &s;
 	res.samhost = sa.host;
@@ -472,7 +447,7 @@ main(int argc, char *argv[])
 	hangup(&conn);
 	free(rc);
 	nym_resolver_close(&res);
-	nym_sam_close(&s);
+	nym_sam_release(&s);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write the results");
 	return ret;

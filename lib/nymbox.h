@@ -442,6 +442,10 @@ struct nym_sam {
 	char message[256];	/* MESSAGE= of the last failed reply, sanitised */
 	char share[108];	/* borrowed: the UNIX socket of the session's
 				   owner (nym_sam_borrow), "" if our own */
+	int lock;		/* own session of a key: its lock file's fd
+				   + 1 (nym_sam_acquire), 0 if none */
+	int keep_ms;		/* own session: kept this long after its
+				   last stream before it closes */
 };
 
 /* Open a control connection and say HELLO (MIN=3.1 MAX=3.3).  Returns
@@ -504,15 +508,64 @@ int nym_sam_temporary(int r);
 /* Listen on path (mode 0600, a stale socket replaced).  The fd or -1. */
 int nym_share_listen(const char *path);
 /* Answer one borrower waiting on the listening socket lfd for session s:
- * LOOKUP here, CONNECT in a child process (whose pid it returns, so the
- * caller can reap it; 0 if none).  Borrowers of another user are refused.
- * -1 only if accept fails. */
-pid_t nym_share_serve(int lfd, struct nym_sam *s, int ms);
+ * LOOKUP here; CONNECT, and ME (a borrower's lease, held open for as long
+ * as it borrows), in a child process whose pid it returns, so the caller
+ * can reap it and knows the session is in use (0 if none).  "BYE" (a
+ * program that needs the key for itself) sets *bye.  Borrowers of
+ * another user are refused.  -1 only if accept fails. */
+pid_t nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye);
 /* Borrow the session lent at path: on success s is set up so that
  * nym_sam_lookup and nym_sam_connect go through the lender, and s->pub
- * and s->b32 are its destination.  0, or -1 with errno (ENOENT or
- * ECONNREFUSED: nobody lends it; EPROTO: a bad answer). */
+ * and s->b32 are its destination; s->fd is the lease, which
+ * nym_sam_close ends.  0, or -1 with errno (ENOENT or ECONNREFUSED:
+ * nobody lends it; EPROTO: a bad answer). */
 int nym_sam_borrow(struct nym_sam *s, const char *path, int ms);
+
+/* One session per key, shared (ssh's ControlPersist, for SAM).  KEY.lock
+ * beside the key file is flock(2)ed by whoever holds the key's session,
+ * for the session's whole life, and says "PID open|closed TIME" (the
+ * last session's state), so two processes never create two sessions for
+ * one key and a new one waits gap seconds after the last closed.
+ * KEY.sock is where the holder lends it. */
+#define NYM_SAM_LINGER	600	/* default sam-linger: idle seconds */
+#define NYM_SAM_GAP	10	/* default sam-gap: seconds between sessions */
+#define NYM_SAM_KEEP	3	/* seconds a session outlives its last
+				   stream (at most the gap) */
+struct nym_hold {
+	const char *key;		/* the key file */
+	const char *what;		/* it, in messages: "the key" */
+	const struct nym_samaddr *sa;	/* the bridge and session options */
+	int linger;			/* holder's idle seconds; 0: no holder,
+					   a session of our own (unless one
+					   is lent) closed at release */
+	int gap;			/* seconds between two sessions */
+	int ms;				/* each network step */
+	int create_ms;			/* SESSION CREATE */
+};
+/* linger and gap from sam-linger and sam-gap in the configuration (load
+ * it first), else the defaults; the rest from the arguments.  0, or -1
+ * with a usage message in why for a bad value. */
+int nym_hold_init(struct nym_hold *h, const char *key,
+    const struct nym_samaddr *sa, int ms, char *why, size_t cap);
+/* The session of h->key: borrowed from its holder; else, with the key's
+ * lock, a new holder started (a detached process: own session, no
+ * descriptor of ours, lingering h->linger seconds idle) and borrowed;
+ * else (linger 0) a session of our own.  A holder still starting is
+ * waited for (up to create_ms + gap).  Returns 0 (NYM_EX_OK), or an exit
+ * code (75, 78 for an unusable key) with one line in why. */
+int nym_sam_acquire(struct nym_sam *s, const struct nym_hold *h, char *why,
+    size_t cap);
+/* Give back what nym_sam_acquire got: a lease ends; an own session is
+ * kept keep_ms past now (call it after the last stream), closed, its
+ * close time stamped and the key unlocked. */
+void nym_sam_release(struct nym_sam *s);
+/* For a program that holds the key itself (sam-accept): the key's lock,
+ * asking a lingering holder to go ("BYE") and waiting up to ms for it,
+ * then the gap since the last session.  The lock's fd, or -1 (errno
+ * EWOULDBLOCK: still held by PID in *pid). */
+int nym_share_lock(const char *key, int gap, int ms, pid_t *pid);
+/* Write "PID STATE TIME" into the lock file lockfd. */
+void nym_share_stamp(int lockfd, const char *state);
 /* The borrowed versions of nym_sam_lookup (no options) and
  * nym_sam_connect; nym_sam.c calls them when s->share is set. */
 int nym_share_lookup(struct nym_sam *s, const char *name, char **dest);

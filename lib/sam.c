@@ -1040,7 +1040,8 @@ nym_sam_close(struct nym_sam *s)
 			close(s->fd);
 		nym_wipe(s->in.buf, s->in.cap);
 		nym_in_close(&s->in);
-	}
+	} else if (s->share[0] != '\0' && s->fd >= 0)
+		close(s->fd);		/* a borrower's lease ends */
 	s->fd = -1;
 	free(s->pub);
 	s->pub = NULL;

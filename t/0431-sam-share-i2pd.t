@@ -1,0 +1,32 @@
+#!/bin/sh
+# Five sam-deliver at once with one key over a real i2pd SAM bridge
+# (t/helpers/share-i2pd on t/helpers/i2pd-lab): all delivered over one
+# session, the holder closes cleanly, the router survives.
+cd "$(dirname "$0")" && . ./lib.sh
+
+H=$TOP/t/helpers
+command -v i2pd >/dev/null || test_skip_all "i2pd is not installed"
+command -v python3 >/dev/null || test_skip_all "python3 is missing"
+
+test_expect_success 'five parallel deliveries with one key over the real router' '
+	test_timeout 600 "$H/i2pd-lab" -- "$H/share-i2pd" "$PWD/run" >lab.out 2>&1 &&
+	for i in 1 2 3 4 5; do
+		cat run/err$i && test "$(cat run/rc$i)" = 0 || return 1
+	done &&
+	test "$(ls run/bob/Maildir/new | wc -l)" = 5 &&
+	# One session (20 s on i2pd 2.45.1) and the streams; five sessions
+	# one after another would take over 100 s.
+	test $(( $(cat run/t1) - $(cat run/t0) )) -lt 60 &&
+	echo "5 parallel deliveries, one session: $(( $(cat run/t1) - $(cat run/t0) )) s" >figure
+'
+test ! -f figure || tl_diag_ <figure
+
+test_expect_success 'one session: none refused, the holder closed cleanly and is gone' '
+	! grep DUPLICATED run/err* &&
+	read -r pid state t <run/home/.config/nymbox/keys/alice.i2p.key.lock &&
+	test "$pid" = "$(cat run/holder.pid)" && test "$state" = closed &&
+	test ! -d "/proc/$pid" &&
+	! grep -i "segmentation\|pure virtual" lab.out
+'
+
+test_done
