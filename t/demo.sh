@@ -26,7 +26,7 @@ done
 cat <<EOT
 nymbox demo: Alice (alice.i2p) mails Bob (bob.i2p) over I2P, from mutt to
 Bob's reader, on a private i2pd router that reaches nothing outside this
-machine.  Mallory tries to pass as Alice.  About 45 seconds.
+machine.  Mallory tries to pass as Alice.  About 70 seconds.
 
 EOT
 "$top/t/helpers/eep2eep" "$dir/run"
