@@ -29,6 +29,18 @@ cp "$I2P_NET_DIR/pids" pids
 cat "$I2P_NET_DIR"/check.*/a.out >check.a
 cat "$I2P_NET_DIR"/check.*/b.out >check.b
 kill -KILL "$I2PD_PID_B"
+./gone.sh "$I2PD_PID_B"
+EOS
+
+# gone.sh PID: until PID has ended (a zombie counts), 10 s at most.
+write_script gone.sh <<'EOS'
+n=0
+while kill -0 "$1" 2>/dev/null &&
+    ! sed 's/.*) //' /proc/$1/stat 2>/dev/null | grep -q '^[ZX]'; do
+	n=$((n + 1))
+	test $n -lt 100 || exit 1
+	sleep 0.1
+done
 EOS
 
 if ! unshare -n true 2>/dev/null; then
@@ -97,6 +109,13 @@ test_expect_success 'the one-router fallback says so' '
 	set -- $(cat out3) &&
 	test "$1" = one-router && test "$2" = "$3" &&
 	test_grep "falling back to ONE router" err3
+'
+
+test_expect_success 'the fallback too fails the run when its router died (70)' '
+	test_timeout 60 "$H/i2p-net" -1 -- sh -c \
+	    "kill -KILL \$I2PD_PID_A && ./gone.sh \$I2PD_PID_A" 2>err4
+	rc=$? && cat err4 && test $rc = 70 &&
+	test_grep "^i2p-net: the router (pid [0-9]*) died during the run" err4
 '
 
 test_done
