@@ -1,6 +1,7 @@
 #!/bin/sh
-# demo.sh - `make demo`: the whole mail path over a real, offline i2pd
-# router, one or two lines a step (t/helpers/eep2eep does the work and
+# demo.sh - `make demo`: the whole mail path over a private network of
+# real, offline i2pd routers (t/helpers/i2p-net), Alice's and Bob's
+# apart, one or two lines a step (t/helpers/eep2eep does the work and
 # checks each step).  Everything happens in a temporary directory, with
 # its own HOMEs: nothing of yours is read or written.  Exit 0 only when
 # every step did what it should; otherwise the failing step, its reason
@@ -25,8 +26,9 @@ done
 
 cat <<EOT
 nymbox demo: Alice (alice.i2p) mails Bob (bob.i2p) over I2P, from mutt to
-Bob's reader, on a private i2pd router that reaches nothing outside this
-machine.  Mallory tries to pass as Alice.  About 45 seconds.
+Bob's reader.  Alice's side runs on one i2pd router, Bob's on another, in a
+private network that reaches nothing outside this machine.  Mallory tries
+to pass as Alice.  About 70 seconds.
 
 EOT
 "$top/t/helpers/eep2eep" "$dir/run"
