@@ -197,7 +197,11 @@ main(int argc, char *argv[])
 	if ((v = getenv("NYMBOX_NOW")) != NULL && *v != '\0')
 		r.now = (time_t)strtoll(v, NULL, 10);
 	/* -k: the key's one session (borrowed, or a holder started), not
-	 * a session of our own. */
+	 * a session of our own.  Run by a program under sam-accept (the
+	 * resolver of smtp-receive), the session of sam-accept's key. */
+	if (keyarg == NULL && (v = getenv("I2P_LOCAL_KEY")) != NULL &&
+	    *v != '\0')
+		keyarg = v;
 	if (keyarg != NULL) {
 		if (nym_hold_init(&hold, keyarg, &sa, wsec * 1000, why,
 		    sizeof why) == -1)

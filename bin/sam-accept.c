@@ -193,6 +193,12 @@ main(int argc, char *argv[])
 	    sizeof sockpath || (lfd = nym_share_listen(sockpath)) == -1)
 		nym_warn("unable to lend the session at %s.sock: %s", keyarg,
 		    strerror(errno));
+	/* The programs run per stream borrow this session for their own
+	 * lookups (smtp-receive's resolver checking a sender): a session
+	 * of their own per message would cost ~20 s each on i2pd, and
+	 * closing it right after can crash the router. */
+	else if (setenv("I2P_LOCAL_KEY", keyarg, 1) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to set I2P_LOCAL_KEY");
 	printf("%s\n", s.b32);
 	fflush(stdout);
 

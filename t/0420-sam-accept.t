@@ -14,7 +14,7 @@ mkdir -p "$HOME/.config/nymbox" && echo "sam-gap = 0" >"$HOME/.config/nymbox/con
 
 test_expect_success 'setup: the bridge' '
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 60 </dev/null & } &&
+	    --max-seconds 60 --route www.i2p=1 </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid
 '
 P=$(cat sam.port)
@@ -63,6 +63,29 @@ test_expect_success 'nothing the client sends first is lost (1 MB at once)' '
 test_expect_success 'SIGTERM stops it cleanly (exit 0)' '
 	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc &&
 	test "$(cat acc.rc)" = 0
+'
+
+test_expect_success 'a program per stream looks names up over the session of sam-accept' '
+	write_script look.sh <<-\EOS &&
+	echo "key=$I2P_LOCAL_KEY"
+	resolve-maildest -n -S 127.0.0.1:'"$P"' -w 5 bob@www.i2p 2>&1
+	echo "rc=$?"
+	EOS
+	accept ./look.sh &&
+	A=$(cat acc.b32) &&
+	acid=$(awk -v a="$A" '"'"'$2 == "CREATED" && $3 == a { c = $1 } END { print c }'"'"' sam.log) &&
+	test -n "$acid" &&
+	n=$(grep -c CREATED sam.log) &&
+	client "$A" </dev/null >out &&
+	grep -x "key=$HOME/.config/nymbox/server.key" out &&
+	# No web server behind www.i2p: the lookup fails, but over the
+	# session of sam-accept (the lookup on its control socket).
+	grep "unable to reach www.i2p: CANT_REACH_PEER" out &&
+	grep -x "rc=75" out &&
+	grep -x "$acid NAMING LOOKUP NAME=www.i2p" sam.log &&
+	# One new session: that of the client, none for the lookup.
+	test "$(grep -c CREATED sam.log)" = $((n + 1)) &&
+	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc
 '
 
 test_expect_success 'the same key gives the same destination next time' '
