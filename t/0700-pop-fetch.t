@@ -44,14 +44,14 @@ pf() {
 
 printf 'secret\n' >pw && chmod 600 pw
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1'
+
 test_expect_success 'setup: dovecot with two users' '
 	dovecot-lab start lab alice:secret bob:other &&
 	test -s lab/port && test -s lab/pid &&
 	mkmsgs orig 12 && dovecot-lab put lab alice orig/*
 '
-# Stop the server whatever happens to the script.
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'fetch into a maildir: byte-exact, the box emptied' '
 	pf -u alice -P pw -d md 2>err &&

@@ -65,12 +65,13 @@ while True:
     limit = None
 EOF
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+test ! -f cut.pid || kill $(cat cut.pid) 2>/dev/null'
+
 test_expect_success 'setup: dovecot' '
 	dovecot-lab start lab alice:secret
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-test ! -f cut.pid || kill $(cat cut.pid) 2>/dev/null
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'the connection cut in the middle of a message: 75, nothing partial' '
 	dovecot-lab put lab alice orig/* &&

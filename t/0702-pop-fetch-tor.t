@@ -59,15 +59,16 @@ pft() {
 
 printf 'secret\n' >pw && chmod 600 pw
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null; done
+"$TOP/t/helpers/tor-lab" stop "$TRASH/tor" >/dev/null 2>&1'
+
 test_expect_success 'setup: dovecot and a SOCKS5 proxy that knows the onion' '
 	dovecot-lab start lab alice:secret &&
 	proxy px --route $ONION=$(cat lab/port) \
 	    --route pop.nonexistent.invalid=$(cat lab/port)
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null; done
-"$TOP/t/helpers/tor-lab" stop "$TRASH/tor" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'fetch over the proxy: the onion name sent as a name' '
 	mkmsgs a 3 && dovecot-lab put lab alice a/* &&

@@ -179,12 +179,13 @@ for l in lines:
 print(n)
 EOF
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1'
+
 test_expect_success 'setup: dovecot' '
 	dovecot-lab start lab alice:secret &&
 	sums crash >want && test_line_count = 3 want
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'maildir: each P line is synced before the link into new/' '
 	dovecot-lab put lab alice crash/* &&

@@ -61,6 +61,10 @@ unfill() {
 	inns rm -f "$FULL/fill"
 }
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+test ! -f "$TRASH/ns.pid" || kill $(cat "$TRASH/ns.pid") 2>/dev/null'
+
 test_expect_success 'setup: dovecot; a 1 MB tmpfs in a private mount namespace' '
 	dovecot-lab start lab alice:secret &&
 	mkdir full &&
@@ -71,9 +75,6 @@ test_expect_success 'setup: dovecot; a 1 MB tmpfs in a private mount namespace' 
 	inns sh -c "grep -q \" $FULL tmpfs \" /proc/mounts" &&
 	! grep -q " $FULL tmpfs " /proc/mounts
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-test ! -f "$TRASH/ns.pid" || kill $(cat "$TRASH/ns.pid") 2>/dev/null
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'maildir on a full disk: 75, nothing in new/ or tmp/, mail kept' '
 	inns mkdir -p "$FULL/md/tmp" "$FULL/md/new" "$FULL/md/cur" &&

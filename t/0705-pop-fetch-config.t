@@ -31,12 +31,13 @@ conf() {
 	done
 }
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null; done'
+
 test_expect_success 'setup: dovecot' '
 	dovecot-lab start lab alice:secret
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null; done
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'everything from the configuration: no option at all' '
 	conf "pop-host=127.0.0.1:$(cat lab/port)" pop-user=alice \

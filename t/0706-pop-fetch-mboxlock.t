@@ -36,12 +36,13 @@ count() {
 	grep -c "^From MAILER-DAEMON " mb
 }
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+test ! -f "$TRASH/holder.pid" || kill $(cat "$TRASH/holder.pid") 2>/dev/null'
+
 test_expect_success 'setup: dovecot' '
 	dovecot-lab start lab alice:secret
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-test ! -f "$TRASH/holder.pid" || kill $(cat "$TRASH/holder.pid") 2>/dev/null
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'a delivery leaves no mb.lock; strace shows our pid in it' '
 	dovecot-lab put lab alice msgs/1 &&

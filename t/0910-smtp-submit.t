@@ -29,13 +29,13 @@ pf() {
 
 . "$TOP/t/helpers/postfix-inbox.sh"
 
+# Stop the servers whatever happens to the script.
+test_atexit 'postfix-lab stop "$TRASH/lab" >/dev/null 2>&1'
+
 test_expect_success POSTFIX 'setup: Postfix with SASL AUTH, two logins, 200 kB limit' '
 	postfix-lab start lab 200000 alice@lab.test:secret bob@lab.test:other &&
 	test -s lab/port && test -s lab/pid
 '
-# Stop the servers whatever happens to the script.
-trap 'tl_rc_=$?; postfix-lab stop "$TRASH/lab" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success POSTFIX 'submitted with AUTH: every recipient, Bcc removed' '
 	pf -P pw -f alice@lab.test bob@ext.test carol@ext.test \

@@ -33,6 +33,9 @@ grab() {
 	return 1
 }
 
+# Stop the servers whatever happens to the script.
+test_atexit 'postfix-lab stop "$TRASH/lab" >/dev/null 2>&1'
+
 test_expect_success POSTFIX 'setup: Postfix with SASL AUTH; two identities' '
 	postfix-lab start lab 200000 alice@lab.test:secret bob@lab.test:other &&
 	port=$(cat lab/port) &&
@@ -50,8 +53,6 @@ test_expect_success POSTFIX 'setup: Postfix with SASL AUTH; two identities' '
 	NYMBOX_CONF=$TRASH/config &&
 	export NYMBOX_CONF
 '
-trap 'tl_rc_=$?; postfix-lab stop "$TRASH/lab" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success POSTFIX 'mutt hands over two messages; both are queued' '
 	cat >alice.msg <<-\EOM &&
