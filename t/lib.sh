@@ -521,7 +521,9 @@ tl_atexit_()
 trap tl_atexit_ EXIT
 
 # SIGNAL: stop what the tests started, keep the scratch directory, and
-# die of the signal as the caller expects (prove, make, a terminal).
+# die of the signal as the caller expects (prove, make, a terminal).  In
+# a body, the shell's output still goes to the body's output file: the
+# note is found there, in the scratch directory.
 tl_signal_()
 {
 	trap - EXIT "$1"
