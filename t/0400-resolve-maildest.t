@@ -17,7 +17,7 @@ site() {
 	mkdir -p "www-$1/.well-known" &&
 	rm -f "$1.port" &&
 	n=$1 && shift &&
-	{ "$H/httpd" --port-file "$n.port" --dir "www-$n" --max-seconds 60 "$@" &
+	{ "$H/httpd" --port-file "$n.port" --dir "www-$n" --max-seconds $(test_scaled 300) "$@" &
 	  echo $! >"$n.pid"; } &&
 	test_wait_for "$n.port"
 }
@@ -26,12 +26,12 @@ site() {
 sam() {
 	rm -f sam.port sam.pid sam.log &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid \
-	    --log sam.log --max-seconds 60 "$@" </dev/null & } &&
+	    --log sam.log --max-seconds $(test_scaled 300) "$@" </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid
 }
 
 rmd() {
-	test_timeout 20 resolve-maildest -S 127.0.0.1:"$(cat sam.port)" -w 5 "$@"
+	test_timeout 20 resolve-maildest -S 127.0.0.1:"$(cat sam.port)" -w $(test_scaled 5) "$@"
 }
 
 # A well-formed destination (EdDSA certificate), not a real key.

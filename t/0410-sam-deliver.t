@@ -15,7 +15,7 @@ mx() {
 	n=$1 && shift &&
 	rm -rf "$n.port" "$n.mail" "$n.log" &&
 	{ "$H/smtpd" --port-file "$n.port" --save "$n.mail" --log "$n.log" \
-	    --max-seconds 60 "$@" & echo $! >"$n.pid"; } &&
+	    --max-seconds $(test_scaled 300) "$@" & echo $! >"$n.pid"; } &&
 	test_wait_for "$n.port"
 }
 
@@ -27,17 +27,17 @@ sam() {
 		test ! -f "$p" || routes="$routes --route ${p%.port}.i2p=$(cat $p)"
 	done &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 60 $routes "$@" </dev/null & } &&
+	    --max-seconds $(test_scaled 300) $routes "$@" </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid
 }
 
 b32of() {
-	test_timeout 10 "$SAMTOOL" -t 3000 -c 3000 127.0.0.1 "$(cat sam.port)" \
+	test_timeout 30 "$SAMTOOL" -t $(test_scaled 5000) -c $(test_scaled 5000) 127.0.0.1 "$(cat sam.port)" \
 	    lookup -b "$1.i2p"
 }
 
 sd() {
-	test_timeout 30 sam-deliver -S 127.0.0.1:"$(cat sam.port)" -w 3 "$@"
+	test_timeout 30 sam-deliver -S 127.0.0.1:"$(cat sam.port)" -w $(test_scaled 5) "$@"
 }
 
 restart() {

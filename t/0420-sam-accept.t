@@ -11,7 +11,7 @@ test -x "$SAMTOOL" || test_skip_all "$SAMTOOL is not built"
 
 test_expect_success 'setup: the bridge' '
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 60 </dev/null & } &&
+	    --max-seconds $(test_scaled 300) </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid
 '
 P=$(cat sam.port)
@@ -25,13 +25,13 @@ EOS
 # acc.pid, exit code in acc.rc when it ends.
 accept() {
 	rm -f acc.b32 acc.rc acc.pid &&
-	{ ( sam-accept -S 127.0.0.1:$P -w 5 "$@" >acc.b32 2>acc.err &
+	{ ( sam-accept -S 127.0.0.1:$P -w $(test_scaled 5) "$@" >acc.b32 2>acc.err &
 	    echo $! >acc.pid; wait $!; echo $? >acc.rc ) & } &&
 	test_wait_for acc.b32 && test_wait_for acc.pid
 }
 
 client() {
-	test_timeout 20 "$SAMTOOL" -t 5000 -c 3000 127.0.0.1 $P connect "$@"
+	test_timeout 20 "$SAMTOOL" -t $(test_scaled 5000) -c $(test_scaled 5000) 127.0.0.1 $P connect "$@"
 }
 
 test_expect_success 'starts, prints its b32, makes its key 0600' '
@@ -84,7 +84,7 @@ test_expect_success '-c limits programs at once; later streams wait, none is los
 
 test_expect_success 'sam-deliver borrows the session of sam-accept holding its key' '
 	mkdir -p bob &&
-	{ HOME=$PWD/bob sam-accept -S 127.0.0.1:$P -w 5 sh -c "exec smtp-receive \
+	{ HOME=$PWD/bob sam-accept -S 127.0.0.1:$P -w $(test_scaled 5) sh -c "exec smtp-receive \
 	    -l \$I2P_LOCAL_B32 -a -d $PWD/bob/Maildir" >bob.b32 2>bob.err &
 	  echo $! >bob.pid; } &&
 	test_wait_for bob.b32 &&
@@ -92,7 +92,7 @@ test_expect_success 'sam-deliver borrows the session of sam-accept holding its k
 	A=$(cat acc.b32) && B=$(cat bob.b32) &&
 	test -S "$HOME/.config/nymbox/keys/alice.i2p.key.sock" &&
 	printf "Subject: hi\n\nfrom alice\n" >m &&
-	test_timeout 20 sam-deliver -S 127.0.0.1:$P -w 5 \
+	test_timeout 20 sam-deliver -S 127.0.0.1:$P -w $(test_scaled 5) \
 	    -k "$HOME/.config/nymbox/keys/alice.i2p.key" -f "alice@$A" "bob@$B" <m &&
 	grep -x "from alice" bob/Maildir/new/* &&
 	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc &&
@@ -102,7 +102,7 @@ test_expect_success 'sam-deliver borrows the session of sam-accept holding its k
 test_expect_success 'without the lender, the same key in a second session is refused' '
 	accept -k "$HOME/.config/nymbox/keys/alice.i2p.key" ./echo.sh &&
 	mv "$HOME/.config/nymbox/keys/alice.i2p.key.sock" hidden.sock &&
-	test_expect_code 75 test_timeout 20 sam-deliver -S 127.0.0.1:$P -w 5 \
+	test_expect_code 75 test_timeout 20 sam-deliver -S 127.0.0.1:$P -w $(test_scaled 5) \
 	    -k "$HOME/.config/nymbox/keys/alice.i2p.key" \
 	    -f "alice@$(cat acc.b32)" "bob@$(cat bob.b32)" <m 2>err &&
 	grep DUPLICATED_DEST err &&

@@ -167,7 +167,7 @@ test_expect_success FETCHMAIL 'fetchmail with uidl: nothing new the second time'
 
 test_expect_success 'over I2P: sam-accept runs it per stream, pop-fetch -s reads' '
 	{ fake-sam --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 120 </dev/null & } &&
+	    --max-seconds $(test_scaled 300) </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
 	test_when_finished "kill \$(cat sam.pid)" &&
 	{ sam-accept -S 127.0.0.1:$(cat sam.port) -w 10 -k "$PWD/pop.samkey" \

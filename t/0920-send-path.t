@@ -45,10 +45,10 @@ test_expect_success POSTFIX 'setup: Postfix with SASL AUTH; two identities' '
 	queue = $TRASH/queue
 	[alice@lab.test]
 	mode = defer
-	delivery = smtp-submit -H 127.0.0.1:$port -w 10 -P $TRASH/alice.pw
+	delivery = smtp-submit -H 127.0.0.1:$port -w $(test_scaled 10) -P $TRASH/alice.pw
 	[bob@lab.test]
 	mode = batch
-	delivery = smtp-submit -H 127.0.0.1:$port -w 10 -P $TRASH/bob.pw
+	delivery = smtp-submit -H 127.0.0.1:$port -w $(test_scaled 10) -P $TRASH/bob.pw
 	EOC
 	NYMBOX_CONF=$TRASH/config &&
 	export NYMBOX_CONF

@@ -93,12 +93,15 @@ case $tl_scale_ in
 esac
 export NYM_TEST_SCALE=$tl_scale_
 
-# test_scaled N: N (seconds, milliseconds: a whole number) times
+# test_scaled N: N (seconds, milliseconds; 2.5 is fine) times
 # NYM_TEST_SCALE, for the -t and -w of a program under test, a server's
 # --max-seconds, any limit a slow run could reach.
 test_scaled()
 {
-	echo $(($1 * tl_scale_))
+	case $1 in
+	*.*)	awk -v n="$1" -v s="$tl_scale_" 'BEGIN { print n * s }' ;;
+	*)	echo $(($1 * tl_scale_)) ;;
+	esac
 }
 
 tl_count_=0
