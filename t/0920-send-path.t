@@ -78,7 +78,8 @@ test_expect_success POSTFIX 'mutt hands over two messages; both are queued' '
 
 test_expect_success POSTFIX 'before anything is due, queue-run sends nothing' '
 	NYMBOX_NOW=$((T0 + 1999)) queue-run -q queue &&
-	sleep 1 && test -z "$(inbox)"
+	NYMBOX_NOW=$((T0 + 1999)) queue-run -q queue -l >list &&
+	test_line_count = 2 list && test -z "$(inbox)"
 '
 
 test_expect_success POSTFIX 'after the defer delay, alice'"'"'s message goes, Date in UTC' '
@@ -95,7 +96,8 @@ test_expect_success POSTFIX 'after the defer delay, alice'"'"'s message goes, Da
 
 test_expect_success POSTFIX 'bob'"'"'s batch waits for 00:00 UTC, then goes' '
 	NYMBOX_NOW=$((BATCH - 1)) queue-run -q queue &&
-	sleep 1 && test "$(inbox | wc -l)" = 2 &&
+	NYMBOX_NOW=$((BATCH - 1)) queue-run -q queue -l >list &&
+	test_line_count = 1 list && test "$(inbox | wc -l)" = 2 &&
 	NYMBOX_NOW=$BATCH queue-run -q queue &&
 	delivered 3 &&
 	grab "Subject: from bob" &&
