@@ -37,7 +37,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#define MAXPROCS	4096	/* processes examined in one scan */
+#define MAXPROCS	32768	/* processes examined in one scan */
 #define MAXDESC		256	/* descendants handled in one scan */
 #define CMDMAX		200	/* bytes of a command line shown */
 
@@ -335,11 +335,15 @@ main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "+g:")) != -1) {
 		switch (c) {
-		case 'g':
-			grace = strtod(optarg, NULL);
-			if (grace < 0 || grace > 3600)
+		case 'g': {
+			char *end;
+
+			grace = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(grace >= 0) ||
+			    grace > 3600)
 				usage();
 			break;
+		}
 		default:
 			usage();
 		}
