@@ -40,6 +40,9 @@ fakedest() {
 sys.stdout.write(base64.b64encode(os.urandom(384) + bytes([5,0,4,0,7,0,0]), b\"-~\").decode())"
 }
 
+# Stop the scripted servers whatever happens to the script.
+test_atexit 'for p in *.pid; do test ! -s "$p" || kill "$(cat "$p")" 2>/dev/null || :; done'
+
 test_expect_success 'setup: eepsites and the bridge' '
 	site bob.i2p --header "Cache-Control: max-age=600" &&
 	echo "$B32 2525" >www-bob.i2p/.well-known/i2pmail.key &&

@@ -49,6 +49,9 @@ restart() {
 printf 'From: Alice <alice@alice.i2p>\nTo: Bob <bob@x.i2p>\nBcc: hidden@y.i2p,\n  other@z.i2p\nSubject: test\n\n.starts with a dot\nline\n' >msg
 grep -v "^Bcc:\|^  other" msg | sed "s/\$/\r/" >want
 
+# Stop the scripted servers whatever happens to the script.
+test_atexit 'for p in *.pid; do test ! -s "$p" || kill "$(cat "$p")" 2>/dev/null || :; done'
+
 test_expect_success 'setup: a server and the bridge' '
 	mx mx0 && sam && B=$(b32of mx0) && test -n "$B" && echo "$B" >mx0.b32
 '

@@ -9,6 +9,9 @@ H=$TOP/t/helpers
 SAMTOOL=${NYM_HELPERS:-$H}/samtool
 test -x "$SAMTOOL" || test_skip_all "$SAMTOOL is not built"
 
+# Stop the scripted servers whatever happens to the script.
+test_atexit 'for p in *.pid; do test ! -s "$p" || kill "$(cat "$p")" 2>/dev/null || :; done'
+
 test_expect_success 'setup: the bridge' '
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
 	    --max-seconds $(test_scaled 300) </dev/null & } &&

@@ -31,6 +31,7 @@ pf() {
 
 # Stop the servers whatever happens to the script.
 test_atexit 'postfix-lab stop "$TRASH/lab" >/dev/null 2>&1'
+test_atexit 'for p in *.pid; do test ! -s "$p" || kill "$(cat "$p")" 2>/dev/null || :; done'
 
 test_expect_success POSTFIX 'setup: Postfix with SASL AUTH, two logins, 200 kB limit' '
 	postfix-lab start lab 200000 alice@lab.test:secret bob@lab.test:other &&
