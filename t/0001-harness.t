@@ -233,4 +233,138 @@ test_expect_success 'a test that exits the script is a failure' '
 	test "$(cat exiting.rc)" -ne 0
 '
 
+test_expect_success 'test_atexit: at test_done, the last registered first' '
+	write_script atexit.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_atexit "echo first >>\$HOME/../../order"
+	test_expect_success "registers in a body" "
+		test_atexit \"echo second >>\$HOME/../../order\"
+	"
+	test_expect_success "the scratch directory is still there" "
+		test_atexit \"test -d \$TRASH && echo third >>\$HOME/../../order\"
+	"
+	test_done
+	EOF
+	run_sub atexit &&
+	printf "third\nsecond\nfirst\n" >expect &&
+	test_cmp expect order &&
+	echo 0 >expect && test_cmp expect atexit.rc &&
+	test_path_is_missing trash.atexit
+'
+
+test_expect_success 'test_atexit: after a failure, an exit in a body; its failure shown' '
+	write_script atexit2.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_atexit "echo ran >>\$HOME/../../ran2"
+	test_expect_success "fails" "false"
+	test_done
+	EOF
+	write_script atexit3.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_atexit "echo ran >>\$HOME/../../ran3; echo oops; false"
+	test_expect_success "exits" "exit 0"
+	test_done
+	EOF
+	run_sub atexit2 && run_sub atexit3 &&
+	echo ran >expect && test_cmp expect ran2 && test_cmp expect ran3 &&
+	echo 1 >expect && test_cmp expect atexit2.rc &&
+	test_cmp expect atexit3.rc &&
+	test_grep "^# test_atexit: cleanup failed" atexit3.err &&
+	test_grep "^# 	oops" atexit3.err
+'
+
+test_expect_success 'NYM_TEST_SCALE stretches test_scaled and the waits' '
+	write_script scaled.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_expect_success "scaled" "
+		test \$(test_scaled 5) = 15 &&
+		t0=\$(date +%s) && ! test_wait_for nothing 1 2>err &&
+		test \$((\$(date +%s) - t0)) -ge 3 &&
+		test_grep \"no nothing after 3 s\" err
+	"
+	test_done
+	EOF
+	NYM_TEST_SCALE=3 run_sub scaled &&
+	echo 0 >expect && test_cmp expect scaled.rc &&
+	NYM_TEST_SCALE=x run_sub scaled &&
+	test_grep "Bail out! NYM_TEST_SCALE must be a whole number" scaled.out
+'
+
+REAPER=${NYM_HELPERS:-$TOP/t/helpers}/reaper
+test -x "$REAPER" && test_set_prereq REAPER
+
+test_expect_success REAPER 'reaper: a clean test passes, its status passes through' '
+	write_script clean.t <<-\EOF &&
+	echo "$TMPDIR" >tmpdir
+	echo 1..0
+	EOF
+	write_script three.t <<-\EOF &&
+	exit 3
+	EOF
+	"$REAPER" ./clean.t >out 2>err &&
+	test_must_be_empty err &&
+	test_path_is_missing "$(cat tmpdir)" &&
+	case $(cat tmpdir) in "${TMPDIR:-/tmp}"/nymtest.*) ;; *) false ;; esac &&
+	test_expect_code 3 "$REAPER" ./three.t &&
+	chmod -x clean.t && "$REAPER" ./clean.t >out &&
+	echo 1..0 >expect && test_cmp expect out
+'
+
+test_expect_success REAPER 'reaper: a process left behind fails the test and is killed' '
+	write_script leak.t <<-\EOF &&
+	sleep 300 &
+	echo $! >leak.pid
+	sh -c "sleep 301 & echo \$! >leak2.pid; wait" &
+	while ! test -s leak2.pid; do sleep 0.1; done
+	echo 1..0
+	EOF
+	test_expect_code 1 "$REAPER" -g 1 ./leak.t >out 2>err &&
+	test_grep "^reaper: ./leak.t left 3 processes behind:" err &&
+	test_grep "^reaper:   $(cat leak.pid) sleep 300\$" err &&
+	test_grep "^reaper:   $(cat leak2.pid) sleep 301\$" err &&
+	test_grep "^reaper:   [0-9]* sh -c sleep 301" err &&
+	! kill -0 $(cat leak.pid) 2>/dev/null &&
+	! kill -0 $(cat leak2.pid) 2>/dev/null
+'
+
+test_expect_success REAPER 'reaper: what stops on its own after the test is no leak' '
+	write_script late.t <<-\EOF &&
+	sh -c "sleep 1" &
+	EOF
+	"$REAPER" ./late.t 2>err &&
+	test_must_be_empty err
+'
+
+test_expect_success REAPER 'reaper: files left in TMPDIR fail the test and go' '
+	write_script litter.t <<-\EOF &&
+	mktemp -d >left
+	EOF
+	test_expect_code 1 "$REAPER" ./litter.t 2>err &&
+	test_grep "^reaper: ./litter.t left files in TMPDIR:" err &&
+	test_grep "^reaper:   tmp\." err &&
+	test_path_is_missing "$(cat left)" &&
+	test_path_is_missing "$(dirname "$(cat left)")"
+'
+
+test_expect_success REAPER 'SIGTERM: the test stops, test_atexit stops its server' '
+	write_script killed.t <<-\EOF &&
+	. "$TEST_DIRECTORY/lib.sh"
+	test_atexit "kill \$(cat srv.pid) 2>/dev/null; echo stopped >\$HOME/../../stopped"
+	test_expect_success "a server" "
+		{ sleep 300 & echo \$! >srv.pid; } && test_wait_for srv.pid
+	"
+	test_expect_success "a long test" "echo up >\$HOME/../../started && sleep 60"
+	test_done
+	EOF
+	{ TEST_DIRECTORY=$TOP/t TEST_OUTPUT_DIRECTORY=$PWD \
+	    "$REAPER" ./killed.t >killed.out 2>killed.err & echo $! >r.pid; } &&
+	test_wait_for started &&
+	kill -TERM $(cat r.pid) &&
+	{ wait $(cat r.pid); echo $? >killed.rc; } &&
+	echo 143 >expect && test_cmp expect killed.rc &&
+	echo stopped >expect && test_cmp expect stopped &&
+	test_grep "stopped by SIGTERM" trash.killed/.test-output &&
+	test_grep -v "left .* behind" killed.err
+'
+
 test_done

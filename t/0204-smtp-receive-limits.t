@@ -16,17 +16,18 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'an idle client is told 421 after -t seconds' '
-	cat >chat <<-\EOF &&
+	cat >chat <<-EOF &&
 	< 220
 	> EHLO c
 	< 250
-	sleep 2.5
+	sleep $(test_scaled 2.5)
 	< 421 4.4.2
 	eof
 	exit 75
 	EOF
-	test_timeout 20 smtp-chat chat -- smtp-receive -t 1 $SR 2>err &&
-	grep "smtp-receive: unable to read the command: idle for 1 s" err
+	test_timeout 20 smtp-chat chat -- smtp-receive -t $(test_scaled 1) $SR \
+	    2>err &&
+	grep "smtp-receive: unable to read the command: idle for $(test_scaled 1) s" err
 '
 
 test_expect_success 'a message that stops coming: 421, nothing left in tmp/' '
@@ -47,13 +48,14 @@ test_expect_success 'a message that stops coming: 421, nothing left in tmp/' '
 	eof
 	exit 75
 	EOF
-	test_timeout 20 smtp-chat chat -- smtp-receive -t 1 $SR 2>err &&
-	grep "unable to read the message: idle for 2 s" err &&
+	test_timeout 20 smtp-chat chat -- smtp-receive -t $(test_scaled 1) $SR \
+	    2>err &&
+	grep "unable to read the message: idle for $(test_scaled 2) s" err &&
 	test -z "$(ls -A md/tmp)" && test -z "$(ls -A md/new)"
 '
 
 test_expect_success 'the data timeout is twice -t' '
-	cat >chat <<-\EOF &&
+	cat >chat <<-EOF &&
 	< 220
 	> EHLO c
 	< 250
@@ -63,14 +65,14 @@ test_expect_success 'the data timeout is twice -t' '
 	< 250
 	> DATA
 	< 354
-	sleep 1.3
+	sleep $(test_scaled 1.3)
 	> Subject: slow but in time
 	>
-	sleep 1.3
+	sleep $(test_scaled 1.3)
 	> .
 	< 250
 	EOF
-	test_timeout 20 smtp-chat chat -- smtp-receive -t 1 $SR
+	test_timeout 20 smtp-chat chat -- smtp-receive -t $(test_scaled 1) $SR
 '
 
 test_expect_success 'EOF in the middle of a message: nothing delivered' '

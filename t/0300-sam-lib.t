@@ -13,28 +13,34 @@ test -x "$SAMTOOL" || test_skip_all "$SAMTOOL is not built (make helpers)"
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
 
 # start_sam NAME [FAKE-SAM OPTIONS]: a bridge whose port is in NAME.port
-# and log in NAME.log; stop_sam NAME stops it.
+# and log in NAME.log; stop_sam NAME stops it and waits until it is gone.
+# Time limits here only stop a hang: they scale (test_scaled), and no
+# test depends on one unless it is the thing tested.
 start_sam()
 {
 	ss_name=$1
 	shift
 	rm -f "$ss_name.port" "$ss_name.pid"
 	"$FAKESAM" --port-file "$ss_name.port" --pid-file "$ss_name.pid" \
-	    --log "$ss_name.log" --max-seconds 60 "$@" </dev/null &
+	    --log "$ss_name.log" --max-seconds $(test_scaled 300) "$@" \
+	    </dev/null &
 	test_wait_for "$ss_name.port" && test_wait_for "$ss_name.pid"
 }
 
 stop_sam()
 {
+	test -s "$1.pid" || return 0
 	kill "$(cat "$1.pid")" 2>/dev/null || :
+	wait "$(cat "$1.pid")" 2>/dev/null || :
 }
 
-# st NAME ARGS...: samtool against bridge NAME, 2 s per step.
+# st NAME ARGS...: samtool against bridge NAME, 10 s per step (scaled).
 st()
 {
 	st_port=$(cat "$1.port")
 	shift
-	test_timeout 15 "$SAMTOOL" -t 2000 -c 2000 127.0.0.1 "$st_port" "$@"
+	test_timeout 60 "$SAMTOOL" -t $(test_scaled 10000) \
+	    -c $(test_scaled 10000) 127.0.0.1 "$st_port" "$@"
 }
 
 # bg NAME OUT IN ARGS...: samtool in the background reading IN, stdout
@@ -48,7 +54,8 @@ bg()
 	shift 3
 	rm -f "$bg_out.ready" "$bg_out.rc" "$bg_out.pid"
 	(
-		timeout -k 2 20 "$SAMTOOL" -t 5000 -c 2000 -r "$bg_out.ready" \
+		timeout -k 2 $(test_scaled 60) "$SAMTOOL" -t $(test_scaled 10000) \
+		    -c $(test_scaled 10000) -r "$bg_out.ready" \
 		    127.0.0.1 "$bg_port" "$@" <"$bg_in" >"$bg_out" \
 		    2>"$bg_out.err" &
 		echo $! >"$bg_out.pid"
@@ -75,6 +82,8 @@ now_ms()
 	echo $(($(date +%s%N) / 1000000))
 }
 
+test_atexit 'stop_sam main; test ! -s echo.pid || kill "$(cat echo.pid)" 2>/dev/null || :'
+
 test_expect_success 'set up: an echo server and a bridge' '
 	write_script echo.py "/usr/bin/env python3" <<-\EOF &&
 	import os, socket, sys, threading
@@ -84,7 +93,7 @@ test_expect_success 'set up: an echo server and a bridge' '
 	with open(sys.argv[1] + ".tmp", "w") as f:
 	    f.write("%d\n" % ls.getsockname()[1])
 	os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-	threading.Timer(60, os._exit, (0,)).start()
+	threading.Timer(int(sys.argv[2]), os._exit, (0,)).start()
 	while True:
 	    c, _ = ls.accept()
 	    data = b""
@@ -96,7 +105,7 @@ test_expect_success 'set up: an echo server and a bridge' '
 	    c.sendall(data)
 	    c.close()
 	EOF
-	(./echo.py echo.port & echo $! >echo.pid) &&
+	(./echo.py echo.port $(test_scaled 300) & echo $! >echo.pid) &&
 	test_wait_for echo.port &&
 	start_sam main --route echo.lab.i2p=$(cat echo.port) &&
 	head -c 1000000 /dev/urandom >a.in &&
@@ -286,28 +295,29 @@ test_expect_success 'a silent bridge times out: SESSION CREATE after -c' '
 	test_when_finished "stop_sam mute" &&
 	start_sam mute --silent &&
 	t0=$(now_ms) &&
-	test_expect_code 75 test_timeout 10 "$SAMTOOL" -t 5000 -c 400 \
+	test_expect_code 75 test_timeout 60 "$SAMTOOL" \
+	    -t $(test_scaled 20000) -c 400 \
 	    127.0.0.1 $(cat mute.port) session 2>err &&
 	t1=$(now_ms) &&
 	test_grep "timed out" err &&
-	test $((t1 - t0)) -ge 350 && test $((t1 - t0)) -lt 3000
+	test $((t1 - t0)) -ge 350 && test $((t1 - t0)) -lt $(test_scaled 5000)
 '
 
 test_expect_success 'a silent bridge times out: any other step after -t' '
 	test_when_finished "stop_sam mute" &&
 	start_sam mute --silent &&
 	t0=$(now_ms) &&
-	test_expect_code 75 test_timeout 10 "$SAMTOOL" -t 400 \
-	    127.0.0.1 $(cat mute.port) generate 2>err &&
+	test_expect_code 75 test_timeout 60 "$SAMTOOL" -t 400 \
+	    -c $(test_scaled 20000) 127.0.0.1 $(cat mute.port) generate 2>err &&
 	t1=$(now_ms) &&
 	test_grep "timed out" err &&
-	test $((t1 - t0)) -ge 350 && test $((t1 - t0)) -lt 3000
+	test $((t1 - t0)) -ge 350 && test $((t1 - t0)) -lt $(test_scaled 5000)
 '
 
 test_expect_success 'a slow SESSION CREATE within -c is fine' '
 	test_when_finished "stop_sam slow" &&
 	start_sam slow --session-delay 0.5 &&
-	test_timeout 10 "$SAMTOOL" -c 3000 127.0.0.1 $(cat slow.port) \
+	test_timeout 60 "$SAMTOOL" -c $(test_scaled 10000) 127.0.0.1 $(cat slow.port) \
 	    session >b32 &&
 	grep -E "^[a-z2-7]{52}\.b32\.i2p\$" b32
 '
@@ -320,14 +330,14 @@ test_expect_success 'an error line instead of the peer: temporary' '
 '
 
 test_expect_success 'no bridge at all: temporary' '
-	start_sam gone && stop_sam gone && sleep 0.1 &&
+	start_sam gone && stop_sam gone &&
 	test_expect_code 75 st gone session 2>err &&
 	test_grep "refused" err
 '
 
 test_expect_success '.i2p and .onion never reach the resolver' '
-	test_expect_code 64 test_timeout 5 "$SAMTOOL" sam.i2p 7656 session &&
-	test_expect_code 64 test_timeout 5 "$SAMTOOL" x.onion 7656 session
+	test_expect_code 64 test_timeout 30 "$SAMTOOL" sam.i2p 7656 session &&
+	test_expect_code 64 test_timeout 30 "$SAMTOOL" x.onion 7656 session
 '
 
 test_expect_success 'never a PING or QUIT (i2pd closes the session)' '

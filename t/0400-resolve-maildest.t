@@ -17,7 +17,7 @@ site() {
 	mkdir -p "www-$1/.well-known" &&
 	rm -f "$1.port" &&
 	n=$1 && shift &&
-	{ "$H/httpd" --port-file "$n.port" --dir "www-$n" --max-seconds 60 "$@" &
+	{ "$H/httpd" --port-file "$n.port" --dir "www-$n" --max-seconds $(test_scaled 300) "$@" &
 	  echo $! >"$n.pid"; } &&
 	test_wait_for "$n.port"
 }
@@ -26,12 +26,12 @@ site() {
 sam() {
 	rm -f sam.port sam.pid sam.log &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid \
-	    --log sam.log --max-seconds 60 "$@" </dev/null & } &&
+	    --log sam.log --max-seconds $(test_scaled 300) "$@" </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid
 }
 
 rmd() {
-	test_timeout 20 resolve-maildest -S 127.0.0.1:"$(cat sam.port)" -w 5 "$@"
+	test_timeout 20 resolve-maildest -S 127.0.0.1:"$(cat sam.port)" -w $(test_scaled 5) "$@"
 }
 
 # A well-formed destination (EdDSA certificate), not a real key.
@@ -39,6 +39,9 @@ fakedest() {
 	python3 -c "import base64, os, sys
 sys.stdout.write(base64.b64encode(os.urandom(384) + bytes([5,0,4,0,7,0,0]), b\"-~\").decode())"
 }
+
+# Stop the scripted servers whatever happens to the script.
+test_atexit 'for p in *.pid; do test ! -s "$p" || kill "$(cat "$p")" 2>/dev/null || :; done'
 
 test_expect_success 'setup: eepsites and the bridge' '
 	site bob.i2p --header "Cache-Control: max-age=600" &&

@@ -15,7 +15,7 @@ mx() {
 	n=$1 && shift &&
 	rm -rf "$n.port" "$n.mail" "$n.log" &&
 	{ "$H/smtpd" --port-file "$n.port" --save "$n.mail" --log "$n.log" \
-	    --max-seconds 60 "$@" & echo $! >"$n.pid"; } &&
+	    --max-seconds $(test_scaled 300) "$@" & echo $! >"$n.pid"; } &&
 	test_wait_for "$n.port"
 }
 
@@ -27,17 +27,17 @@ sam() {
 		test ! -f "$p" || routes="$routes --route ${p%.port}.i2p=$(cat $p)"
 	done &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 60 $routes "$@" </dev/null & } &&
+	    --max-seconds $(test_scaled 300) $routes "$@" </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid
 }
 
 b32of() {
-	test_timeout 10 "$SAMTOOL" -t 3000 -c 3000 127.0.0.1 "$(cat sam.port)" \
+	test_timeout 30 "$SAMTOOL" -t $(test_scaled 5000) -c $(test_scaled 5000) 127.0.0.1 "$(cat sam.port)" \
 	    lookup -b "$1.i2p"
 }
 
 sd() {
-	test_timeout 30 sam-deliver -S 127.0.0.1:"$(cat sam.port)" -w 3 "$@"
+	test_timeout 30 sam-deliver -S 127.0.0.1:"$(cat sam.port)" -w $(test_scaled 5) "$@"
 }
 
 restart() {
@@ -69,6 +69,9 @@ mkdir -p "$HOME/.config/nymbox" && echo "sam-gap = 0" >"$HOME/.config/nymbox/con
 
 printf 'From: Alice <alice@alice.i2p>\nTo: Bob <bob@x.i2p>\nBcc: hidden@y.i2p,\n  other@z.i2p\nSubject: test\n\n.starts with a dot\nline\n' >msg
 grep -v "^Bcc:\|^  other" msg | sed "s/\$/\r/" >want
+
+# Stop the scripted servers whatever happens to the script.
+test_atexit 'for p in *.pid; do test ! -s "$p" || kill "$(cat "$p")" 2>/dev/null || :; done'
 
 test_expect_success 'setup: a server and the bridge' '
 	mx mx0 && sam && B=$(b32of mx0) && test -n "$B" && echo "$B" >mx0.b32

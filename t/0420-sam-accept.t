@@ -12,9 +12,12 @@ test -x "$SAMTOOL" || test_skip_all "$SAMTOOL is not built"
 # A fake bridge: no gap between a key's sessions is needed.
 mkdir -p "$HOME/.config/nymbox" && echo "sam-gap = 0" >"$HOME/.config/nymbox/config"
 
+# Stop the scripted servers whatever happens to the script.
+test_atexit 'for p in *.pid; do test ! -s "$p" || kill "$(cat "$p")" 2>/dev/null || :; done'
+
 test_expect_success 'setup: the bridge' '
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 60 --route www.i2p=1 </dev/null & } &&
+	    --max-seconds $(test_scaled 300) --route www.i2p=1 </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid
 '
 P=$(cat sam.port)
@@ -28,13 +31,13 @@ EOS
 # acc.pid, exit code in acc.rc when it ends.
 accept() {
 	rm -f acc.b32 acc.rc acc.pid &&
-	{ ( sam-accept -S 127.0.0.1:$P -w 5 "$@" >acc.b32 2>acc.err &
+	{ ( sam-accept -S 127.0.0.1:$P -w $(test_scaled 5) "$@" >acc.b32 2>acc.err &
 	    echo $! >acc.pid; wait $!; echo $? >acc.rc ) & } &&
 	test_wait_for acc.b32 && test_wait_for acc.pid
 }
 
 client() {
-	test_timeout 20 "$SAMTOOL" -t 5000 -c 3000 127.0.0.1 $P connect "$@"
+	test_timeout 20 "$SAMTOOL" -t $(test_scaled 5000) -c $(test_scaled 5000) 127.0.0.1 $P connect "$@"
 }
 
 test_expect_success 'starts, prints its b32, makes its key 0600' '
@@ -68,7 +71,7 @@ test_expect_success 'SIGTERM stops it cleanly (exit 0)' '
 test_expect_success 'a program per stream looks names up over the session of sam-accept' '
 	write_script look.sh <<-\EOS &&
 	echo "key=$I2P_LOCAL_KEY"
-	resolve-maildest -n -S 127.0.0.1:'"$P"' -w 5 bob@www.i2p 2>&1
+	resolve-maildest -n -S 127.0.0.1:'"$P"' -w 30 bob@www.i2p 2>&1
 	echo "rc=$?"
 	EOS
 	accept ./look.sh &&
@@ -110,7 +113,7 @@ test_expect_success '-c limits programs at once; later streams wait, none is los
 
 test_expect_success 'sam-deliver borrows the session of sam-accept holding its key' '
 	mkdir -p bob &&
-	{ HOME=$PWD/bob sam-accept -S 127.0.0.1:$P -w 5 sh -c "exec smtp-receive \
+	{ HOME=$PWD/bob sam-accept -S 127.0.0.1:$P -w $(test_scaled 5) sh -c "exec smtp-receive \
 	    -l \$I2P_LOCAL_B32 -a -d $PWD/bob/Maildir" >bob.b32 2>bob.err &
 	  echo $! >bob.pid; } &&
 	test_wait_for bob.b32 &&
@@ -118,7 +121,7 @@ test_expect_success 'sam-deliver borrows the session of sam-accept holding its k
 	A=$(cat acc.b32) && B=$(cat bob.b32) &&
 	test -S "$HOME/.config/nymbox/keys/alice.i2p.key.sock" &&
 	printf "Subject: hi\n\nfrom alice\n" >m &&
-	test_timeout 20 sam-deliver -S 127.0.0.1:$P -w 5 \
+	test_timeout 20 sam-deliver -S 127.0.0.1:$P -w $(test_scaled 5) \
 	    -k "$HOME/.config/nymbox/keys/alice.i2p.key" -f "alice@$A" "bob@$B" <m &&
 	grep -x "from alice" bob/Maildir/new/* &&
 	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc &&
@@ -129,7 +132,7 @@ test_expect_success 'without the lender, a sender waits for the key, never makes
 	accept -k "$HOME/.config/nymbox/keys/alice.i2p.key" ./echo.sh &&
 	n=$(grep -c "SESSION CREATE" sam.log) &&
 	mv "$HOME/.config/nymbox/keys/alice.i2p.key.sock" hidden.sock || return 1
-	{ test_timeout 30 sam-deliver -S 127.0.0.1:$P -w 5 \
+	{ test_timeout 30 sam-deliver -S 127.0.0.1:$P -w $(test_scaled 5) \
 	    -k "$HOME/.config/nymbox/keys/alice.i2p.key" \
 	    -f "alice@$(cat acc.b32)" "bob@$(cat bob.b32)" <m 2>err; echo $? >rc; } &
 	# While the socket is away, it must wait, not make a session.

@@ -39,19 +39,19 @@ labmail() {
 }
 
 pf() {
-	test_timeout 30 pop-fetch -H 127.0.0.1:"$(cat lab/port)" -w 5 "$@"
+	test_timeout 30 pop-fetch -H 127.0.0.1:"$(cat lab/port)" -w $(test_scaled 5) "$@"
 }
 
 printf 'secret\n' >pw && chmod 600 pw
+
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1'
 
 test_expect_success 'setup: dovecot with two users' '
 	dovecot-lab start lab alice:secret bob:other &&
 	test -s lab/port && test -s lab/pid &&
 	mkmsgs orig 12 && dovecot-lab put lab alice orig/*
 '
-# Stop the server whatever happens to the script.
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'fetch into a maildir: byte-exact, the box emptied' '
 	pf -u alice -P pw -d md 2>err &&
@@ -179,11 +179,11 @@ test_expect_success 'a command that reads nothing but exits 0 accepts' '
 
 test_expect_success 'over SAM: a transient session and a stream to the server' '
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 60 --route pop.i2p=$(cat lab/port) </dev/null & } &&
+	    --max-seconds $(test_scaled 300) --route pop.i2p=$(cat lab/port) </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
 	test_when_finished "kill \$(cat sam.pid)" &&
 	dovecot-lab put lab alice orig/9 orig/10 &&
-	test_timeout 30 pop-fetch -s pop.i2p -S 127.0.0.1:$(cat sam.port) -w 5 \
+	test_timeout 30 pop-fetch -s pop.i2p -S 127.0.0.1:$(cat sam.port) -w $(test_scaled 5) \
 	    -u alice -P pw -d ms &&
 	sums ms/new >got && sums orig >all &&
 	{ sha256sum <orig/9; sha256sum <orig/10; } | sort >want &&

@@ -65,18 +65,19 @@ while True:
     limit = None
 EOF
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+test ! -f cut.pid || kill $(cat cut.pid) 2>/dev/null || :'
+
 test_expect_success 'setup: dovecot' '
 	dovecot-lab start lab alice:secret
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-test ! -f cut.pid || kill $(cat cut.pid) 2>/dev/null
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'the connection cut in the middle of a message: 75, nothing partial' '
 	dovecot-lab put lab alice orig/* &&
 	{ ./cutter cut.port "$(cat lab/port)" 300000 & echo $! >cut.pid; } &&
 	test_wait_for cut.port &&
-	test_expect_code 75 test_timeout 30 pop-fetch -w 5 \
+	test_expect_code 75 test_timeout 30 pop-fetch -w $(test_scaled 5) \
 	    -H 127.0.0.1:$(cat cut.port) -u alice -P pw -d mc 2>err &&
 	# RETRs sent ahead: the cut may show on a send first.
 	grep "unable to fetch a message \(from\|at\) 127.0.0.1" err &&
@@ -84,7 +85,7 @@ test_expect_success 'the connection cut in the middle of a message: 75, nothing 
 	test -z "$(ls mc/tmp)" &&
 	for f in mc/new/*; do tail -n1 "$f" | grep -qx end || return 1; done &&
 	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = $((N + 2)) &&
-	test_timeout 30 pop-fetch -w 5 -H 127.0.0.1:$(cat cut.port) \
+	test_timeout 30 pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat cut.port) \
 	    -u alice -P pw -d mc &&
 	sums mc/new >got && test_cmp want got &&
 	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = 2
@@ -96,7 +97,7 @@ test_expect_success 'killed with SIGKILL at random moments, ten times' '
 	while test $i -lt 10; do
 		dovecot-lab put lab alice $(seq -f orig/%g $((i * 20 + 1)) $((i * 20 + 20))) &&
 		t=$(awk "BEGIN { srand($seed + $i); printf \"%.3f\", 0.005 + rand() * 0.06 }") &&
-		timeout -s KILL $t pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) \
+		timeout -s KILL $t pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 		    -u alice -P pw -d md
 		rc=$? &&
 		echo "run $i after ${t}s: $rc" &&
@@ -104,7 +105,7 @@ test_expect_success 'killed with SIGKILL at random moments, ten times' '
 		i=$((i + 1))
 	done &&
 	echo "killed $kills times" &&
-	test_timeout 30 pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) \
+	test_timeout 30 pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 	    -u alice -P pw -d md &&
 	sums md/new >got &&
 	echo "delivered $(wc -l <got) of $N, duplicates $(uniq -d got | wc -l)" &&
@@ -116,20 +117,20 @@ test_expect_success 'with -k: killed at random moments, then nothing twice' '
 	dovecot-lab put lab alice orig/* &&
 	i=0 && while test $i -lt 8; do
 		t=$(awk "BEGIN { srand($$ + 100 + $i); printf \"%.3f\", 0.01 + rand() * 0.15 }") &&
-		timeout -s KILL $t pop-fetch -k -w 5 -H 127.0.0.1:$(cat lab/port) \
+		timeout -s KILL $t pop-fetch -k -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 		    -u alice -P pw -d mk
 		i=$((i + 1))
 	done &&
-	test_timeout 30 pop-fetch -k -w 5 -H 127.0.0.1:$(cat lab/port) \
+	test_timeout 30 pop-fetch -k -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 	    -u alice -P pw -d mk &&
-	test_timeout 30 pop-fetch -k -w 5 -H 127.0.0.1:$(cat lab/port) \
+	test_timeout 30 pop-fetch -k -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 	    -u alice -P pw -d mk &&
 	sums mk/new >got && test_cmp want got &&
 	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = $((N + 2))
 '
 
 test_expect_success 'then without -k: all deleted, none delivered again' '
-	test_timeout 30 pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) \
+	test_timeout 30 pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 	    -u alice -P pw -d mk &&
 	sums mk/new >got && test_cmp want got &&
 	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = 2

@@ -49,25 +49,26 @@ proxy() {
 	n=$1 && shift &&
 	rm -f $n.port $n.pid $n.log &&
 	{ "$H/fake-socks" --port-file $n.port --pid-file $n.pid --log $n.log \
-	    --max-seconds 120 "$@" </dev/null & } &&
+	    --max-seconds $(test_scaled 300) "$@" </dev/null & } &&
 	test_wait_for $n.port && test_wait_for $n.pid
 }
 
 pft() {
-	test_timeout 30 pop-fetch -w 5 -u alice -P pw "$@"
+	test_timeout 30 pop-fetch -w $(test_scaled 5) -u alice -P pw "$@"
 }
 
 printf 'secret\n' >pw && chmod 600 pw
+
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null || :; done
+"$TOP/t/helpers/tor-lab" stop "$TRASH/tor" >/dev/null 2>&1 || :'
 
 test_expect_success 'setup: dovecot and a SOCKS5 proxy that knows the onion' '
 	dovecot-lab start lab alice:secret &&
 	proxy px --route $ONION=$(cat lab/port) \
 	    --route pop.nonexistent.invalid=$(cat lab/port)
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null; done
-"$TOP/t/helpers/tor-lab" stop "$TRASH/tor" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'fetch over the proxy: the onion name sent as a name' '
 	mkmsgs a 3 && dovecot-lab put lab alice a/* &&
@@ -134,7 +135,7 @@ test_expect_success 'the default proxy is 127.0.0.1:9050' '
 test_expect_success STRACE 'no name is looked up locally: strace sees one TCP socket, to the proxy' '
 	mkmsgs d 1 && dovecot-lab put lab alice d/* &&
 	traced -f -o trace -e trace=%network,%file \
-	    pop-fetch -w 5 -u alice -P pw -o $ONION \
+	    pop-fetch -w $(test_scaled 5) -u alice -P pw -o $ONION \
 	    -T 127.0.0.1:$(cat px.port) -d md &&
 	grep "socket(" trace >sockets && test_line_count = 1 sockets &&
 	grep "SOCK_STREAM" sockets &&
@@ -152,7 +153,7 @@ test_expect_success STRACE 'with -a, a name no resolver knows still works: Tor r
 	    -T 127.0.0.1:$(cat px.port) -u alice -P pw -d md 2>err &&
 	grep "expected 56 base32 characters and .onion" err &&
 	traced -f -o trace2 -e trace=%network,%file \
-	    pop-fetch -w 5 -a -o pop.nonexistent.invalid \
+	    pop-fetch -w $(test_scaled 5) -a -o pop.nonexistent.invalid \
 	    -T 127.0.0.1:$(cat px.port) -u alice -P pw -d md &&
 	grep -x "CONNECT CMD=1 ATYP=3 NAME=pop.nonexistent.invalid PORT=110" px.log &&
 	test_grep -v -e SOCK_DGRAM -e "htons(53)" -e resolv.conf \
@@ -219,7 +220,7 @@ test_expect_success 'a proxy that stalls after the request: 75 within -w' '
 	test_expect_code 75 test_timeout 20 pop-fetch -w 2 -u alice -P pw \
 	    -o $ONION -T 127.0.0.1:$(cat st.port) -d md 2>err &&
 	end=$(date +%s) && echo "$((end - start)) s" &&
-	test $((end - start)) -le 5 &&
+	test $((end - start)) -le $(test_scaled 5) &&
 	grep "through the Tor proxy at 127.0.0.1:$(cat st.port): Connection timed out" err &&
 	grep "CONNECT CMD=1 ATYP=3 NAME=$ONION" st.log
 '

@@ -20,6 +20,11 @@ traced() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"
 }
 
+# pop-fetch's -w: the limit of each network step and of the wait for an
+# mbox lock (a crash can leave an empty one, waited for, then aged),
+# stretched for the sanitizer build.
+W=$(test_scaled 5)
+
 printf 'secret\n' >pw && chmod 600 pw
 
 # Three messages; the last one long enough to be written in pieces.
@@ -52,7 +57,7 @@ labcount() {
 }
 
 pf() {
-	test_timeout 30 pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) \
+	test_timeout 120 pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) \
 	    -u alice -P pw "$@"
 }
 
@@ -179,18 +184,19 @@ for l in lines:
 print(n)
 EOF
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1'
+
 test_expect_success 'setup: dovecot' '
 	dovecot-lab start lab alice:secret &&
 	sums crash >want && test_line_count = 3 want
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'maildir: each P line is synced before the link into new/' '
 	dovecot-lab put lab alice crash/* &&
 	traced -f -y -s 2048 -o trace \
 	    -e trace=write,fdatasync,fsync,syncfs,link,sendto \
-	    pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P pw -d md &&
+	    pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice -P pw -d md &&
 	./mdorder.py trace >n && test "$(cat n)" = 3 &&
 	sums md/new >got && test_cmp want got &&
 	grep -c " syncfs(" trace >n && test "$(cat n)" = 1 &&
@@ -217,7 +223,7 @@ test_expect_success 'the maildir order checker fails on each step out of place' 
 test_expect_success 'mbox: each P line (offset, length) is synced before the append' '
 	dovecot-lab put lab alice crash/* &&
 	traced -f -y -s 64 -o trace -e trace=write,fdatasync,fsync \
-	    pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P pw -m mb &&
+	    pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice -P pw -m mb &&
 	./order.py trace m mb >n && test "$(cat n)" = 3 &&
 	mboxsums mb >got && test_cmp want got &&
 	test_path_is_missing mb.lock
@@ -227,7 +233,7 @@ test_expect_success 'command: P synced before the fork, D synced right after' '
 	dovecot-lab put lab alice crash/* &&
 	traced -f -y -s 64 -o trace \
 	    -e trace=write,fdatasync,fsync,clone,clone3,fork,vfork \
-	    pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P pw \
+	    pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice -P pw \
 	    -p "cat >/dev/null" &&
 	./order.py trace p >n && test "$(cat n)" = 3 &&
 	test "$(labcount)" = 0
@@ -278,7 +284,7 @@ crashloop() {
 		mkdir out && dovecot-lab put lab alice crash/* || return 1
 		traced -o /dev/null -e trace=$sc \
 		    -e inject=$sc:signal=KILL:when=$n \
-		    pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice \
+		    pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice \
 		    -P pw $dest 2>>killed.err
 		rc=$?
 		if ! pf $dest 2>>again.err; then
@@ -323,7 +329,7 @@ test_expect_success 'mbox: a partial copy is cut off when nothing follows it' '
 	    >dest && cp dest before &&
 	traced -o /dev/null -P "$PWD/dest" -e trace=write \
 	    -e inject=write:signal=KILL:when=4 \
-	    pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P pw -m dest
+	    pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice -P pw -m dest
 	test $? = 137 &&
 	grep -c "^From MAILER-DAEMON" dest >n && test "$(cat n)" = 3 &&
 	tail -c 1 dest | od -c | grep y &&
@@ -337,7 +343,7 @@ test_expect_success 'mbox: a partial copy with mail after it is reported, not cu
 	rm -rf dest "$HOME/.config" && dovecot-lab put lab alice crash/* &&
 	traced -o /dev/null -P "$PWD/dest" -e trace=write \
 	    -e inject=write:signal=KILL:when=4 \
-	    pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P pw -m dest
+	    pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice -P pw -m dest
 	test $? = 137 &&
 	printf "From other Mon Nov 23 00:00:00 2026\nSubject: other\n\nx\n\n" \
 	    >>dest && cp dest before &&
@@ -352,7 +358,7 @@ test_expect_success 'command: the AGAIN flag outlives a deferral and a good QUIT
 	rm -rf out deliveries "$HOME/.config" && mkdir out &&
 	dovecot-lab put lab alice crash/1 &&
 	traced -o /dev/null -e trace=wait4 -e inject=wait4:signal=KILL:when=1 \
-	    pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P pw \
+	    pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice -P pw \
 	    -p ./deliver
 	test $? = 137 && test_wait_for deliveries &&
 	test_expect_code 75 pf -p "cat >/dev/null; exit 75" 2>err &&
@@ -370,7 +376,7 @@ test_expect_success 'TERM while a command runs: it finishes, is recorded, then a
 	write_script slow <<-\EOF &&
 	echo up >started && timeout 30 cat go >/dev/null && exec ./deliver
 	EOF
-	{ pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P pw \
+	{ pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice -P pw \
 	    -p ./slow 2>err & echo $! >pf.pid; } &&
 	test_wait_for started &&
 	kill -TERM $(cat pf.pid) &&
@@ -390,8 +396,8 @@ test_expect_success 'TERM while a command runs: it finishes, is recorded, then a
 test_expect_success 'TERM while waiting for an mbox lock: it dies, leaving no litter' '
 	rm -rf dest "$HOME/.config" && dovecot-lab put lab alice crash/1 &&
 	echo $$ >dest.lock &&
-	{ pop-fetch -w 30 -H 127.0.0.1:$(cat lab/port) -u alice -P pw \
-	    -m dest 2>err & echo $! >pf.pid; } &&
+	{ pop-fetch -w $(test_scaled 30) -H 127.0.0.1:$(cat lab/port) -u alice \
+	    -P pw -m dest 2>err & echo $! >pf.pid; } &&
 	spool="$HOME/.config/nymbox/pop/alice@127.0.0.1:$(cat lab/port).spool" &&
 	test_wait_for "$spool" &&
 	kill -TERM $(cat pf.pid) &&
@@ -408,7 +414,7 @@ test_expect_success 'TERM while waiting for an mbox lock: it dies, leaving no li
 test_expect_success 'maildir: killed between the links of a batch' '
 	rm -rf dest "$HOME/.config" && dovecot-lab put lab alice crash/* &&
 	traced -o /dev/null -e trace=link -e inject=link:signal=KILL:when=2 \
-	    pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P pw -d dest
+	    pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) -u alice -P pw -d dest
 	test $? = 137 && test $(ls dest/new | wc -l) = 1 &&
 	pf -d dest && sums dest/new >got && test_cmp want got &&
 	test -z "$(ls dest/tmp)" && test "$(labcount)" = 0
@@ -461,7 +467,7 @@ nodele_run() {
 
 test_expect_success 'a refused DELE keeps the D line: the next run deletes, never delivers' '
 	nodele_run nd.port &&
-	test_timeout 30 pop-fetch -w 5 -H 127.0.0.1:$(cat nd.port) -u alice \
+	test_timeout 120 pop-fetch -w $W -H 127.0.0.1:$(cat nd.port) -u alice \
 	    -P pw -d nd 2>err &&
 	grep "unable to delete a message at 127.0.0.1:$(cat nd.port): \[SYS/TEMP\] not now" err &&
 	test $(ls nd/new | wc -l) = 2 &&
@@ -469,7 +475,7 @@ test_expect_success 'a refused DELE keeps the D line: the next run deletes, neve
 	grep -x "D uid-kept" "$st" && test_grep -v uid-gone "$st" &&
 	mv "$st" saved && nodele_run nd.port second &&
 	mv saved "$HOME/.config/nymbox/pop/alice@127.0.0.1:$(cat nd.port).uidl" &&
-	test_timeout 30 pop-fetch -w 5 -H 127.0.0.1:$(cat nd.port) -u alice \
+	test_timeout 120 pop-fetch -w $W -H 127.0.0.1:$(cat nd.port) -u alice \
 	    -P pw -d nd &&
 	test $(ls nd/new | wc -l) = 2 &&
 	test $(grep -l "^Subject: kept" nd/new/* | wc -l) = 1

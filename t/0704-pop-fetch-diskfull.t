@@ -45,7 +45,7 @@ inns() {
 }
 
 pf() {
-	inns timeout 30 pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice \
+	inns timeout $(test_scaled 30) pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) -u alice \
 	    -P "$TRASH/pw" "$@"
 }
 
@@ -61,6 +61,10 @@ unfill() {
 	inns rm -f "$FULL/fill"
 }
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+test ! -f "$TRASH/ns.pid" || kill $(cat "$TRASH/ns.pid") 2>/dev/null || :'
+
 test_expect_success 'setup: dovecot; a 1 MB tmpfs in a private mount namespace' '
 	dovecot-lab start lab alice:secret &&
 	mkdir full &&
@@ -71,9 +75,6 @@ test_expect_success 'setup: dovecot; a 1 MB tmpfs in a private mount namespace' 
 	inns sh -c "grep -q \" $FULL tmpfs \" /proc/mounts" &&
 	! grep -q " $FULL tmpfs " /proc/mounts
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-test ! -f "$TRASH/ns.pid" || kill $(cat "$TRASH/ns.pid") 2>/dev/null
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'maildir on a full disk: 75, nothing in new/ or tmp/, mail kept' '
 	inns mkdir -p "$FULL/md/tmp" "$FULL/md/new" "$FULL/md/cur" &&
@@ -107,7 +108,7 @@ test_expect_success 'mbox on a full disk: 75, the mbox exactly as it was, no loc
 	fi &&
 	test_expect_code 75 inns env \
 	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-	    timeout 30 $trace pop-fetch -w 5 \
+	    timeout $(test_scaled 30) $trace pop-fetch -w $(test_scaled 5) \
 	    -H 127.0.0.1:$(cat lab/port) -u alice -P "$TRASH/pw" \
 	    -m "$FULL/mbox" 2>err &&
 	grep "unable to write $FULL/mbox: No space left on device" err &&
@@ -136,7 +137,7 @@ test_expect_success 'the state directory on a full disk: 75, nothing delivered' 
 	dovecot-lab put lab alice msgs/* &&
 	fill &&
 	test_expect_code 75 env HOME="$FULL/home" \
-	    nsenter -t "$(cat ns.pid)" -m --wd="$TRASH" -- timeout 30 pop-fetch -w 5 \
+	    nsenter -t "$(cat ns.pid)" -m --wd="$TRASH" -- timeout $(test_scaled 30) pop-fetch -w $(test_scaled 5) \
 	    -H 127.0.0.1:$(cat lab/port) -u alice -P "$TRASH/pw" -d md2 2>err &&
 	grep "No space left on device" err &&
 	test -z "$(find md2 -type f)" &&
@@ -145,13 +146,13 @@ test_expect_success 'the state directory on a full disk: 75, nothing delivered' 
 
 test_expect_success 'the spool on a full disk (mbox, command): 75, nothing run' '
 	test_expect_code 75 env HOME="$FULL/home" \
-	    nsenter -t "$(cat ns.pid)" -m --wd="$TRASH" -- timeout 30 pop-fetch -w 5 \
+	    nsenter -t "$(cat ns.pid)" -m --wd="$TRASH" -- timeout $(test_scaled 30) pop-fetch -w $(test_scaled 5) \
 	    -H 127.0.0.1:$(cat lab/port) -u alice -P "$TRASH/pw" \
 	    -p "cat >>ran" 2>err &&
 	grep "No space left on device" err &&
 	test_path_is_missing ran &&
 	test_expect_code 75 env HOME="$FULL/home" \
-	    nsenter -t "$(cat ns.pid)" -m --wd="$TRASH" -- timeout 30 pop-fetch -w 5 \
+	    nsenter -t "$(cat ns.pid)" -m --wd="$TRASH" -- timeout $(test_scaled 30) pop-fetch -w $(test_scaled 5) \
 	    -H 127.0.0.1:$(cat lab/port) -u alice -P "$TRASH/pw" -m mb2 &&
 	test_path_is_missing mb2 &&
 	test "$(labcount)" = 2
@@ -160,7 +161,7 @@ test_expect_success 'the spool on a full disk (mbox, command): 75, nothing run' 
 test_expect_success 'space back: delivered once with the state on the tmpfs' '
 	unfill &&
 	env HOME="$FULL/home" nsenter -t "$(cat ns.pid)" -m --wd="$TRASH" -- \
-	    timeout 30 pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice \
+	    timeout $(test_scaled 30) pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) -u alice \
 	    -P "$TRASH/pw" -d md2 &&
 	sums md2/new >got && test_cmp want got &&
 	test "$(labcount)" = 0

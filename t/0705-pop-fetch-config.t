@@ -31,12 +31,13 @@ conf() {
 	done
 }
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null || :; done'
+
 test_expect_success 'setup: dovecot' '
 	dovecot-lab start lab alice:secret
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null; done
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'everything from the configuration: no option at all' '
 	conf "pop-host=127.0.0.1:$(cat lab/port)" pop-user=alice \
@@ -110,7 +111,7 @@ test_expect_success 'pop-onion, tor-socks and pop-any-name' '
 
 test_expect_success 'pop-destination and sam-host, sam-port' '
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 60 --route pop.i2p=$(cat lab/port) </dev/null & } &&
+	    --max-seconds $(test_scaled 300) --route pop.i2p=$(cat lab/port) </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
 	conf pop-destination=pop.i2p sam-host=127.0.0.1 \
 	    "sam-port=$(cat sam.port)" pop-user=alice \
@@ -168,12 +169,12 @@ test_expect_success 'progress on a terminal, nothing when stderr is not one' '
 	command -v script >/dev/null || { echo "no script(1): skipped"; return 0; }
 	conf &&
 	dovecot-lab put lab alice msgs/1 msgs/2 msgs/3 &&
-	script -qec "pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice -P $HOME/pop.pass -d $TRASH/mt" typescript >/dev/null &&
+	script -qec "pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) -u alice -P $HOME/pop.pass -d $TRASH/mt" typescript >/dev/null &&
 	tr "\r" "\n" <typescript >progress &&
 	grep -x "pop-fetch: 1/3" progress &&
 	grep -x "pop-fetch: 3/3" progress &&
 	dovecot-lab put lab alice msgs/4 &&
-	pop-fetch -w 5 -H 127.0.0.1:$(cat lab/port) -u alice \
+	pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) -u alice \
 	    -P "$HOME/pop.pass" -d mt 2>err &&
 	test_must_be_empty err
 '

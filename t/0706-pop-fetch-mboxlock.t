@@ -28,7 +28,7 @@ labcount() {
 }
 
 pf() {
-	test_timeout 30 pop-fetch -w 1 -H 127.0.0.1:$(cat lab/port) -u alice \
+	test_timeout 30 pop-fetch -w $(test_scaled 1) -H 127.0.0.1:$(cat lab/port) -u alice \
 	    -P pw -m mb "$@"
 }
 
@@ -36,17 +36,18 @@ count() {
 	grep -c "^From MAILER-DAEMON " mb
 }
 
+# Stop the servers whatever happens to the script.
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+test ! -f "$TRASH/holder.pid" || kill $(cat "$TRASH/holder.pid") 2>/dev/null || :'
+
 test_expect_success 'setup: dovecot' '
 	dovecot-lab start lab alice:secret
 '
-trap 'tl_rc_=$?; dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-test ! -f "$TRASH/holder.pid" || kill $(cat "$TRASH/holder.pid") 2>/dev/null
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'a delivery leaves no mb.lock; strace shows our pid in it' '
 	dovecot-lab put lab alice msgs/1 &&
 	if command -v strace >/dev/null; then
-		traced -o trace -e trace=openat,write,unlink pop-fetch -w 1 \
+		traced -o trace -e trace=openat,write,unlink pop-fetch -w $(test_scaled 1) \
 		    -H 127.0.0.1:$(cat lab/port) -u alice -P pw -m mb &&
 		grep -A1 "openat(AT_FDCWD, \"mb.lock\", O_WRONLY|O_CREAT|O_EXCL" \
 		    trace >lk &&

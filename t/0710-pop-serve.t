@@ -106,6 +106,9 @@ test_expect_success 'setup: a key from a descriptor, an encrypted maildir' '
 	! grep -l hello md/new/*
 '
 
+# Stop the servers whatever happens to the script.
+test_atexit 'test -s "$TRASH/listen.pid" && kill "$(cat "$TRASH/listen.pid")" 2>/dev/null || :'
+
 test_expect_success 'setup: a listener on 127.0.0.1, the port chosen by the kernel' '
 	{ tcp-listen --port-file port --pid-file listen.pid \
 	    --status-file status --max-seconds 300 -- \
@@ -113,8 +116,6 @@ test_expect_success 'setup: a listener on 127.0.0.1, the port chosen by the kern
 	    2>>serve.err & } &&
 	test_wait_for port && test_wait_for listen.pid
 '
-trap 'tl_rc_=$?; test -s "$TRASH/listen.pid" && kill "$(cat "$TRASH/listen.pid")" 2>/dev/null
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success 'pop-fetch -k fetches every message byte for byte' '
 	pf -k -d got 2>err &&
@@ -166,7 +167,7 @@ test_expect_success FETCHMAIL 'fetchmail with uidl: nothing new the second time'
 
 test_expect_success 'over I2P: sam-accept runs it per stream, pop-fetch -s reads' '
 	{ fake-sam --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 120 </dev/null & } &&
+	    --max-seconds $(test_scaled 300) </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
 	test_when_finished "kill \$(cat sam.pid)" &&
 	{ sam-accept -S 127.0.0.1:$(cat sam.port) -w 10 -k "$PWD/pop.samkey" \

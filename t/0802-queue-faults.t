@@ -54,7 +54,8 @@ test_expect_success 'a command that hangs: killed with its group after -T, tried
 	grep "^attempts 1\$" Q/info/$id &&
 	grep "^lastcode -1\$" Q/info/$id &&
 	rm hang.on &&
-	NYMBOX_NOW=$((T0 + 300)) test_timeout 20 queue-run -q Q -T 1 &&
+	NYMBOX_NOW=$((T0 + 300)) test_timeout 20 queue-run -q Q \
+	    -T $(test_scaled 10) &&
 	nothing_queued Q && test "$(ls out | wc -l)" = 1
 '
 

@@ -24,18 +24,19 @@ printf 'From: Alice <alice@lab.test>\nTo: Bob <bob@ext.test>\nBcc: carol@ext.tes
 printf 'From: Alice <alice@lab.test>\r\nTo: Bob <bob@ext.test>\r\nSubject: submit\r\n\r\n.starts with a dot\r\n..two\r\nlast line without end\r\n' >want.wire
 
 pf() {
-	test_timeout 30 smtp-submit -H 127.0.0.1:"$(cat lab/port)" -w 10 "$@"
+	test_timeout 30 smtp-submit -H 127.0.0.1:"$(cat lab/port)" -w $(test_scaled 10) "$@"
 }
 
 . "$TOP/t/helpers/postfix-inbox.sh"
+
+# Stop the servers whatever happens to the script.
+test_atexit 'postfix-lab stop "$TRASH/lab" >/dev/null 2>&1'
+test_atexit 'for p in *.pid; do test ! -s "$p" || kill "$(cat "$p")" 2>/dev/null || :; done'
 
 test_expect_success POSTFIX 'setup: Postfix with SASL AUTH, two logins, 200 kB limit' '
 	postfix-lab start lab 200000 alice@lab.test:secret bob@lab.test:other &&
 	test -s lab/port && test -s lab/pid
 '
-# Stop the servers whatever happens to the script.
-trap 'tl_rc_=$?; postfix-lab stop "$TRASH/lab" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success POSTFIX 'submitted with AUTH: every recipient, Bcc removed' '
 	pf -P pw -f alice@lab.test bob@ext.test carol@ext.test \
@@ -101,13 +102,13 @@ mx() {
 	kill "$(cat mx.pid 2>/dev/null)" 2>/dev/null
 	rm -rf mx.port mx.mail mx.log &&
 	{ "$H/smtpd" --port-file mx.port --save mx.mail --log mx.log \
-	    --max-seconds 60 --auth alice@lab.test:secret "$@" &
+	    --max-seconds $(test_scaled 300) --auth alice@lab.test:secret "$@" &
 	  echo $! >mx.pid; } &&
 	test_wait_for mx.port
 }
 
 sx() {
-	test_timeout 30 smtp-submit -H 127.0.0.1:"$(cat mx.port)" -w 3 \
+	test_timeout 30 smtp-submit -H 127.0.0.1:"$(cat mx.port)" -w $(test_scaled 3) \
 	    -P pw -f alice@lab.test "$@"
 }
 
@@ -192,10 +193,10 @@ test_expect_success 'a password file others can read: 75, and the fix' '
 test_expect_success 'over SAM: a transient session, a stream to the destination' '
 	mx && rm -f sam.port sam.pid &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
-	    --max-seconds 60 --route "smtp.i2p=$(cat mx.port)" </dev/null & } &&
+	    --max-seconds $(test_scaled 300) --route "smtp.i2p=$(cat mx.port)" </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
 	test_timeout 30 smtp-submit -s smtp.i2p -S 127.0.0.1:"$(cat sam.port)" \
-	    -w 5 -P pw -f alice@lab.test bob@ext.test <msg &&
+	    -w $(test_scaled 5) -P pw -f alice@lab.test bob@ext.test <msg &&
 	test_cmp want.wire mx.mail/msg1 &&
 	test_grep "SESSION CREATE.*DESTINATION=TRANSIENT" sam.log &&
 	test_grep "STREAM CONNECT.*DESTINATION=smtp.i2p" sam.log

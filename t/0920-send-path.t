@@ -33,6 +33,9 @@ grab() {
 	return 1
 }
 
+# Stop the servers whatever happens to the script.
+test_atexit 'postfix-lab stop "$TRASH/lab" >/dev/null 2>&1'
+
 test_expect_success POSTFIX 'setup: Postfix with SASL AUTH; two identities' '
 	postfix-lab start lab 200000 alice@lab.test:secret bob@lab.test:other &&
 	port=$(cat lab/port) &&
@@ -42,16 +45,14 @@ test_expect_success POSTFIX 'setup: Postfix with SASL AUTH; two identities' '
 	queue = $TRASH/queue
 	[alice@lab.test]
 	mode = defer
-	delivery = smtp-submit -H 127.0.0.1:$port -w 10 -P $TRASH/alice.pw
+	delivery = smtp-submit -H 127.0.0.1:$port -w $(test_scaled 10) -P $TRASH/alice.pw
 	[bob@lab.test]
 	mode = batch
-	delivery = smtp-submit -H 127.0.0.1:$port -w 10 -P $TRASH/bob.pw
+	delivery = smtp-submit -H 127.0.0.1:$port -w $(test_scaled 10) -P $TRASH/bob.pw
 	EOC
 	NYMBOX_CONF=$TRASH/config &&
 	export NYMBOX_CONF
 '
-trap 'tl_rc_=$?; postfix-lab stop "$TRASH/lab" >/dev/null 2>&1
-(exit $tl_rc_); tl_atexit_' EXIT
 
 test_expect_success POSTFIX 'mutt hands over two messages; both are queued' '
 	cat >alice.msg <<-\EOM &&
@@ -77,7 +78,8 @@ test_expect_success POSTFIX 'mutt hands over two messages; both are queued' '
 
 test_expect_success POSTFIX 'before anything is due, queue-run sends nothing' '
 	NYMBOX_NOW=$((T0 + 1999)) queue-run -q queue &&
-	sleep 1 && test -z "$(inbox)"
+	NYMBOX_NOW=$((T0 + 1999)) queue-run -q queue -l >list &&
+	test_line_count = 2 list && test -z "$(inbox)"
 '
 
 test_expect_success POSTFIX 'after the defer delay, alice'"'"'s message goes, Date in UTC' '
@@ -94,7 +96,8 @@ test_expect_success POSTFIX 'after the defer delay, alice'"'"'s message goes, Da
 
 test_expect_success POSTFIX 'bob'"'"'s batch waits for 00:00 UTC, then goes' '
 	NYMBOX_NOW=$((BATCH - 1)) queue-run -q queue &&
-	sleep 1 && test "$(inbox | wc -l)" = 2 &&
+	NYMBOX_NOW=$((BATCH - 1)) queue-run -q queue -l >list &&
+	test_line_count = 1 list && test "$(inbox | wc -l)" = 2 &&
 	NYMBOX_NOW=$BATCH queue-run -q queue &&
 	delivered 3 &&
 	grab "Subject: from bob" &&

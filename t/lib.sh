@@ -10,6 +10,17 @@
 # Its stdout and stderr go to a file that is shown, with the body, as "# "
 # lines on stderr only when the test fails, so prove shows them without -v.
 #
+# Whatever a test starts that outlives one body (a server, a lab) is
+# stopped by the code given to test_atexit, which runs when the script
+# ends, however it ends: test_done, a failure, an exit in a body, or
+# SIGINT, SIGTERM or SIGHUP.  Nothing a test starts may outlive it: make
+# check runs every test under t/helpers/reaper, which fails a test that
+# leaves a process behind.  Timeouts that tests give to programs and to
+# the harness are multiplied by NYM_TEST_SCALE (a whole number, default 1;
+# make check-asan sets it for the slower sanitizer build): use
+# test_scaled N, never a bare number, for a time limit that can be hit
+# on a busy machine.
+#
 # Options after the script name: -v (--verbose) shows every test's output,
 # -i (--immediate) stops at the first failure.  TEST_DIRECTORY (where this
 # file lives) and TEST_OUTPUT_DIRECTORY (where trash.* goes) override the
@@ -74,11 +85,31 @@ unset NYMBOX_CONF SAM_HOST SAM_PORT TOR_SOCKS SENDER MAIL MAILDIR CDPATH \
 umask 022
 exec </dev/null
 
+# NYM_TEST_SCALE: how much slower than a plain build on an idle machine
+# the programs may be (make check-asan sets 3).
+tl_scale_=${NYM_TEST_SCALE:-1}
+case $tl_scale_ in
+''|0*|*[!0-9]*)	tl_bail_ "NYM_TEST_SCALE must be a whole number from 1" ;;
+esac
+export NYM_TEST_SCALE=$tl_scale_
+
+# test_scaled N: N (seconds, milliseconds; 2.5 is fine) times
+# NYM_TEST_SCALE, for the -t and -w of a program under test, a server's
+# --max-seconds, any limit a slow run could reach.
+test_scaled()
+{
+	case $1 in
+	*.*)	awk -v n="$1" -v s="$tl_scale_" 'BEGIN { print n * s }' ;;
+	*)	echo $(($1 * tl_scale_)) ;;
+	esac
+}
+
 tl_count_=0
 tl_failed_=0
 tl_done_=
 tl_in_test_=
 tl_cleanup_=
+tl_atexit_code_=
 tl_prereqs_=
 tl_out_=$TRASH/.test-output
 
@@ -234,6 +265,41 @@ test_when_finished()
 $tl_cleanup_"
 }
 
+# test_atexit CODE: run CODE (in the scratch directory) when the script
+# ends, however it ends: at test_done, at an exit from a body, at SIGINT,
+# SIGTERM or SIGHUP; the last registered runs first.  What a test starts
+# for the tests after it (a server, a lab) is stopped here, so that it is
+# stopped also when a test fails or the run is interrupted.  Usable in a
+# body or outside one; CODE must stand being run when what it stops
+# never started or is gone already.
+test_atexit()
+{
+	tl_atexit_code_="{ $1
+} || tl_atexit_fail_=1
+$tl_atexit_code_"
+}
+
+# Runs the test_atexit code once; returns non-zero if some failed.  Its
+# output is shown only then.
+tl_run_atexit_()
+{
+	test -n "$tl_atexit_code_" || return 0
+	tl_ae_=$tl_atexit_code_
+	tl_atexit_code_=
+	tl_atexit_fail_=
+	cd "$TRASH" 2>/dev/null || cd /
+	eval "$tl_ae_" >"$TRASH/.atexit-output" 2>&1
+	if test -n "$tl_atexit_fail_"; then
+		{
+			echo "test_atexit: cleanup failed:"
+			printf '%s\n' "$tl_ae_" | sed 's/^/	/'
+			sed 's/^/	/' "$TRASH/.atexit-output"
+		} | tl_diag_
+		return 1
+	fi
+	return 0
+}
+
 # test_must_fail CMD...: CMD must exit non-zero on its own, not crash
 # (killed by a signal: status > 128), not be missing (127) or not
 # executable (126), and not time out under test_timeout (124).
@@ -276,10 +342,11 @@ test_expect_code()
 }
 
 # test_timeout SECS CMD...: run CMD (a program, not a shell function) with
-# a hard time limit: TERM after SECS, KILL 2 s later.  A hang returns 124.
+# a hard time limit: TERM after SECS (times NYM_TEST_SCALE), KILL 2 s
+# later.  A hang returns 124.  It catches hangs: give it room.
 test_timeout()
 {
-	tl_secs_=$1
+	tl_secs_=$(($1 * tl_scale_))
 	shift
 	timeout -k 2 "$tl_secs_" "$@"
 	tl_rc_=$?
@@ -293,15 +360,30 @@ test_timeout()
 }
 
 # test_wait_for FILE [SECONDS]: until FILE exists and is not empty (a
-# server's port file, a ready file), at most SECONDS (default 10).  Tests
-# wait on conditions, never on sleeps.
+# server's port file, a ready file), at most SECONDS (default 30, times
+# NYM_TEST_SCALE).  Tests wait on conditions, never on sleeps.
 test_wait_for()
 {
-	tl_wf_n_=$(( ${2:-10} * 10 ))
-	while ! test -s "$1"; do
-		tl_wf_n_=$((tl_wf_n_ - 1))
-		if test "$tl_wf_n_" -lt 0; then
-			echo "test_wait_for: no $1 after ${2:-10} s" >&2
+	tl_wf_end_=$(( $(date +%s) + ${2:-30} * tl_scale_ ))
+	until test -s "$1"; do
+		if test "$(date +%s)" -gt "$tl_wf_end_"; then
+			echo "test_wait_for: no $1 after $((${2:-30} * tl_scale_)) s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# test_wait_until CODE [SECONDS]: until the shell code CODE succeeds,
+# tried every 0.1 s, at most SECONDS (default 30, times NYM_TEST_SCALE).
+# The limit only stops a test that would hang: a condition that holds
+# returns at once.
+test_wait_until()
+{
+	tl_wu_end_=$(( $(date +%s) + ${2:-30} * tl_scale_ ))
+	until eval "$1"; do
+		if test "$(date +%s)" -gt "$tl_wu_end_"; then
+			echo "test_wait_until: not true after $((${2:-30} * tl_scale_)) s: $1" >&2
 			return 1
 		fi
 		sleep 0.1
@@ -401,6 +483,7 @@ test_skip_all()
 	if test "$tl_count_" -eq 0; then
 		echo "1..0 # SKIP $*"
 		tl_done_=1
+		tl_run_atexit_
 		cd / && tl_rmtrash_
 		exit 0
 	fi
@@ -411,6 +494,7 @@ test_skip_all()
 test_done()
 {
 	tl_done_=1
+	tl_run_atexit_ || tl_failed_=$((tl_failed_ + 1))
 	echo "1..$tl_count_"
 	if test "$tl_failed_" -gt 0; then
 		echo "failed $tl_failed_ of $tl_count_ test(s); kept $TRASH" | tl_diag_
@@ -426,13 +510,35 @@ tl_atexit_()
 {
 	tl_rc_=$?
 	test -z "$tl_done_" || return 0
+	tl_done_=1
 	if test -n "$tl_in_test_"; then
 		cd "$TRASH" && eval "$tl_cleanup_" >>"$tl_out_" 2>&1
 		echo "not ok $tl_count_ - $tl_desc_ (the test exited the script)"
 		tl_show_ "$tl_in_test_"
 	fi
+	tl_run_atexit_
 	echo "$0 ended (status $tl_rc_) without test_done; kept $TRASH" | tl_diag_
 	test "$tl_rc_" -ne 0 || tl_rc_=1
 	exit "$tl_rc_"
 }
 trap tl_atexit_ EXIT
+
+# SIGNAL: stop what the tests started, keep the scratch directory, and
+# die of the signal as the caller expects (prove, make, a terminal).  In
+# a body, the shell's output still goes to the body's output file: the
+# note is found there, in the scratch directory.
+tl_signal_()
+{
+	trap - EXIT "$1"
+	tl_done_=1
+	echo "$0 stopped by SIG$1; kept $TRASH" | tl_diag_
+	if test -n "$tl_in_test_"; then
+		cd "$TRASH" && eval "$tl_cleanup_" >>"$tl_out_" 2>&1
+	fi
+	tl_run_atexit_
+	kill "-$1" $$
+	exit $((128 + $2))
+}
+trap 'tl_signal_ INT 2' INT
+trap 'tl_signal_ TERM 15' TERM
+trap 'tl_signal_ HUP 1' HUP

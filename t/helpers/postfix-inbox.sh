@@ -6,12 +6,8 @@ inbox() {
 	ls "$(cat lab/dir)/mail/inbox/new" 2>/dev/null
 }
 
-# delivered N: wait (at most 10 s) until the inbox holds N messages.
+# delivered N: wait until the inbox holds N messages.
 delivered() {
-	n=0
-	while test "$(inbox | wc -l)" -lt "$1"; do
-		n=$((n + 1))
-		test $n -lt 100 || { echo "only $(inbox | wc -l) of $1" >&2; return 1; }
-		sleep 0.1
-	done
+	test_wait_until "test \$(inbox | wc -l) -ge $1" ||
+	{ echo "only $(inbox | wc -l) of $1" >&2; return 1; }
 }
