@@ -41,7 +41,7 @@ done
 test_expect_success 'top level is exactly the agreed layout' '
 	(cd "$TOP" && git ls-files 2>/dev/null | cut -d/ -f1 | sort -u) >top &&
 	if test -s top; then
-		printf "%s\n" .ci .gitignore LICENSE Makefile README bin completions lib man t >want &&
+		printf "%s\n" .ci .gitignore LICENSE Makefile README bin completions contrib lib man t >want &&
 		test_cmp want top
 	fi
 '

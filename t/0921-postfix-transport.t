@@ -8,13 +8,16 @@
 # of the sender's machine, bounces travel with the null sender, and a
 # failure of the I2P side defers (75) instead of bouncing.
 #
-# The files are used as they are in contrib/postfix/, after these
-# substitutions only: /usr/local/ -> $ROOT/usr/local/ (a bin directory
-# of links to the programs under test, and nymbox-pipe), /home/alice ->
-# $TRASH/alice, user=alice -> user=nobody, /etc/postfix/ -> $TRASH/etc/.
-# Postfix passes SAM_PORT (the fake bridge's port) to the command
-# through import_environment and export_environment: the real set-up
-# uses the default bridge, 127.0.0.1:7656.
+# The files of contrib/postfix/ are those nymbox(7) shows (t/0940 checks
+# that), and its command lines are run from the page's own text, both
+# after these substitutions only: /usr/local/ -> $ROOT/usr/local/ (a bin
+# directory of links to the programs under test, where nymbox-pipe is
+# installed), /home/alice -> $TRASH/alice, user=alice -> user=nobody,
+# /etc/postfix/ -> $TRASH/etc/; postmap and postfix run with MAIL_CONFIG
+# naming the test's configuration.  Postfix passes SAM_PORT (the fake
+# bridge's port) to the command through import_environment and
+# export_environment: the real set-up uses the default bridge,
+# 127.0.0.1:7656.
 cd "$(dirname "$0")" && . ./lib.sh
 
 H=$TOP/t/helpers
@@ -38,6 +41,20 @@ map() {
 	    -e "s|/home/alice|$TRASH/alice|g" \
 	    -e "s|user=alice|user=nobody|g" \
 	    -e "s|/etc/postfix/|$TRASH/etc/|g" "$CP/$1"
+}
+
+(cd "$TOP" && "$H/doc-examples" extract "$TRASH/dx" man/nymbox.7) ||
+	tl_bail_ "unable to extract the examples of nymbox(7)"
+
+# doc NAME <LINES: the lines of nymbox(7) that are these, mapped, into
+# NAME; fails if the page has no such lines.
+doc() {
+	cat >"$1.want" &&
+	"$H/doc-examples" claim "$TRASH/dx" "$1.want" >"$1.doc" &&
+	sed -e "s|/usr/local/|$ROOT/usr/local/|g" \
+	    -e "s|/home/alice|$TRASH/alice|g" \
+	    -e "s|user=alice|user=nobody|g" \
+	    -e "s|/etc/postfix/|$TRASH/etc/|g" "$1.doc" >"$1"
 }
 
 # stopall: every server this script started, by PID.
@@ -149,7 +166,11 @@ test_expect_success 'setup: nymbox-pipe installed beside the programs; alice'"'"
 	for p in scrub-headers sam-deliver resolve-maildest; do
 		ln -s "$BIN/$p" "$ROOT/usr/local/bin/$p" || return 1
 	done &&
-	install -m 755 "$CP/nymbox-pipe" "$ROOT/usr/local/bin/" &&
+	doc inst <<-\EOF &&
+	install -m 755 contrib/postfix/nymbox-pipe /usr/local/bin/
+	EOF
+	(cd "$TOP" && sh -c "$(cat "$TRASH/inst")") &&
+	test -x "$ROOT/usr/local/bin/nymbox-pipe" &&
 	mkdir -p alice/.config/nymbox && chmod 700 alice/.config/nymbox &&
 	chown -R nobody alice && chmod 755 "$TRASH"
 '
@@ -157,14 +178,22 @@ test_expect_success 'setup: nymbox-pipe installed beside the programs; alice'"'"
 test_expect_success 'setup: Postfix with main.cf, master.cf and transport of contrib/postfix' '
 	mkdir etc && : >etc/main.cf &&
 	map transport >etc/transport &&
-	postmap -c "$TRASH/etc" "hash:$TRASH/etc/transport" &&
+	doc pmap <<-\EOF &&
+	postmap /etc/postfix/transport
+	postfix reload
+	EOF
+	sed -n 1p pmap >pmap1 && sed -n 2p pmap >pmap2 &&
+	MAIL_CONFIG=$TRASH/etc sh -c "$(cat pmap1)" &&
+	test -f etc/transport.db &&
 	POSTFIX_LAB_MAIN="$(map main.cf)
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SAM_PORT=$(cat sam.port)
 export_environment = TZ MAIL_CONFIG LANG SAM_PORT" &&
 	POSTFIX_LAB_MASTER=$(map master.cf) &&
 	export POSTFIX_LAB_MAIN POSTFIX_LAB_MASTER &&
 	postfix-lab start lab 10000000 alice@alice.i2p:secret &&
-	grep -x "i2p .*pipe" "$(cat lab/dir)/etc/master.cf"
+	grep -x "i2p .*pipe" "$(cat lab/dir)/etc/master.cf" &&
+	MAIL_CONFIG=$(cat lab/dir)/etc sh -c "$(cat pmap2)" &&
+	logged "reload"
 '
 
 test_expect_success 'a message to an .i2p address leaves through the pipe, scrubbed' '

@@ -410,6 +410,35 @@ test_expect_success 'delay-queue(1): the next batch, delivery from the configura
 	rm -rf "$HOME/.config/nymbox/queue"
 '
 
+# nymbox(7)'s Postfix set-up runs in t/0921-postfix-transport.t against
+# a real Postfix, from contrib/postfix/ and from the page's own lines:
+# here, the page must show those files as they are, and t/0921 must claim
+# and run the same command lines.
+ranby() {
+	ex "$1" && while IFS= read -r l; do
+		grep -Fx "	$l" "$TOP/t/$2" >/dev/null || {
+			echo "t/$2 does not run: $l"
+			return 1
+		}
+	done <"$1.doc"
+}
+
+test_expect_success 'nymbox(7): the Postfix files are those of contrib/postfix/' '
+	ex pf1 <"$TOP/contrib/postfix/master.cf" &&
+	ex pf2 <"$TOP/contrib/postfix/main.cf" &&
+	ex pf3 <"$TOP/contrib/postfix/transport"
+'
+
+test_expect_success 'nymbox(7): the Postfix commands are run by t/0921' '
+	ranby pf4 0921-postfix-transport.t <<-\EOF &&
+	install -m 755 contrib/postfix/nymbox-pipe /usr/local/bin/
+	EOF
+	ranby pf5 0921-postfix-transport.t <<-\EOF
+	postmap /etc/postfix/transport
+	postfix reload
+	EOF
+'
+
 # Blocks that show no command.
 test_expect_success 'README: the program list, the measurements and the layout' '
 	prose "scrub-headers   remove what identifies the sender'"'"'s machine, mail" &&
