@@ -439,6 +439,184 @@ test_expect_success 'nymbox(7): the Postfix commands are run by t/0921' '
 	EOF
 '
 
+test_expect_success 'git send-email (README, nymbox-sendmail(1)): real git send-email' '
+	ex gitcf <<-\EOF &&
+	git config sendemail.sendmailcmd /usr/local/bin/nymbox-sendmail
+	git config sendemail.envelopeSender auto
+	EOF
+	if ! test -x "$(git --exec-path)/git-send-email"; then
+		echo "git send-email is not installed" && return 1
+	fi &&
+	cat >"$HOME/.config/nymbox/config" <<-EOF &&
+	chain = scrub-headers
+	mode = now
+	delivery = $TRASH/sink/deliver
+	EOF
+	ex gitcf1 <<-\EOF &&
+	git config sendemail.sendmailcmd /usr/local/bin/nymbox-sendmail
+	EOF
+	test_cmp gitcf1 - <<-EOF &&
+	$(sed -n 1p gitcf)
+	EOF
+	git init -q repo && (cd repo && usersh ../gitcf) &&
+	printf "From 1 Mon Sep 17 00:00:00 2001\nFrom: Alice <alice@mail.i2p>\nSubject: [PATCH] x\n\nfix\n---\n f | 1 +\n" >p.patch &&
+	(cd repo && GIT_COMMITTER_NAME=Alice GIT_COMMITTER_EMAIL=alice@mail.i2p \
+	    GIT_AUTHOR_NAME=Alice GIT_AUTHOR_EMAIL=alice@mail.i2p \
+	    PATH=$UPATH test_timeout 60 git send-email --to=bob@bob.i2p \
+	    --from="Alice <alice@mail.i2p>" --confirm=never --suppress-cc=all \
+	    --no-validate ../p.patch) &&
+	rm -f sink/msg && PATH=$UPATH queue-run &&
+	test_grep "^Subject: \[PATCH\] x" sink/msg &&
+	test_grep -x "alice@mail.i2p" sink/argv
+'
+
+test_expect_success 'nymbox-sendmail(1): as /usr/sbin/sendmail, cron'"'"'s mail goes out' '
+	ex sm <<-\EOF &&
+	ln -s /usr/local/bin/nymbox-sendmail /usr/sbin/sendmail
+	echo "sender = alice@mail.i2p" >> ~/.config/nymbox/config
+	EOF
+	mkdir -p "$ROOT/usr/sbin" &&
+	cat >"$HOME/.config/nymbox/config" <<-EOF &&
+	chain = scrub-headers
+	mode = now
+	delivery = $TRASH/sink/deliver
+	EOF
+	usersh sm &&
+	printf "From: root (Cron Daemon)\nTo: alice@mail.i2p\nSubject: Cron <alice@box> true\n\nout\n" |
+	env -i HOME="$HOME" LOGNAME=alice SHELL=/bin/sh PATH=/usr/bin:/bin \
+	    "$ROOT/usr/sbin/sendmail" -FCronDaemon -i -B8BITMIME -oem alice@mail.i2p &&
+	rm -f sink/msg && PATH=$UPATH queue-run &&
+	test_grep "^Subject: Cron" sink/msg &&
+	test_grep -x "alice@mail.i2p" sink/argv &&
+	rm -f "$ROOT/usr/sbin/sendmail"
+'
+
+test_expect_success 'smtp-receive(1): a submission port that hands mail to the send chain' '
+	ex subm <<-\EOF &&
+	#!/bin/sh
+	exec smtp-receive -l bob.i2p -a -A "$HOME/.config/nymbox/smtp.pass" \
+	    -p '"'"'nymbox-sendmail -f "$1" "$2"'"'"'
+	EOF
+	cat >"$HOME/.config/nymbox/config" <<-EOF &&
+	chain = scrub-headers
+	mode = now
+	delivery = $TRASH/sink/deliver
+	EOF
+	echo "alice@mail.i2p:pw" >"$HOME/.config/nymbox/smtp.pass" &&
+	chmod 600 "$HOME/.config/nymbox/smtp.pass" &&
+	chmod +x subm &&
+	PATH=$UPATH:$PATH smtp-send -a alice@mail.i2p:pw -f alice@mail.i2p \
+	    -r carol@carol.i2p draft.eml -- ./subm &&
+	rm -f sink/msg && PATH=$UPATH queue-run &&
+	test_grep "^Subject: notes" sink/msg &&
+	test_grep -x "carol@carol.i2p" sink/argv
+'
+
+test_expect_success 'smtp-submit(1): the postman delivery command, with AUTH' '
+	ex sub <<-\EOF &&
+	smtp-submit -P ~/.config/nymbox/alice.pass -f alice@mail.i2p \
+	    bob@mail.i2p < message
+	EOF
+	{ "$TOP/t/helpers/smtpd" --port-file pm.port --save pm.mail \
+	    --log pm.log --max-seconds 60 --auth alice@mail.i2p:pw &
+	  echo $! >pm.pid; } &&
+	test_when_finished "kill \$(cat pm.pid) 2>/dev/null" &&
+	test_wait_for pm.port &&
+	echo "smtp-server = 127.0.0.1:$(cat pm.port)" >"$HOME/.config/nymbox/config" &&
+	echo pw >"$HOME/.config/nymbox/alice.pass" &&
+	chmod 600 "$HOME/.config/nymbox/alice.pass" &&
+	cp draft.eml message &&
+	usersh sub &&
+	test_grep "^Subject: notes" pm.mail/msg1 &&
+	test_grep "^AUTH" pm.log
+'
+
+# I2P: the fake SAM bridge (SAM_PORT), bob.i2p's site serving its
+# .well-known/i2pmail.key, and an SMTP server at that destination.
+test_expect_success 'setup: the fake SAM bridge, bob.i2p and its mail server' '
+	mkdir -p www/.well-known &&
+	{ "$TOP/t/helpers/smtpd" --port-file mx.port --save mx.mail \
+	    --log mx.log --max-seconds 120 & echo $! >mx.pid; } &&
+	{ "$TOP/t/helpers/httpd" --port-file www.port --dir www \
+	    --max-seconds 120 & echo $! >www.pid; } &&
+	test_wait_for mx.port && test_wait_for www.port &&
+	{ "$TOP/t/helpers/fake-sam" --port-file sam.port --pid-file sam.pid \
+	    --max-seconds 120 --route "bob.i2p=$(cat www.port)" \
+	    --route "mx.i2p=$(cat mx.port)" </dev/null & } &&
+	test_wait_for sam.port && test_wait_for sam.pid &&
+	test_timeout 10 "${NYM_HELPERS:-$TOP/t/helpers}/samtool" -t 3000 -c 3000 \
+	    127.0.0.1 "$(cat sam.port)" lookup -b mx.i2p >mx.b32 &&
+	test -s mx.b32
+'
+SAM_PORT=$(cat sam.port 2>/dev/null)
+MXB32=$(cat mx.b32 2>/dev/null)
+stopi2p() {
+	for p in mx.pid www.pid sam.pid; do
+		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
+	done
+}
+trap 'tl_rc_=$?; stopi2p; (exit $tl_rc_); tl_atexit_' EXIT
+
+# shown DOCLINE ACTUAL: a line shown in a doc against a real one: "..."
+# in the doc stands for elided characters, a date-time for any.
+shown() {
+	printf "%s\n" "$1" |
+	sed -e "s/[a-z0-9]*\.\.\.[a-z0-9]*/@ELIDED@/g" \
+	    -e "s/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z/@TIME@/g" \
+	    -e "s/[].[*^\$\\\\]/\\\\&/g" \
+	    -e "s/@ELIDED@/[a-z0-9]*/g" \
+	    -e "s/@TIME@/[0-9]\\\\{4\\\\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z/g" \
+	    -e "s/^/^/; s/\$/\$/" >shown.re &&
+	printf "%s\n" "$2" | grep -f shown.re >/dev/null || {
+		echo "doc:  $1" && echo "real: $2" && cat shown.re && false
+	}
+}
+
+test_expect_success 'resolve-maildest(1): what a site publishes, and the lookup' '
+	ex pub <<-\EOF &&
+	3fxx...q4a.b32.i2p 25
+	EOF
+	echo "$MXB32 25" >www/.well-known/i2pmail.key &&
+	shown "$(cat pub.doc)" "$(cat www/.well-known/i2pmail.key)" &&
+	ex rm1 <<-\EOF &&
+	$ resolve-maildest bob@bob.i2p
+	bob@bob.i2p i2p 3fxx...q4a.b32.i2p 25 well-known 2026-11-24T09:12:00Z
+	EOF
+	sed -n "1s/^\\$ //p" rm1 >rm1.cmd &&
+	SAM_PORT=$SAM_PORT usersh rm1.cmd >rm1.out &&
+	test_line_count = 1 rm1.out &&
+	shown "$(sed -n 2p rm1.doc)" "$(cat rm1.out)" &&
+	test_grep " $MXB32 " rm1.out
+'
+
+test_expect_success 'resolve-maildest(1): where a draft'"'"'s recipients go' '
+	ex rm2 <<-\EOF &&
+	resolve-maildest -t < draft.eml
+	EOF
+	mkdir -p rmt && sed "s/^To: .*/To: Bob <bob@bob.i2p>/" draft.eml >rmt/draft.eml &&
+	(cd rmt && SAM_PORT=$SAM_PORT usersh ../rm2 >out) &&
+	test_grep "^bob@bob.i2p i2p $MXB32 25 " rmt/out
+'
+
+test_expect_success 'sam-deliver(1): one message, then a directory over one session' '
+	ex sd1 <<-\EOF &&
+	sam-deliver -f alice@alice.i2p bob@bob.i2p < message
+	EOF
+	ex sd2 <<-\EOF &&
+	for f in queue/*; do echo "$f bob@bob.i2p"; done |
+	    sam-deliver -B -f alice@alice.i2p
+	EOF
+	: >"$HOME/.config/nymbox/config" &&
+	cp draft.eml message &&
+	SAM_PORT=$SAM_PORT usersh sd1 &&
+	test_grep "^Subject: notes" mx.mail/msg1 &&
+	mkdir -p queue && cp draft.eml queue/1 &&
+	sed "s/^Subject: notes/Subject: second/" draft.eml >queue/2 &&
+	SAM_PORT=$SAM_PORT usersh sd2 &&
+	test_grep "^Subject: notes" mx.mail/msg2 &&
+	test_grep "^Subject: second" mx.mail/msg3
+'
+
 # Blocks that show no command.
 test_expect_success 'README: the program list, the measurements and the layout' '
 	prose "scrub-headers   remove what identifies the sender'"'"'s machine, mail" &&
@@ -481,23 +659,6 @@ test_expect_failure 'not run yet: sam-accept with the sending key (README, sam-a
 	todo e3 <<-\EOF &&
 	sam-accept -k ~/.config/nymbox/keys/alice.i2p.key \
 	    smtp-receive -l alice.i2p -d ~/Maildir
-	EOF
-	false
-'
-test_expect_failure 'not run yet: git send-email (README, nymbox-sendmail(1))' '
-	todo g1 <<-\EOF &&
-	git config sendemail.sendmailcmd /usr/local/bin/nymbox-sendmail
-	EOF
-	todo g2 <<-\EOF &&
-	git config sendemail.sendmailcmd /usr/local/bin/nymbox-sendmail
-	git config sendemail.envelopeSender auto
-	EOF
-	false
-'
-test_expect_failure 'not run yet: nymbox-sendmail(1) as /usr/sbin/sendmail for cron' '
-	todo s1 <<-\EOF &&
-	ln -s /usr/local/bin/nymbox-sendmail /usr/sbin/sendmail
-	echo "sender = alice@mail.i2p" >> ~/.config/nymbox/config
 	EOF
 	false
 '
@@ -555,29 +716,6 @@ test_expect_failure 'not run yet: pop-serve listeners and readers (pop-serve(1),
 	EOF
 	false
 '
-test_expect_failure 'not run yet: resolve-maildest(1)' '
-	todo r1 <<-\EOF &&
-	$ resolve-maildest bob@bob.i2p
-	bob@bob.i2p i2p 3fxx...q4a.b32.i2p 25 well-known 2026-11-24T09:12:00Z
-	EOF
-	todo r2 <<-\EOF &&
-	resolve-maildest -t < draft.eml
-	EOF
-	todo r3 <<-\EOF &&
-	3fxx...q4a.b32.i2p 25
-	EOF
-	false
-'
-test_expect_failure 'not run yet: sam-deliver(1)' '
-	todo sd1 <<-\EOF &&
-	sam-deliver -f alice@alice.i2p bob@bob.i2p < message
-	EOF
-	todo sd2 <<-\EOF &&
-	for f in queue/*; do echo "$f bob@bob.i2p"; done |
-	    sam-deliver -B -f alice@alice.i2p
-	EOF
-	false
-'
 test_expect_failure 'not run yet: smtp-receive(1)' '
 	todo sr1 <<-\EOF &&
 	sam-accept -k ~/.config/nymbox/mail.key \
@@ -593,18 +731,6 @@ test_expect_failure 'not run yet: smtp-receive(1)' '
 	todo sr4 <<-\EOF &&
 	127.0.0.1:2525 stream tcp nowait bob /usr/local/bin/smtp-receive \
 	    smtp-receive -l bob.i2p -a -d /home/bob/Maildir
-	EOF
-	todo sr5 <<-\EOF &&
-	#!/bin/sh
-	exec smtp-receive -l bob.i2p -a -A "$HOME/.config/nymbox/smtp.pass" \
-	    -p '"'"'nymbox-sendmail -f "$1" "$2"'"'"'
-	EOF
-	false
-'
-test_expect_failure 'not run yet: smtp-submit(1)' '
-	todo ss1 <<-\EOF &&
-	smtp-submit -P ~/.config/nymbox/alice.pass -f alice@mail.i2p \
-	    bob@mail.i2p < message
 	EOF
 	false
 '
