@@ -551,7 +551,8 @@ test_expect_success 'setup: the fake SAM bridge, bob.i2p and its mail server' '
 SAM_PORT=$(cat sam.port 2>/dev/null)
 MXB32=$(cat mx.b32 2>/dev/null)
 stopi2p() {
-	for p in mx.pid www.pid sam.pid; do
+	for p in mx.pid www.pid sam.pid alice.pid bob.pid sam2.pid wwwa.pid \
+	    wwwb.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
@@ -617,6 +618,69 @@ test_expect_success 'sam-deliver(1): one message, then a directory over one sess
 	test_grep "^Subject: second" mx.mail/msg3
 '
 
+# Eep2eep over a second fake bridge: alice.i2p and bob.i2p each serve
+# their .well-known/i2pmail.key.  A "NAME$ " prompt runs the line as
+# that user: HOME=$TRASH/NAME.  A server line runs in the background.
+test_expect_success 'setup: a bridge and the sites of alice.i2p and bob.i2p' '
+	mkdir -p alice bob www-a/.well-known www-b/.well-known &&
+	{ "$TOP/t/helpers/httpd" --port-file wwwa.port --dir www-a \
+	    --max-seconds 120 & echo $! >wwwa.pid; } &&
+	{ "$TOP/t/helpers/httpd" --port-file wwwb.port --dir www-b \
+	    --max-seconds 120 & echo $! >wwwb.pid; } &&
+	test_wait_for wwwa.port && test_wait_for wwwb.port &&
+	{ "$TOP/t/helpers/fake-sam" --port-file sam2.port --pid-file sam2.pid \
+	    --max-seconds 120 --route "alice.i2p=$(cat wwwa.port)" \
+	    --route "bob.i2p=$(cat wwwb.port)" </dev/null & } &&
+	test_wait_for sam2.port && test_wait_for sam2.pid
+'
+SAM2=$(cat sam2.port 2>/dev/null)
+
+# server NAME FILE: FILE's one command line, as user NAME, in the
+# background; its stdout (the b32 sam-accept prints) in NAME.out.
+server() {
+	(cd "$TRASH/$1" && HOME=$TRASH/$1 PATH=$UPATH SAM_PORT=$SAM2 \
+	    exec sh -c "exec $(cat "$TRASH/$2")" >"$TRASH/$1.out" \
+	    2>"$TRASH/$1.err" </dev/null) &
+	echo $! >"$TRASH/$1.pid"
+	test_wait_for "$TRASH/$1.out"
+}
+
+test_expect_success 'README, sam-accept(1): alice.i2p receives with the key it sends with' '
+	ex acck <<-\EOF &&
+	sam-accept -k ~/.config/nymbox/keys/alice.i2p.key \
+	    smtp-receive -l alice.i2p -a -d ~/Maildir
+	EOF
+	mkdir -p alice/.config/nymbox/keys && chmod 700 alice/.config/nymbox &&
+	tr -d "\\\\\n" <acck >acck.1 &&
+	server alice acck.1 &&
+	grep "^[a-z2-7]\{52\}\.b32\.i2p\$" alice.out &&
+	echo "$(cat alice.out) 25" >www-a/.well-known/i2pmail.key &&
+	test -S alice/.config/nymbox/keys/alice.i2p.key.sock
+'
+
+test_expect_success 'README, nymbox(7): Bob receives, Alice sends, her domain verified' '
+	ex e2e <<-\EOF &&
+	bob$   sam-accept smtp-receive -l bob.i2p -a -d ~/Maildir
+	alice$ sam-deliver -f alice@alice.i2p bob@bob.i2p < message
+	EOF
+	ex e2e7 <<-\EOF &&
+	bob$ sam-accept smtp-receive -l bob.i2p -a -d ~/Maildir
+	alice$ sam-deliver -f alice@alice.i2p bob@bob.i2p < message
+	EOF
+	sed "s/^[a-z]*\\$ *//" e2e >e2e.cmds && sed "s/^[a-z]*\\$ *//" e2e7 >e2e7.cmds &&
+	test_cmp e2e.cmds e2e7.cmds &&
+	sed -n "1s/^bob\\$ *//p" e2e >e2e.bob && test -s e2e.bob &&
+	sed -n "2s/^alice\\$ *//p" e2e >e2e.alice && test -s e2e.alice &&
+	server bob e2e.bob &&
+	echo "$(cat bob.out) 25" >www-b/.well-known/i2pmail.key &&
+	sed "s/^To: .*/To: Bob <bob@bob.i2p>/; s/^From: .*/From: Alice <alice@alice.i2p>/" \
+	    draft.eml >alice/message &&
+	(cd alice && HOME=$TRASH/alice PATH=$UPATH SAM_PORT=$SAM2 \
+	    test_timeout 60 sh -c "$(cat ../e2e.alice)") &&
+	cat bob/Maildir/new/* >got &&
+	test_grep "^Subject: notes" got
+'
+
 # Blocks that show no command.
 test_expect_success 'README: the program list, the measurements and the layout' '
 	prose "scrub-headers   remove what identifies the sender'"'"'s machine, mail" &&
@@ -641,27 +705,6 @@ todo() {
 	ex todo.$1 && echo "not run yet: $(head -n 1 todo.$1.doc)"
 }
 
-test_expect_failure 'not run yet: eep2eep over SAM (README, nymbox(7))' '
-	todo e1 <<-\EOF &&
-	bob$   sam-accept smtp-receive -l bob.i2p -d ~/Maildir
-	alice$ sam-deliver -f alice@alice.i2p bob@bob.i2p < message
-	EOF
-	false
-'
-test_expect_failure 'not run yet: eep2eep over SAM (nymbox(7))' '
-	todo e2 <<-\EOF &&
-	bob$ sam-accept smtp-receive -l bob.i2p -d ~/Maildir
-	alice$ sam-deliver -f alice@alice.i2p bob@bob.i2p < message
-	EOF
-	false
-'
-test_expect_failure 'not run yet: sam-accept with the sending key (README, sam-accept(1))' '
-	todo e3 <<-\EOF &&
-	sam-accept -k ~/.config/nymbox/keys/alice.i2p.key \
-	    smtp-receive -l alice.i2p -d ~/Maildir
-	EOF
-	false
-'
 test_expect_failure 'not run yet: mbox-encrypt(1)' '
 	todo m1 <<-\EOF &&
 	mbox-encrypt -g
