@@ -681,6 +681,73 @@ test_expect_success 'README, nymbox(7): Bob receives, Alice sends, her domain ve
 	test_grep "^Subject: notes" got
 '
 
+# ptyrun PASSWORD CMD: CMD run by sh on a terminal of its own, each
+# prompt (a last line ending in a colon) answered; the terminal's output on stdout, exit code
+# CMD's.  For the lines that ask for a password, as a user would type it.
+cat >ptyrun.py <<\EOF
+import os, pty, sys, select, time
+pw, cmd = sys.argv[1].encode() + b"\n", sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", cmd])
+buf = b""
+out = b""
+end = time.time() + 60
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if not r:
+        continue
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+    buf += d
+    if buf.rstrip().endswith(b":"):
+        os.write(fd, pw)
+        buf = b""
+sys.stdout.buffer.write(out)
+if time.time() >= end:
+    os.killpg(pid, 9)
+    sys.stderr.write("ptyrun: timed out: %s\n" % cmd)
+_, st = os.waitpid(pid, 0)
+sys.exit(124 if time.time() >= end else os.waitstatus_to_exitcode(st))
+EOF
+ptyrun() {
+	PATH=$UPATH python3 "$TRASH/ptyrun.py" "$1" "$(cat "$2")"
+}
+
+test_expect_success 'mbox-encrypt(1): the keys, then delivery into an encrypted maildir' '
+	ex me1 <<-\EOF &&
+	mbox-encrypt -g
+	mbox-encrypt -d ~/Maildir < message
+	EOF
+	cp draft.eml message &&
+	sed -n 1p me1 >me1.a && sed -n 2p me1 >me1.b &&
+	ptyrun "a long inbox password" me1.a &&
+	usersh me1.b &&
+	test "$(ls "$HOME/Maildir/new" | wc -l)" = 1 &&
+	test_grep -v "Subject: notes" "$HOME/Maildir/new/"*
+'
+
+test_expect_success 'mbox-encrypt(1): an mbox in place, read back, a maildir to an mbox' '
+	ex me2 <<-\EOF &&
+	mbox-encrypt -i ~/mbox
+	mbox-encrypt -x ~/mbox | grep '"'"'^Subject:'"'"'
+	mbox-encrypt -x -d ~/Maildir -o ~/plain.mbox
+	EOF
+	{ echo "From alice Tue Nov 14 22:13:20 2023" && cat draft.eml; } >"$HOME/mbox" &&
+	sed -n 1p me2 >me2.a && sed -n 2p me2 >me2.b && sed -n 3p me2 >me2.c &&
+	usersh me2.a &&
+	test_grep -v "^Subject: notes" "$HOME/mbox" &&
+	ptyrun "a long inbox password" me2.b >read.out &&
+	test_grep "^Subject: notes" read.out &&
+	ptyrun "a long inbox password" me2.c &&
+	test_grep "^Subject: notes" "$HOME/plain.mbox"
+'
+
 # Blocks that show no command.
 test_expect_success 'README: the program list, the measurements and the layout' '
 	prose "scrub-headers   remove what identifies the sender'"'"'s machine, mail" &&
@@ -705,18 +772,6 @@ todo() {
 	ex todo.$1 && echo "not run yet: $(head -n 1 todo.$1.doc)"
 }
 
-test_expect_failure 'not run yet: mbox-encrypt(1)' '
-	todo m1 <<-\EOF &&
-	mbox-encrypt -g
-	mbox-encrypt -d ~/Maildir < message
-	EOF
-	todo m2 <<-\EOF &&
-	mbox-encrypt -i ~/mbox
-	mbox-encrypt -x ~/mbox | less
-	mbox-encrypt -x -d ~/Maildir -o ~/plain.mbox
-	EOF
-	false
-'
 test_expect_failure 'not run yet: pop-fetch over SAM and Tor (pop-fetch(1), nymbox(7))' '
 	todo p1 <<-\EOF &&
 	pop-fetch -s pop.postman.i2p -u alice -P ~/.pop-pass -p procmail
