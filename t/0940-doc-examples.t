@@ -685,7 +685,7 @@ test_expect_success 'README, nymbox(7): Bob receives, Alice sends, her domain ve
 # prompt (a last line ending in a colon) answered; the terminal's output on stdout, exit code
 # CMD's.  For the lines that ask for a password, as a user would type it.
 cat >ptyrun.py <<\EOF
-import os, pty, sys, select, time
+import os, pty, sys, select, termios, time
 pw, cmd = sys.argv[1].encode() + b"\n", sys.argv[2]
 pid, fd = pty.fork()
 if pid == 0:
@@ -706,6 +706,10 @@ while time.time() < end:
     out += d
     buf += d
     if buf.rstrip().endswith(b":"):
+        # Answer once the program has turned echo off (and so flushed
+        # what was typed before): typed earlier, it would be lost.
+        while time.time() < end and termios.tcgetattr(fd)[3] & termios.ECHO:
+            time.sleep(0.01)
         os.write(fd, pw)
         buf = b""
 sys.stdout.buffer.write(out)
