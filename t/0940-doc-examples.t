@@ -13,6 +13,8 @@
 #                       PREFIX=/usr/local of this tree
 #   /home/NAME/      -> $HOME/ (the test's home; one user is enough)
 #   /usr/sbin/sendmail -> $ROOT/usr/sbin/sendmail
+#   the POP3 ports of the loopback, 1110 (pop-serve) and 7660 (postman's
+#   tunnel) -> a port the kernel chose for this run, served by pop-serve
 # Shell lines run with PATH=$ROOT/usr/local/bin:/usr/bin:/bin (a user
 # after make install); crontab lines are checked as Debian's cron reads
 # them, then their commands run the way cron runs them: env -i with HOME,
@@ -24,6 +26,10 @@ cd "$(dirname "$0")" && . ./lib.sh
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
 DX=$TOP/t/helpers/doc-examples
 ROOT=$TRASH/root
+POPPORT=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])') || tl_bail_ "unable to get a free port"
 UPATH=$ROOT/usr/local/bin:/usr/bin:/bin
 export ROOT UPATH
 
@@ -38,6 +44,9 @@ ex() {
 	sed -e "s|/usr/local/|$ROOT/usr/local/|g" \
 	    -e "s|/home/[a-z][a-z]*/|$HOME/|g" \
 	    -e "s|/usr/sbin/sendmail|$ROOT/usr/sbin/sendmail|g" \
+	    -e "s|127\.0\.0\.1:1110|127.0.0.1:$POPPORT|g" \
+	    -e "s|127\.0\.0\.1:7660|127.0.0.1:$POPPORT|g" \
+	    -e "s|TCP-LISTEN:1110,|TCP-LISTEN:$POPPORT,|g" \
 	    "$1.doc" >"$1"
 }
 
@@ -552,7 +561,7 @@ SAM_PORT=$(cat sam.port 2>/dev/null)
 MXB32=$(cat mx.b32 2>/dev/null)
 stopi2p() {
 	for p in mx.pid www.pid sam.pid alice.pid bob.pid sam2.pid wwwa.pid \
-	    wwwb.pid; do
+	    wwwb.pid psl.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
@@ -752,6 +761,73 @@ test_expect_success 'mbox-encrypt(1): an mbox in place, read back, a maildir to 
 	test_grep "^Subject: notes" "$HOME/plain.mbox"
 '
 
+# POP3: the encrypted ~/Maildir of the mbox-encrypt tests, served by
+# pop-serve under socat as pop-serve(1) shows it.
+test_expect_success 'pop-serve(1): the configuration and the socat listener' '
+	ex psconf <<-\EOF &&
+	pop-maildir = /home/alice/Maildir
+	pop-user = alice
+	EOF
+	cp psconf "$HOME/.config/nymbox/config" &&
+	ex psl <<-\EOF &&
+	socat TCP-LISTEN:1110,bind=127.0.0.1,reuseaddr,fork EXEC:pop-serve
+	EOF
+	{ PATH=$UPATH sh -c "exec $(cat psl)" </dev/null >psl.out 2>&1 &
+	  echo $! >psl.pid; } &&
+	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$POPPORT) 2>/dev/null |
+	    grep -q "^+OK"; do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	echo "a long inbox password" >"$HOME/.pop-pass" &&
+	chmod 600 "$HOME/.pop-pass"
+'
+
+test_expect_success 'pop-serve(1): pop-fetch from it into a plain maildir' '
+	ex pspf <<-\EOF &&
+	pop-fetch -H 127.0.0.1:1110 -u alice -P ~/.pop-pass -d ~/Plain
+	EOF
+	test -n "$(find "$HOME/Maildir/new" "$HOME/Maildir/cur" -type f)" &&
+	usersh pspf &&
+	cat "$HOME/Plain/new/"* >got && test_grep "^Subject: notes" got &&
+	test -z "$(find "$HOME/Maildir/new" "$HOME/Maildir/cur" -type f)"
+'
+
+test_expect_success 'crontab: pop-fetch entries run as cron runs them (README, nymbox(7), pop-fetch(1))' '
+	cp "$HOME/.pop-pass" "$HOME/.config/nymbox/pop.pass" &&
+	printf "pop-maildir = %s\npop-user = alice\n" "$TRASH/postman" \
+	    >"$HOME/.config/nymbox/config" &&
+	for c in cron1 cron10 cron11; do
+		sed -n "/pop-fetch/p" $c >$c.pf &&
+		PATH=$UPATH mbox-encrypt -d "$TRASH/postman" <draft.eml &&
+		have=$(ls "$HOME/Maildir/new" | wc -l) &&
+		cronrun $c.pf &&
+		test "$(ls "$HOME/Maildir/new" | wc -l)" = $((have + 1)) &&
+		test -z "$(find "$TRASH/postman/new" "$TRASH/postman/cur" -type f)" ||
+		return 1
+	done &&
+	rm -rf "$HOME/Maildir"
+'
+
+test_expect_success 'nymbox(7): pop-serve under socat with its options' '
+	kill "$(cat psl.pid)" &&
+	ex psl7 <<-\EOF &&
+	socat TCP-LISTEN:1110,bind=127.0.0.1,reuseaddr,fork \
+	    EXEC:"pop-serve -d $HOME/Maildir -u alice"
+	EOF
+	: >"$HOME/.config/nymbox/config" &&
+	PATH=$UPATH mbox-encrypt -d "$HOME/Maildir" <draft.eml &&
+	tr -d "\\\\\n" <psl7 >psl7.1 &&
+	{ PATH=$UPATH sh -c "exec $(cat psl7.1)" </dev/null >psl7.out 2>&1 &
+	  echo $! >psl.pid; } &&
+	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$POPPORT) 2>/dev/null |
+	    grep -q "^+OK"; do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	rm -rf "$HOME/Plain" &&
+	usersh pspf &&
+	test "$(ls "$HOME/Plain/new" | wc -l)" = 1
+'
+
 # Blocks that show no command.
 test_expect_success 'README: the program list, the measurements and the layout' '
 	prose "scrub-headers   remove what identifies the sender'"'"'s machine, mail" &&
@@ -791,17 +867,6 @@ test_expect_failure 'not run yet: pop-fetch over SAM and Tor (pop-fetch(1), nymb
 	false
 '
 test_expect_failure 'not run yet: pop-serve listeners and readers (pop-serve(1), nymbox(7))' '
-	todo ps1 <<-\EOF &&
-	socat TCP-LISTEN:1110,bind=127.0.0.1,reuseaddr,fork \
-	    EXEC:'"'"'pop-serve -d ~/Maildir -u alice'"'"'
-	EOF
-	todo ps2 <<-\EOF &&
-	pop-maildir = /home/alice/Maildir
-	pop-user = alice
-	EOF
-	todo ps3 <<-\EOF &&
-	socat TCP-LISTEN:1110,bind=127.0.0.1,reuseaddr,fork EXEC:pop-serve
-	EOF
 	todo ps4 <<-\EOF &&
 	tcpserver -R -H -l0 127.0.0.1 1110 pop-serve
 	EOF
@@ -812,9 +877,6 @@ test_expect_failure 'not run yet: pop-serve listeners and readers (pop-serve(1),
 	poll 127.0.0.1 with proto POP3 service 1110 uidl
 	  user "alice" there is "alice" here
 	  sslproto "" options keep mda "/usr/bin/procmail -d %T"
-	EOF
-	todo ps7 <<-\EOF &&
-	pop-fetch -H 127.0.0.1:1110 -u alice -P ~/.pop-pass -d ~/Plain
 	EOF
 	false
 '
