@@ -252,4 +252,8 @@ test_expect_success 'the SAM bridge down: Postfix defers (75), nothing bounces' 
 	postqueue -c "$(cat lab/dir)/etc" -p >q && test_grep "bob@$B" q
 '
 
+# test_done removes the scratch directory, PID files and all, when
+# every test passed: stop the servers first (the EXIT trap is for the
+# other ways out).
+stopall
 test_done

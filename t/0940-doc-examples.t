@@ -904,4 +904,8 @@ test_expect_success 'every example line of README and the man pages was run' '
 	{ sed "s/^/not run: /" unclaimed; false; }
 '
 
+# test_done removes the scratch directory, PID files and all, when
+# every test passed: stop the servers first (the EXIT trap is for the
+# other ways out).
+stopi2p
 test_done
