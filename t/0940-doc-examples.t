@@ -14,7 +14,8 @@
 #   /home/NAME/      -> $HOME/ (the test's home; one user is enough)
 #   /usr/sbin/sendmail -> $ROOT/usr/sbin/sendmail
 #   the POP3 ports of the loopback, 1110 (pop-serve) and 7660 (postman's
-#   tunnel) -> a port the kernel chose for this run, served by pop-serve
+#   tunnel) -> a port the kernel chose for this run, served by pop-serve;
+#   the SMTP port 2525 -> another
 # Shell lines run with PATH=$ROOT/usr/local/bin:/usr/bin:/bin (a user
 # after make install); crontab lines are checked as Debian's cron reads
 # them, then their commands run the way cron runs them: env -i with HOME,
@@ -27,6 +28,10 @@ command -v python3 >/dev/null || test_skip_all "python3 is missing"
 DX=$TOP/t/helpers/doc-examples
 ROOT=$TRASH/root
 POPPORT=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])') || tl_bail_ "unable to get a free port"
+SMTPPORT=$(python3 -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])') || tl_bail_ "unable to get a free port"
@@ -47,6 +52,7 @@ ex() {
 	    -e "s|127\.0\.0\.1:1110|127.0.0.1:$POPPORT|g" \
 	    -e "s|127\.0\.0\.1:7660|127.0.0.1:$POPPORT|g" \
 	    -e "s|TCP-LISTEN:1110,|TCP-LISTEN:$POPPORT,|g" \
+	    -e "s|TCP-LISTEN:2525,|TCP-LISTEN:$SMTPPORT,|g" \
 	    "$1.doc" >"$1"
 }
 
@@ -561,7 +567,7 @@ SAM_PORT=$(cat sam.port 2>/dev/null)
 MXB32=$(cat mx.b32 2>/dev/null)
 stopi2p() {
 	for p in mx.pid www.pid sam.pid alice.pid bob.pid sam2.pid wwwa.pid \
-	    wwwb.pid psl.pid; do
+	    wwwb.pid psl.pid srs.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
@@ -828,6 +834,26 @@ test_expect_success 'nymbox(7): pop-serve under socat with its options' '
 	test "$(ls "$HOME/Plain/new" | wc -l)" = 1
 '
 
+test_expect_success 'smtp-receive(1): on a TCP port of the loopback with socat' '
+	ex srs <<-\EOF &&
+	socat TCP-LISTEN:2525,bind=127.0.0.1,reuseaddr,fork \
+	    EXEC:'"'"'smtp-receive -l bob.i2p -a -d /home/bob/Maildir'"'"'
+	EOF
+	tr -d "\\\\\n" <srs >srs.1 &&
+	{ PATH=$UPATH sh -c "exec $(cat srs.1)" </dev/null >srs.out 2>&1 &
+	  echo $! >srs.pid; } &&
+	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$SMTPPORT) 2>/dev/null |
+	    grep -q "^220"; do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	python3 -c "import smtplib, sys
+s = smtplib.SMTP(\"127.0.0.1\", int(sys.argv[1]), timeout=30)
+s.sendmail(\"carol@carol.example\", [\"bob@bob.i2p\"], open(\"draft.eml\", \"rb\").read())
+s.quit()" "$SMTPPORT" &&
+	cat "$HOME/Maildir/new/"* >got && test_grep "^Subject: notes" got &&
+	kill "$(cat srs.pid)"
+'
+
 # Blocks that show no command.
 test_expect_success 'README: the program list, the measurements and the layout' '
 	prose "scrub-headers   remove what identifies the sender'"'"'s machine, mail" &&
@@ -887,10 +913,6 @@ test_expect_failure 'not run yet: smtp-receive(1)' '
 	EOF
 	todo sr2 <<-\EOF &&
 	smtp-receive -l bob.i2p -a -p '"'"'procmail -f "$1"'"'"'
-	EOF
-	todo sr3 <<-\EOF &&
-	socat TCP-LISTEN:2525,bind=127.0.0.1,reuseaddr,fork \
-	    EXEC:'"'"'smtp-receive -l bob.i2p -a -d /home/bob/Maildir'"'"'
 	EOF
 	todo sr4 <<-\EOF &&
 	127.0.0.1:2525 stream tcp nowait bob /usr/local/bin/smtp-receive \
