@@ -567,7 +567,7 @@ SAM_PORT=$(cat sam.port 2>/dev/null)
 MXB32=$(cat mx.b32 2>/dev/null)
 stopi2p() {
 	for p in mx.pid www.pid sam.pid alice.pid bob.pid sam2.pid wwwa.pid \
-	    wwwb.pid psl.pid srs.pid onion.pid socks.pid; do
+	    wwwb.pid psl.pid srs.pid onion.pid socks.pid popsrv.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
@@ -694,6 +694,26 @@ test_expect_success 'README, nymbox(7): Bob receives, Alice sends, her domain ve
 	    test_timeout 60 sh -c "$(cat ../e2e.alice)") &&
 	cat bob/Maildir/new/* >got &&
 	test_grep "^Subject: notes" got
+'
+
+test_expect_success 'smtp-receive(1): Bob'"'"'s mail key, a users file, Alice'"'"'s domain verified' '
+	ex sra <<-\EOF &&
+	sam-accept -k ~/.config/nymbox/mail.key \
+	    smtp-receive -l bob.i2p -u ~/.config/nymbox/users -d ~/Maildir
+	EOF
+	kill "$(cat bob.pid)" && rm -f bob.out &&
+	echo bob >bob/.config/nymbox/users &&
+	tr -d "\\\\\n" <sra >sra.1 &&
+	server bob sra.1 &&
+	echo "$(cat bob.out) 25" >www-b/.well-known/i2pmail.key &&
+	rm -rf alice/.config/nymbox/maildest &&
+	sed "s/^Subject: notes/Subject: to the mail key/" alice/message >alice/message2 &&
+	(cd alice && HOME=$TRASH/alice PATH=$UPATH SAM_PORT=$SAM2 test_timeout 60 \
+	    sam-deliver -f alice@alice.i2p bob@bob.i2p <message2) &&
+	grep -l "^Subject: to the mail key" bob/Maildir/new/* &&
+	(cd alice && HOME=$TRASH/alice PATH=$UPATH SAM_PORT=$SAM2 \
+	    test_expect_code 67 test_timeout 60 \
+	    sam-deliver -f alice@alice.i2p carol@bob.i2p <message2)
 '
 
 # ptyrun PASSWORD CMD: CMD run by sh on a terminal of its own, each
@@ -854,6 +874,24 @@ s.quit()" "$SMTPPORT" &&
 	kill "$(cat srs.pid)"
 '
 
+test_expect_success 'pop-serve(1): over I2P from a destination of its own' '
+	ex psa <<-\EOF &&
+	sam-accept -k ~/.config/nymbox/keys/pop.key pop-serve
+	EOF
+	mkdir -p popsrv/.config/nymbox/keys && chmod 700 popsrv/.config/nymbox &&
+	cp -p "$HOME/.config/nymbox/inbox.key" "$HOME/.config/nymbox/inbox.pub" \
+	    popsrv/.config/nymbox/ &&
+	printf "pop-maildir = %s\npop-user = alice\n" "$TRASH/popsrv/Maildir" \
+	    >popsrv/.config/nymbox/config &&
+	PATH=$UPATH mbox-encrypt -d popsrv/Maildir <draft.eml &&
+	server popsrv psa &&
+	echo "a long inbox password" >popsrv.pass && chmod 600 popsrv.pass &&
+	HOME=$TRASH/alice PATH=$UPATH SAM_PORT=$SAM2 test_timeout 60 \
+	    pop-fetch -s "$(cat popsrv.out)" -u alice -P "$TRASH/popsrv.pass" \
+	    -d "$TRASH/popgot" &&
+	cat popgot/new/* >got && test_grep "^Subject: notes" got
+'
+
 # Tor: a SOCKS5 stand-in (TOR_SOCKS) that relays the onion name to a
 # pop-serve of an encrypted maildir of its own.
 test_expect_success 'pop-fetch(1), nymbox(7): from an onion service through Tor' '
@@ -916,9 +954,6 @@ test_expect_failure 'not run yet: pop-serve listeners and readers (pop-serve(1),
 	todo ps4 <<-\EOF &&
 	tcpserver -R -H -l0 127.0.0.1 1110 pop-serve
 	EOF
-	todo ps5 <<-\EOF &&
-	sam-accept -k ~/.config/nymbox/keys/pop.key pop-serve
-	EOF
 	todo ps6 <<-\EOF &&
 	poll 127.0.0.1 with proto POP3 service 1110 uidl
 	  user "alice" there is "alice" here
@@ -927,10 +962,6 @@ test_expect_failure 'not run yet: pop-serve listeners and readers (pop-serve(1),
 	false
 '
 test_expect_failure 'not run yet: smtp-receive(1)' '
-	todo sr1 <<-\EOF &&
-	sam-accept -k ~/.config/nymbox/mail.key \
-	    smtp-receive -l bob.i2p -u ~/.config/nymbox/users -d ~/Maildir
-	EOF
 	todo sr2 <<-\EOF &&
 	smtp-receive -l bob.i2p -a -p '"'"'procmail -f "$1"'"'"'
 	EOF
