@@ -53,6 +53,7 @@ ex() {
 	    -e "s|127\.0\.0\.1:7660|127.0.0.1:$POPPORT|g" \
 	    -e "s|TCP-LISTEN:1110,|TCP-LISTEN:$POPPORT,|g" \
 	    -e "s|TCP-LISTEN:2525,|TCP-LISTEN:$SMTPPORT,|g" \
+	    -e "s|127\.0\.0\.1 1110 |127.0.0.1 $POPPORT |g" \
 	    "$1.doc" >"$1"
 }
 
@@ -567,7 +568,7 @@ SAM_PORT=$(cat sam.port 2>/dev/null)
 MXB32=$(cat mx.b32 2>/dev/null)
 stopi2p() {
 	for p in mx.pid www.pid sam.pid alice.pid bob.pid sam2.pid wwwa.pid \
-	    wwwb.pid psl.pid srs.pid onion.pid socks.pid popsrv.pid; do
+	    wwwb.pid psl.pid srs.pid onion.pid socks.pid popsrv.pid pst.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
@@ -787,6 +788,17 @@ test_expect_success 'mbox-encrypt(1): an mbox in place, read back, a maildir to 
 	test_grep "^Subject: notes" "$HOME/plain.mbox"
 '
 
+# stoppid FILE: stop the process whose PID FILE holds, and wait (10 s
+# at most) until it is gone, so that its port is free again.
+stoppid() {
+	kill "$(cat "$1")" 2>/dev/null
+	n=0
+	while kill -0 "$(cat "$1")" 2>/dev/null; do
+		n=$((n + 1)) && test $n -lt 100 || return 1
+		sleep 0.1
+	done
+}
+
 # POP3: the encrypted ~/Maildir of the mbox-encrypt tests, served by
 # pop-serve under socat as pop-serve(1) shows it.
 test_expect_success 'pop-serve(1): the configuration and the socat listener' '
@@ -835,7 +847,7 @@ test_expect_success 'crontab: pop-fetch entries run as cron runs them (README, n
 '
 
 test_expect_success 'nymbox(7): pop-serve under socat with its options' '
-	kill "$(cat psl.pid)" &&
+	stoppid psl.pid &&
 	ex psl7 <<-\EOF &&
 	socat TCP-LISTEN:1110,bind=127.0.0.1,reuseaddr,fork \
 	    EXEC:"pop-serve -d $HOME/Maildir -u alice"
@@ -851,7 +863,8 @@ test_expect_success 'nymbox(7): pop-serve under socat with its options' '
 	done &&
 	rm -rf "$HOME/Plain" &&
 	usersh pspf &&
-	test "$(ls "$HOME/Plain/new" | wc -l)" = 1
+	test "$(ls "$HOME/Plain/new" | wc -l)" = 1 &&
+	stoppid psl.pid
 '
 
 test_expect_success 'smtp-receive(1): on a TCP port of the loopback with socat' '
@@ -872,6 +885,25 @@ s.sendmail(\"carol@carol.example\", [\"bob@bob.i2p\"], open(\"draft.eml\", \"rb\
 s.quit()" "$SMTPPORT" &&
 	cat "$HOME/Maildir/new/"* >got && test_grep "^Subject: notes" got &&
 	kill "$(cat srs.pid)"
+'
+
+test_expect_success 'pop-serve(1): under tcpserver' '
+	ex pst <<-\EOF &&
+	tcpserver -R -H -l0 127.0.0.1 1110 pop-serve
+	EOF
+	command -v tcpserver >/dev/null || { echo "tcpserver (ucspi-tcp) is missing"; false; } &&
+	printf "pop-maildir = %s\npop-user = alice\n" "$TRASH/tcps" \
+	    >"$HOME/.config/nymbox/config" &&
+	PATH=$UPATH mbox-encrypt -d "$TRASH/tcps" <draft.eml &&
+	{ PATH=$UPATH sh -c "exec $(cat pst)" </dev/null >pst.out 2>&1 &
+	  echo $! >pst.pid; } &&
+	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$POPPORT) 2>/dev/null |
+	    grep -q "^+OK"; do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	rm -rf "$HOME/Plain" && usersh pspf &&
+	test "$(ls "$HOME/Plain/new" | wc -l)" = 1 &&
+	stoppid pst.pid
 '
 
 test_expect_success 'pop-serve(1): over I2P from a destination of its own' '
@@ -951,9 +983,6 @@ test_expect_failure 'not run yet: pop-fetch over SAM into procmail (pop-fetch(1)
 	false
 '
 test_expect_failure 'not run yet: pop-serve listeners and readers (pop-serve(1), nymbox(7))' '
-	todo ps4 <<-\EOF &&
-	tcpserver -R -H -l0 127.0.0.1 1110 pop-serve
-	EOF
 	todo ps6 <<-\EOF &&
 	poll 127.0.0.1 with proto POP3 service 1110 uidl
 	  user "alice" there is "alice" here

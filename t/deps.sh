@@ -10,7 +10,7 @@ set -u
 build="build-essential pkg-config libsodium-dev libgcrypt20-dev
 libreadline-dev libncurses-dev libgmime-3.0-dev"
 test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d
-postfix git-email libmailtools-perl fetchmail tor strace mutt"
+postfix git-email libmailtools-perl fetchmail tor strace mutt ucspi-tcp"
 lint="cppcheck clang-tidy"
 bench="swaks fetchmail age"
 
