@@ -595,7 +595,8 @@ SAM_PORT=$(cat sam.port 2>/dev/null)
 MXB32=$(cat mx.b32 2>/dev/null)
 stopi2p() {
 	for p in mx.pid www.pid sam.pid alice.pid bob.pid sam2.pid wwwa.pid \
-	    wwwb.pid psl.pid srs.pid onion.pid socks.pid popsrv.pid pst.pid; do
+	    wwwb.pid psl.pid srs.pid onion.pid socks.pid popsrv.pid pst.pid \
+	    pm2.pid sam3.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
@@ -951,6 +952,29 @@ test_expect_success 'pop-serve(1): over I2P from a destination of its own' '
 	cat popgot/new/* >got && test_grep "^Subject: notes" got
 '
 
+test_expect_success 'pop-fetch(1): over SAM from pop.postman.i2p, into procmail' '
+	ex pfs <<-\EOF &&
+	pop-fetch -s pop.postman.i2p -u alice -P ~/.pop-pass -p procmail
+	EOF
+	test "$(id -u)" = 0 || { echo "needs root for a private /var/mail"; false; } &&
+	PATH=$UPATH mbox-encrypt -d "$TRASH/postman2" <draft.eml &&
+	{ "$TOP/t/helpers/tcp-listen" --port-file pm2.port --pid-file pm2.pid \
+	    --max-seconds 120 -- "$ROOT/usr/local/bin/pop-serve" \
+	    -d "$TRASH/postman2" -u alice & } &&
+	test_wait_for pm2.port && test_wait_for pm2.pid &&
+	{ "$TOP/t/helpers/fake-sam" --port-file sam3.port --pid-file sam3.pid \
+	    --max-seconds 120 --route "pop.postman.i2p=$(cat pm2.port)" \
+	    </dev/null & } &&
+	test_wait_for sam3.port && test_wait_for sam3.pid &&
+	write_script pfs.run <<-EOF &&
+	SAM_PORT=$(cat sam3.port) PATH=$UPATH:/usr/bin:/bin sh -c "\$(cat "$TRASH/pfs")" &&
+	cat /var/mail/*
+	EOF
+	mailns ./pfs.run >pfs.out &&
+	test_grep "^Subject: notes" pfs.out &&
+	test -z "$(find "$TRASH/postman2/new" "$TRASH/postman2/cur" -type f)"
+'
+
 # Tor: a SOCKS5 stand-in (TOR_SOCKS) that relays the onion name to a
 # pop-serve of an encrypted maildir of its own.
 test_expect_success 'pop-fetch(1), nymbox(7): from an onion service through Tor' '
@@ -1003,12 +1027,6 @@ todo() {
 	ex todo.$1 && echo "not run yet: $(head -n 1 todo.$1.doc)"
 }
 
-test_expect_failure 'not run yet: pop-fetch(1) over SAM to pop.postman.i2p into procmail (needs a named route on the bridge)' '
-	todo p1 <<-\EOF &&
-	pop-fetch -s pop.postman.i2p -u alice -P ~/.pop-pass -p procmail
-	EOF
-	false
-'
 test_expect_failure 'not run yet: pop-serve(1)'"'"'s fetchmailrc (its mda, procmail -d, needs a local user alice)' '
 	todo ps6 <<-\EOF &&
 	poll 127.0.0.1 with proto POP3 service 1110 uidl
