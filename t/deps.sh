@@ -12,7 +12,7 @@ build="build-essential pkg-config libsodium-dev libgcrypt20-dev
 libreadline-dev libncurses-dev libgmime-3.0-dev"
 test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d
 postfix git-email libmailtools-perl fetchmail tor strace mutt iproute2
-systemd"
+systemd ucspi-tcp"
 # make demo: i2pd, python3 for the test helpers (i2p-net, httpd,
 # tcp-listen), mutt as Alice's mail client, iproute2 for the private
 # I2P network's namespace (without it, i2p-net falls back to one router).
