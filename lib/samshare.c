@@ -699,7 +699,7 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 
 	last = nym_now_ms();
 	for (;;) {
-		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		while (waitpid(-1, NULL, WNOHANG) > 0) {
 			children--;
 			last = nym_now_ms();
 		}
@@ -731,7 +731,7 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 				dead = 1;
 		}
 		if (lfd >= 0 && pfd[1].revents != 0 && !dead) {
-			if ((pid = nym_share_serve(lfd, &s, h->ms, &bye)) > 0)
+			if (nym_share_serve(lfd, &s, h->ms, &bye) > 0)
 				children++;
 			last = nym_now_ms();
 		}
