@@ -103,7 +103,8 @@ prompt(int tty, const char *what, char *pw)
 	char c;
 	int noecho;
 
-	(void)nym_write_all(tty, what, strlen(what));
+	/* Echo off before the prompt: what is typed once it shows must
+	 * never appear on the screen. */
 	noecho = tcgetattr(tty, &saved) == 0;
 	if (noecho) {
 		t = saved;
@@ -111,6 +112,7 @@ prompt(int tty, const char *what, char *pw)
 		t.c_lflag |= ICANON;
 		(void)tcsetattr(tty, TCSAFLUSH, &t);
 	}
+	(void)nym_write_all(tty, what, strlen(what));
 	while ((r = read(tty, &c, 1)) == 1 && c != '\n')
 		if (n <= PWMAX)
 			pw[n++] = c;
