@@ -155,7 +155,8 @@ test_expect_success 'README: make demo runs t/demo.sh, CI runs make demo, t/0500
 	make -n -s -C "$TOP" demo >demo.n 2>&1 &&
 	test_grep -x "sh t/demo.sh" demo.n &&
 	grep "^make .*demo\$" "$TOP/.ci/run" &&
-	! grep -n "^exit\|^make .*check\$" "$TOP/.ci/run" | sed -n "/demo/,\$p" | grep -q . &&
+	sed -n "/^make .*demo\$/q; /^ *exit\|^ *return/p" "$TOP/.ci/run" >early &&
+	test_must_be_empty early &&
 	grep "^\"\$top/t/helpers/eep2eep\" \"\$dir/run\"\$" "$TOP/t/demo.sh" &&
 	grep "test_timeout [0-9]* \"\$H/eep2eep\" run " "$TOP/t/0500-eep2eep-i2pd.t"
 '
