@@ -139,7 +139,7 @@ test_expect_success 'README: make check is what CI runs' '
 	grep "^make .*check\$" "$TOP/.ci/run"
 '
 
-# make demo takes about 70 s of three i2pd routers: it is not run again
+# make demo takes about 50 s of three i2pd routers: it is not run again
 # here.  CI runs it on every run (.ci/run), and t/0500-eep2eep-i2pd.t
 # runs the very program the demo runs (t/helpers/eep2eep on the same
 # network), step checks and all; here, that the target and CI do so.
@@ -147,7 +147,7 @@ test_expect_success 'README: make demo runs t/demo.sh, CI runs make demo, t/0500
 	ex mkd <<-\EOF &&
 	make demo     # build, then the whole mail path over a private, offline
 	              # network of three i2pd routers, Alice'"'"'s and Bob'"'"'s apart,
-	              # each step checked (about 70 s): Alice'"'"'s mutt ->
+	              # each step checked (about 50 s): Alice'"'"'s mutt ->
 	              # scrub-headers -> delay queue -> sam-deliver -> Bob'"'"'s
 	              # server verifies her key, stores the mail encrypted ->
 	              # Bob'"'"'s pop-fetch; Mallory posing as Alice is refused
@@ -261,7 +261,10 @@ test_expect_success 'muttrc (README, nymbox(7), nymbox-sendmail(1), scrub-header
 	mode = now
 	delivery = $TRASH/sink/deliver
 	EOF
-	{ cat muttrc && echo "set from=\"Alice <alice@mail.i2p>\"" &&
+	ex muttfrom <<-\EOF &&
+	set from="Alice <alice@mail.i2p>"
+	EOF
+	{ cat muttrc muttfrom &&
 	  echo "set record=\"\"" && echo "set user_agent=yes"; } >muttrc.run &&
 	echo body | PATH=$UPATH test_timeout 30 mutt -n -F muttrc.run -s hi \
 	    bob@bob.i2p &&
