@@ -12,7 +12,7 @@ build="build-essential pkg-config libsodium-dev libgcrypt20-dev
 libreadline-dev libncurses-dev libgmime-3.0-dev"
 test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d
 postfix git-email libmailtools-perl fetchmail tor strace mutt iproute2
-systemd ucspi-tcp"
+systemd ucspi-tcp openbsd-inetd"
 # make demo: i2pd, python3 for the test helpers (i2p-net, httpd,
 # tcp-listen), mutt as Alice's mail client, iproute2 for the private
 # I2P network's namespace (without it, i2p-net falls back to one router).
@@ -61,5 +61,15 @@ if command -v debconf-set-selections >/dev/null 2>&1; then
 fi
 apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing
 status=$?
+# openbsd-inetd is for a test that runs smtp-receive(1)'s inetd.conf line
+# under an inetd of its own, in the foreground: the package's scripts
+# enable the system's inetd for the next boot (update-rc.d, systemd's
+# wants link); a test dependency must not leave a superserver enabled.
+case " $missing " in
+*" openbsd-inetd "*)
+	update-rc.d openbsd-inetd disable >/dev/null 2>&1
+	systemctl disable inetd.service >/dev/null 2>&1
+	;;
+esac
 test -z "$policy" || rm -f /usr/sbin/policy-rc.d
 exit $status
