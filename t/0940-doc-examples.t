@@ -16,6 +16,8 @@
 #   the POP3 ports of the loopback, 1110 (pop-serve) and 7660 (postman's
 #   tunnel) -> a port the kernel chose for this run, served by pop-serve;
 #   the SMTP port 2525 -> another
+#   fetchmailrc's "service 1110" -> the POP3 port above
+#   inetd.conf's user field -> the test's user
 # Shell lines run with PATH=$ROOT/usr/local/bin:/usr/bin:/bin (a user
 # after make install); crontab lines are checked as Debian's cron reads
 # them, then their commands run the way cron runs them: env -i with HOME,
@@ -54,6 +56,8 @@ ex() {
 	    -e "s|TCP-LISTEN:1110,|TCP-LISTEN:$POPPORT,|g" \
 	    -e "s|TCP-LISTEN:2525,|TCP-LISTEN:$SMTPPORT,|g" \
 	    -e "s|127\.0\.0\.1 1110 |127.0.0.1 $POPPORT |g" \
+	    -e "s|^\(poll 127\.0\.0\.1 .*service \)1110 |\1$POPPORT |" \
+	    -e "s|^127\.0\.0\.1:2525 \(.* nowait \)[a-z][a-z]* |127.0.0.1:$SMTPPORT \1$(id -un) |" \
 	    "$1.doc" >"$1"
 }
 
@@ -687,7 +691,7 @@ MXB32=$(cat mx.b32 2>/dev/null)
 stopi2p() {
 	for p in mx.pid www.pid sam.pid alice.pid bob.pid sam2.pid wwwa.pid \
 	    wwwb.pid psl.pid srs.pid onion.pid socks.pid popsrv.pid pst.pid \
-	    pm2.pid sam3.pid; do
+	    pm2.pid sam3.pid fms.pid inetd.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
@@ -1098,6 +1102,139 @@ test_expect_success 'pop-fetch(1), nymbox(7): from an onion service through Tor'
 	test_grep "$onion" socks.log
 '
 
+# fetchmail as the user it fetches for: alice, a local user of this test
+# only.  Her passwd and group lines are bind-mounted over /etc/passwd
+# and /etc/group in a mount namespace of the test's own (with mailns's
+# private /var/mail), so procmail -d finds her and the machine's files
+# are never written; the namespace and both go when fetchmail is done.
+# Her password is in ~/.netrc, where fetchmail looks for it.
+test_expect_success 'pop-serve(1): the ~/.fetchmailrc shown, real fetchmail and procmail -d, as user alice' '
+	ex ps6 <<-\EOF &&
+	poll 127.0.0.1 with proto POP3 service 1110 uidl
+	  user "alice" there is "alice" here
+	  sslproto "" options keep mda "/usr/bin/procmail -d %T"
+	EOF
+	test "$(id -u)" = 0 || { echo "needs root for a private user alice"; false; } &&
+	command -v fetchmail >/dev/null || { echo "fetchmail is missing"; false; } &&
+	uid=60100 &&
+	while getent passwd $uid >/dev/null || getent group $uid >/dev/null; do
+		uid=$((uid + 1))
+	done &&
+	mkdir fmhome && cp ps6 fmhome/.fetchmailrc &&
+	printf "machine 127.0.0.1 login alice password \"%s\"\n" \
+	    "$(cat "$HOME/.pop-pass")" >fmhome/.netrc &&
+	chmod 600 fmhome/.fetchmailrc fmhome/.netrc &&
+	chown -R $uid:$uid fmhome &&
+	PATH=$UPATH mbox-encrypt -d "$TRASH/fmbox" <draft.eml &&
+	{ socat TCP-LISTEN:$POPPORT,bind=127.0.0.1,reuseaddr,fork \
+	    EXEC:"$ROOT/usr/local/bin/pop-serve -d $TRASH/fmbox -u alice" \
+	    </dev/null >fms.out 2>&1 &
+	  echo $! >fms.pid; } &&
+	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$POPPORT) 2>/dev/null |
+	    grep -q "^+OK"; do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	{ grep -v "^alice:" /etc/passwd &&
+	  echo "alice:x:$uid:$uid:Alice:$TRASH/fmhome:/bin/sh"; } >fm.passwd &&
+	{ grep -v "^alice:" /etc/group && echo "alice:x:$uid:"; } >fm.group &&
+	write_script fm.run <<-EOF &&
+	mount --bind "$TRASH/fm.passwd" /etc/passwd &&
+	mount --bind "$TRASH/fm.group" /etc/group &&
+	for i in 1 2; do
+		setpriv --reuid=$uid --regid=$uid --clear-groups \
+		    env -i HOME="$TRASH/fmhome" USER=alice LOGNAME=alice \
+		    PATH=/usr/bin:/bin timeout 60 fetchmail -v >"$TRASH/fm.\$i.log" 2>&1
+		echo "fetchmail \$i: \$?"
+	done &&
+	ls -ln /var/mail && cat /var/mail/alice
+	EOF
+	mailns ./fm.run >fm.out &&
+	stoppid fms.pid &&
+	cat fm.out &&
+	test_grep -x "fetchmail 1: 0" fm.out &&
+	test_grep "1 message for alice at 127.0.0.1" fm.1.log &&
+	test_grep -x "fetchmail 2: 1" fm.out &&
+	test_grep "1 message (1 seen) for alice at 127.0.0.1" fm.2.log &&
+	test_grep "^-rw------- 1 $uid .* alice\$" fm.out &&
+	test_grep "^Subject: notes" fm.out &&
+	test "$(grep -c "^Subject: notes" fm.out)" = 1 &&
+	test -n "$(find "$TRASH/fmbox/new" "$TRASH/fmbox/cur" -type f)" &&
+	! getent passwd alice | grep -q ":$TRASH/fmhome:"
+'
+
+# smtp-receive(1)'s inetd.conf line under a real inetd (openbsd-inetd's,
+# in the foreground with -d), with this file for its configuration; the
+# user field names the test's user.
+test_expect_success 'smtp-receive(1): the inetd.conf line, under a real inetd' '
+	ex sr4 <<-\EOF &&
+	127.0.0.1:2525 stream tcp nowait bob /usr/local/bin/smtp-receive
+	    smtp-receive -l bob.i2p -a -d /home/bob/Maildir
+	EOF
+	test -x /usr/sbin/inetd || { echo "inetd (openbsd-inetd) is missing"; false; } &&
+	rm -rf "$HOME/Maildir" &&
+	{ /usr/sbin/inetd -d "$TRASH/sr4" </dev/null >inetd.out 2>&1 &
+	  echo $! >inetd.pid; } &&
+	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$SMTPPORT) 2>/dev/null |
+	    grep -q "^220"; do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	python3 -c "import smtplib, sys
+s = smtplib.SMTP(\"127.0.0.1\", int(sys.argv[1]), timeout=30)
+s.sendmail(\"carol@carol.example\", [\"bob@bob.i2p\"], open(\"draft.eml\", \"rb\").read())
+s.quit()" "$SMTPPORT" &&
+	stoppid inetd.pid &&
+	test_grep "execv $ROOT/usr/local/bin/smtp-receive" inetd.out &&
+	cat "$HOME/Maildir/new/"* >got && test_grep "^Subject: notes" got
+'
+
+# nymbox-setup(7)'s systemd lines.  There is no user manager here, and
+# one must not be made: systemd --user, run on a machine not booted with
+# systemd (after faking /run/systemd/system), moves every process of the
+# machine's root cgroup into an init.scope of its own; there is no logind
+# either.  So enable runs as written, offline (SYSTEMD_OFFLINE=1, which
+# also keeps it off a user manager of the machine that runs the test):
+# it is what makes a manager start the units, and its links are checked.
+# start and loginctl are checked, not run: the verbs, and that start
+# names the units enable made wanted.
+sdenv() {
+	env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS \
+	    HOME="$TRASH/sdhome" SYSTEMD_OFFLINE=1 "$@"
+}
+
+test_expect_success 'nymbox-setup(7): systemctl --user enable, run offline: the links a user manager starts them from' '
+	ex sden <<-\EOF &&
+	systemctl --user enable nymbox-receive.service nymbox-pop.socket
+	EOF
+	command -v systemctl >/dev/null || { echo "systemctl (systemd) is missing"; false; } &&
+	mkdir -p sdhome/.config/systemd/user &&
+	cp "$TOP"/contrib/systemd/* sdhome/.config/systemd/user/ &&
+	sdenv sh -c "$(cat sden)" >sden.out 2>&1 &&
+	cat sden.out &&
+	u=$TRASH/sdhome/.config/systemd/user &&
+	test "$(readlink "$u/default.target.wants/nymbox-receive.service")" = \
+	    "$u/nymbox-receive.service" &&
+	test "$(readlink "$u/sockets.target.wants/nymbox-pop.socket")" = \
+	    "$u/nymbox-pop.socket" &&
+	test "$(find sdhome -type l | wc -l)" = 2
+'
+
+test_expect_success 'nymbox-setup(7): systemctl --user start and loginctl enable-linger, checked, not run (no user manager, no logind here)' '
+	ex sdst <<-\EOF &&
+	systemctl --user start nymbox-receive.service nymbox-pop.socket
+	loginctl enable-linger alice
+	EOF
+	sed -n 1p sdst >sdst.1 &&
+	sdenv sh -c "$(cat sdst.1)" >sdst.out 2>&1 &&
+	test_grep "ignoring command .start." sdst.out &&
+	for unit in $(sed "s/^systemctl --user start //" sdst.1); do
+		test "$(sdenv systemctl --user is-enabled "$unit")" = enabled ||
+		return 1
+	done &&
+	sed -n "2s/^loginctl \([a-z-]*\) [a-z][a-z]*\$/\1/p" sdst >verb &&
+	test -s verb &&
+	loginctl --help | grep "^  $(cat verb) \[USER\.\.\.\] "
+'
+
 # Blocks that show no command.
 test_expect_success 'README: the program list, the measurements and the layout' '
 	prose "scrub-headers   remove what identifies the sender'"'"'s machine, mail" &&
@@ -1113,38 +1250,6 @@ test_expect_success 'README: make uninstall removes what make install put there'
 	EOF
 	make -s -C "$TOP" uninstall DESTDIR="$ROOT" PREFIX=/usr/local &&
 	test -z "$(find "$ROOT" -type f)"
-'
-
-# Not run yet: each is claimed here, and reported as a known breakage
-# (TODO) until a test above runs it.  Move a block from here into a real
-# test; never add one.
-todo() {
-	ex todo.$1 && echo "not run yet: $(head -n 1 todo.$1.doc)"
-}
-
-test_expect_failure 'not run yet: pop-serve(1)'"'"'s fetchmailrc (its mda, procmail -d, needs a local user alice)' '
-	todo ps6 <<-\EOF &&
-	poll 127.0.0.1 with proto POP3 service 1110 uidl
-	  user "alice" there is "alice" here
-	  sslproto "" options keep mda "/usr/bin/procmail -d %T"
-	EOF
-	false
-'
-test_expect_failure 'not run yet: smtp-receive(1)'"'"'s inetd.conf line (no inetd here)' '
-	todo sr4 <<-\EOF &&
-	127.0.0.1:2525 stream tcp nowait bob /usr/local/bin/smtp-receive \
-	    smtp-receive -l bob.i2p -a -d /home/bob/Maildir
-	EOF
-	false
-'
-
-test_expect_failure 'not run yet: nymbox-setup(7)'"'"'s systemctl --user and loginctl (no user manager, no logind here)' '
-	todo sd <<-\EOF &&
-	systemctl --user daemon-reload
-	systemctl --user enable --now nymbox-receive.service nymbox-pop.socket
-	loginctl enable-linger alice
-	EOF
-	false
 '
 
 # Tests that run doc lines themselves claim them with ex as here; they
