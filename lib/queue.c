@@ -829,6 +829,22 @@ nym_queue_sync(const char *qdir)
 	return nym_syncdir(path);
 }
 
+/* The rest of fd into out, to its end. */
+static int
+copyfd(int fd, int out)
+{
+	char buf[IOBUF];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || nym_write_all(out, buf, (size_t)n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 nym_queue_remove(const char *qdir, const char *id)
 {
@@ -840,10 +856,9 @@ nym_queue_remove(const char *qdir, const char *id)
 int
 nym_queue_fail(const char *qdir, const char *id)
 {
-	char tmpdir[PATH_MAX], dir[PATH_MAX], buf[IOBUF];
+	char tmpdir[PATH_MAX], dir[PATH_MAX];
 	struct nym_afile a;
 	struct nym_qrec r;
-	ssize_t n;
 	int fd, e;
 
 	if (qpath(tmpdir, sizeof tmpdir, qdir, "tmp", NULL) == -1 ||
@@ -870,16 +885,12 @@ nym_queue_fail(const char *qdir, const char *id)
 		errno = e;
 		return -1;
 	}
-	while ((n = read(fd, buf, sizeof buf)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || nym_write_all(a.fd, buf, (size_t)n) == -1) {
-			e = errno;
-			close(fd);
-			nym_afile_abort(&a);
-			errno = e;
-			return -1;
-		}
+	if (copyfd(fd, a.fd) == -1) {
+		e = errno;
+		close(fd);
+		nym_afile_abort(&a);
+		errno = e;
+		return -1;
 	}
 	close(fd);
 	/* A crash after the link leaves both: a second call finds
@@ -946,11 +957,9 @@ int
 nym_queue_requeue(const char *qdir, const char *id, time_t now)
 {
 	char tmpdir[PATH_MAX], messdir[PATH_MAX], path[PATH_MAX], *text;
-	char buf[IOBUF];
 	struct nym_afile a;
 	struct nym_qrec r, q;
 	size_t len;
-	ssize_t n;
 	int fd, k, e, state;
 
 	if (qpath(tmpdir, sizeof tmpdir, qdir, "tmp", NULL) == -1 ||
@@ -1023,13 +1032,7 @@ nym_queue_requeue(const char *qdir, const char *id, time_t now)
 	}
 	e = nym_write_all(a.fd, text, len);
 	free(text);
-	while (e == 0 && (n = read(fd, buf, sizeof buf)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || nym_write_all(a.fd, buf, (size_t)n) == -1)
-			e = -1;
-	}
-	if (e == -1) {
+	if (e == -1 || copyfd(fd, a.fd) == -1) {
 		e = errno;
 		close(fd);
 		nym_afile_abort(&a);
