@@ -840,46 +840,12 @@ test_expect_success 'smtp-receive(1): Bob'"'"'s mail key, a users file, Alice'"'
 	    sam-deliver -f alice@alice.i2p carol@bob.i2p <message2)
 '
 
-# ptyrun PASSWORD CMD: CMD run by sh on a terminal of its own, each
-# prompt (a last line ending in a colon) answered; the terminal's output on stdout, exit code
-# CMD's.  For the lines that ask for a password, as a user would type it.
-cat >ptyrun.py <<\EOF
-import os, pty, sys, select, termios, time
-pw, cmd = sys.argv[1].encode() + b"\n", sys.argv[2]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp("sh", ["sh", "-c", cmd])
-buf = b""
-out = b""
-end = time.time() + 60
-while time.time() < end:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if not r:
-        continue
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-    buf += d
-    if buf.rstrip().endswith(b":"):
-        # Answer once the program has turned echo off (and so flushed
-        # what was typed before): typed earlier, it would be lost.
-        while time.time() < end and termios.tcgetattr(fd)[3] & termios.ECHO:
-            time.sleep(0.01)
-        os.write(fd, pw)
-        buf = b""
-sys.stdout.buffer.write(out)
-if time.time() >= end:
-    os.killpg(pid, 9)
-    sys.stderr.write("ptyrun: timed out: %s\n" % cmd)
-_, st = os.waitpid(pid, 0)
-sys.exit(124 if time.time() >= end else os.waitstatus_to_exitcode(st))
-EOF
+# ptyrun PASSWORD CMD: CMD run by sh on a terminal of its own
+# (t/helpers/onatty), every prompt answered with PASSWORD as a user would
+# type it; the terminal's output on stdout, exit code CMD's.
 ptyrun() {
-	PATH=$UPATH python3 "$TRASH/ptyrun.py" "$1" "$(cat "$2")"
+	printf '%s\n' "$1" >ptyrun.answer &&
+	PATH=$UPATH "$TOP/t/helpers/onatty" -r ptyrun.answer sh -c "$(cat "$2")"
 }
 
 test_expect_success 'mbox-encrypt(1): the keys, then delivery into an encrypted maildir' '

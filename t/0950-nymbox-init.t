@@ -174,48 +174,17 @@ test_expect_success 'no terminal and no -P or -F: a usage error (64), nothing wr
 	test_path_is_missing h7/.config
 '
 
-# onatty ANSWERS CMD...: run CMD on a new terminal, typing the lines of
-# the file ANSWERS one at a time, each once a prompt ending in ": " is
-# shown (typed ahead, they would be flushed with the echo turned off);
-# what the terminal showed goes to stdout, the exit status is CMD's.
-cat >onatty.py <<'EOF'
-import os, pty, select, sys, time
-answers = open(sys.argv[1]).read().splitlines()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-seen, tail, end = b"", b"", time.time() + 30
-while time.time() < end:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if not r:
-        continue
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    seen += d
-    tail += d
-    if tail.endswith(b": ") and answers:
-        os.write(fd, answers.pop(0).encode() + b"\n")
-        tail = b""
-sys.stdout.buffer.write(seen)
-_, st = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(st))
-EOF
-
 test_expect_success 'on a terminal the password is asked twice, without echo' '
 	mkdir h8 &&
 	printf "tty pass\ntty pass\n" >typed &&
-	test_timeout 60 env HOME=$PWD/h8 python3 onatty.py typed nymbox-init bob@bob.i2p >tty.out &&
+	test_timeout 60 env HOME=$PWD/h8 "$TOP/t/helpers/onatty" typed nymbox-init bob@bob.i2p >tty.out &&
 	grep "Password for the inbox: " tty.out &&
 	grep "Password for the inbox (again): " tty.out &&
 	! grep "tty pass" tty.out &&
 	test_path_is_file h8/.config/nymbox/inbox.key &&
 	mkdir h9 &&
 	printf "one\ntwo\n" >typed &&
-	test_expect_code 64 env HOME=$PWD/h9 python3 onatty.py typed nymbox-init bob@bob.i2p >tty.out &&
+	test_expect_code 64 env HOME=$PWD/h9 "$TOP/t/helpers/onatty" typed nymbox-init bob@bob.i2p >tty.out &&
 	grep "the two differ" tty.out &&
 	test_path_is_missing h9/.config/nymbox
 '

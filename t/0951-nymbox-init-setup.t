@@ -64,35 +64,6 @@ examples() {
 	    sed -n '/^\.Bd -literal/,/^\.Ed/p' | grep -v '^\.[BE]d'
 }
 
-# onatty ANSWERS CMD...: CMD on a terminal, the lines of ANSWERS typed
-# each at a prompt ending in ": "; the terminal's output on stdout.
-cat >onatty.py <<'EOF'
-import os, pty, select, sys, time
-answers = open(sys.argv[1]).read().splitlines()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-seen, tail, end = b"", b"", time.time() + 30
-while time.time() < end:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if not r:
-        continue
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    seen += d
-    tail += d
-    if tail.endswith(b": ") and answers:
-        os.write(fd, answers.pop(0).encode() + b"\n")
-        tail = b""
-sys.stdout.buffer.write(seen)
-_, st = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(st))
-EOF
-
 test_expect_success 'nymbox.conf(5) describes every key the code reads' '
 	codekeys >code &&
 	test $(wc -l <code) -ge 40 &&
@@ -280,7 +251,7 @@ test_expect_success 'nymbox-init(1) EXAMPLES run as written' '
 	test_line_count = 2 ex &&
 	mkdir ex1 && printf "ex pw\nex pw\n" >typed &&
 	line=$(cat init1) &&
-	test_timeout 60 env HOME=$PWD/ex1 python3 onatty.py typed sh -c "$line" >ex1.out &&
+	test_timeout 60 env HOME=$PWD/ex1 "$TOP/t/helpers/onatty" typed sh -c "$line" >ex1.out &&
 	test_path_is_file ex1/eepsite/.well-known/i2pmail.key &&
 	test_path_is_file ex1/.config/nymbox/keys/alice.i2p.key &&
 	mkdir ex2 && printf "ex pw\n" >ex2/inbox.pass && chmod 600 ex2/inbox.pass &&
@@ -319,7 +290,7 @@ test_expect_success 'nymbox-setup(7) step 2: nymbox-init, the line to publish' '
 	ejkdz2oe7ar6fukckpxfsbonshk44ndtghayojuzz7wr36wvy3da.b32.i2p 25
 	EOF
 	mkdir st2 && printf "st pw\nst pw\n" >typed &&
-	test_timeout 60 env HOME=$PWD/st2 python3 onatty.py typed sh -c "$(cat setup2)" >st2.out &&
+	test_timeout 60 env HOME=$PWD/st2 "$TOP/t/helpers/onatty" typed sh -c "$(cat setup2)" >st2.out &&
 	test_path_is_file st2/.config/nymbox/keys/alice.i2p.key &&
 	b32=$(sed -n "s/^b32 //p" st2.out | tr -d "\r") &&
 	test -n "$b32" &&
@@ -344,7 +315,7 @@ test_expect_success 'nymbox-setup(7) EXAMPLES run as written, its web server the
 	examples "$TOP/man/nymbox-setup.7" >ex &&
 	test_line_count = 3 ex &&
 	mkdir ex3 && printf "ex pw\nex pw\n" >typed &&
-	test_timeout 60 env HOME=$PWD/ex3 python3 onatty.py typed sh -c "$(cat setup1)" >ex3.out &&
+	test_timeout 60 env HOME=$PWD/ex3 "$TOP/t/helpers/onatty" typed sh -c "$(cat setup1)" >ex3.out &&
 	test_path_is_file ex3/eepsite/.well-known/i2pmail.key &&
 	test "$(cat setup3)" = "$(exec_of nymbox-receive.service)" &&
 	wport=$(freeport) &&
