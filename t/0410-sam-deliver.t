@@ -50,19 +50,9 @@ restart() {
 # sam-holder, its PID in KEY.lock), which ends with its bridge; stop
 # them by PID at the end, whatever happens.
 stop_holders() {
-	for l in "$HOME"/.config/nymbox/keys/*.lock; do
-		test -f "$l" && read -r hp hs ht <"$l" &&
-		test "$(cat /proc/$hp/comm 2>/dev/null)" = sam-holder || continue
-		kill -TERM "$hp" 2>/dev/null
-		sn=0
-		while test -d /proc/$hp && test $sn -lt 100; do
-			sleep 0.1; sn=$((sn + 1))
-		done
-		kill -KILL "$hp" 2>/dev/null
-	done
-	return 0
+	test_stop_holders "$HOME"/.config/nymbox/keys
 }
-trap 'tl_rc=$?; restart; stop_holders; (exit $tl_rc); tl_atexit_' EXIT
+test_atexit 'restart; stop_holders'
 
 # Each bridge here is new: no gap between a key's sessions is needed.
 mkdir -p "$HOME/.config/nymbox" && echo "sam-gap = 0" >"$HOME/.config/nymbox/config"

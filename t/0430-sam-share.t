@@ -26,18 +26,7 @@ holder() {
 
 # Stop every holder of every key by its PID (TERM, then KILL), and wait.
 stop_holders() {
-	for l in "$KEYS"/*.lock; do
-		test -f "$l" || continue
-		read -r hp hs ht <"$l" || continue
-		test "$(cat /proc/$hp/comm 2>/dev/null)" = sam-holder || continue
-		kill -TERM "$hp" 2>/dev/null
-		sn=0
-		while test -d /proc/$hp && test $sn -lt 100; do
-			sleep 0.1; sn=$((sn + 1))
-		done
-		kill -KILL "$hp" 2>/dev/null
-	done
-	return 0
+	test_stop_holders "$KEYS"
 }
 
 stop_all() {
@@ -47,7 +36,7 @@ stop_all() {
 	done
 	return 0
 }
-trap 'tl_rc=$?; stop_all; (exit $tl_rc); tl_atexit_' EXIT
+test_atexit stop_all
 
 # gone PID [tenths]: wait until the process has ended.
 gone() {

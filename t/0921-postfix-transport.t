@@ -58,17 +58,10 @@ doc() {
 }
 
 # stopall: every server this script started, by PID.
-# The session holder sam-deliver leaves lingering for alice's key is
-# named in the key's lock file; it goes first, while the bridge is up.
+# The session holder sam-deliver leaves lingering for alice's key goes
+# first, while the bridge is up.
 stopall() {
-	hl=$TRASH/alice/.config/nymbox/keys/alice.i2p.key.lock
-	if test -s "$hl" && read -r hp _ <"$hl" && test -d "/proc/$hp"; then
-		kill "$hp" 2>/dev/null
-		n=0
-		while test -d "/proc/$hp" && test $n -lt 100; do
-			sleep 0.1; n=$((n + 1))
-		done
-	fi
+	test_stop_holders "$TRASH/alice/.config/nymbox/keys"
 	postfix-lab stop "$TRASH/lab" >/dev/null 2>&1
 	for p in sam.pid mx.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null

@@ -695,7 +695,7 @@ stopi2p() {
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
-trap 'tl_rc_=$?; stopi2p; (exit $tl_rc_); tl_atexit_' EXIT
+test_atexit 'stopi2p || :'
 
 # shown DOCLINE ACTUAL: a line shown in a doc against a real one: "..."
 # in the doc stands for elided characters, a date-time for any.
