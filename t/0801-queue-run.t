@@ -61,23 +61,11 @@ print("original-subject", "Subject: the plan" in h)
 print("body-left-out", "noon" not in m.as_string())
 EOF
 
-dq() {
-	delay-queue -q Q "$@" <msg
-}
-
-qr() {
-	queue-run -q Q "$@"
-}
-
 nothing_queued() {
 	test -z "$(find Q/info Q/mess Q/tmp -type f)"
 }
 
 . "$TOP/t/helpers/queue-lib.sh"
-
-reset() {
-	rm -rf Q out code bounces
-}
 
 test_expect_success 'a due message goes out: the envelope as sam-deliver takes it' '
 	NYMBOX_NOW=$T0 dq -m now -f alice@alice.i2p bob@bob.i2p eve@eve.i2p \

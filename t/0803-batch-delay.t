@@ -20,19 +20,7 @@ mkdir -p "$TRASH/out" && cat >"$TRASH/out/\$n.msg" || exit 75
 exit \$(cat "$TRASH/code" 2>/dev/null || echo 0)
 EOF
 
-dq() {
-	delay-queue -q Q "$@" <msg
-}
-
-qr() {
-	queue-run -q Q "$@"
-}
-
 . "$TOP/t/helpers/queue-lib.sh"
-
-reset() {
-	rm -rf Q out code bounces
-}
 
 test_expect_success 'batch-delay sends the batch at 00:00 UTC, and only the batch' '
 	reset &&

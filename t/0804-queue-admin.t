@@ -34,19 +34,7 @@ cat "$TRASH/out/\$n.msg"
 exit \$code
 EOF
 
-dq() {
-	delay-queue -q Q "$@" <msg
-}
-
-qr() {
-	queue-run -q Q "$@"
-}
-
 . "$TOP/t/helpers/queue-lib.sh"
-
-reset() {
-	rm -rf Q out code bounces
-}
 
 sent() {
 	ls out 2>/dev/null | wc -l

@@ -960,6 +960,19 @@ test_expect_success 'nymbox(7): pop-serve under socat with its options' '
 	stoppid psl.pid
 '
 
+# smtp_draft: once an SMTP server greets on $SMTPPORT, send draft.eml
+# to it from carol@carol.example to bob@bob.i2p.
+smtp_draft() {
+	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$SMTPPORT) 2>/dev/null |
+	    grep -q "^220"; do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	python3 -c "import smtplib, sys
+s = smtplib.SMTP(\"127.0.0.1\", int(sys.argv[1]), timeout=30)
+s.sendmail(\"carol@carol.example\", [\"bob@bob.i2p\"], open(\"draft.eml\", \"rb\").read())
+s.quit()" "$SMTPPORT"
+}
+
 test_expect_success 'smtp-receive(1): on a TCP port of the loopback with socat' '
 	ex srs <<-\EOF &&
 	socat TCP-LISTEN:2525,bind=127.0.0.1,reuseaddr,fork \
@@ -968,14 +981,7 @@ test_expect_success 'smtp-receive(1): on a TCP port of the loopback with socat' 
 	tr -d "\\\\\n" <srs >srs.1 &&
 	{ PATH=$UPATH sh -c "exec $(cat srs.1)" </dev/null >srs.out 2>&1 &
 	  echo $! >srs.pid; } &&
-	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$SMTPPORT) 2>/dev/null |
-	    grep -q "^220"; do
-		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
-	done &&
-	python3 -c "import smtplib, sys
-s = smtplib.SMTP(\"127.0.0.1\", int(sys.argv[1]), timeout=30)
-s.sendmail(\"carol@carol.example\", [\"bob@bob.i2p\"], open(\"draft.eml\", \"rb\").read())
-s.quit()" "$SMTPPORT" &&
+	smtp_draft &&
 	cat "$HOME/Maildir/new/"* >got && test_grep "^Subject: notes" got &&
 	kill "$(cat srs.pid)"
 '
@@ -1140,14 +1146,7 @@ test_expect_success 'smtp-receive(1): the inetd.conf line, under a real inetd' '
 	rm -rf "$HOME/Maildir" &&
 	{ /usr/sbin/inetd -d "$TRASH/sr4" </dev/null >inetd.out 2>&1 &
 	  echo $! >inetd.pid; } &&
-	n=0 && while ! (echo QUIT | socat - TCP:127.0.0.1:$SMTPPORT) 2>/dev/null |
-	    grep -q "^220"; do
-		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
-	done &&
-	python3 -c "import smtplib, sys
-s = smtplib.SMTP(\"127.0.0.1\", int(sys.argv[1]), timeout=30)
-s.sendmail(\"carol@carol.example\", [\"bob@bob.i2p\"], open(\"draft.eml\", \"rb\").read())
-s.quit()" "$SMTPPORT" &&
+	smtp_draft &&
 	stoppid inetd.pid &&
 	test_grep "execv $ROOT/usr/local/bin/smtp-receive" inetd.out &&
 	cat "$HOME/Maildir/new/"* >got && test_grep "^Subject: notes" got

@@ -1,5 +1,21 @@
-# queue-lib.sh - sourced by the delay queue's tests: what is in the queue
-# Q of the test's directory.  Not a program.
+# queue-lib.sh - sourced by the delay queue's tests: the queue Q of the
+# test's directory, the message msg put into it, and what is in it.  Not
+# a program.
+
+# dq ARGS...: enqueue msg into Q.
+dq() {
+	delay-queue -q Q "$@" <msg
+}
+
+# qr ARGS...: run Q.
+qr() {
+	queue-run -q Q "$@"
+}
+
+# reset: an empty queue, nothing delivered, no bounce, no forced code.
+reset() {
+	rm -rf Q out code bounces
+}
 
 # rec ID: the record in effect for message ID: info/ID after an attempt,
 # else the head of mess/ID (up to its empty line).
