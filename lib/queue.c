@@ -845,6 +845,40 @@ copyfd(int fd, int out)
 	return 0;
 }
 
+/* head (headlen bytes, none when 0), then the rest of fd, into a new
+ * file dir/id, put in place with the one atomic-write routine; fd is
+ * closed.  EEXIST when dir/id is there already. */
+static int
+storecopy(int fd, const char *tmpdir, const char *head, size_t headlen,
+    const char *dir, const char *id)
+{
+	struct nym_afile a;
+	int e;
+
+	if (nym_afile_open(&a, tmpdir, 0600) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if ((headlen > 0 && nym_write_all(a.fd, head, headlen) == -1) ||
+	    copyfd(fd, a.fd) == -1) {
+		e = errno;
+		close(fd);
+		nym_afile_abort(&a);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	if (nym_afile_commit(&a, dir, id, NYM_ATOMIC_NOCLOBBER) == -1) {
+		e = errno;
+		nym_afile_abort(&a);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 int
 nym_queue_remove(const char *qdir, const char *id)
 {
@@ -857,7 +891,6 @@ int
 nym_queue_fail(const char *qdir, const char *id)
 {
 	char tmpdir[PATH_MAX], dir[PATH_MAX];
-	struct nym_afile a;
 	struct nym_qrec r;
 	int fd, e;
 
@@ -878,31 +911,10 @@ nym_queue_fail(const char *qdir, const char *id)
 		return -1;
 	}
 	/* The message without its record, so that it can be sent again
-	 * by hand. */
-	if (nym_afile_open(&a, tmpdir, 0600) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
+	 * by hand.  A crash after the link leaves both: a second call
+	 * finds failed/ID there already, and that is the same message. */
+	if (storecopy(fd, tmpdir, NULL, 0, dir, id) == -1 && errno != EEXIST)
 		return -1;
-	}
-	if (copyfd(fd, a.fd) == -1) {
-		e = errno;
-		close(fd);
-		nym_afile_abort(&a);
-		errno = e;
-		return -1;
-	}
-	close(fd);
-	/* A crash after the link leaves both: a second call finds
-	 * failed/ID there already, and that is the same message. */
-	if (nym_afile_commit(&a, dir, id, NYM_ATOMIC_NOCLOBBER) == -1) {
-		e = errno;
-		nym_afile_abort(&a);
-		if (e != EEXIST) {
-			errno = e;
-			return -1;
-		}
-	}
 	return nym_queue_remove(qdir, id);
 }
 
@@ -957,7 +969,6 @@ int
 nym_queue_requeue(const char *qdir, const char *id, time_t now)
 {
 	char tmpdir[PATH_MAX], messdir[PATH_MAX], path[PATH_MAX], *text;
-	struct nym_afile a;
 	struct nym_qrec r, q;
 	size_t len;
 	int fd, k, e, state;
@@ -1023,31 +1034,12 @@ nym_queue_requeue(const char *qdir, const char *id, time_t now)
 		return -1;
 	}
 	text[len++] = '\n';
-	if (nym_afile_open(&a, tmpdir, 0600) == -1) {
-		e = errno;
-		free(text);
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	e = nym_write_all(a.fd, text, len);
-	free(text);
-	if (e == -1 || copyfd(fd, a.fd) == -1) {
-		e = errno;
-		close(fd);
-		nym_afile_abort(&a);
-		errno = e;
-		return -1;
-	}
-	close(fd);
 	/* The commit point: mess/id linked and mess/ synced.  A crash
 	 * after it leaves failed/id too; the next run or -R removes it. */
-	if (nym_afile_commit(&a, messdir, id, NYM_ATOMIC_NOCLOBBER) == -1) {
-		e = errno;
-		nym_afile_abort(&a);
-		errno = e;
+	k = storecopy(fd, tmpdir, text, len, messdir, id);
+	free(text);
+	if (k == -1)
 		return -1;
-	}
 	return forget(qdir, id);
 }
 
