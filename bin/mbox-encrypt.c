@@ -244,17 +244,11 @@ unlockpriv(const char *path)
 static const char *
 splitpath(const char *path, char *dir, size_t cap)
 {
-	const char *slash = strrchr(path, '/');
+	const char *base = nym_splitpath(path, dir, cap);
 
-	if (slash == NULL) {
-		snprintf(dir, cap, ".");
-		return path;
-	}
-	if (slash == path)
-		snprintf(dir, cap, "/");
-	else
-		snprintf(dir, cap, "%.*s", (int)(slash - path), path);
-	return slash + 1;
+	if (base == NULL)
+		nym_die(NYM_EX_USAGE, "unable to use %s: path too long", path);
+	return base;
 }
 
 static void

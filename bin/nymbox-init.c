@@ -75,19 +75,11 @@ exists(const char *path)
 static const char *
 split(const char *path, char *dir, size_t cap)
 {
-	const char *slash = strrchr(path, '/');
+	const char *base = nym_splitpath(path, dir, cap);
 
-	if (slash == NULL) {
-		snprintf(dir, cap, ".");
-		return path;
-	}
-	if ((size_t)(slash - path) >= cap)
+	if (base == NULL)
 		nym_die(NYM_EX_USAGE, "unable to use %s: path too long", path);
-	if (slash == path)
-		snprintf(dir, cap, "/");
-	else
-		snprintf(dir, cap, "%.*s", (int)(slash - path), path);
-	return slash + 1;
+	return base;
 }
 
 /* Create path with n bytes (mode), its directory (dmode) if missing.

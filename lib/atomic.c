@@ -219,3 +219,19 @@ fail:
 	nym_afile_abort(a);
 	return -1;
 }
+
+const char *
+nym_splitpath(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	const char *from = slash == NULL ? "." : path;
+	size_t n = slash == NULL || slash == path ? 1 : (size_t)(slash - path);
+
+	if (n >= cap) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	memcpy(dir, from, n);
+	dir[n] = '\0';
+	return slash == NULL ? path : slash + 1;
+}

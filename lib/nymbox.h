@@ -1065,6 +1065,10 @@ int nym_atomic_write(const char *dir, const char *name, const void *p,
     size_t n, mode_t mode, unsigned flags);
 /* mkdir -p with mode for every created component.  0 or -1. */
 int nym_mkdirs(const char *path, mode_t mode);
+/* path's directory into dir (cap bytes; "." without a slash, "/" for a
+ * file at the root); returns its last component, or NULL with
+ * ENAMETOOLONG when the directory does not fit. */
+const char *nym_splitpath(const char *path, char *dir, size_t cap);
 /* fsync a directory, so that names created in it are durable.  0 or -1. */
 int nym_syncdir(const char *dir);
 /* The same for dir relative to the directory open as dfd (openat(2)). */

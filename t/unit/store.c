@@ -139,6 +139,20 @@ main(void)
 	setenv("HOME", dir, 1);
 	check_int(nym_conf_load(&where), 0, "no config at all is fine");
 
+	check_str(nym_splitpath("a/b/c", buf, sizeof buf), "c",
+	    "splitpath: the last component");
+	check_str(buf, "a/b", "... and its directory");
+	check_str(nym_splitpath("/x", buf, sizeof buf), "x",
+	    "splitpath: a file at the root");
+	check_str(buf, "/", "... is in /");
+	check_str(nym_splitpath("x", buf, sizeof buf), "x",
+	    "splitpath: no slash");
+	check_str(buf, ".", "... is in .");
+	check(nym_splitpath("abcd/e", buf, 4) == NULL && errno == ENAMETOOLONG,
+	    "splitpath: a directory that does not fit is ENAMETOOLONG");
+	check(nym_splitpath("abc/e", buf, 4) != NULL && strcmp(buf, "abc") == 0,
+	    "splitpath: one that just fits");
+
 	check_int(nym_exitcode(ENOSPC), 75, "ENOSPC is temporary");
 	check_int(nym_exitcode(EPIPE), 75, "EPIPE is temporary");
 	check_int(nym_exitcode(EINVAL), 70, "EINVAL is internal");
