@@ -22,12 +22,13 @@ Date: Mon, 1 Jan 2024 10:00:00 +0100
 Meet at noon.
 EOF
 
-# dq ARGS...: delay-queue into the queue Q with a recording command.
+. "$TOP/t/helpers/queue-lib.sh"
+
+# dq ARGS...: delay-queue into the queue Q, the message from the test's
+# own standard input (queue-lib.sh's dq reads msg).
 dq() {
 	delay-queue -q Q "$@"
 }
-
-. "$TOP/t/helpers/queue-lib.sh"
 
 # body ID: the message of ID, as queued after its record.
 body() {

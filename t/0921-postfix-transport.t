@@ -11,8 +11,8 @@
 # The files of contrib/postfix/ are those nymbox(7) shows (t/0940 checks
 # that), and its command lines are run from the page's own text, both
 # after these substitutions only: /usr/local/ -> $ROOT/usr/local/ (a bin
-# directory of links to the programs under test, where nymbox-pipe is
-# installed), /home/alice -> $TRASH/alice, user=alice -> user=nobody,
+# directory of copies of the programs under test, where nymbox-pipe is
+# installed), /home/alice -> $AHOME (in a public directory), user=alice -> user=nobody,
 # /etc/postfix/ -> $TRASH/etc/; postmap and postfix run with MAIL_CONFIG
 # naming the test's configuration.  Postfix passes SAM_PORT (the fake
 # bridge's port) to the command through import_environment and
@@ -32,13 +32,17 @@ command -v python3 >/dev/null || test_skip_all "python3 is missing"
 test -x "$SAMTOOL" || test_skip_all "$SAMTOOL is not built"
 id nobody >/dev/null 2>&1 || test_skip_all "no user nobody"
 
-ROOT=$TRASH/root
+# What nobody runs or reads lives where nobody can reach it, whatever the
+# modes of the directories above the checkout.
+test_public_dir PUB || tl_bail_ "unable to make a public directory"
+ROOT=$PUB/root
+AHOME=$PUB/alice
 . "$H/postfix-inbox.sh"
 
 # map FILE: a contrib/postfix file with the substitutions above.
 map() {
 	sed -e "s|/usr/local/|$ROOT/usr/local/|g" \
-	    -e "s|/home/alice|$TRASH/alice|g" \
+	    -e "s|/home/alice|$AHOME|g" \
 	    -e "s|user=alice|user=nobody|g" \
 	    -e "s|/etc/postfix/|$TRASH/etc/|g" "$CP/$1"
 }
@@ -52,7 +56,7 @@ doc() {
 	cat >"$1.want" &&
 	"$H/doc-examples" claim "$TRASH/dx" "$1.want" >"$1.doc" &&
 	sed -e "s|/usr/local/|$ROOT/usr/local/|g" \
-	    -e "s|/home/alice|$TRASH/alice|g" \
+	    -e "s|/home/alice|$AHOME|g" \
 	    -e "s|user=alice|user=nobody|g" \
 	    -e "s|/etc/postfix/|$TRASH/etc/|g" "$1.doc" >"$1"
 }
@@ -61,7 +65,7 @@ doc() {
 # The session holder sam-deliver leaves lingering for alice's key goes
 # first, while the bridge is up.
 stopall() {
-	test_stop_holders "$TRASH/alice/.config/nymbox/keys"
+	test_stop_holders "$AHOME/.config/nymbox/keys"
 	postfix-lab stop "$TRASH/lab" >/dev/null 2>&1
 	for p in sam.pid mx.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
@@ -168,17 +172,17 @@ B=$(cat mx.b32 2>/dev/null)
 test_expect_success 'setup: nymbox-pipe installed beside the programs; alice'"'"'s home' '
 	mkdir -p "$ROOT/usr/local/bin" &&
 	for p in scrub-headers sam-deliver resolve-maildest; do
-		ln -s "$BIN/$p" "$ROOT/usr/local/bin/$p" || return 1
+		cp "$BIN/$p" "$ROOT/usr/local/bin/$p" || return 1
 	done &&
 	doc inst <<-\EOF &&
 	install -m 755 contrib/postfix/nymbox-pipe /usr/local/bin/
 	EOF
 	(cd "$TOP" && sh -c "$(cat "$TRASH/inst")") &&
 	test -x "$ROOT/usr/local/bin/nymbox-pipe" &&
-	mkdir -p alice/.config/nymbox && chmod 700 alice/.config/nymbox &&
+	mkdir -p "$AHOME/.config/nymbox" && chmod 700 "$AHOME/.config/nymbox" &&
 	# Whose key sends a bounce (the null sender has no domain).
-	echo "sender = alice@alice.i2p" >alice/.config/nymbox/config &&
-	chown -R nobody alice && chmod 755 "$TRASH"
+	echo "sender = alice@alice.i2p" >"$AHOME/.config/nymbox/config" &&
+	chown -R nobody "$AHOME"
 '
 
 test_expect_success 'setup: Postfix with main.cf, master.cf and transport of contrib/postfix' '
@@ -220,7 +224,7 @@ test_expect_success 'nothing of Postfix nor of the sender'"'"'s machine is left'
 '
 
 test_expect_success 'the sender key is alice'"'"'s, made under her home, mode 0600' '
-	test "$(stat -c "%U %a" alice/.config/nymbox/keys/alice.i2p.key)" = "nobody 600"
+	test "$(stat -c "%U %a" "$AHOME/.config/nymbox/keys/alice.i2p.key")" = "nobody 600"
 '
 
 # A bounce from Postfix to an I2P sender: pipe(8) passes the null sender

@@ -1092,11 +1092,14 @@ test_expect_success 'pop-serve(1): the ~/.fetchmailrc shown, real fetchmail and 
 	while getent passwd $uid >/dev/null || getent group $uid >/dev/null; do
 		uid=$((uid + 1))
 	done &&
-	mkdir fmhome && cp ps6 fmhome/.fetchmailrc &&
+	# Her home where she can reach it, whatever the modes above the
+	# checkout.
+	test_public_dir FMP &&
+	mkdir "$FMP/fmhome" && cp ps6 "$FMP/fmhome/.fetchmailrc" &&
 	printf "machine 127.0.0.1 login alice password \"%s\"\n" \
-	    "$(cat "$HOME/.pop-pass")" >fmhome/.netrc &&
-	chmod 600 fmhome/.fetchmailrc fmhome/.netrc &&
-	chown -R $uid:$uid fmhome &&
+	    "$(cat "$HOME/.pop-pass")" >"$FMP/fmhome/.netrc" &&
+	chmod 600 "$FMP/fmhome/.fetchmailrc" "$FMP/fmhome/.netrc" &&
+	chown -R $uid:$uid "$FMP/fmhome" &&
 	PATH=$UPATH mbox-encrypt -d "$TRASH/fmbox" <draft.eml &&
 	{ socat TCP-LISTEN:$POPPORT,bind=127.0.0.1,reuseaddr,fork \
 	    EXEC:"$ROOT/usr/local/bin/pop-serve -d $TRASH/fmbox -u alice" \
@@ -1107,14 +1110,14 @@ test_expect_success 'pop-serve(1): the ~/.fetchmailrc shown, real fetchmail and 
 		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
 	done &&
 	{ grep -v "^alice:" /etc/passwd &&
-	  echo "alice:x:$uid:$uid:Alice:$TRASH/fmhome:/bin/sh"; } >fm.passwd &&
+	  echo "alice:x:$uid:$uid:Alice:$FMP/fmhome:/bin/sh"; } >fm.passwd &&
 	{ grep -v "^alice:" /etc/group && echo "alice:x:$uid:"; } >fm.group &&
 	write_script fm.run <<-EOF &&
 	mount --bind "$TRASH/fm.passwd" /etc/passwd &&
 	mount --bind "$TRASH/fm.group" /etc/group &&
 	for i in 1 2; do
 		setpriv --reuid=$uid --regid=$uid --clear-groups \
-		    env -i HOME="$TRASH/fmhome" USER=alice LOGNAME=alice \
+		    env -i HOME="$FMP/fmhome" USER=alice LOGNAME=alice \
 		    PATH=/usr/bin:/bin timeout 60 fetchmail -v >"$TRASH/fm.\$i.log" 2>&1
 		echo "fetchmail \$i: \$?"
 	done &&
@@ -1131,7 +1134,7 @@ test_expect_success 'pop-serve(1): the ~/.fetchmailrc shown, real fetchmail and 
 	test_grep "^Subject: notes" fm.out &&
 	test "$(grep -c "^Subject: notes" fm.out)" = 1 &&
 	test -n "$(find "$TRASH/fmbox/new" "$TRASH/fmbox/cur" -type f)" &&
-	! getent passwd alice | grep -q ":$TRASH/fmhome:"
+	! getent passwd alice | grep -q ":$FMP/fmhome:"
 '
 
 # smtp-receive(1)'s inetd.conf line under a real inetd (openbsd-inetd's,

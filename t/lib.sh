@@ -470,6 +470,18 @@ test_path_is_missing()
 	fi
 }
 
+# test_public_dir VAR: a new directory every user can enter (mode 0755,
+# in /tmp, whatever the modes above the checkout), into VAR, for what a
+# test runs as another user (Postfix's pipe(8) as nobody, fetchmail as
+# a user of its own); removed at exit.
+test_public_dir()
+{
+	tpd_=$(mktemp -d /tmp/nymbox-test.XXXXXX) && chmod 755 "$tpd_" ||
+		return 1
+	test_atexit "rm -rf '$tpd_'"
+	eval "$1=\$tpd_"
+}
+
 # test_stop_holders DIR...: stop the SAM session holders of the keys in
 # each DIR (a holder is a "sam-holder" process whose PID stands first in
 # KEY.lock): TERM, then KILL after 10 s.  For the atexit code of tests
