@@ -706,6 +706,21 @@ cmd_data(const char *args)
 		exit(NYM_EX_TEMPFAIL);
 	}
 	nym_out_close(&w);
+	if (d.bare != 0) {
+		/* As Postfix's smtpd_forbid_bare_newline = reject: where a
+		 * message ends is in doubt, so nothing of it is kept and
+		 * nothing after it is read as a command. */
+		if (opt.maildir != NULL)
+			nym_maildir_abort(&md);
+		else
+			close(fd);
+		tmppath = NULL;
+		nym_warn("refused a message: bare %s in its data",
+		    d.bare == '\n' ? "LF" : "CR");
+		hangup(NYM_EX_OK, d.bare == '\n' ?
+		    "550 5.5.2 Error: bare <LF> received" :
+		    "550 5.5.2 Error: bare <CR> received");
+	}
 	if (d.over) {
 		reply("552 5.3.4 Message size exceeds the limit");
 		goto abort;

@@ -797,18 +797,23 @@ struct nym_smtp_data {
 	uint64_t size;		/* bytes received, stuffing dots removed */
 	int over;		/* larger than max: the rest was not written */
 	int werr;		/* errno of the first failed write, or 0 */
+	int bare;		/* '\n' or '\r': a bare LF or CR was read and
+				   reading stopped there, 0 if none */
 };
 
 #define NYM_SMTP_LF	0x1	/* write CRLF line ends as LF */
 
-/* Read the message after a 354 reply up to the line "." (CRLF.CRLF, or
- * LF.LF), removing the dot that stuffs a line, and write it to out (may
- * be NULL) as received, or with NYM_SMTP_LF in flags with LF line ends
- * (a bare CR stays); out is flushed.  Past max bytes as received (0: no
- * limit) nothing more is written and d->over is set, but the input is
- * read to its end.  Returns 0 when the final dot was read (see d for the
- * outcome; the session goes on), or -1 with errno when the input failed
- * first: ECONNRESET at EOF, ETIMEDOUT (in->ms), the read error. */
+/* Read the message after a 354 reply up to the line "." (CRLF.CRLF, and
+ * nothing else: no LF.LF), removing the dot that stuffs a line, and write
+ * it to out (may be NULL) as received, or with NYM_SMTP_LF in flags with
+ * LF line ends; out is flushed.  A bare LF or bare CR stops the reading
+ * where it is, with d->bare set: the input's framing is then in doubt
+ * (SMTP smuggling), so the caller must refuse the message and end the
+ * session.  Past max bytes as received (0: no limit) nothing more is
+ * written and d->over is set, but the input is read to its end.  Returns
+ * 0 when the final dot (or a bare LF or CR) was read (see d for the
+ * outcome), or -1 with errno when the input failed first: ECONNRESET at
+ * EOF, ETIMEDOUT (in->ms), the read error. */
 int nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
     unsigned flags, struct nym_smtp_data *d);
 

@@ -554,7 +554,7 @@ int
 nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
     unsigned flags, struct nym_smtp_data *d)
 {
-	const char *line;
+	const char *line, *p, *end;
 	size_t len, n;
 	int rv, more, bol = 1, cr = 0;
 
@@ -566,9 +566,26 @@ nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
 			errno = ECONNRESET;
 			return -1;
 		}
+		/* CR and LF only as CRLF (RFC 5321 2.3.8): anything else is
+		 * where two readers of this stream could disagree on where
+		 * the message ends, so reading stops at once. */
+		if (cr && line[0] != '\n') {
+			d->bare = '\r';
+			return 0;
+		}
+		if (!more && (len >= 2 ? line[len - 2] != '\r' : !cr)) {
+			d->bare = '\n';
+			return 0;
+		}
+		end = line + len - 1;
+		for (p = line; (p = memchr(p, '\r', (size_t)(end - p))) !=
+		    NULL; p++)
+			if (p[1] != '\n') {
+				d->bare = '\r';
+				return 0;
+			}
 		if (bol && line[0] == '.') {
-			if ((len == 2 && line[1] == '\n') ||
-			    (len == 3 && line[1] == '\r' && line[2] == '\n'))
+			if (len == 3 && line[1] == '\r' && line[2] == '\n')
 				break;
 			line++;
 			len--;
@@ -577,25 +594,25 @@ nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
 		if (!d->over && max > 0 && len > max - d->size)
 			d->over = 1;
 		d->size += len;
-		if (d->over || out == NULL)
-			continue;
-		if (!(flags & NYM_SMTP_LF)) {
-			nym_out_write(out, line, len);
-			continue;
+		if (!d->over && out != NULL) {
+			if (!(flags & NYM_SMTP_LF))
+				nym_out_write(out, line, len);
+			else {
+				/* A CR that ends a piece goes with the LF
+				 * that begins the next. */
+				n = len;
+				if (!more && n >= 2) {
+					nym_out_write(out, line, n - 2);
+					nym_out_write(out, "\n", 1);
+				} else if (!more)
+					nym_out_write(out, "\n", 1);
+				else if (line[n - 1] == '\r')
+					nym_out_write(out, line, n - 1);
+				else
+					nym_out_write(out, line, n);
+			}
 		}
-		/* A CR that ends a piece waits for what follows it. */
-		if (cr && line[0] != '\n')
-			nym_out_write(out, "\r", 1);
-		n = len;
-		if (!more && n >= 2 && line[n - 2] == '\r') {
-			n -= 2;
-			nym_out_write(out, line, n);
-			nym_out_write(out, "\n", 1);
-		} else if (more && line[n - 1] == '\r')
-			nym_out_write(out, line, n - 1);
-		else
-			nym_out_write(out, line, n);
-		cr = more && line[len - 1] == '\r';
+		cr = more && len > 0 && line[len - 1] == '\r';
 	}
 	if (out != NULL && !d->over && nym_out_flush(out) == -1)
 		d->werr = errno;

@@ -84,14 +84,49 @@ test_expect_success 'no field is added, the file name has no host name' '
 	! ls md/new | grep -i "$(hostname)"
 '
 
-test_expect_success 'LF-only input is taken too' '
+test_expect_success 'commands may end in LF; data with a bare LF is refused, session ended' '
 	rm -rf md &&
 	{
 		printf "EHLO c\nMAIL FROM:<alice@alice.i2p>\nRCPT TO:<bob@bob.i2p>\nDATA\n" &&
 		cat stuffed.lf && printf ".\nQUIT\n"
-	} | smtp-receive $SR >out &&
-	grep "^250 2.0.0 Ok" out &&
-	test_cmp msg.eml md/new/*
+	} | smtp-receive $SR >out 2>err &&
+	grep "^354" out &&
+	tail -1 out | grep "^550 5.5.2 Error: bare <LF> received" &&
+	! grep "^221" out &&
+	grep "bare LF" err &&
+	test "$(newfiles)" = 0 &&
+	test -z "$(ls md/tmp)"
+'
+
+# smuggle END: a message whose body holds END, then a second envelope
+# and message that a server taking END as the end of DATA would store.
+smuggle() {
+	printf "EHLO c\r\nMAIL FROM:<alice@alice.i2p>\r\nRCPT TO:<bob@bob.i2p>\r\nDATA\r\n"
+	printf "Subject: first\r\n\r\nfirst$1"
+	printf "MAIL FROM:<admin@bob.i2p>\r\nRCPT TO:<bob@bob.i2p>\r\nDATA\r\n"
+	printf "Subject: SMUGGLED\r\n\r\nSMUGGLED\r\n.\r\nQUIT\r\n"
+}
+
+for c in "LF.LF=\\n.\\n" "LF.CRLF=\\n.\\r\\n" "CRLF.LF=\\r\\n.\\n" \
+    "CR.CR=\\r.\\r" "CRLF.CR=\\r\\n.\\r" "CRLF CR.CRLF=\\r\\n\\r.\\r\\n"; do
+	test_expect_success "SMTP smuggling: <${c%%=*}> does not end DATA, nothing is stored" "
+		rm -rf md &&
+		smuggle '${c#*=}' | smtp-receive \$SR >out 2>err &&
+		grep '^550 5.5.2 Error: bare <[LC][FR]> received' out &&
+		! grep '^250 2.0.0' out &&
+		test \"\$(newfiles)\" = 0 &&
+		test -z \"\$(ls md/tmp)\"
+	"
+done
+
+test_expect_success 'only CRLF.CRLF ends DATA: the whole body is one message' '
+	rm -rf md &&
+	smuggle "\\r\\n..\\r\\n" | smtp-receive $SR >out &&
+	test "$(grep -c "^250 2.0.0" out)" = 1 &&
+	test "$(newfiles)" = 1 &&
+	grep "^SMUGGLED" md/new/* &&
+	grep "^MAIL FROM:<admin@bob.i2p>" md/new/* &&
+	grep "^\.\$" md/new/*
 '
 
 test_expect_success 'a real client (smtplib) delivers' '
@@ -103,7 +138,7 @@ test_expect_success 'a real client (smtplib) delivers' '
 test_expect_success 'one copy for several recipients' '
 	rm -rf md &&
 	smtp-send -f alice@alice.i2p -r bob@bob.i2p -r carol@bob.i2p \
-	    -r BOB@BOB.I2P msg.eml -- smtp-receive $SR &&
+	    -r BOB@BOB.I2P msg.crlf -- smtp-receive $SR &&
 	test "$(newfiles)" = 1
 '
 
@@ -285,11 +320,18 @@ test_expect_success 'a message over the limit is 552, the session goes on' '
 test_expect_success 'a message exactly at the limit is taken' '
 	rm -rf md &&
 	head -c 1000 big >exact &&
-	{
-		printf "EHLO c\nMAIL FROM:<a@a.i2p>\nRCPT TO:<bob@bob.i2p>\nDATA\n" &&
-		cat exact && printf "\n.\nQUIT\n"
-	} | smtp-receive -s 1001 $SR >out &&
-	grep "^250 2.0.0" out &&
+	printf "\n" >>exact &&
+	# the limit counts bytes as sent: a CR more on each line
+	lim=$(($(stat -c %s exact) + $(wc -l <exact))) &&
+	for s in $lim $((lim - 1)); do
+		{
+			printf "EHLO c\nMAIL FROM:<a@a.i2p>\nRCPT TO:<bob@bob.i2p>\nDATA\n" &&
+			cat exact && printf ".\nQUIT\n"
+		} | session -s $s $SR >out.$s || return 1
+	done &&
+	grep "^250 2.0.0" out.$lim &&
+	grep "^552 5.3.4" out.$((lim - 1)) &&
+	test "$(newfiles)" = 1 &&
 	test "$(stat -c %s md/new/*)" = 1001
 '
 

@@ -142,6 +142,7 @@ r = random.Random(42)
 w = sys.stdout.buffer.write
 w(b\"EHLO c\r\nMAIL FROM:<a@a.i2p>\r\nRCPT TO:<bob@bob.i2p>\r\nDATA\r\n\")
 body = b\".\" + bytes(r.getrandbits(8) for _ in range(300000))
+body = body.replace(b\"\\r\", b\"\").replace(b\"\\n\", b\"\\r\\n\")
 w(b\".\" + body.replace(b\"\n.\", b\"\n..\") + b\"\r\n.\r\nQUIT\r\n\")
 open(\"body\", \"wb\").write(body.replace(b\"\r\n\", b\"\n\") + b\"\n\")
 " >in &&
