@@ -13,6 +13,10 @@
  * set-up mistake, into 75 with the same message, and the mail waits in
  * the queue until the set-up is fixed instead of going back to its
  * sender.  Interactive commands and servers starting up keep 78.
+ *
+ * nym_begin() also makes every program undumpable before it reads
+ * anything (DESIGN, Secrets): most of them hold a key or a password at
+ * some point, and marking the few that do would leave the next one out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "nymbox.h"
@@ -45,9 +51,19 @@ nym_setprogname(const char *argv0)
 void
 nym_begin(int argc, char *const argv[], const char *usage)
 {
+	struct rlimit rl;
+
 	nym_setprogname(argc > 0 ? argv[0] : NULL);
 	usagetext = usage;
 	signal(SIGPIPE, SIG_IGN);
+	/* Most of these programs hold a key or a password at some point,
+	 * and a core file would keep it on disk: no core, no ptrace by
+	 * other processes of the user, before anything is read. */
+	if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur != 0) {
+		rl.rlim_cur = 0;
+		(void)setrlimit(RLIMIT_CORE, &rl);
+	}
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (argc < 2)
 		return;
 	if (strcmp(argv[1], "--help") == 0) {

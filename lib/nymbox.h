@@ -54,7 +54,10 @@ extern int nym_exitforce;
 /* Set nym_progname from argv[0] (its base name). */
 void nym_setprogname(const char *argv0);
 /* The first call of every main, before the configuration and getopt:
- * sets nym_progname, ignores SIGPIPE (a reader that went away is a
+ * sets nym_progname, makes the process undumpable (soft RLIMIT_CORE 0,
+ * PR_SET_DUMPABLE 0: no core file with a key or password in it, no
+ * ptrace by the user's other processes; the programs it execs get
+ * dumpable again but keep the core limit), ignores SIGPIPE (a reader that went away is a
  * failed write, exit 75, never a death by signal; programs reset it in
  * the children they start), and if the first argument is "--help"
  * prints usage on stdout and exits 0, if "--version" prints
