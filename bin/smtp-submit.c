@@ -1,8 +1,8 @@
 /*
  * smtp-submit - submit a message by SMTP with AUTH: the delivery command
  * for postman's smtp.postman.i2p, reached through the local I2PTunnel
- * (127.0.0.1:7659, the default) or over a SAM stream from a transient
- * destination.
+ * (127.0.0.1:7659, the default) or over a SAM stream from the login's
+ * client key, through the key's one shared session (lib/samclient.c).
  *
  * It logs in with AUTH PLAIN or LOGIN as the sender (postman takes mail
  * only from the address the login owns, so a login for one identity and
