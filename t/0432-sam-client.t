@@ -148,4 +148,21 @@ test_expect_success 'the bridge down: 75 and a line that names it, from both' '
 	test_grep "^smtp-submit: unable to reach the SAM bridge at 127.0.0.1:1 " err
 '
 
+test_expect_success 'a session that does not come up: 75 and a line that names the bridge' '
+	{ "$H/fake-sam" --port-file bad.port --pid-file bad.pid --garbage \
+	    --max-seconds $(test_scaled 300) </dev/null & } &&
+	test_wait_for bad.port && test_wait_for bad.pid &&
+	test_when_finished "kill \$(cat bad.pid)" &&
+	bad=127.0.0.1:$(cat bad.port) &&
+	test_expect_code 75 test_timeout 30 pop-fetch -s pop.i2p -S "$bad" \
+	    -w 2 -K "$TRASH/keys/bad.key" -u alice -P pw -d md 2>err &&
+	test_line_count = 1 err &&
+	test_grep "^pop-fetch: unable to create a session on the SAM bridge at $bad: " err &&
+	test_expect_code 75 test_timeout 30 smtp-submit -s smtp.i2p -S "$bad" \
+	    -w 2 -k "$TRASH/keys/bad2.key" -u alice -P pw \
+	    -f alice@lab.test bob@ext.test <msg 2>err &&
+	test_line_count = 1 err &&
+	test_grep "^smtp-submit: unable to create a session on the SAM bridge at $bad: " err
+'
+
 test_done
