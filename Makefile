@@ -51,7 +51,7 @@ LIBSRC += lib/seal.c
 LIBSRC += lib/pass.c
 LIBSRC += lib/queue.c lib/dsn.c
 LIBSRC += lib/popd.c
-LIBSRC += lib/destgen.c
+LIBSRC += lib/destgen.c lib/samclient.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
@@ -81,8 +81,8 @@ $(O)bin/smtp-receive: LDLIBS += $(SODIUM_LIBS)
 $(O)bin/smtp-receive: LDFLAGS += $(STATIC)
 
 # The SAM programs: libsodium for SHA-256 (b32 addresses) and wiping.
-$(O)bin/resolve-maildest $(O)bin/sam-deliver $(O)bin/sam-accept \
-	$(O)bin/pop-fetch $(O)bin/smtp-submit: LDLIBS += $(SODIUM_LIBS)
+$(O)bin/resolve-maildest $(O)bin/sam-deliver $(O)bin/sam-accept: \
+	LDLIBS += $(SODIUM_LIBS)
 
 # mbox-encrypt runs once per arriving message: static, like scrub-headers.
 # Whatever links lib/seal.o needs libgcrypt too: its ChaCha20-Poly1305
@@ -104,6 +104,9 @@ $(O)bin/pop-serve: LDFLAGS += $(STATIC)
 # nymbox-init makes keys: libsodium (Ed25519, the inbox pair) and
 # libgcrypt (the ElGamal pair of an I2P destination, lib/destgen.c).
 $(O)bin/nymbox-init: LDLIBS += $(SEAL_LIBS)
+# pop-fetch -s and smtp-submit -s make their client key on first use
+# (lib/samclient.c, lib/destgen.c): libgcrypt too.
+$(O)bin/pop-fetch $(O)bin/smtp-submit: LDLIBS += $(SEAL_LIBS)
 
 $(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
 	@mkdir -p $(@D)

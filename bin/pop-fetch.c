@@ -96,8 +96,8 @@
 
 #define USAGE "usage: pop-fetch [-ak] [-H host:port | -o onion[:port] | " \
 	"-s destination] -u user\n" \
-	"                 [-F fd | -P file] [-S host:port] [-T host:port] " \
-	"[-w seconds]\n" \
+	"                 [-F fd | -P file] [-K key] [-S host:port] " \
+	"[-T host:port] [-w seconds]\n" \
 	"                 -d maildir | -m mbox | -p command\n"
 
 #define IOBUF		65536
@@ -1428,14 +1428,16 @@ main(int argc, char *argv[])
 	static char hostbuf[256], account[NYM_POP3_LINE], line[NYM_POP3_LINE + 1];
 	static char onion[NYM_SOCKS_NAME + 1], where[NYM_SOCKS_NAME + 8];
 	static struct pop p = { .fd = -1 };
+	static char kpath[PATH_MAX];
 	struct nym_samaddr sa;
+	struct nym_hold hold;
 	struct nym_socks sk;
 	struct nym_sam s;
 	struct msg *m = NULL;
 	const char *hostarg = NULL, *dest = NULL, *onionarg = NULL;
 	const char *user = NULL, *pwfile = NULL, *pwfd = NULL, *socksarg = NULL;
-	const char *cwhere, *port = NULL, *colon, *v;
-	char why[256];
+	const char *cwhere, *port = NULL, *colon, *v, *keyarg = NULL;
+	char why[700];
 	size_t nm = 0, i, todo = 0, done = 0, which = 0, next = 0;
 	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
 	int srvcode = NYM_EX_USAGE, usercode = NYM_EX_USAGE, onionport = POP3_PORT;
@@ -1446,7 +1448,7 @@ main(int argc, char *argv[])
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    cwhere);
 	nym_samaddr_init(&sa);
-	while ((c = getopt(argc, argv, "ad:F:H:km:o:P:p:S:s:T:u:w:")) != -1) {
+	while ((c = getopt(argc, argv, "ad:F:H:K:km:o:P:p:S:s:T:u:w:")) != -1) {
 		switch (c) {
 		case 'a': aflag = 1; break;
 		case 'd':
@@ -1459,6 +1461,7 @@ main(int argc, char *argv[])
 			break;
 		case 'F': pwfd = optarg; break;
 		case 'H': hostarg = optarg; break;
+		case 'K': keyarg = optarg; break;
 		case 'k': kflag = 1; break;
 		case 'o': onionarg = optarg; break;
 		case 'P': pwfile = optarg; break;
@@ -1577,6 +1580,14 @@ main(int argc, char *argv[])
 	} else {
 		snprintf(account, sizeof account, "%s@%.100s", user, dest);
 		p.where = dest;
+		/* The account's client key, never a mail domain's, and the
+		 * key's one session, shared with smtp-submit and lingering
+		 * between runs (lib/samclient.c). */
+		if (keyarg == NULL)
+			keyarg = confpath("client-key");
+		if ((r = nym_client_hold(&hold, &sa, keyarg, user, wsec * 1000,
+		    kpath, sizeof kpath, why, sizeof why)) != NYM_EX_OK)
+			nym_die(r, "%s", why);
 	}
 	if (mode == 'd' && (nym_maildir_make(target) == -1 ||
 	    (mdfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
@@ -1591,10 +1602,10 @@ main(int argc, char *argv[])
 	catchsignals();
 
 	if (dest != NULL) {
-		if ((p.fd = nym_sam_dial(&s, &sa, dest, wsec * 1000, why,
-		    sizeof why)) == -1) {
+		if ((r = nym_sam_dial(&s, &hold, dest, &p.fd, why,
+		    sizeof why)) != NYM_EX_OK) {
 			explicit_bzero(pw, sizeof pw);
-			nym_die(NYM_EX_TEMPFAIL, "%s", why);
+			nym_die(r, "%s", why);
 		}
 	} else if (onionarg != NULL)
 		p.fd = tordial(&sk, onion, onionport, account, where);
@@ -1777,7 +1788,7 @@ out:
 	nym_in_close(&p.in);
 	nym_out_close(&p.out);
 	if (dest != NULL)
-		nym_sam_close(&s);
+		nym_sam_release(&s);
 	if (spoolfd != -1) {
 		struct stat st;
 

@@ -1,8 +1,8 @@
 /*
  * smtp-submit - submit a message by SMTP with AUTH: the delivery command
  * for postman's smtp.postman.i2p, reached through the local I2PTunnel
- * (127.0.0.1:7659, the default) or over a SAM stream from a transient
- * destination.
+ * (127.0.0.1:7659, the default) or over a SAM stream from the login's
+ * client key, through the key's one shared session (lib/samclient.c).
  *
  * It logs in with AUTH PLAIN or LOGIN as the sender (postman takes mail
  * only from the address the login owns, so a login for one identity and
@@ -28,9 +28,10 @@
 #include "nymbox.h"
 
 #define USAGE "usage: smtp-submit [-H host:port | -s destination] " \
-	"[-F fd | -P file] [-S host:port]\n" \
-	"                   [-u login] [-w seconds] -f sender [--] " \
-	"recipient ... < message\n"
+	"[-F fd | -P file] [-k key]\n" \
+	"                   [-S host:port] [-u login] [-w seconds] " \
+	"-f sender [--]\n" \
+	"                   recipient ... < message\n"
 
 #define IOBUF		65536
 #define DEFAULT_SERVER	"127.0.0.1:7659"
@@ -112,15 +113,16 @@ int
 main(int argc, char *argv[])
 {
 	static struct nym_smtp_client c = { .fd = -1 };
-	static char host[256], senderbuf[NYM_SMTP_PATH];
+	static char host[256], senderbuf[NYM_SMTP_PATH], kpath[PATH_MAX];
 	struct nym_smtp_rcpt *rc = NULL;
 	struct nym_samaddr sa;
 	struct nym_sam s;
-	const char *where, *v, *sender = NULL, *server = NULL, *dest = NULL;
+	struct nym_hold hold;
+	const char *keyarg = NULL, *where, *v, *sender = NULL, *server = NULL, *dest = NULL;
 	const char *login = NULL, *pwfile = NULL, *pwfd = NULL, *colon;
 	const char *port, *hostarg = NULL;
 	long portnum;
-	char why[256];
+	char why[700];
 	size_t n = 0, i;
 	int ch, fd, msgfd, code, ret = NYM_EX_OK, sam = 0;
 
@@ -132,11 +134,12 @@ main(int argc, char *argv[])
 	nym_samaddr_init(&sa);
 	if ((v = getenv("SENDER")) != NULL && *v != '\0')
 		sender = v;
-	while ((ch = getopt(argc, argv, "F:f:H:P:S:s:u:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "F:f:H:k:P:S:s:u:w:")) != -1) {
 		switch (ch) {
 		case 'F': pwfd = optarg; break;
 		case 'f': sender = optarg; break;
 		case 'H': server = hostarg = optarg; break;
+		case 'k': keyarg = optarg; break;
 		case 'P': pwfile = optarg; break;
 		case 'S':
 			if (nym_samaddr_set(&sa, optarg) == -1)
@@ -187,6 +190,17 @@ main(int argc, char *argv[])
 		pwfile = nym_conf_iget(sender, "smtp-password-file");
 	for (i = 0; i < (size_t)argc; i++)
 		addrcpt(&rc, &n, argv[i]);
+	/* Over SAM: the login's client key, never a mail domain's, and the
+	 * key's one session, shared with pop-fetch and lingering between
+	 * runs (lib/samclient.c). */
+	if (dest != NULL) {
+		if (keyarg == NULL)
+			keyarg = nym_conf_iget(sender, "client-key");
+		if ((code = nym_client_hold(&hold, &sa, keyarg, login,
+		    wsec * 1000, kpath, sizeof kpath, why, sizeof why)) !=
+		    NYM_EX_OK)
+			nym_die(code, "%s", why);
+	}
 
 	msgfd = spool();
 	(void)mlock(pw, sizeof pw);
@@ -206,9 +220,11 @@ main(int argc, char *argv[])
 	if (dest != NULL) {
 		sam = 1;
 		where = dest;
-		if ((fd = nym_sam_dial(&s, &sa, dest, wsec * 1000, why,
-		    sizeof why)) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "%s", why);
+		if ((code = nym_sam_dial(&s, &hold, dest, &fd, why,
+		    sizeof why)) != NYM_EX_OK) {
+			explicit_bzero(pw, sizeof pw);
+			nym_die(code, "%s", why);
+		}
 	} else {
 		/* From -H a usage error, from the configuration a set-up
 		 * mistake (which defers the message). */
@@ -256,7 +272,7 @@ main(int argc, char *argv[])
 		ret = nym_worse(ret, rc[i].code);
 	}
 	if (sam)
-		nym_sam_close(&s);
+		nym_sam_release(&s);
 	free(rc);
 	close(msgfd);
 	return ret;

@@ -587,12 +587,6 @@ struct nym_samaddr {
 void nym_samaddr_init(struct nym_samaddr *a);
 /* Take "host:port" (an -S option).  0, or -1 EINVAL. */
 int nym_samaddr_set(struct nym_samaddr *a, const char *hostport);
-/* A stream to dest from a fresh TRANSIENT session on the bridge at sa:
- * connect within ms, create the session within 2 ms + 60 s (tunnels are
- * built first), then connect the stream.  Returns its socket, or -1 with
- * why (one line naming the step that failed); always temporary. */
-int nym_sam_dial(struct nym_sam *s, const struct nym_samaddr *a,
-    const char *dest, int ms, char *why, size_t cap);
 
 /* Read the private key (I2P base64) kept in path, or create it with DEST
  * GENERATE on host:port on first use (0600, directory 0700, atomically;
@@ -602,6 +596,32 @@ int nym_sam_dial(struct nym_sam *s, const struct nym_samaddr *a,
 int nym_sam_key(const char *path, const char *host, const char *port,
     int ms, char **priv);
 void nym_key_free(char *priv);
+
+/* ---- samclient.c: a client of the user's own servers over SAM ---- */
+/* pop-fetch -s and smtp-submit -s reach postman's POP3 and SMTP servers
+ * from a persistent client key, one per login, that is never a mail
+ * domain's key, through the key's one shared session (samshare.c). */
+
+/* The default client key of login: ~/.config/nymbox/client/LOGIN.key,
+ * the name readable and one to one (letters, digits and "@+_-." stay; a
+ * leading dot and every other byte become %XX), so two logins never
+ * share a key.  0, or -1 (ENOENT: no HOME; ENAMETOOLONG; EINVAL: an
+ * empty login). */
+int nym_client_keypath(const char *login, char *buf, size_t cap);
+/* Set h up for the client key key (NULL: login's default; "~/" is
+ * $HOME; a path made is written into kbuf): the key file made here on first use (nym_dest_keyfile, no
+ * router needed), then nym_hold_init with sa and ms.  0, or an exit code
+ * (78 a bad setting or key path, 75 a key that cannot be written now)
+ * with one line in why. */
+int nym_client_hold(struct nym_hold *h, const struct nym_samaddr *sa,
+    const char *key, const char *login, int ms, char *kbuf, size_t kcap,
+    char *why, size_t cap);
+/* A stream to dest from the session of h->key (nym_sam_acquire: the
+ * holder's, borrowed; or one started now).  Returns 0 with the stream in
+ * *fd (close it, then nym_sam_release(s)), or an exit code (75; 78 for an
+ * unusable key) with one line in why naming the step that failed. */
+int nym_sam_dial(struct nym_sam *s, const struct nym_hold *h,
+    const char *dest, int *fd, char *why, size_t cap);
 
 /* ---- resolve.c: a recipient's mail destination ---- */
 enum nym_transport { NYM_TR_I2P = 1, NYM_TR_TOR, NYM_TR_RELAY };
@@ -1294,5 +1314,11 @@ int nym_dsn_build(const struct nym_dsn *d, char **out, size_t *len);
  * base64: *pub (free it) and *priv (nym_key_free).  0, or -1 with errno
  * (ENOMEM; ENOSYS if libsodium or libgcrypt cannot be used). */
 int nym_dest_generate(char **pub, char **priv);
+/* Make sure a private key is kept in path: if there is no file there, a
+ * destination made here (no router needed) is written, 0600, its
+ * directory made 0700, published with link(2) so two first uses agree on
+ * one key.  An existing file is left for nym_sam_key to judge.  0, or -1
+ * with errno. */
+int nym_dest_keyfile(const char *path);
 
 #endif

@@ -151,30 +151,3 @@ nym_samaddr_set(struct nym_samaddr *a, const char *hostport)
 	a->port = colon + 1;
 	return 0;
 }
-
-int
-nym_sam_dial(struct nym_sam *s, const struct nym_samaddr *a,
-    const char *dest, int ms, char *why, size_t cap)
-{
-	int r, fd;
-
-	if (nym_sam_open(s, a->host, a->port, ms) == -1) {
-		snprintf(why, cap, "unable to reach the SAM bridge at "
-		    "%s:%s (" NYM_SAM_HINT "): %s", a->host, a->port,
-		    strerror(errno));
-		return -1;
-	}
-	r = nym_sam_session(s, "TRANSIENT", a->opts, ms * 2 + 60000);
-	if (r != NYM_SAM_OK) {
-		snprintf(why, cap, "unable to create the session: %s",
-		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
-		return -1;
-	}
-	r = nym_sam_connect(s, dest, &fd);
-	if (r != NYM_SAM_OK) {
-		snprintf(why, cap, "unable to connect to %.60s: %s", dest,
-		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
-		return -1;
-	}
-	return fd;
-}

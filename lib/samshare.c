@@ -680,7 +680,8 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 	r = nym_sam_session(&s, priv, h->sa->opts, h->create_ms);
 	nym_key_free(priv);
 	if (r != NYM_SAM_OK) {
-		snprintf(why, sizeof why, "unable to create the session: %s",
+		snprintf(why, sizeof why, "unable to create a session on the "
+		    "SAM bridge at %s:%s: %s", h->sa->host, h->sa->port,
 		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
 		nym_sam_close(&s);
 		status(st, NYM_EX_TEMPFAIL, why);
@@ -909,7 +910,8 @@ nym_sam_acquire(struct nym_sam *s, const struct nym_hold *h, char *why,
 	}
 	r = nym_sam_session(s, priv, h->sa->opts, h->create_ms);
 	if (r != NYM_SAM_OK) {
-		snprintf(why, cap, "unable to create the session: %s",
+		snprintf(why, cap, "unable to create a session on the SAM "
+		    "bridge at %s:%s: %s", h->sa->host, h->sa->port,
 		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
 		nym_sam_close(s);
 		goto fail;

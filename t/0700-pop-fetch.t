@@ -177,7 +177,8 @@ test_expect_success 'a command that reads nothing but exits 0 accepts' '
 	test $(ls "$(labmail alice)/cur" "$(labmail alice)/new" | grep -c .) = 2
 '
 
-test_expect_success 'over SAM: a transient session and a stream to the server' '
+test_atexit 'test_stop_holders "$HOME/.config/nymbox/client"'
+test_expect_success 'over SAM: the login s client key, a stream to the server' '
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
 	    --max-seconds $(test_scaled 300) --route pop.i2p=$(cat lab/port) </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
@@ -188,11 +189,14 @@ test_expect_success 'over SAM: a transient session and a stream to the server' '
 	sums ms/new >got && sums orig >all &&
 	{ sha256sum <orig/9; sha256sum <orig/10; } | sort >want &&
 	test_cmp want got &&
-	grep "SESSION CREATE.*DESTINATION=TRANSIENT" sam.log &&
+	! grep "SESSION CREATE.*DESTINATION=TRANSIENT" sam.log &&
+	test "$(grep -c " CREATED " sam.log)" = 1 &&
+	test "$(stat -c %a "$HOME/.config/nymbox/client/alice.key")" = 600 &&
 	grep "STREAM CONNECT.*DESTINATION=pop.i2p" sam.log
 '
 
 test_expect_success 'over SAM, the bridge down: 75' '
+	test_stop_holders "$HOME/.config/nymbox/client" &&
 	test_expect_code 75 test_timeout 20 pop-fetch -s pop.i2p -S 127.0.0.1:1 \
 	    -w 2 -u alice -P pw -d ms
 '

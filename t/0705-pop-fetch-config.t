@@ -33,6 +33,7 @@ conf() {
 
 # Stop the servers whatever happens to the script.
 test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
+test_stop_holders "$HOME/.config/nymbox/client"
 for p in "$TRASH"/*.pid; do test ! -f "$p" || kill $(cat "$p") 2>/dev/null || :; done'
 
 test_expect_success 'setup: dovecot' '

@@ -174,6 +174,7 @@ test_expect_success 'over I2P: sam-accept runs it per stream, pop-fetch -s reads
 	    pop-serve -d "$PWD/md" -K "$PWD/key" -u alice -D 0 \
 	    >acc.b32 2>acc.err & echo $! >acc.pid; } &&
 	test_when_finished "kill \$(cat acc.pid)" &&
+	test_when_finished "test_stop_holders \"\$HOME/.config/nymbox/client\"" &&
 	test_wait_for acc.b32 &&
 	test_timeout 60 pop-fetch -s "$(cat acc.b32)" -S 127.0.0.1:$(cat sam.port) \
 	    -w 10 -k -u alice -P pw -d gotsam 2>err &&

@@ -190,7 +190,8 @@ test_expect_success 'a password file others can read: 75, and the fix' '
 	test_grep "unable to read password file loose: readable by others: chmod 600 loose\$" err
 '
 
-test_expect_success 'over SAM: a transient session, a stream to the destination' '
+test_atexit 'test_stop_holders "$HOME/.config/nymbox/client"'
+test_expect_success 'over SAM: the login s client key, a stream to the destination' '
 	mx && rm -f sam.port sam.pid &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
 	    --max-seconds $(test_scaled 300) --route "smtp.i2p=$(cat mx.port)" </dev/null & } &&
@@ -198,11 +199,14 @@ test_expect_success 'over SAM: a transient session, a stream to the destination'
 	test_timeout 30 smtp-submit -s smtp.i2p -S 127.0.0.1:"$(cat sam.port)" \
 	    -w $(test_scaled 5) -P pw -f alice@lab.test bob@ext.test <msg &&
 	test_cmp want.wire mx.mail/msg1 &&
-	test_grep "SESSION CREATE.*DESTINATION=TRANSIENT" sam.log &&
+	test_grep -v "SESSION CREATE.*DESTINATION=TRANSIENT" sam.log &&
+	test "$(grep -c " CREATED " sam.log)" = 1 &&
+	test "$(stat -c %a "$HOME/.config/nymbox/client/alice@lab.test.key")" = 600 &&
 	test_grep "STREAM CONNECT.*DESTINATION=smtp.i2p" sam.log
 '
 
-test_expect_success 'over SAM, the bridge down: 75' '
+test_expect_success 'over SAM, the bridge down (no session held): 75' '
+	test_stop_holders "$HOME/.config/nymbox/client" &&
 	test_expect_code 75 test_timeout 20 smtp-submit -s smtp.i2p \
 	    -S 127.0.0.1:1 -w 2 -P pw -f alice@lab.test bob@ext.test <msg
 '

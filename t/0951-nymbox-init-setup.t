@@ -44,7 +44,9 @@ codekeys() {
 	sed -n '/keyname\[NKEYS\] = {/,/};/p' bin/nymbox-sendmail.c |
 	    grep -oE '"[^"]*"' &&
 	sed -n '/static const char \*const [a-z]*keys\[\] = {/,/};/p' \
-	    bin/pop-fetch.c | grep -oE '"[^"]*"') | tr -d '"' | sort -u
+	    bin/pop-fetch.c | grep -oE '"[^"]*"' &&
+	sed -n '/} k\[\] = {/,/};/p' lib/samshare.c |
+	    grep -oE '\{ "[^"]*"' | grep -oE '"[^"]*"') | tr -d '"' | sort -u
 }
 indirect() {
 	(cd "$TOP" &&
