@@ -156,6 +156,7 @@ bench:
 	$(MAKE) all helpers
 	sh t/bench/run.sh
 	sh t/bench/sam.sh
+	sh t/bench/sam-net.sh
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh
