@@ -357,7 +357,8 @@ pair("par", "par-b", "A->B %s sam-deliver at once, one key" % p,
     "A->B one sam-deliver -B, the same messages", 1.5)
 pair("qr-ba", "b-ba", "B->A queue-run, 1 sam-deliver a message",
     "B->A one sam-deliver -B, the same messages")
-print("A->B: 3 destinations on router B in turn; B->A: 1 on router A.")
+print("A->B: 3 destinations on router B in turn%s." % (
+    "; B->A: 1 on router A" if "qr-ba" in jobs else ""))
 print("first: from the job's start to the first message in a maildir,")
 print("session creation included; msg/s: from the (n/10)th message to the last.")
 for e in bad[:20]:
