@@ -105,6 +105,7 @@ if test "${SAMNET_INSIDE:-}" = 1; then
 		    sh -c 'exec smtp-receive -a -v none -l "$I2P_LOCAL_B32" \
 			-d "$HOME/Maildir"' >"r/$1/b32" 2>"r/$1/err" &
 		accs="$accs $!"
+		echo $! >"r/$1/pid"
 	}
 	recv bob1 "$SAM_PORT_B"
 	recv bob2 "$SAM_PORT_B"
@@ -113,8 +114,11 @@ if test "${SAMNET_INSIDE:-}" = 1; then
 	for r in r/*; do
 		i=0
 		until test -s "$r/b32"; do
+			kill -0 "$(cat "$r/pid")" 2>/dev/null ||
+				fail "${r#r/}'s sam-accept exited: $(tail -n 2 "$r/err")"
 			i=$((i + 1))
-			test $i -le 1200 || fail "${r#r/}'s sam-accept: no session after 120 s: $(tail -n 2 "$r/err")"
+			test $i -le 1200 ||
+				fail "${r#r/}'s sam-accept: no session after 120 s: $(tail -n 2 "$r/err")"
 			sleep 0.1
 		done
 	done
@@ -153,7 +157,7 @@ if test "${SAMNET_INSIDE:-}" = 1; then
 		done
 	}
 	record() { echo "$*" >>times; }
-	# The Subjects of the messages of a job, sent on to the analysis.
+	# Bob's three destinations (b32 addresses).
 	bobs="$(cat r/bob1/b32) $(cat r/bob2/b32) $(cat r/bob3/b32)"
 
 	# qr JOB N FROM PORT USER DEST...: queue, then flush with queue-run.
