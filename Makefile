@@ -159,6 +159,7 @@ bench:
 	$(MAKE) all helpers
 	sh t/bench/run.sh
 	sh t/bench/sam.sh
+	sh t/bench/sam-net.sh
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh

@@ -17,6 +17,8 @@
 # 3x B), and sam-deliver's peak RSS for a tenth of the queue and for all
 # of it, which must be the same: memory does not grow with the queue.
 # Every message must arrive: the maildir is counted after each run.
+# One router only, so it shows nothing of the network; t/bench/sam-net.sh
+# measures sam-deliver across routers.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 H=$top/t/helpers
@@ -74,10 +76,14 @@ head -n $((count / 10 > 0 ? count / 10 : 1)) jobs >jobs10
 cat >inside.sh <<'EOS'
 set -u
 count=$1 bob=$2 tport=$3
+. "$4/t/bench/holders.sh"
 HOME=$PWD/bob sam-accept -w 60 sh -c 'exec smtp-receive -a -v none \
     -l "$I2P_LOCAL_B32" -d "$HOME/Maildir"' >bob.b32 2>bob.err &
 acc=$!
-trap 'kill $acc 2>/dev/null; wait $acc 2>/dev/null' EXIT
+# Alice's first sam-deliver leaves a holder lingering with her session
+# (sam-linger): stopped by its PID, before the router goes.
+trap 'stop_holders alice/.config/nymbox/keys
+	kill $acc 2>/dev/null; wait $acc 2>/dev/null' EXIT
 i=0; until test -s bob.b32; do i=$((i+1)); test $i -gt 900 && exit 1; sleep 0.1; done
 delivered() { ls bob/Maildir/new 2>/dev/null | wc -l; }
 # The tunnel's session comes up on its own; wait for a first message.
@@ -124,7 +130,7 @@ echo "$ts $t0 $t1 $t2 $t3 $a_ok $b_ok $(cat rss.tenth) $(cat rss.all)" >result
 EOS
 
 echo "sam-deliver benchmark: $(nproc) CPUs, i2pd $(i2pd --version 2>/dev/null | sed -n '1s/.*version \([^ ]*\).*/\1/p'), $count messages of 1 KB"
-"$H/i2pd-lab" -T tunnels.conf -- sh inside.sh "$count" "$bob" "$tport" ||
+"$H/i2pd-lab" -T tunnels.conf -- sh inside.sh "$count" "$bob" "$tport" "$top" ||
 	{ echo "bench: the run failed"; cat bob.err a.err 2>/dev/null | tail -5; exit 1; }
 read ts t0 t1 t2 t3 a_ok b_ok rss10 rssall <result
 awk -v ts="$ts" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v n="$count" \
