@@ -328,23 +328,43 @@ test_data(void)
 	free(got);
 	free(big);
 
-	/* CRLF to LF, also across pieces; a bare CR stays. */
-	back = getdata("a\r\nb\rc\r\n\r\n..\r\n.\r\n", 4096, 0, NYM_SMTP_LF,
+	/* CRLF to LF, also across pieces. */
+	back = getdata("a\r\nb c\r\n\r\n..\r\n.\r\n", 4096, 0, NYM_SMTP_LF,
 	    &d, NULL, 0);
-	check_str(back, "a\nb\rc\n\n.\n", "NYM_SMTP_LF");
+	check_str(back, "a\nb c\n\n.\n", "NYM_SMTP_LF");
 	check_int(d.size, 13, "size as received");
+	check(d.bare == 0, "no bare CR or LF");
 	free(back);
-	back = getdata("abcdefg\r\nabcdefgh\r\nabcdef\r\rx\r\n.\r\n", 8, 0,
+	back = getdata("abcdefg\r\nabcdefgh\r\nabcdefg\r\nx\r\n.\r\n", 8, 0,
 	    NYM_SMTP_LF, &d, NULL, 0);
-	check_str(back, "abcdefg\nabcdefgh\nabcdef\r\rx\n",
+	check_str(back, "abcdefg\nabcdefgh\nabcdefg\nx\n",
 	    "NYM_SMTP_LF with a CR at the end of a piece");
 	free(back);
 	back = getdata("a\r\n.\r\n", 4096, 0, NYM_SMTP_LF, &d, NULL, 0);
 	check_str(back, "a\n", "one line");
 	free(back);
+
+	/* Only CRLF.CRLF ends DATA; a bare LF or CR stops the reading
+	 * (SMTP smuggling), wherever it is. */
 	back = getdata("a\n.\nQUIT\n", 4096, 0, 0, &d, rest, sizeof rest);
-	check_str(back, "a\n", "LF.LF ends the message");
-	check_str(rest, "QUIT\n", "and the next command is left");
+	check(back != NULL && d.bare == '\n', "LF.LF: a bare LF");
+	check_str(rest, ".\nQUIT\n", "reading stopped at it");
+	free(back);
+	back = getdata("a\r\n.\nMAIL\r\n.\r\n", 4096, 0, 0, &d, NULL, 0);
+	check(back != NULL && d.bare == '\n', "CRLF.LF: a bare LF");
+	free(back);
+	back = getdata("a\r\nb\rc\r\n.\r\n", 4096, 0, 0, &d, NULL, 0);
+	check(back != NULL && d.bare == '\r', "a bare CR inside a line");
+	free(back);
+	back = getdata("abcdefg\rx\r\n.\r\n", 8, 0, 0, &d, NULL, 0);
+	check(back != NULL && d.bare == '\r',
+	    "a bare CR at the end of a piece");
+	free(back);
+	back = getdata("a\r\n\r.\r\n.\r\n", 4096, 0, 0, &d, NULL, 0);
+	check(back != NULL && d.bare == '\r', "CR.CRLF: a bare CR");
+	free(back);
+	back = getdata("\n.\r\n", 4096, 0, 0, &d, NULL, 0);
+	check(back != NULL && d.bare == '\n', "a bare LF as the first byte");
 	free(back);
 	back = getdata("a\r\n.x\r\n. \r\n.\r\n", 4096, 0, 0, &d, NULL, 0);
 	check_str(back, "a\r\nx\r\n \r\n", "only a lone dot ends it");
@@ -356,7 +376,7 @@ test_data(void)
 
 	big = malloc(5000);
 	for (i = 0; i < 4900; i += 10)
-		memcpy(big + i, "123456789\n", 10);
+		memcpy(big + i, "12345678\r\n", 10);
 	memcpy(big + 4900, ".\r\nNOOP\r\n", 10);
 	back = getdata(big, 1024, 1000, 0, &d, rest, sizeof rest);
 	check(back != NULL && d.over, "over the limit");
