@@ -1276,7 +1276,8 @@ htmlbody(struct msg *m, const struct content *ct, const char *part)
 	} else if (qp)
 		dn = nym_unqp(raw, len, dec);
 	else {
-		memcpy(dec, raw, len);
+		if (len > 0)	/* an empty part: raw is NULL */
+			memcpy(dec, raw, len);
 		dn = len;
 	}
 	rw = b64 == -1 ? NULL : rewritecids(m, dec, dn, &rn);

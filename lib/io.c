@@ -161,7 +161,7 @@ void
 nym_out_write(struct nym_out *o, const void *p, size_t n)
 {
 	o->total += n;
-	if (o->err != 0)
+	if (o->err != 0 || n == 0)	/* p may be NULL then */
 		return;
 	if (n <= o->cap - o->len) {
 		memcpy(o->buf + o->len, p, n);

@@ -149,4 +149,11 @@ test_expect_success 'a closed pipe is a failure, not exit 0' '
 	grep "Broken pipe" err
 '
 
+test_expect_success 'an empty text/html part of a multipart/related (UB under UBSan, issue 11)' '
+	printf "From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/related; boundary=\"b\"\n\n--b\nContent-Type: text/html\n\n--b\nContent-Type: image/png\nContent-ID: <x@y>\n\nAAAA\n--b--\n" >emptyhtml &&
+	run <emptyhtml >out &&
+	grep "^Content-Type: text/html" out &&
+	grep "^AAAA" out
+'
+
 test_done
