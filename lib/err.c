@@ -104,6 +104,40 @@ nym_exitas(int code)
 	return code;
 }
 
+/* Make s safe for a log in place: one line, no terminal controls.  A
+ * file name, address or peer string can hold anything, and a newline
+ * in it would forge a second log line.  C0 controls and DEL become
+ * \n, \r, \t or \ooo (vis(3) style), cut to fit cap. */
+static void
+logsafe(char *s, size_t cap)
+{
+	char tmp[1024];
+	size_t i, o = 0;
+	unsigned char c;
+
+	for (i = 0; s[i] != '\0' && o + 5 < sizeof tmp; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f) {
+			tmp[o++] = (char)c;
+			continue;
+		}
+		tmp[o++] = '\\';
+		if (c == '\n')
+			tmp[o++] = 'n';
+		else if (c == '\r')
+			tmp[o++] = 'r';
+		else if (c == '\t')
+			tmp[o++] = 't';
+		else {
+			tmp[o++] = (char)('0' + (c >> 6));
+			tmp[o++] = (char)('0' + ((c >> 3) & 7));
+			tmp[o++] = (char)('0' + (c & 7));
+		}
+	}
+	tmp[o] = '\0';
+	snprintf(s, cap, "%s", tmp);
+}
+
 static void
 vmsg(int errnum, const char *fmt, va_list ap)
 {
@@ -113,6 +147,7 @@ vmsg(int errnum, const char *fmt, va_list ap)
 	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	if (n < 0)
 		buf[0] = '\0';
+	logsafe(buf, sizeof buf);
 	if (errnum != 0)
 		fprintf(stderr, "%s: %s: %s\n", nym_progname, buf,
 		    strerror(errnum));

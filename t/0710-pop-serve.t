@@ -591,6 +591,18 @@ test_expect_success 'a message changed after it was measured: cut, never complet
 	test_path_is_file md6/new/big
 '
 
+test_expect_success 'a file name with a newline cannot forge a log line' '
+	mkdir -p md8/new md8/cur md8/tmp &&
+	name=$(printf "x\npop-serve: refused login root\033[2J") &&
+	printf "NYMBOXE1" >"md8/new/$name" &&
+	printf "USER alice\r\nPASS s3cret pass\r\nRETR 1\r\nQUIT\r\n" |
+	    serve -d md8 >out 2>err &&
+	test_grep "^-ERR Message 1 is damaged" out &&
+	test "$(wc -l <err)" = 1 &&
+	test_grep "md8/new/x\\\\npop-serve: refused login root\\\\033\[2J: damaged" err &&
+	! grep "$(printf "\033")" err
+'
+
 test_expect_success 'sizes are kept in a private index for the next session' '
 	mkdir -p md7/new md7/cur md7/tmp &&
 	mbox-encrypt -k key.pub -o md7/new/a <orig/lf &&
