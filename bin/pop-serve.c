@@ -42,8 +42,9 @@
 
 #include "nymbox.h"
 
-#define USAGE "usage: pop-serve [-D seconds] [-d maildir] [-K privkey] " \
-	"[-u user] [-w seconds]\n"
+#define USAGE "usage: pop-serve [-D seconds] [-d maildir] [-F max/seconds] " \
+	"[-K privkey] [-u user]\n" \
+	"                 [-w seconds]\n"
 
 #define MAXAUTHFAIL	3	/* failed logins before hanging up */
 #define MAXERRORS	20	/* protocol errors before hanging up */
@@ -71,6 +72,8 @@ static struct nym_in fin;		/* a message file */
 static const char *maildir, *expect, *keypath;
 static int mdfd = -1;		/* the maildir, flock'd in session */
 static int delay = 3, idlems = 600000;
+static int failmax, failwin;	/* -F */
+static char ledger[PATH_MAX];	/* the key file's .fails */
 static int authed, authfail, errors;
 static char user[NYM_POPD_USER + 1];	/* USER's argument */
 static int haveuser;
@@ -891,20 +894,6 @@ update(void)
 
 /* ---- the authorization state ---- */
 
-/* Sleep until the monotonic clock reads ms. */
-static void
-sleepuntil(long long ms)
-{
-	struct timespec ts;
-	long long left;
-
-	while ((left = ms - nym_now_ms()) > 0) {
-		ts.tv_sec = (time_t)(left / 1000);
-		ts.tv_nsec = (long)(left % 1000) * 1000000;
-		nanosleep(&ts, NULL);
-	}
-}
-
 /* Check name and password (of pwlen bytes in sec.pw): both right
  * unlocks the key and, if the maildir is free, starts the transaction.
  * Any failure is answered only when the fixed delay has passed since
@@ -914,9 +903,26 @@ static void
 login(const char *name, size_t pwlen)
 {
 	long long t0 = nym_now_ms();
-	int r, e, userok;
+	int r, e, userok, nf;
 
 	userok = strcmp(name, expect) == 0;
+	/* The failures of every session count (a guesser opens many);
+	 * past the limit no password is tried until old ones age out. */
+	if ((nf = nym_authfail(ledger, failwin, 0)) == -1)
+		nym_warn("unable to use login ledger %s: %s", ledger,
+		    strerror(errno));
+	else if (nf >= failmax) {
+		nym_wipe(sec.pw, sizeof sec.pw);
+		nym_sleep_until(t0 + (long long)delay * 1000);
+		nym_warn("refused login %s: %d failed logins in %d s",
+		    clean(name), nf, failwin);
+		if (++authfail >= MAXAUTHFAIL)
+			hangup(NYM_EX_NOPERM, "-ERR [SYS/TEMP] Too many "
+			    "failed logins, closing");
+		reply("-ERR [SYS/TEMP] Too many failed logins, try again "
+		    "later");
+		return;
+	}
 	/* The key is unlocked whatever the name: the same work, the same
 	 * time for every failure. */
 	r = nym_seal_unlock(sec.keyfile, keylen, sec.pw, pwlen, sec.pk,
@@ -936,9 +942,12 @@ login(const char *name, size_t pwlen)
 		hangup(NYM_EX_CONFIG, "-ERR [SYS/PERM] Server not configured");
 	}
 	if (r == -1 || !userok) {
+		if (nym_authfail(ledger, failwin, 1) == -1)
+			nym_warn("unable to use login ledger %s: %s", ledger,
+			    strerror(errno));
 		nym_wipe(sec.sk, sizeof sec.sk);
 		nym_wipe(sec.pk, sizeof sec.pk);
-		sleepuntil(t0 + (long long)delay * 1000);
+		nym_sleep_until(t0 + (long long)delay * 1000);
 		nym_warn("refused login %s: wrong user name or password",
 		    clean(name));
 		if (++authfail >= MAXAUTHFAIL)
@@ -1170,16 +1179,17 @@ int
 main(int argc, char *argv[])
 {
 	static char keybuf[PATH_MAX], why[PATH_MAX + 64];
-	const char *where;
+	const char *where, *failarg = NULL;
 	int c, n;
 
 	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	nym_quietstderr();
-	while ((c = getopt(argc, argv, "D:d:K:u:w:")) != -1) {
+	while ((c = getopt(argc, argv, "D:d:F:K:u:w:")) != -1) {
 		switch (c) {
 		case 'D': delay = (int)nym_number(optarg, "-D", 0, 60); break;
 		case 'd': maildir = optarg; break;
+		case 'F': failarg = optarg; break;
 		case 'K': keypath = optarg; break;
 		case 'u': expect = optarg; break;
 		case 'w':
@@ -1221,6 +1231,14 @@ main(int argc, char *argv[])
 	}
 	if (maildir == NULL || expect == NULL)
 		usage();
+	if (failarg == NULL &&
+	    (failarg = nym_conf_get("pop-auth-failures")) == NULL)
+		failarg = "10/600";
+	nym_authlimit(failarg, &failmax, &failwin);
+	if ((size_t)snprintf(ledger, sizeof ledger, "%s.fails", keypath) >=
+	    sizeof ledger)
+		nym_die(NYM_EX_USAGE, "unable to use private key %s: name too "
+		    "long", keypath);
 	if (*expect == '\0' || strlen(expect) > NYM_POPD_USER)
 		nym_die(NYM_EX_USAGE, "unable to use user name %s",
 		    clean(expect));

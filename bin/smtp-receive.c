@@ -34,9 +34,11 @@
 
 #include "nymbox.h"
 
-#define USAGE "usage: smtp-receive [-a] [-A passfile] [-d maildir] " \
-	"[-l domain] [-p command] [-R command] [-s size] [-t seconds] " \
-	"[-u users] [-v mode]\n"
+#define USAGE "usage: smtp-receive [-a] [-A passfile] [-D seconds] " \
+	"[-F max/seconds] [-d maildir]\n" \
+	"                    [-l domain] [-p command] [-R command] [-s size] " \
+	"[-t seconds]\n" \
+	"                    [-u users] [-v mode]\n"
 
 #define INBUF		65536
 #define OUTBUF		4096
@@ -64,12 +66,15 @@ static struct {
 	uint64_t size;		/* -s */
 	int ms;			/* -t, in milliseconds */
 	enum verify verify;	/* -v */
+	int delay;		/* -D: seconds before a failed login's answer */
+	int failmax, failwin;	/* -F: failures allowed in failwin s */
 	char *dom[MAXDOMAINS];	/* -l, lower case */
 	size_t ndom;
 } opt;
 
 static char **users;
 static size_t nusers;
+static char ledger[PATH_MAX];	/* the password file's .fails */
 
 /* The session. */
 static struct nym_in in;
@@ -874,7 +879,8 @@ cmd_auth(const char *args)
 	size_t mlen, passlen = 0;
 	ssize_t n, un = 0;
 	char *z1, *z2;
-	int plain, r;
+	long long t0 = 0;
+	int plain, r, nf;
 
 	if (opt.passfile == NULL) {
 		reply("502 5.5.1 Command not implemented");
@@ -930,9 +936,26 @@ cmd_auth(const char *args)
 		pass = resp;
 		passlen = (size_t)n;
 	}
+	t0 = nym_now_ms();
 	if (un == 0 || (size_t)un >= sizeof login ||
 	    memchr(user, '\0', (size_t)un) != NULL)
 		goto fail;
+	/* Guessers open many connections, each a process of its own: the
+	 * failures of all of them count, and past the limit no password
+	 * is even checked until old failures leave the window. */
+	if ((nf = nym_authfail(ledger, opt.failwin, 0)) == -1)
+		nym_warn("unable to use login ledger %s: %s", ledger,
+		    strerror(errno));
+	else if (nf >= opt.failmax) {
+		nym_sleep_until(t0 + (long long)opt.delay * 1000);
+		nym_warn("refused login %s: %d failed logins in %d s",
+		    clean(user), nf, opt.failwin);
+		reply("454 4.7.0 Too many failed logins, try again later");
+		if (++authfail >= MAXAUTHFAIL)
+			hangup(NYM_EX_OK, "421 4.7.0 Too many failed logins, "
+			    "closing");
+		goto done;
+	}
 	if ((r = checkpass(user, pass, passlen)) == -1) {
 		nym_warn("unable to read password file %s: %s", opt.passfile,
 		    nym_secretwhy(opt.passfile, errno, why, sizeof why));
@@ -945,6 +968,14 @@ cmd_auth(const char *args)
 	reply("235 2.7.0 Authentication successful");
 	goto done;
 fail:
+	if (t0 == 0)
+		t0 = nym_now_ms();
+	if (nym_authfail(ledger, opt.failwin, 1) == -1)
+		nym_warn("unable to use login ledger %s: %s", ledger,
+		    strerror(errno));
+	/* Every failure is answered the same time after the response
+	 * came, whatever went wrong and however fast. */
+	nym_sleep_until(t0 + (long long)opt.delay * 1000);
 	nym_warn("refused login %s: wrong name or password", clean(user));
 	reply("535 5.7.8 Authentication credentials invalid");
 	if (++authfail >= MAXAUTHFAIL)
@@ -1199,7 +1230,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *where, *v, *maildir = NULL, *command = NULL;
-	const char *verifyarg = NULL;
+	const char *verifyarg = NULL, *delayarg = NULL, *failarg = NULL;
 	struct sigaction sa;
 	int c, ndomarg = 0;
 
@@ -1208,10 +1239,12 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	opt.size = NYM_SMTP_SIZE;
 	opt.ms = 300 * 1000;
-	while ((c = getopt(argc, argv, "aA:d:l:p:R:s:t:u:v:")) != -1) {
+	while ((c = getopt(argc, argv, "aA:d:D:F:l:p:R:s:t:u:v:")) != -1) {
 		switch (c) {
 		case 'a': opt.aflag = 1; break;
 		case 'A': opt.passfile = optarg; break;
+		case 'D': delayarg = optarg; break;
+		case 'F': failarg = optarg; break;
 		case 'd': maildir = optarg; break;
 		case 'l': adddomains(optarg); ndomarg = 1; break;
 		case 'p': command = optarg; break;
@@ -1271,8 +1304,21 @@ main(int argc, char *argv[])
 		    "(-u or smtp-users) and no -a");
 	if (opt.users != NULL)
 		loadusers(opt.users);
-	if (opt.passfile != NULL)
+	if (opt.passfile != NULL) {
 		checkpassfile(opt.passfile);
+		if ((size_t)snprintf(ledger, sizeof ledger, "%s.fails",
+		    opt.passfile) >= sizeof ledger)
+			nym_die(NYM_EX_USAGE, "unable to use password file %s: "
+			    "name too long", opt.passfile);
+	}
+	if (delayarg == NULL && (delayarg = nym_conf_get("smtp-auth-delay")) ==
+	    NULL)
+		delayarg = "3";
+	opt.delay = (int)nym_number(delayarg, "-D", 0, 60);
+	if (failarg == NULL &&
+	    (failarg = nym_conf_get("smtp-auth-failures")) == NULL)
+		failarg = "10/600";
+	nym_authlimit(failarg, &opt.failmax, &opt.failwin);
 	nym_quietstderr();
 	loadpeer();
 

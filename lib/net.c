@@ -42,6 +42,19 @@ nym_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+nym_sleep_until(long long ms)
+{
+	struct timespec ts;
+	long long left;
+
+	while ((left = ms - nym_now_ms()) > 0) {
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
 int
 nym_left_ms(long long deadline)
 {

@@ -346,6 +346,8 @@ int nym_tcp_connect(const char *host, const char *port, int ms);
 int nym_tcp_listen(const char *host, const char *port, int *bound);
 /* Milliseconds on the monotonic clock. */
 long long nym_now_ms(void);
+/* Sleep until that clock reads ms (signals do not cut it short). */
+void nym_sleep_until(long long ms);
 /* Time left until deadline (from nym_now_ms; 0: none) as a poll(2)
  * timeout: -1 for none, 0 once it is past. */
 int nym_left_ms(long long deadline);
@@ -1082,6 +1084,16 @@ void nym_wipe(void *p, size_t n);
  * than cap - 1); on failure buf is wiped. */
 int nym_password(const char *file, int fd, const char *what, char *buf,
     size_t cap);
+/* The failed logins of a server, shared by all its processes: a file of
+ * NYM_AUTHFAIL_SLOTS times (created 0600; it never grows).  With note,
+ * a failure now is recorded first.  Returns how many failures the file
+ * holds from the last window seconds, or -1 with errno (ETIMEDOUT: its
+ * lock was not had within a second). */
+#define NYM_AUTHFAIL_SLOTS 64
+int nym_authfail(const char *path, int window, int note);
+/* -F MAX/SECONDS (MAX up to NYM_AUTHFAIL_SLOTS) into max and window, or
+ * a usage error (exit 64). */
+void nym_authlimit(const char *s, int *max, int *window);
 
 /* ---- atomic.c: the one way to create a file ---- */
 /* Create dir/name with the n bytes at p: O_EXCL temporary file in dir,

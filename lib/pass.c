@@ -1,5 +1,6 @@
 /*
- * pass.c - read a password from a file, a descriptor or the terminal.
+ * pass.c - read a password from a file, a descriptor or the terminal;
+ * count the failed logins of a server over time.
  *
  * Passwords never come from argv (ps would show them to every user).  A
  * file must be readable by its owner only; a descriptor is read to its
@@ -9,10 +10,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "nymbox.h"
@@ -105,4 +109,79 @@ nym_password(const char *file, int fd, const char *what, char *buf,
 	close(fd);
 	errno = e;
 	return r;
+}
+
+/*
+ * Failed logins over time.  A server run once per connection (inetd,
+ * sam-accept) forgets a guesser when the connection ends, and a guesser
+ * opens many at once, so the failures are kept in a small file that all
+ * of them share: NYM_AUTHFAIL_SLOTS times, each the time of one failure,
+ * the oldest replaced by the next.  The file never grows.  flock(2) makes
+ * the read and the write one step; a lock not had within a second is an
+ * error, never a wait without end.
+ */
+int
+nym_authfail(const char *path, int window, int note)
+{
+	int64_t slot[NYM_AUTHFAIL_SLOTS];
+	long long deadline = nym_now_ms() + 1000;
+	time_t now = nym_now();
+	ssize_t r;
+	size_t i, old = 0;
+	int fd, e, n = 0;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
+		return -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) ||
+		    nym_now_ms() >= deadline) {
+			e = errno == EWOULDBLOCK ? ETIMEDOUT : errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		nym_sleep_until(nym_now_ms() + 20);
+	}
+	memset(slot, 0, sizeof slot);
+	if ((r = pread(fd, slot, sizeof slot, 0)) == -1)
+		goto fail;
+	for (i = 0; i < NYM_AUTHFAIL_SLOTS; i++) {
+		/* a time from the future (a clock set back, a damaged
+		 * file) counts as now, so it cannot lock anyone out
+		 * for longer than the window */
+		if (slot[i] > (int64_t)now)
+			slot[i] = (int64_t)now;
+		if (slot[i] < slot[old])
+			old = i;
+	}
+	if (note) {
+		slot[old] = (int64_t)now;
+		if (pwrite(fd, slot, sizeof slot, 0) != (ssize_t)sizeof slot)
+			goto fail;
+	}
+	for (i = 0; i < NYM_AUTHFAIL_SLOTS; i++)
+		if (slot[i] > (int64_t)now - window)
+			n++;
+	close(fd);		/* and the lock with it */
+	return n;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+void
+nym_authlimit(const char *s, int *max, int *window)
+{
+	char buf[64], *slash;
+
+	if (strlen(s) >= sizeof buf || (slash = strchr(strcpy(buf, s), '/')) ==
+	    NULL)
+		nym_die(NYM_EX_USAGE, "unable to use failure limit %s: "
+		    "expected MAX/SECONDS", s);
+	*slash = '\0';
+	*max = (int)nym_number(buf, "-F", 1, NYM_AUTHFAIL_SLOTS);
+	*window = (int)nym_number(slash + 1, "-F", 1, 86400);
 }

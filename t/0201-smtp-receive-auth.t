@@ -9,7 +9,8 @@ b64() { printf "$1" | base64 -w0; }
 test_expect_success 'setup' '
 	printf "# accounts\nalice@alice.i2p:s3cret:with:colons\nbob@bob.i2p:hunter2\r\n" >pass &&
 	chmod 600 pass &&
-	SR="-l bob.i2p -a -d md -A pass" &&
+	# no delay and a failure limit no test reaches, but where tested
+	SR="-l bob.i2p -a -d md -A pass -D 0 -F 64/1" &&
 	printf "Subject: hi\r\n\r\nbody\r\n" >msg &&
 	printf "Subject: hi\n\nbody\n" >msg.lf
 '
@@ -191,7 +192,7 @@ test_expect_success 'a password file opened up after the start: 454' '
 	> AUTH PLAIN $(b64 "\\0bob@bob.i2p\\0hunter2")
 	< 454 4.7.0
 	EOF
-	smtp-chat chat -- smtp-receive -l bob.i2p -a -d md -A later 2>err &&
+	smtp-chat chat -- smtp-receive -l bob.i2p -a -d md -A later -D 0 2>err &&
 	grep "unable to read password file later" err
 '
 
@@ -201,6 +202,58 @@ test_expect_success 'a login is not checked against the peer' '
 	I2P_PEER_B32=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b32.i2p \
 	smtp-receive $SR -R false >out &&
 	grep "^250 2.1.0" out
+'
+
+# login N PASSWORD: a session that logs in as bob once; its replies in
+# out.N, its stderr in err.N.
+login() {
+	printf "EHLO c\r\nAUTH PLAIN %s\r\nQUIT\r\n" \
+	    "$(b64 "\\0bob@bob.i2p\\0$2")" |
+	smtp-receive -l bob.i2p -a -d md -A lim $SRX >out.$1 2>err.$1
+}
+
+test_expect_success 'a failed login is answered after -D seconds, whatever failed' '
+	cp pass lim && chmod 600 lim &&
+	SRX="-D 1 -F 64/600" &&
+	for pw in wrong hunter2; do
+		t0=$(date +%s%N) && login $pw $pw && t1=$(date +%s%N) &&
+		echo $(( (t1 - t0) / 1000000 )) >ms.$pw || return 1
+	done &&
+	grep "^535 5.7.8" out.wrong && grep "^235" out.hunter2 &&
+	test "$(cat ms.wrong)" -ge 1000 &&
+	test "$(cat ms.hunter2)" -lt 1000 &&
+	printf "EHLO c\r\nAUTH PLAIN %s\r\nQUIT\r\n" "$(b64 "\\0nobody@bob.i2p\\0x")" |
+	{ t0=$(date +%s%N); smtp-receive -l bob.i2p -a -d md -A lim $SRX >out.nu 2>/dev/null;
+	  echo $(( ($(date +%s%N) - t0) / 1000000 )) >ms.nobody; } &&
+	grep "^535" out.nu && test "$(cat ms.nobody)" -ge 1000
+'
+
+test_expect_success 'failures of every connection count: past -F, no password is checked' '
+	rm -f lim.fails && SRX="-D 0 -F 3/600" &&
+	login 1 wrong && login 2 wrong && login 3 wrong &&
+	grep "^535 5.7.8" out.3 &&
+	test "$(stat -c %a lim.fails)" = 600 &&
+	login 4 hunter2 &&
+	grep "^454 4.7.0 Too many failed logins" out.4 &&
+	! grep "^235" out.4 &&
+	grep "refused login bob@bob.i2p: 3 failed logins in 600 s" err.4 &&
+	test "$(stat -c %s lim.fails)" = 512
+'
+
+test_expect_success 'the ledger never grows, and old failures leave the window' '
+	SRX="-D 0 -F 64/600" && i=0 &&
+	while test $i -lt 70; do login g wrong || return 1; i=$((i + 1)); done &&
+	test "$(stat -c %s lim.fails)" = 512 &&
+	SRX="-D 0 -F 3/1" &&
+	test_wait_until "login w hunter2 && grep -q \"^235\" out.w" 10
+'
+
+test_expect_success 'bad -D and -F are usage errors' '
+	test_expect_code 64 smtp-receive $SR -D 61 </dev/null 2>err &&
+	test_expect_code 64 smtp-receive $SR -F 10 </dev/null 2>err &&
+	grep "expected MAX/SECONDS" err &&
+	test_expect_code 64 smtp-receive $SR -F 65/10 </dev/null &&
+	test_expect_code 64 smtp-receive $SR -F 3/0 </dev/null
 '
 
 test_done

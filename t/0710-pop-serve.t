@@ -65,14 +65,15 @@ sys.stdout.buffer.write(d if not d or d.endswith(b"\n") else d + b"\n")' |
 	done | sort
 }
 
+# No delay, and a failure limit only the test of it reaches.
 serve() {
-	pop-serve -d "${MD:-md}" -K key -u alice -D 0 "$@"
+	pop-serve -d "${MD:-md}" -K key -u alice -D 0 -F 64/1 "$@"
 }
 
 chat() {
 	script=$1
 	shift
-	pop-chat "$script" -- pop-serve -K key -u alice -D 0 "$@"
+	pop-chat "$script" -- pop-serve -K key -u alice -D 0 -F 64/1 "$@"
 }
 
 pf() {
@@ -112,7 +113,7 @@ test_atexit 'test -s "$TRASH/listen.pid" && kill "$(cat "$TRASH/listen.pid")" 2>
 test_expect_success 'setup: a listener on 127.0.0.1, the port chosen by the kernel' '
 	{ tcp-listen --port-file port --pid-file listen.pid \
 	    --status-file status --max-seconds 300 -- \
-	    pop-serve -d "$PWD/md" -K "$PWD/key" -u alice -D 0 \
+	    pop-serve -d "$PWD/md" -K "$PWD/key" -u alice -D 0 -F 64/1 \
 	    2>>serve.err & } &&
 	test_wait_for port && test_wait_for listen.pid
 '
@@ -171,7 +172,7 @@ test_expect_success 'over I2P: sam-accept runs it per stream, pop-fetch -s reads
 	test_wait_for sam.port && test_wait_for sam.pid &&
 	test_when_finished "kill \$(cat sam.pid)" &&
 	{ sam-accept -S 127.0.0.1:$(cat sam.port) -w 10 -k "$PWD/pop.samkey" \
-	    pop-serve -d "$PWD/md" -K "$PWD/key" -u alice -D 0 \
+	    pop-serve -d "$PWD/md" -K "$PWD/key" -u alice -D 0 -F 64/1 \
 	    >acc.b32 2>acc.err & echo $! >acc.pid; } &&
 	test_when_finished "kill \$(cat acc.pid)" &&
 	test_when_finished "test_stop_holders \"\$HOME/.config/nymbox/client\"" &&
@@ -601,6 +602,23 @@ test_expect_success 'a file name with a newline cannot forge a log line' '
 	test "$(wc -l <err)" = 1 &&
 	test_grep "md8/new/x\\\\npop-serve: refused login root\\\\033\[2J: damaged" err &&
 	! grep "$(printf "\033")" err
+'
+
+test_expect_success 'failed logins of every session count: past -F no password is tried' '
+	cp key key2 && rm -f key2.fails &&
+	for pw in wrong1 wrong2 "s3cret pass"; do
+		printf "USER alice\r\nPASS %s\r\nQUIT\r\n" "$pw" |
+		pop-serve -d md -K key2 -u alice -D 0 -F 2/600 >"out.$pw" 2>"err.$pw" ||
+		return 1
+	done &&
+	grep "^-ERR \[AUTH\]" out.wrong2 &&
+	grep "^-ERR \[SYS/TEMP\] Too many failed logins" "out.s3cret pass" &&
+	! grep "Maildrop ready" "out.s3cret pass" &&
+	grep "refused login alice: 2 failed logins in 600 s" "err.s3cret pass" &&
+	test "$(stat -c %a key2.fails)" = 600 &&
+	printf "USER alice\r\nPASS s3cret pass\r\nQUIT\r\n" |
+	pop-serve -d md -K key2 -u alice -D 0 -F 3/600 >out.ok &&
+	grep "^+OK.*Maildrop ready\|^+OK.*message" out.ok
 '
 
 test_expect_success 'sizes are kept in a private index for the next session' '
