@@ -1134,6 +1134,20 @@ emitdelim(struct msg *m, int k, int close)
 	emit(m, m->eol, m->eollen);
 }
 
+/* Close the innermost level, whose closing delimiter the message lacks.
+ * A delimiter starts a line: after a last line without its end, the
+ * end comes first (and belongs to the delimiter, so the part's content
+ * is unchanged). */
+static void
+addclose(struct msg *m, const char *part)
+{
+	leak(m, part, "multipart", 9, "no closing delimiter (added)");
+	if (m->tail[1] != '\n')
+		emit(m, m->eol, m->eollen);
+	emitdelim(m, m->depth - 1, 1);
+	m->depth--;
+}
+
 static void
 pushlevel(struct msg *m, const char *boundary, int raw)
 {
@@ -1387,12 +1401,8 @@ multipart(struct msg *m, const struct content *top)
 					emit(m, l, n);
 			continue;
 		}
-		while (m->depth - 1 > k) {
-			leak(m, part[0] ? part : NULL, "multipart", 9,
-			    "no closing delimiter (added)");
-			emitdelim(m, m->depth - 1, 1);
-			m->depth--;
-		}
+		while (m->depth - 1 > k)
+			addclose(m, part[0] ? part : NULL);
 		emitdelim(m, k, close);
 		/* The part label: "1.2.3", one number per open level. */
 		plen = 0;
@@ -1426,14 +1436,8 @@ multipart(struct msg *m, const struct content *top)
 	if (skipped)
 		leak(m, NULL, "multipart", 9, "preamble or epilogue text "
 		    "(dropped)");
-	if (m->depth > 0) {
-		while (m->depth > 0) {
-			leak(m, NULL, "multipart", 9, "no closing delimiter "
-			    "(added)");
-			emitdelim(m, m->depth - 1, 1);
-			m->depth--;
-		}
-	}
+	while (m->depth > 0)
+		addclose(m, NULL);
 	/* The epilogue is dropped; skip it up to the end of the message. */
 	while (nextline(m, &l, &n, &more))
 		if (!isempty(l, n) && !skipped) {

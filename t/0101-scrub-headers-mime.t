@@ -139,4 +139,13 @@ test_expect_success 'a single-part attachment has its top-level name scrubbed' '
 	grep "filename=x.bin" one.out
 '
 
+test_expect_success 'a missing closing delimiter after a last line without LF: content kept, -c clean' '
+	printf "From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nlast line without newline" >noclose.eml &&
+	scrub-headers <noclose.eml >out 2>err &&
+	grep "^last line without newline\$" out &&
+	grep "^--.*--\$" out &&
+	mimesum noclose.eml >want && mimesum out >got && test_cmp want got &&
+	scrub-headers -c <out
+'
+
 test_done
