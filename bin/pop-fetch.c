@@ -96,8 +96,9 @@
 
 #define USAGE "usage: pop-fetch [-ak] [-H host:port | -o onion[:port] | " \
 	"-s destination] -u user\n" \
-	"                 [-F fd | -P file] [-K key] [-S host:port] " \
-	"[-T host:port] [-w seconds]\n" \
+	"                 [-F fd | -P file] [-K key] [-M size] " \
+	"[-S host:port] [-T host:port]\n" \
+	"                 [-w seconds]\n" \
 	"                 -d maildir | -m mbox | -p command\n"
 
 #define IOBUF		65536
@@ -113,6 +114,9 @@
 
 static int kflag;
 static int wsec = 120;
+static uint64_t maxsize = NYM_SMTP_SIZE;	/* -M */
+static int toobig;		/* a message over -M was left behind: 1
+				   before its RETR, 2 in the middle of it */
 static int progress;
 static char mode;		/* 'd', 'm' or 'p' */
 static const char *target;	/* maildir, mbox or command */
@@ -593,6 +597,7 @@ struct msg {
 	int done;		/* delivered, in an earlier run or this one */
 	int again;		/* an interrupted run may have delivered it */
 	int skip;		/* unsettled: neither deliver nor delete */
+	uint64_t size;		/* as LIST says, 0 if unknown */
 	char uid[NYM_POP3_UIDL + 1];
 };
 
@@ -636,6 +641,57 @@ sendcmd(struct pop *p, const char *verb)
 		return -1;
 	}
 	return 0;
+}
+
+/* LIST (sent with UIDL when pipelining, else now): each message's size,
+ * so that one over -M is left on the server before its RETR instead of
+ * ending the session in the middle of it.  A server without LIST only
+ * loses that: nym_pop3_retr still stops at -M. */
+static void
+listsizes(struct pop *p, struct msg *m, size_t nm)
+{
+	char line[NYM_POP3_LINE + 1];
+	unsigned long n;
+	uint64_t size;
+	size_t i = 0, k = 0;
+	int r;
+
+	if (!p->caps.pipelining) {
+		nym_smtp_cmd(&p->out, "LIST");
+		if (sendcmd(p, "list message sizes") == -1)
+			exit(NYM_EX_TEMPFAIL);
+	}
+	if ((r = status(p, "list message sizes")) == -1)
+		exit(NYM_EX_TEMPFAIL);
+	if (r == 0)
+		return;
+	while ((r = nym_pop3_mline(&p->in, line, sizeof line)) == 1) {
+		if (++k > NYM_POP3_LISTMAX)
+			nym_die(NYM_EX_DATAERR, "unable to list message sizes "
+			    "at %s: more than %d", p->where, NYM_POP3_LISTMAX);
+		if (nym_pop3_list(line, &n, &size) == -1)
+			nym_die(NYM_EX_TEMPFAIL, "unable to list message sizes "
+			    "at %s: bad LIST line", p->where);
+		/* both listings go by message number */
+		while (i < nm && m[i].n < n)
+			i++;
+		if (i < nm && m[i].n == n)
+			m[i].size = size;
+	}
+	if (r == -1) {
+		nym_warn("unable to list message sizes at %s: %s", p->where,
+		    errno == EPROTO ? "garbled reply" : strerror(errno));
+		exit(NYM_EX_TEMPFAIL);
+	}
+	for (i = 0; i < nm; i++)
+		if (m[i].size > maxsize && !m[i].done) {
+			m[i].skip = 1;
+			toobig = 1;
+			nym_warn("unable to fetch message %lu from %s: %llu "
+			    "bytes, over %llu (-M); it stays on the server",
+			    m[i].n, p->where, (unsigned long long)m[i].size,
+			    (unsigned long long)maxsize);
+		}
 }
 
 /* Note a command sent (queued on p->out) whose reply is to be read. */
@@ -696,9 +752,16 @@ dele(struct pop *p, unsigned long n, size_t i)
 static int
 copy(struct pop *p, struct nym_out *o, unsigned flags)
 {
-	if (nym_pop3_retr(&p->in, o, flags) == -1) {
-		nym_warn("unable to fetch a message from %s: %s", p->where,
-		    strerror(errno));
+	if (nym_pop3_retr(&p->in, o, flags, maxsize) == -1) {
+		if (errno == EFBIG) {
+			/* LIST said less: the rest of it is not read */
+			toobig = 2;
+			nym_warn("unable to fetch a message from %s: over %llu "
+			    "bytes (-M); it stays on the server", p->where,
+			    (unsigned long long)maxsize);
+		} else
+			nym_warn("unable to fetch a message from %s: %s",
+			    p->where, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1437,6 +1500,7 @@ main(int argc, char *argv[])
 	const char *hostarg = NULL, *dest = NULL, *onionarg = NULL;
 	const char *user = NULL, *pwfile = NULL, *pwfd = NULL, *socksarg = NULL;
 	const char *cwhere, *port = NULL, *colon, *v, *keyarg = NULL;
+	const char *sizearg = NULL;
 	char why[700];
 	size_t nm = 0, i, todo = 0, done = 0, which = 0, next = 0;
 	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
@@ -1448,7 +1512,7 @@ main(int argc, char *argv[])
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    cwhere);
 	nym_samaddr_init(&sa);
-	while ((c = getopt(argc, argv, "ad:F:H:K:km:o:P:p:S:s:T:u:w:")) != -1) {
+	while ((c = getopt(argc, argv, "ad:F:H:K:kM:m:o:P:p:S:s:T:u:w:")) != -1) {
 		switch (c) {
 		case 'a': aflag = 1; break;
 		case 'd':
@@ -1463,6 +1527,7 @@ main(int argc, char *argv[])
 		case 'H': hostarg = optarg; break;
 		case 'K': keyarg = optarg; break;
 		case 'k': kflag = 1; break;
+		case 'M': sizearg = optarg; break;
 		case 'o': onionarg = optarg; break;
 		case 'P': pwfile = optarg; break;
 		case 'S':
@@ -1499,6 +1564,10 @@ main(int argc, char *argv[])
 		*(which == 0 ? &pwfile : &pwfd) = v;
 	if (user == NULL && (user = nym_conf_get("pop-user")) != NULL)
 		usercode = NYM_EX_CONFIG;
+	if (sizearg != NULL)
+		maxsize = nym_size(sizearg, "-M", UINT64_MAX / 2);
+	else if ((v = nym_conf_get("pop-max-size")) != NULL)
+		maxsize = nym_size(v, "pop-max-size", UINT64_MAX / 2);
 	kflag = kflag || confbool("pop-keep");
 	aflag = aflag || confbool("pop-any-name");
 	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL) {
@@ -1622,6 +1691,8 @@ main(int argc, char *argv[])
 
 	/* The list of unique-ids: what is new, what was delivered. */
 	nym_smtp_cmd(&p.out, "UIDL");
+	if (p.caps.pipelining)
+		nym_smtp_cmd(&p.out, "LIST");
 	if (sendcmd(&p, "list messages") == -1 ||
 	    (r = status(&p, "list messages")) == -1)
 		exit(NYM_EX_TEMPFAIL);
@@ -1630,6 +1701,9 @@ main(int argc, char *argv[])
 		    "(no UIDL: cannot fetch without duplicates)", p.where,
 		    errtext);
 	while ((r = nym_pop3_mline(&p.in, line, sizeof line)) == 1) {
+		if (nm == NYM_POP3_LISTMAX)
+			nym_die(NYM_EX_DATAERR, "unable to list messages at "
+			    "%s: more than %d", p.where, NYM_POP3_LISTMAX);
 		if (nym_reallocarray(&m, nm + 1, sizeof *m) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 		memset(&m[nm], 0, sizeof *m);
@@ -1646,6 +1720,8 @@ main(int argc, char *argv[])
 		    errno == EPROTO ? "garbled reply" : strerror(errno));
 		exit(NYM_EX_TEMPFAIL);
 	}
+
+	listsizes(&p, m, nm);
 
 	if ((p.refused = calloc(nm + 1, 1)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
@@ -1800,5 +1876,9 @@ out:
 	free(p.refused);
 	free(ents);
 	close(statefd);
+	/* Over -M is 65, unless something else asks for a retry; a
+	 * session broken off in the middle of one is that message's doing. */
+	if ((toobig && ret == NYM_EX_OK) || toobig == 2)
+		ret = NYM_EX_DATAERR;
 	return ret;
 }

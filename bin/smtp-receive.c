@@ -1060,29 +1060,6 @@ session(void)
 	}
 }
 
-static uint64_t
-parsesize(const char *s)
-{
-	unsigned long long v, mul = 1;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end == 'k' || *end == 'K')
-		mul = 1024;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1024ULL * 1024;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1024ULL * 1024 * 1024;
-	if (mul > 1)
-		end++;
-	if (errno != 0 || end == s || *end != '\0' || !isdigit((unsigned
-	    char)*s) || v == 0 || v > MAXSIZE / mul)
-		nym_die(NYM_EX_USAGE, "unable to use size %s: expected 1 to "
-		    "%llu bytes (or with K, M, G)", s, MAXSIZE);
-	return v * mul;
-}
-
 static int
 seconds(const char *s)
 {
@@ -1249,7 +1226,7 @@ main(int argc, char *argv[])
 		case 'l': adddomains(optarg); ndomarg = 1; break;
 		case 'p': command = optarg; break;
 		case 'R': opt.resolver = optarg; break;
-		case 's': opt.size = parsesize(optarg); break;
+		case 's': opt.size = nym_size(optarg, "size", MAXSIZE); break;
 		case 't': opt.ms = seconds(optarg); break;
 		case 'u': opt.users = optarg; break;
 		case 'v': verifyarg = optarg; break;

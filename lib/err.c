@@ -305,6 +305,30 @@ nym_number(const char *s, const char *what, long min, long max)
 	return v;
 }
 
+uint64_t
+nym_size(const char *s, const char *what, uint64_t max)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		mul = 1024;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024ULL * 1024;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024ULL * 1024 * 1024;
+	if (mul > 1)
+		end++;
+	if (errno != 0 || end == s || *end != '\0' || *s < '0' || *s > '9' ||
+	    v == 0 || v > max / mul)
+		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected 1 to "
+		    "%llu bytes (or with K, M, G)", what, s,
+		    (unsigned long long)max);
+	return v * mul;
+}
+
 void
 nym_quietstderr(void)
 {

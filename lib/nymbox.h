@@ -105,6 +105,9 @@ void nym_quietstderr(void);
 /* The number in s, from min to max, or a usage error (exit 64) naming
  * what: "unable to use -w 0: expected 1 to 3600". */
 long nym_number(const char *s, const char *what, long min, long max);
+/* A size in bytes, with K, M or G (1024-based) allowed, from 1 to max,
+ * or a usage error naming what (exit 64). */
+uint64_t nym_size(const char *s, const char *what, uint64_t max);
 /* The worse of two exit codes for one message: 75 if either is (the
  * caller retries, so nothing is lost), else the first failure. */
 int nym_worse(int a, int b);
@@ -866,6 +869,11 @@ void nym_pop3_capa(const char *line, struct nym_pop3_caps *c);
  * -1 EINVAL. */
 int nym_pop3_uidl(const char *line, unsigned long *n, char *uid,
     size_t cap);
+/* Parse a LIST line "n size".  0 or -1 EINVAL. */
+int nym_pop3_list(const char *line, unsigned long *n, uint64_t *size);
+/* The longest UIDL or LIST listing pop-fetch takes (pop-serve serves at
+ * most NYM_POPD_MSGS): past it the server is broken or hostile. */
+#define NYM_POP3_LISTMAX	100000
 /* The AUTH PLAIN response (RFC 4616, empty authzid) in base64 into out;
  * the plain copy is wiped.  Returns its length or -1 EMSGSIZE. */
 int nym_pop3_authplain(const char *user, const char *pass, char *out,
@@ -878,8 +886,11 @@ int nym_pop3_authplain(const char *user, const char *pass, char *out,
  * removing stuffing dots, never holding more than in's buffer.  Returns
  * 0 when the dot was read (out is not flushed; its errors are in
  * out->err), or -1 with errno when the input failed first (ECONNRESET
- * at EOF, ETIMEDOUT). */
-int nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags);
+ * at EOF, ETIMEDOUT), or when more than max bytes (0: no limit; bytes
+ * as received, CRLF and stuffing dots included) came before the final
+ * dot (EFBIG; the rest is not read). */
+int nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags,
+    uint64_t max);
 
 /* ---- maildir.c: a maildir file written as the message arrives ---- */
 #define NYM_MD_PATH	4096

@@ -207,6 +207,27 @@ bad:
 }
 
 int
+nym_pop3_list(const char *line, unsigned long *n, uint64_t *size)
+{
+	char uid[NYM_POP3_UIDL + 1], *end;
+	unsigned long long v;
+
+	/* "n size": the same shape as a UIDL line, the second word digits */
+	if (nym_pop3_uidl(line, n, uid, sizeof uid) == -1 ||
+	    !isdigit((unsigned char)uid[0]))
+		goto bad;
+	errno = 0;
+	v = strtoull(uid, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	*size = v;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
 nym_pop3_authplain(const char *user, const char *pass, char *out,
     size_t cap)
 {
@@ -238,10 +259,12 @@ fromline(const char *s, size_t n)
 }
 
 int
-nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags)
+nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags,
+    uint64_t max)
 {
 	const char *l;
 	size_t len, body;
+	uint64_t got = 0;
 	int more, r, bol = 1, pendcr = 0;
 
 	for (;;) {
@@ -260,11 +283,18 @@ nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags)
 			if (!(flags & NYM_POP3_LF) || l[0] != '\n')
 				nym_out_write(out, "\r", 1);
 		}
+		/* A reply that never ends must not fill the disk: max
+		 * counts the bytes as they come, the final dot aside. */
+		got += len;
 		if (bol && l[0] == '.') {
 			if (!more && nym_chomp(l, len) == 1)
 				return 0;	/* the final dot */
 			l++;
 			len--;
+		}
+		if (max > 0 && got > max) {
+			errno = EFBIG;
+			return -1;
 		}
 		if (bol && (flags & NYM_POP3_MBOXRD) && fromline(l, len))
 			nym_out_write(out, ">", 1);

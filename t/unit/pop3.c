@@ -45,6 +45,8 @@ input(const char *s, size_t cap)
 
 /* RETR s through a reader of cap bytes with flags: the output, or NULL
  * with *ret = -1. */
+static uint64_t retrmax;	/* the limit retr() passes */
+
 static char *
 retr(const char *s, size_t cap, unsigned flags, int *ret)
 {
@@ -52,7 +54,7 @@ retr(const char *s, size_t cap, unsigned flags, int *ret)
 	struct nym_out o;
 	char path[] = "/tmp/nympop3o.XXXXXX";
 	ssize_t n;
-	int fd;
+	int fd, e;
 
 	input(s, cap);
 	if ((fd = mkstemp(path)) == -1)
@@ -60,7 +62,9 @@ retr(const char *s, size_t cap, unsigned flags, int *ret)
 	unlink(path);
 	if (nym_out_open(&o, fd, 16) == -1)
 		exit(99);
-	*ret = nym_pop3_retr(&in, &o, flags);
+	errno = 0;
+	*ret = nym_pop3_retr(&in, &o, flags, retrmax);
+	e = errno;
 	if (nym_out_flush(&o) == -1)
 		exit(99);
 	nym_out_close(&o);
@@ -69,6 +73,7 @@ retr(const char *s, size_t cap, unsigned flags, int *ret)
 		exit(99);
 	buf[n] = '\0';
 	close(fd);
+	errno = e;
 	return buf;
 }
 
@@ -166,6 +171,19 @@ main(void)
 	check(r == -1 && errno == ECONNRESET, "cut before the dot");
 	out = retr("a\r\n.\r", 4096, NYM_POP3_LF, &r);
 	check(r == -1, "cut in the final line");
+
+	/* The size limit: a reply that never ends stops at it. */
+	retrmax = 12;
+	out = retr("1234\r\n..12\r\n.\r\n", 4096, NYM_POP3_LF, &r);
+	check(r == 0 && strcmp(out, "1234\n.12\n") == 0,
+	    "12 bytes as received (CRLF, a stuffing dot) under a limit of 12");
+	out = retr("1234\r\n..123\r\n.\r\n", 4096, NYM_POP3_LF, &r);
+	check(r == -1 && errno == EFBIG, "13 bytes: EFBIG");
+	memset(big, 'z', sizeof big - 3);
+	memcpy(big + sizeof big - 3, "\r\n", 3);
+	out = retr(big, 64, 0, &r);
+	check(r == -1 && errno == EFBIG, "a long line without end: EFBIG");
+	retrmax = 0;
 
 	nym_in_close(&in);
 	close(infd);
