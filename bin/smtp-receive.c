@@ -37,8 +37,8 @@
 #define USAGE "usage: smtp-receive [-a] [-A passfile] [-D seconds] " \
 	"[-F max/seconds] [-d maildir]\n" \
 	"                    [-l domain] [-p command] [-R command] [-s size] " \
-	"[-t seconds]\n" \
-	"                    [-u users] [-v mode]\n"
+	"[-T seconds]\n" \
+	"                    [-t seconds] [-u users] [-v mode]\n"
 
 #define INBUF		65536
 #define OUTBUF		4096
@@ -67,6 +67,7 @@ static struct {
 	int ms;			/* -t, in milliseconds */
 	enum verify verify;	/* -v */
 	int delay;		/* -D: seconds before a failed login's answer */
+	int session;		/* -T, in seconds */
 	int failmax, failwin;	/* -F: failures allowed in failwin s */
 	char *dom[MAXDOMAINS];	/* -l, lower case */
 	size_t ndom;
@@ -146,10 +147,13 @@ flushout(void)
 		exit(NYM_EX_TEMPFAIL);
 }
 
+static long long sessionend;	/* nym_now_ms() when the session must end */
+
 /* Say goodbye with a 421 and end the session. */
 static void __attribute__((noreturn))
 hangup(int code, const char *text)
 {
+	out.deadline = nym_now_ms() + 5000;	/* the last words, briefly */
 	reply("%s", text);
 	nym_out_flush(&out);
 	exit(code);
@@ -165,6 +169,19 @@ protoerr(void)
 
 /* Read a command (or SASL response) line.  Replies are flushed first
  * unless the client has already sent the next line (PIPELINING). */
+/* A read that ran out of time: the session's whole time, or its own. */
+static void __attribute__((noreturn))
+timedout(const char *what, int secs)
+{
+	if (nym_now_ms() >= sessionend) {
+		nym_warn("unable to read %s: the session took %d s (-T)",
+		    what, opt.session);
+		hangup(NYM_EX_TEMPFAIL, "421 4.4.2 Session too long, closing");
+	}
+	nym_warn("unable to read %s: not done within %d s", what, secs);
+	hangup(NYM_EX_TEMPFAIL, "421 4.4.2 Too slow, closing");
+}
+
 static int
 getcmd(char *buf, size_t cap, size_t max)
 {
@@ -174,6 +191,10 @@ getcmd(char *buf, size_t cap, size_t max)
 	    memchr(in.buf + in.pos, '\n', in.len - in.pos) == NULL)
 		flushout();
 	in.ms = opt.ms;
+	/* The whole command within -t, not only each read of it. */
+	in.deadline = nym_now_ms() + opt.ms;
+	if (in.deadline > sessionend)
+		in.deadline = sessionend;
 	r = nym_smtp_getline(&in, buf, cap, max);
 	if (r == 0)
 		exit(NYM_EX_OK);
@@ -186,12 +207,8 @@ getcmd(char *buf, size_t cap, size_t max)
 		}
 		if (errno == EMSGSIZE)
 			hangup(NYM_EX_OK, "500 5.5.2 Line too long, closing");
-		if (errno == ETIMEDOUT) {
-			nym_warn("unable to read the command: idle for %d s",
-			    opt.ms / 1000);
-			hangup(NYM_EX_TEMPFAIL,
-			    "421 4.4.2 Idle too long, closing");
-		}
+		if (errno == ETIMEDOUT)
+			timedout("the command", opt.ms / 1000);
 		exit(NYM_EX_TEMPFAIL);
 	}
 	return 0;
@@ -698,18 +715,27 @@ cmd_data(const char *args)
 	}
 	reply("354 End data with <CR><LF>.<CR><LF>");
 	flushout();
+	/* Twice -t for each read, and for the whole message twice -t
+	 * plus a second for each NYM_MIN_RATE bytes come: a sender that
+	 * trickles is cut off, a big message at a fair rate is not. */
 	in.ms = opt.ms * 2;
+	in.deadline = nym_now_ms() + opt.ms * 2;
+	if (in.deadline > sessionend)
+		in.deadline = sessionend;
+	in.rate = NYM_MIN_RATE;
+	in.limit = sessionend;
 	if (nym_smtp_getdata(&in, &w, opt.size, NYM_SMTP_LF, &d) == -1) {
 		if (opt.maildir != NULL)
 			nym_maildir_abort(&md);
-		if (errno == ETIMEDOUT) {
-			nym_warn("unable to read the message: idle for %d s",
-			    opt.ms * 2 / 1000);
-			hangup(NYM_EX_TEMPFAIL,
-			    "421 4.4.2 Idle too long, closing");
-		}
+		else
+			close(fd);
+		tmppath = NULL;
+		if (errno == ETIMEDOUT)
+			timedout("the message", opt.ms * 2 / 1000);
 		exit(NYM_EX_TEMPFAIL);
 	}
+	in.rate = 0;
+	in.limit = 0;
 	nym_out_close(&w);
 	if (d.bare != 0) {
 		/* As Postfix's smtpd_forbid_bare_newline = reject: where a
@@ -1010,6 +1036,8 @@ session(void)
 	    nym_out_open(&out, STDOUT_FILENO, OUTBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	out.ms = opt.ms;
+	sessionend = nym_now_ms() + (long long)opt.session * 1000;
+	out.deadline = sessionend;
 	reply("220 ESMTP");
 	for (;;) {
 		if (getcmd(line, sizeof line, NYM_SMTP_LINE) == -1)
@@ -1208,6 +1236,7 @@ main(int argc, char *argv[])
 {
 	const char *where, *v, *maildir = NULL, *command = NULL;
 	const char *verifyarg = NULL, *delayarg = NULL, *failarg = NULL;
+	const char *sessarg = NULL;
 	struct sigaction sa;
 	int c, ndomarg = 0;
 
@@ -1216,7 +1245,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	opt.size = NYM_SMTP_SIZE;
 	opt.ms = 300 * 1000;
-	while ((c = getopt(argc, argv, "aA:d:D:F:l:p:R:s:t:u:v:")) != -1) {
+	while ((c = getopt(argc, argv, "aA:d:D:F:l:p:R:s:T:t:u:v:")) != -1) {
 		switch (c) {
 		case 'a': opt.aflag = 1; break;
 		case 'A': opt.passfile = optarg; break;
@@ -1228,6 +1257,7 @@ main(int argc, char *argv[])
 		case 'R': opt.resolver = optarg; break;
 		case 's': opt.size = nym_size(optarg, "size", MAXSIZE); break;
 		case 't': opt.ms = seconds(optarg); break;
+		case 'T': sessarg = optarg; break;
 		case 'u': opt.users = optarg; break;
 		case 'v': verifyarg = optarg; break;
 		default: usage();
@@ -1296,6 +1326,11 @@ main(int argc, char *argv[])
 	    (failarg = nym_conf_get("smtp-auth-failures")) == NULL)
 		failarg = "10/600";
 	nym_authlimit(failarg, &opt.failmax, &opt.failwin);
+	if (sessarg == NULL &&
+	    (sessarg = nym_conf_get("smtp-session-time")) == NULL)
+		opt.session = NYM_SMTP_SESSION;
+	else
+		opt.session = (int)nym_number(sessarg, "-T", 1, 86400);
 	nym_quietstderr();
 	loadpeer();
 

@@ -10,7 +10,9 @@
  * in poll(2) first and every write goes through nym_write_timed (net.c),
  * so a silent peer costs at most ms per step, never a hang.  A timeout
  * is sticky like any other error.  ms = 0 (files, pipes) keeps the plain
- * read(2) and write(2) path.
+ * read(2) and write(2) path.  A deadline bounds a whole command, reply
+ * or transfer on top of that (a peer sending a byte now and then
+ * never makes a single read wait long), and is moved by the caller.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +49,7 @@ ssize_t
 nym_in_fill(struct nym_in *in, size_t want)
 {
 	ssize_t r;
+	int w;
 
 	if (want > in->cap)
 		want = in->cap;
@@ -60,9 +63,13 @@ nym_in_fill(struct nym_in *in, size_t want)
 			in->len -= in->pos;
 			in->pos = 0;
 		}
-		if (in->ms > 0 && nym_wait(in->fd, POLLIN, in->ms) == -1) {
-			in->err = errno;
-			return -1;
+		if (in->ms > 0 || in->deadline > 0) {
+			if ((w = nym_wait_ms(in->ms, in->deadline)) == 0)
+				errno = ETIMEDOUT;
+			if (w == 0 || nym_wait(in->fd, POLLIN, w) == -1) {
+				in->err = errno;
+				return -1;
+			}
 		}
 		r = read(in->fd, in->buf + in->len, in->cap - in->len);
 		if (r < 0) {
@@ -74,6 +81,11 @@ nym_in_fill(struct nym_in *in, size_t want)
 		if (r == 0)
 			in->eof = 1;
 		in->len += (size_t)r;
+		if (in->rate > 0 && in->deadline > 0) {
+			in->deadline += (long long)r * 1000 / in->rate;
+			if (in->limit > 0 && in->deadline > in->limit)
+				in->deadline = in->limit;
+		}
 	}
 	return (ssize_t)(in->len - in->pos);
 }
@@ -144,8 +156,8 @@ nym_out_open(struct nym_out *o, int fd, size_t cap)
 static int
 out_put(const struct nym_out *o, const void *p, size_t n)
 {
-	if (o->ms > 0)
-		return nym_write_timed(o->fd, p, n, o->ms);
+	if (o->ms > 0 || o->deadline > 0)
+		return nym_write_until(o->fd, p, n, o->ms, o->deadline);
 	return nym_write_all(o->fd, p, n);
 }
 

@@ -293,6 +293,16 @@ nym_wait(int fd, short events, int ms)
 	}
 }
 
+int
+nym_wait_ms(int ms, long long deadline)
+{
+	int left = nym_left_ms(deadline);
+
+	if (left == -1)
+		return ms > 0 ? ms : -1;
+	return ms > 0 && ms < left ? ms : left;
+}
+
 /*
  * send(2) with MSG_DONTWAIT on a socket never blocks past the wait, and
  * MSG_NOSIGNAL turns a closed peer into EPIPE instead of killing the
@@ -303,11 +313,22 @@ nym_wait(int fd, short events, int ms)
 int
 nym_write_timed(int fd, const void *p, size_t n, int ms)
 {
+	return nym_write_until(fd, p, n, ms, 0);
+}
+
+int
+nym_write_until(int fd, const void *p, size_t n, int ms, long long deadline)
+{
 	const char *s = p;
 	ssize_t w;
-	int sock = 1;
+	int sock = 1, wait;
 
 	while (n > 0) {
+		/* the whole write's time, not only each wait's */
+		if ((wait = nym_wait_ms(ms, deadline)) == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 		if (sock) {
 			w = send(fd, s, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (w == -1 && errno == ENOTSOCK) {
@@ -315,7 +336,7 @@ nym_write_timed(int fd, const void *p, size_t n, int ms)
 				continue;
 			}
 		} else {
-			if (nym_wait(fd, POLLOUT, ms) == -1)
+			if (nym_wait(fd, POLLOUT, wait) == -1)
 				return -1;
 			w = write(fd, s, n < PIPE_BUF ? n : PIPE_BUF);
 		}
@@ -324,7 +345,7 @@ nym_write_timed(int fd, const void *p, size_t n, int ms)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -1;
-			if (nym_wait(fd, POLLOUT, ms) == -1)
+			if (nym_wait(fd, POLLOUT, wait) == -1)
 				return -1;
 			continue;
 		}

@@ -125,6 +125,14 @@ struct nym_in {
 	int err;		/* errno of a failed read, sticky */
 	uint64_t off;		/* stream offset of buf[pos] */
 	int ms;			/* > 0: a read waiting longer fails ETIMEDOUT */
+	long long deadline;	/* > 0: nym_now_ms() past which every read
+				   fails ETIMEDOUT, however fast the bytes
+				   came before (a whole command, reply or
+				   transfer; set by the caller) */
+	int rate;		/* > 0 with a deadline: every byte read moves
+				   it 1000 / rate ms later (a transfer's
+				   least rate, Postfix's min_data_rate) */
+	long long limit;	/* > 0: the deadline never moves past it */
 };
 
 struct nym_out {
@@ -134,6 +142,7 @@ struct nym_out {
 	int err;		/* errno of a failed write, sticky */
 	uint64_t total;		/* bytes accepted so far */
 	int ms;			/* > 0: a write waiting longer fails ETIMEDOUT */
+	long long deadline;	/* > 0: as nym_in's, for writes */
 };
 
 /* Open a reader/writer on fd with a buffer of cap bytes.  -1 ENOMEM. */
@@ -359,6 +368,14 @@ int nym_left_ms(long long deadline);
 int nym_wait(int fd, short events, int ms);
 /* write(2) all n bytes, waiting at most ms for each chunk.  0 or -1. */
 int nym_write_timed(int fd, const void *p, size_t n, int ms);
+/* The same, and all of it done by deadline (nym_now_ms; 0: none), else
+ * ETIMEDOUT: a reader that takes a byte now and then cannot hold us. */
+int nym_write_until(int fd, const void *p, size_t n, int ms,
+    long long deadline);
+/* The least of ms (<= 0: none) and the time left until deadline (0:
+ * none), as a wait for nym_wait: 0 when the deadline is past, -1 for no
+ * limit at all. */
+int nym_wait_ms(int ms, long long deadline);
 
 /* ---- socks.c: SOCKS5 client for Tor (RFC 1928, RFC 1929) ---- */
 #define NYM_SOCKS_NAME	255	/* longest host name a request carries */
@@ -685,6 +702,10 @@ int nym_maildest_parse(const char *s, size_t n, struct nym_maildest *d);
 #define NYM_SMTP_AUTHLINE 12288	/* SASL response line (RFC 4954 4) */
 #define NYM_SMTP_SKIP	65536	/* bytes of a too long line read past */
 #define NYM_SMTP_SIZE	52428800 /* default message size limit */
+#define NYM_SMTP_SESSION 3600	/* default seconds a whole session may take */
+#define NYM_MIN_RATE	500	/* bytes/s a transfer must average (after
+				   its first timeout's worth), as Postfix's
+				   smtpd_min_data_rate */
 
 struct nym_smtp_reply {
 	int code;		/* 200..599 */
