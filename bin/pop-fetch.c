@@ -620,11 +620,18 @@ struct pop {
 
 static char errtext[NYM_POP3_LINE];
 
-/* Read a status line; on a broken connection say so and return -1. */
+/* Read a status line; on a broken connection say so and return -1.
+ * The reply, and a listing or message after it, must come within -w
+ * and then at NYM_MIN_RATE at least, not only each read within -w:
+ * a server that sends a byte now and then cannot hold the run. */
 static int
 status(struct pop *p, const char *verb)
 {
-	int r = nym_pop3_status(&p->in, errtext, sizeof errtext);
+	int r;
+
+	p->in.deadline = nym_now_ms() + p->in.ms;
+	p->in.rate = NYM_MIN_RATE;
+	r = nym_pop3_status(&p->in, errtext, sizeof errtext);
 
 	if (r == -1)
 		nym_warn("unable to %s at %s: %s", verb, p->where,

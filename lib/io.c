@@ -154,10 +154,15 @@ nym_out_open(struct nym_out *o, int fd, size_t cap)
 }
 
 static int
-out_put(const struct nym_out *o, const void *p, size_t n)
+out_put(struct nym_out *o, const void *p, size_t n)
 {
-	if (o->ms > 0 || o->deadline > 0)
-		return nym_write_until(o->fd, p, n, o->ms, o->deadline);
+	if (o->ms > 0 || o->deadline > 0) {
+		if (nym_write_until(o->fd, p, n, o->ms, o->deadline) == -1)
+			return -1;
+		if (o->rate > 0 && o->deadline > 0)
+			o->deadline += (long long)n * 1000 / o->rate;
+		return 0;
+	}
 	return nym_write_all(o->fd, p, n);
 }
 

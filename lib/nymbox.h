@@ -143,6 +143,7 @@ struct nym_out {
 	uint64_t total;		/* bytes accepted so far */
 	int ms;			/* > 0: a write waiting longer fails ETIMEDOUT */
 	long long deadline;	/* > 0: as nym_in's, for writes */
+	int rate;		/* > 0: as nym_in's, for bytes written */
 };
 
 /* Open a reader/writer on fd with a buffer of cap bytes.  -1 ENOMEM. */

@@ -212,6 +212,7 @@ wellknown(struct nym_resolver *r, const char *domain,
 	size_t len = 0;
 	ssize_t got;
 	long age;
+	long long dl;
 	int fd, rc, status;
 
 	rc = nym_sam_connect(r->sam, domain, &fd);
@@ -227,7 +228,10 @@ wellknown(struct nym_resolver *r, const char *domain,
 	snprintf(req, sizeof req, "GET /.well-known/i2pmail.key HTTP/1.1\r\n"
 	    "Host: %s\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
 	    domain);
-	if (nym_write_timed(fd, req, strlen(req), r->ms) == -1 ||
+	/* The whole exchange within -w: a site that answers a byte a
+	 * second cannot hold the resolver. */
+	dl = nym_now_ms() + r->ms;
+	if (nym_write_until(fd, req, strlen(req), r->ms, dl) == -1 ||
 	    nym_in_open(&in, fd, sizeof buf) == -1) {
 		snprintf(r->why, sizeof r->why, "unable to ask %s: %s",
 		    domain, strerror(errno));
@@ -235,6 +239,7 @@ wellknown(struct nym_resolver *r, const char *domain,
 		return -1;
 	}
 	in.ms = r->ms;
+	in.deadline = dl;
 	/* To EOF or the cap: Connection: close ends the body. */
 	got = nym_in_fill(&in, in.cap);
 	if (got >= 0) {

@@ -361,7 +361,11 @@ bufline(struct nym_in *in, struct reply *r, size_t *lenp)
 	size_t len;
 	int more, k;
 
-	if ((k = nym_in_line(in, &line, &len, &more)) == -1)
+	if (in->ms > 0)		/* the whole line, not each read */
+		in->deadline = nym_now_ms() + in->ms;
+	k = nym_in_line(in, &line, &len, &more);
+	in->deadline = 0;
+	if (k == -1)
 		return -1;
 	if (k == 0 || (more == 0 && line[len - 1] != '\n')) {
 		in->err = ECONNRESET;

@@ -743,7 +743,13 @@ done:
 static int
 getreply(struct nym_smtp_client *c, struct nym_smtp_reply *r)
 {
-	int code = nym_smtp_reply(&c->in, r);
+	int code;
+
+	/* The whole reply within the step's time, not each read. */
+	if (c->in.ms > 0)
+		c->in.deadline = nym_now_ms() + c->in.ms;
+	code = nym_smtp_reply(&c->in, r);
+	c->in.deadline = 0;
 
 	if (code < 0)
 		r->code = 0;
@@ -1045,7 +1051,13 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 	if (lseek(msgfd, 0, SEEK_SET) == -1 ||
 	    nym_in_open(&msg, msgfd, NYM_SMTP_IOBUF) == -1)
 		goto ioerr;
+	/* The message at NYM_MIN_RATE at least: a server that takes a
+	 * byte now and then cannot hold us. */
+	c->out.deadline = c->out.ms > 0 ? nym_now_ms() + c->out.ms : 0;
+	c->out.rate = NYM_MIN_RATE;
 	res = nym_smtp_putdata(&msg, &c->out);
+	c->out.deadline = 0;
+	c->out.rate = 0;
 	nym_in_close(&msg);
 	if (res == -1)
 		goto ioerr;

@@ -156,6 +156,16 @@ test_expect_success 'a bridge that never answers: 75 within the timeout' '
 	    -S 127.0.0.1:"$(cat sam.port)" x@dave.i2p
 '
 
+test_expect_success 'a site that answers a byte a second: 75 within -w, not later' '
+	site slow.i2p --trickle 1 &&
+	kill "$(cat sam.pid)" && sam --route slow.i2p="$(cat slow.i2p.port)" &&
+	t0=$(date +%s) &&
+	test_expect_code 75 test_timeout 60 resolve-maildest -n -w 2 \
+	    -S 127.0.0.1:"$(cat sam.port)" x@slow.i2p 2>err &&
+	test $(( $(date +%s) - t0 )) -le 6 &&
+	grep "unable to read from slow.i2p: Connection timed out" err
+'
+
 test_expect_success '-b takes domains' '
 	resolve-maildest -b -S 127.0.0.1:1 "$B32" >out &&
 	echo "$B32 i2p $B32 25 b32 -" >want && test_cmp want out

@@ -17,7 +17,7 @@ printf 'secret\n' >pw && chmod 600 pw
 # kernel) for one session after another, writing the commands it got to
 # LOG.  Modes: uidl (UIDL never ends), retr (RETR never ends), big (LIST
 # says message 2 is 5 MB; both are small), liar (LIST says 100 bytes,
-# RETR 2 sends 3 MB).
+# RETR 2 sends 3 MB), slow (RETR 2 sends a byte every half second).
 write_script evil "$(command -v python3)" <<-\EOF
 import socket, sys
 mode, portfile, logfile = sys.argv[1:4]
@@ -64,6 +64,11 @@ def serve(c):
             if n == "2" and mode == "retr":
                 while True:
                     c.sendall(b"x" * 4094 + b"\r\n")
+            if n == "2" and mode == "slow":
+                import time
+                while True:
+                    c.sendall(b"s")
+                    time.sleep(0.5)
             if n == "2" and mode == "liar":
                 c.sendall((b"y" * 998 + b"\r\n") * 3000 + b".\r\n")
             else:
@@ -127,6 +132,16 @@ test_expect_success 'LIST lies about a message: -M still stops it' '
 	test_grep "over 1048576 bytes (-M)" err &&
 	test -z "$(ls md.liar/tmp)" &&
 	! grep "^DELE 2" log.liar
+'
+
+test_expect_success 'a message sent a byte at a time: 75 within -w, not later' '
+	start slow &&
+	t0=$(date +%s) &&
+	test_expect_code 75 pf slow -w 2 2>err &&
+	test $(( $(date +%s) - t0 )) -le 8 &&
+	test_grep "Connection timed out" err &&
+	test -z "$(ls md.slow/tmp)" &&
+	test "$(ls md.slow/new | wc -l)" = 1
 '
 
 test_expect_success '-M takes K, M and G; 0 and garbage are usage errors' '
