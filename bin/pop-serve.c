@@ -191,6 +191,8 @@ getcmd(void)
 	if (in.pos == in.len ||
 	    memchr(in.buf + in.pos, '\n', in.len - in.pos) == NULL)
 		flushout();
+	/* The whole command within -w, not only each read of it. */
+	in.deadline = nym_now_ms() + idlems;
 	r = nym_smtp_getline(&in, sec.line, sizeof sec.line, NYM_POPD_LINE);
 	if (r == 0)
 		exit(NYM_EX_OK);	/* the client left: nothing removed */
@@ -207,8 +209,8 @@ getcmd(void)
 			hangup(NYM_EX_OK, "-ERR Line too long, closing");
 		if (errno == ETIMEDOUT) {
 			/* RFC 1939 3: close without a reply. */
-			nym_warn("unable to read a command: idle for %d s",
-			    idlems / 1000);
+			nym_warn("unable to read a command: not done within "
+			    "%d s", idlems / 1000);
 			exit(NYM_EX_TEMPFAIL);
 		}
 		exit(NYM_EX_TEMPFAIL);
@@ -767,6 +769,10 @@ sendmsg_(size_t n, long lines)
 	}
 	memset(&s, 0, sizeof s);
 	s.n = n;
+	/* A client that reads a byte now and then cannot hold us: the
+	 * message goes out within -w plus a second per 500 bytes. */
+	out.deadline = nym_now_ms() + idlems;
+	out.rate = NYM_MIN_RATE;
 	nym_popd_begin(&s.enc, lines);
 	fileat(fd);
 	r = nym_popd_unseal(&fin, &sec.seal, sec.pk, sec.sk, sec.plain,
@@ -793,6 +799,8 @@ sendmsg_(size_t n, long lines)
 	if (!s.started)
 		reply("+OK");
 	nym_popd_end(&s.enc, &out);
+	out.deadline = 0;
+	out.rate = 0;
 	if (lines < 0 && s.enc.size != msgs[n - 1].size)
 		nym_warn("unable to send message %zu, %s/%s, at the size "
 		    "listed: it changed during the session", n, maildir,

@@ -512,8 +512,26 @@ test_expect_success 'an idle session ends without a reply, removing nothing' '
 	exit 75
 	EOF
 	chat s10 -d md2 -w 1 >out 2>err &&
-	test_grep "idle for 1 s" err &&
+	test_grep "not done within 1 s" err &&
 	test "$(inbox md2)" = 3
+'
+
+test_expect_success 'a command sent a byte a second is cut off after -w' '
+	test_timeout 60 python3 -c "
+import subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE,
+                     stdout=subprocess.DEVNULL, stderr=open(\"err\", \"wb\"))
+t0 = time.monotonic()
+try:
+    while p.poll() is None:
+        p.stdin.write(b\"U\"); p.stdin.flush(); time.sleep(1)
+except BrokenPipeError:
+    pass
+p.wait()
+print(int(time.monotonic() - t0))
+" pop-serve -d md2 -K key -u alice -D 0 -w 2 >took &&
+	test "$(cat took)" -le 5 &&
+	test_grep "unable to read a command: not done within 2 s" err
 '
 
 test_expect_success 'a tampered message: -ERR for it, a warning, its stored size' '
