@@ -82,7 +82,8 @@ test_expect_success 'queue-run killed: its delivery command dies with it' '
 	nothing_queued Q && test "$(ls out | wc -l)" = 1
 '
 
-# gate: the first call waits until a line comes through the FIFO gate.fifo.
+# gate: the first call waits until a line comes through the FIFO gate.fifo
+# (queue-run -j 1 then holds the others behind it).
 write_script gate <<-EOF
 cat >"$TRASH/gate.in.\$\$"
 if mkdir "$TRASH/gate.first" 2>/dev/null; then
@@ -98,7 +99,7 @@ test_expect_success 'overlapping runs: the second exits 0 at once and sends noth
 		NYMBOX_NOW=$T0 delay-queue -q Q -m now b@b.i2p -- ./gate <msg ||
 		return 1
 	done &&
-	{ NYMBOX_NOW=$T0 queue-run -q Q -T 60 & echo $! >run.pid; } &&
+	{ NYMBOX_NOW=$T0 queue-run -q Q -T 60 -j 1 & echo $! >run.pid; } &&
 	test_when_finished "kill $(cat run.pid) 2>/dev/null; true" &&
 	test_wait_for gate.started &&
 	NYMBOX_NOW=$T0 test_timeout 5 queue-run -q Q 2>err &&

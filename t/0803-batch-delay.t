@@ -13,10 +13,13 @@ H12=43200
 printf 'From: a@a.i2p\nTo: b@b.i2p\nSubject: s\nDate: Mon, 1 Jan 2024 10:00:00 +0100\n\nDate: body\n' >msg
 
 # deliver: keeps what it is given in out/N.msg, exits with the number in
-# the file "code" (0 if there is none).
+# the file "code" (0 if there is none).  N counts arrivals under a lock,
+# as queue-run runs several at once.
 write_script deliver <<-EOF
+mkdir -p "$TRASH/out" && exec 9>"$TRASH/out.lock" && flock 9 || exit 75
 n=\$(ls "$TRASH/out" 2>/dev/null | grep -c msg)
-mkdir -p "$TRASH/out" && cat >"$TRASH/out/\$n.msg" || exit 75
+cat >"$TRASH/out/\$n.msg" || exit 75
+exec 9>&-
 exit \$(cat "$TRASH/code" 2>/dev/null || echo 0)
 EOF
 

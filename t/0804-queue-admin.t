@@ -24,10 +24,13 @@ EOF
 
 # deliver [ARGS...]: keeps its standard input as out/N.msg, says why on
 # standard error, then writes the message to its standard output, and exits
-# with the number in the file "code" (0 if there is none).
+# with the number in the file "code" (0 if there is none).  N counts
+# arrivals under a lock, as queue-run runs several at once.
 write_script deliver <<-EOF
+mkdir -p "$TRASH/out" && exec 9>"$TRASH/out.lock" && flock 9 || exit 75
 n=\$(ls "$TRASH/out" 2>/dev/null | wc -l)
-mkdir -p "$TRASH/out" && cat >"$TRASH/out/\$n.msg" || exit 75
+cat >"$TRASH/out/\$n.msg" || exit 75
+exec 9>&-
 code=\$(cat "$TRASH/code" 2>/dev/null || echo 0)
 test "\$code" = 0 || printf 'deliver: unable to deliver to bob@bob.i2p:\r\n  550 no\001 such user\n\n' >&2
 cat "$TRASH/out/\$n.msg"
