@@ -64,12 +64,6 @@ put() {
 	NYMBOX_NOW=$T0 dq -m now -f a@a.i2p $2 -- ${3:-./par}
 }
 
-# gone PID [SECONDS]: the process has ended (or is a zombie), within ten
-# seconds or SECONDS.
-gone() {
-	test_wait_until "! test -d /proc/$1 || grep -q '^$1 (.*) Z' /proc/$1/stat" ${2:-10}
-}
-
 # delivered N: out/ holds N messages, each once, and nothing is queued.
 delivered() {
 	test "$(ls out | wc -l)" = "$1" &&
@@ -88,8 +82,7 @@ bg() {
 
 # runs: the run started by bg has not ended.
 runs() {
-	test -d /proc/$(cat run.pid) &&
-	! grep -q "^[0-9]* (.*) Z" /proc/$(cat run.pid)/stat
+	alive $(cat run.pid)
 }
 
 # ended [SECONDS]: it ends within 30 s or SECONDS, with status 0.
@@ -217,7 +210,7 @@ test_expect_success 'a timeout kills its own delivery, not the others'"'"' group
 	NYMBOX_NOW=$T0 test_timeout 30 queue-run -q Q -T 2 2>err &&
 	grep "unable to deliver message $id: ./par timed out after 2 s" err &&
 	gone $(cat started) &&
-	kill -0 $(cat leaves.kid) &&
+	alive $(cat leaves.kid) &&
 	test "$(ls Q/mess)" = $id
 '
 

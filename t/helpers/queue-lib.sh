@@ -36,3 +36,14 @@ field() {
 onlyid() {
 	ls Q/mess >ids && test "$(wc -l <ids)" = 1 && cat ids
 }
+
+# gone PID [SECONDS]: the process has ended (or is a zombie), within ten
+# seconds or SECONDS.
+gone() {
+	test_wait_until "! test -d /proc/$1 || grep -q '^$1 (.*) Z' /proc/$1/stat" ${2:-10}
+}
+
+# alive PID: the process runs (it is not a zombie).
+alive() {
+	test -d /proc/$1 && ! grep -q "^[0-9]* (.*) Z" /proc/$1/stat
+}
