@@ -11,18 +11,27 @@
  * Nothing is lost and nothing is sent twice, whatever moment a crash or
  * kill -9 chooses, but for one window: a command that delivered and was
  * not yet recorded as having delivered.  It is kept small: mess/ID is
- * unlinked the moment the command exits 0, and every command runs in the
- * process group of one watchdog per run, which kills the group when
+ * unlinked the moment the command's end is seen, and every command runs
+ * in the process group of a watchdog, which kills the group when
  * queue-run dies (startguard()), so that no delivery finishes that
  * nobody records.  What remains is the time between the peer's
- * acceptance and that unlink.  The unlinks are synced a second later at
- * most, many at once: a kill cannot undo an unlink, only a power cut can.
+ * acceptance and that unlink, for each delivery in flight.  The unlinks
+ * are synced a second later at most, many at once: a kill cannot undo an
+ * unlink, only a power cut can.
+ *
+ * Several deliveries run at once (-j), and at most -J for one
+ * destination, the set of the recipients' domains (nym_queue_dest), so
+ * that a peer that hangs holds -J places and not the run.  Each runs in
+ * a slot of its own with its own watchdog: a timeout kills that slot's
+ * group, which holds one delivery, and nothing else.  One poll(2) loop
+ * (pump()) watches every command's output, end and deadline; mess/ is
+ * read between two looks at it, so that an end is recorded at once.
  *
  * Speed (README): one file read per message, the command started with
- * posix_spawn (vfork and exec, no copy of queue-run's memory), its
- * output, exit and timeout watched by one poll(2) loop, and no fsync on
- * the way unless a message fails.  Memory does not grow with the queue: mess/
- * is read one entry at a time and each message is streamed.
+ * posix_spawn (vfork and exec, no copy of queue-run's memory), and no
+ * fsync on the way unless a message fails.  Memory does not grow with
+ * the queue: mess/ is read one entry at a time, each message is
+ * streamed, and what waits for its destination is bounded (flush()).
  */
 #define _GNU_SOURCE		/* O_TMPFILE */
 #include <errno.h>
