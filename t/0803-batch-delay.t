@@ -73,13 +73,17 @@ test_expect_success 'cron PATH: queue-run is found beside batch-delay' '
 	test "$(ls out | wc -l)" = 1
 '
 
-test_expect_success 'its options reach queue-run: -b, -T' '
+test_expect_success 'its options reach queue-run: -b, -T, -j, -J' '
 	reset && echo 77 >code &&
 	NYMBOX_NOW=$((T0 - 1)) dq -m batch bob@bob.i2p -- ./deliver &&
-	NYMBOX_NOW=$T0 batch-delay -q Q -b bounces -T 5 2>err &&
+	NYMBOX_NOW=$T0 batch-delay -q Q -b bounces -T 5 -j 2 -J 1 2>err &&
 	test "$(ls bounces/new | wc -l)" = 1 &&
 	test_expect_code 64 batch-delay -q Q -T 0 2>err &&
-	grep "unable to use -T 0" err
+	grep "unable to use -T 0" err &&
+	test_expect_code 64 batch-delay -q Q -j 0 2>err &&
+	grep "unable to use -j 0" err &&
+	test_expect_code 64 batch-delay -q Q -J 1001 2>err &&
+	grep "unable to use -J 1001" err
 '
 
 test_done
