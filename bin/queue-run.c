@@ -954,15 +954,20 @@ finddest(uint64_t key)
 static void
 launch(struct nym_qrec *r, int fd, time_t now, uint64_t key)
 {
-	struct dest *d = finddest(key);
 	struct job *j = jobtab;
+	struct dest *d;
 	long i;
 
+	/* There is a free slot (the caller waited for one), and a free
+	 * destination: each in use has a delivery in flight. */
 	while (j->busy)
 		j++;
-	if (d == NULL) {
-		for (i = 0; dests[i].used; i++)
+	if ((d = finddest(key)) == NULL) {
+		for (i = 0; i < jobs && dests[i].used; i++)
 			;
+		if (i == jobs)
+			nym_die(NYM_EX_SOFTWARE, "unable to find room for a "
+			    "destination");
 		d = &dests[i];
 		*d = (struct dest){ 1, 0, key, -1, -1 };
 	}
@@ -986,20 +991,22 @@ static void
 feed(struct dest *d)
 {
 	struct nym_qrec r;
+	char id[NYM_QUEUE_IDLEN + 1];
 	int k, fd;
 
 	while (d->head != -1 && d->running < perdest && running < jobs) {
 		k = d->head;
 		if ((d->head = pend[k].next) == -1)
 			d->tail = -1;
+		memcpy(id, pend[k].id, sizeof id);
 		pend[k].next = pendfree;
 		pendfree = k;
 		npend--;
-		if (nym_queue_get(qdir, pend[k].id, &r, &fd) == -1) {
+		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
 			if (errno != ENOENT)
-				unreadable(pend[k].id);
+				unreadable(id);
 			else if (listmode)
-				noid("retry", pend[k].id);
+				noid("retry", id);
 			continue;
 		}
 		if (r.state == NYM_QS_BOUNCE) {	/* not by this run */
@@ -1115,10 +1122,11 @@ pump(int block)
 static int
 offer(struct nym_qrec *r, int fd, time_t now)
 {
-	uint64_t key = nym_queue_dest(r);
+	uint64_t key;
 	struct dest *d;
 	int k, waits = 0;
 
+	key = nym_queue_dest(r);
 	for (;;) {
 		while (running >= jobs)
 			pump(1);
