@@ -1042,12 +1042,13 @@ finish(struct job *j, int timedout)
 static void
 pump(int block)
 {
-	long long t = nym_now_ms(), left, wait = block ? -1 : 0;
+	long long t, left, wait = block ? -1 : 0;
 	struct job *j;
 	nfds_t np = 0, k;
 	long i;
 	int nopidfd = 0;
 
+	t = nym_now_ms();
 	for (i = 0; i < jobs; i++) {
 		j = &jobtab[i];
 		if (!j->busy)
