@@ -1122,20 +1122,26 @@ uint64_t
 nym_queue_dest(const struct nym_qrec *r)
 {
 	uint64_t keys[NYM_QUEUE_RCPTS], h = 0xcbf29ce484222325ULL;
-	size_t i, n = r->nrcpt < NYM_QUEUE_RCPTS ? r->nrcpt : NYM_QUEUE_RCPTS;
+	size_t i, n;
 	const char *at;
 
 	/* Each domain's key, sorted, repeats folded into one: the same
 	 * set gives the same sequence whatever the recipients' order. */
+	n = r->nrcpt;
+	if (n > NYM_QUEUE_RCPTS)
+		n = NYM_QUEUE_RCPTS;
 	for (i = 0; i < n; i++) {
 		at = strrchr(r->rcpt[i], '@');
 		at = at != NULL ? at + 1 : "";
 		keys[i] = fnv(0xcbf29ce484222325ULL, at, strlen(at));
 	}
-	qsort(keys, n, sizeof keys[0], cmpkey);
+	if (n > 1)
+		qsort(keys, n, sizeof keys[0], cmpkey);
 	for (i = 0; i < n; i++)
-		if (i == 0 || keys[i] != keys[i - 1])
-			h = fnv(h, (const char *)&keys[i], sizeof keys[i]);
+		if (i == 0 || keys[i] != keys[i - 1]) {
+			h = (h ^ keys[i]) * 0x9e3779b97f4a7c15ULL;
+			h ^= h >> 29;
+		}
 	return h;
 }
 
