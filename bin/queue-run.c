@@ -949,10 +949,11 @@ finddest(uint64_t key)
 	return NULL;
 }
 
-/* Start delivering r (its message open at fd, now) to destination key in
- * a free slot, which the caller made sure there is.  r is taken. */
+/* Start delivering r (its message open at fd) to destination key in a
+ * free slot, which the caller made sure there is.  The time of sending
+ * is now, not when r was read: it may have waited for its place. */
 static void
-launch(struct nym_qrec *r, int fd, time_t now, uint64_t key)
+launch(struct nym_qrec *r, int fd, uint64_t key)
 {
 	struct job *j = jobtab;
 	struct dest *d;
@@ -972,7 +973,7 @@ launch(struct nym_qrec *r, int fd, time_t now, uint64_t key)
 		*d = (struct dest){ 1, 0, key, -1, -1 };
 	}
 	j->r = *r;
-	j->now = now;
+	j->now = nym_now();
 	j->dest = (int)(d - dests);
 	if (jobstart(j, fd)) {
 		j->busy = 1;
@@ -980,7 +981,7 @@ launch(struct nym_qrec *r, int fd, time_t now, uint64_t key)
 		running++;
 		return;
 	}
-	conclude(&j->r, &j->o, now);
+	conclude(&j->r, &j->o, j->now);
 	nym_qrec_free(&j->r);
 	if (d->running == 0 && d->head == -1)
 		d->used = 0;
@@ -1014,7 +1015,7 @@ feed(struct dest *d)
 			nym_qrec_free(&r);
 			continue;
 		}
-		launch(&r, fd, nym_now(), d->key);
+		launch(&r, fd, d->key);
 	}
 }
 
@@ -1115,13 +1116,13 @@ pump(int block)
 			finish(&jobtab[i], 0);
 }
 
-/* Deliver r (its message open at fd) at now, as soon as the run and its
+/* Deliver r (its message open at fd) as soon as the run and its
  * destination have room; until then it waits in the list of its
  * destination.  0 if that list is full, and r is left for a later pass:
  * a scan then goes on, so that one slow destination holds no other;
  * -r waits instead.  r and fd are taken. */
 static int
-offer(struct nym_qrec *r, int fd, time_t now)
+offer(struct nym_qrec *r, int fd)
 {
 	uint64_t key;
 	struct dest *d;
@@ -1132,7 +1133,7 @@ offer(struct nym_qrec *r, int fd, time_t now)
 		while (running >= jobs)
 			pump(1);
 		if ((d = finddest(key)) == NULL || d->running < perdest) {
-			launch(r, fd, now, key);
+			launch(r, fd, key);
 			return 1;
 		}
 		if (pendfree != -1) {
@@ -1435,7 +1436,7 @@ retry(char **ids, size_t n)
 			bounce(&r, nym_now(), r.error);
 			nym_qrec_free(&r);
 		} else
-			(void)offer(&r, fd, nym_now());
+			(void)offer(&r, fd);
 	}
 	while (running > 0)
 		pump(1);
@@ -1506,7 +1507,7 @@ flush(unsigned modes)
 				if (pass == 1)
 					bounce(&r, now, r.error);
 				nym_qrec_free(&r);
-			} else if (!offer(&r, fd, now))
+			} else if (!offer(&r, fd))
 				left = 1;
 		}
 		if (k == -1) {

@@ -20,8 +20,8 @@ T0=1700006400		# 2023-11-15 00:00:00 UTC
 # deliveries) and cur.DOMAIN (of its first recipient), keeping the highest
 # counts in max and max.DOMAIN, and adds its PID to "started"; if the file
 # hold.DOMAIN exists it waits until the file "go" does; then it keeps the
-# message as out/SUBJECT.PID, appends SUBJECT to "order" and counts itself
-# out.
+# message's Date field as out/SUBJECT.PID, appends SUBJECT to "order" and
+# counts itself out.
 write_script par <<-EOF
 T="$TRASH"
 while test \$# -gt 0 && test "\$1" != --; do shift; done
@@ -44,11 +44,14 @@ bump 1
 if test -f "\$T/hold.\$dom"; then
 	while ! test -f "\$T/go"; do sleep 0.05; done
 fi
-s=
+s= d=
 while IFS= read -r l; do
-	case \$l in "Subject: "*) s=\${l#Subject: } ;; esac
+	case \$l in
+	"Subject: "*) s=\${l#Subject: } ;;
+	"Date: "*) d=\$l ;;
+	esac
 done
-mkdir -p "\$T/out" && : >"\$T/out/\$s.\$\$" || exit 75
+mkdir -p "\$T/out" && echo "\$d" >"\$T/out/\$s.\$\$" || exit 75
 flock 8 && echo "\$s" >>"\$T/order" && flock -u 8
 bump -1
 EOF
@@ -249,6 +252,23 @@ test_expect_success '-j 1: one at a time, in the order of mess/' '
 	delivered 6 &&
 	test "$(cat max)" = 1 &&
 	test_cmp want order
+'
+
+# The clock, not NYMBOX_NOW: a message that waited for its place is dated
+# when it leaves, not when the queue was read.
+test_expect_success 'a message that waited for its place is dated when it leaves' '
+	clear && touch hold.a.i2p hold.b.i2p &&
+	put first u@a.i2p && put second u@b.i2p &&
+	{ queue-run -q Q -j 1 2>run.err & echo $! >run.pid; } &&
+	test_when_finished "kill \$(cat run.pid) 2>/dev/null; touch go; true" &&
+	test_wait_until "started 1" &&
+	t1=$(date +%s) &&
+	test_wait_until "test \$(date +%s) -gt $t1" &&
+	tgo=$(date +%s) && touch go && ended &&
+	delivered 2 &&
+	last=$(sed -n 2p order) &&
+	d=$(sed -n "s/^Date: //p" out/$last.*) &&
+	test "$(date -d "$d" +%s)" -ge $tgo
 '
 
 test_expect_success '-r delivers its messages at once too' '
