@@ -285,23 +285,8 @@ test_expect_success 'an mbox bounce waits for a fresh mbox.lock' '
 '
 
 # kill -9 at every step that changes the queue: queue-run is stopped
-# (strace(1) sends SIGKILL as it enters the Nth call of a kind) before
-# each of its opens, writes, syncs, links, renames and unlinks in turn.
-if strace -o /dev/null -e trace=getpid true 2>/dev/null; then
-	test_set_prereq STRACE
-fi
-
-# killat CALL N CMD...: CMD, killed as it enters its Nth CALL; 137 if so.
-# (LeakSanitizer cannot work under ptrace: off for the sanitizer build.)
-killat() {
-	tl_c_=$1 tl_n_=$2
-	shift 2
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-	    strace -o /dev/null -e trace=$tl_c_ \
-	    -e inject=$tl_c_:signal=KILL:when=$tl_n_ "$@"
-}
-
-CALLS="openat write fsync link unlink rename"
+# (killat, queue-lib.sh) before each of its opens, writes, syncs, links,
+# renames and unlinks in turn.
 
 test_expect_success STRACE 'kill -9 at each step of -R: never lost, never sent twice' '
 	kills=0 &&

@@ -240,6 +240,41 @@ test_expect_success 'kill -9 with deliveries in flight: nothing lost, nothing tw
 	delivered 12
 '
 
+# kill -9 at each step of a flush with four deliveries in flight at once
+# (to four destinations): nothing is lost, and a message is sent again
+# only if its delivery was in flight and done when the kill came, so at
+# most twice in all.
+test_expect_success STRACE 'kill -9 at each step with four in flight: nothing lost' '
+	kills=0 &&
+	for c in $CALLS; do
+		n=1 &&
+		while :; do
+			clear &&
+			for d in a b c d; do
+				put m$d u@$d.i2p || return 1
+			done
+			NYMBOX_NOW=$T0 killat $c $n queue-run -q Q -j 4 2>/dev/null
+			rc=$?
+			test $rc = 0 || test $rc = 137 ||
+			    { echo "$c #$n: exit $rc"; return 1; }
+			for p in $(cat started 2>/dev/null); do
+				gone $p || return 1
+			done
+			NYMBOX_NOW=$T0 queue-run -q Q 2>err || return 1
+			test -z "$(find Q/mess Q/info -type f)" &&
+			test "$(ls out | sed "s/\.[0-9]*\$//" | sort -u | wc -l)" = 4 ||
+			    { echo "$c #$n: lost"; ls out; return 1; }
+			test -z "$(ls out | sed "s/\.[0-9]*\$//" | sort | uniq -c |
+			    awk "\$1 > 2")" ||
+			    { echo "$c #$n: sent three times"; ls out; return 1; }
+			test $rc = 137 || break
+			kills=$((kills + 1)) n=$((n + 1))
+		done || return 1
+	done &&
+	echo "$kills kills" &&
+	test $kills -ge 10
+'
+
 test_expect_success '-j 1: one at a time, in the order of mess/' '
 	clear &&
 	for i in 1 2 3 4 5 6; do
