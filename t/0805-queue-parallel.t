@@ -4,9 +4,10 @@
 # more; a destination that hangs holds none of the others, even with more
 # of its messages than queue-run keeps in memory; a timeout kills only its
 # own delivery; kill -9 with several deliveries in flight loses nothing and
-# sends nothing twice; -j 1 is the old one-at-a-time run; -r and the
-# configuration keys.  The delivery commands wait for files the test
-# creates, never for a time.
+# sends nothing twice, and at each of its steps loses nothing; -j 1 is the
+# old one-at-a-time run; a message that waited for its place is dated when
+# it leaves; -r and the configuration keys.  The delivery commands wait
+# for files the test creates, never for a time.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v queue-run >/dev/null || test_skip_all "queue-run is not built"
