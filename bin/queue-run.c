@@ -1487,9 +1487,17 @@ flush(unsigned modes)
 	(void)nym_queue_clean(qdir);
 	setup();
 	for (pass = 1;; pass++) {
-		if (nym_queue_scan(&s, qdir) == -1)
-			nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess",
-			    qdir);
+		if (nym_queue_scan(&s, qdir) == -1) {
+			/* Nothing runs yet on the first pass; on a later one
+			 * what runs is seen to its end. */
+			if (pass == 1)
+				nym_dieerr(NYM_EX_TEMPFAIL, "unable to read "
+				    "%s/mess", qdir);
+			nym_warn("unable to read %s/mess: %s", qdir,
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+			break;
+		}
 		left = 0;
 		for (;;) {
 			if (running > 0)
