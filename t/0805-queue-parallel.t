@@ -6,8 +6,9 @@
 # own delivery; kill -9 with several deliveries in flight loses nothing and
 # sends nothing twice, and at each of its steps loses nothing; -j 1 is the
 # old one-at-a-time run; a message that waited for its place is dated when
-# it leaves; -r and the configuration keys.  The delivery commands wait
-# for files the test creates, never for a time.
+# it leaves; -r and the configuration keys; sam-deliver run many at once
+# borrows one session.  The delivery commands wait for files the test
+# creates, never for a time.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v queue-run >/dev/null || test_skip_all "queue-run is not built"
@@ -347,6 +348,59 @@ test_expect_success '-j and -J: 1 to 1000' '
 	test_expect_code 64 queue-run -q Q -j x &&
 	printf "queue-concurrency = 0\n" >conf &&
 	test_expect_code 78 env NYMBOX_CONF=$PWD/conf queue-run -q Q
+'
+
+# Through sam-deliver and the fake SAM bridge (as t/0430 sets them up):
+# the deliveries queue-run runs at once borrow one session of the
+# sender's key, which the bridge would refuse to make twice.  They all
+# wait for the session the first one has the holder make (a second), then
+# go together: the receiving server sees its SMTP sessions overlap.
+H=$TOP/t/helpers
+SAMTOOL=${NYM_HELPERS:-$H}/samtool
+if command -v python3 >/dev/null && test -x "$SAMTOOL"; then
+	test_set_prereq SAM
+fi
+
+stop_sam() {
+	test_stop_holders "$HOME/.config/nymbox/keys"
+	for p in sam.pid mx0.pid; do
+		test ! -f $p || kill $(cat $p) 2>/dev/null
+	done
+	return 0
+}
+
+test_expect_success SAM 'sam-deliver, 20 at once: all delivered over one session' '
+	test_atexit stop_sam &&
+	mkdir -p "$HOME/.config/nymbox" &&
+	printf "sam-gap = 1\n" >"$HOME/.config/nymbox/config" &&
+	{ "$H/smtpd" --port-file mx0.port --save mx0.mail --log mx0.log \
+	    --max-seconds 300 & echo $! >mx0.pid; } &&
+	test_wait_for mx0.port &&
+	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
+	    --max-seconds 300 --route mx0.i2p="$(cat mx0.port)" \
+	    --session-delay 1 </dev/null & } &&
+	test_wait_for sam.port && test_wait_for sam.pid &&
+	P=$(cat sam.port) &&
+	B=$(test_timeout 10 "$SAMTOOL" -t 3000 -c 3000 127.0.0.1 "$P" lookup -b mx0.i2p) &&
+	test -n "$B" &&
+	clear && i=0 &&
+	while test $i -lt 40; do
+		printf "Subject: s%d\n\nhello\n" $i >msg &&
+		dq -m now -f alice@alice.i2p "bob@$B" -- \
+		    sam-deliver -S 127.0.0.1:$P -w 5 || return 1
+		i=$((i + 1))
+	done &&
+	test_timeout 120 queue-run -q Q 2>err &&
+	test_must_be_empty err &&
+	test -z "$(ls Q/mess)" &&
+	test "$(ls mx0.mail | wc -l)" = 40 &&
+	grep "SESSION CREATE" sam.log | grep -v DESTINATION=TRANSIENT >made &&
+	test_line_count = 1 made &&
+	test "$(grep -c DUPLICATED sam.log)" = 0 &&
+	awk "/^EHLO/ { if (++n > m) m = n } /^QUIT/ { n-- } END { print m }" \
+	    mx0.log >overlap &&
+	test "$(cat overlap)" -gt 1 &&
+	stop_sam
 '
 
 test_done
