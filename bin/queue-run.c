@@ -11,18 +11,27 @@
  * Nothing is lost and nothing is sent twice, whatever moment a crash or
  * kill -9 chooses, but for one window: a command that delivered and was
  * not yet recorded as having delivered.  It is kept small: mess/ID is
- * unlinked the moment the command exits 0, and every command runs in the
- * process group of one watchdog per run, which kills the group when
+ * unlinked the moment the command's end is seen, and every command runs
+ * in the process group of a watchdog, which kills the group when
  * queue-run dies (startguard()), so that no delivery finishes that
  * nobody records.  What remains is the time between the peer's
- * acceptance and that unlink.  The unlinks are synced a second later at
- * most, many at once: a kill cannot undo an unlink, only a power cut can.
+ * acceptance and that unlink, for each delivery in flight.  The unlinks
+ * are synced a second later at most, many at once: a kill cannot undo an
+ * unlink, only a power cut can.
+ *
+ * Several deliveries run at once (-j), and at most -J for one
+ * destination, the set of the recipients' domains (nym_queue_dest), so
+ * that a peer that hangs holds -J places and not the run.  Each runs in
+ * a slot of its own with its own watchdog: a timeout kills that slot's
+ * group, which holds one delivery, and nothing else.  One poll(2) loop
+ * (pump()) watches every command's output, end and deadline; mess/ is
+ * read between two looks at it, so that an end is recorded at once.
  *
  * Speed (README): one file read per message, the command started with
- * posix_spawn (vfork and exec, no copy of queue-run's memory), its
- * output, exit and timeout watched by one poll(2) loop, and no fsync on
- * the way unless a message fails.  Memory does not grow with the queue: mess/
- * is read one entry at a time and each message is streamed.
+ * posix_spawn (vfork and exec, no copy of queue-run's memory), and no
+ * fsync on the way unless a message fails.  Memory does not grow with
+ * the queue: mess/ is read one entry at a time, each message is
+ * streamed, and what waits for its destination is bounded (flush()).
  */
 #define _GNU_SOURCE		/* O_TMPFILE */
 #include <errno.h>
@@ -33,11 +42,13 @@
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -46,10 +57,11 @@
 
 #define USAGE "usage: queue-run [-q queuedir] [-m modes] [-b maildir] " \
 	"[-L seconds] [-T seconds]\n" \
+	"                 [-j jobs] [-J jobs]\n" \
 	"       queue-run [-q queuedir] -l\n" \
 	"       queue-run [-q queuedir] [-b maildir] [-L seconds] " \
 	"[-T seconds]\n" \
-	"                 [-R id ...] [-r id ...]\n" \
+	"                 [-j jobs] [-J jobs] [-R id ...] [-r id ...]\n" \
 	"       queue-run [-q queuedir] -d id [-d id ...]\n"
 
 #define DIAG_MAX	2048	/* the command's last words kept */
@@ -218,22 +230,65 @@ sendcopy(int msgfd, time_t now)
 	return fd;
 }
 
-/* The watchdog, leader of the process group in which every delivery
- * command runs, and the write end of its pipe, which only queue-run
- * holds. */
-static pid_t guard = -1;
-static int guardfd = -1;
+/* ---- the deliveries in flight ---- */
 
-/* Start the watchdog: a child that leads a process group of its own and
- * waits for the end of a pipe.  The kernel closes queue-run's end when
- * queue-run goes, however it goes (kill -9 included); the watchdog then
- * kills the whole group, every command and whatever they started, so
+#define JOBSMAX		1000	/* the highest -j and -J */
+#define PENDMAX		4096	/* messages waiting for their destination */
+
+/* A slot: one delivery at a time, in the process group of the slot's own
+ * watchdog, which lives as long as the run unless a timeout kills it. */
+struct job {
+	int busy, exited;	/* a delivery runs; its command has gone */
+	int reaped;		/* and was waited for (st) */
+	struct nym_qrec r;	/* the message's record */
+	time_t now;		/* when it started: its Date, the next try */
+	int dest;		/* its destination, in dests[] */
+	pid_t pid;
+	int st;			/* its wait status, if exited */
+	int pidfd, po, pe, fd;	/* -1 or: pidfd, output, errors, the copy */
+	long long deadline;	/* -T, in ms */
+	struct tail diag, err;
+	struct outcome o;
+	pid_t guard;		/* the watchdog, or -1 */
+	int guardfd;		/* the write end of its pipe */
+};
+
+/* A destination with deliveries in flight, and its messages that wait
+ * for one of them to end (a list through pend[]).  Each has a delivery
+ * in flight, so there are no more than slots. */
+struct dest {
+	int used, running;
+	uint64_t key;		/* nym_queue_dest */
+	int head, tail;		/* its waiting messages, or -1 */
+};
+
+struct pend {
+	char id[NYM_QUEUE_IDLEN + 1];
+	int next;		/* in its destination's list, or the free list */
+};
+
+static long jobs = 100;		/* deliveries at once (-j) */
+static long perdest = 20;	/* to one destination at once (-J) */
+static struct job *jobtab;	/* jobs slots */
+static struct dest *dests;	/* jobs of them */
+static struct pend *pend;	/* PENDMAX */
+static struct pollfd *pfds;	/* 3 for each slot */
+static int *pfslot;
+static long running;		/* slots busy */
+static int npend, pendfree = -1;
+static int listmode;		/* -r: IDs from the command line */
+
+/* Start the slot's watchdog: a child that leads a process group of its
+ * own and waits for the end of a pipe.  The kernel closes queue-run's end
+ * when queue-run goes, however it goes (kill -9 included); the watchdog
+ * then kills the whole group, the command and whatever it started, so
  * that no delivery finishes that nobody records.  A byte on the pipe
  * first is a normal end: it leaves the group alone.  One watchdog serves
- * the whole run; a timeout kills it with the group, and the next
+ * a slot for the whole run; a timeout kills it with its group (which
+ * holds that one delivery and nothing else), and the slot's next
  * delivery starts another. */
 static int
-startguard(void)
+startguard(struct job *j)
 {
 	int p[2], e;
 	ssize_t n;
@@ -241,16 +296,17 @@ startguard(void)
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return -1;
-	if ((guard = fork()) == -1) {
+	if ((j->guard = fork()) == -1) {
 		e = errno;
 		close(p[0]);
 		close(p[1]);
 		errno = e;
 		return -1;
 	}
-	if (guard == 0) {
+	if (j->guard == 0) {
 		/* Nothing of queue-run's but the pipe: no lock, no message
-		 * copy, no command's output kept open. */
+		 * copy, no command's output, and above all no other slot's
+		 * pipe, whose end it would otherwise keep from coming. */
 		close(p[1]);
 		if (p[0] > 3)
 			(void)close_range(3, (unsigned)p[0] - 1, 0);
@@ -265,31 +321,32 @@ startguard(void)
 	close(p[0]);
 	/* Its own call may not have run yet; the group must exist before
 	 * a command joins it. */
-	setpgid(guard, guard);
-	guardfd = p[1];
+	setpgid(j->guard, j->guard);
+	j->guardfd = p[1];
 	return 0;
 }
 
-/* Let the watchdog go: quietly (a normal end), or after killing its
- * group with it (a timeout). */
+/* Let the slot's watchdog go: quietly (a normal end), or after killing
+ * its group with it (a timeout). */
 static void
-stopguard(int quiet)
+stopguard(struct job *j, int quiet)
 {
-	if (guard == -1)
+	if (j->guard == -1)
 		return;
-	if (!quiet || write(guardfd, "q", 1) != 1)
-		kill(-guard, SIGKILL);
-	close(guardfd);
-	while (waitpid(guard, NULL, 0) == -1 && errno == EINTR)
+	if (!quiet || write(j->guardfd, "q", 1) != 1)
+		kill(-j->guard, SIGKILL);
+	close(j->guardfd);
+	while (waitpid(j->guard, NULL, 0) == -1 && errno == EINTR)
 		;
-	guard = -1;
-	guardfd = -1;
+	j->guard = -1;
+	j->guardfd = -1;
 }
 
-/* Start av in the watchdog's group with the message on in, its standard
- * output into out and its standard error into err; 0 or an errno value. */
+/* Start av in the slot's watchdog's group with the message on in, its
+ * standard output into out and its standard error into err; 0 or an
+ * errno value. */
 static int
-spawn(const char **av, int in, int out, int err, pid_t *pid)
+spawn(struct job *j, const char **av, int in, int out, int err, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -299,12 +356,12 @@ spawn(const char **av, int in, int out, int err, pid_t *pid)
 	*pid = -1;
 	/* A watchdog that someone killed would leave the commands without
 	 * a guard (its group lives on while it is a zombie): another. */
-	if (guard != -1 && waitpid(guard, NULL, WNOHANG) != 0) {
-		close(guardfd);
-		guard = guardfd = -1;
+	if (j->guard != -1 && waitpid(j->guard, NULL, WNOHANG) != 0) {
+		close(j->guardfd);
+		j->guard = j->guardfd = -1;
 	}
 	for (tries = 0; tries < 2; tries++) {
-		if (guard == -1 && startguard() == -1)
+		if (j->guard == -1 && startguard(j) == -1)
 			return errno;
 		sigemptyset(&none);
 		sigemptyset(&dfl);
@@ -323,7 +380,7 @@ spawn(const char **av, int in, int out, int err, pid_t *pid)
 		    STDERR_FILENO)) == 0 &&
 		    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
 		    (e = posix_spawnattr_setsigdefault(&at, &dfl)) == 0 &&
-		    (e = posix_spawnattr_setpgroup(&at, guard)) == 0 &&
+		    (e = posix_spawnattr_setpgroup(&at, j->guard)) == 0 &&
 		    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
 		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
 			e = posix_spawnp(pid, av[0], &fa, &at,
@@ -333,7 +390,7 @@ spawn(const char **av, int in, int out, int err, pid_t *pid)
 		/* EPERM: the group is gone (someone killed the watchdog). */
 		if (e != EPERM)
 			return e;
-		stopguard(0);
+		stopguard(j, 0);
 	}
 	return e;
 }
@@ -365,22 +422,32 @@ take(int *pfd, struct tail *t1, struct tail *t2, int drain)
 	}
 }
 
-/* Run the command of r with the message on fd; fill o. */
-static void
-run(const struct nym_qrec *r, int fd, struct outcome *o)
+/* Start the delivery of j->r at j->now, its message open at msgfd (which
+ * is closed here): 1 if its command runs, 0 if j->o says why not. */
+static int
+jobstart(struct job *j, int msgfd)
 {
+	const struct nym_qrec *r = &j->r;
 	const char **av;
-	struct pollfd pf[3];
-	struct tail diag, err;
 	size_t i, n = 0;
-	long long deadline;
-	pid_t pid;
-	int po[2], pe[2], pidfd, st = 0, np, reaped = 0, timedout = 0, e;
-	int io, ie;
+	int po[2], pe[2], e;
 
-	memset(o, 0, sizeof *o);
-	diag = (struct tail){ o->diag, DIAG_MAX, 0, 0 };
-	err = (struct tail){ o->err, ERRTAIL, 0, 0 };
+	memset(&j->o, 0, sizeof j->o);
+	j->diag = (struct tail){ j->o.diag, DIAG_MAX, 0, 0 };
+	j->err = (struct tail){ j->o.err, ERRTAIL, 0, 0 };
+	j->pid = -1;
+	j->pidfd = j->po = j->pe = -1;
+	j->exited = j->reaped = 0;
+	j->st = 0;
+	j->fd = sendcopy(msgfd, j->now);
+	e = errno;
+	close(msgfd);
+	if (j->fd == -1) {
+		j->o.code = e == E2BIG ? NYM_EX_DATAERR : -1;
+		snprintf(j->o.what, sizeof j->o.what, "unable to copy it into "
+		    "the queue's tmp/: %.80s", strerror(e));
+		return 0;
+	}
 	if ((av = calloc(r->argc + r->nrcpt + 4, sizeof *av)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (i = 0; i < r->argc; i++)
@@ -401,7 +468,7 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 		close(po[1]);
 		goto nospawn;
 	}
-	e = spawn(av, fd, po[1], pe[1], &pid);
+	e = spawn(j, av, j->fd, po[1], pe[1], &j->pid);
 	close(po[1]);
 	close(pe[1]);
 	if (e != 0) {
@@ -409,80 +476,60 @@ run(const struct nym_qrec *r, int fd, struct outcome *o)
 		close(pe[0]);
 		goto nospawn;
 	}
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	deadline = nym_now_ms() + timeout * 1000;
-	for (;;) {
-		long long left = deadline - nym_now_ms();
+	free(av);
+	j->po = po[0];
+	j->pe = pe[0];
+	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+	j->deadline = nym_now_ms() + timeout * 1000;
+	return 1;
+nospawn:
+	/* What a shell says: 127 not found, 126 not runnable. */
+	j->o.code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
+	    e == ENOTDIR || e == ELOOP ? 126 : -1;
+	snprintf(j->o.what, sizeof j->o.what, "unable to run %.60s: %s",
+	    av[0], strerror(e));
+	free(av);
+	close(j->fd);
+	j->fd = -1;
+	return 0;
+}
 
-		if (left <= 0) {
-			stopguard(0);	/* the command's whole group */
-			kill(pid, SIGKILL);
-			timedout = 1;
-			break;
-		}
-		np = 0;
-		io = ie = -1;
-		memset(pf, 0, sizeof pf);
-		if (po[0] != -1) {
-			pf[io = np].fd = po[0];
-			pf[np++].events = POLLIN;
-		}
-		if (pe[0] != -1) {
-			pf[ie = np].fd = pe[0];
-			pf[np++].events = POLLIN;
-		}
-		if (pidfd != -1) {
-			pf[np].fd = pidfd;
-			pf[np++].events = POLLIN;
-		}
-		/* Without a pidfd (before Linux 5.3) look every 20 ms. */
-		if (poll(pf, (nfds_t)np, pidfd == -1 && left > 20 ? 20 :
-		    (int)(left > INT_MAX ? INT_MAX : left)) == -1 &&
-		    errno != EINTR)
-			nym_dieerr(NYM_EX_TEMPFAIL, "unable to wait for %s",
-			    av[0]);
-		if (io != -1 && (pf[io].revents & (POLLIN | POLLHUP)))
-			take(&po[0], &diag, NULL, 0);
-		if (ie != -1 && (pf[ie].revents & (POLLIN | POLLHUP)))
-			take(&pe[0], &diag, &err, 0);
-		if (pidfd != -1 ? (pf[np - 1].revents & POLLIN) != 0 :
-		    waitpid(pid, &st, WNOHANG) == pid) {
-			reaped = pidfd == -1;
-			break;
-		}
+/* The command of slot j has gone, or timed out: reap it, take the rest of
+ * its output and fill j->o. */
+static void
+jobend(struct job *j, int timedout)
+{
+	const char *cmd = j->r.argv[0];
+
+	if (timedout) {
+		stopguard(j, 0);	/* the command's whole group */
+		kill(j->pid, SIGKILL);
 	}
-	if (!reaped)
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+	if (!j->reaped)
+		while (waitpid(j->pid, &j->st, 0) == -1 && errno == EINTR)
 			;
 	/* What it wrote before it went; a child of its own that keeps a
 	 * pipe open is not waited for. */
-	take(&po[0], &diag, NULL, 1);
-	take(&pe[0], &diag, &err, 1);
-	if (pidfd != -1)
-		close(pidfd);
-	settle(o, &diag, &err);
+	take(&j->po, &j->diag, NULL, 1);
+	take(&j->pe, &j->diag, &j->err, 1);
+	if (j->pidfd != -1)
+		close(j->pidfd);
+	close(j->fd);
+	j->pidfd = j->fd = -1;
+	settle(&j->o, &j->diag, &j->err);
 	if (timedout) {
-		o->code = -1;
-		snprintf(o->what, sizeof o->what, "%.60s timed out after %ld "
-		    "s", av[0], timeout);
-	} else if (WIFSIGNALED(st)) {
-		o->code = -1;
-		snprintf(o->what, sizeof o->what, "%.60s killed by signal %d",
-		    av[0], WTERMSIG(st));
+		j->o.code = -1;
+		snprintf(j->o.what, sizeof j->o.what, "%.60s timed out after "
+		    "%ld s", cmd, timeout);
+	} else if (WIFSIGNALED(j->st)) {
+		j->o.code = -1;
+		snprintf(j->o.what, sizeof j->o.what, "%.60s killed by signal "
+		    "%d", cmd, WTERMSIG(j->st));
 	} else {
-		o->code = WEXITSTATUS(st);
-		snprintf(o->what, sizeof o->what, "%.60s exited with %d",
-		    av[0], o->code);
+		j->o.code = WEXITSTATUS(j->st);
+		snprintf(j->o.what, sizeof j->o.what, "%.60s exited with %d",
+		    cmd, j->o.code);
 	}
-	free(av);
-	return;
-nospawn:
-	/* What a shell says: 127 not found, 126 not runnable. */
-	o->code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
-	    e == ENOTDIR || e == ELOOP ? 126 : -1;
-	snprintf(o->what, sizeof o->what, "unable to run %.60s: %s", av[0],
-	    strerror(e));
-	free(av);
 }
 
 /* ---- bounces ---- */
@@ -765,28 +812,13 @@ syncq(void)
 	synced = nym_now_ms();
 }
 
-/* Deliver r, whose message msgfd is open at its first byte. */
+/* Record the outcome o of the delivery of r, started at now. */
 static void
-deliver(struct nym_qrec *r, int msgfd, time_t now)
+conclude(struct nym_qrec *r, const struct outcome *o, time_t now)
 {
-	struct outcome o;
 	char when[40];
-	int fd;
 
-	fd = sendcopy(msgfd, now);
-	close(msgfd);
-	if (fd == -1) {
-		memset(&o, 0, sizeof o);
-		o.code = -1;
-		snprintf(o.what, sizeof o.what, "unable to copy it into the "
-		    "queue's tmp/: %.80s", strerror(errno));
-		if (errno == E2BIG)
-			o.code = NYM_EX_DATAERR;
-	} else {
-		run(r, fd, &o);
-		close(fd);
-	}
-	if (o.code == 0) {
+	if (o->code == 0) {
 		/* The commit point of a delivery: as soon as it is known.
 		 * The unlink holds from here whatever kills queue-run; only
 		 * its sync waits, for a second at most. */
@@ -801,10 +833,10 @@ deliver(struct nym_qrec *r, int msgfd, time_t now)
 		return;
 	}
 	r->attempts++;
-	r->lastcode = o.code;
-	snprintf(r->error, sizeof r->error, "%.150s%s%.240s", o.what,
-	    o.last[0] != '\0' ? ": " : "", o.last);
-	if (temporary(o.code) && now - r->queued < lifetime) {
+	r->lastcode = o->code;
+	snprintf(r->error, sizeof r->error, "%.150s%s%.240s", o->what,
+	    o->last[0] != '\0' ? ": " : "", o->last);
+	if (temporary(o->code) && now - r->queued < lifetime) {
 		r->due = nym_queue_retry(r->mode, r->attempts, now);
 		isodate(r->due, when, sizeof when);
 		nym_warn("unable to deliver message %s: %s; next attempt at %s",
@@ -819,7 +851,312 @@ deliver(struct nym_qrec *r, int msgfd, time_t now)
 	nym_warn("unable to deliver message %s: %s; returned to %s", r->id,
 	    r->error, *r->sender != '\0' ? r->sender : "nobody");
 	/* The DSN quotes all the command said, the record its last line. */
-	bounce(r, now, o.diag[0] != '\0' ? o.diag : o.what);
+	bounce(r, now, o->diag[0] != '\0' ? o->diag : o->what);
+}
+
+/* ---- many at once ---- */
+
+static void unreadable(const char *);
+static void noid(const char *, const char *);
+
+/* The slots, destinations and waiting list, allocated once: what a run
+ * holds does not grow with the queue. */
+static void
+setup(void)
+{
+	struct rlimit rl;
+	rlim_t need;
+	long i;
+
+	if (perdest > jobs)
+		perdest = jobs;
+	/* A delivery holds five descriptors (its copy, two pipes, a pidfd
+	 * and its watchdog's pipe) and a few more while it starts. */
+	need = (rlim_t)jobs * 5 + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+		rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+			jobs = rl.rlim_cur > 128 ?
+			    (long)(rl.rlim_cur - 64) / 5 : 12;
+			nym_warn("unable to open enough files for -j: %ld "
+			    "deliveries at once", jobs);
+			if (perdest > jobs)
+				perdest = jobs;
+		}
+	}
+	if ((jobtab = calloc((size_t)jobs, sizeof *jobtab)) == NULL ||
+	    (dests = calloc((size_t)jobs, sizeof *dests)) == NULL ||
+	    (pfds = calloc((size_t)jobs * 3, sizeof *pfds)) == NULL ||
+	    (pfslot = calloc((size_t)jobs * 3, sizeof *pfslot)) == NULL ||
+	    (perdest < jobs &&
+	    (pend = calloc(PENDMAX, sizeof *pend)) == NULL))
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (i = 0; i < jobs; i++) {
+		jobtab[i].guard = jobtab[i].guardfd = -1;
+		jobtab[i].fd = jobtab[i].pidfd = -1;
+		jobtab[i].po = jobtab[i].pe = -1;
+	}
+	if (pend != NULL) {
+		for (i = 0; i < PENDMAX; i++)
+			pend[i].next = i + 1 < PENDMAX ? (int)i + 1 : -1;
+		pendfree = 0;
+	}
+}
+
+/* The end of a run: every watchdog let go, the rest freed. */
+static void
+teardown(void)
+{
+	long i;
+
+	for (i = 0; i < jobs; i++)
+		stopguard(&jobtab[i], 1);
+	free(jobtab);
+	free(dests);
+	free(pfds);
+	free(pfslot);
+	free(pend);
+}
+
+/* Is message id in flight (or, with waiting, waiting for its turn)? */
+static int
+busy(const char *id, int waiting)
+{
+	long i;
+	int k;
+
+	for (i = 0; i < jobs; i++)
+		if (jobtab[i].busy && strcmp(jobtab[i].r.id, id) == 0)
+			return 1;
+	if (waiting)
+		for (i = 0; i < jobs; i++)
+			for (k = dests[i].used ? dests[i].head : -1; k != -1;
+			    k = pend[k].next)
+				if (strcmp(pend[k].id, id) == 0)
+					return 1;
+	return 0;
+}
+
+static struct dest *
+finddest(uint64_t key)
+{
+	long i;
+
+	for (i = 0; i < jobs; i++)
+		if (dests[i].used && dests[i].key == key)
+			return &dests[i];
+	return NULL;
+}
+
+/* Start delivering r (its message open at fd) to destination key in a
+ * free slot, which the caller made sure there is.  The time of sending
+ * is now, not when r was read: it may have waited for its place. */
+static void
+launch(struct nym_qrec *r, int fd, uint64_t key)
+{
+	struct job *j = jobtab;
+	struct dest *d;
+	long i;
+
+	/* There is a free slot (the caller waited for one), and a free
+	 * destination: each in use has a delivery in flight. */
+	while (j->busy)
+		j++;
+	if ((d = finddest(key)) == NULL) {
+		for (i = 0; i < jobs && dests[i].used; i++)
+			;
+		if (i == jobs)
+			nym_die(NYM_EX_SOFTWARE, "unable to find room for a "
+			    "destination");
+		d = &dests[i];
+		*d = (struct dest){ 1, 0, key, -1, -1 };
+	}
+	j->r = *r;
+	j->now = nym_now();
+	j->dest = (int)(d - dests);
+	if (jobstart(j, fd)) {
+		j->busy = 1;
+		d->running++;
+		running++;
+		return;
+	}
+	conclude(&j->r, &j->o, j->now);
+	nym_qrec_free(&j->r);
+	if (d->running == 0 && d->head == -1)
+		d->used = 0;
+}
+
+/* Start what waits for d while it and the run have room. */
+static void
+feed(struct dest *d)
+{
+	struct nym_qrec r;
+	char id[NYM_QUEUE_IDLEN + 1];
+	int k, fd;
+
+	while (d->head != -1 && d->running < perdest && running < jobs) {
+		k = d->head;
+		if ((d->head = pend[k].next) == -1)
+			d->tail = -1;
+		memcpy(id, pend[k].id, sizeof id);
+		pend[k].next = pendfree;
+		pendfree = k;
+		npend--;
+		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+			if (errno != ENOENT)
+				unreadable(id);
+			else if (listmode)
+				noid("retry", id);
+			continue;
+		}
+		if (r.state == NYM_QS_BOUNCE) {	/* not by this run */
+			close(fd);
+			nym_qrec_free(&r);
+			continue;
+		}
+		launch(&r, fd, d->key);
+	}
+}
+
+/* The delivery of slot j is over (or timed out): record it, and start
+ * what waited for its destination. */
+static void
+finish(struct job *j, int timedout)
+{
+	struct dest *d = &dests[j->dest];
+
+	jobend(j, timedout);
+	j->busy = 0;
+	running--;
+	d->running--;
+	conclude(&j->r, &j->o, j->now);
+	nym_qrec_free(&j->r);
+	feed(d);
+	if (d->running == 0 && d->head == -1)
+		d->used = 0;
+}
+
+/* Watch the deliveries in flight: their output, their end, their
+ * deadline, and the sync of what was delivered; wait for something to
+ * happen if block, else only look. */
+static void
+pump(int block)
+{
+	long long t, left, wait = block ? -1 : 0;
+	struct job *j;
+	nfds_t np = 0, k;
+	long i;
+	int nopidfd = 0;
+
+	t = nym_now_ms();
+	for (i = 0; i < jobs; i++) {
+		j = &jobtab[i];
+		if (!j->busy)
+			continue;
+		if ((left = j->deadline - t) <= 0) {
+			finish(j, 1);
+			wait = 0;
+			continue;
+		}
+		if (wait == -1 || left < wait)
+			wait = left;
+		if (j->po != -1) {
+			pfslot[np] = (int)i;
+			pfds[np++] = (struct pollfd){ j->po, POLLIN, 0 };
+		}
+		if (j->pe != -1) {
+			pfslot[np] = (int)i;
+			pfds[np++] = (struct pollfd){ j->pe, POLLIN, 0 };
+		}
+		if (j->pidfd != -1) {
+			pfslot[np] = (int)i;
+			pfds[np++] = (struct pollfd){ j->pidfd, POLLIN, 0 };
+		} else
+			nopidfd = 1;
+	}
+	if (dirty) {
+		if ((left = synced + SYNC_MS - t) <= 0)
+			syncq();
+		else if (wait == -1 || left < wait)
+			wait = left;
+	}
+	/* Without a pidfd (before Linux 5.3) look every 20 ms. */
+	if (nopidfd && (wait == -1 || wait > 20))
+		wait = 20;
+	if (np == 0 && wait == -1)
+		return;
+	if (poll(pfds, np, wait > INT_MAX ? INT_MAX : (int)wait) == -1) {
+		if (errno != EINTR)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to wait for the "
+			    "deliveries");
+		return;
+	}
+	/* Output first; the ends after, as finishing one may start another
+	 * in a slot, on descriptors of the same numbers. */
+	for (k = 0; k < np; k++) {
+		j = &jobtab[pfslot[k]];
+		if ((pfds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+			continue;
+		if (pfds[k].fd == j->po)
+			take(&j->po, &j->diag, NULL, 0);
+		else if (pfds[k].fd == j->pe)
+			take(&j->pe, &j->diag, &j->err, 0);
+		else if (pfds[k].fd == j->pidfd)
+			j->exited = 1;
+	}
+	for (i = 0; i < jobs; i++) {
+		j = &jobtab[i];
+		if (j->busy && j->pidfd == -1 && !j->exited &&
+		    waitpid(j->pid, &j->st, WNOHANG) == j->pid)
+			j->exited = j->reaped = 1;
+	}
+	for (i = 0; i < jobs; i++)
+		if (jobtab[i].busy && jobtab[i].exited)
+			finish(&jobtab[i], 0);
+}
+
+/* Deliver r (its message open at fd) as soon as the run and its
+ * destination have room; until then it waits in the list of its
+ * destination.  0 if that list is full, and r is left for a later pass:
+ * a scan then goes on, so that one slow destination holds no other;
+ * -r waits instead.  r and fd are taken. */
+static int
+offer(struct nym_qrec *r, int fd)
+{
+	uint64_t key;
+	struct dest *d;
+	int k, waits = 0;
+
+	key = nym_queue_dest(r);
+	for (;;) {
+		while (running >= jobs)
+			pump(1);
+		if ((d = finddest(key)) == NULL || d->running < perdest) {
+			launch(r, fd, key);
+			return 1;
+		}
+		if (pendfree != -1) {
+			k = pendfree;
+			pendfree = pend[k].next;
+			memcpy(pend[k].id, r->id, sizeof pend[k].id);
+			pend[k].next = -1;
+			if (d->tail == -1)
+				d->head = k;
+			else
+				pend[d->tail].next = k;
+			d->tail = k;
+			npend++;
+			waits = 1;
+			break;
+		}
+		if (!listmode)
+			break;
+		pump(1);
+	}
+	close(fd);
+	nym_qrec_free(r);
+	return waits;
 }
 
 /* ---- the modes of operation ---- */
@@ -1072,7 +1409,9 @@ requeue(char **ids, size_t n)
 	}
 }
 
-/* -r: deliver these messages now, whatever their due time and mode. */
+/* -r: deliver these messages now, whatever their due time and mode, as
+ * many at once as a flush does.  One named twice is tried again once
+ * the first attempt is over, as it was one at a time. */
 static void
 retry(char **ids, size_t n)
 {
@@ -1080,7 +1419,10 @@ retry(char **ids, size_t n)
 	size_t i;
 	int fd;
 
+	listmode = 1;
 	for (i = 0; i < n; i++) {
+		while (busy(ids[i], 1))
+			pump(1);
 		if (nym_queue_get(qdir, ids[i], &r, &fd) == -1) {
 			if (errno == ENOENT)
 				noid("retry", ids[i]);
@@ -1092,10 +1434,12 @@ retry(char **ids, size_t n)
 			/* Only its bounce is left to do. */
 			close(fd);
 			bounce(&r, nym_now(), r.error);
+			nym_qrec_free(&r);
 		} else
-			deliver(&r, fd, nym_now());
-		nym_qrec_free(&r);
+			(void)offer(&r, fd);
 	}
+	while (running > 0)
+		pump(1);
 }
 
 /* -R and -r, in that order, under one lock. */
@@ -1108,12 +1452,20 @@ admin(char **rq, size_t nrq, char **rt, size_t nrt)
 		nym_die(NYM_EX_TEMPFAIL, "unable to register the final sync");
 	synced = nym_now_ms();
 	requeue(rq, nrq);
+	setup();
 	retry(rt, nrt);
-	stopguard(1);
+	teardown();
 	syncq();
 	close(lfd);
 }
 
+/* Deliver what is due, reading mess/ one entry at a time.  A message
+ * whose destination has all it may have in flight waits in memory, up
+ * to PENDMAX of them; past that it is left for another pass over mess/,
+ * made once those have started, which finds what this one left (the
+ * delivered are gone, the failed not due again).  Only a pass without
+ * trouble is followed by another: a message whose record could not be
+ * written might be due still. */
 static void
 flush(unsigned modes)
 {
@@ -1121,7 +1473,7 @@ flush(unsigned modes)
 	struct nym_qrec r;
 	char id[NYM_QUEUE_IDLEN + 1];
 	time_t now;
-	int k, lfd, fd;
+	int k, lfd, fd, pass, left;
 
 	switch (nym_queue_lock(qdir, 0, &lfd)) {
 	case 1:
@@ -1133,27 +1485,53 @@ flush(unsigned modes)
 		nym_die(NYM_EX_TEMPFAIL, "unable to register the final sync");
 	synced = nym_now_ms();
 	(void)nym_queue_clean(qdir);
-	if (nym_queue_scan(&s, qdir) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s/mess", qdir);
-	while ((k = nextmsg(&s, id, &r, &fd)) == 1) {
-		now = nym_now();
-		if ((modes & (1u << r.mode)) != 0 &&
-		    r.state != NYM_QS_BOUNCE && r.due <= now)
-			deliver(&r, fd, now);
-		else {
-			close(fd);
-			if ((modes & (1u << r.mode)) != 0 &&
-			    r.state == NYM_QS_BOUNCE)
-				bounce(&r, now, r.error);
+	setup();
+	for (pass = 1;; pass++) {
+		if (nym_queue_scan(&s, qdir) == -1) {
+			/* Nothing runs yet on the first pass; on a later one
+			 * what runs is seen to its end. */
+			if (pass == 1)
+				nym_dieerr(NYM_EX_TEMPFAIL, "unable to read "
+				    "%s/mess", qdir);
+			nym_warn("unable to read %s/mess: %s", qdir,
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+			break;
 		}
-		nym_qrec_free(&r);
+		left = 0;
+		for (;;) {
+			if (running > 0)
+				pump(0);
+			if ((k = nextmsg(&s, id, &r, &fd)) != 1)
+				break;
+			now = nym_now();
+			if ((modes & (1u << r.mode)) == 0 || busy(id, 0) ||
+			    (r.state != NYM_QS_BOUNCE && r.due > now)) {
+				close(fd);
+				nym_qrec_free(&r);
+			} else if (r.state == NYM_QS_BOUNCE) {
+				/* Once a run: a bounce that failed waits. */
+				close(fd);
+				if (pass == 1)
+					bounce(&r, now, r.error);
+				nym_qrec_free(&r);
+			} else if (!offer(&r, fd))
+				left = 1;
+		}
+		if (k == -1) {
+			nym_warn("unable to read %s/mess: %s", qdir,
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+		}
+		nym_queue_endscan(&s);
+		if (!left || ret != NYM_EX_OK)
+			break;
+		while (npend > 0)
+			pump(1);
 	}
-	if (k == -1) {
-		nym_warn("unable to read %s/mess: %s", qdir, strerror(errno));
-		ret = NYM_EX_TEMPFAIL;
-	}
-	nym_queue_endscan(&s);
-	stopguard(1);
+	while (running > 0)
+		pump(1);
+	teardown();
 	syncq();
 	close(lfd);
 }
@@ -1211,6 +1589,11 @@ main(int argc, char *argv[])
 		timeout = nym_confnumber("delivery-timeout", v, 1, 86400);
 	if ((v = nym_conf_get("queue-lifetime")) != NULL)
 		lifetime = nym_confnumber("queue-lifetime", v, 0, 31536000);
+	if ((v = nym_conf_get("queue-concurrency")) != NULL)
+		jobs = nym_confnumber("queue-concurrency", v, 1, JOBSMAX);
+	if ((v = nym_conf_get("queue-destination-concurrency")) != NULL)
+		perdest = nym_confnumber("queue-destination-concurrency", v, 1,
+		    JOBSMAX);
 	if ((v = nym_conf_get("bounce-maildir")) != NULL && *v != '\0')
 		bouncedir = v;
 	if ((v = nym_conf_get("bounce-mbox")) != NULL && *v != '\0')
@@ -1218,10 +1601,12 @@ main(int argc, char *argv[])
 	if (bouncedir != NULL && bouncembox != NULL)
 		nym_die(NYM_EX_CONFIG, "unable to use configuration %s: "
 		    "bounce-maildir and bounce-mbox are both set", where);
-	while ((c = getopt(argc, argv, "b:d:L:lm:q:R:r:T:")) != -1) {
+	while ((c = getopt(argc, argv, "b:d:J:j:L:lm:q:R:r:T:")) != -1) {
 		switch (c) {
 		case 'b': bouncedir = optarg; break;
 		case 'd': addid(&ids, &nids, optarg); break;
+		case 'J': perdest = nym_number(optarg, "-J", 1, JOBSMAX); break;
+		case 'j': jobs = nym_number(optarg, "-j", 1, JOBSMAX); break;
 		case 'L':
 			lifetime = nym_number(optarg, "-L", 0, 31536000);
 			break;

@@ -1316,6 +1316,12 @@ int nym_queue_scandir(struct nym_qscan *s, const char *qdir,
     const char *sub);
 int nym_queue_next(struct nym_qscan *s, char id[NYM_QUEUE_IDLEN + 1]);
 void nym_queue_endscan(struct nym_qscan *s);
+/* The destination of a record, what queue-run's per-destination limit
+ * counts: the set of its recipients' domains (the part after the last @,
+ * ASCII letters folded to lower case; "" for an address without @),
+ * whatever their order and repeats, as a 64-bit key.  Two different sets
+ * share a key with a chance of about 2^-64, and then only a limit. */
+uint64_t nym_queue_dest(const struct nym_qrec *r);
 /* Remove leftovers, with the queue's lock held: files in tmp/ older than
  * NYM_QUEUE_STALE by the clock, not NYMBOX_NOW (a writer that died),
  * records in info/ whose message is gone (a run killed between the two

@@ -1095,6 +1095,56 @@ nym_queue_endscan(struct nym_qscan *s)
 	s->dir = NULL;
 }
 
+static int
+cmpkey(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* FNV-1a, 64 bits, over n bytes (ASCII upper case folded) after h. */
+static uint64_t
+fnv(uint64_t h, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		h ^= c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t
+nym_queue_dest(const struct nym_qrec *r)
+{
+	uint64_t keys[NYM_QUEUE_RCPTS], h = 0xcbf29ce484222325ULL;
+	size_t i, n;
+	const char *at;
+
+	/* Each domain's key, sorted, repeats folded into one: the same
+	 * set gives the same sequence whatever the recipients' order. */
+	n = r->nrcpt;
+	if (n > NYM_QUEUE_RCPTS)
+		n = NYM_QUEUE_RCPTS;
+	for (i = 0; i < n; i++) {
+		at = strrchr(r->rcpt[i], '@');
+		at = at != NULL ? at + 1 : "";
+		keys[i] = fnv(0xcbf29ce484222325ULL, at, strlen(at));
+	}
+	if (n > 1)
+		qsort(keys, n, sizeof keys[0], cmpkey);
+	for (i = 0; i < n; i++)
+		if (i == 0 || keys[i] != keys[i - 1]) {
+			h = (h ^ keys[i]) * 0x9e3779b97f4a7c15ULL;
+			h ^= h >> 29;
+		}
+	return h;
+}
+
 /* Does qdir/sub/id exist?  1, 0, or -1 (not known). */
 static int
 exists(const char *qdir, const char *sub, const char *id)

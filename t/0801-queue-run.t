@@ -29,11 +29,13 @@ EOF
 # deliver [ARGS...]: records its arguments and standard input as
 # out/N.args and out/N.msg, then exits with the number in the file
 # "code" (0 if there is none), saying something on stderr when it fails.
+# N counts arrivals under a lock, as queue-run runs several at once.
 write_script deliver <<-EOF
+mkdir -p "$TRASH/out" && exec 9>"$TRASH/out.lock" && flock 9 || exit 75
 n=\$(ls "$TRASH/out" 2>/dev/null | grep -c args)
-mkdir -p "$TRASH/out" &&
 printf '%s\n' "\$@" >"$TRASH/out/\$n.args" &&
 cat >"$TRASH/out/\$n.msg" || exit 75
+exec 9>&-
 code=\$(cat "$TRASH/code" 2>/dev/null || echo 0)
 test "\$code" = 0 || echo "deliver: unable to deliver to bob@bob.i2p: 550 no" >&2
 exit \$code

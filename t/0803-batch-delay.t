@@ -13,10 +13,13 @@ H12=43200
 printf 'From: a@a.i2p\nTo: b@b.i2p\nSubject: s\nDate: Mon, 1 Jan 2024 10:00:00 +0100\n\nDate: body\n' >msg
 
 # deliver: keeps what it is given in out/N.msg, exits with the number in
-# the file "code" (0 if there is none).
+# the file "code" (0 if there is none).  N counts arrivals under a lock,
+# as queue-run runs several at once.
 write_script deliver <<-EOF
+mkdir -p "$TRASH/out" && exec 9>"$TRASH/out.lock" && flock 9 || exit 75
 n=\$(ls "$TRASH/out" 2>/dev/null | grep -c msg)
-mkdir -p "$TRASH/out" && cat >"$TRASH/out/\$n.msg" || exit 75
+cat >"$TRASH/out/\$n.msg" || exit 75
+exec 9>&-
 exit \$(cat "$TRASH/code" 2>/dev/null || echo 0)
 EOF
 
@@ -70,13 +73,17 @@ test_expect_success 'cron PATH: queue-run is found beside batch-delay' '
 	test "$(ls out | wc -l)" = 1
 '
 
-test_expect_success 'its options reach queue-run: -b, -T' '
+test_expect_success 'its options reach queue-run: -b, -T, -j, -J' '
 	reset && echo 77 >code &&
 	NYMBOX_NOW=$((T0 - 1)) dq -m batch bob@bob.i2p -- ./deliver &&
-	NYMBOX_NOW=$T0 batch-delay -q Q -b bounces -T 5 2>err &&
+	NYMBOX_NOW=$T0 batch-delay -q Q -b bounces -T 5 -j 2 -J 1 2>err &&
 	test "$(ls bounces/new | wc -l)" = 1 &&
 	test_expect_code 64 batch-delay -q Q -T 0 2>err &&
-	grep "unable to use -T 0" err
+	grep "unable to use -T 0" err &&
+	test_expect_code 64 batch-delay -q Q -j 0 2>err &&
+	grep "unable to use -j 0" err &&
+	test_expect_code 64 batch-delay -q Q -J 1001 2>err &&
+	grep "unable to use -J 1001" err
 '
 
 test_done

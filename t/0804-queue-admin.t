@@ -24,10 +24,13 @@ EOF
 
 # deliver [ARGS...]: keeps its standard input as out/N.msg, says why on
 # standard error, then writes the message to its standard output, and exits
-# with the number in the file "code" (0 if there is none).
+# with the number in the file "code" (0 if there is none).  N counts
+# arrivals under a lock, as queue-run runs several at once.
 write_script deliver <<-EOF
+mkdir -p "$TRASH/out" && exec 9>"$TRASH/out.lock" && flock 9 || exit 75
 n=\$(ls "$TRASH/out" 2>/dev/null | wc -l)
-mkdir -p "$TRASH/out" && cat >"$TRASH/out/\$n.msg" || exit 75
+cat >"$TRASH/out/\$n.msg" || exit 75
+exec 9>&-
 code=\$(cat "$TRASH/code" 2>/dev/null || echo 0)
 test "\$code" = 0 || printf 'deliver: unable to deliver to bob@bob.i2p:\r\n  550 no\001 such user\n\n' >&2
 cat "$TRASH/out/\$n.msg"
@@ -282,23 +285,8 @@ test_expect_success 'an mbox bounce waits for a fresh mbox.lock' '
 '
 
 # kill -9 at every step that changes the queue: queue-run is stopped
-# (strace(1) sends SIGKILL as it enters the Nth call of a kind) before
-# each of its opens, writes, syncs, links, renames and unlinks in turn.
-if strace -o /dev/null -e trace=getpid true 2>/dev/null; then
-	test_set_prereq STRACE
-fi
-
-# killat CALL N CMD...: CMD, killed as it enters its Nth CALL; 137 if so.
-# (LeakSanitizer cannot work under ptrace: off for the sanitizer build.)
-killat() {
-	tl_c_=$1 tl_n_=$2
-	shift 2
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-	    strace -o /dev/null -e trace=$tl_c_ \
-	    -e inject=$tl_c_:signal=KILL:when=$tl_n_ "$@"
-}
-
-CALLS="openat write fsync link unlink rename"
+# (killat, queue-lib.sh) before each of its opens, writes, syncs, links,
+# renames and unlinks in turn.
 
 test_expect_success STRACE 'kill -9 at each step of -R: never lost, never sent twice' '
 	kills=0 &&

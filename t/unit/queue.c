@@ -2,10 +2,12 @@
  * queue.c - unit tests for the delay queue: due times of every mode
  * (around 00:00 and 12:00 UTC, the defer range's bounds over many
  * draws), the retry schedule, records, the files (one per message, its
- * record at its head, info/ only after an attempt) and Date rewriting.
+ * record at its head, info/ only after an attempt), Date rewriting and
+ * the destination key queue-run's -J counts.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +401,41 @@ now(void)
 	    "without it, the clock");
 }
 
+/* The key of a record with these recipients. */
+static uint64_t
+destof(const char **rcpt, size_t n)
+{
+	struct nym_qrec r;
+
+	memset(&r, 0, sizeof r);
+	r.rcpt = rcpt;
+	r.nrcpt = n;
+	return nym_queue_dest(&r);
+}
+
+static void
+dests(void)
+{
+	const char *a[] = { "u@a.i2p" }, *a2[] = { "v@A.I2P", "w@a.i2p" },
+	    *ab[] = { "u@a.i2p", "v@b.i2p" }, *ba[] = { "x@B.i2p", "y@a.i2p",
+	    "z@b.i2p" }, *b[] = { "u@b.i2p" }, *at[] = { "u@x@a.i2p" },
+	    *none[] = { "postmaster" }, *empty[] = { "u@" },
+	    *cat[] = { "u@ab.i2p" }, *split[] = { "u@a", "v@b.i2p" };
+
+	check(destof(a, 1) == destof(a2, 2),
+	    "one domain: the same whatever the case and the number");
+	check(destof(ab, 2) == destof(ba, 3),
+	    "two domains: the same whatever the order and repeats");
+	check(destof(a, 1) != destof(b, 1), "two domains differ");
+	check(destof(a, 1) != destof(ab, 2), "a set differs from its part");
+	check(destof(at, 1) == destof(a, 1), "the domain follows the last @");
+	check(destof(none, 1) == destof(empty, 1),
+	    "without @, the empty domain");
+	check(destof(none, 1) != destof(a, 1), "which is a domain of its own");
+	check(destof(cat, 1) != destof(split, 2),
+	    "domains are not run together");
+}
+
 int
 main(void)
 {
@@ -416,6 +453,7 @@ main(void)
 	files(dir);
 	rewrite(dir);
 	now();
+	dests();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# unable to remove %s\n", dir);
