@@ -36,9 +36,10 @@
 
 #define USAGE "usage: smtp-receive [-a] [-A passfile] [-D seconds] " \
 	"[-F max/seconds] [-d maildir]\n" \
-	"                    [-l domain] [-p command] [-R command] [-s size] " \
-	"[-T seconds]\n" \
-	"                    [-t seconds] [-u users] [-v mode]\n"
+	"                    [-l domain] [-N normalize|reject] [-p command] " \
+	"[-R command]\n" \
+	"                    [-s size] [-T seconds] [-t seconds] [-u users] " \
+	"[-v mode]\n"
 
 #define INBUF		65536
 #define OUTBUF		4096
@@ -68,6 +69,7 @@ static struct {
 	enum verify verify;	/* -v */
 	int delay;		/* -D: seconds before a failed login's answer */
 	int session;		/* -T, in seconds */
+	int strict;		/* -N reject: a bare LF or CR refuses */
 	int failmax, failwin;	/* -F: failures allowed in failwin s */
 	char *dom[MAXDOMAINS];	/* -l, lower case */
 	size_t ndom;
@@ -724,7 +726,8 @@ cmd_data(const char *args)
 		in.deadline = sessionend;
 	in.rate = NYM_MIN_RATE;
 	in.limit = sessionend;
-	if (nym_smtp_getdata(&in, &w, opt.size, NYM_SMTP_LF, &d) == -1) {
+	if (nym_smtp_getdata(&in, &w, opt.size, NYM_SMTP_LF |
+	    (opt.strict ? NYM_SMTP_STRICT : 0), &d) == -1) {
 		if (opt.maildir != NULL)
 			nym_maildir_abort(&md);
 		else
@@ -737,7 +740,7 @@ cmd_data(const char *args)
 	in.rate = 0;
 	in.limit = 0;
 	nym_out_close(&w);
-	if (d.bare != 0) {
+	if (d.bare != 0 && opt.strict) {
 		/* As Postfix's smtpd_forbid_bare_newline = reject: where a
 		 * message ends is in doubt, so nothing of it is kept and
 		 * nothing after it is read as a command. */
@@ -1236,7 +1239,7 @@ main(int argc, char *argv[])
 {
 	const char *where, *v, *maildir = NULL, *command = NULL;
 	const char *verifyarg = NULL, *delayarg = NULL, *failarg = NULL;
-	const char *sessarg = NULL;
+	const char *sessarg = NULL, *barearg = NULL;
 	struct sigaction sa;
 	int c, ndomarg = 0;
 
@@ -1245,7 +1248,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	opt.size = NYM_SMTP_SIZE;
 	opt.ms = 300 * 1000;
-	while ((c = getopt(argc, argv, "aA:d:D:F:l:p:R:s:T:t:u:v:")) != -1) {
+	while ((c = getopt(argc, argv, "aA:d:D:F:l:N:p:R:s:T:t:u:v:")) != -1) {
 		switch (c) {
 		case 'a': opt.aflag = 1; break;
 		case 'A': opt.passfile = optarg; break;
@@ -1258,6 +1261,7 @@ main(int argc, char *argv[])
 		case 's': opt.size = nym_size(optarg, "size", MAXSIZE); break;
 		case 't': opt.ms = seconds(optarg); break;
 		case 'T': sessarg = optarg; break;
+		case 'N': barearg = optarg; break;
 		case 'u': opt.users = optarg; break;
 		case 'v': verifyarg = optarg; break;
 		default: usage();
@@ -1326,6 +1330,14 @@ main(int argc, char *argv[])
 	    (failarg = nym_conf_get("smtp-auth-failures")) == NULL)
 		failarg = "10/600";
 	nym_authlimit(failarg, &opt.failmax, &opt.failwin);
+	if (barearg == NULL &&
+	    (barearg = nym_conf_get("smtp-bare-newline")) == NULL)
+		barearg = "normalize";
+	if (strcmp(barearg, "reject") == 0)
+		opt.strict = 1;
+	else if (strcmp(barearg, "normalize") != 0)
+		nym_die(NYM_EX_USAGE, "unable to use bare newline mode %s: "
+		    "expected normalize or reject", barearg);
 	if (sessarg == NULL &&
 	    (sessarg = nym_conf_get("smtp-session-time")) == NULL)
 		opt.session = NYM_SMTP_SESSION;

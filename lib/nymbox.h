@@ -847,23 +847,27 @@ struct nym_smtp_data {
 	uint64_t size;		/* bytes received, stuffing dots removed */
 	int over;		/* larger than max: the rest was not written */
 	int werr;		/* errno of the first failed write, or 0 */
-	int bare;		/* '\n' or '\r': a bare LF or CR was read and
-				   reading stopped there, 0 if none */
+	int bare;		/* '\n' or '\r': a bare LF or CR was read
+				   (with NYM_SMTP_STRICT, where reading
+				   stopped), 0 if none */
 };
 
 #define NYM_SMTP_LF	0x1	/* write CRLF line ends as LF */
+#define NYM_SMTP_STRICT	0x2	/* a bare LF or CR stops the reading */
 
-/* Read the message after a 354 reply up to the line "." (CRLF.CRLF, and
- * nothing else: no LF.LF), removing the dot that stuffs a line, and write
- * it to out (may be NULL) as received, or with NYM_SMTP_LF in flags with
- * LF line ends; out is flushed.  A bare LF or bare CR stops the reading
- * where it is, with d->bare set: the input's framing is then in doubt
- * (SMTP smuggling), so the caller must refuse the message and end the
- * session.  Past max bytes as received (0: no limit) nothing more is
- * written and d->over is set, but the input is read to its end.  Returns
- * 0 when the final dot (or a bare LF or CR) was read (see d for the
- * outcome), or -1 with errno when the input failed first: ECONNRESET at
- * EOF, ETIMEDOUT (in->ms), the read error. */
+/* Read the message after a 354 reply up to the line "." that follows a
+ * CRLF (<CRLF>.<CRLF> and nothing else ends it, so no LF.LF, LF.CRLF or
+ * CRLF.LF smuggling), removing the dot that stuffs a line, and write it
+ * to out (may be NULL) as received, or with NYM_SMTP_LF in flags with LF
+ * line ends; out is flushed.  A bare LF ends a line and a bare CR is
+ * content (d->bare says one was seen), as Postfix's normalize; with
+ * NYM_SMTP_STRICT a bare LF or CR stops the reading where it is instead,
+ * d->bare set: the caller must refuse the message and end the session.
+ * Past max bytes as received (0: no limit) nothing more is written and
+ * d->over is set, but the input is read to its end.  Returns 0 when the
+ * final dot (or, strict, a bare LF or CR) was read, or -1 with errno
+ * when the input failed first: ECONNRESET at EOF, ETIMEDOUT, the read
+ * error. */
 int nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
     unsigned flags, struct nym_smtp_data *d);
 

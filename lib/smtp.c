@@ -556,7 +556,7 @@ nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
 {
 	const char *line, *p, *end;
 	size_t len, n;
-	int rv, more, bol = 1, cr = 0;
+	int rv, more, bol = 1, cr = 0, crlf = 1, lone;
 
 	memset(d, 0, sizeof *d);
 	for (;;) {
@@ -566,30 +566,36 @@ nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
 			errno = ECONNRESET;
 			return -1;
 		}
-		/* CR and LF only as CRLF (RFC 5321 2.3.8): anything else is
-		 * where two readers of this stream could disagree on where
-		 * the message ends, so reading stops at once. */
-		if (cr && line[0] != '\n') {
-			d->bare = '\r';
-			return 0;
-		}
-		if (!more && (len >= 2 ? line[len - 2] != '\r' : !cr)) {
+		/* RFC 5321 2.3.8: CR and LF only as CRLF.  Strict: a bare
+		 * one stops the reading where it is (the framing is in
+		 * doubt); else a bare LF ends a line and a bare CR is
+		 * content, as Postfix's smtpd_forbid_bare_newline =
+		 * normalize does. */
+		if (cr && line[0] != '\n')
+			d->bare = d->bare ? d->bare : '\r';
+		if (!more && (len >= 2 ? line[len - 2] != '\r' : !cr))
 			d->bare = '\n';
-			return 0;
-		}
 		end = line + len - 1;
-		for (p = line; (p = memchr(p, '\r', (size_t)(end - p))) !=
-		    NULL; p++)
-			if (p[1] != '\n') {
-				d->bare = '\r';
-				return 0;
-			}
+		for (p = line; d->bare != '\r' && (p = memchr(p, '\r',
+		    (size_t)(end - p))) != NULL; p++)
+			if (p[1] != '\n')
+				d->bare = d->bare ? d->bare : '\r';
+		if (d->bare && (flags & NYM_SMTP_STRICT))
+			return 0;
 		if (bol && line[0] == '.') {
-			if (len == 3 && line[1] == '\r' && line[2] == '\n')
+			lone = !more && (len == 2 || (len == 3 &&
+			    line[1] == '\r'));
+			/* Only <CRLF>.<CRLF> ends the data: a lone dot
+			 * after a bare LF, or before one, is content. */
+			if (lone && crlf && len == 3)
 				break;
-			line++;
-			len--;
+			if (!lone) {
+				line++;		/* the stuffing dot */
+				len--;
+			}
 		}
+		if (!more)
+			crlf = len >= 2 ? line[len - 2] == '\r' : cr;
 		bol = !more;
 		if (!d->over && max > 0 && len > max - d->size)
 			d->over = 1;
@@ -598,15 +604,15 @@ nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
 			if (!(flags & NYM_SMTP_LF))
 				nym_out_write(out, line, len);
 			else {
-				/* A CR that ends a piece goes with the LF
-				 * that begins the next. */
+				/* A CR that ends a piece waits for what
+				 * follows it. */
+				if (cr && line[0] != '\n')
+					nym_out_write(out, "\r", 1);
 				n = len;
-				if (!more && n >= 2) {
+				if (!more && n >= 2 && line[n - 2] == '\r') {
 					nym_out_write(out, line, n - 2);
 					nym_out_write(out, "\n", 1);
-				} else if (!more)
-					nym_out_write(out, "\n", 1);
-				else if (line[n - 1] == '\r')
+				} else if (more && line[n - 1] == '\r')
 					nym_out_write(out, line, n - 1);
 				else
 					nym_out_write(out, line, n);

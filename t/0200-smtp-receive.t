@@ -84,12 +84,22 @@ test_expect_success 'no field is added, the file name has no host name' '
 	! ls md/new | grep -i "$(hostname)"
 '
 
-test_expect_success 'commands may end in LF; data with a bare LF is refused, session ended' '
+test_expect_success 'LF-only lines are taken too, as CRLF (normalize)' '
 	rm -rf md &&
 	{
 		printf "EHLO c\nMAIL FROM:<alice@alice.i2p>\nRCPT TO:<bob@bob.i2p>\nDATA\n" &&
-		cat stuffed.lf && printf ".\nQUIT\n"
-	} | smtp-receive $SR >out 2>err &&
+		sed "\$ s/\$/\r/" stuffed.lf && printf ".\r\nQUIT\n"
+	} | smtp-receive $SR >out &&
+	grep "^250 2.0.0 Ok" out &&
+	test_cmp msg.eml md/new/*
+'
+
+test_expect_success 'with -N reject a bare LF refuses the message and ends the session' '
+	rm -rf md &&
+	{
+		printf "EHLO c\nMAIL FROM:<alice@alice.i2p>\nRCPT TO:<bob@bob.i2p>\nDATA\n" &&
+		cat stuffed.lf && printf ".\r\nQUIT\n"
+	} | smtp-receive -N reject $SR >out 2>err &&
 	grep "^354" out &&
 	tail -1 out | grep "^550 5.5.2 Error: bare <LF> received" &&
 	! grep "^221" out &&
@@ -109,9 +119,17 @@ smuggle() {
 
 for c in "LF.LF=\\n.\\n" "LF.CRLF=\\n.\\r\\n" "CRLF.LF=\\r\\n.\\n" \
     "CR.CR=\\r.\\r" "CRLF.CR=\\r\\n.\\r" "CRLF CR.CRLF=\\r\\n\\r.\\r\\n"; do
-	test_expect_success "SMTP smuggling: <${c%%=*}> does not end DATA, nothing is stored" "
+	test_expect_success "SMTP smuggling: <${c%%=*}> does not end DATA: one message" "
 		rm -rf md &&
 		smuggle '${c#*=}' | smtp-receive \$SR >out 2>err &&
+		test \"\$(grep -c '^250 2.0.0' out)\" = 1 &&
+		test \"\$(newfiles)\" = 1 &&
+		grep -q 'MAIL FROM:<admin@bob.i2p>' md/new/* &&
+		grep -q '^SMUGGLED' md/new/*
+	"
+	test_expect_success "SMTP smuggling: <${c%%=*}> with -N reject: 550, nothing stored" "
+		rm -rf md &&
+		smuggle '${c#*=}' | smtp-receive -N reject \$SR >out 2>err &&
 		grep '^550 5.5.2 Error: bare <[LC][FR]> received' out &&
 		! grep '^250 2.0.0' out &&
 		test \"\$(newfiles)\" = 0 &&
@@ -138,7 +156,7 @@ test_expect_success 'a real client (smtplib) delivers' '
 test_expect_success 'one copy for several recipients' '
 	rm -rf md &&
 	smtp-send -f alice@alice.i2p -r bob@bob.i2p -r carol@bob.i2p \
-	    -r BOB@BOB.I2P msg.crlf -- smtp-receive $SR &&
+	    -r BOB@BOB.I2P msg.eml -- smtp-receive $SR &&
 	test "$(newfiles)" = 1
 '
 

@@ -344,27 +344,51 @@ test_data(void)
 	check_str(back, "a\n", "one line");
 	free(back);
 
-	/* Only CRLF.CRLF ends DATA; a bare LF or CR stops the reading
-	 * (SMTP smuggling), wherever it is. */
-	back = getdata("a\n.\nQUIT\n", 4096, 0, 0, &d, rest, sizeof rest);
-	check(back != NULL && d.bare == '\n', "LF.LF: a bare LF");
+	/* Only CRLF.CRLF ends DATA.  Strict: a bare LF or CR stops the
+	 * reading, wherever it is (SMTP smuggling). */
+	back = getdata("a\n.\nQUIT\n", 4096, 0, NYM_SMTP_STRICT, &d, rest,
+	    sizeof rest);
+	check(back != NULL && d.bare == '\n', "strict: LF.LF is a bare LF");
 	check_str(rest, ".\nQUIT\n", "reading stopped at it");
 	free(back);
-	back = getdata("a\r\n.\nMAIL\r\n.\r\n", 4096, 0, 0, &d, NULL, 0);
-	check(back != NULL && d.bare == '\n', "CRLF.LF: a bare LF");
+	back = getdata("a\r\n.\nMAIL\r\n.\r\n", 4096, 0, NYM_SMTP_STRICT,
+	    &d, NULL, 0);
+	check(back != NULL && d.bare == '\n', "strict: CRLF.LF: a bare LF");
 	free(back);
-	back = getdata("a\r\nb\rc\r\n.\r\n", 4096, 0, 0, &d, NULL, 0);
-	check(back != NULL && d.bare == '\r', "a bare CR inside a line");
+	back = getdata("a\r\nb\rc\r\n.\r\n", 4096, 0, NYM_SMTP_STRICT, &d,
+	    NULL, 0);
+	check(back != NULL && d.bare == '\r', "strict: a bare CR in a line");
 	free(back);
-	back = getdata("abcdefg\rx\r\n.\r\n", 8, 0, 0, &d, NULL, 0);
+	back = getdata("abcdefg\rx\r\n.\r\n", 8, 0, NYM_SMTP_STRICT, &d,
+	    NULL, 0);
 	check(back != NULL && d.bare == '\r',
-	    "a bare CR at the end of a piece");
+	    "strict: a bare CR at the end of a piece");
 	free(back);
-	back = getdata("a\r\n\r.\r\n.\r\n", 4096, 0, 0, &d, NULL, 0);
-	check(back != NULL && d.bare == '\r', "CR.CRLF: a bare CR");
+	back = getdata("a\r\n\r.\r\n.\r\n", 4096, 0, NYM_SMTP_STRICT, &d,
+	    NULL, 0);
+	check(back != NULL && d.bare == '\r', "strict: CR.CRLF: a bare CR");
 	free(back);
-	back = getdata("\n.\r\n", 4096, 0, 0, &d, NULL, 0);
-	check(back != NULL && d.bare == '\n', "a bare LF as the first byte");
+	back = getdata("\n.\r\n", 4096, 0, NYM_SMTP_STRICT, &d, NULL, 0);
+	check(back != NULL && d.bare == '\n',
+	    "strict: a bare LF as the first byte");
+	free(back);
+
+	/* Normalize (the default): a bare LF ends a line, a bare CR is
+	 * content, and a lone dot next to a bare LF is content too. */
+	back = getdata("a\n.\nb\n.\r\nc\r\n.\r\nQUIT\r\n", 4096, 0,
+	    NYM_SMTP_LF, &d, rest, sizeof rest);
+	check_str(back, "a\n.\nb\n.\nc\n", "LF.LF and LF.CRLF are content");
+	check(d.bare == '\n', "and the bare LF is noted");
+	check_str(rest, "QUIT\r\n", "CRLF.CRLF ends it");
+	free(back);
+	back = getdata("a\r\n.\nb\r\n.\r\n", 4096, 0, NYM_SMTP_LF, &d,
+	    NULL, 0);
+	check_str(back, "a\n.\nb\n", "CRLF.LF is content");
+	free(back);
+	back = getdata("a\rb\r\n\r.\r\n.\r\n", 4096, 0, NYM_SMTP_LF, &d,
+	    NULL, 0);
+	check_str(back, "a\rb\n\r.\n", "bare CRs are content");
+	check(d.bare == '\r', "and noted");
 	free(back);
 	back = getdata("a\r\n.x\r\n. \r\n.\r\n", 4096, 0, 0, &d, NULL, 0);
 	check_str(back, "a\r\nx\r\n \r\n", "only a lone dot ends it");
