@@ -12,6 +12,10 @@
  * 2.45.1 can crash when a session closes under a stream still waiting
  * for an acknowledgement.  The session is also lent, over KEYFILE.sock,
  * to sam-deliver sending from the same destination (lib/samshare.c).
+ * A bridge that goes away (EOF on the session's socket: i2pd restarted)
+ * or stops answering (a probe after sam-probe idle seconds) ends the run
+ * with 75 once the programs are done, for a supervisor to start it again:
+ * the next session then waits sam-gap, as any other does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "nymbox.h"
@@ -102,13 +107,17 @@ main(int argc, char *argv[])
 	static char why[PATH_MAX + 64];
 	struct nym_sam s;
 	struct sigaction act;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	struct nym_samaddr sa;
 	const char *where, *keyarg = NULL;
 	struct nym_hold hold;
 	char *priv = NULL, *peer;
 	pid_t holder;
 	long max = 20, wsec = 60;
+	long long probed;
+	const char *lost = NULL;
+	char junk[512];
+	ssize_t n;
 	int c, rc, afd, ready, lfd = -1, lockfd;
 	pid_t pid;
 
@@ -219,24 +228,44 @@ main(int argc, char *argv[])
 			break;
 		}
 		/* Wait for a peer, waking now and then to reap and to see
-		 * a signal, and lending the session meanwhile. */
+		 * a signal, lending the session meanwhile, and watching the
+		 * bridge: between requests it says nothing on the session's
+		 * socket, so EOF there is a bridge gone (a restart drops
+		 * every session), and a probe when idle finds a hung one. */
 		pfd[0].fd = afd;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = lfd;
+		pfd[1].fd = s.fd;
 		pfd[1].events = POLLIN;
+		pfd[2].fd = lfd;
+		pfd[2].events = POLLIN;
+		probed = nym_now_ms();
 		for (;;) {
-			pfd[0].revents = pfd[1].revents = 0;
-			ready = poll(pfd, lfd >= 0 ? 2 : 1, 1000);
-			if (stop || (ready == -1 && errno != EINTR) ||
-			    pfd[0].revents != 0)
+			pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+			ready = poll(pfd, lfd >= 0 ? 3 : 2, 1000);
+			if (stop || (ready == -1 && errno != EINTR))
 				break;
-			if (lfd >= 0 && pfd[1].revents != 0 &&
-			    (pid = nym_share_serve(lfd, &s, (int)wsec * 1000,
-			    NULL)) > 0)
-				children++;
+			if (pfd[1].revents != 0 && ((n = recv(s.fd, junk,
+			    sizeof junk, MSG_DONTWAIT)) == 0 || (n == -1 &&
+			    errno != EINTR && errno != EAGAIN))) {
+				lost = "the bridge closed the session";
+				break;
+			}
+			if (pfd[0].revents != 0)
+				break;
+			if (lfd >= 0 && pfd[2].revents != 0) {
+				if ((pid = nym_share_serve(lfd, &s,
+				    (int)wsec * 1000, NULL)) > 0)
+					children++;
+				probed = nym_now_ms();
+			}
+			if (s.in.err != 0 || nym_sam_probe(&s, hold.probe,
+			    &probed) == -1) {
+				lost = "the bridge does not answer";
+				break;
+			}
 			reap(0);
 		}
-		if (stop) {
+		if (stop || lost != NULL) {
 			close(afd);
 			break;
 		}
@@ -259,6 +288,11 @@ main(int argc, char *argv[])
 	}
 	while (children > 0)
 		reap(1);
+	if (lost != NULL) {
+		nym_warn("unable to keep the session at the SAM bridge at "
+		    "%s:%s: %s", sa.host, sa.port, lost);
+		s.keep_ms = 0;		/* nothing left to keep */
+	}
 	nym_sam_release(&s);
-	return stop ? NYM_EX_OK : NYM_EX_TEMPFAIL;
+	return stop && lost == NULL ? NYM_EX_OK : NYM_EX_TEMPFAIL;
 }
