@@ -61,6 +61,20 @@ reap(int block)
 	}
 }
 
+/* Has the bridge closed the session's socket fd (within ms)?  Between
+ * requests it says nothing there; anything else it sends is dropped. */
+static int
+bridgegone(int fd, int ms)
+{
+	char junk[512];
+	ssize_t n;
+
+	if (nym_wait(fd, POLLIN, ms) == -1)
+		return 0;
+	n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+	return n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN);
+}
+
 /* Run the program on the stream fd with the peer in the environment. */
 static void
 spawn(int fd, const char *peer, const char *local, char **argv)
@@ -116,8 +130,6 @@ main(int argc, char *argv[])
 	long max = 20, wsec = 60;
 	long long probed;
 	const char *lost = NULL;
-	char junk[512];
-	ssize_t n;
 	int c, rc, afd, ready, lfd = -1, lockfd;
 	pid_t pid;
 
@@ -244,9 +256,7 @@ main(int argc, char *argv[])
 			ready = poll(pfd, lfd >= 0 ? 3 : 2, 1000);
 			if (stop || (ready == -1 && errno != EINTR))
 				break;
-			if (pfd[1].revents != 0 && ((n = recv(s.fd, junk,
-			    sizeof junk, MSG_DONTWAIT)) == 0 || (n == -1 &&
-			    errno != EINTR && errno != EAGAIN))) {
+			if (pfd[1].revents != 0 && bridgegone(s.fd, 1)) {
 				lost = "the bridge closed the session";
 				break;
 			}
@@ -270,6 +280,13 @@ main(int argc, char *argv[])
 			break;
 		}
 		if (nym_sam_peer(afd, NULL, (int)wsec * 1000, &peer) == -1) {
+			/* A restart closes this socket and the session's
+			 * together, in either order. */
+			if (bridgegone(s.fd, 1000)) {
+				lost = "the bridge closed the session";
+				close(afd);
+				break;
+			}
 			nym_warn("unable to read the peer of a stream: %s",
 			    errno == EPROTO ? "the bridge refused it" :
 			    strerror(errno));
