@@ -576,9 +576,9 @@ int nym_share_lock(const char *key, int gap, int ms, pid_t *pid);
  * have passed since *last (nym_now_ms of the last exchange on the
  * session's socket), ask NAMING LOOKUP NAME=ME there (i2pd 2.45.1 closes
  * a session on PING or any command it does not know) within the
- * session's deadline, and set *last to now.  0: it answered, or it was
- * not time yet; -1 with errno: no answer (ETIMEDOUT), the bridge went
- * away (ECONNRESET), or the socket was already out of step. */
+ * session's deadline, and set *last to now.  1: it answered; 0: not
+ * time yet; -1 with errno: no answer (ETIMEDOUT), the bridge went away
+ * (ECONNRESET), or the socket was already out of step. */
 int nym_sam_probe(struct nym_sam *s, int probe, long long *last);
 /* Write "PID STATE TIME" into the lock file lockfd. */
 void nym_share_stamp(int lockfd, const char *state);

@@ -24,8 +24,11 @@
  * sam-linger idle seconds closes it the way i2pd needs: no new borrowers,
  * the borrowers' streams closed, the session kept a few seconds more.
  * Processes that find the key locked wait for it to lend.  A holder
- * whose bridge goes away (EOF on its session socket) exits, and the next
- * sender starts another.
+ * whose bridge goes away (EOF on its session socket) or hangs (a probe
+ * when idle, NAMING LOOKUP NAME=ME, or a borrower's lookup, unanswered in
+ * time) exits, and the next sender starts another after the gap.  Being
+ * detached, the holder tells what it does in KEY.log (bounded, 0600, no
+ * peers in it).
  */
 #define _GNU_SOURCE		/* struct ucred, accept4 */
 #include <errno.h>
@@ -475,7 +478,7 @@ nym_sam_probe(struct nym_sam *s, int probe, long long *last)
 			errno = s->in.err;
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 /* The pid in the lock file (the last or present holder), or 0. */
@@ -801,7 +804,7 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 	struct tally t;
 	char why[600], b[512];
 	long long last, keep, until, t0, probed;
-	int lfd, r, wst, bye = 0, dead = 0, idle = 0;
+	int lfd, r, wst, bye = 0, dead = 0, idle = 0, answered = 0;
 	pid_t pid;
 
 	if (sidepath(logpath, sizeof logpath, h->key, ".log") == -1)
@@ -890,12 +893,16 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 		}
 		/* Idle a while: is the bridge still there?  A hung one
 		 * (socket open, nothing answers) shows only this way. */
-		if (nym_sam_probe(&s, h->probe, &probed) == -1) {
+		t0 = nym_now_ms();
+		if ((r = nym_sam_probe(&s, h->probe, &probed)) == -1) {
 			hlog("probe failed: no answer from the bridge within "
 			    "%d ms (%s): closing", h->ms, strerror(errno));
 			dead = 1;
 			break;
 		}
+		if (r == 1 && !answered++)	/* once: it works here */
+			hlog("the bridge answers probes (%lld ms)",
+			    nym_now_ms() - t0);
 		pfd[0].fd = s.fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = lfd;

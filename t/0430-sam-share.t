@@ -265,6 +265,7 @@ test_expect_success 'an idle holder probes the bridge with NAMING LOOKUP NAME=ME
 	k=$(grep -cx "$c NAMING LOOKUP NAME=ME" sam.log) &&
 	test_wait_until "test \$(grep -cx \"$c NAMING LOOKUP NAME=ME\" sam.log) -gt $k" 10 &&
 	test "$(holder)" = "$hp" && ! grep "^$c PING" sam.log &&
+	test_wait_until "grep -q \"sam-holder\\[$hp\\]: the bridge answers probes (\" \"\$KEY.log\"" 5 &&
 	echo "$hp" >holder.pid
 '
 
