@@ -361,6 +361,15 @@ test_expect_success 'a sender that finds the key locked waits for the lender, ne
 	kill -TERM "$(cat acc.pid)" && gone "$(cat acc.pid)"
 '
 
+test_expect_success 'a bad sam-probe: 75 with one line, no holder started' '
+	stop_holders &&
+	printf "sam-probe = soon\n" >"$HOME/.config/nymbox/config" &&
+	test_expect_code 75 sd "bob@$B" <msg 2>err &&
+	grep -x "sam-deliver: unable to use sam-probe soon: expected 0 to 86400" err &&
+	test -z "$(holder)" &&
+	printf "sam-gap = 1\n" >"$HOME/.config/nymbox/config"
+'
+
 test_expect_success 'cleanup: no holder left' '
 	stop_all && test -z "$(holder)"
 '
