@@ -31,8 +31,8 @@
 
 #include "nymbox.h"
 
-#define USAGE "usage: sam-accept [-c max] [-k keyfile] [-o options] " \
-	"[-S host:port] [-w seconds] program [arg ...]\n"
+#define USAGE "usage: sam-accept [-c max] [-k keyfile] [-l seconds] " \
+	"[-o options] [-S host:port] [-w seconds] program [arg ...]\n"
 
 static volatile sig_atomic_t stop;
 static int children;
@@ -114,6 +114,55 @@ spawn(int fd, const char *peer, const char *local, char **argv)
 	close(fd);
 }
 
+/* A session of our own for keyarg, with the key's lock. */
+static void
+ownsession(struct nym_sam *s, const char *keyarg,
+    const struct nym_samaddr *sa, const struct nym_hold *hold, long wsec)
+{
+	static char why[PATH_MAX + 64];
+	char *priv = NULL;
+	pid_t holder;
+	int rc, lockfd;
+
+	if (nym_sam_key(keyarg, sa->host, sa->port, (int)wsec * 1000, &priv) ==
+	    -1) {
+		if (nym_unreachable(errno))
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
+			    "bridge at %s:%s to create the key %s ("
+			    NYM_SAM_HINT ")", sa->host, sa->port, keyarg);
+		nym_die(nym_exitcode(errno) == NYM_EX_TEMPFAIL ?
+		    NYM_EX_TEMPFAIL : NYM_EX_CONFIG, "unable to read the key "
+		    "%s: %s", keyarg, errno == EINVAL ? "not a SAM private "
+		    "key" : nym_secretwhy(keyarg, errno, why, sizeof why));
+	}
+	/* The key's one session is ours: a holder sam-deliver left
+	 * lingering is asked to go, and the gap since it closed kept. */
+	if ((lockfd = nym_share_lock(keyarg, hold->gap, hold->create_ms,
+	    &holder)) == -1) {
+		nym_key_free(priv);
+		if (errno == EWOULDBLOCK)
+			nym_die(NYM_EX_TEMPFAIL, "unable to lock the key %s: "
+			    "process %ld holds its session", keyarg,
+			    (long)holder);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock the key %s",
+		    keyarg);
+	}
+	if (nym_sam_open(s, sa->host, sa->port, (int)wsec * 1000) == -1) {
+		nym_key_free(priv);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
+		    "at %s:%s (" NYM_SAM_HINT ")", sa->host, sa->port);
+	}
+	rc = nym_sam_session(s, priv, sa->opts, (int)wsec * 2000 + 60000);
+	nym_key_free(priv);
+	if (rc != NYM_SAM_OK)
+		nym_die(rc == NYM_SAM_DUPLICATED_DEST ? NYM_EX_CONFIG :
+		    NYM_EX_TEMPFAIL, "unable to create the session: %s",
+		    rc == -1 ? strerror(errno) : nym_sam_resultname(rc));
+	nym_share_stamp(lockfd, "open");
+	s->lock = lockfd + 1;
+	s->keep_ms = (hold->gap < NYM_SAM_KEEP ? hold->gap : NYM_SAM_KEEP) * 1000;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -125,12 +174,11 @@ main(int argc, char *argv[])
 	struct nym_samaddr sa;
 	const char *where, *keyarg = NULL;
 	struct nym_hold hold;
-	char *priv = NULL, *peer;
-	pid_t holder;
-	long max = 20, wsec = 60;
+	char *peer;
+	long max = 20, wsec = 60, linger = 0;
 	long long probed;
 	const char *lost = NULL;
-	int c, rc, afd, ready, lfd = -1, lockfd;
+	int c, rc, afd, ready, lfd = -1, borrowed = 0;
 	pid_t pid;
 
 	nym_begin(argc, argv, USAGE);
@@ -140,10 +188,11 @@ main(int argc, char *argv[])
 		    where);
 	nym_samaddr_init(&sa);
 	keyarg = nym_conf_get("server-key");
-	while ((c = getopt(argc, argv, "+c:k:o:S:w:")) != -1) {
+	while ((c = getopt(argc, argv, "+c:k:l:o:S:w:")) != -1) {
 		switch (c) {
 		case 'c': max = nym_number(optarg, "-c", 1, 1000); break;
 		case 'k': keyarg = optarg; break;
+		case 'l': linger = nym_number(optarg, "-l", 0, 86400); break;
 		case 'o': sa.opts = optarg; break;
 		case 'S':
 			if (nym_samaddr_set(&sa, optarg) == -1)
@@ -166,52 +215,33 @@ main(int argc, char *argv[])
 		strcat(keypath, "/server.key");
 		keyarg = keypath;
 	}
-	if (nym_sam_key(keyarg, sa.host, sa.port, (int)wsec * 1000, &priv) ==
-	    -1) {
-		if (nym_unreachable(errno))
-			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
-			    "bridge at %s:%s to create the key %s ("
-			    NYM_SAM_HINT ")", sa.host, sa.port, keyarg);
-		nym_die(nym_exitcode(errno) == NYM_EX_TEMPFAIL ?
-		    NYM_EX_TEMPFAIL : NYM_EX_CONFIG, "unable to read the key "
-		    "%s: %s", keyarg, errno == EINVAL ? "not a SAM private "
-		    "key" : nym_secretwhy(keyarg, errno, why, sizeof why));
-	}
-	/* The key's one session is ours: a holder sam-deliver left
-	 * lingering is asked to go, and the gap since it closed kept. */
 	if (nym_hold_init(&hold, keyarg, &sa, (int)wsec * 1000, why,
 	    sizeof why) == -1)
 		nym_die(NYM_EX_CONFIG, "%s", why);
-	if ((lockfd = nym_share_lock(keyarg, hold.gap, hold.create_ms,
-	    &holder)) == -1) {
-		nym_key_free(priv);
-		if (errno == EWOULDBLOCK)
-			nym_die(NYM_EX_TEMPFAIL, "unable to lock the key %s: "
-			    "process %ld holds its session", keyarg,
-			    (long)holder);
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock the key %s",
-		    keyarg);
-	}
-	if (nym_sam_open(&s, sa.host, sa.port, (int)wsec * 1000) == -1) {
-		nym_key_free(priv);
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
-		    "at %s:%s (" NYM_SAM_HINT ")", sa.host, sa.port);
-	}
-	rc = nym_sam_session(&s, priv, sa.opts, (int)wsec * 2000 + 60000);
-	nym_key_free(priv);
-	if (rc != NYM_SAM_OK)
-		nym_die(rc == NYM_SAM_DUPLICATED_DEST ? NYM_EX_CONFIG :
-		    NYM_EX_TEMPFAIL, "unable to create the session: %s",
-		    rc == -1 ? strerror(errno) : nym_sam_resultname(rc));
-	nym_share_stamp(lockfd, "open");
-	s.lock = lockfd + 1;
-	s.keep_ms = (hold.gap < NYM_SAM_KEEP ? hold.gap : NYM_SAM_KEEP) * 1000;
+	if (linger > 0) {
+		/* A borrower: the key's holder (started now if none
+		 * lends) opens each pending accept on its session, which
+		 * outlives this process by sam-linger; an acceptor
+		 * restarted meanwhile finds the same session. */
+		hold.linger = (int)linger;
+		if ((rc = nym_sam_acquire(&s, &hold, why, sizeof why)) !=
+		    NYM_EX_OK)
+			nym_die(rc, "%s", why);
+		borrowed = s.share[0] != '\0';
+	} else
+		ownsession(&s, keyarg, &sa, &hold, wsec);
 	memset(&act, 0, sizeof act);
 	act.sa_handler = onsignal;
 	sigaction(SIGTERM, &act, NULL);
 	sigaction(SIGINT, &act, NULL);
-	if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock", keyarg) >=
-	    sizeof sockpath || (lfd = nym_share_listen(sockpath)) == -1)
+	if (borrowed) {
+		/* The holder lends the session to the programs too. */
+		if (setenv("I2P_LOCAL_KEY", keyarg, 1) == -1)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to set "
+			    "I2P_LOCAL_KEY");
+	} else if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock",
+	    keyarg) >= sizeof sockpath ||
+	    (lfd = nym_share_listen(sockpath)) == -1)
 		nym_warn("unable to lend the session at %s.sock: %s", keyarg,
 		    strerror(errno));
 	/* The programs run per stream borrow this session for their own
@@ -257,7 +287,8 @@ main(int argc, char *argv[])
 			if (stop || (ready == -1 && errno != EINTR))
 				break;
 			if (pfd[1].revents != 0 && bridgegone(s.fd, 1)) {
-				lost = "the bridge closed the session";
+				lost = borrowed ? "the session's holder went "
+				    "away" : "the bridge closed the session";
 				break;
 			}
 			if (pfd[0].revents != 0)
@@ -268,7 +299,8 @@ main(int argc, char *argv[])
 					children++;
 				probed = nym_now_ms();
 			}
-			if (s.in.err != 0 || nym_sam_probe(&s, hold.probe,
+			/* A lender probes its own session. */
+			if (!borrowed && nym_sam_probe(&s, hold.probe,
 			    &probed) == -1) {
 				lost = "the bridge does not answer";
 				break;
@@ -283,7 +315,8 @@ main(int argc, char *argv[])
 			/* A restart closes this socket and the session's
 			 * together, in either order. */
 			if (bridgegone(s.fd, 1000)) {
-				lost = "the bridge closed the session";
+				lost = borrowed ? "the session's holder went "
+				    "away" : "the bridge closed the session";
 				close(afd);
 				break;
 			}

@@ -582,10 +582,13 @@ int nym_share_lock(const char *key, int gap, int ms, pid_t *pid);
 int nym_sam_probe(struct nym_sam *s, int probe, long long *last);
 /* Write "PID STATE TIME" into the lock file lockfd. */
 void nym_share_stamp(int lockfd, const char *state);
-/* The borrowed versions of nym_sam_lookup (no options) and
- * nym_sam_connect; nym_sam.c calls them when s->share is set. */
+/* The borrowed versions of nym_sam_lookup (no options), nym_sam_connect
+ * and nym_sam_accept; sam.c calls them when s->share is set. */
 int nym_share_lookup(struct nym_sam *s, const char *name, char **dest);
 int nym_share_connect(struct nym_sam *s, const char *dest, int *fd);
+/* The borrowed nym_sam_accept: the lender opens the pending STREAM ACCEPT
+ * on its session and hands it over; the peer line is still to be read. */
+int nym_share_accept(struct nym_sam *s, int *fd);
 
 /* ---- samkey.c: persistent destinations and where the bridge is ---- */
 struct nym_samaddr {

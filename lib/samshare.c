@@ -275,13 +275,17 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye)
 		free(dest);
 		served = SERVED_LOOKUP;
 		served_res = res;
-	} else if (strncmp(req, "CONNECT ", 8) == 0) {
-		/* A peer may take a minute to answer: not in this process. */
+	} else if (strncmp(req, "CONNECT ", 8) == 0 ||
+	    strcmp(req, "ACCEPT") == 0) {
+		/* A peer may take a minute to answer: not in this process.
+		 * A pending accept is the borrower's (an acceptor): it
+		 * waits for its peer there, and may close it unused. */
 		if ((pid = fork()) == 0) {
 			child(lfd, s);
 			if (getppid() != parent)
 				_exit(0);
-			res = nym_sam_connect(s, req + 8, &fd);
+			res = req[0] == 'A' ? nym_sam_accept(s, &fd) :
+			    nym_sam_connect(s, req + 8, &fd);
 			answer(c, res, NULL, res == NYM_SAM_OK ? fd : -1, ms);
 			_exit(res == NYM_SAM_OK ? 0 : 1);	/* for counts */
 		}
@@ -404,6 +408,20 @@ nym_share_connect(struct nym_sam *s, const char *dest, int *fd)
 		return -1;
 	}
 	res = ask(s, req, NULL, 0, fd, NULL);
+	if (res == NYM_SAM_OK && *fd == -1) {
+		errno = EPROTO;
+		return -1;
+	}
+	return res;
+}
+
+int
+nym_share_accept(struct nym_sam *s, int *fd)
+{
+	int res;
+
+	*fd = -1;
+	res = ask(s, "ACCEPT\n", NULL, 0, fd, NULL);
 	if (res == NYM_SAM_OK && *fd == -1) {
 		errno = EPROTO;
 		return -1;

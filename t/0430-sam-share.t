@@ -361,6 +361,47 @@ test_expect_success 'a sender that finds the key locked waits for the lender, ne
 	kill -TERM "$(cat acc.pid)" && gone "$(cat acc.pid)"
 '
 
+# acc: sam-accept -l 60 (a borrower of the key's holder) running cat;
+# its b32 in acc.b32, PID in acc.pid, exit code in acc.rc when it ends.
+acc() {
+	rm -f acc.b32 acc.pid acc.rc &&
+	{ ( sam-accept -l 60 -S 127.0.0.1:"$P" -w 5 -k "$KEY" cat >acc.b32 2>acc.err &
+	    echo $! >acc.pid; wait $!; echo $? >acc.rc ) & } &&
+	test_wait_for acc.b32 30 && test_wait_for acc.pid &&
+	test "$(cat acc.b32)" = "$A"
+}
+
+# echoed WORD: WORD sent to alice over a stream, and back from cat.
+echoed() {
+	printf "%s\n" "$1" | test_timeout 20 "$SAMTOOL" -t 5000 -c 5000 \
+	    127.0.0.1 "$P" connect "$A" >echo.out && grep -qx "$1" echo.out
+}
+
+test_expect_success 'sam-accept -l borrows the holder: restarted, same session, reached at once' '
+	stop_holders &&
+	printf "sam-gap = 1\n" >"$HOME/.config/nymbox/config" &&
+	n=$(created) &&
+	acc && hp=$(holder) && test -n "$hp" && test "$(created)" = $((n + 1)) &&
+	echoed one &&
+	kill -TERM "$(cat acc.pid)" && gone "$(cat acc.pid)" &&
+	test "$(holder)" = "$hp" &&
+	acc && echoed two && echoed three &&
+	test "$(created)" = $((n + 1)) && test "$(holder)" = "$hp" &&
+	m=$(delivered) && sd "bob@$B" <msg && test "$(delivered)" = $((m + 1)) &&
+	test "$(created)" = $((n + 1)) && test "$(refused)" = 0 &&
+	kill -TERM "$(cat acc.pid)" && gone "$(cat acc.pid)" &&
+	test "$(holder)" = "$hp" &&
+	grep "sam-holder\[$hp\]: a borrower left, 0 borrowing" "$KEY.log"
+'
+
+test_expect_success 'sam-accept -l: the holder goes (the bridge restarts): 75, for its supervisor' '
+	acc && hp=$(holder) &&
+	kill -HUP "$(cat sam.pid)" &&
+	test_wait_for acc.rc 20 && test "$(cat acc.rc)" = 75 &&
+	grep -x "sam-accept: unable to keep the session at the SAM bridge at 127.0.0.1:$P: the session'"'"'s holder went away" acc.err &&
+	gone "$hp" 100
+'
+
 test_expect_success 'a bad sam-probe: 75 with one line, no holder started' '
 	stop_holders &&
 	printf "sam-probe = soon\n" >"$HOME/.config/nymbox/config" &&
