@@ -37,11 +37,12 @@ test ! -f run/home/.config/nymbox/keys/alice.i2p.key.log ||
 	    run/home/.config/nymbox/keys/alice.i2p.key.log | tl_diag_
 
 test_expect_success 'sam-accept -l restarted under its holder: same session, the next delivery at once' '
-	cat run/err7 run/err8 && test "$(cat run/rc7)" = 0 && test "$(cat run/rc8)" = 0 &&
-	test "$(cat run/bobholder8.pid)" = "$(cat run/bobholder.pid)" &&
-	test "$(ls run/bob/Maildir/new | wc -l)" = 8 &&
-	test "$(cat run/t8)" -lt 20 &&
-	echo "acceptor restarted under its holder: next delivery $(cat run/t8) s" >figure8
+	cat run/err7 && test "$(cat run/rc7)" = 0 &&
+	test -n "$(cat run/bobholder.pid)" &&
+	test "$(cat run/bobholder7.pid)" = "$(cat run/bobholder.pid)" &&
+	test "$(ls run/bob/Maildir/new | wc -l)" = 7 &&
+	test "$(cat run/t7)" -lt 20 &&
+	echo "acceptor restarted under its holder: next delivery $(cat run/t7) s" >figure8
 '
 test ! -f figure8 || tl_diag_ <figure8
 
