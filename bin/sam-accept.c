@@ -12,6 +12,10 @@
  * 2.45.1 can crash when a session closes under a stream still waiting
  * for an acknowledgement.  The session is also lent, over KEYFILE.sock,
  * to sam-deliver sending from the same destination (lib/samshare.c).
+ * A bridge that goes away (EOF on the session's socket: i2pd restarted)
+ * or stops answering (a probe after sam-probe idle seconds) ends the run
+ * with 75 once the programs are done, for a supervisor to start it again:
+ * the next session then waits sam-gap, as any other does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,12 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "nymbox.h"
 
-#define USAGE "usage: sam-accept [-c max] [-k keyfile] [-o options] " \
-	"[-S host:port] [-w seconds] program [arg ...]\n"
+#define USAGE "usage: sam-accept [-c max] [-k keyfile] [-l seconds] " \
+	"[-o options] [-S host:port] [-w seconds] program [arg ...]\n"
 
 static volatile sig_atomic_t stop;
 static int children;
@@ -54,6 +59,20 @@ reap(int block)
 		children--;
 		block = 0;
 	}
+}
+
+/* Has the bridge closed the session's socket fd (within ms)?  Between
+ * requests it says nothing there; anything else it sends is dropped. */
+static int
+bridgegone(int fd, int ms)
+{
+	char junk[512];
+	ssize_t n;
+
+	if (nym_wait(fd, POLLIN, ms) == -1)
+		return 0;
+	n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+	return n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN);
 }
 
 /* Run the program on the stream fd with the peer in the environment. */
@@ -95,6 +114,55 @@ spawn(int fd, const char *peer, const char *local, char **argv)
 	close(fd);
 }
 
+/* A session of our own for keyarg, with the key's lock. */
+static void
+ownsession(struct nym_sam *s, const char *keyarg,
+    const struct nym_samaddr *sa, const struct nym_hold *hold, long wsec)
+{
+	static char why[PATH_MAX + 64];
+	char *priv = NULL;
+	pid_t holder;
+	int rc, lockfd;
+
+	if (nym_sam_key(keyarg, sa->host, sa->port, (int)wsec * 1000, &priv) ==
+	    -1) {
+		if (nym_unreachable(errno))
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
+			    "bridge at %s:%s to create the key %s ("
+			    NYM_SAM_HINT ")", sa->host, sa->port, keyarg);
+		nym_die(nym_exitcode(errno) == NYM_EX_TEMPFAIL ?
+		    NYM_EX_TEMPFAIL : NYM_EX_CONFIG, "unable to read the key "
+		    "%s: %s", keyarg, errno == EINVAL ? "not a SAM private "
+		    "key" : nym_secretwhy(keyarg, errno, why, sizeof why));
+	}
+	/* The key's one session is ours: a holder sam-deliver left
+	 * lingering is asked to go, and the gap since it closed kept. */
+	if ((lockfd = nym_share_lock(keyarg, hold->gap, hold->create_ms,
+	    &holder)) == -1) {
+		nym_key_free(priv);
+		if (errno == EWOULDBLOCK)
+			nym_die(NYM_EX_TEMPFAIL, "unable to lock the key %s: "
+			    "process %ld holds its session", keyarg,
+			    (long)holder);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock the key %s",
+		    keyarg);
+	}
+	if (nym_sam_open(s, sa->host, sa->port, (int)wsec * 1000) == -1) {
+		nym_key_free(priv);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
+		    "at %s:%s (" NYM_SAM_HINT ")", sa->host, sa->port);
+	}
+	rc = nym_sam_session(s, priv, sa->opts, (int)wsec * 2000 + 60000);
+	nym_key_free(priv);
+	if (rc != NYM_SAM_OK)
+		nym_die(rc == NYM_SAM_DUPLICATED_DEST ? NYM_EX_CONFIG :
+		    NYM_EX_TEMPFAIL, "unable to create the session: %s",
+		    rc == -1 ? strerror(errno) : nym_sam_resultname(rc));
+	nym_share_stamp(lockfd, "open");
+	s->lock = lockfd + 1;
+	s->keep_ms = (hold->gap < NYM_SAM_KEEP ? hold->gap : NYM_SAM_KEEP) * 1000;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -102,14 +170,15 @@ main(int argc, char *argv[])
 	static char why[PATH_MAX + 64];
 	struct nym_sam s;
 	struct sigaction act;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	struct nym_samaddr sa;
 	const char *where, *keyarg = NULL;
 	struct nym_hold hold;
-	char *priv = NULL, *peer;
-	pid_t holder;
-	long max = 20, wsec = 60;
-	int c, rc, afd, ready, lfd = -1, lockfd;
+	char *peer;
+	long max = 20, wsec = 60, linger = 0;
+	long long probed;
+	const char *lost = NULL;
+	int c, rc, afd, ready, lfd = -1, borrowed = 0;
 	pid_t pid;
 
 	nym_begin(argc, argv, USAGE);
@@ -119,10 +188,11 @@ main(int argc, char *argv[])
 		    where);
 	nym_samaddr_init(&sa);
 	keyarg = nym_conf_get("server-key");
-	while ((c = getopt(argc, argv, "+c:k:o:S:w:")) != -1) {
+	while ((c = getopt(argc, argv, "+c:k:l:o:S:w:")) != -1) {
 		switch (c) {
 		case 'c': max = nym_number(optarg, "-c", 1, 1000); break;
 		case 'k': keyarg = optarg; break;
+		case 'l': linger = nym_number(optarg, "-l", 0, 86400); break;
 		case 'o': sa.opts = optarg; break;
 		case 'S':
 			if (nym_samaddr_set(&sa, optarg) == -1)
@@ -145,52 +215,33 @@ main(int argc, char *argv[])
 		strcat(keypath, "/server.key");
 		keyarg = keypath;
 	}
-	if (nym_sam_key(keyarg, sa.host, sa.port, (int)wsec * 1000, &priv) ==
-	    -1) {
-		if (nym_unreachable(errno))
-			nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM "
-			    "bridge at %s:%s to create the key %s ("
-			    NYM_SAM_HINT ")", sa.host, sa.port, keyarg);
-		nym_die(nym_exitcode(errno) == NYM_EX_TEMPFAIL ?
-		    NYM_EX_TEMPFAIL : NYM_EX_CONFIG, "unable to read the key "
-		    "%s: %s", keyarg, errno == EINVAL ? "not a SAM private "
-		    "key" : nym_secretwhy(keyarg, errno, why, sizeof why));
-	}
-	/* The key's one session is ours: a holder sam-deliver left
-	 * lingering is asked to go, and the gap since it closed kept. */
 	if (nym_hold_init(&hold, keyarg, &sa, (int)wsec * 1000, why,
 	    sizeof why) == -1)
 		nym_die(NYM_EX_CONFIG, "%s", why);
-	if ((lockfd = nym_share_lock(keyarg, hold.gap, hold.create_ms,
-	    &holder)) == -1) {
-		nym_key_free(priv);
-		if (errno == EWOULDBLOCK)
-			nym_die(NYM_EX_TEMPFAIL, "unable to lock the key %s: "
-			    "process %ld holds its session", keyarg,
-			    (long)holder);
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock the key %s",
-		    keyarg);
-	}
-	if (nym_sam_open(&s, sa.host, sa.port, (int)wsec * 1000) == -1) {
-		nym_key_free(priv);
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to reach the SAM bridge "
-		    "at %s:%s (" NYM_SAM_HINT ")", sa.host, sa.port);
-	}
-	rc = nym_sam_session(&s, priv, sa.opts, (int)wsec * 2000 + 60000);
-	nym_key_free(priv);
-	if (rc != NYM_SAM_OK)
-		nym_die(rc == NYM_SAM_DUPLICATED_DEST ? NYM_EX_CONFIG :
-		    NYM_EX_TEMPFAIL, "unable to create the session: %s",
-		    rc == -1 ? strerror(errno) : nym_sam_resultname(rc));
-	nym_share_stamp(lockfd, "open");
-	s.lock = lockfd + 1;
-	s.keep_ms = (hold.gap < NYM_SAM_KEEP ? hold.gap : NYM_SAM_KEEP) * 1000;
+	if (linger > 0) {
+		/* A borrower: the key's holder (started now if none
+		 * lends) opens each pending accept on its session, which
+		 * outlives this process by sam-linger; an acceptor
+		 * restarted meanwhile finds the same session. */
+		hold.linger = (int)linger;
+		if ((rc = nym_sam_acquire(&s, &hold, why, sizeof why)) !=
+		    NYM_EX_OK)
+			nym_die(rc, "%s", why);
+		borrowed = s.share[0] != '\0';
+	} else
+		ownsession(&s, keyarg, &sa, &hold, wsec);
 	memset(&act, 0, sizeof act);
 	act.sa_handler = onsignal;
 	sigaction(SIGTERM, &act, NULL);
 	sigaction(SIGINT, &act, NULL);
-	if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock", keyarg) >=
-	    sizeof sockpath || (lfd = nym_share_listen(sockpath)) == -1)
+	if (borrowed) {
+		/* The holder lends the session to the programs too. */
+		if (setenv("I2P_LOCAL_KEY", keyarg, 1) == -1)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to set "
+			    "I2P_LOCAL_KEY");
+	} else if ((size_t)snprintf(sockpath, sizeof sockpath, "%s.sock",
+	    keyarg) >= sizeof sockpath ||
+	    (lfd = nym_share_listen(sockpath)) == -1)
 		nym_warn("unable to lend the session at %s.sock: %s", keyarg,
 		    strerror(errno));
 	/* The programs run per stream borrow this session for their own
@@ -219,28 +270,56 @@ main(int argc, char *argv[])
 			break;
 		}
 		/* Wait for a peer, waking now and then to reap and to see
-		 * a signal, and lending the session meanwhile. */
+		 * a signal, lending the session meanwhile, and watching the
+		 * bridge: between requests it says nothing on the session's
+		 * socket, so EOF there is a bridge gone (a restart drops
+		 * every session), and a probe when idle finds a hung one. */
 		pfd[0].fd = afd;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = lfd;
+		pfd[1].fd = s.fd;
 		pfd[1].events = POLLIN;
+		pfd[2].fd = lfd;
+		pfd[2].events = POLLIN;
+		probed = nym_now_ms();
 		for (;;) {
-			pfd[0].revents = pfd[1].revents = 0;
-			ready = poll(pfd, lfd >= 0 ? 2 : 1, 1000);
-			if (stop || (ready == -1 && errno != EINTR) ||
-			    pfd[0].revents != 0)
+			pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+			ready = poll(pfd, lfd >= 0 ? 3 : 2, 1000);
+			if (stop || (ready == -1 && errno != EINTR))
 				break;
-			if (lfd >= 0 && pfd[1].revents != 0 &&
-			    (pid = nym_share_serve(lfd, &s, (int)wsec * 1000,
-			    NULL)) > 0)
-				children++;
+			if (pfd[1].revents != 0 && bridgegone(s.fd, 1)) {
+				lost = borrowed ? "the session's holder went "
+				    "away" : "the bridge closed the session";
+				break;
+			}
+			if (pfd[0].revents != 0)
+				break;
+			if (lfd >= 0 && pfd[2].revents != 0) {
+				if ((pid = nym_share_serve(lfd, &s,
+				    (int)wsec * 1000, NULL)) > 0)
+					children++;
+				probed = nym_now_ms();
+			}
+			/* A lender probes its own session. */
+			if (!borrowed && nym_sam_probe(&s, hold.probe,
+			    &probed) == -1) {
+				lost = "the bridge does not answer";
+				break;
+			}
 			reap(0);
 		}
-		if (stop) {
+		if (stop || lost != NULL) {
 			close(afd);
 			break;
 		}
 		if (nym_sam_peer(afd, NULL, (int)wsec * 1000, &peer) == -1) {
+			/* A restart closes this socket and the session's
+			 * together, in either order. */
+			if (bridgegone(s.fd, 1000)) {
+				lost = borrowed ? "the session's holder went "
+				    "away" : "the bridge closed the session";
+				close(afd);
+				break;
+			}
 			nym_warn("unable to read the peer of a stream: %s",
 			    errno == EPROTO ? "the bridge refused it" :
 			    strerror(errno));
@@ -259,6 +338,11 @@ main(int argc, char *argv[])
 	}
 	while (children > 0)
 		reap(1);
+	if (lost != NULL) {
+		nym_warn("unable to keep the session at the SAM bridge at "
+		    "%s:%s: %s", sa.host, sa.port, lost);
+		s.keep_ms = 0;		/* nothing left to keep */
+	}
 	nym_sam_release(&s);
-	return stop ? NYM_EX_OK : NYM_EX_TEMPFAIL;
+	return stop && lost == NULL ? NYM_EX_OK : NYM_EX_TEMPFAIL;
 }

@@ -557,6 +557,10 @@ int nym_sam_borrow(struct nym_sam *s, const char *path, int ms);
 #define NYM_SAM_GAP	10	/* default sam-gap: seconds between sessions */
 #define NYM_SAM_KEEP	3	/* seconds a session outlives its last
 				   stream (at most the gap) */
+#define NYM_SAM_PROBE	60	/* default sam-probe: idle seconds before
+				   the bridge is asked whether it is there */
+#define NYM_SAM_LOGMAX	65536	/* KEY.log is moved to KEY.log.old when
+				   it reaches this size */
 struct nym_hold {
 	const char *key;		/* the key file */
 	const char *what;		/* it, in messages: "the key" */
@@ -565,11 +569,15 @@ struct nym_hold {
 					   a session of our own (unless one
 					   is lent) closed at release */
 	int gap;			/* seconds between two sessions */
-	int ms;				/* each network step */
+	int probe;			/* idle seconds before a probe of the
+					   bridge (NAMING LOOKUP NAME=ME on
+					   the session's socket); 0: none */
+	int ms;				/* each network step, and a probe's
+					   deadline */
 	int create_ms;			/* SESSION CREATE */
 };
-/* linger and gap from sam-linger and sam-gap in the configuration (load
- * it first), else the defaults; the rest from the arguments.  0, or -1
+/* linger, gap and probe from sam-linger, sam-gap and sam-probe in the
+ * configuration (load it first), else the defaults; the rest from the arguments.  0, or -1
  * with a usage message in why for a bad value. */
 int nym_hold_init(struct nym_hold *h, const char *key,
     const struct nym_samaddr *sa, int ms, char *why, size_t cap);
@@ -590,12 +598,23 @@ void nym_sam_release(struct nym_sam *s);
  * then the gap since the last session.  The lock's fd, or -1 (errno
  * EWOULDBLOCK: still held by PID in *pid). */
 int nym_share_lock(const char *key, int gap, int ms, pid_t *pid);
+/* Is the bridge behind the session s there?  When probe seconds (> 0)
+ * have passed since *last (nym_now_ms of the last exchange on the
+ * session's socket), ask NAMING LOOKUP NAME=ME there (i2pd 2.45.1 closes
+ * a session on PING or any command it does not know) within the
+ * session's deadline, and set *last to now.  1: it answered; 0: not
+ * time yet; -1 with errno: no answer (ETIMEDOUT), the bridge went away
+ * (ECONNRESET), or the socket was already out of step. */
+int nym_sam_probe(struct nym_sam *s, int probe, long long *last);
 /* Write "PID STATE TIME" into the lock file lockfd. */
 void nym_share_stamp(int lockfd, const char *state);
-/* The borrowed versions of nym_sam_lookup (no options) and
- * nym_sam_connect; nym_sam.c calls them when s->share is set. */
+/* The borrowed versions of nym_sam_lookup (no options), nym_sam_connect
+ * and nym_sam_accept; sam.c calls them when s->share is set. */
 int nym_share_lookup(struct nym_sam *s, const char *name, char **dest);
 int nym_share_connect(struct nym_sam *s, const char *dest, int *fd);
+/* The borrowed nym_sam_accept: the lender opens the pending STREAM ACCEPT
+ * on its session and hands it over; the peer line is still to be read. */
+int nym_share_accept(struct nym_sam *s, int *fd);
 
 /* ---- samkey.c: persistent destinations and where the bridge is ---- */
 struct nym_samaddr {

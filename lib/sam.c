@@ -933,6 +933,8 @@ nym_sam_accept(struct nym_sam *s, int *fd)
 	char cmd[128];
 	int n;
 
+	if (s->share[0] != '\0')
+		return nym_share_accept(s, fd);
 	n = snprintf(cmd, sizeof cmd, "STREAM ACCEPT ID=%s SILENT=false\n",
 	    s->id);
 	return stream(s, cmd, (size_t)n, fd);

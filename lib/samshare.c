@@ -24,8 +24,11 @@
  * sam-linger idle seconds closes it the way i2pd needs: no new borrowers,
  * the borrowers' streams closed, the session kept a few seconds more.
  * Processes that find the key locked wait for it to lend.  A holder
- * whose bridge goes away (EOF on its session socket) exits, and the next
- * sender starts another.
+ * whose bridge goes away (EOF on its session socket) or hangs (a probe
+ * when idle, NAMING LOOKUP NAME=ME, or a borrower's lookup, unanswered in
+ * time) exits, and the next sender starts another after the gap.  Being
+ * detached, the holder tells what it does in KEY.log (bounded, 0600, no
+ * peers in it).
  */
 #define _GNU_SOURCE		/* struct ucred, accept4 */
 #include <errno.h>
@@ -34,6 +37,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +53,10 @@
 #include "nymbox.h"
 
 #define REQ_MAX	8192		/* "CONNECT " and a destination */
+
+/* What the last nym_share_serve did, for the holder's counts. */
+enum { SERVED_NONE, SERVED_LEASE, SERVED_LOOKUP, SERVED_CONNECT };
+static int served, served_res;
 
 static int
 unaddr(struct sockaddr_un *sa, const char *path)
@@ -219,6 +227,7 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye)
 	pid_t pid = 0, parent = getpid();
 	int c, fd, res;
 
+	served = SERVED_NONE;
 	if ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return errno == EINTR || errno == EAGAIN ||
 		    errno == ECONNABORTED ? 0 : -1;
@@ -254,7 +263,8 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye)
 		if (pid == -1) {
 			answer(c, -1, NULL, -1, ms);
 			pid = 0;
-		}
+		} else
+			served = SERVED_LEASE;
 	} else if (strcmp(req, "BYE") == 0) {
 		if (bye != NULL)
 			*bye = 1;
@@ -263,20 +273,27 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye)
 		res = nym_sam_lookup(s, req + 7, &dest, NULL);
 		answer(c, res, dest, -1, ms);
 		free(dest);
-	} else if (strncmp(req, "CONNECT ", 8) == 0) {
-		/* A peer may take a minute to answer: not in this process. */
+		served = SERVED_LOOKUP;
+		served_res = res;
+	} else if (strncmp(req, "CONNECT ", 8) == 0 ||
+	    strcmp(req, "ACCEPT") == 0) {
+		/* A peer may take a minute to answer: not in this process.
+		 * A pending accept is the borrower's (an acceptor): it
+		 * waits for its peer there, and may close it unused. */
 		if ((pid = fork()) == 0) {
 			child(lfd, s);
 			if (getppid() != parent)
 				_exit(0);
-			res = nym_sam_connect(s, req + 8, &fd);
+			res = req[0] == 'A' ? nym_sam_accept(s, &fd) :
+			    nym_sam_connect(s, req + 8, &fd);
 			answer(c, res, NULL, res == NYM_SAM_OK ? fd : -1, ms);
-			_exit(0);
+			_exit(res == NYM_SAM_OK ? 0 : 1);	/* for counts */
 		}
 		if (pid == -1) {
 			answer(c, -1, NULL, -1, ms);
 			pid = 0;
-		}
+		} else
+			served = SERVED_CONNECT;
 	} else
 		answer(c, NYM_SAM_PROTO, NULL, -1, ms);
 done:
@@ -398,6 +415,20 @@ nym_share_connect(struct nym_sam *s, const char *dest, int *fd)
 	return res;
 }
 
+int
+nym_share_accept(struct nym_sam *s, int *fd)
+{
+	int res;
+
+	*fd = -1;
+	res = ask(s, "ACCEPT\n", NULL, 0, fd, NULL);
+	if (res == NYM_SAM_OK && *fd == -1) {
+		errno = EPROTO;
+		return -1;
+	}
+	return res;
+}
+
 /* ---- one session per key: the lock, the holder, the borrowers ---- */
 
 /* key + suffix into buf, made absolute (the holder leaves the caller's
@@ -442,6 +473,30 @@ nym_share_stamp(int lockfd, const char *state)
 	if (ftruncate(lockfd, 0) == -1 || pwrite(lockfd, buf, (size_t)n, 0) !=
 	    n)
 		return;		/* only the gap is lost */
+}
+
+int
+nym_sam_probe(struct nym_sam *s, int probe, long long *last)
+{
+	char *me = NULL;
+	int res;
+
+	if (s->in.err != 0) {
+		errno = s->in.err;
+		return -1;
+	}
+	if (probe <= 0 || nym_now_ms() - *last < probe * 1000LL)
+		return 0;
+	res = nym_sam_lookup(s, "ME", &me, NULL);
+	free(me);
+	*last = nym_now_ms();
+	/* Any reply will do: the bridge is there and in step. */
+	if (res == -1 || s->in.err != 0) {
+		if (s->in.err != 0)
+			errno = s->in.err;
+		return -1;
+	}
+	return 1;
 }
 
 /* The pid in the lock file (the last or present holder), or 0. */
@@ -558,6 +613,7 @@ nym_hold_init(struct nym_hold *h, const char *key,
 	} k[] = {
 		{ "sam-linger", 86400, offsetof(struct nym_hold, linger) },
 		{ "sam-gap", 600, offsetof(struct nym_hold, gap) },
+		{ "sam-probe", 86400, offsetof(struct nym_hold, probe) },
 	};
 	const char *v;
 	char *end;
@@ -572,6 +628,7 @@ nym_hold_init(struct nym_hold *h, const char *key,
 	h->create_ms = ms * 2 + 60000;
 	h->linger = NYM_SAM_LINGER;
 	h->gap = NYM_SAM_GAP;
+	h->probe = NYM_SAM_PROBE;
 	for (i = 0; i < sizeof k / sizeof k[0]; i++) {
 		if ((v = nym_conf_get(k[i].name)) == NULL)
 			continue;
@@ -639,10 +696,122 @@ status(int st, int code, const char *why)
 	(void)sendline(st, line, -1, 5000);
 }
 
+/* The holder's log, KEY.log beside the key (0600), or "" for none.  One
+ * line per event; never a peer's name or destination (whom a user mails
+ * is not written down).  At NYM_SAM_LOGMAX bytes it becomes KEY.log.old
+ * (one generation kept), so it never takes more than twice that. */
+static char logpath[PATH_MAX];
+
+static void
+hlog(const char *fmt, ...)
+{
+	char line[640], old[PATH_MAX + 8];
+	struct stat st;
+	struct tm tm;
+	time_t now = time(NULL);
+	va_list ap;
+	size_t n;
+	int fd, m;
+
+	if (logpath[0] == '\0')
+		return;
+	n = gmtime_r(&now, &tm) == NULL ? 0 : strftime(line, sizeof line,
+	    "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	m = snprintf(line + n, sizeof line - n, "sam-holder[%ld]: ",
+	    (long)getpid());
+	if (m > 0)
+		n += (size_t)m;
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof line - n, fmt, ap);
+	va_end(ap);
+	if (m > 0)
+		n += (size_t)m;
+	if (n > sizeof line - 2)
+		n = sizeof line - 2;
+	line[n++] = '\n';
+	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd != -1 && fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    (unsigned long long)st.st_size + n > NYM_SAM_LOGMAX &&
+	    (size_t)snprintf(old, sizeof old, "%s.old", logpath) < sizeof old &&
+	    rename(logpath, old) == 0) {
+		close(fd);
+		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+	}
+	if (fd == -1)
+		return;
+	(void)fchmod(fd, 0600);
+	/* A full disk loses a log line, nothing else. */
+	if (write(fd, line, n) != (ssize_t)n)
+		errno = EIO;
+	close(fd);
+}
+
+/* The holder's borrowers (their leases' PIDs) and counts. */
+struct tally {
+	pid_t *lease;
+	size_t nlease, cap;
+	unsigned long leases, lookups, badlookups, streams, badstreams;
+	int children;
+};
+
+/* A child of the holder ended: a lease or a stream's opener. */
+static void
+ended(struct tally *t, pid_t pid, int st)
+{
+	size_t i;
+
+	t->children--;
+	for (i = 0; i < t->nlease; i++)
+		if (t->lease[i] == pid) {
+			t->lease[i] = t->lease[--t->nlease];
+			hlog("a borrower left, %zu borrowing", t->nlease);
+			return;
+		}
+	t->streams++;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		t->badstreams++;
+}
+
+static void
+started(struct tally *t, pid_t pid)
+{
+	pid_t *n;
+
+	if (pid > 0)
+		t->children++;
+	if (served == SERVED_LOOKUP) {
+		t->lookups++;
+		if (served_res != NYM_SAM_OK)
+			t->badlookups++;
+		return;
+	}
+	if (served != SERVED_LEASE || pid <= 0)
+		return;
+	t->leases++;
+	if (t->nlease == t->cap) {
+		if ((n = realloc(t->lease, (t->cap * 2 + 16) * sizeof *n)) ==
+		    NULL) {
+			/* Counted as a stream when it ends: only a count
+			 * is off. */
+			hlog("a borrower came (not counted: %s)",
+			    strerror(errno));
+			return;
+		}
+		t->lease = n;
+		t->cap = t->cap * 2 + 16;
+	}
+	t->lease[t->nlease++] = pid;
+	hlog("a borrower came, %zu borrowing", t->nlease);
+}
+
 /* The holder: a process of its own (new session, no descriptor of the
  * caller's) that creates the key's session, lends it at sock, and
  * closes it after h->linger idle seconds, on BYE once its borrowers are
- * done, on SIGTERM, or when the bridge goes away. */
+ * done, on SIGTERM, or when the bridge goes away or stops answering (a
+ * probe after h->probe idle seconds, or a borrower's lookup, unanswered
+ * within h->ms).  What it does goes to KEY.log. */
 static void
 holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
     int st)
@@ -650,11 +819,15 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 	struct nym_sam s;
 	struct sigaction act;
 	struct pollfd pfd[2];
+	struct tally t;
 	char why[600], b[512];
-	long long last, keep, until;
-	int lfd, r, bye = 0, children = 0, dead = 0;
+	long long last, keep, until, t0, probed;
+	int lfd, r, wst, bye = 0, dead = 0, idle = 0, answered = 0;
 	pid_t pid;
 
+	if (sidepath(logpath, sizeof logpath, h->key, ".log") == -1)
+		logpath[0] = '\0';
+	memset(&t, 0, sizeof t);
 	lockfd = fcntl(lockfd, F_DUPFD_CLOEXEC, 3);
 	st = fcntl(st, F_DUPFD_CLOEXEC, 3);
 	detach(lockfd, st);
@@ -668,12 +841,20 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	hlog("started: bridge %s:%s, linger %d s, gap %d s, probe %d s",
+	    h->sa->host, h->sa->port, h->linger, h->gap, h->probe);
+	t0 = nym_now_ms();
 	gapwait(lockfd, h->gap);
+	if (nym_now_ms() - t0 >= 1000)
+		hlog("waited %lld ms for the gap since the last session",
+		    nym_now_ms() - t0);
+	t0 = nym_now_ms();
 	if (nym_sam_open(&s, h->sa->host, h->sa->port, h->ms) == -1) {
 		snprintf(why, sizeof why, "unable to reach the SAM bridge at "
 		    "%s:%s (" NYM_SAM_HINT "): %s", h->sa->host, h->sa->port, errno == EPROTO ?
 		    s.message : strerror(errno));
 		nym_key_free(priv);
+		hlog("%s; exit", why);
 		status(st, NYM_EX_TEMPFAIL, why);
 		_exit(0);
 	}
@@ -684,57 +865,97 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 		    "SAM bridge at %s:%s: %s", h->sa->host, h->sa->port,
 		    r == -1 ? strerror(errno) : nym_sam_resultname(r));
 		nym_sam_close(&s);
+		hlog("%s (after %lld ms); exit", why, nym_now_ms() - t0);
 		status(st, NYM_EX_TEMPFAIL, why);
 		_exit(0);
 	}
 	nym_share_stamp(lockfd, "open");
+	hlog("session open in %lld ms", nym_now_ms() - t0);
 	s.lock = lockfd + 1;
 	if ((lfd = nym_share_listen(sock)) == -1) {
 		snprintf(why, sizeof why, "unable to lend the session at "
 		    "%.400s: %s", sock, strerror(errno));
+		hlog("%s", why);
 		status(st, NYM_EX_TEMPFAIL, why);
 		hstop = 1;
 	} else
 		status(st, NYM_EX_OK, NULL);
 	close(st);
 
-	last = nym_now_ms();
+	last = probed = nym_now_ms();
 	for (;;) {
-		while (waitpid(-1, NULL, WNOHANG) > 0) {
-			children--;
+		while ((pid = waitpid(-1, &wst, WNOHANG)) > 0) {
+			ended(&t, pid, wst);
 			last = nym_now_ms();
 		}
-		if (hstop || dead)
+		if (hstop) {
+			hlog("SIGTERM: closing");
+			break;
+		}
+		if (dead)
 			break;
 		if (bye && lfd >= 0) {
 			/* No new borrowers; the present ones finish. */
+			hlog("asked to go (BYE): closing once %zu borrowing "
+			    "are done", t.nlease);
 			close(lfd);
 			unlink(sock);
 			lfd = -1;
 		}
-		if (children <= 0 && (lfd < 0 ||
-		    nym_now_ms() - last >= h->linger * 1000LL))
+		if (t.children <= 0 && lfd < 0)
 			break;
+		if (t.children <= 0 && nym_now_ms() - last >= h->linger *
+		    1000LL) {
+			hlog("idle for %d s: closing", h->linger);
+			idle = 1;
+			break;
+		}
+		/* Idle a while: is the bridge still there?  A hung one
+		 * (socket open, nothing answers) shows only this way. */
+		t0 = nym_now_ms();
+		if ((r = nym_sam_probe(&s, h->probe, &probed)) == -1) {
+			hlog("probe failed: no answer from the bridge within "
+			    "%d ms (%s): closing", h->ms, strerror(errno));
+			dead = 1;
+			break;
+		}
+		if (r == 1 && !answered++)	/* once: it works here */
+			hlog("the bridge answers probes (%lld ms)",
+			    nym_now_ms() - t0);
 		pfd[0].fd = s.fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = lfd;
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		if (poll(pfd, lfd >= 0 ? 2 : 1, 1000) == -1 && errno != EINTR)
+		if (poll(pfd, lfd >= 0 ? 2 : 1, 1000) == -1 && errno != EINTR) {
+			hlog("unable to wait: %s: closing", strerror(errno));
 			break;
+		}
 		/* Between requests the bridge says nothing; EOF or an error
 		 * here is a bridge that went away (a restart). */
 		if (pfd[0].revents != 0) {
 			ssize_t n = recv(s.fd, b, sizeof b, MSG_DONTWAIT);
 
 			if (n == 0 || (n == -1 && errno != EINTR &&
-			    errno != EAGAIN))
+			    errno != EAGAIN)) {
+				hlog("the bridge closed the session (%s): "
+				    "closing", n == 0 ? "EOF" :
+				    strerror(errno));
 				dead = 1;
+			}
 		}
 		if (lfd >= 0 && pfd[1].revents != 0 && !dead) {
-			if (nym_share_serve(lfd, &s, h->ms, &bye) > 0)
-				children++;
-			last = nym_now_ms();
+			pid = nym_share_serve(lfd, &s, h->ms, &bye);
+			started(&t, pid);
+			last = probed = nym_now_ms();
+			/* A lookup not answered in time leaves the socket
+			 * out of step: the session is of no more use. */
+			if (s.in.err != 0) {
+				hlog("the bridge did not answer a lookup "
+				    "within %d ms (%s): closing", h->ms,
+				    strerror(s.in.err));
+				dead = 1;
+			}
 		}
 	}
 
@@ -747,14 +968,16 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 	}
 	signal(SIGTERM, SIG_IGN);
 	until = nym_now_ms() + (dead ? 0 : h->ms);
-	while (children > 0) {
-		if ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
-			children--;
+	while (t.children > 0) {
+		if ((pid = waitpid(-1, &wst, WNOHANG)) > 0) {
+			ended(&t, pid, wst);
 			last = nym_now_ms();
 		} else if (pid == -1 || nym_now_ms() >= until) {
+			hlog("ending %zu borrowers and %d streams being opened",
+			    t.nlease, t.children - (int)t.nlease);
 			(void)kill(0, SIGTERM);
-			while (waitpid(-1, NULL, 0) > 0)
-				;
+			while ((pid = waitpid(-1, &wst, 0)) > 0)
+				ended(&t, pid, wst);
 			break;
 		} else
 			sleep_ms(50);
@@ -764,6 +987,10 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 		sleep_ms(last + keep - nym_now_ms());
 	nym_sam_close(&s);
 	nym_share_stamp(lockfd, "closed");
+	hlog("session closed%s; served %lu borrowers, %lu lookups (%lu "
+	    "failed), %lu streams (%lu failed); exit", idle ? " (idle)" : "",
+	    t.leases, t.lookups, t.badlookups, t.streams, t.badstreams);
+	free(t.lease);
 	_exit(0);
 }
 

@@ -145,6 +145,42 @@ test_expect_success 'without the lender, a sender waits for the key, never makes
 	kill -TERM "$(cat bob.pid)"
 '
 
+test_expect_success 'the bridge restarts under it: 75 with one line, after its programs end' '
+	write_script hold.sh <<-\EOS &&
+	echo started >&2; read line; sleep 1; echo done >>hold.out
+	EOS
+	accept ./hold.sh &&
+	{ echo hi | client "$(cat acc.b32)" >/dev/null 2>&1 & } &&
+	test_wait_until "grep -q started acc.err" 20 &&
+	kill -HUP "$(cat sam.pid)" &&
+	test_wait_for acc.rc 20 && test "$(cat acc.rc)" = 75 &&
+	grep -x "sam-accept: unable to keep the session at the SAM bridge at 127.0.0.1:$P: the bridge closed the session" acc.err &&
+	grep -x done hold.out &&
+	read -r p s t <"$HOME/.config/nymbox/server.key.lock" && test "$s" = closed
+'
+
+test_expect_success 'started again (by its supervisor), it serves on the same port' '
+	accept ./echo.sh &&
+	printf "x\n" | client "$(cat acc.b32)" >out &&
+	tail -n 1 out | grep -x x &&
+	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc && test "$(cat acc.rc)" = 0
+'
+
+test_expect_success 'the bridge hangs: idle, it probes (NAMING LOOKUP NAME=ME), gets no answer, 75' '
+	printf "sam-gap = 0\nsam-probe = 1\n" >"$HOME/.config/nymbox/config" &&
+	accept -w 2 ./echo.sh &&
+	c=$(awk -v a="$(cat acc.b32)" '"'"'$2 == "CREATED" && $3 == a { c = $1 } END { print c }'"'"' sam.log) &&
+	test -n "$c" &&
+	k=$(grep -cx "$c NAMING LOOKUP NAME=ME" sam.log) &&
+	test_wait_until "test \$(grep -cx \"$c NAMING LOOKUP NAME=ME\" sam.log) -gt $k" 10 &&
+	test ! -f acc.rc && ! grep "^$c PING" sam.log &&
+	kill -USR1 "$(cat sam.pid)" &&
+	test_wait_for acc.rc 20 && test "$(cat acc.rc)" = 75 &&
+	grep -x "sam-accept: unable to keep the session at the SAM bridge at 127.0.0.1:$P: the bridge does not answer" acc.err
+'
+kill -USR2 "$(cat sam.pid)"	# whatever happened above
+echo "sam-gap = 0" >"$HOME/.config/nymbox/config"
+
 test_expect_success 'a key readable by others is refused (78)' '
 	chmod 644 "$HOME/.config/nymbox/server.key" &&
 	test_expect_code 78 test_timeout 20 sam-accept -S 127.0.0.1:$P ./echo.sh &&

@@ -3,8 +3,11 @@
 # the others borrow it, parallel or one after another; the holder keeps
 # nothing of its caller, lingers, closes, and is replaced when it dies or
 # the bridge restarts, never sooner than the gap; sam-accept takes the key
-# over.  Against the fake SAM bridge, which refuses a second session for a
-# destination (DUPLICATED_DEST) and logs every session it makes.
+# over.  The holder logs its life in KEY.log, probes an idle bridge, and
+# goes when the bridge hangs or restarts; a message in flight then gets
+# 75.  Against the fake SAM bridge, which refuses a second session for a
+# destination (DUPLICATED_DEST), logs every session it makes, and hangs
+# (SIGUSR1, until SIGUSR2) or restarts (SIGHUP) when told.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
@@ -31,7 +34,7 @@ stop_holders() {
 
 stop_all() {
 	stop_holders
-	for p in sam.pid mx0.pid www.pid acc.pid; do
+	for p in sam.pid mx0.pid www.pid hang.pid acc.pid; do
 		test ! -f "$p" || kill "$(cat "$p")" 2>/dev/null
 	done
 	return 0
@@ -51,7 +54,8 @@ sam() {
 	rm -f sam.port sam.pid &&
 	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid --log sam.log \
 	    --max-seconds 300 --route mx0.i2p="$(cat mx0.port)" \
-	    --route www.i2p="$(cat www.port)" "$@" </dev/null & } &&
+	    --route www.i2p="$(cat www.port)" \
+	    --route hang.i2p="$(cat hang.port)" "$@" </dev/null & } &&
 	test_wait_for sam.port && test_wait_for sam.pid &&
 	P=$(cat sam.port) &&
 	B=$(test_timeout 10 "$SAMTOOL" -t 3000 -c 3000 127.0.0.1 "$P" lookup -b mx0.i2p) &&
@@ -67,6 +71,17 @@ keyb32() {
 	awk '$2 == "SESSION" && $3 == "CREATE" && !/DESTINATION=TRANSIENT/ {
 		k[$1] = 1 } $2 == "CREATED" && k[$1] { print $3 }' sam.log |
 	sort -u
+}
+
+# The bridge's connection ID of alice's last session.
+acid() {
+	awk -v a="$A" '$2 == "CREATED" && $3 == a { c = $1 } END { print c }' sam.log
+}
+
+# The time (seconds since the epoch) of the last KEY.log line with TEXT.
+logtime() {
+	t=$(grep -F "$1" "$KEY.log" | tail -n 1 | cut -d " " -f 1) &&
+	test -n "$t" && date -d "$t" +%s
 }
 
 # Sessions the bridge made, and refused, for alice's destination.
@@ -86,6 +101,9 @@ test_expect_success 'setup: a server and a bridge that is slow to make sessions'
 	{ "$H/httpd" --port-file www.port --dir www --status 404 \
 	    --max-seconds 300 & echo $! >www.pid; } &&
 	test_wait_for www.port &&
+	{ "$H/smtpd" --port-file hang.port --save hang.mail --hang \
+	    --max-seconds 300 & echo $! >hang.pid; } &&
+	test_wait_for hang.port &&
 	sam --session-delay 1 && echo "$P $B" >bridge
 '
 read -r P B <bridge
@@ -147,6 +165,18 @@ test_expect_success 'SIGTERM: the holder closes, leaves no socket, unlocks, stam
 	read -r p s closed <"$KEY.lock" && test "$s" = closed && echo "$closed" >closed
 '
 
+test_expect_success 'the holder logged its life in KEY.log (0600): events and counts, no peer' '
+	hp=$(cat holder.pid) &&
+	test "$(stat -c %a "$KEY.log")" = 600 &&
+	grep "^[0-9T:-]*Z sam-holder\[$hp\]: started: bridge 127.0.0.1:$P, linger 600 s, gap 1 s, probe 60 s\$" "$KEY.log" &&
+	grep "sam-holder\[$hp\]: session open in [0-9]* ms\$" "$KEY.log" &&
+	grep "sam-holder\[$hp\]: a borrower came, [1-5] borrowing\$" "$KEY.log" &&
+	grep "sam-holder\[$hp\]: a borrower left, 0 borrowing\$" "$KEY.log" &&
+	grep "sam-holder\[$hp\]: SIGTERM: closing\$" "$KEY.log" &&
+	grep "sam-holder\[$hp\]: session closed; served 56 borrowers, 0 lookups (0 failed), 56 streams (0 failed); exit\$" "$KEY.log" &&
+	! grep -i -e "$B" -e bob -e mx0 "$KEY.log"
+'
+
 test_expect_success 'the next session of the key comes no sooner than sam-gap' '
 	printf "sam-gap = 2\n" >"$HOME/.config/nymbox/config" &&
 	hp=$(cat holder.pid) &&
@@ -162,6 +192,8 @@ test_expect_success 'the holder goes after sam-linger idle seconds and the next 
 	sd "bob@$B" <msg && hp=$(holder) && test -n "$hp" &&
 	gone "$hp" 150 &&
 	test ! -e "$KEY.sock" && flock -n "$KEY.lock" true &&
+	grep "sam-holder\[$hp\]: idle for 1 s: closing\$" "$KEY.log" &&
+	grep "sam-holder\[$hp\]: session closed (idle); served 1 borrowers" "$KEY.log" &&
 	n=$(created) &&
 	sd "bob@$B" <msg &&
 	test "$(created)" = $((n + 1)) && test "$(refused)" = 0 &&
@@ -215,6 +247,79 @@ test_expect_success 'resolve-maildest -k looks names up through the holder, no s
 	test "$(holder)" = "$hp"
 '
 
+test_expect_success 'KEY.log is bounded: at 64 KiB it becomes KEY.log.old' '
+	stop_holders &&
+	head -c 65500 /dev/zero | tr "\0" x >"$KEY.log" &&
+	sd "bob@$B" <msg && hp=$(holder) && test -n "$hp" &&
+	test "$(stat -c %s "$KEY.log.old")" -ge 65500 &&
+	test "$(stat -c %s "$KEY.log")" -lt 1000 &&
+	grep "sam-holder\[$hp\]: started" "$KEY.log" &&
+	test "$(stat -c %a "$KEY.log")" = 600
+'
+
+test_expect_success 'an idle holder probes the bridge with NAMING LOOKUP NAME=ME (never PING) and stays' '
+	stop_holders &&
+	printf "sam-gap = 1\nsam-probe = 1\n" >"$HOME/.config/nymbox/config" &&
+	sd -w 2 "bob@$B" <msg && hp=$(holder) && test -n "$hp" &&
+	c=$(acid) && test -n "$c" &&
+	k=$(grep -cx "$c NAMING LOOKUP NAME=ME" sam.log) &&
+	test_wait_until "test \$(grep -cx \"$c NAMING LOOKUP NAME=ME\" sam.log) -gt $k" 10 &&
+	test "$(holder)" = "$hp" && ! grep "^$c PING" sam.log &&
+	test_wait_until "grep -q \"sam-holder\\[$hp\\]: the bridge answers probes (\" \"\$KEY.log\"" 5 &&
+	echo "$hp" >holder.pid
+'
+
+test_expect_success 'the bridge hangs: the idle holder gets no answer to its probe and goes' '
+	hp=$(cat holder.pid) &&
+	kill -USR1 "$(cat sam.pid)" &&
+	gone "$hp" 150 &&
+	grep "sam-holder\[$hp\]: probe failed: no answer from the bridge within 2000 ms" "$KEY.log" &&
+	test ! -e "$KEY.sock" &&
+	kill -USR2 "$(cat sam.pid)" &&
+	m=$(delivered) && sd "bob@$B" <msg && test "$(delivered)" = $((m + 1))
+'
+kill -USR2 "$(cat sam.pid)"	# whatever happened above
+
+test_expect_success 'the bridge hangs: a borrowed stream and lookup time out (75), the holder goes' '
+	stop_holders &&
+	printf "sam-gap = 1\nsam-probe = 0\n" >"$HOME/.config/nymbox/config" &&
+	sd -w 2 "bob@$B" <msg && hp=$(holder) && test -n "$hp" &&
+	kill -USR1 "$(cat sam.pid)" &&
+	t0=$(date +%s) &&
+	test_expect_code 75 sd -w 2 "bob@$B" <msg 2>err1 &&
+	test "$(holder)" = "$hp" &&
+	test_expect_code 75 test_timeout 30 resolve-maildest -n \
+	    -S 127.0.0.1:"$P" -w 2 -k "$KEY" bob@www.i2p 2>err2 &&
+	test $(( $(date +%s) - t0 )) -lt 20 &&
+	gone "$hp" 100 &&
+	grep "sam-holder\[$hp\]: the bridge did not answer a lookup within 2000 ms" "$KEY.log" &&
+	grep "sam-holder\[$hp\]: session closed; served 3 borrowers, 1 lookups (1 failed), 3 streams (2 failed); exit" "$KEY.log"
+'
+kill -USR2 "$(cat sam.pid)"	# whatever happened above
+
+test_expect_success 'the bridge restarts (same port) under a message in flight: 75; the next sender delivers, after the gap' '
+	printf "sam-gap = 2\n" >"$HOME/.config/nymbox/config" &&
+	HB=$(test_timeout 10 "$SAMTOOL" -t 3000 -c 3000 127.0.0.1 "$P" lookup -b hang.i2p) &&
+	sd "bob@$B" <msg && hp=$(holder) && test -n "$hp" &&
+	n=$(grep -c "STREAM CONNECT" sam.log) &&
+	rm -f inflight.rc || return 1
+	# A peer that never answers, and a deadline longer than the test
+	# waits: only the cut stream can end this delivery in time.
+	{ sd -w 60 "bob@$HB" <msg 2>inflight.err; echo $? >inflight.rc; } &
+	test_wait_until "test \$(grep -c \"STREAM CONNECT\" sam.log) -gt $n" 20 &&
+	sleep 0.5 && test ! -f inflight.rc &&
+	kill -HUP "$(cat sam.pid)" &&
+	test_wait_for inflight.rc 15 && test "$(cat inflight.rc)" = 75 &&
+	m=$(delivered) && c=$(created) &&
+	sd "bob@$B" <msg &&
+	test "$(delivered)" = $((m + 1)) && test "$(created)" = $((c + 1)) &&
+	test "$(refused)" = 0 && test -n "$(holder)" && test "$(holder)" != "$hp" &&
+	grep "sam-holder\[$hp\]: the bridge closed the session (.*): closing\$" "$KEY.log" &&
+	closed=$(logtime "sam-holder[$hp]: session closed") &&
+	opened=$(logtime "sam-holder[$(holder)]: session open") &&
+	test $((opened - closed)) -ge 2
+'
+
 test_expect_success 'the holder cannot start (bridge down): 75, nothing left running' '
 	stop_holders &&
 	test_expect_code 75 test_timeout 30 sam-deliver -S 127.0.0.1:1 -w 2 \
@@ -254,6 +359,56 @@ test_expect_success 'a sender that finds the key locked waits for the lender, ne
 	test_wait_for rc && test "$(cat rc)" = 0 &&
 	test "$(delivered)" = $((m + 1)) && test "$(refused)" = 0 &&
 	kill -TERM "$(cat acc.pid)" && gone "$(cat acc.pid)"
+'
+
+# acc: sam-accept -l 60 (a borrower of the key's holder) running cat;
+# its b32 in acc.b32, PID in acc.pid, exit code in acc.rc when it ends.
+acc() {
+	rm -f acc.b32 acc.pid acc.rc &&
+	{ ( sam-accept -l 60 -S 127.0.0.1:"$P" -w 5 -k "$KEY" cat >acc.b32 2>acc.err &
+	    echo $! >acc.pid; wait $!; echo $? >acc.rc ) & } &&
+	test_wait_for acc.b32 30 && test_wait_for acc.pid &&
+	test "$(cat acc.b32)" = "$A"
+}
+
+# echoed WORD: WORD sent to alice over a stream, and back from cat.
+echoed() {
+	printf "%s\n" "$1" | test_timeout 20 "$SAMTOOL" -t 5000 -c 5000 \
+	    127.0.0.1 "$P" connect "$A" >echo.out && grep -qx "$1" echo.out
+}
+
+test_expect_success 'sam-accept -l borrows the holder: restarted, same session, reached at once' '
+	stop_holders &&
+	printf "sam-gap = 1\n" >"$HOME/.config/nymbox/config" &&
+	n=$(created) &&
+	acc && hp=$(holder) && test -n "$hp" && test "$(created)" = $((n + 1)) &&
+	echoed one &&
+	kill -TERM "$(cat acc.pid)" && gone "$(cat acc.pid)" &&
+	test "$(holder)" = "$hp" &&
+	acc && echoed two && echoed three &&
+	test "$(created)" = $((n + 1)) && test "$(holder)" = "$hp" &&
+	m=$(delivered) && sd "bob@$B" <msg && test "$(delivered)" = $((m + 1)) &&
+	test "$(created)" = $((n + 1)) && test "$(refused)" = 0 &&
+	kill -TERM "$(cat acc.pid)" && gone "$(cat acc.pid)" &&
+	test "$(holder)" = "$hp" &&
+	grep "sam-holder\[$hp\]: a borrower left, 0 borrowing" "$KEY.log"
+'
+
+test_expect_success 'sam-accept -l: the holder goes (the bridge restarts): 75, for its supervisor' '
+	acc && hp=$(holder) &&
+	kill -HUP "$(cat sam.pid)" &&
+	test_wait_for acc.rc 20 && test "$(cat acc.rc)" = 75 &&
+	grep -x "sam-accept: unable to keep the session at the SAM bridge at 127.0.0.1:$P: the session'"'"'s holder went away" acc.err &&
+	gone "$hp" 100
+'
+
+test_expect_success 'a bad sam-probe: 75 with one line, no holder started' '
+	stop_holders &&
+	printf "sam-probe = soon\n" >"$HOME/.config/nymbox/config" &&
+	test_expect_code 75 sd "bob@$B" <msg 2>err &&
+	grep -x "sam-deliver: unable to use sam-probe soon: expected 0 to 86400" err &&
+	test -z "$(holder)" &&
+	printf "sam-gap = 1\n" >"$HOME/.config/nymbox/config"
 '
 
 test_expect_success 'cleanup: no holder left' '
