@@ -33,11 +33,16 @@ unshare -n true 2>/dev/null ||
     test_skip_all "no network namespace here: these cases need the three-router network"
 
 # The bounds the cases state, in seconds (times NYM_TEST_SCALE), from the
-# moment the restarted side is ready again.
+# moment the restarted side is ready again.  Measured on i2pd 2.45.1
+# (2026-12-06, a loaded 2-core machine): c 481 s (the sender's router
+# keeps its ECIES session with Bob's old session until it expires, 480 s
+# on i2pd's side, however often the sender retries), d 20-110 s (Bob's
+# router likewise holds on to Alice's old session for ~90 s), e like c.
+# c and e fail within these bounds until the library works around it.
 # I2P_MAIL_BOUND (seconds, not scaled) replaces all three, to measure
 # how long recovery really takes.
 C_BOUND=${I2P_MAIL_BOUND:-$(test_scaled 120)}
-D_BOUND=${I2P_MAIL_BOUND:-$(test_scaled 120)}
+D_BOUND=${I2P_MAIL_BOUND:-$(test_scaled 180)}
 E_BOUND=${I2P_MAIL_BOUND:-$(test_scaled 120)}
 export C_BOUND D_BOUND E_BOUND H
 
@@ -140,11 +145,21 @@ bobstart() {			# Bob's acceptor; its b32 in FILE when up
 }
 # retry ID BOUND CASE SINCE: queue-run -r ID until delivered, while
 # BOUND s since SINCE have not passed; every attempt in R/CASE.attempts.
+# On a failure, what routers A and B logged meanwhile (counts of each
+# kind of line) goes to the report as evidence.
 retry() {
 	n=0
+	for r in A B; do wc -l <"$I2P_NET_DIR/$r/i2pd.log" >"$R/$3.log$r" 2>/dev/null; done
 	while queued "$1"; do
 		if test "$(el "$4" | cut -d. -f1)" -ge "$2"; then
-			say "case $3: NOT delivered $(el "$4") s after the restart ($n attempts)"
+			say "case $3: NOT delivered $(el "$4") s after the restart ($n attempts;" \
+			    "the last: $(field "$1" error))"
+			for r in A B; do
+				say "case $3: router $r logged meanwhile (count, kind):"
+				tail -n +$(($(cat "$R/$3.log$r") + 1)) "$I2P_NET_DIR/$r/i2pd.log" |
+				    sed 's/^[0-9:]*@[0-9]*\///; s/[0-9][0-9][0-9][0-9]*/N/g' |
+				    sort | uniq -c | sort -rn | head -6 | sed 's/^ */  /' >>"$R/report"
+			done
 			return 1
 		fi
 		n=$((n + 1))
@@ -221,6 +236,10 @@ say "case a: queue-run exit $(cat "$R/a.rc") after $(cat "$R/a.time") s;" \
     "$(grep -c ' 1$' "$R/a.copies") of 50 delivered once, $(wc -l <"$R/a.left") left" \
     "in the queue; $(cat "$R/a.creates") SESSION CREATE through the tap"
 hp=$(holder) && say "case a: holder pid $hp"
+for r in F A B; do
+	read -r st p <"$I2P_NET_DIR/$r/state"
+	alive "$p" || echo "router $r (pid $p) died"
+done >"$R/a.dead"
 
 # ---- c. Bob's acceptor restarted between two flushes.
 id=$(enqueue c-1)
@@ -383,6 +402,10 @@ test_expect_success 'one network start runs cases a-e; no router died (i2p-net 7
 '
 sed 's/^/# /' res/report 2>/dev/null
 echo "# i2p-net and all cases: $(cat net.time 2>/dev/null) s"
+
+test_expect_success 'a, b: no router crashed' '
+	test_must_be_empty res/a.dead
+'
 
 test_expect_success 'b: 5 sam-deliver at once, no holder yet: all delivered, one SESSION CREATE' '
 	test "$(cut -d" " -f2 res/b.result | sort -u)" = 0 &&
