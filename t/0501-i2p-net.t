@@ -28,6 +28,13 @@ cp "$I2P_NET_DIR/pids" pids
 # one on B.
 cat "$I2P_NET_DIR"/check.*/a.out >check.a
 cat "$I2P_NET_DIR"/check.*/b.out >check.b
+# The command's control: router A stopped and started again on purpose
+# (not a death), then B killed behind the script's back (a death).
+"$I2P_NET_DIR/router" stop A 2>ctl.err && echo $? >stop.rc
+"$I2P_NET_DIR/router" start A >newpid.a 2>>ctl.err && echo $? >start.rc
+./gone.sh "$I2PD_PID_A" && echo gone >old.a
+cp "$I2P_NET_DIR/pids" pids.after
+"$I2P_NET_DIR/router" stop F 2>>ctl.err
 kill -KILL "$I2PD_PID_B"
 ./gone.sh "$I2PD_PID_B"
 EOS
@@ -55,7 +62,7 @@ test_expect_success NETNS 'three routers; a router that died fails the run (70)'
 	    >out 2>err
 	rc=$? && cat err && test $rc = 70 &&
 	test_grep "^i2p-net: router B (pid $(sed -n "s/^B //p" pids)) died during the run" err &&
-	test_grep -v "router [FA] " err
+	test_grep -v "router [FA] .*died" err
 '
 
 test_expect_success NETNS 'Alice'"'"'s router A and Bob'"'"'s B are two routers' '
@@ -78,8 +85,17 @@ test_expect_success NETNS 'ready meant a stream from A to B, a line each way' '
 	test_grep -x "ping from A" check.b
 '
 
-test_expect_success NETNS 'every router stopped, by PID' '
-	for p in $(cut -d" " -f2 pids); do ! kill -0 $p 2>/dev/null || return 1; done &&
+test_expect_success NETNS 'I2P_NET_DIR/router stops and starts a router on purpose' '
+	test "$(cat stop.rc)" = 0 && test "$(cat start.rc)" = 0 &&
+	test_must_be_empty ctl.err && test -f old.a &&
+	test "$(sed -n "s/^A //p" pids.after)" = "$(cat newpid.a)" &&
+	test "$(cat newpid.a)" != "$(sed -n "s/^A //p" pids)" &&
+	test_grep "^i2p-net: router F was stopped by the command" err &&
+	test_grep -v "router A" err
+'
+
+test_expect_success NETNS 'every router stopped, by PID (a restarted one too)' '
+	for p in $(cut -d" " -f2 pids pids.after); do ! kill -0 $p 2>/dev/null || return 1; done &&
 	i2pds "$TRASH/tmp" >left && test_must_be_empty left
 '
 
