@@ -616,6 +616,7 @@ struct pop {
 	size_t nretr;		/* RETRs among them */
 	char *refused;		/* per message: its DELE was refused */
 	const char *where;	/* the server, for messages */
+	struct nym_sam *sam;	/* the borrowed session (-s), or NULL */
 };
 
 static char errtext[NYM_POP3_LINE];
@@ -847,6 +848,10 @@ login(struct pop *p, const char *user)
 
 	if (status(p, "read the greeting") != 1) {
 		explicit_bzero(pw, sizeof pw);
+		/* Over SAM, a stream that said nothing: stale router state
+		 * for the server, which a new session of ours clears. */
+		if (p->sam != NULL && p->in.err == ETIMEDOUT)
+			nym_sam_stale(p->sam);
 		if (errtext[0] != '\0')
 			nym_die(NYM_EX_TEMPFAIL, "unable to log in at %s: %s",
 			    p->where, errtext);
@@ -1694,6 +1699,8 @@ main(int argc, char *argv[])
 	    nym_out_open(&p.out, p.fd, (size_t)NYM_POP3_LINE * 8) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	p.in.ms = p.out.ms = wsec * 1000;
+	if (dest != NULL)
+		p.sam = &s;
 	login(&p, user);
 
 	/* The list of unique-ids: what is new, what was delivered. */

@@ -295,7 +295,7 @@ main(int argc, char *argv[])
 				break;
 			if (lfd >= 0 && pfd[2].revents != 0) {
 				if ((pid = nym_share_serve(lfd, &s,
-				    (int)wsec * 1000, NULL)) > 0)
+				    (int)wsec * 1000, NULL, NULL)) > 0)
 					children++;
 				probed = nym_now_ms();
 			}

@@ -77,6 +77,11 @@ dial(struct conn *c, struct nym_sam *s, const char *dest, char *why,
 	}
 	if ((*code = nym_smtp_start(&c->c, fd, wsec * 1000, "localhost")) !=
 	    NYM_EX_OK) {
+		/* A stream that opened and then said nothing: stale
+		 * router state for the peer, which only a new session of
+		 * ours clears (nym_sam_stale). */
+		if (c->c.err == ETIMEDOUT)
+			nym_sam_stale(s);
 		snprintf(why, cap, "%s", c->c.why);
 		return -1;
 	}

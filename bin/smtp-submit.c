@@ -253,6 +253,8 @@ main(int argc, char *argv[])
 		}
 	}
 	code = nym_smtp_start(&c, fd, wsec * 1000, "localhost");
+	if (code != NYM_EX_OK && dest != NULL && c.err == ETIMEDOUT)
+		nym_sam_stale(&s);	/* a stream that said nothing */
 	if (code == NYM_EX_OK && (code = nym_smtp_auth(&c, login, pw)) !=
 	    NYM_EX_OK) {
 		explicit_bzero(pw, sizeof pw);

@@ -539,7 +539,21 @@ int nym_share_listen(const char *path);
  * can reap it and knows the session is in use (0 if none).  "BYE" (a
  * program that needs the key for itself) sets *bye.  Borrowers of
  * another user are refused.  -1 only if accept fails. */
-pid_t nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye);
+pid_t nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye,
+    int *stale);
+/* Tell the lender of a borrowed session that a peer reached over it
+ * never answered (a stream that opened and then said nothing): i2pd
+ * 2.45.1 keeps end-to-end state for a peer whose session was made anew
+ * (after its router or acceptor restarted) and can reach it again only
+ * from a new session of ours, minutes later otherwise.  A holder whose
+ * session has been open sam-fresh seconds (NYM_SAM_FRESH) then retires
+ * it, so the next sender starts a fresh one.  Nothing for a session of
+ * our own. */
+void nym_sam_stale(struct nym_sam *s);
+#define NYM_SAM_FRESH	60	/* default sam-fresh: seconds a session is
+				   kept whatever borrowers report (at
+				   most one new session a minute for a
+				   peer that is down) */
 /* Borrow the session lent at path: on success s is set up so that
  * nym_sam_lookup and nym_sam_connect go through the lender, and s->pub
  * and s->b32 are its destination; s->fd is the lease, which
@@ -572,6 +586,8 @@ struct nym_hold {
 	int probe;			/* idle seconds before a probe of the
 					   bridge (NAMING LOOKUP NAME=ME on
 					   the session's socket); 0: none */
+	int fresh;			/* seconds a session is kept whatever
+					   borrowers report (nym_sam_stale) */
 	int ms;				/* each network step, and a probe's
 					   deadline */
 	int create_ms;			/* SESSION CREATE */
@@ -789,6 +805,7 @@ struct nym_smtp_client {
 	struct nym_out out;
 	struct nym_smtp_ext x;	/* what EHLO offered */
 	int dirty;		/* a transaction was left half done: RSET */
+	int err;		/* the session broke without a reply: errno */
 	char why[512];		/* what failed, one line, for the message */
 };
 

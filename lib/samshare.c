@@ -219,7 +219,7 @@ child(int lfd, const struct nym_sam *s)
 }
 
 pid_t
-nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye)
+nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye, int *stale)
 {
 	char req[REQ_MAX], *dest = NULL;
 	struct ucred cr;
@@ -268,6 +268,10 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye)
 	} else if (strcmp(req, "BYE") == 0) {
 		if (bye != NULL)
 			*bye = 1;
+		answer(c, NYM_SAM_OK, NULL, -1, ms);
+	} else if (strcmp(req, "STALE") == 0) {
+		if (stale != NULL)
+			*stale = 1;
 		answer(c, NYM_SAM_OK, NULL, -1, ms);
 	} else if (strncmp(req, "LOOKUP ", 7) == 0) {
 		res = nym_sam_lookup(s, req + 7, &dest, NULL);
@@ -551,7 +555,8 @@ gapwait(int lockfd, int gap)
 		sleep_ms((until - now) * 1000);
 }
 
-/* Say one word to the lender at path (BYE); errors do not matter. */
+/* Say one word to the lender at path (BYE, STALE); errors do not
+ * matter. */
 static void
 tell(const char *path, const char *word, int ms)
 {
@@ -564,6 +569,13 @@ tell(const char *path, const char *word, int ms)
 		memcpy(b.share, path, strlen(path) + 1);
 		(void)ask(&b, word, NULL, 0, NULL, NULL);
 	}
+}
+
+void
+nym_sam_stale(struct nym_sam *s)
+{
+	if (s->share[0] != '\0')
+		tell(s->share, "STALE\n", s->ms > 0 ? s->ms : 1000);
 }
 
 int
@@ -614,6 +626,7 @@ nym_hold_init(struct nym_hold *h, const char *key,
 		{ "sam-linger", 86400, offsetof(struct nym_hold, linger) },
 		{ "sam-gap", 600, offsetof(struct nym_hold, gap) },
 		{ "sam-probe", 86400, offsetof(struct nym_hold, probe) },
+		{ "sam-fresh", 86400, offsetof(struct nym_hold, fresh) },
 	};
 	const char *v;
 	char *end;
@@ -629,6 +642,7 @@ nym_hold_init(struct nym_hold *h, const char *key,
 	h->linger = NYM_SAM_LINGER;
 	h->gap = NYM_SAM_GAP;
 	h->probe = NYM_SAM_PROBE;
+	h->fresh = NYM_SAM_FRESH;
 	for (i = 0; i < sizeof k / sizeof k[0]; i++) {
 		if ((v = nym_conf_get(k[i].name)) == NULL)
 			continue;
@@ -822,7 +836,8 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 	struct tally t;
 	char why[600], b[512];
 	long long last, keep, until, t0, probed;
-	int lfd, r, wst, bye = 0, dead = 0, idle = 0, answered = 0;
+	int lfd, r, wst, bye = 0, dead = 0, idle = 0, answered = 0, stale = 0;
+	long long opened;
 	pid_t pid;
 
 	if (sidepath(logpath, sizeof logpath, h->key, ".log") == -1)
@@ -870,7 +885,8 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 		_exit(0);
 	}
 	nym_share_stamp(lockfd, "open");
-	hlog("session open in %lld ms", nym_now_ms() - t0);
+	opened = nym_now_ms();
+	hlog("session open in %lld ms", opened - t0);
 	s.lock = lockfd + 1;
 	if ((lfd = nym_share_listen(sock)) == -1) {
 		snprintf(why, sizeof why, "unable to lend the session at "
@@ -894,6 +910,20 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 		}
 		if (dead)
 			break;
+		if (stale && lfd >= 0) {
+			stale = 0;
+			if (nym_now_ms() - opened >= h->fresh * 1000LL) {
+				/* i2pd keeps end-to-end state for a peer
+				 * that made a new session; a new one of
+				 * ours starts afresh. */
+				hlog("a peer stopped answering over this "
+				    "session: retiring it, the next sender "
+				    "starts a fresh one");
+				bye = 1;
+			} else
+				hlog("a peer stopped answering; the session "
+				    "is under %d s old: kept", h->fresh);
+		}
 		if (bye && lfd >= 0) {
 			/* No new borrowers; the present ones finish. */
 			hlog("asked to go (BYE): closing once %zu borrowing "
@@ -945,7 +975,7 @@ holder(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 			}
 		}
 		if (lfd >= 0 && pfd[1].revents != 0 && !dead) {
-			pid = nym_share_serve(lfd, &s, h->ms, &bye);
+			pid = nym_share_serve(lfd, &s, h->ms, &bye, &stale);
 			started(&t, pid);
 			last = probed = nym_now_ms();
 			/* A lookup not answered in time leaves the socket

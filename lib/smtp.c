@@ -768,6 +768,7 @@ broken(struct nym_smtp_client *c, const struct nym_smtp_reply *r)
 {
 	int code;
 
+	c->err = r->code > 0 ? 0 : errno;
 	if (r->code > 0) {
 		setwhy(c->why, sizeof c->why, r);
 		code = r->code >= 500 ? nym_smtp_exit(r) : NYM_EX_TEMPFAIL;
@@ -806,6 +807,7 @@ nym_smtp_start(struct nym_smtp_client *c, int fd, int ms, const char *helo)
 
 	c->fd = fd;
 	c->dirty = 0;
+	c->err = 0;
 	c->why[0] = '\0';
 	memset(&c->x, 0, sizeof c->x);
 	r.code = 0;

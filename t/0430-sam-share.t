@@ -280,6 +280,30 @@ test_expect_success 'the bridge hangs: the idle holder gets no answer to its pro
 '
 kill -USR2 "$(cat sam.pid)"	# whatever happened above
 
+test_expect_success 'a stream that says nothing (stale peer): a young session is kept' '
+	stop_holders &&
+	printf "sam-gap = 1\nsam-probe = 0\nsam-fresh = 600\n" >"$HOME/.config/nymbox/config" &&
+	HB=$(test_timeout 10 "$SAMTOOL" -t 3000 -c 3000 127.0.0.1 "$P" lookup -b hang.i2p) &&
+	sd -w 2 "bob@$B" <msg && hp=$(holder) && test -n "$hp" &&
+	test_expect_code 75 sd -w 2 "bob@$HB" <msg 2>err &&
+	test_grep "unable to talk to the mail server: Connection timed out" err &&
+	test_wait_until "grep -q \"sam-holder\[$hp\]: a peer stopped answering; the session is under 600 s old: kept\" \"\$KEY.log\"" 10 &&
+	test "$(holder)" = "$hp"
+'
+
+test_expect_success 'a stream that says nothing: past sam-fresh the holder retires, the next sender starts afresh' '
+	stop_holders &&
+	printf "sam-gap = 1\nsam-probe = 0\nsam-fresh = 1\n" >"$HOME/.config/nymbox/config" &&
+	sd -w 2 "bob@$B" <msg && hp=$(holder) && test -n "$hp" &&
+	test_expect_code 75 sd -w 2 "bob@$HB" <msg 2>err &&
+	gone "$hp" 100 &&
+	grep "sam-holder\[$hp\]: a peer stopped answering over this session: retiring it" "$KEY.log" &&
+	c=$(created) && m=$(delivered) &&
+	sd "bob@$B" <msg &&
+	test "$(created)" = $((c + 1)) && test "$(delivered)" = $((m + 1)) &&
+	test -n "$(holder)" && test "$(holder)" != "$hp"
+'
+
 test_expect_success 'the bridge hangs: a borrowed stream and lookup time out (75), the holder goes' '
 	stop_holders &&
 	printf "sam-gap = 1\nsam-probe = 0\n" >"$HOME/.config/nymbox/config" &&
@@ -325,7 +349,8 @@ test_expect_success 'the holder cannot start (bridge down): 75, nothing left run
 	test_expect_code 75 test_timeout 30 sam-deliver -S 127.0.0.1:1 -w 2 \
 	    -f alice@alice.i2p "bob@$B" <msg 2>err &&
 	grep "^sam-deliver: unable to reach the SAM bridge at 127.0.0.1:1 (is i2pd running with SAM enabled?" err &&
-	test -z "$(holder)" && flock -n "$KEY.lock" true
+	# the holder that failed exits right after it said so
+	test_wait_until "test -z \"\$(holder)\" && flock -n \"\$KEY.lock\" true" 10
 '
 
 test_expect_success 'sam-accept takes the key from a lingering holder; senders borrow from it' '

@@ -93,16 +93,18 @@ waitfile() {
 		sleep 0.1
 	done
 }
-holder() {			# the PID of Alice's holder, if one runs
-	read -r hp hs <"$A_KEY.lock" 2>/dev/null || return 1
+B_KEY=$D/bob/.config/nymbox/server.key
+holder() {			# the PID of the holder of key ${1:-A_KEY}, if one runs
+	read -r hp hs <"${1:-$A_KEY}.lock" 2>/dev/null || return 1
 	test "$(cat "/proc/$hp/comm" 2>/dev/null)" = sam-holder && echo "$hp"
 }
 stopholder() {
-	hp=$(holder) || return 0
+	hp=$(holder "$@") || return 0
 	kill -TERM "$hp" && gone "$hp" $((60 * S))
 }
 stopall() {
 	stopholder
+	stopholder "$B_KEY"
 	for p in $bobacc $pids; do kill -TERM "$p" 2>/dev/null; done
 	for p in $bobacc $pids; do gone "$p" 30 || kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
@@ -141,8 +143,10 @@ delivered() {
 creates() { grep -c ' SESSION CREATE' "$R/tap.log"; }
 bobstart() {			# Bob's acceptor; its b32 in FILE when up
 	rm -f "$1"
+	# -l: a borrower of the key's holder, so that a restart of the
+	# acceptor keeps the session (sam-accept(1)).
 	env SAM_PORT="$SAM_PORT_B" HOME="$D/bob" sam-accept -w "$W" \
-	    -k "$D/bob/.config/nymbox/server.key" \
+	    -l $((600 * S)) -k "$B_KEY" \
 	    smtp-receive -l bob.i2p -a -d "$D/bob/Maildir" >"$1" 2>>"$R/bob.err" &
 	bobacc=$!
 }
