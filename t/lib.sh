@@ -486,26 +486,10 @@ test_public_dir()
 # each DIR (a holder is a "sam-holder" process whose PID stands first in
 # KEY.lock): TERM, then KILL after 10 s.  For the atexit code of tests
 # whose sam-deliver left one lingering.
+. "$TOP/t/helpers/holders.sh"
 test_stop_holders()
 {
-	for tsh_d
-	do
-		for tsh_l in "$tsh_d"/*.lock
-		do
-			test -f "$tsh_l" && read -r tsh_p tsh_r <"$tsh_l" &&
-			test "$(cat "/proc/$tsh_p/comm" 2>/dev/null)" = sam-holder ||
-				continue
-			kill -TERM "$tsh_p" 2>/dev/null
-			tsh_n=0
-			while test -d "/proc/$tsh_p" && test $tsh_n -lt 100
-			do
-				sleep 0.1
-				tsh_n=$((tsh_n + 1))
-			done
-			kill -KILL "$tsh_p" 2>/dev/null
-		done
-	done
-	return 0
+	stop_holders "$@"
 }
 
 # write_script FILE [INTERPRETER] <BODY: an executable script.

@@ -53,7 +53,7 @@ B=$top/bin
 count=${BENCH_SAM_NET_COUNT:-100}
 npar=${BENCH_SAM_NET_PAR:-5}
 back=${BENCH_SAM_NET_BACK:-$count}
-. "$top/t/bench/holders.sh"
+. "$top/t/helpers/holders.sh"
 
 die() {
 	printf 'bench: %s\n' "$*" >&2

@@ -76,7 +76,7 @@ head -n $((count / 10 > 0 ? count / 10 : 1)) jobs >jobs10
 cat >inside.sh <<'EOS'
 set -u
 count=$1 bob=$2 tport=$3
-. "$4/t/bench/holders.sh"
+. "$4/t/helpers/holders.sh"
 HOME=$PWD/bob sam-accept -w 60 sh -c 'exec smtp-receive -a -v none \
     -l "$I2P_LOCAL_B32" -d "$HOME/Maildir"' >bob.b32 2>bob.err &
 acc=$!

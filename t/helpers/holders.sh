@@ -1,6 +1,6 @@
-# t/bench/holders.sh - sourced by the SAM benches: stop the session
-# holders sam-deliver left lingering (sam-linger, 600 s by default), by
-# PID, as t/lib.sh's test_stop_holders does for the tests.
+# t/helpers/holders.sh - sourced by t/lib.sh and the SAM benches: stop
+# the session holders sam-deliver left lingering (sam-linger, 600 s by
+# default), by PID (t/lib.sh calls it test_stop_holders).
 #
 # stop_holders DIR...: the holder of each KEY.lock in each DIR (a process
 # named "sam-holder" whose PID stands first in the lock file), all sent
