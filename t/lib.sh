@@ -489,7 +489,7 @@ test_public_dir()
 . "$TOP/t/helpers/holders.sh"
 test_stop_holders()
 {
-	stop_holders "$@"
+	holders_stop "$@"
 }
 
 # write_script FILE [INTERPRETER] <BODY: an executable script.

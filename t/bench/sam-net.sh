@@ -74,7 +74,7 @@ if test "${SAMNET_INSIDE:-}" = 1; then
 	cleanup() {
 		trap '' TERM INT HUP
 		for p in $jobs; do kill -TERM "$p" 2>/dev/null; done
-		stop_holders "$W"/h/*/.config/nymbox/keys
+		holders_stop "$W"/h/*/.config/nymbox/keys
 		for p in $jobs $accs; do kill -TERM "$p" 2>/dev/null; done
 		for p in $jobs $accs; do
 			i=0
@@ -178,7 +178,7 @@ if test "${SAMNET_INSIDE:-}" = 1; then
 		HOME=$W/h/$j queue-run -l >"h/$j.left" 2>>"h/$j.err"
 		test -s "h/$j.left" && rc="left:$(wc -l <"h/$j.left")"
 		record "$j $n $t0 $t1 $rc"
-		stop_holders "h/$j/.config/nymbox/keys"
+		holders_stop "h/$j/.config/nymbox/keys"
 	}
 	# bat JOB N FROM PORT USER DEST...: one sam-deliver -B run.
 	bat() {
@@ -195,7 +195,7 @@ if test "${SAMNET_INSIDE:-}" = 1; then
 		ok=$(awk '$2 == 0' "h/$j.out" | wc -l)
 		test "$rc" = 0 && test "$ok" != "$n" && rc="ok:$ok"
 		record "$j $n $t0 $t1 $rc"
-		stop_holders "h/$j/.config/nymbox/keys"
+		holders_stop "h/$j/.config/nymbox/keys"
 	}
 	# par JOB N FROM PORT USER DEST...: N sam-deliver runs at once.
 	par() {
@@ -220,7 +220,7 @@ if test "${SAMNET_INSIDE:-}" = 1; then
 		rc=0
 		test "$(echo "$codes" | tr -d ',0')" = "" || rc="exits${codes#,}"
 		record "$j $n $t0 $t1 $rc"
-		stop_holders "h/$j/.config/nymbox/keys"
+		holders_stop "h/$j/.config/nymbox/keys"
 	}
 
 	echo "$I2P_NET_MODE ${I2P_NET_READY:-?}" >net

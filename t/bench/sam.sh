@@ -82,7 +82,7 @@ HOME=$PWD/bob sam-accept -w 60 sh -c 'exec smtp-receive -a -v none \
 acc=$!
 # Alice's first sam-deliver leaves a holder lingering with her session
 # (sam-linger): stopped by its PID, before the router goes.
-trap 'stop_holders alice/.config/nymbox/keys
+trap 'holders_stop alice/.config/nymbox/keys
 	kill $acc 2>/dev/null; wait $acc 2>/dev/null' EXIT
 i=0; until test -s bob.b32; do i=$((i+1)); test $i -gt 900 && exit 1; sleep 0.1; done
 delivered() { ls bob/Maildir/new 2>/dev/null | wc -l; }

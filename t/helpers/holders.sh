@@ -2,11 +2,11 @@
 # the session holders sam-deliver left lingering (sam-linger, 600 s by
 # default), by PID (t/lib.sh calls it test_stop_holders).
 #
-# stop_holders DIR...: the holder of each KEY.lock in each DIR (a process
+# holders_stop DIR...: the holder of each KEY.lock in each DIR (a process
 # named "sam-holder" whose PID stands first in the lock file), all sent
 # SIGTERM at once (a holder then closes its session the way i2pd needs, a
 # few seconds), KILLed if still there after 10 s.
-stop_holders()
+holders_stop()
 {
 	sh_pids=
 	for sh_d
