@@ -176,7 +176,14 @@ fuzz-build:
 fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h fuzz/lib/libnymbox.a
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
-		-o $@ $< fuzz/lib/libnymbox.a $(SEAL_LIBS)
+		-o $@ $< $(FUZZ_LDFLAGS) fuzz/lib/libnymbox.a $(SEAL_LIBS) \
+		$(FUZZ_LDLIBS)
+
+# The whole of scrub-headers: its refusals (nym_die) come back to the
+# harness instead of exiting (t/fuzz/scrub.c).
+fuzz/t/fuzz/scrub: bin/scrub-headers.c
+fuzz/t/fuzz/scrub: FUZZ_LDFLAGS = -Wl,--wrap=nym_die,--wrap=nym_dieerr
+fuzz/t/fuzz/scrub: FUZZ_LDLIBS = $(READLINE_LIBS)
 
 fuzz: fuzz-build
 	@mkdir -p fuzz/crash
