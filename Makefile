@@ -188,12 +188,13 @@ fuzz/t/fuzz/scrub: FUZZ_LDLIBS = $(READLINE_LIBS)
 fuzz: fuzz-build
 	@mkdir -p fuzz/crash
 	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p fuzz/corpus/$$t t/fuzz/corpus/$$t t/fuzz/regress/$$t; \
+		mkdir -p fuzz/corpus/$$t; \
+		regress=; test -d t/fuzz/regress/$$t && regress=t/fuzz/regress/$$t; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 		fuzz/t/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 			-rss_limit_mb=1024 -print_final_stats=1 \
 			-artifact_prefix=fuzz/crash/$$t- \
-			fuzz/corpus/$$t t/fuzz/corpus/$$t t/fuzz/regress/$$t \
+			fuzz/corpus/$$t t/fuzz/corpus/$$t $$regress \
 			>fuzz/$$t.log 2>&1 || \
 		{ tail -40 fuzz/$$t.log; echo "fuzz: $$t failed: fuzz/$$t.log"; \
 		  exit 1; }; \
