@@ -46,6 +46,9 @@ for t in $targets; do
 		"$TOP/fuzz/t/fuzz/$t" -runs=0 -rss_limit_mb=1024 -timeout=10 \
 			-artifact_prefix="$t/" "$@" >replay.log 2>&1 ||
 		{ tail -30 replay.log; return 1; }
+		# An open finding (t/fuzz/pending/TARGET, README) would fail
+		# this at random until it is fixed: replayed seeds only.
+		test -d "$TOP/t/fuzz/pending/$t" && return 0
 		"$TOP/fuzz/t/fuzz/$t" -max_total_time=$secs -rss_limit_mb=1024 \
 			-timeout=10 -artifact_prefix="$t/" "$t" "$@" \
 			>run.log 2>&1 ||
