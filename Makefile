@@ -154,6 +154,53 @@ check-asan:
 	$(PROVE) -j2 --exec $(REAPER) t/*.t \
 		$(patsubst %.c,asan/%.t,$(wildcard t/unit/*.c))
 
+# Fuzzing (README, "Fuzzing"): a libFuzzer harness per parser of outside
+# bytes, t/fuzz/TARGET.c, built with clang and its sanitizers into fuzz/
+# (the library too, instrumented); `make fuzz` runs each in turn for
+# FUZZ_SECONDS on its seeds (t/fuzz/corpus/TARGET) and the inputs that
+# once broke it (t/fuzz/regress/TARGET), one process at a time.  New
+# inputs go to fuzz/corpus/TARGET, a crash to fuzz/crash/TARGET-*.
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_TARGETS = $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/*.c))
+FUZZ_BINS = $(FUZZ_TARGETS:%=fuzz/t/fuzz/%)
+
+fuzz-build:
+	$(MAKE) O=fuzz/ CC=$(FUZZ_CC) STATIC= WERROR="$(WERROR)" \
+		CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" \
+		fuzz/lib/libnymbox.a
+	$(MAKE) CC=$(FUZZ_CC) $(FUZZ_BINS)
+
+fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h fuzz/lib/libnymbox.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-o $@ $< $(FUZZ_LDFLAGS) fuzz/lib/libnymbox.a $(SEAL_LIBS) \
+		$(FUZZ_LDLIBS)
+
+# The whole of scrub-headers: its refusals (nym_die) come back to the
+# harness instead of exiting (t/fuzz/scrub.c).
+fuzz/t/fuzz/scrub: bin/scrub-headers.c
+fuzz/t/fuzz/scrub: FUZZ_LDFLAGS = -Wl,--wrap=nym_die,--wrap=nym_dieerr
+fuzz/t/fuzz/scrub: FUZZ_LDLIBS = $(READLINE_LIBS)
+
+fuzz: fuzz-build
+	@mkdir -p fuzz/crash
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t; \
+		regress=; test -d t/fuzz/regress/$$t && regress=t/fuzz/regress/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		fuzz/t/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=1024 -print_final_stats=1 \
+			-artifact_prefix=fuzz/crash/$$t- \
+			fuzz/corpus/$$t t/fuzz/corpus/$$t $$regress \
+			>fuzz/$$t.log 2>&1 || \
+		{ tail -40 fuzz/$$t.log; echo "fuzz: $$t failed: fuzz/$$t.log"; \
+		  exit 1; }; \
+		grep -E '^stat::number_of_executed_units' fuzz/$$t.log; \
+	done
+
 bench:
 	@sh t/deps.sh bench
 	$(MAKE) all helpers
@@ -212,8 +259,8 @@ uninstall:
 		$(DESTDIR)$(ZSHCOMPDIR)/_nymbox
 
 clean:
-	rm -rf asan lib/*.o $(LIBA) $(TOOLS:%=bin/%) $(HELPERS) t/unit/*.t \
+	rm -rf asan fuzz lib/*.o $(LIBA) $(TOOLS:%=bin/%) $(HELPERS) t/unit/*.t \
 		t/trash.*
 
 
-.PHONY: all deps units helpers check check-asan bench demo lint install uninstall clean
+.PHONY: all deps units helpers check check-asan fuzz fuzz-build bench demo lint install uninstall clean

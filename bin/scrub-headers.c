@@ -969,8 +969,13 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 	setdomain(m, h);
 	setorigid(m, h);
 	badbytes(m, h, NULL);
-	if (h->fromlen > 0)
+	if (h->fromlen > 0) {
 		emit(m, h->buf, h->fromlen);
+		/* A From_ line cut by EOF: the fields added after it must
+		 * not be glued to it (t/fuzz/regress/scrub). */
+		if (h->buf[h->fromlen - 1] != '\n')
+			emit(m, m->eol, m->eollen);
+	}
 	for (i = 0; i < h->nf; i++) {
 		name = h->buf + h->f[i].off;
 		nl = h->f[i].namelen;

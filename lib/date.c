@@ -295,7 +295,12 @@ nym_date_parse(const char *s, size_t len, time_t *t, int *zone)
 
 	secs = (ordinal(year, mon, day) - ordinal(1970, 1, 1)) * 86400 +
 	    (int64_t)hh * 3600 + (int64_t)mm * 60 + ss - (int64_t)zmin * 60;
-	if ((int64_t)(time_t)secs != secs)
+	/* The instant in UTC within the years too, not only the local
+	 * date: "1 Jan 1900 00:00 +0100" is in 1899, which would be
+	 * formatted and then refused (t/fuzz/regress/date). */
+	if (secs < (ordinal(YEAR_MIN, 1, 1) - ordinal(1970, 1, 1)) * 86400 ||
+	    secs >= (ordinal(YEAR_MAX + 1, 1, 1) - ordinal(1970, 1, 1)) *
+	    86400 || (int64_t)(time_t)secs != secs)
 		goto bad;
 	if (t != NULL)
 		*t = (time_t)secs;

@@ -779,8 +779,8 @@ void nym_smtp_ehlo(const struct nym_smtp_reply *r, struct nym_smtp_ext *x);
 int nym_smtp_cmd(struct nym_out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Copy a message from in (buffer of 64 bytes at least) to out as the
- * content of DATA: lines end in CRLF (a bare LF becomes CRLF), a leading
- * dot is doubled, Bcc and Resent-Bcc fields (with their folds) and an
+ * content of DATA: lines end in CRLF (a bare LF or CR becomes CRLF), a
+ * leading dot is doubled, Bcc and Resent-Bcc fields (with their folds) and an
  * mbox From_ line are removed from the top-level header, a missing last
  * line end is added, and CRLF.CRLF closes it; then out is flushed.  0,
  * or -1 with errno of the failed read (in->err set) or write (out->err

@@ -216,6 +216,35 @@ blind(const char *s, size_t n)
 	return wordis(s, n, "Bcc") || wordis(s, n, "Resent-Bcc");
 }
 
+/*
+ * Write p[0, n), bytes of one line without its LF, turning a bare CR
+ * into CRLF as a bare LF is: RFC 5321 2.3.8 allows CR and LF only
+ * together, and nym_smtp_getdata (ours, as Postfix with
+ * smtpd_forbid_bare_newline) refuses a message with either alone.  A dot
+ * after such a CR starts a line, so it is doubled.  *cr: the last byte
+ * written is a CR whose LF is still to come (it may be the line's end).
+ */
+static void
+putbytes(struct nym_out *out, const char *p, size_t n, int *cr)
+{
+	const char *q;
+	size_t k;
+
+	while (n > 0) {
+		if (*cr) {	/* p[0] is not the LF the CR wanted */
+			nym_out_write(out, p[0] == '.' ? "\n." : "\n",
+			    p[0] == '.' ? 2 : 1);
+			*cr = 0;
+		}
+		q = memchr(p, '\r', n);
+		k = q != NULL ? (size_t)(q - p) + 1 : n;
+		nym_out_write(out, p, k);
+		*cr = q != NULL;
+		p += k;
+		n -= k;
+	}
+}
+
 int
 nym_smtp_putdata(struct nym_in *in, struct nym_out *out)
 {
@@ -258,8 +287,7 @@ nym_smtp_putdata(struct nym_in *in, struct nym_out *out)
 			first = 0;
 		}
 		if (!drop && n > 0) {
-			nym_out_write(out, line, n);
-			cr = line[n - 1] == '\r';
+			putbytes(out, line, n, &cr);
 			open = 1;
 		}
 		bol = eol;

@@ -61,4 +61,11 @@ test_expect_success '-c -m numbers the messages in its report' '
 	test_must_be_empty clean
 '
 
+test_expect_success 'a last From_ line cut by EOF keeps its own line (t/fuzz/regress/scrub)' '
+	printf "Subject: x\\n\\nbody\\n\\nFrom y" | scrub-headers -m >cut.mbox &&
+	grep -x "From y" cut.mbox &&
+	{ scrub-headers -c -m <cut.mbox >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
 test_done

@@ -1203,6 +1203,21 @@ test_expect_success 'nymbox-setup(7): systemctl --user start and loginctl enable
 	loginctl --help | grep "^  $(cat verb) \[USER\.\.\.\] "
 '
 
+# make fuzz runs for minutes: t/0005-fuzz.t runs every target briefly.
+test_expect_success 'README: make fuzz, and the table has every fuzz target' '
+	ex mkf <<-\EOF &&
+	make fuzz                 # each target FUZZ_SECONDS (60) s, in turn
+	make fuzz FUZZ_TARGETS=smtp-data FUZZ_SECONDS=3600
+	EOF
+	make -n -s -C "$TOP" fuzz FUZZ_TARGETS=date FUZZ_SECONDS=7 >fuzz.n 2>&1 &&
+	grep -- "-max_total_time=7" fuzz.n &&
+	prose "target      what it reads                     s, no finding  runs" &&
+	for t in $(cd "$TOP/t/fuzz" && ls *.c | sed "s/\.c\$//"); do
+		grep "^    $t  *[a-zA-Z]" "$TOP/README" >/dev/null ||
+		{ echo "$t missing from the table"; return 1; }
+	done
+'
+
 # Blocks that show no command.
 test_expect_success 'README: the program list, the measurements and the layout' '
 	prose "scrub-headers   remove what identifies the sender'"'"'s machine, mail" &&

@@ -79,6 +79,14 @@ static const struct {
 	{ "31 Dec 1899 23:59:59 +0000", BAD, 0, 0 },
 	{ "1 Jan 0999 00:00:00 +0000", BAD, 0, 0 },
 	{ "1 Jan 10000 00:00:00 +0000", BAD, 0, 0 },
+	/* The instant in UTC within the years, not only the local date:
+	 * formatted, 1899 would not parse again (t/fuzz/regress/date). */
+	{ "1 Jan 1900 00:00:00 +0100", BAD, 0, 0 },
+	{ "4 Jan 000 1:05 +8000", BAD, 0, 0 },
+	{ "1 Jan 1900 00:59:59 +0100", BAD, 0, 0 },
+	{ "1 Jan 1900 01:00:00 +0100", -2208988800LL, 60, 0 },
+	{ "31 Dec 9999 23:59:59 -0001", BAD, 0, 0 },
+	{ "31 Dec 9999 23:58:59 -0001", 253402300799LL, -1, 0 },
 	{ "1 Jan 3 00:00:00 +0000", BAD, 0, 0 },
 	/* leap years and ranges */
 	{ "Thu, 29 Feb 2024 00:00:00 +0000", 1709164800LL, 0, 0 },

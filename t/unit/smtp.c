@@ -312,6 +312,15 @@ test_data(void)
 	got = putdata("", 4096, &n);
 	check_str(got, ".\r\n", "an empty message");
 	free(got);
+	/* A bare CR is a line end too (t/fuzz/regress/smtp-data): the
+	 * server refuses it alone, and a dot after it starts a line. */
+	got = putdata("a\rb\r.\r\nc\r", 4096, &n);
+	check_str(got, "a\r\nb\r\n..\r\nc\r\n.\r\n", "a bare CR becomes CRLF");
+	free(got);
+	got = putdata("1234567\r.x\n", 8, &n);
+	check_str(got, "1234567\r\n..x\r\n.\r\n",
+	    "a bare CR at a piece's end");
+	free(got);
 	got = putdata("Subject: x\n\nbody\n", 4096, &n);
 	check_str(got, "Subject: x\r\n\r\nbody\r\n.\r\n", "no Bcc: as it was");
 	free(got);

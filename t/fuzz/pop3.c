@@ -1,0 +1,85 @@
+/* POP3 replies as pop-fetch reads them (lib/pop3.c).  The first byte
+ * picks the reader: a status line, a multi-line listing (CAPA, UIDL,
+ * LIST lines parsed), or RETR with its flags and size limit.  Oracles:
+ * texts fit and are sanitised; a uid is 1..70 bytes 0x21..0x7e; RETR
+ * never writes more than it read, and stops at its limit. */
+#include "fuzz.h"
+
+static void
+listing(struct nym_in *in)
+{
+	char line[NYM_POP3_LINE], uid[NYM_POP3_UIDL + 1];
+	struct nym_pop3_caps c;
+	unsigned long n;
+	uint64_t size;
+	size_t i, len;
+	int k, lines = 0;
+
+	memset(&c, 0, sizeof c);
+	while ((k = nym_pop3_mline(in, line, sizeof line)) == 1) {
+		FZ_ASSERT(strlen(line) < sizeof line);
+		nym_pop3_capa(line, &c);
+		if (nym_pop3_uidl(line, &n, uid, sizeof uid) == 0) {
+			len = strlen(uid);
+			FZ_ASSERT(len >= 1 && len <= NYM_POP3_UIDL);
+			for (i = 0; i < len; i++)
+				FZ_ASSERT(uid[i] >= 0x21 && uid[i] <= 0x7e);
+		}
+		(void)nym_pop3_list(line, &n, &size);
+		if (++lines > NYM_POP3_LISTMAX)
+			break;
+	}
+	FZ_ASSERT(k != -1 || errno == EPROTO || errno == ECONNRESET);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char text[256], *got;
+	struct nym_out out;
+	struct nym_in in;
+	uint64_t max;
+	size_t i, n;
+	int fd, ofd, k;
+
+	if (size < 2 || size > 200000)
+		return 0;
+	fd = fz_memfd(data + 2, size - 2);
+	if (nym_in_open(&in, fd, (data[0] & 0x80) ? 64 : 65536) == -1)
+		abort();
+	switch (data[0] & 3) {
+	case 0:
+		while ((k = nym_pop3_status(&in, text, sizeof text)) != -1) {
+			FZ_ASSERT(k == 0 || k == 1);
+			for (i = 0; text[i] != '\0'; i++)
+				FZ_ASSERT(text[i] >= 0x20 && text[i] < 0x7f);
+			FZ_ASSERT(i < sizeof text);
+		}
+		break;
+	case 1:
+		if (nym_pop3_status(&in, text, sizeof text) == 1)
+			listing(&in);
+		break;
+	default:
+		ofd = fz_sink();
+		if (nym_out_open(&out, ofd, 4096) == -1)
+			abort();
+		max = data[1] * 16;
+		k = nym_pop3_retr(&in, &out, (data[0] >> 2) & 3, max);
+		FZ_ASSERT(nym_out_flush(&out) == 0);
+		got = fz_slurp(ofd, &n);
+		if (k == -1 && errno == EFBIG)
+			FZ_ASSERT(max > 0);
+		if (max > 0)
+			FZ_ASSERT(n <= max + (max / 4) + 1);
+		else
+			FZ_ASSERT(n <= (size - 2) * 2);
+		free(got);
+		nym_out_close(&out);
+		close(ofd);
+		break;
+	}
+	nym_in_close(&in);
+	close(fd);
+	return 0;
+}
