@@ -126,7 +126,6 @@ nym_authfail(const char *path, int window, int note)
 	int64_t slot[NYM_AUTHFAIL_SLOTS];
 	long long deadline = nym_now_ms() + 1000;
 	time_t now = nym_now();
-	ssize_t r;
 	size_t i, old = 0;
 	int fd, e, n = 0;
 
@@ -144,7 +143,8 @@ nym_authfail(const char *path, int window, int note)
 		nym_sleep_until(nym_now_ms() + 20);
 	}
 	memset(slot, 0, sizeof slot);
-	if ((r = pread(fd, slot, sizeof slot, 0)) == -1)
+	/* a short file (a new one) leaves the rest of the slots zero */
+	if (pread(fd, slot, sizeof slot, 0) == -1)
 		goto fail;
 	for (i = 0; i < NYM_AUTHFAIL_SLOTS; i++) {
 		/* a time from the future (a clock set back, a damaged
@@ -176,8 +176,9 @@ void
 nym_authlimit(const char *s, int *max, int *window)
 {
 	char buf[64], *slash;
+	size_t n = strlen(s);
 
-	if (strlen(s) >= sizeof buf || (slash = strchr(strcpy(buf, s), '/')) ==
+	if (n >= sizeof buf || (slash = memchr(memcpy(buf, s, n + 1), '/', n)) ==
 	    NULL)
 		nym_die(NYM_EX_USAGE, "unable to use failure limit %s: "
 		    "expected MAX/SECONDS", s);

@@ -10,6 +10,9 @@ H=$TOP/t/helpers
 command -v i2pd >/dev/null || test_skip_all "i2pd is not installed"
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
 
+# One router network at a time (t/lib.sh).
+test_i2p_exclusive
+
 test_expect_success 'five parallel deliveries with one key over the real router' '
 	test_timeout 600 "$H/i2pd-lab" -- "$H/share-i2pd" "$PWD/run" >lab.out 2>&1 &&
 	for i in 1 2 3 4 5; do

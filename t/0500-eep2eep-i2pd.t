@@ -20,6 +20,9 @@ command -v i2pd >/dev/null || test_skip_all "i2pd is not installed"
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
 test -x "${NYM_HELPERS:-$H}/samtool" || test_skip_all "samtool is not built"
 
+# One router network at a time (t/lib.sh).
+test_i2p_exclusive
+
 test_expect_success 'the whole path runs, every step as it should (eep2eep)' '
 	test_timeout 400 "$H/eep2eep" run >out 2>err
 	rc=$? && cat out err && test $rc = 0

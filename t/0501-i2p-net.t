@@ -56,6 +56,9 @@ else
 	test_set_prereq NETNS
 fi
 
+# One router network at a time (t/lib.sh).
+test_i2p_exclusive
+
 test_expect_success NETNS 'three routers; a router that died fails the run (70)' '
 	mkdir tmp &&
 	TMPDIR=$TRASH/tmp test_timeout 200 "$H/i2p-net" -k -- ./inside.sh \

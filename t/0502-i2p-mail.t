@@ -384,6 +384,9 @@ n = 387 + int.from_bytes(d[385:387], "big")
 print(base64.b32encode(hashlib.sha256(d[:n]).digest()).decode().lower().rstrip("=") + ".b32.i2p")' "$1"
 }
 
+# One router network at a time (t/lib.sh).
+test_i2p_exclusive
+
 test_expect_success 'setup: keys, Alice'"'"'s and Bob'"'"'s homes, .well-known' '
 	mkdir keys &&
 	"$H/i2pd-lab" -- ./keys.sh >keys/log 2>&1 &&

@@ -492,6 +492,16 @@ test_stop_holders()
 	holders_stop "$@"
 }
 
+# test_i2p_exclusive: for a test that starts i2pd routers: wait until no
+# other such test of this checkout runs (prove -j2 would pair them, and
+# two router networks starting at once on two cores miss their
+# deadlines), then hold the turn until the test script ends.
+test_i2p_exclusive()
+{
+	exec 8>"$TOP/t/.i2p-turn" &&
+	flock 8
+}
+
 # write_script FILE [INTERPRETER] <BODY: an executable script.
 write_script()
 {
