@@ -104,7 +104,7 @@ struct msg {
 	int folded;		/* stray header lines taken as folds */
 	int nextfrom;		/* stopped at the next mbox From_ line */
 	int prevempty;		/* the last line read was empty */
-	char tail[2];		/* last two bytes written */
+	char tail[3];		/* last three bytes written */
 	int depth;
 	struct level {
 		char orig[NYM_BOUNDARY_MAX + 1];
@@ -225,13 +225,39 @@ leak(struct msg *m, const char *part, const char *name, size_t n,
 }
 
 static void
-emit(struct msg *m, const char *p, size_t n)
+emitbytes(struct msg *m, const char *p, size_t n)
 {
 	if (n == 0)
 		return;
 	nym_out_write(m->out, p, n);
-	m->tail[0] = n >= 2 ? p[n - 2] : m->tail[1];
-	m->tail[1] = p[n - 1];
+	for (size_t i = n > 3 ? n - 3 : 0; i < n; i++) {
+		m->tail[0] = m->tail[1];
+		m->tail[1] = m->tail[2];
+		m->tail[2] = p[i];
+	}
+}
+
+/* The output ends in an empty line (LF or CRLF). */
+static int
+endsempty(const struct msg *m)
+{
+	return m->tail[2] == '\n' && (m->tail[1] == '\n' ||
+	    (m->tail[1] == '\r' && m->tail[0] == '\n'));
+}
+
+/* In an mbox, a line that starts with "From " after an empty line starts
+ * the next message.  Where the input had no empty line before such a
+ * line but the output has one (scrub-headers ended a part's header that
+ * the input broke off without one), the line is quoted with '>', as an
+ * MDA quotes it, so the output splits where the input did
+ * (t/fuzz/regress/scrub/mbox-unclosed-multipart).  From_ lines
+ * themselves go out through emitbytes. */
+static void
+emit(struct msg *m, const char *p, size_t n)
+{
+	if (mflag && n >= 5 && memcmp(p, "From ", 5) == 0 && endsempty(m))
+		emitbytes(m, ">", 1);
+	emitbytes(m, p, n);
 }
 
 static void
@@ -970,7 +996,7 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 	setorigid(m, h);
 	badbytes(m, h, NULL);
 	if (h->fromlen > 0) {
-		emit(m, h->buf, h->fromlen);
+		emitbytes(m, h->buf, h->fromlen);
 		/* A From_ line cut by EOF: the fields added after it must
 		 * not be glued to it (t/fuzz/regress/scrub). */
 		if (h->buf[h->fromlen - 1] != '\n')
@@ -1147,7 +1173,7 @@ static void
 addclose(struct msg *m, const char *part)
 {
 	leak(m, part, "multipart", 9, "no closing delimiter (added)");
-	if (m->tail[1] != '\n')
+	if (m->tail[2] != '\n')
 		emit(m, m->eol, m->eollen);
 	emitdelim(m, m->depth - 1, 1);
 	m->depth--;
@@ -1528,7 +1554,7 @@ message(struct msg *m, struct nym_hdr *h)
 	m->leaks = 0;
 	m->nextfrom = 0;
 	m->prevempty = 1;
-	m->tail[0] = m->tail[1] = '\n';
+	m->tail[0] = m->tail[1] = m->tail[2] = '\n';
 	do {
 		if (nym_hdr_read(m->in, h, NYM_HDR_MBOX, NULL, NULL) == -1)
 			readfail(m);
@@ -1551,10 +1577,9 @@ message(struct msg *m, struct nym_hdr *h)
 		multipart(m, &ct);
 	else
 		copybody(m);
-	if (mflag && (m->tail[0] != '\n' || m->tail[1] != '\n') &&
-	    !(m->eollen == 2 && m->tail[1] == '\n' && m->tail[0] == '\r')) {
+	if (mflag && !endsempty(m)) {
 		/* mbox: messages are separated by an empty line. */
-		if (m->tail[1] != '\n')
+		if (m->tail[2] != '\n')
 			emit(m, m->eol, m->eollen);
 		emit(m, m->eol, m->eollen);
 	}

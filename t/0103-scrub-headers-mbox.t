@@ -68,4 +68,26 @@ test_expect_success 'a last From_ line cut by EOF keeps its own line (t/fuzz/reg
 	test_must_be_empty report
 '
 
+test_expect_success 'a "From " line the input did not split at stays in its message, quoted (t/fuzz/regress/scrub)' '
+	printf "From a@b Mon Nov 23 08:48:41 2026\nFrom: a@b\nContent-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: text/plain\nFrom here on\n--zz--\n\n" >split.mbox &&
+	printf "From a@b Mon Nov 23 08:48:42 2026\nFrom: a@b\nSubject: two\n\nsecond\n" >>split.mbox &&
+	scrub-headers -m <split.mbox >split.out &&
+	test $(grep -c "^From " split.out) = 2 &&
+	grep -x ">From here on" split.out &&
+	{ scrub-headers -c -m <split.out >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
+test_expect_success 'CRLF messages are separated by an empty line too, after a dropped epilogue' '
+	printf "From a@b Mon Nov 23 08:48:41 2026\r\nFrom: a@b\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n\r\none\r\n--zz--\r\n\r\n" >crlf.mbox &&
+	printf "From a@b Mon Nov 23 08:48:42 2026\r\nFrom: a@b\r\nSubject: two\r\n\r\nsecond\r\n" >>crlf.mbox &&
+	scrub-headers -m <crlf.mbox >crlf.out &&
+	test $(grep -c "^From " crlf.out) = 2 &&
+	grep -B1 "^From a@b Mon Nov 23 08:48:42" crlf.out >before &&
+	test $(wc -l <before) = 2 && head -1 before | tr -d "\r\n" >blank &&
+	test_must_be_empty blank &&
+	{ scrub-headers -c -m <crlf.out >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
 test_done
