@@ -523,6 +523,49 @@ void nym_sam_close(struct nym_sam *s);
 const char *nym_sam_resultname(int r);
 int nym_sam_temporary(int r);
 
+/* ---- samborrow.c: a lent session's borrower, and the lending wire ---- */
+/* Below sam.c, which calls the borrowed versions here when s->share is
+ * set; samshare.c, the lender, sits above sam.c and speaks the same
+ * wire.  Requests and replies are one line each (at most
+ * NYM_SHARE_LINE bytes); a stream's descriptor rides on its reply. */
+#define NYM_SHARE_LINE	8192	/* a request or reply line: "CONNECT "
+				   and a destination */
+struct sockaddr_un;
+/* path into a UNIX socket address.  0, or -1 ENAMETOOLONG. */
+int nym_share_addr(struct sockaddr_un *sa, const char *path);
+/* Send the line (with its LF), and with it the descriptor fd when
+ * fd >= 0, within ms.  0, or -1 with errno. */
+int nym_share_send(int sock, const char *line, int fd, int ms);
+/* Read one line into buf (NUL ended, LF removed), and a descriptor if
+ * one comes with it (*fd, else -1), within ms for each byte.  0, or -1
+ * with errno (EPROTO for a line over cap, ECONNRESET at EOF). */
+int nym_share_recv(int sock, char *buf, size_t cap, int *fd, int ms);
+/* Borrow the session lent at path: on success s is set up so that
+ * nym_sam_lookup and nym_sam_connect go through the lender, and s->pub
+ * and s->b32 are its destination; s->fd is the lease, which
+ * nym_sam_close ends.  0, or -1 with errno (ENOENT or ECONNREFUSED:
+ * nobody lends it; EPROTO: a bad answer). */
+int nym_sam_borrow(struct nym_sam *s, const char *path, int ms);
+/* The borrowed versions of nym_sam_lookup (no options), nym_sam_connect
+ * and nym_sam_accept; sam.c calls them when s->share is set. */
+int nym_share_lookup(struct nym_sam *s, const char *name, char **dest);
+int nym_share_connect(struct nym_sam *s, const char *dest, int *fd);
+/* The borrowed nym_sam_accept: the lender opens the pending STREAM ACCEPT
+ * on its session and hands it over; the peer line is still to be read. */
+int nym_share_accept(struct nym_sam *s, int *fd);
+/* Say one word ("BYE\n", "STALE\n") to the lender at path; errors do
+ * not matter. */
+void nym_share_tell(const char *path, const char *word, int ms);
+/* Tell the lender of a borrowed session that a peer reached over it
+ * never answered (a stream that opened and then said nothing): i2pd
+ * 2.45.1 keeps end-to-end state for a peer whose session was made anew
+ * (after its router or acceptor restarted) and can reach it again only
+ * from a new session of ours, minutes later otherwise.  A holder whose
+ * session has been open sam-fresh seconds (NYM_SAM_FRESH) then retires
+ * it, so the next sender starts a fresh one.  Nothing for a session of
+ * our own. */
+void nym_sam_stale(struct nym_sam *s);
+
 /* ---- samshare.c: one session for the programs of a destination ---- */
 /* A destination lives in one session at a time (a second SESSION CREATE
  * is DUPLICATED_DEST), so the program that holds it (sam-accept) lends it
@@ -541,25 +584,10 @@ int nym_share_listen(const char *path);
  * another user are refused.  -1 only if accept fails. */
 pid_t nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye,
     int *stale);
-/* Tell the lender of a borrowed session that a peer reached over it
- * never answered (a stream that opened and then said nothing): i2pd
- * 2.45.1 keeps end-to-end state for a peer whose session was made anew
- * (after its router or acceptor restarted) and can reach it again only
- * from a new session of ours, minutes later otherwise.  A holder whose
- * session has been open sam-fresh seconds (NYM_SAM_FRESH) then retires
- * it, so the next sender starts a fresh one.  Nothing for a session of
- * our own. */
-void nym_sam_stale(struct nym_sam *s);
 #define NYM_SAM_FRESH	60	/* default sam-fresh: seconds a session is
 				   kept whatever borrowers report (at
 				   most one new session a minute for a
 				   peer that is down) */
-/* Borrow the session lent at path: on success s is set up so that
- * nym_sam_lookup and nym_sam_connect go through the lender, and s->pub
- * and s->b32 are its destination; s->fd is the lease, which
- * nym_sam_close ends.  0, or -1 with errno (ENOENT or ECONNREFUSED:
- * nobody lends it; EPROTO: a bad answer). */
-int nym_sam_borrow(struct nym_sam *s, const char *path, int ms);
 
 /* One session per key, shared (ssh's ControlPersist, for SAM).  KEY.lock
  * beside the key file is flock(2)ed by whoever holds the key's session,
@@ -624,13 +652,6 @@ int nym_share_lock(const char *key, int gap, int ms, pid_t *pid);
 int nym_sam_probe(struct nym_sam *s, int probe, long long *last);
 /* Write "PID STATE TIME" into the lock file lockfd. */
 void nym_share_stamp(int lockfd, const char *state);
-/* The borrowed versions of nym_sam_lookup (no options), nym_sam_connect
- * and nym_sam_accept; sam.c calls them when s->share is set. */
-int nym_share_lookup(struct nym_sam *s, const char *name, char **dest);
-int nym_share_connect(struct nym_sam *s, const char *dest, int *fd);
-/* The borrowed nym_sam_accept: the lender opens the pending STREAM ACCEPT
- * on its session and hands it over; the peer line is still to be read. */
-int nym_share_accept(struct nym_sam *s, int *fd);
 
 /* ---- samkey.c: persistent destinations and where the bridge is ---- */
 struct nym_samaddr {

@@ -29,6 +29,10 @@
  * time) exits, and the next sender starts another after the gap.  Being
  * detached, the holder tells what it does in KEY.log (bounded, 0600, no
  * peers in it).
+ *
+ * This file is the top of the SAM layers: it calls sam.c to make and use
+ * sessions; the borrower's side and the wire are below sam.c, in
+ * samborrow.c, so no layer calls up.
  */
 #define _GNU_SOURCE		/* struct ucred, accept4 */
 #include <errno.h>
@@ -52,123 +56,10 @@
 
 #include "nymbox.h"
 
-#define REQ_MAX	8192		/* "CONNECT " and a destination */
 
 /* What the last nym_share_serve did, for the holder's counts. */
 enum { SERVED_NONE, SERVED_LEASE, SERVED_LOOKUP, SERVED_CONNECT };
 static int served, served_res;
-
-static int
-unaddr(struct sockaddr_un *sa, const char *path)
-{
-	memset(sa, 0, sizeof *sa);
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sa->sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
-/* Send one line, and with it fd when fd >= 0. */
-static int
-sendline(int sock, const char *line, int fd, int ms)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh;
-	struct iovec iov;
-	struct cmsghdr *cm;
-	size_t n = strlen(line);
-	ssize_t w;
-
-	if (fd < 0)
-		return nym_write_timed(sock, line, n, ms);
-	memset(&mh, 0, sizeof mh);
-	memset(cbuf, 0, sizeof cbuf);
-	iov.iov_base = (void *)(uintptr_t)line;
-	iov.iov_len = n;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	if (nym_wait(sock, POLLOUT, ms) == -1)
-		return -1;
-	do
-		w = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (w == -1 && errno == EINTR);
-	if (w == -1)
-		return -1;
-	/* The descriptor went with the first byte; the rest is plain. */
-	return (size_t)w == n ? 0 :
-	    nym_write_timed(sock, line + w, n - (size_t)w, ms);
-}
-
-/* Read one line into buf (NUL ended, LF removed), and a descriptor if
- * one comes with it (*fd, else -1).  0, or -1 with errno (EPROTO for a
- * line over cap, ECONNRESET at EOF). */
-static int
-recvline(int sock, char *buf, size_t cap, int *fd, int ms)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh;
-	struct iovec iov;
-	struct cmsghdr *cm;
-	size_t n = 0;
-	ssize_t r;
-
-	if (fd != NULL)
-		*fd = -1;
-	while (n + 1 < cap) {
-		if (nym_wait(sock, POLLIN, ms) == -1)
-			goto fail;
-		memset(&mh, 0, sizeof mh);
-		iov.iov_base = buf + n;
-		iov.iov_len = 1;	/* never read past the line */
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof cbuf;
-		do
-			r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-		while (r == -1 && errno == EINTR);
-		if (r == -1)
-			goto fail;
-		if (r == 0) {
-			errno = ECONNRESET;
-			goto fail;
-		}
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-		    cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == SOL_SOCKET &&
-			    cm->cmsg_type == SCM_RIGHTS) {
-				int got;
-
-				memcpy(&got, CMSG_DATA(cm), sizeof got);
-				if (fd != NULL && *fd == -1)
-					*fd = got;
-				else
-					close(got);
-			}
-		if (buf[n] == '\n') {
-			buf[n] = '\0';
-			return 0;
-		}
-		n++;
-	}
-	errno = EPROTO;
-fail:
-	if (fd != NULL && *fd != -1) {
-		close(*fd);
-		*fd = -1;
-	}
-	return -1;
-}
 
 int
 nym_share_listen(const char *path)
@@ -176,7 +67,7 @@ nym_share_listen(const char *path)
 	struct sockaddr_un sa;
 	int fd, e;
 
-	if (unaddr(&sa, path) == -1)
+	if (nym_share_addr(&sa, path) == -1)
 		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
@@ -194,7 +85,7 @@ nym_share_listen(const char *path)
 static void
 answer(int c, int res, const char *value, int fd, int ms)
 {
-	char line[REQ_MAX];
+	char line[NYM_SHARE_LINE];
 
 	if (res == NYM_SAM_OK)
 		snprintf(line, sizeof line, "OK%s%s\n", value != NULL ? " " :
@@ -202,7 +93,7 @@ answer(int c, int res, const char *value, int fd, int ms)
 	else
 		snprintf(line, sizeof line, "ERR %d %d\n", res,
 		    res == -1 ? errno : 0);
-	(void)sendline(c, line, fd, ms);
+	(void)nym_share_send(c, line, fd, ms);
 }
 
 /* In a child of the lender: die with it, and keep no signal handler of
@@ -221,7 +112,7 @@ child(int lfd, const struct nym_sam *s)
 pid_t
 nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye, int *stale)
 {
-	char req[REQ_MAX], *dest = NULL;
+	char req[NYM_SHARE_LINE], *dest = NULL;
 	struct ucred cr;
 	socklen_t len = sizeof cr;
 	pid_t pid = 0, parent = getpid();
@@ -232,7 +123,7 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye, int *stale)
 		return errno == EINTR || errno == EAGAIN ||
 		    errno == ECONNABORTED ? 0 : -1;
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
-	    cr.uid != geteuid() || recvline(c, req, sizeof req, NULL, ms) == -1)
+	    cr.uid != geteuid() || nym_share_recv(c, req, sizeof req, NULL, ms) == -1)
 		goto done;
 	if (strcmp(req, "ME") == 0) {
 		/* A bridge that went away (EOF on the session's socket)
@@ -303,134 +194,6 @@ nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye, int *stale)
 done:
 	close(c);
 	return pid;
-}
-
-/* One request to the lender: the reply's value (after "OK ") into val,
- * a descriptor into *fd if fd is not NULL; with keep, the connection
- * stays open and is returned in *keep.  The SAM result, or -1. */
-static int
-ask(struct nym_sam *s, const char *req, char *val, size_t cap, int *fd,
-    int *keep)
-{
-	struct sockaddr_un sa;
-	char line[REQ_MAX];
-	int c, res, e, err;
-
-	if (unaddr(&sa, s->share) == -1 ||
-	    (c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(c, (struct sockaddr *)&sa, sizeof sa) == -1 ||
-	    sendline(c, req, -1, s->ms) == -1 ||
-	    recvline(c, line, sizeof line, fd, s->ms) == -1) {
-		e = errno;
-		close(c);
-		errno = e;
-		return -1;
-	}
-	if (keep != NULL && strncmp(line, "OK", 2) == 0)
-		*keep = c;
-	else
-		close(c);
-	if (strncmp(line, "OK", 2) == 0 && (line[2] == '\0' ||
-	    line[2] == ' ')) {
-		if (val != NULL)
-			snprintf(val, cap, "%s", line[2] == ' ' ? line + 3 : "");
-		return NYM_SAM_OK;
-	}
-	if (fd != NULL && *fd != -1) {
-		close(*fd);
-		*fd = -1;
-	}
-	if (sscanf(line, "ERR %d %d", &res, &err) != 2 || res < -1 ||
-	    res > NYM_SAM_PROTO) {
-		errno = EPROTO;
-		return -1;
-	}
-	if (res == -1)
-		errno = err != 0 ? err : EIO;
-	return res;
-}
-
-int
-nym_sam_borrow(struct nym_sam *s, const char *path, int ms)
-{
-	char pub[REQ_MAX];
-	int res, lease = -1;
-
-	memset(s, 0, sizeof *s);
-	s->fd = -1;
-	s->in.fd = -1;
-	s->ms = ms;
-	s->minor = 1;
-	if (strlen(path) >= sizeof s->share) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(s->share, path, strlen(path) + 1);
-	res = ask(s, "ME\n", pub, sizeof pub, NULL, &lease);
-	if (res != NYM_SAM_OK || nym_dest_b32(pub, strlen(pub), s->b32) == -1 ||
-	    (s->pub = strdup(pub)) == NULL) {
-		if (res != -1)
-			errno = EPROTO;
-		if (lease != -1)
-			close(lease);
-		s->share[0] = '\0';
-		return -1;
-	}
-	s->fd = lease;
-	return 0;
-}
-
-int
-nym_share_lookup(struct nym_sam *s, const char *name, char **dest)
-{
-	char req[REQ_MAX], val[REQ_MAX];
-	int res;
-
-	*dest = NULL;
-	if ((size_t)snprintf(req, sizeof req, "LOOKUP %s\n", name) >=
-	    sizeof req) {
-		errno = EINVAL;
-		return -1;
-	}
-	res = ask(s, req, val, sizeof val, NULL, NULL);
-	if (res == NYM_SAM_OK && (*dest = strdup(val)) == NULL)
-		return -1;
-	return res;
-}
-
-int
-nym_share_connect(struct nym_sam *s, const char *dest, int *fd)
-{
-	char req[REQ_MAX];
-	int res;
-
-	*fd = -1;
-	if ((size_t)snprintf(req, sizeof req, "CONNECT %s\n", dest) >=
-	    sizeof req) {
-		errno = EINVAL;
-		return -1;
-	}
-	res = ask(s, req, NULL, 0, fd, NULL);
-	if (res == NYM_SAM_OK && *fd == -1) {
-		errno = EPROTO;
-		return -1;
-	}
-	return res;
-}
-
-int
-nym_share_accept(struct nym_sam *s, int *fd)
-{
-	int res;
-
-	*fd = -1;
-	res = ask(s, "ACCEPT\n", NULL, 0, fd, NULL);
-	if (res == NYM_SAM_OK && *fd == -1) {
-		errno = EPROTO;
-		return -1;
-	}
-	return res;
 }
 
 /* ---- one session per key: the lock, the holder, the borrowers ---- */
@@ -555,29 +318,6 @@ gapwait(int lockfd, int gap)
 		sleep_ms((until - now) * 1000);
 }
 
-/* Say one word to the lender at path (BYE, STALE); errors do not
- * matter. */
-static void
-tell(const char *path, const char *word, int ms)
-{
-	struct nym_sam b;
-
-	memset(&b, 0, sizeof b);
-	b.fd = b.in.fd = -1;
-	b.ms = ms;
-	if (strlen(path) < sizeof b.share) {
-		memcpy(b.share, path, strlen(path) + 1);
-		(void)ask(&b, word, NULL, 0, NULL, NULL);
-	}
-}
-
-void
-nym_sam_stale(struct nym_sam *s)
-{
-	if (s->share[0] != '\0')
-		tell(s->share, "STALE\n", s->ms > 0 ? s->ms : 1000);
-}
-
 int
 nym_share_lock(const char *key, int gap, int ms, pid_t *pid)
 {
@@ -595,7 +335,7 @@ nym_share_lock(const char *key, int gap, int ms, pid_t *pid)
 		 * listens later, so ask again now and then. */
 		if (nym_now_ms() >= asked && sidepath(sock, sizeof sock, key,
 		    ".sock") == 0) {
-			tell(sock, "BYE\n", 1000);
+			nym_share_tell(sock, "BYE\n", 1000);
 			asked = nym_now_ms() + 1000;
 		}
 		if (nym_left_ms(deadline) == 0) {
@@ -707,7 +447,7 @@ status(int st, int code, const char *why)
 		snprintf(line, sizeof line, "OK\n");
 	else
 		snprintf(line, sizeof line, "ERR %d %s\n", code, why);
-	(void)sendline(st, line, -1, 5000);
+	(void)nym_share_send(st, line, -1, 5000);
 }
 
 /* The holder's log, KEY.log beside the key (0600), or "" for none.  One
@@ -1054,7 +794,7 @@ spawn(const struct nym_hold *h, char *priv, int lockfd, const char *sock,
 	close(sp[1]);
 	while (waitpid(a, &st, 0) == -1 && errno == EINTR)
 		;
-	if (recvline(sp[0], line, sizeof line, NULL, h->create_ms +
+	if (nym_share_recv(sp[0], line, sizeof line, NULL, h->create_ms +
 	    h->gap * 1000 + h->ms) == -1) {
 		snprintf(why, cap, "unable to start the session holder: %s",
 		    errno == ETIMEDOUT ? "no session in time" : errno ==
