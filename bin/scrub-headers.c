@@ -245,19 +245,59 @@ endsempty(const struct msg *m)
 	    (m->tail[1] == '\r' && m->tail[0] == '\n'));
 }
 
-/* In an mbox, a line that starts with "From " after an empty line starts
- * the next message.  Where the input had no empty line before such a
- * line but the output has one (scrub-headers ended a part's header that
- * the input broke off without one), the line is quoted with '>', as an
- * MDA quotes it, so the output splits where the input did
- * (t/fuzz/regress/scrub/mbox-unclosed-multipart).  From_ lines
- * themselves go out through emitbytes. */
+/* Does the line l (n bytes) start with the delimiter of an open level's
+ * new boundary?  The new boundary is keyed and random, so only someone
+ * who knows the key (or a message scrubbed before with it, quoted
+ * whole) can put it in the content; the output would then end the part
+ * there. */
+static int
+holdsdelim(const struct msg *m, const char *l, size_t n)
+{
+	if (n < 2 || l[0] != '-' || l[1] != '-')
+		return 0;
+	for (int k = 0; k < m->depth; k++) {
+		size_t rn = strlen(m->lv[k].repl);
+
+		if (!m->lv[k].raw && n >= rn + 2 &&
+		    memcmp(l + 2, m->lv[k].repl, rn) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Write content, line by line.  In an mbox, a line that starts with
+ * "From " after an empty line starts the next message.  Where the input
+ * had no empty line before such a line but the output has one
+ * (scrub-headers ended a part's header that the input broke off without
+ * one), the line is quoted with '>', as an MDA quotes it, so the output
+ * splits where the input did (t/fuzz/regress/scrub/mbox-unclosed-
+ * multipart).  From_ lines themselves and delimiters go out through
+ * emitbytes.  A line that would read as a delimiter of the new
+ * boundaries is refused (holdsdelim). */
 static void
 emit(struct msg *m, const char *p, size_t n)
 {
-	if (mflag && n >= 5 && memcmp(p, "From ", 5) == 0 && endsempty(m))
-		emitbytes(m, ">", 1);
-	emitbytes(m, p, n);
+	const char *e, *nl;
+	size_t len;
+
+	if (n == 0)		/* p may be NULL: an empty part */
+		return;
+	for (e = p + n; p < e;) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		len = nl != NULL ? (size_t)(nl + 1 - p) : (size_t)(e - p);
+		if (m->tail[2] == '\n') {
+			if (mflag && len >= 5 && memcmp(p, "From ", 5) == 0 &&
+			    endsempty(m))
+				emitbytes(m, ">", 1);
+			if (m->depth > 0 && holdsdelim(m, p, len))
+				nym_die(NYM_EX_DATAERR, "unable to scrub "
+				    "message %lu: its content holds a line "
+				    "that would end a part (the boundary "
+				    "chosen for it)", m->no);
+		}
+		emitbytes(m, p, len);
+		p += len;
+	}
 }
 
 static void
@@ -351,24 +391,42 @@ emitfield(struct msg *m, const char *name, size_t n, const char *value)
 	emit(m, m->eol, m->eollen);
 }
 
-/* Write field i as read, but with NUL and bare CR made spaces and a
- * line ending supplied if the input ended without one. */
+/* Write s..e as read, but with NUL and bare CR made spaces. */
+static void
+emitclean(struct msg *m, const struct nym_hdr *h, const char *s,
+    const char *e)
+{
+	const char *p;
+
+	if (!h->nul && !h->barecr) {
+		emit(m, s, (size_t)(e - s));
+		return;
+	}
+	for (p = s; p < e; p++) {
+		char c = *p;
+
+		if (c == '\0' || (c == '\r' && (p + 1 == e || p[1] != '\n')))
+			c = ' ';
+		emit(m, &c, 1);
+	}
+}
+
+/* Write field i as read, but with NUL and bare CR made spaces, no space
+ * between the name and its colon (RFC 5322's obsolete "From :" would
+ * start an mbox's next message), and a line ending supplied if the
+ * input ended without one. */
 static void
 emitraw(struct msg *m, const struct nym_hdr *h, size_t i)
 {
-	const char *s = h->buf + h->f[i].off, *e = s + h->f[i].len, *p;
+	const char *s = h->buf + h->f[i].off, *e = s + h->f[i].len;
+	const char *colon = s + h->f[i].namelen;
 
-	if (h->nul || h->barecr) {
-		for (p = s; p < e; p++) {
-			char c = *p;
-
-			if (c == '\0' || (c == '\r' && (p + 1 == e ||
-			    p[1] != '\n')))
-				c = ' ';
-			emit(m, &c, 1);
-		}
-	} else
-		emit(m, s, (size_t)(e - s));
+	while (colon < e && *colon != ':')
+		colon++;
+	if (colon == e)		/* no colon: not from nym_hdr_read */
+		colon = s + h->f[i].namelen;
+	emitclean(m, h, s, s + h->f[i].namelen);
+	emitclean(m, h, colon, e);
 	if (e == s || e[-1] != '\n')
 		emit(m, m->eol, m->eollen);
 }
@@ -945,6 +1003,23 @@ badbytes(struct msg *m, const struct nym_hdr *h, const char *part)
 		leak(m, part, "header", 6, "bare CR (written as a space)");
 }
 
+/* Letters, digits, '-' and dots between labels: what generated IDs take
+ * as their right side.  An address's domain may hold more (RFC 5322
+ * atext: ' = / ...), which a reader of cid: references stops at. */
+static int
+ishostname(const char *d)
+{
+	const char *p;
+
+	if (*d == '\0' || *d == '.')
+		return 0;
+	for (p = d; *p != '\0'; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' ||
+		    (*p == '.' && p[1] != '.' && p[1] != '\0')))
+			return 0;
+	return 1;
+}
+
 static void
 setdomain(struct msg *m, const struct nym_hdr *h)
 {
@@ -957,7 +1032,8 @@ setdomain(struct msg *m, const struct nym_hdr *h)
 	    (n = value(h, (size_t)i)) < 0 ||
 	    nym_addr_parse(scratch, (size_t)n, &al) == -1)
 		return;
-	if (al.n > 0 && al.a[0].domain != NULL && al.a[0].domain[0] != '[' &&
+	if (al.n > 0 && al.a[0].domain != NULL &&
+	    ishostname(al.a[0].domain) &&
 	    strlen(al.a[0].domain) < sizeof m->domain)
 		snprintf(m->domain, sizeof m->domain, "%s", al.a[0].domain);
 	nym_addrlist_free(&al);
@@ -1158,11 +1234,11 @@ nextline(struct msg *m, const char **l, size_t *n, int *more)
 static void
 emitdelim(struct msg *m, int k, int close)
 {
-	emit(m, "--", 2);
-	emits(m, m->lv[k].repl);
+	emitbytes(m, "--", 2);
+	emitbytes(m, m->lv[k].repl, strlen(m->lv[k].repl));
 	if (close)
-		emit(m, "--", 2);
-	emit(m, m->eol, m->eollen);
+		emitbytes(m, "--", 2);
+	emitbytes(m, m->eol, m->eollen);
 }
 
 /* Close the innermost level, whose closing delimiter the message lacks.

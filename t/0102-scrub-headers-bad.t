@@ -156,4 +156,35 @@ test_expect_success 'an empty text/html part of a multipart/related (UB under UB
 	grep "^AAAA" out
 '
 
+# Found by the fuzzer (t/fuzz/regress/scrub): each broke a property of
+# scrubbed output that make fuzz checks.
+test_expect_success 'an obsolete "From :" field comes out as "From:" (an mbox would split at it)' '
+	printf "X-A: 1\nFrom : a@example.org\n\nbody\n" >obsfrom &&
+	run -m <obsfrom >out &&
+	head -1 out >first &&
+	echo "From: a@example.org" >want &&
+	test_cmp want first &&
+	{ scrub-headers -c -m <out >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
+test_expect_success "a sender domain with RFC 5322 atext (') is not used for IDs" '
+	printf "From: a@al'"'"'ice.example\nContent-Type: multipart/related; boundary=b\n\n--b\nContent-Type: text/html\n\n<img src=\"cid:x@y\">\n--b\nContent-ID: <x@y>\n\nz\n--b--\n" >quote &&
+	run <quote >out &&
+	grep "^Message-ID: <[a-z2-7]*@localhost>\$" out &&
+	{ scrub-headers -c <out >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
+test_expect_success 'content holding the new boundary of its multipart is refused, 65' '
+	head -c 32 /dev/zero >zero.key && chmod 600 zero.key &&
+	printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\none\n--b--\n" >mp &&
+	run -K zero.key <mp >out &&
+	new=$(sed -n "s/^ boundary=\"\\(.*\\)\"\$/\\1/p" out) &&
+	test -n "$new" &&
+	printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\none\n--$new\nfake: part\n\n--b--\n" >clash &&
+	test_expect_code 65 run -K zero.key <clash >out 2>err &&
+	grep "unable to scrub message 1: its content holds a line that would end a part" err
+'
+
 test_done
