@@ -26,6 +26,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,7 @@ struct msg {
 	} lv[NYM_MIME_DEPTH];
 	int gotnames;		/* the names below were looked up */
 	char hostname[256], shorthost[256], user[256];
-	char scratch[NYM_FIELD_MAX + 1];	/* a field's value */
+	char *scratch;		/* s->scratch */
 };
 
 /* What a header section said about the content that follows it. */
@@ -412,9 +413,10 @@ emitraw(struct msg *m, const struct nym_hdr *h, size_t i)
 static ssize_t
 value(struct msg *m, const struct nym_hdr *h, size_t i)
 {
-	ssize_t n = nym_hdr_value(h, i, m->scratch, sizeof m->scratch);
+	ssize_t n = nym_hdr_value(h, i, m->scratch, sizeof m->s->scratch);
 
-	while (n > 0 && (m->scratch[n - 1] == ' ' || m->scratch[n - 1] == '\t'))
+	while (n > 0 && (m->scratch[n - 1] == ' ' ||
+	    m->scratch[n - 1] == '\t'))
 		m->scratch[--n] = '\0';
 	return n;
 }
@@ -1668,6 +1670,7 @@ nym_scrub_run(struct nym_scrub *s, int infd, int outfd)
 	}
 	m->s = s;
 	m->mbox = s->mbox;
+	m->scratch = s->scratch;
 	m->in = &in;
 	m->out = &out;
 	for (m->no = 1;; m->no++) {
@@ -1708,7 +1711,8 @@ nym_scrub_init(struct nym_scrub *s)
 	size_t i;
 	int r = 0;
 
-	memset(s, 0, sizeof *s);
+	/* Not the scratch space: its pages stay untouched until used. */
+	memset(s, 0, offsetof(struct nym_scrub, scratch));
 	for (k = keeptop; r == 0 && *k != NULL; k++)
 		r = addpat(s, &s->top, *k);
 	for (k = keeppart; r == 0 && *k != NULL; k++)
