@@ -38,8 +38,9 @@
 
 #define HASHLEN		16	/* bytes of keyed hash in generated IDs */
 #define TOKLEN		26	/* base32 characters for HASHLEN bytes */
-#define INBUF		(64 * 1024)
-#define OUTBUF		(64 * 1024)
+#define IDCAP		(TOKLEN + 260)	/* room for mapid's "token@domain" */
+#define INBUF		65536
+#define OUTBUF		65536
 
 /* Fields kept at the top level and in MIME parts; everything else goes. */
 static const char *const keeptop[] = {
@@ -369,14 +370,18 @@ neutralid(const struct msg *m, const char *id, size_t n)
 	    strncasecmp(id + TOKLEN + 1, m->domain, n - TOKLEN - 1) == 0;
 }
 
-/* Write "token@domain" for id into out (cap >= TOKLEN + 258). */
-static void
+/* Write "token@domain" for id into out (cap >= TOKLEN + 258), NUL
+ * ended; its length. */
+static size_t
 mapid(const struct msg *m, const char *context, const char *id, size_t n,
     char *out)
 {
+	size_t dl = strlen(m->domain);
+
 	token(m, context, id, n, out);
 	out[TOKLEN] = '@';
-	strcpy(out + TOKLEN + 1, m->domain);
+	memcpy(out + TOKLEN + 1, m->domain, dl + 1);
+	return TOKLEN + 1 + dl;
 }
 
 static void
@@ -631,11 +636,13 @@ static void
 emitid(struct msg *m, const char *name, size_t nl, const char *context,
     const char *id, size_t idn)
 {
-	char out[TOKLEN + 260 + 2];
+	char out[IDCAP + 2];
+	size_t l;
 
 	out[0] = '<';
-	mapid(m, context, id, idn, out + 1);
-	strcat(out, ">");
+	l = 1 + mapid(m, context, id, idn, out + 1);
+	out[l++] = '>';
+	out[l] = '\0';
 	emitfield(m, name, nl, out);
 }
 
@@ -675,7 +682,7 @@ textbetween(const char *p, const char *e)
 static void
 dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 {
-	char idbuf[TOKLEN + 260];
+	char idbuf[IDCAP];
 	const char *name = h->buf + h->f[i].off, *p, *e, *lt = NULL, *gt;
 	size_t nl = h->f[i].namelen, changed = 0, ids = 0;
 	int text = 0;
@@ -1025,7 +1032,7 @@ setorigid(struct msg *m, const struct nym_hdr *h)
 static void
 scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 {
-	char buf[TOKLEN + 260 + 2], rnd[16];
+	char buf[IDCAP + 2], rnd[16];
 	const char *name;
 	size_t i, nl;
 	int hasdate = 0, hasid = 0;
@@ -1078,8 +1085,9 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		    "would add one with its host name");
 		nym_random(rnd, sizeof rnd);
 		buf[0] = '<';
-		mapid(m, "message-id-new", rnd, sizeof rnd, buf + 1);
-		strcat(buf, ">");
+		i = 1 + mapid(m, "message-id-new", rnd, sizeof rnd, buf + 1);
+		buf[i++] = '>';
+		buf[i] = '\0';
 		emitfield(m, "Message-ID", 10, buf);
 	}
 	if (m->folded > 0)
@@ -1272,13 +1280,13 @@ findcid(const char *s, const char *p, const char *e)
 static char *
 rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 {
-	char idbuf[TOKLEN + 260], id[1000];
+	char id[1000];
 	const char *p, *e = s + n, *q, *c;
 	char *out, *grown;
 	size_t o = 0, cap, idn, chunk;
 	int changed = 0;
 
-	if ((c = findcid(s, s, e)) == NULL)
+	if (findcid(s, s, e) == NULL)
 		return NULL;
 	cap = n + n / 4 + 1024;
 	if ((out = malloc(cap)) == NULL) {
@@ -1289,8 +1297,8 @@ rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 		c = findcid(s, p, e);
 		chunk = (size_t)((c != NULL ? c + 4 : e) - p);
 		/* Room for the chunk and one renamed reference. */
-		if (o + chunk + sizeof idbuf > cap) {
-			cap = (o + chunk + sizeof idbuf) * 2;
+		if (o + chunk + IDCAP > cap) {
+			cap = (o + chunk + IDCAP) * 2;
 			if ((grown = realloc(out, cap)) == NULL) {
 				free(out);
 				nomem(m);
@@ -1319,9 +1327,7 @@ rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 			o += (size_t)(q - c - 4);
 		} else {
 			changed = 1;
-			mapid(m, "content-id", id, idn, idbuf);
-			memcpy(out + o, idbuf, strlen(idbuf));
-			o += strlen(idbuf);
+			o += mapid(m, "content-id", id, idn, out + o);
 		}
 	}
 	if (!changed) {
@@ -1354,7 +1360,7 @@ htmlbody(struct msg *m, const struct content *ct, const char *part)
 			    NYM_HTML_MAX);
 			break;
 		}
-		if (len + n > cap) {
+		if (len + n > cap || raw == NULL) {
 			cap = cap == 0 ? 65536 : cap;
 			while (cap < len + n)
 				cap *= 2;
