@@ -52,6 +52,7 @@ LIBSRC += lib/pass.c
 LIBSRC += lib/queue.c lib/dsn.c
 LIBSRC += lib/popd.c
 LIBSRC += lib/destgen.c lib/samclient.c
+LIBSRC += lib/scrub.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
@@ -72,6 +73,9 @@ $(O)bin/%: bin/%.c $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
+# The scrub engine's header is its own (lib/scrub.h).
+$(O)lib/scrub.o $(O)bin/scrub-headers $(O)t/unit/scrub.t \
+	fuzz/t/fuzz/scrub: lib/scrub.h
 $(O)bin/scrub-headers: LDLIBS += $(SODIUM_LIBS) $(READLINE_LIBS)
 $(O)bin/scrub-headers: LDFLAGS += $(STATIC)
 
@@ -178,12 +182,6 @@ fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h fuzz/lib/libnymbox.a
 	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-o $@ $< $(FUZZ_LDFLAGS) fuzz/lib/libnymbox.a $(SEAL_LIBS) \
 		$(FUZZ_LDLIBS)
-
-# The whole of scrub-headers: its refusals (nym_die) come back to the
-# harness instead of exiting (t/fuzz/scrub.c).
-fuzz/t/fuzz/scrub: bin/scrub-headers.c
-fuzz/t/fuzz/scrub: FUZZ_LDFLAGS = -Wl,--wrap=nym_die,--wrap=nym_dieerr
-fuzz/t/fuzz/scrub: FUZZ_LDLIBS = $(READLINE_LIBS)
 
 fuzz: fuzz-build
 	@mkdir -p fuzz/crash

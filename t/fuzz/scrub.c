@@ -1,99 +1,36 @@
 /*
- * scrub-headers whole (bin/scrub-headers.c; issue 12 moves its engine to
- * lib/scrub.c).  This file includes the program with its main renamed and
- * drives its message() loop itself, as run() does, on memfds.  A message
- * scrub-headers refuses ends in nym_die; the link wraps nym_die and
- * nym_dieerr (-Wl,--wrap, see the Makefile) so that a refusal returns
- * here by longjmp instead of exiting.  The first byte picks -m (an mbox).
- * Oracles: what the scrub writes, a check (-c) of it takes without a
- * refusal and finds nothing to report; the check of the input runs too.
+ * The scrub engine (lib/scrub.c, scrub-headers' whole job) on memfds.  A
+ * message it refuses comes back as a failure with everything freed, so
+ * LeakSanitizer stays on.  The first byte picks -m (an mbox).  Oracles:
+ * what the scrub writes, a check (-c) of it takes without a refusal and
+ * finds nothing to report; the check of the input runs too.
  */
 #include "fuzz.h"
-#include <setjmp.h>
+#include "scrub.h"
 
-#define main scrub_headers_main
-int scrub_headers_main(int argc, char *argv[]);
-#include "../../bin/scrub-headers.c"
-#undef main
+static struct nym_scrub fs;
 
-void __wrap_nym_die(int code, const char *fmt, ...);
-void __wrap_nym_dieerr(int code, const char *fmt, ...);
-
-static jmp_buf refused;
-static int inrun;
-static struct nym_in fin;
-static struct nym_out fout;
-static struct nym_hdr fh;
-static struct msg *fm;
-
-void
-__wrap_nym_die(int code, const char *fmt, ...)
-{
-	(void)code;
-	(void)fmt;
-	FZ_ASSERT(inrun);
-	longjmp(refused, 1);
-}
-
-void
-__wrap_nym_dieerr(int code, const char *fmt, ...)
-{
-	(void)code;
-	(void)fmt;
-	FZ_ASSERT(inrun);
-	longjmp(refused, 1);
-}
-
-/* run() of scrub-headers with its state here, to be freed after a
- * refusal.  1 if the input was taken whole, 0 if it was refused; *leaks
- * gets what the check (or the scrub) found. */
+/* A scrub (or with check a check) of infd to outfd: 1 if the input was
+ * taken whole, 0 if it was refused; *leaks gets what was found. */
 static int
 scrubrun(int infd, int outfd, int check, int mbox, int *leaks)
 {
-	volatile int ok = 0, any = 0, found = 0;
+	int r;
 
-	cflag = check;
-	mflag = mbox;
-	if ((fm = calloc(1, sizeof *fm)) == NULL ||
-	    nym_in_open(&fin, infd, INBUF) == -1 ||
-	    nym_out_open(&fout, outfd, OUTBUF) == -1)
-		abort();
-	fm->in = &fin;
-	fm->out = &fout;
-	memset(&fh, 0, sizeof fh);
-	inrun = 1;
-	if (setjmp(refused) == 0) {
-		for (fm->no = 1;; fm->no++) {
-			if (message(fm, &fh) == 1)
-				break;
-			any = 1;
-			found += fm->leaks;
-			if (!mflag)
-				break;
-		}
-		ok = any || mflag;
+	fs.report = check ? stdout : NULL;
+	fs.mbox = mbox;
+	r = nym_scrub_run(&fs, infd, outfd);
+	if (r == -1) {
+		/* A refusal says why, with an exit code scrub-headers may
+		 * use. */
+		FZ_ASSERT(fs.why[0] != '\0');
+		FZ_ASSERT(fs.code == NYM_EX_DATAERR ||
+		    fs.code == NYM_EX_TEMPFAIL || fs.code == NYM_EX_SOFTWARE);
+		*leaks = 0;
+		return 0;
 	}
-	inrun = 0;
-	FZ_ASSERT(nym_out_flush(&fout) == 0);
-	nym_hdr_free(&fh);
-	nym_in_close(&fin);
-	nym_out_close(&fout);
-	free(fm);
-	fm = NULL;
-	*leaks = found;
-	return ok;
-}
-
-/* A refusal leaves by longjmp what a refusing scrub-headers leaves to
- * exit(3): memory the function it left had allocated.  Those are no
- * leaks of the program, so LeakSanitizer is off for this target
- * (ASAN_OPTIONS given at run time still win). */
-const char *__asan_default_options(void);
-
-const char *
-__asan_default_options(void)
-{
-	return "detect_leaks=0";
+	*leaks = r;
+	return 1;
 }
 
 int
@@ -102,9 +39,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	nym_setprogname("scrub-headers");
-	compiletables();
-	haskey = 1;		/* an all-zero key */
-	now = 1700000000;
+	if (nym_scrub_init(&fs) != 0)
+		abort();
+	fs.now = 1700000000;	/* and an all-zero key */
 	/* -c reports on stdout. */
 	if (freopen("/dev/null", "w", stdout) == NULL)
 		abort();

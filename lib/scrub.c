@@ -1,0 +1,1893 @@
+/*
+ * scrub.c - the scrub engine: remove what identifies the sender's
+ * machine from a message (software, host, network, user name, locale,
+ * time zone).  scrub-headers is its front end; the contracts are in
+ * scrub.h.
+ *
+ * The top-level header is filtered through an allowlist (the policy);
+ * Date is rewritten in UTC; Message-ID, own In-Reply-To/References
+ * entries, Content-IDs and MIME boundaries are replaced by keyed hashes
+ * of the originals (keyed IDs), so a thread stays a thread across runs
+ * and nothing of the client survives.  MIME part headers are scrubbed as
+ * the message streams past (the walker); part bodies are copied
+ * untouched, except text/html parts whose cid: references must follow
+ * their renamed Content-IDs.  Memory is bounded by the header limits in
+ * nymbox.h, not by the message size.
+ *
+ * No GMime here: linking it costs more start-up time than the whole job
+ * takes for the one-process-per-message case (procmail, sendmail pipes).
+ *
+ * Errors: the first failure is kept in the run (fail()), and from then
+ * on nothing is written or reported and every reader says "end", so the
+ * walker unwinds through its ordinary paths, freeing as it goes, and
+ * nym_scrub_run returns -1 without flushing: the output holds what a
+ * dying scrub-headers would have left.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scrub.h"
+
+#define HASHLEN		16	/* bytes of keyed hash in generated IDs */
+#define TOKLEN		26	/* base32 characters for HASHLEN bytes */
+#define IDCAP		(TOKLEN + 260)	/* room for mapid's "token@domain" */
+#define INBUF		65536
+#define OUTBUF		65536
+
+/* Fields kept at the top level and in MIME parts; everything else goes. */
+static const char *const keeptop[] = {
+	"from", "to", "cc", "bcc", "reply-to", "mail-followup-to",
+	"mail-reply-to", "subject", "date", "message-id", "in-reply-to",
+	"references", "keywords", "mime-version", "content-type",
+	"content-transfer-encoding", "content-disposition", "content-id",
+	"content-description", NULL
+};
+static const char *const keeppart[] = {
+	"content-type", "content-transfer-encoding", "content-disposition",
+	"content-id", "content-description", "content-md5", "mime-version",
+	NULL
+};
+
+static const struct {
+	const char *name;
+	const char *why;
+} reasons[] = {
+	{ "received", "hosts, addresses and times the message passed" },
+	{ "return-path", "envelope sender set by the sending machine" },
+	{ "sender", "account or host that handed the message on" },
+	{ "user-agent", "mail client and version" },
+	{ "x-mailer", "mail client and version" },
+	{ "x-newsreader", "mail client and version" },
+	{ "organization", "organisation of the sender" },
+	{ "content-language", "locale of the sender" },
+	{ "content-location", "may hold a local file path or URL" },
+	{ "x-originating-ip", "network address of the sender" },
+	{ "x-*", "non-standard field (client or provider details)" },
+	{ "list-*", "mailing list details" },
+	{ "resent-*", "resending host, time and time zone" },
+	{ "dkim-signature", "signing domain and time of a previous hop" },
+	{ "autocrypt", "client feature (Autocrypt) in use" },
+	{ "openpgp", "client feature (OpenPGP) in use" },
+	{ "disposition-notification-to",
+	    "read-receipt request from the client" },
+	{ NULL, "not on the list of fields to keep" }
+};
+
+/* One run's state, and its message's while it streams from in to out. */
+struct msg {
+	struct nym_scrub *s;	/* settings, policy, and the failure */
+	int failed;		/* s->code is set: write and read no more */
+	int mbox;		/* s->mbox */
+	struct nym_in *in;
+	struct nym_out *out;
+	unsigned long no;	/* message number in an mbox, from 1 */
+	const char *eol;
+	size_t eollen;
+	char domain[256];	/* right side of generated IDs */
+	char origid[1000];	/* original Message-ID, brackets removed */
+	int origleak;		/* it carries client or machine details */
+	int leaks;
+	int folded;		/* stray header lines taken as folds */
+	int nextfrom;		/* stopped at the next mbox From_ line */
+	int prevempty;		/* the last line read was empty */
+	char tail[3];		/* last three bytes written */
+	int depth;
+	struct level {
+		char orig[NYM_BOUNDARY_MAX + 1];
+		char repl[NYM_BOUNDARY_MAX + 1];
+		size_t olen;
+		int raw;	/* signed/encrypted: parts copied verbatim */
+		int parts;
+	} lv[NYM_MIME_DEPTH];
+	int gotnames;		/* the names below were looked up */
+	char hostname[256], shorthost[256], user[256];
+	char *scratch;		/* s->scratch */
+};
+
+/* What a header section said about the content that follows it. */
+struct content {
+	char type[128];		/* lower-cased type/subtype, "" if absent */
+	char cte[64];		/* lower-cased Content-Transfer-Encoding */
+	char boundary[NYM_BOUNDARY_MAX + 1];
+};
+
+/* Fields that mail software writes; a line with one of these names after
+ * a stray line shows that the header goes on. */
+static const char *const known[] = {
+	"arc-*", "authentication-results", "received-spf", "precedence",
+	"errors-to", "thread-*", "accept-language", "importance", "priority",
+	"delivered-to", "envelope-to", "x-*", "list-*", "resent-*", NULL
+};
+
+/* ---- the policy: which fields stay ---- */
+
+/* A field-name pattern: lower case; a trailing '*' makes it a prefix. */
+struct nym_scrub_pat {
+	char *s;
+	size_t n;		/* length without the '*' */
+	int prefix;
+};
+
+/* A failure: its exit code, errno (0: none) and message, in s. */
+static void
+vsetfail(struct nym_scrub *s, int code, int err, const char *fmt,
+    va_list ap) __attribute__((format(printf, 4, 0)));
+static void
+setfail(struct nym_scrub *s, int code, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+vsetfail(struct nym_scrub *s, int code, int err, const char *fmt,
+    va_list ap)
+{
+	s->code = code;
+	s->err = err;
+	if (vsnprintf(s->why, sizeof s->why, fmt, ap) < 0)
+		s->why[0] = '\0';
+}
+
+static void
+setfail(struct nym_scrub *s, int code, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsetfail(s, code, err, fmt, ap);
+	va_end(ap);
+}
+
+static int
+addpat(struct nym_scrub *s, struct nym_scrub_list *list, const char *pat)
+{
+	struct nym_scrub_pat *p;
+	char *c;
+	size_t l;
+
+	if (nym_reallocarray(&list->p, list->n + 1, sizeof *list->p) == -1 ||
+	    (c = strdup(pat)) == NULL) {
+		setfail(s, NYM_EX_TEMPFAIL, 0, "unable to allocate memory");
+		return s->code;
+	}
+	for (l = 0; c[l] != '\0'; l++)
+		c[l] = (char)tolower((unsigned char)c[l]);
+	p = &list->p[list->n++];
+	p->s = c;
+	p->prefix = l > 0 && c[l - 1] == '*';
+	p->n = l - (size_t)p->prefix;
+	return 0;
+}
+
+static void
+freelist(struct nym_scrub_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		free(list->p[i].s);
+	free(list->p);
+	list->p = NULL;
+	list->n = 0;
+}
+
+/* Does name[0, n) match pattern p (case-insensitive)?  Most fail on the
+ * length or the first letter, before any string compare. */
+static int
+namematch(const char *name, size_t n, const struct nym_scrub_pat *p)
+{
+	if (p->prefix ? n < p->n : n != p->n)
+		return 0;
+	if (p->n == 0)
+		return 1;
+	return p->s[0] == tolower((unsigned char)name[0]) &&
+	    strncasecmp(name, p->s, p->n) == 0;
+}
+
+static ssize_t
+inlist(const char *name, size_t n, const struct nym_scrub_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		if (namematch(name, n, &list->p[i]))
+			return (ssize_t)i;
+	return -1;
+}
+
+static int
+wanted(const struct nym_scrub *s, const char *name, size_t n, int part)
+{
+	if (inlist(name, n, &s->drop) != -1)
+		return 0;
+	if (inlist(name, n, &s->keep) != -1)
+		return 1;
+	return inlist(name, n, part ? &s->part : &s->top) != -1;
+}
+
+static const char *
+why(const struct nym_scrub *s, const char *name, size_t n)
+{
+	ssize_t i = inlist(name, n, &s->reason);
+
+	return reasons[i == -1 ? (ssize_t)s->reason.n : i].why;
+}
+
+/* ---- output: the scrubbed message, and a check's report ---- */
+
+static void
+leak(struct msg *m, const char *part, const char *name, size_t n,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+leak(struct msg *m, const char *part, const char *name, size_t n,
+    const char *fmt, ...)
+{
+	FILE *f = m->s->report;
+	va_list ap;
+
+	m->leaks++;
+	if (f == NULL || m->failed)
+		return;
+	if (m->mbox)
+		fprintf(f, "%lu: ", m->no);
+	if (part != NULL)
+		fprintf(f, "part %s: ", part);
+	fprintf(f, "%.*s: ", (int)n, name);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	putc('\n', f);
+}
+
+/* The run fails: the first failure is kept, and from now on nothing is
+ * written, reported or read (see the top of the file). */
+static void
+fail(struct msg *m, int code, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+fail(struct msg *m, int code, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->failed)
+		return;
+	m->failed = 1;
+	va_start(ap, fmt);
+	vsetfail(m->s, code, err, fmt, ap);
+	va_end(ap);
+}
+
+static void
+nomem(struct msg *m)
+{
+	fail(m, NYM_EX_TEMPFAIL, 0, "unable to allocate memory");
+}
+
+static void
+emitbytes(struct msg *m, const char *p, size_t n)
+{
+	if (n == 0 || m->failed)
+		return;
+	nym_out_write(m->out, p, n);
+	for (size_t i = n > 3 ? n - 3 : 0; i < n; i++) {
+		m->tail[0] = m->tail[1];
+		m->tail[1] = m->tail[2];
+		m->tail[2] = p[i];
+	}
+}
+
+/* The output ends in an empty line (LF or CRLF). */
+static int
+endsempty(const struct msg *m)
+{
+	return m->tail[2] == '\n' && (m->tail[1] == '\n' ||
+	    (m->tail[1] == '\r' && m->tail[0] == '\n'));
+}
+
+/* Does the line l (n bytes) start with the delimiter of an open level's
+ * new boundary?  The new boundary is keyed and random, so only someone
+ * who knows the key (or a message scrubbed before with it, quoted
+ * whole) can put it in the content; the output would then end the part
+ * there. */
+static int
+holdsdelim(const struct msg *m, const char *l, size_t n)
+{
+	if (n < 2 || l[0] != '-' || l[1] != '-')
+		return 0;
+	for (int k = 0; k < m->depth; k++) {
+		size_t rn = strlen(m->lv[k].repl);
+
+		if (!m->lv[k].raw && n >= rn + 2 &&
+		    memcmp(l + 2, m->lv[k].repl, rn) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Write content, line by line.  In an mbox, a line that starts with
+ * "From " after an empty line starts the next message.  Where the input
+ * had no empty line before such a line but the output has one (the
+ * engine ended a part's header that the input broke off without one),
+ * the line is quoted with '>', as an MDA quotes it, so the output splits
+ * where the input did (t/fuzz/regress/scrub/mbox-unclosed-multipart).
+ * From_ lines themselves and delimiters go out through emitbytes.  A
+ * line that would read as a delimiter of the new boundaries fails the
+ * message (holdsdelim; t/fuzz/regress/scrub/content-holds-new-boundary). */
+static void
+emit(struct msg *m, const char *p, size_t n)
+{
+	const char *e, *nl;
+	size_t len;
+
+	if (n == 0)		/* p may be NULL: an empty part */
+		return;
+	for (e = p + n; p < e && !m->failed; p += len) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		len = nl != NULL ? (size_t)(nl + 1 - p) : (size_t)(e - p);
+		if (m->tail[2] == '\n') {
+			if (m->mbox && len >= 5 && memcmp(p, "From ", 5) == 0 &&
+			    endsempty(m))
+				emitbytes(m, ">", 1);
+			if (m->depth > 0 && holdsdelim(m, p, len)) {
+				fail(m, NYM_EX_DATAERR, 0, "unable to scrub "
+				    "message %lu: its content holds a line "
+				    "that would end a part (the boundary "
+				    "chosen for it)", m->no);
+				return;
+			}
+		}
+		emitbytes(m, p, len);
+	}
+}
+
+static void
+emits(struct msg *m, const char *s)
+{
+	emit(m, s, strlen(s));
+}
+
+/* ---- keyed IDs ---- */
+
+/* A keyed token for (context, data): TOKLEN base32 characters. */
+static void
+token(const struct msg *m, const char *context, const char *data, size_t n,
+    char out[TOKLEN + 1])
+{
+	unsigned char h[HASHLEN];
+
+	nym_mac(m->s->key, context, data, n, h, sizeof h);
+	nym_base32(h, sizeof h, out);
+	out[TOKLEN] = '\0';
+}
+
+static int
+istoken(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != TOKLEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '2' &&
+		    s[i] <= '7')))
+			return 0;
+	return 1;
+}
+
+/* Is id (no brackets) one this program generated: token@domain? */
+static int
+neutralid(const struct msg *m, const char *id, size_t n)
+{
+	return n > TOKLEN + 1 && id[TOKLEN] == '@' && istoken(id, TOKLEN) &&
+	    n - TOKLEN - 1 == strlen(m->domain) &&
+	    strncasecmp(id + TOKLEN + 1, m->domain, n - TOKLEN - 1) == 0;
+}
+
+/* Write "token@domain" for id into out (cap >= TOKLEN + 258), NUL
+ * ended; its length. */
+static size_t
+mapid(const struct msg *m, const char *context, const char *id, size_t n,
+    char *out)
+{
+	size_t dl = strlen(m->domain);
+
+	token(m, context, id, n, out);
+	out[TOKLEN] = '@';
+	memcpy(out + TOKLEN + 1, m->domain, dl + 1);
+	return TOKLEN + 1 + dl;
+}
+
+static void
+emitfield(struct msg *m, const char *name, size_t n, const char *value)
+{
+	emit(m, name, n);
+	emit(m, ": ", 2);
+	emits(m, value);
+	emit(m, m->eol, m->eollen);
+}
+
+/* Write s..e as read, but with NUL and bare CR made spaces. */
+static void
+emitclean(struct msg *m, const struct nym_hdr *h, const char *s,
+    const char *e)
+{
+	const char *p;
+
+	if (!h->nul && !h->barecr) {
+		emit(m, s, (size_t)(e - s));
+		return;
+	}
+	for (p = s; p < e; p++) {
+		char c = *p;
+
+		if (c == '\0' || (c == '\r' && (p + 1 == e || p[1] != '\n')))
+			c = ' ';
+		emit(m, &c, 1);
+	}
+}
+
+/* Write field i as read, but with NUL and bare CR made spaces, no space
+ * between the name and its colon (RFC 5322's obsolete "From :" would
+ * start an mbox's next message; t/fuzz/regress/scrub/obsolete-from-
+ * field), and a line ending supplied if the input ended without one. */
+static void
+emitraw(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	const char *s = h->buf + h->f[i].off, *e = s + h->f[i].len;
+	const char *colon = s + h->f[i].namelen;
+
+	while (colon < e && *colon != ':')
+		colon++;
+	if (colon == e)		/* no colon: not from nym_hdr_read */
+		colon = s + h->f[i].namelen;
+	emitclean(m, h, s, s + h->f[i].namelen);
+	emitclean(m, h, colon, e);
+	if (e == s || e[-1] != '\n')
+		emit(m, m->eol, m->eollen);
+}
+
+static ssize_t
+value(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	ssize_t n = nym_hdr_value(h, i, m->scratch, sizeof m->s->scratch);
+
+	while (n > 0 && (m->scratch[n - 1] == ' ' ||
+	    m->scratch[n - 1] == '\t'))
+		m->scratch[--n] = '\0';
+	return n;
+}
+
+/* ---- host, user and client patterns in message IDs ---- */
+
+static void
+getnames(struct msg *m)
+{
+	const char *u;
+	char *dot;
+
+	if (m->gotnames)
+		return;
+	m->gotnames = 1;
+	if (gethostname(m->hostname, sizeof m->hostname - 1) == -1)
+		m->hostname[0] = '\0';
+	m->hostname[sizeof m->hostname - 1] = '\0';
+	snprintf(m->shorthost, sizeof m->shorthost, "%s", m->hostname);
+	if ((dot = strchr(m->shorthost, '.')) != NULL)
+		*dot = '\0';
+	if ((u = getenv("USER")) == NULL || *u == '\0')
+		u = getenv("LOGNAME");
+	snprintf(m->user, sizeof m->user, "%s", u != NULL ? u : "");
+}
+
+static int
+endswith(const char *s, size_t n, const char *suf)
+{
+	size_t l = strlen(suf);
+
+	return n >= l && strncasecmp(s + n - l, suf, l) == 0;
+}
+
+/* Does a message-ID right-hand side name a machine rather than a mail
+ * domain: this host, an address, a single label, a private zone? */
+static int
+hostlike(struct msg *m, const char *rhs, size_t n)
+{
+	static const char *const priv[] = { ".local", ".lan", ".home",
+	    ".localdomain", ".internal", ".home.arpa", ".intranet", NULL };
+	const char *const *p;
+	size_t i, hl, sl;
+
+	getnames(m);
+	if (n == 0 || rhs[0] == '[' || memchr(rhs, '.', n) == NULL)
+		return 1;
+	for (i = 0; i < n && (isdigit((unsigned char)rhs[i]) ||
+	    rhs[i] == '.'); i++)
+		;
+	if (i == n)
+		return 1;
+	if (n >= 9 && strncasecmp(rhs, "localhost", 9) == 0)
+		return 1;
+	for (p = priv; *p != NULL; p++)
+		if (endswith(rhs, n, *p))
+			return 1;
+	hl = strlen(m->hostname);
+	sl = strlen(m->shorthost);
+	if ((hl > 0 && n == hl && strncasecmp(rhs, m->hostname, n) == 0) ||
+	    (sl > 0 && n >= sl && strncasecmp(rhs, m->shorthost, sl) == 0 &&
+	    (n == sl || rhs[sl] == '.')))
+		return 1;
+	return 0;
+}
+
+static int
+contains(const char *s, size_t n, const char *w)
+{
+	size_t l = strlen(w), i;
+
+	if (l < 3 || l > n)
+		return 0;
+	for (i = 0; i + l <= n; i++)
+		if (strncasecmp(s + i, w, l) == 0)
+			return 1;
+	return 0;
+}
+
+/* A left-hand side with the login name or the host name in it, as git
+ * send-email and s-nail write them. */
+static int
+lhsleaks(struct msg *m, const char *lhs, size_t n)
+{
+	getnames(m);
+	return contains(lhs, n, m->user) || contains(lhs, n, m->shorthost);
+}
+
+/* The shape of a left-hand side: runs of letters and digits by length,
+ * other characters as they are ("8-4-4-4-12" for a UUID). */
+static void
+shape(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0, run;
+	int w;
+
+	while (i < n && o + 8 < cap) {
+		if (isalnum((unsigned char)s[i])) {
+			for (run = 0; i < n && isalnum((unsigned char)s[i]);
+			    i++)
+				run++;
+			w = snprintf(out + o, cap - o, "%zu", run);
+			o += w > 0 ? (size_t)w : 0;
+		} else
+			out[o++] = s[i++];
+	}
+	out[o] = '\0';
+}
+
+static void
+splitid(const char *id, size_t n, size_t *lhs, const char **rhs,
+    size_t *rn)
+{
+	const char *at = NULL, *p;
+
+	for (p = id; p < id + n; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL) {
+		*lhs = n;
+		*rhs = id + n;
+		*rn = 0;
+		return;
+	}
+	*lhs = (size_t)(at - id);
+	*rhs = at + 1;
+	*rn = n - *lhs - 1;
+}
+
+/* Is a References/In-Reply-To entry one of the sender's own, made by the
+ * client that made this message, carrying that machine's details? */
+static int
+ownref(struct msg *m, const char *id, size_t n)
+{
+	const char *rhs, *orhs;
+	size_t lhs, rn, olhs, orn;
+	char s1[256], s2[256];
+
+	if (neutralid(m, id, n))
+		return 0;
+	splitid(id, n, &lhs, &rhs, &rn);
+	if (hostlike(m, rhs, rn) || lhsleaks(m, id, lhs))
+		return 1;
+	if (m->origid[0] == '\0' || !m->origleak)
+		return 0;
+	splitid(m->origid, strlen(m->origid), &olhs, &orhs, &orn);
+	if (rn != orn || strncasecmp(rhs, orhs, rn) != 0)
+		return 0;
+	if (orn != strlen(m->domain) ||
+	    strncasecmp(orhs, m->domain, orn) != 0)
+		return 1;
+	shape(id, lhs, s1, sizeof s1);
+	shape(m->origid, olhs, s2, sizeof s2);
+	return strcmp(s1, s2) == 0;
+}
+
+/* ---- top-level fields ---- */
+
+static void
+dodate(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	char out[64];
+	const char *name = h->buf + h->f[i].off;
+	size_t nl = h->f[i].namelen;
+	time_t t;
+	int zone, ok;
+	ssize_t n;
+
+	n = value(m, h, i);
+	ok = n >= 0 && nym_date_parse(m->scratch, (size_t)n, &t, &zone) == 0;
+	if (!ok || m->s->setnow)
+		t = m->s->now;
+	if (m->s->round > 0)
+		t -= ((t % m->s->round) + m->s->round) % m->s->round;
+	nym_date_format(t, out, sizeof out);
+	if (ok && strcmp(out, m->scratch) == 0) {
+		emitraw(m, h, i);
+		return;
+	}
+	if (!ok)
+		leak(m, NULL, name, nl, "unreadable date, replaced by the "
+		    "current time");
+	else if (zone != 0)
+		leak(m, NULL, name, nl, "time zone offset %c%02d%02d",
+		    zone < 0 ? '-' : '+', abs(zone) / 60, abs(zone) % 60);
+	else if (m->s->setnow)
+		leak(m, NULL, name, nl, "time of writing (set to now, -n)");
+	else if (m->s->round > 0)
+		leak(m, NULL, name, nl, "time to the second (rounded to %ld "
+		    "seconds, -r)", m->s->round);
+	else
+		leak(m, NULL, name, nl, "not in the plain UTC form");
+	emitfield(m, name, nl, out);
+}
+
+/* Extract the first <id> of a value, brackets removed. */
+static int
+firstid(const char *v, size_t n, const char **id, size_t *idn)
+{
+	const char *lt, *gt;
+
+	if ((lt = memchr(v, '<', n)) == NULL ||
+	    (gt = memchr(lt, '>', n - (size_t)(lt - v))) == NULL)
+		return -1;
+	*id = lt + 1;
+	*idn = (size_t)(gt - lt - 1);
+	return 0;
+}
+
+/* Write "Name: <token@domain>" for id. */
+static void
+emitid(struct msg *m, const char *name, size_t nl, const char *context,
+    const char *id, size_t idn)
+{
+	char out[IDCAP + 2];
+	size_t l;
+
+	out[0] = '<';
+	l = 1 + mapid(m, context, id, idn, out + 1);
+	out[l++] = '>';
+	out[l] = '\0';
+	emitfield(m, name, nl, out);
+}
+
+static void
+domsgid(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	const char *name = h->buf + h->f[i].off, *id;
+	size_t nl = h->f[i].namelen, idn;
+	ssize_t n;
+
+	n = value(m, h, i);
+	if (n <= 0 || firstid(m->scratch, (size_t)n, &id, &idn) == -1) {
+		id = m->scratch;
+		idn = n > 0 ? (size_t)n : 0;
+	}
+	if (neutralid(m, id, idn) && n == (ssize_t)idn + 2) {
+		emitraw(m, h, i);
+		return;
+	}
+	leak(m, NULL, name, nl, "made by the client (host, time or "
+	    "software pattern)");
+	emitid(m, name, nl, "message-id", id, idn);
+}
+
+/* Is there anything but white space in [p, e)? */
+static int
+textbetween(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (*p != ' ' && *p != '\t')
+			return 1;
+	return 0;
+}
+
+/* In-Reply-To and References: own IDs mapped, other IDs kept, and any
+ * phrase a client wrote around them ("Your message of ...") dropped. */
+static void
+dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	char idbuf[IDCAP];
+	const char *name = h->buf + h->f[i].off, *p, *e, *lt = NULL, *gt;
+	size_t nl = h->f[i].namelen, changed = 0, ids = 0;
+	int text = 0;
+	ssize_t n;
+
+	if ((n = value(m, h, i)) < 0) {
+		emitraw(m, h, i);
+		return;
+	}
+	e = m->scratch + n;
+	for (p = m->scratch; (lt = memchr(p, '<', (size_t)(e - p))) != NULL;
+	    p = gt + 1) {
+		if (textbetween(p, lt))
+			text = 1;
+		if ((gt = memchr(lt, '>', (size_t)(e - lt))) == NULL)
+			break;
+		ids++;
+		if (ownref(m, lt + 1, (size_t)(gt - lt - 1)))
+			changed++;
+	}
+	if (lt == NULL && textbetween(p, e))
+		text = 1;
+	if (changed == 0 && (!text || ids == 0)) {
+		emitraw(m, h, i);
+		return;
+	}
+	if (changed > 0)
+		leak(m, NULL, name, nl, "%zu own message ID%s made by the "
+		    "client", changed, changed > 1 ? "s" : "");
+	if (text)
+		leak(m, NULL, name, nl, "text besides message IDs (the "
+		    "client's wording)");
+	ids = 0;
+	emit(m, name, nl);
+	emit(m, ":", 1);
+	for (p = m->scratch; (lt = memchr(p, '<', (size_t)(e - p))) != NULL;
+	    p = gt + 1) {
+		if ((gt = memchr(lt, '>', (size_t)(e - lt))) == NULL)
+			break;
+		if (ids++ > 0) {
+			emit(m, m->eol, m->eollen);
+			emit(m, " ", 1);
+		} else
+			emit(m, " ", 1);
+		if (ownref(m, lt + 1, (size_t)(gt - lt - 1))) {
+			mapid(m, "message-id", lt + 1, (size_t)(gt - lt - 1),
+			    idbuf);
+			emit(m, "<", 1);
+			emits(m, idbuf);
+			emit(m, ">", 1);
+		} else
+			emit(m, lt, (size_t)(gt - lt + 1));
+	}
+	emit(m, m->eol, m->eollen);
+}
+
+/* ---- MIME fields, at the top level and in parts ---- */
+
+static int
+tokenchar(unsigned char c)
+{
+	return c > ' ' && c < 127 && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+static void
+emitparam(struct msg *m, const struct nym_param *p, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char enc[4];
+	const unsigned char *s;
+	int plain = *v != '\0';
+
+	emit(m, ";", 1);
+	emit(m, m->eol, m->eollen);
+	emit(m, " ", 1);
+	emits(m, p->name);
+	for (s = (const unsigned char *)v; *s != '\0'; s++)
+		if (!tokenchar(*s))
+			plain = 0;
+	if (p->ext) {
+		emit(m, "*=", 2);
+		emits(m, p->charset != NULL ? p->charset : "");
+		emit(m, "''", 2);
+		for (s = (const unsigned char *)v; *s != '\0'; s++) {
+			if (tokenchar(*s) && *s != '%' && *s != '*' &&
+			    *s != '\'') {
+				emit(m, (const char *)s, 1);
+				continue;
+			}
+			enc[0] = '%';
+			enc[1] = hex[*s >> 4];
+			enc[2] = hex[*s & 15];
+			emit(m, enc, 3);
+		}
+	} else if (p->w2047) {
+		size_t l = strlen(v);
+		char *b = malloc(4 * ((l + 2) / 3) + 1);
+
+		if (b == NULL) {
+			nomem(m);
+			return;
+		}
+		nym_base64((const unsigned char *)v, l, b, "+/");
+		emit(m, "=\"=?", 4);
+		emits(m, p->charset != NULL && *p->charset != '\0' ?
+		    p->charset : "utf-8");
+		emit(m, "?B?", 3);
+		emits(m, b);
+		emit(m, "?=\"", 3);
+		free(b);
+	} else if (plain) {
+		emit(m, "=", 1);
+		emits(m, v);
+	} else {
+		emit(m, "=\"", 2);
+		for (s = (const unsigned char *)v; *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				emit(m, "\\", 1);
+			emit(m, (const char *)s, 1);
+		}
+		emit(m, "\"", 1);
+	}
+}
+
+/* The file name without its directories (either slash). */
+static const char *
+basename_of(const char *v)
+{
+	const char *b = v, *p;
+
+	for (p = v; *p != '\0'; p++)
+		if ((*p == '/' || *p == '\\') && p[1] != '\0')
+			b = p + 1;
+	return b;
+}
+
+static int
+dropparam(const char *name)
+{
+	return strcmp(name, "creation-date") == 0 ||
+	    strcmp(name, "modification-date") == 0 ||
+	    strcmp(name, "read-date") == 0 || strncmp(name, "x-", 2) == 0;
+}
+
+static int
+neutralboundary(const char *b)
+{
+	return b[0] == '=' && b[1] == '_' && istoken(b + 2, strlen(b + 2));
+}
+
+/* Content-Type or Content-Disposition: file names without directories,
+ * no dates or client parameters, a neutral boundary. */
+static void
+doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
+    struct content *ct, int isctype)
+{
+	struct nym_mimetype mt = { 0 };
+	const char *name = h->buf + h->f[i].off, *v;
+	size_t nl = h->f[i].namelen, k;
+	char nb[TOKLEN + 3];
+	int change = 0;
+	ssize_t n;
+
+	if ((n = value(m, h, i)) < 0 ||
+	    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1) {
+		emitraw(m, h, i);
+		return;
+	}
+	if (isctype)
+		snprintf(ct->type, sizeof ct->type, "%s", mt.type);
+	for (k = 0; k < mt.np; k++) {
+		const struct nym_param *p = &mt.p[k];
+
+		if (dropparam(p->name)) {
+			leak(m, part, name, nl, "parameter %s (%s)", p->name,
+			    p->name[0] == 'x' ? "client details" :
+			    "file time stamps");
+			change = 1;
+		} else if ((strcmp(p->name, "filename") == 0 ||
+		    strcmp(p->name, "name") == 0) &&
+		    basename_of(p->value) != p->value) {
+			leak(m, part, name, nl, "%s holds a directory path",
+			    p->name);
+			change = 1;
+		} else if (isctype && strcmp(p->name, "boundary") == 0 &&
+		    strncmp(mt.type, "multipart/", 10) == 0) {
+			if (strlen(p->value) > NYM_BOUNDARY_MAX ||
+			    p->value[0] == '\0') {
+				fail(m, NYM_EX_DATAERR, 0, "unable to scrub "
+				    "message %lu: MIME boundary empty or over "
+				    "%d bytes", m->no, NYM_BOUNDARY_MAX);
+				nym_mime_free(&mt);
+				return;
+			}
+			snprintf(ct->boundary, sizeof ct->boundary, "%s",
+			    p->value);
+			if (!neutralboundary(p->value)) {
+				leak(m, part, name, nl, "boundary made by the "
+				    "client");
+				change = 1;
+			}
+		}
+	}
+	if (!change) {
+		nym_mime_free(&mt);
+		emitraw(m, h, i);
+		return;
+	}
+	emit(m, name, nl);
+	emit(m, ": ", 2);
+	emits(m, mt.type);
+	for (k = 0; k < mt.np; k++) {
+		const struct nym_param *p = &mt.p[k];
+
+		if (dropparam(p->name))
+			continue;
+		v = p->value;
+		if (strcmp(p->name, "filename") == 0 ||
+		    strcmp(p->name, "name") == 0)
+			v = basename_of(v);
+		else if (isctype && strcmp(p->name, "boundary") == 0 &&
+		    strncmp(mt.type, "multipart/", 10) == 0 &&
+		    !neutralboundary(v)) {
+			nb[0] = '=';
+			nb[1] = '_';
+			token(m, "boundary", v, strlen(v), nb + 2);
+			v = nb;
+		}
+		emitparam(m, p, v);
+	}
+	emit(m, m->eol, m->eollen);
+	nym_mime_free(&mt);
+}
+
+static void
+docid(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
+{
+	const char *name = h->buf + h->f[i].off, *id;
+	size_t nl = h->f[i].namelen, idn;
+	ssize_t n;
+
+	if ((n = value(m, h, i)) <= 0 ||
+	    firstid(m->scratch, (size_t)n, &id, &idn) == -1) {
+		emitraw(m, h, i);
+		return;
+	}
+	if (neutralid(m, id, idn)) {
+		emitraw(m, h, i);
+		return;
+	}
+	leak(m, part, name, nl, "made by the client (host or software "
+	    "pattern)");
+	emitid(m, name, nl, "content-id", id, idn);
+}
+
+/* A description that is an absolute file path keeps only its file name. */
+static void
+dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
+{
+	const char *name = h->buf + h->f[i].off;
+	size_t nl = h->f[i].namelen;
+	ssize_t n = value(m, h, i);
+
+	if (n < 0 || !(m->scratch[0] == '/' || m->scratch[0] == '~' ||
+	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
+	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
+		emitraw(m, h, i);
+		return;
+	}
+	leak(m, part, name, nl, "holds a directory path");
+	emitfield(m, name, nl, basename_of(m->scratch));
+}
+
+/* Handle a content field; 0 if field i is not one. */
+static int
+docontent(struct msg *m, const struct nym_hdr *h, size_t i,
+    const char *part, struct content *ct)
+{
+	ssize_t n;
+
+	if (nym_hdr_is(h, i, "content-type"))
+		doctype(m, h, i, part, ct, 1);
+	else if (nym_hdr_is(h, i, "content-disposition"))
+		doctype(m, h, i, part, ct, 0);
+	else if (nym_hdr_is(h, i, "content-id"))
+		docid(m, h, i, part);
+	else if (nym_hdr_is(h, i, "content-description"))
+		dodesc(m, h, i, part);
+	else if (nym_hdr_is(h, i, "content-transfer-encoding")) {
+		n = value(m, h, i);
+		snprintf(ct->cte, sizeof ct->cte, "%.*s",
+		    (int)(n > 0 ? (n < 63 ? n : 63) : 0), m->scratch);
+		for (n = 0; ct->cte[n] != '\0'; n++)
+			ct->cte[n] = (char)tolower((unsigned char)ct->cte[n]);
+		emitraw(m, h, i);
+	} else
+		return 0;
+	return 1;
+}
+
+static void
+badbytes(struct msg *m, const struct nym_hdr *h, const char *part)
+{
+	if (h->nul)
+		leak(m, part, "header", 6, "NUL byte (written as a space)");
+	if (h->barecr)
+		leak(m, part, "header", 6, "bare CR (written as a space)");
+}
+
+/* Letters, digits, '-' and dots between labels: what generated IDs take
+ * as their right side.  An address's domain may hold more (RFC 5322
+ * atext: ' = / ...), which a reader of cid: references stops at
+ * (t/fuzz/regress/scrub/domain-with-quote). */
+static int
+ishostname(const char *d)
+{
+	const char *p;
+
+	if (*d == '\0' || *d == '.')
+		return 0;
+	for (p = d; *p != '\0'; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' ||
+		    (*p == '.' && p[1] != '.' && p[1] != '\0')))
+			return 0;
+	return 1;
+}
+
+static void
+setdomain(struct msg *m, const struct nym_hdr *h)
+{
+	struct nym_addrlist al = { 0 };
+	ssize_t i, n;
+
+	snprintf(m->domain, sizeof m->domain, "%s",
+	    m->s->domain != NULL ? m->s->domain : "localhost");
+	if (m->s->domain != NULL || (i = nym_hdr_find(h, "from", 0)) < 0 ||
+	    (n = value(m, h, (size_t)i)) < 0 ||
+	    nym_addr_parse(m->scratch, (size_t)n, &al) == -1)
+		return;
+	if (al.n > 0 && al.a[0].domain != NULL &&
+	    ishostname(al.a[0].domain) &&
+	    strlen(al.a[0].domain) < sizeof m->domain)
+		snprintf(m->domain, sizeof m->domain, "%s", al.a[0].domain);
+	nym_addrlist_free(&al);
+}
+
+static void
+setorigid(struct msg *m, const struct nym_hdr *h)
+{
+	const char *id;
+	size_t idn;
+	ssize_t i, n;
+
+	m->origid[0] = '\0';
+	m->origleak = 0;
+	if ((i = nym_hdr_find(h, "message-id", 0)) < 0 ||
+	    (n = value(m, h, (size_t)i)) <= 0 ||
+	    firstid(m->scratch, (size_t)n, &id, &idn) == -1 ||
+	    idn >= sizeof m->origid || neutralid(m, id, idn))
+		return;
+	memcpy(m->origid, id, idn);
+	m->origid[idn] = '\0';
+	m->origleak = 1;
+}
+
+static void
+scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
+{
+	char buf[IDCAP + 2], rnd[16];
+	const char *name;
+	size_t i, nl;
+	int hasdate = 0, hasid = 0;
+
+	m->eol = h->crlf ? "\r\n" : "\n";
+	m->eollen = h->crlf ? 2 : 1;
+	setdomain(m, h);
+	setorigid(m, h);
+	badbytes(m, h, NULL);
+	if (h->fromlen > 0) {
+		emitbytes(m, h->buf, h->fromlen);
+		/* A From_ line cut by EOF: the fields added after it must
+		 * not be glued to it (t/fuzz/regress/scrub). */
+		if (h->buf[h->fromlen - 1] != '\n')
+			emit(m, m->eol, m->eollen);
+	}
+	for (i = 0; i < h->nf; i++) {
+		name = h->buf + h->f[i].off;
+		nl = h->f[i].namelen;
+		if (!wanted(m->s, name, nl, 0)) {
+			leak(m, NULL, name, nl, "%s", m->s->report != NULL ?
+			    why(m->s, name, nl) : "");
+			continue;
+		}
+		if (nym_hdr_is(h, i, "date")) {
+			hasdate = 1;
+			dodate(m, h, i);
+		} else if (nym_hdr_is(h, i, "message-id")) {
+			hasid = 1;
+			domsgid(m, h, i);
+		} else if (nym_hdr_is(h, i, "in-reply-to") ||
+		    nym_hdr_is(h, i, "references"))
+			dorefs(m, h, i);
+		else if (!docontent(m, h, i, NULL, ct))
+			emitraw(m, h, i);
+	}
+	if (!hasdate) {
+		time_t t = m->s->now;
+
+		leak(m, NULL, "Date", 4, "missing: the next server would add "
+		    "one in its own time zone");
+		if (m->s->round > 0)
+			t -= ((t % m->s->round) + m->s->round) %
+			    m->s->round;
+		nym_date_format(t, buf, sizeof buf);
+		emitfield(m, "Date", 4, buf);
+	}
+	if (!hasid) {
+		leak(m, NULL, "Message-ID", 10, "missing: the next server "
+		    "would add one with its host name");
+		nym_random(rnd, sizeof rnd);
+		buf[0] = '<';
+		i = 1 + mapid(m, "message-id-new", rnd, sizeof rnd, buf + 1);
+		buf[i++] = '>';
+		buf[i] = '\0';
+		emitfield(m, "Message-ID", 10, buf);
+	}
+	if (m->folded > 0)
+		leak(m, NULL, "header", 6, "%d line%s that %s not a field, "
+		    "with fields after it (taken as a broken fold)", m->folded,
+		    m->folded > 1 ? "s" : "", m->folded > 1 ? "are" : "is");
+	if (h->bad)
+		leak(m, NULL, "header", 6, "no empty line before the body");
+	emit(m, m->eol, m->eollen);
+}
+
+/* ---- the body ---- */
+
+static int
+isempty(const char *l, size_t n)
+{
+	return (n == 1 && l[0] == '\n') || (n == 2 && l[0] == '\r' &&
+	    l[1] == '\n');
+}
+
+/* Does line close level k (1) or open a part (0) of it, or neither (-1)? */
+static int
+delimiter(const struct msg *m, const char *l, size_t n, int k)
+{
+	const struct level *v = &m->lv[k];
+	size_t i;
+	int close = 0;
+
+	if (n < v->olen + 2 || l[0] != '-' || l[1] != '-' ||
+	    memcmp(l + 2, v->orig, v->olen) != 0)
+		return -1;
+	i = v->olen + 2;
+	if (i + 1 < n && l[i] == '-' && l[i + 1] == '-') {
+		close = 1;
+		i += 2;
+	}
+	for (; i < n; i++)
+		if (l[i] != ' ' && l[i] != '\t' && l[i] != '\r' &&
+		    l[i] != '\n')
+			return -1;
+	return close;
+}
+
+/* The innermost level whose delimiter this is, or -1. */
+static int
+whichlevel(const struct msg *m, const char *l, size_t n, int *close)
+{
+	int k;
+
+	if (n < 3 || l[0] != '-' || l[1] != '-')
+		return -1;
+	for (k = m->depth - 1; k >= 0; k--)
+		if ((*close = delimiter(m, l, n, k)) != -1)
+			return k;
+	return -1;
+}
+
+static int
+isfromline(const struct msg *m, const char *l, size_t n)
+{
+	return m->mbox && m->prevempty && n >= 5 && memcmp(l, "From ", 5) == 0;
+}
+
+static int
+partstop(const char *l, size_t n, void *arg)
+{
+	struct msg *m = arg;
+	int close;
+
+	return whichlevel(m, l, n, &close) != -1;
+}
+
+/* A read failed (errno says why); its failure, as 0 for the caller to
+ * return ("no more"). */
+static int
+readfail(struct msg *m)
+{
+	int e = errno;
+
+	if (e == E2BIG)
+		fail(m, NYM_EX_DATAERR, 0, "unable to scrub message %lu: "
+		    "header over the limits (%d bytes a field, %d bytes in "
+		    "all)", m->no, NYM_FIELD_MAX, NYM_HDR_MAX);
+	else
+		fail(m, nym_exitcode(e), e, "unable to read the message");
+	return 0;
+}
+
+/* Next line of the body, or 0 at the end of this message (EOF or, in an
+ * mbox, the next From_ line, which is left unread). */
+static int
+peekline(struct msg *m, const char **l, size_t *n, int *more)
+{
+	int r;
+
+	if (m->failed)
+		return 0;
+	if ((r = nym_in_peekline(m->in, l, n, more)) == -1)
+		return readfail(m);
+	if (r == 0)
+		return 0;
+	if (isfromline(m, *l, *n)) {
+		m->nextfrom = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+consume(struct msg *m, const char *l, size_t n)
+{
+	m->prevempty = isempty(l, n);
+	nym_in_skip(m->in, n);
+}
+
+static int
+nextline(struct msg *m, const char **l, size_t *n, int *more)
+{
+	if (!peekline(m, l, n, more))
+		return 0;
+	consume(m, *l, *n);
+	return 1;
+}
+
+static void
+emitdelim(struct msg *m, int k, int close)
+{
+	emitbytes(m, "--", 2);
+	emitbytes(m, m->lv[k].repl, strlen(m->lv[k].repl));
+	if (close)
+		emitbytes(m, "--", 2);
+	emitbytes(m, m->eol, m->eollen);
+}
+
+/* Close the innermost level, whose closing delimiter the message lacks.
+ * A delimiter starts a line: after a last line without its end, the
+ * end comes first (and belongs to the delimiter, so the part's content
+ * is unchanged). */
+static void
+addclose(struct msg *m, const char *part)
+{
+	leak(m, part, "multipart", 9, "no closing delimiter (added)");
+	if (m->tail[2] != '\n')
+		emit(m, m->eol, m->eollen);
+	emitdelim(m, m->depth - 1, 1);
+	m->depth--;
+}
+
+static void
+pushlevel(struct msg *m, const char *boundary, int raw)
+{
+	struct level *v;
+
+	if (m->depth == NYM_MIME_DEPTH) {
+		fail(m, NYM_EX_DATAERR, 0, "unable to scrub message %lu: MIME "
+		    "parts nested deeper than %d", m->no, NYM_MIME_DEPTH);
+		return;
+	}
+	v = &m->lv[m->depth++];
+	v->olen = strlen(boundary);
+	memcpy(v->orig, boundary, v->olen + 1);
+	v->raw = raw;
+	v->parts = 0;
+	if (neutralboundary(boundary))
+		memcpy(v->repl, boundary, v->olen + 1);
+	else {
+		v->repl[0] = '=';
+		v->repl[1] = '_';
+		token(m, "boundary", boundary, v->olen, v->repl + 2);
+	}
+}
+
+/* The next "cid:" (any case) in [p, e), or NULL; s is the buffer start. */
+static const char *
+findcid(const char *s, const char *p, const char *e)
+{
+	const char *c;
+
+	while ((c = memchr(p, ':', (size_t)(e - p))) != NULL) {
+		if (c - s >= 3 && (c[-3] | 0x20) == 'c' &&
+		    (c[-2] | 0x20) == 'i' && (c[-1] | 0x20) == 'd')
+			return c - 3;
+		p = c + 1;
+	}
+	return NULL;
+}
+
+/* Rewrite cid: references in decoded HTML; returns a new buffer, or NULL
+ * if no reference needs renaming (or memory ran out: m failed). */
+static char *
+rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
+{
+	char id[1000];
+	const char *p, *e = s + n, *q, *c;
+	char *out, *grown;
+	size_t o = 0, cap, idn, chunk;
+	int changed = 0;
+
+	if (findcid(s, s, e) == NULL)
+		return NULL;
+	cap = n + n / 4 + 1024;
+	if ((out = malloc(cap)) == NULL) {
+		nomem(m);
+		return NULL;
+	}
+	for (p = s; p < e; p = q) {
+		c = findcid(s, p, e);
+		chunk = (size_t)((c != NULL ? c + 4 : e) - p);
+		/* Room for the chunk and one renamed reference. */
+		if (o + chunk + IDCAP > cap) {
+			cap = (o + chunk + IDCAP) * 2;
+			if ((grown = realloc(out, cap)) == NULL) {
+				free(out);
+				nomem(m);
+				return NULL;
+			}
+			out = grown;
+		}
+		memcpy(out + o, p, chunk);
+		o += chunk;
+		if (c == NULL)
+			break;
+		for (q = c + 4, idn = 0; q < e && strchr("\"'()<> \t\r\n",
+		    *q) == NULL && idn + 1 < sizeof id; q++) {
+			if (*q == '%' && e - q > 2 &&
+			    nym_hexval((unsigned char)q[1]) >= 0 &&
+			    nym_hexval((unsigned char)q[2]) >= 0) {
+				id[idn++] = (char)(nym_hexval(
+				    (unsigned char)q[1]) << 4 |
+				    nym_hexval((unsigned char)q[2]));
+				q += 2;
+			} else
+				id[idn++] = *q;
+		}
+		if (idn == 0 || neutralid(m, id, idn)) {
+			memcpy(out + o, c + 4, (size_t)(q - c - 4));
+			o += (size_t)(q - c - 4);
+		} else {
+			changed = 1;
+			o += mapid(m, "content-id", id, idn, out + o);
+		}
+	}
+	if (!changed) {
+		free(out);
+		return NULL;
+	}
+	*outn = o;
+	return out;
+}
+
+/* Copy a text/html part's body, renaming cid: references.  It is read
+ * whole (up to NYM_HTML_MAX), decoded, and re-encoded only if it refers
+ * to a Content-ID. */
+static void
+htmlbody(struct msg *m, const struct content *ct, const char *part)
+{
+	char *raw = NULL, *dec = NULL, *rw, *enc, *grown;
+	const char *l;
+	size_t n, len = 0, cap = 0, dn, rn, en;
+	int more, close, b64, qp;
+
+	for (;;) {
+		if (!peekline(m, &l, &n, &more) ||
+		    (!more && whichlevel(m, l, n, &close) != -1))
+			break;
+		consume(m, l, n);
+		if (len + n > NYM_HTML_MAX) {
+			fail(m, NYM_EX_DATAERR, 0, "unable to scrub message "
+			    "%lu: text/html part over %d bytes", m->no,
+			    NYM_HTML_MAX);
+			break;
+		}
+		if (len + n > cap || raw == NULL) {
+			cap = cap == 0 ? 65536 : cap;
+			while (cap < len + n)
+				cap *= 2;
+			if ((grown = realloc(raw, cap)) == NULL) {
+				nomem(m);
+				break;
+			}
+			raw = grown;
+		}
+		memcpy(raw + len, l, n);
+		len += n;
+	}
+	b64 = strcmp(ct->cte, "base64") == 0;
+	qp = strcmp(ct->cte, "quoted-printable") == 0;
+	if (m->failed || (dec = malloc(len + 1)) == NULL) {
+		nomem(m);	/* or the failure before it, which stays */
+		free(raw);
+		return;
+	}
+	if (b64) {
+		ssize_t r = nym_unbase64(raw, len, (unsigned char *)dec, len,
+		    "+/");
+
+		dn = r < 0 ? 0 : (size_t)r;
+		if (r < 0)
+			b64 = -1;
+	} else if (qp)
+		dn = nym_unqp(raw, len, dec);
+	else {
+		if (len > 0)	/* an empty part: raw is NULL */
+			memcpy(dec, raw, len);
+		dn = len;
+	}
+	rw = b64 == -1 ? NULL : rewritecids(m, dec, dn, &rn);
+	if (rw == NULL) {
+		emit(m, raw, len);
+	} else {
+		leak(m, part, "text/html", 9, "cid: references follow the "
+		    "renamed Content-IDs");
+		if (b64) {
+			size_t i, w;
+
+			enc = malloc(4 * ((rn + 2) / 3) + 1);
+			if (enc == NULL)
+				nomem(m);
+			en = enc == NULL ? 0 : nym_base64((unsigned char *)rw,
+			    rn, enc, "+/");
+			for (i = 0; i < en; i += w) {
+				w = en - i < 76 ? en - i : 76;
+				emit(m, enc + i, w);
+				emit(m, m->eol, m->eollen);
+			}
+			free(enc);
+		} else if (qp) {
+			en = nym_qp(rw, rn, NULL, m->eol);
+			if ((enc = malloc(en + 1)) == NULL)
+				nomem(m);
+			else {
+				en = nym_qp(rw, rn, enc, m->eol);
+				emit(m, enc, en);
+				if (en > 0 && enc[en - 1] != '\n')
+					emit(m, m->eol, m->eollen);
+				free(enc);
+			}
+		} else
+			emit(m, rw, rn);
+		free(rw);
+	}
+	free(raw);
+	free(dec);
+}
+
+/* Read a part's header after a delimiter, scrub it, and set up what
+ * follows: a nested multipart, an HTML body, or a body to copy. */
+static void
+parthead(struct msg *m, struct nym_hdr *ph, const char *part,
+    struct content *ct)
+{
+	const char *name;
+	size_t i, nl;
+
+	memset(ct, 0, sizeof *ct);
+	if (m->failed)
+		return;
+	if (nym_hdr_read(m->in, ph, 0, partstop, m) == -1) {
+		readfail(m);
+		return;
+	}
+	badbytes(m, ph, part);
+	for (i = 0; i < ph->nf; i++) {
+		name = ph->buf + ph->f[i].off;
+		nl = ph->f[i].namelen;
+		if (!wanted(m->s, name, nl, 1)) {
+			leak(m, part, name, nl, "%s", m->s->report != NULL ?
+			    why(m->s, name, nl) : "");
+			continue;
+		}
+		if (!docontent(m, ph, i, part, ct))
+			emitraw(m, ph, i);
+	}
+	emit(m, m->eol, m->eollen);
+}
+
+static int
+ismultipart(const struct content *ct)
+{
+	return strncmp(ct->type, "multipart/", 10) == 0 &&
+	    ct->boundary[0] != '\0';
+}
+
+static int
+israwmultipart(const struct content *ct)
+{
+	return strcmp(ct->type, "multipart/signed") == 0 ||
+	    strcmp(ct->type, "multipart/encrypted") == 0;
+}
+
+/* Stream a multipart body: delimiters replaced, preambles and epilogues
+ * dropped, part headers scrubbed, part bodies copied. */
+static void
+multipart(struct msg *m, const struct content *top)
+{
+	struct nym_hdr ph = { 0 };
+	struct content ct;
+	const char *l;
+	char part[16 * NYM_MIME_DEPTH];
+	size_t n, plen;
+	int more, k, close, inbody = 0, skipped = 0;
+
+	m->depth = 0;
+	pushlevel(m, top->boundary, israwmultipart(top));
+	part[0] = '\0';
+	while (nextline(m, &l, &n, &more)) {
+		/* A line piece that is not a line start cannot delimit. */
+		k = more ? -1 : whichlevel(m, l, n, &close);
+		if (k == -1) {
+			if (inbody)
+				emit(m, l, n);
+			else if (!isempty(l, n))
+				skipped = 1;
+			while (more && nextline(m, &l, &n, &more))
+				if (inbody)
+					emit(m, l, n);
+			continue;
+		}
+		while (m->depth - 1 > k)
+			addclose(m, part[0] ? part : NULL);
+		emitdelim(m, k, close);
+		/* The part label: "1.2.3", one number per open level. */
+		plen = 0;
+		if (close) {
+			m->depth--;
+			inbody = 0;
+			if (m->depth == 0)
+				break;
+			continue;
+		}
+		m->lv[k].parts++;
+		for (int j = 0; j <= k; j++) {
+			int w = snprintf(part + plen, sizeof part - plen,
+			    j ? ".%d" : "%d", m->lv[j].parts);
+
+			plen += w > 0 ? (size_t)w : 0;
+		}
+		if (m->lv[k].raw) {
+			inbody = 1;
+			continue;
+		}
+		parthead(m, &ph, part, &ct);
+		m->prevempty = ph.sep;
+		inbody = 1;
+		if (ismultipart(&ct)) {
+			pushlevel(m, ct.boundary, israwmultipart(&ct));
+			inbody = 0;
+		} else if (strcmp(ct.type, "text/html") == 0)
+			htmlbody(m, &ct, part);
+	}
+	if (skipped)
+		leak(m, NULL, "multipart", 9, "preamble or epilogue text "
+		    "(dropped)");
+	while (m->depth > 0)
+		addclose(m, NULL);
+	/* The epilogue is dropped; skip it up to the end of the message. */
+	while (nextline(m, &l, &n, &more))
+		if (!isempty(l, n) && !skipped) {
+			skipped = 1;
+			leak(m, NULL, "multipart", 9, "epilogue text "
+			    "(dropped)");
+		}
+	nym_hdr_free(&ph);
+}
+
+static void
+copybody(struct msg *m)
+{
+	const char *l;
+	size_t n;
+	ssize_t r;
+	int more;
+
+	if (!m->mbox) {
+		/* Not an mbox: the rest of the input is the body. */
+		while (!m->failed) {
+			if ((r = nym_in_fill(m->in, 1)) == -1) {
+				readfail(m);
+				return;
+			}
+			if (r == 0)
+				return;
+			emit(m, m->in->buf + m->in->pos, (size_t)r);
+			nym_in_skip(m->in, (size_t)r);
+		}
+	}
+	while (nextline(m, &l, &n, &more))
+		emit(m, l, n);
+}
+
+static int
+knownfield(const struct nym_scrub *s, const char *name, size_t n)
+{
+	return inlist(name, n, &s->top) != -1 ||
+	    inlist(name, n, &s->known) != -1 ||
+	    inlist(name, n, &s->reason) != -1;
+}
+
+/* After a header that stopped at a stray line: do known header fields
+ * follow it before an empty line (within the next 16 KiB)? */
+static int
+fieldsfollow(struct msg *m)
+{
+	const char *p, *e, *nl;
+	size_t name, n;
+	int first = 1;
+
+	if (nym_in_fill(m->in, 16384) == -1)
+		return 0;
+	e = m->in->buf + m->in->len;
+	for (p = m->in->buf + m->in->pos; p < e; p = nl + 1, first = 0) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
+		n = (size_t)(nl - p);
+		if (!first && (n == 0 || (n == 1 && *p == '\r')))
+			return 0;
+		if (!first && (name = nym_hdr_fieldname(p, n)) != 0 &&
+		    knownfield(m->s, p, name))
+			return 1;
+		if (nl == e)
+			break;
+	}
+	return 0;
+}
+
+/* Scrub one message; 0, 1 at the end of the input, or -1 (m failed). */
+static int
+message(struct msg *m, struct nym_hdr *h)
+{
+	struct content ct = { 0 };
+
+	m->leaks = 0;
+	m->nextfrom = 0;
+	m->prevempty = 1;
+	m->tail[0] = m->tail[1] = m->tail[2] = '\n';
+	do {
+		if (nym_hdr_read(m->in, h, NYM_HDR_MBOX, NULL, NULL) == -1)
+			return readfail(m) - 1;
+		/* Empty lines between mbox messages are no message. */
+	} while (m->mbox && h->nf == 0 && h->fromlen == 0 && h->sep);
+	/* A stray line with header fields after it is a broken fold, not the
+	 * start of the body: those fields must be scrubbed too. */
+	for (m->folded = 0; h->bad && h->nf > 0 && fieldsfollow(m);
+	    m->folded++)
+		if (nym_hdr_read(m->in, h, NYM_HDR_FOLD, NULL, NULL) == -1)
+			return readfail(m) - 1;
+	if (h->nf == 0 && h->fromlen == 0 && !h->sep && !h->bad)
+		return 1;
+	if (h->nf == 0 && (h->bad || h->sep)) {
+		fail(m, NYM_EX_DATAERR, 0, "unable to scrub message %lu: it "
+		    "does not start with a header field", m->no);
+		return -1;
+	}
+	scrubtop(m, h, &ct);
+	m->prevempty = 1;
+	if (ismultipart(&ct))
+		multipart(m, &ct);
+	else
+		copybody(m);
+	if (m->mbox && !endsempty(m)) {
+		/* mbox: messages are separated by an empty line. */
+		if (m->tail[2] != '\n')
+			emit(m, m->eol, m->eollen);
+		emit(m, m->eol, m->eollen);
+	}
+	return m->failed ? -1 : 0;
+}
+
+int
+nym_scrub_run(struct nym_scrub *s, int infd, int outfd)
+{
+	struct nym_in in = { 0 };
+	struct nym_out out = { 0 };
+	struct nym_hdr h = { 0 };
+	struct msg *m;
+	int leaks = 0, any = 0, r = 0, e;
+
+	s->code = s->err = 0;
+	s->why[0] = '\0';
+	if ((m = calloc(1, sizeof *m)) == NULL ||
+	    nym_in_open(&in, infd, INBUF) == -1 ||
+	    nym_out_open(&out, outfd, OUTBUF) == -1) {
+		setfail(s, NYM_EX_TEMPFAIL, 0, "unable to allocate memory");
+		r = -1;
+		goto done;
+	}
+	m->s = s;
+	m->mbox = s->mbox;
+	m->scratch = s->scratch;
+	m->in = &in;
+	m->out = &out;
+	for (m->no = 1;; m->no++) {
+		if ((r = message(m, &h)) != 0)
+			break;
+		any = 1;
+		leaks += m->leaks;
+		if (!m->mbox)
+			break;
+		if (nym_out_flush(&out) == -1)
+			break;
+	}
+	if (r == -1)
+		goto done;
+	r = -1;
+	if (!any && !m->mbox)
+		setfail(s, NYM_EX_DATAERR, 0, "unable to scrub: no message on "
+		    "input");
+	else if (nym_out_flush(&out) == -1) {
+		e = errno;
+		setfail(s, nym_exitcode(e), e, "unable to write the message");
+	} else
+		r = leaks;
+done:
+	nym_hdr_free(&h);
+	nym_in_close(&in);
+	nym_out_close(&out);
+	free(m);
+	return r;
+}
+
+/* ---- setting the policy up ---- */
+
+int
+nym_scrub_init(struct nym_scrub *s)
+{
+	const char *const *k;
+	size_t i;
+	int r = 0;
+
+	/* Not the scratch space: its pages stay untouched until used. */
+	memset(s, 0, offsetof(struct nym_scrub, scratch));
+	for (k = keeptop; r == 0 && *k != NULL; k++)
+		r = addpat(s, &s->top, *k);
+	for (k = keeppart; r == 0 && *k != NULL; k++)
+		r = addpat(s, &s->part, *k);
+	for (k = known; r == 0 && *k != NULL; k++)
+		r = addpat(s, &s->known, *k);
+	for (i = 0; r == 0 && reasons[i].name != NULL; i++)
+		r = addpat(s, &s->reason, reasons[i].name);
+	if (r != 0)
+		nym_scrub_free(s);
+	return r;
+}
+
+void
+nym_scrub_free(struct nym_scrub *s)
+{
+	freelist(&s->top);
+	freelist(&s->part);
+	freelist(&s->known);
+	freelist(&s->reason);
+	freelist(&s->keep);
+	freelist(&s->drop);
+}
+
+int
+nym_scrub_add(struct nym_scrub *s, int which, const char *pattern)
+{
+	return addpat(s, which == NYM_SCRUB_KEEP ? &s->keep : &s->drop,
+	    pattern);
+}
+
+int
+nym_scrub_addlist(struct nym_scrub *s, int which, const char *list)
+{
+	char buf[NYM_LINE_MAX], *w, *save = NULL;
+	int r = 0;
+
+	if (list == NULL)
+		return 0;
+	snprintf(buf, sizeof buf, "%s", list);
+	for (w = strtok_r(buf, " \t,", &save); r == 0 && w != NULL;
+	    w = strtok_r(NULL, " \t,", &save))
+		r = nym_scrub_add(s, which, w);
+	return r;
+}
+
+/* "keep NAME" and "drop NAME" lines; '#' comments. */
+int
+nym_scrub_policy(struct nym_scrub *s, const char *path)
+{
+	char line[NYM_LINE_MAX], *p, *w, *save = NULL;
+	unsigned lineno = 0;
+	int which, r = 0, e;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		e = errno;
+		setfail(s, NYM_EX_CONFIG, e, "unable to open policy %s", path);
+		return s->code;
+	}
+	while (r == 0 && fgets(line, sizeof line, f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			setfail(s, NYM_EX_CONFIG, 0, "unable to read policy "
+			    "%s:%u: line too long", path, lineno);
+			r = s->code;
+			break;
+		}
+		p = line + strspn(line, " \t");
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		w = strtok_r(p, " \t\r\n", &save);
+		if (w != NULL && strcmp(w, "keep") == 0)
+			which = NYM_SCRUB_KEEP;
+		else if (w != NULL && strcmp(w, "drop") == 0)
+			which = NYM_SCRUB_DROP;
+		else {
+			setfail(s, NYM_EX_CONFIG, 0, "unable to read policy "
+			    "%s:%u: expected keep or drop", path, lineno);
+			r = s->code;
+			break;
+		}
+		while (r == 0 && (w = strtok_r(NULL, " \t\r\n,", &save)) !=
+		    NULL)
+			r = nym_scrub_add(s, which, w);
+	}
+	if (r == 0 && ferror(f)) {
+		e = errno;
+		setfail(s, NYM_EX_CONFIG, e, "unable to read policy %s", path);
+		r = s->code;
+	}
+	fclose(f);
+	return r;
+}
