@@ -17,6 +17,14 @@
  *				delivered)
  *	D uid			delivered durably; DELE it, never deliver
  *				it again
+ *	X uid size		delivered, its DELE accepted and QUIT
+ *				answered: the server should have removed
+ *				it; if it lists uid again with this size
+ *				(LIST's; 0 unknown), it kept the message
+ *				(a server that ignores DELE), which is
+ *				then DELEd again, never delivered again
+ *	C			a session was cut: until a good QUIT, RETR
+ *				one message at a time
  *
  * A P line is synced before its delivery can become visible (the link
  * into new/, the first byte appended, the command started), so after any
@@ -28,7 +36,11 @@
  * given to it again with POP_FETCH_AGAIN=1 in its environment.  D lines
  * are synced before QUIT, so the server forgets a message only after the
  * state says it was delivered.  The file is rewritten atomically, with
- * only what is still on the server, after a good QUIT.
+ * only what is still on the server, after a good QUIT, and an X line
+ * for each message deleted in that session: what a server that answers
+ * +OK to DELE and keeps the mail lists again is recognised.  X lines
+ * live one session: the next rewrite keeps only those the server listed
+ * again, so the file holds at most a line or two per listed message.
  *
  * A maildir gets its messages in batches (group commit): up to
  * BATCH_MAX messages, BATCH_BYTES or BATCH_MS after the first, and what
@@ -62,7 +74,13 @@
  *
  * With PIPELINING, RETR commands go out up to RETR_AHEAD messages ahead,
  * so that the server sends while the disk syncs; replies come in command
- * order, read through one queue of RETRs and DELEs.
+ * order, read through one queue of RETRs and DELEs.  But a connection
+ * reset takes with it what the kernel had received and we had not read:
+ * against a server that resets the connection after every few messages,
+ * a run that delivers slowly (an mbox, a command: a sync each) would
+ * lose all but the first of the messages sent ahead, every time.  So a
+ * cut session leaves a C line, and until a good QUIT every run sends
+ * one RETR at a time: each message it is sent is one it can deliver.
  *
  * TERM, INT and HUP while a delivery is being committed (a maildir: from
  * the first link to the last D line) are held until its D lines are
@@ -96,9 +114,10 @@
 
 #define USAGE "usage: pop-fetch [-ak] [-H host:port | -o onion[:port] | " \
 	"-s destination] -u user\n" \
-	"                 [-F fd | -P file] [-K key] [-M size] " \
-	"[-S host:port] [-T host:port]\n" \
-	"                 [-w seconds]\n" \
+	"                 [-F fd | -P file] [-K key] [-L messages] " \
+	"[-M size]\n" \
+	"                 [-S host:port] [-T host:port] [-W seconds] " \
+	"[-w seconds]\n" \
 	"                 -d maildir | -m mbox | -p command\n"
 
 #define IOBUF		65536
@@ -113,7 +132,11 @@
 #define BATCH_MS	2000		/* ... or this long after the first */
 
 static int kflag;
+static int cutlast;		/* a C line: the last session was cut */
 static int wsec = 120;
+static long wsession = NYM_POP3_SESSION;	/* -W */
+static long long sessionend;	/* nym_now_ms() when the session must end */
+static long listmax = NYM_POP3_LISTMAX;	/* -L */
 static uint64_t maxsize = NYM_SMTP_SIZE;	/* -M */
 static int toobig;		/* a message over -M was left behind: 1
 				   before its RETR, 2 in the middle of it */
@@ -177,6 +200,8 @@ struct ent {
 	char name[96];		/* 'd': the maildir file name */
 	unsigned long long off, len;	/* 'm': where, how much */
 	int done;		/* D seen */
+	int gone;		/* X seen: deleted in an earlier session */
+	uint64_t gsize;		/* its size then (0: unknown) */
 };
 
 static struct ent *ents;
@@ -228,12 +253,16 @@ loadline(char *line)
 	size_t i;
 
 	kind = strtok_r(line, " ", &save);
+	if (kind != NULL && strcmp(kind, "C") == 0) {
+		cutlast = 1;
+		return;
+	}
 	uid = strtok_r(NULL, " ", &save);
 	name = strtok_r(NULL, " ", &save);
 	a = strtok_r(NULL, " ", &save);
 	b = strtok_r(NULL, " ", &save);
 	if (kind == NULL || uid == NULL || strlen(uid) > NYM_POP3_UIDL ||
-	    strlen(kind) != 1 || strchr("DPU", *kind) == NULL)
+	    strlen(kind) != 1 || strchr("DPUX", *kind) == NULL)
 		return;		/* not ours: ignored */
 	for (i = 0; i < nents; i++)
 		if (strcmp(ents[i].uid, uid) == 0)
@@ -248,6 +277,11 @@ loadline(char *line)
 	e = &ents[i];
 	if (*kind == 'D') {
 		e->done = 1;
+		return;
+	}
+	if (*kind == 'X') {
+		e->gone = 1;
+		e->gsize = number(name, &off) == 0 ? off : 0;
 		return;
 	}
 	e->kind = 0;
@@ -596,6 +630,7 @@ struct msg {
 	struct ent *e;		/* its state, or NULL if new */
 	int done;		/* delivered, in an earlier run or this one */
 	int again;		/* an interrupted run may have delivered it */
+	int kept;		/* deleted before, yet listed again (X) */
 	int skip;		/* unsettled: neither deliver nor delete */
 	uint64_t size;		/* as LIST says, 0 if unknown */
 	char uid[NYM_POP3_UIDL + 1];
@@ -621,6 +656,35 @@ struct pop {
 
 static char errtext[NYM_POP3_LINE];
 
+/* Why the connection failed (errno): the session's end (-W) named as
+ * such, a line over the limit as such. */
+static const char *
+neterr(void)
+{
+	static char why[64];
+
+	if (errno == ETIMEDOUT && nym_now_ms() >= sessionend) {
+		snprintf(why, sizeof why, "session over %ld seconds (-W)",
+		    wsession);
+		return why;
+	}
+	if (errno == EPROTO)
+		return "garbled reply";
+	return strerror(errno);
+}
+
+/* A multi-line reply (CAPA, UIDL, LIST) failed: a line over the limit
+ * (nym_pop3_mline's EPROTO) is the server's doing, 65; the rest is 75. */
+static void
+mlinefail(const char *verb, const char *where)
+{
+	if (errno == EPROTO)
+		nym_die(NYM_EX_DATAERR, "unable to %s at %s: a line over %d "
+		    "bytes", verb, where, NYM_POP3_LINE);
+	nym_warn("unable to %s at %s: %s", verb, where, neterr());
+	exit(NYM_EX_TEMPFAIL);
+}
+
 /* Read a status line; on a broken connection say so and return -1.
  * The reply, and a listing or message after it, must come within -w
  * and then at NYM_MIN_RATE at least, not only each read within -w:
@@ -631,12 +695,14 @@ status(struct pop *p, const char *verb)
 	int r;
 
 	p->in.deadline = nym_now_ms() + p->in.ms;
+	if (p->in.deadline > sessionend)
+		p->in.deadline = sessionend;
+	p->in.limit = sessionend;
 	p->in.rate = NYM_MIN_RATE;
 	r = nym_pop3_status(&p->in, errtext, sizeof errtext);
 
 	if (r == -1)
-		nym_warn("unable to %s at %s: %s", verb, p->where,
-		    errno == EPROTO ? "garbled reply" : strerror(errno));
+		nym_warn("unable to %s at %s: %s", verb, p->where, neterr());
 	return r;
 }
 
@@ -674,9 +740,9 @@ listsizes(struct pop *p, struct msg *m, size_t nm)
 	if (r == 0)
 		return;
 	while ((r = nym_pop3_mline(&p->in, line, sizeof line)) == 1) {
-		if (++k > NYM_POP3_LISTMAX)
+		if (++k > (size_t)listmax)
 			nym_die(NYM_EX_DATAERR, "unable to list message sizes "
-			    "at %s: more than %d", p->where, NYM_POP3_LISTMAX);
+			    "at %s: more than %ld (-L)", p->where, listmax);
 		if (nym_pop3_list(line, &n, &size) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to list message sizes "
 			    "at %s: bad LIST line", p->where);
@@ -686,11 +752,40 @@ listsizes(struct pop *p, struct msg *m, size_t nm)
 		if (i < nm && m[i].n == n)
 			m[i].size = size;
 	}
-	if (r == -1) {
-		nym_warn("unable to list message sizes at %s: %s", p->where,
-		    errno == EPROTO ? "garbled reply" : strerror(errno));
-		exit(NYM_EX_TEMPFAIL);
+	if (r == -1)
+		mlinefail("list message sizes", p->where);
+}
+
+/*
+ * Messages deleted in an earlier session (X lines) that the server
+ * lists again: with the same size, or a size unknown on either side,
+ * it kept them although it accepted their DELE and QUIT; they are taken
+ * as delivered (DELEd again, never delivered again).  Another size is
+ * another message under a reused unique-id (RFC 1939 forbids it, but
+ * a lost message is worse than a warning): it is delivered.  Then the
+ * messages that LIST says are over -M are left on the server.
+ */
+static void
+relisted(struct pop *p, struct msg *m, size_t nm)
+{
+	const struct ent *e;
+	size_t i, kept = 0;
+
+	for (i = 0; i < nm; i++) {
+		e = m[i].e;
+		if (m[i].done || e == NULL || !e->gone || e->kind != 0)
+			continue;
+		if (e->gsize != 0 && m[i].size != 0 && e->gsize != m[i].size)
+			continue;
+		m[i].done = m[i].kept = 1;
+		kept++;
 	}
+	if (kept > 0)
+		nym_warn("unable to delete %zu message%s at %s for good: "
+		    "listed again after the server accepted DELE and QUIT; "
+		    "%s", kept, kept == 1 ? "" : "s", p->where, kflag ?
+		    "not delivered again" : "not delivered again, deleted "
+		    "again");
 	for (i = 0; i < nm; i++)
 		if (m[i].size > maxsize && !m[i].done) {
 			m[i].skip = 1;
@@ -769,7 +864,7 @@ copy(struct pop *p, struct nym_out *o, unsigned flags)
 			    (unsigned long long)maxsize);
 		} else
 			nym_warn("unable to fetch a message from %s: %s",
-			    p->where, strerror(errno));
+			    p->where, neterr());
 		return -1;
 	}
 	return 0;
@@ -782,7 +877,7 @@ static int
 retr_ahead(struct pop *p, const struct msg *m, size_t nm, size_t i,
     size_t *next)
 {
-	size_t most = p->caps.pipelining ? RETR_AHEAD + 1 : 1;
+	size_t most = p->caps.pipelining && !cutlast ? RETR_AHEAD + 1 : 1;
 
 	while (*next < nm && (*next <= i || p->nretr < most)) {
 		if (!m[*next].done && !m[*next].skip) {
@@ -864,11 +959,8 @@ login(struct pop *p, const char *user)
 	if (r == 1)
 		while ((r = nym_pop3_mline(&p->in, line, sizeof line)) == 1)
 			nym_pop3_capa(line, &p->caps);
-	if (r == -1) {
-		nym_warn("unable to read capabilities at %s: %s", p->where,
-		    strerror(errno));
-		exit(NYM_EX_TEMPFAIL);
-	}
+	if (r == -1)
+		mlinefail("read capabilities", p->where);
 	if (p->caps.plain) {
 		if (nym_pop3_authplain(user, pw, b64, sizeof b64) == -1 ||
 		    nym_smtp_cmd(&p->out, "AUTH PLAIN %s", b64) == -1) {
@@ -1357,7 +1449,10 @@ settle(struct msg *m)
 /* ---- main ---- */
 
 /* After a good QUIT: keep only what the server still holds (with -k,
- * or whose DELE was refused), and what is still unsettled. */
+ * or whose DELE was refused), what is still unsettled, and an X line
+ * for each message deleted now, with its size: if the server lists it
+ * again, it ignored the DELE (see relisted).  One line per listed
+ * message at most, so the file stays bounded by the listing. */
 static void
 compact(const struct msg *m, size_t nm, const char *refused)
 {
@@ -1373,6 +1468,10 @@ compact(const struct msg *m, size_t nm, const char *refused)
 		if (m[i].done && (kflag || refused[i]))
 			len += (size_t)snprintf(buf + len, max, "D %s\n",
 			    m[i].uid);
+		else if (m[i].done)
+			len += (size_t)snprintf(buf + len, max, "X %s %llu\n",
+			    m[i].uid, (unsigned long long)(m[i].size != 0 ||
+			    e == NULL ? m[i].size : e->gsize));
 		else if (m[i].skip && e != NULL && e->kind == 'm')
 			len += (size_t)snprintf(buf + len, max,
 			    "P %s mbox %llu %llu\n", m[i].uid, e->off, e->len);
@@ -1459,6 +1558,21 @@ confbool(const char *key)
 	    key, v);
 }
 
+/* A configuration value from 1 to max, or a configuration error. */
+static long
+confnumber(const char *v, const char *key, long max)
+{
+	char *end;
+	long t;
+
+	errno = 0;
+	t = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || t < 1 || t > max)
+		nym_die(NYM_EX_CONFIG, "unable to use %s = %s: expected 1 to "
+		    "%ld", key, v, max);
+	return t;
+}
+
 /* Of keys[0..n), the one set (its index in *which), or NULL; two set is
  * a configuration error. */
 static const char *
@@ -1512,7 +1626,7 @@ main(int argc, char *argv[])
 	const char *hostarg = NULL, *dest = NULL, *onionarg = NULL;
 	const char *user = NULL, *pwfile = NULL, *pwfd = NULL, *socksarg = NULL;
 	const char *cwhere, *port = NULL, *colon, *v, *keyarg = NULL;
-	const char *sizearg = NULL;
+	const char *sizearg = NULL, *listarg = NULL, *sessarg = NULL;
 	char why[700];
 	size_t nm = 0, mcap = 0, i, todo = 0, done = 0, which = 0, next = 0;
 	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
@@ -1524,7 +1638,7 @@ main(int argc, char *argv[])
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    cwhere);
 	nym_samaddr_init(&sa);
-	while ((c = getopt(argc, argv, "ad:F:H:K:kM:m:o:P:p:S:s:T:u:w:")) != -1) {
+	while ((c = getopt(argc, argv, "ad:F:H:K:kL:M:m:o:P:p:S:s:T:u:W:w:")) != -1) {
 		switch (c) {
 		case 'a': aflag = 1; break;
 		case 'd':
@@ -1539,6 +1653,7 @@ main(int argc, char *argv[])
 		case 'H': hostarg = optarg; break;
 		case 'K': keyarg = optarg; break;
 		case 'k': kflag = 1; break;
+		case 'L': listarg = optarg; break;
 		case 'M': sizearg = optarg; break;
 		case 'o': onionarg = optarg; break;
 		case 'P': pwfile = optarg; break;
@@ -1550,6 +1665,7 @@ main(int argc, char *argv[])
 		case 's': dest = optarg; break;
 		case 'T': socksarg = optarg; break;
 		case 'u': user = optarg; break;
+		case 'W': sessarg = optarg; break;
 		case 'w':
 			wsec = (int)nym_number(optarg, "-w", 1, 3600);
 			wset = 1;
@@ -1580,20 +1696,18 @@ main(int argc, char *argv[])
 		maxsize = nym_size(sizearg, "-M", UINT64_MAX / 2);
 	else if ((v = nym_conf_get("pop-max-size")) != NULL)
 		maxsize = nym_size(v, "pop-max-size", UINT64_MAX / 2);
+	if (listarg != NULL)
+		listmax = nym_number(listarg, "-L", 1, NYM_POP3_LISTMAX);
+	else if ((v = nym_conf_get("pop-max-messages")) != NULL)
+		listmax = confnumber(v, "pop-max-messages", NYM_POP3_LISTMAX);
+	if (sessarg != NULL)
+		wsession = nym_number(sessarg, "-W", 1, 86400);
+	else if ((v = nym_conf_get("pop-session-time")) != NULL)
+		wsession = confnumber(v, "pop-session-time", 86400);
 	kflag = kflag || confbool("pop-keep");
 	aflag = aflag || confbool("pop-any-name");
-	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL) {
-		char *end;
-		long t;
-
-		errno = 0;
-		t = strtol(v, &end, 10);
-		if (errno != 0 || end == v || *end != '\0' || t < 1 ||
-		    t > 3600)
-			nym_die(NYM_EX_CONFIG, "unable to use pop-timeout = %s: "
-			    "expected 1 to 3600", v);
-		wsec = (int)t;
-	}
+	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL)
+		wsec = (int)confnumber(v, "pop-timeout", 3600);
 	if (user == NULL || mode == '\0' ||
 	    (hostarg == NULL && dest == NULL && onionarg == NULL))
 		usage();
@@ -1682,6 +1796,9 @@ main(int argc, char *argv[])
 	loadstate(account);
 	catchsignals();
 
+	/* The whole session, connection included, ends by -W: a server
+	 * that keeps every reply just fast enough cannot hold the run. */
+	sessionend = nym_now_ms() + (long long)wsession * 1000;
 	if (dest != NULL) {
 		if ((r = nym_sam_dial(&s, &hold, dest, &p.fd, why,
 		    sizeof why)) != NYM_EX_OK) {
@@ -1699,6 +1816,7 @@ main(int argc, char *argv[])
 	    nym_out_open(&p.out, p.fd, (size_t)NYM_POP3_LINE * 8) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	p.in.ms = p.out.ms = wsec * 1000;
+	p.out.deadline = sessionend;
 	if (dest != NULL)
 		p.sam = &s;
 	login(&p, user);
@@ -1715,9 +1833,9 @@ main(int argc, char *argv[])
 		    "(no UIDL: cannot fetch without duplicates)", p.where,
 		    errtext);
 	while ((r = nym_pop3_mline(&p.in, line, sizeof line)) == 1) {
-		if (nm == NYM_POP3_LISTMAX)
+		if (nm == (size_t)listmax)
 			nym_die(NYM_EX_DATAERR, "unable to list messages at "
-			    "%s: more than %d", p.where, NYM_POP3_LISTMAX);
+			    "%s: more than %ld (-L)", p.where, listmax);
 		/* Doubling: a listing of n lines costs O(n) copies, not
 		 * O(n^2) (100,000 one at a time took minutes under ASan). */
 		if (nm == mcap && (nym_reallocarray(&m, mcap = mcap ? mcap * 2 :
@@ -1732,13 +1850,11 @@ main(int argc, char *argv[])
 		m[nm].done = m[nm].e != NULL && m[nm].e->done;
 		nm++;
 	}
-	if (r == -1) {
-		nym_warn("unable to list messages at %s: %s", p.where,
-		    errno == EPROTO ? "garbled reply" : strerror(errno));
-		exit(NYM_EX_TEMPFAIL);
-	}
+	if (r == -1)
+		mlinefail("list messages", p.where);
 
 	listsizes(&p, m, nm);
+	relisted(&p, m, nm);
 
 	if ((p.refused = calloc(nm + 1, 1)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
@@ -1867,6 +1983,7 @@ broken:
 		critical = 0;
 		(void)dircommit(&p, m, 0, &done, todo);
 		ret = NYM_EX_TEMPFAIL;
+		(void)record("C\n");
 		(void)syncstate();
 	}
 out:
