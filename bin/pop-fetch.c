@@ -130,6 +130,9 @@
 #define BATCH_MAX	64		/* maildir: messages made durable at once */
 #define BATCH_BYTES	8388608		/* ... or once they hold this much */
 #define BATCH_MS	2000		/* ... or this long after the first */
+/* A listing line (CAPA, UIDL, LIST) with its NUL: NYM_POP3_LINE bytes
+ * with the CRLF, as RFC 2449 says, and no more. */
+#define MLINE		(NYM_POP3_LINE - 1)
 
 static int kflag;
 static int cutlast;		/* a C line: the last session was cut */
@@ -243,62 +246,112 @@ number(const char *s, unsigned long long *v)
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
-/* Add or update uid while loading (linear: loading is done once). */
-static void
-loadline(char *line)
-{
-	char *kind, *uid, *name, *a, *b, *save = NULL;
-	unsigned long long off, len;
-	struct ent *e;
-	size_t i;
+/* A journal line cut into words (pointers into the file's copy); seq
+ * keeps the lines of one uid in file order once sorted by uid. */
+struct rec {
+	char *kind, *uid, *name, *a, *b;
+	size_t seq;
+};
 
-	kind = strtok_r(line, " ", &save);
-	if (kind != NULL && strcmp(kind, "C") == 0) {
+static int
+reccmp(const void *x, const void *y)
+{
+	const struct rec *a = x, *b = y;
+	int c = strcmp(a->uid, b->uid);
+
+	return c != 0 ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Cut line into r; 0, or -1 for a line that is not ours (ignored). */
+static int
+loadline(char *line, struct rec *r)
+{
+	char *save = NULL;
+
+	r->kind = strtok_r(line, " ", &save);
+	if (r->kind != NULL && strcmp(r->kind, "C") == 0) {
 		cutlast = 1;
-		return;
+		return -1;
 	}
-	uid = strtok_r(NULL, " ", &save);
-	name = strtok_r(NULL, " ", &save);
-	a = strtok_r(NULL, " ", &save);
-	b = strtok_r(NULL, " ", &save);
-	if (kind == NULL || uid == NULL || strlen(uid) > NYM_POP3_UIDL ||
-	    strlen(kind) != 1 || strchr("DPUX", *kind) == NULL)
-		return;		/* not ours: ignored */
-	for (i = 0; i < nents; i++)
-		if (strcmp(ents[i].uid, uid) == 0)
-			break;
-	if (i == nents) {
-		if (nym_reallocarray(&ents, nents + 1, sizeof *ents) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-		memset(&ents[nents], 0, sizeof *ents);
-		snprintf(ents[nents].uid, sizeof ents[nents].uid, "%s", uid);
-		nents++;
-	}
-	e = &ents[i];
-	if (*kind == 'D') {
+	r->uid = strtok_r(NULL, " ", &save);
+	r->name = strtok_r(NULL, " ", &save);
+	r->a = strtok_r(NULL, " ", &save);
+	r->b = strtok_r(NULL, " ", &save);
+	if (r->kind == NULL || r->uid == NULL ||
+	    strlen(r->uid) > NYM_POP3_UIDL || strlen(r->kind) != 1 ||
+	    strchr("DPUX", *r->kind) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Apply the line r to its uid's entry e. */
+static void
+apply(struct ent *e, const struct rec *r)
+{
+	unsigned long long off, len;
+
+	if (*r->kind == 'D') {
 		e->done = 1;
 		return;
 	}
-	if (*kind == 'X') {
+	if (*r->kind == 'X') {
 		e->gone = 1;
-		e->gsize = number(name, &off) == 0 ? off : 0;
+		e->gsize = number(r->name, &off) == 0 ? off : 0;
 		return;
 	}
 	e->kind = 0;
-	if (*kind == 'U' || name == NULL)
+	if (*r->kind == 'U' || r->name == NULL)
 		return;
-	if (strcmp(name, "mbox") == 0) {
-		if (number(a, &off) == 0 && number(b, &len) == 0) {
+	if (strcmp(r->name, "mbox") == 0) {
+		if (number(r->a, &off) == 0 && number(r->b, &len) == 0) {
 			e->kind = 'm';
 			e->off = off;
 			e->len = len;
 		}
-	} else if (strcmp(name, "cmd") == 0)
+	} else if (strcmp(r->name, "cmd") == 0)
 		e->kind = 'p';
-	else if (strlen(name) < sizeof e->name && strchr(name, '/') == NULL) {
+	else if (strlen(r->name) < sizeof e->name &&
+	    strchr(r->name, '/') == NULL) {
 		e->kind = 'd';
-		snprintf(e->name, sizeof e->name, "%s", name);
+		snprintf(e->name, sizeof e->name, "%s", r->name);
 	}
+}
+
+/* The entries from the journal's lines: sorted by uid (lines of one uid
+ * in file order), then folded, so that loading is O(n log n) however
+ * long the journal (100,000 uids one by one took minutes). */
+static void
+loadents(char *buf)
+{
+	struct rec *recs = NULL;
+	size_t nrec = 0, cap = 0, i;
+	char *p, *nl;
+
+	/* A last line without its LF was cut by a crash: ignored. */
+	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (nrec == cap && nym_reallocarray(&recs, cap = cap ? cap * 2 :
+		    256, sizeof *recs) == -1)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		if (loadline(p, &recs[nrec]) == 0) {
+			recs[nrec].seq = nrec;
+			nrec++;
+		}
+	}
+	if (nrec == 0) {
+		free(recs);
+		return;
+	}
+	qsort(recs, nrec, sizeof *recs, reccmp);
+	if ((ents = calloc(nrec, sizeof *ents)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (i = 0; i < nrec; i++) {
+		if (nents == 0 || strcmp(ents[nents - 1].uid, recs[i].uid) != 0)
+			snprintf(ents[nents++].uid, sizeof ents->uid, "%s",
+			    recs[i].uid);
+		apply(&ents[nents - 1], &recs[i]);
+	}
+	free(recs);
 }
 
 /* Lock the account (another run holds it: exit 0, as cron wants) and
@@ -306,7 +359,7 @@ loadline(char *line)
 static void
 loadstate(const char *account)
 {
-	char path[PATH_MAX + NAME_MAX + 8], *buf, *p, *nl;
+	char path[PATH_MAX + NAME_MAX + 8], *buf;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	struct stat st;
 	size_t i;
@@ -351,16 +404,12 @@ loadstate(const char *account)
 	if ((n = pread(statefd, buf, (size_t)st.st_size, 0)) != st.st_size)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
 	buf[n] = '\0';
-	/* A last line without its LF was cut by a crash: ignored. */
-	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		*nl = '\0';
-		loadline(p);
-	}
-	if (*p != '\0' && nym_write_all(statefd, "\n", 1) == -1)
+	/* A cut last line is ended, so the next line starts afresh. */
+	if (n > 0 && buf[n - 1] != '\n' &&
+	    nym_write_all(statefd, "\n", 1) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write %s", path);
+	loadents(buf);
 	free(buf);
-	if (nents > 0)
-		qsort(ents, nents, sizeof *ents, entcmp);
 }
 
 /* Append a journal line.  0, or -1 (said). */
@@ -724,7 +773,7 @@ sendcmd(struct pop *p, const char *verb)
 static void
 listsizes(struct pop *p, struct msg *m, size_t nm)
 {
-	char line[NYM_POP3_LINE + 1];
+	char line[MLINE];
 	unsigned long n;
 	uint64_t size;
 	size_t i = 0, k = 0;
@@ -938,7 +987,7 @@ static void
 login(struct pop *p, const char *user)
 {
 	char b64[NYM_POP3_LINE];
-	char line[NYM_POP3_LINE + 1];
+	char line[MLINE];
 	int r;
 
 	if (status(p, "read the greeting") != 1) {
@@ -1614,7 +1663,7 @@ main(int argc, char *argv[])
 	static const char *const pwkeys[] = {
 		"pop-password-file", "pop-password-fd"
 	};
-	static char hostbuf[256], account[NYM_POP3_LINE], line[NYM_POP3_LINE + 1];
+	static char hostbuf[256], account[NYM_POP3_LINE], line[MLINE];
 	static char onion[NYM_SOCKS_NAME + 1], where[NYM_SOCKS_NAME + 8];
 	static struct pop p = { .fd = -1 };
 	static char kpath[PATH_MAX];
