@@ -713,7 +713,7 @@ neterr(void)
 	static char why[64];
 
 	if (errno == ETIMEDOUT && nym_now_ms() >= sessionend) {
-		snprintf(why, sizeof why, "session over %ld seconds (-W)",
+		snprintf(why, sizeof why, "the session took over %ld s (-W)",
 		    wsession);
 		return why;
 	}
@@ -1893,8 +1893,10 @@ main(int argc, char *argv[])
 		memset(&m[nm], 0, sizeof *m);
 		if (nym_pop3_uidl(line, &m[nm].n, m[nm].uid,
 		    sizeof m[nm].uid) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to list messages at "
-			    "%s: bad UIDL line", p.where);
+			nym_die(NYM_EX_DATAERR, "unable to list messages at "
+			    "%s: bad UIDL line (expected a number and a "
+			    "unique-id of 1 to %d printable bytes)", p.where,
+			    NYM_POP3_UIDL);
 		m[nm].e = findent(m[nm].uid);
 		m[nm].done = m[nm].e != NULL && m[nm].e->done;
 		nm++;
