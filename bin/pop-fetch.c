@@ -36,11 +36,12 @@
  * given to it again with POP_FETCH_AGAIN=1 in its environment.  D lines
  * are synced before QUIT, so the server forgets a message only after the
  * state says it was delivered.  The file is rewritten atomically, with
- * only what is still on the server, after a good QUIT, and an X line
- * for each message deleted in that session: what a server that answers
- * +OK to DELE and keeps the mail lists again is recognised.  X lines
- * live one session: the next rewrite keeps only those the server listed
- * again, so the file holds at most a line or two per listed message.
+ * only what is still on the server, after a good QUIT; and the .gone
+ * file beside it is rewritten first with an X line for each message
+ * deleted in that session, so that what a server that answers +OK to
+ * DELE and keeps the mail lists again is recognised.  X lines live one
+ * session: the next rewrite keeps only those the server listed again,
+ * so the file holds at most a line per listed message.
  *
  * A maildir gets its messages in batches (group commit): up to
  * BATCH_MAX messages, BATCH_BYTES or BATCH_MS after the first, and what
@@ -211,6 +212,7 @@ static struct ent *ents;
 static size_t nents;
 static int statefd = -1;
 static char statedir[PATH_MAX], statename[NAME_MAX + 1];
+static char gonename[NAME_MAX + 1];	/* the X lines, beside the journal */
 /* The spool: a whole message before it goes to an mbox or command. */
 static int spoolfd = -1;
 static char spoolpath[PATH_MAX + NAME_MAX + 8];
@@ -361,10 +363,10 @@ loadstate(const char *account)
 {
 	char path[PATH_MAX + NAME_MAX + 8], *buf;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct stat st;
-	size_t i;
+	struct stat st, gst = { .st_size = 0 };
+	size_t i, g = 0;
 	ssize_t n;
-	int lfd;
+	int lfd, gfd;
 
 	if (nym_confdir(statedir, sizeof statedir) == -1 ||
 	    strlen(statedir) + sizeof "/pop" > sizeof statedir)
@@ -377,6 +379,7 @@ loadstate(const char *account)
 	memcpy(statename + i, ".uidl", sizeof ".uidl");
 	snprintf(spoolpath, sizeof spoolpath, "%s/%.*s.spool", statedir,
 	    (int)i, statename);
+	snprintf(gonename, sizeof gonename, "%.*s.gone", (int)i, statename);
 	if (nym_mkdirs(statedir, 0700) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", statedir);
 	snprintf(path, sizeof path, "%s/%s.lock", statedir, statename);
@@ -399,13 +402,35 @@ loadstate(const char *account)
 	if (st.st_size > STATE_MAX)
 		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
 		    path, STATE_MAX);
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	if ((n = pread(statefd, buf, (size_t)st.st_size, 0)) != st.st_size)
+	/* The X lines of the last good session first, then the journal
+	 * (written after them). */
+	snprintf(path, sizeof path, "%s/%s", statedir, gonename);
+	if ((gfd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno != ENOENT)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
+	if (gfd != -1 && fstat(gfd, &gst) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-	buf[n] = '\0';
+	if (gst.st_size > STATE_MAX)
+		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
+		    path, STATE_MAX);
+	if ((buf = malloc((size_t)gst.st_size + (size_t)st.st_size + 1)) ==
+	    NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	if (gfd != -1) {
+		if (pread(gfd, buf, (size_t)gst.st_size, 0) != gst.st_size)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
+		close(gfd);
+		/* Written atomically, so never cut; but a cut X line could
+		 * name a shorter uid: only whole lines count. */
+		for (g = (size_t)gst.st_size; g > 0 && buf[g - 1] != '\n'; g--)
+			;
+	}
+	snprintf(path, sizeof path, "%s/%s", statedir, statename);
+	if ((n = pread(statefd, buf + g, (size_t)st.st_size, 0)) !=
+	    st.st_size)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
+	buf[g + (size_t)n] = '\0';
 	/* A cut last line is ended, so the next line starts afresh. */
-	if (n > 0 && buf[n - 1] != '\n' &&
+	if (n > 0 && buf[g + (size_t)n - 1] != '\n' &&
 	    nym_write_all(statefd, "\n", 1) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write %s", path);
 	loadents(buf);
@@ -1498,19 +1523,21 @@ settle(struct msg *m)
 /* ---- main ---- */
 
 /* After a good QUIT: keep only what the server still holds (with -k,
- * or whose DELE was refused), what is still unsettled, and an X line
- * for each message deleted now, with its size: if the server lists it
- * again, it ignored the DELE (see relisted).  One line per listed
- * message at most, so the file stays bounded by the listing. */
+ * or whose DELE was refused), and what is still unsettled; and write,
+ * in the .gone file beside it, an X line for each message deleted now,
+ * with its size: if the server lists it again, it ignored the DELE (see
+ * relisted).  One line per listed message at most, so both files stay
+ * bounded by the listing. */
 static void
 compact(const struct msg *m, size_t nm, const char *refused)
 {
 	const size_t max = NYM_POP3_UIDL + 64;
 	const struct ent *e;
-	char *buf = NULL;
-	size_t i, len = 0;
+	char *buf = NULL, *gone = NULL;
+	size_t i, len = 0, glen = 0;
 
-	if (nym_reallocarray(&buf, nm + 1, max) == -1)
+	if (nym_reallocarray(&buf, nm + 1, max) == -1 ||
+	    nym_reallocarray(&gone, nm + 1, max) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (i = 0; i < nm; i++) {
 		e = m[i].e;
@@ -1518,8 +1545,9 @@ compact(const struct msg *m, size_t nm, const char *refused)
 			len += (size_t)snprintf(buf + len, max, "D %s\n",
 			    m[i].uid);
 		else if (m[i].done)
-			len += (size_t)snprintf(buf + len, max, "X %s %llu\n",
-			    m[i].uid, (unsigned long long)(m[i].size != 0 ||
+			glen += (size_t)snprintf(gone + glen, max,
+			    "X %s %llu\n", m[i].uid,
+			    (unsigned long long)(m[i].size != 0 ||
 			    e == NULL ? m[i].size : e->gsize));
 		else if (m[i].skip && e != NULL && e->kind == 'm')
 			len += (size_t)snprintf(buf + len, max,
@@ -1528,10 +1556,17 @@ compact(const struct msg *m, size_t nm, const char *refused)
 			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
 			    m[i].uid);
 	}
-	if (nym_atomic_write(statedir, statename, buf, len, 0600, 0) == -1)
+	/* The X lines first: lost with the journal rewritten, a server
+	 * that ignores DELE would have its messages delivered again. */
+	if (nym_atomic_write(statedir, gonename, gone, glen, 0600, 0) == -1)
+		nym_warn("unable to rewrite %s/%s: %s", statedir, gonename,
+		    strerror(errno));
+	else if (nym_atomic_write(statedir, statename, buf, len, 0600, 0) ==
+	    -1)
 		nym_warn("unable to rewrite %s/%s: %s", statedir, statename,
 		    strerror(errno));
 	free(buf);
+	free(gone);
 }
 
 static void

@@ -472,8 +472,7 @@ test_expect_success 'a refused DELE keeps the D line: the next run deletes, neve
 	grep "unable to delete a message at 127.0.0.1:$(cat nd.port): \[SYS/TEMP\] not now" err &&
 	test $(ls nd/new | wc -l) = 2 &&
 	st=$HOME/.config/nymbox/pop/alice@127.0.0.1:$(cat nd.port).uidl &&
-	grep -x "D uid-kept" "$st" && test_grep -v "^D uid-gone" "$st" &&
-	grep -x "X uid-gone [0-9]*" "$st" &&
+	grep -x "D uid-kept" "$st" && test_grep -v uid-gone "$st" &&
 	mv "$st" saved && nodele_run nd.port second &&
 	mv saved "$HOME/.config/nymbox/pop/alice@127.0.0.1:$(cat nd.port).uidl" &&
 	test_timeout 120 pop-fetch -w $W -H 127.0.0.1:$(cat nd.port) -u alice \
