@@ -122,7 +122,9 @@
 	"                 -d maildir | -m mbox | -p command\n"
 
 #define IOBUF		65536
-#define STATE_MAX	16777216	/* state file read at most */
+#define STATE_MAX	67108864	/* state file read at most: 100,000
+					   messages with 70-byte uids take
+					   25 MB of P and D lines */
 #define STALE_SECS	300		/* an mbox.lock older is stale */
 #define POP3_PORT	110
 #define DELE_AHEAD	64		/* DELE commands pipelined at most */
