@@ -17,6 +17,14 @@
  *				delivered)
  *	D uid			delivered durably; DELE it, never deliver
  *				it again
+ *	X uid size		delivered, its DELE accepted and QUIT
+ *				answered: the server should have removed
+ *				it; if it lists uid again with this size
+ *				(LIST's; 0 unknown), it kept the message
+ *				(a server that ignores DELE), which is
+ *				then DELEd again, never delivered again
+ *	C			a session was cut: until a good QUIT, RETR
+ *				one message at a time
  *
  * A P line is synced before its delivery can become visible (the link
  * into new/, the first byte appended, the command started), so after any
@@ -28,7 +36,12 @@
  * given to it again with POP_FETCH_AGAIN=1 in its environment.  D lines
  * are synced before QUIT, so the server forgets a message only after the
  * state says it was delivered.  The file is rewritten atomically, with
- * only what is still on the server, after a good QUIT.
+ * only what is still on the server, after a good QUIT; and the .gone
+ * file beside it is rewritten first with an X line for each message
+ * deleted in that session, so that what a server that answers +OK to
+ * DELE and keeps the mail lists again is recognised.  X lines live one
+ * session: the next rewrite keeps only those the server listed again,
+ * so the file holds at most a line per listed message.
  *
  * A maildir gets its messages in batches (group commit): up to
  * BATCH_MAX messages, BATCH_BYTES or BATCH_MS after the first, and what
@@ -62,7 +75,13 @@
  *
  * With PIPELINING, RETR commands go out up to RETR_AHEAD messages ahead,
  * so that the server sends while the disk syncs; replies come in command
- * order, read through one queue of RETRs and DELEs.
+ * order, read through one queue of RETRs and DELEs.  But a connection
+ * reset takes with it what the kernel had received and we had not read:
+ * against a server that resets the connection after every few messages,
+ * a run that delivers slowly (an mbox, a command: a sync each) would
+ * lose all but the first of the messages sent ahead, every time.  So a
+ * cut session leaves a C line, and until a good QUIT every run sends
+ * one RETR at a time: each message it is sent is one it can deliver.
  *
  * TERM, INT and HUP while a delivery is being committed (a maildir: from
  * the first link to the last D line) are held until its D lines are
@@ -96,13 +115,16 @@
 
 #define USAGE "usage: pop-fetch [-ak] [-H host:port | -o onion[:port] | " \
 	"-s destination] -u user\n" \
-	"                 [-F fd | -P file] [-K key] [-M size] " \
-	"[-S host:port] [-T host:port]\n" \
-	"                 [-w seconds]\n" \
+	"                 [-F fd | -P file] [-K key] [-L messages] " \
+	"[-M size]\n" \
+	"                 [-S host:port] [-T host:port] [-W seconds] " \
+	"[-w seconds]\n" \
 	"                 -d maildir | -m mbox | -p command\n"
 
 #define IOBUF		65536
-#define STATE_MAX	16777216	/* state file read at most */
+#define STATE_MAX	67108864	/* state file read at most: 100,000
+					   messages with 70-byte uids take
+					   25 MB of P and D lines */
 #define STALE_SECS	300		/* an mbox.lock older is stale */
 #define POP3_PORT	110
 #define DELE_AHEAD	64		/* DELE commands pipelined at most */
@@ -111,9 +133,16 @@
 #define BATCH_MAX	64		/* maildir: messages made durable at once */
 #define BATCH_BYTES	8388608		/* ... or once they hold this much */
 #define BATCH_MS	2000		/* ... or this long after the first */
+/* A listing line (CAPA, UIDL, LIST) with its NUL: NYM_POP3_LINE bytes
+ * with the CRLF, as RFC 2449 says, and no more. */
+#define MLINE		(NYM_POP3_LINE - 1)
 
 static int kflag;
+static int cutlast;		/* a C line: the last session was cut */
 static int wsec = 120;
+static long wsession = NYM_POP3_SESSION;	/* -W */
+static long long sessionend;	/* nym_now_ms() when the session must end */
+static long listmax = NYM_POP3_LISTMAX;	/* -L */
 static uint64_t maxsize = NYM_SMTP_SIZE;	/* -M */
 static int toobig;		/* a message over -M was left behind: 1
 				   before its RETR, 2 in the middle of it */
@@ -177,12 +206,15 @@ struct ent {
 	char name[96];		/* 'd': the maildir file name */
 	unsigned long long off, len;	/* 'm': where, how much */
 	int done;		/* D seen */
+	int gone;		/* X seen: deleted in an earlier session */
+	uint64_t gsize;		/* its size then (0: unknown) */
 };
 
 static struct ent *ents;
 static size_t nents;
 static int statefd = -1;
 static char statedir[PATH_MAX], statename[NAME_MAX + 1];
+static char gonename[NAME_MAX + 1];	/* the X lines, beside the journal */
 /* The spool: a whole message before it goes to an mbox or command. */
 static int spoolfd = -1;
 static char spoolpath[PATH_MAX + NAME_MAX + 8];
@@ -218,53 +250,112 @@ number(const char *s, unsigned long long *v)
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
-/* Add or update uid while loading (linear: loading is done once). */
-static void
-loadline(char *line)
-{
-	char *kind, *uid, *name, *a, *b, *save = NULL;
-	unsigned long long off, len;
-	struct ent *e;
-	size_t i;
+/* A journal line cut into words (pointers into the file's copy); seq
+ * keeps the lines of one uid in file order once sorted by uid. */
+struct rec {
+	char *kind, *uid, *name, *a, *b;
+	size_t seq;
+};
 
-	kind = strtok_r(line, " ", &save);
-	uid = strtok_r(NULL, " ", &save);
-	name = strtok_r(NULL, " ", &save);
-	a = strtok_r(NULL, " ", &save);
-	b = strtok_r(NULL, " ", &save);
-	if (kind == NULL || uid == NULL || strlen(uid) > NYM_POP3_UIDL ||
-	    strlen(kind) != 1 || strchr("DPU", *kind) == NULL)
-		return;		/* not ours: ignored */
-	for (i = 0; i < nents; i++)
-		if (strcmp(ents[i].uid, uid) == 0)
-			break;
-	if (i == nents) {
-		if (nym_reallocarray(&ents, nents + 1, sizeof *ents) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-		memset(&ents[nents], 0, sizeof *ents);
-		snprintf(ents[nents].uid, sizeof ents[nents].uid, "%s", uid);
-		nents++;
+static int
+reccmp(const void *x, const void *y)
+{
+	const struct rec *a = x, *b = y;
+	int c = strcmp(a->uid, b->uid);
+
+	return c != 0 ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Cut line into r; 0, or -1 for a line that is not ours (ignored). */
+static int
+loadline(char *line, struct rec *r)
+{
+	char *save = NULL;
+
+	r->kind = strtok_r(line, " ", &save);
+	if (r->kind != NULL && strcmp(r->kind, "C") == 0) {
+		cutlast = 1;
+		return -1;
 	}
-	e = &ents[i];
-	if (*kind == 'D') {
+	r->uid = strtok_r(NULL, " ", &save);
+	r->name = strtok_r(NULL, " ", &save);
+	r->a = strtok_r(NULL, " ", &save);
+	r->b = strtok_r(NULL, " ", &save);
+	if (r->kind == NULL || r->uid == NULL ||
+	    strlen(r->uid) > NYM_POP3_UIDL || strlen(r->kind) != 1 ||
+	    strchr("DPUX", *r->kind) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Apply the line r to its uid's entry e. */
+static void
+apply(struct ent *e, const struct rec *r)
+{
+	unsigned long long off, len;
+
+	if (*r->kind == 'D') {
 		e->done = 1;
 		return;
 	}
-	e->kind = 0;
-	if (*kind == 'U' || name == NULL)
+	if (*r->kind == 'X') {
+		e->gone = 1;
+		e->gsize = number(r->name, &off) == 0 ? off : 0;
 		return;
-	if (strcmp(name, "mbox") == 0) {
-		if (number(a, &off) == 0 && number(b, &len) == 0) {
+	}
+	e->kind = 0;
+	if (*r->kind == 'U' || r->name == NULL)
+		return;
+	if (strcmp(r->name, "mbox") == 0) {
+		if (number(r->a, &off) == 0 && number(r->b, &len) == 0) {
 			e->kind = 'm';
 			e->off = off;
 			e->len = len;
 		}
-	} else if (strcmp(name, "cmd") == 0)
+	} else if (strcmp(r->name, "cmd") == 0)
 		e->kind = 'p';
-	else if (strlen(name) < sizeof e->name && strchr(name, '/') == NULL) {
+	else if (strlen(r->name) < sizeof e->name &&
+	    strchr(r->name, '/') == NULL) {
 		e->kind = 'd';
-		snprintf(e->name, sizeof e->name, "%s", name);
+		snprintf(e->name, sizeof e->name, "%s", r->name);
 	}
+}
+
+/* The entries from the journal's lines: sorted by uid (lines of one uid
+ * in file order), then folded, so that loading is O(n log n) however
+ * long the journal (100,000 uids one by one took minutes). */
+static void
+loadents(char *buf)
+{
+	struct rec *recs = NULL;
+	size_t nrec = 0, cap = 0, i;
+	char *p, *nl;
+
+	/* A last line without its LF was cut by a crash: ignored. */
+	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (nrec == cap && nym_reallocarray(&recs, cap = cap ? cap * 2 :
+		    256, sizeof *recs) == -1)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		if (loadline(p, &recs[nrec]) == 0) {
+			recs[nrec].seq = nrec;
+			nrec++;
+		}
+	}
+	if (nrec == 0) {
+		free(recs);
+		return;
+	}
+	qsort(recs, nrec, sizeof *recs, reccmp);
+	if ((ents = calloc(nrec, sizeof *ents)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (i = 0; i < nrec; i++) {
+		if (nents == 0 || strcmp(ents[nents - 1].uid, recs[i].uid) != 0)
+			snprintf(ents[nents++].uid, sizeof ents->uid, "%s",
+			    recs[i].uid);
+		apply(&ents[nents - 1], &recs[i]);
+	}
+	free(recs);
 }
 
 /* Lock the account (another run holds it: exit 0, as cron wants) and
@@ -272,12 +363,12 @@ loadline(char *line)
 static void
 loadstate(const char *account)
 {
-	char path[PATH_MAX + NAME_MAX + 8], *buf, *p, *nl;
+	char path[PATH_MAX + NAME_MAX + 8], *buf;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct stat st;
-	size_t i;
+	struct stat st, gst = { .st_size = 0 };
+	size_t i, g = 0;
 	ssize_t n;
-	int lfd;
+	int lfd, gfd;
 
 	if (nym_confdir(statedir, sizeof statedir) == -1 ||
 	    strlen(statedir) + sizeof "/pop" > sizeof statedir)
@@ -290,6 +381,7 @@ loadstate(const char *account)
 	memcpy(statename + i, ".uidl", sizeof ".uidl");
 	snprintf(spoolpath, sizeof spoolpath, "%s/%.*s.spool", statedir,
 	    (int)i, statename);
+	snprintf(gonename, sizeof gonename, "%.*s.gone", (int)i, statename);
 	if (nym_mkdirs(statedir, 0700) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", statedir);
 	snprintf(path, sizeof path, "%s/%s.lock", statedir, statename);
@@ -312,21 +404,39 @@ loadstate(const char *account)
 	if (st.st_size > STATE_MAX)
 		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
 		    path, STATE_MAX);
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	if ((n = pread(statefd, buf, (size_t)st.st_size, 0)) != st.st_size)
+	/* The X lines of the last good session first, then the journal
+	 * (written after them). */
+	snprintf(path, sizeof path, "%s/%s", statedir, gonename);
+	if ((gfd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno != ENOENT)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
+	if (gfd != -1 && fstat(gfd, &gst) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-	buf[n] = '\0';
-	/* A last line without its LF was cut by a crash: ignored. */
-	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		*nl = '\0';
-		loadline(p);
+	if (gst.st_size > STATE_MAX)
+		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
+		    path, STATE_MAX);
+	if ((buf = malloc((size_t)gst.st_size + (size_t)st.st_size + 1)) ==
+	    NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	if (gfd != -1) {
+		if (pread(gfd, buf, (size_t)gst.st_size, 0) != gst.st_size)
+			nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
+		close(gfd);
+		/* Written atomically, so never cut; but a cut X line could
+		 * name a shorter uid: only whole lines count. */
+		for (g = (size_t)gst.st_size; g > 0 && buf[g - 1] != '\n'; g--)
+			;
 	}
-	if (*p != '\0' && nym_write_all(statefd, "\n", 1) == -1)
+	snprintf(path, sizeof path, "%s/%s", statedir, statename);
+	if ((n = pread(statefd, buf + g, (size_t)st.st_size, 0)) !=
+	    st.st_size)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
+	buf[g + (size_t)n] = '\0';
+	/* A cut last line is ended, so the next line starts afresh. */
+	if (n > 0 && buf[g + (size_t)n - 1] != '\n' &&
+	    nym_write_all(statefd, "\n", 1) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write %s", path);
+	loadents(buf);
 	free(buf);
-	if (nents > 0)
-		qsort(ents, nents, sizeof *ents, entcmp);
 }
 
 /* Append a journal line.  0, or -1 (said). */
@@ -596,6 +706,7 @@ struct msg {
 	struct ent *e;		/* its state, or NULL if new */
 	int done;		/* delivered, in an earlier run or this one */
 	int again;		/* an interrupted run may have delivered it */
+	int kept;		/* deleted before, yet listed again (X) */
 	int skip;		/* unsettled: neither deliver nor delete */
 	uint64_t size;		/* as LIST says, 0 if unknown */
 	char uid[NYM_POP3_UIDL + 1];
@@ -621,6 +732,35 @@ struct pop {
 
 static char errtext[NYM_POP3_LINE];
 
+/* Why the connection failed (errno): the session's end (-W) named as
+ * such, a line over the limit as such. */
+static const char *
+neterr(void)
+{
+	static char why[64];
+
+	if (errno == ETIMEDOUT && nym_now_ms() >= sessionend) {
+		snprintf(why, sizeof why, "the session took over %ld s (-W)",
+		    wsession);
+		return why;
+	}
+	if (errno == EPROTO)
+		return "garbled reply";
+	return strerror(errno);
+}
+
+/* A multi-line reply (CAPA, UIDL, LIST) failed: a line over the limit
+ * (nym_pop3_mline's EPROTO) is the server's doing, 65; the rest is 75. */
+static void
+mlinefail(const char *verb, const char *where)
+{
+	if (errno == EPROTO)
+		nym_die(NYM_EX_DATAERR, "unable to %s at %s: a line over %d "
+		    "bytes", verb, where, NYM_POP3_LINE);
+	nym_warn("unable to %s at %s: %s", verb, where, neterr());
+	exit(NYM_EX_TEMPFAIL);
+}
+
 /* Read a status line; on a broken connection say so and return -1.
  * The reply, and a listing or message after it, must come within -w
  * and then at NYM_MIN_RATE at least, not only each read within -w:
@@ -631,12 +771,14 @@ status(struct pop *p, const char *verb)
 	int r;
 
 	p->in.deadline = nym_now_ms() + p->in.ms;
+	if (p->in.deadline > sessionend)
+		p->in.deadline = sessionend;
+	p->in.limit = sessionend;
 	p->in.rate = NYM_MIN_RATE;
 	r = nym_pop3_status(&p->in, errtext, sizeof errtext);
 
 	if (r == -1)
-		nym_warn("unable to %s at %s: %s", verb, p->where,
-		    errno == EPROTO ? "garbled reply" : strerror(errno));
+		nym_warn("unable to %s at %s: %s", verb, p->where, neterr());
 	return r;
 }
 
@@ -658,7 +800,7 @@ sendcmd(struct pop *p, const char *verb)
 static void
 listsizes(struct pop *p, struct msg *m, size_t nm)
 {
-	char line[NYM_POP3_LINE + 1];
+	char line[MLINE];
 	unsigned long n;
 	uint64_t size;
 	size_t i = 0, k = 0;
@@ -674,9 +816,9 @@ listsizes(struct pop *p, struct msg *m, size_t nm)
 	if (r == 0)
 		return;
 	while ((r = nym_pop3_mline(&p->in, line, sizeof line)) == 1) {
-		if (++k > NYM_POP3_LISTMAX)
+		if (++k > (size_t)listmax)
 			nym_die(NYM_EX_DATAERR, "unable to list message sizes "
-			    "at %s: more than %d", p->where, NYM_POP3_LISTMAX);
+			    "at %s: more than %ld (-L)", p->where, listmax);
 		if (nym_pop3_list(line, &n, &size) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to list message sizes "
 			    "at %s: bad LIST line", p->where);
@@ -686,11 +828,40 @@ listsizes(struct pop *p, struct msg *m, size_t nm)
 		if (i < nm && m[i].n == n)
 			m[i].size = size;
 	}
-	if (r == -1) {
-		nym_warn("unable to list message sizes at %s: %s", p->where,
-		    errno == EPROTO ? "garbled reply" : strerror(errno));
-		exit(NYM_EX_TEMPFAIL);
+	if (r == -1)
+		mlinefail("list message sizes", p->where);
+}
+
+/*
+ * Messages deleted in an earlier session (X lines) that the server
+ * lists again: with the same size, or a size unknown on either side,
+ * it kept them although it accepted their DELE and QUIT; they are taken
+ * as delivered (DELEd again, never delivered again).  Another size is
+ * another message under a reused unique-id (RFC 1939 forbids it, but
+ * a lost message is worse than a warning): it is delivered.  Then the
+ * messages that LIST says are over -M are left on the server.
+ */
+static void
+relisted(struct pop *p, struct msg *m, size_t nm)
+{
+	const struct ent *e;
+	size_t i, kept = 0;
+
+	for (i = 0; i < nm; i++) {
+		e = m[i].e;
+		if (m[i].done || e == NULL || !e->gone || e->kind != 0)
+			continue;
+		if (e->gsize != 0 && m[i].size != 0 && e->gsize != m[i].size)
+			continue;
+		m[i].done = m[i].kept = 1;
+		kept++;
 	}
+	if (kept > 0)
+		nym_warn("unable to delete %zu message%s at %s for good: "
+		    "listed again after the server accepted DELE and QUIT; "
+		    "%s", kept, kept == 1 ? "" : "s", p->where, kflag ?
+		    "not delivered again" : "not delivered again, deleted "
+		    "again");
 	for (i = 0; i < nm; i++)
 		if (m[i].size > maxsize && !m[i].done) {
 			m[i].skip = 1;
@@ -769,7 +940,7 @@ copy(struct pop *p, struct nym_out *o, unsigned flags)
 			    (unsigned long long)maxsize);
 		} else
 			nym_warn("unable to fetch a message from %s: %s",
-			    p->where, strerror(errno));
+			    p->where, neterr());
 		return -1;
 	}
 	return 0;
@@ -782,7 +953,7 @@ static int
 retr_ahead(struct pop *p, const struct msg *m, size_t nm, size_t i,
     size_t *next)
 {
-	size_t most = p->caps.pipelining ? RETR_AHEAD + 1 : 1;
+	size_t most = p->caps.pipelining && !cutlast ? RETR_AHEAD + 1 : 1;
 
 	while (*next < nm && (*next <= i || p->nretr < most)) {
 		if (!m[*next].done && !m[*next].skip) {
@@ -843,7 +1014,7 @@ static void
 login(struct pop *p, const char *user)
 {
 	char b64[NYM_POP3_LINE];
-	char line[NYM_POP3_LINE + 1];
+	char line[MLINE];
 	int r;
 
 	if (status(p, "read the greeting") != 1) {
@@ -864,11 +1035,8 @@ login(struct pop *p, const char *user)
 	if (r == 1)
 		while ((r = nym_pop3_mline(&p->in, line, sizeof line)) == 1)
 			nym_pop3_capa(line, &p->caps);
-	if (r == -1) {
-		nym_warn("unable to read capabilities at %s: %s", p->where,
-		    strerror(errno));
-		exit(NYM_EX_TEMPFAIL);
-	}
+	if (r == -1)
+		mlinefail("read capabilities", p->where);
 	if (p->caps.plain) {
 		if (nym_pop3_authplain(user, pw, b64, sizeof b64) == -1 ||
 		    nym_smtp_cmd(&p->out, "AUTH PLAIN %s", b64) == -1) {
@@ -1357,22 +1525,32 @@ settle(struct msg *m)
 /* ---- main ---- */
 
 /* After a good QUIT: keep only what the server still holds (with -k,
- * or whose DELE was refused), and what is still unsettled. */
+ * or whose DELE was refused), and what is still unsettled; and write,
+ * in the .gone file beside it, an X line for each message deleted now,
+ * with its size: if the server lists it again, it ignored the DELE (see
+ * relisted).  One line per listed message at most, so both files stay
+ * bounded by the listing. */
 static void
 compact(const struct msg *m, size_t nm, const char *refused)
 {
 	const size_t max = NYM_POP3_UIDL + 64;
 	const struct ent *e;
-	char *buf = NULL;
-	size_t i, len = 0;
+	char *buf = NULL, *gone = NULL;
+	size_t i, len = 0, glen = 0;
 
-	if (nym_reallocarray(&buf, nm + 1, max) == -1)
+	if (nym_reallocarray(&buf, nm + 1, max) == -1 ||
+	    nym_reallocarray(&gone, nm + 1, max) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (i = 0; i < nm; i++) {
 		e = m[i].e;
 		if (m[i].done && (kflag || refused[i]))
 			len += (size_t)snprintf(buf + len, max, "D %s\n",
 			    m[i].uid);
+		else if (m[i].done)
+			glen += (size_t)snprintf(gone + glen, max,
+			    "X %s %llu\n", m[i].uid,
+			    (unsigned long long)(m[i].size != 0 ||
+			    e == NULL ? m[i].size : e->gsize));
 		else if (m[i].skip && e != NULL && e->kind == 'm')
 			len += (size_t)snprintf(buf + len, max,
 			    "P %s mbox %llu %llu\n", m[i].uid, e->off, e->len);
@@ -1380,10 +1558,17 @@ compact(const struct msg *m, size_t nm, const char *refused)
 			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
 			    m[i].uid);
 	}
-	if (nym_atomic_write(statedir, statename, buf, len, 0600, 0) == -1)
+	/* The X lines first: lost with the journal rewritten, a server
+	 * that ignores DELE would have its messages delivered again. */
+	if (nym_atomic_write(statedir, gonename, gone, glen, 0600, 0) == -1)
+		nym_warn("unable to rewrite %s/%s: %s", statedir, gonename,
+		    strerror(errno));
+	else if (nym_atomic_write(statedir, statename, buf, len, 0600, 0) ==
+	    -1)
 		nym_warn("unable to rewrite %s/%s: %s", statedir, statename,
 		    strerror(errno));
 	free(buf);
+	free(gone);
 }
 
 static void
@@ -1459,6 +1644,21 @@ confbool(const char *key)
 	    key, v);
 }
 
+/* A configuration value from 1 to max, or a configuration error. */
+static long
+confnumber(const char *v, const char *key, long max)
+{
+	char *end;
+	long t;
+
+	errno = 0;
+	t = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || t < 1 || t > max)
+		nym_die(NYM_EX_CONFIG, "unable to use %s = %s: expected 1 to "
+		    "%ld", key, v, max);
+	return t;
+}
+
 /* Of keys[0..n), the one set (its index in *which), or NULL; two set is
  * a configuration error. */
 static const char *
@@ -1500,7 +1700,7 @@ main(int argc, char *argv[])
 	static const char *const pwkeys[] = {
 		"pop-password-file", "pop-password-fd"
 	};
-	static char hostbuf[256], account[NYM_POP3_LINE], line[NYM_POP3_LINE + 1];
+	static char hostbuf[256], account[NYM_POP3_LINE], line[MLINE];
 	static char onion[NYM_SOCKS_NAME + 1], where[NYM_SOCKS_NAME + 8];
 	static struct pop p = { .fd = -1 };
 	static char kpath[PATH_MAX];
@@ -1512,7 +1712,7 @@ main(int argc, char *argv[])
 	const char *hostarg = NULL, *dest = NULL, *onionarg = NULL;
 	const char *user = NULL, *pwfile = NULL, *pwfd = NULL, *socksarg = NULL;
 	const char *cwhere, *port = NULL, *colon, *v, *keyarg = NULL;
-	const char *sizearg = NULL;
+	const char *sizearg = NULL, *listarg = NULL, *sessarg = NULL;
 	char why[700];
 	size_t nm = 0, mcap = 0, i, todo = 0, done = 0, which = 0, next = 0;
 	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
@@ -1524,7 +1724,7 @@ main(int argc, char *argv[])
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    cwhere);
 	nym_samaddr_init(&sa);
-	while ((c = getopt(argc, argv, "ad:F:H:K:kM:m:o:P:p:S:s:T:u:w:")) != -1) {
+	while ((c = getopt(argc, argv, "ad:F:H:K:kL:M:m:o:P:p:S:s:T:u:W:w:")) != -1) {
 		switch (c) {
 		case 'a': aflag = 1; break;
 		case 'd':
@@ -1539,6 +1739,7 @@ main(int argc, char *argv[])
 		case 'H': hostarg = optarg; break;
 		case 'K': keyarg = optarg; break;
 		case 'k': kflag = 1; break;
+		case 'L': listarg = optarg; break;
 		case 'M': sizearg = optarg; break;
 		case 'o': onionarg = optarg; break;
 		case 'P': pwfile = optarg; break;
@@ -1550,6 +1751,7 @@ main(int argc, char *argv[])
 		case 's': dest = optarg; break;
 		case 'T': socksarg = optarg; break;
 		case 'u': user = optarg; break;
+		case 'W': sessarg = optarg; break;
 		case 'w':
 			wsec = (int)nym_number(optarg, "-w", 1, 3600);
 			wset = 1;
@@ -1580,20 +1782,18 @@ main(int argc, char *argv[])
 		maxsize = nym_size(sizearg, "-M", UINT64_MAX / 2);
 	else if ((v = nym_conf_get("pop-max-size")) != NULL)
 		maxsize = nym_size(v, "pop-max-size", UINT64_MAX / 2);
+	if (listarg != NULL)
+		listmax = nym_number(listarg, "-L", 1, NYM_POP3_LISTMAX);
+	else if ((v = nym_conf_get("pop-max-messages")) != NULL)
+		listmax = confnumber(v, "pop-max-messages", NYM_POP3_LISTMAX);
+	if (sessarg != NULL)
+		wsession = nym_number(sessarg, "-W", 1, 86400);
+	else if ((v = nym_conf_get("pop-session-time")) != NULL)
+		wsession = confnumber(v, "pop-session-time", 86400);
 	kflag = kflag || confbool("pop-keep");
 	aflag = aflag || confbool("pop-any-name");
-	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL) {
-		char *end;
-		long t;
-
-		errno = 0;
-		t = strtol(v, &end, 10);
-		if (errno != 0 || end == v || *end != '\0' || t < 1 ||
-		    t > 3600)
-			nym_die(NYM_EX_CONFIG, "unable to use pop-timeout = %s: "
-			    "expected 1 to 3600", v);
-		wsec = (int)t;
-	}
+	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL)
+		wsec = (int)confnumber(v, "pop-timeout", 3600);
 	if (user == NULL || mode == '\0' ||
 	    (hostarg == NULL && dest == NULL && onionarg == NULL))
 		usage();
@@ -1682,6 +1882,9 @@ main(int argc, char *argv[])
 	loadstate(account);
 	catchsignals();
 
+	/* The whole session, connection included, ends by -W: a server
+	 * that keeps every reply just fast enough cannot hold the run. */
+	sessionend = nym_now_ms() + (long long)wsession * 1000;
 	if (dest != NULL) {
 		if ((r = nym_sam_dial(&s, &hold, dest, &p.fd, why,
 		    sizeof why)) != NYM_EX_OK) {
@@ -1699,6 +1902,7 @@ main(int argc, char *argv[])
 	    nym_out_open(&p.out, p.fd, (size_t)NYM_POP3_LINE * 8) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	p.in.ms = p.out.ms = wsec * 1000;
+	p.out.deadline = sessionend;
 	if (dest != NULL)
 		p.sam = &s;
 	login(&p, user);
@@ -1715,9 +1919,9 @@ main(int argc, char *argv[])
 		    "(no UIDL: cannot fetch without duplicates)", p.where,
 		    errtext);
 	while ((r = nym_pop3_mline(&p.in, line, sizeof line)) == 1) {
-		if (nm == NYM_POP3_LISTMAX)
+		if (nm == (size_t)listmax)
 			nym_die(NYM_EX_DATAERR, "unable to list messages at "
-			    "%s: more than %d", p.where, NYM_POP3_LISTMAX);
+			    "%s: more than %ld (-L)", p.where, listmax);
 		/* Doubling: a listing of n lines costs O(n) copies, not
 		 * O(n^2) (100,000 one at a time took minutes under ASan). */
 		if (nm == mcap && (nym_reallocarray(&m, mcap = mcap ? mcap * 2 :
@@ -1726,19 +1930,19 @@ main(int argc, char *argv[])
 		memset(&m[nm], 0, sizeof *m);
 		if (nym_pop3_uidl(line, &m[nm].n, m[nm].uid,
 		    sizeof m[nm].uid) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to list messages at "
-			    "%s: bad UIDL line", p.where);
+			nym_die(NYM_EX_DATAERR, "unable to list messages at "
+			    "%s: bad UIDL line (expected a number and a "
+			    "unique-id of 1 to %d printable bytes)", p.where,
+			    NYM_POP3_UIDL);
 		m[nm].e = findent(m[nm].uid);
 		m[nm].done = m[nm].e != NULL && m[nm].e->done;
 		nm++;
 	}
-	if (r == -1) {
-		nym_warn("unable to list messages at %s: %s", p.where,
-		    errno == EPROTO ? "garbled reply" : strerror(errno));
-		exit(NYM_EX_TEMPFAIL);
-	}
+	if (r == -1)
+		mlinefail("list messages", p.where);
 
 	listsizes(&p, m, nm);
+	relisted(&p, m, nm);
 
 	if ((p.refused = calloc(nm + 1, 1)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
@@ -1867,6 +2071,7 @@ broken:
 		critical = 0;
 		(void)dircommit(&p, m, 0, &done, todo);
 		ret = NYM_EX_TEMPFAIL;
+		(void)record("C\n");
 		(void)syncstate();
 	}
 out:

@@ -957,6 +957,8 @@ int nym_pop3_list(const char *line, unsigned long *n, uint64_t *size);
 /* The longest UIDL or LIST listing pop-fetch takes (pop-serve serves at
  * most NYM_POPD_MSGS): past it the server is broken or hostile. */
 #define NYM_POP3_LISTMAX	100000
+/* The longest a whole pop-fetch session may last by default (-W). */
+#define NYM_POP3_SESSION	3600
 /* The AUTH PLAIN response (RFC 4616, empty authzid) in base64 into out;
  * the plain copy is wiped.  Returns its length or -1 EMSGSIZE. */
 int nym_pop3_authplain(const char *user, const char *pass, char *out,

@@ -44,7 +44,7 @@ static int
 getline_(struct nym_in *in, char *buf, size_t cap, int *cut)
 {
 	const char *l;
-	size_t len, got = 0, skipped = 0;
+	size_t len, got = 0, skipped = 0, take;
 	int more, r;
 
 	*cut = 0;
@@ -65,12 +65,16 @@ getline_(struct nym_in *in, char *buf, size_t cap, int *cut)
 			len = nym_chomp(l, len);
 		else if (len > 0 && l[len - 1] == '\r')
 			len--;		/* its LF may be in the next piece */
-		if (got + len < cap) {
-			memcpy(buf + got, l, len);
-			got += len;
-		} else {
+		/* What fits is kept, even of a piece that does not fit
+		 * whole: a long status line keeps its "+OK". */
+		take = got + 1 < cap ? cap - 1 - got : 0;
+		if (take > len)
+			take = len;
+		memcpy(buf + got, l, take);
+		got += take;
+		if (take < len) {
 			*cut = 1;
-			skipped += len;
+			skipped += len - take;
 			if (skipped > SKIPMAX) {
 				errno = EPROTO;
 				return -1;
