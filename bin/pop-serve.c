@@ -46,11 +46,6 @@
 	"[-K privkey] [-u user]\n" \
 	"                 [-w seconds]\n"
 
-#define MAXAUTHFAIL	3	/* failed logins before hanging up */
-#define MAXERRORS	20	/* protocol errors before hanging up */
-#define CMDBUF		16384		/* command reader */
-#define FILEBUF	((size_t)2 * (NYM_SEAL_CHUNK + NYM_SEAL_OVER))
-#define OUTBUF		65536
 
 /* Secrets, and buffers that hold them or plaintext: locked, wiped. */
 static struct {
@@ -166,7 +161,7 @@ static void
 protoerr(const char *text)
 {
 	reply("%s", text);
-	if (++errors >= MAXERRORS)
+	if (++errors >= NYM_POPD_ERRORS)
 		hangup(NYM_EX_OK, "-ERR Too many errors, closing");
 }
 
@@ -495,7 +490,6 @@ measureall(void)
 #define INDEX		".pop-serve-index"
 #define INDEXMAGIC	"nymbox-pop-serve-index 1\n"
 #define INDEXLINE	NYM_POPD_INDEXLINE
-#define INDEXMAX	((size_t)NYM_POPD_MSGS * INDEXLINE)
 #define MACLEN		32
 
 _Static_assert(NYM_POPD_NAME + 8 == 263, "sscanf width of a path");
@@ -550,7 +544,7 @@ loadindex(void)
 		return;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > INDEXMAX || st.st_size < 1 ||
+	    (size_t)st.st_size > NYM_POPD_INDEXMAX || st.st_size < 1 ||
 	    (buf = malloc((size_t)st.st_size + 1)) == NULL ||
 	    (n = nym_read_all(fd, buf, (size_t)st.st_size)) != st.st_size)
 		goto bad;
@@ -924,7 +918,7 @@ login(const char *name, size_t pwlen)
 		nym_sleep_until(t0 + (long long)delay * 1000);
 		nym_warn("refused login %s: %d failed logins in %d s",
 		    clean(name), nf, failwin);
-		if (++authfail >= MAXAUTHFAIL)
+		if (++authfail >= NYM_POPD_AUTHFAIL)
 			hangup(NYM_EX_NOPERM, "-ERR [SYS/TEMP] Too many "
 			    "failed logins, closing");
 		reply("-ERR [SYS/TEMP] Too many failed logins, try again "
@@ -958,7 +952,7 @@ login(const char *name, size_t pwlen)
 		nym_sleep_until(t0 + (long long)delay * 1000);
 		nym_warn("refused login %s: wrong user name or password",
 		    clean(name));
-		if (++authfail >= MAXAUTHFAIL)
+		if (++authfail >= NYM_POPD_AUTHFAIL)
 			hangup(NYM_EX_NOPERM, "-ERR [AUTH] Authentication "
 			    "failed, closing");
 		reply("-ERR [AUTH] Authentication failed");
@@ -1208,9 +1202,9 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if (nym_in_open(&in, STDIN_FILENO, CMDBUF) == -1 ||
-	    nym_out_open(&out, STDOUT_FILENO, OUTBUF) == -1 ||
-	    nym_in_open(&fin, -1, FILEBUF) == -1)
+	if (nym_in_open(&in, STDIN_FILENO, NYM_POPD_CMDBUF) == -1 ||
+	    nym_out_open(&out, STDOUT_FILENO, NYM_POPD_OUTBUF) == -1 ||
+	    nym_in_open(&fin, -1, NYM_POPD_FILEBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	in.ms = out.ms = idlems;
 	/* Locked where the system lets us: the key, the password, the

@@ -40,8 +40,6 @@
 
 #define HASHLEN		16	/* bytes of keyed hash in generated IDs */
 #define TOKLEN		26	/* base32 characters for HASHLEN bytes */
-#define INBUF		(64 * 1024)
-#define OUTBUF		(64 * 1024)
 
 static int cflag, iflag, mflag, nflag;
 static long rflag;
@@ -1644,8 +1642,8 @@ run(int infd, int outfd)
 	int leaks = 0, any = 0;
 
 	if ((m = calloc(1, sizeof *m)) == NULL ||
-	    nym_in_open(&in, infd, INBUF) == -1 ||
-	    nym_out_open(&out, outfd, OUTBUF) == -1)
+	    nym_in_open(&in, infd, NYM_SCRUB_INBUF) == -1 ||
+	    nym_out_open(&out, outfd, NYM_SCRUB_OUTBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	m->in = &in;
 	m->out = &out;

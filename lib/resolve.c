@@ -21,8 +21,6 @@
 
 #include "nymbox.h"
 
-#define HTTP_MAX	16384	/* an i2pmail.key response, headers included */
-#define MAXAGE_CAP	(30L * 86400)
 
 static const char *const trname[] = { "", "i2p", "tor", "relay" };
 
@@ -195,7 +193,8 @@ maxage(const char *hdr, size_t n)
 	for (p = hdr; p + 8 <= e; p++)
 		if (strncasecmp(p, "max-age=", 8) == 0) {
 			v = strtol(p + 8, NULL, 10);
-			return v < 0 ? 0 : v > MAXAGE_CAP ? MAXAGE_CAP : v;
+			return v < 0 ? 0 :
+			    v > NYM_MAXAGE_CAP ? NYM_MAXAGE_CAP : v;
 		}
 	return -1;
 }
@@ -206,7 +205,7 @@ static int
 wellknown(struct nym_resolver *r, const char *domain,
     struct nym_maildest *d)
 {
-	char req[512], buf[HTTP_MAX + 1];
+	char req[512], buf[NYM_HTTP_MAX + 1];
 	struct nym_in in;
 	const char *body, *cc;
 	size_t len = 0;
@@ -254,9 +253,9 @@ wellknown(struct nym_resolver *r, const char *domain,
 		    domain, got < 0 ? strerror(errno) : "no answer");
 		return -1;
 	}
-	if (len == HTTP_MAX) {
+	if (len == NYM_HTTP_MAX) {
 		snprintf(r->why, sizeof r->why, "%s: i2pmail.key answer over "
-		    "%d bytes", domain, HTTP_MAX);
+		    "%d bytes", domain, NYM_HTTP_MAX);
 		return 1;
 	}
 	if (sscanf(buf, "HTTP/1.%*1[01] %d", &status) != 1) {

@@ -52,7 +52,6 @@
 
 #include "nymbox.h"
 
-#define REQ_MAX	8192		/* "CONNECT " and a destination */
 
 /* What the last nym_share_serve did, for the holder's counts. */
 enum { SERVED_NONE, SERVED_LEASE, SERVED_LOOKUP, SERVED_CONNECT };
@@ -194,7 +193,7 @@ nym_share_listen(const char *path)
 static void
 answer(int c, int res, const char *value, int fd, int ms)
 {
-	char line[REQ_MAX];
+	char line[NYM_SAMSHARE_REQ];
 
 	if (res == NYM_SAM_OK)
 		snprintf(line, sizeof line, "OK%s%s\n", value != NULL ? " " :
@@ -221,7 +220,7 @@ child(int lfd, const struct nym_sam *s)
 pid_t
 nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye, int *stale)
 {
-	char req[REQ_MAX], *dest = NULL;
+	char req[NYM_SAMSHARE_REQ], *dest = NULL;
 	struct ucred cr;
 	socklen_t len = sizeof cr;
 	pid_t pid = 0, parent = getpid();
@@ -313,7 +312,7 @@ ask(struct nym_sam *s, const char *req, char *val, size_t cap, int *fd,
     int *keep)
 {
 	struct sockaddr_un sa;
-	char line[REQ_MAX];
+	char line[NYM_SAMSHARE_REQ];
 	int c, res, e, err;
 
 	if (unaddr(&sa, s->share) == -1 ||
@@ -354,7 +353,7 @@ ask(struct nym_sam *s, const char *req, char *val, size_t cap, int *fd,
 int
 nym_sam_borrow(struct nym_sam *s, const char *path, int ms)
 {
-	char pub[REQ_MAX];
+	char pub[NYM_SAMSHARE_REQ];
 	int res, lease = -1;
 
 	memset(s, 0, sizeof *s);
@@ -384,7 +383,7 @@ nym_sam_borrow(struct nym_sam *s, const char *path, int ms)
 int
 nym_share_lookup(struct nym_sam *s, const char *name, char **dest)
 {
-	char req[REQ_MAX], val[REQ_MAX];
+	char req[NYM_SAMSHARE_REQ], val[NYM_SAMSHARE_REQ];
 	int res;
 
 	*dest = NULL;
@@ -402,7 +401,7 @@ nym_share_lookup(struct nym_sam *s, const char *name, char **dest)
 int
 nym_share_connect(struct nym_sam *s, const char *dest, int *fd)
 {
-	char req[REQ_MAX];
+	char req[NYM_SAMSHARE_REQ];
 	int res;
 
 	*fd = -1;
