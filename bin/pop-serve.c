@@ -43,8 +43,8 @@
 #include "nymbox.h"
 
 #define USAGE "usage: pop-serve [-D seconds] [-d maildir] [-F max/seconds] " \
-	"[-K privkey] [-u user]\n" \
-	"                 [-w seconds]\n"
+	"[-K privkey] [-T seconds]\n" \
+	"                 [-u user] [-w seconds]\n"
 
 
 /* Secrets, and buffers that hold them or plaintext: locked, wiped. */
@@ -67,6 +67,8 @@ static struct nym_in fin;		/* a message file */
 static const char *maildir, *expect, *keypath;
 static int mdfd = -1;		/* the maildir, flock'd in session */
 static int delay = 3, idlems = 600000;
+static int sessionsecs = NYM_POPD_SESSION;	/* -T */
+static long long sessionend;	/* nym_now_ms() when the session ends */
 static int failmax, failwin;	/* -F */
 static char ledger[PATH_MAX];	/* the key file's .fails */
 static int authed, authfail, errors;
@@ -165,6 +167,16 @@ protoerr(const char *text)
 		hangup(NYM_EX_OK, "-ERR Too many errors, closing");
 }
 
+/* The session has lasted -T seconds: it ends as a cut connection does,
+ * removing nothing. */
+static void __attribute__((noreturn))
+sessiondone(void)
+{
+	nym_warn("unable to read a command: the session took %d s (-T)",
+	    sessionsecs);
+	hangup(NYM_EX_TEMPFAIL, "-ERR [SYS/TEMP] Session too long, closing");
+}
+
 /* Wipe what the reader holds besides the bytes not read yet: the line
  * just read may have held a password. */
 static void
@@ -186,8 +198,13 @@ getcmd(void)
 	if (in.pos == in.len ||
 	    memchr(in.buf + in.pos, '\n', in.len - in.pos) == NULL)
 		flushout();
-	/* The whole command within -w, not only each read of it. */
+	/* The whole command within -w, not only each read of it, and
+	 * the whole session within -T. */
+	if (nym_now_ms() >= sessionend)
+		sessiondone();
 	in.deadline = nym_now_ms() + idlems;
+	if (in.deadline > sessionend)
+		in.deadline = sessionend;
 	r = nym_smtp_getline(&in, sec.line, sizeof sec.line, NYM_POPD_LINE);
 	if (r == 0)
 		exit(NYM_EX_OK);	/* the client left: nothing removed */
@@ -202,6 +219,8 @@ getcmd(void)
 		}
 		if (errno == EMSGSIZE)
 			hangup(NYM_EX_OK, "-ERR Line too long, closing");
+		if (errno == ETIMEDOUT && nym_now_ms() >= sessionend)
+			sessiondone();
 		if (errno == ETIMEDOUT) {
 			/* RFC 1939 3: close without a reply. */
 			nym_warn("unable to read a command: not done within "
@@ -1096,6 +1115,7 @@ session(void)
 	const char *a;
 	char v[5];
 
+	sessionend = nym_now_ms() + (long long)sessionsecs * 1000;
 	reply("+OK POP3 server ready");
 	for (;;) {
 		if (getcmd() == -1)
@@ -1181,18 +1201,19 @@ int
 main(int argc, char *argv[])
 {
 	static char keybuf[PATH_MAX], why[PATH_MAX + 64];
-	const char *where, *failarg = NULL;
+	const char *where, *failarg = NULL, *sessarg = NULL;
 	int c, n;
 
 	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	nym_quietstderr();
-	while ((c = getopt(argc, argv, "D:d:F:K:u:w:")) != -1) {
+	while ((c = getopt(argc, argv, "D:d:F:K:T:u:w:")) != -1) {
 		switch (c) {
 		case 'D': delay = (int)nym_number(optarg, "-D", 0, 60); break;
 		case 'd': maildir = optarg; break;
 		case 'F': failarg = optarg; break;
 		case 'K': keypath = optarg; break;
+		case 'T': sessarg = optarg; break;
 		case 'u': expect = optarg; break;
 		case 'w':
 			idlems = (int)nym_number(optarg, "-w", 1, 86400) * 1000;
@@ -1233,6 +1254,11 @@ main(int argc, char *argv[])
 	}
 	if (maildir == NULL || expect == NULL)
 		usage();
+	if (sessarg != NULL)
+		sessionsecs = (int)nym_number(sessarg, "-T", 1, 86400);
+	else if ((sessarg = nym_conf_get("pop-session-time")) != NULL)
+		sessionsecs = (int)nym_confnumber("pop-session-time", sessarg,
+		    1, 86400);
 	if (failarg == NULL &&
 	    (failarg = nym_conf_get("pop-auth-failures")) == NULL)
 		failarg = "10/600";

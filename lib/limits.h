@@ -205,6 +205,10 @@
 #define NYM_POPD_NAME	255
 #define NYM_POPD_INDEXLINE (NYM_POPD_NAME + 128)
 #define NYM_POPD_INDEXMAX ((size_t)NYM_POPD_MSGS * NYM_POPD_INDEXLINE)
+/* Default seconds a whole pop-serve session may take (-T,
+ * pop-session-time): an hour, as smtp-receive; one session holds the
+ * maildir's lock, so a client that keeps it busy must not keep it. */
+#define NYM_POPD_SESSION 3600
 /* pop-serve hangs up after 3 failed logins and 20 protocol errors. */
 #define NYM_POPD_AUTHFAIL 3
 #define NYM_POPD_ERRORS	20

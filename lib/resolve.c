@@ -205,7 +205,7 @@ static int
 wellknown(struct nym_resolver *r, const char *domain,
     struct nym_maildest *d)
 {
-	char req[512], buf[NYM_HTTP_MAX + 1];
+	char req[512], buf[NYM_HTTP_MAX + 2];
 	struct nym_in in;
 	const char *body, *cc;
 	size_t len = 0;
@@ -231,7 +231,7 @@ wellknown(struct nym_resolver *r, const char *domain,
 	 * second cannot hold the resolver. */
 	dl = nym_now_ms() + r->ms;
 	if (nym_write_until(fd, req, strlen(req), r->ms, dl) == -1 ||
-	    nym_in_open(&in, fd, sizeof buf) == -1) {
+	    nym_in_open(&in, fd, NYM_HTTP_MAX + 1) == -1) {
 		snprintf(r->why, sizeof r->why, "unable to ask %s: %s",
 		    domain, strerror(errno));
 		close(fd);
@@ -239,7 +239,8 @@ wellknown(struct nym_resolver *r, const char *domain,
 	}
 	in.ms = r->ms;
 	in.deadline = dl;
-	/* To EOF or the cap: Connection: close ends the body. */
+	/* To EOF or one byte past the cap (so an answer of exactly the
+	 * cap is told from a longer one): Connection: close ends the body. */
 	got = nym_in_fill(&in, in.cap);
 	if (got >= 0) {
 		len = in.len - in.pos;
@@ -253,7 +254,7 @@ wellknown(struct nym_resolver *r, const char *domain,
 		    domain, got < 0 ? strerror(errno) : "no answer");
 		return -1;
 	}
-	if (len == NYM_HTTP_MAX) {
+	if (len > NYM_HTTP_MAX) {
 		snprintf(r->why, sizeof r->why, "%s: i2pmail.key answer over "
 		    "%d bytes", domain, NYM_HTTP_MAX);
 		return 1;
