@@ -137,16 +137,25 @@ getpw(int confirm)
 	int tty;
 
 	if (passfile != NULL) {
-		if ((n = nym_read_small(passfile, sec.pw, NYM_PASS_MAX,
-		    1)) == -1)
+		/* Room for a line end after a password of NYM_PASS_MAX. */
+		n = nym_read_small(passfile, sec.pw, NYM_PASS_MAX + 1, 1);
+		if (n == -1 && errno == EFBIG)
+			nym_die(NYM_EX_CONFIG, "unable to use the password: "
+			    "longer than %d bytes", NYM_PASS_MAX);
+		if (n == -1)
 			nym_die(NYM_EX_CONFIG, "unable to read password file "
 			    "%s: %s", passfile, nym_secretwhy(passfile, errno,
 			    why, sizeof why));
 		setpw(sec.pw, (size_t)n, &sec.pwlen);
+		if (sec.pwlen > NYM_PASS_MAX)
+			nym_die(NYM_EX_CONFIG, "unable to use the password: "
+			    "longer than %d bytes", NYM_PASS_MAX);
 	} else if (passfd != NULL) {
 		/* A byte at a time: the line is ours, what follows is not. */
 		fd = nym_number(passfd, "-F", 0, INT_MAX);
-		for (n = 0; n < NYM_PASS_MAX; n++) {
+		/* One byte past the limit, so a password of exactly
+		 * NYM_PASS_MAX bytes is told from a longer one. */
+		for (n = 0; n <= NYM_PASS_MAX; n++) {
 			if ((r = read((int)fd, sec.pw + n, 1)) == -1 &&
 			    errno == EINTR) {
 				n--;
@@ -158,7 +167,7 @@ getpw(int confirm)
 			if (r == 0 || sec.pw[n] == '\n')
 				break;
 		}
-		if (n == NYM_PASS_MAX)
+		if (n > NYM_PASS_MAX)
 			nym_die(NYM_EX_CONFIG, "unable to use the password: "
 			    "longer than %d bytes", NYM_PASS_MAX);
 		setpw(sec.pw, (size_t)n, &sec.pwlen);
