@@ -25,7 +25,6 @@
 	"[-r lo-hi] [-f sender] [-t]\n" \
 	"                   [recipient ...] [-- command [arg ...]] < message\n"
 
-
 static const char **rcpt;
 static size_t nrcpt;
 

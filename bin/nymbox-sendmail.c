@@ -40,7 +40,6 @@
 	"                       [-O key=value] [-o option] [-q] " \
 	"[recipient ...] < message\n"
 
-
 /* Settings: the configuration's keys, which -O key=value overrides. */
 enum { K_CHAIN, K_DELIVERY, K_MODE, K_NAME, K_QUEUE, K_SENDER, NKEYS };
 static const char *const keyname[NKEYS] = {

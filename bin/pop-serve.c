@@ -46,7 +46,6 @@
 	"[-K privkey] [-T seconds]\n" \
 	"                 [-u user] [-w seconds]\n"
 
-
 /* Secrets, and buffers that hold them or plaintext: locked, wiped. */
 static struct {
 	char line[NYM_POPD_LINE + 1];		/* the command line */

@@ -64,7 +64,6 @@
 	"                 [-j jobs] [-J jobs] [-R id ...] [-r id ...]\n" \
 	"       queue-run [-q queuedir] -d id [-d id ...]\n"
 
-
 static char qdir[PATH_MAX - 64];
 static const char *bouncedir;	/* -b or bounce-maildir, or NULL */
 static const char *bouncembox;	/* bounce-mbox, or NULL */
@@ -113,7 +112,6 @@ isodate(time_t t, char *buf, size_t cap)
 }
 
 /* ---- running the delivery command ---- */
-
 
 struct outcome {
 	int code;		/* exit code, -1 for a signal or a timeout */
@@ -226,7 +224,6 @@ sendcopy(int msgfd, time_t now)
 }
 
 /* ---- the deliveries in flight ---- */
-
 
 /* A slot: one delivery at a time, in the process group of the slot's own
  * watchdog, which lives as long as the run unless a timeout kills it. */
@@ -526,7 +523,6 @@ jobend(struct job *j, int timedout)
 }
 
 /* ---- bounces ---- */
-
 
 /* Take path.lock (into lock) as procmail, mutt and mail(1) do, waiting
  * up to 30 s: 0; 1 if the directory lets nobody but the mail group create

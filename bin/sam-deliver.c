@@ -31,7 +31,6 @@
 	"[-l seconds] [-o options] [-r relay] [-S host:port] [-w seconds] " \
 	"[recipient ...] < message\n"
 
-
 static int Bflag, tflag;
 static int wsec = 120;
 

@@ -19,7 +19,6 @@
 
 #include "nymbox.h"
 
-
 struct dscan {
 	const char *p, *e;
 };

@@ -22,7 +22,6 @@
 
 #include "nymbox.h"
 
-
 /* A fresh unique name into f->name. */
 static void
 newname(struct nym_mdfile *f)

@@ -31,7 +31,6 @@
 
 #include "nymbox.h"
 
-
 long long
 nym_now_ms(void)
 {

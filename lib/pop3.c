@@ -24,7 +24,6 @@
 
 #include "nymbox.h"
 
-
 /* Copy s[0, n) into buf (cap > 0), unprintable bytes as '?', NUL ended. */
 static void
 sanitise(const char *s, size_t n, char *buf, size_t cap)

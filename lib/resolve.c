@@ -21,7 +21,6 @@
 
 #include "nymbox.h"
 
-
 static const char *const trname[] = { "", "i2p", "tor", "relay" };
 
 static int

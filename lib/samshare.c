@@ -52,7 +52,6 @@
 
 #include "nymbox.h"
 
-
 /* What the last nym_share_serve did, for the holder's counts. */
 enum { SERVED_NONE, SERVED_LEASE, SERVED_LOOKUP, SERVED_CONNECT };
 static int served, served_res;

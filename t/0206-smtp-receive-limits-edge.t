@@ -1,8 +1,8 @@
 #!/bin/sh
 # Every limit smtp-receive puts on a client, at the limit (taken) and one
 # past it (refused with the reply smtp-receive(1) documents): command
-# line, path, message size (-s) as SIZE= and as sent, recipients.  The
-# values are lib/limits.h's.
+# line, SASL response line, path, message size (-s) as SIZE= and as
+# sent, recipients.  The values are lib/limits.h's.
 cd "$(dirname "$0")" && . ./lib.sh
 
 crlf() { sed 's/$/\r/' "$@"; }
@@ -80,6 +80,26 @@ test_expect_success '100 recipients are taken, the 101st is 452 4.5.3' '
 	} | crlf | smtp-receive $SR >out &&
 	test "$(grep -c "^250 2.1.5" out)" = 100 &&
 	grep -n "^452 4.5.3 Too many recipients" out | grep "^108:"
+'
+
+# A SASL response line of N bytes with its CRLF (RFC 4954 4: 12288).
+auth() {
+	printf "alice@bob.i2p:s3cret\n" >pass && chmod 600 pass &&
+	printf "EHLO c\r\nAUTH PLAIN\r\n%s\r\nQUIT\r\n" "$(pad $(($1 - 2)))" |
+	smtp-receive $SR -A pass -D 0 -F 64/1 >out &&
+	sed -n 8p out | grep "^334" &&
+	sed -n 9p out >reply
+}
+
+test_expect_success 'a SASL response of 12288 bytes with its CRLF is read' '
+	auth 12288 &&
+	! grep "Line too long" reply &&
+	grep "^5" reply
+'
+
+test_expect_success 'one of 12289 bytes is 500 5.5.2 Line too long' '
+	auth 12289 &&
+	grep "^500 5.5.2 Line too long" reply
 '
 
 test_done
