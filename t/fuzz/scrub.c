@@ -55,8 +55,8 @@ scrubrun(int infd, int outfd, int check, int mbox, int *leaks)
 	cflag = check;
 	mflag = mbox;
 	if ((fm = calloc(1, sizeof *fm)) == NULL ||
-	    nym_in_open(&fin, infd, INBUF) == -1 ||
-	    nym_out_open(&fout, outfd, OUTBUF) == -1)
+	    nym_in_open(&fin, infd, NYM_SCRUB_INBUF) == -1 ||
+	    nym_out_open(&fout, outfd, NYM_SCRUB_OUTBUF) == -1)
 		abort();
 	fm->in = &fin;
 	fm->out = &fout;
