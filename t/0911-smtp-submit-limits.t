@@ -2,7 +2,8 @@
 # The limits smtp-submit (and sam-deliver, through the same client in
 # lib/smtp.c) puts on a server's replies, at the limit (taken) and one
 # past it (refused, exit 75): lines of one reply, the length of a reply
-# line.  The values are lib/limits.h's.
+# line, the time a whole reply may take (-w).  The values are
+# lib/limits.h's.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v smtp-submit >/dev/null || test_skip_all "smtp-submit is not built"
@@ -14,20 +15,22 @@ printf 'From: alice@lab.test\nSubject: limits\n\nhi\n' >msg
 
 test_atexit 'test ! -s "$TRASH/mx.pid" || kill "$(cat "$TRASH/mx.pid")" 2>/dev/null || :'
 
-# mx GREETING: the scripted server, greeting so.
+# mx GREETING [smtpd options]: the scripted server, greeting so.
 mx() {
+	g=$1
+	shift
 	kill "$(cat mx.pid 2>/dev/null)" 2>/dev/null
 	rm -rf mx.port mx.mail mx.log &&
 	{ "$H/smtpd" --port-file mx.port --save mx.mail --log mx.log \
 	    --max-seconds $(test_scaled 120) --auth alice@lab.test:secret \
-	    --greeting "$1" &
+	    --greeting "$g" "$@" &
 	  echo $! >mx.pid; } &&
 	test_wait_for mx.port
 }
 
 sx() {
 	test_timeout 30 smtp-submit -H 127.0.0.1:"$(cat mx.port)" \
-	    -w $(test_scaled 5) -P pw -f alice@lab.test bob@ext.test <msg
+	    -w ${W:-$(test_scaled 5)} -P pw -f alice@lab.test bob@ext.test <msg
 }
 
 # greeting N: a 220 reply of N lines.
@@ -58,6 +61,23 @@ test_expect_success 'a reply line of 2048 bytes with its CRLF is read' '
 test_expect_success 'one of 2049 bytes is refused: 75, nothing sent' '
 	mx "220 $(head -c 2043 /dev/zero | tr "\0" x)" &&
 	test_expect_code 75 sx 2>err &&
+	grep "^smtp-submit: unable to " err &&
+	test_path_is_missing mx.mail/msg1
+'
+
+# A greeting of 11 bytes, one every 0.2 s: whole after 2.2 s.
+test_expect_success 'a reply whose bytes trickle but that is whole within -w is read' '
+	mx "220 ESMTP" --trickle 0.2 &&
+	W=$(test_scaled 6) sx &&
+	test -s mx.mail/msg1
+'
+
+# 60 bytes, one every 0.5 s: whole after 30 s, but -w is 2.
+test_expect_success 'one that is not whole within -w is cut off there: 75' '
+	mx "220 $(head -c 56 /dev/zero | tr "\0" x)" --trickle 0.5 &&
+	start=$(date +%s) &&
+	W=$(test_scaled 2) test_expect_code 75 sx 2>err &&
+	test $(($(date +%s) - start)) -le $(test_scaled 6) &&
 	grep "^smtp-submit: unable to " err &&
 	test_path_is_missing mx.mail/msg1
 '
