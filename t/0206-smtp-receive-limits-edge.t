@@ -2,7 +2,8 @@
 # Every limit smtp-receive puts on a client, at the limit (taken) and one
 # past it (refused with the reply smtp-receive(1) documents): command
 # line, SASL response line, path, message size (-s) as SIZE= and as
-# sent, recipients.  The values are lib/limits.h's.
+# sent, recipients, the session's length (-T).  The values are
+# lib/limits.h's.
 cd "$(dirname "$0")" && . ./lib.sh
 
 crlf() { sed 's/$/\r/' "$@"; }
@@ -100,6 +101,23 @@ test_expect_success 'a SASL response of 12288 bytes with its CRLF is read' '
 test_expect_success 'one of 12289 bytes is 500 5.5.2 Line too long' '
 	auth 12289 &&
 	grep "^500 5.5.2 Line too long" reply
+'
+
+test_expect_success 'commands within -T are served; at -T: 421 4.4.2 Session too long' '
+	cat >chat <<-EOF &&
+	< 220
+	> EHLO c
+	< 250
+	sleep $(test_scaled 1)
+	> NOOP
+	< 250
+	< 421 4.4.2 Session too long
+	eof
+	exit 75
+	EOF
+	test_timeout 30 smtp-chat chat -- smtp-receive -T $(test_scaled 3) $SR \
+	    2>err &&
+	grep "the session took $(test_scaled 3) s (-T)" err
 '
 
 test_done

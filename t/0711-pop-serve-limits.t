@@ -1,8 +1,8 @@
 #!/bin/sh
 # Every limit pop-serve puts on a client, at the limit (taken) and one
 # past it (refused as pop-serve(1), LIMITS, says): the command line, the
-# user name, the password, the session's length (-T).  The values are
-# lib/limits.h's.
+# user name, the password, the session's length (-T), protocol errors.
+# The values are lib/limits.h's.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v pop-serve >/dev/null || test_skip_all "pop-serve is not built"
@@ -122,6 +122,25 @@ test_expect_success '-T and pop-session-time: 86400 is taken, 86401 is 64 or 78'
 	NYMBOX_CONF=$PWD/conf test_expect_code 78 pop-serve -d md -K key \
 	    -u alice </dev/null 2>err &&
 	grep "unable to use pop-session-time = 86401" err
+'
+
+# errors N: N unknown commands, each answered.
+errors() {
+	i=0
+	while test $i -lt "$1"; do
+		printf "> XYZZY\n< -ERR Unknown command\n"
+		i=$((i + 1))
+	done
+}
+
+test_expect_success '19 protocol errors: the session goes on' '
+	{ echo "< +OK" && errors 19 && printf "> USER alice\n< +OK\n> QUIT\n< +OK\n"; } >s8 &&
+	chat s8 -u alice >out
+'
+
+test_expect_success 'the 20th ends it: -ERR Too many errors, closing' '
+	{ echo "< +OK" && errors 20 && printf "< -ERR Too many errors, closing\neof\nexit 0\n"; } >s9 &&
+	chat s9 -u alice >out
 '
 
 test_done
