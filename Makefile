@@ -24,7 +24,10 @@ MAN7 = man/nymbox.7 man/nymbox-setup.7
 
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith \
 	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
-override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
+# -idirafter, not -I or -iquote: lib/limits.h must not hide the C
+# library's <limits.h> (gcc's own limits.h reaches it by #include_next,
+# which searches the -iquote directories too).
+override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -idirafter lib
 
 # scrub-headers runs once per message under procmail or an MTA, so it is
 # linked statically: the dynamic loader would cost it a third of its run
@@ -61,7 +64,10 @@ BINS = $(TOOLS:%=$(O)bin/%)
 
 all: $(BINS) $(SCRIPTS:%=bin/%)
 
-$(O)lib/%.o: lib/%.c lib/nymbox.h
+# Every object depends on the headers every file includes.
+HEADERS = lib/nymbox.h lib/limits.h
+
+$(O)lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -69,7 +75,7 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(O)bin/%: bin/%.c $(LIBA)
+$(O)bin/%: bin/%.c $(HEADERS) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
@@ -112,12 +118,12 @@ $(O)bin/nymbox-init: LDLIBS += $(SEAL_LIBS)
 # (lib/samclient.c, lib/destgen.c): libgcrypt too.
 $(O)bin/pop-fetch $(O)bin/smtp-submit: LDLIBS += $(SEAL_LIBS)
 
-$(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
+$(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(HEADERS) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
 		$(SEAL_LIBS) $(LDLIBS)
 
-$(O)t/helpers/%: t/helpers/%.c $(LIBA)
+$(O)t/helpers/%: t/helpers/%.c $(HEADERS) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
 		$(SEAL_LIBS) $(LDLIBS)
@@ -177,7 +183,7 @@ fuzz-build:
 		fuzz/lib/libnymbox.a
 	$(MAKE) CC=$(FUZZ_CC) $(FUZZ_BINS)
 
-fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h fuzz/lib/libnymbox.a
+fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h $(HEADERS) fuzz/lib/libnymbox.a
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-o $@ $< $(FUZZ_LDFLAGS) fuzz/lib/libnymbox.a $(SEAL_LIBS) \
@@ -224,11 +230,11 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
 		--enable=warning,style,performance,portability \
 		--suppress=missingIncludeSystem --suppress=variableScope \
-		--inline-suppr -Ilib $(filter-out lib/dsn.c,$(wildcard lib/*.c))
+		--inline-suppr $(filter-out lib/dsn.c,$(wildcard lib/*.c))
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
 		--enable=warning,style,performance,portability \
 		--suppress=missingIncludeSystem --suppress=variableScope \
-		--inline-suppr -Ilib $(GMIME_INC) \
+		--inline-suppr $(GMIME_INC) \
 		$(GMIME_INC:-I%=--config-exclude=%) lib/dsn.c
 	clang-tidy --quiet --warnings-as-errors='*' \
 		--checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-assignment-in-if-condition' \

@@ -25,8 +25,6 @@
 	"[-r lo-hi] [-f sender] [-t]\n" \
 	"                   [recipient ...] [-- command [arg ...]] < message\n"
 
-#define IOBUF	65536
-
 static const char **rcpt;
 static size_t nrcpt;
 
@@ -329,7 +327,7 @@ main(int argc, char *argv[])
 
 	/* The header first, in memory: within the limits, and where -t and
 	 * From come from; the record goes before the message. */
-	if (nym_in_open(&in, STDIN_FILENO, IOBUF) == -1)
+	if (nym_in_open(&in, STDIN_FILENO, NYM_IOBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1) {
 		if (errno == E2BIG)

@@ -35,17 +35,12 @@
 #define USAGE "usage: mbox-encrypt [-gix] [-d maildir] [-F fd] " \
 	"[-K privkey] [-k pubkey] [-o file] [-P passfile] [file ...]\n"
 
-#define PWMAX	1024		/* password bytes */
 #define OPS	3		/* Argon2id passes */
 #define MEM	((uint64_t)64 << 20)	/* Argon2id memory */
-#define INBUF	((size_t)2 * (NYM_SEAL_CHUNK + NYM_SEAL_OVER))
-#define OUTBUF	(NYM_SEAL_HDRLEN + NYM_SEAL_CHUNK + NYM_SEAL_OVER)
-#define MAPMIN	((off_t)1 << 20)	/* input mapped, not read, from here */
-#define MAPWIN	((size_t)4 << 20)	/* bytes mapped at a time */
 
 /* Secrets in one place, locked in memory where the system lets us. */
 static struct {
-	char pw[PWMAX + 2], pw2[PWMAX + 2];
+	char pw[NYM_PASS_MAX + 2], pw2[NYM_PASS_MAX + 2];
 	size_t pwlen;
 	unsigned char pk[NYM_SEAL_PKLEN], sk[NYM_SEAL_SKLEN];
 	unsigned char keyfile[NYM_SEAL_KEYFILE + 1];
@@ -114,7 +109,7 @@ prompt(int tty, const char *what, char *pw)
 	}
 	(void)nym_write_all(tty, what, strlen(what));
 	while ((r = read(tty, &c, 1)) == 1 && c != '\n')
-		if (n <= PWMAX)
+		if (n <= NYM_PASS_MAX)
 			pw[n++] = c;
 	c = '\0';
 	if (noecho)
@@ -122,9 +117,9 @@ prompt(int tty, const char *what, char *pw)
 	(void)nym_write_all(tty, "\n", 1);
 	if (r == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the password");
-	if (n > PWMAX)
+	if (n > NYM_PASS_MAX)
 		nym_die(NYM_EX_CONFIG, "unable to use the password: longer "
-		    "than %d bytes", PWMAX);
+		    "than %d bytes", NYM_PASS_MAX);
 	pw[n] = '\0';
 	if (n > 0 && pw[n - 1] == '\r')
 		pw[--n] = '\0';
@@ -142,15 +137,25 @@ getpw(int confirm)
 	int tty;
 
 	if (passfile != NULL) {
-		if ((n = nym_read_small(passfile, sec.pw, PWMAX, 1)) == -1)
+		/* Room for a line end after a password of NYM_PASS_MAX. */
+		n = nym_read_small(passfile, sec.pw, NYM_PASS_MAX + 1, 1);
+		if (n == -1 && errno == EFBIG)
+			nym_die(NYM_EX_CONFIG, "unable to use the password: "
+			    "longer than %d bytes", NYM_PASS_MAX);
+		if (n == -1)
 			nym_die(NYM_EX_CONFIG, "unable to read password file "
 			    "%s: %s", passfile, nym_secretwhy(passfile, errno,
 			    why, sizeof why));
 		setpw(sec.pw, (size_t)n, &sec.pwlen);
+		if (sec.pwlen > NYM_PASS_MAX)
+			nym_die(NYM_EX_CONFIG, "unable to use the password: "
+			    "longer than %d bytes", NYM_PASS_MAX);
 	} else if (passfd != NULL) {
 		/* A byte at a time: the line is ours, what follows is not. */
 		fd = nym_number(passfd, "-F", 0, INT_MAX);
-		for (n = 0; n < PWMAX; n++) {
+		/* One byte past the limit, so a password of exactly
+		 * NYM_PASS_MAX bytes is told from a longer one. */
+		for (n = 0; n <= NYM_PASS_MAX; n++) {
 			if ((r = read((int)fd, sec.pw + n, 1)) == -1 &&
 			    errno == EINTR) {
 				n--;
@@ -162,9 +167,9 @@ getpw(int confirm)
 			if (r == 0 || sec.pw[n] == '\n')
 				break;
 		}
-		if (n == PWMAX)
+		if (n > NYM_PASS_MAX)
 			nym_die(NYM_EX_CONFIG, "unable to use the password: "
-			    "longer than %d bytes", PWMAX);
+			    "longer than %d bytes", NYM_PASS_MAX);
 		setpw(sec.pw, (size_t)n, &sec.pwlen);
 	} else {
 		if ((tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) ==
@@ -378,7 +383,7 @@ outcommit(struct nym_out *o, const char *maildir)
 
 static size_t encn;		/* plaintext bytes waiting in sec.plain */
 
-/* Seal p[0, n) as the next chunk straight into o's buffer (OUTBUF holds
+/* Seal p[0, n) as the next chunk straight into o's buffer (NYM_ENC_OUTBUF holds
  * a whole one), not through a copy. */
 static void
 enc_put(struct nym_out *o, const void *p, size_t n, int final)
@@ -458,10 +463,10 @@ onbus(int sig)
 	_exit(NYM_EX_TEMPFAIL);
 }
 
-/* Encrypt the full chunks of a regular file of at least MAPMIN bytes
+/* Encrypt the full chunks of a regular file of at least NYM_ENC_MAPMIN bytes
  * from read-only mappings, so that the kernel copies nothing (a fifth of
  * the time of a 50 MB message).  A chunk is taken only if the file goes
- * on after it, and the mappings cover MAPWIN bytes at a time, so memory
+ * on after it, and the mappings cover NYM_ENC_MAPWIN bytes at a time, so memory
  * stays flat.  The rest, one chunk at most, and whatever the file holds
  * by then, is left to enc_fd, the file offset set after what was taken. */
 static void
@@ -475,7 +480,8 @@ enc_map(struct nym_out *o, int fd)
 	long pg;
 
 	if (encn != 0 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (at = lseek(fd, 0, SEEK_CUR)) == -1 || st.st_size - at < MAPMIN ||
+	    (at = lseek(fd, 0, SEEK_CUR)) == -1 ||
+	    st.st_size - at < NYM_ENC_MAPMIN ||
 	    (pg = sysconf(_SC_PAGESIZE)) <= 0)
 		return;
 	memset(&sa, 0, sizeof sa);
@@ -484,8 +490,8 @@ enc_map(struct nym_out *o, int fd)
 	(void)sigaction(SIGBUS, &sa, &old);
 	for (end = st.st_size; end - at > NYM_SEAL_CHUNK; at += (off_t)win) {
 		win = (size_t)(end - at - 1) / NYM_SEAL_CHUNK * NYM_SEAL_CHUNK;
-		if (win > MAPWIN)
-			win = MAPWIN;
+		if (win > NYM_ENC_MAPWIN)
+			win = NYM_ENC_MAPWIN;
 		base = at - at % pg;
 		skew = (size_t)(at - base);
 		map = mmap(NULL, win + skew, PROT_READ, MAP_PRIVATE, fd, base);
@@ -662,7 +668,7 @@ dec_fd(int fd, struct nym_out *o, const char *name, struct quote *q)
 {
 	struct nym_in in;
 
-	if (nym_in_open(&in, fd, INBUF) == -1)
+	if (nym_in_open(&in, fd, NYM_ENC_INBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	dec_stream(&in, o, name, q);
 	nym_in_close(&in);
@@ -810,7 +816,7 @@ inplace_maildir(const char *dir)
 			close(fd);
 			continue;
 		}
-		if (nym_out_open(&o, outopen(dir), OUTBUF) == -1)
+		if (nym_out_open(&o, outopen(dir), NYM_ENC_OUTBUF) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 		enc_begin(&o);
 		if (enc_fd(&o, fd) == -1)
@@ -904,8 +910,8 @@ inplace_mbox(const char *path)
 	if (fstat(fd, &st) == -1)
 		nym_dieerr(nym_exitcode(errno), "unable to read mbox %s", path);
 	outpath = path;
-	if (nym_in_open(&in, fd, INBUF) == -1 ||
-	    nym_out_open(&o, outopen(NULL), OUTBUF) == -1)
+	if (nym_in_open(&in, fd, NYM_ENC_INBUF) == -1 ||
+	    nym_out_open(&o, outopen(NULL), NYM_ENC_OUTBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (;;) {
 		if ((n = nym_in_fill(&in, 8)) == -1)
@@ -1017,7 +1023,7 @@ main(int argc, char *argv[])
 		genkeys(pubpath, privpath);
 	} else if (xflag) {
 		unlockpriv(privpath);
-		if (nym_out_open(&o, outopen(NULL), OUTBUF) == -1)
+		if (nym_out_open(&o, outopen(NULL), NYM_ENC_OUTBUF) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 		if (maildir != NULL)
 			dec_maildir(maildir, &o);
@@ -1049,7 +1055,7 @@ main(int argc, char *argv[])
 		}
 	} else {
 		loadpub(pubpath);
-		if (nym_out_open(&o, outopen(maildir), OUTBUF) == -1)
+		if (nym_out_open(&o, outopen(maildir), NYM_ENC_OUTBUF) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 		enc_begin(&o);
 		if (enc_fd(&o, STDIN_FILENO) == -1)

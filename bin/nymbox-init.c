@@ -35,13 +35,12 @@
 	"[-p port] [-u user]\n" \
 	"                   [-w file] -d domain | address | domain\n"
 
-#define PWMAX	1024		/* password bytes, as mbox-encrypt's */
 #define OPS	3		/* Argon2id passes, as mbox-encrypt -g */
 #define MEM	((uint64_t)64 << 20)	/* Argon2id memory, likewise */
 
 /* Secrets in one place, locked in memory where the system lets us. */
 static struct {
-	char pw[PWMAX + 1], pw2[PWMAX + 1];
+	char pw[NYM_PASS_MAX + 1], pw2[NYM_PASS_MAX + 1];
 	unsigned char pk[NYM_SEAL_PKLEN], sk[NYM_SEAL_SKLEN];
 	unsigned char keyfile[NYM_SEAL_KEYFILE];
 	char dest[NYM_DEST_MAX * 2];
@@ -144,7 +143,7 @@ password(const char *file, const char *fdarg)
 			    file);
 		if (errno == EMSGSIZE)
 			nym_die(NYM_EX_CONFIG, "unable to use the password: "
-			    "longer than %d bytes", PWMAX);
+			    "longer than %d bytes", NYM_PASS_MAX);
 		nym_dieerr(NYM_EX_CONFIG, "unable to read the inbox "
 		    "password%s%s", file != NULL ? " file " : "",
 		    file != NULL ? file : "");

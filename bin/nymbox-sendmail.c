@@ -40,9 +40,6 @@
 	"                       [-O key=value] [-o option] [-q] " \
 	"[recipient ...] < message\n"
 
-#define IOBUF		65536
-#define NAME_MAX_	256		/* -F display name */
-
 /* Settings: the configuration's keys, which -O key=value overrides. */
 enum { K_CHAIN, K_DELIVERY, K_MODE, K_NAME, K_QUEUE, K_SENDER, NKEYS };
 static const char *const keyname[NKEYS] = {
@@ -423,8 +420,8 @@ spool(char *from, size_t fromcap, const char *name, struct rcpts *r)
 	int fd, rv, more, bol = 1;
 
 	fd = tmpfile_();
-	if (nym_in_open(&in, STDIN_FILENO, IOBUF) == -1 ||
-	    nym_out_open(&o, fd, IOBUF) == -1)
+	if (nym_in_open(&in, STDIN_FILENO, NYM_IOBUF) == -1 ||
+	    nym_out_open(&o, fd, NYM_IOBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, iflag ? NULL : dotline,
 	    NULL) == -1)
@@ -743,9 +740,9 @@ main(int argc, char *argv[])
 		    "the command line");
 	name = fullname != NULL ? fullname : from[0] != '\0' ?
 	    setting(K_NAME, from, NULL) : NULL;
-	if (name != NULL && strlen(name) > NAME_MAX_)
+	if (name != NULL && strlen(name) > NYM_SENDMAIL_NAME)
 		nym_die(NYM_EX_USAGE, "unable to use the name: over %d bytes",
-		    NAME_MAX_);
+		    NYM_SENDMAIL_NAME);
 
 	for (i = (size_t)first; i < (size_t)argc; i++)
 		addrcpts(&r, argv[i], strlen(argv[i]), NYM_EX_USAGE);

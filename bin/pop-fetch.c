@@ -44,7 +44,7 @@
  * so the file holds at most a line per listed message.
  *
  * A maildir gets its messages in batches (group commit): up to
- * BATCH_MAX messages, BATCH_BYTES or BATCH_MS after the first, and what
+ * NYM_POPF_BATCH_MAX messages, NYM_POPF_BATCH_BYTES or NYM_POPF_BATCH_MS after the first, and what
  * is left at the end or before a failure.  Each message is streamed into
  * tmp/ after its P line (written, not synced).  Then, for the batch:
  *
@@ -73,7 +73,7 @@
  * tmp/ of old files.  syncfs reports write-back errors since Linux 5.8.
  * An mbox and a command still commit one message at a time.
  *
- * With PIPELINING, RETR commands go out up to RETR_AHEAD messages ahead,
+ * With PIPELINING, RETR commands go out up to NYM_POPF_RETR_AHEAD messages ahead,
  * so that the server sends while the disk syncs; replies come in command
  * order, read through one queue of RETRs and DELEs.  But a connection
  * reset takes with it what the kernel had received and we had not read:
@@ -121,18 +121,7 @@
 	"[-w seconds]\n" \
 	"                 -d maildir | -m mbox | -p command\n"
 
-#define IOBUF		65536
-#define STATE_MAX	67108864	/* state file read at most: 100,000
-					   messages with 70-byte uids take
-					   25 MB of P and D lines */
-#define STALE_SECS	300		/* an mbox.lock older is stale */
 #define POP3_PORT	110
-#define DELE_AHEAD	64		/* DELE commands pipelined at most */
-#define RETR_AHEAD	8		/* RETRs in flight past the one read */
-#define PEND_MAX	1024		/* commands whose replies are unread */
-#define BATCH_MAX	64		/* maildir: messages made durable at once */
-#define BATCH_BYTES	8388608		/* ... or once they hold this much */
-#define BATCH_MS	2000		/* ... or this long after the first */
 /* A listing line (CAPA, UIDL, LIST) with its NUL: NYM_POP3_LINE bytes
  * with the CRLF, as RFC 2449 says, and no more. */
 #define MLINE		(NYM_POP3_LINE - 1)
@@ -157,9 +146,9 @@ static char curtmp[PATH_MAX];	/* a maildir file being written */
 static char lockpath[PATH_MAX];	/* our mbox.lock, "" if none */
 static volatile sig_atomic_t dotlocked;
 /* The maildir batch: files written into tmp/, not yet published. */
-static char btmp[BATCH_MAX][NYM_MD_PATH];
-static char bname[BATCH_MAX][96];
-static size_t bmsg[BATCH_MAX];		/* their messages' indexes */
+static char btmp[NYM_POPF_BATCH_MAX][NYM_MD_PATH];
+static char bname[NYM_POPF_BATCH_MAX][96];
+static size_t bmsg[NYM_POPF_BATCH_MAX];		/* their messages' indexes */
 static volatile sig_atomic_t nbatch;
 static unsigned long long bbytes;
 static long long bstart;
@@ -401,9 +390,9 @@ loadstate(const char *account)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", path);
 	if (statefd == -1 || fstat(statefd, &st) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
-	if (st.st_size > STATE_MAX)
+	if (st.st_size > NYM_POPF_STATE_MAX)
 		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
-		    path, STATE_MAX);
+		    path, NYM_POPF_STATE_MAX);
 	/* The X lines of the last good session first, then the journal
 	 * (written after them). */
 	snprintf(path, sizeof path, "%s/%s", statedir, gonename);
@@ -411,9 +400,9 @@ loadstate(const char *account)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
 	if (gfd != -1 && fstat(gfd, &gst) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-	if (gst.st_size > STATE_MAX)
+	if (gst.st_size > NYM_POPF_STATE_MAX)
 		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
-		    path, STATE_MAX);
+		    path, NYM_POPF_STATE_MAX);
 	if ((buf = malloc((size_t)gst.st_size + (size_t)st.st_size + 1)) ==
 	    NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
@@ -544,7 +533,7 @@ stalelock(void)
 	    pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) == -1 &&
 	    errno == ESRCH)
 		return 1;
-	return time(NULL) - st.st_mtime > STALE_SECS;
+	return time(NULL) - st.st_mtime > NYM_DOTLOCK_STALE;
 }
 
 /* Take mbox.lock, waiting up to wsec.  0; 1 if the directory does not
@@ -721,8 +710,8 @@ struct pop {
 	 * or DELE ('D') of the pq-th listed message.  Replies come in this
 	 * order, so a RETR's message is read only after the DELE replies
 	 * before it. */
-	size_t pq[PEND_MAX];
-	char pk[PEND_MAX];
+	size_t pq[NYM_POPF_PEND_MAX];
+	char pk[NYM_POPF_PEND_MAX];
 	size_t pqh, pend;
 	size_t nretr;		/* RETRs among them */
 	char *refused;		/* per message: its DELE was refused */
@@ -881,10 +870,10 @@ expect(struct pop *p, char kind, size_t i)
 
 	/* RETRs in flight are few and DELEs wait for at most one batch
 	 * each, so this cannot fill up. */
-	if (p->pend == PEND_MAX)
+	if (p->pend == NYM_POPF_PEND_MAX)
 		nym_die(NYM_EX_SOFTWARE, "unable to send a command to %s: %d "
-		    "in flight", p->where, PEND_MAX);
-	k = (p->pqh + p->pend) % PEND_MAX;
+		    "in flight", p->where, NYM_POPF_PEND_MAX);
+	k = (p->pqh + p->pend) % NYM_POPF_PEND_MAX;
 	p->pk[k] = kind;
 	p->pq[k] = i;
 	p->pend++;
@@ -908,7 +897,7 @@ dele_replies(struct pop *p)
 			    p->where, errtext);
 			break;
 		}
-		p->pqh = (p->pqh + 1) % PEND_MAX;
+		p->pqh = (p->pqh + 1) % NYM_POPF_PEND_MAX;
 		p->pend--;
 	}
 	return 0;
@@ -922,7 +911,7 @@ dele(struct pop *p, unsigned long n, size_t i)
 	expect(p, 'D', i);
 	/* Pipelined, but not so far ahead that both sides could block on
 	 * full socket buffers. */
-	if (p->caps.pipelining && p->pend - p->nretr < DELE_AHEAD)
+	if (p->caps.pipelining && p->pend - p->nretr < NYM_POPF_DELE_AHEAD)
 		return 0;
 	return dele_replies(p);
 }
@@ -947,13 +936,13 @@ copy(struct pop *p, struct nym_out *o, unsigned flags)
 }
 
 /* Send RETR for the messages from *next on that are to be fetched, so
- * that the i-th is in flight and, with PIPELINING, up to RETR_AHEAD
+ * that the i-th is in flight and, with PIPELINING, up to NYM_POPF_RETR_AHEAD
  * after it: the server reads and sends them while the disk syncs. */
 static int
 retr_ahead(struct pop *p, const struct msg *m, size_t nm, size_t i,
     size_t *next)
 {
-	size_t most = p->caps.pipelining && !cutlast ? RETR_AHEAD + 1 : 1;
+	size_t most = p->caps.pipelining && !cutlast ? NYM_POPF_RETR_AHEAD + 1 : 1;
 
 	while (*next < nm && (*next <= i || p->nretr < most)) {
 		if (!m[*next].done && !m[*next].skip) {
@@ -975,7 +964,7 @@ retr_status(struct pop *p, size_t i)
 	if (p->pend == 0 || p->pk[p->pqh] != 'R' || p->pq[p->pqh] != i)
 		nym_die(NYM_EX_SOFTWARE, "unable to fetch message %zu: its "
 		    "RETR is not next", i + 1);
-	p->pqh = (p->pqh + 1) % PEND_MAX;
+	p->pqh = (p->pqh + 1) % NYM_POPF_PEND_MAX;
 	p->pend--;
 	p->nretr--;
 	return status(p, "fetch a message");
@@ -1111,7 +1100,7 @@ todir(struct pop *p, const char *uid, size_t i)
 		curtmp[0] = '\0';
 		return LOCALFAIL;
 	}
-	if (nym_out_open(&o, f.fd, IOBUF) == -1)
+	if (nym_out_open(&o, f.fd, NYM_IOBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	if (copy(p, &o, NYM_POP3_LF) == -1) {
 		nym_out_close(&o);
@@ -1146,8 +1135,8 @@ todir(struct pop *p, const char *uid, size_t i)
 static int
 batchdue(void)
 {
-	return nbatch == BATCH_MAX || bbytes >= BATCH_BYTES ||
-	    nym_now_ms() - bstart >= BATCH_MS;
+	return nbatch == NYM_POPF_BATCH_MAX || bbytes >= NYM_POPF_BATCH_BYTES ||
+	    nym_now_ms() - bstart >= NYM_POPF_BATCH_MS;
 }
 
 /* Forget the batch's files in tmp/: not delivered, and their P lines
@@ -1269,7 +1258,7 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 		nym_warn("unable to write %s: %s", spoolpath, strerror(errno));
 		return LOCALFAIL;
 	}
-	if (nym_out_open(&o, spoolfd, IOBUF) == -1)
+	if (nym_out_open(&o, spoolfd, NYM_IOBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	spoolhdr = strlen(uid) + 1;
 	nym_out_puts(&o, uid);
@@ -1301,7 +1290,7 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 static int
 spoolcopy(int fd, unsigned long long len)
 {
-	static char buf[IOBUF];
+	static char buf[NYM_IOBUF];
 	off_t at = (off_t)spoolhdr;
 	size_t want;
 	ssize_t n;
@@ -1431,7 +1420,7 @@ tocmd(struct pop *p, const struct msg *m)
 static int
 mboxsettle(const struct ent *e)
 {
-	static char a[IOBUF], b[IOBUF];
+	static char a[NYM_IOBUF], b[NYM_IOBUF];
 	unsigned long long k = 0;
 	struct stat st, sst;
 	size_t want, j, fromlen;
@@ -1898,7 +1887,7 @@ main(int argc, char *argv[])
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to connect to %s",
 		    hostarg);
 	}
-	if (nym_in_open(&p.in, p.fd, IOBUF) == -1 ||
+	if (nym_in_open(&p.in, p.fd, NYM_IOBUF) == -1 ||
 	    nym_out_open(&p.out, p.fd, (size_t)NYM_POP3_LINE * 8) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	p.in.ms = p.out.ms = wsec * 1000;

@@ -43,14 +43,8 @@
 #include "nymbox.h"
 
 #define USAGE "usage: pop-serve [-D seconds] [-d maildir] [-F max/seconds] " \
-	"[-K privkey] [-u user]\n" \
-	"                 [-w seconds]\n"
-
-#define MAXAUTHFAIL	3	/* failed logins before hanging up */
-#define MAXERRORS	20	/* protocol errors before hanging up */
-#define CMDBUF		16384		/* command reader */
-#define FILEBUF	((size_t)2 * (NYM_SEAL_CHUNK + NYM_SEAL_OVER))
-#define OUTBUF		65536
+	"[-K privkey] [-T seconds]\n" \
+	"                 [-u user] [-w seconds]\n"
 
 /* Secrets, and buffers that hold them or plaintext: locked, wiped. */
 static struct {
@@ -72,6 +66,8 @@ static struct nym_in fin;		/* a message file */
 static const char *maildir, *expect, *keypath;
 static int mdfd = -1;		/* the maildir, flock'd in session */
 static int delay = 3, idlems = 600000;
+static int sessionsecs = NYM_POPD_SESSION;	/* -T */
+static long long sessionend;	/* nym_now_ms() when the session ends */
 static int failmax, failwin;	/* -F */
 static char ledger[PATH_MAX];	/* the key file's .fails */
 static int authed, authfail, errors;
@@ -166,8 +162,18 @@ static void
 protoerr(const char *text)
 {
 	reply("%s", text);
-	if (++errors >= MAXERRORS)
+	if (++errors >= NYM_POPD_ERRORS)
 		hangup(NYM_EX_OK, "-ERR Too many errors, closing");
+}
+
+/* The session has lasted -T seconds: it ends as a cut connection does,
+ * removing nothing. */
+static void __attribute__((noreturn))
+sessiondone(void)
+{
+	nym_warn("unable to read a command: the session took %d s (-T)",
+	    sessionsecs);
+	hangup(NYM_EX_TEMPFAIL, "-ERR [SYS/TEMP] Session too long, closing");
 }
 
 /* Wipe what the reader holds besides the bytes not read yet: the line
@@ -191,8 +197,13 @@ getcmd(void)
 	if (in.pos == in.len ||
 	    memchr(in.buf + in.pos, '\n', in.len - in.pos) == NULL)
 		flushout();
-	/* The whole command within -w, not only each read of it. */
+	/* The whole command within -w, not only each read of it, and
+	 * the whole session within -T. */
+	if (nym_now_ms() >= sessionend)
+		sessiondone();
 	in.deadline = nym_now_ms() + idlems;
+	if (in.deadline > sessionend)
+		in.deadline = sessionend;
 	r = nym_smtp_getline(&in, sec.line, sizeof sec.line, NYM_POPD_LINE);
 	if (r == 0)
 		exit(NYM_EX_OK);	/* the client left: nothing removed */
@@ -207,6 +218,8 @@ getcmd(void)
 		}
 		if (errno == EMSGSIZE)
 			hangup(NYM_EX_OK, "-ERR Line too long, closing");
+		if (errno == ETIMEDOUT && nym_now_ms() >= sessionend)
+			sessiondone();
 		if (errno == ETIMEDOUT) {
 			/* RFC 1939 3: close without a reply. */
 			nym_warn("unable to read a command: not done within "
@@ -495,7 +508,6 @@ measureall(void)
 #define INDEX		".pop-serve-index"
 #define INDEXMAGIC	"nymbox-pop-serve-index 1\n"
 #define INDEXLINE	NYM_POPD_INDEXLINE
-#define INDEXMAX	((size_t)NYM_POPD_MSGS * INDEXLINE)
 #define MACLEN		32
 
 _Static_assert(NYM_POPD_NAME + 8 == 263, "sscanf width of a path");
@@ -550,7 +562,7 @@ loadindex(void)
 		return;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > INDEXMAX || st.st_size < 1 ||
+	    (size_t)st.st_size > NYM_POPD_INDEXMAX || st.st_size < 1 ||
 	    (buf = malloc((size_t)st.st_size + 1)) == NULL ||
 	    (n = nym_read_all(fd, buf, (size_t)st.st_size)) != st.st_size)
 		goto bad;
@@ -924,7 +936,7 @@ login(const char *name, size_t pwlen)
 		nym_sleep_until(t0 + (long long)delay * 1000);
 		nym_warn("refused login %s: %d failed logins in %d s",
 		    clean(name), nf, failwin);
-		if (++authfail >= MAXAUTHFAIL)
+		if (++authfail >= NYM_POPD_AUTHFAIL)
 			hangup(NYM_EX_NOPERM, "-ERR [SYS/TEMP] Too many "
 			    "failed logins, closing");
 		reply("-ERR [SYS/TEMP] Too many failed logins, try again "
@@ -958,7 +970,7 @@ login(const char *name, size_t pwlen)
 		nym_sleep_until(t0 + (long long)delay * 1000);
 		nym_warn("refused login %s: wrong user name or password",
 		    clean(name));
-		if (++authfail >= MAXAUTHFAIL)
+		if (++authfail >= NYM_POPD_AUTHFAIL)
 			hangup(NYM_EX_NOPERM, "-ERR [AUTH] Authentication "
 			    "failed, closing");
 		reply("-ERR [AUTH] Authentication failed");
@@ -1102,6 +1114,7 @@ session(void)
 	const char *a;
 	char v[5];
 
+	sessionend = nym_now_ms() + (long long)sessionsecs * 1000;
 	reply("+OK POP3 server ready");
 	for (;;) {
 		if (getcmd() == -1)
@@ -1187,18 +1200,19 @@ int
 main(int argc, char *argv[])
 {
 	static char keybuf[PATH_MAX], why[PATH_MAX + 64];
-	const char *where, *failarg = NULL;
+	const char *where, *failarg = NULL, *sessarg = NULL;
 	int c, n;
 
 	nym_begin(argc, argv, USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	nym_quietstderr();
-	while ((c = getopt(argc, argv, "D:d:F:K:u:w:")) != -1) {
+	while ((c = getopt(argc, argv, "D:d:F:K:T:u:w:")) != -1) {
 		switch (c) {
 		case 'D': delay = (int)nym_number(optarg, "-D", 0, 60); break;
 		case 'd': maildir = optarg; break;
 		case 'F': failarg = optarg; break;
 		case 'K': keypath = optarg; break;
+		case 'T': sessarg = optarg; break;
 		case 'u': expect = optarg; break;
 		case 'w':
 			idlems = (int)nym_number(optarg, "-w", 1, 86400) * 1000;
@@ -1208,9 +1222,9 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if (nym_in_open(&in, STDIN_FILENO, CMDBUF) == -1 ||
-	    nym_out_open(&out, STDOUT_FILENO, OUTBUF) == -1 ||
-	    nym_in_open(&fin, -1, FILEBUF) == -1)
+	if (nym_in_open(&in, STDIN_FILENO, NYM_POPD_CMDBUF) == -1 ||
+	    nym_out_open(&out, STDOUT_FILENO, NYM_POPD_OUTBUF) == -1 ||
+	    nym_in_open(&fin, -1, NYM_POPD_FILEBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	in.ms = out.ms = idlems;
 	/* Locked where the system lets us: the key, the password, the
@@ -1239,6 +1253,11 @@ main(int argc, char *argv[])
 	}
 	if (maildir == NULL || expect == NULL)
 		usage();
+	if (sessarg != NULL)
+		sessionsecs = (int)nym_number(sessarg, "-T", 1, 86400);
+	else if ((sessarg = nym_conf_get("pop-session-time")) != NULL)
+		sessionsecs = (int)nym_confnumber("pop-session-time", sessarg,
+		    1, 86400);
 	if (failarg == NULL &&
 	    (failarg = nym_conf_get("pop-auth-failures")) == NULL)
 		failarg = "10/600";

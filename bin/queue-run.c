@@ -64,11 +64,6 @@
 	"                 [-j jobs] [-J jobs] [-R id ...] [-r id ...]\n" \
 	"       queue-run [-q queuedir] -d id [-d id ...]\n"
 
-#define DIAG_MAX	2048	/* the command's last words kept */
-#define LOCK_MS		30000	/* -d waits this long for a run */
-#define IOBUF		65536
-#define SYNC_MS		1000	/* deletions are synced this often */
-
 static char qdir[PATH_MAX - 64];
 static const char *bouncedir;	/* -b or bounce-maildir, or NULL */
 static const char *bouncembox;	/* bounce-mbox, or NULL */
@@ -118,13 +113,11 @@ isodate(time_t t, char *buf, size_t cap)
 
 /* ---- running the delivery command ---- */
 
-#define ERRTAIL		(2 * NYM_QUEUE_ERR)	/* of its stderr */
-
 struct outcome {
 	int code;		/* exit code, -1 for a signal or a timeout */
 	char what[160];		/* "CMD exited with N", "... timed out" */
-	char diag[DIAG_MAX + 1];	/* its output, printable, lines */
-	char err[ERRTAIL + 1];	/* the end of its standard error */
+	char diag[NYM_QRUN_DIAG + 1];	/* its output, printable, lines */
+	char err[NYM_QRUN_ERRTAIL + 1];	/* the end of its standard error */
 	char last[NYM_QUEUE_ERR + 1];	/* its last line of standard error */
 };
 
@@ -232,9 +225,6 @@ sendcopy(int msgfd, time_t now)
 
 /* ---- the deliveries in flight ---- */
 
-#define JOBSMAX		1000	/* the highest -j and -J */
-#define PENDMAX		4096	/* messages waiting for their destination */
-
 /* A slot: one delivery at a time, in the process group of the slot's own
  * watchdog, which lives as long as the run unless a timeout kills it. */
 struct job {
@@ -271,7 +261,7 @@ static long jobs = 100;		/* deliveries at once (-j) */
 static long perdest = 20;	/* to one destination at once (-J) */
 static struct job *jobtab;	/* jobs slots */
 static struct dest *dests;	/* jobs of them */
-static struct pend *pend;	/* PENDMAX */
+static struct pend *pend;	/* NYM_QRUN_PEND_MAX */
 static struct pollfd *pfds;	/* 3 for each slot */
 static int *pfslot;
 static long running;		/* slots busy */
@@ -433,8 +423,8 @@ jobstart(struct job *j, int msgfd)
 	int po[2], pe[2], e;
 
 	memset(&j->o, 0, sizeof j->o);
-	j->diag = (struct tail){ j->o.diag, DIAG_MAX, 0, 0 };
-	j->err = (struct tail){ j->o.err, ERRTAIL, 0, 0 };
+	j->diag = (struct tail){ j->o.diag, NYM_QRUN_DIAG, 0, 0 };
+	j->err = (struct tail){ j->o.err, NYM_QRUN_ERRTAIL, 0, 0 };
 	j->pid = -1;
 	j->pidfd = j->po = j->pe = -1;
 	j->exited = j->reaped = 0;
@@ -534,8 +524,6 @@ jobend(struct job *j, int timedout)
 
 /* ---- bounces ---- */
 
-#define DOTLOCK_STALE	300	/* seconds: an older mbox.lock is removed */
-
 /* Take path.lock (into lock) as procmail, mutt and mail(1) do, waiting
  * up to 30 s: 0; 1 if the directory lets nobody but the mail group create
  * it (/var/mail for a user), so that fcntl alone locks; -1 with errno. */
@@ -564,7 +552,7 @@ dotlock(const char *path, char *lock, size_t cap)
 		}
 		/* A lock left by a writer that died. */
 		if (lstat(lock, &st) == 0 &&
-		    st.st_mtime < time(NULL) - DOTLOCK_STALE &&
+		    st.st_mtime < time(NULL) - NYM_DOTLOCK_STALE &&
 		    unlink(lock) == 0)
 			continue;
 		usleep(100000);
@@ -594,7 +582,7 @@ tombox(const char *path, const char *msg, size_t n, time_t now)
 			goto fail;
 		usleep(100000);
 	}
-	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, IOBUF) == -1)
+	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, NYM_IOBUF) == -1)
 		goto fail;
 	gmtime_r(&now, &tm);
 	strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e %H:%M:%S "
@@ -704,7 +692,7 @@ origheader(const char *id, struct nym_hdr *h, const char **p, size_t *n)
 	}
 	if (fd == -1)
 		return;
-	if (nym_in_open(&in, fd, IOBUF) == 0) {
+	if (nym_in_open(&in, fd, NYM_IOBUF) == 0) {
 		if (nym_hdr_read(&in, h, NYM_HDR_MBOX, NULL, NULL) == 0) {
 			*p = h->buf + h->fromlen;
 			*n = h->len - h->fromlen;
@@ -828,7 +816,7 @@ conclude(struct nym_qrec *r, const struct outcome *o, time_t now)
 			ret = NYM_EX_TEMPFAIL;
 		}
 		dirty = 1;
-		if (nym_now_ms() - synced >= SYNC_MS)
+		if (nym_now_ms() - synced >= NYM_QRUN_SYNC_MS)
 			syncq();
 		return;
 	}
@@ -890,7 +878,7 @@ setup(void)
 	    (pfds = calloc((size_t)jobs * 3, sizeof *pfds)) == NULL ||
 	    (pfslot = calloc((size_t)jobs * 3, sizeof *pfslot)) == NULL ||
 	    (perdest < jobs &&
-	    (pend = calloc(PENDMAX, sizeof *pend)) == NULL))
+	    (pend = calloc(NYM_QRUN_PEND_MAX, sizeof *pend)) == NULL))
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (i = 0; i < jobs; i++) {
 		jobtab[i].guard = jobtab[i].guardfd = -1;
@@ -898,8 +886,9 @@ setup(void)
 		jobtab[i].po = jobtab[i].pe = -1;
 	}
 	if (pend != NULL) {
-		for (i = 0; i < PENDMAX; i++)
-			pend[i].next = i + 1 < PENDMAX ? (int)i + 1 : -1;
+		for (i = 0; i < NYM_QRUN_PEND_MAX; i++)
+			pend[i].next = i + 1 < NYM_QRUN_PEND_MAX ?
+			    (int)i + 1 : -1;
 		pendfree = 0;
 	}
 }
@@ -1076,7 +1065,7 @@ pump(int block)
 			nopidfd = 1;
 	}
 	if (dirty) {
-		if ((left = synced + SYNC_MS - t) <= 0)
+		if ((left = synced + NYM_QRUN_SYNC_MS - t) <= 0)
 			syncq();
 		else if (wait == -1 || left < wait)
 			wait = left;
@@ -1304,13 +1293,13 @@ list(void)
 }
 
 /* Take the queue's lock for -d, -r or -R, waiting for a run in progress
- * (LOCK_MS); the descriptor. */
+ * (NYM_QRUN_LOCK_MS); the descriptor. */
 static int
 lockwait(void)
 {
 	int lfd;
 
-	switch (nym_queue_lock(qdir, LOCK_MS, &lfd)) {
+	switch (nym_queue_lock(qdir, NYM_QRUN_LOCK_MS, &lfd)) {
 	case 1:
 		nym_die(NYM_EX_TEMPFAIL, "unable to lock %s: a run is in "
 		    "progress", qdir);
@@ -1461,7 +1450,8 @@ admin(char **rq, size_t nrq, char **rt, size_t nrt)
 
 /* Deliver what is due, reading mess/ one entry at a time.  A message
  * whose destination has all it may have in flight waits in memory, up
- * to PENDMAX of them; past that it is left for another pass over mess/,
+ * to NYM_QRUN_PEND_MAX of them; past that it is left for another pass
+ * over mess/,
  * made once those have started, which finds what this one left (the
  * delivered are gone, the failed not due again).  Only a pass without
  * trouble is followed by another: a message whose record could not be
@@ -1590,10 +1580,11 @@ main(int argc, char *argv[])
 	if ((v = nym_conf_get("queue-lifetime")) != NULL)
 		lifetime = nym_confnumber("queue-lifetime", v, 0, 31536000);
 	if ((v = nym_conf_get("queue-concurrency")) != NULL)
-		jobs = nym_confnumber("queue-concurrency", v, 1, JOBSMAX);
+		jobs = nym_confnumber("queue-concurrency", v, 1,
+		    NYM_QRUN_JOBS_MAX);
 	if ((v = nym_conf_get("queue-destination-concurrency")) != NULL)
 		perdest = nym_confnumber("queue-destination-concurrency", v, 1,
-		    JOBSMAX);
+		    NYM_QRUN_JOBS_MAX);
 	if ((v = nym_conf_get("bounce-maildir")) != NULL && *v != '\0')
 		bouncedir = v;
 	if ((v = nym_conf_get("bounce-mbox")) != NULL && *v != '\0')
@@ -1605,8 +1596,13 @@ main(int argc, char *argv[])
 		switch (c) {
 		case 'b': bouncedir = optarg; break;
 		case 'd': addid(&ids, &nids, optarg); break;
-		case 'J': perdest = nym_number(optarg, "-J", 1, JOBSMAX); break;
-		case 'j': jobs = nym_number(optarg, "-j", 1, JOBSMAX); break;
+		case 'J':
+			perdest = nym_number(optarg, "-J", 1,
+			    NYM_QRUN_JOBS_MAX);
+			break;
+		case 'j':
+			jobs = nym_number(optarg, "-j", 1, NYM_QRUN_JOBS_MAX);
+			break;
 		case 'L':
 			lifetime = nym_number(optarg, "-L", 0, 31536000);
 			break;

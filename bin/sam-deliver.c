@@ -31,8 +31,6 @@
 	"[-l seconds] [-o options] [-r relay] [-S host:port] [-w seconds] " \
 	"[recipient ...] < message\n"
 
-#define IOBUF	65536
-
 static int Bflag, tflag;
 static int wsec = 120;
 
@@ -195,7 +193,8 @@ headerrcpts(int fd, struct nym_smtp_rcpt **rc, size_t *n)
 	size_t i;
 	ssize_t len;
 
-	if (lseek(fd, 0, SEEK_SET) == -1 || nym_in_open(&in, fd, IOBUF) == -1)
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    nym_in_open(&in, fd, NYM_IOBUF) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the spool");
 	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1)
 		nym_dieerr(errno == E2BIG ? NYM_EX_DATAERR : NYM_EX_TEMPFAIL,
@@ -216,7 +215,7 @@ headerrcpts(int fd, struct nym_smtp_rcpt **rc, size_t *n)
 static int
 spool(void)
 {
-	char path[PATH_MAX], buf[IOBUF];
+	char path[PATH_MAX], buf[NYM_IOBUF];
 	const char *tmp = getenv("TMPDIR");
 	ssize_t r;
 	int fd;

@@ -14,7 +14,7 @@
  * The server says nothing about itself: the greeting is "220 ESMTP", no
  * host name, no software, and it adds no Received field.  Every read has
  * a timeout; lines, recipients and the message size are bounded
- * (nymbox.h), and the message streams to disk, never whole in memory.
+ * (lib/limits.h), and the message streams to disk, never whole in memory.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -41,17 +41,6 @@
 	"                    [-s size] [-T seconds] [-t seconds] [-u users] " \
 	"[-v mode]\n"
 
-#define INBUF		65536
-#define OUTBUF		4096
-#define DATABUF		65536
-#define MAXERRORS	20	/* errors before hanging up */
-#define MAXAUTHFAIL	3	/* failed logins before hanging up */
-#define MAXDOMAINS	64	/* -l */
-#define MAXUSERS	10000	/* lines of the -u file */
-#define MAXSIZE		4294967296ULL	/* -s */
-#define PASSFILE_MAX	65536
-#define RESOLVE_MS	120000	/* the resolver, per sender domain, or -t */
-#define DELIVER_MS	300000	/* the command, per recipient, or 2 * -t */
 #define RESOLVER	"resolve-maildest -b"
 
 enum verify { V_ALL, V_I2P, V_NONE };
@@ -71,7 +60,7 @@ static struct {
 	int session;		/* -T, in seconds */
 	int strict;		/* -N reject: a bare LF or CR refuses */
 	int failmax, failwin;	/* -F: failures allowed in failwin s */
-	char *dom[MAXDOMAINS];	/* -l, lower case */
+	char *dom[NYM_SMTPD_DOMAINS];	/* -l, lower case */
 	size_t ndom;
 } opt;
 
@@ -165,7 +154,7 @@ hangup(int code, const char *text)
 static void
 protoerr(void)
 {
-	if (++errors >= MAXERRORS)
+	if (++errors >= NYM_SMTPD_ERRORS)
 		hangup(NYM_EX_OK, "421 4.7.0 Too many errors, closing");
 }
 
@@ -303,7 +292,7 @@ runresolver(const char *domain, char *line, size_t cap)
 {
 	char cmd[NYM_LINE_MAX + 16], scratch[512];
 	size_t got = 0;
-	long long end = nym_now_ms() + limit(RESOLVE_MS, 1);
+	long long end = nym_now_ms() + limit(NYM_SMTPD_RESOLVE_MS, 1);
 	int pfd[2], nul, left, e;
 	ssize_t r;
 	pid_t pid;
@@ -649,7 +638,7 @@ runcommand(int fd, const char *to)
 		    strerror(errno));
 		return TEMPFAIL;
 	}
-	if ((st = waitchild(pid, limit(DELIVER_MS, 2))) == -1) {
+	if ((st = waitchild(pid, limit(NYM_SMTPD_DELIVER_MS, 2))) == -1) {
 		nym_warn("unable to deliver to %s: %s", to, errno == ETIMEDOUT ?
 		    "the command took too long" : strerror(errno));
 		return TEMPFAIL;
@@ -710,7 +699,7 @@ cmd_data(const char *args)
 		reply("451 4.3.0 Unable to store the message, try again later");
 		return;
 	}
-	if (nym_out_open(&w, fd, DATABUF) == -1) {
+	if (nym_out_open(&w, fd, NYM_SMTPD_DATABUF) == -1) {
 		nym_warn("unable to allocate memory");
 		reply("451 4.3.0 Out of memory, try again later");
 		goto abort;
@@ -818,7 +807,7 @@ sameword(const char *a, size_t an, const char *b, size_t bn)
 static int
 checkpass(const char *user, const char *pass, size_t passlen)
 {
-	static char buf[PASSFILE_MAX + 1];
+	static char buf[NYM_PASSFILE_MAX + 1];
 	struct stat st;
 	char *s, *nl, *colon, *end;
 	ssize_t n;
@@ -834,7 +823,7 @@ checkpass(const char *user, const char *pass, size_t passlen)
 	}
 	n = nym_read_all(fd, buf, sizeof buf);
 	close(fd);
-	if (n < 0 || (size_t)n > PASSFILE_MAX) {
+	if (n < 0 || (size_t)n > NYM_PASSFILE_MAX) {
 		if (n >= 0)
 			errno = EFBIG;
 		nym_wipe(buf, sizeof buf);
@@ -980,7 +969,7 @@ cmd_auth(const char *args)
 		nym_warn("refused login %s: %d failed logins in %d s",
 		    clean(user), nf, opt.failwin);
 		reply("454 4.7.0 Too many failed logins, try again later");
-		if (++authfail >= MAXAUTHFAIL)
+		if (++authfail >= NYM_SMTPD_AUTHFAIL)
 			hangup(NYM_EX_OK, "421 4.7.0 Too many failed logins, "
 			    "closing");
 		goto done;
@@ -1007,7 +996,7 @@ fail:
 	nym_sleep_until(t0 + (long long)opt.delay * 1000);
 	nym_warn("refused login %s: wrong name or password", clean(user));
 	reply("535 5.7.8 Authentication credentials invalid");
-	if (++authfail >= MAXAUTHFAIL)
+	if (++authfail >= NYM_SMTPD_AUTHFAIL)
 		hangup(NYM_EX_OK, "421 4.7.0 Too many failed logins, closing");
 done:
 	nym_wipe(resp, sizeof resp);
@@ -1035,8 +1024,8 @@ session(void)
 	const char *a;
 	size_t n;
 
-	if (nym_in_open(&in, STDIN_FILENO, INBUF) == -1 ||
-	    nym_out_open(&out, STDOUT_FILENO, OUTBUF) == -1)
+	if (nym_in_open(&in, STDIN_FILENO, NYM_SMTPD_INBUF) == -1 ||
+	    nym_out_open(&out, STDOUT_FILENO, NYM_SMTPD_OUTBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	out.ms = opt.ms;
 	sessionend = nym_now_ms() + (long long)opt.session * 1000;
@@ -1128,9 +1117,9 @@ adddomains(const char *s)
 		if (*p != '\0' || n > NYM_SMTP_DOMAIN || w[0] == '.')
 			nym_die(NYM_EX_USAGE, "unable to use domain %s: not a "
 			    "domain name", w);
-		if (opt.ndom == MAXDOMAINS)
+		if (opt.ndom == NYM_SMTPD_DOMAINS)
 			nym_die(NYM_EX_USAGE, "unable to use domain %s: more "
-			    "than %d", w, MAXDOMAINS);
+			    "than %d", w, NYM_SMTPD_DOMAINS);
 		if ((opt.dom[opt.ndom++] = strdup(w)) == NULL)
 			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	}
@@ -1160,9 +1149,9 @@ loadusers(const char *path)
 			nym_die(NYM_EX_CONFIG, "unable to read users file "
 			    "%s:%u: expected one user", path, lineno);
 		*e = '\0';
-		if (nusers == MAXUSERS)
+		if (nusers == NYM_SMTPD_USERS)
 			nym_die(NYM_EX_CONFIG, "unable to read users file %s: "
-			    "more than %d users", path, MAXUSERS);
+			    "more than %d users", path, NYM_SMTPD_USERS);
 		if (nym_reallocarray(&users, nusers + 1, sizeof *users) == -1 ||
 		    (users[nusers++] = strdup(s)) == NULL)
 			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
@@ -1258,7 +1247,10 @@ main(int argc, char *argv[])
 		case 'l': adddomains(optarg); ndomarg = 1; break;
 		case 'p': command = optarg; break;
 		case 'R': opt.resolver = optarg; break;
-		case 's': opt.size = nym_size(optarg, "size", MAXSIZE); break;
+		case 's':
+			opt.size = nym_size(optarg, "size",
+			    NYM_SMTPD_SIZE_MAX);
+			break;
 		case 't': opt.ms = seconds(optarg); break;
 		case 'T': sessarg = optarg; break;
 		case 'N': barearg = optarg; break;

@@ -33,7 +33,6 @@
 	"-f sender [--]\n" \
 	"                   recipient ... < message\n"
 
-#define IOBUF		65536
 #define DEFAULT_SERVER	"127.0.0.1:7659"
 
 static int wsec = 120;
@@ -51,7 +50,7 @@ usage(void)
 static int
 spool(void)
 {
-	char path[PATH_MAX], buf[IOBUF];
+	char path[PATH_MAX], buf[NYM_IOBUF];
 	const char *tmp = getenv("TMPDIR");
 	struct stat st;
 	uint64_t total = 0;

@@ -19,9 +19,6 @@
 
 #include "nymbox.h"
 
-#define YEAR_MIN	1900
-#define YEAR_MAX	9999
-
 struct dscan {
 	const char *p, *e;
 };
@@ -286,7 +283,7 @@ nym_date_parse(const char *s, size_t len, time_t *t, int *zone)
 	if (skipcfws(&sc) < 0 || sc.p != sc.e)
 		goto bad;
 
-	if (year < YEAR_MIN || year > YEAR_MAX || day < 1 ||
+	if (year < NYM_YEAR_MIN || year > NYM_YEAR_MAX || day < 1 ||
 	    day > monthlen(mon, year) ||
 	    hh > 23 || mm > 59 || ss > 60)
 		goto bad;
@@ -298,8 +295,9 @@ nym_date_parse(const char *s, size_t len, time_t *t, int *zone)
 	/* The instant in UTC within the years too, not only the local
 	 * date: "1 Jan 1900 00:00 +0100" is in 1899, which would be
 	 * formatted and then refused (t/fuzz/regress/date). */
-	if (secs < (ordinal(YEAR_MIN, 1, 1) - ordinal(1970, 1, 1)) * 86400 ||
-	    secs >= (ordinal(YEAR_MAX + 1, 1, 1) - ordinal(1970, 1, 1)) *
+	if (secs < (ordinal(NYM_YEAR_MIN, 1, 1) - ordinal(1970, 1, 1)) *
+	    86400 ||
+	    secs >= (ordinal(NYM_YEAR_MAX + 1, 1, 1) - ordinal(1970, 1, 1)) *
 	    86400 || (int64_t)(time_t)secs != secs)
 		goto bad;
 	if (t != NULL)
@@ -359,7 +357,7 @@ nym_date_format(time_t t, char *buf, size_t cap)
 	if (n < 0)
 		return 0;
 	civil(n, &y, &m, &d);
-	if (y > YEAR_MAX)
+	if (y > NYM_YEAR_MAX)
 		return 0;
 
 	/* At most "Mon, 31 Jan 9999 23:59:59 +0000": 31 bytes and a NUL. */

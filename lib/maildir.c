@@ -22,8 +22,6 @@
 
 #include "nymbox.h"
 
-#define TRIES	16	/* names tried before giving up on EEXIST */
-
 /* A fresh unique name into f->name. */
 static void
 newname(struct nym_mdfile *f)
@@ -85,7 +83,7 @@ nym_maildir_open(struct nym_mdfile *f, const char *dir)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	for (tries = 0; tries < TRIES; tries++) {
+	for (tries = 0; tries < NYM_MD_TRIES; tries++) {
 		newname(f);
 		if (pathof(f->tmp, sizeof f->tmp, dir, "tmp", f->name) == -1)
 			return -1;
@@ -134,7 +132,7 @@ nym_maildir_commit(struct nym_mdfile *f)
 			goto fail;
 		if (link(f->tmp, dst) == 0)
 			break;
-		if (errno != EEXIST || tries == TRIES)
+		if (errno != EEXIST || tries == NYM_MD_TRIES)
 			goto fail;
 		newname(f);	/* taken in new/ (another host): rename */
 	}

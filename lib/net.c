@@ -31,8 +31,6 @@
 
 #include "nymbox.h"
 
-#define LISTEN_BACKLOG	64
-
 long long
 nym_now_ms(void)
 {
@@ -237,7 +235,7 @@ nym_tcp_listen(const char *host, const char *port, int *bound)
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
 		    sizeof on) == 0 &&
 		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, LISTEN_BACKLOG) == 0)
+		    listen(fd, NYM_LISTEN_BACKLOG) == 0)
 			break;
 		e = errno;
 		close(fd);

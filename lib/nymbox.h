@@ -4,8 +4,8 @@
  * Grouped by module; each group names its file.  Conventions for the
  * whole library: functions return 0 (or a count) on success and -1 with
  * errno set on failure, unless the contract says otherwise.  Nothing here
- * prints or exits except the err.c group.  Limits are stated once, below,
- * and quoted by the man pages.
+ * prints or exits except the err.c group.  Limits are stated once, in
+ * limits.h, and quoted by the man pages.
  */
 #ifndef NYMBOX_H
 #define NYMBOX_H
@@ -16,18 +16,8 @@
 #include <time.h>
 #include <sys/types.h>
 
-/* ---- limits (every program, documented in the man pages) ---- */
-#define NYM_FIELD_MAX	262144		/* one header field, folds included */
-#define NYM_HDR_MAX	1048576		/* one header section */
-#define NYM_FIELDS_MAX	8192		/* fields in one header section */
-#define NYM_MIME_DEPTH	32		/* nested multiparts */
-#define NYM_BOUNDARY_MAX 200		/* boundary; RFC 2046 says 70 */
-#define NYM_HTML_MAX	16777216	/* text/html part rewritten for cid: */
-#define NYM_CONF_MAX	65536		/* configuration file */
-#define NYM_LINE_MAX	4096		/* configuration and protocol lines */
-#define NYM_CHAIN_CMDS	16		/* commands in nymbox-sendmail's chain */
-#define NYM_CHAIN_WORDS	64		/* words of one command */
-#define NYM_SENDMAIL_RCPTS 1000		/* recipients of one message */
+/* Every limit and buffer size, documented in the man pages. */
+#include "limits.h"
 
 /* ---- exit codes (sysexits values; DESIGN.md "Exit codes") ---- */
 enum {
@@ -379,8 +369,6 @@ int nym_write_until(int fd, const void *p, size_t n, int ms,
 int nym_wait_ms(int ms, long long deadline);
 
 /* ---- socks.c: SOCKS5 client for Tor (RFC 1928, RFC 1929) ---- */
-#define NYM_SOCKS_NAME	255	/* longest host name a request carries */
-#define NYM_SOCKS_USER	255	/* longest isolation tag */
 #define NYM_SOCKS_NOMETHOD 0x100 /* s->reply: no method we offered accepted */
 #define NYM_SOCKS_AUTHFAIL 0x101 /* s->reply: isolation credentials refused */
 
@@ -419,7 +407,6 @@ const char *nym_socks_replyname(int reply);
 int nym_socks_exitcode(int reply);
 
 /* ---- i2p.c: destinations and addresses ---- */
-#define NYM_DEST_MAX	4096	/* binary destination or private key blob */
 #define NYM_B32LEN	52	/* characters before ".b32.i2p" */
 
 /* Length of the public destination at the start of the binary blob b
@@ -527,9 +514,7 @@ int nym_sam_temporary(int r);
 /* Below sam.c, which calls the borrowed versions here when s->share is
  * set; samshare.c, the lender, sits above sam.c and speaks the same
  * wire.  Requests and replies are one line each (at most
- * NYM_SHARE_LINE bytes); a stream's descriptor rides on its reply. */
-#define NYM_SHARE_LINE	8192	/* a request or reply line: "CONNECT "
-				   and a destination */
+ * NYM_SAMSHARE_REQ bytes); a stream's descriptor rides on its reply. */
 struct sockaddr_un;
 /* path into a UNIX socket address.  0, or -1 ENAMETOOLONG. */
 int nym_share_addr(struct sockaddr_un *sa, const char *path);
@@ -584,10 +569,6 @@ int nym_share_listen(const char *path);
  * another user are refused.  -1 only if accept fails. */
 pid_t nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye,
     int *stale);
-#define NYM_SAM_FRESH	60	/* default sam-fresh: seconds a session is
-				   kept whatever borrowers report (at
-				   most one new session a minute for a
-				   peer that is down) */
 
 /* One session per key, shared (ssh's ControlPersist, for SAM).  KEY.lock
  * beside the key file is flock(2)ed by whoever holds the key's session,
@@ -595,14 +576,6 @@ pid_t nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye,
  * last session's state), so two processes never create two sessions for
  * one key and a new one waits gap seconds after the last closed.
  * KEY.sock is where the holder lends it. */
-#define NYM_SAM_LINGER	600	/* default sam-linger: idle seconds */
-#define NYM_SAM_GAP	10	/* default sam-gap: seconds between sessions */
-#define NYM_SAM_KEEP	3	/* seconds a session outlives its last
-				   stream (at most the gap) */
-#define NYM_SAM_PROBE	60	/* default sam-probe: idle seconds before
-				   the bridge is asked whether it is there */
-#define NYM_SAM_LOGMAX	65536	/* KEY.log is moved to KEY.log.old when
-				   it reaches this size */
 struct nym_hold {
 	const char *key;		/* the key file */
 	const char *what;		/* it, in messages: "the key" */
@@ -747,22 +720,7 @@ void nym_resolver_close(struct nym_resolver *r);
 int nym_maildest_parse(const char *s, size_t n, struct nym_maildest *d);
 
 /* ---- smtp.c: SMTP protocol pieces ---- */
-/* Limits (RFC 5321 4.5.3.1; documented in smtp-receive(1)). */
-#define NYM_SMTP_LINE	512	/* command line with its CRLF */
-#define NYM_SMTP_REPLYLINE 2048	/* reply line accepted (512 is the rule) */
-#define NYM_SMTP_REPLYLINES 100	/* lines of one reply */
-#define NYM_SMTP_TEXT	8192	/* reply text kept, lines joined */
-#define NYM_SMTP_PATH	256	/* path with its angle brackets */
-#define NYM_SMTP_LOCAL	64	/* local part */
-#define NYM_SMTP_DOMAIN	255	/* domain */
-#define NYM_SMTP_RCPTS	100	/* recipients of one message */
-#define NYM_SMTP_AUTHLINE 12288	/* SASL response line (RFC 4954 4) */
-#define NYM_SMTP_SKIP	65536	/* bytes of a too long line read past */
-#define NYM_SMTP_SIZE	52428800 /* default message size limit */
-#define NYM_SMTP_SESSION 3600	/* default seconds a whole session may take */
-#define NYM_MIN_RATE	500	/* bytes/s a transfer must average (after
-				   its first timeout's worth), as Postfix's
-				   smtpd_min_data_rate */
+/* Limits: limits.h (RFC 5321 4.5.3.1; documented in smtp-receive(1)). */
 
 struct nym_smtp_reply {
 	int code;		/* 200..599 */
@@ -809,8 +767,6 @@ int nym_smtp_cmd(struct nym_out *o, const char *fmt, ...)
 int nym_smtp_putdata(struct nym_in *in, struct nym_out *out);
 
 /* Client session (sam-deliver, smtp-submit). */
-#define NYM_SMTP_IOBUF	65536	/* writer buffer of a client session */
-
 struct nym_smtp_rcpt {
 	char addr[NYM_SMTP_PATH];	/* local@domain, no brackets */
 	char domain[NYM_SMTP_DOMAIN + 1];
@@ -929,9 +885,6 @@ int nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
     unsigned flags, struct nym_smtp_data *d);
 
 /* ---- pop3.c: POP3 client pieces ---- */
-#define NYM_POP3_LINE	512	/* status or list line with its CRLF (RFC 2449) */
-#define NYM_POP3_UIDL	70	/* unique-id: 1..70 bytes 0x21..0x7e */
-
 struct nym_pop3_caps {
 	int pipelining, uidl, top, user;
 	int plain;		/* SASL PLAIN offered */
@@ -954,11 +907,6 @@ int nym_pop3_uidl(const char *line, unsigned long *n, char *uid,
     size_t cap);
 /* Parse a LIST line "n size".  0 or -1 EINVAL. */
 int nym_pop3_list(const char *line, unsigned long *n, uint64_t *size);
-/* The longest UIDL or LIST listing pop-fetch takes (pop-serve serves at
- * most NYM_POPD_MSGS): past it the server is broken or hostile. */
-#define NYM_POP3_LISTMAX	100000
-/* The longest a whole pop-fetch session may last by default (-W). */
-#define NYM_POP3_SESSION	3600
 /* The AUTH PLAIN response (RFC 4616, empty authzid) in base64 into out;
  * the plain copy is wiped.  Returns its length or -1 EMSGSIZE. */
 int nym_pop3_authplain(const char *user, const char *pass, char *out,
@@ -978,8 +926,6 @@ int nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags,
     uint64_t max);
 
 /* ---- maildir.c: a maildir file written as the message arrives ---- */
-#define NYM_MD_PATH	4096
-
 struct nym_mdfile {
 	int fd;			/* write the message here; -1 if none */
 	char dir[NYM_MD_PATH];	/* the maildir */
@@ -1017,12 +963,8 @@ void nym_maildir_abort(struct nym_mdfile *f);
 #define NYM_SEAL_SKLEN	32
 #define NYM_SEAL_PUBFILE 42		/* "NYMBOXP1", version, algorithm, key */
 #define NYM_SEAL_KEYFILE 116		/* the password-locked private key file */
-/* Argon2id parameters a key file may ask for (larger ones are refused,
- * so a hostile file cannot make unlocking take forever). */
-#define NYM_SEAL_OPSMIN	1
-#define NYM_SEAL_OPSMAX	64
-#define NYM_SEAL_MEMMIN	8192
-#define NYM_SEAL_MEMMAX	((uint64_t)1 << 32)
+/* Argon2id parameters a key file may ask for: NYM_SEAL_OPSMIN..MEMMAX
+ * in limits.h. */
 
 struct nym_seal {
 	unsigned char st[64];	/* secretstream state, opaque */
@@ -1078,15 +1020,6 @@ ssize_t nym_seal_get(struct nym_seal *s, const unsigned char *in, size_t n,
 void nym_seal_wipe(struct nym_seal *s);
 
 /* ---- popd.c: POP3 server pieces (pop-serve) ---- */
-#define NYM_POPD_LINE	2048	/* command or SASL response line with its
-				   CRLF (RFC 2449 asks for 255 at least) */
-#define NYM_POPD_USER	255	/* user name */
-#define NYM_POPD_PASS	1024	/* password bytes (as mbox-encrypt's) */
-#define NYM_POPD_MSGS	100000	/* messages of one maildrop served */
-#define NYM_POPD_NAME	255	/* maildir file name */
-#define NYM_POPD_INDEXLINE (NYM_POPD_NAME + 128) /* a line of the size
-				   index: path, four numbers and a size */
-
 /* A message as POP3 sends it (RFC 1939 3): every line ended by CRLF (a
  * bare LF becomes CRLF, a CR not before a LF stays as it is, a last line
  * without a line end gets one), a dot stuffed in front of a line that
@@ -1185,7 +1118,6 @@ int nym_password(const char *file, int fd, const char *what, char *buf,
  * a failure now is recorded first.  Returns how many failures the file
  * holds from the last window seconds, or -1 with errno (ETIMEDOUT: its
  * lock was not had within a second). */
-#define NYM_AUTHFAIL_SLOTS 64
 int nym_authfail(const char *path, int window, int note);
 /* -F MAX/SECONDS (MAX up to NYM_AUTHFAIL_SLOTS) into max and window, or
  * a usage error (exit 64). */
@@ -1248,13 +1180,7 @@ int nym_confdir(char *buf, size_t cap);
 const char *nym_conf_name(void);
 
 /* ---- queue.c: the delay queue (queue-run(1) documents the layout) ---- */
-#define NYM_QUEUE_SIZE	52428800	/* one message */
-#define NYM_QUEUE_RCPTS	1000		/* recipients of one message */
-#define NYM_QUEUE_ARGS	64		/* words of the delivery command */
-#define NYM_QUEUE_REC	1048576		/* one state record */
-#define NYM_QUEUE_ERR	400		/* diagnostic kept in a record */
 #define NYM_QUEUE_IDLEN	16		/* hex digits of a message's ID */
-#define NYM_QUEUE_STALE	129600		/* age of leftovers removed: 36 h */
 
 enum nym_qmode { NYM_Q_NOW = 0, NYM_Q_DEFER, NYM_Q_BATCH };
 enum nym_qstate { NYM_QS_QUEUED = 0, NYM_QS_BOUNCE, NYM_QS_FAILED };

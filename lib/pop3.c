@@ -24,9 +24,6 @@
 
 #include "nymbox.h"
 
-/* Bytes of a too long status line read past before giving up. */
-#define SKIPMAX	65536
-
 /* Copy s[0, n) into buf (cap > 0), unprintable bytes as '?', NUL ended. */
 static void
 sanitise(const char *s, size_t n, char *buf, size_t cap)
@@ -75,7 +72,7 @@ getline_(struct nym_in *in, char *buf, size_t cap, int *cut)
 		if (take < len) {
 			*cut = 1;
 			skipped += len - take;
-			if (skipped > SKIPMAX) {
+			if (skipped > NYM_POP3_SKIP) {
 				errno = EPROTO;
 				return -1;
 			}

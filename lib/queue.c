@@ -42,7 +42,6 @@
 #include "nymbox.h"
 
 #define HALFDAY	43200
-#define IOBUF	65536
 
 static const char *const modenames[] = { "now", "defer", "batch" };
 
@@ -833,7 +832,7 @@ nym_queue_sync(const char *qdir)
 static int
 copyfd(int fd, int out)
 {
-	char buf[IOBUF];
+	char buf[NYM_IOBUF];
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
@@ -1262,9 +1261,9 @@ nym_queue_rewrite(int ifd, int ofd, time_t now)
 		errno = EINVAL;
 		return -1;
 	}
-	if (nym_in_open(&in, ifd, IOBUF) == -1)
+	if (nym_in_open(&in, ifd, NYM_IOBUF) == -1)
 		return -1;
-	if (nym_out_open(&out, ofd, IOBUF) == -1) {
+	if (nym_out_open(&out, ofd, NYM_IOBUF) == -1) {
 		nym_in_close(&in);
 		return -1;
 	}

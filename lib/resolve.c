@@ -21,9 +21,6 @@
 
 #include "nymbox.h"
 
-#define HTTP_MAX	16384	/* an i2pmail.key response, headers included */
-#define MAXAGE_CAP	(30L * 86400)
-
 static const char *const trname[] = { "", "i2p", "tor", "relay" };
 
 static int
@@ -195,7 +192,8 @@ maxage(const char *hdr, size_t n)
 	for (p = hdr; p + 8 <= e; p++)
 		if (strncasecmp(p, "max-age=", 8) == 0) {
 			v = strtol(p + 8, NULL, 10);
-			return v < 0 ? 0 : v > MAXAGE_CAP ? MAXAGE_CAP : v;
+			return v < 0 ? 0 :
+			    v > NYM_MAXAGE_CAP ? NYM_MAXAGE_CAP : v;
 		}
 	return -1;
 }
@@ -206,7 +204,7 @@ static int
 wellknown(struct nym_resolver *r, const char *domain,
     struct nym_maildest *d)
 {
-	char req[512], buf[HTTP_MAX + 1];
+	char req[512], buf[NYM_HTTP_MAX + 2];
 	struct nym_in in;
 	const char *body, *cc;
 	size_t len = 0;
@@ -232,7 +230,7 @@ wellknown(struct nym_resolver *r, const char *domain,
 	 * second cannot hold the resolver. */
 	dl = nym_now_ms() + r->ms;
 	if (nym_write_until(fd, req, strlen(req), r->ms, dl) == -1 ||
-	    nym_in_open(&in, fd, sizeof buf) == -1) {
+	    nym_in_open(&in, fd, NYM_HTTP_MAX + 1) == -1) {
 		snprintf(r->why, sizeof r->why, "unable to ask %s: %s",
 		    domain, strerror(errno));
 		close(fd);
@@ -240,7 +238,8 @@ wellknown(struct nym_resolver *r, const char *domain,
 	}
 	in.ms = r->ms;
 	in.deadline = dl;
-	/* To EOF or the cap: Connection: close ends the body. */
+	/* To EOF or one byte past the cap (so an answer of exactly the
+	 * cap is told from a longer one): Connection: close ends the body. */
 	got = nym_in_fill(&in, in.cap);
 	if (got >= 0) {
 		len = in.len - in.pos;
@@ -254,9 +253,9 @@ wellknown(struct nym_resolver *r, const char *domain,
 		    domain, got < 0 ? strerror(errno) : "no answer");
 		return -1;
 	}
-	if (len == HTTP_MAX) {
+	if (len > NYM_HTTP_MAX) {
 		snprintf(r->why, sizeof r->why, "%s: i2pmail.key answer over "
-		    "%d bytes", domain, HTTP_MAX);
+		    "%d bytes", domain, NYM_HTTP_MAX);
 		return 1;
 	}
 	if (sscanf(buf, "HTTP/1.%*1[01] %d", &status) != 1) {

@@ -4,9 +4,9 @@
  * Both run on hostile header values of up to NYM_FIELD_MAX bytes, NUL
  * included, on the per-message path, so: lengths are explicit and never
  * overrun, nothing recurses (comments nest through a counter), every scan
- * moves forward, and the parameter limits (MIME_PARAMS names, MIME_SECTIONS
- * continuation sections each) keep the work linear.  Charsets are recorded,
- * never converted.
+ * moves forward, and the parameter limits (NYM_MIME_PARAMS names,
+ * NYM_MIME_SECTIONS continuation sections each) keep the work linear.
+ * Charsets are recorded, never converted.
  *
  * Encoded words are decoded wherever they appear, even inside words and
  * quoted strings, as mail clients do; a word that does not parse is kept
@@ -35,14 +35,10 @@
 
 #include "nymbox.h"
 
-#define CHARSET_MAX	63
-#define MIME_PARAMS	64
-#define MIME_SECTIONS	100
-#define SEC_PLAIN	MIME_SECTIONS		/* name=value */
-#define SEC_EXT		(MIME_SECTIONS + 1)	/* name*=value */
-#define SEC_ANY		(MIME_SECTIONS + 2)
-#define PARAM_EXTRA	(3 + CHARSET_MAX + 1)
-#define RECS_MAX	((size_t)MIME_PARAMS * SEC_ANY)
+#define SEC_PLAIN	NYM_MIME_SECTIONS		/* name=value */
+#define SEC_EXT		(NYM_MIME_SECTIONS + 1)	/* name*=value */
+#define SEC_ANY		(NYM_MIME_SECTIONS + 2)
+#define PARAM_EXTRA	(3 + NYM_CHARSET_MAX + 1)
 #define HAVE(sl, sec)	((sl)->have[(sec) / 64] & (uint64_t)1 << (sec) % 64)
 
 struct word {
@@ -119,7 +115,7 @@ parseword(const char *p, size_t n, struct word *w)
 	}
 	w->cs = p + 2;
 	w->cslen = (star != 0 ? star : i) - 2;
-	if (w->cslen == 0 || w->cslen > CHARSET_MAX || n - i < 4 ||
+	if (w->cslen == 0 || w->cslen > NYM_CHARSET_MAX || n - i < 4 ||
 	    p[i] != '?' || p[i + 2] != '?')
 		return -1;
 	w->enc = lc((unsigned char)p[i + 1]);
@@ -189,7 +185,7 @@ decodeq(const struct word *w, char *out, size_t avail)
  */
 static ssize_t
 decode2047(const char *s, size_t n, char *out, size_t cap,
-    char cs[CHARSET_MAX + 1])
+    char cs[NYM_CHARSET_MAX + 1])
 {
 	struct word w;
 	size_t i = 0, o = 0, mark = 0, at;
@@ -236,7 +232,7 @@ ssize_t
 nym_rfc2047_decode(const char *s, size_t n, char *out, size_t cap,
     const char **charset)
 {
-	static char cs[CHARSET_MAX + 1];
+	static char cs[NYM_CHARSET_MAX + 1];
 	ssize_t r;
 
 	r = decode2047(s, n, out, cap, cs);
@@ -375,7 +371,7 @@ pctdecode(char *p, size_t n)
  * lower-cased, goes to cs (left "" if it is empty or too long).  The
  * number of bytes taken from p. */
 static size_t
-splitcharset(const char *p, size_t n, char cs[CHARSET_MAX + 1])
+splitcharset(const char *p, size_t n, char cs[NYM_CHARSET_MAX + 1])
 {
 	size_t q1, q2;
 
@@ -385,7 +381,7 @@ splitcharset(const char *p, size_t n, char cs[CHARSET_MAX + 1])
 		;
 	if (q2 >= n)
 		return 0;
-	if (q1 <= CHARSET_MAX)
+	if (q1 <= NYM_CHARSET_MAX)
 		*lowercopy(cs, p, q1) = '\0';
 	return q2 + 1;
 }
@@ -424,7 +420,7 @@ addrec(const char *s, size_t n0, size_t n1, const struct prec *nr,
 			goto limit;
 		for (sec = 0, k = d; k < e; k++)
 			sec = sec * 10 + (s[k] - '0');
-		if (sec >= MIME_SECTIONS)
+		if (sec >= NYM_MIME_SECTIONS)
 			goto limit;
 		e = d - 1;
 	}
@@ -433,7 +429,7 @@ addrec(const char *s, size_t n0, size_t n1, const struct prec *nr,
 		    namecmp(s + slot[k].noff, s + n0, e - n0) == 0)
 			break;
 	if (k == *nslot) {
-		if (k == MIME_PARAMS)
+		if (k == NYM_MIME_PARAMS)
 			goto limit;
 		slot[k].noff = n0;
 		slot[k].nlen = e - n0;
@@ -467,7 +463,7 @@ limit:
  * resolved.  The length. */
 static size_t
 appendrec(const char *s, const struct prec *r, char *w,
-    char cs[CHARSET_MAX + 1])
+    char cs[NYM_CHARSET_MAX + 1])
 {
 	size_t len, skip = 0, i;
 
@@ -487,8 +483,8 @@ static char *
 buildvalue(const char *s, const struct prec *rec, const struct pslot *sl,
     struct nym_param *p, char *w)
 {
-	char cs[CHARSET_MAX + 1], wcs[CHARSET_MAX + 1];
-	int order[MIME_SECTIONS];
+	char cs[NYM_CHARSET_MAX + 1], wcs[NYM_CHARSET_MAX + 1];
+	int order[NYM_MIME_SECTIONS];
 	size_t len = 0, nord, k;
 	ssize_t dl;
 	int j, want;
@@ -496,17 +492,18 @@ buildvalue(const char *s, const struct prec *rec, const struct pslot *sl,
 	if (HAVE(sl, SEC_EXT))
 		want = SEC_EXT;
 	else if (sl->have[0] != 0 ||
-	    (sl->have[1] & (((uint64_t)1 << (MIME_SECTIONS - 64)) - 1)) != 0)
+	    (sl->have[1] &
+	    (((uint64_t)1 << (NYM_MIME_SECTIONS - 64)) - 1)) != 0)
 		want = SEC_ANY;
 	else
 		want = SEC_PLAIN;
 	if (want == SEC_ANY) {
-		for (k = 0; k < MIME_SECTIONS; k++)
+		for (k = 0; k < NYM_MIME_SECTIONS; k++)
 			order[k] = -1;
 		for (j = sl->head; j >= 0; j = rec[j].next)
-			if (rec[j].sec < MIME_SECTIONS)
+			if (rec[j].sec < NYM_MIME_SECTIONS)
 				order[rec[j].sec] = j;
-		nord = MIME_SECTIONS;
+		nord = NYM_MIME_SECTIONS;
 	} else {
 		for (j = sl->head; j >= 0 && rec[j].sec != want;
 		    j = rec[j].next)
@@ -546,7 +543,7 @@ buildvalue(const char *s, const struct prec *rec, const struct pslot *sl,
 int
 nym_mime_parse(const char *s, size_t n, struct nym_mimetype *m)
 {
-	struct pslot slot[MIME_PARAMS];
+	struct pslot slot[NYM_MIME_PARAMS];
 	struct prec *rec, nr;
 	size_t i, k, t0, t1, u0 = 0, u1 = 0, n0, n1, v0, v1, neq, nslot = 0;
 	size_t nrec = 0, reccap, strcap;
@@ -576,8 +573,9 @@ nym_mime_parse(const char *s, size_t n, struct nym_mimetype *m)
 
 	for (neq = 0, k = i; k < n; k++)
 		neq += s[k] == '=';
-	reccap = neq < RECS_MAX ? neq : RECS_MAX;
-	strcap = n + 2 + (neq < MIME_PARAMS ? neq : MIME_PARAMS) * PARAM_EXTRA;
+	reccap = neq < NYM_MIME_RECS ? neq : NYM_MIME_RECS;
+	strcap = n + 2 +
+	    (neq < NYM_MIME_PARAMS ? neq : NYM_MIME_PARAMS) * PARAM_EXTRA;
 	if ((m->store = malloc(reccap * sizeof(*rec) + strcap)) == NULL)
 		return -1;
 	rec = (struct prec *)(void *)m->store;

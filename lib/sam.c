@@ -34,21 +34,15 @@
 
 #include "nymbox.h"
 
-/* The longest line either way, LF included. */
-#define SAM_LINE	((size_t)NYM_LINE_MAX * 4)
-/* The longest destination or key blob in base64. */
-#define DEST_CHARS	((size_t)NYM_DEST_MAX / 3 * 4 + 4)
-#define SAM_PAIRS	128	/* KEY=VALUE tokens in a reply */
-#define SAM_OPTS	64	/* options in SESSION CREATE */
 #define MASK_RUN	60	/* base64 runs this long may be keys */
 
 struct reply {
-	char buf[SAM_LINE + 1];		/* the line, tokens NUL-ended */
+	char buf[NYM_SAM_LINE + 1];		/* the line, tokens NUL-ended */
 	size_t len;			/* bytes of buf to wipe */
 	const char *topic[2];
 	struct {
 		const char *k, *v;
-	} kv[SAM_PAIRS];
+	} kv[NYM_SAM_PAIRS];
 	size_t nkv;
 	const char *why;		/* what was wrong with the line */
 };
@@ -271,7 +265,7 @@ parse(struct reply *r, size_t n)
 			}
 			b[w++] = '\0';
 		}
-		if (r->nkv == SAM_PAIRS) {
+		if (r->nkv == NYM_SAM_PAIRS) {
 			r->why = "too many values in reply";
 			return -1;
 		}
@@ -319,7 +313,7 @@ rawline(int fd, int ms, struct reply *r, size_t *lenp)
 	for (;;) {
 		if (nym_wait(fd, POLLIN, ms) == -1)
 			return -1;
-		n = recv(fd, r->buf + len, SAM_LINE - len, MSG_PEEK);
+		n = recv(fd, r->buf + len, NYM_SAM_LINE - len, MSG_PEEK);
 		if (n == -1) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -344,7 +338,7 @@ rawline(int fd, int ms, struct reply *r, size_t *lenp)
 			*lenp = len - 1;
 			return 0;
 		}
-		if (len == SAM_LINE) {
+		if (len == NYM_SAM_LINE) {
 			r->why = "reply line too long";
 			errno = EPROTO;
 			return -1;
@@ -372,7 +366,7 @@ bufline(struct nym_in *in, struct reply *r, size_t *lenp)
 		errno = ECONNRESET;
 		return -1;
 	}
-	if (more || len > SAM_LINE) {
+	if (more || len > NYM_SAM_LINE) {
 		nym_wipe((char *)line, len);
 		r->why = "reply line too long";
 		in->err = errno = EPROTO;
@@ -561,7 +555,7 @@ nym_sam_open(struct nym_sam *s, const char *host, const char *port, int ms)
 	if ((fd = nym_tcp_connect(host, port, ms)) == -1)
 		return -1;
 	if (hello(fd, ms, &s->minor, s->message, sizeof s->message) == -1 ||
-	    nym_in_open(&s->in, fd, SAM_LINE) == -1) {
+	    nym_in_open(&s->in, fd, NYM_SAM_LINE) == -1) {
 		closekeep(fd);
 		s->in.fd = -1;
 		return -1;
@@ -571,7 +565,7 @@ nym_sam_open(struct nym_sam *s, const char *host, const char *port, int ms)
 	return fd;
 }
 
-/* Split opts into at most SAM_OPTS k=v tokens; EINVAL for anything else,
+/* Split opts into at most NYM_SAM_OPTS k=v tokens; EINVAL for anything else,
  * a reserved key or a key given twice. */
 static int
 splitopts(const char *opts, const char *tok[][2], size_t len[][2],
@@ -594,7 +588,7 @@ splitopts(const char *opts, const char *tok[][2], size_t len[][2],
 				goto bad;
 		if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL ||
 		    eq == p || memchr(eq + 1, '=', (size_t)(e - eq - 1)) !=
-		    NULL || *n == SAM_OPTS)
+		    NULL || *n == NYM_SAM_OPTS)
 			goto bad;
 		tok[*n][0] = p;
 		len[*n][0] = (size_t)(eq - p);
@@ -617,22 +611,22 @@ bad:
 	return -1;
 }
 
-/* The SESSION CREATE command into cmd (SAM_LINE bytes). */
+/* The SESSION CREATE command into cmd (NYM_SAM_LINE bytes). */
 static int
 createcmd(struct nym_sam *s, const char *priv, const char *opts, char *cmd,
     size_t *len)
 {
-	const char *tok[SAM_OPTS][2];
-	size_t tl[SAM_OPTS][2], nt, i, j;
-	int used[SAM_OPTS] = { 0 };
+	const char *tok[NYM_SAM_OPTS][2];
+	size_t tl[NYM_SAM_OPTS][2], nt, i, j;
+	int used[NYM_SAM_OPTS] = { 0 };
 
 	if (splitopts(opts, tok, tl, &nt) == -1)
 		return -1;
 	*len = 0;
-	if (cats(cmd, SAM_LINE, len, "SESSION CREATE STYLE=STREAM ID=") ==
-	    -1 || cats(cmd, SAM_LINE, len, s->id) == -1 ||
-	    cats(cmd, SAM_LINE, len, " DESTINATION=") == -1 ||
-	    cats(cmd, SAM_LINE, len, priv) == -1)
+	if (cats(cmd, NYM_SAM_LINE, len, "SESSION CREATE STYLE=STREAM ID=") ==
+	    -1 || cats(cmd, NYM_SAM_LINE, len, s->id) == -1 ||
+	    cats(cmd, NYM_SAM_LINE, len, " DESTINATION=") == -1 ||
+	    cats(cmd, NYM_SAM_LINE, len, priv) == -1)
 		return -1;
 	for (i = 0; i < NDEFOPTS; i++) {
 		const char *v = defopts[i][1];
@@ -645,18 +639,18 @@ createcmd(struct nym_sam *s, const char *priv, const char *opts, char *cmd,
 				vl = tl[j][1];
 				used[j] = 1;
 			}
-		if (cats(cmd, SAM_LINE, len, " ") == -1 ||
-		    cats(cmd, SAM_LINE, len, defopts[i][0]) == -1 ||
-		    cats(cmd, SAM_LINE, len, "=") == -1 ||
-		    cat(cmd, SAM_LINE, len, v, vl) == -1)
+		if (cats(cmd, NYM_SAM_LINE, len, " ") == -1 ||
+		    cats(cmd, NYM_SAM_LINE, len, defopts[i][0]) == -1 ||
+		    cats(cmd, NYM_SAM_LINE, len, "=") == -1 ||
+		    cat(cmd, NYM_SAM_LINE, len, v, vl) == -1)
 			return -1;
 	}
 	for (j = 0; j < nt; j++)
-		if (!used[j] && (cats(cmd, SAM_LINE, len, " ") == -1 ||
-		    cat(cmd, SAM_LINE, len, tok[j][0], tl[j][0] + 1 +
+		if (!used[j] && (cats(cmd, NYM_SAM_LINE, len, " ") == -1 ||
+		    cat(cmd, NYM_SAM_LINE, len, tok[j][0], tl[j][0] + 1 +
 		    tl[j][1]) == -1))
 			return -1;
-	return cats(cmd, SAM_LINE, len, "\n");
+	return cats(cmd, NYM_SAM_LINE, len, "\n");
 }
 
 /* A session ID that says nothing: "nym" and 60 random bits. */
@@ -705,12 +699,12 @@ nym_sam_session(struct nym_sam *s, const char *priv, const char *opts,
 	if (priv == NULL)
 		priv = "TRANSIENT";
 	if (strcmp(priv, "TRANSIENT") != 0 &&
-	    (!tokenok(priv, DEST_CHARS) ||
+	    (!tokenok(priv, NYM_SAM_DESTCHARS) ||
 	    nym_dest_b32(priv, strlen(priv), b32) == -1)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if ((cmd = malloc(SAM_LINE)) == NULL || (r = reply_new()) ==
+	if ((cmd = malloc(NYM_SAM_LINE)) == NULL || (r = reply_new()) ==
 	    NULL)
 		goto out;
 	newid(s);
@@ -807,7 +801,7 @@ int
 nym_sam_lookup(struct nym_sam *s, const char *name, char **dest,
     char **opts)
 {
-	char cmd[DEST_CHARS + 64], *o = NULL;
+	char cmd[NYM_SAM_DESTCHARS + 64], *o = NULL;
 	struct reply *r;
 	const char *v;
 	size_t i, olen = 0, need;
@@ -820,7 +814,7 @@ nym_sam_lookup(struct nym_sam *s, const char *name, char **dest,
 		return nym_share_lookup(s, name, dest);
 	if (!usable(s))
 		return -1;
-	if (!tokenok(name, DEST_CHARS)) {
+	if (!tokenok(name, NYM_SAM_DESTCHARS)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -912,11 +906,11 @@ out:
 int
 nym_sam_connect(struct nym_sam *s, const char *dest, int *fd)
 {
-	char cmd[DEST_CHARS + 128];
+	char cmd[NYM_SAM_DESTCHARS + 128];
 	int n;
 
 	*fd = -1;
-	if (!tokenok(dest, DEST_CHARS)) {
+	if (!tokenok(dest, NYM_SAM_DESTCHARS)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -973,7 +967,7 @@ peerline(struct nym_in *in, struct reply *r, size_t *lenp)
 			errno = got == 0 ? ECONNRESET : EPROTO;
 			return -1;
 		}
-		if (len > SAM_LINE - got) {
+		if (len > NYM_SAM_LINE - got) {
 			errno = EPROTO;
 			return -1;
 		}

@@ -141,7 +141,7 @@ ask(struct nym_sam *s, const char *req, char *val, size_t cap, int *fd,
     int *keep)
 {
 	struct sockaddr_un sa;
-	char line[NYM_SHARE_LINE];
+	char line[NYM_SAMSHARE_REQ];
 	int c, res, e, err;
 
 	if (nym_share_addr(&sa, s->share) == -1 ||
@@ -182,7 +182,7 @@ ask(struct nym_sam *s, const char *req, char *val, size_t cap, int *fd,
 int
 nym_sam_borrow(struct nym_sam *s, const char *path, int ms)
 {
-	char pub[NYM_SHARE_LINE];
+	char pub[NYM_SAMSHARE_REQ];
 	int res, lease = -1;
 
 	memset(s, 0, sizeof *s);
@@ -212,7 +212,7 @@ nym_sam_borrow(struct nym_sam *s, const char *path, int ms)
 int
 nym_share_lookup(struct nym_sam *s, const char *name, char **dest)
 {
-	char req[NYM_SHARE_LINE], val[NYM_SHARE_LINE];
+	char req[NYM_SAMSHARE_REQ], val[NYM_SAMSHARE_REQ];
 	int res;
 
 	*dest = NULL;
@@ -230,7 +230,7 @@ nym_share_lookup(struct nym_sam *s, const char *name, char **dest)
 int
 nym_share_connect(struct nym_sam *s, const char *dest, int *fd)
 {
-	char req[NYM_SHARE_LINE];
+	char req[NYM_SAMSHARE_REQ];
 	int res;
 
 	*fd = -1;

@@ -85,7 +85,7 @@ nym_share_listen(const char *path)
 static void
 answer(int c, int res, const char *value, int fd, int ms)
 {
-	char line[NYM_SHARE_LINE];
+	char line[NYM_SAMSHARE_REQ];
 
 	if (res == NYM_SAM_OK)
 		snprintf(line, sizeof line, "OK%s%s\n", value != NULL ? " " :
@@ -112,7 +112,7 @@ child(int lfd, const struct nym_sam *s)
 pid_t
 nym_share_serve(int lfd, struct nym_sam *s, int ms, int *bye, int *stale)
 {
-	char req[NYM_SHARE_LINE], *dest = NULL;
+	char req[NYM_SAMSHARE_REQ], *dest = NULL;
 	struct ucred cr;
 	socklen_t len = sizeof cr;
 	pid_t pid = 0, parent = getpid();

@@ -39,8 +39,6 @@
 #define HASHLEN		16	/* bytes of keyed hash in generated IDs */
 #define TOKLEN		26	/* base32 characters for HASHLEN bytes */
 #define IDCAP		(TOKLEN + 260)	/* room for mapid's "token@domain" */
-#define INBUF		65536
-#define OUTBUF		65536
 
 /* Fields kept at the top level and in MIME parts; everything else goes. */
 static const char *const keeptop[] = {
@@ -1746,8 +1744,8 @@ nym_scrub_run(struct nym_scrub *s, int infd, int outfd)
 	s->code = s->err = 0;
 	s->why[0] = '\0';
 	if ((m = calloc(1, sizeof *m)) == NULL ||
-	    nym_in_open(&in, infd, INBUF) == -1 ||
-	    nym_out_open(&out, outfd, OUTBUF) == -1) {
+	    nym_in_open(&in, infd, NYM_SCRUB_INBUF) == -1 ||
+	    nym_out_open(&out, outfd, NYM_SCRUB_OUTBUF) == -1) {
 		setfail(s, NYM_EX_TEMPFAIL, 0, "unable to allocate memory");
 		r = -1;
 		goto done;

@@ -38,6 +38,27 @@ for t in $tools; do
 	'
 done
 
+# One place per constant (issue 12): a limit or buffer size (a name with
+# MAX, MIN, BUF, LIMIT or ending in _MS) is defined in lib/limits.h only.
+test_expect_success 'limits are defined in lib/limits.h only' '
+	(cd "$TOP" && grep -nE "^[[:space:]]*#[[:space:]]*define[[:space:]]+[A-Z0-9_]*(MAX|MIN|BUF|LIMIT|_MS\>)" \
+		bin/*.c lib/*.c lib/*.h) >defs || test $? = 1 &&
+	grep -v "^lib/limits\.h:" defs >stray || test $? = 1 &&
+	test_must_be_empty stray &&
+	grep -q "#include \"limits.h\"" "$TOP/lib/nymbox.h"
+'
+
+# The programs that take bytes from the network (and the queue behind
+# them) name their limits in a LIMITS section that says where they are
+# defined.
+for t in smtp-receive pop-serve sam-deliver sam-accept resolve-maildest \
+    smtp-submit queue-run nymbox-sendmail pop-fetch; do
+	test_expect_success "$t(1) has LIMITS, pointing at lib/limits.h" '
+		sed -n "/^\.Sh LIMITS\$/,/^\.Sh /p" "$TOP/man/$t.1" >lim &&
+		grep -q "^\.Pa lib/limits.h\$" lim
+	'
+done
+
 test_expect_success 'top level is exactly the agreed layout' '
 	(cd "$TOP" && git ls-files 2>/dev/null | cut -d/ -f1 | sort -u) >top &&
 	if test -s top; then

@@ -1229,6 +1229,17 @@ test_expect_success 'README: the program list, the measurements and the layout' 
 	prose "bin/          one C file per program"
 '
 
+# README's table of limits names constants that lib/limits.h defines.
+test_expect_success 'README: the table of limits, every constant in lib/limits.h' '
+	prose "limit                       constant              default     option, key          at / past" &&
+	sed -n "/^Limits\$/,/^Speed\$/p" "$TOP/README" | grep -o "NYM_[A-Z0-9_]*" >names &&
+	test -s names &&
+	while read -r c; do
+		grep -q "^#define $c\>" "$TOP/lib/limits.h" ||
+		{ echo "$c is not in lib/limits.h"; return 1; }
+	done <names
+'
+
 test_expect_success 'README: make uninstall removes what make install put there' '
 	ex mku <<-\EOF &&
 	make uninstall

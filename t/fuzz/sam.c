@@ -6,8 +6,6 @@
  * s->message is sanitised; options come as k=v lines. */
 #include "fuzz.h"
 
-#define SAM_BUF	16384		/* sam.c's SAM_LINE */
-
 static void
 clean(const char *m)
 {
@@ -28,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = fz_peer(data + 1, size - 1, &peer);
 	s.fd = fd;
 	s.ms = 2000;
-	if (nym_in_open(&s.in, fd, SAM_BUF) == -1)
+	if (nym_in_open(&s.in, fd, NYM_SAM_LINE) == -1)
 		abort();
 	s.in.ms = 2000;
 	switch (data[0] & 3) {

@@ -274,6 +274,25 @@ test_parser(void)
 	strcpy(line + 16382, " \n");
 	check_int(lookup1(line, &dest, msg, sizeof msg),
 	    NYM_SAM_KEY_NOT_FOUND, "16 KiB line (LF included) accepted");
+	/* One byte past NYM_SAM_LINE. */
+	memset(line, 'A', 16383);
+	memcpy(line, "NAMING REPLY RESULT=KEY_NOT_FOUND VALUE=", 40);
+	strcpy(line + 16383, " \n");
+	check_int(lookup1(line, &dest, msg, sizeof msg), NYM_SAM_PROTO,
+	    "16 KiB and one byte refused");
+	check_str(msg, "reply line too long", "says so");
+
+	/* 128 KEY=VALUE tokens (NYM_SAM_PAIRS), RESULT among them; 129. */
+	strcpy(line, "NAMING REPLY RESULT=KEY_NOT_FOUND");
+	for (r = 1; r < 128; r++)
+		strcat(line, " a=b");
+	strcat(line, "\n");
+	check_int(lookup1(line, &dest, msg, sizeof msg),
+	    NYM_SAM_KEY_NOT_FOUND, "128 values accepted");
+	strcpy(line + strlen(line) - 1, " a=b\n");
+	check_int(lookup1(line, &dest, msg, sizeof msg), NYM_SAM_PROTO,
+	    "129 values refused");
+	check_str(msg, "too many values in reply", "says so");
 }
 
 static void

@@ -1,0 +1,146 @@
+#!/bin/sh
+# Every limit pop-serve puts on a client, at the limit (taken) and one
+# past it (refused as pop-serve(1), LIMITS, says): the command line, the
+# user name, the password, the session's length (-T), protocol errors.
+# The values are lib/limits.h's.
+cd "$(dirname "$0")" && . ./lib.sh
+
+command -v pop-serve >/dev/null || test_skip_all "pop-serve is not built"
+command -v python3 >/dev/null || test_skip_all "python3 is missing"
+
+# pad N [CHAR]: N bytes of CHAR (x)
+pad() { head -c "$1" /dev/zero | tr '\0' "${2:-x}"; }
+
+chat() {
+	script=$1
+	shift
+	pop-chat "$script" -- pop-serve -d md -K key -D 0 -F 64/1 "$@"
+}
+
+# The longest password there is: 1024 bytes (NYM_PASS_MAX).
+test_expect_success 'setup: a key locked with a 1024-byte password' '
+	pad 1024 p >pw && chmod 600 pw &&
+	mbox-encrypt -g -P pw -K key -k key.pub &&
+	printf "Subject: one\n\nhi\n" | mbox-encrypt -k key.pub -d md
+'
+
+# "NOOP " and the padding and CRLF make a line of exactly N bytes.
+test_expect_success 'a command line of 2048 bytes with its CRLF is read' '
+	cat >s1 <<-EOF &&
+	< +OK
+	> NOOP $(pad 2041)
+	< -ERR Log in first
+	> QUIT
+	< +OK
+	EOF
+	chat s1 -u alice >out &&
+	! grep "Line too long" out
+'
+
+test_expect_success 'one of 2049 bytes is -ERR Line too long' '
+	cat >s2 <<-EOF &&
+	< +OK
+	> NOOP $(pad 2042)
+	< -ERR Line too long
+	> QUIT
+	< +OK
+	EOF
+	chat s2 -u alice >out
+'
+
+test_expect_success 'a user name of 255 bytes and a password of 1024 log in' '
+	u=$(pad 255 u) &&
+	cat >s3 <<-EOF &&
+	< +OK
+	> USER $u
+	< +OK
+	> PASS $(cat pw)
+	< +OK
+	> STAT
+	< +OK 1
+	> QUIT
+	< +OK
+	EOF
+	chat s3 -u "$u" >out
+'
+
+# A password one byte too long is refused like a wrong one, by design:
+# no test can tell the two apart, so there is none.
+
+test_expect_success 'a user name of 256 bytes: never a login, nor an option' '
+	u=$(pad 256 u) &&
+	cat >s5 <<-EOF &&
+	< +OK
+	> USER $u
+	< +OK
+	> PASS $(cat pw)
+	< -ERR
+	> QUIT
+	< +OK
+	EOF
+	chat s5 -u alice >out &&
+	test_expect_code 64 pop-serve -d md -K key -u "$u" </dev/null 2>err &&
+	grep "^pop-serve: unable to use user name" err
+'
+
+test_expect_success 'commands within -T are served; at -T the session ends' '
+	cat >s6 <<-EOF &&
+	< +OK
+	> USER alice
+	< +OK
+	! sleep $(test_scaled 1)
+	> USER alice
+	< +OK
+	< -ERR [SYS/TEMP] Session too long, closing
+	eof
+	exit 75
+	EOF
+	chat s6 -u alice -T $(test_scaled 3) >out 2>err &&
+	grep "unable to read a command: the session took $(test_scaled 3) s (-T)" err
+'
+
+test_expect_success 'a command still arriving at the end of -T is cut there, not at -w' '
+	cat >s7 <<-EOF &&
+	< +OK
+	= USER al
+	< -ERR [SYS/TEMP] Session too long, closing
+	eof
+	exit 75
+	EOF
+	start=$(date +%s) &&
+	chat s7 -u alice -T $(test_scaled 1) -w 60 >out &&
+	test $(($(date +%s) - start)) -lt 30
+'
+
+test_expect_success '-T and pop-session-time: 86400 is taken, 86401 is 64 or 78' '
+	pop-serve -d md -K key -u alice -T 86400 </dev/null &&
+	test_expect_code 64 pop-serve -d md -K key -u alice -T 86401 </dev/null &&
+	test_expect_code 64 pop-serve -d md -K key -u alice -T 0 </dev/null &&
+	echo "pop-session-time = 86400" >conf &&
+	NYMBOX_CONF=$PWD/conf pop-serve -d md -K key -u alice </dev/null &&
+	echo "pop-session-time = 86401" >conf &&
+	NYMBOX_CONF=$PWD/conf test_expect_code 78 pop-serve -d md -K key \
+	    -u alice </dev/null 2>err &&
+	grep "unable to use pop-session-time = 86401" err
+'
+
+# errors N: N unknown commands, each answered.
+errors() {
+	i=0
+	while test $i -lt "$1"; do
+		printf "> XYZZY\n< -ERR Unknown command\n"
+		i=$((i + 1))
+	done
+}
+
+test_expect_success '19 protocol errors: the session goes on' '
+	{ echo "< +OK" && errors 19 && printf "> USER alice\n< +OK\n> QUIT\n< +OK\n"; } >s8 &&
+	chat s8 -u alice >out
+'
+
+test_expect_success 'the 20th ends it: -ERR Too many errors, closing' '
+	{ echo "< +OK" && errors 20 && printf "< -ERR Too many errors, closing\neof\nexit 0\n"; } >s9 &&
+	chat s9 -u alice >out
+'
+
+test_done
