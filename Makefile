@@ -64,10 +64,28 @@ BINS = $(TOOLS:%=$(O)bin/%)
 
 all: $(BINS) $(SCRIPTS:%=bin/%)
 
-# Every object depends on the headers every file includes.
-HEADERS = lib/nymbox.h lib/limits.h
+# What a file includes it depends on: the compiler writes that down
+# (-MMD, a .d file beside each object and program), so an edit rebuilds
+# only what includes the header edited.
+override CPPFLAGS += -MMD -MP
+-include $(wildcard $(O)lib/*.d $(O)bin/*.d $(O)t/unit/*.d $(O)t/helpers/*.d \
+	fuzz/t/fuzz/*.d)
 
-$(O)lib/%.o: lib/%.c $(HEADERS)
+# And the libraries a program links follow from the layers it includes
+# (lib/*.h; README, "Layout"): crypto.c in base.h needs libsodium; seal.h,
+# and i2p.h for destgen.c, libgcrypt too; dsn.h is GMime's.  Unneeded
+# ones cost nothing: a static link takes only the members it uses, a
+# dynamic one is --as-needed.
+SEAL_LIBS = $(SODIUM_LIBS) $(GCRYPT_LIBS)
+LIBS_base.h = $(SODIUM_LIBS)
+LIBS_seal.h = $(SEAL_LIBS)
+LIBS_i2p.h = $(SEAL_LIBS)
+LIBS_dsn.h = $(GMIME_LIBS)
+LIBS_readline/readline.h = $(READLINE_LIBS)
+includes = $(shell sed -n 's/^\#include [<"]\([^>"]*\)[>"].*/\1/p' $(1))
+libsof = -Wl,--as-needed $(foreach h,$(call includes,$(1)),$(LIBS_$(h)))
+
+$(O)lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -75,58 +93,29 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(O)bin/%: bin/%.c $(HEADERS) $(LIBA)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
-
-# The scrub engine's header is its own (lib/scrub.h).
-$(O)lib/scrub.o $(O)bin/scrub-headers $(O)t/unit/scrub.t \
-	fuzz/t/fuzz/scrub: lib/scrub.h
-$(O)bin/scrub-headers: LDLIBS += $(SODIUM_LIBS) $(READLINE_LIBS)
-$(O)bin/scrub-headers: LDFLAGS += $(STATIC)
-
-# smtp-receive runs once per connection: static too.  libsodium for
-# the SHA-256 of b32 addresses and for wiping passwords.
-$(O)bin/smtp-receive: LDLIBS += $(SODIUM_LIBS)
-$(O)bin/smtp-receive: LDFLAGS += $(STATIC)
-
-# The SAM programs: libsodium for SHA-256 (b32 addresses) and wiping.
-$(O)bin/resolve-maildest $(O)bin/sam-deliver $(O)bin/sam-accept: \
-	LDLIBS += $(SODIUM_LIBS)
-
-# mbox-encrypt runs once per arriving message: static, like scrub-headers.
-# Whatever links lib/seal.o needs libgcrypt too: its ChaCha20-Poly1305
-# seals the chunks of long messages (lib/seal.c, "Speed").
-SEAL_LIBS = $(SODIUM_LIBS) $(GCRYPT_LIBS)
-$(O)bin/mbox-encrypt: LDLIBS += $(SEAL_LIBS)
-$(O)bin/mbox-encrypt: LDFLAGS += $(STATIC)
-
-# delay-queue runs once per message sent: static too, so that enqueueing
-# costs little more than the file it writes (README, "Speed").
-$(O)bin/delay-queue: LDFLAGS += $(STATIC)
-
-# GMime only in dsn.c, and linked only into queue-run, which bounces.
-$(O)lib/dsn.o: override CPPFLAGS += $(GMIME_CFLAGS)
-$(O)bin/queue-run: LDLIBS += $(GMIME_LIBS)
-# pop-serve runs once per connection (a listener, sam-accept): static.
-$(O)bin/pop-serve: LDLIBS += $(SEAL_LIBS)
-$(O)bin/pop-serve: LDFLAGS += $(STATIC)
-# nymbox-init makes keys: libsodium (Ed25519, the inbox pair) and
-# libgcrypt (the ElGamal pair of an I2P destination, lib/destgen.c).
-$(O)bin/nymbox-init: LDLIBS += $(SEAL_LIBS)
-# pop-fetch -s and smtp-submit -s make their client key on first use
-# (lib/samclient.c, lib/destgen.c): libgcrypt too.
-$(O)bin/pop-fetch $(O)bin/smtp-submit: LDLIBS += $(SEAL_LIBS)
-
-$(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(HEADERS) $(LIBA)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
-		$(SEAL_LIBS) $(LDLIBS)
-
-$(O)t/helpers/%: t/helpers/%.c $(HEADERS) $(LIBA)
+$(O)bin/%: bin/%.c $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
-		$(SEAL_LIBS) $(LDLIBS)
+		$(call libsof,$<) $(LDLIBS)
+
+# Programs run once per message or connection (by procmail, an MTA, a
+# listener) are linked statically: the dynamic loader would cost
+# scrub-headers a third of its run (README, "Speed").
+$(O)bin/scrub-headers $(O)bin/smtp-receive $(O)bin/mbox-encrypt \
+	$(O)bin/delay-queue $(O)bin/pop-serve: LDFLAGS += $(STATIC)
+
+# GMime only in dsn.c (dsn.h).
+$(O)lib/dsn.o: override CPPFLAGS += $(GMIME_CFLAGS)
+
+$(O)t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
+		$(call libsof,$<) $(LDLIBS)
+
+$(O)t/helpers/%: t/helpers/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
+		$(call libsof,$<) $(LDLIBS)
 
 # reaper runs every test of make check: it needs nothing of the library.
 $(O)t/helpers/reaper: t/helpers/reaper.c
@@ -183,10 +172,10 @@ fuzz-build:
 		fuzz/lib/libnymbox.a
 	$(MAKE) CC=$(FUZZ_CC) $(FUZZ_BINS)
 
-fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h $(HEADERS) fuzz/lib/libnymbox.a
+fuzz/t/fuzz/%: t/fuzz/%.c fuzz/lib/libnymbox.a
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
-		-o $@ $< $(FUZZ_LDFLAGS) fuzz/lib/libnymbox.a $(SEAL_LIBS) \
+		-o $@ $< $(FUZZ_LDFLAGS) fuzz/lib/libnymbox.a $(call libsof,$<) \
 		$(FUZZ_LDLIBS)
 
 fuzz: fuzz-build
@@ -238,7 +227,7 @@ lint:
 		$(GMIME_INC:-I%=--config-exclude=%) lib/dsn.c
 	clang-tidy --quiet --warnings-as-errors='*' \
 		--checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-assignment-in-if-condition' \
-		lib/*.c -- $(CPPFLAGS) $(GMIME_CFLAGS) -std=c11
+		lib/*.c -- $(filter-out -MMD -MP,$(CPPFLAGS)) $(GMIME_CFLAGS) -std=c11
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -263,7 +252,7 @@ uninstall:
 		$(DESTDIR)$(ZSHCOMPDIR)/_nymbox
 
 clean:
-	rm -rf asan fuzz lib/*.o $(LIBA) $(TOOLS:%=bin/%) $(HELPERS) t/unit/*.t \
+	rm -rf asan fuzz lib/*.o lib/*.d bin/*.d t/unit/*.d t/helpers/*.d $(LIBA) $(TOOLS:%=bin/%) $(HELPERS) t/unit/*.t \
 		t/trash.*
 
 

@@ -19,7 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "store.h"
 
 #define USAGE "usage: delay-queue -m now|defer|batch [-q queuedir] " \
 	"[-r lo-hi] [-f sender] [-t]\n" \

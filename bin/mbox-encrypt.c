@@ -30,7 +30,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "seal.h"
+#include "store.h"
 
 #define USAGE "usage: mbox-encrypt [-gix] [-d maildir] [-F fd] " \
 	"[-K privkey] [-k pubkey] [-o file] [-P passfile] [file ...]\n"

@@ -29,7 +29,11 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "seal.h"
+#include "i2p.h"
 
 #define USAGE "usage: nymbox-init [-F fd | -P passfile] [-m maildir] " \
 	"[-p port] [-u user]\n" \

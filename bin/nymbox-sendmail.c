@@ -33,7 +33,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
 
 #define USAGE "usage: nymbox-sendmail [-it] [-b mode] [-C file] [-F name] " \
 	"[-f sender]\n" \

@@ -111,7 +111,12 @@
 #include <sys/wait.h>
 #include <dirent.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "proto.h"
+#include "i2p.h"
+#include "store.h"
 
 #define USAGE "usage: pop-fetch [-ak] [-H host:port | -o onion[:port] | " \
 	"-s destination] -u user\n" \

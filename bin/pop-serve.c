@@ -40,7 +40,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "seal.h"
+#include "proto.h"
+#include "store.h"
 
 #define USAGE "usage: pop-serve [-D seconds] [-d maildir] [-F max/seconds] " \
 	"[-K privkey] [-T seconds]\n" \

@@ -53,7 +53,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "store.h"
+#include "dsn.h"
 
 #define USAGE "usage: queue-run [-q queuedir] [-m modes] [-b maildir] " \
 	"[-L seconds] [-T seconds]\n" \

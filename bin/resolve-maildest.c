@@ -18,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "i2p.h"
 
 #define USAGE "usage: resolve-maildest [-bnt] [-c cachedir] [-k keyfile] " \
 	"[-o options] [-r relay] [-S host:port] [-w seconds] [address ...]\n"

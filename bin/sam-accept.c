@@ -29,7 +29,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "i2p.h"
 
 #define USAGE "usage: sam-accept [-c max] [-k keyfile] [-l seconds] " \
 	"[-o options] [-S host:port] [-w seconds] program [arg ...]\n"

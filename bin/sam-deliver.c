@@ -25,7 +25,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "proto.h"
+#include "i2p.h"
 
 #define USAGE "usage: sam-deliver [-Bt] [-f sender] [-k keyfile] " \
 	"[-l seconds] [-o options] [-r relay] [-S host:port] [-w seconds] " \

@@ -24,7 +24,7 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 
-#include "nymbox.h"
+#include "base.h"
 #include "scrub.h"
 
 #define USAGE "usage: scrub-headers [-cmn] [-d field] [-k field] " \

@@ -32,7 +32,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "proto.h"
+#include "i2p.h"
+#include "store.h"
 
 #define USAGE "usage: smtp-receive [-a] [-A passfile] [-D seconds] " \
 	"[-F max/seconds] [-d maildir]\n" \

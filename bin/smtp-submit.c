@@ -25,7 +25,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "proto.h"
+#include "i2p.h"
 
 #define USAGE "usage: smtp-submit [-H host:port | -s destination] " \
 	"[-F fd | -P file] [-k key]\n" \

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "msg.h"
 
 enum {
 	T_END = 256,	/* single-character specials are their own value */

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "base.h"
 
 int
 nym_syncdir(const char *dir)

@@ -19,7 +19,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
 
 static char confbuf[NYM_CONF_MAX + 1];
 static char *keys[512], *vals[512];

@@ -14,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "nymbox.h"
+#include "base.h"
 
 int
 nym_crypto_init(void)

@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "msg.h"
 
 struct dscan {
 	const char *p, *e;
@@ -379,26 +380,3 @@ nym_date_format(time_t t, char *buf, size_t cap)
 	return (size_t)(p - buf);
 }
 
-time_t
-nym_now(void)
-{
-	const char *s = getenv("NYMBOX_NOW");
-	long long v = 0;
-	size_t i;
-
-	if (s == NULL || *s == '\0')
-		return time(NULL);
-	for (i = 0; s[i] != '\0'; i++) {
-		/* Digits only, and no later than the year 9999. */
-		if (s[i] < '0' || s[i] > '9' || i >= 12) {
-			errno = EINVAL;
-			return -1;
-		}
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v > 253402300799LL || (long long)(time_t)v != v) {
-		errno = EINVAL;
-		return -1;
-	}
-	return (time_t)v;
-}

@@ -29,7 +29,9 @@
 #include <gcrypt.h>
 #include <sodium.h>
 
-#include "nymbox.h"
+#include "base.h"
+#include "msg.h"
+#include "i2p.h"
 
 #define ELG_LEN		256
 #define SIGFIELD	128

@@ -17,7 +17,10 @@
 
 #include <gmime/gmime.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "msg.h"
+#include "store.h"
+#include "dsn.h"
 
 struct text {
 	char *p;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "msg.h"
 
 #define QP_LINE	76	/* RFC 2045 6.7 rule 5, counting a soft break's "=" */
 

@@ -30,7 +30,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "base.h"
 
 const char *nym_progname = "nymbox";
 int nym_exitforce;

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
 
 void
 nym_hdr_reset(struct nym_hdr *h)

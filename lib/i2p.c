@@ -17,7 +17,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "i2p.h"
 
 #define KEYS_LEN	384	/* encryption + signing key space */
 #define CERT_HDR	3	/* certificate type and length */

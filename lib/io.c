@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "base.h"
 
 int
 nym_in_open(struct nym_in *in, int fd, size_t cap)

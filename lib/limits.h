@@ -5,9 +5,9 @@
  * sections and README ("Limits") quote these; an option or a
  * configuration key changes a default where it says so.  Over a limit
  * is a refusal with a reply or exit 65 (or 75 for time), never a crash,
- * a hang or a silent cut.  Included by nymbox.h, so every program and
- * module sees it; the build rebuilds everything when it changes, and
- * t/0000-layout.t fails if a limit is defined anywhere else.
+ * a hang or a silent cut.  Included by the layer headers that use it
+ * (base.h and up) and by the files that do; t/0000-layout.t fails if a
+ * limit is defined anywhere else.
  *
  * Named lib/limits.h as DESIGN says: the Makefile passes -idirafter lib
  * (not -I), so <limits.h> still finds the C library's header.

@@ -20,7 +20,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "store.h"
 
 /* A fresh unique name into f->name. */
 static void

@@ -29,7 +29,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
 
 long long
 nym_now_ms(void)
@@ -351,4 +352,28 @@ nym_write_until(int fd, const void *p, size_t n, int ms, long long deadline)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+time_t
+nym_now(void)
+{
+	const char *s = getenv("NYMBOX_NOW");
+	long long v = 0;
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return time(NULL);
+	for (i = 0; s[i] != '\0'; i++) {
+		/* Digits only, and no later than the year 9999. */
+		if (s[i] < '0' || s[i] > '9' || i >= 12) {
+			errno = EINVAL;
+			return -1;
+		}
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > 253402300799LL || (long long)(time_t)v != v) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (time_t)v;
 }

@@ -19,7 +19,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
 
 /* One line (at most cap - 1 bytes) from fd into buf, a byte at a time so
  * that nothing after it is consumed. */

@@ -22,7 +22,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "proto.h"
 
 /* Copy s[0, n) into buf (cap > 0), unprintable bytes as '?', NUL ended. */
 static void

@@ -22,7 +22,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "seal.h"
+#include "proto.h"
 
 void
 nym_popd_begin(struct nym_popd_enc *e, long lines)

@@ -39,7 +39,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "store.h"
 
 #define HALFDAY	43200
 

@@ -19,7 +19,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "i2p.h"
 
 static const char *const trname[] = { "", "i2p", "tor", "relay" };
 

@@ -33,7 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "msg.h"
 
 #define SEC_PLAIN	NYM_MIME_SECTIONS		/* name=value */
 #define SEC_EXT		(NYM_MIME_SECTIONS + 1)	/* name*=value */

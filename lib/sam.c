@@ -32,7 +32,10 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "i2p.h"
 
 #define MASK_RUN	60	/* base64 runs this long may be keys */
 

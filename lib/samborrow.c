@@ -7,7 +7,7 @@
  * client: a borrowed session's lookups and streams come here), this
  * file (a request over the lender's UNIX socket, a line with perhaps a
  * descriptor in it).  Nothing here calls up.  The protocol is in
- * nymbox.h, "samshare.c".
+ * i2p.h, "samborrow.c".
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,7 +19,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "i2p.h"
 
 int
 nym_share_addr(struct sockaddr_un *sa, const char *path)

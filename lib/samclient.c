@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "base.h"
+#include "i2p.h"
 
 int
 nym_client_keypath(const char *login, char *buf, size_t cap)

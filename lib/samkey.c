@@ -17,7 +17,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "i2p.h"
 
 static int
 readkey(const char *path, char **priv)

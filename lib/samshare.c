@@ -54,7 +54,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "i2p.h"
 
 
 /* What the last nym_share_serve did, for the holder's counts. */

@@ -12,7 +12,7 @@
  * the message streams past (the walker); part bodies are copied
  * untouched, except text/html parts whose cid: references must follow
  * their renamed Content-IDs.  Memory is bounded by the header limits in
- * nymbox.h, not by the message size.
+ * limits.h, not by the message size.
  *
  * No GMime here: linking it costs more start-up time than the whole job
  * takes for the one-process-per-message case (procmail, sendmail pipes).
@@ -34,6 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
 #include "scrub.h"
 
 #define HASHLEN		16	/* bytes of keyed hash in generated IDs */

@@ -14,7 +14,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
 
 /* A compiled field-name pattern list (lib/scrub.c). */
 struct nym_scrub_pat;

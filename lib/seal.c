@@ -37,7 +37,8 @@
 #include <gcrypt.h>
 #include <sodium.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "seal.h"
 
 #define SS	crypto_secretstream_xchacha20poly1305
 #define SEALED	(crypto_box_SEALBYTES + crypto_secretstream_xchacha20poly1305_KEYBYTES)

@@ -30,7 +30,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "proto.h"
 
 /* Append s[0, n) to the reply text, unprintable bytes as '?'. */
 static void

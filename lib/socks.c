@@ -27,7 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "proto.h"
 
 #define SOCKS_VER	5
 #define AUTH_VER	1	/* RFC 1929 subnegotiation version */

@@ -44,8 +44,39 @@ test_expect_success 'limits are defined in lib/limits.h only' '
 	(cd "$TOP" && grep -nE "^[[:space:]]*#[[:space:]]*define[[:space:]]+[A-Z0-9_]*(MAX|MIN|BUF|LIMIT|_MS\>)" \
 		bin/*.c lib/*.c lib/*.h) >defs || test $? = 1 &&
 	grep -v "^lib/limits\.h:" defs >stray || test $? = 1 &&
-	test_must_be_empty stray &&
-	grep -q "#include \"limits.h\"" "$TOP/lib/nymbox.h"
+	test_must_be_empty stray
+'
+
+# The library by layer (README, "Layout"): lib/limits.h, then base.h,
+# msg.h, seal.h, proto.h, i2p.h, store.h, dsn.h; a layer's header
+# includes only layers before it, and a file includes a layer only if it
+# uses a name the layer declares.
+layers="limits base msg seal proto i2p store dsn scrub"
+test_expect_success 'a layer includes only the layers below it' '
+	for h in $layers; do
+		test -f "$TOP/lib/$h.h" || { echo "no lib/$h.h"; return 1; }
+		below=${layers%%"$h"*}
+		for inc in $(sed -n "s/^#include \"\(.*\)\.h\"\$/\1/p" "$TOP/lib/$h.h"); do
+			case " $below " in
+			*" $inc "*) ;;
+			*) echo "lib/$h.h includes $inc.h, not below it"; return 1 ;;
+			esac
+		done
+	done &&
+	! ls "$TOP"/lib/nymbox.h 2>/dev/null
+'
+
+test_expect_success 'every file includes only the layers it uses' '
+	for f in "$TOP"/bin/*.c "$TOP"/lib/*.c; do
+		for h in $(sed -n "s/^#include \"\(.*\)\.h\"\$/\1/p" "$f"); do
+			test -f "$TOP/lib/$h.h" || continue
+			sed "s|/\*.*\*/||" "$TOP/lib/$h.h" |
+			grep -v "^[[:space:]]*\*\|^/\*\|^#include" |
+			grep -oE "\<(nym|NYM)_[A-Za-z0-9_]+" | sort -u >ids
+			grep -qwFf ids "$f" ||
+			{ echo "${f#$TOP/} includes $h.h and uses nothing of it"; return 1; }
+		done
+	done
 '
 
 # The programs that take bytes from the network (and the queue behind

@@ -8,9 +8,9 @@
 cd "$(dirname "$0")" && . ./lib.sh
 
 tools=$(sed -n 's/^\(TOOLS\|SCRIPTS\) +\{0,1\}= //p' "$TOP/Makefile" | tr '\n' ' ')
-version=$(sed -n 's/^#define NYM_VERSION[	 ]*"\(.*\)"$/\1/p' "$TOP/lib/nymbox.h")
+version=$(sed -n 's/^#define NYM_VERSION[	 ]*"\(.*\)"$/\1/p' "$TOP/lib/base.h")
 
-test_expect_success 'the Makefile lists programs; lib/nymbox.h has the version' '
+test_expect_success 'the Makefile lists programs; lib/base.h has the version' '
 	test -n "$tools" && test -n "$version"
 '
 

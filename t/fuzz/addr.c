@@ -2,6 +2,7 @@
  * every entry has a local part; a domain is lower-cased and its kind
  * is what nym_domkind says of it. */
 #include "fuzz.h"
+#include "msg.h"
 #include <ctype.h>
 
 int

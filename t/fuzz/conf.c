@@ -3,6 +3,8 @@
  * found is trimmed and on one line; where a key is, nym_conf_iget with
  * no section agrees with nym_conf_get. */
 #include "fuzz.h"
+#include "limits.h"
+#include "base.h"
 
 static const char *keys[] = { "queue", "tor-socks", "sam", "mode",
 	"defer", "user", "a", "" };

@@ -1,6 +1,7 @@
 /* Dates (lib/date.c).  Oracle: a parsed date, formatted and parsed
  * again, is the same instant in UTC; every date taken can be formatted. */
 #include "fuzz.h"
+#include "msg.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,6 +2,8 @@
  * mode, then every field's value.  Oracles: fields lie inside the kept
  * bytes, in order; an unfolded value holds no CR, LF or NUL. */
 #include "fuzz.h"
+#include "base.h"
+#include "msg.h"
 
 static int
 dashes(const char *line, size_t len, void *arg)

@@ -4,6 +4,9 @@
  * texts fit and are sanitised; a uid is 1..70 bytes 0x21..0x7e; RETR
  * never writes more than it read, and stops at its limit. */
 #include "fuzz.h"
+#include "limits.h"
+#include "base.h"
+#include "proto.h"
 
 static void
 listing(struct nym_in *in)

@@ -6,6 +6,9 @@
  * nym_pop3_retr reads back as the CRLF form, whose length is the size
  * LIST reports. */
 #include "fuzz.h"
+#include "limits.h"
+#include "base.h"
+#include "proto.h"
 
 static void
 commands(const uint8_t *data, size_t size)

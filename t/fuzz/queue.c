@@ -3,6 +3,8 @@
  * a record parsed, formatted, parsed and formatted again gives the same
  * text (what queue-run writes back is what it read). */
 #include "fuzz.h"
+#include "limits.h"
+#include "store.h"
 
 static void
 record(const uint8_t *data, size_t size)

@@ -2,6 +2,7 @@
  * and the decoders under them (lib/enc.c).  Oracles: the decoded text
  * fits and is NUL ended; base64 and quoted-printable round trips. */
 #include "fuzz.h"
+#include "msg.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

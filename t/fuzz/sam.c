@@ -5,6 +5,9 @@
  * first byte picks.  Oracles: a destination returned is a valid one;
  * s->message is sanitised; options come as k=v lines. */
 #include "fuzz.h"
+#include "limits.h"
+#include "base.h"
+#include "i2p.h"
 
 static void
 clean(const char *m)

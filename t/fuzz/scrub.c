@@ -6,6 +6,7 @@
  * finds nothing to report; the check of the input runs too.
  */
 #include "fuzz.h"
+#include "base.h"
 #include "scrub.h"
 
 static struct nym_scrub fs;

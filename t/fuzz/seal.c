@@ -6,6 +6,9 @@
  * record is sealed to a key pair made at start-up; what verifies must be
  * the plaintext that was sealed. */
 #include "fuzz.h"
+#include "base.h"
+#include "seal.h"
+#include "proto.h"
 
 static unsigned char pk[NYM_SEAL_PKLEN], sk[NYM_SEAL_SKLEN];
 static unsigned char rec[NYM_SEAL_HDRLEN + 2 * NYM_SEAL_OVER + 64];

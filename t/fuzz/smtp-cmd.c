@@ -4,6 +4,9 @@
  * nym_smtp_addrcpt).  Oracles: a line is within its limit and holds no
  * LF; a path fits its buffer; a sender fits. */
 #include "fuzz.h"
+#include "limits.h"
+#include "base.h"
+#include "proto.h"
 
 static void
 command(const char *line)

@@ -4,6 +4,8 @@
  * nym_smtp_putdata sends, nym_smtp_getdata reads back as one message,
  * the same bytes unstuffed, ending exactly where the final dot does. */
 #include "fuzz.h"
+#include "base.h"
+#include "proto.h"
 
 static void
 hostile(const uint8_t *data, size_t size, unsigned opt)

@@ -2,6 +2,9 @@
  * nym_smtp_reply, nym_smtp_ehlo, nym_smtp_exit).  Oracles: a code is
  * 200..599, the text fits and holds only printable bytes and LFs. */
 #include "fuzz.h"
+#include "limits.h"
+#include "base.h"
+#include "proto.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,6 +6,8 @@
  * the proxy's next bytes unread.  nym_socks_set (-T, tor-socks) too. */
 #include "fuzz.h"
 #include "../../lib/socks.c"
+#include "base.h"
+#include "proto.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -30,7 +30,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "i2p.h"
 
 #define USAGE "usage: samtool [-c ms] [-r file] [-t ms] host port " \
 	"generate|session|lookup|connect|accept|forward [args]\n"

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "msg.h"
 #include "tap.h"
 
 #define MAXA 5

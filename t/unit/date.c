@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nymbox.h"
+#include "msg.h"
 #include "tap.h"
 
 #define BAD	INT64_MIN	/* the row must fail with EINVAL */

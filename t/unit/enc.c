@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nymbox.h"
+#include "msg.h"
 #include "tap.h"
 
 #define STD	"+/"

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
 #include "tap.h"
 
 /* A reader over the bytes s[0, n) through a pipe-less temporary file. */

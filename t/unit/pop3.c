@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "proto.h"
 #include "tap.h"
 
 /* A descriptor to read s[0, n) from. */

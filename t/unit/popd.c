@@ -11,7 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "seal.h"
+#include "proto.h"
 #include "tap.h"
 
 static char wire[1 << 16];

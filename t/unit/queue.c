@@ -14,7 +14,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "base.h"
+#include "store.h"
 #include "tap.h"
 
 #define DAY	86400

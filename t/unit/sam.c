@@ -26,7 +26,10 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "msg.h"
+#include "i2p.h"
 #include "tap.h"
 
 #define B32_EDDSA "t6k5gawzyzs55gxykwglahhvbbm7ld5jhrvfkmffs5mpa6okl67a.b32.i2p"

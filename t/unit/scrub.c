@@ -11,7 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
 #include "scrub.h"
 #include "tap.h"
 

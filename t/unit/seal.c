@@ -15,7 +15,8 @@
 
 #include <sodium.h>
 
-#include "nymbox.h"
+#include "base.h"
+#include "seal.h"
 #include "tap.h"
 
 /* p[0, n) in a buffer of its own, exactly n bytes long. */

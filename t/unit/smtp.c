@@ -15,7 +15,10 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "limits.h"
+#include "base.h"
+#include "proto.h"
+#include "store.h"
 #include "tap.h"
 
 static char tmpl[] = "/tmp/nymsmtp.XXXXXX";

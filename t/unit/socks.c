@@ -16,7 +16,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "nymbox.h"
+#include "base.h"
+#include "proto.h"
 #include "tap.h"
 
 #define ONION "pop3abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrsd.onion"

@@ -9,7 +9,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "nymbox.h"
+#include "base.h"
 #include "tap.h"
 
 static int

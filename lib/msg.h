@@ -1,0 +1,169 @@
+/*
+ * msg.h - libnymbox, RFC 5322 messages: header sections, addresses,
+ * dates, encodings.
+ *
+ * Conventions: base.h.
+ */
+#ifndef NYM_MSG_H
+#define NYM_MSG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/types.h>
+
+#include "base.h"
+
+/* ---- hdr.c: bounded RFC 5322 header sections, original bytes kept ---- */
+struct nym_field {
+	size_t off;		/* raw bytes at h->buf + off */
+	size_t len;		/* whole field: name, value, folds, EOL */
+	size_t namelen;		/* name length, colon excluded */
+};
+
+struct nym_hdr {
+	char *buf;		/* raw bytes of the section, in order */
+	size_t len, cap;
+	struct nym_field *f;
+	size_t nf, fcap;
+	int crlf;		/* the first line ended in CRLF */
+	int sep;		/* the section ended at an empty line */
+	int barecr;		/* a field holds a CR not followed by LF */
+	int nul;		/* a field holds a NUL byte */
+	int bad;		/* stopped at a line that is not a field */
+	size_t fromlen;		/* mbox "From " line at buf[0, fromlen) */
+};
+
+#define NYM_HDR_MBOX	0x1	/* accept an mbox "From " line first */
+#define NYM_HDR_FOLD	0x2	/* go on after h->bad, taking that line as a
+				   fold of the last field (a space is added) */
+
+/* Stop predicate: nonzero if this line ends the section unread. */
+typedef int (*nym_hdr_stop)(const char *line, size_t len, void *arg);
+
+/* Reset h for reuse, keeping its allocations. */
+void nym_hdr_reset(struct nym_hdr *h);
+void nym_hdr_free(struct nym_hdr *h);
+/* Read one header section from in.  It ends at an empty line (consumed,
+ * h->sep = 1), at EOF, at a line stop() accepts, or at a line that is
+ * neither a field nor a continuation (left unread, h->bad = 1).  With
+ * NYM_HDR_FOLD it continues a section that stopped so (EINVAL if none).
+ * Returns 0, or -1 with errno: E2BIG over a limit, else the read error. */
+int nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
+    nym_hdr_stop stop, void *arg);
+/* Length of the field name if line s[0, n) starts a field ("Name:",
+ * obsolete white space before the colon allowed), else 0. */
+size_t nym_hdr_fieldname(const char *s, size_t n);
+/* Does field i have this name (ASCII case-insensitive)? */
+int nym_hdr_is(const struct nym_hdr *h, size_t i, const char *name);
+/* Is field i To, Cc or Bcc, where sendmail -t finds the recipients? */
+int nym_hdr_isrcpt(const struct nym_hdr *h, size_t i);
+/* Index of the first field named name at or after i, or -1. */
+ssize_t nym_hdr_find(const struct nym_hdr *h, const char *name, size_t i);
+/* The value of field i unfolded (CR/LF of folds removed, NUL and bare CR
+ * turned into spaces, leading white space skipped) into buf, NUL ended.
+ * Returns its length, or -1 E2BIG if it does not fit in cap. */
+ssize_t nym_hdr_value(const struct nym_hdr *h, size_t i, char *buf,
+    size_t cap);
+/* Append a field built from name and value, ending it with the section's
+ * line ending.  The value is written as given (fold it yourself). */
+int nym_hdr_add(struct nym_hdr *h, const char *name, const char *value);
+
+/* ---- addr.c: RFC 5322 addresses ---- */
+enum nym_domkind {
+	NYM_DOM_NONE = 0,	/* no domain, or not a valid host name */
+	NYM_DOM_B32,		/* 52+ base32 characters .b32.i2p */
+	NYM_DOM_I2P,		/* other .i2p name */
+	NYM_DOM_ONION,		/* v3 onion, maybe fingerprint.56chars.onion */
+	NYM_DOM_OTHER		/* anything else */
+};
+
+struct nym_addr {
+	char *name;		/* display name, quotes resolved, or NULL */
+	char *local;		/* local part, quotes removed */
+	char *domain;		/* domain, lower-cased; NULL if none */
+	char *group;		/* name of the group it is in, or NULL */
+	enum nym_domkind kind;
+};
+
+struct nym_addrlist {
+	struct nym_addr *a;
+	size_t n;
+	char *store;		/* one allocation behind every string */
+};
+
+/* Parse an address-list (RFC 5322 3.4: mailboxes, name-addr, groups,
+ * comments, quoted strings, obsolete routes tolerated) from an unfolded
+ * value.  Empty groups give no entries.  Returns 0, or -1 with errno
+ * EINVAL for a syntax error, ENOMEM.  Free with nym_addrlist_free. */
+int nym_addr_parse(const char *s, size_t len, struct nym_addrlist *l);
+void nym_addrlist_free(struct nym_addrlist *l);
+/* Classify a domain (case-insensitive, trailing dot tolerated). */
+enum nym_domkind nym_domkind(const char *domain);
+
+/* ---- date.c: RFC 5322 dates ---- */
+/* Parse a date-time (RFC 5322 3.3 with the obsolete forms of 4.3: no
+ * weekday, two-digit years, zone names, comments, missing seconds).
+ * *t gets the UTC time, *zone the offset in minutes east.  0 or -1 EINVAL. */
+int nym_date_parse(const char *s, size_t len, time_t *t, int *zone);
+/* Format t as "Mon, 2 Jan 2006 15:04:05 +0000".  Needs cap >= 32.
+ * Returns the length; 0 (and "") for a year outside 1..9999. */
+size_t nym_date_format(time_t t, char *buf, size_t cap);
+
+/* ---- enc.c: base32, base64, quoted-printable, percent encoding ---- */
+/* The value of a hex digit (either case), or -1. */
+int nym_hexval(unsigned char c);
+/* RFC 4648 base32, lower case, no padding.  out needs (n*8+4)/5+1. */
+size_t nym_base32(const unsigned char *in, size_t n, char *out);
+/* base64 with alphabet "+/" (std) or "-~" (I2P), padded; out needs
+ * 4*((n+2)/3)+1.  Returns the length. */
+size_t nym_base64(const unsigned char *in, size_t n, char *out,
+    const char *alpha62_63);
+/* Decode base64 (either alphabet given), skipping white space; stops at
+ * '=' padding.  Returns bytes written to out or -1 EINVAL on other
+ * characters.  Output past cap is dropped: give cap >= 3 * ((n + 3) / 4).
+ * May decode in place. */
+ssize_t nym_unbase64(const char *in, size_t n, unsigned char *out,
+    size_t cap, const char *alpha62_63);
+/* Quoted-printable decode (RFC 2045 6.7): soft breaks removed, bad
+ * escapes kept literally.  out needs n bytes.  Returns the length. */
+size_t nym_unqp(const char *in, size_t n, char *out);
+/* Quoted-printable encode with lines of at most 76 characters ending in
+ * eol ("\n" or "\r\n").  Returns the length, or the needed size if out is
+ * NULL; no NUL is written or counted. */
+size_t nym_qp(const char *in, size_t n, char *out, const char *eol);
+
+/* ---- rfc2047.c / rfc2231: encoded words and MIME parameters ---- */
+/* Decode RFC 2047 encoded words in s into out (cap bytes, NUL ended),
+ * leaving charsets alone (bytes are copied as decoded).  Broken words are
+ * kept literally.  *charset, if not NULL, gets the first word's charset
+ * (in a static buffer).  Returns the length or -1 E2BIG. */
+ssize_t nym_rfc2047_decode(const char *s, size_t n, char *out, size_t cap,
+    const char **charset);
+
+struct nym_param {
+	char *name;		/* lower-cased, continuation suffix removed */
+	char *value;		/* decoded bytes (quotes, %XX, 2231 joined) */
+	char *charset;		/* RFC 2231 charset, or NULL */
+	int ext;		/* 1 if it used RFC 2231 ( name*= or name*0 ) */
+	int w2047;		/* 1 if the value held RFC 2047 encoded words */
+};
+
+struct nym_mimetype {
+	char *type;		/* "text/plain", lower-cased; never empty */
+	struct nym_param *p;
+	size_t np;
+	char *store;
+};
+
+/* Parse a Content-Type or Content-Disposition value: a token (type/subtype
+ * or disposition) and its parameters, joining RFC 2231 continuations.
+ * Returns 0, -1 EINVAL (no usable token), ENOMEM. */
+int nym_mime_parse(const char *s, size_t n, struct nym_mimetype *m);
+void nym_mime_free(struct nym_mimetype *m);
+/* The parameter named name, or NULL. */
+const struct nym_param *nym_mime_param(const struct nym_mimetype *m,
+    const char *name);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * store.h - libnymbox, where mail rests: maildirs, the delay queue.
+ *
+ * Conventions: base.h.
+ */
+#ifndef NYM_STORE_H
+#define NYM_STORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/types.h>
+
+#include "limits.h"
+#include "base.h"
+
+/* ---- maildir.c: a maildir file written as the message arrives ---- */
+struct nym_mdfile {
+	int fd;			/* write the message here; -1 if none */
+	char dir[NYM_MD_PATH];	/* the maildir */
+	char tmp[NYM_MD_PATH];	/* dir/tmp/name, "" if none */
+	char name[96];		/* its name, also in new/ */
+};
+
+/* Create dir and its tmp, new and cur (mode 0700) where missing.  0 or
+ * -1 (ENOTDIR if one of them is not a directory). */
+int nym_maildir_make(const char *dir);
+/* Create an empty file in dir/tmp (O_EXCL, mode 0600) under a unique
+ * name without the host name.  0 or -1; on success f->fd is open. */
+int nym_maildir_open(struct nym_mdfile *f, const char *dir);
+/* Publish the file: fsync, close, link into dir/new (a new name if that
+ * one is taken), unlink from tmp/, fsync dir/new.  0, or -1 with errno:
+ * nothing is left in tmp/ or new/. */
+int nym_maildir_commit(struct nym_mdfile *f);
+/* Close and remove the file (a refused or failed message); errno is
+ * kept.  Harmless after commit or a second time. */
+void nym_maildir_abort(struct nym_mdfile *f);
+
+/* ---- queue.c: the delay queue (queue-run(1) documents the layout) ---- */
+#define NYM_QUEUE_IDLEN	16		/* hex digits of a message's ID */
+
+enum nym_qmode { NYM_Q_NOW = 0, NYM_Q_DEFER, NYM_Q_BATCH };
+enum nym_qstate { NYM_QS_QUEUED = 0, NYM_QS_BOUNCE, NYM_QS_FAILED };
+
+/* A message's state record: the head of mess/ID, or info/ID after an
+ * attempt, or failinfo/ID (state failed) beside failed/ID. */
+struct nym_qrec {
+	char id[NYM_QUEUE_IDLEN + 1];
+	int mode;		/* enum nym_qmode */
+	int state;		/* enum nym_qstate */
+	time_t queued;		/* when it was committed */
+	time_t due;		/* next attempt at or after this */
+	unsigned attempts;	/* failed attempts so far */
+	int lastcode;		/* exit code of the last failed attempt, or 0 */
+	char error[NYM_QUEUE_ERR + 1]; /* its diagnostic, printable ASCII */
+	const char *sender;	/* "" for the null sender */
+	const char **rcpt;	/* nrcpt addresses */
+	size_t nrcpt;
+	const char **argv;	/* the delivery command, NULL-terminated */
+	size_t argc;
+	char *store;		/* allocations behind the pointers when read */
+	void *vec;
+};
+
+/* The queue directory: arg if not NULL, else the configuration's "queue"
+ * (load it first), else ~/.config/nymbox/queue.  0 or -1 ENAMETOOLONG,
+ * ENOENT (no HOME). */
+int nym_queue_dir(char *buf, size_t cap, const char *arg);
+/* Create the queue and its tmp, mess, info, failed and failinfo
+ * directories (mode 0700) where missing.  0 or -1. */
+int nym_queue_make(const char *qdir);
+/* Take the queue's lock (qdir/lock, fcntl) for this process: 0 taken
+ * (*fd keeps it; close it to let go), 1 another process holds it, -1
+ * with errno.  Waits up to wait_ms for it (0: does not wait). */
+int nym_queue_lock(const char *qdir, int wait_ms, int *fd);
+/* Is s a message ID (NYM_QUEUE_IDLEN lower-case hex digits)?  1 or 0. */
+int nym_queue_isid(const char *s);
+/* The mode named s ("now", "defer", "batch"), or -1; and its name. */
+int nym_queue_mode(const char *s);
+const char *nym_queue_modename(int mode);
+/* Parse a defer range "LO-HI" (seconds, 0 <= LO <= HI <= 31536000).
+ * 0 or -1 EINVAL. */
+int nym_queue_range(const char *s, long *lo, long *hi);
+/* A uniformly random integer in [lo, hi] from getentropy(3), without
+ * modulo bias.  0 or -1 with errno. */
+int nym_queue_draw(long lo, long hi, long *v);
+/* The first 00:00 or 12:00 UTC strictly after now (now >= 0). */
+time_t nym_queue_batchtime(time_t now);
+/* The due time of a message of this mode committed at now: now; now plus
+ * a draw from [lo, hi]; or the next batch time.  -1 with errno if the
+ * random source fails. */
+time_t nym_queue_due(int mode, time_t now, long lo, long hi);
+/* When to try again after the n-th failed attempt (n >= 1) at now: the
+ * next batch time for batch mode, else now + 5, 15, 30, 60, 120, then
+ * every 240 minutes. */
+time_t nym_queue_retry(int mode, unsigned n, time_t now);
+/* The record's text, and back.  format: a malloc'd buffer in *out (NUL
+ * ended) and its length; -1 ENOMEM, EINVAL (a field holds a LF or NUL, or a count
+ * is out of bounds).  parse: n bytes; r gets pointers into its own
+ * copy (free with nym_qrec_free); -1 EINVAL for a damaged record. */
+int nym_qrec_format(const struct nym_qrec *r, char **out, size_t *len);
+int nym_qrec_parse(const char *s, size_t n, struct nym_qrec *r);
+void nym_qrec_free(struct nym_qrec *r);
+/* Begin a message: a temporary file in qdir/tmp (a->fd open for writing,
+ * a->tmp) holding r's record under a fresh random ID (into r->id) and the
+ * empty line that ends it.  The caller writes the message after them and
+ * commits with nym_queue_put or gives up with nym_afile_abort.  0 or -1
+ * with errno (EINVAL: r cannot be formatted) and nothing left behind. */
+int nym_queue_begin(const char *qdir, struct nym_qrec *r,
+    struct nym_afile *a);
+/* Commit it: fsync, link it to mess/ID (under another ID, written into
+ * the file and r->id, if that one is in use) and fsync mess/, the commit
+ * point.  0, or -1 with errno and nothing left behind. */
+int nym_queue_put(const char *qdir, struct nym_afile *a,
+    struct nym_qrec *r);
+/* The record in effect for message id: info/id if there is one (the
+ * state after a failed attempt), else the one at the head of mess/id.
+ * With fd not NULL, *fd gets mess/id open for reading at the message's
+ * first byte.  -1 with ENOENT (no such message), EINVAL (damaged), EFBIG
+ * (a record over NYM_QUEUE_REC). */
+int nym_queue_get(const char *qdir, const char *id, struct nym_qrec *r,
+    int *fd);
+/* Replace info/ID atomically with r (synced).  0 or -1. */
+int nym_queue_update(const char *qdir, const struct nym_qrec *r);
+/* Delivered: unlink mess/id, the commit point, then info/id if there is
+ * one.  The directories are not synced: nym_queue_sync does that for
+ * any number of these at once.  0 or -1 (ENOENT: no such message). */
+int nym_queue_done(const char *qdir, const char *id);
+/* fsync mess/ and info/, making the nym_queue_done calls before it
+ * durable.  0 or -1. */
+int nym_queue_sync(const char *qdir);
+/* Deleted: nym_queue_done and nym_queue_sync.  0 or -1. */
+int nym_queue_remove(const char *qdir, const char *id);
+/* Moved aside after a permanent failure: the record, state failed, to
+ * failinfo/id, the message without its record copied to failed/id (both
+ * synced), then removed.  0 or -1. */
+int nym_queue_fail(const char *qdir, const char *id);
+/* A message moved aside: its record from failinfo/id into r (zeroed if
+ * there is none) and, with fd not NULL, failed/id open for reading.  0;
+ * 1 if it has no record (moved aside before records were kept); -1 with
+ * ENOENT (no such failed message), EINVAL (a damaged record). */
+int nym_queue_failed(const char *qdir, const char *id, struct nym_qrec *r,
+    int *fd);
+/* Queue failed/id again under its ID: attempts and error cleared, queued
+ * at now, due now (a batch message at the next batch time); mess/id is
+ * committed (synced), then failed/id and failinfo/id removed.  0, or -1
+ * with ENOENT (no such failed message), ENODATA (it has no record),
+ * EBUSY (a message of that ID is being returned), EINVAL (damaged). */
+int nym_queue_requeue(const char *qdir, const char *id, time_t now);
+/* Open mess/id for reading at the message's first byte.  The descriptor
+ * or -1 as nym_queue_get. */
+int nym_queue_message(const char *qdir, const char *id);
+/* Walk mess/ one entry at a time (memory does not grow with the queue):
+ * next gives each message ID once per directory read (order undefined);
+ * 1, 0 at the end, -1 with errno. */
+struct nym_qscan {
+	void *dir;
+};
+int nym_queue_scan(struct nym_qscan *s, const char *qdir);
+/* The same over another of the queue's directories (sub "failed"). */
+int nym_queue_scandir(struct nym_qscan *s, const char *qdir,
+    const char *sub);
+int nym_queue_next(struct nym_qscan *s, char id[NYM_QUEUE_IDLEN + 1]);
+void nym_queue_endscan(struct nym_qscan *s);
+/* The destination of a record, what queue-run's per-destination limit
+ * counts: the set of its recipients' domains (the part after the last @,
+ * ASCII letters folded to lower case; "" for an address without @),
+ * whatever their order and repeats, as a 64-bit key.  Two different sets
+ * share a key with a chance of about 2^-64, and then only a limit. */
+uint64_t nym_queue_dest(const struct nym_qrec *r);
+/* Remove leftovers, with the queue's lock held: files in tmp/ older than
+ * NYM_QUEUE_STALE by the clock, not NYMBOX_NOW (a writer that died),
+ * records in info/ whose message is gone (a run killed between the two
+ * unlinks of nym_queue_done), failed/id and failinfo/id of a message that
+ * is queued again (a requeue cut short), records in failinfo/ without
+ * their message.  Returns the number removed. */
+int nym_queue_clean(const char *qdir);
+/* Copy the message in to out for sending at now: the first Date field
+ * replaced by now in UTC (added if missing, later ones dropped), Bcc and
+ * Resent-Bcc removed, everything else byte for byte.  0, or -1 with
+ * errno (E2BIG: a header over the limits). */
+int nym_queue_rewrite(int in, int out, time_t now);
+
+#endif
