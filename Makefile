@@ -83,7 +83,11 @@ LIBS_i2p.h = $(SEAL_LIBS)
 LIBS_dsn.h = $(GMIME_LIBS)
 LIBS_readline/readline.h = $(READLINE_LIBS)
 includes = $(shell sed -n 's/^\#include [<"]\([^>"]*\)[>"].*/\1/p' $(1))
-libsof = -Wl,--as-needed $(foreach h,$(call includes,$(1)),$(LIBS_$(h)))
+# A layer brings the libraries of the layers it includes (proto.h's
+# popd.c seals with seal.h's).
+hdrlibs = $(LIBS_$(1)) $(if $(wildcard lib/$(1)),$(foreach h,$(call \
+	includes,lib/$(1)),$(call hdrlibs,$(h))))
+libsof = -Wl,--as-needed $(foreach h,$(call includes,$(1)),$(call hdrlibs,$(h)))
 
 $(O)lib/%.o: lib/%.c
 	@mkdir -p $(@D)
