@@ -65,13 +65,15 @@ test_expect_success 'the data may take twice -t' '
 	< 250
 	> DATA
 	< 354
-	sleep $(test_scaled 1.3)
+	sleep $(test_scaled 4)
 	> Subject: slow but in time
 	>
 	> .
 	< 250
 	EOF
-	test_timeout 20 smtp-chat chat -- smtp-receive -t $(test_scaled 1) $SR
+	# -t 3: wide enough that a loaded machine does not miss the
+	# other commands' deadline; 4 s is past -t, inside 2t.
+	test_timeout 30 smtp-chat chat -- smtp-receive -t $(test_scaled 3) $SR
 '
 
 # trickle SECS PREFIX: PREFIX, then a byte every SECS seconds for ever;
