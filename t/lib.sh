@@ -404,14 +404,27 @@ test_wait_until()
 	done
 }
 
-# test_wait_gone PID... : until no process PID runs (a zombie counts as
-# gone: it runs no more code), at most 30 s times NYM_TEST_SCALE; for a
-# test that a program stops what it started.
+# test_wait_gone [-t SECONDS] PID...: until no process PID runs (a
+# zombie counts as gone: it runs no more code), at most SECONDS (default
+# 10, times NYM_TEST_SCALE); for a test that a program stopped what it
+# started.
 test_wait_gone()
 {
+	tl_wg_s_=10
+	if test "$1" = -t; then
+		tl_wg_s_=$2
+		shift 2
+	fi
 	for tl_wg_ in "$@"; do
+		case $tl_wg_ in
+		''|*[!0-9]*)
+			echo "test_wait_gone: not a PID: '$tl_wg_'" >&2
+			return 1
+			;;
+		esac
 		test_wait_until "! test -d /proc/$tl_wg_ ||
-		    grep -q '^$tl_wg_ (.*) [ZX]' /proc/$tl_wg_/stat 2>/dev/null" ||
+		    grep -q '^$tl_wg_ (.*) [ZX]' /proc/$tl_wg_/stat 2>/dev/null" \
+		    "$tl_wg_s_" ||
 		{ echo "test_wait_gone: process $tl_wg_ still runs" >&2; return 1; }
 	done
 }
