@@ -294,10 +294,10 @@ test_expect_success 'test_wait_gone: a process that ended, a zombie, one that ru
 	sh -c "exit 0" & gone=$! &&
 	wait $gone &&
 	test_wait_gone $gone &&
-	{ sh -c "sleep 0 & echo \$! >zombie; exec sleep 30" & parent=$!; } &&
+	{ perl -e "exit 0 unless fork; sleep 30" & parent=$!; } &&
 	test_when_finished "kill $parent 2>/dev/null; wait $parent; :" &&
-	test_wait_for zombie && zombie=$(cat zombie) &&
-	test_wait_until "grep -q \"^$zombie (sleep) Z\" /proc/$zombie/stat" &&
+	test_wait_until "pgrep -P $parent >zombie" && zombie=$(cat zombie) &&
+	test_wait_until "grep -q \"^$zombie (perl) Z\" /proc/$zombie/stat" &&
 	test_wait_gone $zombie &&
 	{ sleep 30 & live=$!; } &&
 	test_when_finished "kill $live 2>/dev/null; wait $live; :" &&
