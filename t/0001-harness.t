@@ -290,6 +290,33 @@ test_expect_success 'NYM_TEST_SCALE stretches test_scaled and the waits' '
 	test_grep "Bail out! NYM_TEST_SCALE must be a whole number" scaled.out
 '
 
+test_expect_success 'test_wait_gone: a process that ended, a zombie, one that runs' '
+	sh -c "exit 0" & gone=$! &&
+	wait $gone &&
+	test_wait_gone $gone &&
+	{ perl -e "exit 0 unless fork; sleep 30" & parent=$!; } &&
+	test_when_finished "kill $parent 2>/dev/null; wait $parent; :" &&
+	test_wait_until "pgrep -P $parent >zombie" && zombie=$(cat zombie) &&
+	test_wait_until "grep -q \"^$zombie (perl) Z\" /proc/$zombie/stat" &&
+	test_wait_gone $zombie &&
+	{ sleep 30 & live=$!; } &&
+	test_when_finished "kill $live 2>/dev/null; wait $live; :" &&
+	t0=$(date +%s) &&
+	! test_wait_gone -t 1 $gone $live 2>err &&
+	test $(($(date +%s) - t0)) -ge 1 &&
+	test_grep "process $live still runs" err &&
+	! test_wait_gone 2>err "" &&
+	test_grep "not a PID" err
+'
+
+test_expect_success UNPRIV 'test_unprivileged: permission bits bind the program' '
+	test_unprivileged_dir U && cd "$U" &&
+	test_unprivileged mkdir d && test_unprivileged chmod 500 d &&
+	! test_unprivileged touch d/f 2>err &&
+	test_grep "Permission denied" err && test_path_is_missing d/f &&
+	test_unprivileged sh -c "test \"\$HOME\" = \"\$PWD\""
+'
+
 REAPER=${NYM_HELPERS:-$TOP/t/helpers}/reaper
 test -x "$REAPER" && test_set_prereq REAPER
 

@@ -142,13 +142,19 @@ test_expect_success 'the domain reaches the resolver as one argument' '
 
 test_expect_success 'a resolver that hangs is killed after -t seconds: 451' '
 	write_script slow <<-\EOF &&
-	sleep 60 && echo late >slow.out
+	echo $$ >slow.pid
+	sleep 600 & echo $! >sleep.pid
+	wait
+	echo late >slow.out
 	EOF
 	printf "EHLO c\r\nMAIL FROM:<a@slow.i2p>\r\nQUIT\r\n" >in &&
+	test_when_finished "kill \$(cat slow.pid sleep.pid) 2>/dev/null; :" &&
 	test_timeout 20 smtp-receive $SR -t 1 -R ./slow <in >out 2>err &&
 	grep "^451 4.4.3" out &&
 	grep "unable to verify sender a@slow.i2p: resolver took too long" err &&
-	sleep 1 && test_path_is_missing slow.out
+	test_path_is_file slow.pid && test_path_is_file sleep.pid &&
+	test_wait_gone $(cat slow.pid sleep.pid) &&
+	test_path_is_missing slow.out
 '
 
 test_expect_success '-v: senders outside .i2p' '

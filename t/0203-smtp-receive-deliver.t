@@ -87,13 +87,19 @@ test_expect_success 'a missing command or a crash is temporary' '
 
 test_expect_success 'a command that hangs is killed after twice -t: 451' '
 	write_script hang <<-\EOF &&
-	sleep 60; echo late >late.out
+	echo $$ >hang.pid
+	sleep 600 & echo $! >sleep.pid
+	wait
+	echo late >late.out
 	EOF
 	send bob@bob.i2p >in &&
+	test_when_finished "kill \$(cat hang.pid sleep.pid) 2>/dev/null; :" &&
 	test_timeout 20 smtp-receive -t 1 -l bob.i2p -a -p ./hang <in >out 2>err &&
 	grep "^451" out &&
 	grep "the command took too long" err &&
-	sleep 1 && test_path_is_missing late.out
+	test_path_is_file hang.pid && test_path_is_file sleep.pid &&
+	test_wait_gone $(cat hang.pid sleep.pid) &&
+	test_path_is_missing late.out
 '
 
 test_expect_success 'the message is spooled in TMPDIR, unlinked' '
@@ -143,11 +149,18 @@ test_expect_success 'new/ gone while the message came: 451, nothing left' '
 	test -z "$(ls -A nonew/tmp)"
 '
 
-test_expect_success SANITY 'an unwritable maildir: 451' '
-	mkdir -p ro/tmp ro/new ro/cur && chmod 500 ro/tmp &&
-	send bob@bob.i2p | smtp-receive -l bob.i2p -a -d ro >out 2>err &&
-	chmod 700 ro/tmp &&
-	grep "^451" out && test -z "$(ls ro/new)"
+test_expect_success UNPRIV 'an unwritable maildir: 451' '
+	send bob@bob.i2p >in &&
+	test_unprivileged_dir U && mv in "$U/" && cd "$U" &&
+	test_unprivileged mkdir -p ro/tmp ro/new ro/cur &&
+	test_unprivileged smtp-receive -l bob.i2p -a -d ro <in >out 2>err &&
+	test_grep "^250 2.0.0" out && test "$(ls ro/new | wc -l)" = 1 &&
+	rm ro/new/* &&
+	test_unprivileged chmod 500 ro/tmp &&
+	test_unprivileged smtp-receive -l bob.i2p -a -d ro <in >out 2>err &&
+	test_grep "^451 4.3.0" out &&
+	test_grep "unable to create a file in maildir ro: Permission denied" err &&
+	test -z "$(ls -A ro/new)" && test -z "$(ls -A ro/tmp)"
 '
 
 if unshare -m true 2>/dev/null &&

@@ -5,10 +5,22 @@ cd "$(dirname "$0")" && . ./lib.sh
 
 crlf() { sed 's/$/\r/' "$@"; }
 
-# Every line a server may send: a reply, CRLF ended.
+# replies_ok FILE: what the server sent, a greeting first, and every
+# line of it a reply, CRLF ended.
 replies_ok()
 {
-	! tr -d "\r" <"$1" | grep -v "^[2-5][0-9][0-9][ -]"
+	if ! test -s "$1"; then
+		echo "replies_ok: $1 is missing or empty" >&2
+		return 1
+	elif ! head -n 1 "$1" | grep -q "^220 "; then
+		echo "replies_ok: $1 does not start with a greeting" >&2
+		return 1
+	elif grep -n -v "^[2-5][0-9][0-9][ -].*$(printf "\r")\$" "$1" >notreply ||
+	    test "$(tail -c 1 "$1" | od -An -c | tr -d " ")" != "\n"; then
+		echo "replies_ok: not a reply or not CRLF ended in $1:" >&2
+		head -n 5 notreply | cat -v >&2
+		return 1
+	fi
 }
 
 test_expect_success 'setup' '

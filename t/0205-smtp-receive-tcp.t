@@ -8,25 +8,22 @@ cd "$(dirname "$0")" && . ./lib.sh
 command -v socat >/dev/null || test_skip_all "socat is not installed"
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
 
+# socat listens on the port the kernel chose (port 0) and says which
+# (-d -d: "listening on AF=2 127.0.0.1:PORT"); stopped by PID.
+test_atexit 'test ! -s socat.pid || kill "$(cat socat.pid)" 2>/dev/null || :'
+
 test_expect_success 'setup: a listener on 127.0.0.1, a kernel-chosen port' '
 	printf "alice@alice.i2p:s3cret\n" >pass && chmod 600 pass &&
 	write_script deliver.sh <<-\EOS &&
 	cat >"$OUTDIR/msg.$$" && echo "$SENDER $RECIPIENT" >"$OUTDIR/env.$$"
 	EOS
 	mkdir out &&
-	port=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])") &&
-	echo $port >port &&
-	{ OUTDIR=$PWD/out socat TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork \
+	{ OUTDIR=$PWD/out socat -d -d TCP-LISTEN:0,bind=127.0.0.1,fork \
 	    EXEC:"smtp-receive -a -l alice.i2p -A pass -p ./deliver.sh" \
 	    2>socat.err & echo $! >socat.pid; } &&
-	python3 -c "
-import socket, sys, time
-for i in range(100):
-    try:
-        socket.create_connection((\"127.0.0.1\", $port), 1).close(); sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)"
+	test_wait_until "grep -q \" listening on .*127\.0\.0\.1:[1-9]\" socat.err" &&
+	sed -n "s/.* listening on .*127\.0\.0\.1:\([0-9]*\)\$/\1/p" socat.err >port &&
+	test_line_count = 1 port
 '
 
 submit() {
@@ -68,7 +65,5 @@ test_expect_success 'a wrong password is refused' '
 	test_must_fail submit alice@alice.i2p wrong alice@alice.i2p bob@bob.i2p 2>err &&
 	grep "535" err
 '
-
-test_expect_success 'cleanup' 'kill "$(cat socat.pid)"'
 
 test_done

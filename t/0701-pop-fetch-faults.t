@@ -91,42 +91,105 @@ test_expect_success 'the connection cut in the middle of a message: 75, nothing 
 	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = 2
 '
 
-# Ten runs, each with twenty new messages to fetch, killed with SIGKILL at a random moment.
+# killrun SECONDS ARGS...: pop-fetch ARGS (the maildir last), killed with SIGKILL after SECONDS unless done; says how
+# it ended in "run": killed N (N messages delivered before the kill) or
+# done N.  A run that pop-fetch ended itself with an error fails.
+killrun() {
+	kr_t=$1 && shift &&
+	kr_md=$(eval echo "\${$#}") &&
+	kr_n0=$(ls "$kr_md/new" 2>/dev/null | wc -l) &&
+	timeout -s KILL "$kr_t" pop-fetch -w $(test_scaled 5) \
+	    -H 127.0.0.1:$(cat lab/port) -u alice -P pw "$@"
+	kr_rc=$?
+	kr_n=$(( $(ls "$kr_md/new" 2>/dev/null | wc -l) - kr_n0 ))
+	case $kr_rc in
+	137)	echo "killed $kr_n" >run ;;
+	0)	echo "done $kr_n" >run ;;
+	*)	echo "pop-fetch exited $kr_rc"; return 1 ;;
+	esac
+	echo "after ${kr_t}s: $(cat run)"
+}
+
+# moment SEED I SECONDS: a moment drawn from 5 % to 95 % of SECONDS, the
+# same for the same SEED and I on every run of the test.
+moment() {
+	awk -v s="$1" -v i="$2" -v t="$3" \
+	    "BEGIN { srand(s + i); printf \"%.3f\", t * (0.05 + rand() * 0.9) }"
+}
+
+# The moments of the kills are spread over the time a run takes here,
+# measured first: on a fast machine and on a loaded one they fall in
+# every phase of a run.  ms: the milliseconds of the run before.
+msrun() {
+	ms_t0=$(date +%s%N) &&
+	killrun $(test_scaled 30) "$@" &&
+	ms=$(( ($(date +%s%N) - ms_t0) / 1000000 ))
+}
+test_expect_success 'the time a whole run takes: 20 messages, N with -k' '
+	dovecot-lab put lab alice $(seq -f orig/%g 1 20) &&
+	msrun -d cal && test_grep -x "done 20" run &&
+	for c in 1 2; do
+		dovecot-lab put lab alice $(seq -f orig/%g 1 20) &&
+		msrun -d cal$c && test_grep -x "done 20" run && echo $ms >>t20 &&
+		dovecot-lab put lab alice orig/* &&
+		msrun -k -d calk$c && test_grep -x "done $N" run && echo $ms >>tN &&
+		msrun -d calk$c && test_grep -x "done 0" run || return 1
+	done &&
+	sort -n t20 | head -n 1 >t20.ms && sort -n tN | head -n 1 >tN.ms &&
+	echo "a run of 20: $(cat t20.ms) ms, of $N with -k: $(cat tN.ms) ms (the shorter of two)" &&
+	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = 2
+'
+
+# Ten runs, each with twenty new messages to fetch, killed with SIGKILL
+# at a moment within that time.  Most runs must really be killed (how
+# many after delivering messages, which the server still has and the
+# next run must not deliver again, is shown).
 test_expect_success 'killed with SIGKILL at random moments, ten times' '
-	seed=$$ && i=0 && kills=0 &&
+	full=$(awk "BEGIN { print $(cat t20.ms) / 1000 }") &&
+	i=0 && kills=0 && late=0 &&
 	while test $i -lt 10; do
 		dovecot-lab put lab alice $(seq -f orig/%g $((i * 20 + 1)) $((i * 20 + 20))) &&
-		t=$(awk "BEGIN { srand($seed + $i); printf \"%.3f\", 0.005 + rand() * 0.06 }") &&
-		timeout -s KILL $t pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
-		    -u alice -P pw -d md
-		rc=$? &&
-		echo "run $i after ${t}s: $rc" &&
-		test $rc = 137 && kills=$((kills + 1))
+		killrun $(moment 701 $i $full) -d md || return 1
+		if grep -q "^killed" run; then
+			kills=$((kills + 1))
+			grep -q "^killed 0\$" run || late=$((late + 1))
+		fi
 		i=$((i + 1))
 	done &&
-	echo "killed $kills times" &&
+	echo "killed $kills times, $late after delivering" &&
 	test_timeout 30 pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 	    -u alice -P pw -d md &&
 	sums md/new >got &&
 	echo "delivered $(wc -l <got) of $N, duplicates $(uniq -d got | wc -l)" &&
 	test_cmp want got &&
-	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = 2
+	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = 2 &&
+	test $kills -ge 5
 '
 
+# With -k nothing is deleted: every run lists all N and fetches what it
+# has not delivered yet; the moment is drawn over the time of what is
+# left (of 20 at least).
 test_expect_success 'with -k: killed at random moments, then nothing twice' '
 	dovecot-lab put lab alice orig/* &&
-	i=0 && while test $i -lt 8; do
-		t=$(awk "BEGIN { srand($$ + 100 + $i); printf \"%.3f\", 0.01 + rand() * 0.15 }") &&
-		timeout -s KILL $t pop-fetch -k -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
-		    -u alice -P pw -d mk
+	i=0 && kills=0 && late=0 && left=$N &&
+	while test $i -lt 8; do
+		full=$(awk "BEGIN { print $(cat tN.ms) * ($left > 20 ? $left : 20) / $N / 1000 }") &&
+		killrun $(moment 702 $i $full) -k -d mk || return 1
+		left=$((N - $(ls mk/new | wc -l)))
+		if grep -q "^killed" run; then
+			kills=$((kills + 1))
+			grep -q "^killed 0\$" run || late=$((late + 1))
+		fi
 		i=$((i + 1))
 	done &&
+	echo "killed $kills times, $late after delivering" &&
 	test_timeout 30 pop-fetch -k -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 	    -u alice -P pw -d mk &&
 	test_timeout 30 pop-fetch -k -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) \
 	    -u alice -P pw -d mk &&
 	sums mk/new >got && test_cmp want got &&
-	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = $((N + 2))
+	test $(ls "$(labmail)/cur" "$(labmail)/new" | grep -c .) = $((N + 2)) &&
+	test $kills -ge 2
 '
 
 test_expect_success 'then without -k: all deleted, none delivered again' '

@@ -247,12 +247,17 @@ test_expect_success 'a malformed NYMBOX_NOW is a usage error' '
 	    -f a@a.i2p b@b.i2p -- true <msg
 '
 
-test_expect_success SANITY 'an unwritable queue: 75 (a set-up mistake never bounces)' '
-	mkdir -p RO && chmod 500 RO &&
-	test_when_finished "chmod 700 RO" &&
-	test_expect_code 75 delay-queue -q RO/q -m now -f a@a.i2p \
-	    b@b.i2p -- true <msg 2>err &&
-	grep "unable to create queue RO/q" err
+test_expect_success UNPRIV 'an unwritable queue: 75 (a set-up mistake never bounces)' '
+	test_unprivileged_dir U && cp msg "$U/" && cd "$U" &&
+	test_unprivileged mkdir RO &&
+	test_unprivileged delay-queue -q RO/q -m now -f a@a.i2p \
+	    b@b.i2p -- true <msg &&
+	test "$(ls RO/q/mess | wc -l)" = 1 &&
+	test_unprivileged chmod 500 RO &&
+	test_expect_code 75 test_unprivileged delay-queue -q RO/q2 -m now \
+	    -f a@a.i2p b@b.i2p -- true <msg 2>err &&
+	test_grep "unable to create queue RO/q2: Permission denied" err &&
+	test_path_is_missing RO/q2
 '
 
 test_done

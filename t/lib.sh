@@ -153,6 +153,20 @@ if ! (: >.perm/x) 2>/dev/null; then
 fi
 chmod u+w .perm && rm -rf .perm
 
+# UNPRIV: a test of what permission bits refuse (an unwritable maildir
+# or queue) can run whoever runs the tests: test_unprivileged runs the
+# program as the tests' own user where permission bits bind it (SANITY),
+# and as nobody (setpriv) where the tests run as root, who is refused
+# nothing; the files it is refused go in a test_unprivileged_dir.
+tl_unpriv_=
+if test_have_prereq SANITY; then
+	test_set_prereq UNPRIV
+elif command -v setpriv >/dev/null &&
+    setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
+	tl_unpriv_="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	test_set_prereq UNPRIV
+fi
+
 tl_diag_()
 {
 	sed 's/^/# /' >&2
@@ -390,6 +404,31 @@ test_wait_until()
 	done
 }
 
+# test_wait_gone [-t SECONDS] PID...: until no process PID runs (a
+# zombie counts as gone: it runs no more code), at most SECONDS (default
+# 10, times NYM_TEST_SCALE); for a test that a program stopped what it
+# started.
+test_wait_gone()
+{
+	tl_wg_s_=10
+	if test "$1" = -t; then
+		tl_wg_s_=$2
+		shift 2
+	fi
+	for tl_wg_ in "$@"; do
+		case $tl_wg_ in
+		''|*[!0-9]*)
+			echo "test_wait_gone: not a PID: '$tl_wg_'" >&2
+			return 1
+			;;
+		esac
+		test_wait_until "! test -d /proc/$tl_wg_ ||
+		    grep -q '^$tl_wg_ (.*) [ZX]' /proc/$tl_wg_/stat 2>/dev/null" \
+		    "$tl_wg_s_" ||
+		{ echo "test_wait_gone: process $tl_wg_ still runs" >&2; return 1; }
+	done
+}
+
 # test_cmp EXPECTED ACTUAL
 test_cmp()
 {
@@ -481,6 +520,41 @@ test_public_dir()
 	test_atexit "rm -rf '$tpd_'"
 	eval "$1=\$tpd_"
 }
+
+# test_unprivileged_dir VAR: a new directory that the user of
+# test_unprivileged owns, into VAR: in the scratch directory for the
+# tests' own user, in /tmp for nobody (the checkout may be closed to
+# others); removed at exit.  Programs run there with HOME set to it.
+test_unprivileged_dir()
+{
+	if test -z "$tl_unpriv_"; then
+		tud_=$(mktemp -d "$TRASH/unpriv.XXXXXX") || return 1
+	else
+		test_public_dir tud_ && chown nobody:nogroup "$tud_" || return 1
+	fi
+	eval "$1=\$tud_"
+}
+
+# test_unprivileged CMD [ARG...]: run CMD (a program, not a function)
+# bound by permission bits, see UNPRIV; as nobody, with HOME set to the
+# current directory, and a program it cannot reach (in a checkout under
+# a private directory) run from a copy in a directory of its own.
+test_unprivileged()
+{
+	test -n "$tl_unpriv_" || { "$@"; return; }
+	tu_p_=$(command -v "$1") ||
+		{ echo "test_unprivileged: no program $1" >&2; return 127; }
+	shift
+	if ! $tl_unpriv_ test -x "$tu_p_" 2>/dev/null; then
+		if test -z "$tl_unpriv_bin_"; then
+			test_public_dir tl_unpriv_bin_ || return 1
+		fi
+		cp "$tu_p_" "$tl_unpriv_bin_/" &&
+		tu_p_=$tl_unpriv_bin_/${tu_p_##*/} || return 1
+	fi
+	HOME=$PWD $tl_unpriv_ "$tu_p_" "$@"
+}
+tl_unpriv_bin_=
 
 # test_stop_holders DIR...: stop the SAM session holders of the keys in
 # each DIR (a holder is a "sam-holder" process whose PID stands first in
