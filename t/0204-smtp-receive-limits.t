@@ -84,7 +84,7 @@ test_expect_success 'the data may take twice -t' '
 	< 250
 	EOF
 	# -t 3: wide enough that a loaded machine does not miss the
-	# other commands' deadline; 4 s is past -t, inside 2t.
+	# deadline of the other commands; 4 s is past -t, inside 2t.
 	test_timeout 30 smtp-chat chat -- smtp-receive -t $(test_scaled 3) $SR
 '
 
