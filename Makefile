@@ -170,11 +170,19 @@ FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_TARGETS = $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/*.c))
 FUZZ_BINS = $(FUZZ_TARGETS:%=fuzz/t/fuzz/%)
 
+# The instrumented library, built by a make of its own (O=fuzz/); a rule
+# for it here too, so that make -n fuzz in a fresh tree shows the steps.
+FUZZ_LIB = $(MAKE) O=fuzz/ CC=$(FUZZ_CC) STATIC= WERROR="$(WERROR)" \
+	CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" fuzz/lib/libnymbox.a
+
 fuzz-build:
-	$(MAKE) O=fuzz/ CC=$(FUZZ_CC) STATIC= WERROR="$(WERROR)" \
-		CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" \
-		fuzz/lib/libnymbox.a
+	$(FUZZ_LIB)
 	$(MAKE) CC=$(FUZZ_CC) $(FUZZ_BINS)
+
+ifneq ($(O),fuzz/)
+fuzz/lib/libnymbox.a:
+	$(FUZZ_LIB)
+endif
 
 fuzz/t/fuzz/%: t/fuzz/%.c fuzz/lib/libnymbox.a
 	@mkdir -p $(@D)
