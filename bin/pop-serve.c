@@ -1207,19 +1207,21 @@ main(int argc, char *argv[])
 	const char *where, *failarg = NULL, *sessarg = NULL;
 	int c, n;
 
-	nym_begin(argc, argv, USAGE);
-	signal(SIGPIPE, SIG_IGN);
+	nym_start(argc, argv, USAGE);
 	nym_quietstderr();
 	while ((c = getopt(argc, argv, "D:d:F:K:T:u:w:")) != -1) {
 		switch (c) {
-		case 'D': delay = (int)nym_number(optarg, "-D", 0, 60); break;
+		case 'D':
+			delay = (int)nym_num(NYM_EX_USAGE, "-D", optarg, 0, 60);
+			break;
 		case 'd': maildir = optarg; break;
 		case 'F': failarg = optarg; break;
 		case 'K': keypath = optarg; break;
 		case 'T': sessarg = optarg; break;
 		case 'u': expect = optarg; break;
 		case 'w':
-			idlems = (int)nym_number(optarg, "-w", 1, 86400) * 1000;
+			idlems = (int)nym_num(NYM_EX_USAGE, "-w", optarg, 1,
+			    86400) * 1000;
 			break;
 		default: usage();
 		}
@@ -1258,9 +1260,11 @@ main(int argc, char *argv[])
 	if (maildir == NULL || expect == NULL)
 		usage();
 	if (sessarg != NULL)
-		sessionsecs = (int)nym_number(sessarg, "-T", 1, 86400);
+		sessionsecs = (int)nym_num(NYM_EX_USAGE, "-T", sessarg, 1,
+		    86400);
 	else if ((sessarg = nym_conf_get("pop-session-time")) != NULL)
-		sessionsecs = (int)nym_confnumber("pop-session-time", sessarg,
+		sessionsecs = (int)nym_num(NYM_EX_CONFIG, "pop-session-time",
+		    sessarg,
 		    1, 86400);
 	if (failarg == NULL &&
 	    (failarg = nym_conf_get("pop-auth-failures")) == NULL)

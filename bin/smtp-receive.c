@@ -1085,20 +1085,6 @@ session(void)
 	}
 }
 
-static int
-seconds(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 86400)
-		nym_die(NYM_EX_USAGE, "unable to use timeout %s: expected 1 "
-		    "to 86400 seconds", s);
-	return (int)v * 1000;
-}
-
 /* Add the domains in s (separated by spaces or commas). */
 static void
 adddomains(const char *s)
@@ -1237,9 +1223,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	int c, ndomarg = 0;
 
-	nym_begin(argc, argv, USAGE);
-	/* A closed connection is a failed write, not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
+	nym_start(argc, argv, USAGE);
 	opt.size = NYM_SMTP_SIZE;
 	opt.ms = 300 * 1000;
 	while ((c = getopt(argc, argv, "aA:d:D:F:l:N:p:R:s:T:t:u:v:")) != -1) {
@@ -1256,7 +1240,8 @@ main(int argc, char *argv[])
 			opt.size = nym_size(optarg, "size",
 			    NYM_SMTPD_SIZE_MAX);
 			break;
-		case 't': opt.ms = seconds(optarg); break;
+		case 't': opt.ms = (int)nym_num(NYM_EX_USAGE, "-t", optarg, 1,
+			    86400) * 1000; break;
 		case 'T': sessarg = optarg; break;
 		case 'N': barearg = optarg; break;
 		case 'u': opt.users = optarg; break;
@@ -1322,7 +1307,7 @@ main(int argc, char *argv[])
 	if (delayarg == NULL && (delayarg = nym_conf_get("smtp-auth-delay")) ==
 	    NULL)
 		delayarg = "3";
-	opt.delay = (int)nym_number(delayarg, "-D", 0, 60);
+	opt.delay = (int)nym_num(NYM_EX_USAGE, "-D", delayarg, 0, 60);
 	if (failarg == NULL &&
 	    (failarg = nym_conf_get("smtp-auth-failures")) == NULL)
 		failarg = "10/600";
@@ -1339,7 +1324,8 @@ main(int argc, char *argv[])
 	    (sessarg = nym_conf_get("smtp-session-time")) == NULL)
 		opt.session = NYM_SMTP_SESSION;
 	else
-		opt.session = (int)nym_number(sessarg, "-T", 1, 86400);
+		opt.session = (int)nym_num(NYM_EX_USAGE, "-T", sessarg, 1,
+		    86400);
 	nym_quietstderr();
 	loadpeer();
 
