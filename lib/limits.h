@@ -49,8 +49,8 @@
 #define NYM_YEAR_MIN	1900
 #define NYM_YEAR_MAX	9999
 /* scrub-headers' input and output buffers: 64 KB, a pipe's worth. */
-#define NYM_SCRUB_INBUF	(64 * 1024)
-#define NYM_SCRUB_OUTBUF (64 * 1024)
+#define NYM_SCRUB_INBUF	65536
+#define NYM_SCRUB_OUTBUF 65536
 
 /* ---- configuration and local files ---- */
 /* The configuration file: 64 KB, many times a real one. */
