@@ -53,7 +53,7 @@ LIBSRC += lib/pop3.c lib/socks.c
 LIBSRC += lib/seal.c
 LIBSRC += lib/pass.c
 LIBSRC += lib/queue.c lib/dsn.c
-LIBSRC += lib/popd.c
+LIBSRC += lib/popd.c lib/linesrv.c
 LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)

@@ -238,7 +238,7 @@ main(int argc, char *argv[])
 	ssize_t len;
 	time_t now;
 
-	nym_begin(argc, argv, USAGE);
+	nym_start(argc, argv, USAGE);
 	/* It takes mail from nymbox-sendmail, procmail or an MTA: a set-up
 	 * mistake must defer it, never bounce it. */
 	nym_delivering();
@@ -318,9 +318,7 @@ main(int argc, char *argv[])
 			    sender);
 	}
 
-	if ((now = nym_now()) == -1)
-		nym_die(NYM_EX_USAGE, "unable to use NYMBOX_NOW: expected "
-		    "seconds since the epoch");
+	now = nym_now();
 	if (nym_queue_dir(qdir, sizeof qdir, qarg) == -1)
 		nym_die(NYM_EX_CONFIG, "unable to find the queue: set HOME or "
 		    "use -q");

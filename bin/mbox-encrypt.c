@@ -156,7 +156,7 @@ getpw(int confirm)
 			    "longer than %d bytes", NYM_PASS_MAX);
 	} else if (passfd != NULL) {
 		/* A byte at a time: the line is ours, what follows is not. */
-		fd = nym_number(passfd, "-F", 0, INT_MAX);
+		fd = nym_num(NYM_EX_USAGE, "-F", passfd, 0, INT_MAX);
 		/* One byte past the limit, so a password of exactly
 		 * NYM_PASS_MAX bytes is told from a longer one. */
 		for (n = 0; n <= NYM_PASS_MAX; n++) {
@@ -980,7 +980,7 @@ main(int argc, char *argv[])
 	struct stat st;
 	int c, i, gflag = 0, iflag = 0, xflag = 0, fd;
 
-	nym_begin(argc, argv, USAGE);
+	nym_start(argc, argv, USAGE);
 	while ((c = getopt(argc, argv, "d:F:giK:k:o:P:x")) != -1) {
 		switch (c) {
 		case 'd': maildir = optarg; break;

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "limits.h"
@@ -135,7 +134,8 @@ localok(const char *s)
 static void
 password(const char *file, const char *fdarg)
 {
-	int fd = fdarg != NULL ? (int)nym_number(fdarg, "-F", 0, INT_MAX) : -1;
+	int fd = fdarg != NULL ? (int)nym_num(NYM_EX_USAGE, "-F", fdarg, 0,
+	    INT_MAX) : -1;
 
 	if (nym_password(file, fd, "the inbox", sec.pw, sizeof sec.pw) == -1) {
 		if (errno == ENXIO)
@@ -266,15 +266,16 @@ main(int argc, char *argv[])
 	size_t i;
 	int c, n, haspriv, haspub, made;
 
-	nym_begin(argc, argv, USAGE);
-	signal(SIGPIPE, SIG_IGN);
+	nym_start(argc, argv, USAGE);
 	while ((c = getopt(argc, argv, "d:F:m:P:p:u:w:")) != -1) {
 		switch (c) {
 		case 'd': darg = optarg; break;
 		case 'F': passfd = optarg; break;
 		case 'm': maildir = optarg; break;
 		case 'P': passfile = optarg; break;
-		case 'p': port = nym_number(optarg, "-p", 1, 65535); break;
+		case 'p':
+			port = nym_num(NYM_EX_USAGE, "-p", optarg, 1, 65535);
+			break;
 		case 'u': userarg = optarg; break;
 		case 'w': wkfile = optarg; break;
 		default: usage();
@@ -284,7 +285,6 @@ main(int argc, char *argv[])
 	argv += optind;
 	if ((darg != NULL) + argc != 1 || (passfile != NULL && passfd != NULL))
 		usage();
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)mlock(&sec, sizeof sec);
 	atexit(cleanup);
 

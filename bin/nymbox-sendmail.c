@@ -713,7 +713,7 @@ main(int argc, char *argv[])
 	size_t nchain, i, k;
 	int first, msgfd, outfd, code, ndel, sigpipe, fromconf = 0;
 
-	nym_begin(argc, argv, USAGE);
+	nym_start(argc, argv, USAGE);
 	first = options(argc, argv);
 	/* Sending, it takes mail from a mail program, cron or an MTA: a
 	 * set-up mistake must defer it, never bounce it. */

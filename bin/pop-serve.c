@@ -71,10 +71,9 @@ static const char *maildir, *expect, *keypath;
 static int mdfd = -1;		/* the maildir, flock'd in session */
 static int delay = 3, idlems = 600000;
 static int sessionsecs = NYM_POPD_SESSION;	/* -T */
-static long long sessionend;	/* nym_now_ms() when the session ends */
 static int failmax, failwin;	/* -F */
 static char ledger[PATH_MAX];	/* the key file's .fails */
-static int authed, authfail, errors;
+static int authed, authfail;
 static char user[NYM_POPD_USER + 1];	/* USER's argument */
 static int haveuser;
 
@@ -134,51 +133,22 @@ clean(const char *s)
 
 /* ---- replies ---- */
 
-static void reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-reply(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	nym_out_vline(&out, NYM_POP3_LINE, fmt, ap);
-	va_end(ap);
-}
+/* The session's skeleton (lib/linesrv.c), shared with smtp-receive. */
+static struct nym_linesrv ls = {
+	.in = &in, .out = &out, .linemax = NYM_POP3_LINE,
+	.maxerrors = NYM_POPD_ERRORS, .gone = NYM_EX_OK,
+	.what = "a command",
+	.toomany = "-ERR Too many errors, closing",
+	.toolong = "-ERR Line too long, closing",
+	.sessover = "-ERR [SYS/TEMP] Session too long, closing",
+	.slow = NULL		/* RFC 1939 3: close without a reply */
+};
 
 /* A client that is gone ends the session; nothing is removed. */
-static void
-flushout(void)
-{
-	if (nym_out_flush(&out) == -1)
-		exit(errno == ETIMEDOUT ? NYM_EX_TEMPFAIL : NYM_EX_OK);
-}
-
-static void __attribute__((noreturn))
-hangup(int code, const char *text)
-{
-	reply("%s", text);
-	(void)nym_out_flush(&out);
-	exit(code);
-}
-
-static void
-protoerr(const char *text)
-{
-	reply("%s", text);
-	if (++errors >= NYM_POPD_ERRORS)
-		hangup(NYM_EX_OK, "-ERR Too many errors, closing");
-}
-
-/* The session has lasted -T seconds: it ends as a cut connection does,
- * removing nothing. */
-static void __attribute__((noreturn))
-sessiondone(void)
-{
-	nym_warn("unable to read a command: the session took %d s (-T)",
-	    sessionsecs);
-	hangup(NYM_EX_TEMPFAIL, "-ERR [SYS/TEMP] Session too long, closing");
-}
+#define reply(...)	nym_ls_reply(&ls, __VA_ARGS__)
+#define flushout()	nym_ls_flush(&ls)
+#define hangup(code, text) nym_ls_hangup(&ls, (code), (text))
+#define protoerr(text)	nym_ls_error(&ls, (text))
 
 /* Wipe what the reader holds besides the bytes not read yet: the line
  * just read may have held a password. */
@@ -196,43 +166,14 @@ wipein(void)
 static int
 getcmd(void)
 {
-	int r;
-
-	if (in.pos == in.len ||
-	    memchr(in.buf + in.pos, '\n', in.len - in.pos) == NULL)
-		flushout();
-	/* The whole command within -w, not only each read of it, and
-	 * the whole session within -T. */
-	if (nym_now_ms() >= sessionend)
-		sessiondone();
-	in.deadline = nym_now_ms() + idlems;
-	if (in.deadline > sessionend)
-		in.deadline = sessionend;
-	r = nym_smtp_getline(&in, sec.line, sizeof sec.line, NYM_POPD_LINE);
-	if (r == 0)
-		exit(NYM_EX_OK);	/* the client left: nothing removed */
-	if (r == -1) {
-		if (errno == E2BIG || errno == EILSEQ) {
-			/* Part of it was copied, and it may have been a
-			 * password. */
-			wipein();
-			protoerr(errno == E2BIG ? "-ERR Line too long" :
-			    "-ERR NUL byte in a command");
-			return -1;
-		}
-		if (errno == EMSGSIZE)
-			hangup(NYM_EX_OK, "-ERR Line too long, closing");
-		if (errno == ETIMEDOUT && nym_now_ms() >= sessionend)
-			sessiondone();
-		if (errno == ETIMEDOUT) {
-			/* RFC 1939 3: close without a reply. */
-			nym_warn("unable to read a command: not done within "
-			    "%d s", idlems / 1000);
-			exit(NYM_EX_TEMPFAIL);
-		}
-		exit(NYM_EX_TEMPFAIL);
-	}
-	return 0;
+	if (nym_ls_getline(&ls, sec.line, sizeof sec.line, NYM_POPD_LINE) ==
+	    0)
+		return 0;
+	/* Part of it was copied, and it may have been a password. */
+	wipein();
+	protoerr(errno == E2BIG ? "-ERR Line too long" :
+	    "-ERR NUL byte in a command");
+	return -1;
 }
 
 /* ---- the maildrop ---- */
@@ -1118,7 +1059,9 @@ session(void)
 	const char *a;
 	char v[5];
 
-	sessionend = nym_now_ms() + (long long)sessionsecs * 1000;
+	ls.ms = idlems;
+	ls.session = sessionsecs;
+	ls.sessionend = nym_now_ms() + (long long)sessionsecs * 1000;
 	reply("+OK POP3 server ready");
 	for (;;) {
 		if (getcmd() == -1)
@@ -1207,19 +1150,21 @@ main(int argc, char *argv[])
 	const char *where, *failarg = NULL, *sessarg = NULL;
 	int c, n;
 
-	nym_begin(argc, argv, USAGE);
-	signal(SIGPIPE, SIG_IGN);
+	nym_start(argc, argv, USAGE);
 	nym_quietstderr();
 	while ((c = getopt(argc, argv, "D:d:F:K:T:u:w:")) != -1) {
 		switch (c) {
-		case 'D': delay = (int)nym_number(optarg, "-D", 0, 60); break;
+		case 'D':
+			delay = (int)nym_num(NYM_EX_USAGE, "-D", optarg, 0, 60);
+			break;
 		case 'd': maildir = optarg; break;
 		case 'F': failarg = optarg; break;
 		case 'K': keypath = optarg; break;
 		case 'T': sessarg = optarg; break;
 		case 'u': expect = optarg; break;
 		case 'w':
-			idlems = (int)nym_number(optarg, "-w", 1, 86400) * 1000;
+			idlems = (int)nym_num(NYM_EX_USAGE, "-w", optarg, 1,
+			    86400) * 1000;
 			break;
 		default: usage();
 		}
@@ -1258,9 +1203,11 @@ main(int argc, char *argv[])
 	if (maildir == NULL || expect == NULL)
 		usage();
 	if (sessarg != NULL)
-		sessionsecs = (int)nym_number(sessarg, "-T", 1, 86400);
+		sessionsecs = (int)nym_num(NYM_EX_USAGE, "-T", sessarg, 1,
+		    86400);
 	else if ((sessarg = nym_conf_get("pop-session-time")) != NULL)
-		sessionsecs = (int)nym_confnumber("pop-session-time", sessarg,
+		sessionsecs = (int)nym_num(NYM_EX_CONFIG, "pop-session-time",
+		    sessarg,
 		    1, 86400);
 	if (failarg == NULL &&
 	    (failarg = nym_conf_get("pop-auth-failures")) == NULL)

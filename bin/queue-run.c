@@ -1574,20 +1574,22 @@ main(int argc, char *argv[])
 	unsigned modes = 7;
 	int c, lflag = 0, mflag = 0;
 
-	nym_begin(argc, argv, USAGE);
-	signal(SIGPIPE, SIG_IGN);
+	nym_start(argc, argv, USAGE);
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
 	if ((v = nym_conf_get("delivery-timeout")) != NULL)
-		timeout = nym_confnumber("delivery-timeout", v, 1, 86400);
+		timeout = nym_num(NYM_EX_CONFIG, "delivery-timeout", v, 1,
+		    86400);
 	if ((v = nym_conf_get("queue-lifetime")) != NULL)
-		lifetime = nym_confnumber("queue-lifetime", v, 0, 31536000);
+		lifetime = nym_num(NYM_EX_CONFIG, "queue-lifetime", v, 0,
+		    31536000);
 	if ((v = nym_conf_get("queue-concurrency")) != NULL)
-		jobs = nym_confnumber("queue-concurrency", v, 1,
+		jobs = nym_num(NYM_EX_CONFIG, "queue-concurrency", v, 1,
 		    NYM_QRUN_JOBS_MAX);
 	if ((v = nym_conf_get("queue-destination-concurrency")) != NULL)
-		perdest = nym_confnumber("queue-destination-concurrency", v, 1,
+		perdest = nym_num(NYM_EX_CONFIG,
+		    "queue-destination-concurrency", v, 1,
 		    NYM_QRUN_JOBS_MAX);
 	if ((v = nym_conf_get("bounce-maildir")) != NULL && *v != '\0')
 		bouncedir = v;
@@ -1601,21 +1603,25 @@ main(int argc, char *argv[])
 		case 'b': bouncedir = optarg; break;
 		case 'd': addid(&ids, &nids, optarg); break;
 		case 'J':
-			perdest = nym_number(optarg, "-J", 1,
+			perdest = nym_num(NYM_EX_USAGE, "-J", optarg, 1,
 			    NYM_QRUN_JOBS_MAX);
 			break;
 		case 'j':
-			jobs = nym_number(optarg, "-j", 1, NYM_QRUN_JOBS_MAX);
+			jobs = nym_num(NYM_EX_USAGE, "-j", optarg, 1,
+			    NYM_QRUN_JOBS_MAX);
 			break;
 		case 'L':
-			lifetime = nym_number(optarg, "-L", 0, 31536000);
+			lifetime = nym_num(NYM_EX_USAGE, "-L", optarg, 0,
+			    31536000);
 			break;
 		case 'l': lflag = 1; break;
 		case 'm': modes = modeset(optarg); mflag = 1; break;
 		case 'q': qarg = optarg; break;
 		case 'R': addid(&rq, &nrq, optarg); break;
 		case 'r': addid(&rt, &nrt, optarg); break;
-		case 'T': timeout = nym_number(optarg, "-T", 1, 86400); break;
+		case 'T':
+			timeout = nym_num(NYM_EX_USAGE, "-T", optarg, 1, 86400);
+			break;
 		default: usage();
 		}
 	}
@@ -1623,9 +1629,6 @@ main(int argc, char *argv[])
 	if (optind != argc || lflag + (nids > 0) + (nrq + nrt > 0) > 1 ||
 	    (mflag && nrq + nrt > 0))
 		usage();
-	if (nym_now() == -1)
-		nym_die(NYM_EX_USAGE, "unable to use NYMBOX_NOW: expected "
-		    "seconds since the epoch");
 	if (nym_queue_dir(qdir, sizeof qdir, qarg) == -1)
 		nym_die(NYM_EX_CONFIG, "unable to find the queue: set HOME or "
 		    "use -q");

@@ -138,7 +138,7 @@ main(int argc, char *argv[])
 	size_t n, i, onion = 0;
 	int c, rc, ret = NYM_EX_OK, wsec = 60, werr = 0;
 
-	nym_begin(argc, argv, USAGE);
+	nym_start(argc, argv, USAGE);
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
@@ -160,13 +160,12 @@ main(int argc, char *argv[])
 		case 'n': nflag = 1; break;
 		case 'o': sa.opts = optarg; break;
 		case 'r': relayarg = optarg; break;
-		case 'S':
-			if (nym_samaddr_set(&sa, optarg) == -1)
-				nym_die(NYM_EX_USAGE, "unable to use SAM "
-				    "address %s: expected host:port", optarg);
-			break;
+		case 'S': nym_samaddr_opt(&sa, optarg); break;
 		case 't': tflag = 1; break;
-		case 'w': wsec = (int)nym_number(optarg, "-w", 1, 3600); break;
+		case 'w':
+			wsec = (int)nym_num(NYM_EX_USAGE, "-w", optarg, 1,
+			    3600);
+			break;
 		default: usage();
 		}
 	}
@@ -186,19 +185,17 @@ main(int argc, char *argv[])
 		r.relay = relayhost;
 		r.relayport = 25;
 		if (colon != NULL && relayarg == nym_conf_get("relay"))
-			r.relayport = (int)nym_confnumber("relay port",
+			r.relayport = (int)nym_num(NYM_EX_CONFIG, "relay port",
 			    colon + 1, 1, 65535);
 		else if (colon != NULL)
-			r.relayport = (int)nym_number(colon + 1, "relay port",
-			    1, 65535);
+			r.relayport = (int)nym_num(NYM_EX_USAGE, "relay port",
+			    colon + 1, 1, 65535);
 	}
 	r.cachedir = nflag || cachedir[0] == '\0' ? NULL : cachedir;
 	r.ms = wsec * 1000;
 	r.create_ms = wsec * 2000;
 	r.maxage = 86400;
-	r.now = time(NULL);
-	if ((v = getenv("NYMBOX_NOW")) != NULL && *v != '\0')
-		r.now = (time_t)strtoll(v, NULL, 10);
+	r.now = nym_now();
 	/* -k: the key's one session (borrowed, or a holder started), not
 	 * a session of our own.  Run by a program under sam-accept (the
 	 * resolver of smtp-receive), the session of sam-accept's key. */

@@ -183,8 +183,7 @@ main(int argc, char *argv[])
 	int c, rc, afd, ready, lfd = -1, borrowed = 0;
 	pid_t pid;
 
-	nym_begin(argc, argv, USAGE);
-	signal(SIGPIPE, SIG_IGN);
+	nym_start(argc, argv, USAGE);
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
@@ -192,16 +191,18 @@ main(int argc, char *argv[])
 	keyarg = nym_conf_get("server-key");
 	while ((c = getopt(argc, argv, "+c:k:l:o:S:w:")) != -1) {
 		switch (c) {
-		case 'c': max = nym_number(optarg, "-c", 1, 1000); break;
-		case 'k': keyarg = optarg; break;
-		case 'l': linger = nym_number(optarg, "-l", 0, 86400); break;
-		case 'o': sa.opts = optarg; break;
-		case 'S':
-			if (nym_samaddr_set(&sa, optarg) == -1)
-				nym_die(NYM_EX_USAGE, "unable to use SAM "
-				    "address %s: expected host:port", optarg);
+		case 'c':
+			max = nym_num(NYM_EX_USAGE, "-c", optarg, 1, 1000);
 			break;
-		case 'w': wsec = nym_number(optarg, "-w", 1, 3600); break;
+		case 'k': keyarg = optarg; break;
+		case 'l':
+			linger = nym_num(NYM_EX_USAGE, "-l", optarg, 0, 86400);
+			break;
+		case 'o': sa.opts = optarg; break;
+		case 'S': nym_samaddr_opt(&sa, optarg); break;
+		case 'w':
+			wsec = nym_num(NYM_EX_USAGE, "-w", optarg, 1, 3600);
+			break;
 		default: usage();
 		}
 	}

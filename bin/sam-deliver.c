@@ -350,7 +350,7 @@ main(int argc, char *argv[])
 	size_t n = 0;
 	int c, i, r, msgfd = -1, ret, linger = -1;
 
-	nym_begin(argc, argv, USAGE);
+	nym_start(argc, argv, USAGE);
 	nym_delivering();	/* Postfix's pipe(8), the queue: never bounce */
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
@@ -364,17 +364,18 @@ main(int argc, char *argv[])
 		case 'B': Bflag = 1; break;
 		case 'f': sender = optarg; break;
 		case 'k': keyarg = optarg; break;
-		case 'l': linger = (int)nym_number(optarg, "-l", 0, 86400);
+		case 'l':
+			linger = (int)nym_num(NYM_EX_USAGE, "-l", optarg, 0,
+			    86400);
 			break;
 		case 'o': sa.opts = optarg; break;
 		case 'r': relayarg = optarg; break;
-		case 'S':
-			if (nym_samaddr_set(&sa, optarg) == -1)
-				nym_die(NYM_EX_USAGE, "unable to use SAM "
-				    "address %s: expected host:port", optarg);
-			break;
+		case 'S': nym_samaddr_opt(&sa, optarg); break;
 		case 't': tflag = 1; break;
-		case 'w': wsec = (int)nym_number(optarg, "-w", 1, 3600); break;
+		case 'w':
+			wsec = (int)nym_num(NYM_EX_USAGE, "-w", optarg, 1,
+			    3600);
+			break;
 		default: usage();
 		}
 	}
@@ -420,7 +421,7 @@ main(int argc, char *argv[])
 	res.samport = sa.port;
 	res.ms = wsec * 1000;
 	res.maxage = 86400;
-	res.now = time(NULL);
+	res.now = nym_now();
 	if (relayarg != NULL) {
 		const char *colon = strrchr(relayarg, ':');
 
@@ -430,11 +431,12 @@ main(int argc, char *argv[])
 		res.relay = relayhost;
 		res.relayport = 25;
 		if (colon != NULL && relayarg == nym_conf_get("relay"))
-			res.relayport = (int)nym_confnumber("relay port",
+			res.relayport = (int)nym_num(NYM_EX_CONFIG,
+			    "relay port",
 			    colon + 1, 1, 65535);
 		else if (colon != NULL)
-			res.relayport = (int)nym_number(colon + 1, "relay port",
-			    1, 65535);
+			res.relayport = (int)nym_num(NYM_EX_USAGE, "relay port",
+			    colon + 1, 1, 65535);
 	}
 	if ((v = nym_conf_get("cache-dir")) != NULL)
 		snprintf(cachedir, sizeof cachedir, "%s", v);

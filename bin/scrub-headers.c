@@ -197,10 +197,10 @@ wantcheck(int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
-	const char *where, *v, *pfile = NULL, *e;
+	const char *where, *v, *pfile = NULL;
 	int c, leaks, nullfd;
 
-	nym_begin(argc, argv, USAGE);
+	nym_start(argc, argv, USAGE);
 	if (nym_scrub_init(&sc) != 0)
 		fail();
 	/* A check exits 2 on any error, a bad option included. */
@@ -216,7 +216,10 @@ main(int argc, char *argv[])
 		case 'm': sc.mbox = 1; break;
 		case 'n': sc.setnow = 1; break;
 		case 'p': pfile = optarg; break;
-		case 'r': sc.round = nym_number(optarg, "-r", 0, 366L * 86400); break;
+		case 'r':
+			sc.round = nym_num(NYM_EX_USAGE, "-r", optarg, 0,
+			    366L * 86400);
+			break;
 		default: nym_usage();
 		}
 	}
@@ -240,12 +243,10 @@ main(int argc, char *argv[])
 	if (Kflag == NULL)
 		Kflag = nym_conf_get("scrub-key");
 	if (sc.round == 0 && (v = nym_conf_get("scrub-round")) != NULL)
-		sc.round = nym_confnumber("scrub-round", v, 0, 366L * 86400);
+		sc.round = nym_num(NYM_EX_CONFIG, "scrub-round", v, 0,
+		    366L * 86400);
 	sc.domain = nym_conf_get("msgid-domain");
-	if ((e = getenv("NYMBOX_NOW")) != NULL && *e != '\0')
-		sc.now = (time_t)nym_number(e, "NYMBOX_NOW", 0, LONG_MAX);
-	else
-		sc.now = time(NULL);
+	sc.now = nym_now();
 	if (iflag)
 		return interactive();
 	if (cflag) {

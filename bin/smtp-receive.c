@@ -76,7 +76,7 @@ static char ledger[PATH_MAX];	/* the password file's .fails */
 /* The session. */
 static struct nym_in in;
 static struct nym_out out;
-static int helo, ehlo, errors, authfail;
+static int helo, ehlo, authfail;
 static char login[NYM_SMTP_PATH];	/* AUTH identity, "" if none */
 static char peer[NYM_B32LEN + 9];	/* the peer's b32, "" if unknown */
 static int peerbad;			/* told, but not a destination */
@@ -121,93 +121,33 @@ clean(const char *s)
 	return buf;
 }
 
-/* Queue a reply line. */
-static void
-reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The session's skeleton (lib/linesrv.c), shared with pop-serve. */
+static struct nym_linesrv ls = {
+	.in = &in, .out = &out, .linemax = NYM_SMTP_LINE,
+	.maxerrors = NYM_SMTPD_ERRORS, .gone = NYM_EX_TEMPFAIL,
+	.what = "the command",
+	.toomany = "421 4.7.0 Too many errors, closing",
+	.toolong = "500 5.5.2 Line too long, closing",
+	.sessover = "421 4.4.2 Session too long, closing",
+	.slow = "421 4.4.2 Too slow, closing"
+};
 
-static void
-reply(const char *fmt, ...)
-{
-	va_list ap;
+#define reply(...)	nym_ls_reply(&ls, __VA_ARGS__)
+#define flushout()	nym_ls_flush(&ls)
+#define hangup(code, text) nym_ls_hangup(&ls, (code), (text))
+#define protoerr()	nym_ls_error(&ls, NULL)
 
-	va_start(ap, fmt);
-	nym_out_vline(&out, NYM_SMTP_LINE, fmt, ap);
-	va_end(ap);
-}
-
-/* Send what is queued; a client that is gone ends the session. */
-static void
-flushout(void)
-{
-	if (nym_out_flush(&out) == -1)
-		exit(NYM_EX_TEMPFAIL);
-}
-
-static long long sessionend;	/* nym_now_ms() when the session must end */
-
-/* Say goodbye with a 421 and end the session. */
-static void __attribute__((noreturn))
-hangup(int code, const char *text)
-{
-	out.deadline = nym_now_ms() + 5000;	/* the last words, briefly */
-	reply("%s", text);
-	nym_out_flush(&out);
-	exit(code);
-}
-
-/* A protocol error was replied; too many end the session. */
-static void
-protoerr(void)
-{
-	if (++errors >= NYM_SMTPD_ERRORS)
-		hangup(NYM_EX_OK, "421 4.7.0 Too many errors, closing");
-}
-
-/* Read a command (or SASL response) line.  Replies are flushed first
- * unless the client has already sent the next line (PIPELINING). */
-/* A read that ran out of time: the session's whole time, or its own. */
-static void __attribute__((noreturn))
-timedout(const char *what, int secs)
-{
-	if (nym_now_ms() >= sessionend) {
-		nym_warn("unable to read %s: the session took %d s (-T)",
-		    what, opt.session);
-		hangup(NYM_EX_TEMPFAIL, "421 4.4.2 Session too long, closing");
-	}
-	nym_warn("unable to read %s: not done within %d s", what, secs);
-	hangup(NYM_EX_TEMPFAIL, "421 4.4.2 Too slow, closing");
-}
-
+/* Read a command (or SASL response) line.  0, or -1 after replying to
+ * a line too long or with a NUL byte. */
 static int
 getcmd(char *buf, size_t cap, size_t max)
 {
-	int r;
-
-	if (in.pos == in.len ||
-	    memchr(in.buf + in.pos, '\n', in.len - in.pos) == NULL)
-		flushout();
-	in.ms = opt.ms;
-	/* The whole command within -t, not only each read of it. */
-	in.deadline = nym_now_ms() + opt.ms;
-	if (in.deadline > sessionend)
-		in.deadline = sessionend;
-	r = nym_smtp_getline(&in, buf, cap, max);
-	if (r == 0)
-		exit(NYM_EX_OK);
-	if (r == -1) {
-		if (errno == E2BIG || errno == EILSEQ) {
-			reply("500 5.5.2 %s", errno == E2BIG ?
-			    "Line too long" : "NUL byte in a command");
-			protoerr();
-			return -1;
-		}
-		if (errno == EMSGSIZE)
-			hangup(NYM_EX_OK, "500 5.5.2 Line too long, closing");
-		if (errno == ETIMEDOUT)
-			timedout("the command", opt.ms / 1000);
-		exit(NYM_EX_TEMPFAIL);
-	}
-	return 0;
+	if (nym_ls_getline(&ls, buf, cap, max) == 0)
+		return 0;
+	reply("500 5.5.2 %s", errno == E2BIG ? "Line too long" :
+	    "NUL byte in a command");
+	protoerr();
+	return -1;
 }
 
 static void
@@ -716,10 +656,10 @@ cmd_data(const char *args)
 	 * trickles is cut off, a big message at a fair rate is not. */
 	in.ms = opt.ms * 2;
 	in.deadline = nym_now_ms() + opt.ms * 2;
-	if (in.deadline > sessionend)
-		in.deadline = sessionend;
+	if (in.deadline > ls.sessionend)
+		in.deadline = ls.sessionend;
 	in.rate = NYM_MIN_RATE;
-	in.limit = sessionend;
+	in.limit = ls.sessionend;
 	if (nym_smtp_getdata(&in, &w, opt.size, NYM_SMTP_LF |
 	    (opt.strict ? NYM_SMTP_STRICT : 0), &d) == -1) {
 		if (opt.maildir != NULL)
@@ -728,7 +668,7 @@ cmd_data(const char *args)
 			close(fd);
 		tmppath = NULL;
 		if (errno == ETIMEDOUT)
-			timedout("the message", opt.ms * 2 / 1000);
+			nym_ls_timedout(&ls, "the message", opt.ms * 2 / 1000);
 		exit(NYM_EX_TEMPFAIL);
 	}
 	in.rate = 0;
@@ -1033,8 +973,10 @@ session(void)
 	    nym_out_open(&out, STDOUT_FILENO, NYM_SMTPD_OUTBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	out.ms = opt.ms;
-	sessionend = nym_now_ms() + (long long)opt.session * 1000;
-	out.deadline = sessionend;
+	ls.ms = opt.ms;
+	ls.session = opt.session;
+	ls.sessionend = nym_now_ms() + (long long)opt.session * 1000;
+	out.deadline = ls.sessionend;
 	reply("220 ESMTP");
 	for (;;) {
 		if (getcmd(line, sizeof line, NYM_SMTP_LINE) == -1)
@@ -1083,20 +1025,6 @@ session(void)
 			protoerr();
 		}
 	}
-}
-
-static int
-seconds(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 86400)
-		nym_die(NYM_EX_USAGE, "unable to use timeout %s: expected 1 "
-		    "to 86400 seconds", s);
-	return (int)v * 1000;
 }
 
 /* Add the domains in s (separated by spaces or commas). */
@@ -1237,9 +1165,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	int c, ndomarg = 0;
 
-	nym_begin(argc, argv, USAGE);
-	/* A closed connection is a failed write, not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
+	nym_start(argc, argv, USAGE);
 	opt.size = NYM_SMTP_SIZE;
 	opt.ms = 300 * 1000;
 	while ((c = getopt(argc, argv, "aA:d:D:F:l:N:p:R:s:T:t:u:v:")) != -1) {
@@ -1256,7 +1182,8 @@ main(int argc, char *argv[])
 			opt.size = nym_size(optarg, "size",
 			    NYM_SMTPD_SIZE_MAX);
 			break;
-		case 't': opt.ms = seconds(optarg); break;
+		case 't': opt.ms = (int)nym_num(NYM_EX_USAGE, "-t", optarg, 1,
+			    86400) * 1000; break;
 		case 'T': sessarg = optarg; break;
 		case 'N': barearg = optarg; break;
 		case 'u': opt.users = optarg; break;
@@ -1322,7 +1249,7 @@ main(int argc, char *argv[])
 	if (delayarg == NULL && (delayarg = nym_conf_get("smtp-auth-delay")) ==
 	    NULL)
 		delayarg = "3";
-	opt.delay = (int)nym_number(delayarg, "-D", 0, 60);
+	opt.delay = (int)nym_num(NYM_EX_USAGE, "-D", delayarg, 0, 60);
 	if (failarg == NULL &&
 	    (failarg = nym_conf_get("smtp-auth-failures")) == NULL)
 		failarg = "10/600";
@@ -1339,7 +1266,8 @@ main(int argc, char *argv[])
 	    (sessarg = nym_conf_get("smtp-session-time")) == NULL)
 		opt.session = NYM_SMTP_SESSION;
 	else
-		opt.session = (int)nym_number(sessarg, "-T", 1, 86400);
+		opt.session = (int)nym_num(NYM_EX_USAGE, "-T", sessarg, 1,
+		    86400);
 	nym_quietstderr();
 	loadpeer();
 

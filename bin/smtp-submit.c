@@ -128,7 +128,7 @@ main(int argc, char *argv[])
 	size_t n = 0, i;
 	int ch, fd, msgfd, code, ret = NYM_EX_OK, sam = 0;
 
-	nym_begin(argc, argv, USAGE);
+	nym_start(argc, argv, USAGE);
 	nym_delivering();	/* Postfix's pipe(8), the queue: never bounce */
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
@@ -143,14 +143,13 @@ main(int argc, char *argv[])
 		case 'H': server = hostarg = optarg; break;
 		case 'k': keyarg = optarg; break;
 		case 'P': pwfile = optarg; break;
-		case 'S':
-			if (nym_samaddr_set(&sa, optarg) == -1)
-				nym_die(NYM_EX_USAGE, "unable to use SAM "
-				    "address %s: expected host:port", optarg);
-			break;
+		case 'S': nym_samaddr_opt(&sa, optarg); break;
 		case 's': dest = optarg; break;
 		case 'u': login = optarg; break;
-		case 'w': wsec = (int)nym_number(optarg, "-w", 1, 3600); break;
+		case 'w':
+			wsec = (int)nym_num(NYM_EX_USAGE, "-w", optarg, 1,
+			    3600);
+			break;
 		default: usage();
 		}
 	}
@@ -206,8 +205,8 @@ main(int argc, char *argv[])
 
 	msgfd = spool();
 	(void)mlock(pw, sizeof pw);
-	if (nym_password(pwfile, pwfd != NULL ? (int)nym_number(pwfd, "-F",
-	    0, INT_MAX) : -1, login, pw, sizeof pw) == -1) {
+	if (nym_password(pwfile, pwfd != NULL ? (int)nym_num(NYM_EX_USAGE, "-F",
+	    pwfd, 0, INT_MAX) : -1, login, pw, sizeof pw) == -1) {
 		if (errno == ENXIO)
 			nym_die(NYM_EX_CONFIG, "unable to read the password: "
 			    "no terminal; use -P or -F, or set "

@@ -45,16 +45,21 @@ extern int nym_exitforce;
 
 /* Set nym_progname from argv[0] (its base name). */
 void nym_setprogname(const char *argv0);
-/* The first call of every main, before the configuration and getopt:
+/* The first call of every main, before the configuration and getopt
+ * (the one start-up of every program):
  * sets nym_progname, makes the process undumpable (soft RLIMIT_CORE 0,
  * PR_SET_DUMPABLE 0: no core file with a key or password in it, no
  * ptrace by the user's other processes; the programs it execs get
  * dumpable again but keep the core limit), ignores SIGPIPE (a reader that went away is a
  * failed write, exit 75, never a death by signal; programs reset it in
- * the children they start), and if the first argument is "--help"
+ * the children they start), checks $NYMBOX_NOW (malformed: "unable to
+ * use NYMBOX_NOW VALUE: expected seconds since the epoch", exit 64; so
+ * that nym_now() never fails afterwards), and if the first argument is "--help"
  * prints usage on stdout and exits 0, if "--version" prints
  * "NAME nymbox VERSION" and exits 0.  usage is kept for nym_usage. */
-void nym_begin(int argc, char *const argv[], const char *usage);
+void nym_start(int argc, char *const argv[], const char *usage);
+/* Until bin/pop-fetch.c calls nym_start (issue 12): the old name. */
+#define nym_begin nym_start
 /* The usage given to nym_begin on stderr, then exit 64 (nym_exitforce
  * if set). */
 void nym_usage(void) __attribute__((noreturn));
@@ -74,9 +79,15 @@ int nym_exitas(int code);
 const char *nym_secretwhy(const char *path, int err, char *buf, size_t cap);
 /* The decimal number in s, from min to max, into *v.  0, or -1 (EINVAL). */
 int nym_tolong(const char *s, long min, long max, long *v);
-/* The number v of configuration key, from min to max, or a configuration
- * error (78) naming the key and the file. */
-long nym_confnumber(const char *key, const char *v, long min, long max);
+/* The decimal number s, from min to max, or exit with code: for
+ * NYM_EX_CONFIG what is a configuration key, "unable to use KEY = S in
+ * FILE: expected MIN to MAX"; for any other code (NYM_EX_USAGE for an
+ * option) what is the option, "unable to use -w S: expected MIN to MAX".
+ * The one parser of numbers from a command line or a configuration. */
+long nym_num(int code, const char *what, const char *s, long min, long max);
+/* Until bin/pop-fetch.c calls nym_num (issue 12): the old name. */
+#define nym_number(s, what, min, max) \
+	nym_num(NYM_EX_USAGE, (what), (s), (min), (max))
 /* Is err a failure to reach a server (refused, unreachable, timed out,
  * reset, garbled greeting)? */
 int nym_unreachable(int err);
@@ -94,9 +105,6 @@ void nym_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * reach the client in the middle of a reply: if stderr is the socket
  * stdout is, point it at /dev/null. */
 void nym_quietstderr(void);
-/* The number in s, from min to max, or a usage error (exit 64) naming
- * what: "unable to use -w 0: expected 1 to 3600". */
-long nym_number(const char *s, const char *what, long min, long max);
 /* A size in bytes, with K, M or G (1024-based) allowed, from 1 to max,
  * or a usage error naming what (exit 64). */
 uint64_t nym_size(const char *s, const char *what, uint64_t max);
@@ -196,7 +204,8 @@ int nym_tcp_connect(const char *host, const char *port, int ms);
 int nym_tcp_listen(const char *host, const char *port, int *bound);
 /* The time: $NYMBOX_NOW (seconds since the epoch, digits only) if set, so
  * that tests inject it, else time(2).  -1 with EINVAL for a malformed
- * NYMBOX_NOW. */
+ * NYMBOX_NOW, which nym_start has refused already: programs need not
+ * check. */
 time_t nym_now(void);
 /* Milliseconds on the monotonic clock. */
 long long nym_now_ms(void);

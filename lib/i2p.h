@@ -247,8 +247,12 @@ struct nym_samaddr {
  * sam-port and sam-options from the configuration (load it first), else
  * 127.0.0.1:7656 without options. */
 void nym_samaddr_init(struct nym_samaddr *a);
-/* Take "host:port" (an -S option).  0, or -1 EINVAL. */
+/* Take "host:port", the port a number from 1 to 65535.  0, or -1
+ * EINVAL. */
 int nym_samaddr_set(struct nym_samaddr *a, const char *hostport);
+/* The one parser of an -S option: nym_samaddr_set, or a usage error
+ * (exit 64) "unable to use -S ARG: expected host:port". */
+void nym_samaddr_opt(struct nym_samaddr *a, const char *arg);
 
 /* Read the private key (I2P base64) kept in path, or create it with DEST
  * GENERATE on host:port on first use (0600, directory 0700, atomically;

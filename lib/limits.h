@@ -49,8 +49,8 @@
 #define NYM_YEAR_MIN	1900
 #define NYM_YEAR_MAX	9999
 /* scrub-headers' input and output buffers: 64 KB, a pipe's worth. */
-#define NYM_SCRUB_INBUF	(64 * 1024)
-#define NYM_SCRUB_OUTBUF (64 * 1024)
+#define NYM_SCRUB_INBUF	65536
+#define NYM_SCRUB_OUTBUF 65536
 
 /* ---- configuration and local files ---- */
 /* The configuration file: 64 KB, many times a real one. */
@@ -184,6 +184,9 @@
  * delivery command per recipient (or -t, 2 * -t). */
 #define NYM_SMTPD_RESOLVE_MS 120000
 #define NYM_SMTPD_DELIVER_MS 300000
+/* A line server's last words (linesrv.c: smtp-receive, pop-serve): a
+ * client that does not read them holds it at most 5 s. */
+#define NYM_LINESRV_BYE_MS 5000
 
 /* ---- POP3 (pop3.c, popd.c, pop-fetch, pop-serve) ---- */
 /* A status or list line with its CRLF: 512 (RFC 2449). */

@@ -184,6 +184,6 @@ nym_authlimit(const char *s, int *max, int *window)
 		nym_die(NYM_EX_USAGE, "unable to use failure limit %s: "
 		    "expected MAX/SECONDS", s);
 	*slash = '\0';
-	*max = (int)nym_number(buf, "-F", 1, NYM_AUTHFAIL_SLOTS);
-	*window = (int)nym_number(slash + 1, "-F", 1, 86400);
+	*max = (int)nym_num(NYM_EX_USAGE, "-F", buf, 1, NYM_AUTHFAIL_SLOTS);
+	*window = (int)nym_num(NYM_EX_USAGE, "-F", slash + 1, 1, 86400);
 }

@@ -290,6 +290,56 @@ void nym_popd_uid(const char *name, char *uid);
 int nym_popd_plain(const char *b64, char *user, size_t ucap, char *pass,
     size_t pcap, size_t *passlen);
 
+/* ---- linesrv.c: the skeleton of a line server (smtp-receive, pop-serve) ---- */
+/* One client on a reader and a writer (stdin, stdout), one command line
+ * at a time: replies queued and sent before the next read unless the
+ * client has pipelined, every command whole within ms, the session
+ * within sessionend, protocol errors counted, and the ways a session
+ * ends.  These functions print warnings and exit: they are the server's
+ * end of the session, not a library's.  The caller fills in every field
+ * but errors; the texts are whole reply lines without CRLF. */
+struct nym_linesrv {
+	struct nym_in *in;
+	struct nym_out *out;
+	size_t linemax;		/* a reply line, CRLF included */
+	int ms;			/* a whole command within this */
+	long long sessionend;	/* nym_now_ms() when the session ends */
+	int session;		/* its length in seconds, for the warning */
+	int maxerrors, errors;	/* protocol errors allowed, so far */
+	int gone;		/* exit code when the client went away */
+	const char *what;	/* "the command": for the warnings */
+	const char *toomany;	/* the reply to the last error allowed */
+	const char *toolong;	/* the reply to a line without an end */
+	const char *sessover;	/* the reply once the session is over */
+	const char *slow;	/* the reply to a slow command, NULL: none */
+};
+
+/* Queue a reply line (fmt, cut to linemax - 2 bytes, CRLF). */
+void nym_ls_reply(struct nym_linesrv *ls, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Send what is queued; a failed write ends the session (exit 75 if it
+ * timed out, else ls->gone). */
+void nym_ls_flush(struct nym_linesrv *ls);
+/* The last words text (within 5 s), then exit(code). */
+void nym_ls_hangup(struct nym_linesrv *ls, int code, const char *text)
+    __attribute__((noreturn));
+/* A protocol error: reply text (if not NULL), count it, and after
+ * maxerrors hang up (0) with toomany. */
+void nym_ls_error(struct nym_linesrv *ls, const char *text);
+/* A read of what that ran out of time (secs its own limit): warns, then
+ * hangs up (75) with sessover once the session is over, else with slow
+ * (or without a word if slow is NULL). */
+void nym_ls_timedout(struct nym_linesrv *ls, const char *what, int secs)
+    __attribute__((noreturn));
+/* Read the next command line into buf (nym_smtp_getline: cap, max),
+ * queued replies sent first unless the client already sent the line.
+ * 0 for a line; -1 with errno E2BIG (too long, read past) or EILSEQ (a
+ * NUL byte): the caller replies and calls nym_ls_error.  The client
+ * leaving ends the session (exit 0), as do a line without an end
+ * (toolong), a timeout (nym_ls_timedout) and a read error (75). */
+int nym_ls_getline(struct nym_linesrv *ls, char *buf, size_t cap,
+    size_t max);
+
 /* ---- socks.c: SOCKS5 client for Tor (RFC 1928, RFC 1929) ---- */
 #define NYM_SOCKS_NOMETHOD 0x100 /* s->reply: no method we offered accepted */
 #define NYM_SOCKS_AUTHFAIL 0x101 /* s->reply: isolation credentials refused */

@@ -141,9 +141,12 @@ int
 nym_samaddr_set(struct nym_samaddr *a, const char *hostport)
 {
 	const char *colon = strrchr(hostport, ':');
+	long port;
 
-	if (colon == NULL || colon == hostport || colon[1] == '\0' ||
-	    (size_t)(colon - hostport) >= sizeof a->buf) {
+	if (colon == NULL || colon == hostport ||
+	    (size_t)(colon - hostport) >= sizeof a->buf ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    nym_tolong(colon + 1, 1, 65535, &port) == -1) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -152,4 +155,12 @@ nym_samaddr_set(struct nym_samaddr *a, const char *hostport)
 	a->host = a->buf;
 	a->port = colon + 1;
 	return 0;
+}
+
+void
+nym_samaddr_opt(struct nym_samaddr *a, const char *arg)
+{
+	if (nym_samaddr_set(a, arg) == -1)
+		nym_die(NYM_EX_USAGE, "unable to use -S %s: expected host:port",
+		    arg);
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # No core file holds a key or a password: every program makes itself
-# undumpable before it reads anything (nym_begin; DESIGN, Secrets).  With
+# undumpable before it reads anything (nym_start; DESIGN, Secrets).  With
 # `ulimit -c unlimited`, SIGABRT to a program blocked on its input leaves
 # no core, and its /proc entries belong to root even when it runs as
 # another user (PR_SET_DUMPABLE 0); pop-serve is checked logged in, with

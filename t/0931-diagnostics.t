@@ -180,4 +180,45 @@ test_expect_success 'queue-run -l into a closed pipe: 75' '
 	test "$(cat rc)" = 75 && test_grep "unable to write the listing" err
 '
 
+test_expect_success 'NYMBOX_NOW is read one way: one refusal in every program' '
+	for p in scrub-headers resolve-maildest delay-queue queue-run \
+	    sam-deliver smtp-submit mbox-encrypt; do
+		test_expect_code 64 env NYMBOX_NOW=yesterday $p <msg 2>err &&
+		echo "$p: unable to use NYMBOX_NOW yesterday: expected seconds since the epoch" >want &&
+		test_cmp want err || return 1
+	done &&
+	test_expect_code 64 env NYMBOX_NOW=17000000000000 scrub-headers <msg 2>err &&
+	test_grep "NYMBOX_NOW 17000000000000: expected seconds" err
+'
+
+test_expect_success '-S host:port: one parser, one message, 64 everywhere' '
+	for p in resolve-maildest sam-accept sam-deliver smtp-submit; do
+		for a in 127.0.0.1:x 127.0.0.1: :7656 127.0.0.1:0 127.0.0.1:65536 \
+		    127.0.0.1:+7656 127.0.0.1; do
+			test_expect_code 64 $p -S $a a@b.i2p <msg 2>err &&
+			echo "$p: unable to use -S $a: expected host:port" >want &&
+			test_cmp want err || return 1
+		done
+	done
+'
+
+test_expect_success 'a bad number in the configuration is 78 naming the key, as an option is 64' '
+	printf "scrub-round = soon\n" >c3 &&
+	test_expect_code 78 env NYMBOX_CONF=$PWD/c3 scrub-headers -i <msg 2>err &&
+	echo "scrub-headers: unable to use scrub-round = soon in $PWD/c3: expected 0 to 31622400" >want &&
+	test_cmp want err &&
+	test_expect_code 64 scrub-headers -i -r soon <msg 2>err &&
+	echo "scrub-headers: unable to use -r soon: expected 0 to 31622400" >want &&
+	test_cmp want err &&
+	for k in delivery-timeout queue-lifetime queue-concurrency \
+	    queue-destination-concurrency; do
+		printf "%s = soon\n" $k >c4 &&
+		test_expect_code 78 env NYMBOX_CONF=$PWD/c4 queue-run -q Q3 -l 2>err &&
+		test_grep "^queue-run: unable to use $k = soon in $PWD/c4: expected" err ||
+		return 1
+	done &&
+	test_expect_code 64 queue-run -q Q3 -j soon 2>err &&
+	test_grep "^queue-run: unable to use -j soon: expected 1 to" err
+'
+
 test_done
