@@ -148,8 +148,7 @@ static const char *target;	/* maildir, mbox or command */
 
 static volatile sig_atomic_t critical, stopsig;
 static char curtmp[PATH_MAX];	/* a maildir file being written */
-static char lockpath[PATH_MAX];	/* our mbox.lock, "" if none */
-static volatile sig_atomic_t dotlocked;
+static struct nym_mbox mbx = { .fd = -1 };	/* the mbox, when locked */
 /* The maildir batch: files written into tmp/, not yet published. */
 static char btmp[NYM_POPF_BATCH_MAX][NYM_MD_PATH];
 static char bname[NYM_POPF_BATCH_MAX][96];
@@ -170,8 +169,8 @@ onsignal(int sig)
 		(void)unlink(curtmp);
 	for (; nbatch > 0; nbatch--)
 		(void)unlink(btmp[nbatch - 1]);
-	if (dotlocked)
-		(void)unlink(lockpath);
+	if (mbx.dotlocked)
+		(void)unlink(mbx.lock);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -512,138 +511,27 @@ spoolclear(void)
 		nym_warn("unable to empty %s: %s", spoolpath, strerror(errno));
 }
 
-/* ---- mbox locking: mbox.lock (procmail, mutt, mail) and fcntl ---- */
+/* ---- the mbox (lib/mbox.c): mbox.lock and fcntl ---- */
 
-/* Is the lock file at lockpath stale: its process gone, or too old? */
-static int
-stalelock(void)
-{
-	char buf[32];
-	struct stat st;
-	long pid;
-	ssize_t n;
-	char *end;
-	int fd;
-
-	if ((fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return errno == ENOENT;
-	n = fstat(fd, &st) == -1 ? -1 : read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0)
-		return 0;
-	buf[n] = '\0';
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno == 0 && end != buf && (*end == '\n' || *end == '\0') &&
-	    pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) == -1 &&
-	    errno == ESRCH)
-		return 1;
-	return time(NULL) - st.st_mtime > NYM_DOTLOCK_STALE;
-}
-
-/* Take mbox.lock, waiting up to wsec.  0; 1 if the directory does not
- * let us create one (fcntl alone then); -1 with errno (EWOULDBLOCK if
- * another holds it all that time). */
-static int
-dotlock(const char *mbox)
-{
-	char pid[24];
-	time_t until = time(NULL) + wsec;
-	int fd, n;
-
-	if ((size_t)snprintf(lockpath, sizeof lockpath, "%s.lock", mbox) >=
-	    sizeof lockpath) {
-		lockpath[0] = '\0';
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (;;) {
-		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0644);
-		if (fd != -1) {
-			dotlocked = 1;
-			n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-			if (nym_write_all(fd, pid, (size_t)n) == -1 ||
-			    close(fd) == -1) {
-				(void)unlink(lockpath);
-				dotlocked = 0;
-				return -1;
-			}
-			return 0;
-		}
-		if (errno == EACCES || errno == EPERM)
-			return 1;
-		if (errno != EEXIST)
-			return -1;
-		if (stalelock()) {
-			(void)unlink(lockpath);
-			continue;
-		}
-		if (time(NULL) >= until) {
-			errno = EWOULDBLOCK;
-			return -1;
-		}
-		usleep(100000);
-	}
-}
-
-static void
-dotunlock(void)
-{
-	if (dotlocked && unlink(lockpath) == -1)
-		nym_warn("unable to remove %s: %s", lockpath, strerror(errno));
-	dotlocked = 0;
-}
-
-/* Open the mbox (creating it when create) and lock it both ways.  The
- * descriptor, or -1 (said; errno ENOENT when it is missing). */
+/* Open the mbox (creating it when create) and lock it both ways.  0, or
+ * -1 (said; errno ENOENT when it is missing). */
 static int
 mboxlock(const char *mbox, int create)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	time_t until;
-	int fd, e;
+	int e;
 
-	if (dotlock(mbox) == -1) {
-		nym_warn("unable to lock %s: %s", mbox, errno == EWOULDBLOCK ?
-		    "another program holds its .lock" : strerror(errno));
-		errno = EWOULDBLOCK;
-		return -1;
-	}
-	fd = open(mbox, O_RDWR | O_APPEND | O_CLOEXEC |
-	    (create ? O_CREAT : 0), 0600);
-	if (fd == -1) {
-		e = errno;
+	if (nym_mbox_lock(&mbx, mbox, create, wsec * 1000) == 0)
+		return 0;
+	e = errno;
+	if (mbx.step == NYM_MBOX_OPEN) {
 		if (e != ENOENT || create)
 			nym_warn("unable to open %s: %s", mbox, strerror(e));
-		dotunlock();
 		errno = e;
 		return -1;
 	}
-	until = time(NULL) + wsec;
-	while (fcntl(fd, F_SETLK, &fl) == -1) {
-		e = errno;
-		if ((e != EAGAIN && e != EACCES) || time(NULL) >= until) {
-			nym_warn("unable to lock %s: %s", mbox,
-			    e == EAGAIN || e == EACCES ?
-			    "another program holds it" : strerror(e));
-			close(fd);
-			dotunlock();
-			errno = EWOULDBLOCK;
-			return -1;
-		}
-		usleep(100000);
-	}
-	return fd;
-}
-
-static int
-mboxunlock(int fd)
-{
-	int r = close(fd);	/* the fcntl lock goes with it */
-
-	dotunlock();
-	return r;
+	nym_warn("unable to lock %s: %s", mbox, nym_mbox_why(&mbx, e));
+	errno = EWOULDBLOCK;
+	return -1;
 }
 
 /* Was the maildir file name published (in new/, or moved to cur/)? */
@@ -1291,74 +1179,42 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 	return DELIVERED;
 }
 
-/* Append len spooled bytes to fd.  0 or -1. */
-static int
-spoolcopy(int fd, unsigned long long len)
-{
-	static char buf[NYM_IOBUF];
-	off_t at = (off_t)spoolhdr;
-	size_t want;
-	ssize_t n;
-
-	while (len > 0) {
-		want = len < sizeof buf ? (size_t)len : sizeof buf;
-		if ((n = pread(spoolfd, buf, want, at)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == 0)
-				errno = EIO;	/* the spool shrank */
-			return -1;
-		}
-		if (nym_write_all(fd, buf, (size_t)n) == -1)
-			return -1;
-		at += n;
-		len -= (unsigned long long)n;
-	}
-	return 0;
-}
-
 static int
 tombox(struct pop *p, const char *uid)
 {
 	unsigned long long len;
-	struct stat st;
-	int fd, r;
+	int r;
 
 	if ((r = spoolfill(p, uid, 1, &len)) != DELIVERED)
 		return r;
-	if ((fd = mboxlock(target, 1)) == -1) {
-		spoolclear();
-		return LOCALFAIL;
-	}
-	if (fstat(fd, &st) == -1) {
-		nym_warn("unable to read %s: %s", target, strerror(errno));
-		mboxunlock(fd);
+	if (mboxlock(target, 1) == -1) {
 		spoolclear();
 		return LOCALFAIL;
 	}
 	/* Where it goes and how long it is, durable before the first byte
 	 * is appended. */
-	if (record("P %s mbox %lld %llu\n", uid, (long long)st.st_size,
+	if (record("P %s mbox %lld %llu\n", uid, (long long)mbx.size,
 	    len) == -1 || syncstate() == -1) {
-		mboxunlock(fd);
+		(void)nym_mbox_unlock(&mbx);
 		spoolclear();
 		return LOCALFAIL;
 	}
 	critical = 1;
-	if (spoolcopy(fd, len) == -1 || fsync(fd) == -1) {
+	if (nym_mbox_appendfd(&mbx, spoolfd, (off_t)spoolhdr, len) == -1) {
 		nym_warn("unable to write %s: %s", target, strerror(errno));
-		/* Never leave half a message behind.  If even that fails,
-		 * the P line and the spool let the next run do it. */
-		if (ftruncate(fd, st.st_size) == -1 || fsync(fd) == -1)
+		/* Never leave half a message behind (appendfd cut it off).
+		 * If even that failed, the P line and the spool let the
+		 * next run do it. */
+		if (mbx.cutfail != 0)
 			nym_warn("unable to truncate %s: %s", target,
-			    strerror(errno));
+			    strerror(mbx.cutfail));
 		else if (record("U %s\n", uid) == 0)
 			spoolclear();
-		mboxunlock(fd);
+		(void)nym_mbox_unlock(&mbx);
 		return LOCALFAIL;
 	}
 	/* Synced: a failing close cannot undo it. */
-	if (mboxunlock(fd) == -1)
+	if (nym_mbox_unlock(&mbx) == -1)
 		nym_warn("unable to close %s: %s", target, strerror(errno));
 	return DELIVERED;
 }
@@ -1444,8 +1300,9 @@ mboxsettle(const struct ent *e)
 		    "delivering it again", target, e->uid);
 		return 0;
 	}
-	if ((fd = mboxlock(target, 0)) == -1)
+	if (mboxlock(target, 0) == -1)
 		return errno == ENOENT ? 0 : -1;
+	fd = mbx.fd;
 	if (fstat(fd, &st) == -1)
 		goto fail;
 	if ((unsigned long long)st.st_size <= e->off)
@@ -1479,11 +1336,11 @@ mboxsettle(const struct ent *e)
 			    "follows it", e->uid, e->off, target);
 	}
 done:
-	mboxunlock(fd);
+	(void)nym_mbox_unlock(&mbx);
 	return r;
 fail:
 	nym_warn("unable to check %s: %s", target, strerror(errno));
-	mboxunlock(fd);
+	(void)nym_mbox_unlock(&mbx);
 	return -1;
 }
 

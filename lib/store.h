@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <time.h>
 #include <sys/types.h>
 
@@ -36,6 +37,45 @@ int nym_maildir_commit(struct nym_mdfile *f);
 /* Close and remove the file (a refused or failed message); errno is
  * kept.  Harmless after commit or a second time. */
 void nym_maildir_abort(struct nym_mdfile *f);
+
+/* ---- mbox.c: the one mbox writer and its lock ---- */
+enum nym_mbox_step { NYM_MBOX_DOTLOCK = 1, NYM_MBOX_OPEN, NYM_MBOX_FCNTL };
+struct nym_mbox {
+	int fd;			/* the mbox, open O_RDWR|O_APPEND; -1 if none */
+	off_t size;		/* its size when locked */
+	int step;		/* enum nym_mbox_step that failed */
+	int cutfail;		/* errno of a failed cut-back, or 0 */
+	volatile sig_atomic_t dotlocked;	/* lock is ours */
+	char lock[NYM_MD_PATH];	/* path.lock; a signal handler may unlink
+				   it while dotlocked is set */
+};
+
+/* Open path (creating it, mode 0600, when create) and lock it as
+ * procmail does: path.lock (our pid in it; a stale one, whose process is
+ * gone or over NYM_DOTLOCK_STALE s old, removed; none where the directory
+ * forbids it), then fcntl, each waited for until wait_ms have passed.
+ * 0 with mb->fd open and mb->size its size; or -1 with errno
+ * (EWOULDBLOCK: another program held one all that time), mb->step the
+ * step that failed, and nothing held. */
+int nym_mbox_lock(struct nym_mbox *mb, const char *path, int create,
+    int wait_ms);
+/* Why nym_mbox_lock failed with errno e, for an error message. */
+const char *nym_mbox_why(const struct nym_mbox *mb, int e);
+/* Close the mbox (its fcntl lock goes) and remove our path.lock.  0, or
+ * -1 with errno (everything is let go all the same). */
+int nym_mbox_unlock(struct nym_mbox *mb);
+/* The From_ line (LF ended) of a message stored at now. */
+void nym_mbox_fromline(char *buf, size_t cap, time_t now);
+/* Append msg[0, n) as one message: a From_ line for now, the message
+ * with its From_ lines quoted (mboxrd), an empty line; then fsync.  0,
+ * or -1 with errno and the mbox cut back to mb->size (mb->cutfail set if
+ * even that failed). */
+int nym_mbox_append(struct nym_mbox *mb, const char *msg, size_t n,
+    time_t now);
+/* Append len bytes of fd from offset at, already in mbox form; then
+ * fsync.  0, or -1 as nym_mbox_append. */
+int nym_mbox_appendfd(struct nym_mbox *mb, int fd, off_t at,
+    unsigned long long len);
 
 /* ---- queue.c: the delay queue (queue-run(1) documents the layout) ---- */
 #define NYM_QUEUE_IDLEN	16		/* hex digits of a message's ID */
