@@ -132,7 +132,6 @@
 #define MLINE		(NYM_POP3_LINE - 1)
 
 static int kflag;
-static int cutlast;		/* a C line: the last session was cut */
 static int wsec = 120;
 static long wsession = NYM_POP3_SESSION;	/* -W */
 static long long sessionend;	/* nym_now_ms() when the session must end */
@@ -191,245 +190,37 @@ catchsignals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-/* ---- the account's state ---- */
+/* ---- the account's state (lib/journal.c) ---- */
 
-struct ent {
-	char uid[NYM_POP3_UIDL + 1];
-	char kind;		/* of the last P: 'd', 'm', 'p'; 0 if none */
-	char name[96];		/* 'd': the maildir file name */
-	unsigned long long off, len;	/* 'm': where, how much */
-	int done;		/* D seen */
-	int gone;		/* X seen: deleted in an earlier session */
-	uint64_t gsize;		/* its size then (0: unknown) */
-};
-
-static struct ent *ents;
-static size_t nents;
-static int statefd = -1;
-static char statedir[PATH_MAX], statename[NAME_MAX + 1];
-static char gonename[NAME_MAX + 1];	/* the X lines, beside the journal */
+static struct nym_journal jr = { .fd = -1, .lockfd = -1, .dirfd = -1 };
 /* The spool: a whole message before it goes to an mbox or command. */
 static int spoolfd = -1;
-static char spoolpath[PATH_MAX + NAME_MAX + 8];
 static size_t spoolhdr;		/* the "uid\n" line that starts it */
-
-static int
-entcmp(const void *a, const void *b)
-{
-	return strcmp(((const struct ent *)a)->uid,
-	    ((const struct ent *)b)->uid);
-}
-
-static struct ent *
-findent(const char *uid)
-{
-	struct ent key = { .done = 0 };
-
-	if (nents == 0)
-		return NULL;
-	snprintf(key.uid, sizeof key.uid, "%s", uid);
-	return bsearch(&key, ents, nents, sizeof *ents, entcmp);
-}
-
-static int
-number(const char *s, unsigned long long *v)
-{
-	char *end;
-
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno != 0 || *end != '\0' ? -1 : 0;
-}
-
-/* A journal line cut into words (pointers into the file's copy); seq
- * keeps the lines of one uid in file order once sorted by uid. */
-struct rec {
-	char *kind, *uid, *name, *a, *b;
-	size_t seq;
-};
-
-static int
-reccmp(const void *x, const void *y)
-{
-	const struct rec *a = x, *b = y;
-	int c = strcmp(a->uid, b->uid);
-
-	return c != 0 ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* Cut line into r; 0, or -1 for a line that is not ours (ignored). */
-static int
-loadline(char *line, struct rec *r)
-{
-	char *save = NULL;
-
-	r->kind = strtok_r(line, " ", &save);
-	if (r->kind != NULL && strcmp(r->kind, "C") == 0) {
-		cutlast = 1;
-		return -1;
-	}
-	r->uid = strtok_r(NULL, " ", &save);
-	r->name = strtok_r(NULL, " ", &save);
-	r->a = strtok_r(NULL, " ", &save);
-	r->b = strtok_r(NULL, " ", &save);
-	if (r->kind == NULL || r->uid == NULL ||
-	    strlen(r->uid) > NYM_POP3_UIDL || strlen(r->kind) != 1 ||
-	    strchr("DPUX", *r->kind) == NULL)
-		return -1;
-	return 0;
-}
-
-/* Apply the line r to its uid's entry e. */
-static void
-apply(struct ent *e, const struct rec *r)
-{
-	unsigned long long off, len;
-
-	if (*r->kind == 'D') {
-		e->done = 1;
-		return;
-	}
-	if (*r->kind == 'X') {
-		e->gone = 1;
-		e->gsize = number(r->name, &off) == 0 ? off : 0;
-		return;
-	}
-	e->kind = 0;
-	if (*r->kind == 'U' || r->name == NULL)
-		return;
-	if (strcmp(r->name, "mbox") == 0) {
-		if (number(r->a, &off) == 0 && number(r->b, &len) == 0) {
-			e->kind = 'm';
-			e->off = off;
-			e->len = len;
-		}
-	} else if (strcmp(r->name, "cmd") == 0)
-		e->kind = 'p';
-	else if (strlen(r->name) < sizeof e->name &&
-	    strchr(r->name, '/') == NULL) {
-		e->kind = 'd';
-		snprintf(e->name, sizeof e->name, "%s", r->name);
-	}
-}
-
-/* The entries from the journal's lines: sorted by uid (lines of one uid
- * in file order), then folded, so that loading is O(n log n) however
- * long the journal (100,000 uids one by one took minutes). */
-static void
-loadents(char *buf)
-{
-	struct rec *recs = NULL;
-	size_t nrec = 0, cap = 0, i;
-	char *p, *nl;
-
-	/* A last line without its LF was cut by a crash: ignored. */
-	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		*nl = '\0';
-		if (nrec == cap && nym_reallocarray(&recs, cap = cap ? cap * 2 :
-		    256, sizeof *recs) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-		if (loadline(p, &recs[nrec]) == 0) {
-			recs[nrec].seq = nrec;
-			nrec++;
-		}
-	}
-	if (nrec == 0) {
-		free(recs);
-		return;
-	}
-	qsort(recs, nrec, sizeof *recs, reccmp);
-	if ((ents = calloc(nrec, sizeof *ents)) == NULL)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (i = 0; i < nrec; i++) {
-		if (nents == 0 || strcmp(ents[nents - 1].uid, recs[i].uid) != 0)
-			snprintf(ents[nents++].uid, sizeof ents->uid, "%s",
-			    recs[i].uid);
-		apply(&ents[nents - 1], &recs[i]);
-	}
-	free(recs);
-}
 
 /* Lock the account (another run holds it: exit 0, as cron wants) and
  * read its state. */
 static void
 loadstate(const char *account)
 {
-	char path[PATH_MAX + NAME_MAX + 8], *buf;
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct stat st, gst = { .st_size = 0 };
-	size_t i, g = 0;
-	ssize_t n;
-	int lfd, gfd;
+	char dir[PATH_MAX];
 
-	if (nym_confdir(statedir, sizeof statedir) == -1 ||
-	    strlen(statedir) + sizeof "/pop" > sizeof statedir)
+	if (nym_confdir(dir, sizeof dir) == -1 ||
+	    strlen(dir) + sizeof "/pop" > sizeof dir)
 		nym_die(NYM_EX_CONFIG, "unable to find the state directory: "
 		    "set HOME");
-	memcpy(statedir + strlen(statedir), "/pop", sizeof "/pop");
-	for (i = 0; i < 120 && account[i] != '\0'; i++)
-		statename[i] = isalnum((unsigned char)account[i]) ||
-		    strchr("@.:-_", account[i]) != NULL ? account[i] : '_';
-	memcpy(statename + i, ".uidl", sizeof ".uidl");
-	snprintf(spoolpath, sizeof spoolpath, "%s/%.*s.spool", statedir,
-	    (int)i, statename);
-	snprintf(gonename, sizeof gonename, "%.*s.gone", (int)i, statename);
-	if (nym_mkdirs(statedir, 0700) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", statedir);
-	snprintf(path, sizeof path, "%s/%s.lock", statedir, statename);
-	if ((lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
-	if (fcntl(lfd, F_SETLK, &fl) == -1) {
-		if (errno == EAGAIN || errno == EACCES)
-			exit(NYM_EX_OK);	/* another run is at it */
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock %s", path);
+	memcpy(dir + strlen(dir), "/pop", sizeof "/pop");
+	switch (nym_journal_open(&jr, dir, account)) {
+	case 0:
+		return;
+	case 1:
+		exit(NYM_EX_OK);	/* another run is at it */
 	}
-	/* lfd stays open, and locked, until exit. */
-	snprintf(path, sizeof path, "%s/%s", statedir, statename);
-	statefd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (statefd == -1 && errno == ENOENT &&
-	    (statefd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600)) != -1 && nym_syncdir(statedir) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", path);
-	if (statefd == -1 || fstat(statefd, &st) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
-	if (st.st_size > NYM_POPF_STATE_MAX)
+	if (errno == EFBIG)
 		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
-		    path, NYM_POPF_STATE_MAX);
-	/* The X lines of the last good session first, then the journal
-	 * (written after them). */
-	snprintf(path, sizeof path, "%s/%s", statedir, gonename);
-	if ((gfd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno != ENOENT)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
-	if (gfd != -1 && fstat(gfd, &gst) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-	if (gst.st_size > NYM_POPF_STATE_MAX)
-		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
-		    path, NYM_POPF_STATE_MAX);
-	if ((buf = malloc((size_t)gst.st_size + (size_t)st.st_size + 1)) ==
-	    NULL)
+		    jr.path, NYM_POPF_STATE_MAX);
+	if (errno == ENOMEM)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	if (gfd != -1) {
-		if (pread(gfd, buf, (size_t)gst.st_size, 0) != gst.st_size)
-			nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-		close(gfd);
-		/* Written atomically, so never cut; but a cut X line could
-		 * name a shorter uid: only whole lines count. */
-		for (g = (size_t)gst.st_size; g > 0 && buf[g - 1] != '\n'; g--)
-			;
-	}
-	snprintf(path, sizeof path, "%s/%s", statedir, statename);
-	if ((n = pread(statefd, buf + g, (size_t)st.st_size, 0)) !=
-	    st.st_size)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-	buf[g + (size_t)n] = '\0';
-	/* A cut last line is ended, so the next line starts afresh. */
-	if (n > 0 && buf[g + (size_t)n - 1] != '\n' &&
-	    nym_write_all(statefd, "\n", 1) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write %s", path);
-	loadents(buf);
-	free(buf);
+	nym_dieerr(NYM_EX_TEMPFAIL, "unable to %s %s", jr.verb, jr.path);
 }
 
 /* Append a journal line.  0, or -1 (said). */
@@ -439,37 +230,31 @@ record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int
 record(const char *fmt, ...)
 {
-	char line[NYM_POP3_UIDL + 160];
 	va_list ap;
-	off_t end;
-	int n, e;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
+	r = nym_journal_vadd(&jr, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof line)
+	if (r == 0)
+		return 0;
+	if (errno == E2BIG)
 		nym_die(NYM_EX_SOFTWARE, "unable to write %s/%s: line too "
-		    "long", statedir, statename);
-	end = lseek(statefd, 0, SEEK_END);
-	if (nym_write_all(statefd, line, (size_t)n) == -1) {
-		e = errno;
-		/* Half a line would swallow the next one: take it back. */
-		if (end != -1 && ftruncate(statefd, end) == -1)
-			nym_warn("unable to truncate %s/%s: %s", statedir,
-			    statename, strerror(errno));
-		nym_warn("unable to write %s/%s: %s", statedir, statename,
-		    strerror(e));
-		return -1;
-	}
-	return 0;
+		    "long", jr.dir, jr.name);
+	if (jr.cutfail != 0)
+		nym_warn("unable to truncate %s/%s: %s", jr.dir, jr.name,
+		    strerror(jr.cutfail));
+	nym_warn("unable to write %s/%s: %s", jr.dir, jr.name,
+	    strerror(errno));
+	return -1;
 }
 
 /* Make the journal durable.  0, or -1 (said). */
 static int
 syncstate(void)
 {
-	if (fdatasync(statefd) == -1) {
-		nym_warn("unable to write %s/%s: %s", statedir, statename,
+	if (nym_journal_sync(&jr) == -1) {
+		nym_warn("unable to write %s/%s: %s", jr.dir, jr.name,
 		    strerror(errno));
 		return -1;
 	}
@@ -488,15 +273,15 @@ spoolopen(int durable)
 
 	if (spoolfd != -1)
 		return 0;
-	spoolfd = open(spoolpath, O_RDWR | O_CLOEXEC);
+	spoolfd = open(jr.spool, O_RDWR | O_CLOEXEC);
 	if (spoolfd == -1 && errno == ENOENT) {
-		spoolfd = open(spoolpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		spoolfd = open(jr.spool, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
 		created = 1;
 	}
 	if (spoolfd == -1 ||
-	    (created && durable && nym_syncdir(statedir) == -1)) {
-		nym_warn("unable to create %s: %s", spoolpath,
+	    (created && durable && nym_syncdir(jr.dir) == -1)) {
+		nym_warn("unable to create %s: %s", jr.spool,
 		    strerror(errno));
 		return -1;
 	}
@@ -508,7 +293,7 @@ static void
 spoolclear(void)
 {
 	if (spoolfd != -1 && ftruncate(spoolfd, 0) == -1)
-		nym_warn("unable to empty %s: %s", spoolpath, strerror(errno));
+		nym_warn("unable to empty %s: %s", jr.spool, strerror(errno));
 }
 
 /* ---- the mbox (lib/mbox.c): mbox.lock and fcntl ---- */
@@ -585,7 +370,7 @@ getpassword(const char *file, const char *fdarg, const char *what)
 
 struct msg {
 	unsigned long n;
-	struct ent *e;		/* its state, or NULL if new */
+	struct nym_jent *e;		/* its state, or NULL if new */
 	int done;		/* delivered, in an earlier run or this one */
 	int again;		/* an interrupted run may have delivered it */
 	int kept;		/* deleted before, yet listed again (X) */
@@ -726,7 +511,7 @@ listsizes(struct pop *p, struct msg *m, size_t nm)
 static void
 relisted(struct pop *p, struct msg *m, size_t nm)
 {
-	const struct ent *e;
+	const struct nym_jent *e;
 	size_t i, kept = 0;
 
 	for (i = 0; i < nm; i++) {
@@ -835,7 +620,7 @@ static int
 retr_ahead(struct pop *p, const struct msg *m, size_t nm, size_t i,
     size_t *next)
 {
-	size_t most = p->caps.pipelining && !cutlast ? NYM_POPF_RETR_AHEAD + 1 : 1;
+	size_t most = p->caps.pipelining && !jr.cut ? NYM_POPF_RETR_AHEAD + 1 : 1;
 
 	while (*next < nm && (*next <= i || p->nretr < most)) {
 		if (!m[*next].done && !m[*next].skip) {
@@ -1139,8 +924,8 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 		if (spoolfd != -1)
 			close(spoolfd);
 		spoolfd = -1;
-		if (unlink(spoolpath) == -1 && errno != ENOENT) {
-			nym_warn("unable to remove %s: %s", spoolpath,
+		if (unlink(jr.spool) == -1 && errno != ENOENT) {
+			nym_warn("unable to remove %s: %s", jr.spool,
 			    strerror(errno));
 			return LOCALFAIL;
 		}
@@ -1148,7 +933,7 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 	if (spoolopen(mbox) == -1)
 		return LOCALFAIL;
 	if (ftruncate(spoolfd, 0) == -1 || lseek(spoolfd, 0, SEEK_SET) == -1) {
-		nym_warn("unable to write %s: %s", spoolpath, strerror(errno));
+		nym_warn("unable to write %s: %s", jr.spool, strerror(errno));
 		return LOCALFAIL;
 	}
 	if (nym_out_open(&o, spoolfd, NYM_IOBUF) == -1)
@@ -1169,7 +954,7 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 	if (mbox)
 		nym_out_write(&o, "\n", 1);
 	if (nym_out_flush(&o) == -1 || (mbox && fsync(spoolfd) == -1)) {
-		nym_warn("unable to write %s: %s", spoolpath, strerror(errno));
+		nym_warn("unable to write %s: %s", jr.spool, strerror(errno));
 		nym_out_close(&o);
 		spoolclear();
 		return LOCALFAIL;
@@ -1232,7 +1017,7 @@ tocmd(struct pop *p, const struct msg *m)
 	if (record("P %s cmd\n", m->uid) == -1 || syncstate() == -1)
 		return LOCALFAIL;
 	critical = 1;
-	if ((in = open(spoolpath, O_RDONLY | O_CLOEXEC)) == -1 ||
+	if ((in = open(jr.spool, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    lseek(in, (off_t)spoolhdr, SEEK_SET) == -1 ||
 	    (pid = fork()) == -1) {
 		nym_warn("unable to run %s: %s", target, strerror(errno));
@@ -1279,7 +1064,7 @@ tocmd(struct pop *p, const struct msg *m)
 /* Is the mbox copy that the P line e describes there, whole?  1 yes, 0
  * no (our own partial copy at the end is cut off), -1 unknown (said). */
 static int
-mboxsettle(const struct ent *e)
+mboxsettle(const struct nym_jent *e)
 {
 	static char a[NYM_IOBUF], b[NYM_IOBUF];
 	unsigned long long k = 0;
@@ -1349,7 +1134,7 @@ fail:
 static int
 settle(struct msg *m)
 {
-	const struct ent *e = m->e;
+	const struct nym_jent *e = m->e;
 	char path[PATH_MAX];
 	int r;
 
@@ -1385,7 +1170,7 @@ static void
 compact(const struct msg *m, size_t nm, const char *refused)
 {
 	const size_t max = NYM_POP3_UIDL + 64;
-	const struct ent *e;
+	const struct nym_jent *e;
 	char *buf = NULL, *gone = NULL;
 	size_t i, len = 0, glen = 0;
 
@@ -1409,15 +1194,8 @@ compact(const struct msg *m, size_t nm, const char *refused)
 			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
 			    m[i].uid);
 	}
-	/* The X lines first: lost with the journal rewritten, a server
-	 * that ignores DELE would have its messages delivered again. */
-	if (nym_atomic_write(statedir, gonename, gone, glen, 0600, 0) == -1)
-		nym_warn("unable to rewrite %s/%s: %s", statedir, gonename,
-		    strerror(errno));
-	else if (nym_atomic_write(statedir, statename, buf, len, 0600, 0) ==
-	    -1)
-		nym_warn("unable to rewrite %s/%s: %s", statedir, statename,
-		    strerror(errno));
+	if (nym_journal_rewrite(&jr, buf, len, gone, glen) == -1)
+		nym_warn("unable to rewrite %s: %s", jr.path, strerror(errno));
 	free(buf);
 	free(gone);
 }
@@ -1785,7 +1563,7 @@ main(int argc, char *argv[])
 			    "%s: bad UIDL line (expected a number and a "
 			    "unique-id of 1 to %d printable bytes)", p.where,
 			    NYM_POP3_UIDL);
-		m[nm].e = findent(m[nm].uid);
+		m[nm].e = nym_journal_find(&jr, m[nm].uid);
 		m[nm].done = m[nm].e != NULL && m[nm].e->done;
 		nm++;
 	}
@@ -1942,13 +1720,12 @@ out:
 		struct stat st;
 
 		if (fstat(spoolfd, &st) == 0 && st.st_size == 0)
-			(void)unlink(spoolpath);
+			(void)unlink(jr.spool);
 		close(spoolfd);
 	}
 	free(m);
 	free(p.refused);
-	free(ents);
-	close(statefd);
+	nym_journal_close(&jr);
 	/* Over -M is 65, unless something else asks for a retry; a
 	 * session broken off in the middle of one is that message's doing. */
 	if ((toobig && ret == NYM_EX_OK) || toobig == 2)

@@ -6,6 +6,7 @@
 #ifndef NYM_STORE_H
 #define NYM_STORE_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,60 @@ int nym_mbox_append(struct nym_mbox *mb, const char *msg, size_t n,
  * fsync.  0, or -1 as nym_mbox_append. */
 int nym_mbox_appendfd(struct nym_mbox *mb, int fd, off_t at,
     unsigned long long len);
+
+/* ---- journal.c: pop-fetch's state file (pop-fetch.c tells its lines) ---- */
+/* What the lines say of one uid. */
+struct nym_jent {
+	char uid[NYM_POP3_UIDL + 1];
+	char kind;		/* of the last P: 'd', 'm', 'p'; 0 if none */
+	char name[96];		/* 'd': the maildir file name */
+	unsigned long long off, len;	/* 'm': where, how much */
+	int done;		/* D seen */
+	int gone;		/* X seen: deleted in an earlier session */
+	uint64_t gsize;		/* its size then (0: unknown) */
+};
+struct nym_journal {
+	int fd;			/* the journal, O_APPEND */
+	int lockfd, dirfd;
+	int cut;		/* a C line: the last session was cut */
+	int cutfail;		/* errno of a failed cut-back, or 0 */
+	struct nym_jent *ents;	/* sorted by uid */
+	size_t nents;
+	char dir[PATH_MAX];
+	char name[NAME_MAX + 1];	/* ACCOUNT.uidl */
+	char gone[NAME_MAX + 1];	/* ACCOUNT.gone: the X lines */
+	char spool[PATH_MAX + NAME_MAX + 8];	/* dir/ACCOUNT.spool */
+	const char *verb;	/* after a failure: what failed on path */
+	char path[PATH_MAX + NAME_MAX + 2];
+};
+
+/* Lock account's state in dir (created, mode 0700, where missing) by
+ * fcntl on ACCOUNT.lock, held until nym_journal_close, and read it:
+ * the .gone file's X lines, then the journal's (created empty where
+ * missing, a cut last line ended).  0; 1 if another process holds the
+ * lock (nothing held); -1 with errno (EFBIG: a file over
+ * NYM_POPF_STATE_MAX; ENOMEM), j->verb and j->path naming what failed,
+ * and nothing held. */
+int nym_journal_open(struct nym_journal *j, const char *dir,
+    const char *account);
+/* The entry of uid, or NULL. */
+struct nym_jent *nym_journal_find(const struct nym_journal *j,
+    const char *uid);
+/* Append a line (LF ended by the caller), not synced.  0, or -1 with
+ * errno (E2BIG: over NYM_POP3_UIDL + 160 bytes) and nothing of it left
+ * behind (j->cutfail set if that failed). */
+int nym_journal_add(struct nym_journal *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int nym_journal_vadd(struct nym_journal *j, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Make the lines added durable.  0 or -1 with errno. */
+int nym_journal_sync(struct nym_journal *j);
+/* Replace the .gone file, then the journal, atomically (synced) by
+ * these contents.  0, or -1 with errno, j->verb and j->path. */
+int nym_journal_rewrite(struct nym_journal *j, const char *lines,
+    size_t len, const char *gone, size_t glen);
+/* Let go of the lock and everything.  Harmless a second time. */
+void nym_journal_close(struct nym_journal *j);
 
 /* ---- queue.c: the delay queue (queue-run(1) documents the layout) ---- */
 #define NYM_QUEUE_IDLEN	16		/* hex digits of a message's ID */
