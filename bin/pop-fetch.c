@@ -94,7 +94,6 @@
  * grows with a message (the 50 MB mailbox of postman is why emptying the
  * box is the default).
  */
-#define _GNU_SOURCE		/* syncfs */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -149,12 +148,7 @@ static volatile sig_atomic_t critical, stopsig;
 static char curtmp[PATH_MAX];	/* a maildir file being written */
 static struct nym_mbox mbx = { .fd = -1 };	/* the mbox, when locked */
 /* The maildir batch: files written into tmp/, not yet published. */
-static char btmp[NYM_POPF_BATCH_MAX][NYM_MD_PATH];
-static char bname[NYM_POPF_BATCH_MAX][96];
-static size_t bmsg[NYM_POPF_BATCH_MAX];		/* their messages' indexes */
-static volatile sig_atomic_t nbatch;
-static unsigned long long bbytes;
-static long long bstart;
+static struct nym_mdbatch batch = { .dirfd = -1, .newfd = -1 };
 
 static void
 onsignal(int sig)
@@ -166,8 +160,8 @@ onsignal(int sig)
 	/* Outside a commit nothing is lost by dying, but leave no litter. */
 	if (curtmp[0] != '\0')
 		(void)unlink(curtmp);
-	for (; nbatch > 0; nbatch--)
-		(void)unlink(btmp[nbatch - 1]);
+	for (; batch.n > 0; batch.n--)
+		(void)unlink(batch.tmp[batch.n - 1]);
 	if (mbx.dotlocked)
 		(void)unlink(mbx.lock);
 	signal(sig, SIG_DFL);
@@ -754,9 +748,6 @@ login(struct pop *p, const char *user)
  * line and only then leaves the critical section. */
 enum { DELIVERED, DEFERRED, NETFAIL, LOCALFAIL };
 
-/* The maildir and its new/, open for syncfs and fsync. */
-static int mdfd = -1, newfd = -1;
-
 /* Fetch the message into a file in tmp/ and add it to the batch; it is
  * published by dircommit.  DELIVERED (meaning: written), NETFAIL or
  * LOCALFAIL. */
@@ -765,7 +756,6 @@ todir(struct pop *p, const char *uid, size_t i)
 {
 	struct nym_mdfile f;
 	struct nym_out o;
-	int k = (int)nbatch;
 
 	if (nym_maildir_open(&f, target) == -1) {
 		nym_warn("unable to create a file in %s: %s", target,
@@ -795,38 +785,12 @@ todir(struct pop *p, const char *uid, size_t i)
 		return LOCALFAIL;
 	}
 	f.fd = -1;
-	bbytes += o.total;
-	nym_out_close(&o);
 	/* Into the batch before curtmp lets go of it: a signal in between
 	 * unlinks it twice, which is harmless. */
-	memcpy(btmp[k], f.tmp, sizeof btmp[k]);
-	memcpy(bname[k], f.name, sizeof bname[k]);
-	bmsg[k] = i;
-	if (k == 0)
-		bstart = nym_now_ms();
-	nbatch = k + 1;
+	nym_mdbatch_add(&batch, &f, i, o.total);
+	nym_out_close(&o);
 	curtmp[0] = '\0';
 	return DELIVERED;
-}
-
-/* Is the batch due: full, big, or old enough? */
-static int
-batchdue(void)
-{
-	return nbatch == NYM_POPF_BATCH_MAX || bbytes >= NYM_POPF_BATCH_BYTES ||
-	    nym_now_ms() - bstart >= NYM_POPF_BATCH_MS;
-}
-
-/* Forget the batch's files in tmp/: not delivered, and their P lines
- * tell the next run so (they are not in new/). */
-static void
-batchdrop(void)
-{
-	while (nbatch > 0) {
-		(void)unlink(btmp[nbatch - 1]);
-		nbatch--;
-	}
-	bbytes = 0;
 }
 
 /*
@@ -835,76 +799,60 @@ batchdrop(void)
  * the maildir's file system; each linked into new/ and unlinked from
  * tmp/; new/ synced; then a D line each, and, with dele, their DELEs.
  * 0, or -1 (said): whatever was not made durable is not in new/ and has
- * no D line.
+ * no D line; -2 if the connection broke on a DELE.
  */
 static int
 dircommit(struct pop *p, struct msg *m, int dodele, size_t *done,
     size_t todo)
 {
-	char dst[NYM_MD_PATH];
-	size_t k, n = (size_t)nbatch, nl;
+	size_t k, n = (size_t)batch.n, nl, i;
 	int e = 0, ret = 0;
 
 	if (n == 0)
 		return 0;
-	if (syncstate() == -1)
-		goto drop;
-	if (syncfs(mdfd) == -1) {
+	if (syncstate() == -1) {
+		nym_mdbatch_drop(&batch);
+		return -1;
+	}
+	if (nym_mdbatch_sync(&batch) == -1) {
 		nym_warn("unable to write a message in %s: %s", target,
 		    strerror(errno));
-		goto drop;
+		nym_mdbatch_drop(&batch);
+		return -1;
 	}
 	critical = 1;
-	for (nl = 0; nl < n; nl++) {
-		if ((size_t)snprintf(dst, sizeof dst, "%s/new/%s", target,
-		    bname[nl]) >= sizeof dst) {
-			e = ENAMETOOLONG;
-			break;
-		}
-		/* The P line names it: a taken name is a failure. */
-		if (link(btmp[nl], dst) == -1) {
-			e = errno;
-			break;
-		}
-	}
-	batchdrop();
+	nl = nym_mdbatch_link(&batch, &e);
 	if (nl < n) {
 		nym_warn("unable to write a message in %s: %s", target,
 		    strerror(e));
 		ret = -1;
 	}
-	if (nl > 0 && fsync(newfd) == -1) {
+	if (nym_mdbatch_syncnew(&batch, nl) == -1) {
+		/* Taken back: the server keeps them. */
 		nym_warn("unable to write a message in %s: %s", target,
 		    strerror(errno));
-		/* Not durable: take them back; the server keeps them. */
-		for (k = 0; k < nl; k++)
-			if ((size_t)snprintf(dst, sizeof dst, "%s/new/%s",
-			    target, bname[k]) < sizeof dst)
-				(void)unlink(dst);
 		critical = 0;
 		return -1;
 	}
 	/* Durable.  D lines are synced with the next batch's P lines, or
 	 * before QUIT; until then the P lines and new/ say the same. */
 	for (k = 0; k < nl; k++) {
-		if (record("D %s\n", m[bmsg[k]].uid) == -1) {
+		i = batch.tag[k];
+		if (record("D %s\n", m[i].uid) == -1) {
 			ret = -1;
 			break;
 		}
-		m[bmsg[k]].done = 1;
+		m[i].done = 1;
 		if (progress)
 			fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
 			    ++*done, todo);
-		if (dodele && !kflag && dele(p, m[bmsg[k]].n, bmsg[k]) == -1) {
+		if (dodele && !kflag && dele(p, m[i].n, i) == -1) {
 			critical = 0;
 			return -2;
 		}
 	}
 	critical = 0;
 	return ret;
-drop:
-	batchdrop();
-	return -1;
 }
 
 /* Fetch the message into the spool after a "uid" line, as it is to be
@@ -1317,6 +1265,165 @@ proxyname(const char *s)
 	return n > 0 && s[n] == '\0';
 }
 
+/*
+ * The session after the listing: settle what an interrupted run left,
+ * DELE what earlier runs delivered, then fetch and deliver the rest.
+ * 0 when the session can end with QUIT (*ret says how it went), -1 when
+ * the connection broke.
+ */
+static int
+fetchall(struct pop *p, struct msg *m, size_t nm, size_t *done,
+    size_t *todo, int *ret)
+{
+	size_t i, next = 0;
+	int r;
+
+	/* Interrupted earlier between P and D: settle that first. */
+	for (i = 0; i < nm; i++) {
+		if (m[i].done || m[i].e == NULL || m[i].e->kind == 0)
+			continue;
+		switch (settle(&m[i])) {
+		case 1:
+			if (record("D %s\n", m[i].uid) == -1) {
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (mode == 'm')
+				spoolclear();
+			m[i].done = 1;
+			break;
+		case -1:
+			m[i].skip = 1;
+			*ret = NYM_EX_TEMPFAIL;
+			break;
+		}
+	}
+	for (i = 0; i < nm; i++)
+		if (!m[i].done && !m[i].skip)
+			(*todo)++;
+
+	/* Delivered by an earlier run: DELE them before anything else. */
+	for (i = 0; i < nm && !kflag; i++)
+		if (m[i].done && !m[i].skip && dele(p, m[i].n, i) == -1)
+			return -1;
+	for (i = 0; i < nm; i++) {
+		if (m[i].skip || m[i].done)
+			continue;
+		if (retr_ahead(p, m, nm, i, &next) == -1 ||
+		    (r = retr_status(p, i)) == -1)
+			return -1;
+		if (r == 0) {
+			nym_warn("unable to fetch message %lu at %s: %s",
+			    m[i].n, p->where, errtext);
+			*ret = NYM_EX_TEMPFAIL;
+			continue;
+		}
+		if (mode == 'd') {
+			/* Written into tmp/; published with its batch. */
+			r = todir(p, m[i].uid, i);
+			if (r == NETFAIL)
+				return -1;
+			if (r == LOCALFAIL) {
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (nym_mdbatch_due(&batch) &&
+			    (r = dircommit(p, m, 1, done, *todo)) != 0) {
+				if (r == -2)
+					return -1;
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (stopsig)
+				return 0;
+			continue;
+		}
+		r = mode == 'm' ? tombox(p, m[i].uid) : tocmd(p, &m[i]);
+		if (r == DELIVERED) {
+			/* A command cannot be asked later: sync at once. */
+			if (record("D %s\n", m[i].uid) == -1 ||
+			    (mode == 'p' && syncstate() == -1))
+				r = LOCALFAIL;
+			else
+				spoolclear();
+		}
+		critical = 0;
+		if (r == NETFAIL)
+			return -1;
+		if (r == LOCALFAIL) {
+			*ret = NYM_EX_TEMPFAIL;
+			return 0;
+		}
+		if (r == DEFERRED)
+			*ret = NYM_EX_TEMPFAIL;
+		else {
+			m[i].done = 1;
+			if (progress)
+				fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
+				    ++*done, *todo);
+			if (!kflag && dele(p, m[i].n, i) == -1)
+				return -1;
+		}
+		if (stopsig)
+			return 0;
+	}
+	return 0;
+}
+
+/* End the session: publish what is written, read what is owed, sync
+ * the journal, QUIT, and after a good QUIT compact the state.  0, or
+ * -1 when the connection broke. */
+static int
+endsession(struct pop *p, struct msg *m, size_t nm, size_t *done,
+    size_t todo, int *ret)
+{
+	int r, quitok = 0;
+
+	/* What is written is published (the last batch, or what came
+	 * before a failure), then every reply still owed is read. */
+	if ((r = dircommit(p, m, 1, done, todo)) == -2)
+		return -1;
+	if (r == -1)
+		*ret = NYM_EX_TEMPFAIL;
+	if (drain(p) == -1)
+		return -1;
+	/* What was delivered must be on disk before the server forgets;
+	 * if it cannot be, no QUIT: the server then forgets the DELEs. */
+	if (syncstate() == -1) {
+		*ret = NYM_EX_TEMPFAIL;
+		return 0;
+	}
+	nym_smtp_cmd(&p->out, "QUIT");
+	if (sendcmd(p, "quit") == 0 && (r = status(p, "quit")) != -1) {
+		if (r == 1)
+			quitok = 1;
+		else {
+			nym_warn("unable to quit at %s: %s", p->where, errtext);
+			*ret = NYM_EX_TEMPFAIL;
+		}
+	} else
+		*ret = NYM_EX_TEMPFAIL;
+	/* The server now holds what it listed less what was DELEted: with
+	 * -k, every delivered message is still there. */
+	if (quitok)
+		compact(m, nm, p->refused);
+	return 0;
+}
+
+/* The connection broke: what was written whole is still published
+ * (without DELE), and a C line makes the next runs careful. */
+static void
+cutsession(struct pop *p, struct msg *m, size_t *done, size_t todo,
+    int *ret)
+{
+	/* Messages written whole are still published (no DELE). */
+	critical = 0;
+	(void)dircommit(p, m, 0, done, todo);
+	*ret = NYM_EX_TEMPFAIL;
+	(void)record("C\n");
+	(void)syncstate();
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1343,8 +1450,8 @@ main(int argc, char *argv[])
 	const char *cwhere, *port = NULL, *colon, *v, *keyarg = NULL;
 	const char *sizearg = NULL, *listarg = NULL, *sessarg = NULL;
 	char why[700];
-	size_t nm = 0, mcap = 0, i, todo = 0, done = 0, which = 0, next = 0;
-	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
+	size_t nm = 0, mcap = 0, i, todo = 0, done = 0, which = 0;
+	int c, r, ret = NYM_EX_OK, aflag = 0, wset = 0;
 	int srvcode = NYM_EX_USAGE, usercode = NYM_EX_USAGE, onionport = POP3_PORT;
 
 	nym_begin(argc, argv, USAGE);
@@ -1499,10 +1606,7 @@ main(int argc, char *argv[])
 		    kpath, sizeof kpath, why, sizeof why)) != NYM_EX_OK)
 			nym_die(r, "%s", why);
 	}
-	if (mode == 'd' && (nym_maildir_make(target) == -1 ||
-	    (mdfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (newfd = openat(mdfd, "new", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1))
+	if (mode == 'd' && nym_mdbatch_open(&batch, target) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create maildir %s",
 		    target);
 	progress = isatty(STDERR_FILENO);
@@ -1576,134 +1680,9 @@ main(int argc, char *argv[])
 	if ((p.refused = calloc(nm + 1, 1)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 
-	/* Interrupted earlier between P and D: settle that first. */
-	for (i = 0; i < nm; i++) {
-		if (m[i].done || m[i].e == NULL || m[i].e->kind == 0)
-			continue;
-		switch (settle(&m[i])) {
-		case 1:
-			if (record("D %s\n", m[i].uid) == -1) {
-				ret = NYM_EX_TEMPFAIL;
-				goto quit;
-			}
-			if (mode == 'm')
-				spoolclear();
-			m[i].done = 1;
-			break;
-		case -1:
-			m[i].skip = 1;
-			ret = NYM_EX_TEMPFAIL;
-			break;
-		}
-	}
-	for (i = 0; i < nm; i++)
-		if (!m[i].done && !m[i].skip)
-			todo++;
-
-	/* Delivered by an earlier run: DELE them before anything else. */
-	for (i = 0; i < nm && !kflag; i++)
-		if (m[i].done && !m[i].skip && dele(&p, m[i].n, i) == -1)
-			goto broken;
-	for (i = 0; i < nm; i++) {
-		if (m[i].skip || m[i].done)
-			continue;
-		if (retr_ahead(&p, m, nm, i, &next) == -1 ||
-		    (r = retr_status(&p, i)) == -1)
-			goto broken;
-		if (r == 0) {
-			nym_warn("unable to fetch message %lu at %s: %s",
-			    m[i].n, p.where, errtext);
-			ret = NYM_EX_TEMPFAIL;
-			continue;
-		}
-		if (mode == 'd') {
-			/* Written into tmp/; published with its batch. */
-			r = todir(&p, m[i].uid, i);
-			if (r == NETFAIL)
-				goto broken;
-			if (r == LOCALFAIL) {
-				ret = NYM_EX_TEMPFAIL;
-				goto quit;
-			}
-			if (batchdue() &&
-			    (r = dircommit(&p, m, 1, &done, todo)) != 0) {
-				if (r == -2)
-					goto broken;
-				ret = NYM_EX_TEMPFAIL;
-				goto quit;
-			}
-			if (stopsig)
-				goto quit;
-			continue;
-		}
-		r = mode == 'm' ? tombox(&p, m[i].uid) : tocmd(&p, &m[i]);
-		if (r == DELIVERED) {
-			/* A command cannot be asked later: sync at once. */
-			if (record("D %s\n", m[i].uid) == -1 ||
-			    (mode == 'p' && syncstate() == -1))
-				r = LOCALFAIL;
-			else
-				spoolclear();
-		}
-		critical = 0;
-		if (r == NETFAIL)
-			goto broken;
-		if (r == LOCALFAIL) {
-			ret = NYM_EX_TEMPFAIL;
-			goto quit;
-		}
-		if (r == DEFERRED)
-			ret = NYM_EX_TEMPFAIL;
-		else {
-			m[i].done = 1;
-			if (progress)
-				fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
-				    ++done, todo);
-			if (!kflag && dele(&p, m[i].n, i) == -1)
-				goto broken;
-		}
-		if (stopsig)
-			goto quit;
-	}
-quit:
-	/* What is written is published (the last batch, or what came
-	 * before a failure), then every reply still owed is read. */
-	if ((r = dircommit(&p, m, 1, &done, todo)) == -2)
-		goto broken;
-	if (r == -1)
-		ret = NYM_EX_TEMPFAIL;
-	if (drain(&p) == -1)
-		goto broken;
-	/* What was delivered must be on disk before the server forgets;
-	 * if it cannot be, no QUIT: the server then forgets the DELEs. */
-	if (syncstate() == -1) {
-		ret = NYM_EX_TEMPFAIL;
-		goto out;
-	}
-	nym_smtp_cmd(&p.out, "QUIT");
-	if (sendcmd(&p, "quit") == 0 && (r = status(&p, "quit")) != -1) {
-		if (r == 1)
-			quitok = 1;
-		else {
-			nym_warn("unable to quit at %s: %s", p.where, errtext);
-			ret = NYM_EX_TEMPFAIL;
-		}
-	} else
-		ret = NYM_EX_TEMPFAIL;
-	/* The server now holds what it listed less what was DELEted: with
-	 * -k, every delivered message is still there. */
-	if (quitok)
-		compact(m, nm, p.refused);
-	if (0) {
-broken:
-		/* Messages written whole are still published (no DELE). */
-		critical = 0;
-		(void)dircommit(&p, m, 0, &done, todo);
-		ret = NYM_EX_TEMPFAIL;
-		(void)record("C\n");
-		(void)syncstate();
-	}
-out:
+	if (fetchall(&p, m, nm, &done, &todo, &ret) == -1 ||
+	    endsession(&p, m, nm, &done, todo, &ret) == -1)
+		cutsession(&p, m, &done, todo, &ret);
 	if (progress && done > 0)
 		fputc('\n', stderr);
 	if (stopsig) {
@@ -1726,6 +1705,7 @@ out:
 	free(m);
 	free(p.refused);
 	nym_journal_close(&jr);
+	nym_mdbatch_close(&batch);
 	/* Over -M is 65, unless something else asks for a retry; a
 	 * session broken off in the middle of one is that message's doing. */
 	if ((toobig && ret == NYM_EX_OK) || toobig == 2)

@@ -39,6 +39,46 @@ int nym_maildir_commit(struct nym_mdfile *f);
  * kept.  Harmless after commit or a second time. */
 void nym_maildir_abort(struct nym_mdfile *f);
 
+/* A batch of maildir files written into tmp/ and published together
+ * with a constant number of flushes (pop-fetch.c tells the order of its
+ * steps): nym_mdbatch_sync makes every file's data durable at once,
+ * nym_mdbatch_link links them into new/, nym_mdbatch_syncnew makes the
+ * names durable.  tmp[0, n) may be unlinked by a signal handler. */
+struct nym_mdbatch {
+	char dir[NYM_MD_PATH];
+	int dirfd, newfd;	/* the maildir and its new/ */
+	volatile sig_atomic_t n;	/* files in the batch */
+	unsigned long long bytes;	/* their size */
+	long long start;	/* nym_now_ms() when the first came */
+	char tmp[NYM_POPF_BATCH_MAX][NYM_MD_PATH];
+	char name[NYM_POPF_BATCH_MAX][96];
+	size_t tag[NYM_POPF_BATCH_MAX];	/* the caller's, one per file */
+};
+/* Create the maildir where missing and open it and its new/.  0 or -1
+ * with errno. */
+int nym_mdbatch_open(struct nym_mdbatch *b, const char *dir);
+/* Add f, written and closed (f->fd -1), of bytes bytes, with the
+ * caller's tag; the caller checks first that nym_mdbatch_due is not
+ * true because the batch is full. */
+void nym_mdbatch_add(struct nym_mdbatch *b, const struct nym_mdfile *f,
+    size_t tag, unsigned long long bytes);
+/* Is the batch due: NYM_POPF_BATCH_MAX files, NYM_POPF_BATCH_BYTES, or
+ * NYM_POPF_BATCH_MS since its first?  1 or 0. */
+int nym_mdbatch_due(const struct nym_mdbatch *b);
+/* Remove the batch's files from tmp/ and empty it. */
+void nym_mdbatch_drop(struct nym_mdbatch *b);
+/* syncfs(2) on the maildir's file system.  0 or -1 with errno. */
+int nym_mdbatch_sync(struct nym_mdbatch *b);
+/* Link the files into new/ under their names, in order, up to the first
+ * failure (its errno in *err, else 0); then empty the batch, removing
+ * every file from tmp/.  The number linked: name[0, that) are in new/. */
+size_t nym_mdbatch_link(struct nym_mdbatch *b, int *err);
+/* fsync new/ after nl were linked.  0; or -1 with errno and those nl
+ * taken out of new/ again. */
+int nym_mdbatch_syncnew(struct nym_mdbatch *b, size_t nl);
+/* Drop the batch and close the directories.  Harmless a second time. */
+void nym_mdbatch_close(struct nym_mdbatch *b);
+
 /* ---- mbox.c: the one mbox writer and its lock ---- */
 enum nym_mbox_step { NYM_MBOX_DOTLOCK = 1, NYM_MBOX_OPEN, NYM_MBOX_FCNTL };
 struct nym_mbox {

@@ -86,15 +86,8 @@ test_expect_success STRACE 'an mbox under another program'"'"'s .lock: waited fo
 
 test_expect_success STRACE,PYTHON 'an mbox under another program'"'"'s fcntl lock: waited for, then done' '
 	mkmbox flocked 2 && cp flocked flocked.orig &&
-	write_script holder "$(command -v python3)" <<-\EOF &&
-	import fcntl, sys
-	f = open(sys.argv[1], "a")
-	fcntl.lockf(f, fcntl.LOCK_EX)
-	open(sys.argv[2], "w").write("locked\n")
-	sys.stdin.read()
-	EOF
 	mkfifo hold &&
-	{ ./holder flocked held <hold & echo $! >holder.pid; } &&
+	{ fcntl-hold flocked held <hold & echo $! >holder.pid; } &&
 	exec 9>hold &&
 	test_when_finished "exec 9>&-; kill \$(cat holder.pid) \$(cat me.pid) 2>/dev/null; :" &&
 	test_wait_for held &&

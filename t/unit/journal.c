@@ -15,31 +15,6 @@
 #include "store.h"
 #include "tap.h"
 
-static void
-put(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f != NULL) {
-		fputs(s, f);
-		fclose(f);
-	}
-}
-
-static long
-slurp(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return (long)n;
-}
-
 int
 main(void)
 {
@@ -90,7 +65,7 @@ main(void)
 		close(fd);
 	}
 	snprintf(path, sizeof path, "%s/al_ice@h:1.gone", sub);
-	put(path, "X u6 123\nX u7\nX u8 9");
+	tap_put(path, "X u6 123\nX u7\nX u8 9");
 	check_int(nym_journal_open(&j, sub, "al ice@h:1"), 0, "reopen");
 	check_int(j.cut, 1, "C line seen");
 	e = nym_journal_find(&j, "u1");
@@ -114,7 +89,7 @@ main(void)
 	check_int(nym_journal_add(&j, "D u9\n"), 0, "append after the cut");
 	nym_journal_close(&j);
 	snprintf(path, sizeof path, "%s/al_ice@h:1.uidl", sub);
-	check(slurp(path, buf, sizeof buf) > 0 &&
+	check(tap_slurp(path, buf, sizeof buf) > 0 &&
 	    strstr(buf, "\nD u2\nD u9\n") != NULL,
 	    "the cut line was ended before the next");
 
@@ -123,10 +98,10 @@ main(void)
 	    "rewrite");
 	nym_journal_close(&j);
 	nym_journal_close(&j);
-	check(slurp(path, buf, sizeof buf) == 4 && strcmp(buf, "D a\n") == 0,
+	check(tap_slurp(path, buf, sizeof buf) == 4 && strcmp(buf, "D a\n") == 0,
 	    "journal rewritten");
 	snprintf(path, sizeof path, "%s/al_ice@h:1.gone", sub);
-	check(slurp(path, buf, sizeof buf) == 6 &&
+	check(tap_slurp(path, buf, sizeof buf) == 6 &&
 	    strcmp(buf, "X b 5\n") == 0, ".gone rewritten");
 	check_int(nym_journal_open(&j, sub, "al ice@h:1"), 0, "reopen");
 	check(j.nents == 2 && nym_journal_find(&j, "a")->done &&

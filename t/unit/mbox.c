@@ -16,32 +16,6 @@
 #include "store.h"
 #include "tap.h"
 
-/* The file's bytes into buf (NUL ended); its length or -1. */
-static long
-slurp(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return (long)n;
-}
-
-static void
-put(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f != NULL) {
-		fputs(s, f);
-		fclose(f);
-	}
-}
-
 int
 main(void)
 {
@@ -73,27 +47,27 @@ main(void)
 	    "created 0600");
 	check_int(mb.size, 0, "empty");
 	snprintf(want, sizeof want, "%ld\n", (long)getpid());
-	check(slurp(lock, buf, sizeof buf) > 0 && strcmp(buf, want) == 0,
+	check(tap_slurp(lock, buf, sizeof buf) > 0 && strcmp(buf, want) == 0,
 	    "mbox.lock holds our pid");
 	check_int(nym_mbox_append(&mb, "Subject: a\n\nFrom here\n>From x\n"
 	    "no From\n", 38, 0), 0, "append");
 	check_int(nym_mbox_unlock(&mb), 0, "unlock");
 	check(access(lock, F_OK) == -1, "lock file removed");
-	check(slurp(box, buf, sizeof buf) > 0 && strcmp(buf,
+	check(tap_slurp(box, buf, sizeof buf) > 0 && strcmp(buf,
 	    "From MAILER-DAEMON Thu Jan  1 00:00:00 1970\nSubject: a\n\n"
 	    ">From here\n>>From x\nno From\n\n") == 0,
 	    "From_ line, mboxrd quoting, empty line after");
 
 	/* A live process's lock is waited for, then given up on. */
 	snprintf(want, sizeof want, "%ld\n", (long)getppid());
-	put(lock, want);
+	tap_put(lock, want);
 	t0 = nym_now_ms();
 	check_int(nym_mbox_lock(&mb, box, 1, 300), -1, "a live .lock holds");
 	check_int(errno, EWOULDBLOCK, "with EWOULDBLOCK");
 	check(nym_now_ms() - t0 >= 300, "after the wait");
 	check_str(nym_mbox_why(&mb, errno), "another program holds its .lock",
 	    "named as the .lock");
-	check(slurp(lock, buf, sizeof buf) > 0 && strcmp(buf, want) == 0,
+	check(tap_slurp(lock, buf, sizeof buf) > 0 && strcmp(buf, want) == 0,
 	    "and left alone");
 
 	/* An old one is stale. */
@@ -112,7 +86,7 @@ main(void)
 		_exit(0);
 	waitpid(pid, NULL, 0);
 	snprintf(want, sizeof want, "%ld\n", (long)pid);
-	put(lock, want);
+	tap_put(lock, want);
 	check_int(nym_mbox_lock(&mb, box, 1, 0), 0,
 	    "a dead process's .lock is stale");
 	nym_mbox_unlock(&mb);
