@@ -26,7 +26,6 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -57,6 +56,8 @@ static const char *passfile, *passfd;
 /* The temporary file of the output being written, removed at exit. */
 static char tmppath[PATH_MAX];
 static struct nym_mdfile mdf = { .fd = -1 };
+/* The mbox being encrypted in place, locked until it is replaced. */
+static struct nym_mbox mbx = { .fd = -1 };
 
 static void
 usage(void)
@@ -71,6 +72,7 @@ cleanup(void)
 		unlink(tmppath);
 	tmppath[0] = '\0';
 	nym_maildir_abort(&mdf);
+	(void)nym_mbox_unlock(&mbx);
 	nym_wipe(&sec, sizeof sec);
 }
 
@@ -890,27 +892,28 @@ copyrecord(struct nym_in *in, struct nym_out *o, const char *name)
 
 /* Encrypt an mbox in place: every message not yet a record becomes one
  * in a new file beside it, which replaces the mbox by rename(2) once it
- * is durable.  fcntl and flock locks keep cooperating writers out. */
+ * is durable.  The mbox is locked as every program locks it (lib/mbox.c),
+ * so that nothing is appended meanwhile. */
 static void
 inplace_mbox(const char *path)
 {
 	struct nym_in in;
 	struct nym_out o;
-	struct flock fl;
 	struct stat st, st2;
 	const char *line;
 	size_t len;
 	ssize_t n;
 	int fd, more, bol, first, r, changed = 0;
 
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
-		nym_dieerr(errno == ENOENT ? NYM_EX_USAGE :
-		    nym_exitcode(errno), "unable to open mbox %s", path);
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) == -1 || flock(fd, LOCK_EX | LOCK_NB) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock mbox %s", path);
+	if (nym_mbox_lock(&mbx, path, 0, NYM_MBOX_WAIT * 1000) == -1) {
+		if (mbx.step == NYM_MBOX_OPEN)
+			nym_dieerr(errno == ENOENT ? NYM_EX_USAGE :
+			    nym_exitcode(errno), "unable to open mbox %s",
+			    path);
+		nym_die(NYM_EX_TEMPFAIL, "unable to lock mbox %s: %s", path,
+		    nym_mbox_why(&mbx, errno));
+	}
+	fd = mbx.fd;
 	if (fstat(fd, &st) == -1)
 		nym_dieerr(nym_exitcode(errno), "unable to read mbox %s", path);
 	outpath = path;
@@ -952,7 +955,7 @@ inplace_mbox(const char *path)
 		nym_in_close(&in);
 		close(o.fd);
 		nym_out_close(&o);
-		close(fd);
+		(void)nym_mbox_unlock(&mbx);
 		unlink(tmppath);
 		tmppath[0] = '\0';
 		return;
@@ -967,7 +970,8 @@ inplace_mbox(const char *path)
 	outcommit(&o, NULL);
 	nym_in_close(&in);
 	nym_out_close(&o);
-	close(fd);
+	/* The new file is in place: only now may others write again. */
+	(void)nym_mbox_unlock(&mbx);
 }
 
 int

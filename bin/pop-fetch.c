@@ -94,7 +94,6 @@
  * grows with a message (the 50 MB mailbox of postman is why emptying the
  * box is the default).
  */
-#define _GNU_SOURCE		/* syncfs */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -132,7 +131,6 @@
 #define MLINE		(NYM_POP3_LINE - 1)
 
 static int kflag;
-static int cutlast;		/* a C line: the last session was cut */
 static int wsec = 120;
 static long wsession = NYM_POP3_SESSION;	/* -W */
 static long long sessionend;	/* nym_now_ms() when the session must end */
@@ -148,15 +146,9 @@ static const char *target;	/* maildir, mbox or command */
 
 static volatile sig_atomic_t critical, stopsig;
 static char curtmp[PATH_MAX];	/* a maildir file being written */
-static char lockpath[PATH_MAX];	/* our mbox.lock, "" if none */
-static volatile sig_atomic_t dotlocked;
+static struct nym_mbox mbx = { .fd = -1 };	/* the mbox, when locked */
 /* The maildir batch: files written into tmp/, not yet published. */
-static char btmp[NYM_POPF_BATCH_MAX][NYM_MD_PATH];
-static char bname[NYM_POPF_BATCH_MAX][96];
-static size_t bmsg[NYM_POPF_BATCH_MAX];		/* their messages' indexes */
-static volatile sig_atomic_t nbatch;
-static unsigned long long bbytes;
-static long long bstart;
+static struct nym_mdbatch batch = { .dirfd = -1, .newfd = -1 };
 
 static void
 onsignal(int sig)
@@ -168,10 +160,10 @@ onsignal(int sig)
 	/* Outside a commit nothing is lost by dying, but leave no litter. */
 	if (curtmp[0] != '\0')
 		(void)unlink(curtmp);
-	for (; nbatch > 0; nbatch--)
-		(void)unlink(btmp[nbatch - 1]);
-	if (dotlocked)
-		(void)unlink(lockpath);
+	for (; batch.n > 0; batch.n--)
+		(void)unlink(batch.tmp[batch.n - 1]);
+	if (mbx.dotlocked)
+		(void)unlink(mbx.lock);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -192,245 +184,37 @@ catchsignals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-/* ---- the account's state ---- */
+/* ---- the account's state (lib/journal.c) ---- */
 
-struct ent {
-	char uid[NYM_POP3_UIDL + 1];
-	char kind;		/* of the last P: 'd', 'm', 'p'; 0 if none */
-	char name[96];		/* 'd': the maildir file name */
-	unsigned long long off, len;	/* 'm': where, how much */
-	int done;		/* D seen */
-	int gone;		/* X seen: deleted in an earlier session */
-	uint64_t gsize;		/* its size then (0: unknown) */
-};
-
-static struct ent *ents;
-static size_t nents;
-static int statefd = -1;
-static char statedir[PATH_MAX], statename[NAME_MAX + 1];
-static char gonename[NAME_MAX + 1];	/* the X lines, beside the journal */
+static struct nym_journal jr = { .fd = -1, .lockfd = -1, .dirfd = -1 };
 /* The spool: a whole message before it goes to an mbox or command. */
 static int spoolfd = -1;
-static char spoolpath[PATH_MAX + NAME_MAX + 8];
 static size_t spoolhdr;		/* the "uid\n" line that starts it */
-
-static int
-entcmp(const void *a, const void *b)
-{
-	return strcmp(((const struct ent *)a)->uid,
-	    ((const struct ent *)b)->uid);
-}
-
-static struct ent *
-findent(const char *uid)
-{
-	struct ent key = { .done = 0 };
-
-	if (nents == 0)
-		return NULL;
-	snprintf(key.uid, sizeof key.uid, "%s", uid);
-	return bsearch(&key, ents, nents, sizeof *ents, entcmp);
-}
-
-static int
-number(const char *s, unsigned long long *v)
-{
-	char *end;
-
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno != 0 || *end != '\0' ? -1 : 0;
-}
-
-/* A journal line cut into words (pointers into the file's copy); seq
- * keeps the lines of one uid in file order once sorted by uid. */
-struct rec {
-	char *kind, *uid, *name, *a, *b;
-	size_t seq;
-};
-
-static int
-reccmp(const void *x, const void *y)
-{
-	const struct rec *a = x, *b = y;
-	int c = strcmp(a->uid, b->uid);
-
-	return c != 0 ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* Cut line into r; 0, or -1 for a line that is not ours (ignored). */
-static int
-loadline(char *line, struct rec *r)
-{
-	char *save = NULL;
-
-	r->kind = strtok_r(line, " ", &save);
-	if (r->kind != NULL && strcmp(r->kind, "C") == 0) {
-		cutlast = 1;
-		return -1;
-	}
-	r->uid = strtok_r(NULL, " ", &save);
-	r->name = strtok_r(NULL, " ", &save);
-	r->a = strtok_r(NULL, " ", &save);
-	r->b = strtok_r(NULL, " ", &save);
-	if (r->kind == NULL || r->uid == NULL ||
-	    strlen(r->uid) > NYM_POP3_UIDL || strlen(r->kind) != 1 ||
-	    strchr("DPUX", *r->kind) == NULL)
-		return -1;
-	return 0;
-}
-
-/* Apply the line r to its uid's entry e. */
-static void
-apply(struct ent *e, const struct rec *r)
-{
-	unsigned long long off, len;
-
-	if (*r->kind == 'D') {
-		e->done = 1;
-		return;
-	}
-	if (*r->kind == 'X') {
-		e->gone = 1;
-		e->gsize = number(r->name, &off) == 0 ? off : 0;
-		return;
-	}
-	e->kind = 0;
-	if (*r->kind == 'U' || r->name == NULL)
-		return;
-	if (strcmp(r->name, "mbox") == 0) {
-		if (number(r->a, &off) == 0 && number(r->b, &len) == 0) {
-			e->kind = 'm';
-			e->off = off;
-			e->len = len;
-		}
-	} else if (strcmp(r->name, "cmd") == 0)
-		e->kind = 'p';
-	else if (strlen(r->name) < sizeof e->name &&
-	    strchr(r->name, '/') == NULL) {
-		e->kind = 'd';
-		snprintf(e->name, sizeof e->name, "%s", r->name);
-	}
-}
-
-/* The entries from the journal's lines: sorted by uid (lines of one uid
- * in file order), then folded, so that loading is O(n log n) however
- * long the journal (100,000 uids one by one took minutes). */
-static void
-loadents(char *buf)
-{
-	struct rec *recs = NULL;
-	size_t nrec = 0, cap = 0, i;
-	char *p, *nl;
-
-	/* A last line without its LF was cut by a crash: ignored. */
-	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		*nl = '\0';
-		if (nrec == cap && nym_reallocarray(&recs, cap = cap ? cap * 2 :
-		    256, sizeof *recs) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-		if (loadline(p, &recs[nrec]) == 0) {
-			recs[nrec].seq = nrec;
-			nrec++;
-		}
-	}
-	if (nrec == 0) {
-		free(recs);
-		return;
-	}
-	qsort(recs, nrec, sizeof *recs, reccmp);
-	if ((ents = calloc(nrec, sizeof *ents)) == NULL)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (i = 0; i < nrec; i++) {
-		if (nents == 0 || strcmp(ents[nents - 1].uid, recs[i].uid) != 0)
-			snprintf(ents[nents++].uid, sizeof ents->uid, "%s",
-			    recs[i].uid);
-		apply(&ents[nents - 1], &recs[i]);
-	}
-	free(recs);
-}
 
 /* Lock the account (another run holds it: exit 0, as cron wants) and
  * read its state. */
 static void
 loadstate(const char *account)
 {
-	char path[PATH_MAX + NAME_MAX + 8], *buf;
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct stat st, gst = { .st_size = 0 };
-	size_t i, g = 0;
-	ssize_t n;
-	int lfd, gfd;
+	char dir[PATH_MAX];
 
-	if (nym_confdir(statedir, sizeof statedir) == -1 ||
-	    strlen(statedir) + sizeof "/pop" > sizeof statedir)
+	if (nym_confdir(dir, sizeof dir) == -1 ||
+	    strlen(dir) + sizeof "/pop" > sizeof dir)
 		nym_die(NYM_EX_CONFIG, "unable to find the state directory: "
 		    "set HOME");
-	memcpy(statedir + strlen(statedir), "/pop", sizeof "/pop");
-	for (i = 0; i < 120 && account[i] != '\0'; i++)
-		statename[i] = isalnum((unsigned char)account[i]) ||
-		    strchr("@.:-_", account[i]) != NULL ? account[i] : '_';
-	memcpy(statename + i, ".uidl", sizeof ".uidl");
-	snprintf(spoolpath, sizeof spoolpath, "%s/%.*s.spool", statedir,
-	    (int)i, statename);
-	snprintf(gonename, sizeof gonename, "%.*s.gone", (int)i, statename);
-	if (nym_mkdirs(statedir, 0700) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", statedir);
-	snprintf(path, sizeof path, "%s/%s.lock", statedir, statename);
-	if ((lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
-	if (fcntl(lfd, F_SETLK, &fl) == -1) {
-		if (errno == EAGAIN || errno == EACCES)
-			exit(NYM_EX_OK);	/* another run is at it */
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to lock %s", path);
+	memcpy(dir + strlen(dir), "/pop", sizeof "/pop");
+	switch (nym_journal_open(&jr, dir, account)) {
+	case 0:
+		return;
+	case 1:
+		exit(NYM_EX_OK);	/* another run is at it */
 	}
-	/* lfd stays open, and locked, until exit. */
-	snprintf(path, sizeof path, "%s/%s", statedir, statename);
-	statefd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (statefd == -1 && errno == ENOENT &&
-	    (statefd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600)) != -1 && nym_syncdir(statedir) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create %s", path);
-	if (statefd == -1 || fstat(statefd, &st) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
-	if (st.st_size > NYM_POPF_STATE_MAX)
+	if (errno == EFBIG)
 		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
-		    path, NYM_POPF_STATE_MAX);
-	/* The X lines of the last good session first, then the journal
-	 * (written after them). */
-	snprintf(path, sizeof path, "%s/%s", statedir, gonename);
-	if ((gfd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno != ENOENT)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to open %s", path);
-	if (gfd != -1 && fstat(gfd, &gst) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-	if (gst.st_size > NYM_POPF_STATE_MAX)
-		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
-		    path, NYM_POPF_STATE_MAX);
-	if ((buf = malloc((size_t)gst.st_size + (size_t)st.st_size + 1)) ==
-	    NULL)
+		    jr.path, NYM_POPF_STATE_MAX);
+	if (errno == ENOMEM)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	if (gfd != -1) {
-		if (pread(gfd, buf, (size_t)gst.st_size, 0) != gst.st_size)
-			nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-		close(gfd);
-		/* Written atomically, so never cut; but a cut X line could
-		 * name a shorter uid: only whole lines count. */
-		for (g = (size_t)gst.st_size; g > 0 && buf[g - 1] != '\n'; g--)
-			;
-	}
-	snprintf(path, sizeof path, "%s/%s", statedir, statename);
-	if ((n = pread(statefd, buf + g, (size_t)st.st_size, 0)) !=
-	    st.st_size)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read %s", path);
-	buf[g + (size_t)n] = '\0';
-	/* A cut last line is ended, so the next line starts afresh. */
-	if (n > 0 && buf[g + (size_t)n - 1] != '\n' &&
-	    nym_write_all(statefd, "\n", 1) == -1)
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to write %s", path);
-	loadents(buf);
-	free(buf);
+	nym_dieerr(NYM_EX_TEMPFAIL, "unable to %s %s", jr.verb, jr.path);
 }
 
 /* Append a journal line.  0, or -1 (said). */
@@ -440,37 +224,31 @@ record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int
 record(const char *fmt, ...)
 {
-	char line[NYM_POP3_UIDL + 160];
 	va_list ap;
-	off_t end;
-	int n, e;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
+	r = nym_journal_vadd(&jr, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof line)
+	if (r == 0)
+		return 0;
+	if (errno == E2BIG)
 		nym_die(NYM_EX_SOFTWARE, "unable to write %s/%s: line too "
-		    "long", statedir, statename);
-	end = lseek(statefd, 0, SEEK_END);
-	if (nym_write_all(statefd, line, (size_t)n) == -1) {
-		e = errno;
-		/* Half a line would swallow the next one: take it back. */
-		if (end != -1 && ftruncate(statefd, end) == -1)
-			nym_warn("unable to truncate %s/%s: %s", statedir,
-			    statename, strerror(errno));
-		nym_warn("unable to write %s/%s: %s", statedir, statename,
-		    strerror(e));
-		return -1;
-	}
-	return 0;
+		    "long", jr.dir, jr.name);
+	if (jr.cutfail != 0)
+		nym_warn("unable to truncate %s/%s: %s", jr.dir, jr.name,
+		    strerror(jr.cutfail));
+	nym_warn("unable to write %s/%s: %s", jr.dir, jr.name,
+	    strerror(errno));
+	return -1;
 }
 
 /* Make the journal durable.  0, or -1 (said). */
 static int
 syncstate(void)
 {
-	if (fdatasync(statefd) == -1) {
-		nym_warn("unable to write %s/%s: %s", statedir, statename,
+	if (nym_journal_sync(&jr) == -1) {
+		nym_warn("unable to write %s/%s: %s", jr.dir, jr.name,
 		    strerror(errno));
 		return -1;
 	}
@@ -489,15 +267,15 @@ spoolopen(int durable)
 
 	if (spoolfd != -1)
 		return 0;
-	spoolfd = open(spoolpath, O_RDWR | O_CLOEXEC);
+	spoolfd = open(jr.spool, O_RDWR | O_CLOEXEC);
 	if (spoolfd == -1 && errno == ENOENT) {
-		spoolfd = open(spoolpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		spoolfd = open(jr.spool, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
 		created = 1;
 	}
 	if (spoolfd == -1 ||
-	    (created && durable && nym_syncdir(statedir) == -1)) {
-		nym_warn("unable to create %s: %s", spoolpath,
+	    (created && durable && nym_syncdir(jr.dir) == -1)) {
+		nym_warn("unable to create %s: %s", jr.spool,
 		    strerror(errno));
 		return -1;
 	}
@@ -509,141 +287,30 @@ static void
 spoolclear(void)
 {
 	if (spoolfd != -1 && ftruncate(spoolfd, 0) == -1)
-		nym_warn("unable to empty %s: %s", spoolpath, strerror(errno));
+		nym_warn("unable to empty %s: %s", jr.spool, strerror(errno));
 }
 
-/* ---- mbox locking: mbox.lock (procmail, mutt, mail) and fcntl ---- */
+/* ---- the mbox (lib/mbox.c): mbox.lock and fcntl ---- */
 
-/* Is the lock file at lockpath stale: its process gone, or too old? */
-static int
-stalelock(void)
-{
-	char buf[32];
-	struct stat st;
-	long pid;
-	ssize_t n;
-	char *end;
-	int fd;
-
-	if ((fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return errno == ENOENT;
-	n = fstat(fd, &st) == -1 ? -1 : read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0)
-		return 0;
-	buf[n] = '\0';
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno == 0 && end != buf && (*end == '\n' || *end == '\0') &&
-	    pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) == -1 &&
-	    errno == ESRCH)
-		return 1;
-	return time(NULL) - st.st_mtime > NYM_DOTLOCK_STALE;
-}
-
-/* Take mbox.lock, waiting up to wsec.  0; 1 if the directory does not
- * let us create one (fcntl alone then); -1 with errno (EWOULDBLOCK if
- * another holds it all that time). */
-static int
-dotlock(const char *mbox)
-{
-	char pid[24];
-	time_t until = time(NULL) + wsec;
-	int fd, n;
-
-	if ((size_t)snprintf(lockpath, sizeof lockpath, "%s.lock", mbox) >=
-	    sizeof lockpath) {
-		lockpath[0] = '\0';
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (;;) {
-		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0644);
-		if (fd != -1) {
-			dotlocked = 1;
-			n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-			if (nym_write_all(fd, pid, (size_t)n) == -1 ||
-			    close(fd) == -1) {
-				(void)unlink(lockpath);
-				dotlocked = 0;
-				return -1;
-			}
-			return 0;
-		}
-		if (errno == EACCES || errno == EPERM)
-			return 1;
-		if (errno != EEXIST)
-			return -1;
-		if (stalelock()) {
-			(void)unlink(lockpath);
-			continue;
-		}
-		if (time(NULL) >= until) {
-			errno = EWOULDBLOCK;
-			return -1;
-		}
-		usleep(100000);
-	}
-}
-
-static void
-dotunlock(void)
-{
-	if (dotlocked && unlink(lockpath) == -1)
-		nym_warn("unable to remove %s: %s", lockpath, strerror(errno));
-	dotlocked = 0;
-}
-
-/* Open the mbox (creating it when create) and lock it both ways.  The
- * descriptor, or -1 (said; errno ENOENT when it is missing). */
+/* Open the mbox (creating it when create) and lock it both ways.  0, or
+ * -1 (said; errno ENOENT when it is missing). */
 static int
 mboxlock(const char *mbox, int create)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	time_t until;
-	int fd, e;
+	int e;
 
-	if (dotlock(mbox) == -1) {
-		nym_warn("unable to lock %s: %s", mbox, errno == EWOULDBLOCK ?
-		    "another program holds its .lock" : strerror(errno));
-		errno = EWOULDBLOCK;
-		return -1;
-	}
-	fd = open(mbox, O_RDWR | O_APPEND | O_CLOEXEC |
-	    (create ? O_CREAT : 0), 0600);
-	if (fd == -1) {
-		e = errno;
+	if (nym_mbox_lock(&mbx, mbox, create, wsec * 1000) == 0)
+		return 0;
+	e = errno;
+	if (mbx.step == NYM_MBOX_OPEN) {
 		if (e != ENOENT || create)
 			nym_warn("unable to open %s: %s", mbox, strerror(e));
-		dotunlock();
 		errno = e;
 		return -1;
 	}
-	until = time(NULL) + wsec;
-	while (fcntl(fd, F_SETLK, &fl) == -1) {
-		e = errno;
-		if ((e != EAGAIN && e != EACCES) || time(NULL) >= until) {
-			nym_warn("unable to lock %s: %s", mbox,
-			    e == EAGAIN || e == EACCES ?
-			    "another program holds it" : strerror(e));
-			close(fd);
-			dotunlock();
-			errno = EWOULDBLOCK;
-			return -1;
-		}
-		usleep(100000);
-	}
-	return fd;
-}
-
-static int
-mboxunlock(int fd)
-{
-	int r = close(fd);	/* the fcntl lock goes with it */
-
-	dotunlock();
-	return r;
+	nym_warn("unable to lock %s: %s", mbox, nym_mbox_why(&mbx, e));
+	errno = EWOULDBLOCK;
+	return -1;
 }
 
 /* Was the maildir file name published (in new/, or moved to cur/)? */
@@ -697,7 +364,7 @@ getpassword(const char *file, const char *fdarg, const char *what)
 
 struct msg {
 	unsigned long n;
-	struct ent *e;		/* its state, or NULL if new */
+	struct nym_jent *e;		/* its state, or NULL if new */
 	int done;		/* delivered, in an earlier run or this one */
 	int again;		/* an interrupted run may have delivered it */
 	int kept;		/* deleted before, yet listed again (X) */
@@ -838,7 +505,7 @@ listsizes(struct pop *p, struct msg *m, size_t nm)
 static void
 relisted(struct pop *p, struct msg *m, size_t nm)
 {
-	const struct ent *e;
+	const struct nym_jent *e;
 	size_t i, kept = 0;
 
 	for (i = 0; i < nm; i++) {
@@ -947,7 +614,7 @@ static int
 retr_ahead(struct pop *p, const struct msg *m, size_t nm, size_t i,
     size_t *next)
 {
-	size_t most = p->caps.pipelining && !cutlast ? NYM_POPF_RETR_AHEAD + 1 : 1;
+	size_t most = p->caps.pipelining && !jr.cut ? NYM_POPF_RETR_AHEAD + 1 : 1;
 
 	while (*next < nm && (*next <= i || p->nretr < most)) {
 		if (!m[*next].done && !m[*next].skip) {
@@ -1081,9 +748,6 @@ login(struct pop *p, const char *user)
  * line and only then leaves the critical section. */
 enum { DELIVERED, DEFERRED, NETFAIL, LOCALFAIL };
 
-/* The maildir and its new/, open for syncfs and fsync. */
-static int mdfd = -1, newfd = -1;
-
 /* Fetch the message into a file in tmp/ and add it to the batch; it is
  * published by dircommit.  DELIVERED (meaning: written), NETFAIL or
  * LOCALFAIL. */
@@ -1092,7 +756,6 @@ todir(struct pop *p, const char *uid, size_t i)
 {
 	struct nym_mdfile f;
 	struct nym_out o;
-	int k = (int)nbatch;
 
 	if (nym_maildir_open(&f, target) == -1) {
 		nym_warn("unable to create a file in %s: %s", target,
@@ -1122,38 +785,12 @@ todir(struct pop *p, const char *uid, size_t i)
 		return LOCALFAIL;
 	}
 	f.fd = -1;
-	bbytes += o.total;
-	nym_out_close(&o);
 	/* Into the batch before curtmp lets go of it: a signal in between
 	 * unlinks it twice, which is harmless. */
-	memcpy(btmp[k], f.tmp, sizeof btmp[k]);
-	memcpy(bname[k], f.name, sizeof bname[k]);
-	bmsg[k] = i;
-	if (k == 0)
-		bstart = nym_now_ms();
-	nbatch = k + 1;
+	nym_mdbatch_add(&batch, &f, i, o.total);
+	nym_out_close(&o);
 	curtmp[0] = '\0';
 	return DELIVERED;
-}
-
-/* Is the batch due: full, big, or old enough? */
-static int
-batchdue(void)
-{
-	return nbatch == NYM_POPF_BATCH_MAX || bbytes >= NYM_POPF_BATCH_BYTES ||
-	    nym_now_ms() - bstart >= NYM_POPF_BATCH_MS;
-}
-
-/* Forget the batch's files in tmp/: not delivered, and their P lines
- * tell the next run so (they are not in new/). */
-static void
-batchdrop(void)
-{
-	while (nbatch > 0) {
-		(void)unlink(btmp[nbatch - 1]);
-		nbatch--;
-	}
-	bbytes = 0;
 }
 
 /*
@@ -1162,76 +799,60 @@ batchdrop(void)
  * the maildir's file system; each linked into new/ and unlinked from
  * tmp/; new/ synced; then a D line each, and, with dele, their DELEs.
  * 0, or -1 (said): whatever was not made durable is not in new/ and has
- * no D line.
+ * no D line; -2 if the connection broke on a DELE.
  */
 static int
 dircommit(struct pop *p, struct msg *m, int dodele, size_t *done,
     size_t todo)
 {
-	char dst[NYM_MD_PATH];
-	size_t k, n = (size_t)nbatch, nl;
+	size_t k, n = (size_t)batch.n, nl, i;
 	int e = 0, ret = 0;
 
 	if (n == 0)
 		return 0;
-	if (syncstate() == -1)
-		goto drop;
-	if (syncfs(mdfd) == -1) {
+	if (syncstate() == -1) {
+		nym_mdbatch_drop(&batch);
+		return -1;
+	}
+	if (nym_mdbatch_sync(&batch) == -1) {
 		nym_warn("unable to write a message in %s: %s", target,
 		    strerror(errno));
-		goto drop;
+		nym_mdbatch_drop(&batch);
+		return -1;
 	}
 	critical = 1;
-	for (nl = 0; nl < n; nl++) {
-		if ((size_t)snprintf(dst, sizeof dst, "%s/new/%s", target,
-		    bname[nl]) >= sizeof dst) {
-			e = ENAMETOOLONG;
-			break;
-		}
-		/* The P line names it: a taken name is a failure. */
-		if (link(btmp[nl], dst) == -1) {
-			e = errno;
-			break;
-		}
-	}
-	batchdrop();
+	nl = nym_mdbatch_link(&batch, &e);
 	if (nl < n) {
 		nym_warn("unable to write a message in %s: %s", target,
 		    strerror(e));
 		ret = -1;
 	}
-	if (nl > 0 && fsync(newfd) == -1) {
+	if (nym_mdbatch_syncnew(&batch, nl) == -1) {
+		/* Taken back: the server keeps them. */
 		nym_warn("unable to write a message in %s: %s", target,
 		    strerror(errno));
-		/* Not durable: take them back; the server keeps them. */
-		for (k = 0; k < nl; k++)
-			if ((size_t)snprintf(dst, sizeof dst, "%s/new/%s",
-			    target, bname[k]) < sizeof dst)
-				(void)unlink(dst);
 		critical = 0;
 		return -1;
 	}
 	/* Durable.  D lines are synced with the next batch's P lines, or
 	 * before QUIT; until then the P lines and new/ say the same. */
 	for (k = 0; k < nl; k++) {
-		if (record("D %s\n", m[bmsg[k]].uid) == -1) {
+		i = batch.tag[k];
+		if (record("D %s\n", m[i].uid) == -1) {
 			ret = -1;
 			break;
 		}
-		m[bmsg[k]].done = 1;
+		m[i].done = 1;
 		if (progress)
 			fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
 			    ++*done, todo);
-		if (dodele && !kflag && dele(p, m[bmsg[k]].n, bmsg[k]) == -1) {
+		if (dodele && !kflag && dele(p, m[i].n, i) == -1) {
 			critical = 0;
 			return -2;
 		}
 	}
 	critical = 0;
 	return ret;
-drop:
-	batchdrop();
-	return -1;
 }
 
 /* Fetch the message into the spool after a "uid" line, as it is to be
@@ -1251,8 +872,8 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 		if (spoolfd != -1)
 			close(spoolfd);
 		spoolfd = -1;
-		if (unlink(spoolpath) == -1 && errno != ENOENT) {
-			nym_warn("unable to remove %s: %s", spoolpath,
+		if (unlink(jr.spool) == -1 && errno != ENOENT) {
+			nym_warn("unable to remove %s: %s", jr.spool,
 			    strerror(errno));
 			return LOCALFAIL;
 		}
@@ -1260,7 +881,7 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 	if (spoolopen(mbox) == -1)
 		return LOCALFAIL;
 	if (ftruncate(spoolfd, 0) == -1 || lseek(spoolfd, 0, SEEK_SET) == -1) {
-		nym_warn("unable to write %s: %s", spoolpath, strerror(errno));
+		nym_warn("unable to write %s: %s", jr.spool, strerror(errno));
 		return LOCALFAIL;
 	}
 	if (nym_out_open(&o, spoolfd, NYM_IOBUF) == -1)
@@ -1281,7 +902,7 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 	if (mbox)
 		nym_out_write(&o, "\n", 1);
 	if (nym_out_flush(&o) == -1 || (mbox && fsync(spoolfd) == -1)) {
-		nym_warn("unable to write %s: %s", spoolpath, strerror(errno));
+		nym_warn("unable to write %s: %s", jr.spool, strerror(errno));
 		nym_out_close(&o);
 		spoolclear();
 		return LOCALFAIL;
@@ -1291,74 +912,42 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 	return DELIVERED;
 }
 
-/* Append len spooled bytes to fd.  0 or -1. */
-static int
-spoolcopy(int fd, unsigned long long len)
-{
-	static char buf[NYM_IOBUF];
-	off_t at = (off_t)spoolhdr;
-	size_t want;
-	ssize_t n;
-
-	while (len > 0) {
-		want = len < sizeof buf ? (size_t)len : sizeof buf;
-		if ((n = pread(spoolfd, buf, want, at)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == 0)
-				errno = EIO;	/* the spool shrank */
-			return -1;
-		}
-		if (nym_write_all(fd, buf, (size_t)n) == -1)
-			return -1;
-		at += n;
-		len -= (unsigned long long)n;
-	}
-	return 0;
-}
-
 static int
 tombox(struct pop *p, const char *uid)
 {
 	unsigned long long len;
-	struct stat st;
-	int fd, r;
+	int r;
 
 	if ((r = spoolfill(p, uid, 1, &len)) != DELIVERED)
 		return r;
-	if ((fd = mboxlock(target, 1)) == -1) {
-		spoolclear();
-		return LOCALFAIL;
-	}
-	if (fstat(fd, &st) == -1) {
-		nym_warn("unable to read %s: %s", target, strerror(errno));
-		mboxunlock(fd);
+	if (mboxlock(target, 1) == -1) {
 		spoolclear();
 		return LOCALFAIL;
 	}
 	/* Where it goes and how long it is, durable before the first byte
 	 * is appended. */
-	if (record("P %s mbox %lld %llu\n", uid, (long long)st.st_size,
+	if (record("P %s mbox %lld %llu\n", uid, (long long)mbx.size,
 	    len) == -1 || syncstate() == -1) {
-		mboxunlock(fd);
+		(void)nym_mbox_unlock(&mbx);
 		spoolclear();
 		return LOCALFAIL;
 	}
 	critical = 1;
-	if (spoolcopy(fd, len) == -1 || fsync(fd) == -1) {
+	if (nym_mbox_appendfd(&mbx, spoolfd, (off_t)spoolhdr, len) == -1) {
 		nym_warn("unable to write %s: %s", target, strerror(errno));
-		/* Never leave half a message behind.  If even that fails,
-		 * the P line and the spool let the next run do it. */
-		if (ftruncate(fd, st.st_size) == -1 || fsync(fd) == -1)
+		/* Never leave half a message behind (appendfd cut it off).
+		 * If even that failed, the P line and the spool let the
+		 * next run do it. */
+		if (mbx.cutfail != 0)
 			nym_warn("unable to truncate %s: %s", target,
-			    strerror(errno));
+			    strerror(mbx.cutfail));
 		else if (record("U %s\n", uid) == 0)
 			spoolclear();
-		mboxunlock(fd);
+		(void)nym_mbox_unlock(&mbx);
 		return LOCALFAIL;
 	}
 	/* Synced: a failing close cannot undo it. */
-	if (mboxunlock(fd) == -1)
+	if (nym_mbox_unlock(&mbx) == -1)
 		nym_warn("unable to close %s: %s", target, strerror(errno));
 	return DELIVERED;
 }
@@ -1376,7 +965,7 @@ tocmd(struct pop *p, const struct msg *m)
 	if (record("P %s cmd\n", m->uid) == -1 || syncstate() == -1)
 		return LOCALFAIL;
 	critical = 1;
-	if ((in = open(spoolpath, O_RDONLY | O_CLOEXEC)) == -1 ||
+	if ((in = open(jr.spool, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    lseek(in, (off_t)spoolhdr, SEEK_SET) == -1 ||
 	    (pid = fork()) == -1) {
 		nym_warn("unable to run %s: %s", target, strerror(errno));
@@ -1423,7 +1012,7 @@ tocmd(struct pop *p, const struct msg *m)
 /* Is the mbox copy that the P line e describes there, whole?  1 yes, 0
  * no (our own partial copy at the end is cut off), -1 unknown (said). */
 static int
-mboxsettle(const struct ent *e)
+mboxsettle(const struct nym_jent *e)
 {
 	static char a[NYM_IOBUF], b[NYM_IOBUF];
 	unsigned long long k = 0;
@@ -1444,8 +1033,9 @@ mboxsettle(const struct ent *e)
 		    "delivering it again", target, e->uid);
 		return 0;
 	}
-	if ((fd = mboxlock(target, 0)) == -1)
+	if (mboxlock(target, 0) == -1)
 		return errno == ENOENT ? 0 : -1;
+	fd = mbx.fd;
 	if (fstat(fd, &st) == -1)
 		goto fail;
 	if ((unsigned long long)st.st_size <= e->off)
@@ -1479,11 +1069,11 @@ mboxsettle(const struct ent *e)
 			    "follows it", e->uid, e->off, target);
 	}
 done:
-	mboxunlock(fd);
+	(void)nym_mbox_unlock(&mbx);
 	return r;
 fail:
 	nym_warn("unable to check %s: %s", target, strerror(errno));
-	mboxunlock(fd);
+	(void)nym_mbox_unlock(&mbx);
 	return -1;
 }
 
@@ -1492,7 +1082,7 @@ fail:
 static int
 settle(struct msg *m)
 {
-	const struct ent *e = m->e;
+	const struct nym_jent *e = m->e;
 	char path[PATH_MAX];
 	int r;
 
@@ -1528,7 +1118,7 @@ static void
 compact(const struct msg *m, size_t nm, const char *refused)
 {
 	const size_t max = NYM_POP3_UIDL + 64;
-	const struct ent *e;
+	const struct nym_jent *e;
 	char *buf = NULL, *gone = NULL;
 	size_t i, len = 0, glen = 0;
 
@@ -1552,15 +1142,8 @@ compact(const struct msg *m, size_t nm, const char *refused)
 			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
 			    m[i].uid);
 	}
-	/* The X lines first: lost with the journal rewritten, a server
-	 * that ignores DELE would have its messages delivered again. */
-	if (nym_atomic_write(statedir, gonename, gone, glen, 0600, 0) == -1)
-		nym_warn("unable to rewrite %s/%s: %s", statedir, gonename,
-		    strerror(errno));
-	else if (nym_atomic_write(statedir, statename, buf, len, 0600, 0) ==
-	    -1)
-		nym_warn("unable to rewrite %s/%s: %s", statedir, statename,
-		    strerror(errno));
+	if (nym_journal_rewrite(&jr, buf, len, gone, glen) == -1)
+		nym_warn("unable to rewrite %s: %s", jr.path, strerror(errno));
 	free(buf);
 	free(gone);
 }
@@ -1682,6 +1265,165 @@ proxyname(const char *s)
 	return n > 0 && s[n] == '\0';
 }
 
+/*
+ * The session after the listing: settle what an interrupted run left,
+ * DELE what earlier runs delivered, then fetch and deliver the rest.
+ * 0 when the session can end with QUIT (*ret says how it went), -1 when
+ * the connection broke.
+ */
+static int
+fetchall(struct pop *p, struct msg *m, size_t nm, size_t *done,
+    size_t *todo, int *ret)
+{
+	size_t i, next = 0;
+	int r;
+
+	/* Interrupted earlier between P and D: settle that first. */
+	for (i = 0; i < nm; i++) {
+		if (m[i].done || m[i].e == NULL || m[i].e->kind == 0)
+			continue;
+		switch (settle(&m[i])) {
+		case 1:
+			if (record("D %s\n", m[i].uid) == -1) {
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (mode == 'm')
+				spoolclear();
+			m[i].done = 1;
+			break;
+		case -1:
+			m[i].skip = 1;
+			*ret = NYM_EX_TEMPFAIL;
+			break;
+		}
+	}
+	for (i = 0; i < nm; i++)
+		if (!m[i].done && !m[i].skip)
+			(*todo)++;
+
+	/* Delivered by an earlier run: DELE them before anything else. */
+	for (i = 0; i < nm && !kflag; i++)
+		if (m[i].done && !m[i].skip && dele(p, m[i].n, i) == -1)
+			return -1;
+	for (i = 0; i < nm; i++) {
+		if (m[i].skip || m[i].done)
+			continue;
+		if (retr_ahead(p, m, nm, i, &next) == -1 ||
+		    (r = retr_status(p, i)) == -1)
+			return -1;
+		if (r == 0) {
+			nym_warn("unable to fetch message %lu at %s: %s",
+			    m[i].n, p->where, errtext);
+			*ret = NYM_EX_TEMPFAIL;
+			continue;
+		}
+		if (mode == 'd') {
+			/* Written into tmp/; published with its batch. */
+			r = todir(p, m[i].uid, i);
+			if (r == NETFAIL)
+				return -1;
+			if (r == LOCALFAIL) {
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (nym_mdbatch_due(&batch) &&
+			    (r = dircommit(p, m, 1, done, *todo)) != 0) {
+				if (r == -2)
+					return -1;
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (stopsig)
+				return 0;
+			continue;
+		}
+		r = mode == 'm' ? tombox(p, m[i].uid) : tocmd(p, &m[i]);
+		if (r == DELIVERED) {
+			/* A command cannot be asked later: sync at once. */
+			if (record("D %s\n", m[i].uid) == -1 ||
+			    (mode == 'p' && syncstate() == -1))
+				r = LOCALFAIL;
+			else
+				spoolclear();
+		}
+		critical = 0;
+		if (r == NETFAIL)
+			return -1;
+		if (r == LOCALFAIL) {
+			*ret = NYM_EX_TEMPFAIL;
+			return 0;
+		}
+		if (r == DEFERRED)
+			*ret = NYM_EX_TEMPFAIL;
+		else {
+			m[i].done = 1;
+			if (progress)
+				fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
+				    ++*done, *todo);
+			if (!kflag && dele(p, m[i].n, i) == -1)
+				return -1;
+		}
+		if (stopsig)
+			return 0;
+	}
+	return 0;
+}
+
+/* End the session: publish what is written, read what is owed, sync
+ * the journal, QUIT, and after a good QUIT compact the state.  0, or
+ * -1 when the connection broke. */
+static int
+endsession(struct pop *p, struct msg *m, size_t nm, size_t *done,
+    size_t todo, int *ret)
+{
+	int r, quitok = 0;
+
+	/* What is written is published (the last batch, or what came
+	 * before a failure), then every reply still owed is read. */
+	if ((r = dircommit(p, m, 1, done, todo)) == -2)
+		return -1;
+	if (r == -1)
+		*ret = NYM_EX_TEMPFAIL;
+	if (drain(p) == -1)
+		return -1;
+	/* What was delivered must be on disk before the server forgets;
+	 * if it cannot be, no QUIT: the server then forgets the DELEs. */
+	if (syncstate() == -1) {
+		*ret = NYM_EX_TEMPFAIL;
+		return 0;
+	}
+	nym_smtp_cmd(&p->out, "QUIT");
+	if (sendcmd(p, "quit") == 0 && (r = status(p, "quit")) != -1) {
+		if (r == 1)
+			quitok = 1;
+		else {
+			nym_warn("unable to quit at %s: %s", p->where, errtext);
+			*ret = NYM_EX_TEMPFAIL;
+		}
+	} else
+		*ret = NYM_EX_TEMPFAIL;
+	/* The server now holds what it listed less what was DELEted: with
+	 * -k, every delivered message is still there. */
+	if (quitok)
+		compact(m, nm, p->refused);
+	return 0;
+}
+
+/* The connection broke: what was written whole is still published
+ * (without DELE), and a C line makes the next runs careful. */
+static void
+cutsession(struct pop *p, struct msg *m, size_t *done, size_t todo,
+    int *ret)
+{
+	/* Messages written whole are still published (no DELE). */
+	critical = 0;
+	(void)dircommit(p, m, 0, done, todo);
+	*ret = NYM_EX_TEMPFAIL;
+	(void)record("C\n");
+	(void)syncstate();
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1708,8 +1450,8 @@ main(int argc, char *argv[])
 	const char *cwhere, *port = NULL, *colon, *v, *keyarg = NULL;
 	const char *sizearg = NULL, *listarg = NULL, *sessarg = NULL;
 	char why[700];
-	size_t nm = 0, mcap = 0, i, todo = 0, done = 0, which = 0, next = 0;
-	int c, r, ret = NYM_EX_OK, quitok = 0, aflag = 0, wset = 0;
+	size_t nm = 0, mcap = 0, i, todo = 0, done = 0, which = 0;
+	int c, r, ret = NYM_EX_OK, aflag = 0, wset = 0;
 	int srvcode = NYM_EX_USAGE, usercode = NYM_EX_USAGE, onionport = POP3_PORT;
 
 	nym_begin(argc, argv, USAGE);
@@ -1864,10 +1606,7 @@ main(int argc, char *argv[])
 		    kpath, sizeof kpath, why, sizeof why)) != NYM_EX_OK)
 			nym_die(r, "%s", why);
 	}
-	if (mode == 'd' && (nym_maildir_make(target) == -1 ||
-	    (mdfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (newfd = openat(mdfd, "new", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1))
+	if (mode == 'd' && nym_mdbatch_open(&batch, target) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create maildir %s",
 		    target);
 	progress = isatty(STDERR_FILENO);
@@ -1928,7 +1667,7 @@ main(int argc, char *argv[])
 			    "%s: bad UIDL line (expected a number and a "
 			    "unique-id of 1 to %d printable bytes)", p.where,
 			    NYM_POP3_UIDL);
-		m[nm].e = findent(m[nm].uid);
+		m[nm].e = nym_journal_find(&jr, m[nm].uid);
 		m[nm].done = m[nm].e != NULL && m[nm].e->done;
 		nm++;
 	}
@@ -1941,134 +1680,9 @@ main(int argc, char *argv[])
 	if ((p.refused = calloc(nm + 1, 1)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 
-	/* Interrupted earlier between P and D: settle that first. */
-	for (i = 0; i < nm; i++) {
-		if (m[i].done || m[i].e == NULL || m[i].e->kind == 0)
-			continue;
-		switch (settle(&m[i])) {
-		case 1:
-			if (record("D %s\n", m[i].uid) == -1) {
-				ret = NYM_EX_TEMPFAIL;
-				goto quit;
-			}
-			if (mode == 'm')
-				spoolclear();
-			m[i].done = 1;
-			break;
-		case -1:
-			m[i].skip = 1;
-			ret = NYM_EX_TEMPFAIL;
-			break;
-		}
-	}
-	for (i = 0; i < nm; i++)
-		if (!m[i].done && !m[i].skip)
-			todo++;
-
-	/* Delivered by an earlier run: DELE them before anything else. */
-	for (i = 0; i < nm && !kflag; i++)
-		if (m[i].done && !m[i].skip && dele(&p, m[i].n, i) == -1)
-			goto broken;
-	for (i = 0; i < nm; i++) {
-		if (m[i].skip || m[i].done)
-			continue;
-		if (retr_ahead(&p, m, nm, i, &next) == -1 ||
-		    (r = retr_status(&p, i)) == -1)
-			goto broken;
-		if (r == 0) {
-			nym_warn("unable to fetch message %lu at %s: %s",
-			    m[i].n, p.where, errtext);
-			ret = NYM_EX_TEMPFAIL;
-			continue;
-		}
-		if (mode == 'd') {
-			/* Written into tmp/; published with its batch. */
-			r = todir(&p, m[i].uid, i);
-			if (r == NETFAIL)
-				goto broken;
-			if (r == LOCALFAIL) {
-				ret = NYM_EX_TEMPFAIL;
-				goto quit;
-			}
-			if (batchdue() &&
-			    (r = dircommit(&p, m, 1, &done, todo)) != 0) {
-				if (r == -2)
-					goto broken;
-				ret = NYM_EX_TEMPFAIL;
-				goto quit;
-			}
-			if (stopsig)
-				goto quit;
-			continue;
-		}
-		r = mode == 'm' ? tombox(&p, m[i].uid) : tocmd(&p, &m[i]);
-		if (r == DELIVERED) {
-			/* A command cannot be asked later: sync at once. */
-			if (record("D %s\n", m[i].uid) == -1 ||
-			    (mode == 'p' && syncstate() == -1))
-				r = LOCALFAIL;
-			else
-				spoolclear();
-		}
-		critical = 0;
-		if (r == NETFAIL)
-			goto broken;
-		if (r == LOCALFAIL) {
-			ret = NYM_EX_TEMPFAIL;
-			goto quit;
-		}
-		if (r == DEFERRED)
-			ret = NYM_EX_TEMPFAIL;
-		else {
-			m[i].done = 1;
-			if (progress)
-				fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
-				    ++done, todo);
-			if (!kflag && dele(&p, m[i].n, i) == -1)
-				goto broken;
-		}
-		if (stopsig)
-			goto quit;
-	}
-quit:
-	/* What is written is published (the last batch, or what came
-	 * before a failure), then every reply still owed is read. */
-	if ((r = dircommit(&p, m, 1, &done, todo)) == -2)
-		goto broken;
-	if (r == -1)
-		ret = NYM_EX_TEMPFAIL;
-	if (drain(&p) == -1)
-		goto broken;
-	/* What was delivered must be on disk before the server forgets;
-	 * if it cannot be, no QUIT: the server then forgets the DELEs. */
-	if (syncstate() == -1) {
-		ret = NYM_EX_TEMPFAIL;
-		goto out;
-	}
-	nym_smtp_cmd(&p.out, "QUIT");
-	if (sendcmd(&p, "quit") == 0 && (r = status(&p, "quit")) != -1) {
-		if (r == 1)
-			quitok = 1;
-		else {
-			nym_warn("unable to quit at %s: %s", p.where, errtext);
-			ret = NYM_EX_TEMPFAIL;
-		}
-	} else
-		ret = NYM_EX_TEMPFAIL;
-	/* The server now holds what it listed less what was DELEted: with
-	 * -k, every delivered message is still there. */
-	if (quitok)
-		compact(m, nm, p.refused);
-	if (0) {
-broken:
-		/* Messages written whole are still published (no DELE). */
-		critical = 0;
-		(void)dircommit(&p, m, 0, &done, todo);
-		ret = NYM_EX_TEMPFAIL;
-		(void)record("C\n");
-		(void)syncstate();
-	}
-out:
+	if (fetchall(&p, m, nm, &done, &todo, &ret) == -1 ||
+	    endsession(&p, m, nm, &done, todo, &ret) == -1)
+		cutsession(&p, m, &done, todo, &ret);
 	if (progress && done > 0)
 		fputc('\n', stderr);
 	if (stopsig) {
@@ -2085,13 +1699,13 @@ out:
 		struct stat st;
 
 		if (fstat(spoolfd, &st) == 0 && st.st_size == 0)
-			(void)unlink(spoolpath);
+			(void)unlink(jr.spool);
 		close(spoolfd);
 	}
 	free(m);
 	free(p.refused);
-	free(ents);
-	close(statefd);
+	nym_journal_close(&jr);
+	nym_mdbatch_close(&batch);
 	/* Over -M is 65, unless something else asks for a retry; a
 	 * session broken off in the middle of one is that message's doing. */
 	if ((toobig && ret == NYM_EX_OK) || toobig == 2)

@@ -528,107 +528,27 @@ jobend(struct job *j, int timedout)
 
 /* ---- bounces ---- */
 
-/* Take path.lock (into lock) as procmail, mutt and mail(1) do, waiting
- * up to 30 s: 0; 1 if the directory lets nobody but the mail group create
- * it (/var/mail for a user), so that fcntl alone locks; -1 with errno. */
-static int
-dotlock(const char *path, char *lock, size_t cap)
-{
-	struct stat st;
-	int fd, i;
-
-	if ((size_t)snprintf(lock, cap, "%s.lock", path) >= cap) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (i = 0;; i++) {
-		if ((fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0600)) != -1) {
-			close(fd);
-			return 0;
-		}
-		if (errno == EACCES || errno == EPERM || errno == EROFS)
-			return 1;
-		if (errno != EEXIST || i >= 300) {
-			if (errno == EEXIST)
-				errno = EWOULDBLOCK;
-			return -1;
-		}
-		/* A lock left by a writer that died. */
-		if (lstat(lock, &st) == 0 &&
-		    st.st_mtime < time(NULL) - NYM_DOTLOCK_STALE &&
-		    unlink(lock) == 0)
-			continue;
-		usleep(100000);
-	}
-}
-
-/* Append a message to an mbox (mboxrd), locked with path.lock and fcntl,
+/* Append a message to an mbox (mboxrd) under path.lock and fcntl, as
+ * every program does (lib/mbox.c), waiting up to NYM_MBOX_WAIT s for either;
  * synced, whole or not at all. */
 static int
 tombox(const char *path, const char *msg, size_t n, time_t now)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct nym_out o;
-	struct stat st;
-	struct tm tm;
-	char from[80], lock[PATH_MAX];
-	const char *s, *e, *end = msg + n;
-	int fd, i, bad = 0, err, dl;
+	struct nym_mbox mb;
+	int e;
 
-	if ((dl = dotlock(path, lock, sizeof lock)) == -1)
+	if (nym_mbox_lock(&mb, path, 1, NYM_MBOX_WAIT * 1000) == -1)
 		return -1;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1)
-		goto fail;
-	for (i = 0; fcntl(fd, F_SETLK, &fl) == -1; i++) {
-		if ((errno != EAGAIN && errno != EACCES) || i >= 300)
-			goto fail;
-		usleep(100000);
+	if (nym_mbox_append(&mb, msg, n, now) == -1) {
+		e = errno;
+		if (mb.cutfail != 0)
+			nym_warn("unable to truncate %s: %s", path,
+			    strerror(mb.cutfail));
+		(void)nym_mbox_unlock(&mb);
+		errno = e;
+		return -1;
 	}
-	if (fstat(fd, &st) == -1 || nym_out_open(&o, fd, NYM_IOBUF) == -1)
-		goto fail;
-	gmtime_r(&now, &tm);
-	strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e %H:%M:%S "
-	    "%Y\n", &tm);
-	nym_out_puts(&o, from);
-	for (s = msg; s < end; s = e) {
-		size_t len, k = 0;
-
-		if ((e = memchr(s, '\n', (size_t)(end - s))) == NULL)
-			e = end;
-		else
-			e++;
-		len = (size_t)(e - s);
-		while (k < len && s[k] == '>')
-			k++;
-		if (len - k >= 5 && memcmp(s + k, "From ", 5) == 0)
-			nym_out_write(&o, ">", 1);
-		nym_out_write(&o, s, (size_t)(e - s));
-	}
-	nym_out_write(&o, "\n", 1);
-	if (nym_out_flush(&o) == -1 || fsync(fd) == -1)
-		bad = 1;
-	err = errno;
-	nym_out_close(&o);
-	if (bad && ftruncate(fd, st.st_size) == -1)
-		nym_warn("unable to truncate %s: %s", path, strerror(errno));
-	if (close(fd) == -1 && !bad) {
-		bad = 1;
-		err = errno;
-	}
-	if (dl == 0 && unlink(lock) == -1)
-		nym_warn("unable to remove %s: %s", lock, strerror(errno));
-	errno = err;
-	return bad ? -1 : 0;
-fail:
-	err = errno;
-	if (fd != -1)
-		close(fd);
-	if (dl == 0)
-		(void)unlink(lock);
-	errno = err;
-	return -1;
+	return nym_mbox_unlock(&mb);
 }
 
 static int

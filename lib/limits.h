@@ -77,6 +77,9 @@
 /* Seconds after which an mbox.lock is stale and removed (procmail's
  * 5 minutes). */
 #define NYM_DOTLOCK_STALE 300
+/* Seconds queue-run's bounces and mbox-encrypt -i wait for another
+ * program's mbox locks (pop-fetch waits -w). */
+#define NYM_MBOX_WAIT	30
 /* The buffer of plain streaming copies (queue, delivery, sendmail):
  * 64 KB, a pipe's worth. */
 #define NYM_IOBUF	65536

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "limits.h"
 #include "base.h"
@@ -152,4 +153,126 @@ nym_maildir_commit(struct nym_mdfile *f)
 fail:
 	nym_maildir_abort(f);
 	return -1;
+}
+
+/* ---- a batch of files published together (group commit) ---- */
+
+int
+nym_mdbatch_open(struct nym_mdbatch *b, const char *dir)
+{
+	int e;
+
+	b->n = 0;
+	b->bytes = 0;
+	b->start = 0;
+	b->dirfd = b->newfd = -1;
+	if (strlen(dir) >= sizeof b->dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(b->dir, dir, strlen(dir) + 1);
+	if (nym_maildir_make(dir) == -1 ||
+	    (b->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (b->newfd = openat(b->dirfd, "new", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		e = errno;
+		nym_mdbatch_close(b);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void
+nym_mdbatch_add(struct nym_mdbatch *b, const struct nym_mdfile *f,
+    size_t tag, unsigned long long bytes)
+{
+	int k = (int)b->n;
+
+	memcpy(b->tmp[k], f->tmp, sizeof b->tmp[k]);
+	memcpy(b->name[k], f->name, sizeof b->name[k]);
+	b->tag[k] = tag;
+	if (k == 0)
+		b->start = nym_now_ms();
+	b->bytes += bytes;
+	/* Counted last: a signal handler unlinks only whole entries. */
+	b->n = k + 1;
+}
+
+int
+nym_mdbatch_due(const struct nym_mdbatch *b)
+{
+	return b->n == NYM_POPF_BATCH_MAX ||
+	    b->bytes >= NYM_POPF_BATCH_BYTES ||
+	    nym_now_ms() - b->start >= NYM_POPF_BATCH_MS;
+}
+
+void
+nym_mdbatch_drop(struct nym_mdbatch *b)
+{
+	while (b->n > 0) {
+		(void)unlink(b->tmp[b->n - 1]);
+		b->n--;
+	}
+	b->bytes = 0;
+}
+
+int
+nym_mdbatch_sync(struct nym_mdbatch *b)
+{
+	/* syncfs(2), without _GNU_SOURCE for the whole file. */
+	return syscall(SYS_syncfs, b->dirfd) == 0 ? 0 : -1;
+}
+
+size_t
+nym_mdbatch_link(struct nym_mdbatch *b, int *err)
+{
+	char dst[NYM_MD_PATH];
+	size_t nl, n = (size_t)b->n;
+
+	*err = 0;
+	for (nl = 0; nl < n; nl++) {
+		if ((size_t)snprintf(dst, sizeof dst, "%s/new/%s", b->dir,
+		    b->name[nl]) >= sizeof dst) {
+			*err = ENAMETOOLONG;
+			break;
+		}
+		/* The caller's journal names it: a taken name fails. */
+		if (link(b->tmp[nl], dst) == -1) {
+			*err = errno;
+			break;
+		}
+	}
+	nym_mdbatch_drop(b);
+	return nl;
+}
+
+int
+nym_mdbatch_syncnew(struct nym_mdbatch *b, size_t nl)
+{
+	char dst[NYM_MD_PATH];
+	size_t k;
+	int e;
+
+	if (nl == 0 || fsync(b->newfd) == 0)
+		return 0;
+	e = errno;
+	/* Not durable: take them back. */
+	for (k = 0; k < nl; k++)
+		if ((size_t)snprintf(dst, sizeof dst, "%s/new/%s", b->dir,
+		    b->name[k]) < sizeof dst)
+			(void)unlink(dst);
+	errno = e;
+	return -1;
+}
+
+void
+nym_mdbatch_close(struct nym_mdbatch *b)
+{
+	nym_mdbatch_drop(b);
+	if (b->newfd != -1)
+		close(b->newfd);
+	if (b->dirfd != -1)
+		close(b->dirfd);
+	b->newfd = b->dirfd = -1;
 }

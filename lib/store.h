@@ -6,9 +6,11 @@
 #ifndef NYM_STORE_H
 #define NYM_STORE_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <time.h>
 #include <sys/types.h>
 
@@ -36,6 +38,139 @@ int nym_maildir_commit(struct nym_mdfile *f);
 /* Close and remove the file (a refused or failed message); errno is
  * kept.  Harmless after commit or a second time. */
 void nym_maildir_abort(struct nym_mdfile *f);
+
+/* A batch of maildir files written into tmp/ and published together
+ * with a constant number of flushes (pop-fetch.c tells the order of its
+ * steps): nym_mdbatch_sync makes every file's data durable at once,
+ * nym_mdbatch_link links them into new/, nym_mdbatch_syncnew makes the
+ * names durable.  tmp[0, n) may be unlinked by a signal handler. */
+struct nym_mdbatch {
+	char dir[NYM_MD_PATH];
+	int dirfd, newfd;	/* the maildir and its new/ */
+	volatile sig_atomic_t n;	/* files in the batch */
+	unsigned long long bytes;	/* their size */
+	long long start;	/* nym_now_ms() when the first came */
+	char tmp[NYM_POPF_BATCH_MAX][NYM_MD_PATH];
+	char name[NYM_POPF_BATCH_MAX][96];
+	size_t tag[NYM_POPF_BATCH_MAX];	/* the caller's, one per file */
+};
+/* Create the maildir where missing and open it and its new/.  0 or -1
+ * with errno. */
+int nym_mdbatch_open(struct nym_mdbatch *b, const char *dir);
+/* Add f, written and closed (f->fd -1), of bytes bytes, with the
+ * caller's tag; the caller checks first that nym_mdbatch_due is not
+ * true because the batch is full. */
+void nym_mdbatch_add(struct nym_mdbatch *b, const struct nym_mdfile *f,
+    size_t tag, unsigned long long bytes);
+/* Is the batch due: NYM_POPF_BATCH_MAX files, NYM_POPF_BATCH_BYTES, or
+ * NYM_POPF_BATCH_MS since its first?  1 or 0. */
+int nym_mdbatch_due(const struct nym_mdbatch *b);
+/* Remove the batch's files from tmp/ and empty it. */
+void nym_mdbatch_drop(struct nym_mdbatch *b);
+/* syncfs(2) on the maildir's file system.  0 or -1 with errno. */
+int nym_mdbatch_sync(struct nym_mdbatch *b);
+/* Link the files into new/ under their names, in order, up to the first
+ * failure (its errno in *err, else 0); then empty the batch, removing
+ * every file from tmp/.  The number linked: name[0, that) are in new/. */
+size_t nym_mdbatch_link(struct nym_mdbatch *b, int *err);
+/* fsync new/ after nl were linked.  0; or -1 with errno and those nl
+ * taken out of new/ again. */
+int nym_mdbatch_syncnew(struct nym_mdbatch *b, size_t nl);
+/* Drop the batch and close the directories.  Harmless a second time. */
+void nym_mdbatch_close(struct nym_mdbatch *b);
+
+/* ---- mbox.c: the one mbox writer and its lock ---- */
+enum nym_mbox_step { NYM_MBOX_DOTLOCK = 1, NYM_MBOX_OPEN, NYM_MBOX_FCNTL };
+struct nym_mbox {
+	int fd;			/* the mbox, open O_RDWR|O_APPEND; -1 if none */
+	off_t size;		/* its size when locked */
+	int step;		/* enum nym_mbox_step that failed */
+	int cutfail;		/* errno of a failed cut-back, or 0 */
+	volatile sig_atomic_t dotlocked;	/* lock is ours */
+	char lock[NYM_MD_PATH];	/* path.lock; a signal handler may unlink
+				   it while dotlocked is set */
+};
+
+/* Open path (creating it, mode 0600, when create) and lock it as
+ * procmail does: path.lock (our pid in it; a stale one, whose process is
+ * gone or over NYM_DOTLOCK_STALE s old, removed; none where the directory
+ * forbids it), then fcntl, each waited for until wait_ms have passed.
+ * 0 with mb->fd open and mb->size its size; or -1 with errno
+ * (EWOULDBLOCK: another program held one all that time), mb->step the
+ * step that failed, and nothing held. */
+int nym_mbox_lock(struct nym_mbox *mb, const char *path, int create,
+    int wait_ms);
+/* Why nym_mbox_lock failed with errno e, for an error message. */
+const char *nym_mbox_why(const struct nym_mbox *mb, int e);
+/* Close the mbox (its fcntl lock goes) and remove our path.lock.  0, or
+ * -1 with errno (everything is let go all the same). */
+int nym_mbox_unlock(struct nym_mbox *mb);
+/* The From_ line (LF ended) of a message stored at now. */
+void nym_mbox_fromline(char *buf, size_t cap, time_t now);
+/* Append msg[0, n) as one message: a From_ line for now, the message
+ * with its From_ lines quoted (mboxrd), an empty line; then fsync.  0,
+ * or -1 with errno and the mbox cut back to mb->size (mb->cutfail set if
+ * even that failed). */
+int nym_mbox_append(struct nym_mbox *mb, const char *msg, size_t n,
+    time_t now);
+/* Append len bytes of fd from offset at, already in mbox form; then
+ * fsync.  0, or -1 as nym_mbox_append. */
+int nym_mbox_appendfd(struct nym_mbox *mb, int fd, off_t at,
+    unsigned long long len);
+
+/* ---- journal.c: pop-fetch's state file (pop-fetch.c tells its lines) ---- */
+/* What the lines say of one uid. */
+struct nym_jent {
+	char uid[NYM_POP3_UIDL + 1];
+	char kind;		/* of the last P: 'd', 'm', 'p'; 0 if none */
+	char name[96];		/* 'd': the maildir file name */
+	unsigned long long off, len;	/* 'm': where, how much */
+	int done;		/* D seen */
+	int gone;		/* X seen: deleted in an earlier session */
+	uint64_t gsize;		/* its size then (0: unknown) */
+};
+struct nym_journal {
+	int fd;			/* the journal, O_APPEND */
+	int lockfd, dirfd;
+	int cut;		/* a C line: the last session was cut */
+	int cutfail;		/* errno of a failed cut-back, or 0 */
+	struct nym_jent *ents;	/* sorted by uid */
+	size_t nents;
+	char dir[PATH_MAX];
+	char name[NAME_MAX + 1];	/* ACCOUNT.uidl */
+	char gone[NAME_MAX + 1];	/* ACCOUNT.gone: the X lines */
+	char spool[PATH_MAX + NAME_MAX + 8];	/* dir/ACCOUNT.spool */
+	const char *verb;	/* after a failure: what failed on path */
+	char path[PATH_MAX + NAME_MAX + 2];
+};
+
+/* Lock account's state in dir (created, mode 0700, where missing) by
+ * fcntl on ACCOUNT.lock, held until nym_journal_close, and read it:
+ * the .gone file's X lines, then the journal's (created empty where
+ * missing, a cut last line ended).  0; 1 if another process holds the
+ * lock (nothing held); -1 with errno (EFBIG: a file over
+ * NYM_POPF_STATE_MAX; ENOMEM), j->verb and j->path naming what failed,
+ * and nothing held. */
+int nym_journal_open(struct nym_journal *j, const char *dir,
+    const char *account);
+/* The entry of uid, or NULL. */
+struct nym_jent *nym_journal_find(const struct nym_journal *j,
+    const char *uid);
+/* Append a line (LF ended by the caller), not synced.  0, or -1 with
+ * errno (E2BIG: over NYM_POP3_UIDL + 160 bytes) and nothing of it left
+ * behind (j->cutfail set if that failed). */
+int nym_journal_add(struct nym_journal *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int nym_journal_vadd(struct nym_journal *j, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Make the lines added durable.  0 or -1 with errno. */
+int nym_journal_sync(struct nym_journal *j);
+/* Replace the .gone file, then the journal, atomically (synced) by
+ * these contents.  0, or -1 with errno, j->verb and j->path. */
+int nym_journal_rewrite(struct nym_journal *j, const char *lines,
+    size_t len, const char *gone, size_t glen);
+/* Let go of the lock and everything.  Harmless a second time. */
+void nym_journal_close(struct nym_journal *j);
 
 /* ---- queue.c: the delay queue (queue-run(1) documents the layout) ---- */
 #define NYM_QUEUE_IDLEN	16		/* hex digits of a message's ID */

@@ -96,15 +96,8 @@ test_expect_success 'a lock over 300 s old is stale; one of 290 s is not' '
 '
 
 test_expect_success 'an fcntl lock held by another program: 75, no lock file left' '
-	write_script holder "$(command -v python3)" <<-\EOF &&
-	import fcntl, sys, time
-	f = open(sys.argv[1], "a")
-	fcntl.lockf(f, fcntl.LOCK_EX)
-	open(sys.argv[2], "w").write("locked\n")
-	sys.stdin.read()
-	EOF
 	mkfifo hold &&
-	{ ./holder mb held <hold & echo $! >holder.pid; } &&
+	{ fcntl-hold mb held <hold & echo $! >holder.pid; } &&
 	exec 9>hold &&
 	test_wait_for held &&
 	dovecot-lab put lab alice msgs/4 &&

@@ -258,6 +258,8 @@ test_expect_success '-r waits for a run in progress, then delivers' '
 	test -z "$(ls Q/mess)"
 '
 
+command -v python3 >/dev/null && test_set_prereq PYTHON
+
 test_expect_success 'an mbox bounce: under mbox.lock, a stale one removed' '
 	reset && rm -rf box && mkdir box &&
 	printf "bounce-mbox = %s/box/mbox\n" "$TRASH" >conf &&
@@ -281,6 +283,27 @@ test_expect_success 'an mbox bounce waits for a fresh mbox.lock' '
 	rm box/mbox.lock &&
 	wait $(cat run.pid) &&
 	test "$(grep -c "^From MAILER-DAEMON " box/mbox)" = 2 &&
+	test "$(ls box)" = mbox
+'
+
+test_expect_success PYTHON 'an mbox bounce waits for another program'"'"'s fcntl lock' '
+	test_path_is_missing box/mbox.lock &&
+	mkfifo hold &&
+	{ fcntl-hold box/mbox held <hold & echo $! >holder.pid; } &&
+	exec 9>hold &&
+	test_when_finished "exec 9>&-; kill \$(cat holder.pid) \$(cat run.pid) 2>/dev/null; :" &&
+	test_wait_for held &&
+	NYMBOX_NOW=$T0 dq -m now -f alice@alice.i2p bob@bob.i2p -- ./deliver &&
+	id=$(onlyid) &&
+	{ (exec 9>&- && NYMBOX_CONF=$TRASH/conf NYMBOX_NOW=$T0 exec queue-run -q Q \
+	    2>err) & echo $! >run.pid; } &&
+	test_wait_for Q/info/$id &&
+	grep "^state bounce" Q/info/$id &&
+	test_wait_for box/mbox.lock &&
+	test "$(grep -c "^From MAILER-DAEMON " box/mbox)" = 2 &&
+	exec 9>&- && wait $(cat holder.pid) &&
+	wait $(cat run.pid) &&
+	test "$(grep -c "^From MAILER-DAEMON " box/mbox)" = 3 &&
 	test "$(ls box)" = mbox
 '
 

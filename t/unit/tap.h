@@ -42,6 +42,33 @@ tap_ok(int cond, const char *file, int line, const char *what)
 		    g_ ? g_ : "(null)", w_ ? w_ : "(null)");		\
 } while (0)
 
+/* The file's bytes into buf (NUL ended): its length, or -1. */
+static inline long
+tap_slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (long)n;
+}
+
+/* Write s as the file's whole content. */
+static inline void
+tap_put(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL) {
+		fputs(s, f);
+		fclose(f);
+	}
+}
+
 static int
 tap_done(void)
 {
