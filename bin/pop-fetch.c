@@ -345,7 +345,7 @@ static char pw[NYM_POP3_LINE];
 static void
 getpassword(const char *file, const char *fdarg, const char *what)
 {
-	int fd = fdarg != NULL ? (int)nym_number(fdarg, "-F", 0, INT_MAX) : -1;
+	int fd = fdarg != NULL ? (int)nym_num(NYM_EX_USAGE, "-F", fdarg, 0, INT_MAX) : -1;
 	char why[PATH_MAX + 64];
 
 	(void)mlock(pw, sizeof pw);
@@ -1221,21 +1221,6 @@ confbool(const char *key)
 	    key, v);
 }
 
-/* A configuration value from 1 to max, or a configuration error. */
-static long
-confnumber(const char *v, const char *key, long max)
-{
-	char *end;
-	long t;
-
-	errno = 0;
-	t = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || t < 1 || t > max)
-		nym_die(NYM_EX_CONFIG, "unable to use %s = %s: expected 1 to "
-		    "%ld", key, v, max);
-	return t;
-}
-
 /* Of keys[0..n), the one set (its index in *which), or NULL; two set is
  * a configuration error. */
 static const char *
@@ -1450,12 +1435,12 @@ main(int argc, char *argv[])
 	const char *cwhere, *port = NULL, *colon, *v, *keyarg = NULL;
 	const char *sizearg = NULL, *listarg = NULL, *sessarg = NULL;
 	char why[700];
+	long pn;
 	size_t nm = 0, mcap = 0, i, todo = 0, done = 0, which = 0;
 	int c, r, ret = NYM_EX_OK, aflag = 0, wset = 0;
 	int srvcode = NYM_EX_USAGE, usercode = NYM_EX_USAGE, onionport = POP3_PORT;
 
-	nym_begin(argc, argv, USAGE);
-	signal(SIGPIPE, SIG_IGN);
+	nym_start(argc, argv, USAGE);
 	if (nym_conf_load(&cwhere) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    cwhere);
@@ -1479,17 +1464,13 @@ main(int argc, char *argv[])
 		case 'M': sizearg = optarg; break;
 		case 'o': onionarg = optarg; break;
 		case 'P': pwfile = optarg; break;
-		case 'S':
-			if (nym_samaddr_set(&sa, optarg) == -1)
-				nym_die(NYM_EX_USAGE, "unable to use SAM "
-				    "address %s: expected host:port", optarg);
-			break;
+		case 'S': nym_samaddr_opt(&sa, optarg); break;
 		case 's': dest = optarg; break;
 		case 'T': socksarg = optarg; break;
 		case 'u': user = optarg; break;
 		case 'W': sessarg = optarg; break;
 		case 'w':
-			wsec = (int)nym_number(optarg, "-w", 1, 3600);
+			wsec = (int)nym_num(NYM_EX_USAGE, "-w", optarg, 1, 3600);
 			wset = 1;
 			break;
 		default: usage();
@@ -1515,21 +1496,26 @@ main(int argc, char *argv[])
 	if (user == NULL && (user = nym_conf_get("pop-user")) != NULL)
 		usercode = NYM_EX_CONFIG;
 	if (sizearg != NULL)
-		maxsize = nym_size(sizearg, "-M", UINT64_MAX / 2);
+		maxsize = nym_size(NYM_EX_USAGE, "-M", sizearg,
+		    UINT64_MAX / 2);
 	else if ((v = nym_conf_get("pop-max-size")) != NULL)
-		maxsize = nym_size(v, "pop-max-size", UINT64_MAX / 2);
+		maxsize = nym_size(NYM_EX_CONFIG, "pop-max-size", v,
+		    UINT64_MAX / 2);
 	if (listarg != NULL)
-		listmax = nym_number(listarg, "-L", 1, NYM_POP3_LISTMAX);
+		listmax = nym_num(NYM_EX_USAGE, "-L", listarg, 1,
+		    NYM_POP3_LISTMAX);
 	else if ((v = nym_conf_get("pop-max-messages")) != NULL)
-		listmax = confnumber(v, "pop-max-messages", NYM_POP3_LISTMAX);
+		listmax = nym_num(NYM_EX_CONFIG, "pop-max-messages", v, 1,
+		    NYM_POP3_LISTMAX);
 	if (sessarg != NULL)
-		wsession = nym_number(sessarg, "-W", 1, 86400);
+		wsession = nym_num(NYM_EX_USAGE, "-W", sessarg, 1, 86400);
 	else if ((v = nym_conf_get("pop-session-time")) != NULL)
-		wsession = confnumber(v, "pop-session-time", 86400);
+		wsession = nym_num(NYM_EX_CONFIG, "pop-session-time", v, 1,
+		    86400);
 	kflag = kflag || confbool("pop-keep");
 	aflag = aflag || confbool("pop-any-name");
 	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL)
-		wsec = (int)confnumber(v, "pop-timeout", 3600);
+		wsec = (int)nym_num(NYM_EX_CONFIG, "pop-timeout", v, 1, 3600);
 	if (user == NULL || mode == '\0' ||
 	    (hostarg == NULL && dest == NULL && onionarg == NULL))
 		usage();
@@ -1551,8 +1537,7 @@ main(int argc, char *argv[])
 			    "-H 127.0.0.1:7660, or use -s (I2P) or -o (Tor)",
 			    hostarg);
 		port = colon + 1;
-		if (strtol(port, NULL, 10) < 1 || strtol(port, NULL, 10) >
-		    65535 || strspn(port, "0123456789") != strlen(port))
+		if (nym_tolong(port, 1, 65535, &pn) == -1)
 			nym_die(srvcode, "unable to use server %s: expected a "
 			    "port from 1 to 65535", hostarg);
 		snprintf(account, sizeof account, "%s@%s", user, hostarg);
@@ -1569,13 +1554,11 @@ main(int argc, char *argv[])
 			    (char)tolower((unsigned char)onionarg[which]);
 		onion[i] = '\0';
 		if (colon != NULL) {
-			onionport = (int)strtol(colon + 1, NULL, 10);
-			if (onionport < 1 || onionport > 65535 ||
-			    strspn(colon + 1, "0123456789") !=
-			    strlen(colon + 1))
+			if (nym_tolong(colon + 1, 1, 65535, &pn) == -1)
 				nym_die(srvcode, "unable to use onion address "
 				    "%s: expected a port from 1 to 65535",
 				    onionarg);
+			onionport = (int)pn;
 		}
 		if (!aflag && (nym_domkind(onion) != NYM_DOM_ONION ||
 		    strlen(onion) != 56 + sizeof ".onion" - 1))

@@ -1179,7 +1179,7 @@ main(int argc, char *argv[])
 		case 'p': command = optarg; break;
 		case 'R': opt.resolver = optarg; break;
 		case 's':
-			opt.size = nym_size(optarg, "size",
+			opt.size = nym_size(NYM_EX_USAGE, "-s", optarg,
 			    NYM_SMTPD_SIZE_MAX);
 			break;
 		case 't': opt.ms = (int)nym_num(NYM_EX_USAGE, "-t", optarg, 1,

@@ -58,9 +58,7 @@ void nym_setprogname(const char *argv0);
  * prints usage on stdout and exits 0, if "--version" prints
  * "NAME nymbox VERSION" and exits 0.  usage is kept for nym_usage. */
 void nym_start(int argc, char *const argv[], const char *usage);
-/* Until bin/pop-fetch.c calls nym_start (issue 12): the old name. */
-#define nym_begin nym_start
-/* The usage given to nym_begin on stderr, then exit 64 (nym_exitforce
+/* The usage given to nym_start on stderr, then exit 64 (nym_exitforce
  * if set). */
 void nym_usage(void) __attribute__((noreturn));
 /* This run delivers a message on behalf of an MTA or the queue: from
@@ -85,9 +83,6 @@ int nym_tolong(const char *s, long min, long max, long *v);
  * option) what is the option, "unable to use -w S: expected MIN to MAX".
  * The one parser of numbers from a command line or a configuration. */
 long nym_num(int code, const char *what, const char *s, long min, long max);
-/* Until bin/pop-fetch.c calls nym_num (issue 12): the old name. */
-#define nym_number(s, what, min, max) \
-	nym_num(NYM_EX_USAGE, (what), (s), (min), (max))
 /* Is err a failure to reach a server (refused, unreachable, timed out,
  * reset, garbled greeting)? */
 int nym_unreachable(int err);
@@ -106,8 +101,10 @@ void nym_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * stdout is, point it at /dev/null. */
 void nym_quietstderr(void);
 /* A size in bytes, with K, M or G (1024-based) allowed, from 1 to max,
- * or a usage error naming what (exit 64). */
-uint64_t nym_size(const char *s, const char *what, uint64_t max);
+ * or exit with code naming what, as nym_num does (64 for an option, 78
+ * for a configuration key). */
+uint64_t nym_size(int code, const char *what, const char *s,
+    uint64_t max);
 /* The worse of two exit codes for one message: 75 if either is (the
  * caller retries, so nothing is lost), else the first failure. */
 int nym_worse(int a, int b);

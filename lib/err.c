@@ -306,7 +306,7 @@ nym_num(int code, const char *what, const char *s, long min, long max)
 }
 
 uint64_t
-nym_size(const char *s, const char *what, uint64_t max)
+nym_size(int code, const char *what, const char *s, uint64_t max)
 {
 	unsigned long long v, mul = 1;
 	char *end;
@@ -322,10 +322,14 @@ nym_size(const char *s, const char *what, uint64_t max)
 	if (mul > 1)
 		end++;
 	if (errno != 0 || end == s || *end != '\0' || *s < '0' || *s > '9' ||
-	    v == 0 || v > max / mul)
-		nym_die(NYM_EX_USAGE, "unable to use %s %s: expected 1 to "
-		    "%llu bytes (or with K, M, G)", what, s,
-		    (unsigned long long)max);
+	    v == 0 || v > max / mul) {
+		if (code == NYM_EX_CONFIG)
+			nym_die(code, "unable to use %s = %s in %s: expected "
+			    "1 to %llu bytes (or with K, M, G)", what, s,
+			    nym_conf_name(), (unsigned long long)max);
+		nym_die(code, "unable to use %s %s: expected 1 to %llu bytes "
+		    "(or with K, M, G)", what, s, (unsigned long long)max);
+	}
 	return v * mul;
 }
 

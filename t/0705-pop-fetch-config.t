@@ -140,8 +140,10 @@ test_expect_success 'bad values in the configuration: 78' '
 	    pop-host=127.0.0.1:1 $base pop-command=true &&
 	bad 78 "unable to use pop-keep = maybe: expected yes or no" \
 	    pop-host=127.0.0.1:1 pop-keep=maybe $base &&
-	bad 78 "unable to use pop-timeout = 0: expected 1 to 3600" \
+	bad 78 "unable to use pop-timeout = 0 in .*: expected 1 to 3600" \
 	    pop-host=127.0.0.1:1 pop-timeout=0 $base &&
+	bad 78 "unable to use pop-max-size = 1X in .*: expected 1 to" \
+	    pop-host=127.0.0.1:1 pop-max-size=1X $base &&
 	bad 78 "unable to use server nonsense: expected host:port" \
 	    pop-host=nonsense $base &&
 	bad 78 "unable to use server x:99999: expected a port" \

@@ -104,7 +104,7 @@ test_expect_success 'pop-max-messages is -L; 0 and garbage are configuration err
 	test_grep "more than 2 (-L)" err &&
 	printf "pop-max-messages = 0\n" >conf &&
 	test_expect_code 78 env NYMBOX_CONF=conf pop-fetch -H 127.0.0.1:1 -u alice -P pw -d md 2>err &&
-	test_grep "unable to use pop-max-messages = 0: expected 1 to 100000" err &&
+	test_grep "unable to use pop-max-messages = 0 in .*: expected 1 to 100000" err &&
 	test_expect_code 64 pop-fetch -H 127.0.0.1:1 -u a -P pw -d md -L 100001 2>err &&
 	test_grep "unable to use -L 100001" err
 '
@@ -179,7 +179,7 @@ test_expect_success 'pop-session-time is -W; 0 is a configuration error, -W 0 a 
 	test_grep "the session took over 1 s (-W)" err &&
 	printf "pop-session-time = 0\n" >conf &&
 	test_expect_code 78 env NYMBOX_CONF=conf pop-fetch -H 127.0.0.1:1 -u alice -P pw -d md 2>err &&
-	test_grep "unable to use pop-session-time = 0: expected 1 to 86400" err &&
+	test_grep "unable to use pop-session-time = 0 in .*: expected 1 to 86400" err &&
 	test_expect_code 64 pop-fetch -H 127.0.0.1:1 -u a -P pw -d md -W 0 2>err &&
 	test_grep "unable to use -W 0" err
 '
