@@ -530,7 +530,9 @@ jobend(struct job *j, int timedout)
 
 /* Take path.lock (into lock) as procmail, mutt and mail(1) do, waiting
  * up to 30 s: 0; 1 if the directory lets nobody but the mail group create
- * it (/var/mail for a user), so that fcntl alone locks; -1 with errno. */
+ * it (/var/mail for a user), so that fcntl alone locks; -1 with errno.
+ * A lock file, not an atomic write: its O_EXCL creation is the lock, and
+ * it holds nothing (lib/atomic.c creates every file that does). */
 static int
 dotlock(const char *path, char *lock, size_t cap)
 {

@@ -2,9 +2,9 @@
  * atomic.c - the one way a program creates a file.
  *
  * A reader must see either nothing or the whole file, after a crash too.
- * Every file nymbox creates (keys, state, the resolver's cache, the delay
- * queue, maildir deliveries, mbox-encrypt's output and the mboxes it
- * rewrites) is made by this one discipline:
+ * Every file nymbox writes whole (keys, state, the resolver's cache, the
+ * delay queue, maildir deliveries, mbox-encrypt's output and the mboxes
+ * it rewrites) is made by this one discipline, here:
  *
  *  1. an O_CREAT|O_EXCL temporary file, beside the target under a hidden
  *     name (".target.random") or in a tmp/ directory of its own (the
@@ -17,11 +17,16 @@
  *  5. on every error path the temporary file is unlinked, but for a
  *     taken name with link, where it is kept for a retry under another.
  *
+ * (pop-fetch publishes a batch of maildir files by the same steps, its
+ * files synced by one syncfs(2); issue 12 moves that into maildir.c.)
+ *
  * nym_atomic_write does it for bytes in memory, nym_atomic_create for a
  * file made once (a key: of two first uses one wins), nym_afile_* for a
  * file written as it arrives (a 50 MB message); lib/maildir.c is a user
  * of nym_afile.  Nothing else in bin/ or lib/ creates a file with O_EXCL
- * but lock files (a dotlock), which are locks, not writes.
+ * but what is not written whole: lock files (a dotlock, where creating
+ * the file is taking the lock) and files that grow by appends (the
+ * journal and spool of pop-fetch), whose creation is synced where made.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -257,10 +257,10 @@ int nym_authfail(const char *path, int window, int note);
 void nym_authlimit(const char *s, int *max, int *window);
 
 /* ---- atomic.c: the one way to create a file ---- */
-/* The discipline (atomic.c says why): an O_EXCL temporary file beside
- * the target or in a tmp/ directory, write, fsync, checked close, link
- * (never replace) or rename (replace) into place, fsync the directory;
- * the temporary file never survives an error. */
+/* The discipline (atomic.c says why): a temporary file created
+ * exclusively beside the target or in a tmp/ directory, write, fsync,
+ * checked close, link (never replace) or rename (replace) into place,
+ * fsync the directory; the temporary file never survives an error. */
 #define NYM_ATOMIC_NOCLOBBER 0x1	/* link: fail with EEXIST if taken */
 #define NYM_ATOMIC_NL	0x2		/* a line end after the bytes */
 /* Create or replace dir/name with the n bytes at p (and a line end with
@@ -287,8 +287,8 @@ int nym_syncdir(const char *dir);
 /* The same for dir relative to the directory open as dfd (openat(2)). */
 int nym_syncdirat(int dfd, const char *dir);
 
-/* The same discipline for a file written as it arrives.  Open: an O_EXCL
- * file (mode, whatever the umask) that the caller writes through a->fd:
+/* The same discipline for a file written as it arrives.  Open: a file
+ * created exclusively (mode, whatever the umask) that the caller writes through a->fd:
  * nym_afile_open under a fresh name in tmpdir, a directory of temporary
  * files (the queue's tmp/); nym_afile_beside under a fresh hidden name
  * beside dir/name, the file it is to become; nym_afile_create as

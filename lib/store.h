@@ -34,7 +34,7 @@ struct nym_mdfile {
 /* Create dir and its tmp, new and cur (mode 0700) where missing.  0 or
  * -1 (ENOTDIR if one of them is not a directory). */
 int nym_maildir_make(const char *dir);
-/* Create an empty file in dir/tmp (O_EXCL, mode 0600) under a unique
+/* Create an empty file in dir/tmp (exclusively, 0600) under a unique
  * name without the host name ("seconds.MmicrosPpidQcountRrandom.nymbox").
  * 0 or -1; on success f->fd is open. */
 int nym_maildir_open(struct nym_mdfile *f, const char *dir);
