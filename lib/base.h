@@ -295,7 +295,7 @@ int nym_syncdirat(int dfd, const char *dir);
  * dir/name itself (a maildir's tmp/NAME), EEXIST if taken.  0, or -1
  * with errno and nothing created.
  *
- * Commit fsyncs and closes it (unless the caller did and set fd to -1),
+ * Commit fsyncs and closes it (unless the caller has, setting fd to -1),
  * links (NYM_ATOMIC_NOCLOBBER) or renames it to dir/name, on the same
  * file system, unlinks the temporary name and fsyncs dir.  With
  * NYM_ATOMIC_NOCLOBBER a name that is taken fails with EEXIST and keeps
