@@ -53,8 +53,9 @@ static struct {
 
 static const char *passfile, *passfd;
 
-/* The temporary file of the output being written, removed at exit. */
-static char tmppath[PATH_MAX];
+/* The temporary file of the output being written (atomic.c), removed
+ * at exit: -o's or an mbox's beside it, or a maildir's in tmp/. */
+static struct nym_afile out = { .fd = -1 };
 static struct nym_mdfile mdf = { .fd = -1 };
 /* The mbox being encrypted in place, locked until it is replaced. */
 static struct nym_mbox mbx = { .fd = -1 };
@@ -68,9 +69,7 @@ usage(void)
 static void
 cleanup(void)
 {
-	if (tmppath[0] != '\0')
-		unlink(tmppath);
-	tmppath[0] = '\0';
+	nym_afile_abort(&out);
 	nym_maildir_abort(&mdf);
 	(void)nym_mbox_unlock(&mbx);
 	nym_wipe(&sec, sizeof sec);
@@ -303,40 +302,21 @@ genkeys(const char *pubpath, const char *privpath)
 
 static const char *outpath;	/* -o */
 static char outdir[PATH_MAX];
+static const char *outbase;	/* outpath's name in outdir */
 
-/* A name that says nothing: 128 random bits in base32 (27 bytes). */
-static void
-randname(char *buf)
-{
-	unsigned char r[16];
-
-	nym_random(r, sizeof r);
-	nym_base32(r, sizeof r, buf);
-}
-
-/* Where the output goes; returns the descriptor to write to. */
+/* Where the output goes; returns the descriptor to write to.  Into a
+ * maildir under a name that says nothing (128 random bits). */
 static int
 outopen(const char *maildir)
 {
-	char name[32];
-	const char *base;
-	int n, fd;
-
 	if (maildir != NULL) {
 		if (nym_maildir_make(maildir) == -1)
 			nym_dieerr(nym_exitcode(errno), "unable to create "
 			    "maildir %s", maildir);
-		snprintf(mdf.dir, sizeof mdf.dir, "%s", maildir);
-		randname(mdf.name);
-		n = snprintf(mdf.tmp, sizeof mdf.tmp, "%s/tmp/%s", maildir,
-		    mdf.name);
-		if (n < 0 || (size_t)n >= sizeof mdf.tmp)
-			nym_die(NYM_EX_USAGE, "unable to use maildir %s: name "
-			    "too long", maildir);
-		mdf.fd = open(mdf.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0600);
-		if (mdf.fd == -1) {
-			mdf.tmp[0] = '\0';
+		if (nym_maildir_open_random(&mdf, maildir) == -1) {
+			if (errno == ENAMETOOLONG)
+				nym_die(NYM_EX_USAGE, "unable to use maildir "
+				    "%s: name too long", maildir);
 			nym_dieerr(nym_exitcode(errno), "unable to create a "
 			    "file in maildir %s", maildir);
 		}
@@ -344,20 +324,14 @@ outopen(const char *maildir)
 	}
 	if (outpath == NULL)
 		return STDOUT_FILENO;
-	base = splitpath(outpath, outdir, sizeof outdir);
-	randname(name);
-	n = snprintf(tmppath, sizeof tmppath, "%s/.%s.%s", outdir, base, name);
-	if (n < 0 || (size_t)n >= sizeof tmppath) {
-		tmppath[0] = '\0';
-		nym_die(NYM_EX_USAGE, "unable to write %s: name too long",
-		    outpath);
-	}
-	if ((fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
-		tmppath[0] = '\0';
+	outbase = splitpath(outpath, outdir, sizeof outdir);
+	if (nym_afile_beside(&out, outdir, outbase, 0600) == -1) {
+		if (errno == ENAMETOOLONG)
+			nym_die(NYM_EX_USAGE, "unable to write %s: name too "
+			    "long", outpath);
 		nym_dieerr(nym_exitcode(errno), "unable to create %s", outpath);
 	}
-	return fd;
+	return out.fd;
 }
 
 /* Make the output durable and visible. */
@@ -373,12 +347,7 @@ outcommit(struct nym_out *o, const char *maildir)
 			nym_dieerr(nym_exitcode(errno), "unable to deliver to "
 			    "maildir %s", maildir);
 	} else if (outpath != NULL) {
-		if (fsync(o->fd) == -1 || close(o->fd) == -1 ||
-		    rename(tmppath, outpath) == -1)
-			nym_dieerr(nym_exitcode(errno), "unable to write %s",
-			    outpath);
-		tmppath[0] = '\0';
-		if (nym_syncdir(outdir) == -1)
+		if (nym_afile_commit(&out, outdir, outbase, 0) == -1)
 			nym_dieerr(nym_exitcode(errno), "unable to write %s",
 			    outpath);
 	}
@@ -462,9 +431,9 @@ onbus(int sig)
 	(void)nym_write_all(STDERR_FILENO, nym_progname,
 	    strlen(nym_progname));
 	(void)nym_write_all(STDERR_FILENO, msg, sizeof msg - 1);
-	if (tmppath[0] != '\0')
-		(void)unlink(tmppath);
-	if (mdf.fd != -1)
+	if (out.tmp[0] != '\0')
+		(void)unlink(out.tmp);
+	if (mdf.tmp[0] != '\0')
 		(void)unlink(mdf.tmp);
 	_exit(NYM_EX_TEMPFAIL);
 }
@@ -953,11 +922,9 @@ inplace_mbox(const char *path)
 	}
 	if (!changed) {
 		nym_in_close(&in);
-		close(o.fd);
 		nym_out_close(&o);
+		nym_afile_abort(&out);
 		(void)nym_mbox_unlock(&mbx);
-		unlink(tmppath);
-		tmppath[0] = '\0';
 		return;
 	}
 	if (nym_out_flush(&o) == -1 || fchmod(o.fd, st.st_mode & 0777) == -1)

@@ -194,29 +194,14 @@ inboxkeys(const char *pubpath, const char *privpath)
 static void
 sendkey(const char *path, char *b32)
 {
-	char *pub, *priv, *line;
 	ssize_t n;
 	size_t len;
 	int made;
 
-	if (!exists(path)) {
-		if (nym_dest_generate(&pub, &priv) == -1)
-			nym_dieerr(NYM_EX_SOFTWARE, "unable to create an I2P "
-			    "destination");
-		free(pub);
-		len = strlen(priv);
-		if ((line = malloc(len + 2)) == NULL) {
-			nym_key_free(priv);
-			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-		}
-		memcpy(line, priv, len);
-		line[len] = '\n';
-		nym_key_free(priv);
-		made = create(path, line, len + 1, 0600, 0700);
-		nym_wipe(line, len + 1);
-		free(line);
-	} else
-		made = 0;
+	if ((made = nym_dest_keyfile(path)) == -1)
+		nym_dieerr(nym_exitcode(errno) == NYM_EX_TEMPFAIL ?
+		    NYM_EX_TEMPFAIL : NYM_EX_CONFIG, "unable to create %s",
+		    path);
 	n = nym_read_small(path, sec.dest, sizeof sec.dest - 1, 1);
 	if (n == -1)
 		nym_die(NYM_EX_CONFIG, "unable to read key %s: %s", path,

@@ -263,13 +263,25 @@ int nym_authfail(const char *path, int window, int note);
 void nym_authlimit(const char *s, int *max, int *window);
 
 /* ---- atomic.c: the one way to create a file ---- */
-/* Create dir/name with the n bytes at p: O_EXCL temporary file in dir,
- * write, fsync, close, then link (NYM_ATOMIC_NOCLOBBER) or rename into
- * place, fsync dir.  The temporary file never survives an error.
- * mode is the file mode (0600 for secrets).  0 or -1 with errno. */
-#define NYM_ATOMIC_NOCLOBBER 0x1
+/* The discipline (atomic.c says why): a temporary file created
+ * exclusively beside the target or in a tmp/ directory, write, fsync,
+ * checked close, link (never replace) or rename (replace) into place,
+ * fsync the directory; the temporary file never survives an error. */
+#define NYM_ATOMIC_NOCLOBBER 0x1	/* link: fail with EEXIST if taken */
+#define NYM_ATOMIC_NL	0x2		/* a line end after the bytes */
+/* Create or replace dir/name with the n bytes at p (and a line end with
+ * NYM_ATOMIC_NL), mode being the file mode (0600 for secrets).  0 or -1
+ * with errno (EEXIST: NYM_ATOMIC_NOCLOBBER and the name is taken).  If
+ * the final fsync of dir fails the file is in place all the same. */
 int nym_atomic_write(const char *dir, const char *name, const void *p,
     size_t n, mode_t mode, unsigned flags);
+/* Create the file at path once, never replacing it: its directory made
+ * (dmode) where missing, then nym_atomic_write with NYM_ATOMIC_NOCLOBBER
+ * and flags.  Of two processes creating it at once one wins, and both go
+ * on with its contents (a key's first use).  1 created, 0 it was there,
+ * -1 with errno (EISDIR: path ends in a slash). */
+int nym_atomic_create(const char *path, const void *p, size_t n,
+    mode_t mode, mode_t dmode, unsigned flags);
 /* mkdir -p with mode for every created component.  0 or -1. */
 int nym_mkdirs(const char *path, mode_t mode);
 /* path's directory into dir (cap bytes; "." without a slash, "/" for a
@@ -281,21 +293,32 @@ int nym_syncdir(const char *dir);
 /* The same for dir relative to the directory open as dfd (openat(2)). */
 int nym_syncdirat(int dfd, const char *dir);
 
-/* The same discipline for a file written as it arrives: an O_EXCL file
- * (mode) in tmpdir, which the caller writes to through a->fd; commit
- * fsyncs and closes it, links (NYM_ATOMIC_NOCLOBBER) or renames it to
- * dir/name, unlinks the temporary name and fsyncs dir.  tmpdir and dir
- * must be on one file system.  With NYM_ATOMIC_NOCLOBBER a name that is
- * taken fails with EEXIST and keeps the file, so that commit can be
- * called again with another name; every other failure removes it, as
- * does abort (harmless after commit or a second time).  If the final
- * fsync of dir fails, a new name is removed again but a replaced file
+/* The same discipline for a file written as it arrives.  Open: a file
+ * created exclusively (mode, whatever the umask) that the caller writes through a->fd:
+ * nym_afile_open under a fresh name in tmpdir, a directory of temporary
+ * files (the queue's tmp/); nym_afile_beside under a fresh hidden name
+ * beside dir/name, the file it is to become; nym_afile_create as
+ * dir/name itself (a maildir's tmp/NAME), EEXIST if taken.  0, or -1
+ * with errno and nothing created.
+ *
+ * Commit fsyncs and closes it (unless the caller has, setting fd to -1),
+ * links (NYM_ATOMIC_NOCLOBBER) or renames it to dir/name, on the same
+ * file system, unlinks the temporary name and fsyncs dir.  With
+ * NYM_ATOMIC_NOCLOBBER a name that is taken fails with EEXIST and keeps
+ * the file, so that commit can be called again with another name; every
+ * other failure removes it, as does abort (harmless after commit or a
+ * second time; errno is kept).  If the final fsync of dir fails, a new
+ * name is removed again (the sender will try again) but a replaced file
  * stays (the old one is gone either way). */
 struct nym_afile {
 	int fd;			/* -1 once synced and closed */
 	char tmp[NYM_MD_PATH];	/* the temporary path, "" if none */
 };
 int nym_afile_open(struct nym_afile *a, const char *tmpdir, mode_t mode);
+int nym_afile_beside(struct nym_afile *a, const char *dir, const char *name,
+    mode_t mode);
+int nym_afile_create(struct nym_afile *a, const char *dir, const char *name,
+    mode_t mode);
 int nym_afile_commit(struct nym_afile *a, const char *dir, const char *name,
     unsigned flags);
 void nym_afile_abort(struct nym_afile *a);

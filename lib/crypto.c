@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -47,35 +46,18 @@ readkey(int fd, unsigned char key[NYM_KEYLEN])
 int
 nym_key_load(const char *path, unsigned char key[NYM_KEYLEN])
 {
-	char dir[PATH_MAX];
-	const char *slash;
 	int fd, r, e;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT) {
-		if ((slash = strrchr(path, '/')) == NULL) {
-			strcpy(dir, ".");
-			slash = path - 1;
-		} else if ((size_t)(slash - path) >= sizeof dir) {
-			errno = ENAMETOOLONG;
-			return -1;
-		} else if (slash == path) {
-			strcpy(dir, "/");
-		} else {
-			memcpy(dir, path, (size_t)(slash - path));
-			dir[slash - path] = '\0';
-			if (nym_mkdirs(dir, 0700) == -1)
-				return -1;
-		}
 		if (sodium_init() < 0) {
 			errno = ENOSYS;
 			return -1;
 		}
 		randombytes_buf(key, NYM_KEYLEN);
-		r = nym_atomic_write(dir, slash + 1, key, NYM_KEYLEN, 0600,
-		    NYM_ATOMIC_NOCLOBBER);
+		r = nym_atomic_create(path, key, NYM_KEYLEN, 0600, 0700, 0);
 		nym_wipe(key, NYM_KEYLEN);
-		if (r == -1 && errno != EEXIST)
+		if (r == -1)
 			return -1;
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	}

@@ -21,7 +21,6 @@
  * wiped before return.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -172,43 +171,19 @@ out:
 int
 nym_dest_keyfile(const char *path)
 {
-	char dir[PATH_MAX], *pub = NULL, *priv = NULL, *line;
-	const char *name;
+	char *pub = NULL, *priv = NULL;
 	struct stat st;
-	size_t n;
-	int r, e;
+	int r;
 
 	if (lstat(path, &st) == 0)
 		return 0;		/* nym_sam_key judges it */
-	if (errno != ENOENT)
-		return -1;
-	if ((name = nym_splitpath(path, dir, sizeof dir)) == NULL ||
-	    *name == '\0') {
-		errno = name == NULL ? ENAMETOOLONG : EISDIR;
-		return -1;
-	}
-	if (nym_mkdirs(dir, 0700) == -1 || nym_dest_generate(&pub, &priv) ==
-	    -1)
+	if (errno != ENOENT || nym_dest_generate(&pub, &priv) == -1)
 		return -1;
 	free(pub);
-	n = strlen(priv);
-	if ((line = malloc(n + 2)) == NULL) {
-		nym_key_free(priv);
-		return -1;
-	}
-	memcpy(line, priv, n);
-	line[n] = '\n';
-	nym_key_free(priv);
 	/* Published with link(2): of two first uses, one key wins and
 	 * both go on with it. */
-	r = nym_atomic_write(dir, name, line, n + 1, 0600,
-	    NYM_ATOMIC_NOCLOBBER);
-	e = errno;
-	nym_wipe(line, n + 1);
-	free(line);
-	if (r == -1 && e != EEXIST) {
-		errno = e;
-		return -1;
-	}
-	return 0;
+	r = nym_atomic_create(path, priv, strlen(priv), 0600, 0700,
+	    NYM_ATOMIC_NL);
+	nym_key_free(priv);
+	return r;
 }

@@ -346,8 +346,8 @@ int nym_dest_generate(char **pub, char **priv);
 /* Make sure a private key is kept in path: if there is no file there, a
  * destination made here (no router needed) is written, 0600, its
  * directory made 0700, published with link(2) so two first uses agree on
- * one key.  An existing file is left for nym_sam_key to judge.  0, or -1
- * with errno. */
+ * one key (nym_atomic_create).  An existing file is left for nym_sam_key
+ * to judge.  1 made here, 0 it was there, -1 with errno. */
 int nym_dest_keyfile(const char *path);
 
 #endif

@@ -72,8 +72,12 @@
 #define NYM_PASSFILE_MAX 65536
 /* A maildir path: PATH_MAX on Linux. */
 #define NYM_MD_PATH	4096
-/* Maildir names tried before giving up on EEXIST: 16. */
+/* Names tried before giving up on EEXIST, for a temporary file and for
+ * a maildir file's name in new/ (atomic.c, maildir.c): 16. */
 #define NYM_MD_TRIES	16
+/* A name nymbox makes for a file (a maildir file's, a temporary file's):
+ * 96 bytes with its NUL. */
+#define NYM_MD_NAME	96
 /* Seconds after which an mbox.lock is stale and removed (procmail's
  * 5 minutes). */
 #define NYM_DOTLOCK_STALE 300

@@ -1,16 +1,17 @@
 /*
  * maildir.c - a message written into a maildir while it arrives.
  *
- * nym_atomic_write needs the whole file in memory; a message coming in
- * over SMTP or POP3 may be 50 MB, so this is the same discipline for a
- * stream: O_EXCL file in tmp/, the caller writes, then fsync, checked
- * close, link (never replace) into new/ under the same name, unlink from
- * tmp/, fsync new/.  A reader of new/ sees the whole message or nothing,
- * after a crash too; every error path removes the temporary file.
+ * nym_afile (atomic.c) with a maildir's names: the file is made in tmp/
+ * under the name it will have in new/, the caller writes it, and commit
+ * links it into new/ (never replacing, another name if that one is
+ * taken) and syncs new/.  A reader of new/ sees the whole message or
+ * nothing, after a crash too; every error path removes the temporary
+ * file.
  *
  * Names are "seconds.MmicrosPpidQcountRrandom.nymbox": unique on this
  * machine without the host name, which would say whose machine it is to
- * anyone the maildir is copied to.
+ * anyone the maildir is copied to.  Encrypted mail gets 128 random bits
+ * alone, which do not say when it came either.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,16 +24,24 @@
 
 #include "limits.h"
 #include "base.h"
+#include "msg.h"
 #include "store.h"
 
-/* A fresh unique name into f->name. */
-static void
+/* A fresh unique name into f->name.  0 or -1 (no randomness). */
+static int
 newname(struct nym_mdfile *f)
 {
 	static unsigned long count;
 	unsigned long long rnd = 0;
+	unsigned char r[16];
 	struct timespec ts;
 
+	if (f->random) {
+		if (getentropy(r, sizeof r) == -1)
+			return -1;
+		nym_base32(r, sizeof r, f->name);
+		return 0;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (getentropy(&rnd, sizeof rnd) == -1)
 		rnd = (unsigned long long)ts.tv_nsec ^
@@ -40,6 +49,7 @@ newname(struct nym_mdfile *f)
 	snprintf(f->name, sizeof f->name, "%lld.M%ldP%ldQ%luR%016llx.nymbox",
 	    (long long)ts.tv_sec, (long)(ts.tv_nsec / 1000), (long)getpid(),
 	    ++count, rnd);
+	return 0;
 }
 
 /* dir/sub/name into buf.  0 or -1 ENAMETOOLONG. */
@@ -74,85 +84,73 @@ nym_maildir_make(const char *dir)
 	return 0;
 }
 
-int
-nym_maildir_open(struct nym_mdfile *f, const char *dir)
+static int
+mdopen(struct nym_mdfile *f, const char *dir, int random)
 {
+	char tmpdir[NYM_MD_PATH];
 	int tries, n;
 
-	f->fd = -1;
-	f->tmp[0] = '\0';
+	f->af.fd = -1;
+	f->af.tmp[0] = '\0';
+	f->random = random;
 	n = snprintf(f->dir, sizeof f->dir, "%s", dir);
 	if (n < 0 || (size_t)n >= sizeof f->dir) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	if (pathof(tmpdir, sizeof tmpdir, dir, "tmp", "") == -1)
+		return -1;
 	for (tries = 0; tries < NYM_MD_TRIES; tries++) {
-		newname(f);
-		if (pathof(f->tmp, sizeof f->tmp, dir, "tmp", f->name) == -1)
+		if (newname(f) == -1)
 			return -1;
-		f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0600);
-		if (f->fd != -1)
+		if (nym_afile_create(&f->af, tmpdir, f->name, 0600) == 0)
 			return 0;
 		if (errno != EEXIST)
-			break;
+			return -1;
 	}
-	f->tmp[0] = '\0';
 	return -1;
+}
+
+int
+nym_maildir_open(struct nym_mdfile *f, const char *dir)
+{
+	return mdopen(f, dir, 0);
+}
+
+int
+nym_maildir_open_random(struct nym_mdfile *f, const char *dir)
+{
+	return mdopen(f, dir, 1);
 }
 
 void
 nym_maildir_abort(struct nym_mdfile *f)
 {
-	int e = errno;
-
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
-	if (f->tmp[0] != '\0')
-		unlink(f->tmp);
-	f->tmp[0] = '\0';
-	errno = e;
+	nym_afile_abort(&f->af);
 }
 
 int
 nym_maildir_commit(struct nym_mdfile *f)
 {
-	char dst[NYM_MD_PATH], newdir[NYM_MD_PATH];
-	int fd = f->fd, tries;
+	char newdir[NYM_MD_PATH];
+	int tries;
 
-	f->fd = -1;
-	if (fsync(fd) == -1) {
-		f->fd = fd;
-		goto fail;
-	}
-	if (close(fd) == -1)
-		goto fail;
-	if (pathof(newdir, sizeof newdir, f->dir, "new", "") == -1)
-		goto fail;
-	for (tries = 0;; tries++) {
-		if (pathof(dst, sizeof dst, f->dir, "new", f->name) == -1)
-			goto fail;
-		if (link(f->tmp, dst) == 0)
-			break;
-		if (errno != EEXIST || tries == NYM_MD_TRIES)
-			goto fail;
-		newname(f);	/* taken in new/ (another host): rename */
-	}
-	unlink(f->tmp);
-	f->tmp[0] = '\0';
-	if (nym_syncdir(newdir) == -1) {
-		/* Not durable: take it back, the sender will try again. */
-		int e = errno;
-
-		unlink(dst);
-		errno = e;
+	if (pathof(newdir, sizeof newdir, f->dir, "new", "") == -1) {
+		nym_afile_abort(&f->af);
 		return -1;
 	}
-	return 0;
-fail:
-	nym_maildir_abort(f);
-	return -1;
+	for (tries = 0;; tries++) {
+		if (nym_afile_commit(&f->af, newdir, f->name,
+		    NYM_ATOMIC_NOCLOBBER) == 0)
+			return 0;
+		if (errno != EEXIST || f->af.tmp[0] == '\0')
+			return -1;	/* nothing left behind */
+		/* Taken in new/ (by another host): another name. */
+		if (tries == NYM_MD_TRIES || newname(f) == -1) {
+			nym_afile_abort(&f->af);
+			return -1;
+		}
+	}
 }
 
 /* ---- a batch of files published together (group commit) ---- */

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +71,7 @@ int
 nym_sam_key(const char *path, const char *host, const char *port, int ms,
     char **priv)
 {
-	char dir[PATH_MAX], *pub = NULL, *gen = NULL, *line;
-	const char *slash;
-	size_t n;
+	char *pub = NULL, *gen = NULL;
 	int r;
 
 	*priv = NULL;
@@ -82,34 +79,13 @@ nym_sam_key(const char *path, const char *host, const char *port, int ms,
 		return 0;
 	if (errno != ENOENT)
 		return -1;
-	if ((slash = strrchr(path, '/')) != NULL) {
-		if ((size_t)(slash - path) >= sizeof dir) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-		if (slash != path && nym_mkdirs(dir, 0700) == -1)
-			return -1;
-	} else
-		strcpy(dir, ".");
 	if (nym_sam_generate(host, port, ms, &pub, &gen) == -1)
 		return -1;
 	free(pub);
-	n = strlen(gen);
-	if ((line = malloc(n + 2)) == NULL) {
-		nym_key_free(gen);
-		return -1;
-	}
-	memcpy(line, gen, n);
-	line[n] = '\n';
-	r = nym_atomic_write(slash == path ? "/" : dir,
-	    slash != NULL ? slash + 1 : path, line, n + 1, 0600,
-	    NYM_ATOMIC_NOCLOBBER);
-	nym_wipe(line, n + 1);
-	free(line);
+	r = nym_atomic_create(path, gen, strlen(gen), 0600, 0700,
+	    NYM_ATOMIC_NL);
 	nym_key_free(gen);
-	if (r == -1 && errno != EEXIST)
+	if (r == -1)
 		return -1;
 	return readkey(path, priv);
 }

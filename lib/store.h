@@ -18,22 +18,35 @@
 #include "base.h"
 
 /* ---- maildir.c: a maildir file written as the message arrives ---- */
+/* The file is a struct nym_afile (atomic.c), by its own name af or by
+ * its two fields fd and tmp. */
 struct nym_mdfile {
-	int fd;			/* write the message here; -1 if none */
+	union {
+		struct nym_afile af;
+		struct {
+			int fd;		/* write the message here; -1 if none */
+			char tmp[NYM_MD_PATH];	/* dir/tmp/name, "" if none */
+		};
+	};
 	char dir[NYM_MD_PATH];	/* the maildir */
-	char tmp[NYM_MD_PATH];	/* dir/tmp/name, "" if none */
-	char name[96];		/* its name, also in new/ */
+	char name[NYM_MD_NAME];	/* its name, also in new/ */
+	int random;		/* names of random bits alone */
 };
 
 /* Create dir and its tmp, new and cur (mode 0700) where missing.  0 or
  * -1 (ENOTDIR if one of them is not a directory). */
 int nym_maildir_make(const char *dir);
-/* Create an empty file in dir/tmp (O_EXCL, mode 0600) under a unique
- * name without the host name.  0 or -1; on success f->fd is open. */
+/* Create an empty file in dir/tmp (exclusively, 0600) under a unique
+ * name without the host name ("seconds.MmicrosPpidQcountRrandom.nymbox").
+ * 0 or -1; on success f->fd is open. */
 int nym_maildir_open(struct nym_mdfile *f, const char *dir);
-/* Publish the file: fsync, close, link into dir/new (a new name if that
- * one is taken), unlink from tmp/, fsync dir/new.  0, or -1 with errno:
- * nothing is left in tmp/ or new/. */
+/* The same under a name of 128 random bits alone (26 characters of
+ * base32), which says nothing of when or where the mail came: mail kept
+ * encrypted (mbox-encrypt). */
+int nym_maildir_open_random(struct nym_mdfile *f, const char *dir);
+/* Publish the file: fsync, close, link into dir/new (a new name of the
+ * same kind if that one is taken), unlink from tmp/, fsync dir/new.  0,
+ * or -1 with errno: nothing is left in tmp/ or new/. */
 int nym_maildir_commit(struct nym_mdfile *f);
 /* Close and remove the file (a refused or failed message); errno is
  * kept.  Harmless after commit or a second time. */
