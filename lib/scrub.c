@@ -479,7 +479,25 @@ static ssize_t
 value(struct msg *m, const struct nym_hdr *h, size_t i)
 {
 	ssize_t n = nym_hdr_value(h, i, m->scratch, sizeof m->s->scratch);
+	size_t lead = 0;
 
+	if (n <= 0)
+		return n;
+	/* As it will be read back: emitraw writes NUL and bare CR as
+	 * spaces, and a reader skips the white space they then make at
+	 * the start (t/fuzz/regress/scrub/nul-before-path). */
+	for (ssize_t k = 0; k < n; k++)
+		if (m->scratch[k] == '\0' || (m->scratch[k] == '\r' &&
+		    (k + 1 == n || m->scratch[k + 1] != '\n')))
+			m->scratch[k] = ' ';
+	while ((ssize_t)lead < n && (m->scratch[lead] == ' ' ||
+	    m->scratch[lead] == '\t'))
+		lead++;
+	if (lead > 0) {
+		memmove(m->scratch, m->scratch + lead, (size_t)n - lead);
+		n -= (ssize_t)lead;
+		m->scratch[n] = '\0';
+	}
 	while (n > 0 && (m->scratch[n - 1] == ' ' ||
 	    m->scratch[n - 1] == '\t'))
 		m->scratch[--n] = '\0';

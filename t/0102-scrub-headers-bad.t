@@ -187,4 +187,12 @@ test_expect_success 'content holding the new boundary of its multipart is refuse
 	grep "unable to scrub message 1: its content holds a line that would end a part" err
 '
 
+test_expect_success 'NUL bytes before a path in Content-Description: read as the output will be' '
+	printf "From: a@example.org\nContent-Description: \\000\\000/home/alice/plan.txt\n\nbody\n" >nulpath &&
+	run <nulpath >out &&
+	grep -x "Content-Description: plan.txt" out &&
+	{ scrub-headers -c <out >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
 test_done
