@@ -207,6 +207,18 @@ cutback(struct nym_mbox *mb)
 	return 0;
 }
 
+/* After an append that counts: what a later one that fails is cut back
+ * to, so that it never takes this one with it.  0. */
+static int
+grown(struct nym_mbox *mb)
+{
+	struct stat st;
+
+	if (fstat(mb->fd, &st) == 0)
+		mb->size = st.st_size;
+	return 0;
+}
+
 int
 nym_mbox_append(struct nym_mbox *mb, const char *msg, size_t n,
     time_t now)
@@ -235,12 +247,15 @@ nym_mbox_append(struct nym_mbox *mb, const char *msg, size_t n,
 			nym_out_write(&o, ">", 1);
 		nym_out_write(&o, s, len);
 	}
+	/* The last line ends, then the empty line between messages. */
+	if (n == 0 || msg[n - 1] != '\n')
+		nym_out_write(&o, "\n", 1);
 	nym_out_write(&o, "\n", 1);
 	bad = nym_out_flush(&o) == -1 || fsync(mb->fd) == -1;
 	err = errno;
 	nym_out_close(&o);
 	if (!bad)
-		return 0;
+		return grown(mb);
 	mb->cutfail = cutback(mb) == -1 ? errno : 0;
 	errno = err;
 	return -1;
@@ -271,7 +286,7 @@ nym_mbox_appendfd(struct nym_mbox *mb, int fd, off_t at,
 		len -= (unsigned long long)n;
 	}
 	if (fsync(mb->fd) == 0)
-		return 0;
+		return grown(mb);
 fail:
 	err = errno;
 	mb->cutfail = cutback(mb) == -1 ? errno : 0;

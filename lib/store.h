@@ -96,7 +96,8 @@ void nym_mdbatch_close(struct nym_mdbatch *b);
 enum nym_mbox_step { NYM_MBOX_DOTLOCK = 1, NYM_MBOX_OPEN, NYM_MBOX_FCNTL };
 struct nym_mbox {
 	int fd;			/* the mbox, open O_RDWR|O_APPEND; -1 if none */
-	off_t size;		/* its size when locked */
+	off_t size;		/* its size when locked, or after the
+				   last append that counted */
 	int step;		/* enum nym_mbox_step that failed */
 	int cutfail;		/* errno of a failed cut-back, or 0 */
 	volatile sig_atomic_t dotlocked;	/* lock is ours */
@@ -121,9 +122,9 @@ int nym_mbox_unlock(struct nym_mbox *mb);
 /* The From_ line (LF ended) of a message stored at now. */
 void nym_mbox_fromline(char *buf, size_t cap, time_t now);
 /* Append msg[0, n) as one message: a From_ line for now, the message
- * with its From_ lines quoted (mboxrd), an empty line; then fsync.  0,
- * or -1 with errno and the mbox cut back to mb->size (mb->cutfail set if
- * even that failed). */
+ * with its From_ lines quoted (mboxrd), its last line ended, an empty
+ * line; then fsync.  0 (mb->size the new size), or -1 with errno and the
+ * mbox cut back to mb->size (mb->cutfail set if even that failed). */
 int nym_mbox_append(struct nym_mbox *mb, const char *msg, size_t n,
     time_t now);
 /* Append len bytes of fd from offset at, already in mbox form; then

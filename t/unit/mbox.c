@@ -51,12 +51,21 @@ main(void)
 	    "mbox.lock holds our pid");
 	check_int(nym_mbox_append(&mb, "Subject: a\n\nFrom here\n>From x\n"
 	    "no From\n", 38, 0), 0, "append");
+	check(stat(box, &st) == 0 && mb.size == st.st_size,
+	    "mb.size follows an append, so a later failed one keeps it");
 	check_int(nym_mbox_unlock(&mb), 0, "unlock");
 	check(access(lock, F_OK) == -1, "lock file removed");
 	check(tap_slurp(box, buf, sizeof buf) > 0 && strcmp(buf,
 	    "From MAILER-DAEMON Thu Jan  1 00:00:00 1970\nSubject: a\n\n"
 	    ">From here\n>>From x\nno From\n\n") == 0,
 	    "From_ line, mboxrd quoting, empty line after");
+	check_int(nym_mbox_lock(&mb, box, 0, 0), 0, "lock again");
+	check_int(nym_mbox_append(&mb, "Subject: b\n\nno end", 18, 0), 0,
+	    "append a message without its last LF");
+	check_int(nym_mbox_unlock(&mb), 0, "unlock");
+	check(tap_slurp(box, buf, sizeof buf) > 0 && strlen(buf) > 9 &&
+	    strcmp(buf + strlen(buf) - 9, "\nno end\n\n") == 0,
+	    "its last line ended, then the empty line");
 
 	/* A live process's lock is waited for, then given up on. */
 	snprintf(want, sizeof want, "%ld\n", (long)getppid());
@@ -132,8 +141,9 @@ main(void)
 		check_int(nym_mbox_appendfd(&mb, fd, 4, 100), -1,
 		    "a short source fails");
 		check_int(errno, EIO, "with EIO");
-		check(fstat(mb.fd, &st) == 0 && st.st_size == before,
-		    "and the mbox is cut back to its size at the lock");
+		check(fstat(mb.fd, &st) == 0 && st.st_size == before + 13,
+		    "and the mbox is cut back to its size after the last "
+		    "append that counted, not at the lock");
 		check_int(mb.cutfail, 0, "the cut worked");
 		close(fd);
 		unlink(src);
