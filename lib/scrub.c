@@ -825,6 +825,18 @@ tokenchar(unsigned char c)
 	return c > ' ' && c < 127 && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
+/* A MIME charset name, as RFC 2231 can carry it: token characters but
+ * for the ones its syntax uses (', *, %). */
+static int
+ischarset(const char *c)
+{
+	for (; *c != '\0'; c++)
+		if (!tokenchar((unsigned char)*c) || *c == '\'' || *c == '*' ||
+		    *c == '%')
+			return 0;
+	return 1;
+}
+
 static void
 emitparam(struct msg *m, const struct nym_param *p, const char *v)
 {
@@ -842,7 +854,11 @@ emitparam(struct msg *m, const struct nym_param *p, const char *v)
 			plain = 0;
 	if (p->ext) {
 		emit(m, "*=", 2);
-		emits(m, p->charset != NULL ? p->charset : "");
+		/* A charset that is no token is left out (RFC 2231 allows
+		 * none): its bytes would end the parameter early on reading
+		 * (t/fuzz/regress/scrub/charset-not-a-token). */
+		if (p->charset != NULL && ischarset(p->charset))
+			emits(m, p->charset);
 		emit(m, "''", 2);
 		for (s = (const unsigned char *)v; *s != '\0'; s++) {
 			if (tokenchar(*s) && *s != '%' && *s != '*' &&
@@ -865,8 +881,8 @@ emitparam(struct msg *m, const struct nym_param *p, const char *v)
 		}
 		nym_base64((const unsigned char *)v, l, b, "+/");
 		emit(m, "=\"=?", 4);
-		emits(m, p->charset != NULL && *p->charset != '\0' ?
-		    p->charset : "utf-8");
+		emits(m, p->charset != NULL && *p->charset != '\0' &&
+		    ischarset(p->charset) ? p->charset : "utf-8");
 		emit(m, "?B?", 3);
 		emits(m, b);
 		emit(m, "?=\"", 3);
