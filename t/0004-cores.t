@@ -14,9 +14,11 @@ esac
 ulimit -c unlimited 2>/dev/null ||
     test_skip_all "the core size limit cannot be raised here"
 
-# abort DIR PID: SIGABRT to PID, wait for it to end, list DIR's cores.
+# abort DIR PID: SIGABRT to PID, wait for it to end (a core is written
+# before the process is gone; wait(1) alone may not know PID and return
+# at once), list DIR's cores.
 abort() {
-	kill -ABRT "$2" && { wait "$2" 2>/dev/null; :; } &&
+	kill -ABRT "$2" && test_wait_gone "$2" && { wait "$2" 2>/dev/null; :; } &&
 	ls "$1" | grep "^core" || :
 }
 
