@@ -435,6 +435,16 @@ emitfield(struct msg *m, const char *name, size_t n, const char *value)
 	emit(m, m->eol, m->eollen);
 }
 
+/* The byte at p (before e) as scrub-headers writes it: NUL and a bare
+ * CR become a space. */
+static char
+spaced(const char *p, const char *e)
+{
+	if (*p == '\0' || (*p == '\r' && (p + 1 == e || p[1] != '\n')))
+		return ' ';
+	return *p;
+}
+
 /* Write s..e as read, but with NUL and bare CR made spaces. */
 static void
 emitclean(struct msg *m, const struct nym_hdr *h, const char *s,
@@ -447,10 +457,8 @@ emitclean(struct msg *m, const struct nym_hdr *h, const char *s,
 		return;
 	}
 	for (p = s; p < e; p++) {
-		char c = *p;
+		char c = spaced(p, e);
 
-		if (c == '\0' || (c == '\r' && (p + 1 == e || p[1] != '\n')))
-			c = ' ';
 		emit(m, &c, 1);
 	}
 }
@@ -487,9 +495,7 @@ value(struct msg *m, const struct nym_hdr *h, size_t i)
 	 * spaces, and a reader skips the white space they then make at
 	 * the start (t/fuzz/regress/scrub/nul-before-path). */
 	for (ssize_t k = 0; k < n; k++)
-		if (m->scratch[k] == '\0' || (m->scratch[k] == '\r' &&
-		    (k + 1 == n || m->scratch[k + 1] != '\n')))
-			m->scratch[k] = ' ';
+		m->scratch[k] = spaced(m->scratch + k, m->scratch + n);
 	while ((ssize_t)lead < n && (m->scratch[lead] == ' ' ||
 	    m->scratch[lead] == '\t'))
 		lead++;
