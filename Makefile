@@ -56,6 +56,7 @@ LIBSRC += lib/queue.c lib/dsn.c
 LIBSRC += lib/popd.c lib/linesrv.c
 LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
+LIBSRC += lib/onion.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
@@ -80,6 +81,7 @@ SEAL_LIBS = $(SODIUM_LIBS) $(GCRYPT_LIBS)
 LIBS_base.h = $(SODIUM_LIBS)
 LIBS_seal.h = $(SEAL_LIBS)
 LIBS_i2p.h = $(SEAL_LIBS)
+LIBS_tor.h = $(SEAL_LIBS)
 LIBS_dsn.h = $(GMIME_LIBS)
 LIBS_readline/readline.h = $(READLINE_LIBS)
 includes = $(shell sed -n 's/^\#include [<"]\([^>"]*\)[>"].*/\1/p' $(1))

@@ -240,6 +240,10 @@ void nym_mac(const unsigned char key[NYM_KEYLEN], const char *context,
     const void *data, size_t n, unsigned char *out, size_t outlen);
 /* SHA-256 of n bytes at p (I2P b32 addresses). */
 void nym_sha256(const void *p, size_t n, unsigned char out[32]);
+/* Is pk an Ed25519 public key of the main subgroup (on the curve, not
+ * of small order, no torsion part), as Tor demands of an onion's?  0 or
+ * -1. */
+int nym_ed25519_valid(const unsigned char pk[32]);
 void nym_random(void *buf, size_t n);
 void nym_wipe(void *p, size_t n);
 

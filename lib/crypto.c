@@ -90,6 +90,12 @@ nym_sha256(const void *p, size_t n, unsigned char out[32])
 	crypto_hash_sha256(out, p, n);
 }
 
+int
+nym_ed25519_valid(const unsigned char pk[32])
+{
+	return crypto_core_ed25519_is_valid_point(pk) ? 0 : -1;
+}
+
 void
 nym_random(void *buf, size_t n)
 {

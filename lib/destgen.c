@@ -30,6 +30,7 @@
 
 #include "base.h"
 #include "msg.h"
+#include "seal.h"
 #include "i2p.h"
 
 #define ELG_LEN		256
@@ -58,19 +59,6 @@ static const char modp2048[] =
 	"DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
 	"15728E5A8AACAA68FFFFFFFFFFFFFFFF";
 
-static int
-gcryready(void)
-{
-	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P))
-		return 0;
-	if (gcry_check_version(GCRYPT_VERSION) == NULL)
-		return -1;
-	/* As seal.c: no secure memory; the numbers are wiped on release. */
-	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
-	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-	return 0;
-}
-
 /* A random x in [2, p - 2] into priv and y = 2^x mod p into pub, each
  * 256 bytes big-endian.  0 or -1. */
 static int
@@ -80,7 +68,7 @@ elgamal(unsigned char pub[ELG_LEN], unsigned char priv[ELG_LEN])
 	size_t n;
 	int r = -1, tries;
 
-	if (gcryready() == -1 ||
+	if (nym_gcry_ready() == -1 ||
 	    gcry_mpi_scan(&p, GCRYMPI_FMT_HEX, modp2048, 0, NULL) != 0)
 		goto out;
 	if ((g = gcry_mpi_set_ui(NULL, 2)) == NULL ||

@@ -42,6 +42,46 @@ nym_base32(const unsigned char *in, size_t n, char *out)
 	return o;
 }
 
+ssize_t
+nym_unbase32(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0, v;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)in[i];
+
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a';
+		else if (c >= '2' && c <= '7')
+			v = c - '2' + 26;
+		else {
+			errno = EINVAL;
+			return -1;
+		}
+		acc = (acc << 5 | (uint32_t)v) & 0x1fff;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap) {
+				errno = ENOBUFS;
+				return -1;
+			}
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* What is left over must be padding bits of zero, fewer than
+	 * five, or the text was not written by an encoder. */
+	if (bits >= 5 || (acc & ((1u << bits) - 1)) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (ssize_t)o;
+}
+
 static char
 b64digit(unsigned v, const char *a6263)
 {

@@ -116,6 +116,12 @@ size_t nym_date_format(time_t t, char *buf, size_t cap);
 int nym_hexval(unsigned char c);
 /* RFC 4648 base32, lower case, no padding.  out needs (n*8+4)/5+1. */
 size_t nym_base32(const unsigned char *in, size_t n, char *out);
+/* Decode n characters of RFC 4648 base32 (either case, no padding, no
+ * spaces) into out, at most cap bytes.  The bytes written, or -1 with
+ * errno EINVAL (a character outside the alphabet, or leftover bits that
+ * are not zero) or ENOBUFS (more than cap bytes). */
+ssize_t nym_unbase32(const char *in, size_t n, unsigned char *out,
+    size_t cap);
 /* base64 with alphabet "+/" (std) or "-~" (I2P), padded; out needs
  * 4*((n+2)/3)+1.  Returns the length. */
 size_t nym_base64(const unsigned char *in, size_t n, char *out,

@@ -259,9 +259,8 @@ chunkad(const struct nym_seal *s, const unsigned char len[4],
 	memcpy(ad + NYM_SEAL_PRE, len, 4);
 }
 
-/* Is libgcrypt there to use?  Set up once, on first need. */
-static int
-fastready(void)
+int
+nym_gcry_ready(void)
 {
 	static int ready;	/* 0 not tried yet, 1 usable, -1 not */
 
@@ -271,13 +270,14 @@ fastready(void)
 			ready = 1;
 		else if (gcry_check_version(GCRYPT_VERSION) != NULL) {
 			/* Nothing here asks for libgcrypt's secure memory:
-			 * the key it copies is wiped by gcry_cipher_close. */
+			 * what it copies of a key is wiped when the handle
+			 * is closed or the number released. */
 			gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
 			gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 			ready = 1;
 		}
 	}
-	return ready == 1;
+	return ready == 1 ? 0 : -1;
 }
 
 /* Seal a chunk of n > 0 bytes, n mod 16 being 0 or 8, with libgcrypt:
@@ -294,7 +294,7 @@ fastput(crypto_secretstream_xchacha20poly1305_state *ss,
 	gcry_cipher_hd_t h;
 	int i, ok;
 
-	if (!fastready() || gcry_cipher_open(&h, GCRY_CIPHER_CHACHA20,
+	if (nym_gcry_ready() == -1 || gcry_cipher_open(&h, GCRY_CIPHER_CHACHA20,
 	    GCRY_CIPHER_MODE_POLY1305, 0) != 0)
 		return -1;
 	memset(block, 0, sizeof block);

@@ -13,6 +13,10 @@
 #include <sys/types.h>
 
 /* ---- seal.c: mail encrypted at rest ---- */
+/* libgcrypt set up for use, once, on first need (no secure memory).  0,
+ * or -1 if the library cannot be used. */
+int nym_gcry_ready(void);
+
 /* A record (one message; mbox-encrypt(1), FORMAT) is a 12-byte preamble
  * ("NYMBOXE1", version 1, key sealing 1 = X25519 sealed box, cipher 1 =
  * secretstream XChaCha20-Poly1305, 16 = log2 of the chunk size), the
