@@ -29,7 +29,7 @@
 	"                   [recipient ...] [-- command [arg ...]] < message\n"
 
 static const char **rcpt;
-static size_t nrcpt;
+static size_t nrcpt, nonion;	/* recipients, those at .onion domains */
 
 /* Exit code for a queue that cannot be written: the caller retries,
  * unless the queue directory itself is wrong. */
@@ -118,6 +118,8 @@ addrcpt(const char *s, size_t n)
 		if (nym_reallocarray(&rcpt, nrcpt + 1, sizeof *rcpt) == -1)
 			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 		rcpt[nrcpt++] = a;
+		if (al.a[i].kind == NYM_DOM_ONION)
+			nonion++;
 	}
 	nym_addrlist_free(&al);
 }
@@ -193,30 +195,44 @@ bad:
 	}
 }
 
-/* The configuration's delivery command, split on blanks. */
+/* The delivery command from the configuration, split on blanks:
+ * delivery, or where it is unset or "auto" (or auto is 1: "-- auto")
+ * the command for the recipients' network, delivery-onion (default
+ * onion-deliver) when they are at .onion domains, else delivery-i2p
+ * (default sam-deliver), so that a user with correspondents on both
+ * networks sets nothing per message. */
 static size_t
-confcmd(const char **cmd, char *copy, size_t cap)
+confcmd(int autopick, const char **cmd, char *copy, size_t cap)
 {
-	const char *v = nym_conf_get("delivery");
+	const char *v = nym_conf_get("delivery"), *key = "delivery";
 	size_t n = 0;
 	char *w, *save = NULL;
 
-	if (v == NULL || *v == '\0')
-		nym_die(NYM_EX_CONFIG, "unable to queue: no delivery command; "
-		    "give one after -- or set delivery in %s",
-		    nym_conf_name());
+	if (autopick || v == NULL || *v == '\0' || strcmp(v, "auto") == 0) {
+		if (nonion > 0) {
+			key = "delivery-onion";
+			v = nym_conf_get("delivery-onion");
+		} else {
+			key = "delivery-i2p";
+			v = nym_conf_get("delivery-i2p");
+		}
+		if (v == NULL || *v == '\0')
+			v = nonion > 0 ? "onion-deliver" : "sam-deliver";
+	}
 	if (strlen(v) >= cap)
-		nym_die(NYM_EX_CONFIG, "unable to use the delivery command of "
-		    "%s: too long", nym_conf_name());
+		nym_die(NYM_EX_CONFIG, "unable to use %s of %s: too long", key,
+		    nym_conf_name());
 	memcpy(copy, v, strlen(v) + 1);
 	for (w = strtok_r(copy, " \t", &save); w != NULL;
 	    w = strtok_r(NULL, " \t", &save)) {
 		if (n == NYM_QUEUE_ARGS)
-			nym_die(NYM_EX_CONFIG, "unable to use the delivery "
-			    "command of %s: over %d words", nym_conf_name(),
-			    NYM_QUEUE_ARGS);
+			nym_die(NYM_EX_CONFIG, "unable to use %s of %s: over "
+			    "%d words", key, nym_conf_name(), NYM_QUEUE_ARGS);
 		cmd[n++] = w;
 	}
+	if (n == 0)
+		nym_die(NYM_EX_CONFIG, "unable to use %s of %s: no command",
+		    key, nym_conf_name());
 	return n;
 }
 
@@ -303,9 +319,7 @@ main(int argc, char *argv[])
 	} else if (argc > 0 && strcmp(argv[argc - 1], "--") == 0 &&
 	    argv[argc - 1] != optarg)
 		usage();	/* "--" and nothing after it */
-	else
-		ncmd = confcmd(cmd, confcopy, sizeof confcopy);
-	if (ncmd == 0 || *cmd[0] == '\0')
+	if (ncmd > 0 && *cmd[0] == '\0')
 		usage();
 	if (sender != NULL) {
 		size_t n = strlen(sender);
@@ -356,6 +370,15 @@ main(int argc, char *argv[])
 	if (nrcpt == 0)
 		nym_die(NYM_EX_USAGE, "unable to queue the message: no "
 		    "recipients");
+	/* One message, one network: the same text on I2P and on Tor would
+	 * tie the sender's two identities together, and no deliverer
+	 * speaks both. */
+	if (nonion > 0 && nonion < nrcpt)
+		nym_die(NYM_EX_DATAERR, "unable to queue the message: it has "
+		    ".onion and other recipients; send one message to each "
+		    "network");
+	if (ncmd == 0 || (ncmd == 1 && strcmp(cmd[0], "auto") == 0))
+		ncmd = confcmd(ncmd == 1, cmd, confcopy, sizeof confcopy);
 
 	memset(&r, 0, sizeof r);
 	r.mode = mode;

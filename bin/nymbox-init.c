@@ -378,9 +378,10 @@ main(int argc, char *argv[])
 	    "pop-user = %s\n"
 	    "inbox-private-key = %s\n"
 	    "\n"
-	    "# This identity's own settings (sections come last).\n"
+	    "# This identity's own settings (sections come last): delivery\n"
+	    "# by the recipients' network, sam-deliver or onion-deliver.\n"
 	    "[%s@%s]\n"
-	    "delivery = sam-deliver\n",
+	    "delivery = auto\n",
 	    user, domain, user, domain, keypath, domain, b32, users, quoted,
 	    pubpath, maildir, user, privpath, user, domain);
 	if (n < 0 || (size_t)n >= sizeof text)

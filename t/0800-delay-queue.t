@@ -198,11 +198,47 @@ test_expect_success 'the delivery command from the configuration, split on blank
 	field $(onlyid) arg >got && test_cmp want got &&
 	rm -rf Q &&
 	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 dq -m now b@b.i2p -- my-cmd <msg &&
-	test "$(field $(onlyid) arg)" = my-cmd &&
-	printf "queue = %s/CQ\n" "$PWD" >conf &&
-	test_expect_code 75 env NYMBOX_CONF=$PWD/conf delay-queue -m now \
-	    b@b.i2p <msg 2>err &&
-	grep "no delivery command; give one after -- or set delivery in $PWD/conf\$" err
+	test "$(field $(onlyid) arg)" = my-cmd && rm -rf Q &&
+	printf "delivery = %s\n" "$(seq 1 65 | tr "\n" " ")" >conf &&
+	test_expect_code 75 env NYMBOX_CONF=$PWD/conf delay-queue -q Q \
+	    -m now b@b.i2p <msg 2>err &&
+	grep "^delay-queue: unable to use delivery of $PWD/conf: over 64 words\$" err &&
+	nothing_queued
+'
+
+# A v3 onion address (a real one; nothing here reaches it).
+ONION=duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion
+
+test_expect_success 'no delivery set, or auto: the command follows the network' '
+	rm -rf Q && : >conf &&
+	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 dq -m now b@b.i2p <msg &&
+	test "$(field $(onlyid) arg)" = sam-deliver && rm -rf Q &&
+	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 dq -m now "bob@$ONION" <msg &&
+	test "$(field $(onlyid) arg)" = onion-deliver && rm -rf Q &&
+	printf "delivery = auto\ndelivery-onion = onion-deliver -w 60\n" >conf &&
+	printf "delivery-i2p = smtp-submit -P /p\n" >>conf &&
+	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 dq -m now "bob@$ONION" <msg &&
+	printf "onion-deliver\n-w\n60\n" >want &&
+	field $(onlyid) arg >got && test_cmp want got && rm -rf Q &&
+	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 dq -m now b@b.i2p <msg &&
+	printf "smtp-submit\n-P\n/p\n" >want &&
+	field $(onlyid) arg >got && test_cmp want got && rm -rf Q &&
+	printf "delivery = sam-deliver\n" >conf &&
+	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 dq -m now "bob@$ONION" \
+	    -- auto <msg &&
+	test "$(field $(onlyid) arg)" = onion-deliver
+'
+
+test_expect_success 'onion and other recipients in one message: refused, 65' '
+	rm -rf Q &&
+	test_expect_code 65 env NYMBOX_NOW=$T0 delay-queue -q Q -m now \
+	    -f a@a.i2p b@b.i2p "bob@$ONION" -- true <msg 2>err &&
+	grep "^delay-queue: unable to queue the message: it has .onion and other recipients; send one message to each network\$" err &&
+	nothing_queued &&
+	printf "To: b@b.i2p, bob@%s\nFrom: a@a.i2p\n\nx\n" "$ONION" >mixed &&
+	test_expect_code 65 env NYMBOX_NOW=$T0 delay-queue -q Q -m now -t \
+	    -- true <mixed 2>err &&
+	grep "it has .onion and other recipients" err && nothing_queued
 '
 
 test_expect_success 'the queue: -q, else the configuration, else ~/.config/nymbox/queue' '

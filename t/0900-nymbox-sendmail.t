@@ -373,4 +373,27 @@ test_expect_success 'a message over 50 MB: 65, nothing queued' '
 	test_path_is_missing "$STUB/argv"
 '
 
+# With the real delay-queue and no delivery set, the delivery command
+# follows the recipients' network; a message for both is refused.
+ONION=duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion
+test_expect_success 'no delivery set: onion-deliver for .onion, sam-deliver else' '
+	reset &&
+	printf "queue = %s/rq\nmode = now\n" "$TRASH" >rconf &&
+	(
+		PATH=${NYM_BIN:+$NYM_BIN:}$TOP/bin:$PATH &&
+		NYMBOX_CONF=$TRASH/rconf &&
+		export PATH NYMBOX_CONF &&
+		ns -f alice@a.i2p "bob@$ONION" <msg &&
+		ns -f alice@a.i2p bob@b.i2p <msg &&
+		printf "From: alice@a.i2p\nTo: b@b.i2p, bob@%s\n\nx\n" "$ONION" >mixed &&
+		test_expect_code 65 ns -t <mixed 2>err
+	) &&
+	test_path_is_missing "$STUB/argv" &&
+	cat rq/mess/* >records &&
+	test "$(grep -c "^arg onion-deliver\$" records)" = 1 &&
+	test "$(grep -c "^arg sam-deliver\$" records)" = 1 &&
+	test_grep "it has .onion and other recipients; send one message to each network" err &&
+	test "$(ls rq/mess | wc -l)" = 2
+'
+
 test_done

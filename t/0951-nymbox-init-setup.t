@@ -129,7 +129,7 @@ test_expect_success 'nymbox.conf(5) EXAMPLES is what nymbox-init writes' '
 	inbox-private-key = /home/a/.config/nymbox/inbox.key
 
 	[alice@alice.i2p]
-	delivery = sam-deliver
+	delivery = auto
 	EOF
 	grep -v "^#" alice/.config/nymbox/config | grep -v "^\$" |
 	    sed -e "s|$PWD/alice|/home/a|g" \
