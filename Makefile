@@ -56,11 +56,11 @@ LIBSRC += lib/queue.c lib/dsn.c
 LIBSRC += lib/popd.c lib/linesrv.c
 LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
-LIBSRC += lib/onion.c
+LIBSRC += lib/onion.c lib/tls.c lib/smtptls.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
-HELPERS = t/helpers/samtool t/helpers/reaper
+HELPERS = t/helpers/samtool t/helpers/reaper t/helpers/tlsclient
 BINS = $(TOOLS:%=$(O)bin/%)
 
 all: $(BINS) $(SCRIPTS:%=bin/%)
@@ -82,6 +82,8 @@ LIBS_base.h = $(SODIUM_LIBS)
 LIBS_seal.h = $(SEAL_LIBS)
 LIBS_i2p.h = $(SEAL_LIBS)
 LIBS_tor.h = $(SEAL_LIBS)
+TLS_LIBS = $(shell $(PKG_CONFIG) --static --libs openssl)
+LIBS_tls.h = $(TLS_LIBS)
 LIBS_dsn.h = $(GMIME_LIBS)
 LIBS_readline/readline.h = $(READLINE_LIBS)
 includes = $(shell sed -n 's/^\#include [<"]\([^>"]*\)[>"].*/\1/p' $(1))

@@ -36,15 +36,17 @@
 #include "base.h"
 #include "msg.h"
 #include "proto.h"
+#include "tls.h"
 #include "i2p.h"
 #include "store.h"
 
-#define USAGE "usage: smtp-receive [-a] [-A passfile] [-D seconds] " \
-	"[-F max/seconds] [-d maildir]\n" \
-	"                    [-l domain] [-N normalize|reject] [-p command] " \
-	"[-R command]\n" \
-	"                    [-s size] [-T seconds] [-t seconds] [-u users] " \
-	"[-v mode]\n"
+#define USAGE "usage: smtp-receive [-a] [-A passfile] [-C cert -K key] " \
+	"[-D seconds]\n" \
+	"                    [-F max/seconds] [-d maildir] [-l domain] " \
+	"[-N normalize|reject]\n" \
+	"                    [-p command] [-R command] [-s size] " \
+	"[-T seconds] [-t seconds]\n" \
+	"                    [-u users] [-v mode]\n"
 
 #define RESOLVER	"resolve-maildest -b"
 
@@ -65,6 +67,7 @@ static struct {
 	int session;		/* -T, in seconds */
 	int strict;		/* -N reject: a bare LF or CR refuses */
 	int failmax, failwin;	/* -F: failures allowed in failwin s */
+	struct nym_tls_cred *tlscred;	/* -C and -K: STARTTLS offered */
 	char *dom[NYM_SMTPD_DOMAINS];	/* -l, lower case */
 	size_t ndom;
 } opt;
@@ -77,6 +80,7 @@ static char ledger[PATH_MAX];	/* the password file's .fails */
 static struct nym_in in;
 static struct nym_out out;
 static int helo, ehlo, authfail;
+static struct nym_tls *tls;		/* after STARTTLS */
 static char login[NYM_SMTP_PATH];	/* AUTH identity, "" if none */
 static char peer[NYM_B32LEN + 9];	/* the peer's b32, "" if unknown */
 static int peerbad;			/* told, but not a destination */
@@ -434,11 +438,51 @@ cmd_helo(const char *args, int extended)
 	reply("250-PIPELINING");
 	reply("250-SIZE %llu", (unsigned long long)opt.size);
 	reply("250-8BITMIME");
+	if (opt.tlscred != NULL && tls == NULL)
+		reply("250-STARTTLS");
 	if (opt.passfile != NULL && login[0] == '\0') {
 		reply("250-ENHANCEDSTATUSCODES");
 		reply("250 AUTH PLAIN LOGIN");
 	} else
 		reply("250 ENHANCEDSTATUSCODES");
+}
+
+/* STARTTLS (RFC 3207): the handshake on the session's own descriptors,
+ * then a session that knows nothing of what was said before it. */
+static void
+cmd_starttls(const char *args)
+{
+	char why[300];
+
+	if (opt.tlscred == NULL) {
+		reply("502 5.5.1 Command not implemented");
+		protoerr();
+		return;
+	}
+	if (*args != '\0') {
+		reply("501 5.5.4 Syntax: STARTTLS");
+		protoerr();
+		return;
+	}
+	if (tls != NULL) {
+		reply("503 5.5.1 TLS already started");
+		protoerr();
+		return;
+	}
+	/* Commands sent along with STARTTLS came in the clear and must not
+	 * count as said inside TLS (CVE-2011-0411): dropped. */
+	in.pos = in.len;
+	reply("220 2.0.0 Ready to start TLS");
+	flushout();
+	if ((tls = nym_tls_accept(opt.tlscred, in.fd, out.fd, opt.ms, why,
+	    sizeof why)) == NULL) {
+		nym_warn("%s", why);
+		exit(ls.gone);
+	}
+	nym_tls_attach(tls, &in, &out);
+	reset();
+	helo = ehlo = 0;
+	login[0] = '\0';
 }
 
 static void
@@ -1015,8 +1059,9 @@ session(void)
 			    "to find out");
 		else if (verb(line, "HELP", &a))
 			reply("214 2.0.0 See RFC 5321");
-		else if (verb(line, "EXPN", &a) || verb(line, "STARTTLS", &a) ||
-		    verb(line, "BDAT", &a) || verb(line, "ETRN", &a) ||
+		else if (verb(line, "STARTTLS", &a))
+			cmd_starttls(a);
+		else if (verb(line, "EXPN", &a) || verb(line, "BDAT", &a) || verb(line, "ETRN", &a) ||
 		    verb(line, "TURN", &a)) {
 			reply("502 5.5.1 Command not implemented");
 			protoerr();
@@ -1162,16 +1207,21 @@ main(int argc, char *argv[])
 	const char *where, *v, *maildir = NULL, *command = NULL;
 	const char *verifyarg = NULL, *delayarg = NULL, *failarg = NULL;
 	const char *sessarg = NULL, *barearg = NULL;
+	const char *certarg = NULL, *keyarg = NULL;
+	char why[300];
 	struct sigaction sa;
 	int c, ndomarg = 0;
 
 	nym_start(argc, argv, USAGE);
 	opt.size = NYM_SMTP_SIZE;
 	opt.ms = 300 * 1000;
-	while ((c = getopt(argc, argv, "aA:d:D:F:l:N:p:R:s:T:t:u:v:")) != -1) {
+	while ((c = getopt(argc, argv, "aA:C:d:D:F:K:l:N:p:R:s:T:t:u:v:")) !=
+	    -1) {
 		switch (c) {
 		case 'a': opt.aflag = 1; break;
 		case 'A': opt.passfile = optarg; break;
+		case 'C': certarg = optarg; break;
+		case 'K': keyarg = optarg; break;
 		case 'D': delayarg = optarg; break;
 		case 'F': failarg = optarg; break;
 		case 'd': maildir = optarg; break;
@@ -1268,6 +1318,17 @@ main(int argc, char *argv[])
 	else
 		opt.session = (int)nym_num(NYM_EX_USAGE, "-T", sessarg, 1,
 		    86400);
+	if (certarg == NULL && keyarg == NULL) {
+		certarg = nym_conf_get("smtp-tls-cert");
+		keyarg = nym_conf_get("smtp-tls-key");
+	}
+	if ((certarg == NULL) != (keyarg == NULL))
+		nym_die(NYM_EX_USAGE, "unable to offer STARTTLS: give both the "
+		    "certificate and its key (-C and -K, smtp-tls-cert and "
+		    "smtp-tls-key)");
+	if (certarg != NULL && (opt.tlscred = nym_tls_cred_load(certarg,
+	    keyarg, why, sizeof why)) == NULL)
+		nym_die(NYM_EX_CONFIG, "%s", why);
 	nym_quietstderr();
 	loadpeer();
 

@@ -113,6 +113,21 @@ int nym_worse(int a, int b);
 int nym_exitcode(int err);
 
 /* ---- io.c: buffered input and output on file descriptors ---- */
+/* A layer between a reader or writer and its descriptor (TLS, tls.h);
+ * NULL in the reader or writer: read(2) and write(2) themselves. */
+struct nym_xport {
+	/* Read at most n > 0 bytes into buf, waiting at most wait ms for
+	 * the first (-1: no limit).  The bytes read, 0 at the end of the
+	 * stream, or -1 with errno (ETIMEDOUT). */
+	ssize_t (*read)(void *ctx, void *buf, size_t n, int wait);
+	/* Write all n bytes, waiting at most ms for each step (<= 0: no
+	 * limit) and done by deadline (nym_now_ms; 0: none).  0, or -1
+	 * with errno (ETIMEDOUT). */
+	int (*write)(void *ctx, const void *p, size_t n, int ms,
+	    long long deadline);
+	void *ctx;
+};
+
 struct nym_in {
 	int fd;
 	char *buf;
@@ -130,6 +145,7 @@ struct nym_in {
 				   it 1000 / rate ms later (a transfer's
 				   least rate, Postfix's min_data_rate) */
 	long long limit;	/* > 0: the deadline never moves past it */
+	const struct nym_xport *xp;	/* not NULL: read through it */
 };
 
 struct nym_out {
@@ -141,6 +157,7 @@ struct nym_out {
 	int ms;			/* > 0: a write waiting longer fails ETIMEDOUT */
 	long long deadline;	/* > 0: as nym_in's, for writes */
 	int rate;		/* > 0: as nym_in's, for bytes written */
+	const struct nym_xport *xp;	/* not NULL: write through it */
 };
 
 /* Open a reader/writer on fd with a buffer of cap bytes.  -1 ENOMEM. */

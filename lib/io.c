@@ -63,15 +63,22 @@ nym_in_fill(struct nym_in *in, size_t want)
 			in->len -= in->pos;
 			in->pos = 0;
 		}
+		w = -1;
 		if (in->ms > 0 || in->deadline > 0) {
 			if ((w = nym_wait_ms(in->ms, in->deadline)) == 0)
 				errno = ETIMEDOUT;
-			if (w == 0 || nym_wait(in->fd, POLLIN, w) == -1) {
+			if (w == 0 || (in->xp == NULL &&
+			    nym_wait(in->fd, POLLIN, w) == -1)) {
 				in->err = errno;
 				return -1;
 			}
 		}
-		r = read(in->fd, in->buf + in->len, in->cap - in->len);
+		if (in->xp != NULL)
+			r = in->xp->read(in->xp->ctx, in->buf + in->len,
+			    in->cap - in->len, w);
+		else
+			r = read(in->fd, in->buf + in->len,
+			    in->cap - in->len);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -156,6 +163,13 @@ nym_out_open(struct nym_out *o, int fd, size_t cap)
 static int
 out_put(struct nym_out *o, const void *p, size_t n)
 {
+	if (o->xp != NULL) {
+		if (o->xp->write(o->xp->ctx, p, n, o->ms, o->deadline) == -1)
+			return -1;
+		if (o->rate > 0 && o->deadline > 0)
+			o->deadline += (long long)n * 1000 / o->rate;
+		return 0;
+	}
 	if (o->ms > 0 || o->deadline > 0) {
 		if (nym_write_until(o->fd, p, n, o->ms, o->deadline) == -1)
 			return -1;

@@ -195,6 +195,13 @@
  * client that does not read them holds it at most 5 s. */
 #define NYM_LINESRV_BYE_MS 5000
 
+/* ---- TLS (tls.c: STARTTLS, smtp-receive -C/-K) ---- */
+/* A PEM private key file, at most: an RSA-8192 key is under 7 KiB. */
+#define NYM_TLS_KEYFILE_MAX 65536
+/* The shortest certificate pin an address may give: 32 base32
+ * characters, 160 bits of the key's SHA-256 (tls.h). */
+#define NYM_TLS_PINMIN	32
+
 /* ---- POP3 (pop3.c, popd.c, pop-fetch, pop-serve) ---- */
 /* A status or list line with its CRLF: 512 (RFC 2449). */
 #define NYM_POP3_LINE	512

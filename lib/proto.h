@@ -94,6 +94,14 @@ int nym_smtp_exit(const struct nym_smtp_reply *r);
  * reply means) with c->why set and the connection closed. */
 int nym_smtp_start(struct nym_smtp_client *c, int fd, int ms,
     const char *helo);
+/* Say EHLO helo (HELO if EHLO is refused) and note what the server
+ * offers in c->x (again after STARTTLS: RFC 3207 forgets the first).  0,
+ * or an exit code as nym_smtp_start's. */
+int nym_smtp_hello(struct nym_smtp_client *c, const char *helo);
+/* Say STARTTLS and read its 220 (RFC 3207), with nothing after it.  0,
+ * or an exit code with c->why set and the connection closed (75, or
+ * what a 5xx means).  The TLS itself is tls.h's nym_smtp_starttls. */
+int nym_smtp_starttls_cmd(struct nym_smtp_client *c);
 /* Log in with AUTH PLAIN (RFC 4616, the initial response when it fits a
  * command line), else AUTH LOGIN, whichever EHLO offered.  The encoded
  * password is wiped from every buffer.  Returns 0, or an exit code with

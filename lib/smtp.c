@@ -851,6 +851,41 @@ nym_smtp_start(struct nym_smtp_client *c, int fd, int ms, const char *helo)
 	c->in.ms = c->out.ms = ms;
 	if (getreply(c, &r) != 220)
 		return broken(c, &r);
+	return nym_smtp_hello(c, helo);
+nomem:
+	close(fd);
+	c->fd = -1;
+	snprintf(c->why, sizeof c->why, "unable to allocate memory");
+	return NYM_EX_TEMPFAIL;
+}
+
+int
+nym_smtp_starttls_cmd(struct nym_smtp_client *c)
+{
+	static struct nym_smtp_reply r;
+
+	r.code = 0;
+	nym_smtp_cmd(&c->out, "STARTTLS");
+	if (nym_out_flush(&c->out) == -1 || getreply(c, &r) != 220)
+		return broken(c, &r);
+	/* Anything after the 220 came before TLS and would be taken as
+	 * said inside it (the STARTTLS injection of CVE-2011-0411). */
+	if (c->in.len > c->in.pos) {
+		snprintf(c->why, sizeof c->why, "unable to start TLS: the "
+		    "server sent more than its 220 to STARTTLS");
+		nym_smtp_quit(c, 0);
+		return NYM_EX_TEMPFAIL;
+	}
+	return NYM_EX_OK;
+}
+
+int
+nym_smtp_hello(struct nym_smtp_client *c, const char *helo)
+{
+	static struct nym_smtp_reply r;
+
+	r.code = 0;
+	memset(&c->x, 0, sizeof c->x);
 	nym_smtp_cmd(&c->out, "EHLO %s", helo);
 	if (nym_out_flush(&c->out) == -1)
 		return broken(c, &r);
@@ -862,11 +897,6 @@ nym_smtp_start(struct nym_smtp_client *c, int fd, int ms, const char *helo)
 			return broken(c, &r);
 	}
 	return NYM_EX_OK;
-nomem:
-	close(fd);
-	c->fd = -1;
-	snprintf(c->why, sizeof c->why, "unable to allocate memory");
-	return NYM_EX_TEMPFAIL;
 }
 
 /* Send a SASL response line (base64, up to NYM_SMTP_AUTHLINE) and read

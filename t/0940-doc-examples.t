@@ -986,6 +986,27 @@ test_expect_success 'smtp-receive(1): on a TCP port of the loopback with socat' 
 	kill "$(cat srs.pid)"
 '
 
+test_expect_success 'smtp-receive(1): a certificate, its pin, STARTTLS offered' '
+	ex srtls <<-\EOF &&
+	openssl req -x509 -newkey ed25519 -nodes -days 3650 -subj / \
+	    -keyout tls.key -out tls.crt 2>/dev/null
+	openssl x509 -in tls.crt -pubkey -noout |
+	    openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary |
+	    base32 | tr -d = | tr A-Z a-z
+	EOF
+	ex srtls2 <<-\EOF &&
+	smtp-receive -l bob.i2p -a -d /home/bob/Maildir -C tls.crt -K tls.key
+	EOF
+	mkdir -p srtls.d && (cd srtls.d && PATH=$UPATH sh ../srtls) >srtls.pin &&
+	test "$(stat -c %a srtls.d/tls.key)" = 600 &&
+	grep -qx "[a-z2-7]\{52\}" srtls.pin &&
+	(cd srtls.d && PATH=$UPATH:$PATH "${NYM_HELPERS:-$TOP/t/helpers}/tlsclient" \
+	    -p "$(cat ../srtls.pin)" carol@carol.example bob@bob.i2p -- \
+	    sh -c "exec $(cat ../srtls2)" <../draft.eml) >srtls.out &&
+	test_grep "^tls TLSv1" srtls.out && test_grep "^rcpt 0" srtls.out &&
+	grep -l "^Subject: notes" "$HOME/Maildir/new/"* >/dev/null
+'
+
 test_expect_success 'pop-serve(1): under tcpserver' '
 	ex pst <<-\EOF &&
 	tcpserver -R -H -l0 127.0.0.1 1110 pop-serve

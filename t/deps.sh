@@ -8,9 +8,9 @@
 # usage: t/deps.sh [build|demo|test|bench|all]   (default: all)
 set -u
 
-build="build-essential pkg-config libsodium-dev libgcrypt20-dev
+build="build-essential pkg-config libsodium-dev libgcrypt20-dev libssl-dev
 libreadline-dev libncurses-dev libgmime-3.0-dev"
-test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d
+test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d openssl
 postfix git-email libmailtools-perl fetchmail tor strace mutt iproute2
 systemd ucspi-tcp openbsd-inetd
 clang libclang-rt-14-dev"
