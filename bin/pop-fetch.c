@@ -93,6 +93,14 @@
  * run time.  A maildir file is streamed straight into tmp/; memory never
  * grows with a message (the 50 MB mailbox of postman is why emptying the
  * box is the default).
+ *
+ * What is here is that policy: the journal's lines and when they are
+ * synced, the delivery to a maildir, an mbox or a command, settling
+ * what an interrupted run left, the signals.  The parts are the
+ * library's: the POP3 session, its pipelined RETR and DELE queue and
+ * its deadlines (lib/pop3client.c), the journal file (lib/journal.c),
+ * the batch commit (nym_mdbatch_*, lib/maildir.c), the mbox writer and
+ * its locks (lib/mbox.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -108,7 +116,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <dirent.h>
 
 #include "limits.h"
 #include "base.h"
@@ -310,31 +317,6 @@ mboxlock(const char *mbox, int create)
 	return -1;
 }
 
-/* Was the maildir file name published (in new/, or moved to cur/)? */
-static int
-published(const char *name)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	size_t n = strlen(name);
-	DIR *d;
-	int found = 0;
-
-	if (*name == '\0')
-		return 0;
-	snprintf(path, sizeof path, "%s/new/%s", target, name);
-	if (access(path, F_OK) == 0)
-		return 1;
-	snprintf(path, sizeof path, "%s/cur", target);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL)
-		found = strncmp(de->d_name, name, n) == 0 &&
-		    (de->d_name[n] == '\0' || de->d_name[n] == ':');
-	closedir(d);
-	return found;
-}
-
 /* ---- the password ---- */
 
 static char pw[NYM_POP3_LINE];
@@ -530,7 +512,6 @@ spoolfill(const char *uid, int mbox, unsigned long long *len)
 {
 	struct nym_out o;
 	char from[80];
-	time_t now = time(NULL);
 
 	/* A command killed along with an earlier run may still be reading
 	 * its copy: a new file for each message leaves that one alone. */
@@ -556,8 +537,7 @@ spoolfill(const char *uid, int mbox, unsigned long long *len)
 	nym_out_puts(&o, uid);
 	nym_out_write(&o, "\n", 1);
 	if (mbox) {
-		strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e "
-		    "%H:%M:%S %Y\n", gmtime(&now));
+		nym_mbox_fromline(from, sizeof from, time(NULL));
 		nym_out_puts(&o, from);
 	}
 	if (copy(&o, NYM_POP3_LF | (mbox ? NYM_POP3_MBOXRD : 0)) == -1) {
@@ -766,7 +746,7 @@ settle(size_t i)
 		if ((size_t)snprintf(path, sizeof path, "%s/tmp/%s", target,
 		    e->name) < sizeof path)
 			(void)unlink(path);
-		return published(e->name);
+		return nym_maildir_published(target, e->name);
 	}
 	if ((r = mboxsettle(e)) == 0 && record("U %s\n", e->uid) == 0)
 		spoolclear();

@@ -182,7 +182,7 @@ struct nym_smtp_data {
 int nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
     unsigned flags, struct nym_smtp_data *d);
 
-/* ---- pop3.c: POP3 client pieces ---- */
+/* ---- pop3.c: POP3 client parsers (fuzzed: t/fuzz/pop3.c) ---- */
 struct nym_pop3_caps {
 	int pipelining, uidl, top, user;
 	int plain;		/* SASL PLAIN offered */
