@@ -261,7 +261,6 @@ syncstate(void)
 
 /* ---- the spool ---- */
 
-
 /* Open the spool, creating it where missing (and, for a copy the next
  * run may need, syncing the directory).  0, or -1 (said). */
 static int
@@ -391,7 +390,6 @@ copy(struct nym_out *o, unsigned flags)
 }
 
 /* ---- delivery ---- */
-
 
 /* Results of one delivery.  After DELIVERED the caller writes the D
  * line and only then leaves the critical section. */
@@ -753,151 +751,7 @@ settle(size_t i)
 	return r;
 }
 
-/* ---- main ---- */
-
-/* After a good QUIT: keep only what the server still holds (with -k,
- * or whose DELE was refused), and what is still unsettled; and write,
- * in the .gone file beside it, an X line for each message deleted now,
- * with its size: if the server lists it again, it ignored the DELE (see
- * relisted).  One line per listed message at most, so both files stay
- * bounded by the listing. */
-static void
-compact(void)
-{
-	const size_t max = NYM_POP3_UIDL + 64;
-	const struct nym_pop3_msg *l;
-	const struct nym_jent *e;
-	char *buf = NULL, *gone = NULL;
-	size_t i, len = 0, glen = 0;
-
-	if (nym_reallocarray(&buf, nm + 1, max) == -1 ||
-	    nym_reallocarray(&gone, nm + 1, max) == -1)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (i = 0; i < nm; i++) {
-		e = m[i].e;
-		l = &pop.msg[i];
-		if (m[i].done && (kflag || l->refused))
-			len += (size_t)snprintf(buf + len, max, "D %s\n",
-			    l->uid);
-		else if (m[i].done)
-			glen += (size_t)snprintf(gone + glen, max,
-			    "X %s %llu\n", l->uid,
-			    (unsigned long long)(l->size != 0 || e == NULL ?
-			    l->size : e->gsize));
-		else if (m[i].skip && e != NULL && e->kind == 'm')
-			len += (size_t)snprintf(buf + len, max,
-			    "P %s mbox %llu %llu\n", l->uid, e->off, e->len);
-		else if (m[i].again && !m[i].done)
-			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
-			    l->uid);
-	}
-	if (nym_journal_rewrite(&jr, buf, len, gone, glen) == -1)
-		nym_warn("unable to rewrite %s: %s", jr.path, strerror(errno));
-	free(buf);
-	free(gone);
-}
-
-static void
-usage(void)
-{
-	nym_usage();
-}
-
-
-/* Connect over Tor; a refusal exits with the code its reply calls for. */
-static int
-tordial(struct nym_socks *sk, const char *name, int port,
-    const char *account, const char *where)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char h[32];
-	char tag[sizeof "pop-fetch-" + 16];
-	size_t i;
-	int fd;
-
-	/* Streams of different accounts never share a circuit, by which
-	 * the server could tell that two pseudonyms are one person. */
-	nym_sha256(account, strlen(account), h);
-	memcpy(tag, "pop-fetch-", sizeof "pop-fetch-" - 1);
-	for (i = 0; i < 8; i++) {
-		tag[sizeof "pop-fetch-" - 1 + 2 * i] = hex[h[i] >> 4];
-		tag[sizeof "pop-fetch-" + 2 * i] = hex[h[i] & 15];
-	}
-	tag[sizeof tag - 1] = '\0';
-	if ((fd = nym_socks_connect(sk, name, port, tag, wsec * 1000)) != -1)
-		return fd;
-	explicit_bzero(pw, sizeof pw);
-	if (errno == ECONNABORTED)
-		nym_die(nym_socks_exitcode(sk->reply), "unable to connect to "
-		    "%s through the Tor proxy at %s:%s: %s", where, sk->host,
-		    sk->port, nym_socks_replyname(sk->reply));
-	nym_die(NYM_EX_TEMPFAIL, "unable to connect to %s through the Tor "
-	    "proxy at %s:%s: %s", where, sk->host, sk->port,
-	    errno == EPROTO ? "not a SOCKS5 proxy" : strerror(errno));
-}
-
-/* ---- configuration: a key for every option ---- */
-
-/* "~/x" from the configuration as $HOME/x (a static copy). */
-static const char *
-confpath(const char *key)
-{
-	static char buf[4][PATH_MAX];
-	static int next;
-	const char *v = nym_conf_get(key), *home = getenv("HOME");
-	char *b;
-
-	if (v == NULL || strncmp(v, "~/", 2) != 0 || home == NULL)
-		return v;
-	b = buf[next++ % 4];
-	if ((size_t)snprintf(b, PATH_MAX, "%s%s", home, v + 1) >= PATH_MAX)
-		nym_die(NYM_EX_CONFIG, "unable to use %s: path too long", key);
-	return b;
-}
-
-static int
-confbool(const char *key)
-{
-	const char *v = nym_conf_get(key);
-
-	if (v == NULL || strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
-	    strcmp(v, "0") == 0)
-		return 0;
-	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
-	    strcmp(v, "1") == 0)
-		return 1;
-	nym_die(NYM_EX_CONFIG, "unable to use %s = %s: expected yes or no",
-	    key, v);
-}
-
-/* Of keys[0..n), the one set (its index in *which), or NULL; two set is
- * a configuration error. */
-static const char *
-confone(const char *const *keys, size_t n, size_t *which)
-{
-	const char *v, *got = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if ((v = confpath(keys[i])) == NULL)
-			continue;
-		if (got != NULL)
-			nym_die(NYM_EX_CONFIG, "unable to use the configuration: "
-			    "%s and %s are both set", keys[*which], keys[i]);
-		got = v;
-		*which = i;
-	}
-	return got;
-}
-
-/* Is s a name Tor may resolve (letters, digits, '-', '.', '_')? */
-static int
-proxyname(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-._");
-
-	return n > 0 && s[n] == '\0';
-}
+/* ---- the fetch ---- */
 
 /*
  * Messages deleted in an earlier session (X lines) that the server
@@ -940,6 +794,48 @@ relisted(void)
 			    (unsigned long long)pop.msg[i].size,
 			    (unsigned long long)maxsize);
 		}
+}
+
+/* After a good QUIT: keep only what the server still holds (with -k,
+ * or whose DELE was refused), and what is still unsettled; and write,
+ * in the .gone file beside it, an X line for each message deleted now,
+ * with its size: if the server lists it again, it ignored the DELE (see
+ * relisted).  One line per listed message at most, so both files stay
+ * bounded by the listing. */
+static void
+compact(void)
+{
+	const size_t max = NYM_POP3_UIDL + 64;
+	const struct nym_pop3_msg *l;
+	const struct nym_jent *e;
+	char *buf = NULL, *gone = NULL;
+	size_t i, len = 0, glen = 0;
+
+	if (nym_reallocarray(&buf, nm + 1, max) == -1 ||
+	    nym_reallocarray(&gone, nm + 1, max) == -1)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (i = 0; i < nm; i++) {
+		e = m[i].e;
+		l = &pop.msg[i];
+		if (m[i].done && (kflag || l->refused))
+			len += (size_t)snprintf(buf + len, max, "D %s\n",
+			    l->uid);
+		else if (m[i].done)
+			glen += (size_t)snprintf(gone + glen, max,
+			    "X %s %llu\n", l->uid,
+			    (unsigned long long)(l->size != 0 || e == NULL ?
+			    l->size : e->gsize));
+		else if (m[i].skip && e != NULL && e->kind == 'm')
+			len += (size_t)snprintf(buf + len, max,
+			    "P %s mbox %llu %llu\n", l->uid, e->off, e->len);
+		else if (m[i].again && !m[i].done)
+			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
+			    l->uid);
+	}
+	if (nym_journal_rewrite(&jr, buf, len, gone, glen) == -1)
+		nym_warn("unable to rewrite %s: %s", jr.path, strerror(errno));
+	free(buf);
+	free(gone);
 }
 
 /*
@@ -1096,7 +992,65 @@ cutsession(size_t *done, size_t todo, int *ret)
 	(void)syncstate();
 }
 
-/* ---- options, configuration and the server ---- */
+/* ---- options and the configuration: a key for every option ---- */
+
+static void
+usage(void)
+{
+	nym_usage();
+}
+
+/* "~/x" from the configuration as $HOME/x (a static copy). */
+static const char *
+confpath(const char *key)
+{
+	static char buf[4][PATH_MAX];
+	static int next;
+	const char *v = nym_conf_get(key), *home = getenv("HOME");
+	char *b;
+
+	if (v == NULL || strncmp(v, "~/", 2) != 0 || home == NULL)
+		return v;
+	b = buf[next++ % 4];
+	if ((size_t)snprintf(b, PATH_MAX, "%s%s", home, v + 1) >= PATH_MAX)
+		nym_die(NYM_EX_CONFIG, "unable to use %s: path too long", key);
+	return b;
+}
+
+static int
+confbool(const char *key)
+{
+	const char *v = nym_conf_get(key);
+
+	if (v == NULL || strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "0") == 0)
+		return 0;
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0)
+		return 1;
+	nym_die(NYM_EX_CONFIG, "unable to use %s = %s: expected yes or no",
+	    key, v);
+}
+
+/* Of keys[0..n), the one set (its index in *which), or NULL; two set is
+ * a configuration error. */
+static const char *
+confone(const char *const *keys, size_t n, size_t *which)
+{
+	const char *v, *got = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((v = confpath(keys[i])) == NULL)
+			continue;
+		if (got != NULL)
+			nym_die(NYM_EX_CONFIG, "unable to use the configuration: "
+			    "%s and %s are both set", keys[*which], keys[i]);
+		got = v;
+		*which = i;
+	}
+	return got;
+}
 
 /* The server and how to reach it. */
 static struct {
@@ -1211,6 +1165,17 @@ options(int argc, char *argv[])
 		nym_die(usercode, "unable to use user name %s", user);
 }
 
+/* ---- the server and the connection ---- */
+
+/* Is s a name Tor may resolve (letters, digits, '-', '.', '_')? */
+static int
+proxyname(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-._");
+
+	return n > 0 && s[n] == '\0';
+}
+
 /* -H host:port: never a hidden name, which DNS would learn. */
 static void
 tcpserver(void)
@@ -1297,6 +1262,38 @@ samserver(void)
 		nym_die(r, "%s", why);
 }
 
+/* Connect over Tor; a refusal exits with the code its reply calls for. */
+static int
+tordial(struct nym_socks *sk, const char *name, int port,
+    const char *account, const char *where)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[32];
+	char tag[sizeof "pop-fetch-" + 16];
+	size_t i;
+	int fd;
+
+	/* Streams of different accounts never share a circuit, by which
+	 * the server could tell that two pseudonyms are one person. */
+	nym_sha256(account, strlen(account), h);
+	memcpy(tag, "pop-fetch-", sizeof "pop-fetch-" - 1);
+	for (i = 0; i < 8; i++) {
+		tag[sizeof "pop-fetch-" - 1 + 2 * i] = hex[h[i] >> 4];
+		tag[sizeof "pop-fetch-" + 2 * i] = hex[h[i] & 15];
+	}
+	tag[sizeof tag - 1] = '\0';
+	if ((fd = nym_socks_connect(sk, name, port, tag, wsec * 1000)) != -1)
+		return fd;
+	explicit_bzero(pw, sizeof pw);
+	if (errno == ECONNABORTED)
+		nym_die(nym_socks_exitcode(sk->reply), "unable to connect to "
+		    "%s through the Tor proxy at %s:%s: %s", where, sk->host,
+		    sk->port, nym_socks_replyname(sk->reply));
+	nym_die(NYM_EX_TEMPFAIL, "unable to connect to %s through the Tor "
+	    "proxy at %s:%s: %s", where, sk->host, sk->port,
+	    errno == EPROTO ? "not a SOCKS5 proxy" : strerror(errno));
+}
+
 /* Connect to the server.  The connection, or exit. */
 static int
 dial(void)
@@ -1356,6 +1353,8 @@ session(int fd)
 	}
 	relisted();
 }
+
+/* ---- main ---- */
 
 int
 main(int argc, char *argv[])
