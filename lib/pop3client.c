@@ -58,17 +58,17 @@ fail(struct nym_pop3_client *c, int code, const char *fmt, ...)
 	return code;
 }
 
-/* Why the connection failed (errno): the session's end named as such,
+/* Why the connection failed (c->err): the session's end named as such,
  * a line that is no POP3 as such. */
 static const char *
 netwhy(const struct nym_pop3_client *c, char *buf, size_t cap)
 {
-	if (errno == ETIMEDOUT && nym_now_ms() >= c->sessionend) {
+	if (c->err == ETIMEDOUT && nym_now_ms() >= c->sessionend) {
 		snprintf(buf, cap, "the session took over %ld s (-W)",
 		    c->session);
 		return buf;
 	}
-	return errno == EPROTO ? "garbled reply" : strerror(errno);
+	return c->err == EPROTO ? "garbled reply" : strerror(c->err);
 }
 
 /* The connection failed (errno) on verb.  -1. */
