@@ -93,6 +93,14 @@
  * run time.  A maildir file is streamed straight into tmp/; memory never
  * grows with a message (the 50 MB mailbox of postman is why emptying the
  * box is the default).
+ *
+ * What is here is that policy: the journal's lines and when they are
+ * synced, the delivery to a maildir, an mbox or a command, settling
+ * what an interrupted run left, the signals.  The parts are the
+ * library's: the POP3 session, its pipelined RETR and DELE queue and
+ * its deadlines (lib/pop3client.c), the journal file (lib/journal.c),
+ * the batch commit (nym_mdbatch_*, lib/maildir.c), the mbox writer and
+ * its locks (lib/mbox.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -108,7 +116,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <dirent.h>
 
 #include "limits.h"
 #include "base.h"
@@ -126,9 +133,6 @@
 	"                 -d maildir | -m mbox | -p command\n"
 
 #define POP3_PORT	110
-/* A listing line (CAPA, UIDL, LIST) with its NUL: NYM_POP3_LINE bytes
- * with the CRLF, as RFC 2449 says, and no more. */
-#define MLINE		(NYM_POP3_LINE - 1)
 
 static int kflag;
 static int wsec = 120;
@@ -136,8 +140,8 @@ static long wsession = NYM_POP3_SESSION;	/* -W */
 static long long sessionend;	/* nym_now_ms() when the session must end */
 static long listmax = NYM_POP3_LISTMAX;	/* -L */
 static uint64_t maxsize = NYM_SMTP_SIZE;	/* -M */
-static int toobig;		/* a message over -M was left behind: 1
-				   before its RETR, 2 in the middle of it */
+static int toobig;		/* LIST said a message is over -M: left
+				   behind (pop.toobig: found in its RETR) */
 static int progress;
 static char mode;		/* 'd', 'm' or 'p' */
 static const char *target;	/* maildir, mbox or command */
@@ -257,7 +261,6 @@ syncstate(void)
 
 /* ---- the spool ---- */
 
-
 /* Open the spool, creating it where missing (and, for a copy the next
  * run may need, syncing the directory).  0, or -1 (said). */
 static int
@@ -313,31 +316,6 @@ mboxlock(const char *mbox, int create)
 	return -1;
 }
 
-/* Was the maildir file name published (in new/, or moved to cur/)? */
-static int
-published(const char *name)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	size_t n = strlen(name);
-	DIR *d;
-	int found = 0;
-
-	if (*name == '\0')
-		return 0;
-	snprintf(path, sizeof path, "%s/new/%s", target, name);
-	if (access(path, F_OK) == 0)
-		return 1;
-	snprintf(path, sizeof path, "%s/cur", target);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL)
-		found = strncmp(de->d_name, name, n) == 0 &&
-		    (de->d_name[n] == '\0' || de->d_name[n] == ':');
-	closedir(d);
-	return found;
-}
-
 /* ---- the password ---- */
 
 static char pw[NYM_POP3_LINE];
@@ -360,389 +338,58 @@ getpassword(const char *file, const char *fdarg, const char *what)
 	nym_dieerr(NYM_EX_CONFIG, "unable to read the password");
 }
 
-/* ---- the session ---- */
+/* ---- the session (lib/pop3client.c) ---- */
 
+static struct nym_pop3_client pop = { .fd = -1 };
+
+/* What pop-fetch knows of each listed message beyond the listing
+ * (pop.msg[i]). */
 struct msg {
-	unsigned long n;
 	struct nym_jent *e;		/* its state, or NULL if new */
 	int done;		/* delivered, in an earlier run or this one */
 	int again;		/* an interrupted run may have delivered it */
-	int kept;		/* deleted before, yet listed again (X) */
-	int skip;		/* unsettled: neither deliver nor delete */
-	uint64_t size;		/* as LIST says, 0 if unknown */
-	char uid[NYM_POP3_UIDL + 1];
+	int skip;		/* unsettled or over -M: neither deliver nor
+				   delete */
 };
 
-struct pop {
-	int fd;
-	struct nym_in in;
-	struct nym_out out;
-	struct nym_pop3_caps caps;
-	/* Commands sent whose replies are unread, oldest first: RETR ('R')
-	 * or DELE ('D') of the pq-th listed message.  Replies come in this
-	 * order, so a RETR's message is read only after the DELE replies
-	 * before it. */
-	size_t pq[NYM_POPF_PEND_MAX];
-	char pk[NYM_POPF_PEND_MAX];
-	size_t pqh, pend;
-	size_t nretr;		/* RETRs among them */
-	char *refused;		/* per message: its DELE was refused */
-	const char *where;	/* the server, for messages */
-	struct nym_sam *sam;	/* the borrowed session (-s), or NULL */
-};
+static struct msg *m;
+static size_t nm;
 
-static char errtext[NYM_POP3_LINE];
-
-/* Why the connection failed (errno): the session's end (-W) named as
- * such, a line over the limit as such. */
-static const char *
-neterr(void)
-{
-	static char why[64];
-
-	if (errno == ETIMEDOUT && nym_now_ms() >= sessionend) {
-		snprintf(why, sizeof why, "the session took over %ld s (-W)",
-		    wsession);
-		return why;
-	}
-	if (errno == EPROTO)
-		return "garbled reply";
-	return strerror(errno);
-}
-
-/* A multi-line reply (CAPA, UIDL, LIST) failed: a line over the limit
- * (nym_pop3_mline's EPROTO) is the server's doing, 65; the rest is 75. */
+/* The client's failure ends the run: say why. */
 static void
-mlinefail(const char *verb, const char *where)
+popdie(int code)
 {
-	if (errno == EPROTO)
-		nym_die(NYM_EX_DATAERR, "unable to %s at %s: a line over %d "
-		    "bytes", verb, where, NYM_POP3_LINE);
-	nym_warn("unable to %s at %s: %s", verb, where, neterr());
-	exit(NYM_EX_TEMPFAIL);
+	explicit_bzero(pw, sizeof pw);
+	nym_die(code, "%s", pop.why);
 }
 
-/* Read a status line; on a broken connection say so and return -1.
- * The reply, and a listing or message after it, must come within -w
- * and then at NYM_MIN_RATE at least, not only each read within -w:
- * a server that sends a byte now and then cannot hold the run. */
-static int
-status(struct pop *p, const char *verb)
-{
-	int r;
-
-	p->in.deadline = nym_now_ms() + p->in.ms;
-	if (p->in.deadline > sessionend)
-		p->in.deadline = sessionend;
-	p->in.limit = sessionend;
-	p->in.rate = NYM_MIN_RATE;
-	r = nym_pop3_status(&p->in, errtext, sizeof errtext);
-
-	if (r == -1)
-		nym_warn("unable to %s at %s: %s", verb, p->where, neterr());
-	return r;
-}
-
-static int
-sendcmd(struct pop *p, const char *verb)
-{
-	if (nym_out_flush(&p->out) == -1) {
-		nym_warn("unable to %s at %s: %s", verb, p->where,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* LIST (sent with UIDL when pipelining, else now): each message's size,
- * so that one over -M is left on the server before its RETR instead of
- * ending the session in the middle of it.  A server without LIST only
- * loses that: nym_pop3_retr still stops at -M. */
 static void
-listsizes(struct pop *p, struct msg *m, size_t nm)
+popwarn(const char *why)
 {
-	char line[MLINE];
-	unsigned long n;
-	uint64_t size;
-	size_t i = 0, k = 0;
-	int r;
-
-	if (!p->caps.pipelining) {
-		nym_smtp_cmd(&p->out, "LIST");
-		if (sendcmd(p, "list message sizes") == -1)
-			exit(NYM_EX_TEMPFAIL);
-	}
-	if ((r = status(p, "list message sizes")) == -1)
-		exit(NYM_EX_TEMPFAIL);
-	if (r == 0)
-		return;
-	while ((r = nym_pop3_mline(&p->in, line, sizeof line)) == 1) {
-		if (++k > (size_t)listmax)
-			nym_die(NYM_EX_DATAERR, "unable to list message sizes "
-			    "at %s: more than %ld (-L)", p->where, listmax);
-		if (nym_pop3_list(line, &n, &size) == -1)
-			nym_die(NYM_EX_TEMPFAIL, "unable to list message sizes "
-			    "at %s: bad LIST line", p->where);
-		/* both listings go by message number */
-		while (i < nm && m[i].n < n)
-			i++;
-		if (i < nm && m[i].n == n)
-			m[i].size = size;
-	}
-	if (r == -1)
-		mlinefail("list message sizes", p->where);
+	nym_warn("%s", why);
 }
 
-/*
- * Messages deleted in an earlier session (X lines) that the server
- * lists again: with the same size, or a size unknown on either side,
- * it kept them although it accepted their DELE and QUIT; they are taken
- * as delivered (DELEd again, never delivered again).  Another size is
- * another message under a reused unique-id (RFC 1939 forbids it, but
- * a lost message is worse than a warning): it is delivered.  Then the
- * messages that LIST says are over -M are left on the server.
- */
-static void
-relisted(struct pop *p, struct msg *m, size_t nm)
-{
-	const struct nym_jent *e;
-	size_t i, kept = 0;
-
-	for (i = 0; i < nm; i++) {
-		e = m[i].e;
-		if (m[i].done || e == NULL || !e->gone || e->kind != 0)
-			continue;
-		if (e->gsize != 0 && m[i].size != 0 && e->gsize != m[i].size)
-			continue;
-		m[i].done = m[i].kept = 1;
-		kept++;
-	}
-	if (kept > 0)
-		nym_warn("unable to delete %zu message%s at %s for good: "
-		    "listed again after the server accepted DELE and QUIT; "
-		    "%s", kept, kept == 1 ? "" : "s", p->where, kflag ?
-		    "not delivered again" : "not delivered again, deleted "
-		    "again");
-	for (i = 0; i < nm; i++)
-		if (m[i].size > maxsize && !m[i].done) {
-			m[i].skip = 1;
-			toobig = 1;
-			nym_warn("unable to fetch message %lu from %s: %llu "
-			    "bytes, over %llu (-M); it stays on the server",
-			    m[i].n, p->where, (unsigned long long)m[i].size,
-			    (unsigned long long)maxsize);
-		}
-}
-
-/* Note a command sent (queued on p->out) whose reply is to be read. */
-static void
-expect(struct pop *p, char kind, size_t i)
-{
-	size_t k;
-
-	/* RETRs in flight are few and DELEs wait for at most one batch
-	 * each, so this cannot fill up. */
-	if (p->pend == NYM_POPF_PEND_MAX)
-		nym_die(NYM_EX_SOFTWARE, "unable to send a command to %s: %d "
-		    "in flight", p->where, NYM_POPF_PEND_MAX);
-	k = (p->pqh + p->pend) % NYM_POPF_PEND_MAX;
-	p->pk[k] = kind;
-	p->pq[k] = i;
-	p->pend++;
-}
-
-/* Send what is queued and read the replies of the DELE commands at the
- * head of the queue, up to the first RETR. */
+/* DELE the i-th listed message, unless -k.  0, or -1 (said). */
 static int
-dele_replies(struct pop *p)
+dele(size_t i)
 {
-	if (p->pend > 0 && sendcmd(p, "delete a message") == -1)
-		return -1;
-	while (p->pend > 0 && p->pk[p->pqh] == 'D') {
-		switch (status(p, "delete a message")) {
-		case -1:
-			return -1;
-		case 0:
-			/* Still on the server: keep its D line. */
-			p->refused[p->pq[p->pqh]] = 1;
-			nym_warn("unable to delete a message at %s: %s",
-			    p->where, errtext);
-			break;
-		}
-		p->pqh = (p->pqh + 1) % NYM_POPF_PEND_MAX;
-		p->pend--;
-	}
-	return 0;
-}
-
-/* DELE message n, the i-th listed. */
-static int
-dele(struct pop *p, unsigned long n, size_t i)
-{
-	nym_smtp_cmd(&p->out, "DELE %lu", n);
-	expect(p, 'D', i);
-	/* Pipelined, but not so far ahead that both sides could block on
-	 * full socket buffers. */
-	if (p->caps.pipelining && p->pend - p->nretr < NYM_POPF_DELE_AHEAD)
+	if (kflag || nym_pop3_dele(&pop, i) == 0)
 		return 0;
-	return dele_replies(p);
+	nym_warn("%s", pop.why);
+	return -1;
 }
 
-/* Copy the RETR response to o.  0, or -1 if the connection failed. */
+/* Copy the RETR response to o.  0, or -1 (said). */
 static int
-copy(struct pop *p, struct nym_out *o, unsigned flags)
+copy(struct nym_out *o, unsigned flags)
 {
-	if (nym_pop3_retr(&p->in, o, flags, maxsize) == -1) {
-		if (errno == EFBIG) {
-			/* LIST said less: the rest of it is not read */
-			toobig = 2;
-			nym_warn("unable to fetch a message from %s: over %llu "
-			    "bytes (-M); it stays on the server", p->where,
-			    (unsigned long long)maxsize);
-		} else
-			nym_warn("unable to fetch a message from %s: %s",
-			    p->where, neterr());
-		return -1;
-	}
-	return 0;
-}
-
-/* Send RETR for the messages from *next on that are to be fetched, so
- * that the i-th is in flight and, with PIPELINING, up to NYM_POPF_RETR_AHEAD
- * after it: the server reads and sends them while the disk syncs. */
-static int
-retr_ahead(struct pop *p, const struct msg *m, size_t nm, size_t i,
-    size_t *next)
-{
-	size_t most = p->caps.pipelining && !jr.cut ? NYM_POPF_RETR_AHEAD + 1 : 1;
-
-	while (*next < nm && (*next <= i || p->nretr < most)) {
-		if (!m[*next].done && !m[*next].skip) {
-			nym_smtp_cmd(&p->out, "RETR %lu", m[*next].n);
-			expect(p, 'R', *next);
-			p->nretr++;
-		}
-		(*next)++;
-	}
-	return sendcmd(p, "fetch a message");
-}
-
-/* Read the status of the RETR of the i-th message: 1, 0 or -1. */
-static int
-retr_status(struct pop *p, size_t i)
-{
-	if (dele_replies(p) == -1)
-		return -1;
-	if (p->pend == 0 || p->pk[p->pqh] != 'R' || p->pq[p->pqh] != i)
-		nym_die(NYM_EX_SOFTWARE, "unable to fetch message %zu: its "
-		    "RETR is not next", i + 1);
-	p->pqh = (p->pqh + 1) % NYM_POPF_PEND_MAX;
-	p->pend--;
-	p->nretr--;
-	return status(p, "fetch a message");
-}
-
-/* Read every reply still owed, dropping messages sent ahead. */
-static int
-drain(struct pop *p)
-{
-	struct nym_out sink = { .fd = -1, .err = EBADF };  /* takes nothing */
-	int r;
-
-	while (dele_replies(p) == 0 && p->pend > 0) {
-		if ((r = retr_status(p, p->pq[p->pqh])) == -1)
-			return -1;
-		if (r == 1 && copy(p, &sink, 0) == -1)
-			return -1;
-	}
-	return p->pend > 0 ? -1 : 0;
-}
-
-/* The exit code for a refused login: RFC 3206 tells temporary ones. */
-static void
-loginfailed(const struct pop *p, const char *user)
-{
-	int code = strncmp(errtext, "[IN-USE]", 8) == 0 ||
-	    strncmp(errtext, "[SYS/TEMP]", 10) == 0 ? NYM_EX_TEMPFAIL :
-	    NYM_EX_NOPERM;
-
-	explicit_bzero(pw, sizeof pw);
-	nym_die(code, "unable to log in as %s at %s: %s", user, p->where,
-	    errtext[0] != '\0' ? errtext : "refused");
-}
-
-static void
-login(struct pop *p, const char *user)
-{
-	char b64[NYM_POP3_LINE];
-	char line[MLINE];
-	int r;
-
-	if (status(p, "read the greeting") != 1) {
-		explicit_bzero(pw, sizeof pw);
-		/* Over SAM, a stream that said nothing: stale router state
-		 * for the server, which a new session of ours clears. */
-		if (p->sam != NULL && p->in.err == ETIMEDOUT)
-			nym_sam_stale(p->sam);
-		if (errtext[0] != '\0')
-			nym_die(NYM_EX_TEMPFAIL, "unable to log in at %s: %s",
-			    p->where, errtext);
-		exit(NYM_EX_TEMPFAIL);
-	}
-	nym_smtp_cmd(&p->out, "CAPA");
-	if (sendcmd(p, "ask for capabilities") == -1 ||
-	    (r = status(p, "ask for capabilities")) == -1)
-		exit(NYM_EX_TEMPFAIL);
-	if (r == 1)
-		while ((r = nym_pop3_mline(&p->in, line, sizeof line)) == 1)
-			nym_pop3_capa(line, &p->caps);
-	if (r == -1)
-		mlinefail("read capabilities", p->where);
-	if (p->caps.plain) {
-		if (nym_pop3_authplain(user, pw, b64, sizeof b64) == -1 ||
-		    nym_smtp_cmd(&p->out, "AUTH PLAIN %s", b64) == -1) {
-			explicit_bzero(b64, sizeof b64);
-			explicit_bzero(pw, sizeof pw);
-			nym_die(NYM_EX_CONFIG, "unable to log in as %s: user "
-			    "name or password too long", user);
-		}
-		explicit_bzero(b64, sizeof b64);
-		if (sendcmd(p, "log in") == -1 ||
-		    (r = status(p, "log in")) == -1)
-			exit(NYM_EX_TEMPFAIL);
-	} else {
-		/* USER and PASS go out together where PIPELINING allows. */
-		if (nym_smtp_cmd(&p->out, "USER %s", user) == -1 ||
-		    (p->caps.pipelining && nym_smtp_cmd(&p->out, "PASS %s",
-		    pw) == -1)) {
-			explicit_bzero(p->out.buf, p->out.cap);
-			explicit_bzero(pw, sizeof pw);
-			nym_die(NYM_EX_CONFIG, "unable to log in as %s: user "
-			    "name or password too long", user);
-		}
-		if (sendcmd(p, "log in") == -1 ||
-		    (r = status(p, "log in")) == -1)
-			exit(NYM_EX_TEMPFAIL);
-		if (r == 0)
-			loginfailed(p, user);
-		if (!p->caps.pipelining && (nym_smtp_cmd(&p->out, "PASS %s",
-		    pw) == -1 || sendcmd(p, "log in") == -1)) {
-			explicit_bzero(p->out.buf, p->out.cap);
-			explicit_bzero(pw, sizeof pw);
-			exit(NYM_EX_TEMPFAIL);
-		}
-		if ((r = status(p, "log in")) == -1)
-			exit(NYM_EX_TEMPFAIL);
-	}
-	/* The writer's buffer held the password: wipe it too. */
-	explicit_bzero(p->out.buf, p->out.cap);
-	explicit_bzero(pw, sizeof pw);
-	if (r == 0)
-		loginfailed(p, user);
+	if (nym_pop3_body(&pop, o, flags) == 0)
+		return 0;
+	nym_warn("%s", pop.why);
+	return -1;
 }
 
 /* ---- delivery ---- */
-
 
 /* Results of one delivery.  After DELIVERED the caller writes the D
  * line and only then leaves the critical section. */
@@ -752,7 +399,7 @@ enum { DELIVERED, DEFERRED, NETFAIL, LOCALFAIL };
  * published by dircommit.  DELIVERED (meaning: written), NETFAIL or
  * LOCALFAIL. */
 static int
-todir(struct pop *p, const char *uid, size_t i)
+todir(size_t i)
 {
 	struct nym_mdfile f;
 	struct nym_out o;
@@ -763,14 +410,14 @@ todir(struct pop *p, const char *uid, size_t i)
 		return LOCALFAIL;
 	}
 	snprintf(curtmp, sizeof curtmp, "%s", f.tmp);
-	if (record("P %s %s\n", uid, f.name) == -1) {
+	if (record("P %s %s\n", pop.msg[i].uid, f.name) == -1) {
 		nym_maildir_abort(&f);
 		curtmp[0] = '\0';
 		return LOCALFAIL;
 	}
 	if (nym_out_open(&o, f.fd, NYM_IOBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	if (copy(p, &o, NYM_POP3_LF) == -1) {
+	if (copy(&o, NYM_POP3_LF) == -1) {
 		nym_out_close(&o);
 		nym_maildir_abort(&f);
 		curtmp[0] = '\0';
@@ -802,8 +449,7 @@ todir(struct pop *p, const char *uid, size_t i)
  * no D line; -2 if the connection broke on a DELE.
  */
 static int
-dircommit(struct pop *p, struct msg *m, int dodele, size_t *done,
-    size_t todo)
+dircommit(int dodele, size_t *done, size_t todo)
 {
 	size_t k, n = (size_t)batch.n, nl, i;
 	int e = 0, ret = 0;
@@ -838,7 +484,7 @@ dircommit(struct pop *p, struct msg *m, int dodele, size_t *done,
 	 * before QUIT; until then the P lines and new/ say the same. */
 	for (k = 0; k < nl; k++) {
 		i = batch.tag[k];
-		if (record("D %s\n", m[i].uid) == -1) {
+		if (record("D %s\n", pop.msg[i].uid) == -1) {
 			ret = -1;
 			break;
 		}
@@ -846,7 +492,7 @@ dircommit(struct pop *p, struct msg *m, int dodele, size_t *done,
 		if (progress)
 			fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
 			    ++*done, todo);
-		if (dodele && !kflag && dele(p, m[i].n, i) == -1) {
+		if (dodele && dele(i) == -1) {
 			critical = 0;
 			return -2;
 		}
@@ -860,11 +506,10 @@ dircommit(struct pop *p, struct msg *m, int dodele, size_t *done,
  * (mboxrd) and an empty line after it, the whole synced.  *len gets its
  * length without the uid line. */
 static int
-spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
+spoolfill(const char *uid, int mbox, unsigned long long *len)
 {
 	struct nym_out o;
 	char from[80];
-	time_t now = time(NULL);
 
 	/* A command killed along with an earlier run may still be reading
 	 * its copy: a new file for each message leaves that one alone. */
@@ -890,11 +535,10 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 	nym_out_puts(&o, uid);
 	nym_out_write(&o, "\n", 1);
 	if (mbox) {
-		strftime(from, sizeof from, "From MAILER-DAEMON %a %b %e "
-		    "%H:%M:%S %Y\n", gmtime(&now));
+		nym_mbox_fromline(from, sizeof from, time(NULL));
 		nym_out_puts(&o, from);
 	}
-	if (copy(p, &o, NYM_POP3_LF | (mbox ? NYM_POP3_MBOXRD : 0)) == -1) {
+	if (copy(&o, NYM_POP3_LF | (mbox ? NYM_POP3_MBOXRD : 0)) == -1) {
 		nym_out_close(&o);
 		spoolclear();
 		return NETFAIL;
@@ -913,12 +557,12 @@ spoolfill(struct pop *p, const char *uid, int mbox, unsigned long long *len)
 }
 
 static int
-tombox(struct pop *p, const char *uid)
+tombox(const char *uid)
 {
 	unsigned long long len;
 	int r;
 
-	if ((r = spoolfill(p, uid, 1, &len)) != DELIVERED)
+	if ((r = spoolfill(uid, 1, &len)) != DELIVERED)
 		return r;
 	if (mboxlock(target, 1) == -1) {
 		spoolclear();
@@ -953,16 +597,17 @@ tombox(struct pop *p, const char *uid)
 }
 
 static int
-tocmd(struct pop *p, const struct msg *m)
+tocmd(size_t i)
 {
+	const char *uid = pop.msg[i].uid;
 	unsigned long long len;
-	int st, r, in;
+	int st, r, in, again = m[i].again;
 	pid_t pid;
 
-	if ((r = spoolfill(p, m->uid, 0, &len)) != DELIVERED)
+	if ((r = spoolfill(uid, 0, &len)) != DELIVERED)
 		return r;
 	/* From here on the command may deliver it: say so first. */
-	if (record("P %s cmd\n", m->uid) == -1 || syncstate() == -1)
+	if (record("P %s cmd\n", uid) == -1 || syncstate() == -1)
 		return LOCALFAIL;
 	critical = 1;
 	if ((in = open(jr.spool, O_RDONLY | O_CLOEXEC)) == -1 ||
@@ -971,15 +616,15 @@ tocmd(struct pop *p, const struct msg *m)
 		nym_warn("unable to run %s: %s", target, strerror(errno));
 		if (in != -1)
 			close(in);
-		if (!m->again)
-			(void)record("U %s\n", m->uid);
+		if (!again)
+			(void)record("U %s\n", uid);
 		return LOCALFAIL;
 	}
 	if (pid == 0) {
-		close(p->fd);	/* the command has no business with it */
+		close(pop.fd);	/* the command has no business with it */
 		if (dup2(in, STDIN_FILENO) == -1 ||
-		    setenv("POP_FETCH_UIDL", m->uid, 1) == -1 ||
-		    (m->again && setenv("POP_FETCH_AGAIN", "1", 1) == -1))
+		    setenv("POP_FETCH_UIDL", uid, 1) == -1 ||
+		    (again && setenv("POP_FETCH_AGAIN", "1", 1) == -1))
 			_exit(NYM_EX_TEMPFAIL);
 		signal(SIGPIPE, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", target, (char *)NULL);
@@ -997,13 +642,13 @@ tocmd(struct pop *p, const struct msg *m)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return DELIVERED;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != NYM_EX_TEMPFAIL)
-		nym_warn("unable to deliver message %lu: %s %s %d", m->n,
+		nym_warn("unable to deliver message %lu: %s %s %d", pop.msg[i].n,
 		    target, WIFEXITED(st) ? "exited with" : "killed by signal",
 		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	/* Refused now; but if an interrupted run may have given it to the
 	 * command before, the next try must still say so. */
-	if (!m->again)
-		(void)record("U %s\n", m->uid);
+	if (!again)
+		(void)record("U %s\n", uid);
 	return DEFERRED;
 }
 
@@ -1080,17 +725,17 @@ fail:
 /* Settle m, whose last P line has no D: delivered (1), not (0), or
  * unknown for now (-1: neither deliver nor delete it in this run). */
 static int
-settle(struct msg *m)
+settle(size_t i)
 {
-	const struct nym_jent *e = m->e;
+	const struct nym_jent *e = m[i].e;
 	char path[PATH_MAX];
 	int r;
 
 	if (e->kind != mode || e->kind == 'p') {
 		nym_warn("message %lu may have been delivered by an "
-		    "interrupted run%s: delivering it again", m->n,
+		    "interrupted run%s: delivering it again", pop.msg[i].n,
 		    e->kind != mode ? " to another destination" : "");
-		m->again = 1;
+		m[i].again = 1;
 		return 0;
 	}
 	if (e->kind == 'd') {
@@ -1099,14 +744,57 @@ settle(struct msg *m)
 		if ((size_t)snprintf(path, sizeof path, "%s/tmp/%s", target,
 		    e->name) < sizeof path)
 			(void)unlink(path);
-		return published(e->name);
+		return nym_maildir_published(target, e->name);
 	}
 	if ((r = mboxsettle(e)) == 0 && record("U %s\n", e->uid) == 0)
 		spoolclear();
 	return r;
 }
 
-/* ---- main ---- */
+/* ---- the fetch ---- */
+
+/*
+ * Messages deleted in an earlier session (X lines) that the server
+ * lists again: with the same size, or a size unknown on either side,
+ * it kept them although it accepted their DELE and QUIT; they are taken
+ * as delivered (DELEd again, never delivered again).  Another size is
+ * another message under a reused unique-id (RFC 1939 forbids it, but
+ * a lost message is worse than a warning): it is delivered.  Then the
+ * messages that LIST says are over -M are left on the server.
+ */
+static void
+relisted(void)
+{
+	const struct nym_jent *e;
+	size_t i, kept = 0;
+
+	for (i = 0; i < nm; i++) {
+		e = m[i].e;
+		if (m[i].done || e == NULL || !e->gone || e->kind != 0)
+			continue;
+		if (e->gsize != 0 && pop.msg[i].size != 0 &&
+		    e->gsize != pop.msg[i].size)
+			continue;
+		m[i].done = 1;
+		kept++;
+	}
+	if (kept > 0)
+		nym_warn("unable to delete %zu message%s at %s for good: "
+		    "listed again after the server accepted DELE and QUIT; "
+		    "%s", kept, kept == 1 ? "" : "s", pop.where, kflag ?
+		    "not delivered again" : "not delivered again, deleted "
+		    "again");
+	for (i = 0; i < nm; i++)
+		if (pop.msg[i].size > maxsize && !m[i].done) {
+			m[i].skip = 1;
+			toobig = 1;
+			nym_warn("unable to fetch message %lu from %s: %llu "
+			    "bytes, over %llu (-M); it stays on the server",
+			    pop.msg[i].n, pop.where,
+			    (unsigned long long)pop.msg[i].size,
+			    (unsigned long long)maxsize);
+		}
+}
 
 /* After a good QUIT: keep only what the server still holds (with -k,
  * or whose DELE was refused), and what is still unsettled; and write,
@@ -1115,9 +803,10 @@ settle(struct msg *m)
  * relisted).  One line per listed message at most, so both files stay
  * bounded by the listing. */
 static void
-compact(const struct msg *m, size_t nm, const char *refused)
+compact(void)
 {
 	const size_t max = NYM_POP3_UIDL + 64;
+	const struct nym_pop3_msg *l;
 	const struct nym_jent *e;
 	char *buf = NULL, *gone = NULL;
 	size_t i, len = 0, glen = 0;
@@ -1127,20 +816,21 @@ compact(const struct msg *m, size_t nm, const char *refused)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (i = 0; i < nm; i++) {
 		e = m[i].e;
-		if (m[i].done && (kflag || refused[i]))
+		l = &pop.msg[i];
+		if (m[i].done && (kflag || l->refused))
 			len += (size_t)snprintf(buf + len, max, "D %s\n",
-			    m[i].uid);
+			    l->uid);
 		else if (m[i].done)
 			glen += (size_t)snprintf(gone + glen, max,
-			    "X %s %llu\n", m[i].uid,
-			    (unsigned long long)(m[i].size != 0 ||
-			    e == NULL ? m[i].size : e->gsize));
+			    "X %s %llu\n", l->uid,
+			    (unsigned long long)(l->size != 0 || e == NULL ?
+			    l->size : e->gsize));
 		else if (m[i].skip && e != NULL && e->kind == 'm')
 			len += (size_t)snprintf(buf + len, max,
-			    "P %s mbox %llu %llu\n", m[i].uid, e->off, e->len);
+			    "P %s mbox %llu %llu\n", l->uid, e->off, e->len);
 		else if (m[i].again && !m[i].done)
 			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
-			    m[i].uid);
+			    l->uid);
 	}
 	if (nym_journal_rewrite(&jr, buf, len, gone, glen) == -1)
 		nym_warn("unable to rewrite %s: %s", jr.path, strerror(errno));
@@ -1148,46 +838,167 @@ compact(const struct msg *m, size_t nm, const char *refused)
 	free(gone);
 }
 
+/*
+ * The session after the listing: settle what an interrupted run left,
+ * DELE what earlier runs delivered, then fetch and deliver the rest.
+ * 0 when the session can end with QUIT (*ret says how it went), -1 when
+ * the connection broke.
+ */
+static int
+fetchall(size_t *done, size_t *todo, int *ret)
+{
+	size_t i;
+	int r;
+
+	/* Interrupted earlier between P and D: settle that first. */
+	for (i = 0; i < nm; i++) {
+		if (m[i].done || m[i].e == NULL || m[i].e->kind == 0)
+			continue;
+		switch (settle(i)) {
+		case 1:
+			if (record("D %s\n", pop.msg[i].uid) == -1) {
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (mode == 'm')
+				spoolclear();
+			m[i].done = 1;
+			break;
+		case -1:
+			m[i].skip = 1;
+			*ret = NYM_EX_TEMPFAIL;
+			break;
+		}
+	}
+	for (i = 0; i < nm; i++)
+		if ((pop.msg[i].fetch = !m[i].done && !m[i].skip))
+			(*todo)++;
+
+	/* Delivered by an earlier run: DELE them before anything else. */
+	for (i = 0; i < nm; i++)
+		if (m[i].done && !m[i].skip && dele(i) == -1)
+			return -1;
+	for (i = 0; i < nm; i++) {
+		if (!pop.msg[i].fetch)
+			continue;
+		if ((r = nym_pop3_fetch(&pop, i)) == -1) {
+			nym_warn("%s", pop.why);
+			return -1;
+		}
+		if (r == 0) {
+			nym_warn("unable to fetch message %lu at %s: %s",
+			    pop.msg[i].n, pop.where, pop.text);
+			*ret = NYM_EX_TEMPFAIL;
+			continue;
+		}
+		if (mode == 'd') {
+			/* Written into tmp/; published with its batch. */
+			r = todir(i);
+			if (r == NETFAIL)
+				return -1;
+			if (r == LOCALFAIL) {
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (nym_mdbatch_due(&batch) &&
+			    (r = dircommit(1, done, *todo)) != 0) {
+				if (r == -2)
+					return -1;
+				*ret = NYM_EX_TEMPFAIL;
+				return 0;
+			}
+			if (stopsig)
+				return 0;
+			continue;
+		}
+		r = mode == 'm' ? tombox(pop.msg[i].uid) : tocmd(i);
+		if (r == DELIVERED) {
+			/* A command cannot be asked later: sync at once. */
+			if (record("D %s\n", pop.msg[i].uid) == -1 ||
+			    (mode == 'p' && syncstate() == -1))
+				r = LOCALFAIL;
+			else
+				spoolclear();
+		}
+		critical = 0;
+		if (r == NETFAIL)
+			return -1;
+		if (r == LOCALFAIL) {
+			*ret = NYM_EX_TEMPFAIL;
+			return 0;
+		}
+		if (r == DEFERRED)
+			*ret = NYM_EX_TEMPFAIL;
+		else {
+			m[i].done = 1;
+			if (progress)
+				fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
+				    ++*done, *todo);
+			if (dele(i) == -1)
+				return -1;
+		}
+		if (stopsig)
+			return 0;
+	}
+	return 0;
+}
+
+/* End the session: publish what is written, read what is owed, sync
+ * the journal, QUIT, and after a good QUIT compact the state.  0, or
+ * -1 when the connection broke. */
+static int
+endsession(size_t *done, size_t todo, int *ret)
+{
+	int r;
+
+	/* What is written is published (the last batch, or what came
+	 * before a failure), then every reply still owed is read. */
+	if ((r = dircommit(1, done, todo)) == -2)
+		return -1;
+	if (r == -1)
+		*ret = NYM_EX_TEMPFAIL;
+	if (nym_pop3_drain(&pop) == -1) {
+		nym_warn("%s", pop.why);
+		return -1;
+	}
+	/* What was delivered must be on disk before the server forgets;
+	 * if it cannot be, no QUIT: the server then forgets the DELEs. */
+	if (syncstate() == -1) {
+		*ret = NYM_EX_TEMPFAIL;
+		return 0;
+	}
+	/* The server now holds what it listed less what was DELEted: with
+	 * -k, every delivered message is still there. */
+	if (nym_pop3_quit(&pop) == 1)
+		compact();
+	else {
+		nym_warn("%s", pop.why);
+		*ret = NYM_EX_TEMPFAIL;
+	}
+	return 0;
+}
+
+/* The connection broke: what was written whole is still published
+ * (without DELE), and a C line makes the next runs careful. */
+static void
+cutsession(size_t *done, size_t todo, int *ret)
+{
+	critical = 0;
+	(void)dircommit(0, done, todo);
+	/* 70 only for commands out of order, a bug. */
+	*ret = pop.code == NYM_EX_SOFTWARE ? NYM_EX_SOFTWARE :
+	    NYM_EX_TEMPFAIL;
+	(void)record("C\n");
+	(void)syncstate();
+}
+
+/* ---- options and the configuration: a key for every option ---- */
+
 static void
 usage(void)
 {
 	nym_usage();
 }
-
-
-/* Connect over Tor; a refusal exits with the code its reply calls for. */
-static int
-tordial(struct nym_socks *sk, const char *name, int port,
-    const char *account, const char *where)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char h[32];
-	char tag[sizeof "pop-fetch-" + 16];
-	size_t i;
-	int fd;
-
-	/* Streams of different accounts never share a circuit, by which
-	 * the server could tell that two pseudonyms are one person. */
-	nym_sha256(account, strlen(account), h);
-	memcpy(tag, "pop-fetch-", sizeof "pop-fetch-" - 1);
-	for (i = 0; i < 8; i++) {
-		tag[sizeof "pop-fetch-" - 1 + 2 * i] = hex[h[i] >> 4];
-		tag[sizeof "pop-fetch-" + 2 * i] = hex[h[i] & 15];
-	}
-	tag[sizeof tag - 1] = '\0';
-	if ((fd = nym_socks_connect(sk, name, port, tag, wsec * 1000)) != -1)
-		return fd;
-	explicit_bzero(pw, sizeof pw);
-	if (errno == ECONNABORTED)
-		nym_die(nym_socks_exitcode(sk->reply), "unable to connect to "
-		    "%s through the Tor proxy at %s:%s: %s", where, sk->host,
-		    sk->port, nym_socks_replyname(sk->reply));
-	nym_die(NYM_EX_TEMPFAIL, "unable to connect to %s through the Tor "
-	    "proxy at %s:%s: %s", where, sk->host, sk->port,
-	    errno == EPROTO ? "not a SOCKS5 proxy" : strerror(errno));
-}
-
-/* ---- configuration: a key for every option ---- */
 
 /* "~/x" from the configuration as $HOME/x (a static copy). */
 static const char *
@@ -1241,176 +1052,27 @@ confone(const char *const *keys, size_t n, size_t *which)
 	return got;
 }
 
-/* Is s a name Tor may resolve (letters, digits, '-', '.', '_')? */
-static int
-proxyname(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-._");
+/* The server and how to reach it. */
+static struct {
+	const char *host, *onion, *dest;	/* -H, -o, -s: one of them */
+	char hostbuf[256];
+	const char *port;		/* -H's */
+	char name[NYM_SOCKS_NAME + 1];	/* -o's, lower-cased */
+	int onionport;
+	char where[NYM_SOCKS_NAME + 8];
+	char account[NYM_POP3_LINE];	/* user@server: the state's name */
+	struct nym_socks sk;		/* -o: the Tor proxy */
+	struct nym_samaddr sa;		/* -s: the SAM bridge */
+	struct nym_hold hold;
+	struct nym_sam sam;
+} srv = { .onionport = POP3_PORT };
 
-	return n > 0 && s[n] == '\0';
-}
+static const char *user, *pwfile, *pwfd, *socksarg, *keyarg;
+static int aflag, srvcode = NYM_EX_USAGE;
 
-/*
- * The session after the listing: settle what an interrupted run left,
- * DELE what earlier runs delivered, then fetch and deliver the rest.
- * 0 when the session can end with QUIT (*ret says how it went), -1 when
- * the connection broke.
- */
-static int
-fetchall(struct pop *p, struct msg *m, size_t nm, size_t *done,
-    size_t *todo, int *ret)
-{
-	size_t i, next = 0;
-	int r;
-
-	/* Interrupted earlier between P and D: settle that first. */
-	for (i = 0; i < nm; i++) {
-		if (m[i].done || m[i].e == NULL || m[i].e->kind == 0)
-			continue;
-		switch (settle(&m[i])) {
-		case 1:
-			if (record("D %s\n", m[i].uid) == -1) {
-				*ret = NYM_EX_TEMPFAIL;
-				return 0;
-			}
-			if (mode == 'm')
-				spoolclear();
-			m[i].done = 1;
-			break;
-		case -1:
-			m[i].skip = 1;
-			*ret = NYM_EX_TEMPFAIL;
-			break;
-		}
-	}
-	for (i = 0; i < nm; i++)
-		if (!m[i].done && !m[i].skip)
-			(*todo)++;
-
-	/* Delivered by an earlier run: DELE them before anything else. */
-	for (i = 0; i < nm && !kflag; i++)
-		if (m[i].done && !m[i].skip && dele(p, m[i].n, i) == -1)
-			return -1;
-	for (i = 0; i < nm; i++) {
-		if (m[i].skip || m[i].done)
-			continue;
-		if (retr_ahead(p, m, nm, i, &next) == -1 ||
-		    (r = retr_status(p, i)) == -1)
-			return -1;
-		if (r == 0) {
-			nym_warn("unable to fetch message %lu at %s: %s",
-			    m[i].n, p->where, errtext);
-			*ret = NYM_EX_TEMPFAIL;
-			continue;
-		}
-		if (mode == 'd') {
-			/* Written into tmp/; published with its batch. */
-			r = todir(p, m[i].uid, i);
-			if (r == NETFAIL)
-				return -1;
-			if (r == LOCALFAIL) {
-				*ret = NYM_EX_TEMPFAIL;
-				return 0;
-			}
-			if (nym_mdbatch_due(&batch) &&
-			    (r = dircommit(p, m, 1, done, *todo)) != 0) {
-				if (r == -2)
-					return -1;
-				*ret = NYM_EX_TEMPFAIL;
-				return 0;
-			}
-			if (stopsig)
-				return 0;
-			continue;
-		}
-		r = mode == 'm' ? tombox(p, m[i].uid) : tocmd(p, &m[i]);
-		if (r == DELIVERED) {
-			/* A command cannot be asked later: sync at once. */
-			if (record("D %s\n", m[i].uid) == -1 ||
-			    (mode == 'p' && syncstate() == -1))
-				r = LOCALFAIL;
-			else
-				spoolclear();
-		}
-		critical = 0;
-		if (r == NETFAIL)
-			return -1;
-		if (r == LOCALFAIL) {
-			*ret = NYM_EX_TEMPFAIL;
-			return 0;
-		}
-		if (r == DEFERRED)
-			*ret = NYM_EX_TEMPFAIL;
-		else {
-			m[i].done = 1;
-			if (progress)
-				fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
-				    ++*done, *todo);
-			if (!kflag && dele(p, m[i].n, i) == -1)
-				return -1;
-		}
-		if (stopsig)
-			return 0;
-	}
-	return 0;
-}
-
-/* End the session: publish what is written, read what is owed, sync
- * the journal, QUIT, and after a good QUIT compact the state.  0, or
- * -1 when the connection broke. */
-static int
-endsession(struct pop *p, struct msg *m, size_t nm, size_t *done,
-    size_t todo, int *ret)
-{
-	int r, quitok = 0;
-
-	/* What is written is published (the last batch, or what came
-	 * before a failure), then every reply still owed is read. */
-	if ((r = dircommit(p, m, 1, done, todo)) == -2)
-		return -1;
-	if (r == -1)
-		*ret = NYM_EX_TEMPFAIL;
-	if (drain(p) == -1)
-		return -1;
-	/* What was delivered must be on disk before the server forgets;
-	 * if it cannot be, no QUIT: the server then forgets the DELEs. */
-	if (syncstate() == -1) {
-		*ret = NYM_EX_TEMPFAIL;
-		return 0;
-	}
-	nym_smtp_cmd(&p->out, "QUIT");
-	if (sendcmd(p, "quit") == 0 && (r = status(p, "quit")) != -1) {
-		if (r == 1)
-			quitok = 1;
-		else {
-			nym_warn("unable to quit at %s: %s", p->where, errtext);
-			*ret = NYM_EX_TEMPFAIL;
-		}
-	} else
-		*ret = NYM_EX_TEMPFAIL;
-	/* The server now holds what it listed less what was DELEted: with
-	 * -k, every delivered message is still there. */
-	if (quitok)
-		compact(m, nm, p->refused);
-	return 0;
-}
-
-/* The connection broke: what was written whole is still published
- * (without DELE), and a C line makes the next runs careful. */
+/* The command line, then the configuration for what it leaves open. */
 static void
-cutsession(struct pop *p, struct msg *m, size_t *done, size_t todo,
-    int *ret)
-{
-	/* Messages written whole are still published (no DELE). */
-	critical = 0;
-	(void)dircommit(p, m, 0, done, todo);
-	*ret = NYM_EX_TEMPFAIL;
-	(void)record("C\n");
-	(void)syncstate();
-}
-
-int
-main(int argc, char *argv[])
+options(int argc, char *argv[])
 {
 	static const char *const srvkeys[] = {
 		"pop-host", "pop-onion", "pop-destination"
@@ -1421,30 +1083,10 @@ main(int argc, char *argv[])
 	static const char *const pwkeys[] = {
 		"pop-password-file", "pop-password-fd"
 	};
-	static char hostbuf[256], account[NYM_POP3_LINE], line[MLINE];
-	static char onion[NYM_SOCKS_NAME + 1], where[NYM_SOCKS_NAME + 8];
-	static struct pop p = { .fd = -1 };
-	static char kpath[PATH_MAX];
-	struct nym_samaddr sa;
-	struct nym_hold hold;
-	struct nym_socks sk;
-	struct nym_sam s;
-	struct msg *m = NULL;
-	const char *hostarg = NULL, *dest = NULL, *onionarg = NULL;
-	const char *user = NULL, *pwfile = NULL, *pwfd = NULL, *socksarg = NULL;
-	const char *cwhere, *port = NULL, *colon, *v, *keyarg = NULL;
-	const char *sizearg = NULL, *listarg = NULL, *sessarg = NULL;
-	char why[700];
-	long pn;
-	size_t nm = 0, mcap = 0, i, todo = 0, done = 0, which = 0;
-	int c, r, ret = NYM_EX_OK, aflag = 0, wset = 0;
-	int srvcode = NYM_EX_USAGE, usercode = NYM_EX_USAGE, onionport = POP3_PORT;
+	const char *v, *sizearg = NULL, *listarg = NULL, *sessarg = NULL;
+	size_t which = 0;
+	int c, wset = 0, usercode = NYM_EX_USAGE;
 
-	nym_start(argc, argv, USAGE);
-	if (nym_conf_load(&cwhere) == -1)
-		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
-		    cwhere);
-	nym_samaddr_init(&sa);
 	while ((c = getopt(argc, argv, "ad:F:H:K:kL:M:m:o:P:p:S:s:T:u:W:w:")) != -1) {
 		switch (c) {
 		case 'a': aflag = 1; break;
@@ -1457,15 +1099,15 @@ main(int argc, char *argv[])
 			target = optarg;
 			break;
 		case 'F': pwfd = optarg; break;
-		case 'H': hostarg = optarg; break;
+		case 'H': srv.host = optarg; break;
 		case 'K': keyarg = optarg; break;
 		case 'k': kflag = 1; break;
 		case 'L': listarg = optarg; break;
 		case 'M': sizearg = optarg; break;
-		case 'o': onionarg = optarg; break;
+		case 'o': srv.onion = optarg; break;
 		case 'P': pwfile = optarg; break;
-		case 'S': nym_samaddr_opt(&sa, optarg); break;
-		case 's': dest = optarg; break;
+		case 'S': nym_samaddr_opt(&srv.sa, optarg); break;
+		case 's': srv.dest = optarg; break;
 		case 'T': socksarg = optarg; break;
 		case 'u': user = optarg; break;
 		case 'W': sessarg = optarg; break;
@@ -1477,13 +1119,13 @@ main(int argc, char *argv[])
 		}
 	}
 	if (optind != argc || (pwfile != NULL && pwfd != NULL) ||
-	    (hostarg != NULL) + (dest != NULL) + (onionarg != NULL) > 1)
+	    (srv.host != NULL) + (srv.dest != NULL) + (srv.onion != NULL) > 1)
 		usage();
 
-	/* What the command line leaves open, the configuration fills. */
-	if (hostarg == NULL && dest == NULL && onionarg == NULL &&
+	if (srv.host == NULL && srv.dest == NULL && srv.onion == NULL &&
 	    (v = confone(srvkeys, 3, &which)) != NULL) {
-		*(which == 0 ? &hostarg : which == 1 ? &onionarg : &dest) = v;
+		*(which == 0 ? &srv.host : which == 1 ? &srv.onion :
+		    &srv.dest) = v;
 		srvcode = NYM_EX_CONFIG;
 	}
 	if (mode == '\0' && (v = confone(dlvkeys, 3, &which)) != NULL) {
@@ -1517,167 +1159,248 @@ main(int argc, char *argv[])
 	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL)
 		wsec = (int)nym_num(NYM_EX_CONFIG, "pop-timeout", v, 1, 3600);
 	if (user == NULL || mode == '\0' ||
-	    (hostarg == NULL && dest == NULL && onionarg == NULL))
+	    (srv.host == NULL && srv.dest == NULL && srv.onion == NULL))
 		usage();
 	if (*user == '\0' || strpbrk(user, " \t\r\n") != NULL)
 		nym_die(usercode, "unable to use user name %s", user);
+}
 
-	if (hostarg != NULL) {
-		if ((colon = strrchr(hostarg, ':')) == NULL ||
-		    colon == hostarg || (size_t)(colon - hostarg) >=
-		    sizeof hostbuf)
-			nym_die(srvcode, "unable to use server %s: "
-			    "expected host:port", hostarg);
-		snprintf(hostbuf, sizeof hostbuf, "%.*s",
-		    (int)(colon - hostarg), hostarg);
-		if (nym_hiddenname(hostbuf))
-			nym_die(srvcode, "unable to use server %s: .i2p and "
-			    ".onion names are never looked up here (DNS would "
-			    "learn them); give the I2P tunnel's address, e.g. "
-			    "-H 127.0.0.1:7660, or use -s (I2P) or -o (Tor)",
-			    hostarg);
-		port = colon + 1;
-		if (nym_tolong(port, 1, 65535, &pn) == -1)
-			nym_die(srvcode, "unable to use server %s: expected a "
-			    "port from 1 to 65535", hostarg);
-		snprintf(account, sizeof account, "%s@%s", user, hostarg);
-		p.where = hostarg;
-	} else if (onionarg != NULL) {
-		colon = strrchr(onionarg, ':');
-		i = colon != NULL ? (size_t)(colon - onionarg) :
-		    strlen(onionarg);
-		if (i == 0 || i >= sizeof onion)
+/* ---- the server and the connection ---- */
+
+/* Is s a name Tor may resolve (letters, digits, '-', '.', '_')? */
+static int
+proxyname(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-._");
+
+	return n > 0 && s[n] == '\0';
+}
+
+/* -H host:port: never a hidden name, which DNS would learn. */
+static void
+tcpserver(void)
+{
+	const char *h = srv.host, *colon = strrchr(h, ':');
+	long pn;
+
+	if (colon == NULL || colon == h ||
+	    (size_t)(colon - h) >= sizeof srv.hostbuf)
+		nym_die(srvcode, "unable to use server %s: expected host:port",
+		    h);
+	snprintf(srv.hostbuf, sizeof srv.hostbuf, "%.*s", (int)(colon - h),
+	    h);
+	if (nym_hiddenname(srv.hostbuf))
+		nym_die(srvcode, "unable to use server %s: .i2p and .onion "
+		    "names are never looked up here (DNS would learn them); "
+		    "give the I2P tunnel's address, e.g. -H 127.0.0.1:7660, "
+		    "or use -s (I2P) or -o (Tor)", h);
+	srv.port = colon + 1;
+	if (nym_tolong(srv.port, 1, 65535, &pn) == -1)
+		nym_die(srvcode, "unable to use server %s: expected a port "
+		    "from 1 to 65535", h);
+	snprintf(srv.account, sizeof srv.account, "%s@%s", user, h);
+	pop.where = h;
+}
+
+/* -o name[:port], through the Tor proxy of -T, TOR_SOCKS or tor-socks. */
+static void
+onionserver(void)
+{
+	const char *o = srv.onion, *colon = strrchr(o, ':');
+	size_t i, n = colon != NULL ? (size_t)(colon - o) : strlen(o);
+	long pn;
+
+	if (n == 0 || n >= sizeof srv.name)
+		nym_die(srvcode, "unable to use onion address %s: expected "
+		    "name[:port]", o);
+	for (i = 0; i < n; i++)
+		srv.name[i] = (char)tolower((unsigned char)o[i]);
+	srv.name[n] = '\0';
+	if (colon != NULL) {
+		if (nym_tolong(colon + 1, 1, 65535, &pn) == -1)
 			nym_die(srvcode, "unable to use onion address %s: "
-			    "expected name[:port]", onionarg);
-		for (which = 0; which < i; which++)
-			onion[which] =
-			    (char)tolower((unsigned char)onionarg[which]);
-		onion[i] = '\0';
-		if (colon != NULL) {
-			if (nym_tolong(colon + 1, 1, 65535, &pn) == -1)
-				nym_die(srvcode, "unable to use onion address "
-				    "%s: expected a port from 1 to 65535",
-				    onionarg);
-			onionport = (int)pn;
-		}
-		if (!aflag && (nym_domkind(onion) != NYM_DOM_ONION ||
-		    strlen(onion) != 56 + sizeof ".onion" - 1))
-			nym_die(srvcode, "unable to use onion address %s: "
-			    "expected 56 base32 characters and .onion (Tor "
-			    "v3); -a passes other names", onion);
-		if (!proxyname(onion))
-			nym_die(srvcode, "unable to use host name %s: only "
-			    "letters, digits, '-', '.' and '_'", onion);
-		if (nym_socks_init(&sk) == -1)
-			nym_die(NYM_EX_CONFIG, "unable to use the Tor proxy of "
-			    "TOR_SOCKS or tor-socks: expected host:port");
-		if (socksarg != NULL && nym_socks_set(&sk, socksarg) == -1)
-			nym_die(NYM_EX_USAGE, "unable to use Tor proxy %s: "
-			    "expected host:port", socksarg);
-		snprintf(where, sizeof where, "%s:%d", onion, onionport);
-		snprintf(account, sizeof account, "%s@%s", user, where);
-		p.where = where;
-	} else {
-		snprintf(account, sizeof account, "%s@%.100s", user, dest);
-		p.where = dest;
-		/* The account's client key, never a mail domain's, and the
-		 * key's one session, shared with smtp-submit and lingering
-		 * between runs (lib/samclient.c). */
-		if (keyarg == NULL)
-			keyarg = confpath("client-key");
-		if ((r = nym_client_hold(&hold, &sa, keyarg, user, wsec * 1000,
-		    kpath, sizeof kpath, why, sizeof why)) != NYM_EX_OK)
-			nym_die(r, "%s", why);
+			    "expected a port from 1 to 65535", o);
+		srv.onionport = (int)pn;
 	}
+	if (!aflag && (nym_domkind(srv.name) != NYM_DOM_ONION ||
+	    strlen(srv.name) != 56 + sizeof ".onion" - 1))
+		nym_die(srvcode, "unable to use onion address %s: expected 56 "
+		    "base32 characters and .onion (Tor v3); -a passes other "
+		    "names", srv.name);
+	if (!proxyname(srv.name))
+		nym_die(srvcode, "unable to use host name %s: only letters, "
+		    "digits, '-', '.' and '_'", srv.name);
+	if (nym_socks_init(&srv.sk) == -1)
+		nym_die(NYM_EX_CONFIG, "unable to use the Tor proxy of "
+		    "TOR_SOCKS or tor-socks: expected host:port");
+	if (socksarg != NULL && nym_socks_set(&srv.sk, socksarg) == -1)
+		nym_die(NYM_EX_USAGE, "unable to use Tor proxy %s: expected "
+		    "host:port", socksarg);
+	snprintf(srv.where, sizeof srv.where, "%s:%d", srv.name,
+	    srv.onionport);
+	snprintf(srv.account, sizeof srv.account, "%s@%s", user, srv.where);
+	pop.where = srv.where;
+}
+
+/* -s destination: the account's client key, never a mail domain's, and
+ * the key's one session, shared with smtp-submit and lingering between
+ * runs (lib/samclient.c). */
+static void
+samserver(void)
+{
+	static char kpath[PATH_MAX];
+	char why[700];
+	int r;
+
+	snprintf(srv.account, sizeof srv.account, "%s@%.100s", user,
+	    srv.dest);
+	pop.where = srv.dest;
+	if (keyarg == NULL)
+		keyarg = confpath("client-key");
+	if ((r = nym_client_hold(&srv.hold, &srv.sa, keyarg, user,
+	    wsec * 1000, kpath, sizeof kpath, why, sizeof why)) != NYM_EX_OK)
+		nym_die(r, "%s", why);
+}
+
+/* Connect over Tor; a refusal exits with the code its reply calls for. */
+static int
+tordial(struct nym_socks *sk, const char *name, int port,
+    const char *account, const char *where)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[32];
+	char tag[sizeof "pop-fetch-" + 16];
+	size_t i;
+	int fd;
+
+	/* Streams of different accounts never share a circuit, by which
+	 * the server could tell that two pseudonyms are one person. */
+	nym_sha256(account, strlen(account), h);
+	memcpy(tag, "pop-fetch-", sizeof "pop-fetch-" - 1);
+	for (i = 0; i < 8; i++) {
+		tag[sizeof "pop-fetch-" - 1 + 2 * i] = hex[h[i] >> 4];
+		tag[sizeof "pop-fetch-" + 2 * i] = hex[h[i] & 15];
+	}
+	tag[sizeof tag - 1] = '\0';
+	if ((fd = nym_socks_connect(sk, name, port, tag, wsec * 1000)) != -1)
+		return fd;
+	explicit_bzero(pw, sizeof pw);
+	if (errno == ECONNABORTED)
+		nym_die(nym_socks_exitcode(sk->reply), "unable to connect to "
+		    "%s through the Tor proxy at %s:%s: %s", where, sk->host,
+		    sk->port, nym_socks_replyname(sk->reply));
+	nym_die(NYM_EX_TEMPFAIL, "unable to connect to %s through the Tor "
+	    "proxy at %s:%s: %s", where, sk->host, sk->port,
+	    errno == EPROTO ? "not a SOCKS5 proxy" : strerror(errno));
+}
+
+/* Connect to the server.  The connection, or exit. */
+static int
+dial(void)
+{
+	char why[700];
+	int fd, r;
+
+	if (srv.dest != NULL) {
+		if ((r = nym_sam_dial(&srv.sam, &srv.hold, srv.dest, &fd, why,
+		    sizeof why)) != NYM_EX_OK) {
+			explicit_bzero(pw, sizeof pw);
+			nym_die(r, "%s", why);
+		}
+	} else if (srv.onion != NULL)
+		fd = tordial(&srv.sk, srv.name, srv.onionport, srv.account,
+		    srv.where);
+	else if ((fd = nym_tcp_connect(srv.hostbuf, srv.port,
+	    wsec * 1000)) == -1) {
+		explicit_bzero(pw, sizeof pw);
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to connect to %s",
+		    srv.host);
+	}
+	return fd;
+}
+
+/* Log in and list: what is new, what was delivered. */
+static void
+session(int fd)
+{
+	size_t i;
+	int r;
+
+	pop.sessionend = sessionend;
+	pop.session = wsession;
+	pop.maxsize = maxsize;
+	pop.careful = jr.cut;
+	pop.warn = popwarn;
+	if ((r = nym_pop3_start(&pop, fd, wsec * 1000)) != NYM_EX_OK) {
+		/* Over SAM, a stream that said nothing: stale router state
+		 * for the server, which a new session of ours clears. */
+		if (srv.dest != NULL && !pop.greeted &&
+		    pop.in.err == ETIMEDOUT)
+			nym_sam_stale(&srv.sam);
+		popdie(r);
+	}
+	r = nym_pop3_login(&pop, user, pw);
+	explicit_bzero(pw, sizeof pw);
+	if (r != NYM_EX_OK || (r = nym_pop3_listing(&pop, listmax)) !=
+	    NYM_EX_OK)
+		popdie(r);
+	nm = pop.nmsg;
+	if ((m = calloc(nm + 1, sizeof *m)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (i = 0; i < nm; i++) {
+		m[i].e = nym_journal_find(&jr, pop.msg[i].uid);
+		m[i].done = m[i].e != NULL && m[i].e->done;
+	}
+	relisted();
+}
+
+/* ---- main ---- */
+
+int
+main(int argc, char *argv[])
+{
+	const char *cwhere;
+	size_t todo = 0, done = 0;
+	int ret = NYM_EX_OK;
+
+	nym_start(argc, argv, USAGE);
+	if (nym_conf_load(&cwhere) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    cwhere);
+	nym_samaddr_init(&srv.sa);
+	options(argc, argv);
+	if (srv.host != NULL)
+		tcpserver();
+	else if (srv.onion != NULL)
+		onionserver();
+	else
+		samserver();
 	if (mode == 'd' && nym_mdbatch_open(&batch, target) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create maildir %s",
 		    target);
 	progress = isatty(STDERR_FILENO);
 
-	getpassword(pwfile, pwfd, account);
-	loadstate(account);
+	getpassword(pwfile, pwfd, srv.account);
+	loadstate(srv.account);
 	catchsignals();
 
 	/* The whole session, connection included, ends by -W: a server
 	 * that keeps every reply just fast enough cannot hold the run. */
 	sessionend = nym_now_ms() + (long long)wsession * 1000;
-	if (dest != NULL) {
-		if ((r = nym_sam_dial(&s, &hold, dest, &p.fd, why,
-		    sizeof why)) != NYM_EX_OK) {
-			explicit_bzero(pw, sizeof pw);
-			nym_die(r, "%s", why);
-		}
-	} else if (onionarg != NULL)
-		p.fd = tordial(&sk, onion, onionport, account, where);
-	else if ((p.fd = nym_tcp_connect(hostbuf, port, wsec * 1000)) == -1) {
-		explicit_bzero(pw, sizeof pw);
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to connect to %s",
-		    hostarg);
-	}
-	if (nym_in_open(&p.in, p.fd, NYM_IOBUF) == -1 ||
-	    nym_out_open(&p.out, p.fd, (size_t)NYM_POP3_LINE * 8) == -1)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	p.in.ms = p.out.ms = wsec * 1000;
-	p.out.deadline = sessionend;
-	if (dest != NULL)
-		p.sam = &s;
-	login(&p, user);
-
-	/* The list of unique-ids: what is new, what was delivered. */
-	nym_smtp_cmd(&p.out, "UIDL");
-	if (p.caps.pipelining)
-		nym_smtp_cmd(&p.out, "LIST");
-	if (sendcmd(&p, "list messages") == -1 ||
-	    (r = status(&p, "list messages")) == -1)
-		exit(NYM_EX_TEMPFAIL);
-	if (r == 0)
-		nym_die(NYM_EX_CONFIG, "unable to list messages at %s: %s "
-		    "(no UIDL: cannot fetch without duplicates)", p.where,
-		    errtext);
-	while ((r = nym_pop3_mline(&p.in, line, sizeof line)) == 1) {
-		if (nm == (size_t)listmax)
-			nym_die(NYM_EX_DATAERR, "unable to list messages at "
-			    "%s: more than %ld (-L)", p.where, listmax);
-		/* Doubling: a listing of n lines costs O(n) copies, not
-		 * O(n^2) (100,000 one at a time took minutes under ASan). */
-		if (nm == mcap && (nym_reallocarray(&m, mcap = mcap ? mcap * 2 :
-		    64, sizeof *m) == -1))
-			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-		memset(&m[nm], 0, sizeof *m);
-		if (nym_pop3_uidl(line, &m[nm].n, m[nm].uid,
-		    sizeof m[nm].uid) == -1)
-			nym_die(NYM_EX_DATAERR, "unable to list messages at "
-			    "%s: bad UIDL line (expected a number and a "
-			    "unique-id of 1 to %d printable bytes)", p.where,
-			    NYM_POP3_UIDL);
-		m[nm].e = nym_journal_find(&jr, m[nm].uid);
-		m[nm].done = m[nm].e != NULL && m[nm].e->done;
-		nm++;
-	}
-	if (r == -1)
-		mlinefail("list messages", p.where);
-
-	listsizes(&p, m, nm);
-	relisted(&p, m, nm);
-
-	if ((p.refused = calloc(nm + 1, 1)) == NULL)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-
-	if (fetchall(&p, m, nm, &done, &todo, &ret) == -1 ||
-	    endsession(&p, m, nm, &done, todo, &ret) == -1)
-		cutsession(&p, m, &done, todo, &ret);
+	session(dial());
+	if (fetchall(&done, &todo, &ret) == -1 ||
+	    endsession(&done, todo, &ret) == -1)
+		cutsession(&done, todo, &ret);
 	if (progress && done > 0)
 		fputc('\n', stderr);
 	if (stopsig) {
 		nym_warn("unable to fetch the rest from %s: stopped by signal "
-		    "%d", p.where, (int)stopsig);
+		    "%d", pop.where, (int)stopsig);
 		ret = NYM_EX_TEMPFAIL;
 	}
-	close(p.fd);
-	nym_in_close(&p.in);
-	nym_out_close(&p.out);
-	if (dest != NULL)
-		nym_sam_release(&s);
+	nym_pop3_close(&pop);
+	if (srv.dest != NULL)
+		nym_sam_release(&srv.sam);
 	if (spoolfd != -1) {
 		struct stat st;
 
@@ -1686,12 +1409,11 @@ main(int argc, char *argv[])
 		close(spoolfd);
 	}
 	free(m);
-	free(p.refused);
 	nym_journal_close(&jr);
 	nym_mdbatch_close(&batch);
 	/* Over -M is 65, unless something else asks for a retry; a
 	 * session broken off in the middle of one is that message's doing. */
-	if ((toobig && ret == NYM_EX_OK) || toobig == 2)
+	if ((toobig && ret == NYM_EX_OK) || pop.toobig)
 		ret = NYM_EX_DATAERR;
 	return ret;
 }

@@ -13,6 +13,7 @@
  * anyone the maildir is copied to.  Encrypted mail gets 128 random bits
  * alone, which do not say when it came either.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -151,6 +152,31 @@ nym_maildir_commit(struct nym_mdfile *f)
 			return -1;
 		}
 	}
+}
+
+int
+nym_maildir_published(const char *dir, const char *name)
+{
+	char path[NYM_MD_PATH];
+	struct dirent *de;
+	size_t n = strlen(name);
+	DIR *d;
+	int found = 0;
+
+	if (*name == '\0')
+		return 0;
+	if (pathof(path, sizeof path, dir, "new", name) == 0 &&
+	    access(path, F_OK) == 0)
+		return 1;
+	if (pathof(path, sizeof path, dir, "cur", "") == -1 ||
+	    (d = opendir(path)) == NULL)
+		return 0;
+	/* A reader that saw it moved it to cur/ and added ":2,flags". */
+	while (!found && (de = readdir(d)) != NULL)
+		found = strncmp(de->d_name, name, n) == 0 &&
+		    (de->d_name[n] == '\0' || de->d_name[n] == ':');
+	closedir(d);
+	return found;
 }
 
 /* ---- a batch of files published together (group commit) ---- */

@@ -1,6 +1,6 @@
 /*
- * pop3.c - POP3 client pieces (RFC 1939, RFC 2449 CAPA, RFC 3206
- * response codes) for pop-fetch.
+ * pop3.c - the POP3 client's parsers (RFC 1939, RFC 2449 CAPA, RFC 3206
+ * response codes); the session that reads with them is pop3client.c.
  *
  * A POP3 session is status lines ("+OK text" or "-ERR text") and
  * multi-line responses ended by a line holding a single dot, with a dot

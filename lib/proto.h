@@ -190,7 +190,7 @@ struct nym_smtp_data {
 int nym_smtp_getdata(struct nym_in *in, struct nym_out *out, uint64_t max,
     unsigned flags, struct nym_smtp_data *d);
 
-/* ---- pop3.c: POP3 client pieces ---- */
+/* ---- pop3.c: POP3 client parsers (fuzzed: t/fuzz/pop3.c) ---- */
 struct nym_pop3_caps {
 	int pipelining, uidl, top, user;
 	int plain;		/* SASL PLAIN offered */
@@ -230,6 +230,99 @@ int nym_pop3_authplain(const char *user, const char *pass, char *out,
  * dot (EFBIG; the rest is not read). */
 int nym_pop3_retr(struct nym_in *in, struct nym_out *out, unsigned flags,
     uint64_t max);
+
+/* ---- pop3client.c: POP3 client session (pop-fetch) ---- */
+/* A message of the listing. */
+struct nym_pop3_msg {
+	unsigned long n;	/* its number in this session */
+	uint64_t size;		/* as LIST says, 0 if unknown */
+	int fetch;		/* the caller's: to be fetched (RETR) */
+	int refused;		/* the server refused its DELE */
+	char uid[NYM_POP3_UIDL + 1];
+};
+
+struct nym_pop3_client {
+	/* The caller's, set before nym_pop3_start: */
+	const char *where;	/* the server, for messages */
+	long long sessionend;	/* nym_now_ms() by which all must be done */
+	long session;		/* the session's length in s, for messages */
+	uint64_t maxsize;	/* a message over it is not read (0: none) */
+	int careful;		/* one RETR at a time, none sent ahead */
+	void (*warn)(const char *why);	/* told each refused DELE, or NULL */
+	/* The session: */
+	int fd;			/* the connection, -1 once closed */
+	struct nym_in in;
+	struct nym_out out;
+	int greeted;		/* the greeting was +OK */
+	struct nym_pop3_caps caps;	/* what CAPA offered */
+	struct nym_pop3_msg *msg;	/* the listing, in the server's order */
+	size_t nmsg;
+	int toobig;		/* a message was over maxsize (LIST said less) */
+	int err;		/* the connection failed: its errno, else 0 */
+	int code;		/* the exit code the last failure calls for */
+	char text[NYM_POP3_LINE];	/* the last status line's text */
+	char why[NYM_POP3_LINE + 256];	/* what failed, one line */
+	/* Commands sent whose replies are unread, oldest first: RETR ('R')
+	 * or DELE ('D') of the pq-th listed message. */
+	size_t pq[NYM_POPF_PEND_MAX];
+	char pk[NYM_POPF_PEND_MAX];
+	size_t pqh, pend, nretr;
+	size_t next;		/* the listed message to consider for RETR next */
+};
+
+/* Every function below that fails sets c->why ("unable to VERB at
+ * SERVER: reason", with the reason a timeout past c->sessionend names
+ * the session's length) and c->code: 75 for a connection that broke, a
+ * refusal RFC 3206 calls temporary, or memory; others as said.  Every
+ * reply, and the listing or message after it, must come within ms of
+ * its command and then at NYM_MIN_RATE, and all by c->sessionend.
+ * Nothing prints or exits; nym_pop3_close ends every session. */
+
+/* Take the connected socket fd (the session owns it from now on), read
+ * the greeting and ask for CAPA.  0, or the exit code: 75 (a -ERR
+ * greeting among them), 65 a CAPA line over NYM_POP3_LINE.  Without
+ * c->greeted, c->in.err ETIMEDOUT says the server said nothing in time. */
+int nym_pop3_start(struct nym_pop3_client *c, int fd, int ms);
+/* Log in: AUTH PLAIN (RFC 4616) when CAPA offers it, else USER and
+ * PASS (together with PIPELINING).  Every copy of the password in the
+ * session's buffers is wiped; pass is the caller's.  0, or the exit
+ * code: 78 the user name or password too long for a command line, 77
+ * refused, 75 refused with [IN-USE] or [SYS/TEMP] (RFC 3206), broken. */
+int nym_pop3_login(struct nym_pop3_client *c, const char *user,
+    const char *pass);
+/* List the messages with UIDL into c->msg (c->nmsg of them, fetch and
+ * refused 0), and their sizes with LIST (pipelined with UIDL when
+ * offered; a LIST refused leaves them 0).  0, or the exit code: 78 no
+ * UIDL (the server cannot be fetched from without duplicates), 65 over
+ * max messages (-L), a bad UIDL line, a line over NYM_POP3_LINE; 75 a
+ * bad LIST line, broken. */
+int nym_pop3_listing(struct nym_pop3_client *c, long max);
+/* RETR the i-th listed message (fetch set) and read its status.  With
+ * PIPELINING and not careful, RETRs for up to NYM_POPF_RETR_AHEAD of the
+ * next messages whose fetch is set go out with it; replies owed before
+ * it (DELEs) are read first.  Call it for the messages to fetch in
+ * listing order, each once, and read the body of each +OK with
+ * nym_pop3_body before the next.  1 +OK, 0 -ERR (c->text), -1 failed:
+ * broken, or (70) called out of order. */
+int nym_pop3_fetch(struct nym_pop3_client *c, size_t i);
+/* Copy the message after a RETR's +OK to o (nym_pop3_retr's flags; o is
+ * not flushed).  0, or -1: broken, or over c->maxsize (c->toobig set,
+ * code 65; the rest is not read, so the session is over). */
+int nym_pop3_body(struct nym_pop3_client *c, struct nym_out *o,
+    unsigned flags);
+/* DELE the i-th listed message.  With PIPELINING its reply is read
+ * later, once NYM_POPF_DELE_AHEAD are owed or another reply is wanted.
+ * A refusal sets its refused and tells c->warn.  0, or -1 broken (or
+ * 70: too many in flight). */
+int nym_pop3_dele(struct nym_pop3_client *c, size_t i);
+/* Read every reply still owed, dropping messages sent ahead.  0 or -1
+ * (broken). */
+int nym_pop3_drain(struct nym_pop3_client *c);
+/* QUIT (after nym_pop3_drain): the server removes what was DELEd only
+ * when it answers +OK.  1 +OK, 0 -ERR or -1 broken (both c->why, 75). */
+int nym_pop3_quit(struct nym_pop3_client *c);
+/* Close the connection and free the session.  Harmless when closed. */
+void nym_pop3_close(struct nym_pop3_client *c);
 
 /* ---- popd.c: POP3 server pieces (pop-serve) ---- */
 /* A message as POP3 sends it (RFC 1939 3): every line ended by CRLF (a

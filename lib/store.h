@@ -51,6 +51,10 @@ int nym_maildir_commit(struct nym_mdfile *f);
 /* Close and remove the file (a refused or failed message); errno is
  * kept.  Harmless after commit or a second time. */
 void nym_maildir_abort(struct nym_mdfile *f);
+/* Is the file name published in dir: in new/, or in cur/ (with or
+ * without ":2,flags" after it)?  1 or 0 (also for "" and an unreadable
+ * cur/). */
+int nym_maildir_published(const char *dir, const char *name);
 
 /* A batch of maildir files written into tmp/ and published together
  * with a constant number of flushes (pop-fetch.c tells the order of its

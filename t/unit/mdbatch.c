@@ -1,5 +1,6 @@
 /*
- * mdbatch.c - unit tests for the maildir batch (lib/maildir.c).
+ * mdbatch.c - unit tests for the maildir batch and the published check
+ * (lib/maildir.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@ int
 main(void)
 {
 	char dir[] = "/tmp/nymunit.XXXXXX", md[512], path[NYM_MD_PATH + 200];
+	char cur[NYM_MD_PATH + 200];
 	char buf[64];
 	char first[96];
 	size_t nl;
@@ -60,6 +62,16 @@ main(void)
 	snprintf(path, sizeof path, "%s/new/%s", md, first);
 	check(tap_slurp(path, buf, sizeof buf) == 16 &&
 	    strcmp(buf, "Subject: 1\n\none\n") == 0, "first is in new/");
+	check_int(nym_maildir_published(md, first), 1, "published: in new/");
+	snprintf(path, sizeof path, "%s/new/%s", md, first);
+	snprintf(cur, sizeof cur, "%s/cur/%s:2,S", md, first);
+	check_int(rename(path, cur), 0, "a reader moves it to cur/");
+	check_int(nym_maildir_published(md, first), 1, "published: in cur/ "
+	    "with flags");
+	first[strlen(first) - 1] = '\0';
+	check_int(nym_maildir_published(md, first), 0, "a prefix of a name "
+	    "is not");
+	check_int(nym_maildir_published(md, ""), 0, "nor is no name");
 	snprintf(path, sizeof path, "%s/tmp", md);
 	check(rmdir(path) == -1 && errno == ENOTEMPTY ? 0 : 1,
 	    "nothing left in tmp/");
