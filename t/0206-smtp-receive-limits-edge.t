@@ -120,4 +120,32 @@ test_expect_success 'commands within -T are served; at -T: 421 4.4.2 Session too
 	grep "the session took $(test_scaled 3) s (-T)" err
 '
 
+# trickled N: a NOOP sent a byte at a time, N seconds between bytes, as
+# smtp-chat script lines.
+trickled() {
+	for c in N O O P; do
+		printf "= %s\nsleep %s\n" "$c" "$1"
+	done
+	printf "> \n"
+}
+
+# -t bounds a whole command, from the first wait for it: one that takes
+# 6 s to trickle in is answered under -t 10 (4 s to spare, and -t/2
+# would cut it), and the next command gets a fresh -t: the two take 12 s.
+test_expect_success 'a command trickled in within -t is answered, each in its own -t' '
+	{
+		echo "< 220" &&
+		echo "> EHLO c" && echo "< 250" &&
+		trickled 1.5 && echo "< 250" &&
+		trickled 1.5 && echo "< 250" &&
+		echo "> QUIT" && echo "< 221" &&
+		echo "eof" && echo "exit 0"
+	} >chat &&
+	start=$(date +%s) &&
+	test_timeout 60 smtp-chat chat -- smtp-receive -t $(test_scaled 10) $SR \
+	    2>err &&
+	test $(($(date +%s) - start)) -ge 12 &&
+	test_must_be_empty err
+'
+
 test_done
