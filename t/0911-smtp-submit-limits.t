@@ -100,6 +100,7 @@ write_script nsrun <<-\EOF
 ip link set lo up &&
 sysctl -qw net.ipv4.tcp_wmem="4096 8192 8192" \
     net.ipv4.tcp_rmem="4096 8192 8192" || exit 1
+kill "$(cat mx.pid 2>/dev/null)" 2>/dev/null
 rm -rf mx.port mx.mail mx.log rc took
 "$H/smtpd" --port-file mx.port --save mx.mail --log mx.log \
     --max-seconds "$MAXS" --auth alice@lab.test:secret "$@" &
