@@ -31,6 +31,25 @@ test_expect_success 'one of 513 bytes is 500 5.5.2 Line too long' '
 	sed -n 3p out | grep "^221"
 '
 
+# A line too long is read past to its end; one whose first 65536 bytes
+# (NYM_SMTP_SKIP) hold no line end closes the session.
+test_expect_success 'a line of 65536 bytes with its CRLF: 500, and the session goes on' '
+	printf "NOOP %s\r\nNOOP\r\nQUIT\r\n" "$(pad 65529)" >in &&
+	test "$(head -1 in | wc -c)" = 65536 &&
+	smtp-receive $SR <in >out &&
+	sed -n 2p out | grep "^500 5.5.2 Line too long$(printf "\r")\$" &&
+	sed -n 3p out | grep "^250" &&
+	sed -n 4p out | grep "^221"
+'
+
+test_expect_success 'one of 65537 bytes: 500 Line too long, closing' '
+	printf "NOOP %s\r\nNOOP\r\nQUIT\r\n" "$(pad 65530)" >in &&
+	test "$(head -1 in | wc -c)" = 65537 &&
+	smtp-receive $SR <in >out &&
+	sed -n 2p out | grep "^500 5.5.2 Line too long, closing" &&
+	test_line_count = 2 out
+'
+
 # A path of 256 bytes with its angle brackets: a 64-byte local part, "@",
 # and a domain of 189 bytes (labels of at most 63, ".i2p" included).
 test_expect_success 'a path of 256 bytes is taken, 257 is 501 Address too long' '

@@ -49,6 +49,31 @@ test_expect_success 'one of 2049 bytes is -ERR Line too long' '
 	chat s2 -u alice >out
 '
 
+# A line too long is read past to its end; one whose first 65536 bytes
+# hold no line end ends the session.
+test_expect_success 'a line of 65536 bytes with its CRLF: -ERR, and the session goes on' '
+	cat >s12 <<-EOF &&
+	< +OK
+	> NOOP $(pad 65529)
+	< -ERR Line too long
+	> QUIT
+	< +OK
+	EOF
+	chat s12 -u alice >out &&
+	! grep "closing" out
+'
+
+test_expect_success 'one of 65537 bytes: -ERR Line too long, closing' '
+	cat >s13 <<-EOF &&
+	< +OK
+	> NOOP $(pad 65530)
+	< -ERR Line too long, closing
+	eof
+	exit 0
+	EOF
+	chat s13 -u alice >out
+'
+
 test_expect_success 'a user name of 255 bytes and a password of 1024 log in' '
 	u=$(pad 255 u) &&
 	cat >s3 <<-EOF &&
