@@ -32,20 +32,24 @@ test_expect_success 'one of 513 bytes is 500 5.5.2 Line too long' '
 '
 
 # A line too long is read past to its end; one whose first 65536 bytes
-# (NYM_SMTP_SKIP) hold no line end closes the session.
+# (NYM_SMTP_SKIP) hold no line end closes the session.  long N: a NOOP
+# line of N bytes with its CRLF, a NOOP and QUIT, to smtp-receive; its
+# replies in out.
+long() {
+	printf "NOOP %s\r\nNOOP\r\nQUIT\r\n" "$(pad $(($1 - 7)))" >in &&
+	test "$(head -1 in | wc -c)" = "$1" &&
+	smtp-receive $SR <in >out
+}
+
 test_expect_success 'a line of 65536 bytes with its CRLF: 500, and the session goes on' '
-	printf "NOOP %s\r\nNOOP\r\nQUIT\r\n" "$(pad 65529)" >in &&
-	test "$(head -1 in | wc -c)" = 65536 &&
-	smtp-receive $SR <in >out &&
-	sed -n 2p out | grep "^500 5.5.2 Line too long$(printf "\r")\$" &&
-	sed -n 3p out | grep "^250" &&
-	sed -n 4p out | grep "^221"
+	long 65536 &&
+	printf "500 5.5.2 Line too long\r\n" >want &&
+	sed -n 2p out | test_cmp want - &&
+	sed -n 3p out | grep "^250" && sed -n 4p out | grep "^221"
 '
 
 test_expect_success 'one of 65537 bytes: 500 Line too long, closing' '
-	printf "NOOP %s\r\nNOOP\r\nQUIT\r\n" "$(pad 65530)" >in &&
-	test "$(head -1 in | wc -c)" = 65537 &&
-	smtp-receive $SR <in >out &&
+	long 65537 &&
 	sed -n 2p out | grep "^500 5.5.2 Line too long, closing" &&
 	test_line_count = 2 out
 '

@@ -50,27 +50,20 @@ test_expect_success 'one of 2049 bytes is -ERR Line too long' '
 '
 
 # A line too long is read past to its end; one whose first 65536 bytes
-# hold no line end ends the session.
+# hold no line end ends the session.  long N: a pop-chat script whose
+# first command is a NOOP line of N bytes with its CRLF.
+long() {
+	echo "< +OK" && echo "> NOOP $(pad $(($1 - 7)))"
+}
+
 test_expect_success 'a line of 65536 bytes with its CRLF: -ERR, and the session goes on' '
-	cat >s12 <<-EOF &&
-	< +OK
-	> NOOP $(pad 65529)
-	< -ERR Line too long
-	> QUIT
-	< +OK
-	EOF
+	{ long 65536 && printf "< -ERR Line too long\n> QUIT\n< +OK\n"; } >s12 &&
 	chat s12 -u alice >out &&
 	! grep "closing" out
 '
 
 test_expect_success 'one of 65537 bytes: -ERR Line too long, closing' '
-	cat >s13 <<-EOF &&
-	< +OK
-	> NOOP $(pad 65530)
-	< -ERR Line too long, closing
-	eof
-	exit 0
-	EOF
+	{ long 65537 && printf "< -ERR Line too long, closing\neof\nexit 0\n"; } >s13 &&
 	chat s13 -u alice >out
 '
 
