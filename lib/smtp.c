@@ -327,7 +327,9 @@ nym_smtp_getline(struct nym_in *in, char *buf, size_t cap, size_t max)
 		total += len;
 		if (!more)
 			break;
-		if (total > NYM_SMTP_SKIP) {
+		/* A part that is not the line's last fills the buffer: with
+		 * NYM_SMTP_SKIP bytes read and no LF in them, hang up. */
+		if (total >= NYM_SMTP_SKIP) {
 			errno = EMSGSIZE;
 			return -1;
 		}

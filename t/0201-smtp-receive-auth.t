@@ -228,6 +228,34 @@ test_expect_success 'a failed login is answered after -D seconds, whatever faile
 	grep "^535" out.nu && test "$(cat ms.nobody)" -ge 1000
 '
 
+# At -F 3/600: with 2 failures in the ledger a right password is still
+# checked and taken, and so is the 3rd failure (535, not 454); only the
+# AUTH after it finds the limit reached.
+test_expect_success 'at -F: after F-1 failures a login works; the F-th is still checked' '
+	rm -f lim.fails && SRX="-D 0 -F 3/600" &&
+	login a1 wrong && login a2 wrong &&
+	grep "^535 5.7.8" out.a2 &&
+	login a3 hunter2 &&
+	grep "^235 2.7.0" out.a3 &&
+	login a4 wrong &&
+	grep "^535 5.7.8" out.a4 && ! grep "^454" out.a4 &&
+	login a5 hunter2 &&
+	grep "^454 4.7.0 Too many failed logins" out.a5
+'
+
+# One connection: 3 failed logins (NYM_SMTPD_AUTHFAIL) close it, see
+# above; after 2 it goes on, and a right password logs in.
+test_expect_success 'one connection: after 2 failed logins the 3rd try may log in' '
+	rm -f lim.fails && SRX="-D 0 -F 64/600" &&
+	printf "EHLO c\r\nAUTH PLAIN %s\r\nAUTH PLAIN %s\r\nAUTH PLAIN %s\r\nMAIL FROM:<bob@bob.i2p>\r\nQUIT\r\n" \
+	    "$(b64 "\\0bob@bob.i2p\\0x")" "$(b64 "\\0bob@bob.i2p\\0y")" \
+	    "$(b64 "\\0bob@bob.i2p\\0hunter2")" |
+	smtp-receive -l bob.i2p -a -d md -A lim $SRX >out.one &&
+	grep -c "^535 5.7.8" out.one >n && test "$(cat n)" = 2 &&
+	grep "^235 2.7.0" out.one && grep "^250 2.1.0" out.one &&
+	! grep "^421" out.one
+'
+
 test_expect_success 'failures of every connection count: past -F, no password is checked' '
 	rm -f lim.fails && SRX="-D 0 -F 3/600" &&
 	login 1 wrong && login 2 wrong && login 3 wrong &&

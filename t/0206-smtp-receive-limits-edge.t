@@ -31,6 +31,29 @@ test_expect_success 'one of 513 bytes is 500 5.5.2 Line too long' '
 	sed -n 3p out | grep "^221"
 '
 
+# A line too long is read past to its end; one whose first 65536 bytes
+# (NYM_SMTP_SKIP) hold no line end closes the session.  long N: a NOOP
+# line of N bytes with its CRLF, a NOOP and QUIT, to smtp-receive; its
+# replies in out.
+long() {
+	printf "NOOP %s\r\nNOOP\r\nQUIT\r\n" "$(pad $(($1 - 7)))" >in &&
+	test "$(head -1 in | wc -c)" = "$1" &&
+	smtp-receive $SR <in >out
+}
+
+test_expect_success 'a line of 65536 bytes with its CRLF: 500, and the session goes on' '
+	long 65536 &&
+	printf "500 5.5.2 Line too long\r\n" >want &&
+	sed -n 2p out | test_cmp want - &&
+	sed -n 3p out | grep "^250" && sed -n 4p out | grep "^221"
+'
+
+test_expect_success 'one of 65537 bytes: 500 Line too long, closing' '
+	long 65537 &&
+	sed -n 2p out | grep "^500 5.5.2 Line too long, closing" &&
+	test_line_count = 2 out
+'
+
 # A path of 256 bytes with its angle brackets: a 64-byte local part, "@",
 # and a domain of 189 bytes (labels of at most 63, ".i2p" included).
 test_expect_success 'a path of 256 bytes is taken, 257 is 501 Address too long' '
@@ -118,6 +141,34 @@ test_expect_success 'commands within -T are served; at -T: 421 4.4.2 Session too
 	test_timeout 30 smtp-chat chat -- smtp-receive -T $(test_scaled 3) $SR \
 	    2>err &&
 	grep "the session took $(test_scaled 3) s (-T)" err
+'
+
+# trickled N: a NOOP sent a byte at a time, N seconds between bytes, as
+# smtp-chat script lines.
+trickled() {
+	for c in N O O P; do
+		printf "= %s\nsleep %s\n" "$c" "$1"
+	done
+	printf "> \n"
+}
+
+# -t bounds a whole command, from the first wait for it: one that takes
+# 6 s to trickle in is answered under -t 10 (4 s to spare, and -t/2
+# would cut it), and the next command gets a fresh -t: the two take 12 s.
+test_expect_success 'a command trickled in within -t is answered, each in its own -t' '
+	{
+		echo "< 220" &&
+		echo "> EHLO c" && echo "< 250" &&
+		trickled 1.5 && echo "< 250" &&
+		trickled 1.5 && echo "< 250" &&
+		echo "> QUIT" && echo "< 221" &&
+		echo "eof" && echo "exit 0"
+	} >chat &&
+	start=$(date +%s) &&
+	test_timeout 60 smtp-chat chat -- smtp-receive -t $(test_scaled 10) $SR \
+	    2>err &&
+	test $(($(date +%s) - start)) -ge 12 &&
+	test_must_be_empty err
 '
 
 test_done

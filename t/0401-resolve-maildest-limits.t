@@ -2,7 +2,8 @@
 # The limit resolve-maildest puts on an eepsite's .well-known/i2pmail.key
 # answer (NYM_HTTP_MAX, lib/limits.h: 16384 bytes, headers included), at
 # the limit (used) and one byte past it (not used: the site is taken as
-# publishing none, and the address book answers).
+# publishing none, and the address book answers); and an answer that
+# is slow but whole within -w.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
@@ -65,6 +66,28 @@ test_expect_success 'one of 16385 bytes is not: the address book answers' '
 	key $((16385 - $(cat hdr))) && test "$(answer)" = 16385 &&
 	rmd x@ed.i2p >out &&
 	grep "^x@ed.i2p i2p [A-Za-z0-9~=-]\{516,\} 25 addressbook " out
+'
+
+# The HTTP exchange, whole, within -w (past it: t/0400).  An answer that
+# comes in 10 pieces 0.75 s apart is whole after 6.75 s: taken under
+# -w 10, with 3 s to spare (-w / 2 would cut it).
+test_expect_success 'an answer that comes slowly but whole within -w is used' '
+	mkdir -p www-slow/.well-known &&
+	echo "$B32 2526" >www-slow/.well-known/i2pmail.key &&
+	{ "$H/httpd" --port-file slow.i2p.port --dir www-slow --slow 0.75 \
+	    --max-seconds $(test_scaled 120) &
+	  echo $! >slow.i2p.pid; } &&
+	test_wait_for slow.i2p.port &&
+	kill "$(cat sam.pid)" && rm -f sam.port sam.pid &&
+	{ "$H/fake-sam" --port-file sam.port --pid-file sam.pid \
+	    --log sam.log --max-seconds $(test_scaled 120) \
+	    --route slow.i2p="$(cat slow.i2p.port)" </dev/null & } &&
+	test_wait_for sam.port && test_wait_for sam.pid &&
+	start=$(date +%s) &&
+	test_timeout 60 resolve-maildest -n -S 127.0.0.1:"$(cat sam.port)" \
+	    -w $(test_scaled 10) x@slow.i2p >out 2>err &&
+	test $(($(date +%s) - start)) -ge 6 &&
+	grep "^x@slow.i2p i2p $B32 2526 well-known " out
 '
 
 test_done

@@ -111,6 +111,46 @@ test_expect_success '-c limits programs at once; later streams wait, none is los
 	kill -TERM "$(cat acc.pid)" && test_wait_for acc.rc
 '
 
+# One past -c: with -c 2 and two programs running, sam-accept takes no
+# stream (it waits for a program to end, in wait(2), and asks the bridge
+# for no third), so a third stream waits at the bridge; it runs when a
+# program ends.  Each program holds until the test releases it.
+test_expect_success 'past -c: the next stream waits until a program ends' '
+	write_script hold.sh <<-\EOS &&
+	read line
+	: >started.$line
+	while ! test -e release.$line; do sleep 0.1; done
+	echo "got $line"
+	EOS
+	rm -f started.* release.* &&
+	test_when_finished ": >release.n1; : >release.n2; : >release.n3" &&
+	accept -c 2 ./hold.sh &&
+	pid=$(cat acc.pid) &&
+	n=$(grep -c "STREAM CONNECT" sam.log) &&
+	pids= &&
+	for i in 1 2; do
+		{ echo "n$i" | client "$(cat acc.b32)" >hold$i.out & } &&
+		pids="$pids $!" || return 1
+	done &&
+	test_wait_until "test -e started.n1 && test -e started.n2" &&
+	# sam-accept waits for a program to end, with two running
+	test_wait_until "grep -qx do_wait /proc/$pid/wchan" &&
+	ps -o pid= --ppid "$pid" >kids && test_line_count = 2 kids &&
+	{ echo n3 | client "$(cat acc.b32)" >hold3.out & } &&
+	pids="$pids $!" &&
+	test_wait_until "test \$(grep -c \"STREAM CONNECT\" sam.log) = $((n + 3))" &&
+	# the third stream is at the bridge; its program has not started
+	test_path_is_missing started.n3 &&
+	grep -qx do_wait /proc/$pid/wchan &&
+	ps -o pid= --ppid "$pid" >kids && test_line_count = 2 kids &&
+	: >release.n1 &&
+	test_wait_until "test -e started.n3" &&
+	: >release.n2 && : >release.n3 &&
+	wait $pids &&
+	for i in 1 2 3; do grep -x "got n$i" hold$i.out || return 1; done &&
+	kill -TERM "$pid" && test_wait_for acc.rc
+'
+
 test_expect_success 'sam-deliver borrows the session of sam-accept holding its key' '
 	mkdir -p bob &&
 	{ HOME=$PWD/bob sam-accept -S 127.0.0.1:$P -w $(test_scaled 5) sh -c "exec smtp-receive \

@@ -34,27 +34,8 @@ printf 'Subject: two\n\nshort\n' >crash/2 &&
 { printf 'Subject: three\n\n'; head -c 150000 /dev/zero | tr '\0' y; echo; } \
     >crash/3 || exit 1
 
-sums() {
-	for d in "$@"; do
-		for f in "$d"/*; do test ! -f "$f" || sha256sum <"$f"; done
-	done | sort
-}
-
-# mboxsums MBOX: the sums of its messages, unquoted, without the empty
-# line that ends each.
-mboxsums() {
-	rm -rf split && mkdir split &&
-	awk '/^From MAILER-DAEMON /{n++; next} {print > ("split/" n)}' "$1" &&
-	for f in split/*; do
-		test -f "$f" || continue
-		sed -e '$d' -e 's/^>\(>*From \)/\1/' "$f" | sha256sum
-	done | sort
-}
-
-labcount() {
-	ls "$(cat lab/dir)/mail/alice/Maildir/new" \
-	    "$(cat lab/dir)/mail/alice/Maildir/cur" | grep -c '^[0-9]'
-}
+# sums, mboxsums, labcount, start, the tmpfs: t/helpers/pop-lib.sh.
+. "$TOP/t/helpers/pop-lib.sh"
 
 pf() {
 	test_timeout 120 pop-fetch -w $W -H 127.0.0.1:$(cat lab/port) \

@@ -12,10 +12,11 @@ test -x /usr/sbin/dovecot || test_skip_all "dovecot is missing"
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
 command -v unshare >/dev/null && command -v nsenter >/dev/null ||
 	test_skip_all "unshare and nsenter (util-linux) are missing"
-mkdir probe &&
-unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs probe' 2>/dev/null ||
+
+# sums, labcount, the tmpfs (full_start, inns, fill): t/helpers/pop-lib.sh.
+. "$TOP/t/helpers/pop-lib.sh"
+full_can_mount ||
 	test_skip_all "cannot mount a tmpfs in a private mount namespace (needs root or CAP_SYS_ADMIN)"
-rmdir probe
 
 printf 'secret\n' >pw && chmod 600 pw
 
@@ -25,36 +26,9 @@ mkdir msgs && for i in 1 2; do
 	  head -c $((100000 + i)) /dev/zero | tr '\0' z; echo; } >msgs/$i
 done
 
-sums() {
-	for d in "$@"; do
-		for f in "$d"/*; do test ! -f "$f" || sha256sum <"$f"; done
-	done | sort
-}
-
-labcount() {
-	ls "$(cat lab/dir)/mail/alice/Maildir/new" \
-	    "$(cat lab/dir)/mail/alice/Maildir/cur" | grep -c '^[0-9]'
-}
-
-FULL=$TRASH/full
-
-# The namespace is held by a process that only sleeps; tests enter it
-# (entering a mount namespace changes directory to its root: back here).
-inns() {
-	nsenter -t "$(cat "$TRASH/ns.pid")" -m --wd="$TRASH" -- "$@"
-}
-
 pf() {
 	inns timeout $(test_scaled 30) pop-fetch -w $(test_scaled 5) -H 127.0.0.1:$(cat lab/port) -u alice \
 	    -P "$TRASH/pw" "$@"
-}
-
-# fill [KB]: fill the tmpfs, then free KB kilobytes (default none) so
-# that small writes still succeed and a message's write runs out.
-fill() {
-	inns sh -c "dd if=/dev/zero of='$FULL/pad' bs=1024 count=${1:-0} 2>/dev/null
-		dd if=/dev/zero of='$FULL/fill' bs=4096 2>/dev/null
-		rm -f '$FULL/pad'; test -s '$FULL/fill'"
 }
 
 unfill() {
@@ -62,17 +36,11 @@ unfill() {
 }
 
 # Stop the servers whatever happens to the script.
-test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1
-test ! -f "$TRASH/ns.pid" || kill $(cat "$TRASH/ns.pid") 2>/dev/null || :'
+test_atexit 'dovecot-lab stop "$TRASH/lab" >/dev/null 2>&1 || :'
 
 test_expect_success 'setup: dovecot; a 1 MB tmpfs in a private mount namespace' '
 	dovecot-lab start lab alice:secret &&
-	mkdir full &&
-	{ unshare -m --propagation private sh -c '\''mount -t tmpfs -o size=1m,mode=0755 tmpfs "$1" &&
-	    echo $$ >"$2.tmp" && mv "$2.tmp" "$2" && exec sleep 600'\'' \
-	    sh "$FULL" "$TRASH/ns.pid" </dev/null & } &&
-	test_wait_for ns.pid &&
-	inns sh -c "grep -q \" $FULL tmpfs \" /proc/mounts" &&
+	full_start &&
 	! grep -q " $FULL tmpfs " /proc/mounts
 '
 

@@ -23,34 +23,11 @@ mkdir msgs && for i in $(seq -w 1 25); do
 	  printf 'end %s\n' $i; } >msgs/m$i
 done
 
-sums() {
-	for d in "$@"; do
-		for f in "$d"/*; do test ! -f "$f" || sha256sum <"$f"; done
-	done | sort
-}
+# sums, mboxsums, start NAME ARGS (a pop-script server serving a copy of
+# msgs/ in spool.NAME, each NAME once), the tmpfs (full_start, inns,
+# fill): t/helpers/pop-lib.sh.
+. "$TOP/t/helpers/pop-lib.sh"
 sums msgs >want
-
-# mboxsums MBOX: the sums of its messages, unquoted, without the empty
-# line that ends each.
-mboxsums() {
-	rm -rf split && mkdir split &&
-	awk '/^From MAILER-DAEMON /{n++; next} {print > ("split/" n)}' "$1" &&
-	for f in split/*; do
-		test -f "$f" || continue
-		sed -e '$d' -e 's/^>\(>*From \)/\1/' "$f" | sha256sum
-	done | sort
-}
-
-# start NAME ARGS: a pop-script server serving spool.NAME (a copy of
-# msgs/), its port in port.NAME, its commands in log.NAME; stopped by its
-# PID when the script ends.
-start() {
-	n=$1 && shift &&
-	rm -rf spool.$n port.$n && mkdir spool.$n && cp msgs/* spool.$n/ &&
-	{ pop-script "$@" port.$n log.$n spool.$n & } &&
-	echo $! >>pids && test_wait_for port.$n
-}
-test_atexit 'test ! -s "$TRASH/pids" || kill $(cat "$TRASH/pids") 2>/dev/null; :'
 
 # pf NAME ARGS: one pop-fetch run against server NAME.
 pf() {
@@ -201,35 +178,19 @@ test_expect_success 'no UIDL: 78, nothing fetched, nothing deleted' '
 # A tiny disk quota: a 1 MB tmpfs in a private mount namespace (unshare
 # -m), so that nothing leaks out of the test, nearly filled; eight
 # messages of 100 KB, of which only some fit.
-mkdir probe &&
-if command -v unshare >/dev/null && command -v nsenter >/dev/null &&
-    unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs probe' 2>/dev/null; then
+if full_can_mount; then
 	test_set_prereq QUOTA
 fi
-rmdir probe
 
 mkdir big && for i in 1 2 3 4 5 6 7 8; do
 	{ printf 'Subject: big %d\n\n' $i
 	  head -c $((100000 + i)) /dev/zero | tr '\0' z; echo; } >big/b$i
 done
-FULL=$TRASH/full
-
-inns() {
-	nsenter -t "$(cat "$TRASH/ns.pid")" -m --wd="$TRASH" -- "$@"
-}
-
-# fill KB: fill the tmpfs, leaving KB kilobytes free.
-fill() {
-	inns sh -c "dd if=/dev/zero of='$FULL/pad' bs=1024 count=$1 2>/dev/null
-		dd if=/dev/zero of='$FULL/fill' bs=4096 2>/dev/null
-		rm -f '$FULL/pad'; test -s '$FULL/fill'"
-}
 
 # bigstart NAME: a server with the eight big messages.
 bigstart() {
-	rm -rf spool.$1 port.$1 && mkdir spool.$1 && cp big/* spool.$1/ &&
-	{ pop-script port.$1 log.$1 spool.$1 & } &&
-	echo $! >>pids && test_wait_for port.$1
+	rm -rf spool.$1 && mkdir spool.$1 && cp big/* spool.$1/ &&
+	start "$1"
 }
 
 # qpf NAME ARGS: pop-fetch inside the namespace.
@@ -239,15 +200,8 @@ qpf() {
 	    -H 127.0.0.1:$(cat port.$n) -u alice -P "$TRASH/pw" "$@"
 }
 
-test_atexit 'test ! -f "$TRASH/ns.pid" || kill $(cat "$TRASH/ns.pid") 2>/dev/null; :'
-
 test_expect_success QUOTA 'setup: a 1 MB tmpfs in a private mount namespace' '
-	mkdir full &&
-	{ unshare -m --propagation private sh -c '\''mount -t tmpfs -o size=1m,mode=0755 tmpfs "$1" &&
-	    echo $$ >"$2.tmp" && mv "$2.tmp" "$2" && exec sleep 600'\'' \
-	    sh "$FULL" "$TRASH/ns.pid" </dev/null & } &&
-	test_wait_for ns.pid &&
-	inns sh -c "grep -q \" $FULL tmpfs \" /proc/mounts" &&
+	full_start &&
 	sums big >wantbig
 '
 

@@ -18,16 +18,8 @@ printf 'Subject: one\n\nfirst\n' >msgs/m1 &&
 printf 'Subject: two\n\nsecond\n' >msgs/m2
 
 # start NAME ARGS: a pop-script server (t/helpers) serving spool.NAME,
-# a copy of msgs/ unless it exists; its port in port.NAME, its commands
-# in log.NAME; stopped by its PID when the script ends.
-start() {
-	n=$1 && shift &&
-	rm -f port.$n &&
-	{ test -d spool.$n || { mkdir spool.$n && cp msgs/* spool.$n/; }; } &&
-	{ pop-script "$@" port.$n log.$n spool.$n & } &&
-	echo $! >>pids && test_wait_for port.$n
-}
-test_atexit 'test ! -s "$TRASH/pids" || kill $(cat "$TRASH/pids") 2>/dev/null; :'
+# a copy of msgs/ unless it exists (t/helpers/pop-lib.sh).
+. "$TOP/t/helpers/pop-lib.sh"
 
 # pf NAME ARGS: pop-fetch from server NAME as user $U (default alice):
 # each user has a state of its own.

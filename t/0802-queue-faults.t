@@ -1,6 +1,7 @@
 #!/bin/sh
 # The delay queue when things go wrong: a delivery command that hangs
-# (killed with its process group after -T, tried again later), one that
+# (killed with its process group after -T, tried again later; one that
+# ends within -T is waited for), one that
 # outlives a killed queue-run (it must not), overlapping runs, queue-run
 # killed with SIGKILL at random moments over many runs (every message
 # delivered at least once; the duplicates are counted and bounded), and
@@ -56,6 +57,26 @@ test_expect_success 'delivery-timeout from the configuration' '
 	NYMBOX_CONF=$PWD/conf NYMBOX_NOW=$T0 test_timeout 20 queue-run -q Q 2>err &&
 	grep "timed out after 1 s" err &&
 	gone $(cat hang.kid)
+'
+
+# At -T: a command that takes 6.5 s is waited for under -T 10 (3.5 s to
+# spare; -T / 2 would kill it) and its delivery counts.
+write_script slowcmd <<-EOF
+cat >"$TRASH/slow.in"
+sleep 6.5
+mkdir -p "$TRASH/out" && cp "$TRASH/slow.in" "$TRASH/out/\$\$"
+EOF
+
+test_expect_success 'a command that ends within -T is waited for, and its delivery counts' '
+	rm -rf Q out &&
+	NYMBOX_NOW=$T0 delay-queue -q Q -m now b@b.i2p -- ./slowcmd <msg &&
+	start=$(date +%s) &&
+	NYMBOX_NOW=$T0 test_timeout 60 queue-run -q Q -T $(test_scaled 10) \
+	    2>err &&
+	test $(($(date +%s) - start)) -ge 6 &&
+	test_must_be_empty err &&
+	nothing_queued Q && test "$(ls out | wc -l)" = 1 &&
+	grep -x body out/* && grep -x "Subject: s" out/*
 '
 
 test_expect_success 'queue-run killed: its delivery command dies with it' '
