@@ -57,6 +57,7 @@ LIBSRC += lib/popd.c lib/linesrv.c
 LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
 LIBSRC += lib/onion.c
+LIBSRC += lib/deliver.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
