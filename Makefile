@@ -12,6 +12,7 @@ WERROR ?=
 
 # Programs written in C (bin/NAME.c) and in shell (bin/NAME).
 TOOLS = scrub-headers smtp-receive resolve-maildest sam-deliver sam-accept
+TOOLS += onion-deliver
 TOOLS += pop-fetch mbox-encrypt pop-serve
 TOOLS += nymbox-sendmail smtp-submit
 TOOLS += delay-queue queue-run

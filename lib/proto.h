@@ -373,9 +373,11 @@ int nym_socks_connect(struct nym_socks *s, const char *name, int port,
 /* Words for a reply code. */
 const char *nym_socks_replyname(int reply);
 /* The exit code a refusal calls for: NYM_EX_NOHOST for an address that
- * can never work (0xf6), NYM_EX_CONFIG for a proxy not set up for us (2,
- * 7, 8, client authorization 0xf4/0xf5, no method, credentials refused),
- * NYM_EX_TEMPFAIL otherwise (1, 3 to 6, the other onion errors). */
+ * can never work (0xf6) or a service whose descriptor is invalid (0xf1),
+ * NYM_EX_CONFIG for a proxy not set up for us (2, 7, 8, client
+ * authorization 0xf4/0xf5, no method, credentials refused),
+ * NYM_EX_TEMPFAIL otherwise (1, 3 to 6, the other onion errors: 0xf0, a
+ * descriptor not found, is a service not published yet or away). */
 int nym_socks_exitcode(int reply);
 
 /* ---- deliver.c: the front end of the delivering programs (sam-deliver,

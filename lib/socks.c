@@ -302,6 +302,8 @@ int
 nym_socks_exitcode(int reply)
 {
 	switch (reply) {
+	case 0xf1:		/* a descriptor that does not parse or
+				   verify: the service is broken, not away */
 	case 0xf6:		/* an address that can never work */
 		return NYM_EX_NOHOST;
 	case 2:			/* the proxy is not set up for this */
@@ -312,7 +314,8 @@ nym_socks_exitcode(int reply)
 	case NYM_SOCKS_NOMETHOD:
 	case NYM_SOCKS_AUTHFAIL:
 		return NYM_EX_CONFIG;
-	default:		/* 1, 3..6, f0..f3, f7, unknown: try later */
+	default:		/* 1, 3..6, f0 (no descriptor yet), f2, f3,
+				   f7, unknown: try later */
 		return NYM_EX_TEMPFAIL;
 	}
 }
