@@ -9,9 +9,10 @@
  * recipients by destination, speak SMTP to each destination once, and
  * report with sendmail's exit codes.  In batch mode (-B) it reads
  * "FILE RECIPIENT..." lines and keeps each destination's session open
- * from one message to the next (RSET between them, nym_smtp_send), so a
- * queue flush pays one stream or circuit and one greeting per
- * destination, not per message.  Only two things differ by transport:
+ * from one message to the next (up to NYM_DL_SESSIONS at once, the least
+ * recently used closed first; RSET after a transaction left unfinished,
+ * nym_smtp_send), so a queue flush pays one stream or circuit and one
+ * greeting per destination, not per message.  Only two things differ by transport:
  * what destination a recipient's domain means, and how a connected
  * socket to it is had; the program gives them as a struct
  * nym_dl_transport.
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,42 +34,78 @@
 void
 nym_dl_init(struct nym_dl *d, const struct nym_dl_transport *tr, int ms)
 {
+	size_t i;
+
 	memset(d, 0, sizeof *d);
 	d->tr = tr;
 	d->ms = ms;
-	d->c.fd = -1;
+	for (i = 0; i < NYM_DL_SESSIONS; i++)
+		d->s[i].c.fd = -1;
 	d->msgfd = -1;
 }
 
 static void
-hangup(struct nym_dl *d)
+hangup(struct nym_dl_session *s)
 {
-	nym_smtp_quit(&d->c, 1);
-	d->dest[0] = '\0';
+	nym_smtp_quit(&s->c, 1);
+	s->dest[0] = '\0';
 }
 
-/* Connect to dest, unless its session is the one open, and get through
- * the greeting and EHLO (or HELO) with a name that says nothing. */
+/* Is the session of s still there?  A server that has hung up on an idle
+ * session (or said 421 first) left something to read. */
 static int
+alive(struct nym_dl_session *s)
+{
+	struct pollfd p = { .fd = s->c.fd, .events = POLLIN };
+
+	return s->c.in.pos == s->c.in.len && poll(&p, 1, 0) == 0;
+}
+
+/* The session to dest: the open one, if it is still there, else a new
+ * one in a free place or that of the least recently used, through the
+ * greeting and EHLO (or HELO) with a name that says nothing.  NULL with
+ * *code and why if it cannot be had. */
+static struct nym_dl_session *
 dial(struct nym_dl *d, const char *dest, char *why, size_t cap, int *code)
 {
+	struct nym_dl_session *s = NULL;
+	size_t i;
 	int fd;
 
-	if (d->c.fd != -1 && strcmp(d->dest, dest) == 0)
-		return 0;
-	hangup(d);
+	for (i = 0; i < NYM_DL_SESSIONS; i++) {
+		if (d->s[i].c.fd == -1 || strcmp(d->s[i].dest, dest) != 0)
+			continue;
+		if (alive(&d->s[i])) {
+			d->s[i].used = ++d->tick;
+			return &d->s[i];
+		}
+		s = &d->s[i];
+		nym_smtp_quit(&s->c, 0);
+		break;
+	}
+	for (i = 0; s == NULL && i < NYM_DL_SESSIONS; i++)
+		if (d->s[i].c.fd == -1)
+			s = &d->s[i];
+	if (s == NULL) {
+		s = &d->s[0];
+		for (i = 1; i < NYM_DL_SESSIONS; i++)
+			if (d->s[i].used < s->used)
+				s = &d->s[i];
+	}
+	hangup(s);
 	*code = NYM_EX_TEMPFAIL;
 	if ((fd = d->tr->dial(d->tr->arg, dest, code, why, cap)) == -1)
-		return -1;
-	if ((*code = nym_smtp_start(&d->c, fd, d->ms, "localhost")) !=
+		return NULL;
+	if ((*code = nym_smtp_start(&s->c, fd, d->ms, "localhost")) !=
 	    NYM_EX_OK) {
-		if (d->c.err == ETIMEDOUT && d->tr->stale != NULL)
+		if (s->c.err == ETIMEDOUT && d->tr->stale != NULL)
 			d->tr->stale(d->tr->arg);
-		snprintf(why, cap, "%s", d->c.why);
-		return -1;
+		snprintf(why, cap, "%s", s->c.why);
+		return NULL;
 	}
-	snprintf(d->dest, sizeof d->dest, "%s", dest);
-	return 0;
+	snprintf(s->dest, sizeof s->dest, "%s", dest);
+	s->used = ++d->tick;
+	return s;
 }
 
 /* Give every pending recipient from i on whose domain is rc[i]'s this
@@ -93,6 +131,7 @@ static void
 deliver(struct nym_dl *d, struct nym_smtp_rcpt *rc, size_t n, int msgfd)
 {
 	const struct nym_dl_transport *tr = d->tr;
+	struct nym_dl_session *s;
 	char why[NYM_SMTP_TEXT / 8], **dest;
 	size_t i, j;
 	int code, fd;
@@ -152,12 +191,12 @@ deliver(struct nym_dl *d, struct nym_smtp_rcpt *rc, size_t n, int msgfd)
 			if (rc[j].code == -1 && (dest[j] == NULL ||
 			    strcmp(dest[j], dest[i]) != 0))
 				rc[j].code = -2;
-		if (dial(d, dest[i], why, sizeof why, &code) == -1)
+		if ((s = dial(d, dest[i], why, sizeof why, &code)) == NULL)
 			nym_smtp_failall(rc + i, n - i, code, why);
 		else {
-			nym_smtp_send(&d->c, d->sender, rc + i, n - i, fd);
-			if (d->c.fd == -1)
-				d->dest[0] = '\0';
+			nym_smtp_send(&s->c, d->sender, rc + i, n - i, fd);
+			if (s->c.fd == -1)
+				s->dest[0] = '\0';
 		}
 		for (j = i; j < n; j++)
 			if (rc[j].code == -2)
@@ -327,6 +366,7 @@ batch(struct nym_dl *d)
 int
 nym_dl_run(struct nym_dl *d)
 {
+	size_t i;
 	int ret;
 
 	if (d->batch)
@@ -337,7 +377,8 @@ nym_dl_run(struct nym_dl *d)
 		close(d->msgfd);
 		d->msgfd = -1;
 	}
-	hangup(d);
+	for (i = 0; i < NYM_DL_SESSIONS; i++)
+		hangup(&d->s[i]);
 	free(d->rc);
 	d->rc = NULL;
 	d->n = 0;

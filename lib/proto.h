@@ -419,8 +419,12 @@ struct nym_dl {
 	struct nym_smtp_rcpt *rc;	/* one message's recipients */
 	size_t n;
 	int msgfd;			/* its spool, -1 in a batch */
-	struct nym_smtp_client c;	/* the open session, c.fd -1: none */
-	char dest[NYM_DEST_MAX];	/* its destination's key */
+	struct nym_dl_session {
+		struct nym_smtp_client c;	/* c.fd -1: none */
+		char dest[NYM_DEST_MAX];	/* its destination's key */
+		unsigned long long used;	/* when last used (tick) */
+	} s[NYM_DL_SESSIONS];		/* the sessions open */
+	unsigned long long tick;
 	char dest2[NYM_DEST_MAX];	/* a key being resolved */
 };
 
