@@ -216,6 +216,7 @@ bench:
 	sh t/bench/run.sh
 	sh t/bench/sam.sh
 	sh t/bench/sam-net.sh
+	sh t/bench/onion-fake.sh
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh
