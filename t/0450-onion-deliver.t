@@ -305,6 +305,41 @@ test_expect_success '-B: a session the server ended is dialled again, not failed
 	test $(ls mx0.mail | wc -l) = 3
 '
 
+# Seventeen onions (one more than a batch keeps sessions for), all
+# served by mx0.
+MANY="
+7ncvb2dykwcnocu4y6egau2xflmh6vbm7ckens7kmjxjsfnl4odrqsid
+grt5ewbb6gkq7ao5un2n5tztjtgcln44bs3stw6p64ajbyt5c25un5ad
+yqwfc7w37wphvynp2pnd3ddjnhvlr26ctwweiqjh7oq4gyvsrln7evad
+7qpa625iyhcg5jghrw72dhv4y5gptw5vyubupmgce44ulq6e5ikzbaqd
+6rgwaepvbebs7efqogarecuvyhnsgprycz6y7chl7uj2ivg7h6wi2gyd
+b4ec2yvj3ww6nhj7r7db3vfvsdcfk4r5ykejznzmqkez74zuummeltid
+rgfjoqx2x6nb56zk4tyuspkk2nb7ucw3xugqpowneyeln3datxhgdgyd
+sf2gdeexja45nqlhug4cy3qa22wtk4xpqmi6wviysbvqsctksdoqecad
+uk3cgtm3mmjfx5vt4gzvdgf7ccxowrnp2kdskevza7xghgzifxegrwad
+hw37n3dzhpb6gxemujevnj65xp7yi42cftbwtovouu7clhkics4nouyd
+s5zp6uonptsfnzixnavsasakwixflhpfg3jprhg2kcb3tqjdulklclyd
+c25qurbgujr3hkxtgrqxychd47ehteae4a6cjdhdamvuyepz5atdulad
+echnizeatol332vsz6tscezh44qfuzdb3vxd6vo3ba7pfwwadr6yepad
+jz7s5qhtkrd5yy5jv5wpgck22pc6vioiapbwyzpmtobdkqfsyqgzrfad
+elu7gcaa7geflmsl7itfjfn5f3tbdi22pgdnl2gfligvsqsamevkadid
+pb2tz4jz5cdf4xr5dzr6uecxtcdnm2emgn6tbhqvtpyzrgdkniqw3rid
+wu6p3eveswxolrhzcbofgqopmctkh7z7kp5ubkwcwjznlwhjbbof3sad"
+
+test_expect_success '-B: sessions beyond NYM_DL_SESSIONS: the least recently used closed' '
+	mx mx0 && set -- $MANY && first=$1 && last=${17} &&
+	routes= && for o in $MANY; do routes="$routes --route $o.onion=$(cat mx0.port)"; done &&
+	socks $routes &&
+	for o in $MANY; do echo "msg bob@$o.onion"; done >jobs &&
+	echo "msg bob@$first.onion" >>jobs && echo "msg bob@$last.onion" >>jobs &&
+	od -B -f "alice@$A" <jobs >results &&
+	test $(grep -c " 0 bob@" results) = 19 &&
+	test $(grep -c "^GREETING" socks.log) = 18 &&
+	test $(grep -c "^CONNECT.*NAME=$first.onion " socks.log) = 2 &&
+	test $(grep -c "^CONNECT.*NAME=$last.onion " socks.log) = 1 &&
+	test $(grep -c "^QUIT" mx0.log) = 18
+'
+
 test_expect_success '-B: many messages to one onion over one SOCKS connection' '
 	mx mx0 && socks &&
 	: >jobs && i=0 &&
