@@ -1255,6 +1255,7 @@ test_expect_success 'README: the program list, the measurements and the layout' 
 	prose "queue-run                   621  629" &&
 	prose "job                            total s  first s  msg/s  ratio" &&
 	prose "queue-run, -j 100 -J 20    1647   6.07 5.93 6.22" &&
+	prose "job                              total s  msg/s  connections" &&
 	prose "bin/          one C file per program"
 '
 
