@@ -172,9 +172,12 @@ deliver(struct nym_dl *d, struct nym_smtp_rcpt *rc, size_t n, int msgfd)
 		}
 	}
 
-	/* The message as the transport sends it (a signature added). */
+	/* The message as the transport sends it (a signature added), if
+	 * it goes anywhere. */
+	for (i = 0; i < n && (rc[i].code != -1 || dest[i] == NULL); i++)
+		;
 	fd = msgfd;
-	if (tr->message != NULL) {
+	if (tr->message != NULL && i < n) {
 		code = NYM_EX_TEMPFAIL;
 		if ((fd = tr->message(tr->arg, d->sender, msgfd, &code, why,
 		    sizeof why)) == -1) {
