@@ -55,14 +55,15 @@ sink() {
 	export TOR_SOCKS
 }
 
-python3 - "$count" <<'EOP'
-import os, sys
-os.makedirs("queue", exist_ok=True)
-for i in range(int(sys.argv[1])):
-    head = "From: alice@alice.onion\nTo: bob@bob.onion\nSubject: message %d\n\n" % i
-    body = ("line %d of the text, just to have a kilobyte here. " % i) * 20
-    open("queue/m%05d" % i, "w").write((head + body)[:1023] + "\n")
-EOP
+# The queue: count messages of about 1 KB, and the batch lines.
+mkdir queue
+text=$(printf '%s' "$(seq -s ' is a number, and so is ' 1 80)" | cut -c1-960)
+i=0
+while test $i -lt "$count"; do
+	printf 'From: alice@alice.onion\nTo: bob@bob.onion\nSubject: message %d\n\n%s\n' \
+	    $i "$text" >"queue/m$(printf %05d $i)"
+	i=$((i + 1))
+done
 for f in queue/*; do echo "$PWD/$f bob@$onion"; done >jobs
 
 now() { date +%s.%N; }
