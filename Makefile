@@ -12,6 +12,7 @@ WERROR ?=
 
 # Programs written in C (bin/NAME.c) and in shell (bin/NAME).
 TOOLS = scrub-headers smtp-receive resolve-maildest sam-deliver sam-accept
+TOOLS += onion-deliver
 TOOLS += pop-fetch mbox-encrypt pop-serve
 TOOLS += nymbox-sendmail smtp-submit
 TOOLS += delay-queue queue-run
@@ -57,6 +58,7 @@ LIBSRC += lib/popd.c lib/linesrv.c
 LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
 LIBSRC += lib/onion.c lib/tls.c lib/smtptls.c
+LIBSRC += lib/deliver.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
@@ -216,6 +218,7 @@ bench:
 	sh t/bench/run.sh
 	sh t/bench/sam.sh
 	sh t/bench/sam-net.sh
+	sh t/bench/onion-fake.sh
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh

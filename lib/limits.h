@@ -174,6 +174,10 @@
 /* Bytes/s a transfer must average after its first timeout's worth, as
  * Postfix's smtpd_min_data_rate: 500. */
 #define NYM_MIN_RATE	500
+/* SMTP sessions a deliverer keeps open at once in a batch (sam-deliver,
+ * onion-deliver -B: one per destination, the least recently used
+ * closed for a new one): 16. */
+#define NYM_DL_SESSIONS	16
 /* A client session's writer buffer: 64 KB. */
 #define NYM_SMTP_IOBUF	65536
 /* smtp-receive's buffers: commands and DATA in, replies out. */

@@ -474,9 +474,76 @@ int nym_socks_connect(struct nym_socks *s, const char *name, int port,
 /* Words for a reply code. */
 const char *nym_socks_replyname(int reply);
 /* The exit code a refusal calls for: NYM_EX_NOHOST for an address that
- * can never work (0xf6), NYM_EX_CONFIG for a proxy not set up for us (2,
- * 7, 8, client authorization 0xf4/0xf5, no method, credentials refused),
- * NYM_EX_TEMPFAIL otherwise (1, 3 to 6, the other onion errors). */
+ * can never work (0xf6) or a service whose descriptor is invalid (0xf1),
+ * NYM_EX_CONFIG for a proxy not set up for us (2, 7, 8, client
+ * authorization 0xf4/0xf5, no method, credentials refused),
+ * NYM_EX_TEMPFAIL otherwise (1, 3 to 6, the other onion errors: 0xf0, a
+ * descriptor not found, is a service not published yet or away). */
 int nym_socks_exitcode(int reply);
+
+/* ---- deliver.c: the front end of the delivering programs (sam-deliver,
+ * onion-deliver): envelope, spool, batches, one session per destination,
+ * sendmail's exit codes ---- */
+/* What differs by transport.  Messages go to destinations named by a
+ * key (a string): recipients whose keys are equal share one session. */
+struct nym_dl_transport {
+	/* The key of the destination mail for domain goes to, into key
+	 * (cap bytes).  0, or the exit code (75, 68...) with why set.
+	 * Called once per domain and message. */
+	int (*resolve)(void *arg, const char *domain, char *key, size_t cap,
+	    char *why, size_t whycap);
+	/* A connected socket to the destination key, or -1 with *code (75
+	 * unless set) and why. */
+	int (*dial)(void *arg, const char *key, int *code, char *why,
+	    size_t whycap);
+	/* Optional: the recipients of one message as a whole, before any
+	 * is resolved.  0, or the exit code for them all with why set. */
+	int (*check)(void *arg, const struct nym_smtp_rcpt *rc, size_t n,
+	    char *why, size_t whycap);
+	/* Optional: the message to send, made from the spooled msgfd once
+	 * the destinations are known and before the first is dialled:
+	 * msgfd itself, or a new descriptor (closed after), or -1 with
+	 * *code (75 unless set) and why. */
+	int (*message)(void *arg, const char *sender, int msgfd, int *code,
+	    char *why, size_t whycap);
+	/* Optional: a session opened and then said nothing in time. */
+	void (*stale)(void *arg);
+	void *arg;
+};
+
+struct nym_dl {
+	const struct nym_dl_transport *tr;
+	int ms;				/* every reply, and the transfer */
+	const char *sender;		/* MAIL FROM, "" for a bounce */
+	char senderbuf[NYM_SMTP_PATH];
+	int batch;
+	struct nym_smtp_rcpt *rc;	/* one message's recipients */
+	size_t n;
+	int msgfd;			/* its spool, -1 in a batch */
+	struct nym_dl_session {
+		struct nym_smtp_client c;	/* c.fd -1: none */
+		char dest[NYM_DEST_MAX];	/* its destination's key */
+		unsigned long long used;	/* when last used (tick) */
+	} s[NYM_DL_SESSIONS];		/* the sessions open */
+	unsigned long long tick;
+	char dest2[NYM_DEST_MAX];	/* a key being resolved */
+};
+
+/* Start d for transport tr, ms for every reply. */
+void nym_dl_init(struct nym_dl *d, const struct nym_dl_transport *tr,
+    int ms);
+/* The envelope from the command line: sender from -f (NULL: $SENDER;
+ * "" or "<>" the null sender), -B (batch) or the recipients in argv and
+ * with -t those of the message's To, Cc and Bcc, the message spooled
+ * from stdin to an unlinked file.  Exits on a usage error (64), a bad
+ * address, no recipients (65) or a spool that cannot be written (75). */
+void nym_dl_envelope(struct nym_dl *d, const char *sender, int batch,
+    int tflag, int argc, char *const argv[]);
+/* Deliver the message, or with -B every "FILE RECIPIENT..." line of
+ * stdin ("FILE CODE ADDRESS=CODE..." on stdout for each), one warning
+ * per recipient that failed.  Returns the exit code: 0, 75 if any
+ * recipient is to be retried, else the first permanent failure (78
+ * becomes 75: nym_delivering). */
+int nym_dl_run(struct nym_dl *d);
 
 #endif

@@ -160,6 +160,7 @@ handshake(struct nym_socks *s, int fd, const char *name, int port,
     const char *tag, long long deadline)
 {
 	unsigned char b[4 + 1 + NYM_SOCKS_NAME + 2];
+	unsigned char auth[3 + NYM_SOCKS_USER + sizeof ISOLATE_PASS];
 	size_t n, tl, pl = sizeof ISOLATE_PASS - 1;
 
 	/* Methods: none, and user/password when there is a tag. */
@@ -175,17 +176,16 @@ handshake(struct nym_socks *s, int fd, const char *name, int port,
 		return -1;
 	}
 	if (b[1] == M_USERPASS && tag != NULL) {
+		/* In one write: pieces would each wait for the proxy's
+		 * delayed acknowledgement of the last (Nagle), 40 ms on
+		 * Linux. */
 		tl = strlen(tag);
-		b[0] = AUTH_VER;
-		b[1] = (unsigned char)tl;
-		if (writen(fd, b, 2, deadline) == -1 ||
-		    writen(fd, (const unsigned char *)tag, tl, deadline) ==
-		    -1)
-			return -1;
-		b[0] = (unsigned char)pl;
-		if (writen(fd, b, 1, deadline) == -1 ||
-		    writen(fd, (const unsigned char *)ISOLATE_PASS, pl,
-		    deadline) == -1 ||
+		auth[0] = AUTH_VER;
+		auth[1] = (unsigned char)tl;
+		memcpy(auth + 2, tag, tl);
+		auth[2 + tl] = (unsigned char)pl;
+		memcpy(auth + 3 + tl, ISOLATE_PASS, pl);
+		if (writen(fd, auth, 3 + tl + pl, deadline) == -1 ||
 		    readn(fd, b, 2, deadline) == -1)
 			return -1;
 		if (b[0] != AUTH_VER) {
@@ -302,6 +302,8 @@ int
 nym_socks_exitcode(int reply)
 {
 	switch (reply) {
+	case 0xf1:		/* a descriptor that does not parse or
+				   verify: the service is broken, not away */
 	case 0xf6:		/* an address that can never work */
 		return NYM_EX_NOHOST;
 	case 2:			/* the proxy is not set up for this */
@@ -312,7 +314,8 @@ nym_socks_exitcode(int reply)
 	case NYM_SOCKS_NOMETHOD:
 	case NYM_SOCKS_AUTHFAIL:
 		return NYM_EX_CONFIG;
-	default:		/* 1, 3..6, f0..f3, f7, unknown: try later */
+	default:		/* 1, 3..6, f0 (no descriptor yet), f2, f3,
+				   f7, unknown: try later */
 		return NYM_EX_TEMPFAIL;
 	}
 }

@@ -82,7 +82,7 @@ test_expect_success 'every file includes only the layers it uses' '
 # The programs that take bytes from the network (and the queue behind
 # them) name their limits in a LIMITS section that says where they are
 # defined.
-for t in smtp-receive pop-serve sam-deliver sam-accept resolve-maildest \
+for t in smtp-receive pop-serve sam-deliver onion-deliver sam-accept resolve-maildest \
     smtp-submit queue-run nymbox-sendmail pop-fetch; do
 	test_expect_success "$t(1) has LIMITS, pointing at lib/limits.h" '
 		sed -n "/^\.Sh LIMITS\$/,/^\.Sh /p" "$TOP/man/$t.1" >lim &&

@@ -691,7 +691,7 @@ MXB32=$(cat mx.b32 2>/dev/null)
 stopi2p() {
 	for p in mx.pid www.pid sam.pid alice.pid bob.pid sam2.pid wwwa.pid \
 	    wwwb.pid psl.pid srs.pid onion.pid socks.pid popsrv.pid pst.pid \
-	    pm2.pid sam3.pid fms.pid inetd.pid; do
+	    pm2.pid sam3.pid fms.pid inetd.pid omx.pid osocks.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 }
@@ -755,6 +755,35 @@ test_expect_success 'sam-deliver(1): one message, then a directory over one sess
 	SAM_PORT=$SAM_PORT usersh sd2 &&
 	test_grep "^Subject: notes" mx.mail/msg2 &&
 	test_grep "^Subject: second" mx.mail/msg3
+'
+
+test_expect_success 'onion-deliver(1): one message, then a directory over one circuit' '
+	ex od1 <<-\EOF &&
+	onion-deliver -f alice@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion \
+	    bob@nxzbnpoznckab6lrucew6zp6n5etyjrnxcy7lpn4n6em24gl332z5had.onion < message
+	EOF
+	ex od2 <<-\EOF &&
+	for f in queue/*; do
+		echo "$f bob@nxzbnpoznckab6lrucew6zp6n5etyjrnxcy7lpn4n6em24gl332z5had.onion"
+	done | onion-deliver -B -f alice@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion
+	EOF
+	{ "$TOP/t/helpers/smtpd" --port-file omx.port --save omx.mail \
+	    --log omx.log --max-seconds 120 & echo $! >omx.pid; } &&
+	test_wait_for omx.port &&
+	{ "$TOP/t/helpers/fake-socks" --port-file osocks.port --pid-file osocks.pid \
+	    --log osocks.log --max-seconds 120 \
+	    --route "nxzbnpoznckab6lrucew6zp6n5etyjrnxcy7lpn4n6em24gl332z5had.onion=$(cat omx.port)" & } &&
+	test_wait_for osocks.port && test_wait_for osocks.pid &&
+	: >"$HOME/.config/nymbox/config" &&
+	cp draft.eml message && rm -rf queue && mkdir queue &&
+	cp draft.eml queue/1 &&
+	sed "s/^Subject: notes/Subject: second/" draft.eml >queue/2 &&
+	TOR_SOCKS=127.0.0.1:$(cat osocks.port) usersh od1 &&
+	test_grep "^Subject: notes" omx.mail/msg1 &&
+	TOR_SOCKS=127.0.0.1:$(cat osocks.port) usersh od2 &&
+	test_grep "^Subject: notes" omx.mail/msg2 &&
+	test_grep "^Subject: second" omx.mail/msg3 &&
+	test $(grep -c "^GREETING" osocks.log) = 2
 '
 
 # Eep2eep over a second fake bridge: alice.i2p and bob.i2p each serve
@@ -1247,6 +1276,7 @@ test_expect_success 'README: the program list, the measurements and the layout' 
 	prose "queue-run                   621  629" &&
 	prose "job                            total s  first s  msg/s  ratio" &&
 	prose "queue-run, -j 100 -J 20    1647   6.07 5.93 6.22" &&
+	prose "job                              total s  msg/s  connections" &&
 	prose "bin/          one C file per program"
 '
 

@@ -209,6 +209,7 @@ main(void)
 	refusal(6, NYM_EX_TEMPFAIL);
 	refusal(8, NYM_EX_CONFIG);
 	refusal(0xf0, NYM_EX_TEMPFAIL);
+	refusal(0xf1, NYM_EX_NOHOST);
 	refusal(0xf4, NYM_EX_CONFIG);
 	refusal(0xf6, NYM_EX_NOHOST);
 	check_str(nym_socks_replyname(6), "TTL expired (Tor: no answer in time)",
