@@ -24,6 +24,7 @@
 #include "base.h"
 #include "msg.h"
 #include "proto.h"
+#include "tls.h"
 #include "tor.h"
 
 #define USAGE "usage: onion-deliver [-Bt] [-f sender] [-S host:port] " \
@@ -93,6 +94,12 @@ tor_resolve(void *arg, const char *domain, char *key, size_t cap, char *why,
 		snprintf(why, whycap, "%s", w);
 		return NYM_EX_NOHOST;
 	}
+	if (o.label[0] != '\0' && !nym_tls_pinlabel(o.label)) {
+		snprintf(why, whycap, "the label before the onion name is no "
+		    "certificate pin (%d to %d base32 characters)",
+		    NYM_TLS_PINMIN, NYM_TLS_PINLEN);
+		return NYM_EX_NOHOST;
+	}
 	snprintf(key, cap, "%s%s%s", o.label, o.label[0] != '\0' ? "." : "",
 	    o.name);
 	return 0;
@@ -128,6 +135,51 @@ tor_dial(void *arg, const char *key, int *code, char *why, size_t whycap)
 	    "not a SOCKS5 proxy" : strerror(errno), errno == ECONNREFUSED ?
 	    " (is tor running? -S or TOR_SOCKS)" : "");
 	return -1;
+}
+
+/* TLS on a new session: required, and the server's key held to the
+ * pin, when the address has a pin label (SMTorP); else used when the
+ * server offers it.  The onion address has authenticated the service
+ * already, so no certificate authority is asked. */
+static int
+tor_start(void *arg, const char *key, struct nym_smtp_client *c, void **ctx,
+    char *why, size_t whycap)
+{
+	struct nym_onion o;
+	struct nym_tls *tls;
+	const char *w;
+	int code;
+
+	(void)arg;
+	*ctx = NULL;
+	if (nym_onion_parse(key, &o, &w) == -1) {
+		snprintf(why, whycap, "%s", w);
+		nym_smtp_quit(c, 0);
+		return NYM_EX_SOFTWARE;
+	}
+	if (!c->x.starttls && o.label[0] == '\0')
+		return NYM_EX_OK;
+	if (!c->x.starttls) {
+		snprintf(why, whycap, "the address has a certificate pin, and "
+		    "the server at %s offers no STARTTLS", o.name);
+		nym_smtp_quit(c, 1);
+		return NYM_EX_NOPERM;
+	}
+	code = nym_smtp_starttls(c, o.label[0] != '\0' ? o.label : NULL,
+	    "localhost", &tls);
+	if (code != NYM_EX_OK) {
+		snprintf(why, whycap, "%s", c->why);
+		return code;
+	}
+	*ctx = tls;
+	return NYM_EX_OK;
+}
+
+static void
+tor_end(void *arg, void *ctx)
+{
+	(void)arg;
+	nym_tls_free(ctx);
 }
 
 /*
@@ -189,7 +241,8 @@ main(int argc, char *argv[])
 	static struct tor t;
 	struct nym_dl_transport tr = {
 		.check = tor_check, .resolve = tor_resolve, .dial = tor_dial,
-		.message = tor_message, .arg = &t
+		.start = tor_start, .end = tor_end, .message = tor_message,
+		.arg = &t
 	};
 	const char *where, *sender = NULL, *socksarg = NULL;
 	int c, Bflag = 0, tflag = 0, wsec = 120;

@@ -385,6 +385,26 @@ verify(const char *addr)
 	return o;
 }
 
+/* SMTorP's "local@<pin>.<onion>.onion" is local@<onion>.onion: the pin
+ * is for the sender to check the server's certificate by, not part of
+ * the mailbox.  Rewritten in place when the onion is local. */
+static void
+droppin(char *addr)
+{
+	char *at = strrchr(addr, '@'), *dot;
+	size_t i;
+
+	if (at == NULL || nym_domkind(at + 1) != NYM_DOM_ONION ||
+	    (dot = strchr(at + 1, '.')) == NULL ||
+	    strchr(dot + 1, '.') == NULL)
+		return;
+	for (i = 0; i < opt.ndom; i++)
+		if (strcasecmp(dot + 1, opt.dom[i]) == 0) {
+			memmove(at + 1, dot + 1, strlen(dot + 1) + 1);
+			return;
+		}
+}
+
 static int
 localdomain(const char *addr)
 {
@@ -570,6 +590,7 @@ cmd_rcpt(const char *line)
 		reply("452 4.5.3 Too many recipients");
 		return;
 	}
+	droppin(addr);
 	if (!localdomain(addr)) {
 		if (login[0] == '\0') {
 			reply("550 5.7.1 Relaying denied");

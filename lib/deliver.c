@@ -44,10 +44,15 @@ nym_dl_init(struct nym_dl *d, const struct nym_dl_transport *tr, int ms)
 	d->msgfd = -1;
 }
 
+/* Close the session of s (QUIT if polite) and let the transport free
+ * what it keeps for it; s->c may have been closed already. */
 static void
-hangup(struct nym_dl_session *s)
+hangup(const struct nym_dl *d, struct nym_dl_session *s, int polite)
 {
-	nym_smtp_quit(&s->c, 1);
+	nym_smtp_quit(&s->c, polite);
+	if (s->ctx != NULL && d->tr->end != NULL)
+		d->tr->end(d->tr->arg, s->ctx);
+	s->ctx = NULL;
 	s->dest[0] = '\0';
 }
 
@@ -80,7 +85,7 @@ dial(struct nym_dl *d, const char *dest, char *why, size_t cap, int *code)
 			return &d->s[i];
 		}
 		s = &d->s[i];
-		nym_smtp_quit(&s->c, 0);
+		hangup(d, s, 0);
 		break;
 	}
 	for (i = 0; s == NULL && i < NYM_DL_SESSIONS; i++)
@@ -92,7 +97,7 @@ dial(struct nym_dl *d, const char *dest, char *why, size_t cap, int *code)
 			if (d->s[i].used < s->used)
 				s = &d->s[i];
 	}
-	hangup(s);
+	hangup(d, s, 1);
 	*code = NYM_EX_TEMPFAIL;
 	if ((fd = d->tr->dial(d->tr->arg, dest, code, why, cap)) == -1)
 		return NULL;
@@ -101,6 +106,11 @@ dial(struct nym_dl *d, const char *dest, char *why, size_t cap, int *code)
 		if (s->c.err == ETIMEDOUT && d->tr->stale != NULL)
 			d->tr->stale(d->tr->arg);
 		snprintf(why, cap, "%s", s->c.why);
+		return NULL;
+	}
+	if (d->tr->start != NULL && (*code = d->tr->start(d->tr->arg, dest,
+	    &s->c, &s->ctx, why, cap)) != NYM_EX_OK) {
+		hangup(d, s, 0);
 		return NULL;
 	}
 	snprintf(s->dest, sizeof s->dest, "%s", dest);
@@ -381,7 +391,7 @@ nym_dl_run(struct nym_dl *d)
 		d->msgfd = -1;
 	}
 	for (i = 0; i < NYM_DL_SESSIONS; i++)
-		hangup(&d->s[i]);
+		hangup(d, &d->s[i], 1);
 	free(d->rc);
 	d->rc = NULL;
 	d->n = 0;

@@ -508,6 +508,13 @@ struct nym_dl_transport {
 	    char *why, size_t whycap);
 	/* Optional: a session opened and then said nothing in time. */
 	void (*stale)(void *arg);
+	/* Optional: a new session to key, past its greeting and EHLO, made
+	 * ready for mail (STARTTLS): 0 with *ctx set (NULL if nothing is
+	 * kept), or the exit code with why set and c closed. */
+	int (*start)(void *arg, const char *key, struct nym_smtp_client *c,
+	    void **ctx, char *why, size_t whycap);
+	/* Optional: free the ctx of a session whose connection has closed. */
+	void (*end)(void *arg, void *ctx);
 	void *arg;
 };
 
@@ -522,6 +529,7 @@ struct nym_dl {
 	int msgfd;			/* its spool, -1 in a batch */
 	struct nym_dl_session {
 		struct nym_smtp_client c;	/* c.fd -1: none */
+		void *ctx;			/* the transport's (TLS) */
 		char dest[NYM_DEST_MAX];	/* its destination's key */
 		unsigned long long used;	/* when last used (tick) */
 	} s[NYM_DL_SESSIONS];		/* the sessions open */

@@ -131,13 +131,20 @@ test_expect_success 'one circuit per onion: two onions, two streams' '
 	test $(grep -c "^RCPT" mx0.log) = 2 && test $(grep -c "^RCPT" mx1.log) = 1
 '
 
+# A pin label (32 to 52 base32 characters) makes another destination of
+# the same onion, held to TLS: this server offers none, so the two pinned
+# recipients fail together (77) over one connection, the third is
+# delivered over another.
+PIN1=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 test_expect_success 'a certificate label is part of the destination' '
 	: >socks.log && rm -f mx0.log &&
-	od -f "alice@$A" "bob@pin1.$B" "carol@pin1.$B" "dave@$B" <msg &&
+	test_expect_code 77 od -f "alice@$A" "bob@$PIN1.$B" "carol@$PIN1.$B" \
+	    "dave@$B" <msg 2>err &&
 	test $(grep -c "^CONNECT.*NAME=$B PORT=25\$" socks.log) = 2 &&
-	test $(grep -c "^MAIL" mx0.log) = 2 &&
-	test $(grep -c "^RCPT" mx0.log) = 3 &&
-	grep -x "RCPT TO:<carol@pin1.$B>" mx0.log
+	test $(grep -c "^MAIL" mx0.log) = 1 &&
+	test $(grep -c "^RCPT" mx0.log) = 1 &&
+	grep -x "RCPT TO:<dave@$B>" mx0.log &&
+	test $(grep -c "offers no STARTTLS" err) = 2
 '
 
 test_expect_success 'stream isolation: one user name per sender, the same each time' '
@@ -353,6 +360,84 @@ test_expect_success '-B: many messages to one onion over one SOCKS connection' '
 	test $(grep -c "^EHLO" mx0.log) = 1 &&
 	test $(grep -c "^MAIL" mx0.log) = 20 &&
 	test $(ls mx0.mail | wc -l) = 20
+'
+
+# STARTTLS: smtp-receive with a certificate, one per connection behind
+# tcp-listen, reached through the proxy as $B.
+tlsmx() {
+	if test -s tls.pid; then
+		kill "$(cat tls.pid)" 2>/dev/null
+		test_wait_gone "$(cat tls.pid)" || return 1
+	fi &&
+	rm -f tls.port tls.pid && mkdir -p tmd &&
+	{ tcp-listen --port-file tls.port --pid-file tls.pid \
+	    --max-seconds $(test_scaled 300) -- smtp-receive -l "$B" -a \
+	    -d tmd -v none "$@" </dev/null & } &&
+	test_wait_for tls.port && test_wait_for tls.pid &&
+	rm -f mx0.port mx1.port && echo "$(cat tls.port)" >mx0.port && socks
+}
+
+test_expect_success 'TLS: setup, a certificate and its pin' '
+	command -v openssl >/dev/null || { echo "openssl(1) is missing"; false; } &&
+	openssl req -x509 -newkey ed25519 -nodes -days 3650 -subj / \
+	    -keyout tls.key -out tls.crt 2>/dev/null &&
+	openssl req -x509 -newkey ed25519 -nodes -days 3650 -subj / \
+	    -keyout o.key -out o.crt 2>/dev/null &&
+	pin() {
+		openssl x509 -in "$1" -pubkey -noout |
+		openssl pkey -pubin -outform DER |
+		openssl dgst -sha256 -binary | base32 | tr -d = | tr A-Z a-z
+	} &&
+	pin tls.crt >pin && pin o.crt >opin && test "$(cat pin)" != "$(cat opin)" &&
+	echo bob >users
+'
+
+test_expect_success 'TLS: a pin in the address, the server has that key: delivered' '
+	tlsmx -C tls.crt -K tls.key &&
+	od -f "alice@$A" "bob@$(cat pin).$B" <msg &&
+	test $(ls tmd/new | wc -l) = 1 &&
+	grep -q "^Subject: test" tmd/new/*
+'
+
+test_expect_success 'TLS: smtp-receive takes bob@PIN.ONION as bob@ONION' '
+	printf "EHLO x\r\nMAIL FROM:<a@$A>\r\nRCPT TO:<bob@%s.%s>\r\nQUIT\r\n" \
+	    "$(cat pin)" "$B" | smtp-receive -l "$B" -u users -d tmd -v none >out &&
+	grep "^250 2.1.5" out &&
+	printf "EHLO x\r\nMAIL FROM:<a@$A>\r\nRCPT TO:<bob@%s.%s>\r\nQUIT\r\n" \
+	    "$(cat pin)" "$C" | smtp-receive -l "$B" -u users -d tmd -v none >out &&
+	grep "^550 5.7.1 Relaying denied" out
+'
+
+test_expect_success 'TLS: the pin shortened to 32 characters, either case: delivered' '
+	short=$(cut -c1-32 pin | tr a-z A-Z) &&
+	od -f "alice@$A" "bob@$short.$B" <msg &&
+	test $(ls tmd/new | wc -l) = 2
+'
+
+test_expect_success 'TLS: another key than the pin says: 77, named, nothing sent' '
+	test_expect_code 77 od -f "alice@$A" "bob@$(cat opin).$B" <msg 2>err &&
+	grep "does not match the address.s pin: expected $(cat opin), the server has $(cat pin)" err &&
+	test $(ls tmd/new | wc -l) = 2
+'
+
+test_expect_success 'TLS: a label that is no pin: 68 before the proxy is asked' '
+	: >socks.log &&
+	test_expect_code 68 od -f "alice@$A" "bob@short.$B" <msg 2>err &&
+	grep "the label before the onion name is no certificate pin" err &&
+	! grep CONNECT socks.log
+'
+
+test_expect_success 'TLS: a pin and a server without STARTTLS: 77, nothing sent' '
+	tlsmx &&
+	test_expect_code 77 od -f "alice@$A" "bob@$(cat pin).$B" <msg 2>err &&
+	grep "the address has a certificate pin, and the server at $B offers no STARTTLS" err &&
+	test $(ls tmd/new | wc -l) = 2
+'
+
+test_expect_success 'TLS: no pin, the server offers STARTTLS: delivered' '
+	tlsmx -C tls.crt -K tls.key &&
+	od -f "alice@$A" "bob@$B" <msg &&
+	test $(ls tmd/new | wc -l) = 3
 '
 
 test_done
