@@ -6,7 +6,11 @@
 # recipient's destination to an smtp-receive.  What arrives carries no
 # trace of Postfix (its Received field, its host in the Message-ID) nor
 # of the sender's machine, bounces travel with the null sender, and a
-# failure of the I2P side defers (75) instead of bouncing.
+# failure of the I2P side defers (75) instead of bouncing.  Mail for
+# *.onion takes the transport "onion" to the same nymbox-pipe, which
+# hands it to onion-deliver; the fake SOCKS5 proxy (Tor's stand-in,
+# TOR_SOCKS passed like SAM_PORT) routes the onion to another
+# smtp-receive.
 #
 # The files of contrib/postfix/ are those nymbox(7) shows (t/0940 checks
 # that), and its command lines are run from the page's own text, both
@@ -67,7 +71,7 @@ doc() {
 stopall() {
 	test_stop_holders "$AHOME/.config/nymbox/keys"
 	postfix-lab stop "$TRASH/lab" >/dev/null 2>&1
-	for p in sam.pid mx.pid; do
+	for p in sam.pid mx.pid socks.pid omx.pid; do
 		test ! -f "$TRASH/$p" || kill "$(cat "$TRASH/$p")" 2>/dev/null
 	done
 	return 0
@@ -169,9 +173,23 @@ test_expect_success 'setup: the fake bridge, smtp-receive behind it' '
 '
 B=$(cat mx.b32 2>/dev/null)
 
+# Bob's onion (a valid v3 name; only the fake proxy knows it).
+ONION=nxzbnpoznckab6lrucew6zp6n5etyjrnxcy7lpn4n6em24gl332z5had.onion
+test_expect_success 'setup: the fake Tor proxy, an smtp-receive for the onion behind it' '
+	mkdir -p ob/Maildir/new ob/Maildir/cur ob/Maildir/tmp &&
+	{ "$H/tcp-listen" --port-file omx.port --pid-file omx.pid \
+	    --max-seconds 300 -- "$BIN/smtp-receive" -l "$ONION" -a \
+	    -d "$TRASH/ob/Maildir" </dev/null & } &&
+	test_wait_for omx.port && test_wait_for omx.pid &&
+	{ "$H/fake-socks" --port-file socks.port --pid-file socks.pid \
+	    --log socks.log --max-seconds 300 \
+	    --route "$ONION=$(cat omx.port)" </dev/null & } &&
+	test_wait_for socks.port && test_wait_for socks.pid
+'
+
 test_expect_success 'setup: nymbox-pipe installed beside the programs; alice'"'"'s home' '
 	mkdir -p "$ROOT/usr/local/bin" &&
-	for p in scrub-headers sam-deliver resolve-maildest; do
+	for p in scrub-headers sam-deliver resolve-maildest onion-deliver; do
 		cp "$BIN/$p" "$ROOT/usr/local/bin/$p" || return 1
 	done &&
 	doc inst <<-\EOF &&
@@ -196,8 +214,8 @@ test_expect_success 'setup: Postfix with main.cf, master.cf and transport of con
 	MAIL_CONFIG=$TRASH/etc sh -c "$(cat pmap1)" &&
 	test -f etc/transport.db &&
 	POSTFIX_LAB_MAIN="$(map main.cf)
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SAM_PORT=$(cat sam.port)
-export_environment = TZ MAIL_CONFIG LANG SAM_PORT" &&
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SAM_PORT=$(cat sam.port) TOR_SOCKS=127.0.0.1:$(cat socks.port)
+export_environment = TZ MAIL_CONFIG LANG SAM_PORT TOR_SOCKS" &&
 	POSTFIX_LAB_MASTER=$(map master.cf) &&
 	export POSTFIX_LAB_MAIN POSTFIX_LAB_MASTER &&
 	postfix-lab start lab 10000000 alice@alice.i2p:secret &&
@@ -264,6 +282,20 @@ test_expect_success 'the SAM bridge down: Postfix defers (75), nothing bounces' 
 	logged "status=deferred" &&
 	test_grep -v "status=bounced" "$(cat lab/dir)/maillog" &&
 	postqueue -c "$(cat lab/dir)/etc" -p >q && test_grep "bob@$B" q
+'
+
+test_expect_success 'a message to an .onion address takes the onion transport to onion-deliver' '
+	sed "s/via the MTA/to the onion/" msg >msg4 &&
+	submit alice@alice.i2p "bob@$ONION" <msg4 &&
+	n=0 && while test "$(ls ob/Maildir/new | wc -l)" -lt 1; do
+		n=$((n + 1)) && test $n -lt 600 || { cat "$(cat lab/dir)/maillog"; return 1; }
+		sleep 0.1
+	done &&
+	cat ob/Maildir/new/* >ogot &&
+	test_grep "^Subject: to the onion" ogot &&
+	test_grep -v -i "lab\.test\|postfix\|laptop\|192\.168" ogot &&
+	logged "status=sent (delivered via onion service)" &&
+	test_grep "^CONNECT CMD=1 ATYP=3 NAME=$ONION PORT=25\$" socks.log
 '
 
 # test_done removes the scratch directory, PID files and all, when
