@@ -15,7 +15,7 @@ TOOLS = scrub-headers smtp-receive resolve-maildest sam-deliver sam-accept
 TOOLS += pop-fetch mbox-encrypt pop-serve
 TOOLS += nymbox-sendmail smtp-submit
 TOOLS += delay-queue queue-run
-TOOLS += nymbox-init
+TOOLS += nymbox-init onion-key
 SCRIPTS = batch-delay
 ALL = $(TOOLS) $(SCRIPTS)
 # Pages that are not a program's: the configuration file and overviews.
@@ -56,7 +56,7 @@ LIBSRC += lib/queue.c lib/dsn.c
 LIBSRC += lib/popd.c lib/linesrv.c
 LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
-LIBSRC += lib/onion.c
+LIBSRC += lib/onion.c lib/onionkey.c lib/dkim.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
