@@ -79,7 +79,9 @@ enum {
 struct nym_dkim {
 	int signer;
 	const struct nym_onion_key *key;
-	struct nym_onion want;
+	struct nym_onion want;	/* its pk is the key a signature needs */
+	int anydom;		/* nym_dkim_verifier_key: want.name is a
+				   domain, not necessarily an onion */
 	/* the header section */
 	char *hdr;
 	size_t hlen, hcap;
@@ -152,6 +154,23 @@ nym_dkim_verifier(const char *onion)
 	if ((d = alloc()) == NULL)
 		return NULL;
 	d->want = o;
+	return d;
+}
+
+struct nym_dkim *
+nym_dkim_verifier_key(const char *domain, const unsigned char pk[32])
+{
+	struct nym_dkim *d;
+
+	if (strlen(domain) >= sizeof d->want.name) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((d = alloc()) == NULL)
+		return NULL;
+	d->anydom = 1;
+	memcpy(d->want.pk, pk, 32);
+	memcpy(d->want.name, domain, strlen(domain) + 1);
 	return d;
 }
 
@@ -635,7 +654,8 @@ readsig(struct nym_dkim *d, struct sig *s)
 	}
 	memcpy(dom, t + dt->vs, dt->ve - dt->vs);
 	dom[dt->ve - dt->vs] = '\0';
-	if (nym_onion_parse(dom, &o, &why) == -1 || o.label[0] != '\0' ||
+	if (d->anydom ? strcasecmp(dom, d->want.name) != 0 :
+	    nym_onion_parse(dom, &o, &why) == -1 || o.label[0] != '\0' ||
 	    memcmp(o.pk, d->want.pk, 32) != 0) {
 		sigwhy(s, R_OTHER, "signed by another domain (%.*s), not by "
 		    "the sender's onion", dom, strlen(dom));

@@ -90,6 +90,11 @@ struct nym_dkim;
  * k (which must outlive it).  NULL with errno (ENOMEM; EINVAL for an
  * onion that nym_onion_parse refuses). */
 struct nym_dkim *nym_dkim_verifier(const char *onion);
+/* A verifier for mail from domain (at most NYM_ONION_NAME - 1
+ * characters) whose key is pk, however it was found (the tests: RFC
+ * 8463's example). */
+struct nym_dkim *nym_dkim_verifier_key(const char *domain,
+    const unsigned char pk[32]);
 struct nym_dkim *nym_dkim_signer(const struct nym_onion_key *k);
 /* The message's next n bytes, in any pieces: header section, blank
  * line, body, as they arrive (LF or CRLF line ends; a server feeds DATA
