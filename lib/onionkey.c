@@ -181,6 +181,9 @@ nym_onion_key_create(const char *dir, struct nym_onion_key *k)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	/* the directories above it too (~/.config/nymbox on first use) */
+	if (nym_mkdirs(parent, 0700) == -1)
+		return -1;
 	nym_random(seed, sizeof seed);
 	if (nym_ed25519_expand(seed, k->sk, k->pk) == -1 ||
 	    nym_onion_name(k->pk, k->name) == -1) {

@@ -55,7 +55,8 @@ struct nym_onion_key {
 int nym_onion_key_load(const char *dir, struct nym_onion_key *k,
     char why[NYM_ONION_WHY]);
 /* Make a new HiddenServiceDir dir (0700, files 0600) from a fresh
- * random seed, as Tor does, and return its key in k.  The directory
+ * random seed, as Tor does, and return its key in k; the directories
+ * above it are made where missing (0700).  The directory
  * appears whole or not at all (made beside it under a temporary name,
  * then renamed); an existing dir is never touched (EEXIST).  0 or -1
  * with errno. */

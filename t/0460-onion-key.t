@@ -252,6 +252,33 @@ test_expect_success 'a header section over the limit: 65; a bad onion: 64' '
 	test_grep "unable to use example.onion: not a v3 onion address" err
 '
 
+# onion-key(1)'s EXAMPLES, claimed here (t/0940-doc-examples.t counts
+# this file's claims) and run as written, in a home of their own.
+DX=$TOP/t/helpers/doc-examples
+(cd "$TOP" && "$DX" extract "$TRASH/dx" README man/*.[1-9]) ||
+	tl_bail_ "unable to extract the examples"
+ex() {
+	cat >"$1.want" && "$DX" claim "$TRASH/dx" "$1.want" >"$1"
+}
+
+test_expect_success 'onion-key(1) EXAMPLES run as written' '
+	ex ex1 <<-\EOF &&
+	onion-key -c ~/.config/nymbox/onion
+	EOF
+	ex ex2 <<-\EOF &&
+	onion-key -s ~/.config/nymbox/onion < message > signed
+	onion-key -v "$(onion-key ~/.config/nymbox/onion)" < signed
+	EOF
+	mkdir -p exhome/w && cp msg exhome/w/message &&
+	(cd exhome/w && HOME=$TRASH/exhome sh -e ../../ex1 >addr &&
+	 HOME=$TRASH/exhome sh -e ../../ex2) &&
+	test_cmp exhome/w/addr exhome/.config/nymbox/onion/hostname &&
+	test_grep "^DKIM-Signature: " exhome/w/signed &&
+	sed "s/lunch/dinner/" exhome/w/signed >exhome/w/bad &&
+	mv exhome/w/bad exhome/w/signed && sed -n 2p ex2 >ex2v &&
+	(cd exhome/w && test_expect_code 77 env HOME=$TRASH/exhome sh -e ../../ex2v)
+'
+
 test_expect_success 'usage' '
 	test_expect_code 64 onion-key 2>err && test_grep "^usage: onion-key" err &&
 	test_expect_code 64 onion-key -c -s key 2>err &&
