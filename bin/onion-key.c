@@ -107,6 +107,9 @@ sign(const char *dir)
 			    "header section over a limit (%d bytes, %d "
 			    "fields, %d signed fields)", NYM_DKIM_HDR_MAX,
 			    NYM_FIELDS_MAX, NYM_DKIM_HNAMES_MAX);
+		if (errno == EINVAL)
+			nym_die(NYM_EX_DATAERR, "unable to sign the message: "
+			    "it begins with white space (no header field)");
 		nym_dieerr(nym_exitcode(errno), "unable to sign the message");
 	}
 	nym_onion_key_wipe(&k);

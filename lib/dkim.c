@@ -959,6 +959,11 @@ nym_dkim_signature(struct nym_dkim *d, const char *eol, char **field)
 		errno = EMSGSIZE;
 		return -1;
 	}
+	/* a first line that is a continuation would continue our field */
+	if (d->hlen > 0 && iswsp((unsigned char)d->hdr[0])) {
+		errno = EINVAL;
+		return -1;
+	}
 	for (i = 0; i < NSIGNED; i++) {
 		for (count = 0, k = 0; k < d->nf; k++)
 			if (namematch(d, k, signedf[i], strlen(signedf[i])))

@@ -108,7 +108,9 @@ enum nym_dkim_result nym_dkim_verdict(struct nym_dkim *d,
 /* Signer: the DKIM-Signature field to put before the message, folded
  * with eol ("\n" or "\r\n") and ending in one, malloc'd into *field.
  * 0, or -1 with errno (EMSGSIZE: header section over a limit, or more
- * fields to sign than NYM_DKIM_HNAMES_MAX; ENOMEM). */
+ * fields to sign than NYM_DKIM_HNAMES_MAX; EINVAL: the message begins
+ * with white space, a continuation line that would continue the field;
+ * ENOMEM). */
 int nym_dkim_signature(struct nym_dkim *d, const char *eol, char **field);
 void nym_dkim_free(struct nym_dkim *d);
 
