@@ -95,6 +95,7 @@ struct nym_dkim {
 	gcry_md_hd_t md;
 	uint64_t crlfs;		/* line ends owed before the next content */
 	int wsp, cr, any;
+	int bol;		/* at the start of a body line */
 	size_t olen;
 	unsigned char out[NYM_DKIM_BUF];
 };
@@ -240,41 +241,126 @@ static const unsigned char bclass[256] = {
 	['\t'] = 1, [' '] = 1, ['\r'] = 2, ['\n'] = 3,
 };
 
+/* Is the line s[0, n) (no line end, no trailing WSP) its own relaxed
+ * form: no TAB, no CR, no two spaces in a row?  Eight bytes at a time
+ * (a zero byte in x ^ c*ONES is a byte c; y | y >> 8 has a zero byte
+ * for two spaces side by side, in either byte order, the byte that has
+ * no neighbour in the word masked), the loads overlapping by one so
+ * that every pair is seen. */
+#define ONES	0x0101010101010101ULL
+#define HASZERO(v) (((v) - ONES) & ~(v) & 0x8080808080808080ULL)
+
+static int
+simple(const unsigned char *s, size_t n)
+{
+	uint64_t x, y;
+	size_t k;
+
+	for (k = 0; k + 8 <= n; k += 7) {
+		memcpy(&x, s + k, 8);
+		y = x ^ (ONES * ' ');
+		y = y | (y >> 8) | 0xff00000000000000ULL;
+		if (HASZERO(x ^ (ONES * '\t')) | HASZERO(x ^ (ONES * '\r')) |
+		    HASZERO(y))
+			return 0;
+	}
+	for (; k < n; k++)
+		if (s[k] == '\t' || s[k] == '\r' ||
+		    (s[k] == ' ' && k + 1 < n && s[k + 1] == ' '))
+			return 0;
+	return 1;
+}
+
+/* One pass.  A whole line that is already relaxed (the common case) is
+ * found with memchr and copied as it is; anything else goes byte by
+ * byte through the state machine, its state in locals. */
+#define PUT(x) do {							\
+	out[o++] = (x);							\
+	if (o == sizeof d->out) {					\
+		gcry_md_write(d->md, out, o);				\
+		o = 0;							\
+	}								\
+} while (0)
+#define OWED() do {							\
+	for (; crlfs > 0; crlfs--) {					\
+		PUT('\r');						\
+		PUT('\n');						\
+	}								\
+	if (wsp)							\
+		PUT(' ');						\
+	wsp = 0;							\
+	any = 1;							\
+} while (0)
+
 static void
 body(struct nym_dkim *d, const unsigned char *p, size_t n)
 {
-	size_t i = 0, s;
+	unsigned char *out = d->out;
+	const unsigned char *e;
+	size_t o = d->olen, i = 0, len, le;
+	uint64_t crlfs = d->crlfs;
+	int wsp = d->wsp, cr = d->cr, any = d->any, bol = d->bol;
 
 	while (i < n) {
-		unsigned char c = p[i];
+		if (bol && (e = memchr(p + i, '\n', n - i)) != NULL) {
+			len = (size_t)(e - (p + i));
+			le = len;
+			if (le > 0 && p[i + le - 1] == '\r')
+				le--;
+			while (le > 0 && p[i + le - 1] == ' ')
+				le--;
+			if (simple(p + i, le)) {
+				if (le > 0) {
+					OWED();
+					/* PUT wants room for one more */
+					if (o + le >= sizeof d->out) {
+						gcry_md_write(d->md, out, o);
+						o = 0;
+					}
+					if (le >= sizeof d->out)
+						gcry_md_write(d->md, p + i, le);
+					else {
+						memcpy(out + o, p + i, le);
+						o += le;
+					}
+				}
+				crlfs++;
+				i += len + 1;
+				continue;
+			}
+		}
+		/* byte by byte to the end of this line */
+		for (; i < n; i++) {
+			unsigned char c = p[i];
 
-		if (d->cr && c != '\n') {	/* a bare CR is content */
-			d->cr = 0;
-			owed(d);
-			emit(d, "\r", 1);
-		}
-		switch (bclass[c]) {
-		case 0:
-			owed(d);
-			s = i;
-			while (i < n && bclass[p[i]] == 0)
+			if (cr && c != '\n') {	/* a bare CR is content */
+				cr = 0;
+				OWED();
+				PUT('\r');
+			}
+			if (bclass[c] == 0) {
+				OWED();
+				PUT(c);
+			} else if (bclass[c] == 1)
+				wsp = 1;
+			else if (bclass[c] == 2)
+				cr = 1;
+			else {
+				cr = 0;
+				wsp = 0;
+				crlfs++;
 				i++;
-			emit(d, p + s, i - s);
-			continue;
-		case 1:
-			d->wsp = 1;
-			break;
-		case 2:
-			d->cr = 1;
-			break;
-		default:
-			d->cr = 0;
-			d->wsp = 0;
-			d->crlfs++;
-			break;
+				break;
+			}
 		}
-		i++;
+		bol = i > 0 && p[i - 1] == '\n' && !cr;
 	}
+	d->any = any;
+	d->olen = o;
+	d->crlfs = crlfs;
+	d->wsp = wsp;
+	d->cr = cr;
+	d->bol = bol;
 }
 
 static void
@@ -766,6 +852,7 @@ headers_done(struct nym_dkim *d)
 	size_t i;
 
 	d->inbody = 1;
+	d->bol = 1;
 	if (d->toobig || d->nomem || split(d) == -1)
 		return;
 	if (d->signer) {
