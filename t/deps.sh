@@ -21,7 +21,7 @@ clang libclang-rt-14-dev"
 # I2P network's namespace (without it, i2p-net falls back to one router).
 demo="python3 i2pd mutt iproute2"
 lint="cppcheck clang-tidy"
-bench="swaks fetchmail age"
+bench="swaks fetchmail age python3-dkim python3-nacl"
 
 case ${1:-all} in
 build)	want=$build ;;
