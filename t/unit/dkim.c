@@ -286,6 +286,103 @@ refused(void)
 	free(s);
 }
 
+/* s with ins put before the first occurrence of at (malloc'd). */
+static char *
+insert(const char *s, const char *at, const char *ins)
+{
+	const char *p = strstr(s, at);
+	char *t = malloc(strlen(s) + strlen(ins) + 1);
+	size_t k = (size_t)(p - s);
+
+	memcpy(t, s, k);
+	strcpy(t + k, ins);
+	strcat(t, p);
+	return t;
+}
+
+/* Each limit of lib/limits.h at its value and one past. */
+static void
+limits(void)
+{
+	char why[NYM_DKIM_WHY], *s, *t, *u, buf[NYM_DKIM_SIG_MAX + 100];
+	struct nym_onion_key other;
+	unsigned char seed2[32];
+	size_t i, n;
+
+	s = sign(&key, "From: a@b\n\nhello\n", 4096, "\n");
+	/* signatures looked at: ours the 8th passes, the 9th is not seen */
+	memset(seed2, 9, sizeof seed2);
+	nym_ed25519_expand(seed2, other.sk, other.pk);
+	nym_onion_name(other.pk, other.name);
+	t = sign(&other, "From: a@b\n\nhello\n", 4096, "\n");
+	*strstr(t, "From: a@b") = '\0';	/* her field only */
+	u = malloc(strlen(t) * NYM_DKIM_SIGS_MAX + strlen(s) + 1);
+	u[0] = '\0';
+	for (i = 0; i + 1 < NYM_DKIM_SIGS_MAX; i++)
+		strcat(u, t);
+	strcat(u, s);
+	check_int(v(u, RFCNAME, why), NYM_DKIM_PASS,
+	    "ours the last of NYM_DKIM_SIGS_MAX signatures: checked");
+	strcpy(u, t);
+	for (i = 0; i + 1 < NYM_DKIM_SIGS_MAX; i++)
+		strcat(u, t);
+	strcat(u, s);
+	check_int(v(u, RFCNAME, why), NYM_DKIM_OTHER,
+	    "one past NYM_DKIM_SIGS_MAX: not looked at");
+	free(u);
+	free(t);
+	/* tags: 32 parse (then the changed field fails its signature), 33
+	 * are too many */
+	buf[0] = '\0';
+	n = 9;	/* v a c d s h bh b, and one more below */
+	for (i = n; i < NYM_DKIM_TAGS_MAX; i++)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+		    "z%zu=1; ", i);
+	t = insert(s, "v=1;", buf);
+	u = insert(t, "v=1;", "q=dns/txt; ");
+	check_int(v(u, RFCNAME, why), NYM_DKIM_FAIL, "NYM_DKIM_TAGS_MAX tags");
+	check(strstr(why, "bad signature") != NULL, why);
+	free(u);
+	u = insert(t, "v=1;", "q=dns/txt; y=1; ");
+	check_int(v(u, RFCNAME, why), NYM_DKIM_FAIL, "one more");
+	check(strstr(why, "too many tags") != NULL, why);
+	free(u);
+	free(t);
+	/* names in h=: ours has n, one more than its colons */
+	for (n = 1, t = strstr(s, "\th=") ; *t != ';'; t++)
+		n += *t == ':';
+	buf[0] = '\0';
+	for (i = n; i < NYM_DKIM_HNAMES_MAX; i++)
+		strcat(buf, "x:");
+	t = insert(s, "from:from:", buf);
+	check_int(v(t, RFCNAME, why), NYM_DKIM_FAIL,
+	    "NYM_DKIM_HNAMES_MAX names in h=");
+	check(strstr(why, "bad signature") != NULL, why);
+	free(t);
+	strcat(buf, "x:");
+	t = insert(s, "from:from:", buf);
+	check_int(v(t, RFCNAME, why), NYM_DKIM_FAIL, "one more");
+	check(strstr(why, "too many names in h=") != NULL, why);
+	free(t);
+	/* one field of NYM_DKIM_SIG_MAX octets, and one more */
+	n = strlen(strstr(s, "From: a@b")) ;
+	n = strlen(s) - n;		/* our field's length */
+	memset(buf, 0, sizeof buf);
+	memcpy(buf, "z=", 2);
+	memset(buf + 2, 'a', NYM_DKIM_SIG_MAX - n - 4);
+	memcpy(buf + NYM_DKIM_SIG_MAX - n - 2, "; ", 2);
+	t = insert(s, "v=1;", buf);
+	check_int(v(t, RFCNAME, why), NYM_DKIM_FAIL, "a field of NYM_DKIM_SIG_MAX");
+	check(strstr(why, "bad signature") != NULL, why);
+	free(t);
+	memcpy(buf + NYM_DKIM_SIG_MAX - n - 2, "a; ", 3);
+	t = insert(s, "v=1;", buf);
+	check_int(v(t, RFCNAME, why), NYM_DKIM_FAIL, "one octet more");
+	check(strstr(why, "longer than the limit") != NULL, why);
+	free(t);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -296,5 +393,6 @@ main(void)
 	relaxed();
 	roundtrip();
 	refused();
+	limits();
 	return tap_done();
 }
