@@ -16,7 +16,7 @@ TOOLS += onion-deliver
 TOOLS += pop-fetch mbox-encrypt pop-serve
 TOOLS += nymbox-sendmail smtp-submit
 TOOLS += delay-queue queue-run
-TOOLS += nymbox-init
+TOOLS += nymbox-init onion-key
 SCRIPTS = batch-delay
 ALL = $(TOOLS) $(SCRIPTS)
 # Pages that are not a program's: the configuration file and overviews.
@@ -57,7 +57,7 @@ LIBSRC += lib/queue.c lib/dsn.c
 LIBSRC += lib/popd.c lib/linesrv.c
 LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
-LIBSRC += lib/onion.c lib/tls.c lib/smtptls.c
+LIBSRC += lib/onion.c lib/onionkey.c lib/dkim.c lib/tls.c lib/smtptls.c
 LIBSRC += lib/deliver.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
@@ -222,6 +222,7 @@ bench:
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh
+	sh t/bench/onion-sign.sh
 
 # The demo builds what it runs (the programs and t/helpers/samtool) and
 # installs only the packages it uses.

@@ -263,6 +263,23 @@ void nym_sha256(const void *p, size_t n, unsigned char out[32]);
 int nym_ed25519_valid(const unsigned char pk[32]);
 void nym_random(void *buf, size_t n);
 void nym_wipe(void *p, size_t n);
+/* Ed25519 with an expanded secret key, the form Tor keeps an onion
+ * service's key in (hs_ed25519_secret_key): 32 bytes of clamped scalar,
+ * then 32 of nonce prefix, the halves of SHA-512 of the seed RFC 8032
+ * starts from.  nym_ed25519_expand makes one from a 32-byte seed (sk and
+ * pk out); nym_ed25519_public computes the public key of sk.  Both 0, or
+ * -1 (EINVAL) for a scalar whose point is the identity. */
+int nym_ed25519_expand(const unsigned char seed[32], unsigned char sk[64],
+    unsigned char pk[32]);
+int nym_ed25519_public(const unsigned char sk[64], unsigned char pk[32]);
+/* The RFC 8032 (PureEdDSA) signature of m[0, n) by sk, whose public
+ * key is pk, into sig; the same bytes crypto_sign would give for the
+ * seed sk came from.  0, or -1 (EINVAL). */
+int nym_ed25519_sign(const unsigned char sk[64], const unsigned char pk[32],
+    const void *m, size_t n, unsigned char sig[64]);
+/* Is sig a valid signature of m[0, n) by pk?  0 or -1. */
+int nym_ed25519_verify(const unsigned char sig[64], const void *m,
+    size_t n, const unsigned char pk[32]);
 
 /* ---- pass.c: passwords, never from argv ---- */
 /* Read a password, its first line without the line end, into buf (cap

@@ -107,3 +107,104 @@ nym_wipe(void *p, size_t n)
 {
 	sodium_memzero(p, n);
 }
+
+/*
+ * Ed25519 from an expanded key.  libsodium's crypto_sign takes the seed,
+ * which Tor does not keep: it stores a = the clamped first half of
+ * SHA-512(seed) and the second half, the prefix, and so must we sign from
+ * those.  RFC 8032 5.1.6: r = SHA-512(prefix | M) mod L, R = rB,
+ * k = SHA-512(R | A | M) mod L, S = r + k a mod L; the signature R | S.
+ */
+static void
+reduce64(const unsigned char h[64], unsigned char out[32])
+{
+	crypto_core_ed25519_scalar_reduce(out, h);
+}
+
+/* a mod L, from the 32-byte clamped scalar. */
+static void
+scalar_of(const unsigned char sk[64], unsigned char a[32])
+{
+	unsigned char wide[64];
+
+	memcpy(wide, sk, 32);
+	memset(wide + 32, 0, 32);
+	reduce64(wide, a);
+	sodium_memzero(wide, sizeof wide);
+}
+
+int
+nym_ed25519_public(const unsigned char sk[64], unsigned char pk[32])
+{
+	unsigned char a[32];
+	int r;
+
+	scalar_of(sk, a);
+	r = crypto_scalarmult_ed25519_base_noclamp(pk, a);
+	sodium_memzero(a, sizeof a);
+	if (r != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nym_ed25519_expand(const unsigned char seed[32], unsigned char sk[64],
+    unsigned char pk[32])
+{
+	crypto_hash_sha512(sk, seed, 32);
+	sk[0] &= 248;
+	sk[31] &= 127;
+	sk[31] |= 64;
+	if (nym_ed25519_public(sk, pk) == -1) {
+		sodium_memzero(sk, 64);
+		return -1;
+	}
+	return 0;
+}
+
+int
+nym_ed25519_sign(const unsigned char sk[64], const unsigned char pk[32],
+    const void *m, size_t n, unsigned char sig[64])
+{
+	crypto_hash_sha512_state st;
+	unsigned char h[64], r[32], k[32], a[32], ka[32];
+	int ok;
+
+	crypto_hash_sha512_init(&st);
+	crypto_hash_sha512_update(&st, sk + 32, 32);
+	crypto_hash_sha512_update(&st, m, n);
+	crypto_hash_sha512_final(&st, h);
+	reduce64(h, r);
+	ok = crypto_scalarmult_ed25519_base_noclamp(sig, r) == 0;
+	if (ok) {
+		crypto_hash_sha512_init(&st);
+		crypto_hash_sha512_update(&st, sig, 32);
+		crypto_hash_sha512_update(&st, pk, 32);
+		crypto_hash_sha512_update(&st, m, n);
+		crypto_hash_sha512_final(&st, h);
+		reduce64(h, k);
+		scalar_of(sk, a);
+		crypto_core_ed25519_scalar_mul(ka, k, a);
+		crypto_core_ed25519_scalar_add(sig + 32, r, ka);
+	}
+	sodium_memzero(&st, sizeof st);
+	sodium_memzero(h, sizeof h);
+	sodium_memzero(r, sizeof r);
+	sodium_memzero(a, sizeof a);
+	sodium_memzero(ka, sizeof ka);
+	if (!ok) {
+		memset(sig, 0, 64);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nym_ed25519_verify(const unsigned char sig[64], const void *m, size_t n,
+    const unsigned char pk[32])
+{
+	return crypto_sign_verify_detached(sig, m, n, pk) == 0 ? 0 : -1;
+}

@@ -276,4 +276,25 @@
 #define NYM_QRUN_JOBS_MAX 1000
 #define NYM_QRUN_PEND_MAX 4096
 
+/* ---- onion sender signatures: DKIM with ed25519-sha256 (dkim.c) ---- */
+/* The header section a signer or verifier holds while the body streams
+ * past: NYM_HDR_MAX, as every other reader of headers; over it the
+ * message is refused (a verifier: too big to check), never cut. */
+#define NYM_DKIM_HDR_MAX NYM_HDR_MAX
+/* DKIM-Signature fields looked at in one message: 8.  One is ours; a
+ * few more (a list, an earlier hop) are normal; more are a cost an
+ * attacker chooses (each may demand a header hash and a signature
+ * check), so those past the 8th are ignored. */
+#define NYM_DKIM_SIGS_MAX 8
+/* One DKIM-Signature field, folds included: 8 KB.  Ours is under 1 KB;
+ * a longer one is malformed. */
+#define NYM_DKIM_SIG_MAX 8192
+/* Tags in one tag list: 32 (RFC 6376 defines 14). */
+#define NYM_DKIM_TAGS_MAX 32
+/* Names in one h= list: 128.  We sign 14 names, each once more than it
+ * occurs; the bound caps the header fields one signature makes us hash. */
+#define NYM_DKIM_HNAMES_MAX 128
+/* The canonical body is hashed from a buffer of this size: 64 KB. */
+#define NYM_DKIM_BUF	65536
+
 #endif

@@ -12,7 +12,7 @@ build="build-essential pkg-config libsodium-dev libgcrypt20-dev libssl-dev
 libreadline-dev libncurses-dev libgmime-3.0-dev"
 test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d openssl
 postfix git-email libmailtools-perl fetchmail tor strace mutt iproute2
-systemd ucspi-tcp openbsd-inetd
+systemd ucspi-tcp openbsd-inetd python3-dkim python3-nacl
 clang libclang-rt-14-dev"
 # clang and its runtimes (libFuzzer, the sanitizers) build the fuzz
 # targets that t/0005-fuzz.t runs for a few seconds each (make fuzz).
@@ -21,7 +21,7 @@ clang libclang-rt-14-dev"
 # I2P network's namespace (without it, i2p-net falls back to one router).
 demo="python3 i2pd mutt iproute2"
 lint="cppcheck clang-tidy"
-bench="swaks fetchmail age"
+bench="swaks fetchmail age python3-dkim python3-nacl"
 
 case ${1:-all} in
 build)	want=$build ;;
