@@ -16,7 +16,9 @@
  * circuit and one SMTP session (lib/deliver.c).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,8 +29,9 @@
 #include "tls.h"
 #include "tor.h"
 
-#define USAGE "usage: onion-deliver [-Bt] [-f sender] [-S host:port] " \
-	"[-w seconds] [recipient ...] < message\n"
+#define USAGE "usage: onion-deliver [-Bt] [-f sender] [-k keydir] " \
+	"[-S host:port] [-w seconds]\n" \
+	"                     [recipient ...] < message\n"
 
 /* SMTP's port on the onion service (SMTorP). */
 #define SMTP_PORT	25
@@ -38,6 +41,7 @@
 
 struct tor {
 	struct nym_socks sk;
+	const char *keydir;		/* -k */
 	int ms;				/* the SOCKS handshake */
 	char tag[sizeof TAG_PREFIX + (TAG_HASH * 8 + 4) / 5];
 };
@@ -182,23 +186,128 @@ tor_end(void *arg, void *ctx)
 	nym_tls_free(ctx);
 }
 
+/* The key directory of the sender's onion: -k, else keys/<onion> in
+ * the configuration directory (a HiddenServiceDir, onion-key(1)). */
+static int
+keydir(const struct tor *t, const char *onion, char *buf, size_t cap)
+{
+	char dir[PATH_MAX];
+
+	if (t->keydir != NULL)
+		return (size_t)snprintf(buf, cap, "%s", t->keydir) < cap ? 0 :
+		    -1;
+	if (nym_confdir(dir, sizeof dir) == -1)
+		return -1;
+	return (size_t)snprintf(buf, cap, "%s/keys/%s", dir, onion) < cap ?
+	    0 : -1;
+}
+
+/* Copy fd from its offset to its end onto out. */
+static int
+copyrest(int fd, int out)
+{
+	char buf[NYM_IOBUF];
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof buf)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 || nym_write_all(out, buf, (size_t)r) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
- * The message as it leaves, made from the spool once per message and
- * before any destination is dialled: the place where the sender's onion
- * key signs it (a DKIM-Signature field prepended, issue 13).  Return a
- * new descriptor holding the signed message (lib/deliver.c closes it
- * after the last destination), or msgfd itself.  Not signed yet.
+ * The message as it leaves, made once per message before any
+ * destination is dialled: from a sender at an onion domain, signed with
+ * that onion's own key (a DKIM-Signature field before it, lib/dkim.c),
+ * which is how the receiver knows the sender holds the address, as Tor
+ * tells it nothing of who connects.  A new unlinked file with the field
+ * and the message (lib/deliver.c closes it), or msgfd itself for a
+ * sender elsewhere and for a bounce, which nobody signs for.
  */
 static int
 tor_message(void *arg, const char *sender, int msgfd, int *code, char *why,
     size_t whycap)
 {
-	(void)arg;
-	(void)sender;
-	(void)code;
-	(void)why;
-	(void)whycap;
-	return msgfd;
+	struct tor *t = arg;
+	struct nym_onion_key k;
+	struct nym_onion o;
+	char path[PATH_MAX], kwhy[NYM_ONION_WHY], head[5], *field = NULL;
+	const char *at = strrchr(sender, '@'), *w, *tmp;
+	off_t start = 0;
+	ssize_t n;
+	int out;
+
+	if (at == NULL || nym_domkind(at + 1) != NYM_DOM_ONION)
+		return msgfd;
+	*code = NYM_EX_CONFIG;
+	if (nym_onion_parse(at + 1, &o, &w) == -1) {
+		snprintf(why, whycap, "unable to sign for %s: %s", sender, w);
+		return -1;
+	}
+	if (keydir(t, o.name, path, sizeof path) == -1) {
+		snprintf(why, whycap, "unable to find the key of %s: set HOME "
+		    "or use -k", o.name);
+		return -1;
+	}
+	if (nym_onion_key_load(path, &k, kwhy) == -1) {
+		snprintf(why, whycap, "unable to sign for %s with the key in "
+		    "%s: %s", o.name, path, kwhy);
+		return -1;
+	}
+	if (strcmp(k.name, o.name) != 0) {
+		snprintf(why, whycap, "unable to sign for %s: the key in %s is "
+		    "%s's", o.name, path, k.name);
+		nym_onion_key_wipe(&k);
+		return -1;
+	}
+	/* An mbox From_ line is no part of the message (nym_smtp_putdata
+	 * drops it at the top, which the field now is). */
+	if ((n = pread(msgfd, head, sizeof head, 0)) == (ssize_t)sizeof head &&
+	    memcmp(head, "From ", sizeof head) == 0) {
+		char c;
+
+		while ((n = pread(msgfd, &c, 1, start)) == 1 && c != '\n' &&
+		    start < NYM_LINE_MAX)
+			start++;
+		start = n == 1 && c == '\n' ? start + 1 : 0;
+	}
+	*code = NYM_EX_TEMPFAIL;
+	if (n == -1 || lseek(msgfd, start, SEEK_SET) == -1 ||
+	    nym_dkim_sign_fd(msgfd, &k, "\n", &field) == -1) {
+		*code = errno == EMSGSIZE || errno == EINVAL ?
+		    NYM_EX_DATAERR : NYM_EX_TEMPFAIL;
+		snprintf(why, whycap, "unable to sign the message: %s",
+		    errno == EMSGSIZE ? "its header is over the limits" :
+		    errno == EINVAL ? "it begins with white space" :
+		    strerror(errno));
+		nym_onion_key_wipe(&k);
+		return -1;
+	}
+	nym_onion_key_wipe(&k);
+	tmp = getenv("TMPDIR");
+	snprintf(path, sizeof path, "%s/onion-deliver.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if ((out = mkstemp(path)) == -1) {
+		snprintf(why, whycap, "unable to create a file for the signed "
+		    "message in %s: %s", tmp != NULL ? tmp : "/tmp",
+		    strerror(errno));
+		free(field);
+		return -1;
+	}
+	unlink(path);
+	if (nym_write_all(out, field, strlen(field)) == -1 ||
+	    lseek(msgfd, start, SEEK_SET) == -1 || copyrest(msgfd, out) == -1) {
+		snprintf(why, whycap, "unable to write the signed message: %s",
+		    strerror(errno));
+		free(field);
+		close(out);
+		return -1;
+	}
+	free(field);
+	return out;
 }
 
 /* The SOCKS user name of sender: TAG_PREFIX and base32 of a hash of the
@@ -252,10 +361,11 @@ main(int argc, char *argv[])
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
-	while ((c = getopt(argc, argv, "Bf:S:tw:")) != -1) {
+	while ((c = getopt(argc, argv, "Bf:k:S:tw:")) != -1) {
 		switch (c) {
 		case 'B': Bflag = 1; break;
 		case 'f': sender = optarg; break;
+		case 'k': t.keydir = optarg; break;
 		case 'S': socksarg = optarg; break;
 		case 't': tflag = 1; break;
 		case 'w':

@@ -37,6 +37,7 @@
 #include "msg.h"
 #include "proto.h"
 #include "tls.h"
+#include "tor.h"
 #include "i2p.h"
 #include "store.h"
 
@@ -667,6 +668,51 @@ runcommand(int fd, const char *to)
 	    code == -1 || code == 126 || code == 127 ? TEMPFAIL : REFUSED;
 }
 
+/* A sender at an onion domain (not logged in) must have signed the
+ * message with its onion's own key, DKIM with d= that onion (lib/dkim.c,
+ * onion-key(1)): Tor tells nothing of who connects, and this is the only
+ * proof that the sender holds the address.  The message as stored, read
+ * from path (a maildir file) or fd (the spool).  0 to go on, or -1 with
+ * the reply sent. */
+static int
+onioncheck(const char *path, int fd)
+{
+	const char *at = strrchr(sender, '@');
+	char why[NYM_DKIM_WHY], *p;
+	enum nym_dkim_result r;
+	int rfd;
+
+	if (opt.verify != V_ALL || login[0] != '\0' || at == NULL ||
+	    nym_domkind(at + 1) != NYM_DOM_ONION)
+		return 0;
+	if (path != NULL)
+		rfd = open(path, O_RDONLY | O_CLOEXEC);
+	else
+		rfd = lseek(fd, 0, SEEK_SET) == -1 ? -1 : dup(fd);
+	if (rfd == -1) {
+		nym_warn("unable to verify sender %s: %s", sender,
+		    strerror(errno));
+		reply("451 4.3.0 Unable to verify the sender, try again later");
+		return -1;
+	}
+	r = nym_dkim_verify_fd(rfd, at + 1, why);
+	close(rfd);
+	if (r == NYM_DKIM_PASS)
+		return 0;
+	if (r == NYM_DKIM_ERROR) {
+		nym_warn("unable to verify sender %s: %s", sender,
+		    strerror(errno));
+		reply("451 4.3.0 Unable to verify the sender, try again later");
+		return -1;
+	}
+	for (p = why; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	nym_warn("refused sender %s: %s", sender, why);
+	reply("550 5.7.1 Sender not verified: %s", why);
+	return -1;
+}
+
 static void
 cmd_data(const char *args)
 {
@@ -765,6 +811,8 @@ cmd_data(const char *args)
 		reply("451 4.3.0 Unable to store the message, try again later");
 		goto abort;
 	}
+	if (onioncheck(opt.maildir != NULL ? md.tmp : NULL, fd) == -1)
+		goto abort;
 	if (opt.maildir != NULL) {
 		if (nym_maildir_commit(&md) == -1) {
 			nym_warn("unable to deliver to maildir %s: %s",

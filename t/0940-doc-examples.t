@@ -40,6 +40,14 @@ print(s.getsockname()[1])') || tl_bail_ "unable to get a free port"
 UPATH=$ROOT/usr/local/bin:/usr/bin:/bin
 export ROOT UPATH
 
+# Alice's onion in the pages (onion-deliver(1)) stands for one whose key
+# she has: one made here, in ~/.config/nymbox/keys/ONION.
+DOCONION=2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion
+mkdir -p "$HOME/.config/nymbox/keys" &&
+ALICEONION=$(onion-key -c "$TRASH/alice.key") &&
+mv "$TRASH/alice.key" "$HOME/.config/nymbox/keys/$ALICEONION" ||
+	tl_bail_ "unable to make an onion key"
+
 (cd "$TOP" && "$DX" extract "$TRASH/dx" README man/*.[1-9]) ||
 	tl_bail_ "unable to extract the examples"
 
@@ -50,6 +58,7 @@ ex() {
 	"$DX" claim "$TRASH/dx" "$1.want" >"$1.doc" &&
 	sed -e "s|/usr/local/|$ROOT/usr/local/|g" \
 	    -e "s|/home/[a-z][a-z]*/|$HOME/|g" \
+	    -e "s|alice@$DOCONION|alice@$ALICEONION|g" \
 	    -e "s|/usr/sbin/sendmail|$ROOT/usr/sbin/sendmail|g" \
 	    -e "s|127\.0\.0\.1:1110|127.0.0.1:$POPPORT|g" \
 	    -e "s|127\.0\.0\.1:7660|127.0.0.1:$POPPORT|g" \
