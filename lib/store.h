@@ -58,7 +58,7 @@ void nym_maildir_abort(struct nym_mdfile *f);
 int nym_maildir_published(const char *dir, const char *name);
 
 /* A batch of maildir files written into tmp/ and published together
- * with a constant number of flushes (pop-fetch.c tells the order of its
+ * with a constant number of flushes (fetch.c tells the order of its
  * steps): nym_mdbatch_sync makes every file's data durable at once,
  * nym_mdbatch_link links them into new/, nym_mdbatch_syncnew makes the
  * names durable.  tmp[0, n) may be unlinked by a signal handler. */
@@ -137,7 +137,7 @@ int nym_mbox_append(struct nym_mbox *mb, const char *msg, size_t n,
 int nym_mbox_appendfd(struct nym_mbox *mb, int fd, off_t at,
     unsigned long long len);
 
-/* ---- journal.c: pop-fetch's state file (pop-fetch.c tells its lines) ---- */
+/* ---- journal.c: pop-fetch's state file (fetch.c tells its lines) ---- */
 /* What the lines say of one uid. */
 struct nym_jent {
 	char uid[NYM_POP3_UIDL + 1];
