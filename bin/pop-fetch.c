@@ -130,11 +130,13 @@ popwarn(const char *why)
 	nym_warn("%s", why);
 }
 
-/* The run must end: the engine said why. */
-static void
-fetchdie(void)
+/* What the engine returned, r, unless the run must end (it says why). */
+static int
+fetchok(int r)
 {
-	nym_die(fe.fatal, "%s", fe.why);
+	if (fe.fatal)
+		nym_die(fe.fatal, "%s", fe.why);
+	return r;
 }
 
 /* DELE the i-th listed message, unless -k.  0, or -1 (said). */
@@ -186,10 +188,7 @@ fetchall(int *ret)
 	int r;
 
 	/* Interrupted earlier between P and D: settle that first. */
-	r = nym_fetch_settle(&fe);
-	if (fe.fatal)
-		fetchdie();
-	if (r != 0)
+	if ((r = fetchok(nym_fetch_settle(&fe))) != 0)
 		*ret = NYM_EX_TEMPFAIL;
 	if (r == -1)
 		return 0;
@@ -214,32 +213,13 @@ fetchall(int *ret)
 			*ret = NYM_EX_TEMPFAIL;
 			continue;
 		}
-		/* A maildir's: written into tmp/, published with its
-		 * batch; an mbox's or a command's: delivered. */
-		r = nym_fetch_deliver(&fe, i);
-		if (fe.fatal)
-			fetchdie();
-		if (r == NYM_FETCH_NETFAIL)
+		/* Into a maildir's batch, the mbox or the command. */
+		if ((r = fetchok(nym_fetch_deliver(&fe, i))) ==
+		    NYM_FETCH_NETFAIL)
 			return -1;
-		if (r == NYM_FETCH_LOCALFAIL) {
+		if (r != NYM_FETCH_DELIVERED)
 			*ret = NYM_EX_TEMPFAIL;
-			return 0;
-		}
-		if (r == NYM_FETCH_DEFERRED)
-			*ret = NYM_EX_TEMPFAIL;
-		else if (fe.mode == 'd') {
-			if (nym_fetch_due(&fe) &&
-			    (r = nym_fetch_commit(&fe, 1)) != 0) {
-				if (fe.fatal)
-					fetchdie();
-				if (r == -2)
-					return -1;
-				*ret = NYM_EX_TEMPFAIL;
-				return 0;
-			}
-		} else if (delivered(NULL, i, 1) == -1)
-			return -1;
-		if (stopsig)
+		if (r == NYM_FETCH_LOCALFAIL || stopsig)
 			return 0;
 	}
 	return 0;
@@ -256,10 +236,7 @@ endsession(int *ret)
 
 	/* What is written is published (the last batch, or what came
 	 * before a failure), then every reply still owed is read. */
-	r = nym_fetch_commit(&fe, 1);
-	if (fe.fatal)
-		fetchdie();
-	if (r == -2)
+	if ((r = fetchok(nym_fetch_commit(&fe, 1))) == -2)
 		return -1;
 	if (r == -1)
 		*ret = NYM_EX_TEMPFAIL;
@@ -278,8 +255,7 @@ endsession(int *ret)
 	if (nym_pop3_quit(&pop) == 1) {
 		for (i = 0; i < fe.nm; i++)
 			fe.m[i].refused = pop.msg[i].refused;
-		if (nym_fetch_compact(&fe) == -1 && fe.fatal)
-			fetchdie();
+		(void)fetchok(nym_fetch_compact(&fe));
 	} else {
 		nym_warn("%s", pop.why);
 		*ret = NYM_EX_TEMPFAIL;
@@ -293,8 +269,7 @@ static void
 cutsession(int *ret)
 {
 	nym_fetch_cut(&fe);
-	if (fe.fatal)
-		fetchdie();
+	(void)fetchok(0);
 	/* 70 only for commands out of order, a bug. */
 	*ret = pop.code == NYM_EX_SOFTWARE ? NYM_EX_SOFTWARE :
 	    NYM_EX_TEMPFAIL;
@@ -694,11 +669,8 @@ main(int argc, char *argv[])
 
 	getpassword(pwfile, pwfd, srv.account);
 	/* Another run at the account: exit 0, as cron wants. */
-	if ((ret = nym_fetch_open(&fe, srv.account)) == 1)
+	if (fetchok(nym_fetch_open(&fe, srv.account)) == 1)
 		exit(NYM_EX_OK);
-	if (ret == -1)
-		fetchdie();
-	ret = NYM_EX_OK;
 	catchsignals();
 
 	/* The whole session, connection included, ends by -W: a server

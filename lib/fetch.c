@@ -364,12 +364,6 @@ todir(struct nym_fetch *f, size_t i)
 	return NYM_FETCH_DELIVERED;
 }
 
-int
-nym_fetch_due(const struct nym_fetch *f)
-{
-	return nym_mdbatch_due(&f->batch);
-}
-
 /*
  * Publish the batch with a constant number of flushes: its P lines
  * synced; every file's data and inode synced at once by syncfs(2) on
@@ -589,8 +583,15 @@ nym_fetch_deliver(struct nym_fetch *f, size_t i)
 {
 	int r;
 
-	if (f->mode == 'd')
-		return todir(f, i);
+	if (f->mode == 'd') {
+		/* Written into tmp/; published with its batch. */
+		if ((r = todir(f, i)) != NYM_FETCH_DELIVERED ||
+		    !nym_mdbatch_due(&f->batch))
+			return r;
+		r = nym_fetch_commit(f, 1);
+		return r == 0 ? NYM_FETCH_DELIVERED : r == -2 ?
+		    NYM_FETCH_NETFAIL : NYM_FETCH_LOCALFAIL;
+	}
 	r = f->mode == 'm' ? tombox(f, f->m[i].uid) : tocmd(f, i);
 	if (r == NYM_FETCH_DELIVERED) {
 		/* A command cannot be asked later: sync at once. */
@@ -603,6 +604,8 @@ nym_fetch_deliver(struct nym_fetch *f, size_t i)
 		}
 	}
 	f->critical = 0;
+	if (r == NYM_FETCH_DELIVERED && f->delivered(f->arg, i, 1) == -1)
+		return NYM_FETCH_NETFAIL;
 	return r;
 }
 

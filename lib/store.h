@@ -264,12 +264,14 @@ void nym_fetch_relisted(struct nym_fetch *f, const char *where,
  * settled; 1 some unknown for now (left alone: the run must end 75);
  * -1 a line failed to go out (fetch no more; 75). */
 int nym_fetch_settle(struct nym_fetch *f);
-/* Deliver message i, whose RETR response is next: into tmp/ (published
- * by nym_fetch_commit), or to the mbox or command with its D line
- * written (and synced for a command).  A nym_fetch_res. */
+/* Deliver message i, whose RETR response is next: into tmp/, the batch
+ * published by nym_fetch_commit once it is due; or to the mbox or the
+ * command, its D line written (and synced for a command), and then
+ * f->delivered.  A nym_fetch_res: DELIVERED (for a maildir: written, or
+ * published), DEFERRED (the command refused it for now), NETFAIL (the
+ * body or f->delivered said the connection broke), LOCALFAIL (said; or
+ * with f->fatal). */
 int nym_fetch_deliver(struct nym_fetch *f, size_t i);
-/* Is the maildir batch due?  1 or 0. */
-int nym_fetch_due(const struct nym_fetch *f);
 /* Publish the maildir batch (fetch.c tells the steps), calling
  * f->delivered for each, with dele.  0; -1 (said): what was not made
  * durable is not in new/ and has no D line; -2 when f->delivered said
