@@ -142,19 +142,11 @@ say(struct nym_fetch *f, const char *fmt, ...)
 		f->warn(buf);
 }
 
-/* The run must end with code: say why in f->why. */
+/* The run must end with code, for why. */
 static void
-fatal(struct nym_fetch *f, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-fatal(struct nym_fetch *f, int code, const char *fmt, ...)
+fatal(struct nym_fetch *f, int code, const char *why)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(f->why, sizeof f->why, fmt, ap);
-	va_end(ap);
+	snprintf(f->why, sizeof f->why, "%s", why);
 	f->fatal = code;
 }
 
@@ -203,14 +195,15 @@ nym_fetch_open(struct nym_fetch *f, const char *account)
 	case 1:
 		return 1;	/* another run is at it */
 	}
+	f->fatal = errno == EFBIG ? NYM_EX_CONFIG : NYM_EX_TEMPFAIL;
 	if (errno == EFBIG)
-		fatal(f, NYM_EX_CONFIG, "unable to read %s: over %d bytes",
-		    jr->path, NYM_POPF_STATE_MAX);
+		snprintf(f->why, sizeof f->why, "unable to read %s: over %d "
+		    "bytes", jr->path, NYM_POPF_STATE_MAX);
 	else if (errno == ENOMEM)
 		fatal(f, NYM_EX_TEMPFAIL, "unable to allocate memory");
 	else
-		fatal(f, NYM_EX_TEMPFAIL, "unable to %s %s: %s", jr->verb,
-		    jr->path, strerror(errno));
+		snprintf(f->why, sizeof f->why, "unable to %s %s: %s",
+		    jr->verb, jr->path, strerror(errno));
 	return -1;
 }
 
@@ -232,8 +225,9 @@ record(struct nym_fetch *f, const char *fmt, ...)
 	if (r == 0)
 		return 0;
 	if (errno == E2BIG) {
-		fatal(f, NYM_EX_SOFTWARE, "unable to write %s/%s: line too "
-		    "long", jr->dir, jr->name);
+		f->fatal = NYM_EX_SOFTWARE;
+		snprintf(f->why, sizeof f->why, "unable to write %s/%s: line "
+		    "too long", jr->dir, jr->name);
 		return -1;
 	}
 	if (jr->cutfail != 0)

@@ -233,7 +233,7 @@ struct nym_fetch {
 	 * to be held until it is cleared (the caller's handler). */
 	volatile sig_atomic_t critical;
 	int fatal;		/* an exit code when the run must end, or 0 */
-	char why[PATH_MAX + 256];	/* then what failed, one line */
+	char why[2 * PATH_MAX];	/* then what failed, one line */
 	int toobig;		/* a listed message is over the size limit */
 	struct nym_fetchmsg *m;	/* the listing */
 	size_t nm;
