@@ -242,6 +242,43 @@ main(void)
 	check_int(f.critical, 0, "batch: critical section left");
 	finish();
 
+	/* Deleted in an earlier session and listed again: the same size is
+	 * the same message (kept by a server that ignores DELE), another
+	 * size another one.  After a good QUIT the state keeps a refused
+	 * DELE's D line, and the .gone file an X line for each deleted. */
+	snprintf(path, sizeof path, "%s/" ACCOUNT ".gone", pop);
+	tap_put(path, "X u0 100\nX u1 100\n");
+	tap_put(journal, "");
+	memset(&f, 0, sizeof f);
+	f.mode = 'd';
+	f.target = md;
+	f.warn = warn;
+	f.delivered = delivered;
+	f.closefd = -1;
+	nwarn = 0;
+	if (nym_fetch_init(&f) == -1 || nym_fetch_open(&f, ACCOUNT) != 0 ||
+	    nym_fetch_listing(&f, 3) == -1)
+		return 99;
+	f.m[0].uid = "u0";
+	f.m[0].size = 100;
+	f.m[1].uid = "u1";
+	f.m[1].size = 200;
+	f.m[2].uid = "u2";
+	f.m[2].size = 300;
+	nym_fetch_relisted(&f, "server", 250);
+	check_int(f.m[0].done, 1, "relisted: same size, taken as delivered");
+	check_int(f.m[1].done, 0, "relisted: another size, delivered");
+	check_int(f.m[2].skip && f.toobig, 1, "relisted: over the limit, left");
+	check_int(nwarn, 2, "relisted: both said");
+	f.m[1].done = 1;
+	f.m[1].refused = 1;
+	check_int(nym_fetch_compact(&f), 0, "compact");
+	check_int(tap_slurp(path, text, sizeof text) > 0 &&
+	    strcmp(text, "X u0 100\n") == 0, 1, "compact: X line for the deleted");
+	check(hasline("D u1\n") && !hasline("D u0\n"),
+	    "compact: D line kept for the refused DELE alone");
+	finish();
+
 	snprintf(cmd, sizeof cmd, "rm -rf %s", home);
 	(void)system(cmd);
 	return tap_done();
