@@ -216,7 +216,8 @@ struct nym_fetch {
 	/* The caller's, set before nym_fetch_init: */
 	char mode;		/* 'd' maildir, 'm' mbox, 'p' command */
 	const char *target;	/* the maildir, mbox or command */
-	int keep;		/* nothing is deleted (pop-fetch -k) */
+	int keep;		/* the caller deletes nothing (pop-fetch -k):
+				   the state keeps every D line */
 	int wait_ms;		/* for the mbox's locks */
 	int closefd;		/* closed in a command's child, or -1 */
 	void *arg;		/* given to the functions below */
