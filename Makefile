@@ -48,7 +48,7 @@ O =
 LIBSRC = lib/err.c lib/io.c lib/hdr.c lib/addr.c lib/date.c lib/enc.c \
 	lib/rfc2047.c lib/atomic.c lib/conf.c lib/crypto.c lib/net.c \
 	lib/i2p.c lib/sam.c
-LIBSRC += lib/smtp.c lib/maildir.c lib/mbox.c lib/journal.c lib/samkey.c lib/samborrow.c lib/samshare.c \
+LIBSRC += lib/smtp.c lib/maildir.c lib/mbox.c lib/journal.c lib/fetch.c lib/samkey.c lib/samborrow.c lib/samshare.c \
 	lib/resolve.c
 LIBSRC += lib/pop3.c lib/pop3client.c lib/socks.c
 LIBSRC += lib/seal.c

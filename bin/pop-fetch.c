@@ -4,118 +4,31 @@
  *
  * The rule is that a message leaves the server only once a copy is
  * durable at the destination, and that no message is delivered twice,
- * whatever moment a crash, kill -9, power cut or network cut chooses.
- * POP3 helps with the first half: DELE only marks a message, and nothing
- * is removed until QUIT is answered, so a session that dies takes its
- * marks with it.  The second half needs a memory across sessions, the
- * account's state file, a journal of one line per step:
+ * whatever moment a crash, kill -9, power cut or network cut chooses:
+ * DELE only marks, nothing is removed before QUIT is answered, and
+ * every delivery is journalled (a P line, synced before it can become
+ * visible; a D line, synced before QUIT) in the account's state file,
+ * so the next run settles what an interrupted one left.  The design,
+ * the journal's lines and the maildir batch's steps are told at the top
+ * of lib/fetch.c, the delivery engine (nym_fetch_*); the POP3 session,
+ * with its pipelined RETR and DELE queue and its deadlines, is
+ * lib/pop3client.c (nym_pop3_*).
  *
- *	P uid name		about to publish maildir file name
- *	P uid mbox off len	about to append len bytes at off
- *	P uid cmd		about to run the command on it
- *	U uid			that P came to nothing (the message is not
- *				delivered)
- *	D uid			delivered durably; DELE it, never deliver
- *				it again
- *	X uid size		delivered, its DELE accepted and QUIT
- *				answered: the server should have removed
- *				it; if it lists uid again with this size
- *				(LIST's; 0 unknown), it kept the message
- *				(a server that ignores DELE), which is
- *				then DELEd again, never delivered again
- *	C			a session was cut: until a good QUIT, RETR
- *				one message at a time
- *
- * A P line is synced before its delivery can become visible (the link
- * into new/, the first byte appended, the command started), so after any
- * crash the next run knows which message it may have been at, and
- * settles it before anything else: a maildir file is looked for in new/
- * and cur/; an mbox is compared, from off, with the spool copy of what
- * was being appended (complete: delivered; our own partial copy at the
- * end: cut off again); a command cannot be asked, so the message is
- * given to it again with POP_FETCH_AGAIN=1 in its environment.  D lines
- * are synced before QUIT, so the server forgets a message only after the
- * state says it was delivered.  The file is rewritten atomically, with
- * only what is still on the server, after a good QUIT; and the .gone
- * file beside it is rewritten first with an X line for each message
- * deleted in that session, so that what a server that answers +OK to
- * DELE and keeps the mail lists again is recognised.  X lines live one
- * session: the next rewrite keeps only those the server listed again,
- * so the file holds at most a line per listed message.
- *
- * A maildir gets its messages in batches (group commit): up to
- * NYM_POPF_BATCH_MAX messages, NYM_POPF_BATCH_BYTES or NYM_POPF_BATCH_MS after the first, and what
- * is left at the end or before a failure.  Each message is streamed into
- * tmp/ after its P line (written, not synced).  Then, for the batch:
- *
- *	1. fdatasync the journal: every P line durable;
- *	2. syncfs(2) on the maildir: every file's data and inode durable,
- *	   one flush for the lot (an fsync each costs a flush each);
- *	3. link each into new/ (visible now), unlink it from tmp/;
- *	4. fsync new/: the names durable;
- *	5. a D line each, and their DELEs; the D lines are synced with the
- *	   next batch's P lines, and always before QUIT.
- *
- * So nothing is in new/ before its P line and its data are durable, and
- * nothing is marked D, or DELEd, before its name is durable in new/.  A
- * crash at any point: before 3, nothing is visible, and the next run
- * removes the files its P lines name from tmp/ and fetches them again;
- * during 3 or 4, some names are in new/ and the next run, looking for
- * each P line's name in new/ and cur/, takes those as delivered and
- * fetches the rest (a power cut may also take back a link not yet
- * synced: that message is fetched again, never lost, as the server
- * still has it); after 4, every name is found.  D lines lost with the
- * page cache are rebuilt the same way from their P lines, which were
- * synced in 1.  DELE only marks: the server removes nothing before QUIT
- * is answered, and QUIT follows a sync of the journal.  A power cut can
- * leave files in tmp/ whose P lines never reached the disk; they are
- * not in new/, so nothing is delivered twice, and maildir readers clean
- * tmp/ of old files.  syncfs reports write-back errors since Linux 5.8.
- * An mbox and a command still commit one message at a time.
- *
- * With PIPELINING, RETR commands go out up to NYM_POPF_RETR_AHEAD messages ahead,
- * so that the server sends while the disk syncs; replies come in command
- * order, read through one queue of RETRs and DELEs.  But a connection
- * reset takes with it what the kernel had received and we had not read:
- * against a server that resets the connection after every few messages,
- * a run that delivers slowly (an mbox, a command: a sync each) would
- * lose all but the first of the messages sent ahead, every time.  So a
- * cut session leaves a C line, and until a good QUIT every run sends
- * one RETR at a time: each message it is sent is one it can deliver.
- *
- * TERM, INT and HUP while a delivery is being committed (a maildir: from
- * the first link to the last D line) are held until its D lines are
- * written; otherwise they remove the batch's files from tmp/ and kill.
- * Messages for an mbox or a command go through a
- * spool file beside the state first, so a command runs only on a whole
- * message, a cut connection never touches the mbox, and the window in
- * which a kill -9 can make a command deliver twice is the command's own
- * run time.  A maildir file is streamed straight into tmp/; memory never
- * grows with a message (the 50 MB mailbox of postman is why emptying the
- * box is the default).
- *
- * What is here is that policy: the journal's lines and when they are
- * synced, the delivery to a maildir, an mbox or a command, settling
- * what an interrupted run left, the signals.  The parts are the
- * library's: the POP3 session, its pipelined RETR and DELE queue and
- * its deadlines (lib/pop3client.c), the journal file (lib/journal.c),
- * the batch commit (nym_mdbatch_*, lib/maildir.c), the mbox writer and
- * its locks (lib/mbox.c).
+ * What is here: the options and their pop-* keys, the password, the
+ * way to the server (TCP, Tor, SAM), the loop that feeds each RETR to
+ * the engine, and the signals: TERM, INT and HUP while a delivery is
+ * being committed (fe.critical) are held until its D lines are written;
+ * otherwise they remove what is half written and kill.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "limits.h"
 #include "base.h"
@@ -140,34 +53,23 @@ static long wsession = NYM_POP3_SESSION;	/* -W */
 static long long sessionend;	/* nym_now_ms() when the session must end */
 static long listmax = NYM_POP3_LISTMAX;	/* -L */
 static uint64_t maxsize = NYM_SMTP_SIZE;	/* -M */
-static int toobig;		/* LIST said a message is over -M: left
-				   behind (pop.toobig: found in its RETR) */
 static int progress;
-static char mode;		/* 'd', 'm' or 'p' */
-static const char *target;	/* maildir, mbox or command */
+/* The delivery engine (lib/fetch.c): -d, -m or -p, its state. */
+static struct nym_fetch fe = { .closefd = -1 };
 
 /* ---- signals: hold off while a delivery is committed ---- */
 
-static volatile sig_atomic_t critical, stopsig;
-static char curtmp[PATH_MAX];	/* a maildir file being written */
-static struct nym_mbox mbx = { .fd = -1 };	/* the mbox, when locked */
-/* The maildir batch: files written into tmp/, not yet published. */
-static struct nym_mdbatch batch = { .dirfd = -1, .newfd = -1 };
+static volatile sig_atomic_t stopsig;
 
 static void
 onsignal(int sig)
 {
-	if (critical) {
+	if (fe.critical) {
 		stopsig = sig;
 		return;
 	}
 	/* Outside a commit nothing is lost by dying, but leave no litter. */
-	if (curtmp[0] != '\0')
-		(void)unlink(curtmp);
-	for (; batch.n > 0; batch.n--)
-		(void)unlink(batch.tmp[batch.n - 1]);
-	if (mbx.dotlocked)
-		(void)unlink(mbx.lock);
+	nym_fetch_litter(&fe);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -186,134 +88,6 @@ catchsignals(void)
 		sigaddset(&sa.sa_mask, sigs[i]);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaction(sigs[i], &sa, NULL);
-}
-
-/* ---- the account's state (lib/journal.c) ---- */
-
-static struct nym_journal jr = { .fd = -1, .lockfd = -1, .dirfd = -1 };
-/* The spool: a whole message before it goes to an mbox or command. */
-static int spoolfd = -1;
-static size_t spoolhdr;		/* the "uid\n" line that starts it */
-
-/* Lock the account (another run holds it: exit 0, as cron wants) and
- * read its state. */
-static void
-loadstate(const char *account)
-{
-	char dir[PATH_MAX];
-
-	if (nym_confdir(dir, sizeof dir) == -1 ||
-	    strlen(dir) + sizeof "/pop" > sizeof dir)
-		nym_die(NYM_EX_CONFIG, "unable to find the state directory: "
-		    "set HOME");
-	memcpy(dir + strlen(dir), "/pop", sizeof "/pop");
-	switch (nym_journal_open(&jr, dir, account)) {
-	case 0:
-		return;
-	case 1:
-		exit(NYM_EX_OK);	/* another run is at it */
-	}
-	if (errno == EFBIG)
-		nym_die(NYM_EX_CONFIG, "unable to read %s: over %d bytes",
-		    jr.path, NYM_POPF_STATE_MAX);
-	if (errno == ENOMEM)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	nym_dieerr(NYM_EX_TEMPFAIL, "unable to %s %s", jr.verb, jr.path);
-}
-
-/* Append a journal line.  0, or -1 (said). */
-static int
-record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-record(const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = nym_journal_vadd(&jr, fmt, ap);
-	va_end(ap);
-	if (r == 0)
-		return 0;
-	if (errno == E2BIG)
-		nym_die(NYM_EX_SOFTWARE, "unable to write %s/%s: line too "
-		    "long", jr.dir, jr.name);
-	if (jr.cutfail != 0)
-		nym_warn("unable to truncate %s/%s: %s", jr.dir, jr.name,
-		    strerror(jr.cutfail));
-	nym_warn("unable to write %s/%s: %s", jr.dir, jr.name,
-	    strerror(errno));
-	return -1;
-}
-
-/* Make the journal durable.  0, or -1 (said). */
-static int
-syncstate(void)
-{
-	if (nym_journal_sync(&jr) == -1) {
-		nym_warn("unable to write %s/%s: %s", jr.dir, jr.name,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- the spool ---- */
-
-/* Open the spool, creating it where missing (and, for a copy the next
- * run may need, syncing the directory).  0, or -1 (said). */
-static int
-spoolopen(int durable)
-{
-	int created = 0;
-
-	if (spoolfd != -1)
-		return 0;
-	spoolfd = open(jr.spool, O_RDWR | O_CLOEXEC);
-	if (spoolfd == -1 && errno == ENOENT) {
-		spoolfd = open(jr.spool, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0600);
-		created = 1;
-	}
-	if (spoolfd == -1 ||
-	    (created && durable && nym_syncdir(jr.dir) == -1)) {
-		nym_warn("unable to create %s: %s", jr.spool,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Forget the spooled message (it holds mail in the clear). */
-static void
-spoolclear(void)
-{
-	if (spoolfd != -1 && ftruncate(spoolfd, 0) == -1)
-		nym_warn("unable to empty %s: %s", jr.spool, strerror(errno));
-}
-
-/* ---- the mbox (lib/mbox.c): mbox.lock and fcntl ---- */
-
-/* Open the mbox (creating it when create) and lock it both ways.  0, or
- * -1 (said; errno ENOENT when it is missing). */
-static int
-mboxlock(const char *mbox, int create)
-{
-	int e;
-
-	if (nym_mbox_lock(&mbx, mbox, create, wsec * 1000) == 0)
-		return 0;
-	e = errno;
-	if (mbx.step == NYM_MBOX_OPEN) {
-		if (e != ENOENT || create)
-			nym_warn("unable to open %s: %s", mbox, strerror(e));
-		errno = e;
-		return -1;
-	}
-	nym_warn("unable to lock %s: %s", mbox, nym_mbox_why(&mbx, e));
-	errno = EWOULDBLOCK;
-	return -1;
 }
 
 /* ---- the password ---- */
@@ -342,19 +116,6 @@ getpassword(const char *file, const char *fdarg, const char *what)
 
 static struct nym_pop3_client pop = { .fd = -1 };
 
-/* What pop-fetch knows of each listed message beyond the listing
- * (pop.msg[i]). */
-struct msg {
-	struct nym_jent *e;		/* its state, or NULL if new */
-	int done;		/* delivered, in an earlier run or this one */
-	int again;		/* an interrupted run may have delivered it */
-	int skip;		/* unsettled or over -M: neither deliver nor
-				   delete */
-};
-
-static struct msg *m;
-static size_t nm;
-
 /* The client's failure ends the run: say why. */
 static void
 popdie(int code)
@@ -369,6 +130,15 @@ popwarn(const char *why)
 	nym_warn("%s", why);
 }
 
+/* What the engine returned, r, unless the run must end (it says why). */
+static int
+fetchok(int r)
+{
+	if (fe.fatal)
+		nym_die(fe.fatal, "%s", fe.why);
+	return r;
+}
+
 /* DELE the i-th listed message, unless -k.  0, or -1 (said). */
 static int
 dele(size_t i)
@@ -379,464 +149,31 @@ dele(size_t i)
 	return -1;
 }
 
-/* Copy the RETR response to o.  0, or -1 (said). */
+/* The engine's: copy the RETR response to o.  0, or -1 (said). */
 static int
-copy(struct nym_out *o, unsigned flags)
+body(void *arg, struct nym_out *o, int mboxrd)
 {
-	if (nym_pop3_body(&pop, o, flags) == 0)
+	(void)arg;
+	if (nym_pop3_body(&pop, o, NYM_POP3_LF |
+	    (mboxrd ? NYM_POP3_MBOXRD : 0)) == 0)
 		return 0;
 	nym_warn("%s", pop.why);
 	return -1;
 }
 
-/* ---- delivery ---- */
+static size_t done, todo;
 
-/* Results of one delivery.  After DELIVERED the caller writes the D
- * line and only then leaves the critical section. */
-enum { DELIVERED, DEFERRED, NETFAIL, LOCALFAIL };
-
-/* Fetch the message into a file in tmp/ and add it to the batch; it is
- * published by dircommit.  DELIVERED (meaning: written), NETFAIL or
- * LOCALFAIL. */
+/* The engine's: message i is delivered; count it and DELE it. */
 static int
-todir(size_t i)
+delivered(void *arg, size_t i, int dodele)
 {
-	struct nym_mdfile f;
-	struct nym_out o;
-
-	if (nym_maildir_open(&f, target) == -1) {
-		nym_warn("unable to create a file in %s: %s", target,
-		    strerror(errno));
-		return LOCALFAIL;
-	}
-	snprintf(curtmp, sizeof curtmp, "%s", f.tmp);
-	if (record("P %s %s\n", pop.msg[i].uid, f.name) == -1) {
-		nym_maildir_abort(&f);
-		curtmp[0] = '\0';
-		return LOCALFAIL;
-	}
-	if (nym_out_open(&o, f.fd, NYM_IOBUF) == -1)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	if (copy(&o, NYM_POP3_LF) == -1) {
-		nym_out_close(&o);
-		nym_maildir_abort(&f);
-		curtmp[0] = '\0';
-		return NETFAIL;
-	}
-	if (nym_out_flush(&o) == -1 || close(f.fd) == -1) {
-		nym_warn("unable to write a message in %s: %s", target,
-		    strerror(errno));
-		nym_out_close(&o);
-		nym_maildir_abort(&f);
-		curtmp[0] = '\0';
-		return LOCALFAIL;
-	}
-	f.fd = -1;
-	/* Into the batch before curtmp lets go of it: a signal in between
-	 * unlinks it twice, which is harmless. */
-	nym_mdbatch_add(&batch, &f, i, o.total);
-	nym_out_close(&o);
-	curtmp[0] = '\0';
-	return DELIVERED;
-}
-
-/*
- * Publish the batch with a constant number of flushes: its P lines
- * synced; every file's data and inode synced at once by syncfs(2) on
- * the maildir's file system; each linked into new/ and unlinked from
- * tmp/; new/ synced; then a D line each, and, with dele, their DELEs.
- * 0, or -1 (said): whatever was not made durable is not in new/ and has
- * no D line; -2 if the connection broke on a DELE.
- */
-static int
-dircommit(int dodele, size_t *done, size_t todo)
-{
-	size_t k, n = (size_t)batch.n, nl, i;
-	int e = 0, ret = 0;
-
-	if (n == 0)
-		return 0;
-	if (syncstate() == -1) {
-		nym_mdbatch_drop(&batch);
-		return -1;
-	}
-	if (nym_mdbatch_sync(&batch) == -1) {
-		nym_warn("unable to write a message in %s: %s", target,
-		    strerror(errno));
-		nym_mdbatch_drop(&batch);
-		return -1;
-	}
-	critical = 1;
-	nl = nym_mdbatch_link(&batch, &e);
-	if (nl < n) {
-		nym_warn("unable to write a message in %s: %s", target,
-		    strerror(e));
-		ret = -1;
-	}
-	if (nym_mdbatch_syncnew(&batch, nl) == -1) {
-		/* Taken back: the server keeps them. */
-		nym_warn("unable to write a message in %s: %s", target,
-		    strerror(errno));
-		critical = 0;
-		return -1;
-	}
-	/* Durable.  D lines are synced with the next batch's P lines, or
-	 * before QUIT; until then the P lines and new/ say the same. */
-	for (k = 0; k < nl; k++) {
-		i = batch.tag[k];
-		if (record("D %s\n", pop.msg[i].uid) == -1) {
-			ret = -1;
-			break;
-		}
-		m[i].done = 1;
-		if (progress)
-			fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
-			    ++*done, todo);
-		if (dodele && dele(i) == -1) {
-			critical = 0;
-			return -2;
-		}
-	}
-	critical = 0;
-	return ret;
-}
-
-/* Fetch the message into the spool after a "uid" line, as it is to be
- * delivered: with mbox, a From_ line first, From_ lines in it quoted
- * (mboxrd) and an empty line after it, the whole synced.  *len gets its
- * length without the uid line. */
-static int
-spoolfill(const char *uid, int mbox, unsigned long long *len)
-{
-	struct nym_out o;
-	char from[80];
-
-	/* A command killed along with an earlier run may still be reading
-	 * its copy: a new file for each message leaves that one alone. */
-	if (!mbox) {
-		if (spoolfd != -1)
-			close(spoolfd);
-		spoolfd = -1;
-		if (unlink(jr.spool) == -1 && errno != ENOENT) {
-			nym_warn("unable to remove %s: %s", jr.spool,
-			    strerror(errno));
-			return LOCALFAIL;
-		}
-	}
-	if (spoolopen(mbox) == -1)
-		return LOCALFAIL;
-	if (ftruncate(spoolfd, 0) == -1 || lseek(spoolfd, 0, SEEK_SET) == -1) {
-		nym_warn("unable to write %s: %s", jr.spool, strerror(errno));
-		return LOCALFAIL;
-	}
-	if (nym_out_open(&o, spoolfd, NYM_IOBUF) == -1)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	spoolhdr = strlen(uid) + 1;
-	nym_out_puts(&o, uid);
-	nym_out_write(&o, "\n", 1);
-	if (mbox) {
-		nym_mbox_fromline(from, sizeof from, time(NULL));
-		nym_out_puts(&o, from);
-	}
-	if (copy(&o, NYM_POP3_LF | (mbox ? NYM_POP3_MBOXRD : 0)) == -1) {
-		nym_out_close(&o);
-		spoolclear();
-		return NETFAIL;
-	}
-	if (mbox)
-		nym_out_write(&o, "\n", 1);
-	if (nym_out_flush(&o) == -1 || (mbox && fsync(spoolfd) == -1)) {
-		nym_warn("unable to write %s: %s", jr.spool, strerror(errno));
-		nym_out_close(&o);
-		spoolclear();
-		return LOCALFAIL;
-	}
-	*len = o.total - spoolhdr;
-	nym_out_close(&o);
-	return DELIVERED;
-}
-
-static int
-tombox(const char *uid)
-{
-	unsigned long long len;
-	int r;
-
-	if ((r = spoolfill(uid, 1, &len)) != DELIVERED)
-		return r;
-	if (mboxlock(target, 1) == -1) {
-		spoolclear();
-		return LOCALFAIL;
-	}
-	/* Where it goes and how long it is, durable before the first byte
-	 * is appended. */
-	if (record("P %s mbox %lld %llu\n", uid, (long long)mbx.size,
-	    len) == -1 || syncstate() == -1) {
-		(void)nym_mbox_unlock(&mbx);
-		spoolclear();
-		return LOCALFAIL;
-	}
-	critical = 1;
-	if (nym_mbox_appendfd(&mbx, spoolfd, (off_t)spoolhdr, len) == -1) {
-		nym_warn("unable to write %s: %s", target, strerror(errno));
-		/* Never leave half a message behind (appendfd cut it off).
-		 * If even that failed, the P line and the spool let the
-		 * next run do it. */
-		if (mbx.cutfail != 0)
-			nym_warn("unable to truncate %s: %s", target,
-			    strerror(mbx.cutfail));
-		else if (record("U %s\n", uid) == 0)
-			spoolclear();
-		(void)nym_mbox_unlock(&mbx);
-		return LOCALFAIL;
-	}
-	/* Synced: a failing close cannot undo it. */
-	if (nym_mbox_unlock(&mbx) == -1)
-		nym_warn("unable to close %s: %s", target, strerror(errno));
-	return DELIVERED;
-}
-
-static int
-tocmd(size_t i)
-{
-	const char *uid = pop.msg[i].uid;
-	unsigned long long len;
-	int st, r, in, again = m[i].again;
-	pid_t pid;
-
-	if ((r = spoolfill(uid, 0, &len)) != DELIVERED)
-		return r;
-	/* From here on the command may deliver it: say so first. */
-	if (record("P %s cmd\n", uid) == -1 || syncstate() == -1)
-		return LOCALFAIL;
-	critical = 1;
-	if ((in = open(jr.spool, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    lseek(in, (off_t)spoolhdr, SEEK_SET) == -1 ||
-	    (pid = fork()) == -1) {
-		nym_warn("unable to run %s: %s", target, strerror(errno));
-		if (in != -1)
-			close(in);
-		if (!again)
-			(void)record("U %s\n", uid);
-		return LOCALFAIL;
-	}
-	if (pid == 0) {
-		close(pop.fd);	/* the command has no business with it */
-		if (dup2(in, STDIN_FILENO) == -1 ||
-		    setenv("POP_FETCH_UIDL", uid, 1) == -1 ||
-		    (again && setenv("POP_FETCH_AGAIN", "1", 1) == -1))
-			_exit(NYM_EX_TEMPFAIL);
-		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", target, (char *)NULL);
-		_exit(NYM_EX_TEMPFAIL);
-	}
-	close(in);
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR) {
-			/* Whether it delivered is unknown: the P line
-			 * stays, and the next run gives it again. */
-			nym_warn("unable to wait for %s: %s", target,
-			    strerror(errno));
-			return LOCALFAIL;
-		}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return DELIVERED;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != NYM_EX_TEMPFAIL)
-		nym_warn("unable to deliver message %lu: %s %s %d", pop.msg[i].n,
-		    target, WIFEXITED(st) ? "exited with" : "killed by signal",
-		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-	/* Refused now; but if an interrupted run may have given it to the
-	 * command before, the next try must still say so. */
-	if (!again)
-		(void)record("U %s\n", uid);
-	return DEFERRED;
-}
-
-/* ---- settling what an interrupted run left ---- */
-
-/* Is the mbox copy that the P line e describes there, whole?  1 yes, 0
- * no (our own partial copy at the end is cut off), -1 unknown (said). */
-static int
-mboxsettle(const struct nym_jent *e)
-{
-	static char a[NYM_IOBUF], b[NYM_IOBUF];
-	unsigned long long k = 0;
-	struct stat st, sst;
-	size_t want, j, fromlen;
-	ssize_t na, nb;
-	int fd, r = 0;
-
-	if (spoolopen(1) == -1 || fstat(spoolfd, &sst) == -1)
-		return -1;
-	spoolhdr = strlen(e->uid) + 1;
-	if ((unsigned long long)sst.st_size != spoolhdr + e->len ||
-	    pread(spoolfd, a, spoolhdr, 0) != (ssize_t)spoolhdr ||
-	    memcmp(a, e->uid, spoolhdr - 1) != 0) {
-		/* The spool is written before the P line: without it
-		 * nothing was appended, or someone removed it. */
-		nym_warn("unable to check %s for message %s: no spool copy; "
-		    "delivering it again", target, e->uid);
-		return 0;
-	}
-	if (mboxlock(target, 0) == -1)
-		return errno == ENOENT ? 0 : -1;
-	fd = mbx.fd;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if ((unsigned long long)st.st_size <= e->off)
-		goto done;
-	while (k < e->len) {
-		want = e->len - k < sizeof a ? (size_t)(e->len - k) : sizeof a;
-		na = pread(fd, a, want, (off_t)(e->off + k));
-		nb = pread(spoolfd, b, want, (off_t)(spoolhdr + k));
-		if (na < 0 || nb != (ssize_t)want)
-			goto fail;
-		for (j = 0; j < (size_t)na && a[j] == b[j]; j++)
-			;
-		k += j;
-		if (j < want)
-			break;
-	}
-	if (k == e->len)
-		r = 1;
-	else if (e->off + k == (unsigned long long)st.st_size) {
-		/* Nothing but the start of our copy after off: cut it. */
-		if (ftruncate(fd, (off_t)e->off) == -1 || fsync(fd) == -1)
-			goto fail;
-	} else {
-		nb = pread(spoolfd, b, 128, (off_t)spoolhdr);
-		for (fromlen = 0; nb > 0 && fromlen < (size_t)nb &&
-		    b[fromlen] != '\n'; fromlen++)
-			;
-		if (k > fromlen)
-			nym_warn("unable to remove the partial copy of "
-			    "message %s at byte %llu of %s: other mail "
-			    "follows it", e->uid, e->off, target);
-	}
-done:
-	(void)nym_mbox_unlock(&mbx);
-	return r;
-fail:
-	nym_warn("unable to check %s: %s", target, strerror(errno));
-	(void)nym_mbox_unlock(&mbx);
-	return -1;
-}
-
-/* Settle m, whose last P line has no D: delivered (1), not (0), or
- * unknown for now (-1: neither deliver nor delete it in this run). */
-static int
-settle(size_t i)
-{
-	const struct nym_jent *e = m[i].e;
-	char path[PATH_MAX];
-	int r;
-
-	if (e->kind != mode || e->kind == 'p') {
-		nym_warn("message %lu may have been delivered by an "
-		    "interrupted run%s: delivering it again", pop.msg[i].n,
-		    e->kind != mode ? " to another destination" : "");
-		m[i].again = 1;
-		return 0;
-	}
-	if (e->kind == 'd') {
-		/* Its file in tmp/ is half written, or a second link to
-		 * what new/ holds (killed before the unlink): not needed. */
-		if ((size_t)snprintf(path, sizeof path, "%s/tmp/%s", target,
-		    e->name) < sizeof path)
-			(void)unlink(path);
-		return nym_maildir_published(target, e->name);
-	}
-	if ((r = mboxsettle(e)) == 0 && record("U %s\n", e->uid) == 0)
-		spoolclear();
-	return r;
+	(void)arg;
+	if (progress)
+		fprintf(stderr, "\r%s: %zu/%zu", nym_progname, ++done, todo);
+	return dodele ? dele(i) : 0;
 }
 
 /* ---- the fetch ---- */
-
-/*
- * Messages deleted in an earlier session (X lines) that the server
- * lists again: with the same size, or a size unknown on either side,
- * it kept them although it accepted their DELE and QUIT; they are taken
- * as delivered (DELEd again, never delivered again).  Another size is
- * another message under a reused unique-id (RFC 1939 forbids it, but
- * a lost message is worse than a warning): it is delivered.  Then the
- * messages that LIST says are over -M are left on the server.
- */
-static void
-relisted(void)
-{
-	const struct nym_jent *e;
-	size_t i, kept = 0;
-
-	for (i = 0; i < nm; i++) {
-		e = m[i].e;
-		if (m[i].done || e == NULL || !e->gone || e->kind != 0)
-			continue;
-		if (e->gsize != 0 && pop.msg[i].size != 0 &&
-		    e->gsize != pop.msg[i].size)
-			continue;
-		m[i].done = 1;
-		kept++;
-	}
-	if (kept > 0)
-		nym_warn("unable to delete %zu message%s at %s for good: "
-		    "listed again after the server accepted DELE and QUIT; "
-		    "%s", kept, kept == 1 ? "" : "s", pop.where, kflag ?
-		    "not delivered again" : "not delivered again, deleted "
-		    "again");
-	for (i = 0; i < nm; i++)
-		if (pop.msg[i].size > maxsize && !m[i].done) {
-			m[i].skip = 1;
-			toobig = 1;
-			nym_warn("unable to fetch message %lu from %s: %llu "
-			    "bytes, over %llu (-M); it stays on the server",
-			    pop.msg[i].n, pop.where,
-			    (unsigned long long)pop.msg[i].size,
-			    (unsigned long long)maxsize);
-		}
-}
-
-/* After a good QUIT: keep only what the server still holds (with -k,
- * or whose DELE was refused), and what is still unsettled; and write,
- * in the .gone file beside it, an X line for each message deleted now,
- * with its size: if the server lists it again, it ignored the DELE (see
- * relisted).  One line per listed message at most, so both files stay
- * bounded by the listing. */
-static void
-compact(void)
-{
-	const size_t max = NYM_POP3_UIDL + 64;
-	const struct nym_pop3_msg *l;
-	const struct nym_jent *e;
-	char *buf = NULL, *gone = NULL;
-	size_t i, len = 0, glen = 0;
-
-	if (nym_reallocarray(&buf, nm + 1, max) == -1 ||
-	    nym_reallocarray(&gone, nm + 1, max) == -1)
-		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (i = 0; i < nm; i++) {
-		e = m[i].e;
-		l = &pop.msg[i];
-		if (m[i].done && (kflag || l->refused))
-			len += (size_t)snprintf(buf + len, max, "D %s\n",
-			    l->uid);
-		else if (m[i].done)
-			glen += (size_t)snprintf(gone + glen, max,
-			    "X %s %llu\n", l->uid,
-			    (unsigned long long)(l->size != 0 || e == NULL ?
-			    l->size : e->gsize));
-		else if (m[i].skip && e != NULL && e->kind == 'm')
-			len += (size_t)snprintf(buf + len, max,
-			    "P %s mbox %llu %llu\n", l->uid, e->off, e->len);
-		else if (m[i].again && !m[i].done)
-			len += (size_t)snprintf(buf + len, max, "P %s cmd\n",
-			    l->uid);
-	}
-	if (nym_journal_rewrite(&jr, buf, len, gone, glen) == -1)
-		nym_warn("unable to rewrite %s: %s", jr.path, strerror(errno));
-	free(buf);
-	free(gone);
-}
 
 /*
  * The session after the listing: settle what an interrupted run left,
@@ -845,40 +182,25 @@ compact(void)
  * the connection broke.
  */
 static int
-fetchall(size_t *done, size_t *todo, int *ret)
+fetchall(int *ret)
 {
 	size_t i;
 	int r;
 
 	/* Interrupted earlier between P and D: settle that first. */
-	for (i = 0; i < nm; i++) {
-		if (m[i].done || m[i].e == NULL || m[i].e->kind == 0)
-			continue;
-		switch (settle(i)) {
-		case 1:
-			if (record("D %s\n", pop.msg[i].uid) == -1) {
-				*ret = NYM_EX_TEMPFAIL;
-				return 0;
-			}
-			if (mode == 'm')
-				spoolclear();
-			m[i].done = 1;
-			break;
-		case -1:
-			m[i].skip = 1;
-			*ret = NYM_EX_TEMPFAIL;
-			break;
-		}
-	}
-	for (i = 0; i < nm; i++)
-		if ((pop.msg[i].fetch = !m[i].done && !m[i].skip))
-			(*todo)++;
+	if ((r = fetchok(nym_fetch_settle(&fe))) != 0)
+		*ret = NYM_EX_TEMPFAIL;
+	if (r == -1)
+		return 0;
+	for (i = 0; i < fe.nm; i++)
+		if ((pop.msg[i].fetch = !fe.m[i].done && !fe.m[i].skip))
+			todo++;
 
 	/* Delivered by an earlier run: DELE them before anything else. */
-	for (i = 0; i < nm; i++)
-		if (m[i].done && !m[i].skip && dele(i) == -1)
+	for (i = 0; i < fe.nm; i++)
+		if (fe.m[i].done && !fe.m[i].skip && dele(i) == -1)
 			return -1;
-	for (i = 0; i < nm; i++) {
+	for (i = 0; i < fe.nm; i++) {
 		if (!pop.msg[i].fetch)
 			continue;
 		if ((r = nym_pop3_fetch(&pop, i)) == -1) {
@@ -891,53 +213,13 @@ fetchall(size_t *done, size_t *todo, int *ret)
 			*ret = NYM_EX_TEMPFAIL;
 			continue;
 		}
-		if (mode == 'd') {
-			/* Written into tmp/; published with its batch. */
-			r = todir(i);
-			if (r == NETFAIL)
-				return -1;
-			if (r == LOCALFAIL) {
-				*ret = NYM_EX_TEMPFAIL;
-				return 0;
-			}
-			if (nym_mdbatch_due(&batch) &&
-			    (r = dircommit(1, done, *todo)) != 0) {
-				if (r == -2)
-					return -1;
-				*ret = NYM_EX_TEMPFAIL;
-				return 0;
-			}
-			if (stopsig)
-				return 0;
-			continue;
-		}
-		r = mode == 'm' ? tombox(pop.msg[i].uid) : tocmd(i);
-		if (r == DELIVERED) {
-			/* A command cannot be asked later: sync at once. */
-			if (record("D %s\n", pop.msg[i].uid) == -1 ||
-			    (mode == 'p' && syncstate() == -1))
-				r = LOCALFAIL;
-			else
-				spoolclear();
-		}
-		critical = 0;
-		if (r == NETFAIL)
+		/* Into a maildir's batch, the mbox or the command. */
+		if ((r = fetchok(nym_fetch_deliver(&fe, i))) ==
+		    NYM_FETCH_NETFAIL)
 			return -1;
-		if (r == LOCALFAIL) {
+		if (r != NYM_FETCH_DELIVERED)
 			*ret = NYM_EX_TEMPFAIL;
-			return 0;
-		}
-		if (r == DEFERRED)
-			*ret = NYM_EX_TEMPFAIL;
-		else {
-			m[i].done = 1;
-			if (progress)
-				fprintf(stderr, "\r%s: %zu/%zu", nym_progname,
-				    ++*done, *todo);
-			if (dele(i) == -1)
-				return -1;
-		}
-		if (stopsig)
+		if (r == NYM_FETCH_LOCALFAIL || stopsig)
 			return 0;
 	}
 	return 0;
@@ -947,13 +229,14 @@ fetchall(size_t *done, size_t *todo, int *ret)
  * the journal, QUIT, and after a good QUIT compact the state.  0, or
  * -1 when the connection broke. */
 static int
-endsession(size_t *done, size_t todo, int *ret)
+endsession(int *ret)
 {
+	size_t i;
 	int r;
 
 	/* What is written is published (the last batch, or what came
 	 * before a failure), then every reply still owed is read. */
-	if ((r = dircommit(1, done, todo)) == -2)
+	if ((r = fetchok(nym_fetch_commit(&fe, 1))) == -2)
 		return -1;
 	if (r == -1)
 		*ret = NYM_EX_TEMPFAIL;
@@ -963,15 +246,17 @@ endsession(size_t *done, size_t todo, int *ret)
 	}
 	/* What was delivered must be on disk before the server forgets;
 	 * if it cannot be, no QUIT: the server then forgets the DELEs. */
-	if (syncstate() == -1) {
+	if (nym_fetch_sync(&fe) == -1) {
 		*ret = NYM_EX_TEMPFAIL;
 		return 0;
 	}
 	/* The server now holds what it listed less what was DELEted: with
 	 * -k, every delivered message is still there. */
-	if (nym_pop3_quit(&pop) == 1)
-		compact();
-	else {
+	if (nym_pop3_quit(&pop) == 1) {
+		for (i = 0; i < fe.nm; i++)
+			fe.m[i].refused = pop.msg[i].refused;
+		(void)fetchok(nym_fetch_compact(&fe));
+	} else {
 		nym_warn("%s", pop.why);
 		*ret = NYM_EX_TEMPFAIL;
 	}
@@ -981,15 +266,13 @@ endsession(size_t *done, size_t todo, int *ret)
 /* The connection broke: what was written whole is still published
  * (without DELE), and a C line makes the next runs careful. */
 static void
-cutsession(size_t *done, size_t todo, int *ret)
+cutsession(int *ret)
 {
-	critical = 0;
-	(void)dircommit(0, done, todo);
+	nym_fetch_cut(&fe);
+	(void)fetchok(0);
 	/* 70 only for commands out of order, a bug. */
 	*ret = pop.code == NYM_EX_SOFTWARE ? NYM_EX_SOFTWARE :
 	    NYM_EX_TEMPFAIL;
-	(void)record("C\n");
-	(void)syncstate();
 }
 
 /* ---- options and the configuration: a key for every option ---- */
@@ -1093,10 +376,10 @@ options(int argc, char *argv[])
 		case 'd':
 		case 'm':
 		case 'p':
-			if (mode != '\0')
+			if (fe.mode != '\0')
 				usage();
-			mode = (char)c;
-			target = optarg;
+			fe.mode = (char)c;
+			fe.target = optarg;
 			break;
 		case 'F': pwfd = optarg; break;
 		case 'H': srv.host = optarg; break;
@@ -1128,9 +411,9 @@ options(int argc, char *argv[])
 		    &srv.dest) = v;
 		srvcode = NYM_EX_CONFIG;
 	}
-	if (mode == '\0' && (v = confone(dlvkeys, 3, &which)) != NULL) {
-		mode = "dmp"[which];
-		target = v;
+	if (fe.mode == '\0' && (v = confone(dlvkeys, 3, &which)) != NULL) {
+		fe.mode = "dmp"[which];
+		fe.target = v;
 	}
 	if (pwfile == NULL && pwfd == NULL &&
 	    (v = confone(pwkeys, 2, &which)) != NULL)
@@ -1158,7 +441,7 @@ options(int argc, char *argv[])
 	aflag = aflag || confbool("pop-any-name");
 	if (!wset && (v = nym_conf_get("pop-timeout")) != NULL)
 		wsec = (int)nym_num(NYM_EX_CONFIG, "pop-timeout", v, 1, 3600);
-	if (user == NULL || mode == '\0' ||
+	if (user == NULL || fe.mode == '\0' ||
 	    (srv.host == NULL && srv.dest == NULL && srv.onion == NULL))
 		usage();
 	if (*user == '\0' || strpbrk(user, " \t\r\n") != NULL)
@@ -1329,7 +612,7 @@ session(int fd)
 	pop.sessionend = sessionend;
 	pop.session = wsession;
 	pop.maxsize = maxsize;
-	pop.careful = jr.cut;
+	pop.careful = fe.jr.cut;
 	pop.warn = popwarn;
 	if ((r = nym_pop3_start(&pop, fd, wsec * 1000)) != NYM_EX_OK) {
 		/* Over SAM, a stream that said nothing: stale router state
@@ -1344,14 +627,14 @@ session(int fd)
 	if (r != NYM_EX_OK || (r = nym_pop3_listing(&pop, listmax)) !=
 	    NYM_EX_OK)
 		popdie(r);
-	nm = pop.nmsg;
-	if ((m = calloc(nm + 1, sizeof *m)) == NULL)
+	if (nym_fetch_listing(&fe, pop.nmsg) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (i = 0; i < nm; i++) {
-		m[i].e = nym_journal_find(&jr, pop.msg[i].uid);
-		m[i].done = m[i].e != NULL && m[i].e->done;
+	for (i = 0; i < fe.nm; i++) {
+		fe.m[i].uid = pop.msg[i].uid;
+		fe.m[i].n = pop.msg[i].n;
+		fe.m[i].size = pop.msg[i].size;
 	}
-	relisted();
+	nym_fetch_relisted(&fe, pop.where, maxsize);
 }
 
 /* ---- main ---- */
@@ -1360,7 +643,6 @@ int
 main(int argc, char *argv[])
 {
 	const char *cwhere;
-	size_t todo = 0, done = 0;
 	int ret = NYM_EX_OK;
 
 	nym_start(argc, argv, USAGE);
@@ -1375,22 +657,29 @@ main(int argc, char *argv[])
 		onionserver();
 	else
 		samserver();
-	if (mode == 'd' && nym_mdbatch_open(&batch, target) == -1)
+	fe.keep = kflag;
+	fe.wait_ms = wsec * 1000;
+	fe.body = body;
+	fe.delivered = delivered;
+	fe.warn = popwarn;
+	if (nym_fetch_init(&fe) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create maildir %s",
-		    target);
+		    fe.target);
 	progress = isatty(STDERR_FILENO);
 
 	getpassword(pwfile, pwfd, srv.account);
-	loadstate(srv.account);
+	/* Another run at the account: exit 0, as cron wants. */
+	if (fetchok(nym_fetch_open(&fe, srv.account)) == 1)
+		exit(NYM_EX_OK);
 	catchsignals();
 
 	/* The whole session, connection included, ends by -W: a server
 	 * that keeps every reply just fast enough cannot hold the run. */
 	sessionend = nym_now_ms() + (long long)wsession * 1000;
 	session(dial());
-	if (fetchall(&done, &todo, &ret) == -1 ||
-	    endsession(&done, todo, &ret) == -1)
-		cutsession(&done, todo, &ret);
+	fe.closefd = pop.fd;
+	if (fetchall(&ret) == -1 || endsession(&ret) == -1)
+		cutsession(&ret);
 	if (progress && done > 0)
 		fputc('\n', stderr);
 	if (stopsig) {
@@ -1401,19 +690,10 @@ main(int argc, char *argv[])
 	nym_pop3_close(&pop);
 	if (srv.dest != NULL)
 		nym_sam_release(&srv.sam);
-	if (spoolfd != -1) {
-		struct stat st;
-
-		if (fstat(spoolfd, &st) == 0 && st.st_size == 0)
-			(void)unlink(jr.spool);
-		close(spoolfd);
-	}
-	free(m);
-	nym_journal_close(&jr);
-	nym_mdbatch_close(&batch);
+	nym_fetch_close(&fe);
 	/* Over -M is 65, unless something else asks for a retry; a
 	 * session broken off in the middle of one is that message's doing. */
-	if ((toobig && ret == NYM_EX_OK) || pop.toobig)
+	if ((fe.toobig && ret == NYM_EX_OK) || pop.toobig)
 		ret = NYM_EX_DATAERR;
 	return ret;
 }

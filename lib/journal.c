@@ -1,6 +1,6 @@
 /*
  * journal.c - pop-fetch's memory across sessions: the account's state
- * file, a journal of one line per step (pop-fetch.c tells the lines and
+ * file, a journal of one line per step (fetch.c tells the lines and
  * the order they are written and synced in), and the .gone file of X
  * lines beside it.
  *

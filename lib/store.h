@@ -1,5 +1,6 @@
 /*
- * store.h - libnymbox, where mail rests: maildirs, the delay queue.
+ * store.h - libnymbox, where mail rests: maildirs, mboxes, pop-fetch's
+ * journal and delivery engine, the delay queue.
  *
  * Conventions: base.h.
  */
@@ -57,7 +58,7 @@ void nym_maildir_abort(struct nym_mdfile *f);
 int nym_maildir_published(const char *dir, const char *name);
 
 /* A batch of maildir files written into tmp/ and published together
- * with a constant number of flushes (pop-fetch.c tells the order of its
+ * with a constant number of flushes (fetch.c tells the order of its
  * steps): nym_mdbatch_sync makes every file's data durable at once,
  * nym_mdbatch_link links them into new/, nym_mdbatch_syncnew makes the
  * names durable.  tmp[0, n) may be unlinked by a signal handler. */
@@ -136,7 +137,7 @@ int nym_mbox_append(struct nym_mbox *mb, const char *msg, size_t n,
 int nym_mbox_appendfd(struct nym_mbox *mb, int fd, off_t at,
     unsigned long long len);
 
-/* ---- journal.c: pop-fetch's state file (pop-fetch.c tells its lines) ---- */
+/* ---- journal.c: pop-fetch's state file (fetch.c tells its lines) ---- */
 /* What the lines say of one uid. */
 struct nym_jent {
 	char uid[NYM_POP3_UIDL + 1];
@@ -189,6 +190,107 @@ int nym_journal_rewrite(struct nym_journal *j, const char *lines,
     size_t len, const char *gone, size_t glen);
 /* Let go of the lock and everything.  Harmless a second time. */
 void nym_journal_close(struct nym_journal *j);
+
+/* ---- fetch.c: deliver fetched messages exactly once (pop-fetch's
+ * engine; fetch.c's opening comment is the design: the journal's lines,
+ * when each is synced, settling an interrupted run) ---- */
+/* Results of one delivery. */
+enum nym_fetch_res {
+	NYM_FETCH_DELIVERED, NYM_FETCH_DEFERRED, NYM_FETCH_NETFAIL,
+	NYM_FETCH_LOCALFAIL
+};
+/* One listed message: the caller fills uid, n and size after
+ * nym_fetch_listing, and refused before nym_fetch_compact. */
+struct nym_fetchmsg {
+	const char *uid;	/* the caller's, as long as the session */
+	unsigned long n;	/* its number in the session */
+	uint64_t size;		/* as listed, 0 if unknown */
+	int refused;		/* the server refused its DELE */
+	struct nym_jent *e;	/* its state, or NULL if new */
+	int done;		/* delivered, in an earlier run or this one */
+	int again;		/* an interrupted run may have delivered it */
+	int skip;		/* unsettled or over the size limit: neither
+				   deliver nor delete */
+};
+struct nym_fetch {
+	/* The caller's, set before nym_fetch_init: */
+	char mode;		/* 'd' maildir, 'm' mbox, 'p' command */
+	const char *target;	/* the maildir, mbox or command */
+	int keep;		/* the caller deletes nothing (pop-fetch -k):
+				   the state keeps every D line */
+	int wait_ms;		/* for the mbox's locks */
+	int closefd;		/* closed in a command's child, or -1 */
+	void *arg;		/* given to the functions below */
+	/* Copy the message to o, LF line ends, with mboxrd quoting of
+	 * From_ lines when mboxrd; o is not flushed.  0, or -1 (said). */
+	int (*body)(void *arg, struct nym_out *o, int mboxrd);
+	/* Message i is delivered (its D line written): DELE it unless
+	 * dele is 0, and count it.  0, or -1 if the connection broke
+	 * (said). */
+	int (*delivered)(void *arg, size_t i, int dele);
+	void (*warn)(const char *why);	/* every warning, one line */
+
+	/* Set while a delivery is committed: a signal that comes then is
+	 * to be held until it is cleared (the caller's handler). */
+	volatile sig_atomic_t critical;
+	int fatal;		/* an exit code when the run must end, or 0 */
+	char why[2 * PATH_MAX];	/* then what failed, one line */
+	int toobig;		/* a listed message is over the size limit */
+	struct nym_fetchmsg *m;	/* the listing */
+	size_t nm;
+	struct nym_journal jr;
+	int spoolfd;		/* the spool beside the state, or -1 */
+	size_t spoolhdr;	/* the "uid\n" line that starts it */
+	struct nym_mbox mbx;	/* the mbox, when locked */
+	struct nym_mdbatch batch;	/* written into tmp/, not yet
+					   published */
+	char curtmp[NYM_MD_PATH];	/* a maildir file being written */
+};
+/* Set the engine up (after the caller's fields), creating the maildir
+ * where missing.  0, or -1 with errno. */
+int nym_fetch_init(struct nym_fetch *f);
+/* Lock the account's state in the configuration directory's pop/ and
+ * read it.  0; 1 when another run holds the lock; -1 with f->fatal and
+ * f->why. */
+int nym_fetch_open(struct nym_fetch *f, const char *account);
+/* Room for n listed messages (f->m, zeroed) for the caller to fill.  0,
+ * or -1 (ENOMEM). */
+int nym_fetch_listing(struct nym_fetch *f, size_t n);
+/* Find each listed message's state; then take those deleted in an
+ * earlier session and listed again as delivered, and mark those over
+ * maxsize to be left alone (f->toobig), warning about both. */
+void nym_fetch_relisted(struct nym_fetch *f, const char *where,
+    uint64_t maxsize);
+/* Settle what an interrupted run left (a P line without D): 0 all
+ * settled; 1 some unknown for now (left alone: the run must end 75);
+ * -1 a line failed to go out (fetch no more; 75). */
+int nym_fetch_settle(struct nym_fetch *f);
+/* Deliver message i, whose RETR response is next: into tmp/, the batch
+ * published by nym_fetch_commit once it is due; or to the mbox or the
+ * command, its D line written (and synced for a command), and then
+ * f->delivered.  A nym_fetch_res: DELIVERED (for a maildir: written, or
+ * published), DEFERRED (the command refused it for now), NETFAIL (the
+ * body or f->delivered said the connection broke), LOCALFAIL (said; or
+ * with f->fatal). */
+int nym_fetch_deliver(struct nym_fetch *f, size_t i);
+/* Publish the maildir batch (fetch.c tells the steps), calling
+ * f->delivered for each, with dele.  0; -1 (said): what was not made
+ * durable is not in new/ and has no D line; -2 when f->delivered said
+ * the connection broke. */
+int nym_fetch_commit(struct nym_fetch *f, int dele);
+/* Make the journal durable.  0, or -1 (said). */
+int nym_fetch_sync(struct nym_fetch *f);
+/* The session was cut: publish what is written (no DELE) and leave a C
+ * line, synced. */
+void nym_fetch_cut(struct nym_fetch *f);
+/* After a good QUIT: rewrite the state to what the server still holds
+ * (and the .gone file).  0; -1 (said), or with f->fatal. */
+int nym_fetch_compact(struct nym_fetch *f);
+/* From a signal handler outside a critical section: remove the files
+ * being written and our mbox lock (async-signal-safe). */
+void nym_fetch_litter(struct nym_fetch *f);
+/* Let go of everything.  Harmless a second time. */
+void nym_fetch_close(struct nym_fetch *f);
 
 /* ---- queue.c: the delay queue (queue-run(1) documents the layout) ---- */
 #define NYM_QUEUE_IDLEN	16		/* hex digits of a message's ID */
