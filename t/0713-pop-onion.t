@@ -42,6 +42,12 @@ mkmsgs() {
 	EOP
 }
 
+test_expect_success 'pop-serve(1) shows this set-up: port 110 to the socat listener on 1110' '
+	test_grep "^HiddenServicePort 110 127\.0\.0\.1:1110$" "$TOP/man/pop-serve.1" &&
+	test_grep "^socat TCP-LISTEN:1110,bind=127\.0\.0\.1,reuseaddr,fork EXEC:pop-serve$" \
+	    "$TOP/man/pop-serve.1"
+'
+
 test_expect_success 'setup: keys, an encrypted maildir of 5 messages' '
 	printf "s3cret pass\n" >pw && chmod 600 pw &&
 	mbox-encrypt -g -F 3 -K key -k key.pub 3<pw &&
