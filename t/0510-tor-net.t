@@ -71,12 +71,14 @@ wait
 r4=$(cat "$TOR_NET_DIR/r4/pid")
 echo "$r4" >r4.pid
 kill -KILL "$r4"
+echo "killed $?" >stage
 n=0
 while kill -0 "$r4" 2>/dev/null && ! grep -q '^[0-9]* (.*) [ZX]' /proc/$r4/stat 2>/dev/null; do
 	n=$((n + 1))
 	test $n -lt 100 || break
 	sleep 0.1
 done
+echo "waited $n" >>stage
 EOS
 
 test_expect_success 'usage errors (64) start nothing' '
@@ -106,7 +108,7 @@ test_expect_success 'a network: two services, three ports, one from a key' '
 	    -d b="$TDATA/tor-hs" -- ./inside.sh >out 2>err
 	rc=$?
 	echo $(($(date +%s) - t0)) >net.time
-	echo "tor-net exit $rc" && cat err && test $rc = 70 &&
+	echo "tor-net exit $rc" && cat err stage && test $rc = 70 &&
 	test_grep "^tor-net: ready in [0-9]* s" err &&
 	ls -d tmp/tor-net.* >tor-dirs && test_line_count = 1 tor-dirs
 '
