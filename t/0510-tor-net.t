@@ -43,11 +43,26 @@ if r[1] != 0:
 sys.stdout.buffer.write(s.makefile("rb").readline())
 EOF
 
+# ctl ADDR COOKIEFILE: the bootstrap phase, from tor's control port.
+write_script ctl "$(command -v python3)" <<-\EOF
+import socket, sys
+h, p = sys.argv[1].rsplit(":", 1)
+cookie = open(sys.argv[2], "rb").read().hex()
+s = socket.create_connection((h, int(p)), 30)
+s.sendall(("AUTHENTICATE %s\r\nGETINFO status/bootstrap-phase\r\n"
+           "QUIT\r\n" % cookie).encode())
+f = s.makefile("rb")
+for line in f:
+    sys.stdout.write(line.decode())
+EOF
+
 # The command of the full run: what it sees, a stream of its own to a
 # server of its own through the onion served from the given key, then a
 # relay killed behind tor-net's back.
 write_script inside.sh <<'EOS'
 env >env
+./ctl "$TOR_CONTROL" "$TOR_CONTROL_COOKIE" >ctl.client 2>&1
+./ctl "$ONION_CONTROL" "$ONION_CONTROL_COOKIE" >ctl.onion 2>&1
 ip -o addr >addr
 ss -Hltn >listening
 cp "$TOR_NET_DIR/ready.log" ready.log
@@ -130,6 +145,13 @@ test_expect_success 'the command saw the client, both services and the network' 
 	test "$(cat "$(cat tor-dirs)/onion/hs/b/hostname")" = "$b" &&
 	test_grep "^TOR_NET_READY=[0-9][0-9]*$" env &&
 	test "$(sed -n "s/^TOR_NET_PIDS=//p" env | wc -w)" = 7
+'
+
+test_expect_success 'the control ports of the client and of the onion services, with their cookies' '
+	for w in client onion; do
+		test_grep "^250-status/bootstrap-phase=NOTICE BOOTSTRAP PROGRESS=100 " ctl.$w ||
+		return 1
+	done
 '
 
 test_expect_success 'ready meant a stream to every port of every service' '
