@@ -79,6 +79,8 @@ pop-fetch -o "$ONION_pop:110" -w $w -u alice -P "$TRASH/pw" -d "$TRASH/got" \
     >"$r/fetch1.out" 2>"$r/fetch1.err"
 echo $? >"$r/fetch1.rc"
 echo $(($(date +%s) - t0)) >"$r/fetch1.time"
+find "$TRASH/md/new" "$TRASH/md/cur" -type f | wc -l >"$r/left1"
+find "$TRASH/got/new" "$TRASH/got/cur" -type f | wc -l >"$r/got1"
 pop-fetch -o "$ONION_pop" -w $w -u alice -P "$TRASH/pw" -d "$TRASH/got" \
     >"$r/fetch2.out" 2>"$r/fetch2.err"
 echo $? >"$r/fetch2.rc"
@@ -132,6 +134,7 @@ test_expect_success 'pop-fetch -o read every message through the onion, byte for
 '
 
 test_expect_success 'exactly once: the server kept nothing, the second fetch got nothing' '
+	test "$(cat res/left1)" = 0 && test "$(cat res/got1)" = 5 &&
 	test -z "$(find md/new md/cur -type f)" &&
 	test "$(cat res/fetch2.rc)" = 0 &&
 	test_must_be_empty res/fetch2.err &&
