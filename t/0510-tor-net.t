@@ -83,6 +83,9 @@ until test -s b.ready; do
 done
 ./socks "$ONION_b" 25 >b.line 2>b.err
 wait
+# a server it leaves running
+sleep 600 &
+echo $! >left.pid
 r4=$(cat "$TOR_NET_DIR/r4/pid")
 echo "$r4" >r4.pid
 kill -KILL "$r4"
@@ -175,8 +178,8 @@ test_expect_success 'only the namespace loopback; every listener on 127.0.0.1' '
 	test_grep -v -E ":(2525|1110|2526)$" local
 '
 
-test_expect_success 'afterwards no tor runs; -k kept the directory' '
-	gone $(sed -n "s/^TOR_NET_PIDS=//p" env) &&
+test_expect_success 'afterwards no tor runs, nor what the command left running; -k kept the directory' '
+	gone $(sed -n "s/^TOR_NET_PIDS=//p" env) $(cat left.pid) &&
 	test -d "$(cat tor-dirs)" && rm -rf tmp/tor-net.*
 '
 
