@@ -1064,6 +1064,23 @@ test_expect_success 'pop-serve(1): under tcpserver' '
 	stoppid pst.pid
 '
 
+# The whole set-up, on a real onion service of the suite's private Tor
+# network, is t/0713-pop-onion.t: the same forwarding, the same listener.
+test_expect_success 'pop-serve(1): the onion service in torrc, as tor reads it, to the listener' '
+	ex pstor <<-\EOF &&
+	HiddenServiceDir /var/lib/tor/nymbox/
+	HiddenServicePort 110 127.0.0.1:1110
+	EOF
+	test -x /usr/sbin/tor || { echo "tor is missing"; false; } &&
+	test_grep "^HiddenServicePort 110 127\.0\.0\.1:$POPPORT$" pstor &&
+	mkdir -m 700 torhs &&
+	{ sed "s|/var/lib/tor/nymbox/|$TRASH/torhs/|" pstor &&
+	  printf "SocksPort 0\nDataDirectory %s\n" "$TRASH/tordata"; } >pstor.rc &&
+	/usr/sbin/tor --verify-config --defaults-torrc /dev/null -f pstor.rc \
+	    >pstor.out 2>&1 &&
+	test_grep "^Configuration was valid" pstor.out
+'
+
 test_expect_success 'pop-serve(1): over I2P from a destination of its own' '
 	ex psa <<-\EOF &&
 	sam-accept -k ~/.config/nymbox/keys/pop.key pop-serve

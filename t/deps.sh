@@ -14,6 +14,8 @@ test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d op
 postfix git-email libmailtools-perl fetchmail tor strace mutt iproute2
 systemd ucspi-tcp openbsd-inetd python3-dkim python3-nacl
 clang libclang-rt-14-dev"
+# tor brings tor-gencert too: t/helpers/tor-net makes its private Tor
+# network's authority keys with it, in a network namespace (iproute2).
 # clang and its runtimes (libFuzzer, the sanitizers) build the fuzz
 # targets that t/0005-fuzz.t runs for a few seconds each (make fuzz).
 # make demo: i2pd, python3 for the test helpers (i2p-net, httpd,
