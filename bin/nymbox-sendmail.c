@@ -224,18 +224,12 @@ cpipe(int p[2])
 static int
 tmpfile_(void)
 {
-	char path[PATH_MAX];
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp;
 	int fd;
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((size_t)snprintf(path, sizeof path, "%s/nymbox-sendmail.XXXXXX",
-	    tmp) >= sizeof path || (fd = mkstemp(path)) == -1 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+	if ((fd = nym_tmpfile(&tmp)) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create a file in %s",
 		    tmp);
-	unlink(path);
 	return fd;
 }
 

@@ -287,17 +287,12 @@ tor_message(void *arg, const char *sender, int msgfd, int *code, char *why,
 		return -1;
 	}
 	nym_onion_key_wipe(&k);
-	tmp = getenv("TMPDIR");
-	snprintf(path, sizeof path, "%s/onion-deliver.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if ((out = mkstemp(path)) == -1) {
+	if ((out = nym_tmpfile(&tmp)) == -1) {
 		snprintf(why, whycap, "unable to create a file for the signed "
-		    "message in %s: %s", tmp != NULL ? tmp : "/tmp",
-		    strerror(errno));
+		    "message in %s: %s", tmp, strerror(errno));
 		free(field);
 		return -1;
 	}
-	unlink(path);
 	if (nym_write_all(out, field, strlen(field)) == -1 ||
 	    lseek(msgfd, start, SEEK_SET) == -1 || copyrest(msgfd, out) == -1) {
 		snprintf(why, whycap, "unable to write the signed message: %s",

@@ -43,8 +43,8 @@ keydie(const char *dir, const char *why)
 static int
 spool(void)
 {
-	char path[4096], buf[NYM_DKIM_BUF];
-	const char *tmp = getenv("TMPDIR");
+	char buf[NYM_DKIM_BUF];
+	const char *tmp;
 	struct stat st;
 	ssize_t r;
 	int fd;
@@ -52,15 +52,9 @@ spool(void)
 	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode) &&
 	    lseek(0, 0, SEEK_CUR) != -1)
 		return 0;
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((size_t)snprintf(path, sizeof path, "%s/onion-key.XXXXXX", tmp) >=
-	    sizeof path)
-		nym_die(NYM_EX_CONFIG, "unable to use TMPDIR %s: too long",
-		    tmp);
-	if ((fd = mkstemp(path)) == -1)
-		nym_dieerr(nym_exitcode(errno), "unable to create %s", path);
-	(void)unlink(path);
+	if ((fd = nym_tmpfile(&tmp)) == -1)
+		nym_dieerr(nym_exitcode(errno), "unable to create a spool file "
+		    "in %s", tmp);
 	while ((r = read(0, buf, sizeof buf)) != 0) {
 		if (r == -1) {
 			if (errno == EINTR)

@@ -615,22 +615,7 @@ cmd_rcpt(const char *line)
 static int
 spool(void)
 {
-	const char *dir = getenv("TMPDIR");
-	char path[PATH_MAX];
-	int fd;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	if ((size_t)snprintf(path, sizeof path, "%s/smtp-receive.XXXXXX",
-	    dir) >= sizeof path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = mkstemp(path)) == -1)
-		return -1;
-	unlink(path);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return fd;
+	return nym_tmpfile(NULL);
 }
 
 /* Run the delivery command for one recipient, the message on stdin. */

@@ -53,8 +53,8 @@ usage(void)
 static int
 spool(void)
 {
-	char path[PATH_MAX], buf[NYM_IOBUF];
-	const char *tmp = getenv("TMPDIR");
+	char buf[NYM_IOBUF];
+	const char *tmp;
 	struct stat st;
 	uint64_t total = 0;
 	ssize_t r;
@@ -67,13 +67,9 @@ spool(void)
 			    "over %d bytes", NYM_SMTP_SIZE);
 		return STDIN_FILENO;
 	}
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((size_t)snprintf(path, sizeof path, "%s/smtp-submit.XXXXXX",
-	    tmp) >= sizeof path || (fd = mkstemp(path)) == -1)
+	if ((fd = nym_tmpfile(&tmp)) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create a spool file in "
 		    "%s", tmp);
-	unlink(path);
 	while ((r = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
 		if (r == -1 && errno == EINTR)
 			continue;

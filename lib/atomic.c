@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -280,4 +281,33 @@ nym_splitpath(const char *path, char *dir, size_t cap)
 	memcpy(dir, from, n);
 	dir[n] = '\0';
 	return slash == NULL ? path : slash + 1;
+}
+
+int
+nym_tmpfile(const char **dir)
+{
+	char path[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
+	int fd;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (dir != NULL)
+		*dir = tmp;
+	if ((size_t)snprintf(path, sizeof path, "%s/%s.XXXXXX", tmp,
+	    nym_progname) >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	(void)unlink(path);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }

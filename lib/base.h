@@ -320,6 +320,12 @@ int nym_atomic_write(const char *dir, const char *name, const void *p,
  * -1 with errno (EISDIR: path ends in a slash). */
 int nym_atomic_create(const char *path, const void *p, size_t n,
     mode_t mode, mode_t dmode, unsigned flags);
+/* A spool: a temporary file in $TMPDIR (else /tmp), created exclusively
+ * (mode 0600, close-on-exec, named after the program for the moment it
+ * has a name) and unlinked at once, so it vanishes with the process
+ * whatever ends it.  The read-write descriptor, or -1 with errno; *dir
+ * (if dir is not NULL) is the directory, for a message. */
+int nym_tmpfile(const char **dir);
 /* mkdir -p with mode for every created component.  0 or -1. */
 int nym_mkdirs(const char *path, mode_t mode);
 /* path's directory into dir (cap bytes; "." without a slash, "/" for a

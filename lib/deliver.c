@@ -284,18 +284,14 @@ headerrcpts(int fd, struct nym_smtp_rcpt **rc, size_t *n)
 static int
 spool(void)
 {
-	char path[PATH_MAX], buf[NYM_IOBUF];
-	const char *tmp = getenv("TMPDIR");
+	char buf[NYM_IOBUF];
+	const char *tmp;
 	ssize_t r;
 	int fd;
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((size_t)snprintf(path, sizeof path, "%s/%s.XXXXXX", tmp,
-	    nym_progname) >= sizeof path || (fd = mkstemp(path)) == -1)
+	if ((fd = nym_tmpfile(&tmp)) == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to create a spool file in "
 		    "%s", tmp);
-	unlink(path);
 	while ((r = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
 		if (r == -1 && errno == EINTR)
 			continue;
