@@ -219,6 +219,7 @@ bench:
 	sh t/bench/sam.sh
 	sh t/bench/sam-net.sh
 	sh t/bench/onion-fake.sh
+	sh t/bench/onion-tor.sh
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh

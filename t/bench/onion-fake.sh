@@ -25,7 +25,14 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
 onion=nxzbnpoznckab6lrucew6zp6n5etyjrnxcy7lpn4n6em24gl332z5had.onion
-alice=alice@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion
+# Alice's onion and its key, which onion-deliver signs with.
+HOME=$work
+export HOME
+mkdir -p "$HOME/.config/nymbox/keys" && : >"$HOME/.config/nymbox/config"
+a=$(onion-key -c "$work/alice.key") &&
+    mv "$work/alice.key" "$HOME/.config/nymbox/keys/$a" ||
+    { echo "bench: no onion key"; exit 1; }
+alice=alice@$a
 
 waitfor() {
 	i=0
