@@ -24,9 +24,11 @@
 #include <sys/stat.h>
 
 #include "base.h"
+#include "tls.h"
 #include "tor.h"
 
 #define USAGE "usage: onion-key [-c | -s] dir\n" \
+	"       onion-key -p cert dir\n" \
 	"       onion-key -v onion\n"
 
 static void
@@ -153,11 +155,16 @@ main(int argc, char *argv[])
 {
 	struct nym_onion_key k;
 	char why[NYM_ONION_WHY], name[NYM_ONION_NAME];
+	char pin[NYM_TLS_PINLEN + 1], pwhy[300];
+	const char *cert = NULL;
 	int c, mode = 0;
 
 	nym_start(argc, argv, USAGE);
-	while ((c = getopt(argc, argv, "csv")) != -1) {
+	while ((c = getopt(argc, argv, "cp:sv")) != -1) {
 		switch (c) {
+		case 'p':
+			cert = optarg;
+			/* FALLTHROUGH */
 		case 'c':
 		case 's':
 		case 'v':
@@ -193,7 +200,13 @@ main(int argc, char *argv[])
 	}
 	memcpy(name, k.name, sizeof name);
 	nym_onion_key_wipe(&k);
-	if (printf("%s\n", name) < 0 || fflush(stdout) == EOF)
+	/* -p: the domain of addresses that make senders require TLS with
+	 * this certificate (SMTorP), its pin before the onion name. */
+	if (cert != NULL && nym_tls_pin_file(cert, pin, pwhy,
+	    sizeof pwhy) == -1)
+		nym_die(NYM_EX_CONFIG, "%s", pwhy);
+	if (printf("%s%s%s\n", cert != NULL ? pin : "", cert != NULL ?
+	    "." : "", name) < 0 || fflush(stdout) == EOF)
 		nym_dieerr(nym_exitcode(errno), "unable to write the address");
 	return NYM_EX_OK;
 }

@@ -279,9 +279,29 @@ test_expect_success 'onion-key(1) EXAMPLES run as written' '
 	(cd exhome/w && test_expect_code 77 env HOME=$TRASH/exhome sh -e ../../ex2v)
 '
 
+test_expect_success '-p: the pin of a certificate before the onion address' '
+	command -v openssl >/dev/null || { echo "openssl(1) is missing"; false; } &&
+	ex ex3 <<-\EOF &&
+	onion-key -p tls.crt ~/.config/nymbox/onion
+	EOF
+	(cd exhome/w &&
+	 openssl req -x509 -newkey ed25519 -nodes -days 3650 -subj / \
+	    -keyout tls.key -out tls.crt 2>/dev/null &&
+	 openssl x509 -in tls.crt -pubkey -noout |
+	    openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary |
+	    base32 | tr -d = | tr A-Z a-z >pin &&
+	 HOME=$TRASH/exhome sh -e ../../ex3 >domain &&
+	 echo "$(cat pin).$(cat addr)" >want && test_cmp want domain &&
+	 echo "not a certificate" >junk.crt &&
+	 test_expect_code 78 env HOME=$TRASH/exhome onion-key -p junk.crt \
+	    "$TRASH/exhome/.config/nymbox/onion" 2>err &&
+	 test_grep "unable to read the certificate" err)
+'
+
 test_expect_success 'usage' '
 	test_expect_code 64 onion-key 2>err && test_grep "^usage: onion-key" err &&
 	test_expect_code 64 onion-key -c -s key 2>err &&
+	test_expect_code 64 onion-key -c -p tls.crt key 2>err &&
 	test_expect_code 64 onion-key -v 2>err
 '
 
