@@ -5,6 +5,7 @@
  * canonicalisation example, what we sign verifies in any chunking, and
  * each way a signature is refused comes with its reason.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,77 @@ insert(const char *s, const char *at, const char *ins)
 	return t;
 }
 
+/* msg with its header section padded by unsigned X-Pad fields to total
+ * octets before the blank line (malloc'd); msg's own header is hlen. */
+static char *
+pad(const char *msg, size_t total)
+{
+	const char *body = strstr(msg, "\n\n") + 1;
+	size_t hlen = (size_t)(body - msg), left = total - hlen, k;
+	char *out = malloc(total + strlen(body) + 1), *o = out;
+
+	while (left > 0) {
+		/* "X-Pad: " 'a'... "\n", at most 64 KB a field */
+		k = left > 65536 ? 65536 : left;
+		if (left - k > 0 && left - k < 9)
+			k -= 9;
+		memcpy(o, "X-Pad: ", 7);
+		memset(o + 7, 'a', k - 8);
+		o[k - 1] = '\n';
+		o += k;
+		left -= k;
+	}
+	memcpy(o, msg, hlen);
+	strcpy(o + hlen, body);
+	return out;
+}
+
+/* NYM_DKIM_HDR_MAX: a header section of exactly that many octets is
+ * signed and checked; one more is refused, as too big, by both. */
+static void
+hdrmax(void)
+{
+	char why[NYM_DKIM_WHY], *s, *t, *f;
+	struct nym_dkim *d;
+
+	s = sign(&key, "From: a@b\n\nhello\n", 4096, "\n");
+	t = pad(s, NYM_DKIM_HDR_MAX);
+	check(strstr(t, "\n\n") + 1 - t == NYM_DKIM_HDR_MAX, "padded to the limit");
+	check_int(v(t, RFCNAME, why), NYM_DKIM_PASS,
+	    "a header section of NYM_DKIM_HDR_MAX octets: checked");
+	free(t);
+	t = pad(s, NYM_DKIM_HDR_MAX + 1);
+	check_int(v(t, RFCNAME, why), NYM_DKIM_TOOBIG, "one octet more: too big");
+	free(t);
+	free(s);
+	/* the signer: the same bound */
+	s = pad("From: a@b\n\nhello\n", NYM_DKIM_HDR_MAX);
+	d = nym_dkim_signer(&key);
+	nym_dkim_feed(d, s, strlen(s));
+	check_int(nym_dkim_signature(d, "\n", &f), 0,
+	    "signer: a header section of NYM_DKIM_HDR_MAX octets");
+	if (f != NULL) {
+		t = malloc(strlen(f) + strlen(s) + 1);
+		strcpy(t, f);
+		strcat(t, s);
+		check_int(v(t, RFCNAME, why), NYM_DKIM_TOOBIG,
+		    "its signature makes the section too big to check");
+		free(t);
+		free(f);
+	}
+	nym_dkim_free(d);
+	free(s);
+	s = pad("From: a@b\n\nhello\n", NYM_DKIM_HDR_MAX + 1);
+	d = nym_dkim_signer(&key);
+	nym_dkim_feed(d, s, strlen(s));
+	f = NULL;
+	errno = 0;
+	check_int(nym_dkim_signature(d, "\n", &f), -1, "signer: one octet more");
+	check(errno == EMSGSIZE, "EMSGSIZE");
+	nym_dkim_free(d);
+	free(s);
+}
+
 /* Each limit of lib/limits.h at its value and one past. */
 static void
 limits(void)
@@ -381,6 +453,7 @@ limits(void)
 	check(strstr(why, "longer than the limit") != NULL, why);
 	free(t);
 	free(s);
+	hdrmax();
 }
 
 int
