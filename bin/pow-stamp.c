@@ -41,6 +41,7 @@ struct opts {
 	int usedb, hdrs, yes;
 	const char *dbfile;
 	uint64_t dbsize;
+	int unknown;		/* stamps of kinds this version does not know */
 	char dbpath[NYM_MD_PATH];
 };
 
@@ -177,6 +178,7 @@ checkone(struct opts *o, struct nym_powdb *db, const char *s, size_t n)
 			v = NYM_POW_SPENT;
 	}
 	if (v == NYM_POW_UNKNOWN) {
+		o->unknown++;
 		nym_pow_kind(s, n, kind, sizeof kind);
 		nym_warn("skipped stamp %s: kind %s unknown to this version",
 		    shown(s, n, show, sizeof show), kind);
@@ -305,7 +307,7 @@ check(int argc, char **argv, struct opts *o)
 		nym_warn("refused: no stamp");
 		return X_REFUSED;
 	}
-	if (best == NYM_POW_UNKNOWN)
+	if (best != NYM_POW_OK && o->unknown == seen)
 		return X_UNKNOWN;
 	if (best != NYM_POW_OK)
 		return X_REFUSED;
