@@ -159,7 +159,8 @@ nym_pow_parse(const char *s, size_t n, time_t now, struct nym_pow_stamp *st)
 			return NYM_POW_MALFORMED;
 		f[k] = p;
 		len[k] = (size_t)((c != NULL ? c : end) - p);
-		p = c + 1;
+		if (c != NULL)
+			p = c + 1;
 	}
 	/* bits: one to three digits */
 	if (len[1] < 1 || len[1] > 3)
