@@ -232,10 +232,11 @@ readb(struct nym_powdb *db, uint32_t b, unsigned char *page)
 
 enum { FREE, LIVE, EXPIRED, DAMAGED };
 
+static const unsigned char zero[RECLEN];
+
 static int
 classify(const struct nym_powdb *db, const unsigned char *rec, time_t now)
 {
-	static const unsigned char zero[RECLEN];
 	unsigned char c[4];
 
 	if (memcmp(rec, zero, RECLEN) == 0)
@@ -270,20 +271,30 @@ nym_powdb_spend(struct nym_powdb *db, const char *s, size_t n, time_t until,
 		return -1;
 	if (readb(db, b, page) == -1)
 		goto out;
+	/* One pass compares tags and notes the first free or expired
+	 * record; only a record whose tag matches has its check computed
+	 * (a damaged one is no spend).  A bucket with no room has a second
+	 * pass that checks every record, for damaged ones to reuse. */
 	for (i = 0; i < NYM_POW_DB_BUCKET; i++) {
 		const unsigned char *r = page + i * RECLEN;
 
-		k = classify(db, r, now);
-		/* A record of this stamp, expired or not, is a spend: the
-		 * stamp dates it, so it is only kept past its time if a
-		 * later check allows more (a longer -e). */
-		if ((k == LIVE || k == EXPIRED) && memcmp(r, rec, 8) == 0) {
-			ret = 1;
-			goto out;
+		if (memcmp(r, rec, 8) == 0) {
+			k = classify(db, r, now);
+			/* A record of this stamp, expired or not, is a
+			 * spend: only a later check that allows more (a
+			 * longer -e) would find it expired. */
+			if (k == LIVE || k == EXPIRED) {
+				ret = 1;
+				goto out;
+			}
 		}
-		if (k != LIVE && slot == -1)
+		if (slot == -1 && (memcmp(r, zero, RECLEN) == 0 ||
+		    (time_t)get32(r + 8) <= now))
 			slot = i;
 	}
+	for (i = 0; slot == -1 && i < NYM_POW_DB_BUCKET; i++)
+		if (classify(db, page + i * RECLEN, now) != LIVE)
+			slot = i;
 	if (slot == -1) {
 		errno = ENOSPC;
 		goto out;
