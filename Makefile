@@ -227,6 +227,7 @@ bench:
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh
 	sh t/bench/onion-sign.sh
+	sh t/bench/pow.sh
 
 # The demo builds what it runs (the programs and t/helpers/samtool) and
 # installs only the packages it uses.
