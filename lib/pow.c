@@ -258,19 +258,20 @@ nym_pow_why(int v)
 #define ROL(x, n)	((x) << (n) | (x) >> (32 - (n)))
 #define W(i)	(w[(i) & 15] = ROL(w[((i) - 3) & 15] ^ w[((i) - 8) & 15] ^ \
 		    w[((i) - 14) & 15] ^ w[(i) & 15], 1))
-#define R0(a, b, c, d, e, x)	e += ROL(a, 5) + ((b & c) | (~b & d)) + \
-		    0x5a827999 + (x); b = ROL(b, 30)
-#define R1(a, b, c, d, e, x)	e += ROL(a, 5) + (b ^ c ^ d) + \
-		    0x6ed9eba1 + (x); b = ROL(b, 30)
-#define R2(a, b, c, d, e, x)	e += ROL(a, 5) + ((b & c) | (b & d) | \
-		    (c & d)) + 0x8f1bbcdc + (x); b = ROL(b, 30)
-#define R3(a, b, c, d, e, x)	e += ROL(a, 5) + (b ^ c ^ d) + \
-		    0xca62c1d6 + (x); b = ROL(b, 30)
+#define R0(a, b, c, d, e, x)	(e) += ROL((a), 5) + (((b) & (c)) | \
+		    (~(b) & (d))) + 0x5a827999 + (x); (b) = ROL((b), 30)
+#define R1(a, b, c, d, e, x)	(e) += ROL((a), 5) + ((b) ^ (c) ^ (d)) + \
+		    0x6ed9eba1 + (x); (b) = ROL((b), 30)
+#define R2(a, b, c, d, e, x)	(e) += ROL((a), 5) + (((b) & (c)) | \
+		    ((b) & (d)) | ((c) & (d))) + 0x8f1bbcdc + (x); \
+		    (b) = ROL((b), 30)
+#define R3(a, b, c, d, e, x)	(e) += ROL((a), 5) + ((b) ^ (c) ^ (d)) + \
+		    0xca62c1d6 + (x); (b) = ROL((b), 30)
 
 static void
 loadw(uint32_t w[16], const unsigned char *blk)
 {
-	int i;
+	size_t i;
 
 	for (i = 0; i < 16; i++)
 		w[i] = (uint32_t)blk[4 * i] << 24 |
@@ -460,6 +461,7 @@ sha1_tail(const uint32_t h[5], const uint32_t s[5], uint32_t w[16],
 	R3(c, d, e, a, b, W(76));
 	R3(b, c, d, e, a, W(77));
 	R3(a, b, c, d, e, W(78));
+	/* cppcheck-suppress unreadVariable */
 	R3(e, a, b, c, d, W(79));
 	/* 67 rounds: the roles have turned twice, A is in d, B in e. */
 	out[0] = h[0] + d;

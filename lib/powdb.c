@@ -53,10 +53,11 @@
 #include "base.h"
 #include "pow.h"
 
-#define MAGIC	"NYMPOWDB"
 #define VERSION	1
 #define RECLEN	16
 #define HDRLEN	64
+
+static const char magic[8] = "NYMPOWDB";	/* no NUL */
 
 static uint32_t
 get32(const unsigned char *p)
@@ -108,7 +109,7 @@ makefile(const char *path, uint64_t size)
 		return -1;
 	}
 	memset(h, 0, sizeof h);
-	memcpy(h, MAGIC, 8);
+	memcpy(h, magic, sizeof magic);
 	put32(h + 8, VERSION);
 	put32(h + 12, RECLEN);
 	put32(h + 16, NYM_POW_DB_BUCKET);
@@ -161,7 +162,7 @@ nym_powdb_open(struct nym_powdb *db, const char *path, uint64_t size)
 		goto fail;
 	}
 	hdrcheck(h, c);
-	if (memcmp(h, MAGIC, 8) != 0 || get32(h + 8) != VERSION ||
+	if (memcmp(h, magic, sizeof magic) != 0 || get32(h + 8) != VERSION ||
 	    get32(h + 12) != RECLEN || get32(h + 16) != NYM_POW_DB_BUCKET ||
 	    memcmp(c, h + 56, 8) != 0 || get32(h + 20) == 0 ||
 	    (uint64_t)st.st_size != ((uint64_t)get32(h + 20) + 1) *
@@ -276,7 +277,7 @@ nym_powdb_spend(struct nym_powdb *db, const char *s, size_t n, time_t until,
 	 * (a damaged one is no spend).  A bucket with no room has a second
 	 * pass that checks every record, for damaged ones to reuse. */
 	for (i = 0; i < NYM_POW_DB_BUCKET; i++) {
-		const unsigned char *r = page + i * RECLEN;
+		const unsigned char *r = page + (size_t)i * RECLEN;
 
 		if (memcmp(r, rec, 8) == 0) {
 			k = classify(db, r, now);
@@ -293,14 +294,14 @@ nym_powdb_spend(struct nym_powdb *db, const char *s, size_t n, time_t until,
 			slot = i;
 	}
 	for (i = 0; slot == -1 && i < NYM_POW_DB_BUCKET; i++)
-		if (classify(db, page + i * RECLEN, now) != LIVE)
+		if (classify(db, page + (size_t)i * RECLEN, now) != LIVE)
 			slot = i;
 	if (slot == -1) {
 		errno = ENOSPC;
 		goto out;
 	}
 	if (pwrite(db->fd, rec, RECLEN, (off_t)(b + 1) * NYM_POW_DB_PAGE +
-	    slot * RECLEN) != RECLEN) {
+	    (off_t)slot * RECLEN) != RECLEN) {
 		if (errno == 0)
 			errno = ENOSPC;
 		goto out;
@@ -328,7 +329,7 @@ nym_powdb_purge(struct nym_powdb *db, time_t now, struct nym_powdb_stats *st)
 			goto fail;
 		dirty = 0;
 		for (i = 0; i < NYM_POW_DB_BUCKET; i++) {
-			unsigned char *r = page + i * RECLEN;
+			unsigned char *r = page + (size_t)i * RECLEN;
 
 			st->slots++;
 			switch ((k = classify(db, r, now))) {
