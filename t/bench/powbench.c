@@ -5,6 +5,8 @@
  * usage: powbench check FILE        median and mean microseconds of
  *                                   nym_pow_check over the stamps in FILE
  *                                   (one a line), each checked 20 times
+ *        powbench mint BITS N      hashes a second of nym_pow_mint (CPU
+ *                                   time), over N stamps of BITS
  *        powbench db PATH N         fill a fresh database at PATH with N
  *                                   stamps, then time 20,000 checks of new
  *                                   stamps and 20,000 of spent ones
@@ -117,6 +119,24 @@ db(const char *path, long n)
 	return bad != 0;
 }
 
+static int
+mint(unsigned bits, int n)
+{
+	char out[NYM_POW_STAMP_MAX + 1];
+	uint64_t tries, all = 0;
+	double t0 = cpu();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (nym_pow_mint("bob@bob.i2p", bits, nym_now(), out,
+		    sizeof out, &tries) == -1)
+			return 1;
+		all += tries;
+	}
+	printf("%.0f\n", all / (cpu() - t0));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -124,8 +144,10 @@ main(int argc, char **argv)
 		return 1;
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return check(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "mint") == 0)
+		return mint((unsigned)atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "db") == 0)
 		return db(argv[2], atol(argv[3]));
-	fprintf(stderr, "usage: powbench check FILE | db PATH N\n");
+	fprintf(stderr, "usage: powbench check FILE | mint BITS N | db PATH N\n");
 	return 64;
 }
