@@ -171,7 +171,10 @@ test_expect_success 'stamps one a line on stdin, and the X-Hashcash fields of a 
 
 # Eight processes released at once: each waits for a shared lock on
 # a file the test holds exclusively (flock(1)), and the unlock lets
-# them all go together.
+# them all go together.  This is the program end to end; the window a
+# missing lock would open is microseconds against milliseconds of
+# process start, so the test that fails without the bucket locks is
+# t/unit/pow (four processes racing through 10,000 stamps).
 race() {
 	exec 4>gate && flock -x 4 &&
 	for i in 1 2 3 4 5 6 7 8; do
