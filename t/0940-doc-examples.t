@@ -1332,6 +1332,7 @@ test_expect_success 'README: make uninstall removes what make install put there'
 test_expect_success 'every example line of README and the man pages was run' '
 	"$DX" claims "$TRASH/dx" "$TOP/t/0951-nymbox-init-setup.t" &&
 	"$DX" claims "$TRASH/dx" "$TOP/t/0460-onion-key.t" &&
+	"$DX" claims "$TRASH/dx" "$TOP/t/0960-pow-stamp.t" &&
 	"$DX" unclaimed "$TRASH/dx" >unclaimed ||
 	{ sed "s/^/not run: /" unclaimed; false; }
 '
