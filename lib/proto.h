@@ -79,7 +79,7 @@ struct nym_smtp_client {
 	struct nym_in in;
 	struct nym_out out;
 	struct nym_smtp_ext x;	/* what EHLO offered */
-	int dirty;		/* a transaction was left half done: RSET */
+	int txn;		/* one was begun on this session: RSET first */
 	int err;		/* the session broke without a reply: errno */
 	char why[512];		/* what failed, one line, for the message */
 };
