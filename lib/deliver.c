@@ -338,7 +338,7 @@ nym_dl_envelope(struct nym_dl *d, const char *sender, int batch, int tflag,
 static int
 batch(struct nym_dl *d)
 {
-	char line[NYM_LINE_MAX * 4], *file, *w, *save = NULL;
+	char line[NYM_DL_BATCHLINE], *file, *w, *save = NULL;
 	size_t i;
 	int fd, code, ret = NYM_EX_OK;
 
