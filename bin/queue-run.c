@@ -1009,7 +1009,11 @@ blines(struct job *j, int *pfd, struct lbuf *l, int isout, int drain)
 			continue;
 		if (k <= 0)
 			break;
-		if (!isout) {
+		/* Every warning the deliverer wrote before these lines is in
+		 * its standard error by now. */
+		if (isout)
+			blines(j, &j->pe, &j->errl, 0, drain);
+		else {
 			keep(&j->diag, buf, (size_t)k);
 			keep(&j->err, buf, (size_t)k);
 		}
@@ -1034,7 +1038,9 @@ blines(struct job *j, int *pfd, struct lbuf *l, int isout, int drain)
 }
 
 /* Both pipes of a batch: standard error first, which the deliverer
- * wrote before the line that ends a message. */
+ * wrote before the line that ends a message, and again after each read
+ * of its standard output (blines), as recording a line may take a while
+ * (a bounce) and more come meanwhile. */
 static void
 bread(struct job *j, int drain)
 {
