@@ -19,6 +19,22 @@
  * are synced a second later at most, many at once: a kill cannot undo an
  * unlink, only a power cut can.
  *
+ * A command that takes a batch (sam-deliver and onion-deliver, by name,
+ * unless -s) gets the due messages of one destination and one sender
+ * together: one process with -B, so one SAM stream or Tor circuit and one
+ * SMTP session for them all, up to NYM_QRUN_BATCH messages and one batch
+ * at a time per destination.  Each message is copied as it is to be sent
+ * into an unnamed file the child inherits as /dev/fd/N (nothing to clean
+ * up, whatever happens), and listed as "/dev/fd/N RCPT..." on its
+ * standard input.  Its line "/dev/fd/N CODE ..." is recorded the moment
+ * it is read, as the exit code of a command of its own would be; a batch
+ * that dies, is killed or times out leaves the messages it did not report
+ * on where they were, a temporary failure.  The window above is then, for
+ * each batch, the message in flight and one whose line was written and
+ * not yet read: the deliverer sends one message at a time.  The deadline
+ * grows with the batch: -T from its start, and -T again from each line,
+ * never past -T times its size.
+ *
  * Several deliveries run at once (-j), and at most -J for one
  * destination, the set of the recipients' domains (nym_queue_dest), so
  * that a peer that hangs holds -J places and not the run.  Each runs in
