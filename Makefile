@@ -223,6 +223,7 @@ bench:
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh
+	sh t/bench/queue-batch.sh
 	sh t/bench/onion-sign.sh
 
 # The demo builds what it runs (the programs and t/helpers/samtool) and
