@@ -854,7 +854,7 @@ batchable(const struct nym_qrec *r)
 	const char *base, *p;
 	size_t i, len = 32;
 
-	if (singles || batchmax < 1)
+	if (singles || batchmax < 1 || r->argc == 0)
 		return 0;
 	base = strrchr(r->argv[0], '/');
 	base = base != NULL ? base + 1 : r->argv[0];
@@ -1608,7 +1608,7 @@ kickone(void)
 		while (running >= jobs)
 			pump(1);
 		/* Waiting may have started it, or more. */
-		if (dests[i].used && dests[i].running == 0)
+		if (dests[i].used)
 			feed(&dests[i]);
 		if (dests[i].used && dests[i].running == 0 &&
 		    dests[i].head == -1)
@@ -1675,7 +1675,8 @@ offerbatch(struct nym_qrec *r, int fd)
 		if (d->running == 0 && d->npend >= batchmax) {
 			while (running >= jobs)
 				pump(1);
-			if (d->used && d->running == 0)
+			/* Waiting may have started it. */
+			if (d->used)
 				feed(d);
 			if (d->used && d->running == 0 && d->head == -1)
 				d->used = 0;
