@@ -947,6 +947,15 @@ bconclude(struct job *j, struct bent *e, int code, const char *what)
 	nym_qrec_free(&r);
 }
 
+/* The name of the command of j's batch, without its directory. */
+static const char *
+cmdname(const struct job *j)
+{
+	const char *p = strrchr(j->r.argv[0], '/');
+
+	return p != NULL ? p + 1 : j->r.argv[0];
+}
+
 /* The message of j's batch its deliverer calls /dev/fd/N at s, and
  * where its name ends in s; NULL if none (or not one of ours). */
 static struct bent *
@@ -1000,7 +1009,7 @@ reportline(struct job *j, const char *line)
 	code = strtol(end, &q, 10);
 	if (q == end || (*q != ' ' && *q != '\0') || code < 0 || code > 255)
 		return;
-	snprintf(what, sizeof what, "%.60s -B reported %ld", j->r.argv[0],
+	snprintf(what, sizeof what, "%.60s -B reported %ld", cmdname(j),
 	    code);
 	bconclude(j, e, (int)code, what);
 	t = nym_now_ms();
@@ -1070,7 +1079,7 @@ bread(struct job *j, int drain)
 static void
 bend(struct job *j, int timedout)
 {
-	const char *cmd = j->r.argv[0];
+	const char *cmd = cmdname(j);
 	char what[160];
 	int k, code = -1;
 

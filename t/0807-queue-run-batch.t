@@ -6,7 +6,9 @@
 # each once; -s is the old one command per message; outcomes in one
 # batch are recorded per message (delivered, returned with a DSN, kept
 # and sent later); kill -9 of the deliverer or of queue-run in the middle
-# of a batch loses nothing and sends nothing twice.  Waits are for
+# of a batch loses nothing and sends nothing twice; a batch that hangs
+# or ends without reporting leaves what it did not report on queued
+# (a fake sam-deliver).  Waits are for
 # files and processes, never for a time.
 cd "$(dirname "$0")" && . ./lib.sh
 
@@ -57,9 +59,10 @@ put() {
 	NYMBOX_NOW=$T0 dq -m now -f "alice@$A" "$2" -- onion-deliver -w $(test_scaled 60)
 }
 
-# run [ARGS]: queue-run at T0 + 60 through the proxy, bounces into bounces/.
+# run [ARGS]: queue-run at T0 + 60 (or AT) through the proxy, bounces
+# into bounces/.
 run() {
-	TOR_SOCKS=127.0.0.1:$(cat socks.port) NYMBOX_NOW=$((T0 + 60)) \
+	TOR_SOCKS=127.0.0.1:$(cat socks.port) NYMBOX_NOW=${AT:-$((T0 + 60))} \
 	    test_timeout 120 queue-run -q Q -b bounces "$@"
 }
 
@@ -195,8 +198,8 @@ test_expect_success 'kill -9 of the deliverer in a batch: what it did not report
 '
 
 test_expect_success '... and a later run sends the rest, nothing twice' '
-	# Retried on the schedule: five minutes on (T0 stays moved).
-	T0=$((T0 + 300)) && rest
+	# Retried on the schedule: five minutes on.
+	AT=$((T0 + 360)) && rest; rc=$?; unset AT; test $rc = 0
 '
 
 test_expect_success 'kill -9 of queue-run in a batch: its watchdog ends the deliverer' '
@@ -206,6 +209,71 @@ test_expect_success 'kill -9 of queue-run in a batch: its watchdog ends the deli
 		test "$(field $id attempts)" = 0 || return 1
 	done &&
 	rest
+'
+
+# A deliverer named sam-deliver (so queue-run batches for it) that does
+# what FAKE says: "hang" reports the first message of its batch as
+# delivered, then hangs; "quiet" exits 0 having reported nothing; "perm"
+# exits 65 having reported nothing.  It keeps its arguments, its batch
+# and a copy of its first message.
+mkdir -p fake && write_script fake/sam-deliver <<-EOF
+printf "%s\n" "\$@" >"$TRASH/batch.args"
+read -r f rest
+cat "\$f" >"$TRASH/first.msg"
+{ echo "\$f \$rest"; cat; } >"$TRASH/batch.in"
+case \$FAKE in
+hang) echo "\$f 0 \$rest=0" && exec sleep 100000 ;;
+quiet) exit 0 ;;
+perm) exit 65 ;;
+esac
+EOF
+
+# fput N: queue N messages to bob@bob.i2p for fake/sam-deliver.
+fput() {
+	reset && rm -f first.msg batch.in batch.args && i=0 &&
+	while test $i -lt $1; do
+		i=$((i + 1)) &&
+		printf "From: a@a.i2p\nBcc: eve@eve.i2p\nSubject: f%d\n\nhi\n" $i >msg &&
+		NYMBOX_NOW=$T0 dq -m now -f a@a.i2p bob@bob.i2p -- \
+		    "$TRASH/fake/sam-deliver" -w 5 || return 1
+	done
+}
+
+test_expect_success 'the batch: -B, its lines, each copy open as /dev/fd/N' '
+	fput 3 &&
+	FAKE=quiet NYMBOX_NOW=$((T0 + 60)) queue-run -q Q -T 30 2>err &&
+	printf "%s\n" -w 5 -B -f a@a.i2p -- >want && test_cmp want batch.args &&
+	test_line_count = 3 batch.in &&
+	test "$(grep -c "^/dev/fd/[0-9]* bob@bob.i2p\$" batch.in)" = 3 &&
+	grep "^Date: Wed, 15 Nov 2023 00:01:00 +0000\$" first.msg &&
+	! grep "^Bcc:" first.msg
+'
+
+test_expect_success 'a batch that ends without reporting: its messages kept, not bounced' '
+	test "$(ls Q/mess | wc -l)" = 3 &&
+	for id in $(ls Q/mess); do
+		test "$(field $id lastcode)" = -1 &&
+		field $id error | grep "sam-deliver -B exited with 0 before its report on it" ||
+		return 1
+	done &&
+	fput 2 &&
+	FAKE=perm NYMBOX_NOW=$((T0 + 60)) queue-run -q Q -T 30 -b bounces 2>err &&
+	test "$(ls Q/mess | wc -l)" = 2 && test_path_is_missing bounces &&
+	for id in $(ls Q/mess); do
+		test "$(field $id lastcode)" = -1 || return 1
+	done
+'
+
+test_expect_success 'a batch that hangs: killed after -T, what it reported recorded' '
+	fput 3 &&
+	FAKE=hang NYMBOX_NOW=$((T0 + 60)) test_timeout 60 queue-run -q Q -T 2 2>err &&
+	test "$(ls Q/mess | wc -l)" = 2 &&
+	for id in $(ls Q/mess); do
+		test "$(field $id lastcode)" = -1 &&
+		field $id error | grep "sam-deliver -B timed out" ||
+		return 1
+	done &&
+	grep "^Subject: f" first.msg >s && ! grep -l -F -x "$(cat s)" Q/mess/*
 '
 
 test_done
