@@ -6,9 +6,10 @@
  * queue a command; stream a message as DATA with dots stuffed, CRLF line
  * ends and the Bcc fields removed, never holding it whole.  On top of
  * those, one client session: greeting and EHLO, AUTH PLAIN or LOGIN, and
- * a transaction (pipelined when offered, SIZE checked before anything is
- * sent) whose every outcome is an exit code per recipient, so that both
- * delivery programs keep one contract with their callers.
+ * transactions (pipelined when offered, SIZE checked before anything is
+ * sent, RSET before each but a session's first) whose every outcome is an
+ * exit code per recipient, so that both delivery programs keep one
+ * contract with their callers.
  *
  * Server side (smtp-receive): read a command line within RFC 5321's 512
  * bytes, skipping a longer one to its end so that the session can go on;
