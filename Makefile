@@ -226,6 +226,7 @@ bench:
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh
+	sh t/bench/queue-batch.sh
 	sh t/bench/onion-sign.sh
 	sh t/bench/pow.sh
 

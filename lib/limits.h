@@ -178,6 +178,8 @@
  * onion-deliver -B: one per destination, the least recently used
  * closed for a new one): 16. */
 #define NYM_DL_SESSIONS	16
+/* A line of a deliverer's batch, "FILE RECIPIENT...": 16 KB. */
+#define NYM_DL_BATCHLINE (NYM_LINE_MAX * 4)
 /* A client session's writer buffer: 64 KB. */
 #define NYM_SMTP_IOBUF	65536
 /* smtp-receive's buffers: commands and DATA in, replies out. */
@@ -275,6 +277,11 @@
 /* The highest -j and -J, and messages waiting for their destination. */
 #define NYM_QRUN_JOBS_MAX 1000
 #define NYM_QRUN_PEND_MAX 4096
+/* queue-run: messages handed to one deliverer -B process (each holds a
+ * descriptor in both while the batch runs): 100; and the bytes of each
+ * of its output lines read (its file and code; a warning to keep). */
+#define NYM_QRUN_BATCH	100
+#define NYM_QRUN_LINE	(NYM_QUEUE_ERR + 64)
 
 /* ---- onion sender signatures: DKIM with ed25519-sha256 (dkim.c) ---- */
 /* The header section a signer or verifier holds while the body streams

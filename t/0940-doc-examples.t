@@ -1303,6 +1303,7 @@ test_expect_success 'README: the program list, the measurements and the layout' 
 	prose "job                            total s  first s  msg/s  ratio" &&
 	prose "queue-run, -j 100 -J 20    1647   6.07 5.93 6.22" &&
 	prose "job                              total s  msg/s  connections" &&
+	prose "job                                       total s    msg/s  connections" &&
 	prose "first message, a new circuit to the onion       0.27 s" &&
 	prose "bin/          one C file per program"
 '
