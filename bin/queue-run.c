@@ -488,6 +488,51 @@ take(int *pfd, struct tail *t1, struct tail *t2, int drain)
 	}
 }
 
+/* Run av with stdin j->fd, its output and error on pipes whose read ends
+ * (flags: O_NONBLOCK or 0) j->po and j->pe keep; the child's ends block,
+ * as any command expects.  0, or an errno. */
+static int
+startcmd(struct job *j, const char **av, int flags)
+{
+	int po[2], pe[2], e;
+
+	if (pipe2(po, O_CLOEXEC | flags) == -1)
+		return errno;
+	if (pipe2(pe, O_CLOEXEC | flags) == -1) {
+		e = errno;
+		close(po[0]);
+		close(po[1]);
+		return e;
+	}
+	if (flags != 0) {
+		fcntl(po[1], F_SETFL, 0);
+		fcntl(pe[1], F_SETFL, 0);
+	}
+	e = spawn(j, av, j->fd, po[1], pe[1], &j->pid);
+	close(po[1]);
+	close(pe[1]);
+	if (e != 0) {
+		close(po[0]);
+		close(pe[0]);
+		return e;
+	}
+	j->po = po[0];
+	j->pe = pe[0];
+	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+	j->start = nym_now_ms();
+	j->deadline = j->start + timeout * 1000;
+	return 0;
+}
+
+/* The exit code a shell gives a command it cannot run (errno e): 127 not
+ * found, 126 not runnable; -1 for anything else. */
+static int
+shellcode(int e)
+{
+	return e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
+	    e == ENOTDIR || e == ELOOP ? 126 : -1;
+}
+
 /* Start the delivery of j->r at j->now, its message open at msgfd (which
  * is closed here): 1 if its command runs, 0 if j->o says why not. */
 static int
@@ -496,7 +541,7 @@ jobstart(struct job *j, int msgfd)
 	const struct nym_qrec *r = &j->r;
 	const char **av;
 	size_t i, n = 0;
-	int po[2], pe[2], e;
+	int e;
 
 	memset(&j->o, 0, sizeof j->o);
 	j->diag = (struct tail){ j->o.diag, NYM_QRUN_DIAG, 0, 0 };
@@ -525,34 +570,11 @@ jobstart(struct job *j, int msgfd)
 	for (i = 0; i < r->nrcpt; i++)
 		av[n++] = r->rcpt[i];
 	av[n] = NULL;
-	if (pipe2(po, O_CLOEXEC) == -1) {
-		e = errno;
-		goto nospawn;
+	if ((e = startcmd(j, av, 0)) == 0) {
+		free(av);
+		return 1;
 	}
-	if (pipe2(pe, O_CLOEXEC) == -1) {
-		e = errno;
-		close(po[0]);
-		close(po[1]);
-		goto nospawn;
-	}
-	e = spawn(j, av, j->fd, po[1], pe[1], &j->pid);
-	close(po[1]);
-	close(pe[1]);
-	if (e != 0) {
-		close(po[0]);
-		close(pe[0]);
-		goto nospawn;
-	}
-	free(av);
-	j->po = po[0];
-	j->pe = pe[0];
-	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
-	j->deadline = nym_now_ms() + timeout * 1000;
-	return 1;
-nospawn:
-	/* What a shell says: 127 not found, 126 not runnable. */
-	j->o.code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
-	    e == ENOTDIR || e == ELOOP ? 126 : -1;
+	j->o.code = shellcode(e);
 	snprintf(j->o.what, sizeof j->o.what, "unable to run %.60s: %s",
 	    av[0], strerror(e));
 	free(av);
@@ -1142,7 +1164,7 @@ bstart(struct job *j, struct dest *d)
 	struct outcome o;
 	const char **av = NULL;
 	size_t i, n = 0;
-	int k, fd, cfd, po[2], pe[2], e = 0, first = 1;
+	int k, fd, cfd, e = 0, first = 1;
 	time_t now = nym_now();
 
 	if (j->b == NULL &&
@@ -1245,37 +1267,11 @@ bstart(struct job *j, struct dest *d)
 	av[n++] = j->r.sender;
 	av[n++] = "--";
 	av[n] = NULL;
-	if (pipe2(po, O_CLOEXEC | O_NONBLOCK) == -1) {
-		e = errno;
-		goto nospawn;
+	if ((e = startcmd(j, av, O_NONBLOCK)) == 0) {
+		free(av);
+		return 1;
 	}
-	if (pipe2(pe, O_CLOEXEC | O_NONBLOCK) == -1) {
-		e = errno;
-		close(po[0]);
-		close(po[1]);
-		goto nospawn;
-	}
-	/* The child's ends block, as any command expects. */
-	fcntl(po[1], F_SETFL, 0);
-	fcntl(pe[1], F_SETFL, 0);
-	e = spawn(j, av, j->fd, po[1], pe[1], &j->pid);
-	close(po[1]);
-	close(pe[1]);
-	if (e != 0) {
-		close(po[0]);
-		close(pe[0]);
-		goto nospawn;
-	}
-	free(av);
-	j->po = po[0];
-	j->pe = pe[0];
-	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
-	j->start = nym_now_ms();
-	j->deadline = j->start + timeout * 1000;
-	return 1;
-nospawn:
-	o.code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
-	    e == ENOTDIR || e == ELOOP ? 126 : -1;
+	o.code = shellcode(e);
 	snprintf(o.what, sizeof o.what, "unable to run %.60s: %s", av[0],
 	    strerror(e));
 	free(av);
