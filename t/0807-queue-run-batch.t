@@ -276,4 +276,20 @@ test_expect_success 'a batch that hangs: killed after -T, what it reported recor
 	grep "^Subject: f" first.msg >s && ! grep -l -F -x "$(cat s)" Q/mess/*
 '
 
+test_expect_success 'a batch whose deliverer cannot be run: its messages kept' '
+	reset && i=0 &&
+	while test $i -lt 2; do
+		i=$((i + 1)) &&
+		printf "From: a@a.i2p\nSubject: n%d\n\nhi\n" $i >msg &&
+		NYMBOX_NOW=$T0 dq -m now -f a@a.i2p bob@bob.i2p -- \
+		    "$TRASH/nowhere/sam-deliver" -w 5 || return 1
+	done &&
+	NYMBOX_NOW=$((T0 + 60)) queue-run -q Q -T 30 -b bounces 2>err &&
+	grep "unable to run .*nowhere/sam-deliver" err &&
+	test "$(ls Q/mess | wc -l)" = 2 && test_path_is_missing bounces &&
+	for id in $(ls Q/mess); do
+		test "$(field $id attempts)" = 1 || return 1
+	done
+'
+
 test_done
