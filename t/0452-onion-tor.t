@@ -245,7 +245,7 @@ test_expect_success '... queued, it stays queued after a run (75, the reason kep
 	test_line_count = 1 res/list1.out &&
 	set -- $(cat res/list1.out) &&
 	test "$2" = now && test "$4" = 1 && test "$5" = "bob@$nowhere" &&
-	test_grep "onion-deliver exited with 75" res/list1.out &&
+	test_grep "onion-deliver -B reported 75" res/list1.out &&
 	test_grep "descriptor can not be found" res/list1.out &&
 	test_must_be_empty res/bounces1
 '
