@@ -247,7 +247,7 @@ owed(struct nym_dkim *d)
  * byte; but with the three clear, a byte is its own relaxed form unless
  * it is a TAB, a CR, an LF, or a SPACE that another WSP, a CR or an LF
  * follows, and run() copies such stretches to the output thirty-two bytes
- * a step (with SSE2; eight without), taking in its stride a line end (LF or
+ * a step (with SSE2; sixteen without), taking in its stride a line end (LF or
  * CRLF) that content follows, as CRLF.  Ordinary text is one scan and
  * one copy, and the SHA-256 is fed in NYM_DKIM_BUF pieces.
  *
@@ -293,38 +293,36 @@ scan(const unsigned char *p, unsigned char *out)
 	return bits == 0 ? BLOCK : (size_t)__builtin_ctz(bits);
 }
 #else
-#define BLOCK	8
+#define BLOCK	16
 #define ONES	0x0101010101010101ULL
 #define HIGHS	0x8080808080808080ULL
 
-/* 0x80 in each byte of x that is zero, else 0 (exact: no carry crosses
- * a byte). */
+/* Not 0 if some byte of x is below c (c at most 0x80): no byte below c
+ * is missed, but one above such a byte may be flagged too; that costs a
+ * look at the bytes, no more. */
 static uint64_t
-zbytes(uint64_t x)
+below(uint64_t x, unsigned c)
 {
-	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+	return (x - ONES * c) & ~x & HIGHS;
 }
 
-/* 0x80 in each byte of x that is at most 0x20. */
-static uint64_t
-le20(uint64_t x)
-{
-	return ~(((x & ~HIGHS) + ONES * 0x5f) | x) & HIGHS;
-}
-
-/* As above, eight bytes (p[8] is read). */
+/* As above, sixteen bytes in two words (p[16] is read).  TAB, LF and CR
+ * are below 0x0e; a SPACE before a byte up to 0x20 is a zero byte of
+ * x ^ SPACEs where y, the bytes after, is below 0x21. */
 static size_t
 scan(const unsigned char *p, unsigned char *out)
 {
-	uint64_t x, y;
+	uint64_t x0, x1, y0, y1;
 	size_t k;
 
-	memcpy(&x, p, 8);
-	memcpy(&y, p + 1, 8);
-	if ((zbytes(x ^ ONES * '\t') | zbytes(x ^ ONES * '\r') |
-	    zbytes(x ^ ONES * '\n') | (zbytes(x ^ ONES * ' ') & le20(y))) ==
-	    0) {
-		memcpy(out, &x, 8);
+	memcpy(&x0, p, 8);
+	memcpy(&x1, p + 8, 8);
+	memcpy(&y0, p + 1, 8);
+	memcpy(&y1, p + 9, 8);
+	if ((below(x0, 0x0e) | below(x1, 0x0e) |
+	    (below(x0 ^ ONES * ' ', 1) & below(y0, 0x21)) |
+	    (below(x1 ^ ONES * ' ', 1) & below(y1, 0x21))) == 0) {
+		memcpy(out, p, BLOCK);
 		return BLOCK;
 	}
 	for (k = 0; k < BLOCK && !STOP(p, k); k++)
