@@ -246,14 +246,14 @@ owed(struct nym_dkim *d)
  * follows, else content).  body() below is that state machine, byte by
  * byte; but with the three clear, a byte is its own relaxed form unless
  * it is a TAB, a CR, an LF, or a SPACE that another WSP, a CR or an LF
- * follows, and run() copies such stretches to the output thirty-two bytes
- * a step (with SSE2; sixteen without), taking in its stride a line end (LF or
- * CRLF) that content follows, as CRLF.  Ordinary text is one scan and
- * one copy, and the SHA-256 is fed in NYM_DKIM_BUF pieces.
+ * follows, and run() copies such stretches to the output a block at a
+ * time (32 bytes with SSE2, else 16), taking in its stride a line end
+ * (LF or CRLF) that content follows, written CRLF.  Ordinary text is
+ * one scan and one copy, and the SHA-256 is fed NYM_DKIM_BUF at a time.
  *
  * The bytes run() stops at (STOP) are the same whichever scan finds
- * them: TAB, CR, LF, and a SPACE followed by any byte up to 0x20 (a
- * control byte too: it takes the slow way, to the same result).
+ * them: TAB, CR, LF, and a SPACE followed by any byte up to 0x20 (before
+ * a control byte, a SPACE takes the slow way, to the same result).
  */
 #define STOP(p, k) ((p)[k] == '\t' || (p)[k] == '\r' || (p)[k] == '\n' || \
 	((p)[k] == ' ' && (p)[(k) + 1] <= ' '))
