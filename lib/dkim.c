@@ -32,6 +32,9 @@
 #include <unistd.h>
 
 #include <gcrypt.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base.h"
 #include "msg.h"
@@ -95,7 +98,6 @@ struct nym_dkim {
 	gcry_md_hd_t md;
 	uint64_t crlfs;		/* line ends owed before the next content */
 	int wsp, cr, any;
-	int bol;		/* at the start of a body line */
 	size_t olen;
 	unsigned char out[NYM_DKIM_BUF];
 };
@@ -236,44 +238,139 @@ owed(struct nym_dkim *d)
 	d->any = 1;
 }
 
+/*
+ * The state between two bytes: crlfs, the line ends owed (written only
+ * when content follows: empty lines at the end are dropped); wsp, a run
+ * of WSP on this line (one space, written before the line's next
+ * content, dropped at its end); cr, a CR (the line's end if an LF
+ * follows, else content).  body() below is that state machine, byte by
+ * byte; but with the three clear, a byte is its own relaxed form unless
+ * it is a TAB, a CR, an LF, or a SPACE that another WSP, a CR or an LF
+ * follows, and run() copies such stretches to the output a block at a
+ * time (32 bytes with SSE2, else 16), taking in its stride a line end
+ * (LF or CRLF) that content follows, written CRLF.  Ordinary text is
+ * one scan and one copy, and the SHA-256 is fed NYM_DKIM_BUF at a time.
+ *
+ * The bytes run() stops at (STOP) are the same whichever scan finds
+ * them: TAB, CR, LF, and a SPACE followed by any byte up to 0x20 (before
+ * a control byte, a SPACE takes the slow way, to the same result).
+ */
+#define STOP(p, k) ((p)[k] == '\t' || (p)[k] == '\r' || (p)[k] == '\n' || \
+	((p)[k] == ' ' && (p)[(k) + 1] <= ' '))
+
+#ifdef __SSE2__
+#define BLOCK	32
+
+/* The STOP bytes of x, y the bytes after each, as bits. */
+static unsigned
+stops16(__m128i x, __m128i y)
+{
+	const __m128i tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r'),
+	    lf = _mm_set1_epi8('\n'), sp = _mm_set1_epi8(' ');
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, cr)),
+	    _mm_or_si128(_mm_cmpeq_epi8(x, lf),
+	    _mm_and_si128(_mm_cmpeq_epi8(x, sp),
+	    _mm_cmpeq_epi8(_mm_min_epu8(y, sp), y)))));
+}
+
+/* Copy p[0, BLOCK) to out up to the first STOP byte: its index, or
+ * BLOCK for none (p[BLOCK] is read; out[0, BLOCK) may be written
+ * whole).  Two sixteen-byte halves, one test. */
+static size_t
+scan(const unsigned char *p, unsigned char *out)
+{
+	__m128i x0 = _mm_loadu_si128((const void *)p),
+	    x1 = _mm_loadu_si128((const void *)(p + 16));
+	uint32_t bits;
+
+	bits = stops16(x0, _mm_loadu_si128((const void *)(p + 1))) |
+	    (uint32_t)stops16(x1, _mm_loadu_si128((const void *)(p + 17)))
+	    << 16;
+	_mm_storeu_si128((void *)out, x0);
+	_mm_storeu_si128((void *)(out + 16), x1);
+	return bits == 0 ? BLOCK : (size_t)__builtin_ctz(bits);
+}
+#else
+#define BLOCK	16
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+/* Not 0 if some byte of x is below c (c at most 0x80): no byte below c
+ * is missed, but one above such a byte may be flagged too; that costs a
+ * look at the bytes, no more. */
+static uint64_t
+below(uint64_t x, unsigned c)
+{
+	return (x - ONES * c) & ~x & HIGHS;
+}
+
+/* As above, sixteen bytes in two words (p[16] is read).  TAB, LF and CR
+ * are below 0x0e; a SPACE before a byte up to 0x20 is a zero byte of
+ * x ^ SPACEs where y, the bytes after, is below 0x21. */
+static size_t
+scan(const unsigned char *p, unsigned char *out)
+{
+	uint64_t x0, x1, y0, y1;
+	size_t k;
+
+	memcpy(&x0, p, 8);
+	memcpy(&x1, p + 8, 8);
+	memcpy(&y0, p + 1, 8);
+	memcpy(&y1, p + 9, 8);
+	if ((below(x0, 0x0e) | below(x1, 0x0e) |
+	    (below(x0 ^ ONES * ' ', 1) & below(y0, 0x21)) |
+	    (below(x1 ^ ONES * ' ', 1) & below(y1, 0x21))) == 0) {
+		memcpy(out, p, BLOCK);
+		return BLOCK;
+	}
+	for (k = 0; k < BLOCK && !STOP(p, k); k++)
+		out[k] = p[k];
+	return k;
+}
+#endif
+
 /* 0: ordinary, 1: WSP, 2: CR, 3: LF */
 static const unsigned char bclass[256] = {
 	['\t'] = 1, [' '] = 1, ['\r'] = 2, ['\n'] = 3,
 };
 
-/* Is the line s[0, n) (no line end, no trailing WSP) its own relaxed
- * form: no TAB, no CR, no two spaces in a row?  Eight bytes at a time
- * (a zero byte in x ^ c*ONES is a byte c; y | y >> 8 has a zero byte
- * for two spaces side by side, in either byte order, the byte that has
- * no neighbour in the word masked), the loads overlapping by one so
- * that every pair is seen. */
-#define ONES	0x0101010101010101ULL
-#define HASZERO(v) (((v) - ONES) & ~(v) & 0x8080808080808080ULL)
-
-static int
-simple(const unsigned char *s, size_t n)
+/* With the state clear: p[0, n)'s relaxed form into the output as far
+ * as it is a copy but for line ends that content follows: the bytes
+ * taken.  It stops at a STOP byte it does not take, or where fewer than
+ * BLOCK + 1 bytes are left; the state is clear there. */
+static size_t
+run(struct nym_dkim *d, const unsigned char *p, size_t n)
 {
-	uint64_t x, y;
-	size_t k;
+	unsigned char *out = d->out;
+	size_t o = d->olen, k = 0, j;
 
-	for (k = 0; k + 8 <= n; k += 7) {
-		memcpy(&x, s + k, 8);
-		y = x ^ (ONES * ' ');
-		y = y | (y >> 8) | 0xff00000000000000ULL;
-		if (HASZERO(x ^ (ONES * '\t')) | HASZERO(x ^ (ONES * '\r')) |
-		    HASZERO(y))
-			return 0;
+	while (n - k > BLOCK) {
+		if (sizeof d->out - o < BLOCK + 2) {
+			gcry_md_write(d->md, out, o);
+			o = 0;
+		}
+		j = scan(p + k, out + o);
+		k += j;
+		o += j;
+		if (j == BLOCK)
+			continue;
+		/* p[k + 1] is there: k < n - 1 */
+		if (p[k] == '\n' && bclass[p[k + 1]] == 0)
+			k++;
+		else if (p[k] == '\r' && p[k + 1] == '\n' && k + 2 < n &&
+		    bclass[p[k + 2]] == 0)
+			k += 2;
+		else
+			break;
+		out[o++] = '\r';
+		out[o++] = '\n';
 	}
-	for (; k < n; k++)
-		if (s[k] == '\t' || s[k] == '\r' ||
-		    (s[k] == ' ' && k + 1 < n && s[k + 1] == ' '))
-			return 0;
-	return 1;
+	d->olen = o;
+	return k;
 }
 
-/* One pass.  A whole line that is already relaxed (the common case) is
- * found with memchr and copied as it is; anything else goes byte by
- * byte through the state machine, its state in locals. */
 #define PUT(x) do {							\
 	out[o++] = (x);							\
 	if (o == sizeof d->out) {					\
@@ -296,42 +393,24 @@ static void
 body(struct nym_dkim *d, const unsigned char *p, size_t n)
 {
 	unsigned char *out = d->out;
-	const unsigned char *e;
-	size_t o = d->olen, i = 0, len, le;
+	size_t o = d->olen, i = 0, k;
 	uint64_t crlfs = d->crlfs;
-	int wsp = d->wsp, cr = d->cr, any = d->any, bol = d->bol;
+	int wsp = d->wsp, cr = d->cr, any = d->any;
 
 	while (i < n) {
-		if (bol && (e = memchr(p + i, '\n', n - i)) != NULL) {
-			len = (size_t)(e - (p + i));
-			le = len;
-			if (le > 0 && p[i + le - 1] == '\r')
-				le--;
-			while (le > 0 && p[i + le - 1] == ' ')
-				le--;
-			if (simple(p + i, le)) {
-				if (le > 0) {
-					OWED();
-					/* PUT wants room for one more */
-					if (o + le >= sizeof d->out) {
-						gcry_md_write(d->md, out, o);
-						o = 0;
-					}
-					if (le >= sizeof d->out)
-						gcry_md_write(d->md, p + i, le);
-					else {
-						memcpy(out + o, p + i, le);
-						o += le;
-					}
-				}
-				crlfs++;
-				i += len + 1;
-				continue;
-			}
+		if (crlfs == 0 && !wsp && !cr) {
+			d->olen = o;
+			k = run(d, p + i, n - i);
+			o = d->olen;
+			if (k > 0)
+				any = 1;
+			if ((i += k) == n)
+				break;
 		}
-		/* byte by byte to the end of this line */
-		for (; i < n; i++) {
-			unsigned char c = p[i];
+		/* byte by byte until the state is clear again, or to the
+		 * end if run() could not take another block */
+		do {
+			unsigned char c = p[i++];
 
 			if (cr && c != '\n') {	/* a bare CR is content */
 				cr = 0;
@@ -349,18 +428,14 @@ body(struct nym_dkim *d, const unsigned char *p, size_t n)
 				cr = 0;
 				wsp = 0;
 				crlfs++;
-				i++;
-				break;
 			}
-		}
-		bol = i > 0 && p[i - 1] == '\n' && !cr;
+		} while (i < n && (crlfs > 0 || wsp || cr || n - i <= BLOCK));
 	}
 	d->any = any;
 	d->olen = o;
 	d->crlfs = crlfs;
 	d->wsp = wsp;
 	d->cr = cr;
-	d->bol = bol;
 }
 
 static void
@@ -852,7 +927,6 @@ headers_done(struct nym_dkim *d)
 	size_t i;
 
 	d->inbody = 1;
-	d->bol = 1;
 	if (d->toobig || d->nomem || split(d) == -1)
 		return;
 	if (d->signer) {

@@ -187,6 +187,50 @@ test_expect_success 'python3-dkim signs with its own seed; our verifier accepts 
 	test_grep "signed by another domain ($(cat msg.onion))" err
 '
 
+# edges: bodies made of what the body's scanner treats apart (lib/dkim.c
+# copies clean text 32 or 16 bytes a step): runs of WSP across those
+# blocks, WSP before a line end at a block's edge, bare CRs, lines ending
+# at 8, 16, 32 and 64 bytes, trailing empty lines (more than a block of
+# them), only WSP, none at all, and long random mixtures; each written
+# to edge.N with msg's header.  Prints how many.
+write_script edges "$PY" <<\EOF
+import random
+random.seed(13)
+hdr = open("msg", "rb").read().split(b"\n\n", 1)[0] + b"\n\n"
+bodies = [
+    b"a" * 30 + b"   \t  " + b"b" * 40 + b"\n" + b"c" * 60 + b" \t\n",
+    b"x" * 31 + b" \r\n" + b"y" * 32 + b"\t\r\n" + b"z" * 15 + b"  \r\n",
+    b"abc\rdef\r\n" + b"x" * 35 + b"\r" + b"y\n" + b"w" * 31 + b"\r\r\n",
+    b"z\n\n \n\t\n\n",
+    b"end\n" + b"\n" * 40 + b" \n\t\r\n\r\n" * 10,
+    b"q" * 8 + b"\n" + b"q" * 16 + b"\n" + b"r" * 32 + b"\n" +
+        b"s" * 64 + b"\r\n" + b"t" * 33 + b"\n",
+    b"   \t \n\t\n",
+    b"",
+    b" ".join(b"w" * random.randint(1, 9) + b" " * random.choice((0, 0, 1, 2))
+        for _ in range(600)) + b"\n",
+    b"".join(random.choice((b"word", b"  ", b" ", b"\t", b"\n", b"\r\n",
+        b"\r", b"x" * 40, b" \n", b"\n\n")) for _ in range(20000)) + b"\n",
+]
+for i, b in enumerate(bodies):
+    open("edge.%d" % i, "wb").write(hdr + b)
+print(len(bodies))
+EOF
+
+test_expect_success 'bodies around the body scanner'"'"'s blocks: python3-dkim and we agree both ways' '
+	n=$(./edges) && test "$n" -gt 8 &&
+	i=0 &&
+	while test $i -lt $n; do
+		onion-key -s key <edge.$i >edge.$i.signed &&
+		onion-key -v "$(cat addr)" <edge.$i.signed &&
+		./pyverify edge.$i.signed key/hs_ed25519_public_key >/dev/null &&
+		./pysign seed edge.$i >edge.$i.py &&
+		onion-key -v "$(cat edge.$i.onion)" <edge.$i.py || {
+			echo "edge.$i"; return 1; }
+		i=$((i + 1))
+	done
+'
+
 # refuse CODE REASON FILE: onion-key -v refuses FILE from our onion.
 refuse() {
 	test_expect_code "$1" onion-key -v "$(cat addr)" <"$3" 2>err &&
