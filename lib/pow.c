@@ -938,17 +938,18 @@ bad:
 }
 
 /* What minting w at time now costs on this machine, in sixteenths of a
- * bit of microseconds (log2): measured here (README, "Spam defence"),
- * a SHA-1 try 0.1 us (2^-3.3), an Equihash solve at 96,5 0.4 s (2^18.6),
- * each 6 more of n at k = 5 twice that. */
+ * bit of microseconds (log2): measured here by make bench (README, "Spam
+ * defence"), a SHA-1 try 0.09 us (11 million a second: 2^-3.5), an
+ * Equihash solve at 96,5 0.55 s of CPU (2^19.1), each 6 more of n at
+ * k = 5 twice that. */
 static long
 cost(const struct nym_pow_want *w, time_t now)
 {
 	long b = (long)nym_pow_want_bits(w, now - now % 86400) * 16;
 
 	if (w->kind == NYM_POW_HASHCASH)
-		return b - 53;
-	return b + 298 + 16 * ((long)(w->n / (w->k + 1)) - 16) +
+		return b - 56;
+	return b + 305 + 16 * ((long)(w->n / (w->k + 1)) - 16) +
 	    16 * ((long)w->k - 5);
 }
 
