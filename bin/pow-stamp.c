@@ -119,7 +119,7 @@ utoa(unsigned long n, char *b)
 	return i;
 }
 
-#define PUT(lit)	(memcpy(b + n, lit, sizeof lit - 1), n += sizeof lit - 1)
+#define PUT(lit)	(memcpy(b + n, (lit), sizeof(lit) - 1), n += sizeof(lit) - 1)
 
 static void
 tick(int sig)
