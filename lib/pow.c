@@ -215,6 +215,8 @@ nym_pow_check(const char *s, size_t n, const struct nym_pow_policy *p,
 	struct nym_pow_demand d;
 	unsigned i;
 
+	_Static_assert(NYM_POW_E1_NSETS + 1 <= NYM_POW_DEMAND_ITEMS_MAX,
+	    "a demand holds hashcash and every E1 set");
 	/* The demand "1:BITS E1:N,K:0" for every set taken. */
 	memset(&d, 0, sizeof d);
 	d.validity = p->validity;

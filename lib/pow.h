@@ -63,9 +63,10 @@ void nym_pow_kind(const char *s, size_t n, char *kind, size_t cap);
  * years of now's, every field past its range carried into the next as
  * mktime(3) does (month 00 is refused).  0, or -1 (EINVAL). */
 int nym_pow_date(const char *s, size_t n, time_t now, time_t *t);
-/* Parse the stamp s[0, n) and count its value (one SHA-1, libgcrypt).
- * NYM_POW_OK, NYM_POW_UNKNOWN or NYM_POW_MALFORMED (also past
- * NYM_POW_STAMP_MAX bytes); -1 with errno if libgcrypt cannot be used. */
+/* Parse the hashcash stamp s[0, n) and count its value (one SHA-1,
+ * libgcrypt).  NYM_POW_OK, NYM_POW_UNKNOWN (any other kind, E1 too) or
+ * NYM_POW_MALFORMED (also past NYM_POW_STAMP_MAX bytes); -1 with errno
+ * if libgcrypt cannot be used. */
 int nym_pow_parse(const char *s, size_t n, time_t now,
     struct nym_pow_stamp *st);
 /* Check s[0, n) against the policy at time now, cheap tests first
