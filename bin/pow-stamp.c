@@ -15,6 +15,7 @@
  * stamps' logic is in lib/pow.c, the database's in lib/powdb.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +101,7 @@ shown(const char *s, size_t n, char *buf, size_t cap)
 }
 
 /* Minting's deadline and progress line, kept by SIGALRM each second. */
-static volatile sig_atomic_t elapsed, limit, tty;
+static volatile sig_atomic_t elapsed, limit, tty, errfd = 2;
 static volatile unsigned long solved;
 static const char *minting;
 
@@ -136,7 +137,7 @@ tick(int sig)
 		PUT(": not done within ");
 		n += utoa((unsigned long)limit, b + n);
 		PUT(" seconds (-t)\n");
-		if (write(2, tty ? b : b + 4, tty ? n : n - 4) < 0)
+		if (write(errfd, tty ? b : b + 4, tty ? n : n - 4) < 0)
 			_exit(NYM_EX_TEMPFAIL);
 		_exit(NYM_EX_TEMPFAIL);
 	}
@@ -154,8 +155,56 @@ tick(int sig)
 		PUT(" solves");
 	}
 	PUT("\033[K");
-	if (write(2, b, n) < 0)
+	if (write(errfd, b, n) < 0)
 		return;
+}
+
+/* libequihash is C++: a solver that cannot have its memory throws, and
+ * the exception ends in abort().  Say so, as an error of ours, 75. */
+static void
+solverdied(int sig)
+{
+	char b[NYM_POW_RES_MAX + 200];
+	size_t n = 0, r = strlen(minting);
+
+	(void)sig;
+	PUT("\r\033[Kpow-stamp: unable to mint a stamp for ");
+	memcpy(b + n, minting, r);
+	n += r;
+	PUT(": the Equihash solver failed (out of memory? a solve needs "
+	    "about 60 MB)\n");
+	if (write(errfd, tty ? b : b + 4, tty ? n : n - 4) < 0)
+		_exit(NYM_EX_TEMPFAIL);
+	_exit(NYM_EX_TEMPFAIL);
+}
+
+/* While the solver runs, its runtime's words (the C++ library's
+ * "terminate called...") go nowhere, ours to the saved stderr. */
+static void
+quiet(int on)
+{
+	static int saved = -1;
+	int fd;
+
+	if (on && saved == -1) {
+		if ((saved = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1)
+			return;
+		if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1 ||
+		    dup2(fd, 2) == -1) {
+			if (fd != -1)
+				close(fd);
+			close(saved);
+			saved = -1;
+			return;
+		}
+		close(fd);
+		errfd = saved;
+	} else if (!on && saved != -1) {
+		(void)dup2(saved, 2);
+		close(saved);
+		saved = -1;
+		errfd = 2;
+	}
 }
 
 static void
@@ -228,16 +277,21 @@ mint(int argc, char **argv, struct opts *o, int hdr)
 	sa.sa_handler = tick;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) == -1 ||
-	    setitimer(ITIMER_REAL, &it, NULL) == -1)
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		nym_dieerr(NYM_EX_SOFTWARE, "unable to set the deadline");
+	sa.sa_handler = solverdied;
+	if ((o->kind == NYM_POW_EQUIHASH && sigaction(SIGABRT, &sa, NULL) ==
+	    -1) || setitimer(ITIMER_REAL, &it, NULL) == -1)
 		nym_dieerr(NYM_EX_SOFTWARE, "unable to set the deadline");
 	for (i = 0; i < argc; i++) {
 		minting = argv[i];
 		solved = 0;
-		if (o->kind == NYM_POW_EQUIHASH)
+		if (o->kind == NYM_POW_EQUIHASH) {
+			quiet(1);
 			r = nym_pow_mint_e1(argv[i], n, k, bits, nym_now(),
 			    deadline, onesolve, NULL, out, sizeof out, NULL);
-		else
+			quiet(0);
+		} else
 			r = nym_pow_mint(argv[i], bits, nym_now(), out,
 			    sizeof out, NULL);
 		if (r == -1) {

@@ -395,6 +395,19 @@ test_expect_success 'the minting deadline (-t): exit 75, named, for either kind'
 	test_expect_code 64 pow-stamp -m -t 86401 bob@bob.i2p
 '
 
+# The sanitizers reserve terabytes of address space: no ulimit -v there.
+case ${NYM_BIN:-} in
+*/asan/bin) ;;
+*) test_set_prereq NOSAN ;;
+esac
+test_expect_success NOSAN 'E1: a solver out of memory is a clear error (75), not an abort' '
+	test_expect_code 75 sh -c "ulimit -v 30000 && exec pow-stamp -m -a E1 bob@bob.i2p" \
+	    >out 2>err &&
+	test_must_be_empty out &&
+	echo "pow-stamp: unable to mint a stamp for bob@bob.i2p: the Equihash solver failed (out of memory? a solve needs about 60 MB)" >want &&
+	test_cmp want err
+'
+
 command -v script >/dev/null 2>&1 && test_set_prereq SCRIPT
 test_expect_success SCRIPT 'a progress line on a terminal only' '
 	pow-stamp -m -a E1 -b 2 bob@bob.i2p >s 2>err &&
