@@ -43,6 +43,10 @@ GMIME_CFLAGS = $(shell $(PKG_CONFIG) --cflags gmime-3.0)
 GMIME_LIBS = $(shell $(PKG_CONFIG) --libs gmime-3.0)
 GMIME_INC = $(shell $(PKG_CONFIG) --cflags-only-I gmime-3.0)
 GCRYPT_LIBS = $(shell $(PKG_CONFIG) --static --libs libgcrypt)
+# libequihash (the memory-hard stamps, lib/pow.c) is C++ and calls
+# libsodium's BLAKE2b: its pkg-config file names neither.
+EQUIHASH_LIBS = $(shell $(PKG_CONFIG) --static --libs libequihash) \
+	-lstdc++ -lm $(SODIUM_LIBS)
 
 # O= names a build directory prefix (check-asan builds into asan/).
 O =
@@ -86,7 +90,7 @@ LIBS_base.h = $(SODIUM_LIBS)
 LIBS_seal.h = $(SEAL_LIBS)
 LIBS_i2p.h = $(SEAL_LIBS)
 LIBS_tor.h = $(SEAL_LIBS)
-LIBS_pow.h = $(SEAL_LIBS)
+LIBS_pow.h = $(EQUIHASH_LIBS) $(SEAL_LIBS)
 TLS_LIBS = $(shell $(PKG_CONFIG) --static --libs openssl)
 LIBS_tls.h = $(TLS_LIBS)
 LIBS_dsn.h = $(GMIME_LIBS)

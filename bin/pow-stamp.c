@@ -1,9 +1,10 @@
 /*
- * pow-stamp - mint and check proof-of-work stamps (hashcash v1), with a
- * double-spend database.
+ * pow-stamp - mint and check proof-of-work stamps (hashcash v1 and
+ * Equihash), with a double-spend database.
  *
- *   pow-stamp -m [-b BITS] RESOURCE...     a stamp per resource on stdout
- *   pow-stamp -c [-b BITS] [-r RESOURCE] [-d] [-f DB] [STAMP...]
+ *   pow-stamp -m [-a KIND] [-b BITS | -D DEMAND] [-t SECONDS] RESOURCE...
+ *                                          a stamp per resource on stdout
+ *   pow-stamp -c [-b BITS | -D DEMAND] [-r RESOURCE] [-d] [-f DB] [STAMP...]
  *                                          exit 0 if a stamp is taken
  *   pow-stamp -p [-f DB]                   purge expired stamps
  *
@@ -14,19 +15,24 @@
  * stamps' logic is in lib/pow.c, the database's in lib/powdb.c.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/time.h>
 
 #include "base.h"
 #include "pow.h"
 
-#define USAGE "usage: pow-stamp -m [-X] [-a algorithm] [-b bits] resource...\n" \
-	"       pow-stamp -c [-dXy] [-b bits] [-r resource] [-e period] " \
-	"[-g period]\n" \
-	"                 [-f dbfile] [-s size] [stamp...]\n" \
+#define USAGE "usage: pow-stamp -m [-X] [-a algorithm] [-b bits | -D demand] " \
+	"[-t seconds]\n" \
+	"                 resource...\n" \
+	"       pow-stamp -c [-dXy] [-b bits | -D demand] [-r resource] " \
+	"[-e period]\n" \
+	"                 [-g period] [-f dbfile] [-s size] [stamp...]\n" \
 	"       pow-stamp -p [-f dbfile]\n"
 
 /* Verdict exit codes, hashcash's (pow-stamp(1), EXIT STATUS). */
@@ -38,6 +44,9 @@ enum { X_VALID = 0, X_REFUSED = 1, X_UNCHECKED = 2, X_UNKNOWN = 4 };
 
 struct opts {
 	struct nym_pow_policy pol;
+	struct nym_pow_demand dem;
+	int usedem, kind, bitsset;
+	long secs;
 	int usedb, hdrs, yes;
 	const char *dbfile;
 	uint64_t dbsize;
@@ -91,30 +100,222 @@ shown(const char *s, size_t n, char *buf, size_t cap)
 	return buf;
 }
 
+/* Minting's deadline and progress line, kept by SIGALRM each second. */
+static volatile sig_atomic_t elapsed, limit, tty, errfd = 2;
+static volatile unsigned long solved;
+static const char *minting;
+
+/* n in decimal into b; its length. */
+static size_t
+utoa(unsigned long n, char *b)
+{
+	char t[24];
+	size_t i = 0, k;
+
+	do
+		t[i++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	for (k = 0; k < i; k++)
+		b[k] = t[i - 1 - k];
+	return i;
+}
+
+#define PUT(lit)	(memcpy(b + n, (lit), sizeof(lit) - 1), n += sizeof(lit) - 1)
+
+static void
+tick(int sig)
+{
+	char b[NYM_POW_RES_MAX + 200];
+	size_t n = 0, r = strlen(minting);
+
+	(void)sig;
+	elapsed++;
+	if (elapsed >= limit) {
+		PUT("\r\033[Kpow-stamp: unable to mint a stamp for ");
+		memcpy(b + n, minting, r);
+		n += r;
+		PUT(": not done within ");
+		n += utoa((unsigned long)limit, b + n);
+		PUT(" seconds (-t)\n");
+		if (write(errfd, tty ? b : b + 4, tty ? n : n - 4) < 0)
+			_exit(NYM_EX_TEMPFAIL);
+		_exit(NYM_EX_TEMPFAIL);
+	}
+	if (!tty)
+		return;
+	PUT("\rpow-stamp: minting for ");
+	memcpy(b + n, minting, r);
+	n += r;
+	PUT(": ");
+	n += utoa((unsigned long)elapsed, b + n);
+	PUT(" s");
+	if (solved > 0) {
+		PUT(", ");
+		n += utoa(solved, b + n);
+		PUT(" solves");
+	}
+	PUT("\033[K");
+	if (write(errfd, b, n) < 0)
+		return;
+}
+
+/* libequihash is C++: a solver that cannot have its memory throws, and
+ * the exception ends in abort().  Say so, as an error of ours, 75. */
+static void
+solverdied(int sig)
+{
+	char b[NYM_POW_RES_MAX + 200];
+	size_t n = 0, r = strlen(minting);
+
+	(void)sig;
+	PUT("\r\033[Kpow-stamp: unable to mint a stamp for ");
+	memcpy(b + n, minting, r);
+	n += r;
+	PUT(": the Equihash solver failed (out of memory? a solve needs "
+	    "about 60 MB)\n");
+	if (write(errfd, tty ? b : b + 4, tty ? n : n - 4) < 0)
+		_exit(NYM_EX_TEMPFAIL);
+	_exit(NYM_EX_TEMPFAIL);
+}
+
+/* While the solver runs, its runtime's words (the C++ library's
+ * "terminate called...") go nowhere, ours to the saved stderr. */
+static void
+quiet(int on)
+{
+	static int saved = -1;
+	int fd;
+
+	if (on && saved == -1) {
+		if ((saved = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1)
+			return;
+		if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1 ||
+		    dup2(fd, 2) == -1) {
+			if (fd != -1)
+				close(fd);
+			close(saved);
+			saved = -1;
+			return;
+		}
+		close(fd);
+		errfd = saved;
+	} else if (!on && saved != -1) {
+		(void)dup2(saved, 2);
+		close(saved);
+		saved = -1;
+		errfd = 2;
+	}
+}
+
+static void
+onesolve(void *arg, uint64_t n)
+{
+	(void)arg;
+	solved = (unsigned long)n;
+}
+
+/* What to mint: the kind, set and bits, from -D, -a and -b. */
+static void
+whattomint(struct opts *o, unsigned *n, unsigned *k, unsigned *bits)
+{
+	const struct nym_pow_want *w;
+	time_t now = nym_now();
+	int i;
+
+	*n = 96;
+	*k = 5;
+	if (!o->usedem) {
+		if (o->kind == NYM_POW_EQUIHASH && !o->bitsset)
+			o->pol.bits = 0;
+		*bits = o->pol.bits;
+		if (o->kind == 0)
+			o->kind = NYM_POW_HASHCASH;
+	} else {
+		if ((i = nym_pow_demand_pick(&o->dem, o->kind, now)) == -1)
+			nym_die(NYM_EX_USAGE, "unable to mint for the demand: "
+			    "no kind %sthis version mints",
+			    o->kind == NYM_POW_EQUIHASH ? "E1 that " :
+			    o->kind == NYM_POW_HASHCASH ? "1 that " : "");
+		w = &o->dem.want[i];
+		o->kind = w->kind;
+		*n = w->n;
+		*k = w->k;
+		*bits = nym_pow_want_bits(w, now - now % 86400);
+	}
+	if (*bits > (o->kind == NYM_POW_EQUIHASH ? NYM_POW_E1_MINT_BITS :
+	    NYM_POW_MINT_BITS))
+		nym_die(NYM_EX_USAGE, "unable to mint %u bits of kind %s: at "
+		    "most %d", *bits, o->kind == NYM_POW_EQUIHASH ? "E1" : "1",
+		    o->kind == NYM_POW_EQUIHASH ? NYM_POW_E1_MINT_BITS :
+		    NYM_POW_MINT_BITS);
+}
+
 static int
-mint(int argc, char **argv, unsigned bits, int hdr)
+mint(int argc, char **argv, struct opts *o, int hdr)
 {
 	char out[NYM_POW_STAMP_MAX + 1];
-	int i;
+	struct itimerval it = { { 1, 0 }, { 1, 0 } };
+	struct sigaction sa;
+	long long deadline;
+	unsigned n, k, bits;
+	int i, r;
 
 	if (argc < 1 || argc > NYM_POW_STAMPS_MAX)
 		nym_usage();
+	whattomint(o, &n, &k, &bits);
+	for (i = 0; i < argc; i++)
+		if (strlen(argv[i]) > NYM_POW_RES_MAX)
+			nym_die(NYM_EX_USAGE, "unable to mint a stamp for a "
+			    "resource of over %d bytes", NYM_POW_RES_MAX);
+	/* The deadline of the whole run: SIGALRM each second counts it,
+	 * and draws the progress line on a terminal. */
+	deadline = nym_now_ms() + o->secs * 1000;
+	limit = (sig_atomic_t)o->secs;
+	tty = isatty(2);
+	minting = argv[0];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tick;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		nym_dieerr(NYM_EX_SOFTWARE, "unable to set the deadline");
+	sa.sa_handler = solverdied;
+	if ((o->kind == NYM_POW_EQUIHASH && sigaction(SIGABRT, &sa, NULL) ==
+	    -1) || setitimer(ITIMER_REAL, &it, NULL) == -1)
+		nym_dieerr(NYM_EX_SOFTWARE, "unable to set the deadline");
 	for (i = 0; i < argc; i++) {
-		if (nym_pow_mint(argv[i], bits, nym_now(), out, sizeof out,
-		    NULL) == -1) {
+		minting = argv[i];
+		solved = 0;
+		if (o->kind == NYM_POW_EQUIHASH) {
+			quiet(1);
+			r = nym_pow_mint_e1(argv[i], n, k, bits, nym_now(),
+			    deadline, onesolve, NULL, out, sizeof out, NULL);
+			quiet(0);
+		} else
+			r = nym_pow_mint(argv[i], bits, nym_now(), out,
+			    sizeof out, NULL);
+		if (r == -1) {
 			if (errno == EINVAL || errno == ENAMETOOLONG)
 				nym_die(NYM_EX_USAGE, "unable to mint a stamp "
 				    "for %s: not a resource (1 to %d bytes, "
 				    "no colon, white space or control "
 				    "character)", argv[i], NYM_POW_RES_MAX);
+			if (errno == ETIMEDOUT)
+				nym_die(NYM_EX_TEMPFAIL, "unable to mint a "
+				    "stamp for %s: not done within %ld "
+				    "seconds (-t)", argv[i], o->secs);
 			nym_dieerr(NYM_EX_SOFTWARE, "unable to mint a stamp "
 			    "for %s", argv[i]);
 		}
+		if (tty && elapsed > 0 && write(2, "\r\033[K", 4) < 0)
+			tty = 0;
 		if (printf("%s%s\n", hdr ? "X-Hashcash: " : "", out) < 0 ||
 		    fflush(stdout) == EOF)
 			nym_dieerr(nym_exitcode(errno),
 			    "unable to write the stamp");
 	}
+	memset(&it, 0, sizeof it);
+	(void)setitimer(ITIMER_REAL, &it, NULL);
 	return NYM_EX_OK;
 }
 
@@ -155,7 +356,11 @@ checkone(struct opts *o, struct nym_powdb *db, const char *s, size_t n)
 	time_t now = nym_now(), until;
 	int v, r;
 
-	v = nym_pow_check(s, n, &o->pol, now, &until);
+	if (o->usedem)
+		v = nym_pow_check_demand(s, n, &o->dem, o->pol.resource, now,
+		    &until);
+	else
+		v = nym_pow_check(s, n, &o->pol, now, &until);
 	if (v == -1)
 		nym_dieerr(NYM_EX_SOFTWARE, "unable to check stamps");
 	if (v == NYM_POW_OK && o->usedb) {
@@ -287,7 +492,7 @@ static int
 check(int argc, char **argv, struct opts *o)
 {
 	struct nym_powdb db = { -1, 0, { 0 } };
-	int i, v, seen = 0, best = NYM_POW_SPENT + 1;
+	int i, v, seen = 0, best = NYM_POW_UNWANTED + 1;
 
 	if (o->usedb)
 		opendb(o, &db);
@@ -351,19 +556,34 @@ main(int argc, char *argv[])
 	o.pol.validity = DEFVALID;
 	o.pol.grace = DEFGRACE;
 	o.dbsize = NYM_POW_DB_SIZE;
+	o.secs = NYM_POW_MINT_SECONDS;
 	nym_start(argc, argv, USAGE);
-	while ((c = getopt(argc, argv, "a:b:cde:f:g:mpr:s:Xy")) != -1) {
+	while ((c = getopt(argc, argv, "a:b:cD:de:f:g:mpr:s:t:Xy")) != -1) {
 		switch (c) {
 		case 'a':
-			if (strcmp(optarg, "1") != 0 &&
-			    strcasecmp(optarg, "hashcash") != 0)
+			if (strcmp(optarg, "1") == 0 ||
+			    strcasecmp(optarg, "hashcash") == 0)
+				o.kind = NYM_POW_HASHCASH;
+			else if (strcmp(optarg, "E1") == 0 ||
+			    strcasecmp(optarg, "equihash") == 0)
+				o.kind = NYM_POW_EQUIHASH;
+			else
 				nym_die(NYM_EX_USAGE, "unable to use -a %s: "
-				    "unknown algorithm (known: hashcash, "
-				    "also called 1)", optarg);
+				    "unknown algorithm (known: hashcash, also "
+				    "called 1; equihash, also called E1)",
+				    optarg);
 			break;
 		case 'b':
 			o.pol.bits = (unsigned)nym_num(NYM_EX_USAGE, "-b",
 			    optarg, 0, NYM_POW_BITS_MAX);
+			o.bitsset = 1;
+			break;
+		case 'D':
+			if (nym_pow_demand_parse(optarg, &o.dem) == -1)
+				nym_die(NYM_EX_USAGE, "unable to use -D %s: not "
+				    "a demand this version reads (pow-stamp(1), "
+				    "DEMAND)", optarg);
+			o.usedem = 1;
 			break;
 		case 'c':
 		case 'm':
@@ -389,6 +609,10 @@ main(int argc, char *argv[])
 		case 'r':
 			o.pol.resource = optarg;
 			break;
+		case 't':
+			o.secs = nym_num(NYM_EX_USAGE, "-t", optarg, 1,
+			    NYM_POW_MINT_SECONDS_MAX);
+			break;
 		case 's':
 			o.dbsize = nym_size(NYM_EX_USAGE, "-s", optarg,
 			    NYM_POW_DB_MAX);
@@ -410,14 +634,16 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (o.usedem && o.bitsset)
+		nym_die(NYM_EX_USAGE, "unable to use -b with -D: the demand "
+		    "says the bits");
+	o.dem.validity = o.pol.validity;
+	o.dem.grace = o.pol.grace;
 	if (nym_crypto_init() == -1)
 		nym_die(NYM_EX_SOFTWARE, "unable to initialise libsodium");
 	switch (mode) {
 	case 'm':
-		if (o.pol.bits > NYM_POW_MINT_BITS)
-			nym_die(NYM_EX_USAGE, "unable to mint %u bits: at most "
-			    "%d", o.pol.bits, NYM_POW_MINT_BITS);
-		return mint(argc, argv, o.pol.bits, hdr);
+		return mint(argc, argv, &o, hdr);
 	case 'c':
 		if (o.usedb && o.pol.validity == 0)
 			nym_die(NYM_EX_USAGE, "unable to use -e 0 with a "

@@ -340,4 +340,34 @@
 /* A check waits this long (ms) for its bucket's lock, then exits 75. */
 #define NYM_POW_DB_LOCK_MS 10000
 
+/* Equihash stamps (kind E1, pow-stamp(1)): the parameter sets (n, k)
+ * taken, as { n, k } pairs, and how many.  Measured here (README, "Spam
+ * defence"): 96,5 solves in ~0.3 s a try with ~57 MB, 102,5 in twice
+ * that with ~115 MB; both verify in under 10 us.  A set not listed is
+ * a kind this version does not know (NYM_POW_UNKNOWN), never work to
+ * do: each set fixes how much memory a check's solver would need. */
+#define NYM_POW_E1_SETS	{ { 96, 5 }, { 102, 5 } }
+#define NYM_POW_E1_NSETS 2
+/* The largest solution of those sets: 4 bytes of the solver's nonce and
+ * 2^k indices of n/(k+1)+1 bits, 76 bytes at 102,5. */
+#define NYM_POW_E1_SOL_MAX 76
+/* Extra bits of an E1 stamp (leading zero bits of a hash over it, each
+ * doubling the solves): 16 demanded at most, 12 minted (some 4,096
+ * solves, about half an hour of one core here). */
+#define NYM_POW_E1_BITS_MAX 16
+#define NYM_POW_E1_MINT_BITS 12
+/* The nonce field of an E1 stamp: 1 to 32 characters. */
+#define NYM_POW_NONCE_MAX 32
+/* A demand (pow-stamp -D, the string a receiver publishes): 512 bytes,
+ * 8 items (kinds, or sets of one kind) and 4 steps in one item's
+ * schedule; a deprecated kind's surcharge at most 32 bits. */
+#define NYM_POW_DEMAND_MAX 512
+#define NYM_POW_DEMAND_ITEMS_MAX 8
+#define NYM_POW_DEMAND_STEPS_MAX 4
+#define NYM_POW_SURCHARGE_MAX 32
+/* pow-stamp -m -t: the deadline of one run's minting, at most a day;
+ * 600 seconds unless given. */
+#define NYM_POW_MINT_SECONDS_MAX 86400
+#define NYM_POW_MINT_SECONDS 600
+
 #endif

@@ -1,6 +1,8 @@
 /*
  * pow.c - proof-of-work stamps: hashcash version 1, parsed, checked and
- * minted as Debian's hashcash(1) 1.22 does.
+ * minted as Debian's hashcash(1) 1.22 does; Equihash stamps (kind E1,
+ * through Debian's libequihash); and the demands that say which a
+ * receiver takes, and at what cost.
  *
  * Checking follows hashcash's rules where they matter for whether a
  * stamp is taken: the value of a v1 stamp is its claimed bits if SHA-1
@@ -25,7 +27,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <equihash.h>
 #include <gcrypt.h>
+#include <sodium.h>
 
 #include "base.h"
 #include "seal.h"
@@ -55,11 +59,16 @@ void
 nym_pow_kind(const char *s, size_t n, char *kind, size_t cap)
 {
 	size_t i;
+	size_t colons = 0, stop = n >= 1 && s[0] == 'E' ? 3 : 1;
 
 	if (cap == 0)
 		return;
-	for (i = 0; i < n && i + 1 < cap && s[i] != ':'; i++)
+	/* an Equihash kind with its set: E1:90:5 */
+	for (i = 0; i < n && i + 1 < cap; i++) {
+		if (s[i] == ':' && ++colons == stop)
+			break;
 		kind[i] = s[i] > ' ' && s[i] < 127 ? s[i] : '?';
+	}
 	kind[i] = '\0';
 }
 
@@ -202,36 +211,27 @@ int
 nym_pow_check(const char *s, size_t n, const struct nym_pow_policy *p,
     time_t now, time_t *until)
 {
-	struct nym_pow_stamp st;
-	const char *want = p->resource;
-	size_t i, wl;
-	int v;
+	static const unsigned sets[NYM_POW_E1_NSETS][2] = NYM_POW_E1_SETS;
+	struct nym_pow_demand d;
+	unsigned i;
 
-	/* The hash is the dearest step and parse takes it; the resource
-	 * and date come first, from the text. */
-	if ((v = nym_pow_parse(s, n, now, &st)) != NYM_POW_OK)
-		return v;
-	if (want != NULL) {
-		wl = strlen(want);
-		if (wl != st.reslen)
-			return NYM_POW_RESOURCE;
-		for (i = 0; i < wl; i++)
-			if (lower((unsigned char)want[i]) !=
-			    lower((unsigned char)st.res[i]))
-				return NYM_POW_RESOURCE;
+	_Static_assert(NYM_POW_E1_NSETS + 1 <= NYM_POW_DEMAND_ITEMS_MAX,
+	    "a demand holds hashcash and every E1 set");
+	/* The demand "1:BITS E1:N,K:0" for every set taken. */
+	memset(&d, 0, sizeof d);
+	d.validity = p->validity;
+	d.grace = p->grace;
+	d.want[0].kind = NYM_POW_HASHCASH;
+	d.want[0].nsteps = 1;
+	d.want[0].bits[0] = p->bits;
+	for (i = 0; i < NYM_POW_E1_NSETS; i++) {
+		d.want[i + 1].kind = NYM_POW_EQUIHASH;
+		d.want[i + 1].n = sets[i][0];
+		d.want[i + 1].k = sets[i][1];
+		d.want[i + 1].nsteps = 1;
 	}
-	if (until != NULL)
-		*until = p->validity == 0 ? (time_t)INT64_MAX :
-		    st.date + p->validity + p->grace;
-	if (p->validity != 0) {
-		if (st.date > now + p->grace)
-			return NYM_POW_FUTURE;
-		if (st.date + p->validity + p->grace <= now)
-			return NYM_POW_EXPIRED;
-	}
-	if (st.value < p->bits)
-		return NYM_POW_BITS;
-	return NYM_POW_OK;
+	d.nwant = NYM_POW_E1_NSETS + 1;
+	return nym_pow_check_demand(s, n, &d, p->resource, now, until);
 }
 
 const char *
@@ -246,6 +246,7 @@ nym_pow_why(int v)
 	case NYM_POW_EXPIRED:	return "expired";
 	case NYM_POW_BITS:	return "too little work";
 	case NYM_POW_SPENT:	return "spent already";
+	case NYM_POW_UNWANTED:	return "of a kind not demanded";
 	}
 	return "unknown verdict";
 }
@@ -584,5 +585,544 @@ found:
 	memcpy(out, buf, len + 1);
 	if (tries != NULL)
 		*tries = n;
+	return 0;
+}
+
+/* ---- Equihash stamps (kind E1) ----
+ * Why Equihash, and why these checks (README, "Spam defence"): a
+ * receiver must check a stamp for less than a sender pays to make one.
+ * Argon2id at 64 MiB costs a check what it costs one minting try (43
+ * ms here); an Equihash solve at 96,5 needs ~57 MB and ~0.3 s, its check
+ * 2^k = 32 BLAKE2b hashes, under 10 us.
+ *
+ * libequihash's verify() takes any 2^k indices whose hashes XOR to
+ * zero: the same index 32 times passes, and so does a solution's indices
+ * in any of 32! orders, each a new text for the double-spend database.
+ * So a solution here must list its indices strictly increasing: distinct,
+ * and one text per solution.  The packing of indices (most significant
+ * bit first, n/(k+1)+1 bits each, after the solver's 4-byte nonce) is
+ * libequihash's, unpacked and packed again here to sort and check. */
+
+static const unsigned e1sets[NYM_POW_E1_NSETS][2] = NYM_POW_E1_SETS;
+
+#define E1SEED	32		/* bytes of the puzzle's seed */
+#define E1IDX	64		/* indices a solution may have: k <= 6 */
+#define E1NONCE	16		/* nonce characters minted: 96 bits */
+
+/* Is (n, k) a set this version takes?  Its solution's bytes, else 0. */
+static size_t
+e1set(unsigned n, unsigned k)
+{
+	size_t i, sz;
+
+	for (i = 0; i < NYM_POW_E1_NSETS; i++)
+		if (e1sets[i][0] == n && e1sets[i][1] == k) {
+			sz = solsize(n, k);
+			if (k > 6 || n % (k + 1) != 0 || n / (k + 1) > 31 ||
+			    sz > NYM_POW_E1_SOL_MAX)
+				return 0;
+			return sz;
+		}
+	return 0;
+}
+
+static void
+unpack(const unsigned char *b, unsigned w, unsigned cnt, uint32_t *idx)
+{
+	uint64_t acc = 0;
+	unsigned have = 0, i;
+	size_t p = 0;
+
+	for (i = 0; i < cnt; i++) {
+		while (have < w) {
+			acc = acc << 8 | b[p++];
+			have += 8;
+		}
+		have -= w;
+		idx[i] = (uint32_t)(acc >> have) & (((uint32_t)1 << w) - 1);
+		acc &= ((uint64_t)1 << have) - 1;
+	}
+}
+
+static void
+pack(const uint32_t *idx, unsigned w, unsigned cnt, unsigned char *b)
+{
+	uint64_t acc = 0;
+	unsigned have = 0, i;
+	size_t p = 0;
+
+	for (i = 0; i < cnt; i++) {
+		acc = acc << w | idx[i];
+		have += w;
+		while (have >= 8) {
+			have -= 8;
+			b[p++] = (unsigned char)(acc >> have);
+		}
+		acc &= ((uint64_t)1 << have) - 1;
+	}
+}
+
+/* Leading zero bits of a 32-byte digest. */
+static unsigned
+zeros32(const unsigned char *d)
+{
+	unsigned n = 0;
+	int i, b;
+
+	for (i = 0; i < 32; i++, n += 8)
+		if (d[i] != 0) {
+			for (b = 7; b >= 0 && !(d[i] >> b & 1); b--)
+				n++;
+			return n;
+		}
+	return n;
+}
+
+/* A number of 1 to 3 digits, no leading zero, at most max. */
+static int
+num3(const char *s, size_t n, unsigned max, unsigned *v)
+{
+	size_t i;
+
+	if (n < 1 || n > 3 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (*v = 0, i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (unsigned)(s[i] - '0');
+	}
+	return *v <= max ? 0 : -1;
+}
+
+/* A parsed E1 stamp: pointers into its text. */
+struct e1 {
+	unsigned n, k, claimed;
+	time_t date;
+	const char *res, *sol;
+	size_t reslen, sollen, pre;	/* pre: bytes before the solution */
+	unsigned char bin[NYM_POW_E1_SOL_MAX];
+	size_t binlen;
+};
+
+/* Parse the E1 stamp s[0, n), its text only (no hashing). */
+static int
+e1parse(const char *s, size_t n, time_t now, struct e1 *e)
+{
+	const char *f[8], *end = s + n, *p = s, *c;
+	size_t len[8], i, k, want;
+	char re[(NYM_POW_E1_SOL_MAX + 2) / 3 * 4 + 1];
+
+	memset(e, 0, sizeof *e);
+	if (n > NYM_POW_STAMP_MAX || memchr(s, '\0', n) != NULL)
+		return NYM_POW_MALFORMED;
+	for (k = 0; k < 8; k++) {
+		c = memchr(p, ':', (size_t)(end - p));
+		if ((c == NULL) != (k == 7))
+			return NYM_POW_MALFORMED;
+		f[k] = p;
+		len[k] = (size_t)((c != NULL ? c : end) - p);
+		if (c != NULL)
+			p = c + 1;
+	}
+	if (num3(f[1], len[1], 999, &e->n) == -1 ||
+	    num3(f[2], len[2], 999, &e->k) == -1 ||
+	    num3(f[3], len[3], NYM_POW_E1_BITS_MAX, &e->claimed) == -1 ||
+	    nym_pow_date(f[4], len[4], now, &e->date) == -1)
+		return NYM_POW_MALFORMED;
+	if (len[5] == 0 || len[5] > NYM_POW_RES_MAX)
+		return NYM_POW_MALFORMED;
+	for (i = 0; i < len[5]; i++)
+		if ((unsigned char)f[5][i] <= ' ' ||
+		    (unsigned char)f[5][i] == 127)
+			return NYM_POW_MALFORMED;
+	if (len[6] == 0 || len[6] > NYM_POW_NONCE_MAX)
+		return NYM_POW_MALFORMED;
+	for (k = 6; k <= 7; k++)
+		for (i = 0; i < len[k]; i++)
+			if (!isb64((unsigned char)f[k][i]) || f[k][i] == '=')
+				return NYM_POW_MALFORMED;
+	e->res = f[5];
+	e->reslen = len[5];
+	e->sol = f[7];
+	e->sollen = len[7];
+	e->pre = (size_t)(f[7] - s);
+	/* A set this version does not take is a kind it does not know. */
+	if ((e->binlen = e1set(e->n, e->k)) == 0)
+		return NYM_POW_UNKNOWN;
+	want = (e->binlen * 4 + 2) / 3;
+	if (len[7] != want || sodium_base642bin(e->bin, sizeof e->bin, f[7],
+	    len[7], NULL, &i, NULL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING)
+	    != 0 || i != e->binlen)
+		return NYM_POW_MALFORMED;
+	/* one text per solution: the bits after the last byte are zero */
+	sodium_bin2base64(re, sizeof re, e->bin, e->binlen,
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	if (memcmp(re, f[7], len[7]) != 0)
+		return NYM_POW_MALFORMED;
+	return NYM_POW_OK;
+}
+
+/* Does the solution of e (in the stamp s) solve the puzzle its prefix
+ * seeds, with its indices strictly increasing?  1 or 0. */
+static int
+e1verify(const char *s, const struct e1 *e)
+{
+	unsigned char seed[E1SEED];
+	uint32_t idx[E1IDX];
+	unsigned w = e->n / (e->k + 1) + 1, cnt = 1u << e->k, i;
+
+	unpack(e->bin + 4, w, cnt, idx);
+	for (i = 1; i < cnt; i++)
+		if (idx[i] <= idx[i - 1])
+			return 0;
+	crypto_generichash(seed, sizeof seed, (const unsigned char *)s,
+	    e->pre, NULL, 0);
+	return verify(e->n, e->k, seed, sizeof seed, e->bin, e->binlen) == 1;
+}
+
+/* Leading zero bits of BLAKE2b-256 of the whole stamp. */
+static unsigned
+e1value(const char *s, size_t n)
+{
+	unsigned char d[32];
+
+	crypto_generichash(d, sizeof d, (const unsigned char *)s, n, NULL, 0);
+	return zeros32(d);
+}
+
+/* ---- demands ---- */
+
+unsigned
+nym_pow_want_bits(const struct nym_pow_want *w, time_t date)
+{
+	unsigned i, b = w->nsteps > 0 ? w->bits[0] : 0;
+
+	for (i = 1; i < w->nsteps && i < NYM_POW_DEMAND_STEPS_MAX; i++)
+		if (date >= w->from[i])
+			b = w->bits[i];
+	return b + w->surcharge;
+}
+
+/* A schedule date, YYYY-MM-DD (UTC midnight). */
+static int
+sdate(const char *s, size_t n, time_t *t)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	int y = 0, m, d, leap;
+	size_t i;
+
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (i = 0; i < n; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	for (i = 0; i < 4; i++)
+		y = y * 10 + (s[i] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
+	    (m == 2 && d == 29 && !leap))
+		return -1;
+	*t = (time_t)((days(y, m) + d - 1) * 86400);
+	return 0;
+}
+
+/* One item s[0, n) of a demand into d. */
+static int
+item(const char *s, size_t n, struct nym_pow_demand *d)
+{
+	const char *c = memchr(s, ':', n), *p, *end = s + n, *q, *at;
+	struct nym_pow_want w;
+	size_t kl, i;
+	unsigned max;
+
+	if (c == NULL || c == s || c - s > 32 || c + 1 == end)
+		return -1;
+	kl = (size_t)(c - s);
+	for (i = 0; i < kl; i++)
+		if (!isb64((unsigned char)s[i]) || s[i] == '+' ||
+		    s[i] == '/' || s[i] == '=') {
+			if (s[i] != '.' && s[i] != '-' && s[i] != '_')
+				return -1;
+		}
+	memset(&w, 0, sizeof w);
+	p = c + 1;
+	if (kl == 1 && s[0] == '1') {
+		w.kind = NYM_POW_HASHCASH;
+		max = NYM_POW_BITS_MAX;
+	} else if (kl == 2 && s[0] == 'E' && s[1] == '1') {
+		w.kind = NYM_POW_EQUIHASH;
+		max = NYM_POW_E1_BITS_MAX;
+		if ((q = memchr(p, ',', (size_t)(end - p))) == NULL ||
+		    num3(p, (size_t)(q - p), 999, &w.n) == -1)
+			return -1;
+		p = q + 1;
+		if ((q = memchr(p, ':', (size_t)(end - p))) == NULL ||
+		    num3(p, (size_t)(q - p), 999, &w.k) == -1)
+			return -1;
+		p = q + 1;
+	} else {
+		d->unknown++;		/* a later version's: skipped */
+		return 0;
+	}
+	/* [+SURCHARGE] at the end: deprecated */
+	for (q = end; q > p && q[-1] != '+'; q--)
+		;
+	if (q > p) {
+		if (num3(q, (size_t)(end - q), NYM_POW_SURCHARGE_MAX,
+		    &w.surcharge) == -1)
+			return -1;
+		w.deprecated = 1;
+		end = q - 1;
+	}
+	/* B0 [>B1@DATE]... */
+	for (;;) {
+		if (w.nsteps == NYM_POW_DEMAND_STEPS_MAX)
+			return -1;
+		for (q = p; q < end && *q != '>'; q++)
+			;
+		if (w.nsteps == 0)
+			at = q;
+		else if ((at = memchr(p, '@', (size_t)(q - p))) == NULL ||
+		    sdate(at + 1, (size_t)(q - at - 1),
+		    &w.from[w.nsteps]) == -1 ||
+		    w.from[w.nsteps] <= w.from[w.nsteps - 1])
+			return -1;
+		if (num3(p, (size_t)(at - p), max, &w.bits[w.nsteps]) == -1 ||
+		    w.bits[w.nsteps] + w.surcharge > max)
+			return -1;
+		w.nsteps++;
+		if (q == end)
+			break;
+		p = q + 1;
+	}
+	if (w.kind == NYM_POW_EQUIHASH && e1set(w.n, w.k) == 0) {
+		d->unknown++;		/* a set this version does not take */
+		return 0;
+	}
+	d->want[d->nwant++] = w;
+	return 0;
+}
+
+int
+nym_pow_demand_parse(const char *text, struct nym_pow_demand *d)
+{
+	size_t len = strnlen(text, NYM_POW_DEMAND_MAX + 1), i, j;
+	unsigned items = 0;
+
+	memset(d, 0, sizeof *d);
+	d->validity = 28L * 86400;
+	d->grace = 2L * 86400;
+	if (len > NYM_POW_DEMAND_MAX)
+		goto bad;
+	for (i = 0; i < len; i = j) {
+		if (text[i] == ' ' || text[i] == '\t') {
+			j = i + 1;
+			continue;
+		}
+		for (j = i; j < len && text[j] != ' ' && text[j] != '\t'; j++)
+			if ((unsigned char)text[j] < ' ' ||
+			    (unsigned char)text[j] > 126)
+				goto bad;
+		if (++items > NYM_POW_DEMAND_ITEMS_MAX ||
+		    item(text + i, j - i, d) == -1)
+			goto bad;
+	}
+	if (items == 0)
+		goto bad;
+	return 0;
+bad:
+	memset(d, 0, sizeof *d);
+	errno = EINVAL;
+	return -1;
+}
+
+/* What minting w at time now costs on this machine, in sixteenths of a
+ * bit of microseconds (log2): measured here by make bench (README, "Spam
+ * defence"), a SHA-1 try 0.09 us (11 million a second: 2^-3.5), an
+ * Equihash solve at 96,5 0.55 s of CPU (2^19.1), each 6 more of n at
+ * k = 5 twice that. */
+static long
+cost(const struct nym_pow_want *w, time_t now)
+{
+	long b = (long)nym_pow_want_bits(w, now - now % 86400) * 16;
+
+	if (w->kind == NYM_POW_HASHCASH)
+		return b - 56;
+	return b + 305 + 16 * ((long)(w->n / (w->k + 1)) - 16) +
+	    16 * ((long)w->k - 5);
+}
+
+int
+nym_pow_demand_pick(const struct nym_pow_demand *d, int kind, time_t now)
+{
+	int best = -1;
+	long c, bc = 0;
+	unsigned i;
+
+	for (i = 0; i < d->nwant; i++) {
+		if (kind != 0 && d->want[i].kind != kind)
+			continue;
+		c = cost(&d->want[i], now);
+		if (best == -1 || c < bc || (c == bc &&
+		    d->want[best].deprecated && !d->want[i].deprecated)) {
+			best = (int)i;
+			bc = c;
+		}
+	}
+	return best;
+}
+
+/* The tests every kind shares, from the text: resource, then dates. */
+static int
+common(const char *res, size_t reslen, time_t date, const char *want,
+    const struct nym_pow_demand *d, time_t now, time_t *until)
+{
+	size_t i, wl;
+
+	if (want != NULL) {
+		wl = strlen(want);
+		if (wl != reslen)
+			return NYM_POW_RESOURCE;
+		for (i = 0; i < wl; i++)
+			if (lower((unsigned char)want[i]) !=
+			    lower((unsigned char)res[i]))
+				return NYM_POW_RESOURCE;
+	}
+	if (until != NULL)
+		*until = d->validity == 0 ? (time_t)INT64_MAX :
+		    date + d->validity + d->grace;
+	if (d->validity != 0) {
+		if (date > now + d->grace)
+			return NYM_POW_FUTURE;
+		if (date + d->validity + d->grace <= now)
+			return NYM_POW_EXPIRED;
+	}
+	return NYM_POW_OK;
+}
+
+int
+nym_pow_check_demand(const char *s, size_t n, const struct nym_pow_demand *d,
+    const char *resource, time_t now, time_t *until)
+{
+	struct nym_pow_stamp st;
+	struct e1 e;
+	unsigned i, need = 0;
+	int v, found = 0;
+
+	if (n >= 3 && memcmp(s, "E1:", 3) == 0) {
+		if ((v = e1parse(s, n, now, &e)) != NYM_POW_OK)
+			return v;
+		if ((v = common(e.res, e.reslen, e.date, resource, d, now,
+		    until)) != NYM_POW_OK)
+			return v;
+		for (i = 0; i < d->nwant; i++)
+			if (d->want[i].kind == NYM_POW_EQUIHASH &&
+			    d->want[i].n == e.n && d->want[i].k == e.k &&
+			    (!found || nym_pow_want_bits(&d->want[i], e.date) <
+			    need)) {
+				need = nym_pow_want_bits(&d->want[i], e.date);
+				found = 1;
+			}
+		if (!found)
+			return NYM_POW_UNWANTED;
+		/* the claim first, from the text; then the work */
+		if (e.claimed < need || !e1verify(s, &e) ||
+		    e1value(s, n) < e.claimed)
+			return NYM_POW_BITS;
+		return NYM_POW_OK;
+	}
+	if ((v = nym_pow_parse(s, n, now, &st)) != NYM_POW_OK)
+		return v;
+	if ((v = common(st.res, st.reslen, st.date, resource, d, now,
+	    until)) != NYM_POW_OK)
+		return v;
+	for (i = 0; i < d->nwant; i++)
+		if (d->want[i].kind == NYM_POW_HASHCASH && (!found ||
+		    nym_pow_want_bits(&d->want[i], st.date) < need)) {
+			need = nym_pow_want_bits(&d->want[i], st.date);
+			found = 1;
+		}
+	if (!found)
+		return NYM_POW_UNWANTED;
+	return st.value < need ? NYM_POW_BITS : NYM_POW_OK;
+}
+
+int
+nym_pow_mint_e1(const char *resource, unsigned n, unsigned k, unsigned bits,
+    time_t now, long long deadline, void (*progress)(void *, uint64_t),
+    void *arg, char *out, size_t cap, uint64_t *solves)
+{
+	char buf[NYM_POW_STAMP_MAX + 1];
+	unsigned char seed[E1SEED], sol[NYM_POW_E1_SOL_MAX], rnd[E1NONCE];
+	uint32_t idx[E1IDX], t;
+	size_t rl = strlen(resource), sz = e1set(n, k), len, pre, i, j;
+	unsigned w, cnt;
+	uint64_t count = 0;
+	struct e1 e;
+	struct tm tm;
+	int pl;
+
+	if (sz == 0 || bits > NYM_POW_E1_MINT_BITS || !resok(resource, rl) ||
+	    gmtime_r(&now, &tm) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	w = n / (k + 1) + 1;
+	cnt = 1u << k;
+	pl = snprintf(buf, sizeof buf, "E1:%u:%u:%u:%02d%02d%02d:", n, k, bits,
+	    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday);
+	len = (size_t)pl;
+	for (i = 0; i < rl; i++)
+		buf[len++] = (char)lower((unsigned char)resource[i]);
+	buf[len++] = ':';
+	pre = len + E1NONCE + 1;
+	len = pre + (sz * 4 + 2) / 3;
+	if (len + 1 > cap || len > NYM_POW_STAMP_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (;;) {
+		if (deadline > 0 && nym_now_ms() >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		nym_random(rnd, sizeof rnd);
+		for (i = 0; i < E1NONCE; i++)
+			buf[pre - E1NONCE - 1 + i] = b64[rnd[i] & 63];
+		buf[pre - 1] = ':';
+		crypto_generichash(seed, sizeof seed,
+		    (const unsigned char *)buf, pre, NULL, 0);
+		if (solve(n, k, seed, sizeof seed, sol, sz) != 1) {
+			errno = EAGAIN;
+			return -1;
+		}
+		count++;
+		/* the indices in order: one text per solution */
+		unpack(sol + 4, w, cnt, idx);
+		for (i = 1; i < cnt; i++)
+			for (j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
+				t = idx[j];
+				idx[j] = idx[j - 1];
+				idx[j - 1] = t;
+			}
+		pack(idx, w, cnt, sol + 4);
+		sodium_bin2base64(buf + pre, sizeof buf - pre, sol, sz,
+		    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+		if (e1parse(buf, len, now, &e) != NYM_POW_OK ||
+		    !e1verify(buf, &e)) {
+			errno = EPROTO;	/* never: a slip of ours */
+			return -1;
+		}
+		if (e1value(buf, len) >= bits)
+			break;
+		if (progress != NULL)
+			progress(arg, count);
+	}
+	memcpy(out, buf, len + 1);
+	if (solves != NULL)
+		*solves = count;
 	return 0;
 }

@@ -4,9 +4,12 @@
  *
  * A stamp is text whose first field, up to the first colon, names its
  * kind: "1" is hashcash version 1 (1:bits:date:resource:ext:rand:counter,
- * SHA-1), byte for byte what Debian's hashcash(1) mints and checks.  A
- * kind this library does not know is reported as such (NYM_POW_UNKNOWN),
- * never as malformed, so that a later kind slots in beside it.
+ * SHA-1), byte for byte what Debian's hashcash(1) mints and checks;
+ * "E1" is Equihash, version 1 of our format
+ * (E1:n:k:bits:date:resource:nonce:solution, libequihash).  A kind this
+ * library does not know, or an Equihash parameter set it does not take,
+ * is reported as such (NYM_POW_UNKNOWN), never as malformed, so that a
+ * later kind slots in beside these.
  *
  * Conventions: base.h.
  */
@@ -29,7 +32,8 @@ enum nym_pow_verdict {
 	NYM_POW_FUTURE,		/* dated beyond now and the grace period */
 	NYM_POW_EXPIRED,	/* older than its validity and the grace */
 	NYM_POW_BITS,		/* less work than demanded */
-	NYM_POW_SPENT		/* in the double-spend database already */
+	NYM_POW_SPENT,		/* in the double-spend database already */
+	NYM_POW_UNWANTED	/* a kind (or set) the demand does not ask */
 };
 
 /* What the receiver demands.  resource NULL: any (hashcash's
@@ -59,15 +63,19 @@ void nym_pow_kind(const char *s, size_t n, char *kind, size_t cap);
  * years of now's, every field past its range carried into the next as
  * mktime(3) does (month 00 is refused).  0, or -1 (EINVAL). */
 int nym_pow_date(const char *s, size_t n, time_t now, time_t *t);
-/* Parse the stamp s[0, n) and count its value (one SHA-1, libgcrypt).
- * NYM_POW_OK, NYM_POW_UNKNOWN or NYM_POW_MALFORMED (also past
- * NYM_POW_STAMP_MAX bytes); -1 with errno if libgcrypt cannot be used. */
+/* Parse the hashcash stamp s[0, n) and count its value (one SHA-1,
+ * libgcrypt).  NYM_POW_OK, NYM_POW_UNKNOWN (any other kind, E1 too) or
+ * NYM_POW_MALFORMED (also past NYM_POW_STAMP_MAX bytes); -1 with errno
+ * if libgcrypt cannot be used. */
 int nym_pow_parse(const char *s, size_t n, time_t now,
     struct nym_pow_stamp *st);
 /* Check s[0, n) against the policy at time now, cheap tests first
  * (resource, date, then the hash).  A verdict (never NYM_POW_SPENT), or
  * -1 with errno.  *until (if not NULL) gets the time after which it
- * would be expired, for the database. */
+ * would be expired, for the database.  p->bits is for hashcash; an E1
+ * stamp is taken at any set of NYM_POW_E1_SETS with no extra bits (the
+ * demand "1:BITS E1:96,5:0 E1:102,5:0"; nym_pow_check_demand says
+ * more). */
 int nym_pow_check(const char *s, size_t n, const struct nym_pow_policy *p,
     time_t now, time_t *until);
 /* The verdict in words ("expired", "spent already", ...). */
@@ -82,6 +90,82 @@ const char *nym_pow_why(int verdict);
  * NYM_POW_RES_MAX); ENAMETOOLONG: over cap). */
 int nym_pow_mint(const char *resource, unsigned bits, time_t now,
     char *out, size_t cap, uint64_t *tries);
+
+/* ---- pow.c: Equihash stamps (kind E1) and demands ----
+ * E1:n:k:bits:date:resource:nonce:solution.  The solution is base64
+ * (A-Za-z0-9+/, no padding) of libequihash's: the solver's 4-byte nonce
+ * and 2^k indices of n/(k+1)+1 bits, which here must be strictly
+ * increasing, so that one solution has one text (libequihash's verify
+ * takes any order and repeated indices).  The puzzle's seed is BLAKE2b
+ * of everything before the solution, so a solution is worth nothing
+ * moved to another resource, date, nonce or parameter set.  bits is
+ * extra work: BLAKE2b of the whole stamp must begin with that many zero
+ * bits, each bit doubling the solves a sender makes (0: one solve). */
+
+/* Kinds a demand names. */
+enum { NYM_POW_HASHCASH = 1, NYM_POW_EQUIHASH = 2 };
+
+/* One kind in a demand: its parameters (Equihash), a schedule of bits
+ * (bits[i] for stamps dated from from[i] on; from[0] is 0) and, for a
+ * deprecated kind, a surcharge added to every step. */
+struct nym_pow_want {
+	int kind;
+	unsigned n, k;
+	int deprecated;
+	unsigned surcharge;
+	unsigned nsteps;
+	time_t from[NYM_POW_DEMAND_STEPS_MAX];
+	unsigned bits[NYM_POW_DEMAND_STEPS_MAX];
+};
+
+/* What a receiver demands (pow-stamp(1), DEMAND): the kinds it takes,
+ * and how long a stamp is good for (parse sets 28 days and a grace of 2
+ * days; validity 0: forever).  unknown counts the items of kinds this
+ * version does not know, which are skipped. */
+struct nym_pow_demand {
+	unsigned nwant, unknown;
+	struct nym_pow_want want[NYM_POW_DEMAND_ITEMS_MAX];
+	long validity, grace;
+};
+
+/* The demand pow-stamp and a receiver use unless told otherwise:
+ * Equihash at 96,5 with no extra bits, or hashcash v1, deprecated, at
+ * 20 bits and 4 more (pow-stamp(1), README "Spam defence"). */
+#define NYM_POW_DEMAND_DEFAULT	"E1:96,5:0 1:20+4"
+
+/* Parse a demand (pow-stamp(1), DEMAND): items "KIND:SPEC[+SURCHARGE]"
+ * separated by white space, "1:BITS" and "E1:N,K:BITS", BITS a schedule
+ * "B0>B1@YYYY-MM-DD>..."; an item of another kind is counted in unknown
+ * and skipped.  0, or -1 (EINVAL: malformed, over a limit, or empty). */
+int nym_pow_demand_parse(const char *text, struct nym_pow_demand *d);
+/* The bits w demands of a stamp dated date: its schedule's step for
+ * that date, plus the surcharge. */
+unsigned nym_pow_want_bits(const struct nym_pow_want *w, time_t date);
+/* The item of d a sender should mint at time now: of kind (0: any) the
+ * cheapest by this machine's figures (hashcash's SHA-1 tries against
+ * Equihash solves), a kind not deprecated before one that is at the
+ * same cost.  Its index, or -1 if d has none of that kind. */
+int nym_pow_demand_pick(const struct nym_pow_demand *d, int kind,
+    time_t now);
+/* Check s[0, n) against demand d for resource (NULL: any) at time now,
+ * the cheap tests first (form, resource, date, bits claimed against the
+ * demand), then the hash or the Equihash verification.  A verdict (never
+ * NYM_POW_SPENT), or -1 with errno; *until as nym_pow_check's. */
+int nym_pow_check_demand(const char *s, size_t n,
+    const struct nym_pow_demand *d, const char *resource, time_t now,
+    time_t *until);
+/* Mint an E1 stamp of set (n, k) and bits extra bits for resource dated
+ * now (YYMMDD, UTC) into out (cap bytes, NUL ended): solves with fresh
+ * nonces until one's stamp meets bits.  progress (if not NULL) is called
+ * with arg and the solves so far after each; deadline (nym_now_ms; 0:
+ * none) is looked at between solves, each some tenths of a second.
+ * *solves (if not NULL) gets the number made.  0, or -1 with errno
+ * (EINVAL: set, bits or resource unusable; ENAMETOOLONG: over cap;
+ * ETIMEDOUT: the deadline passed; EAGAIN: the solver found nothing). */
+int nym_pow_mint_e1(const char *resource, unsigned n, unsigned k,
+    unsigned bits, time_t now, long long deadline,
+    void (*progress)(void *, uint64_t), void *arg, char *out, size_t cap,
+    uint64_t *solves);
 
 /* ---- powdb.c: the double-spend database ---- */
 /* A file of fixed-size records in buckets of one page (pow-stamp(1),

@@ -2,7 +2,10 @@
 # pow-stamp(1): hashcash v1 stamps minted and checked, with real
 # hashcash(1) both ways; the verdicts (resource, bits, expiry, the
 # future, unknown kinds, spent); the double-spend database under
-# concurrent checks, full, purged, damaged and killed.
+# concurrent checks, full, purged, damaged and killed.  Equihash stamps
+# (-a E1) minted, checked and spent once of eight at once; demands (-D):
+# the cheapest kind minted, the schedule's change of date, a deprecated
+# kind's surcharge; the minting deadline (-t) and its progress line.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v hashcash >/dev/null 2>&1 && test_set_prereq HASHCASH
@@ -293,6 +296,130 @@ test_expect_success 'usage errors are 64' '
 	pow-stamp --help >out && test_grep "^usage: pow-stamp" out
 '
 
+test_expect_success 'E1: minted with -a E1, checked, another resource refused, spent once' '
+	pow-stamp -m -a E1 Bob@bob.i2p >e &&
+	grep -E "^E1:96:5:0:[0-9]{6}:bob@bob\.i2p:[A-Za-z0-9+/]{16}:[A-Za-z0-9+/]{96}$" e &&
+	pow-stamp -c -y -r bob@bob.i2p "$(cat e)" &&
+	test_expect_code 1 pow-stamp -c -y -r alice@bob.i2p "$(cat e)" 2>err &&
+	test_grep "minted for another resource" err &&
+	pow-stamp -c -r bob@bob.i2p -f e.db "$(cat e)" &&
+	test_expect_code 1 pow-stamp -c -r bob@bob.i2p -f e.db "$(cat e)" 2>err &&
+	test_grep "spent already" err
+'
+
+test_expect_success 'E1: a changed solution, set or version is refused, never taken' '
+	pow-stamp -m -a E1 bob@bob.i2p >e &&
+	sed "s/:\([A-Za-z0-9+\/]\{95\}\)[A-Za-z0-9+\/]$/:\1A/" e >t1 &&
+	if cmp -s e t1; then sed "s/:\([A-Za-z0-9+\/]\{95\}\)[A-Za-z0-9+\/]$/:\1B/" e >t1; fi &&
+	test_expect_code 1 pow-stamp -c -y -r bob@bob.i2p "$(cat t1)" 2>err &&
+	test_grep "too little work" err &&
+	sed "s/^E1:96:5:0:/E1:96:5:1:/" e >t2 &&
+	test_expect_code 1 pow-stamp -c -y -r bob@bob.i2p "$(cat t2)" &&
+	sed "s/^E1:96:5:/E1:90:5:/" e >t3 &&
+	test_expect_code 4 pow-stamp -c -y -r bob@bob.i2p "$(cat t3)" 2>err &&
+	test_grep "kind E1:90:5 unknown to this version" err &&
+	sed "s/^E1:/E2:/" e >t4 &&
+	test_expect_code 4 pow-stamp -c -y -r bob@bob.i2p "$(cat t4)" 2>err &&
+	test_grep "kind E2:96:5 unknown" err
+'
+
+test_expect_success 'E1: expired after 28 days and the grace, future-dated refused' '
+	NYMBOX_NOW=$((T0 + 3600)) pow-stamp -m -a E1 bob@bob.i2p >e &&
+	grep "^E1:96:5:0:261206:" e &&
+	NYMBOX_NOW=$((T0 + 30 * DAY - 1)) pow-stamp -c -y -r bob@bob.i2p "$(cat e)" &&
+	NYMBOX_NOW=$((T0 + 30 * DAY)) test_expect_code 1 \
+	    pow-stamp -c -y -r bob@bob.i2p "$(cat e)" 2>err &&
+	test_grep "expired" err &&
+	NYMBOX_NOW=$((T0 - 2 * DAY - 1)) test_expect_code 1 \
+	    pow-stamp -c -y -r bob@bob.i2p "$(cat e)" 2>err &&
+	test_grep "dated in the future" err
+'
+
+test_expect_success 'of 8 concurrent checks of one E1 stamp exactly one wins, 5 times over' '
+	n=0 && while test $n -lt 5; do
+		pow-stamp -m -a E1 bob@bob.i2p >s &&
+		race "$(cat s)" || return 1
+		n=$((n + 1))
+	done
+'
+
+test_expect_success 'a demand: -m -D mints the cheapest kind it takes, -c -D checks against it' '
+	pow-stamp -m -D "E1:96,5:0 1:8" bob@bob.i2p >s &&
+	grep "^1:8:" s &&
+	pow-stamp -m -D "1:30+4 E1:96,5:0 Z9:whatever" bob@bob.i2p >s &&
+	grep "^E1:96:5:0:" s &&
+	pow-stamp -c -y -D "1:30+4 E1:96,5:0" -r bob@bob.i2p "$(cat s)" &&
+	test_expect_code 1 pow-stamp -c -y -D "1:8" -r bob@bob.i2p "$(cat s)" 2>err &&
+	test_grep "of a kind not demanded" err &&
+	test_expect_code 1 pow-stamp -c -y -D "E1:102,5:0" -r bob@bob.i2p "$(cat s)" 2>err &&
+	test_grep "of a kind not demanded" err &&
+	pow-stamp -m -a 1 -D "E1:96,5:0 1:6+4" bob@bob.i2p >h &&
+	grep "^1:10:" h &&
+	pow-stamp -c -y -D "E1:96,5:0 1:6+4" -r bob@bob.i2p "$(cat h)" &&
+	test_expect_code 1 pow-stamp -c -y -D "E1:96,5:0 1:6+5" -r bob@bob.i2p "$(cat h)" 2>err &&
+	test_grep "too little work" err &&
+	test_expect_code 64 pow-stamp -m -a E1 -D "1:8" bob@bob.i2p 2>err &&
+	test_grep "no kind E1 that this version mints" err &&
+	test_expect_code 64 pow-stamp -c -D "1:8>" x 2>err &&
+	test_grep "unable to use -D 1:8>: not a demand" err &&
+	test_expect_code 64 pow-stamp -c -b 8 -D "1:8" x 2>err &&
+	test_expect_code 64 pow-stamp -m -D "1:41" bob@bob.i2p 2>err &&
+	test_expect_code 64 pow-stamp -m -D "E1:96,5:13" bob@bob.i2p 2>err &&
+	test_grep "at most 12" err
+'
+
+# 2027-03-01 00:00:00 UTC: the demand rises from 8 to 9 bits that day.
+MAR1=1803859200
+test_expect_success 'a schedule: stamps dated before the change need the old value, from it the new' '
+	test "$(date -u -d @$MAR1 +%F)" = 2027-03-01 &&
+	D="1:8>9@2027-03-01" &&
+	NYMBOX_NOW=$((MAR1 - 1)) pow-stamp -m -D "$D" bob@bob.i2p >old &&
+	grep "^1:8:270228:" old &&
+	NYMBOX_NOW=$((MAR1 + 5 * DAY)) pow-stamp -c -y -D "$D" -r bob@bob.i2p "$(cat old)" &&
+	NYMBOX_NOW=$MAR1 pow-stamp -m -D "$D" bob@bob.i2p >new &&
+	grep "^1:9:270301:" new &&
+	NYMBOX_NOW=$MAR1 pow-stamp -m -b 8 bob@bob.i2p >cheap &&
+	NYMBOX_NOW=$MAR1 test_expect_code 1 \
+	    pow-stamp -c -y -D "$D" -r bob@bob.i2p "$(cat cheap)" 2>err &&
+	test_grep "too little work" err &&
+	NYMBOX_NOW=$MAR1 pow-stamp -c -y -D "$D" -r bob@bob.i2p "$(cat new)"
+'
+
+test_expect_success 'the minting deadline (-t): exit 75, named, for either kind' '
+	test_expect_code 75 pow-stamp -m -t 1 -b 40 bob@bob.i2p >out 2>err &&
+	test_must_be_empty out &&
+	test_grep "^pow-stamp: unable to mint a stamp for bob@bob.i2p: not done within 1 seconds (-t)$" err &&
+	test_expect_code 75 pow-stamp -m -t 1 -a E1 -b 12 bob@bob.i2p 2>err &&
+	test_grep "not done within 1 seconds" err &&
+	test_expect_code 64 pow-stamp -m -t 0 bob@bob.i2p &&
+	test_expect_code 64 pow-stamp -m -t 86401 bob@bob.i2p
+'
+
+# The sanitizers reserve terabytes of address space: no ulimit -v there.
+case ${NYM_BIN:-} in
+*/asan/bin) ;;
+*) test_set_prereq NOSAN ;;
+esac
+test_expect_success NOSAN 'E1: a solver out of memory is a clear error (75), not an abort' '
+	test_expect_code 75 sh -c "ulimit -v 30000 && exec pow-stamp -m -a E1 bob@bob.i2p" \
+	    >out 2>err &&
+	test_must_be_empty out &&
+	echo "pow-stamp: unable to mint a stamp for bob@bob.i2p: the Equihash solver failed (out of memory? a solve needs about 60 MB)" >want &&
+	test_cmp want err
+'
+
+command -v script >/dev/null 2>&1 && test_set_prereq SCRIPT
+test_expect_success SCRIPT 'a progress line on a terminal only' '
+	pow-stamp -m -a E1 -b 2 bob@bob.i2p >s 2>err &&
+	test_must_be_empty err &&
+	grep "^E1:96:5:2:" s &&
+	script -qec "pow-stamp -m -a E1 -b 6 -t 2 bob@bob.i2p; pow-stamp -m -a E1 -b 2 bob@bob.i2p" /dev/null >tty &&
+	test_grep "pow-stamp: minting for bob@bob.i2p: [0-9]* s" tty &&
+	grep -ao "E1:96:5:2:[A-Za-z0-9+/:@.]*" tty >s2 &&
+	test_line_count = 1 s2 &&
+	pow-stamp -c -y -D "E1:96,5:2" -r bob@bob.i2p "$(cat s2)"
+'
+
 # pow-stamp(1)'s EXAMPLES, claimed here (t/0940-doc-examples.t counts
 # this file's claims) and run as written.
 DX=$TOP/t/helpers/doc-examples
@@ -315,6 +442,14 @@ test_expect_success 'pow-stamp(1) EXAMPLES run as written' '
 	pow-stamp -c -X -d -b 20 -r bob@bob.i2p < message
 	pow-stamp -p
 	EOF
+	ex ex4 <<-\EOF &&
+	pow-stamp -m -a E1 bob@bob.i2p > stamp
+	pow-stamp -c -d -r bob@bob.i2p "$(cat stamp)"
+	pow-stamp -m -D '"'"'E1:96,5:0 1:20+4'"'"' bob@bob.i2p
+	EOF
+	ex ex5 <<-\EOF &&
+	pow-stamp -c -d -D '"'"'1:20>22@2027-03-01 E1:96,5:0'"'"' -r bob@bob.i2p < stamps
+	EOF
 	mkdir -p exhome/w &&
 	printf "From: alice@alice.i2p\nX-Hashcash: %s\n\nhi\n" \
 	    "$(pow-stamp -m -b 20 bob@bob.i2p)" >exhome/w/message &&
@@ -322,7 +457,12 @@ test_expect_success 'pow-stamp(1) EXAMPLES run as written' '
 	 { cat ../../ex1; if command -v hashcash >/dev/null; then cat ../../ex2; fi; } >run &&
 	 sh -e run >out 2>err && test "$(cat out)" = spent &&
 	 sh -e ../../ex3 >out2 &&
-	 grep "^2 stamps kept" out2)
+	 grep "^2 stamps kept" out2 &&
+	 sh -e ../../ex4 >out4 &&
+	 grep "^E1:96:5:0:" out4 && grep "^E1:96:5:0:" stamp &&
+	 pow-stamp -m -a E1 bob@bob.i2p >stamps &&
+	 sh -e ../../ex5 &&
+	 test_expect_code 1 sh -e ../../ex5 2>/dev/null)
 '
 
 test_done

@@ -9,7 +9,7 @@
 set -u
 
 build="build-essential pkg-config libsodium-dev libgcrypt20-dev libssl-dev
-libreadline-dev libncurses-dev libgmime-3.0-dev"
+libreadline-dev libncurses-dev libgmime-3.0-dev libequihash-dev"
 test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d openssl
 postfix git-email libmailtools-perl fetchmail tor strace mutt iproute2
 systemd ucspi-tcp openbsd-inetd python3-dkim python3-nacl hashcash

@@ -17,13 +17,24 @@
 #  4. the double-spend database holding 10^4, 10^5 and 10^6 stamps: CPU
 #     and wall microseconds per check of a new stamp (recorded) and of a
 #     spent one (refused), 20,000 each, in the library; and one
-#     pow-stamp -c -d process against the full file.
+#     pow-stamp -c -d process against the full file;
+#  5. Equihash stamps (kind E1, 96,5): BENCH_POW_E1 (20) minted, checked
+#     a process per stamp (BENCH_POW_SPAWN runs, the stamps in turn) and
+#     in the library as in 1 and 2; minting at the default demand
+#     (NYM_POW_DEMAND_DEFAULT, "E1:96,5:0 1:20+4": one solve),
+#     BENCH_POW_E1_MINTS (10) runs of pow-stamp -m -D, median wall and CPU
+#     time and peak memory (time -f %M), beside the deprecated way of
+#     meeting it (-a 1: 24 bits of hashcash, 5 runs); and solves a
+#     stamp, CPU a solve, in the library (powbench e1).
 #
 # Every contender's output is checked before timing.  Needs cc, awk,
 # hashcash (package hashcash), /usr/bin/time.
 
 spawnn=${BENCH_POW_SPAWN:-500}
 mints=${BENCH_POW_MINTS:-15}
+e1n=${BENCH_POW_E1:-20}
+e1mints=${BENCH_POW_E1_MINTS:-10}
+demand="E1:96,5:0 1:20+4"
 
 die()
 {
@@ -56,7 +67,8 @@ mkdir "$HOME" "$tmp/st" || die "unable to make $HOME"
 cc -O2 -o "$tmp/spawn" "$here/spawn.c" || die "unable to build spawn"
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     -idirafter "$top/lib" -o "$tmp/powbench" "$here/powbench.c" \
-    "$top/lib/libnymbox.a" $(pkg-config --libs libsodium libgcrypt) ||
+    "$top/lib/libnymbox.a" $(pkg-config --libs libequihash) -lstdc++ -lm \
+    $(pkg-config --libs libsodium libgcrypt) ||
 	die "unable to build powbench"
 
 # ---- the stamps: 16 bits, for bob@bob.i2p, half ours and half hashcash's
@@ -113,6 +125,36 @@ done
     -f "$tmp/spent.db" "$(cat "$tmp/m")" || die "pow-stamp -c -f on 10^6 failed"
 dbsize=$(du -k "$tmp/spent.db" | cut -f1)
 
+# ---- 5. Equihash
+mkdir "$tmp/e1" || die "unable to make $tmp/e1"
+i=0
+while test $i -lt "$e1n"; do
+	"$pow" -m -a E1 $res >"$tmp/e1/s$i" || die "minting E1 stamp $i failed"
+	i=$((i + 1))
+done
+ls "$tmp/e1" | sed "s|^|$tmp/e1/|" >"$tmp/e1list"
+cat "$tmp/e1"/s* >"$tmp/e1all"
+"$pow" -c -y -D "$demand" -r $res <"$(sed 1q "$tmp/e1list")" ||
+	die "pow-stamp -c refused $(sed 1q "$tmp/e1list")"
+"$tmp/spawn" -l "$spawnn" "$tmp/e1list" "$pow -c -y -r $res" >"$tmp/t.e1spawn" ||
+	die "the E1 one-process-per-stamp runs failed"
+"$tmp/powbench" check "$tmp/e1all" >"$tmp/t.e1lib" || die "powbench check E1 failed"
+: >"$tmp/t.e1mint"
+i=0
+while test $i -lt "$e1mints"; do
+	/usr/bin/time -f "e1 %e %U %M" -a -o "$tmp/t.e1mint" "$pow" -m -D "$demand" \
+	    $res >"$tmp/m" || die "pow-stamp -m -D failed"
+	grep -q "^E1:96:5:0:" "$tmp/m" || die "the default demand minted $(cat "$tmp/m")"
+	"$pow" -c -y -D "$demand" -r $res "$(cat "$tmp/m")" || die "refused our $(cat "$tmp/m")"
+	if test $i -lt 5; then
+		/usr/bin/time -f "h24 %e %U %M" -a -o "$tmp/t.e1mint" "$pow" -m -a 1 \
+		    -D "$demand" $res >"$tmp/m" || die "pow-stamp -m -a 1 -D failed"
+		grep -q "^1:24:" "$tmp/m" || die "-a 1 minted $(cat "$tmp/m")"
+	fi
+	i=$((i + 1))
+done
+"$tmp/powbench" e1 "$e1n" >"$tmp/t.e1solve" || die "powbench e1 failed"
+
 # ---- the report
 cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null | sed 1q)
 printf 'pow-stamp benchmark: %s CPUs, %s, %s, load %s\n' \
@@ -152,4 +194,27 @@ awk '{ printf "  %8d stamps: new %6.2f CPU (%6.2f wall), spent %6.2f CPU\n", $1,
     "$tmp/t.db"
 awk -v kb="$dbsize" '{ printf "  pow-stamp -c -f, file of 10^6 (%d KB on disk): %.3f s wall, %.3f s user, %.3f s sys\n", kb, $1, $2, $3 }' \
     "$tmp/t.cli"
+awk -v n="$spawnn" -v k="$e1n" '{ printf "check E1 (96,5), a process per stamp (%d runs over %d stamps): median %7.0f us  total %6.2f s\n", n, k, $1, $2 / 1e6 }' \
+    "$tmp/t.e1spawn"
+awk '{ printf "check E1 (96,5), many stamps in one process (nym_pow_check): %.2f us CPU a stamp\n", $1 }' \
+    "$tmp/t.e1lib"
+awk -v runs="$e1mints" -v d="$demand" '
+function median(a, n,   i, j, t) {
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function max(a, n,   i, m) { for (i = 1; i <= n; i++) if (a[i] > m) m = a[i]; return m }
+$1 == "e1" { ew[++ne] = $2; eu[ne] = $3; em[ne] = $4 }
+$1 == "h24" { hw[++nh] = $2; hu[nh] = $3; hm[nh] = $4 }
+END {
+	printf "mint at the default demand \"%s\", median (wall, CPU), peak memory:\n", d
+	printf "  E1, %2d runs:           %.2f s  %.2f s  %d MB (max %d MB)\n", ne,
+	    median(ew, ne), median(eu, ne), median(em, ne) / 1024, max(em, ne) / 1024
+	printf "  hashcash 24 bits, %d:  %.2f s  %.2f s  %d MB\n", nh,
+	    median(hw, nh), median(hu, nh), median(hm, nh) / 1024
+}' "$tmp/t.e1mint"
+awk '{ printf "  in the library: %.3f s CPU an E1 stamp, %.2f solves a stamp, %.3f s CPU a solve, peak %d MB\n", $1, $2, $3, $4 / 1024 }' \
+    "$tmp/t.e1solve"
 printf 'bench: done in %d s\n' $(($(date +%s) - start))

@@ -10,6 +10,10 @@
  *        powbench db PATH N         fill a fresh database at PATH with N
  *                                   stamps, then time 20,000 checks of new
  *                                   stamps and 20,000 of spent ones
+ *        powbench e1 N              mint N Equihash stamps (96,5, no
+ *                                   extra bits): CPU seconds a stamp,
+ *                                   solves a stamp, CPU seconds a solve,
+ *                                   peak resident memory (KB)
  *
  * Times are CPU time of this process (CLOCK_PROCESS_CPUTIME_ID) unless
  * said, so that the other work of a shared machine counts less.
@@ -19,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "base.h"
 #include "pow.h"
@@ -137,6 +142,28 @@ mint(unsigned bits, int n)
 	return 0;
 }
 
+static int
+e1(int n)
+{
+	char out[NYM_POW_STAMP_MAX + 1];
+	uint64_t solves, all = 0;
+	struct rusage ru;
+	double t0 = cpu(), t;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (nym_pow_mint_e1("bob@bob.i2p", 96, 5, 0, nym_now(), 0, NULL,
+		    NULL, out, sizeof out, &solves) == -1)
+			return 1;
+		all += solves;
+	}
+	t = cpu() - t0;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%.3f %.2f %.3f %ld\n", t / n, (double)all / n, t / all,
+	    ru.ru_maxrss);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -148,6 +175,9 @@ main(int argc, char **argv)
 		return mint((unsigned)atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "db") == 0)
 		return db(argv[2], atol(argv[3]));
-	fprintf(stderr, "usage: powbench check FILE | mint BITS N | db PATH N\n");
+	if (argc == 3 && strcmp(argv[1], "e1") == 0)
+		return e1(atoi(argv[2]));
+	fprintf(stderr, "usage: powbench check FILE | mint BITS N | "
+	    "db PATH N | e1 N\n");
 	return 64;
 }
