@@ -133,4 +133,61 @@ test_expect_success 'updates from several processes at once all land; readers se
 	test "$(ls -A r)" = race
 '
 
+# sender-list(1)'s EXAMPLES, claimed here (t/0940-doc-examples.t counts
+# this file's claims) and run as written; the procmail recipe by real
+# procmail, whose system mailboxes are kept out of reach (DEFAULT).
+DX=$TOP/t/helpers/doc-examples
+(cd "$TOP" && "$DX" extract "$TRASH/dx" README man/*.[1-9]) ||
+	tl_bail_ "unable to extract the examples"
+ex() {
+	cat >"$1.want" && "$DX" claim "$TRASH/dx" "$1.want" >"$1"
+}
+command -v procmail >/dev/null && command -v formail >/dev/null &&
+	test_set_prereq PROCMAIL
+
+test_expect_success 'sender-list(1) EXAMPLES: a domain shut out but for one sender' '
+	ex ex1 <<-\EOF &&
+	sender-list -r bob deny '"'"'*@spam.i2p'"'"'
+	sender-list -r bob allow boss@spam.i2p
+	sender-list -r bob check joe@spam.i2p || echo refused
+	EOF
+	mkdir -p exhome &&
+	(HOME=$TRASH/exhome && export HOME && sh -e ex1 >out) &&
+	printf "deny\nrefused\n" >want && test_cmp want out &&
+	printf "deny *@spam.i2p\nallow boss@spam.i2p\n" >want &&
+	test_cmp want exhome/.config/nymbox/senders/bob
+'
+
+test_expect_success PROCMAIL 'sender-list(1) EXAMPLES: the procmail recipe files denied mail apart' '
+	ex rc <<-\EOF &&
+	FROM=`formail -rtzxTo:`
+	VERDICT=`/usr/local/bin/sender-list -r bob check "$FROM"`
+
+	:0
+	* VERDICT ?? ^^deny^^
+	denied/
+	EOF
+	mkdir -p pm &&
+	sed "s|/usr/local/bin/sender-list|$TOP/bin/sender-list|" rc >pm/rc &&
+	# procmail sets HOME from the password file and clears the
+	# environment as root: the lists are named on its command line.
+	printf "senders-dir = %s\n" "$TRASH/exhome/.config/nymbox/senders" >pm.conf &&
+	for who in joe@spam.i2p boss@spam.i2p "Jo <jo@Spam.I2P>" stranger@else.i2p; do
+		printf "From: %s\nSubject: hi\n\nhello\n" "$who" |
+		HOME=$TRASH/exhome procmail NYMBOX_CONF="$TRASH/pm.conf" DEFAULT="$TRASH/pm/inbox/" \
+		    MAILDIR="$TRASH/pm" LOGFILE="$TRASH/pm/log" "$TRASH/pm/rc" ||
+		return 1
+	done &&
+	test "$(ls pm/denied/new | wc -l)" = 2 &&
+	test "$(ls pm/inbox/new | wc -l)" = 2 &&
+	grep -l "^From: Jo" pm/denied/new/* &&
+	grep -l "^From: boss@" pm/inbox/new/* &&
+	mv exhome/.config/nymbox/senders/bob bob.moved && mkdir exhome/.config/nymbox/senders/bob &&
+	printf "From: joe@spam.i2p\n\nhello\n" |
+	HOME=$TRASH/exhome procmail NYMBOX_CONF="$TRASH/pm.conf" DEFAULT="$TRASH/pm/inbox/" \
+	    MAILDIR="$TRASH/pm" LOGFILE="$TRASH/pm/log" "$TRASH/pm/rc" &&
+	test "$(ls pm/inbox/new | wc -l)" = 3 &&
+	rmdir exhome/.config/nymbox/senders/bob && mv bob.moved exhome/.config/nymbox/senders/bob
+'
+
 test_done
