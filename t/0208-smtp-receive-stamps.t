@@ -196,4 +196,26 @@ test_expect_success 'no demand: no X-STAMP, no stamp asked; lists still apply' '
 	test "$(ls md3/new | wc -l)" = 1
 '
 
+# smtp-receive(1)'s -W example, claimed here (t/0940-doc-examples.t
+# counts this file's claims) and run as written, /home/bob/ being a home
+# of the test's.
+DX=$TOP/t/helpers/doc-examples
+(cd "$TOP" && "$DX" extract "$TRASH/dx" README man/*.[1-9]) ||
+	tl_bail_ "unable to extract the examples"
+ex() {
+	cat >"$1.want" && "$DX" claim "$TRASH/dx" "$1.want" >"$1"
+}
+
+test_expect_success 'smtp-receive(1) EXAMPLES: the demand published beside i2pmail.key' '
+	ex pub <<-\EOF &&
+	smtp-receive -W /home/bob/eepsite/.well-known/i2pmail.pow
+	EOF
+	mkdir -p bobhome/eepsite/.well-known &&
+	printf "smtp-stamp = 1:20\n" >bobhome/config &&
+	sed "s|/home/bob/|$TRASH/bobhome/|" pub >pub.sh &&
+	(HOME=$TRASH/bobhome NYMBOX_CONF=$TRASH/bobhome/config sh -e pub.sh) &&
+	echo 1:20 >want &&
+	test_cmp want bobhome/eepsite/.well-known/i2pmail.pow
+'
+
 test_done

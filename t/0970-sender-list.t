@@ -145,7 +145,14 @@ ex() {
 command -v procmail >/dev/null && command -v formail >/dev/null &&
 	test_set_prereq PROCMAIL
 
-test_expect_success 'sender-list(1) EXAMPLES: a domain shut out but for one sender' '
+test_expect_success 'README, sender-list(1) EXAMPLES: a domain shut out but for one sender' '
+	ex ex0 <<-\EOF &&
+	sender-list -r bob deny '"'"'*@spam.i2p'"'"'
+	sender-list -r bob allow boss@spam.i2p
+	EOF
+	mkdir -p exhome &&
+	(HOME=$TRASH/exhome && export HOME && sh -e ex0 >out) &&
+	test_must_be_empty out &&
 	ex ex1 <<-\EOF &&
 	sender-list -r bob deny '"'"'*@spam.i2p'"'"'
 	sender-list -r bob allow boss@spam.i2p
