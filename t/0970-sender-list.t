@@ -142,8 +142,6 @@ DX=$TOP/t/helpers/doc-examples
 ex() {
 	cat >"$1.want" && "$DX" claim "$TRASH/dx" "$1.want" >"$1"
 }
-command -v procmail >/dev/null && command -v formail >/dev/null &&
-	test_set_prereq PROCMAIL
 
 test_expect_success 'README, sender-list(1) EXAMPLES: a domain shut out but for one sender' '
 	ex ex0 <<-\EOF &&
@@ -165,7 +163,7 @@ test_expect_success 'README, sender-list(1) EXAMPLES: a domain shut out but for 
 	test_cmp want exhome/.config/nymbox/senders/bob
 '
 
-test_expect_success PROCMAIL 'sender-list(1) EXAMPLES: the procmail recipe files denied mail apart' '
+test_expect_success 'sender-list(1) EXAMPLES: the procmail recipe files denied mail apart' '
 	ex rc <<-\EOF &&
 	FROM=`formail -rtzxTo:`
 	VERDICT=`/usr/local/bin/sender-list -r bob check "$FROM"`
