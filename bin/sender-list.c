@@ -41,7 +41,7 @@ static void
 findfile(const char *fopt, const char *ropt, int exact, char *buf,
     size_t cap)
 {
-	char dir[NYM_MD_PATH], local[NYM_SMTP_PATH];
+	char home[NYM_MD_PATH], dir[NYM_MD_PATH], local[NYM_SMTP_PATH];
 	const char *where, *d, *r = ropt, *at;
 
 	if (fopt != NULL) {
@@ -52,12 +52,12 @@ findfile(const char *fopt, const char *ropt, int exact, char *buf,
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
 	if ((d = nym_conf_get("senders-dir")) == NULL) {
-		if (nym_confdir(dir, sizeof dir) == -1 ||
-		    strlen(dir) + sizeof "/senders" > sizeof dir)
+		if (nym_confdir(home, sizeof home) == -1 ||
+		    (size_t)snprintf(dir, sizeof dir, "%s/senders", home) >=
+		    sizeof dir)
 			nym_die(NYM_EX_CONFIG, "unable to find the sender "
 			    "lists: no HOME (give -f, or senders-dir in %s)",
 			    nym_conf_name());
-		strcat(dir, "/senders");
 		d = dir;
 	}
 	if (r == NULL) {
@@ -146,7 +146,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *fopt = NULL, *ropt = NULL, *verb;
-	char path[NYM_MD_PATH];
+	static char path[NYM_MD_PATH];	/* file points here */
 	int c, quiet = 0;
 
 	nym_start(argc, argv, USAGE);

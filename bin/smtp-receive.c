@@ -476,8 +476,8 @@ badentry(void *arg, unsigned line, const char *why)
 static int
 listed(const char *to)
 {
+	static char path[NYM_MD_PATH];	/* listpath points here */
 	struct nym_senders l;
-	char path[NYM_MD_PATH];
 	int v;
 
 	if (opt.senders == NULL)
@@ -1556,6 +1556,7 @@ main(int argc, char *argv[])
 	const char *certarg = NULL, *keyarg = NULL;
 	const char *demandarg = NULL, *replyarg = NULL, *wfile = NULL;
 	static char sdir[NYM_MD_PATH], dbpath[NYM_MD_PATH];
+	char home[NYM_MD_PATH];
 	char why[300];
 	struct sigaction sa;
 	int c, ndomarg = 0;
@@ -1621,23 +1622,21 @@ main(int argc, char *argv[])
 	else if (strcmp(replyarg, "reject") != 0)
 		nym_die(NYM_EX_USAGE, "unable to use stamp reply %s: expected "
 		    "reject or defer", replyarg);
+	if (nym_confdir(home, sizeof home) == -1)
+		home[0] = '\0';
 	if (opt.senders == NULL &&
 	    (opt.senders = nym_conf_get("senders-dir")) == NULL &&
-	    nym_confdir(sdir, sizeof sdir) == 0 &&
-	    strlen(sdir) + sizeof "/senders" <= sizeof sdir) {
-		strcat(sdir, "/senders");
+	    home[0] != '\0' && (size_t)snprintf(sdir, sizeof sdir,
+	    "%s/senders", home) < sizeof sdir)
 		opt.senders = sdir;
-	}
 	if (opt.powdb == NULL &&
 	    (opt.powdb = nym_conf_get("smtp-stamp-db")) == NULL) {
-		if (nym_confdir(dbpath, sizeof dbpath) == -1 ||
-		    strlen(dbpath) + sizeof "/pow.db" > sizeof dbpath) {
-			if (opt.demand != NULL)
-				nym_die(NYM_EX_CONFIG, "unable to find the "
-				    "double-spend database: no HOME (give -B "
-				    "or smtp-stamp-db)");
-		} else
-			strcat(dbpath, "/pow.db");
+		if ((home[0] == '\0' || (size_t)snprintf(dbpath,
+		    sizeof dbpath, "%s/pow.db", home) >= sizeof dbpath) &&
+		    opt.demand != NULL)
+			nym_die(NYM_EX_CONFIG, "unable to find the "
+			    "double-spend database: no HOME (give -B or "
+			    "smtp-stamp-db)");
 		opt.powdb = dbpath;
 	}
 	if (!ndomarg && (v = nym_conf_get("local-domains")) != NULL)
