@@ -17,7 +17,7 @@ TOOLS += pop-fetch mbox-encrypt pop-serve
 TOOLS += nymbox-sendmail smtp-submit
 TOOLS += delay-queue queue-run
 TOOLS += nymbox-init onion-key
-TOOLS += pow-stamp
+TOOLS += pow-stamp sender-list
 SCRIPTS = batch-delay
 ALL = $(TOOLS) $(SCRIPTS)
 # Pages that are not a program's: the configuration file and overviews.
@@ -65,6 +65,7 @@ LIBSRC += lib/scrub.c
 LIBSRC += lib/onion.c lib/onionkey.c lib/dkim.c lib/tls.c lib/smtptls.c
 LIBSRC += lib/deliver.c
 LIBSRC += lib/pow.c lib/powdb.c
+LIBSRC += lib/senders.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))

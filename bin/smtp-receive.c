@@ -11,6 +11,16 @@
  * A message is acknowledged only once it is durable: fsync'd and linked
  * into the maildir, or taken (exit 0) by the delivery command.
  *
+ * A recipient may keep allow and deny lists of senders (sender-list(1),
+ * lib/senders.c): a denied sender is refused at RCPT with a reply that
+ * does not tell why, and when a proof-of-work stamp is demanded
+ * (smtp-stamp, -P) every recipient that has not allowed the sender needs
+ * an unspent hashcash stamp minted for its address in an X-Hashcash
+ * field, checked once the message is in: the resource and date from the
+ * text, one SHA-1, then the double-spend database (lib/pow.c, powdb.c).
+ * The demand is published verbatim in the EHLO reply (X-STAMP) and by
+ * -W in a file beside .well-known/i2pmail.key.
+ *
  * The server says nothing about itself: the greeting is "220 ESMTP", no
  * host name, no software, and it adds no Received field.  Every read has
  * a timeout; lines, recipients and the message size are bounded
@@ -40,6 +50,7 @@
 #include "tor.h"
 #include "i2p.h"
 #include "store.h"
+#include "pow.h"
 
 #define USAGE "usage: smtp-receive [-a] [-A passfile] [-C cert -K key] " \
 	"[-D seconds]\n" \
@@ -47,9 +58,15 @@
 	"[-N normalize|reject]\n" \
 	"                    [-p command] [-R command] [-s size] " \
 	"[-T seconds] [-t seconds]\n" \
-	"                    [-u users] [-v mode]\n"
+	"                    [-u users] [-v mode] [-B dbfile] [-L dir] " \
+	"[-P demand]\n" \
+	"                    [-Q reject|defer]\n" \
+	"       smtp-receive [-P demand] -W file\n"
 
 #define RESOLVER	"resolve-maildest -b"
+/* A stamp's life and the clock skew allowed, hashcash's defaults. */
+#define STAMPLIFE	(28L * 86400)
+#define STAMPGRACE	(2L * 86400)
 
 enum verify { V_ALL, V_I2P, V_NONE };
 enum outcome { OK, REFUSED, TEMPFAIL };
@@ -71,6 +88,11 @@ static struct {
 	struct nym_tls_cred *tlscred;	/* -C and -K: STARTTLS offered */
 	char *dom[NYM_SMTPD_DOMAINS];	/* -l, lower case */
 	size_t ndom;
+	const char *senders;	/* -L: the sender lists' directory */
+	const char *demand;	/* -P: the stamp demand as published */
+	unsigned bits;		/* its hashcash v1 bits, 0: none asked */
+	int defer;		/* -Q defer: 4xx for a missing stamp */
+	const char *powdb;	/* -B */
 } opt;
 
 static char **users;
@@ -91,6 +113,7 @@ static char verified[NYM_SMTP_DOMAIN + 1]; /* sender domain found good */
 static int mail;
 static char sender[NYM_SMTP_PATH];
 static char rcpt[NYM_SMTP_RCPTS][NYM_SMTP_PATH];
+static int allowed[NYM_SMTP_RCPTS];	/* on the recipient's allow list */
 static size_t nrcpt;
 
 /* A maildir file being written, removed if a signal ends the session. */
@@ -439,6 +462,39 @@ localuser(const char *addr)
 	return 0;
 }
 
+static const char *listpath;
+
+static void
+badentry(void *arg, unsigned line, const char *why)
+{
+	(void)arg;
+	nym_warn("bad entry in %s:%u: %s", listpath, line, why);
+}
+
+/* The verdict of the recipient's sender list (lib/senders.c) on the
+ * sender, or -1 after a log line when the list cannot be read. */
+static int
+listed(const char *to)
+{
+	static char path[NYM_MD_PATH];	/* listpath points here */
+	struct nym_senders l;
+	int v;
+
+	if (opt.senders == NULL)
+		return NYM_SENDERS_NONE;
+	if (nym_senders_path(path, sizeof path, opt.senders, to, 0) == -1)
+		return NYM_SENDERS_NONE;	/* no name a file can have */
+	listpath = path;
+	if (nym_senders_read(&l, path, badentry, NULL) == -1) {
+		nym_warn("unable to read sender list %s: %s", path,
+		    errno == EFBIG ? "over 1 MB" : strerror(errno));
+		return -1;
+	}
+	v = nym_senders_match(&l, sender);
+	nym_senders_free(&l);
+	return v;
+}
+
 static void
 cmd_helo(const char *args, int extended)
 {
@@ -459,6 +515,8 @@ cmd_helo(const char *args, int extended)
 	reply("250-PIPELINING");
 	reply("250-SIZE %llu", (unsigned long long)opt.size);
 	reply("250-8BITMIME");
+	if (opt.demand != NULL)
+		reply("250-X-STAMP %s", opt.demand);
 	if (opt.tlscred != NULL && tls == NULL)
 		reply("250-STARTTLS");
 	if (opt.passfile != NULL && login[0] == '\0') {
@@ -566,8 +624,9 @@ cmd_mail(const char *line)
 static void
 cmd_rcpt(const char *line)
 {
-	char addr[NYM_SMTP_PATH];
+	char addr[NYM_SMTP_PATH], who[84];
 	size_t i;
+	int v;
 
 	if (!mail) {
 		reply("503 5.5.1 Send MAIL first");
@@ -603,11 +662,28 @@ cmd_rcpt(const char *line)
 		protoerr();
 		return;
 	}
+	v = NYM_SENDERS_NONE;
+	if (login[0] == '\0' && localdomain(addr) &&
+	    (v = listed(addr)) == -1) {
+		reply("451 4.3.0 Unable to take the recipient, try again "
+		    "later");
+		return;
+	}
+	if (v == NYM_SENDERS_DENY) {
+		/* Neutral: the sender must not learn that a list exists. */
+		snprintf(who, sizeof who, "%s", clean(sender));
+		nym_warn("refused sender %s for %s: deny list", who,
+		    clean(addr));
+		reply("550 5.7.1 Message refused");
+		return;
+	}
 	for (i = 0; i < nrcpt; i++)
 		if (strcasecmp(rcpt[i], addr) == 0)
 			break;
-	if (i == nrcpt)
+	if (i == nrcpt) {
+		allowed[nrcpt] = v == NYM_SENDERS_ALLOW;
 		memcpy(rcpt[nrcpt++], addr, sizeof addr);
+	}
 	reply("250 2.1.5 Ok");
 }
 
@@ -696,6 +772,197 @@ onioncheck(const char *path, int fd)
 	nym_warn("refused sender %s: %s", sender, why);
 	reply("550 5.7.1 Sender not verified: %s", why);
 	return -1;
+}
+
+/* The demand (-P, smtp-stamp) in one place: printable ASCII, words
+ * KIND:VALUE separated by blanks, of which this version reads hashcash
+ * v1's "1:BITS" (1 to NYM_POW_MINT_BITS) and ignores other kinds, kept
+ * for a later version.  The bits, or exit 78 (64 for -P) naming it. */
+static unsigned
+parsedemand(const char *s, int code, const char *what)
+{
+	char buf[NYM_SENDERS_DEMAND + 1], *w, *save = NULL;
+	const char *why = NULL;
+	long bits = 0;
+	size_t i;
+
+	if (strlen(s) > NYM_SENDERS_DEMAND)
+		why = "over 200 bytes";
+	for (i = 0; why == NULL && s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] > '~')
+			why = "not printable ASCII";
+	if (why == NULL) {
+		snprintf(buf, sizeof buf, "%s", s);
+		for (w = strtok_r(buf, " ", &save); w != NULL;
+		    w = strtok_r(NULL, " ", &save)) {
+			if (strchr(w, ':') == NULL || w[0] == ':') {
+				why = "expected KIND:VALUE words";
+				break;
+			}
+			if (strncmp(w, "1:", 2) != 0)
+				continue;
+			if (nym_tolong(w + 2, 1, NYM_POW_MINT_BITS, &bits) == -1) {
+				why = "expected 1:BITS, BITS from 1 to 40";
+				break;
+			}
+		}
+	}
+	if (why == NULL && bits == 0)
+		why = "no hashcash v1 demand (1:BITS)";
+	if (why != NULL)
+		nym_die(code, "unable to use %s %s: %s", what, s, why);
+	return (unsigned)bits;
+}
+
+/* The X-Hashcash: (or Hashcash:) fields of the header section of the
+ * message in fd, at most NYM_POW_STAMPS_MAX, into st (strings to free).
+ * The count, or -1 with errno. */
+static int
+stampsof(int fd, char **st)
+{
+	struct nym_in min;
+	const char *line, *p;
+	size_t len, total = 0, skip;
+	int more, r, n = 0, lost = 0;
+
+	if (nym_in_open(&min, fd, NYM_LINE_MAX) == -1)
+		return -1;
+	while (n < NYM_POW_STAMPS_MAX &&
+	    (r = nym_in_line(&min, &line, &len, &more)) == 1) {
+		if ((total += len) > NYM_HDR_MAX)
+			break;
+		if (more || lost) {	/* a line past NYM_LINE_MAX */
+			lost = more;
+			continue;
+		}
+		if ((len = nym_chomp(line, len)) == 0)
+			break;
+		if (len > 11 && strncasecmp(line, "X-Hashcash:", 11) == 0)
+			skip = 11;
+		else if (len > 9 && strncasecmp(line, "Hashcash:", 9) == 0)
+			skip = 9;
+		else
+			continue;
+		for (p = line + skip; p < line + len && (*p == ' ' ||
+		    *p == '\t'); p++)
+			;
+		while (len > 0 && (line[len - 1] == ' ' ||
+		    line[len - 1] == '\t'))
+			len--;
+		if (p >= line + len)
+			continue;
+		if ((st[n] = strndup(p, (size_t)(line + len - p))) == NULL) {
+			r = -1;
+			break;
+		}
+		n++;
+	}
+	nym_in_close(&min);
+	if (r == -1) {
+		while (n > 0)
+			free(st[--n]);
+		return -1;
+	}
+	return n;
+}
+
+/* Every recipient that has not allowed the sender needs a valid stamp
+ * for its address, spent now.  The message as stored, read from path
+ * (a maildir file) or fd (the spool).  0 to go on, or -1 with the reply
+ * sent. */
+static int
+stampcheck(const char *path, int fd)
+{
+	static char *st[NYM_POW_STAMPS_MAX];
+	struct nym_pow_policy pol = { .bits = opt.bits,
+	    .validity = STAMPLIFE, .grace = STAMPGRACE };
+	struct nym_powdb db = { .fd = -1 };
+	const char *why = NULL;
+	char who[84];
+	time_t now = nym_now(), until;
+	size_t i;
+	int n, k, v, best, rfd, r, ret = 0;
+
+	if (opt.demand == NULL || login[0] != '\0')
+		return 0;
+	for (i = 0; i < nrcpt && allowed[i]; i++)
+		;
+	if (i == nrcpt)
+		return 0;
+	if (path != NULL)
+		rfd = open(path, O_RDONLY | O_CLOEXEC);
+	else
+		rfd = lseek(fd, 0, SEEK_SET) == -1 ? -1 : dup(fd);
+	if (rfd == -1 || (n = stampsof(rfd, st)) == -1) {
+		nym_warn("unable to read the message's stamps: %s",
+		    strerror(errno));
+		if (rfd != -1)
+			close(rfd);
+		reply("451 4.3.0 Unable to check the message, try again later");
+		return -1;
+	}
+	close(rfd);
+	for (i = 0; i < nrcpt && ret == 0; i++) {
+		if (allowed[i])
+			continue;
+		pol.resource = rcpt[i];
+		best = -1;
+		for (k = 0; k < n; k++) {
+			v = nym_pow_check(st[k], strlen(st[k]), &pol, now,
+			    &until);
+			if (v == NYM_POW_OK) {
+				if (db.fd == -1 && nym_powdb_open(&db,
+				    opt.powdb, NYM_POW_DB_SIZE) == -1) {
+					db.fd = -1;
+					why = "database";
+					break;
+				}
+				if ((r = nym_powdb_spend(&db, st[k],
+				    strlen(st[k]), until, now)) == -1) {
+					why = "database";
+					break;
+				}
+				if (r == 1)
+					v = NYM_POW_SPENT;
+			}
+			if (v == -1) {
+				why = "check";
+				break;
+			}
+			/* What to tell: the closest a stamp came. */
+			if (best == -1 || (v != NYM_POW_UNKNOWN &&
+			    v != NYM_POW_RESOURCE && (best == NYM_POW_UNKNOWN ||
+			    best == NYM_POW_RESOURCE || v > best)))
+				best = v;
+			if (v == NYM_POW_OK)
+				break;
+		}
+		if (why != NULL) {
+			nym_warn("unable to check a stamp for %s: %s %s: %s",
+			    clean(rcpt[i]), why, why[0] == 'd' ? opt.powdb :
+			    "", strerror(errno));
+			reply("451 4.3.0 Unable to check the stamp, try again "
+			    "later");
+			ret = -1;
+		} else if (best != NYM_POW_OK) {
+			snprintf(who, sizeof who, "%s", clean(sender));
+			nym_warn("refused sender %s for %s: stamp %s",
+			    who, clean(rcpt[i]), best == -1 ?
+			    "missing" : nym_pow_why(best));
+			reply("%s Stamp needed for %s: X-Hashcash %s (%s)%s",
+			    opt.defer ? "451 4.7.1" : "550 5.7.1", rcpt[i],
+			    opt.demand, best == -1 || best == NYM_POW_UNKNOWN ||
+			    best == NYM_POW_RESOURCE ? "none for this "
+			    "recipient" : nym_pow_why(best), opt.defer ?
+			    ", mint one and try again" : "");
+			ret = -1;
+		}
+	}
+	if (db.fd != -1)
+		nym_powdb_close(&db);
+	while (n > 0)
+		free(st[--n]);
+	return ret;
 }
 
 static void
@@ -796,7 +1063,8 @@ cmd_data(const char *args)
 		reply("451 4.3.0 Unable to store the message, try again later");
 		goto abort;
 	}
-	if (onioncheck(opt.maildir != NULL ? md.tmp : NULL, fd) == -1)
+	if (onioncheck(opt.maildir != NULL ? md.tmp : NULL, fd) == -1 ||
+	    stampcheck(opt.maildir != NULL ? md.tmp : NULL, fd) == -1)
 		goto abort;
 	if (opt.maildir != NULL) {
 		if (nym_maildir_commit(&md) == -1) {
@@ -1216,6 +1484,30 @@ checkpassfile(const char *path)
 		    path, nym_secretwhy(path, EPERM, why, sizeof why));
 }
 
+/* -W: the demand published for senders to read, one line, or no file
+ * when none is made. */
+static int
+publish(const char *path)
+{
+	char dir[NYM_MD_PATH];
+	const char *name;
+
+	if ((name = nym_splitpath(path, dir, sizeof dir)) == NULL ||
+	    *name == '\0')
+		nym_die(NYM_EX_USAGE, "unable to use -W %s: not a file name",
+		    path);
+	if (opt.demand == NULL) {
+		if (unlink(path) == -1 && errno != ENOENT)
+			nym_dieerr(nym_exitcode(errno), "unable to remove %s",
+			    path);
+		return NYM_EX_OK;
+	}
+	if (nym_atomic_write(dir, name, opt.demand, strlen(opt.demand), 0644,
+	    NYM_ATOMIC_NL) == -1)
+		nym_dieerr(nym_exitcode(errno), "unable to write %s", path);
+	return NYM_EX_OK;
+}
+
 /* The peer's b32 address from what the acceptor put in the
  * environment. */
 static void
@@ -1262,6 +1554,9 @@ main(int argc, char *argv[])
 	const char *verifyarg = NULL, *delayarg = NULL, *failarg = NULL;
 	const char *sessarg = NULL, *barearg = NULL;
 	const char *certarg = NULL, *keyarg = NULL;
+	const char *demandarg = NULL, *replyarg = NULL, *wfile = NULL;
+	static char sdir[NYM_MD_PATH], dbpath[NYM_MD_PATH];
+	char home[NYM_MD_PATH];
 	char why[300];
 	struct sigaction sa;
 	int c, ndomarg = 0;
@@ -1269,10 +1564,15 @@ main(int argc, char *argv[])
 	nym_start(argc, argv, USAGE);
 	opt.size = NYM_SMTP_SIZE;
 	opt.ms = 300 * 1000;
-	while ((c = getopt(argc, argv, "aA:C:d:D:F:K:l:N:p:R:s:T:t:u:v:")) !=
+	while ((c = getopt(argc, argv, "aA:B:C:d:D:F:K:l:L:N:p:P:Q:R:s:T:t:u:v:W:")) !=
 	    -1) {
 		switch (c) {
 		case 'a': opt.aflag = 1; break;
+		case 'B': opt.powdb = optarg; break;
+		case 'L': opt.senders = optarg; break;
+		case 'P': demandarg = optarg; break;
+		case 'Q': replyarg = optarg; break;
+		case 'W': wfile = optarg; break;
 		case 'A': opt.passfile = optarg; break;
 		case 'C': certarg = optarg; break;
 		case 'K': keyarg = optarg; break;
@@ -1303,6 +1603,42 @@ main(int argc, char *argv[])
 	if (nym_conf_load(&where) == -1)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
+	if (demandarg != NULL)
+		opt.bits = parsedemand(demandarg, NYM_EX_USAGE, "-P");
+	else if ((demandarg = nym_conf_get("smtp-stamp")) != NULL &&
+	    *demandarg != '\0')
+		opt.bits = parsedemand(demandarg, NYM_EX_CONFIG,
+		    "smtp-stamp =");
+	else
+		demandarg = NULL;
+	opt.demand = demandarg;
+	if (wfile != NULL)
+		return publish(wfile);
+	if (replyarg == NULL &&
+	    (replyarg = nym_conf_get("smtp-stamp-reply")) == NULL)
+		replyarg = "reject";
+	if (strcmp(replyarg, "defer") == 0)
+		opt.defer = 1;
+	else if (strcmp(replyarg, "reject") != 0)
+		nym_die(NYM_EX_USAGE, "unable to use stamp reply %s: expected "
+		    "reject or defer", replyarg);
+	if (nym_confdir(home, sizeof home) == -1)
+		home[0] = '\0';
+	if (opt.senders == NULL &&
+	    (opt.senders = nym_conf_get("senders-dir")) == NULL &&
+	    home[0] != '\0' && (size_t)snprintf(sdir, sizeof sdir,
+	    "%s/senders", home) < sizeof sdir)
+		opt.senders = sdir;
+	if (opt.powdb == NULL &&
+	    (opt.powdb = nym_conf_get("smtp-stamp-db")) == NULL) {
+		if ((home[0] == '\0' || (size_t)snprintf(dbpath,
+		    sizeof dbpath, "%s/pow.db", home) >= sizeof dbpath) &&
+		    opt.demand != NULL)
+			nym_die(NYM_EX_CONFIG, "unable to find the "
+			    "double-spend database: no HOME (give -B or "
+			    "smtp-stamp-db)");
+		opt.powdb = dbpath;
+	}
 	if (!ndomarg && (v = nym_conf_get("local-domains")) != NULL)
 		adddomains(v);
 	if (maildir == NULL && command == NULL) {

@@ -370,4 +370,20 @@
 #define NYM_POW_MINT_SECONDS_MAX 86400
 #define NYM_POW_MINT_SECONDS 600
 
+/* ---- sender lists (senders.c, sender-list, smtp-receive) ---- */
+/* One list file: 1 MB, some 30,000 entries, far more than a person keeps
+ * by hand; smtp-receive reads a recipient's list at every RCPT, so the
+ * bound is also what one RCPT may cost. */
+#define NYM_SENDERS_MAX	1048576
+/* One line of it: 512 bytes, a verb and a 256-byte address with room
+ * for blanks; a longer line is a bad entry (reported, skipped). */
+#define NYM_SENDERS_LINE 512
+/* Entries of one list: 65536 (1 MB of the shortest entries). */
+#define NYM_SENDERS_ENTRIES 65536
+/* An update waits this long (ms) for the list's lock: 10 s. */
+#define NYM_SENDERS_LOCK_MS 10000
+/* The stamp demand smtp-receive publishes (smtp-stamp, -P): 200 bytes of
+ * printable ASCII, one EHLO line and one line of i2pmail.pow. */
+#define NYM_SENDERS_DEMAND 200
+
 #endif

@@ -172,4 +172,74 @@ void nym_mime_free(struct nym_mimetype *m);
 const struct nym_param *nym_mime_param(const struct nym_mimetype *m,
     const char *name);
 
+/* ---- senders.c: a recipient's allow and deny lists (sender-list(1)) ---- */
+/* A text file of lines "allow PATTERN" or "deny PATTERN", blank lines and
+ * lines starting with '#' ignored, a CR before the LF allowed.  PATTERN
+ * is an address (local@domain) or "*@domain", every address at that
+ * domain exactly (not its subdomains, as OnionMail).  Compared without
+ * regard to ASCII case; an onion address's certificate pin label
+ * (local@pin.<56>.onion, SMTorP) is dropped first.  The verdict of an
+ * address: its exact entry if any, else its domain's; deny wins between
+ * two of the same kind. */
+enum nym_senders_verdict {
+	NYM_SENDERS_NONE = 0,	/* not listed */
+	NYM_SENDERS_ALLOW,
+	NYM_SENDERS_DENY
+};
+
+struct nym_senders_entry {
+	int verdict;		/* NYM_SENDERS_ALLOW or NYM_SENDERS_DENY */
+	char *pat;		/* normalized, NUL ended, into the list's buf */
+	unsigned line;		/* 1-based line of the file */
+};
+
+struct nym_senders {
+	char *buf;		/* the file's bytes, patterns rewritten in place */
+	size_t len;
+	struct nym_senders_entry *e;
+	size_t n;
+	unsigned bad;		/* lines that were not entries */
+};
+
+/* Called for a line that is not an entry (over NYM_SENDERS_LINE, a NUL
+ * byte, an unknown verb, a bad pattern): its number and why. */
+typedef void (*nym_senders_badline)(void *arg, unsigned line,
+    const char *why);
+
+/* The pattern s[0, n) normalized into out (cap bytes, NUL ended): lower
+ * case, a trailing dot of the domain and an onion's pin label dropped.
+ * 0, or -1 with errno (EINVAL: not an address or *@domain; a static
+ * reason in *why if why is not NULL; ENAMETOOLONG: over cap). */
+int nym_senders_norm(const char *s, size_t n, char *out, size_t cap,
+    const char **why);
+/* Parse the n bytes at buf (at most NYM_SENDERS_MAX, copied) into l,
+ * reporting each bad line to bad (if not NULL) and counting it.  0, or
+ * -1 with errno (EFBIG over the limit, ENOMEM); l is empty then. */
+int nym_senders_parse(struct nym_senders *l, const void *buf, size_t n,
+    nym_senders_badline bad, void *arg);
+/* Read and parse the file at path; a missing file is an empty list.  0,
+ * or -1 with errno (EFBIG, read errors). */
+int nym_senders_read(struct nym_senders *l, const char *path,
+    nym_senders_badline bad, void *arg);
+void nym_senders_free(struct nym_senders *l);
+/* The verdict of the address addr (local@domain, any case) by l. */
+int nym_senders_match(const struct nym_senders *l, const char *addr);
+/* Set the entry of the pattern pat in the file at path to verdict
+ * (NYM_SENDERS_ALLOW or NYM_SENDERS_DENY), or remove it
+ * (NYM_SENDERS_NONE).  Every other line is kept byte for byte, bad ones
+ * too; a new entry goes at the end.  Under an exclusive lock on the file,
+ * the new contents written beside it (mode 0600), synced and renamed
+ * over it, so that readers see the old list or the new one and two
+ * updates at once both land; the directory is made (0700) if missing.
+ * 1 changed, 0 it was so already, -1 with errno (EINVAL: bad pattern;
+ * EFBIG: the file would pass NYM_SENDERS_MAX or NYM_SENDERS_ENTRIES). */
+int nym_senders_set(const char *path, const char *pat, int verdict);
+/* The list file of the recipient rcpt under dir into buf (cap bytes):
+ * dir/ADDRESS if that file exists, else dir/LOCALPART (one list for
+ * every local domain), both lower case; with exact, dir/RCPT as given
+ * (lower case) whether it exists or not.  0, or -1 with errno (EINVAL:
+ * rcpt empty, with a '/' or starting with '.'; ENAMETOOLONG). */
+int nym_senders_path(char *buf, size_t cap, const char *dir,
+    const char *rcpt, int exact);
+
 #endif
