@@ -280,7 +280,7 @@
 /* queue-run: messages handed to one deliverer -B process (each holds a
  * descriptor in both while the batch runs): 100; and the bytes of each
  * of its output lines read (its file and code; a warning to keep). */
-#define NYM_QRUN_BATCH	100
+#define NYM_QRUN_AHEAD	16
 #define NYM_QRUN_LINE	(NYM_QUEUE_ERR + 64)
 
 /* ---- onion sender signatures: DKIM with ed25519-sha256 (dkim.c) ---- */

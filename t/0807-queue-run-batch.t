@@ -212,21 +212,46 @@ test_expect_success 'kill -9 of queue-run in a batch: its watchdog ends the deli
 '
 
 # A deliverer named sam-deliver (so queue-run batches for it) that does
-# what FAKE says: "hang" reports the first message of its batch as
-# delivered, then hangs; "quiet" exits 0 having reported nothing; "perm"
-# exits 65 having reported nothing.  It keeps its arguments, its batch
-# and a copy of its first message.
-mkdir -p fake && write_script fake/sam-deliver <<-EOF
-printf "%s\n" "\$@" >"$TRASH/batch.args"
-read -r f rest
-cat "\$f" >"$TRASH/first.msg"
-{ echo "\$f \$rest"; cat; } >"$TRASH/batch.in"
-case \$FAKE in
-hang) echo "\$f 0 \$rest=0" && exec sleep 100000 ;;
-quiet) exit 0 ;;
-perm) exit 65 ;;
-esac
-EOF
+# what FAKE says with the packets queue-run hands it on its standard
+# input (a socket: a line and a descriptor each): "hang" reports the
+# first message as delivered, then hangs; "quiet" exits 0 having reported
+# nothing; "perm" exits 65 having reported nothing; "slow" reports each
+# as delivered FAKE_SECS seconds after it came, but hangs at the
+# FAKE_STALL-th.  It keeps its arguments, each line with the number of
+# descriptors that came with it (batch.in), and a copy of its first
+# message.
+mkdir -p fake && write_script fake/sam-deliver /usr/bin/python3 <<FAKE
+import os, socket, sys, time
+d = "$TRASH"
+mode = os.environ.get("FAKE", "")
+stall = int(os.environ.get("FAKE_STALL", "0"))
+with open(d + "/batch.args", "w") as f:
+    f.write("".join(a + chr(10) for a in sys.argv[1:]))
+s = socket.socket(fileno=0)
+log = open(d + "/batch.in", "w")
+n = 0
+while True:
+    data, fds, flags, addr = socket.recv_fds(s, 65536, 4)
+    if not data and not fds:
+        break
+    n += 1
+    w = data.decode().split()
+    log.write(" ".join(w) + " %d" % len(fds) + chr(10))
+    log.flush()
+    if n == 1 and fds:
+        with open(d + "/first.msg", "wb") as o:
+            o.write(os.pread(fds[0], 1 << 20, 0))
+    for fd in fds:
+        os.close(fd)
+    if mode == "hang" or (mode == "slow" and n == stall):
+        if mode == "hang":
+            print("%s 0 %s=0" % (w[0], w[1]), flush=True)
+        time.sleep(100000)
+    if mode == "slow":
+        time.sleep(float(os.environ["FAKE_SECS"]))
+        print("%s 0 %s=0" % (w[0], w[1]), flush=True)
+sys.exit(65 if mode == "perm" else 0)
+FAKE
 
 # fput N: queue N messages to bob@bob.i2p for fake/sam-deliver.
 fput() {
@@ -239,12 +264,14 @@ fput() {
 	done
 }
 
-test_expect_success 'the batch: -B, its lines, each copy open as /dev/fd/N' '
+test_expect_success 'the batch: -B, a line and the copy'"'"'s descriptor for each' '
 	fput 3 &&
 	FAKE=quiet NYMBOX_NOW=$((T0 + 60)) queue-run -q Q -T 30 2>err &&
 	printf "%s\n" -w 5 -B -f a@a.i2p -- >want && test_cmp want batch.args &&
 	test_line_count = 3 batch.in &&
-	test "$(grep -c "^/dev/fd/[0-9]* bob@bob.i2p\$" batch.in)" = 3 &&
+	test "$(grep -c "^[0-9a-f]\{16\} bob@bob.i2p 1\$" batch.in)" = 3 &&
+	cut -d " " -f 1 batch.in | sort >got && ls Q/mess >want &&
+	test_cmp want got &&
 	grep "^Date: Wed, 15 Nov 2023 00:01:00 +0000\$" first.msg &&
 	! grep "^Bcc:" first.msg
 '
