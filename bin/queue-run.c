@@ -1837,9 +1837,11 @@ endbatches(void)
 
 /* Add r to what waits for its batch destination: handed at once to the
  * destination's batch if one runs, else a batch is started for it if
- * there is room, or once ahead of them wait, or at the end of the pass.
- * 0 if the waiting list is full and no batch can be started to make
- * room (as offer()).  r and fd are taken. */
+ * there is a free slot, else at the end of the pass (kick(), which ends
+ * batches that have nothing more to do to make room), so that a batch
+ * is not ended while the pass may still find messages for it.  0 if the
+ * waiting list is full and no batch can be started to make room (as
+ * offer()).  r and fd are taken. */
 static int
 offerbatch(struct nym_qrec *r, int fd)
 {
@@ -1871,13 +1873,8 @@ offerbatch(struct nym_qrec *r, int fd)
 			d = newdest(key, 1);
 		enqueue(d, r->id);
 		nym_qrec_free(r);
-		if (d->running == 0 && running >= jobs && d->npend >= ahead)
-			roomwait();
-		/* Waiting may have started it. */
-		if (d->used)
-			feed(d);
-		if (d->used)
-			release(d);
+		feed(d);
+		release(d);
 		return 1;
 	}
 }

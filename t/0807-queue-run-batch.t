@@ -106,6 +106,49 @@ test_expect_success 'each message as it is to be sent: Date of sending, no Bcc' 
 	! grep "^Bcc:" "$f"
 '
 
+test_expect_success 'a flush of 250 to one onion: one deliverer, one circuit, one session' '
+	mx mx0 && socks && reset &&
+	i=0 && while test $i -lt 250; do
+		put "m$i" "bob@$B" || return 1
+		i=$((i + 1))
+	done &&
+	run 2>err &&
+	test_must_be_empty err &&
+	test -z "$(ls Q/mess)" &&
+	test "$(grep -c "^CONNECT" socks.log)" = 1 &&
+	test "$(grep -c "^EHLO" mx0.log)" = 1 &&
+	test "$(grep -c "^MAIL" mx0.log)" = 250 &&
+	test "$(grep -c "^RSET" mx0.log)" = 249 &&
+	# RSET between each message and the next, none before the first.
+	grep "^MAIL\|^RSET" mx0.log | cut -c1-4 | uniq -c >runs &&
+	test "$(sed -n "1p" runs | tr -s " ")" = " 1 MAIL" &&
+	test "$(grep -vc "^ *1 " runs)" = 0 &&
+	subjects mx0.mail >got && test_line_count = 250 got &&
+	test -z "$(uniq -d got)"
+'
+
+test_expect_success '-j 1: a batch with nothing more to do gives its place to the next' '
+	mx mx0 && mx mx1 && socks && reset &&
+	i=0 && while test $i -lt 20; do
+		put "b$i" "bob@$B" || return 1
+		i=$((i + 1))
+	done &&
+	i=0 && while test $i -lt 20; do
+		put "c$i" "carol@$C" || return 1
+		i=$((i + 1))
+	done &&
+	# Not after -T: the first batch is ended once it has sent its
+	# twenty, for the second to start.
+	TOR_SOCKS=127.0.0.1:$(cat socks.port) NYMBOX_NOW=$((T0 + 60)) \
+	    test_timeout 100 queue-run -q Q -b bounces -j 1 -T 1000 2>err &&
+	test_must_be_empty err &&
+	test -z "$(ls Q/mess)" &&
+	test "$(grep -c "^CONNECT.*NAME=$B " socks.log)" = 1 &&
+	test "$(grep -c "^CONNECT.*NAME=$C " socks.log)" = 1 &&
+	subjects mx0.mail >got && test_line_count = 20 got &&
+	subjects mx1.mail >got && test_line_count = 20 got
+'
+
 test_expect_success '-s: one command, one circuit and one session per message' '
 	mx mx0 && socks && reset &&
 	put s1 "bob@$B" && put s2 "bob@$B" && put s3 "bob@$B" &&
@@ -303,19 +346,52 @@ test_expect_success 'a batch that hangs: killed after -T, what it reported recor
 	grep "^Subject: f" first.msg >s && ! grep -l -F -x "$(cat s)" Q/mess/*
 '
 
+test_expect_success 'a batch has -T for each message: longer than -T in all, not stopped' '
+	fput 4 && T=$(test_scaled 3) && start=$(date +%s) &&
+	FAKE=slow FAKE_SECS=$(test_scaled 1.5) NYMBOX_NOW=$((T0 + 60)) \
+	    test_timeout 60 queue-run -q Q -T $T 2>err &&
+	test $(($(date +%s) - start)) -gt $T &&
+	test_must_be_empty err &&
+	test_line_count = 4 batch.in && test -z "$(ls Q/mess)"
+'
+
+test_expect_success '... and one message that takes longer than -T stops it' '
+	fput 4 && T=$(test_scaled 3) &&
+	FAKE=slow FAKE_SECS=$(test_scaled 1.5) FAKE_STALL=3 \
+	    NYMBOX_NOW=$((T0 + 60)) test_timeout 60 queue-run -q Q -T $T 2>err &&
+	test "$(ls Q/mess | wc -l)" = 2 &&
+	for id in $(ls Q/mess); do
+		test "$(field $id lastcode)" = -1 &&
+		field $id error | grep "sam-deliver -B timed out" ||
+		return 1
+	done
+'
+
+# A path of over 60 bytes to a deliverer that is not there.
+long=$TRASH/nowhere/$(printf "%064d" 0)/sam-deliver
+
 test_expect_success 'a batch whose deliverer cannot be run: its messages kept' '
 	reset && i=0 &&
 	while test $i -lt 2; do
 		i=$((i + 1)) &&
 		printf "From: a@a.i2p\nSubject: n%d\n\nhi\n" $i >msg &&
 		NYMBOX_NOW=$T0 dq -m now -f a@a.i2p bob@bob.i2p -- \
-		    "$TRASH/nowhere/sam-deliver" -w 5 || return 1
+		    "$long" -w 5 || return 1
 	done &&
 	NYMBOX_NOW=$((T0 + 60)) queue-run -q Q -T 30 -b bounces 2>err &&
-	test "$(grep -c "unable to run .*: No such file or directory" err)" = 2 &&
+	# The path cut at its beginning: the program'"'"'s name stays.
+	test "$(grep -c "unable to run \.\.\.0*/sam-deliver: No such file or directory" err)" = 2 &&
 	test "$(ls Q/mess | wc -l)" = 2 && test_path_is_missing bounces &&
 	for id in $(ls Q/mess); do
 		test "$(field $id attempts)" = 1 || return 1
+	done
+'
+
+test_expect_success '-s: a command that cannot be run is named by its end too' '
+	NYMBOX_NOW=$((T0 + 60 + 300)) queue-run -s -q Q -T 30 -b bounces 2>err &&
+	test "$(grep -c "unable to run \.\.\.0*/sam-deliver: No such file or directory" err)" = 2 &&
+	for id in $(ls Q/mess); do
+		test "$(field $id attempts)" = 2 || return 1
 	done
 '
 
