@@ -20,20 +20,26 @@
  * unlink, only a power cut can.
  *
  * A command that takes a batch (sam-deliver and onion-deliver, by name,
- * unless -s) gets the due messages of one destination and one sender
- * together: one process with -B, so one SAM stream or Tor circuit and one
- * SMTP session for them all, up to NYM_QRUN_BATCH messages and one batch
- * at a time per destination.  Each message is copied as it is to be sent
- * into an unnamed file the child inherits as /dev/fd/N (nothing to clean
- * up, whatever happens), and listed as "/dev/fd/N RCPT..." on its
- * standard input.  Its line "/dev/fd/N CODE ..." is recorded the moment
- * it is read, as the exit code of a command of its own would be; a batch
- * that dies, is killed or times out leaves the messages it did not report
- * on where they were, a temporary failure.  The window above is then, for
- * each batch, the message in flight and one whose line was written and
- * not yet read: the deliverer sends one message at a time.  The deadline
- * grows with the batch: -T from its start, and -T again from each line,
- * never past -T times its size.
+ * unless -s) gets all the due messages of one destination and one sender
+ * in one process with -B, so one SAM stream or Tor circuit and one SMTP
+ * session for them all, however many there are, and one batch at a time
+ * per destination.  Its standard input is a SOCK_SEQPACKET socket: each
+ * message is copied as it is to be sent into an unnamed file (nothing
+ * to clean up, whatever happens) and handed over as one packet, its line
+ * "ID RCPT..." with the file's descriptor (bfeed()), as the run finds
+ * it, up to NYM_QRUN_AHEAD not yet reported on: neither memory nor
+ * descriptors grow with the flush.  The deliverer's line "ID CODE ..." is
+ * recorded the moment it is read, as the exit code of a command of its
+ * own would be, and the next message is handed; a batch that dies, is
+ * killed or times out leaves the messages it did not report on where
+ * they were, a temporary failure.  The window above is then, for each
+ * batch, the message in flight and one whose line was written and not
+ * yet read: the deliverer sends one message at a time.  The deadline
+ * grows with the batch: -T from each message handed to an idle
+ * deliverer and from each line, never past -T for each message handed
+ * in all.  Once the run has nothing more for it (endbatches()), or needs
+ * its place for another destination (roomwait()), the socket is closed
+ * and the deliverer ends.
  *
  * Several deliveries run at once (-j), and at most -J for one
  * destination, the set of the recipients' domains (nym_queue_dest), so
@@ -310,9 +316,10 @@ struct job {
 /* A destination with deliveries in flight, and its messages that wait
  * for one of them to end (a list through pend[]).  Each but a batch
  * destination has a delivery in flight; a batch destination (one
- * destination, one sender, one batching command: batchkey()) may be
- * idle, its messages gathering for one batch, and at most jobs are:
- * there are no more than twice as many as slots. */
+ * destination, one sender, one batching command: batchkey()) has at
+ * most one, a batch, whose deliverer is handed what waits as it has
+ * room, or none, its messages waiting for a free slot (kick()); at most
+ * jobs are idle: there are no more than twice as many as slots. */
 struct dest {
 	int used, running;
 	uint64_t key;		/* nym_queue_dest, or batchkey */

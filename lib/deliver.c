@@ -417,10 +417,9 @@ batch(struct nym_dl *d)
 			addrcpt(&d->rc, &d->n, w);
 		code = d->n == 0 ? NYM_EX_USAGE : NYM_EX_TEMPFAIL;
 		e = 0;
-		if (d->n > 0 && fd == -1 &&
-		    (fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-			e = errno;
-		else if (d->n > 0 && lseek(fd, 0, SEEK_SET) == -1)
+		if (d->n > 0 && ((fd == -1 &&
+		    (fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) ||
+		    lseek(fd, 0, SEEK_SET) == -1))
 			e = errno;
 		if (d->n == 0 || e != 0) {
 			printf("%s %d %s\n", file, code, d->n == 0 ?
