@@ -353,7 +353,9 @@ nextline(int sock, char *line, size_t cap, int *fd)
 	struct iovec iov = { line, cap - 1 };
 	struct msghdr mh = { 0 };
 	struct cmsghdr *cm;
+	size_t i, nfd = 0;
 	ssize_t n;
+	int one;
 
 	*fd = -1;
 	if (!sock) {
@@ -377,15 +379,25 @@ nextline(int sock, char *line, size_t cap, int *fd)
 		;
 	if (n == -1)
 		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the batch");
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(cm), sizeof *fd);
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		nym_die(NYM_EX_DATAERR, "unable to read the batch: %s",
-		    mh.msg_flags & MSG_TRUNC ? "line over the limit" :
-		    "more than one descriptor with a line");
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (i = 0; (i + 1) * sizeof(int) <= cm->cmsg_len -
+		    CMSG_LEN(0); i++, nfd++) {
+			memcpy(&one, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof one);
+			if (*fd == -1)
+				*fd = one;
+			else
+				close(one);
+		}
+	}
+	if (nfd > 1 || (mh.msg_flags & MSG_CTRUNC))
+		nym_die(NYM_EX_DATAERR, "unable to read the batch: more than "
+		    "one descriptor with a line");
+	if (mh.msg_flags & MSG_TRUNC)
+		nym_die(NYM_EX_DATAERR, "unable to read the batch: line over "
+		    "%zu bytes", cap - 1);
 	line[n] = '\0';
 	if (n == 0 && *fd == -1)
 		return 0;
