@@ -20,20 +20,26 @@
  * unlink, only a power cut can.
  *
  * A command that takes a batch (sam-deliver and onion-deliver, by name,
- * unless -s) gets the due messages of one destination and one sender
- * together: one process with -B, so one SAM stream or Tor circuit and one
- * SMTP session for them all, up to NYM_QRUN_BATCH messages and one batch
- * at a time per destination.  Each message is copied as it is to be sent
- * into an unnamed file the child inherits as /dev/fd/N (nothing to clean
- * up, whatever happens), and listed as "/dev/fd/N RCPT..." on its
- * standard input.  Its line "/dev/fd/N CODE ..." is recorded the moment
- * it is read, as the exit code of a command of its own would be; a batch
- * that dies, is killed or times out leaves the messages it did not report
- * on where they were, a temporary failure.  The window above is then, for
- * each batch, the message in flight and one whose line was written and
- * not yet read: the deliverer sends one message at a time.  The deadline
- * grows with the batch: -T from its start, and -T again from each line,
- * never past -T times its size.
+ * unless -s) gets all the due messages of one destination and one sender
+ * in one process with -B, so one SAM stream or Tor circuit and one SMTP
+ * session for them all, however many there are, and one batch at a time
+ * per destination.  Its standard input is a SOCK_SEQPACKET socket: each
+ * message is copied as it is to be sent into an unnamed file (nothing
+ * to clean up, whatever happens) and handed over as one packet, its line
+ * "ID RCPT..." with the file's descriptor (bfeed()), as the run finds
+ * it, up to NYM_QRUN_AHEAD not yet reported on: neither memory nor
+ * descriptors grow with the flush.  The deliverer's line "ID CODE ..." is
+ * recorded the moment it is read, as the exit code of a command of its
+ * own would be, and the next message is handed; a batch that dies, is
+ * killed or times out leaves the messages it did not report on where
+ * they were, a temporary failure.  The window above is then, for each
+ * batch, the message in flight and one whose line was written and not
+ * yet read: the deliverer sends one message at a time.  The deadline
+ * grows with the batch: -T from each message handed to an idle
+ * deliverer and from each line, never past -T for each message handed
+ * in all.  Once the run has nothing more for it (endbatches()), or needs
+ * its place for another destination (roomwait()), the socket is closed
+ * and the deliverer ends.
  *
  * Several deliveries run at once (-j), and at most -J for one
  * destination, the set of the recipients' domains (nym_queue_dest), so
@@ -65,6 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -90,7 +97,7 @@ static const char *bouncembox;	/* bounce-mbox, or NULL */
 static long timeout = 900;	/* seconds a delivery may take */
 static long lifetime = 432000;	/* seconds a message may stay queued */
 static int singles;		/* -s: one command per message, never -B */
-static long batchmax = NYM_QRUN_BATCH;	/* messages in one batch */
+static long ahead = NYM_QRUN_AHEAD;	/* a batch's messages not reported */
 static int ret = NYM_EX_OK;
 
 static void
@@ -258,12 +265,12 @@ sendcopy(int msgfd, time_t now)
 
 /* ---- the deliveries in flight ---- */
 
-/* A message of a batch: its ID, and its copy, which the deliverer opens
- * as /dev/fd/num. */
+/* A message handed to a batch's deliverer and not yet reported on: the
+ * deliverer knows it by its ID. */
 struct bent {
 	char id[NYM_QUEUE_IDLEN + 1];
-	int fd, num;		/* the copy (-1 once reported), its number */
-	int done;		/* its line was read */
+	int used;		/* handed (or being handed), not reported */
+	time_t now;		/* when it was copied: its Date, the next try */
 	char last[NYM_QUEUE_ERR + 1];	/* the last warning about it */
 };
 
@@ -275,8 +282,10 @@ struct lbuf {
 
 /* A slot: one delivery at a time, in the process group of the slot's own
  * watchdog, which lives as long as the run unless a timeout kills it.
- * The delivery is one message (nb 0), or a batch: nb messages handed to
- * one deliverer -B process, each recorded as its line comes. */
+ * The delivery is one message, or a batch: one deliverer -B process that
+ * is handed its destination's messages one at a time over a socket, up
+ * to ahead of them not yet reported on, each recorded as its line
+ * comes. */
 struct job {
 	int busy, exited;	/* a delivery runs; its command has gone */
 	int reaped;		/* and was waited for (st) */
@@ -291,23 +300,32 @@ struct job {
 	struct outcome o;
 	pid_t guard;		/* the watchdog, or -1 */
 	int guardfd;		/* the write end of its pipe */
-	struct bent *b;		/* batchmax of them, once a batch ran */
-	int nb, nleft;		/* a batch's messages; those not reported */
-	long long start;	/* when the batch started, in ms */
+	int isbatch;		/* a batch (the rest of this is for it) */
+	int sk;			/* the socket it is handed messages on, or -1 */
+	struct bent *b;		/* ahead of them, once a batch ran */
+	int nleft;		/* those used: handed and not reported */
+	int held;		/* the one whose packet waits for room, or -1 */
+	int heldfd;		/* its copy */
+	char *line;		/* its line */
+	size_t linelen;
+	long long start;	/* when the command started, in ms */
+	long long cap;		/* the batch's deadline in all, in ms */
 	struct lbuf outl, errl;	/* its output lines being read */
 };
 
 /* A destination with deliveries in flight, and its messages that wait
  * for one of them to end (a list through pend[]).  Each but a batch
  * destination has a delivery in flight; a batch destination (one
- * destination, one sender, one batching command: batchkey()) may be
- * idle, its messages gathering for one batch, and at most jobs are:
- * there are no more than twice as many as slots. */
+ * destination, one sender, one batching command: batchkey()) has at
+ * most one, a batch, whose deliverer is handed what waits as it has
+ * room, or none, its messages waiting for a free slot (kick()); at most
+ * jobs are idle: there are no more than twice as many as slots. */
 struct dest {
 	int used, running;
 	uint64_t key;		/* nym_queue_dest, or batchkey */
 	int head, tail;		/* its waiting messages, or -1 */
 	int batch, npend;	/* a batch destination; messages waiting */
+	int job;		/* a batch destination's slot, while running */
 };
 
 struct pend {
@@ -326,6 +344,7 @@ static int *pfslot;
 static long running;		/* slots busy */
 static int npend, pendfree = -1;
 static int listmode;		/* -r: IDs from the command line */
+static int closing;		/* no more messages will be offered */
 
 /* Start the slot's watchdog: a child that leads a process group of its
  * own and waits for the end of a pipe.  The kernel closes queue-run's end
@@ -391,25 +410,9 @@ stopguard(struct job *j, int quiet)
 	j->guardfd = -1;
 }
 
-/* Let the deliverer of a batch have its copies: a descriptor dup2'd
- * onto itself loses close-on-exec in the child only (POSIX 2024, glibc
- * 2.29), so no other command inherits them. */
-static int
-keepcopies(posix_spawn_file_actions_t *fa, const struct job *j)
-{
-	int k, e;
-
-	for (k = 0; k < j->nb; k++)
-		if ((e = posix_spawn_file_actions_adddup2(fa, j->b[k].fd,
-		    j->b[k].fd)) != 0)
-			return e;
-	return 0;
-}
-
-/* Start av in the slot's watchdog's group with the message on in, its
- * standard output into out and its standard error into err, and the
- * copies of a batch's messages (j->nb of them, at their numbers); 0 or
- * an errno value. */
+/* Start av in the slot's watchdog's group with the message (or a batch's
+ * socket) on in, its standard output into out and its standard error
+ * into err; 0 or an errno value. */
 static int
 spawn(struct job *j, const char **av, int in, int out, int err, pid_t *pid)
 {
@@ -443,7 +446,6 @@ spawn(struct job *j, const char **av, int in, int out, int err, pid_t *pid)
 		    STDOUT_FILENO)) == 0 &&
 		    (e = posix_spawn_file_actions_adddup2(&fa, err,
 		    STDERR_FILENO)) == 0 &&
-		    (e = keepcopies(&fa, j)) == 0 &&
 		    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
 		    (e = posix_spawnattr_setsigdefault(&at, &dfl)) == 0 &&
 		    (e = posix_spawnattr_setpgroup(&at, j->guard)) == 0 &&
@@ -488,11 +490,11 @@ take(int *pfd, struct tail *t1, struct tail *t2, int drain)
 	}
 }
 
-/* Run av with stdin j->fd, its output and error on pipes whose read ends
+/* Run av with stdin in, its output and error on pipes whose read ends
  * (flags: O_NONBLOCK or 0) j->po and j->pe keep; the child's ends block,
  * as any command expects.  0, or an errno. */
 static int
-startcmd(struct job *j, const char **av, int flags)
+startcmd(struct job *j, const char **av, int in, int flags)
 {
 	int po[2], pe[2], e;
 
@@ -508,7 +510,7 @@ startcmd(struct job *j, const char **av, int flags)
 		fcntl(po[1], F_SETFL, 0);
 		fcntl(pe[1], F_SETFL, 0);
 	}
-	e = spawn(j, av, j->fd, po[1], pe[1], &j->pid);
+	e = spawn(j, av, in, po[1], pe[1], &j->pid);
 	close(po[1]);
 	close(pe[1]);
 	if (e != 0) {
@@ -522,6 +524,19 @@ startcmd(struct job *j, const char **av, int flags)
 	j->start = nym_now_ms();
 	j->deadline = j->start + timeout * 1000;
 	return 0;
+}
+
+/* A command's path for a message: at most 60 bytes, cut at its beginning
+ * so that the program's name stays. */
+static void
+cmdpath(char buf[64], const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n <= 60)
+		memcpy(buf, path, n + 1);
+	else
+		snprintf(buf, 64, "...%s", path + n - 57);
 }
 
 /* The exit code a shell gives a command it cannot run (errno e): 127 not
@@ -540,6 +555,7 @@ jobstart(struct job *j, int msgfd)
 {
 	const struct nym_qrec *r = &j->r;
 	const char **av;
+	char cmd[64];
 	size_t i, n = 0;
 	int e;
 
@@ -550,7 +566,7 @@ jobstart(struct job *j, int msgfd)
 	j->pidfd = j->po = j->pe = -1;
 	j->exited = j->reaped = 0;
 	j->st = 0;
-	j->nb = j->nleft = 0;
+	j->isbatch = 0;
 	j->fd = sendcopy(msgfd, j->now);
 	e = errno;
 	close(msgfd);
@@ -570,13 +586,14 @@ jobstart(struct job *j, int msgfd)
 	for (i = 0; i < r->nrcpt; i++)
 		av[n++] = r->rcpt[i];
 	av[n] = NULL;
-	if ((e = startcmd(j, av, 0)) == 0) {
+	if ((e = startcmd(j, av, j->fd, 0)) == 0) {
 		free(av);
 		return 1;
 	}
 	j->o.code = shellcode(e);
-	snprintf(j->o.what, sizeof j->o.what, "unable to run %.60s: %s",
-	    av[0], strerror(e));
+	cmdpath(cmd, av[0]);
+	snprintf(j->o.what, sizeof j->o.what, "unable to run %s: %s", cmd,
+	    strerror(e));
 	free(av);
 	close(j->fd);
 	j->fd = -1;
@@ -588,8 +605,9 @@ jobstart(struct job *j, int msgfd)
 static void
 jobend(struct job *j, int timedout)
 {
-	const char *cmd = j->r.argv[0];
+	char cmd[64];
 
+	cmdpath(cmd, j->r.argv[0]);
 	if (timedout) {
 		stopguard(j, 0);	/* the command's whole group */
 		kill(j->pid, SIGKILL);
@@ -608,15 +626,15 @@ jobend(struct job *j, int timedout)
 	settle(&j->o, &j->diag, &j->err);
 	if (timedout) {
 		j->o.code = -1;
-		snprintf(j->o.what, sizeof j->o.what, "%.60s timed out after "
+		snprintf(j->o.what, sizeof j->o.what, "%s timed out after "
 		    "%ld s", cmd, timeout);
 	} else if (WIFSIGNALED(j->st)) {
 		j->o.code = -1;
-		snprintf(j->o.what, sizeof j->o.what, "%.60s killed by signal "
+		snprintf(j->o.what, sizeof j->o.what, "%s killed by signal "
 		    "%d", cmd, WTERMSIG(j->st));
 	} else {
 		j->o.code = WEXITSTATUS(j->st);
-		snprintf(j->o.what, sizeof j->o.what, "%.60s exited with %d",
+		snprintf(j->o.what, sizeof j->o.what, "%s exited with %d",
 		    cmd, j->o.code);
 	}
 }
@@ -861,6 +879,39 @@ conclude(struct nym_qrec *r, const struct outcome *o, time_t now)
 	bounce(r, now, o->diag[0] != '\0' ? o->diag : o->what);
 }
 
+/* Add id at the end of what waits for d; there is room (pendfree). */
+static void
+enqueue(struct dest *d, const char *id)
+{
+	int k = pendfree;
+
+	pendfree = pend[k].next;
+	memcpy(pend[k].id, id, sizeof pend[k].id);
+	pend[k].next = -1;
+	if (d->tail == -1)
+		d->head = k;
+	else
+		pend[d->tail].next = k;
+	d->tail = k;
+	npend++;
+	d->npend++;
+}
+
+/* Take the first of what waits for d (there is one) into id. */
+static void
+dequeue(struct dest *d, char id[NYM_QUEUE_IDLEN + 1])
+{
+	int k = d->head;
+
+	if ((d->head = pend[k].next) == -1)
+		d->tail = -1;
+	memcpy(id, pend[k].id, NYM_QUEUE_IDLEN + 1);
+	pend[k].next = pendfree;
+	pendfree = k;
+	npend--;
+	d->npend--;
+}
+
 /* ---- batches ---- */
 
 static void unreadable(const char *);
@@ -874,9 +925,9 @@ static int
 batchable(const struct nym_qrec *r)
 {
 	const char *base, *p;
-	size_t i, len = 32;
+	size_t i, len = NYM_QUEUE_IDLEN + 2;
 
-	if (singles || batchmax < 1 || r->argc == 0)
+	if (singles || r->argc == 0)
 		return 0;
 	base = strrchr(r->argv[0], '/');
 	base = base != NULL ? base + 1 : r->argv[0];
@@ -932,9 +983,9 @@ samegroup(const struct nym_qrec *a, const struct nym_qrec *b)
 	return 1;
 }
 
-/* Record the outcome of e, one message of the batch of j, as the exit
- * code of its own command would be: code 0 unlinks it, others read its
- * record again for conclude(). */
+/* Record the outcome of e, a message handed to the batch of j, as the
+ * exit code of its own command would be: code 0 unlinks it, others read
+ * its record again for conclude(). */
 static void
 bconclude(struct job *j, struct bent *e, int code, const char *what)
 {
@@ -942,11 +993,8 @@ bconclude(struct job *j, struct bent *e, int code, const char *what)
 	struct nym_qrec r;
 	int fd;
 
-	e->done = 1;
+	e->used = 0;
 	j->nleft--;
-	if (e->fd != -1)
-		close(e->fd);
-	e->fd = -1;
 	memset(&o, 0, sizeof o);
 	o.code = code;
 	snprintf(o.what, sizeof o.what, "%s", what);
@@ -956,7 +1004,7 @@ bconclude(struct job *j, struct bent *e, int code, const char *what)
 	if (code == 0) {
 		memset(&r, 0, sizeof r);
 		memcpy(r.id, e->id, sizeof r.id);
-		conclude(&r, &o, j->now);
+		conclude(&r, &o, e->now);
 		return;
 	}
 	if (nym_queue_get(qdir, e->id, &r, &fd) == -1) {
@@ -965,7 +1013,7 @@ bconclude(struct job *j, struct bent *e, int code, const char *what)
 		return;
 	}
 	close(fd);
-	conclude(&r, &o, j->now);
+	conclude(&r, &o, e->now);
 	nym_qrec_free(&r);
 }
 
@@ -978,45 +1026,199 @@ cmdname(const struct job *j)
 	return p != NULL ? p + 1 : j->r.argv[0];
 }
 
-/* The message of j's batch its deliverer calls /dev/fd/N at s, and
- * where its name ends in s; NULL if none (or not one of ours). */
+/* The message handed to j's deliverer that it names at s (its ID and a
+ * space), and where the name ends in s; NULL if none. */
 static struct bent *
 bfind(struct job *j, const char *s, const char **end)
 {
-	char *q;
-	long n;
-	int k;
+	long k;
 
-	if (strncmp(s, "/dev/fd/", 8) != 0 || s[8] < '0' || s[8] > '9')
-		return NULL;
-	n = strtol(s + 8, &q, 10);
-	if (*q != ' ')
-		return NULL;
-	for (k = 0; k < j->nb; k++)
-		if (j->b[k].num == n && !j->b[k].done) {
-			*end = q + 1;
+	for (k = 0; k < ahead; k++)
+		if (j->b[k].used && k != j->held &&
+		    strncmp(s, j->b[k].id, NYM_QUEUE_IDLEN) == 0 &&
+		    s[NYM_QUEUE_IDLEN] == ' ') {
+			*end = s + NYM_QUEUE_IDLEN + 1;
 			return &j->b[k];
 		}
 	return NULL;
 }
 
 /* A line of the deliverer's standard error: a warning about one message
- * ("...: unable to deliver /dev/fd/N to ADDR: why") is kept for it as a
- * delivery of its own would have said it, the file's name left out. */
+ * ("...: unable to deliver ID to ADDR: why") is kept for it as a
+ * delivery of its own would have said it, the name left out. */
 static void
 warnline(struct job *j, const char *line)
 {
-	const char *p = strstr(line, " /dev/fd/"), *end;
+	static const char verb[] = "unable to deliver ";
+	const char *p = strstr(line, verb), *end;
 	struct bent *e;
 
-	if (p == NULL || (e = bfind(j, p + 1, &end)) == NULL)
+	if (p == NULL || (e = bfind(j, p + sizeof verb - 1, &end)) == NULL)
 		return;
-	snprintf(e->last, sizeof e->last, "%.*s%s", (int)(p + 1 - line), line,
-	    end);
+	snprintf(e->last, sizeof e->last, "%.*s%s",
+	    (int)(p + sizeof verb - 1 - line), line, end);
 }
 
-/* A line of its standard output, "/dev/fd/N CODE ...": that message is
- * done with, recorded at once; the batch has -T more for the next. */
+/* Close the socket of j's batch: its deliverer reads the end of its
+ * batch once it has the messages handed before, and exits. */
+static void
+bclose(struct job *j)
+{
+	if (j->sk != -1)
+		close(j->sk);
+	j->sk = -1;
+}
+
+/* Hand the held message to j's deliverer: a packet of its line with its
+ * copy's descriptor.  1 if it went (or failed, and was recorded as
+ * failed for now), 0 if it still waits for room in the socket (poll says
+ * when) or the deliverer has gone. */
+static int
+bsend(struct job *j)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { j->line, j->linelen };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	char what[160];
+	ssize_t n;
+	int e;
+
+	memset(&ctl, 0, sizeof ctl);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof ctl.buf;
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &j->heldfd, sizeof(int));
+	while ((n = sendmsg(j->sk, &mh, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n == -1 && errno == EAGAIN)
+		return 0;
+	e = n == -1 ? errno : 0;
+	close(j->heldfd);
+	free(j->line);
+	j->line = NULL;
+	j->heldfd = -1;
+	if (e != 0) {
+		/* Not handed: a temporary failure, as one the deliverer did
+		 * not report on. */
+		snprintf(what, sizeof what, "unable to hand it to %.60s -B: %s",
+		    cmdname(j), strerror(e));
+		bconclude(j, &j->b[j->held], -1, what);
+		j->held = -1;
+		if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) {
+			bclose(j);
+			return 0;
+		}
+		return 1;
+	}
+	j->held = -1;
+	return 1;
+}
+
+/* Hand j's deliverer what waits for its destination, as long as it has
+ * fewer than ahead messages not reported on: each copied as it is to be
+ * sent now into an unnamed file, whose descriptor goes with its line
+ * "ID RECIPIENT...".  A message that is not of the batch's group (changed
+ * by hand since) or bounces (not by this run) is left for another run.
+ * Once nothing more will come (closing), the socket is closed. */
+static void
+bfeed(struct job *j)
+{
+	struct dest *d = &dests[j->dest];
+	char id[NYM_QUEUE_IDLEN + 1];
+	struct nym_qrec r;
+	struct outcome o;
+	struct bent *e;
+	size_t i, len;
+	long long t;
+	long k;
+	int fd, cfd, err;
+	char *p;
+
+	if (j->sk == -1 || (j->held != -1 && !bsend(j)))
+		return;
+	while (j->sk != -1 && j->nleft < ahead && d->head != -1) {
+		dequeue(d, id);
+		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+			if (errno != ENOENT)
+				unreadable(id);
+			else if (listmode)
+				noid("retry", id);
+			continue;
+		}
+		if (r.state == NYM_QS_BOUNCE || !samegroup(&j->r, &r) ||
+		    !batchable(&r)) {
+			close(fd);
+			nym_qrec_free(&r);
+			continue;
+		}
+		for (k = 0; j->b[k].used; k++)
+			;
+		e = &j->b[k];
+		memcpy(e->id, id, sizeof e->id);
+		e->now = nym_now();
+		e->last[0] = '\0';
+		len = NYM_QUEUE_IDLEN + 2;
+		for (i = 0; i < r.nrcpt; i++)
+			len += strlen(r.rcpt[i]) + 1;
+		if ((j->line = malloc(len)) == NULL)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		cfd = sendcopy(fd, e->now);
+		err = errno;
+		close(fd);
+		if (cfd == -1) {
+			free(j->line);
+			j->line = NULL;
+			memset(&o, 0, sizeof o);
+			o.code = err == E2BIG ? NYM_EX_DATAERR : -1;
+			snprintf(o.what, sizeof o.what, "unable to copy it "
+			    "into the queue's tmp/: %.80s", strerror(err));
+			conclude(&r, &o, e->now);
+			nym_qrec_free(&r);
+			continue;
+		}
+		p = j->line + NYM_QUEUE_IDLEN;
+		memcpy(j->line, id, NYM_QUEUE_IDLEN);
+		for (i = 0; i < r.nrcpt; i++) {
+			*p++ = ' ';
+			memcpy(p, r.rcpt[i], strlen(r.rcpt[i]));
+			p += strlen(r.rcpt[i]);
+		}
+		*p++ = '\n';
+		j->linelen = (size_t)(p - j->line);
+		nym_qrec_free(&r);
+		e->used = 1;
+		j->held = (int)k;
+		j->heldfd = cfd;
+		/* Its -T: from now if the deliverer had nothing to do, else
+		 * from the line before its own; the batch's total grows by
+		 * -T for each. */
+		t = nym_now_ms();
+		if (j->nleft++ == 0) {
+			j->cap = (j->cap > t ? j->cap : t) + timeout * 1000;
+			j->deadline = t + timeout * 1000 < j->cap ?
+			    t + timeout * 1000 : j->cap;
+		} else
+			j->cap += timeout * 1000;
+		if (!bsend(j))
+			return;
+	}
+	if (closing && d->head == -1 && j->held == -1)
+		bclose(j);
+}
+
+/* A line of its standard output, "ID CODE ...": that message is done
+ * with, recorded at once; the batch has -T more for the next, and is
+ * handed another. */
 static void
 reportline(struct job *j, const char *line)
 {
@@ -1024,7 +1226,7 @@ reportline(struct job *j, const char *line)
 	struct bent *e;
 	char what[160], *q;
 	long code;
-	long long t, cap;
+	long long t;
 
 	if ((e = bfind(j, line, &end)) == NULL)
 		return;
@@ -1035,8 +1237,9 @@ reportline(struct job *j, const char *line)
 	    code);
 	bconclude(j, e, (int)code, what);
 	t = nym_now_ms();
-	cap = j->start + (long long)j->nb * timeout * 1000;
-	j->deadline = t + timeout * 1000 < cap ? t + timeout * 1000 : cap;
+	j->deadline = t + timeout * 1000 < j->cap ? t + timeout * 1000 :
+	    j->cap;
+	bfeed(j);
 }
 
 /* Read what there is from a batch's pipe *pfd (nonblocking), line by
@@ -1096,14 +1299,15 @@ bread(struct job *j, int drain)
 }
 
 /* The deliverer of the batch of j has gone, or timed out: what it
- * reported is recorded already; the rest failed for now (a line cut
- * short included), to be tried again. */
+ * reported is recorded already; the rest it was handed failed for now (a
+ * line cut short included), to be tried again. */
 static void
 bend(struct job *j, int timedout)
 {
 	const char *cmd = cmdname(j);
 	char what[160];
-	int k, code = -1;
+	long k;
+	int code = -1;
 
 	if (timedout) {
 		stopguard(j, 0);
@@ -1112,11 +1316,18 @@ bend(struct job *j, int timedout)
 	if (!j->reaped)
 		while (waitpid(j->pid, &j->st, 0) == -1 && errno == EINTR)
 			;
+	bclose(j);		/* nothing more for it, whatever it says */
 	bread(j, 1);
 	if (j->pidfd != -1)
 		close(j->pidfd);
-	close(j->fd);
-	j->pidfd = j->fd = -1;
+	j->pidfd = -1;
+	if (j->held != -1) {
+		close(j->heldfd);
+		free(j->line);
+		j->line = NULL;
+		j->heldfd = -1;
+		j->held = -1;
+	}
 	settle(&j->o, &j->diag, &j->err);
 	if (timedout)
 		snprintf(what, sizeof what, "%.60s -B timed out", cmd);
@@ -1131,154 +1342,100 @@ bend(struct job *j, int timedout)
 		snprintf(what, sizeof what, "%.60s -B exited with %d before "
 		    "its report on it", cmd, WEXITSTATUS(j->st));
 	}
-	for (k = 0; k < j->nb; k++)
-		if (!j->b[k].done)
+	for (k = 0; k < ahead; k++)
+		if (j->b[k].used)
 			bconclude(j, &j->b[k], code, what);
 	nym_qrec_free(&j->r);
-	j->nb = 0;
+	j->isbatch = 0;
 }
 
-/* Close what a batch that could not start holds, and record each of its
- * messages with the outcome o. */
-static void
-bnostart(struct job *j, const struct outcome *o)
-{
-	int k;
-
-	for (k = 0; k < j->nb; k++)
-		bconclude(j, &j->b[k], o->code, o->what);
-	nym_qrec_free(&j->r);
-	j->nb = 0;
-}
-
-/* Start a batch in slot j (free; the caller made sure) from what waits
- * for d: up to batchmax messages, each copied as it is to be sent now,
- * listed as "/dev/fd/N RCPT..." in an unnamed file the deliverer reads.
- * 1 if it runs, 0 if there was nothing to send or it could not start
- * (the messages are recorded as failed for now). */
+/* Start a batch in slot j (free; the caller made sure) for d: its
+ * deliverer, the command and sender of the first message waiting that
+ * can go, with a socket on its standard input to hand it messages on
+ * (bfeed).  1 if it runs; 0 if nothing can go, or it could not start
+ * (that first message recorded as failed for now). */
 static int
 bstart(struct job *j, struct dest *d)
 {
-	char id[NYM_QUEUE_IDLEN + 1], num[32];
+	char id[NYM_QUEUE_IDLEN + 1], cmd[64];
 	struct nym_qrec r;
 	struct outcome o;
-	const char **av = NULL;
+	const char **av;
 	size_t i, n = 0;
-	int k, fd, cfd, e = 0, first = 1;
-	time_t now = nym_now();
+	int fd, e, sv[2];
 
 	if (j->b == NULL &&
-	    (j->b = calloc((size_t)batchmax, sizeof *j->b)) == NULL)
+	    (j->b = calloc((size_t)ahead, sizeof *j->b)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	memset(&j->o, 0, sizeof j->o);
-	j->diag = (struct tail){ j->o.diag, NYM_QRUN_DIAG, 0, 0 };
-	j->err = (struct tail){ j->o.err, NYM_QRUN_ERRTAIL, 0, 0 };
-	j->outl.n = j->errl.n = 0;
-	j->pid = -1;
-	j->pidfd = j->po = j->pe = -1;
-	j->exited = j->reaped = 0;
-	j->st = 0;
-	j->nb = j->nleft = 0;
-	j->now = now;
-	if ((j->fd = unnamed()) == -1)
-		e = errno;
-	while (d->head != -1 && j->nb < batchmax) {
-		k = d->head;
-		if ((d->head = pend[k].next) == -1)
-			d->tail = -1;
-		memcpy(id, pend[k].id, sizeof id);
-		pend[k].next = pendfree;
-		pendfree = k;
-		npend--;
-		d->npend--;
+	/* The first that can go gives the group; it stays first in line. */
+	for (;;) {
+		if (d->head == -1)
+			return 0;
+		memcpy(id, pend[d->head].id, sizeof id);
 		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+			dequeue(d, id);
 			if (errno != ENOENT)
 				unreadable(id);
 			else if (listmode)
 				noid("retry", id);
 			continue;
 		}
-		/* Bouncing (not by this run), or changed by hand since it
-		 * was offered: left for another run. */
-		if (r.state == NYM_QS_BOUNCE || (!first && !samegroup(&j->r,
-		    &r)) || !batchable(&r)) {
-			close(fd);
-			nym_qrec_free(&r);
-			continue;
-		}
-		if (e != 0 || (cfd = sendcopy(fd, now)) == -1) {
-			if (e == 0)
-				e = errno;
-			close(fd);
-			memset(&o, 0, sizeof o);
-			o.code = e == E2BIG ? NYM_EX_DATAERR : -1;
-			snprintf(o.what, sizeof o.what, "unable to copy it "
-			    "into the queue's tmp/: %.80s", strerror(e));
-			if (e == E2BIG)
-				e = 0;
-			conclude(&r, &o, now);
-			nym_qrec_free(&r);
-			continue;
-		}
 		close(fd);
-		snprintf(num, sizeof num, "/dev/fd/%d", cfd);
-		if (nym_write_all(j->fd, num, strlen(num)) == -1)
-			e = errno;
-		for (i = 0; i < r.nrcpt && e == 0; i++)
-			if (nym_write_all(j->fd, " ", 1) == -1 ||
-			    nym_write_all(j->fd, r.rcpt[i],
-			    strlen(r.rcpt[i])) == -1)
-				e = errno;
-		if (e == 0 && nym_write_all(j->fd, "\n", 1) == -1)
-			e = errno;
-		memcpy(j->b[j->nb].id, id, sizeof id);
-		j->b[j->nb].fd = j->b[j->nb].num = cfd;
-		j->b[j->nb].done = 0;
-		j->b[j->nb].last[0] = '\0';
-		j->nb++;
-		j->nleft++;
-		if (first)
-			j->r = r;
-		else
-			nym_qrec_free(&r);
-		first = 0;
+		if (r.state != NYM_QS_BOUNCE && batchable(&r))
+			break;
+		dequeue(d, id);
+		nym_qrec_free(&r);
 	}
+	memset(&j->o, 0, sizeof j->o);
+	j->diag = (struct tail){ j->o.diag, NYM_QRUN_DIAG, 0, 0 };
+	j->err = (struct tail){ j->o.err, NYM_QRUN_ERRTAIL, 0, 0 };
+	j->outl.n = j->errl.n = 0;
+	j->pid = -1;
+	j->pidfd = j->po = j->pe = j->sk = -1;
+	j->exited = j->reaped = 0;
+	j->st = 0;
+	j->nleft = 0;
+	j->held = j->heldfd = -1;
+	j->now = nym_now();
 	memset(&o, 0, sizeof o);
-	if (j->nb == 0) {
-		if (j->fd != -1)
-			close(j->fd);
-		j->fd = -1;
-		return 0;
-	}
-	if (e != 0 || lseek(j->fd, 0, SEEK_SET) == -1) {
-		if (e == 0)
-			e = errno;
-		o.code = -1;
-		snprintf(o.what, sizeof o.what, "unable to write the batch "
-		    "into the queue's tmp/: %.80s", strerror(e));
+	o.code = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0, sv) == -1) {
+		snprintf(o.what, sizeof o.what, "unable to make a socket for "
+		    "the batch: %s", strerror(errno));
 		goto fail;
 	}
-	if ((av = calloc(j->r.argc + 5, sizeof *av)) == NULL)
+	/* The deliverer's end blocks, as any command expects. */
+	fcntl(sv[1], F_SETFL, 0);
+	if ((av = calloc(r.argc + 5, sizeof *av)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
-	for (i = 0; i < j->r.argc; i++)
-		av[n++] = j->r.argv[i];
+	for (i = 0; i < r.argc; i++)
+		av[n++] = r.argv[i];
 	av[n++] = "-B";
 	av[n++] = "-f";
-	av[n++] = j->r.sender;
+	av[n++] = r.sender;
 	av[n++] = "--";
 	av[n] = NULL;
-	if ((e = startcmd(j, av, O_NONBLOCK)) == 0) {
+	e = startcmd(j, av, sv[1], O_NONBLOCK);
+	close(sv[1]);
+	if (e == 0) {
 		free(av);
+		j->sk = sv[0];
+		j->cap = j->start;
+		j->r = r;
+		j->isbatch = 1;
 		return 1;
 	}
+	close(sv[0]);
 	o.code = shellcode(e);
-	snprintf(o.what, sizeof o.what, "unable to run %.60s: %s", av[0],
+	cmdpath(cmd, av[0]);
+	snprintf(o.what, sizeof o.what, "unable to run %s: %s", cmd,
 	    strerror(e));
 	free(av);
 fail:
-	close(j->fd);
-	j->fd = -1;
-	bnostart(j, &o);
+	dequeue(d, id);
+	conclude(&r, &o, j->now);
+	nym_qrec_free(&r);
 	return 0;
 }
 
@@ -1295,20 +1452,22 @@ setup(void)
 
 	if (perdest > jobs)
 		perdest = jobs;
-	/* A delivery holds five descriptors (its copy or a batch's list,
-	 * two pipes, a pidfd and its watchdog's pipe), a batch one more for
-	 * each message, and a few more while it starts.  Short of them,
-	 * batches are made smaller, then fewer run at once. */
-	need = (rlim_t)jobs * (5 + (rlim_t)batchmax) + 64;
+	/* A delivery holds at most six descriptors (its copy, or a batch's
+	 * socket and the copy it is handing; two pipes, a pidfd and its
+	 * watchdog's pipe), and a few more while it starts; the copies a
+	 * batch has handed ahead and its deliverer not yet taken count
+	 * too, as Linux counts them against the sender's limit.  Short of
+	 * them, fewer are handed ahead, then fewer run at once. */
+	need = (rlim_t)jobs * (6 + (rlim_t)ahead) + 64;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
 		rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
-			batchmax = rl.rlim_cur > (rlim_t)jobs * 6 + 64 ?
-			    (long)((rl.rlim_cur - 64) / (rlim_t)jobs) - 5 : 1;
-			if (rl.rlim_cur < (rlim_t)jobs * 6 + 64) {
+			ahead = rl.rlim_cur > (rlim_t)jobs * 7 + 64 ?
+			    (long)((rl.rlim_cur - 64) / (rlim_t)jobs) - 6 : 1;
+			if (rl.rlim_cur < (rlim_t)jobs * 7 + 64) {
 				jobs = rl.rlim_cur > 128 ?
-				    (long)(rl.rlim_cur - 64) / 6 : 10;
+				    (long)(rl.rlim_cur - 64) / 7 : 10;
 				nym_warn("unable to open enough files for -j: "
 				    "%ld deliveries at once", jobs);
 				if (perdest > jobs)
@@ -1319,14 +1478,14 @@ setup(void)
 	ndests = 2 * jobs;
 	if ((jobtab = calloc((size_t)jobs, sizeof *jobtab)) == NULL ||
 	    (dests = calloc((size_t)ndests, sizeof *dests)) == NULL ||
-	    (pfds = calloc((size_t)jobs * 3, sizeof *pfds)) == NULL ||
-	    (pfslot = calloc((size_t)jobs * 3, sizeof *pfslot)) == NULL ||
+	    (pfds = calloc((size_t)jobs * 4, sizeof *pfds)) == NULL ||
+	    (pfslot = calloc((size_t)jobs * 4, sizeof *pfslot)) == NULL ||
 	    (pend = calloc(NYM_QRUN_PEND_MAX, sizeof *pend)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (i = 0; i < jobs; i++) {
 		jobtab[i].guard = jobtab[i].guardfd = -1;
-		jobtab[i].fd = jobtab[i].pidfd = -1;
-		jobtab[i].po = jobtab[i].pe = -1;
+		jobtab[i].fd = jobtab[i].pidfd = jobtab[i].sk = -1;
+		jobtab[i].po = jobtab[i].pe = jobtab[i].held = -1;
 	}
 	for (i = 0; i < NYM_QRUN_PEND_MAX; i++)
 		pend[i].next = i + 1 < NYM_QRUN_PEND_MAX ? (int)i + 1 : -1;
@@ -1354,16 +1513,15 @@ teardown(void)
 static int
 busy(const char *id, int waiting)
 {
-	long i;
-	int k;
+	long i, k;
 
 	for (i = 0; i < jobs; i++) {
 		if (!jobtab[i].busy)
 			continue;
-		if (jobtab[i].nb == 0 && strcmp(jobtab[i].r.id, id) == 0)
+		if (!jobtab[i].isbatch && strcmp(jobtab[i].r.id, id) == 0)
 			return 1;
-		for (k = 0; k < jobtab[i].nb; k++)
-			if (!jobtab[i].b[k].done &&
+		for (k = 0; jobtab[i].isbatch && k < ahead; k++)
+			if (jobtab[i].b[k].used &&
 			    strcmp(jobtab[i].b[k].id, id) == 0)
 				return 1;
 	}
@@ -1398,8 +1556,16 @@ newdest(uint64_t key, int batch)
 	if (i == ndests)
 		nym_die(NYM_EX_SOFTWARE, "unable to find room for a "
 		    "destination");
-	dests[i] = (struct dest){ 1, 0, key, -1, -1, batch, 0 };
+	dests[i] = (struct dest){ 1, 0, key, -1, -1, batch, 0, -1 };
 	return &dests[i];
+}
+
+/* Let d go if nothing of it runs or waits. */
+static void
+release(struct dest *d)
+{
+	if (d->used && d->running == 0 && d->head == -1)
+		d->used = 0;
 }
 
 /* Start delivering r (its message open at fd) to destination key in a
@@ -1428,12 +1594,11 @@ launch(struct nym_qrec *r, int fd, uint64_t key)
 	}
 	conclude(&j->r, &j->o, j->now);
 	nym_qrec_free(&j->r);
-	if (d->running == 0 && d->head == -1)
-		d->used = 0;
+	release(d);
 }
 
 /* Start a batch for d in a free slot (the caller made sure there is
- * one); 1 if it runs. */
+ * one) and hand it what waits; 1 if it runs. */
 static int
 batch(struct dest *d)
 {
@@ -1445,8 +1610,10 @@ batch(struct dest *d)
 		return 0;
 	j->busy = 1;
 	j->dest = (int)(d - dests);
+	d->job = (int)(j - jobtab);
 	d->running++;
 	running++;
+	bfeed(j);
 	return 1;
 }
 
@@ -1456,22 +1623,18 @@ feed(struct dest *d)
 {
 	struct nym_qrec r;
 	char id[NYM_QUEUE_IDLEN + 1];
-	int k, fd;
+	int fd;
 
 	if (d->batch) {
 		/* One batch at a time: one session for the destination. */
+		if (d->running > 0)
+			bfeed(&jobtab[d->job]);
 		while (d->head != -1 && d->running == 0 && running < jobs)
 			(void)batch(d);
 		return;
 	}
 	while (d->head != -1 && d->running < perdest && running < jobs) {
-		k = d->head;
-		if ((d->head = pend[k].next) == -1)
-			d->tail = -1;
-		memcpy(id, pend[k].id, sizeof id);
-		pend[k].next = pendfree;
-		pendfree = k;
-		npend--;
+		dequeue(d, id);
 		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
 			if (errno != ENOENT)
 				unreadable(id);
@@ -1495,7 +1658,7 @@ finish(struct job *j, int timedout)
 {
 	struct dest *d = &dests[j->dest];
 
-	if (j->nb > 0) {
+	if (j->isbatch) {
 		bend(j, timedout);
 		j->busy = 0;
 		running--;
@@ -1509,8 +1672,7 @@ finish(struct job *j, int timedout)
 		nym_qrec_free(&j->r);
 	}
 	feed(d);
-	if (d->running == 0 && d->head == -1)
-		d->used = 0;
+	release(d);
 }
 
 /* Watch the deliveries in flight: their output, their end, their
@@ -1530,7 +1692,15 @@ pump(int block)
 		j = &jobtab[i];
 		if (!j->busy)
 			continue;
-		if ((left = j->deadline - t) <= 0) {
+		if ((left = j->deadline - t) <= 0 && j->isbatch &&
+		    j->nleft == 0 && j->sk != -1) {
+			/* A batch that waited -T for more and got none:
+			 * ended, its deliverer given -T to leave. */
+			bclose(j);
+			j->deadline = t + timeout * 1000;
+			left = timeout * 1000;
+		}
+		if (left <= 0) {
 			finish(j, 1);
 			wait = 0;
 			continue;
@@ -1550,6 +1720,10 @@ pump(int block)
 			pfds[np++] = (struct pollfd){ j->pidfd, POLLIN, 0 };
 		} else
 			nopidfd = 1;
+		if (j->isbatch && j->held != -1 && j->sk != -1) {
+			pfslot[np] = (int)i;
+			pfds[np++] = (struct pollfd){ j->sk, POLLOUT, 0 };
+		}
 	}
 	if (dirty) {
 		if ((left = synced + NYM_QRUN_SYNC_MS - t) <= 0)
@@ -1572,9 +1746,13 @@ pump(int block)
 	 * in a slot, on descriptors of the same numbers. */
 	for (k = 0; k < np; k++) {
 		j = &jobtab[pfslot[k]];
-		if ((pfds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+		if ((pfds[k].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) ==
+		    0)
 			continue;
-		if (j->nb > 0 && (pfds[k].fd == j->po || pfds[k].fd == j->pe))
+		if (j->isbatch && pfds[k].fd == j->sk)
+			bfeed(j);
+		else if (j->isbatch && (pfds[k].fd == j->po ||
+		    pfds[k].fd == j->pe))
 			bread(j, 0);
 		else if (pfds[k].fd == j->po)
 			take(&j->po, &j->diag, NULL, 0);
@@ -1594,13 +1772,35 @@ pump(int block)
 			finish(&jobtab[i], 0);
 }
 
-/* Deliver r (its message open at fd) as soon as the run and its
- * destination have room; until then it waits in the list of its
- * destination.  0 if that list is full, and r is left for a later pass:
- * a scan then goes on, so that one slow destination holds no other;
- * -r waits instead.  r and fd are taken. */
-/* Start one idle batch destination's batch, waiting for a slot; 0 if
- * none is idle. */
+/* Wait until the run has a free slot.  A batch that has nothing to do
+ * holds one until it is told that nothing more comes (closing) or its
+ * -T passes: one such is ended now, unless one is ending already. */
+static void
+roomwait(void)
+{
+	struct job *j, *idle;
+	long i;
+
+	while (running >= jobs) {
+		idle = NULL;
+		for (i = 0; i < jobs; i++) {
+			j = &jobtab[i];
+			if (!j->busy || !j->isbatch || j->nleft > 0 ||
+			    dests[j->dest].head != -1)
+				continue;
+			if (j->sk == -1)
+				break;
+			if (idle == NULL)
+				idle = j;
+		}
+		if (i == jobs && idle != NULL)
+			bclose(idle);
+		pump(1);
+	}
+}
+
+/* Start one batch destination's batch that waits for a slot, waiting for
+ * the slot; 0 if none waits. */
 static int
 kickone(void)
 {
@@ -1610,20 +1810,18 @@ kickone(void)
 		if (!dests[i].used || dests[i].running > 0 ||
 		    dests[i].head == -1)
 			continue;
-		while (running >= jobs)
-			pump(1);
+		roomwait();
 		/* Waiting may have started it, or more. */
 		if (dests[i].used)
 			feed(&dests[i]);
-		if (dests[i].used && dests[i].running == 0 &&
-		    dests[i].head == -1)
-			dests[i].used = 0;
+		if (dests[i].used)
+			release(&dests[i]);
 		return 1;
 	}
 	return 0;
 }
 
-/* Start every batch that gathers (the end of a pass). */
+/* Start every batch that waits (the end of a pass). */
 static void
 kick(void)
 {
@@ -1631,17 +1829,32 @@ kick(void)
 		;
 }
 
-/* Add r to what gathers for its batch destination, started when it has
- * batchmax or at the end of the pass; 0 if the waiting list is full and
- * no batch can be started to make room (as offer()).  r and fd are
- * taken. */
+/* Nothing more will be offered: every batch is told so once it has been
+ * handed what waits for it, and ends when it has sent that. */
+static void
+endbatches(void)
+{
+	long i;
+
+	closing = 1;
+	for (i = 0; i < jobs; i++)
+		if (jobtab[i].busy && jobtab[i].isbatch)
+			bfeed(&jobtab[i]);
+}
+
+/* Add r to what waits for its batch destination: handed at once to the
+ * destination's batch if one runs, else a batch is started for it if
+ * there is a free slot, else at the end of the pass (kick(), which ends
+ * batches that have nothing more to do to make room), so that a batch
+ * is not ended while the pass may still find messages for it.  0 if the
+ * waiting list is full and no batch can be started to make room (as
+ * offer()).  r and fd are taken. */
 static int
 offerbatch(struct nym_qrec *r, int fd)
 {
 	uint64_t key = batchkey(r);
 	struct dest *d;
 	long i, idle;
-	int k;
 
 	close(fd);
 	for (;;) {
@@ -1665,59 +1878,37 @@ offerbatch(struct nym_qrec *r, int fd)
 		}
 		if (d == NULL)
 			d = newdest(key, 1);
-		k = pendfree;
-		pendfree = pend[k].next;
-		memcpy(pend[k].id, r->id, sizeof pend[k].id);
-		pend[k].next = -1;
-		if (d->tail == -1)
-			d->head = k;
-		else
-			pend[d->tail].next = k;
-		d->tail = k;
-		npend++;
-		d->npend++;
+		enqueue(d, r->id);
 		nym_qrec_free(r);
-		if (d->running == 0 && d->npend >= batchmax) {
-			while (running >= jobs)
-				pump(1);
-			/* Waiting may have started it. */
-			if (d->used)
-				feed(d);
-			if (d->used && d->running == 0 && d->head == -1)
-				d->used = 0;
-		}
+		feed(d);
+		release(d);
 		return 1;
 	}
 }
 
+/* Deliver r (its message open at fd) as soon as the run and its
+ * destination have room; until then it waits in the list of its
+ * destination.  0 if that list is full, and r is left for a later pass:
+ * a scan then goes on, so that one slow destination holds no other;
+ * -r waits instead.  r and fd are taken. */
 static int
 offer(struct nym_qrec *r, int fd)
 {
 	uint64_t key;
 	struct dest *d;
-	int k, waits = 0;
+	int waits = 0;
 
 	if (batchable(r))
 		return offerbatch(r, fd);
 	key = nym_queue_dest(r);
 	for (;;) {
-		while (running >= jobs)
-			pump(1);
+		roomwait();
 		if ((d = finddest(key)) == NULL || d->running < perdest) {
 			launch(r, fd, key);
 			return 1;
 		}
 		if (pendfree != -1) {
-			k = pendfree;
-			pendfree = pend[k].next;
-			memcpy(pend[k].id, r->id, sizeof pend[k].id);
-			pend[k].next = -1;
-			if (d->tail == -1)
-				d->head = k;
-			else
-				pend[d->tail].next = k;
-			d->tail = k;
-			npend++;
+			enqueue(d, r->id);
 			waits = 1;
 			break;
 		}
@@ -2012,6 +2203,7 @@ retry(char **ids, size_t n)
 			(void)offer(&r, fd);
 	}
 	kick();
+	endbatches();
 	while (running > 0)
 		pump(1);
 }
@@ -2105,6 +2297,7 @@ flush(unsigned modes)
 		while (npend > 0)
 			pump(1);
 	}
+	endbatches();
 	while (running > 0)
 		pump(1);
 	teardown();

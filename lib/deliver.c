@@ -12,9 +12,11 @@
  * from one message to the next (up to NYM_DL_SESSIONS at once, the least
  * recently used closed first; RSET before every message but a
  * session's first, pipelined with MAIL when the server offers
- * PIPELINING, nym_smtp_send), so a queue flush (queue-run hands a
- * destination's messages to one -B process) pays one stream or circuit
- * and one greeting per destination, not per message.  Only two things differ by transport:
+ * PIPELINING, nym_smtp_send), so a queue flush (queue-run hands all
+ * of a destination's due messages to one -B process, one at a time over
+ * a socket as it prepares them, nextline()) pays one stream or circuit
+ * and one greeting per destination, not per message.  Only two things
+ * differ by transport:
  * what destination a recipient's domain means, and how a connected
  * socket to it is had; the program gives them as a struct
  * nym_dl_transport.
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "limits.h"
 #include "base.h"
@@ -333,29 +336,109 @@ nym_dl_envelope(struct nym_dl *d, const char *sender, int batch, int tflag,
 		nym_die(NYM_EX_DATAERR, "unable to deliver: no recipients");
 }
 
+/* The next line of a batch into line (cap bytes, NUL-terminated), and in
+ * *fd the message's descriptor if one came with it, else -1.  From a
+ * SOCK_SEQPACKET socket (queue-run's) each packet is one line, with at
+ * most one descriptor (SCM_RIGHTS), so that the messages of a flush of
+ * any size come one at a time as they are ready, each an unnamed file
+ * nothing has to remove; from anything else, lines of text.  1, or 0 at
+ * the end. */
+static int
+nextline(int sock, char *line, size_t cap, int *fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { line, cap - 1 };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	size_t i, nfd = 0;
+	ssize_t n;
+	int one;
+
+	*fd = -1;
+	if (!sock) {
+		if (fgets(line, (int)cap, stdin) == NULL) {
+			if (ferror(stdin))
+				nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the "
+				    "batch");
+			return 0;
+		}
+		if (strchr(line, '\n') == NULL && !feof(stdin))
+			nym_die(NYM_EX_DATAERR, "unable to read the batch: line "
+			    "over %zu bytes", cap);
+		return 1;
+	}
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof ctl.buf;
+	while ((n = recvmsg(STDIN_FILENO, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the batch");
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (i = 0; (i + 1) * sizeof(int) <= cm->cmsg_len -
+		    CMSG_LEN(0); i++, nfd++) {
+			memcpy(&one, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof one);
+			if (*fd == -1)
+				*fd = one;
+			else
+				close(one);
+		}
+	}
+	if (nfd > 1 || (mh.msg_flags & MSG_CTRUNC))
+		nym_die(NYM_EX_DATAERR, "unable to read the batch: more than "
+		    "one descriptor with a line");
+	if (mh.msg_flags & MSG_TRUNC)
+		nym_die(NYM_EX_DATAERR, "unable to read the batch: line over "
+		    "%zu bytes", cap - 1);
+	line[n] = '\0';
+	if (n == 0 && *fd == -1)
+		return 0;
+	return 1;
+}
+
 /* -B: lines "FILE RECIPIENT..." on stdin, one message each, all from one
- * sender; "FILE CODE ADDRESS=CODE..." on stdout for each. */
+ * sender; "FILE CODE ADDRESS=CODE..." on stdout for each, as it is done
+ * with.  A line that came with a descriptor (nextline) has its message
+ * there, FILE only naming it. */
 static int
 batch(struct nym_dl *d)
 {
 	char line[NYM_DL_BATCHLINE], *file, *w, *save = NULL;
+	socklen_t len = sizeof(int);
 	size_t i;
-	int fd, code, ret = NYM_EX_OK;
+	int fd, e, code, type, sock, ret = NYM_EX_OK;
 
-	while (fgets(line, sizeof line, stdin) != NULL) {
-		if (strchr(line, '\n') == NULL && !feof(stdin))
-			nym_die(NYM_EX_DATAERR, "unable to read the batch: line "
-			    "over %zu bytes", sizeof line);
-		if ((file = strtok_r(line, " \t\r\n", &save)) == NULL)
+	sock = getsockopt(STDIN_FILENO, SOL_SOCKET, SO_TYPE, &type, &len) ==
+	    0 && type == SOCK_SEQPACKET;
+	while (nextline(sock, line, sizeof line, &fd)) {
+		if ((file = strtok_r(line, " \t\r\n", &save)) == NULL) {
+			if (fd != -1)
+				close(fd);
 			continue;
+		}
 		d->n = 0;
 		while ((w = strtok_r(NULL, " \t\r\n", &save)) != NULL)
 			addrcpt(&d->rc, &d->n, w);
-		if (d->n == 0 ||
-		    (fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
-			code = d->n == 0 ? NYM_EX_USAGE : NYM_EX_TEMPFAIL;
+		code = d->n == 0 ? NYM_EX_USAGE : NYM_EX_TEMPFAIL;
+		e = 0;
+		if (d->n > 0 && ((fd == -1 &&
+		    (fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) ||
+		    lseek(fd, 0, SEEK_SET) == -1))
+			e = errno;
+		if (d->n == 0 || e != 0) {
 			printf("%s %d %s\n", file, code, d->n == 0 ?
-			    "no recipients" : strerror(errno));
+			    "no recipients" : strerror(e));
+			fflush(stdout);
+			if (fd != -1)
+				close(fd);
 			ret = nym_worse(ret, code);
 			continue;
 		}
@@ -369,8 +452,6 @@ batch(struct nym_dl *d)
 		fflush(stdout);
 		ret = nym_worse(ret, code);
 	}
-	if (ferror(stdin))
-		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the batch");
 	return ret;
 }
 

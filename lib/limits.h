@@ -277,10 +277,12 @@
 /* The highest -j and -J, and messages waiting for their destination. */
 #define NYM_QRUN_JOBS_MAX 1000
 #define NYM_QRUN_PEND_MAX 4096
-/* queue-run: messages handed to one deliverer -B process (each holds a
- * descriptor in both while the batch runs): 100; and the bytes of each
- * of its output lines read (its file and code; a warning to keep). */
-#define NYM_QRUN_BATCH	100
+/* queue-run: messages handed to a deliverer -B process ahead of its
+ * reports (each an unnamed copy in the queue's tmp/, its descriptor in
+ * the socket or the deliverer until reported; a batch has no limit on
+ * its messages in all): 16; and the bytes of each of its output lines
+ * read (its message's ID and code; a warning to keep). */
+#define NYM_QRUN_AHEAD	16
 #define NYM_QRUN_LINE	(NYM_QUEUE_ERR + 64)
 
 /* ---- onion sender signatures: DKIM with ed25519-sha256 (dkim.c) ---- */

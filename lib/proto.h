@@ -551,7 +551,9 @@ void nym_dl_init(struct nym_dl *d, const struct nym_dl_transport *tr,
 void nym_dl_envelope(struct nym_dl *d, const char *sender, int batch,
     int tflag, int argc, char *const argv[]);
 /* Deliver the message, or with -B every "FILE RECIPIENT..." line of
- * stdin ("FILE CODE ADDRESS=CODE..." on stdout for each), one warning
+ * stdin ("FILE CODE ADDRESS=CODE..." on stdout for each; from a
+ * SOCK_SEQPACKET socket, one line a packet, with the message's
+ * descriptor if FILE is only its name), one warning
  * per recipient that failed.  Returns the exit code: 0, 75 if any
  * recipient is to be retried, else the first permanent failure (78
  * becomes 75: nym_delivering). */

@@ -389,6 +389,46 @@ test_expect_success '-B: many messages to one onion over one SOCKS connection' '
 	test $(ls mx0.mail | wc -l) = 20
 '
 
+# pkts ARGS... <packets: onion-deliver ARGS with a SOCK_SEQPACKET socket on
+# its standard input, as queue-run gives it, sent one packet for each
+# line of the packets' file, "LINE" or "LINE<TAB>FILE..." (FILE's
+# descriptors go with the line).  Its standard output and error pass
+# through; exits with its exit status.
+write_script pkts /usr/bin/python3 <<PKTS
+import os, socket, subprocess, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+p = subprocess.Popen(["onion-deliver"] + sys.argv[1:], stdin=b.fileno())
+b.close()
+for line in sys.stdin.read().splitlines():
+    w = line.split(chr(9))
+    fds = [os.open(f, os.O_RDONLY) for f in w[1:]]
+    socket.send_fds(a, [w[0].encode()], fds)
+    for fd in fds:
+        os.close(fd)
+a.close()
+sys.exit(p.wait())
+PKTS
+
+test_expect_success '-B from a socket: each packet a line, a descriptor with it or a name' '
+	mx mx0 && socks && cp msg named &&
+	tab=$(printf "\t") &&
+	{ echo "m1 bob@$B$tab$TRASH/msg" && echo "named bob@$B" &&
+	  echo "nofile bob@$B$tab$TRASH/msg"; } >packets &&
+	TOR_SOCKS=127.0.0.1:$(cat socks.port) test_timeout 30 \
+	    ./pkts -w $(test_scaled 5) -B -f "alice@$A" <packets >results &&
+	printf "%s\n" "m1 0 bob@$B=0" "named 0 bob@$B=0" "nofile 0 bob@$B=0" >want &&
+	test_cmp want results &&
+	test $(grep -c "^EHLO" mx0.log) = 1 &&
+	test $(ls mx0.mail | wc -l) = 3
+'
+
+test_expect_success '-B from a socket: two descriptors with one line: 65' '
+	echo "m1 bob@$B$tab$TRASH/msg$tab$TRASH/msg" >packets &&
+	test_expect_code 65 env TOR_SOCKS=127.0.0.1:$(cat socks.port) \
+	    ./pkts -w $(test_scaled 5) -B -f "alice@$A" <packets 2>err &&
+	grep "unable to read the batch: more than one descriptor with a line" err
+'
+
 # STARTTLS: smtp-receive with a certificate, one per connection behind
 # tcp-listen, reached through the proxy as $B.
 tlsmx() {

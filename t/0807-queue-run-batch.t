@@ -106,6 +106,49 @@ test_expect_success 'each message as it is to be sent: Date of sending, no Bcc' 
 	! grep "^Bcc:" "$f"
 '
 
+test_expect_success 'a flush of 250 to one onion: one deliverer, one circuit, one session' '
+	mx mx0 && socks && reset &&
+	i=0 && while test $i -lt 250; do
+		put "m$i" "bob@$B" || return 1
+		i=$((i + 1))
+	done &&
+	run 2>err &&
+	test_must_be_empty err &&
+	test -z "$(ls Q/mess)" &&
+	test "$(grep -c "^CONNECT" socks.log)" = 1 &&
+	test "$(grep -c "^EHLO" mx0.log)" = 1 &&
+	test "$(grep -c "^MAIL" mx0.log)" = 250 &&
+	test "$(grep -c "^RSET" mx0.log)" = 249 &&
+	# RSET between each message and the next, none before the first.
+	grep "^MAIL\|^RSET" mx0.log | cut -c1-4 | uniq -c >runs &&
+	test "$(sed -n "1p" runs | tr -s " ")" = " 1 MAIL" &&
+	test "$(grep -vc "^ *1 " runs)" = 0 &&
+	subjects mx0.mail >got && test_line_count = 250 got &&
+	test -z "$(uniq -d got)"
+'
+
+test_expect_success '-j 1: a batch with nothing more to do gives its place to the next' '
+	mx mx0 && mx mx1 && socks && reset &&
+	i=0 && while test $i -lt 20; do
+		put "b$i" "bob@$B" || return 1
+		i=$((i + 1))
+	done &&
+	i=0 && while test $i -lt 20; do
+		put "c$i" "carol@$C" || return 1
+		i=$((i + 1))
+	done &&
+	# Not after -T: the first batch is ended once it has sent its
+	# twenty, for the second to start.
+	TOR_SOCKS=127.0.0.1:$(cat socks.port) NYMBOX_NOW=$((T0 + 60)) \
+	    test_timeout 100 queue-run -q Q -b bounces -j 1 -T 1000 2>err &&
+	test_must_be_empty err &&
+	test -z "$(ls Q/mess)" &&
+	test "$(grep -c "^CONNECT.*NAME=$B " socks.log)" = 1 &&
+	test "$(grep -c "^CONNECT.*NAME=$C " socks.log)" = 1 &&
+	subjects mx0.mail >got && test_line_count = 20 got &&
+	subjects mx1.mail >got && test_line_count = 20 got
+'
+
 test_expect_success '-s: one command, one circuit and one session per message' '
 	mx mx0 && socks && reset &&
 	put s1 "bob@$B" && put s2 "bob@$B" && put s3 "bob@$B" &&
@@ -212,21 +255,46 @@ test_expect_success 'kill -9 of queue-run in a batch: its watchdog ends the deli
 '
 
 # A deliverer named sam-deliver (so queue-run batches for it) that does
-# what FAKE says: "hang" reports the first message of its batch as
-# delivered, then hangs; "quiet" exits 0 having reported nothing; "perm"
-# exits 65 having reported nothing.  It keeps its arguments, its batch
-# and a copy of its first message.
-mkdir -p fake && write_script fake/sam-deliver <<-EOF
-printf "%s\n" "\$@" >"$TRASH/batch.args"
-read -r f rest
-cat "\$f" >"$TRASH/first.msg"
-{ echo "\$f \$rest"; cat; } >"$TRASH/batch.in"
-case \$FAKE in
-hang) echo "\$f 0 \$rest=0" && exec sleep 100000 ;;
-quiet) exit 0 ;;
-perm) exit 65 ;;
-esac
-EOF
+# what FAKE says with the packets queue-run hands it on its standard
+# input (a socket: a line and a descriptor each): "hang" reports the
+# first message as delivered, then hangs; "quiet" exits 0 having reported
+# nothing; "perm" exits 65 having reported nothing; "slow" reports each
+# as delivered FAKE_SECS seconds after it came, but hangs at the
+# FAKE_STALL-th.  It keeps its arguments, each line with the number of
+# descriptors that came with it (batch.in), and a copy of its first
+# message.
+mkdir -p fake && write_script fake/sam-deliver /usr/bin/python3 <<FAKE
+import os, socket, sys, time
+d = "$TRASH"
+mode = os.environ.get("FAKE", "")
+stall = int(os.environ.get("FAKE_STALL", "0"))
+with open(d + "/batch.args", "w") as f:
+    f.write("".join(a + chr(10) for a in sys.argv[1:]))
+s = socket.socket(fileno=0)
+log = open(d + "/batch.in", "w")
+n = 0
+while True:
+    data, fds, flags, addr = socket.recv_fds(s, 65536, 4)
+    if not data and not fds:
+        break
+    n += 1
+    w = data.decode().split()
+    log.write(" ".join(w) + " %d" % len(fds) + chr(10))
+    log.flush()
+    if n == 1 and fds:
+        with open(d + "/first.msg", "wb") as o:
+            o.write(os.pread(fds[0], 1 << 20, 0))
+    for fd in fds:
+        os.close(fd)
+    if mode == "hang" or (mode == "slow" and n == stall):
+        if mode == "hang":
+            print("%s 0 %s=0" % (w[0], w[1]), flush=True)
+        time.sleep(100000)
+    if mode == "slow":
+        time.sleep(float(os.environ["FAKE_SECS"]))
+        print("%s 0 %s=0" % (w[0], w[1]), flush=True)
+sys.exit(65 if mode == "perm" else 0)
+FAKE
 
 # fput N: queue N messages to bob@bob.i2p for fake/sam-deliver.
 fput() {
@@ -239,12 +307,14 @@ fput() {
 	done
 }
 
-test_expect_success 'the batch: -B, its lines, each copy open as /dev/fd/N' '
+test_expect_success 'the batch: -B, a line and the copy'"'"'s descriptor for each' '
 	fput 3 &&
 	FAKE=quiet NYMBOX_NOW=$((T0 + 60)) queue-run -q Q -T 30 2>err &&
 	printf "%s\n" -w 5 -B -f a@a.i2p -- >want && test_cmp want batch.args &&
 	test_line_count = 3 batch.in &&
-	test "$(grep -c "^/dev/fd/[0-9]* bob@bob.i2p\$" batch.in)" = 3 &&
+	test "$(grep -c "^[0-9a-f]\{16\} bob@bob.i2p 1\$" batch.in)" = 3 &&
+	cut -d " " -f 1 batch.in | sort >got && ls Q/mess >want &&
+	test_cmp want got &&
 	grep "^Date: Wed, 15 Nov 2023 00:01:00 +0000\$" first.msg &&
 	! grep "^Bcc:" first.msg
 '
@@ -276,19 +346,52 @@ test_expect_success 'a batch that hangs: killed after -T, what it reported recor
 	grep "^Subject: f" first.msg >s && ! grep -l -F -x "$(cat s)" Q/mess/*
 '
 
+test_expect_success 'a batch has -T for each message: longer than -T in all, not stopped' '
+	fput 4 && T=$(test_scaled 3) && start=$(date +%s) &&
+	FAKE=slow FAKE_SECS=$(test_scaled 1.5) NYMBOX_NOW=$((T0 + 60)) \
+	    test_timeout 60 queue-run -q Q -T $T 2>err &&
+	test $(($(date +%s) - start)) -gt $T &&
+	test_must_be_empty err &&
+	test_line_count = 4 batch.in && test -z "$(ls Q/mess)"
+'
+
+test_expect_success '... and one message that takes longer than -T stops it' '
+	fput 4 && T=$(test_scaled 3) &&
+	FAKE=slow FAKE_SECS=$(test_scaled 1.5) FAKE_STALL=3 \
+	    NYMBOX_NOW=$((T0 + 60)) test_timeout 60 queue-run -q Q -T $T 2>err &&
+	test "$(ls Q/mess | wc -l)" = 2 &&
+	for id in $(ls Q/mess); do
+		test "$(field $id lastcode)" = -1 &&
+		field $id error | grep "sam-deliver -B timed out" ||
+		return 1
+	done
+'
+
+# A path of over 60 bytes to a deliverer that is not there.
+long=$TRASH/nowhere/$(printf "%064d" 0)/sam-deliver
+
 test_expect_success 'a batch whose deliverer cannot be run: its messages kept' '
 	reset && i=0 &&
 	while test $i -lt 2; do
 		i=$((i + 1)) &&
 		printf "From: a@a.i2p\nSubject: n%d\n\nhi\n" $i >msg &&
 		NYMBOX_NOW=$T0 dq -m now -f a@a.i2p bob@bob.i2p -- \
-		    "$TRASH/nowhere/sam-deliver" -w 5 || return 1
+		    "$long" -w 5 || return 1
 	done &&
 	NYMBOX_NOW=$((T0 + 60)) queue-run -q Q -T 30 -b bounces 2>err &&
-	test "$(grep -c "unable to run .*: No such file or directory" err)" = 2 &&
+	# The path cut at its beginning: the program'"'"'s name stays.
+	test "$(grep -c "unable to run \.\.\.0*/sam-deliver: No such file or directory" err)" = 2 &&
 	test "$(ls Q/mess | wc -l)" = 2 && test_path_is_missing bounces &&
 	for id in $(ls Q/mess); do
 		test "$(field $id attempts)" = 1 || return 1
+	done
+'
+
+test_expect_success '-s: a command that cannot be run is named by its end too' '
+	NYMBOX_NOW=$((T0 + 60 + 300)) queue-run -s -q Q -T 30 -b bounces 2>err &&
+	test "$(grep -c "unable to run \.\.\.0*/sam-deliver: No such file or directory" err)" = 2 &&
+	for id in $(ls Q/mess); do
+		test "$(field $id attempts)" = 2 || return 1
 	done
 '
 
