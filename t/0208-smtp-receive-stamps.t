@@ -185,6 +185,11 @@ test_expect_success 'an Equihash stamp under a demand of 1:16 only is refused, n
 	test_grep "^E1:96:5:0:" e1 &&
 	test_must_fail send joe@else.i2p bob@bob.i2p "$(cat e1)" 2>err &&
 	test_grep "^550 5.7.1 Stamp needed for bob@bob.i2p: X-Hashcash 1:16 (of a kind not demanded)" err &&
+	pow-stamp -m -b 8 bob@bob.i2p >weak2 &&
+	test_must_fail send joe@else.i2p bob@bob.i2p "$(cat weak2)" "$(cat e1)" 2>err &&
+	test_grep "(too little work)" err &&
+	test_must_fail send joe@else.i2p bob@bob.i2p "$(cat e1)" "$(cat weak2)" 2>err &&
+	test_grep "(too little work)" err &&
 	test "$(count)" = 8
 '
 
