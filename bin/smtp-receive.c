@@ -14,12 +14,15 @@
  * A recipient may keep allow and deny lists of senders (sender-list(1),
  * lib/senders.c): a denied sender is refused at RCPT with a reply that
  * does not tell why, and when a proof-of-work stamp is demanded
- * (smtp-stamp, -P) every recipient that has not allowed the sender needs
- * an unspent hashcash stamp minted for its address in an X-Hashcash
- * field, checked once the message is in: the resource and date from the
- * text, one SHA-1, then the double-spend database (lib/pow.c, powdb.c).
- * The demand is published verbatim in the EHLO reply (X-STAMP) and by
- * -W in a file beside .well-known/i2pmail.key.
+ * (smtp-stamp, -P: a demand as pow-stamp(1) reads it) every recipient
+ * that has not allowed the sender needs an unspent stamp minted for its
+ * address in an X-Hashcash field, of a kind the demand takes and with
+ * the bits it asks for the stamp's date, checked once the message is
+ * in by lib/pow.c's nym_pow_check_demand (the form, resource and date
+ * from the text, then one SHA-1 or one Equihash verification), then the
+ * double-spend database (powdb.c).  The demand is published verbatim in
+ * the EHLO reply (X-STAMP) and by -W in a file beside
+ * .well-known/i2pmail.key, and it is what is checked: one parser.
  *
  * The server says nothing about itself: the greeting is "220 ESMTP", no
  * host name, no software, and it adds no Received field.  Every read has
@@ -64,10 +67,6 @@
 	"       smtp-receive [-P demand] -W file\n"
 
 #define RESOLVER	"resolve-maildest -b"
-/* A stamp's life and the clock skew allowed, hashcash's defaults. */
-#define STAMPLIFE	(28L * 86400)
-#define STAMPGRACE	(2L * 86400)
-
 enum verify { V_ALL, V_I2P, V_NONE };
 enum outcome { OK, REFUSED, TEMPFAIL };
 
@@ -90,7 +89,7 @@ static struct {
 	size_t ndom;
 	const char *senders;	/* -L: the sender lists' directory */
 	const char *demand;	/* -P: the stamp demand as published */
-	unsigned bits;		/* its hashcash v1 bits, 0: none asked */
+	struct nym_pow_demand dem;	/* the same, parsed */
 	int defer;		/* -Q defer: 4xx for a missing stamp */
 	const char *powdb;	/* -B */
 } opt;
@@ -774,44 +773,31 @@ onioncheck(const char *path, int fd)
 	return -1;
 }
 
-/* The demand (-P, smtp-stamp) in one place: printable ASCII, words
- * KIND:VALUE separated by blanks, of which this version reads hashcash
- * v1's "1:BITS" (1 to NYM_POW_MINT_BITS) and ignores other kinds, kept
- * for a later version.  The bits, or exit 78 (64 for -P) naming it. */
-static unsigned
+/* The demand (-P, smtp-stamp) into opt.dem by pow-stamp's parser
+ * (nym_pow_demand_parse), so that what is published is what is checked;
+ * on one line of printable ASCII, blanks between items (no tab: the EHLO
+ * reply and i2pmail.pow carry it as it is), and with at least one kind
+ * this version checks.  Or exit 78 (64 for -P) naming it. */
+static void
 parsedemand(const char *s, int code, const char *what)
 {
-	char buf[NYM_SENDERS_DEMAND + 1], *w, *save = NULL;
 	const char *why = NULL;
-	long bits = 0;
 	size_t i;
 
-	if (strlen(s) > NYM_SENDERS_DEMAND)
-		why = "over 200 bytes";
-	for (i = 0; why == NULL && s[i] != '\0'; i++)
+	for (i = 0; s[i] != '\0' && why == NULL; i++)
 		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] > '~')
-			why = "not printable ASCII";
-	if (why == NULL) {
-		snprintf(buf, sizeof buf, "%s", s);
-		for (w = strtok_r(buf, " ", &save); w != NULL;
-		    w = strtok_r(NULL, " ", &save)) {
-			if (strchr(w, ':') == NULL || w[0] == ':') {
-				why = "expected KIND:VALUE words";
-				break;
-			}
-			if (strncmp(w, "1:", 2) != 0)
-				continue;
-			if (nym_tolong(w + 2, 1, NYM_POW_MINT_BITS, &bits) == -1) {
-				why = "expected 1:BITS, BITS from 1 to 40";
-				break;
-			}
-		}
-	}
-	if (why == NULL && bits == 0)
-		why = "no hashcash v1 demand (1:BITS)";
+			why = "not printable ASCII on one line";
+	if (why == NULL && nym_pow_demand_parse(s, &opt.dem) == -1)
+		nym_die(code, "unable to use %s %s: expected a pow-stamp(1) "
+		    "DEMAND of at most %d bytes: items 1:BITS or E1:N,K:BITS, "
+		    "BITS a number or a schedule B0>B1@YYYY-MM-DD, "
+		    "+SURCHARGE for a deprecated kind", what, s,
+		    NYM_POW_DEMAND_MAX);
+	if (why == NULL && opt.dem.nwant == 0)
+		why = "no kind this version checks (1:BITS, E1:96,5:BITS, "
+		    "E1:102,5:BITS)";
 	if (why != NULL)
 		nym_die(code, "unable to use %s %s: %s", what, s, why);
-	return (unsigned)bits;
 }
 
 /* The X-Hashcash: (or Hashcash:) fields of the header section of the
@@ -866,6 +852,27 @@ stampsof(int fd, char **st)
 	return n;
 }
 
+/* How close a stamp of verdict v came to being taken, for the reply:
+ * one of a kind not ours, or for someone else, least; then the ones for
+ * this recipient that failed earlier (form, date) or later (a kind not
+ * demanded is told once its resource and date were good, then bits,
+ * then spent).  NYM_POW_UNWANTED is last in the enum, not the closest. */
+static int
+closeness(int v)
+{
+	switch (v) {
+	case NYM_POW_UNKNOWN:	return 0;
+	case NYM_POW_RESOURCE:	return 1;
+	case NYM_POW_MALFORMED:	return 2;
+	case NYM_POW_FUTURE:	return 3;
+	case NYM_POW_EXPIRED:	return 4;
+	case NYM_POW_UNWANTED:	return 5;
+	case NYM_POW_BITS:	return 6;
+	case NYM_POW_SPENT:	return 7;
+	default:		return 8;	/* NYM_POW_OK */
+	}
+}
+
 /* Every recipient that has not allowed the sender needs a valid stamp
  * for its address, spent now.  The message as stored, read from path
  * (a maildir file) or fd (the spool).  0 to go on, or -1 with the reply
@@ -874,11 +881,9 @@ static int
 stampcheck(const char *path, int fd)
 {
 	static char *st[NYM_POW_STAMPS_MAX];
-	struct nym_pow_policy pol = { .bits = opt.bits,
-	    .validity = STAMPLIFE, .grace = STAMPGRACE };
 	struct nym_powdb db = { .fd = -1 };
-	const char *why = NULL;
-	char who[84];
+	const char *why = NULL, *said;
+	char who[84], line[NYM_SMTP_LINE];
 	time_t now = nym_now(), until;
 	size_t i;
 	int n, k, v, best, rfd, r, ret = 0;
@@ -905,11 +910,10 @@ stampcheck(const char *path, int fd)
 	for (i = 0; i < nrcpt && ret == 0; i++) {
 		if (allowed[i])
 			continue;
-		pol.resource = rcpt[i];
 		best = -1;
 		for (k = 0; k < n; k++) {
-			v = nym_pow_check(st[k], strlen(st[k]), &pol, now,
-			    &until);
+			v = nym_pow_check_demand(st[k], strlen(st[k]),
+			    &opt.dem, rcpt[i], now, &until);
 			if (v == NYM_POW_OK) {
 				if (db.fd == -1 && nym_powdb_open(&db,
 				    opt.powdb, NYM_POW_DB_SIZE) == -1) {
@@ -930,9 +934,7 @@ stampcheck(const char *path, int fd)
 				break;
 			}
 			/* What to tell: the closest a stamp came. */
-			if (best == -1 || (v != NYM_POW_UNKNOWN &&
-			    v != NYM_POW_RESOURCE && (best == NYM_POW_UNKNOWN ||
-			    best == NYM_POW_RESOURCE || v > best)))
+			if (best == -1 || closeness(v) > closeness(best))
 				best = v;
 			if (v == NYM_POW_OK)
 				break;
@@ -949,12 +951,25 @@ stampcheck(const char *path, int fd)
 			nym_warn("refused sender %s for %s: stamp %s",
 			    who, clean(rcpt[i]), best == -1 ?
 			    "missing" : nym_pow_why(best));
-			reply("%s Stamp needed for %s: X-Hashcash %s (%s)%s",
-			    opt.defer ? "451 4.7.1" : "550 5.7.1", rcpt[i],
-			    opt.demand, best == -1 || best == NYM_POW_UNKNOWN ||
+			said = best == -1 || best == NYM_POW_UNKNOWN ||
 			    best == NYM_POW_RESOURCE ? "none for this "
-			    "recipient" : nym_pow_why(best), opt.defer ?
-			    ", mint one and try again" : "");
+			    "recipient" : nym_pow_why(best);
+			/* One line; two if the demand and a long address
+			 * would not fit in one, never a demand cut short. */
+			if (snprintf(line, sizeof line, "%s Stamp needed for "
+			    "%s: X-Hashcash %s (%s)%s", opt.defer ?
+			    "451 4.7.1" : "550 5.7.1", rcpt[i], opt.demand,
+			    said, opt.defer ? ", mint one and try again" :
+			    "") <= NYM_SMTP_LINE - 3)
+				reply("%s", line);
+			else {
+				reply("%s Stamp needed for %s (%s)%s",
+				    opt.defer ? "451-4.7.1" : "550-5.7.1",
+				    rcpt[i], said, opt.defer ? ", mint one "
+				    "and try again" : "");
+				reply("%s X-Hashcash %s", opt.defer ?
+				    "451 4.7.1" : "550 5.7.1", opt.demand);
+			}
 			ret = -1;
 		}
 	}
@@ -1604,11 +1619,10 @@ main(int argc, char *argv[])
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
 	if (demandarg != NULL)
-		opt.bits = parsedemand(demandarg, NYM_EX_USAGE, "-P");
+		parsedemand(demandarg, NYM_EX_USAGE, "-P");
 	else if ((demandarg = nym_conf_get("smtp-stamp")) != NULL &&
 	    *demandarg != '\0')
-		opt.bits = parsedemand(demandarg, NYM_EX_CONFIG,
-		    "smtp-stamp =");
+		parsedemand(demandarg, NYM_EX_CONFIG, "smtp-stamp =");
 	else
 		demandarg = NULL;
 	opt.demand = demandarg;

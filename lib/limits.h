@@ -360,10 +360,12 @@
 #define NYM_POW_E1_MINT_BITS 12
 /* The nonce field of an E1 stamp: 1 to 32 characters. */
 #define NYM_POW_NONCE_MAX 32
-/* A demand (pow-stamp -D, the string a receiver publishes): 512 bytes,
- * 8 items (kinds, or sets of one kind) and 4 steps in one item's
- * schedule; a deprecated kind's surcharge at most 32 bits. */
-#define NYM_POW_DEMAND_MAX 512
+/* A demand (pow-stamp -D, the string a receiver publishes): 480 bytes,
+ * so that it fits whole in one SMTP reply line (512 with its CRLF) after
+ * smtp-receive's "250-X-STAMP " or "550 5.7.1 X-Hashcash "; 8 items
+ * (kinds, or sets of one kind) and 4 steps in one item's schedule; a
+ * deprecated kind's surcharge at most 32 bits. */
+#define NYM_POW_DEMAND_MAX 480
 #define NYM_POW_DEMAND_ITEMS_MAX 8
 #define NYM_POW_DEMAND_STEPS_MAX 4
 #define NYM_POW_SURCHARGE_MAX 32
@@ -384,8 +386,5 @@
 #define NYM_SENDERS_ENTRIES 65536
 /* An update waits this long (ms) for the list's lock: 10 s. */
 #define NYM_SENDERS_LOCK_MS 10000
-/* The stamp demand smtp-receive publishes (smtp-stamp, -P): 200 bytes of
- * printable ASCII, one EHLO line and one line of i2pmail.pow. */
-#define NYM_SENDERS_DEMAND 200
 
 #endif

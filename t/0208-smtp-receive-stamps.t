@@ -6,6 +6,11 @@
 # pow-stamp, a second use of a stamp refused (also when several
 # connections race with it), an allow-listed sender taken without one;
 # the demand in EHLO and in the file -W publishes; the 4xx that states it.
+# The demand published is the one checked (pow-stamp(1), DEMAND): an
+# Equihash (E1) stamp taken where the demand names E1 and refused where it
+# names only 1:BITS, a schedule that asks the old bits of stamps dated
+# before its step (NYMBOX_NOW), a deprecated kind's surcharge, a demand of
+# the longest length whole in EHLO and in the refusal.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v socat >/dev/null || test_skip_all "socat is not installed"
@@ -162,6 +167,85 @@ test_expect_success 'defer: the 4xx states the demand, for senders that mint and
 	test -z "$(ls md2/new)"
 '
 
+# direct DEMAND RCPT [STAMP...]: one message from joe@else.i2p into
+# smtp-receive -P DEMAND on its standard input, with those X-Hashcash
+# fields; the replies in out; exit 0 if it was taken.
+direct() {
+	d=$1 r=$2 && shift 2 &&
+	{ printf "EHLO x\nMAIL FROM:<joe@else.i2p>\nRCPT TO:<%s>\nDATA\n" "$r"
+	  for x in "$@"; do printf "X-Hashcash: %s\n" "$x"; done
+	  printf "Subject: x\n\nx\n.\nQUIT\n"; } |
+	crlf | smtp-receive -P "$d" -d md4 | tr -d "\r" >out &&
+	grep -q "^250 2.0.0 Ok" out
+}
+taken() { find md4/new -type f 2>/dev/null | wc -l; }
+
+test_expect_success 'an Equihash stamp under a demand of 1:16 only is refused, not spent' '
+	pow-stamp -m -a E1 bob@bob.i2p >e1 &&
+	test_grep "^E1:96:5:0:" e1 &&
+	test_must_fail send joe@else.i2p bob@bob.i2p "$(cat e1)" 2>err &&
+	test_grep "^550 5.7.1 Stamp needed for bob@bob.i2p: X-Hashcash 1:16 (of a kind not demanded)" err &&
+	pow-stamp -m -b 8 bob@bob.i2p >weak2 &&
+	test_must_fail send joe@else.i2p bob@bob.i2p "$(cat weak2)" "$(cat e1)" 2>err &&
+	test_grep "(too little work)" err &&
+	test_must_fail send joe@else.i2p bob@bob.i2p "$(cat e1)" "$(cat weak2)" 2>err &&
+	test_grep "(too little work)" err &&
+	test "$(count)" = 8
+'
+
+test_expect_success 'an Equihash stamp is taken where the demand names E1, for its recipient only' '
+	pow-stamp -m -a E1 carol@bob.i2p >e1carol &&
+	test_must_fail direct "E1:96,5:0" bob@bob.i2p "$(cat e1carol)" &&
+	test_grep "^250-X-STAMP E1:96,5:0\$" out &&
+	test_grep "^550 5.7.1 Stamp needed for bob@bob.i2p: X-Hashcash E1:96,5:0 (none for this recipient)\$" out &&
+	test "$(taken)" = 0 &&
+	direct "E1:96,5:0" bob@bob.i2p "$(cat e1carol)" "$(cat e1)" &&
+	test "$(taken)" = 1 &&
+	test_must_fail direct "1:20 E1:96,5:0" bob@bob.i2p "$(cat e1)" &&
+	test_grep "(spent already)" out &&
+	test "$(taken)" = 1
+'
+
+test_expect_success 'a schedule: a stamp dated before its step needs the old bits only' '
+	before=$(date -u -d 2026-01-08T12:00 +%s) &&
+	after=$(date -u -d 2026-01-11T12:00 +%s) &&
+	checked=$(date -u -d 2026-01-12T12:00 +%s) &&
+	dem="1:8>20@2026-01-10 E1:96,5:0" &&
+	NYMBOX_NOW=$before pow-stamp -m -b 8 bob@bob.i2p >old8 &&
+	NYMBOX_NOW=$after pow-stamp -m -b 8 bob@bob.i2p >new8 &&
+	NYMBOX_NOW=$after pow-stamp -m -b 20 bob@bob.i2p >new20 &&
+	test_grep "^1:8:260108:" old8 && test_grep "^1:8:260111:" new8 &&
+	NYMBOX_NOW=$checked test_must_fail direct "$dem" bob@bob.i2p "$(cat new8)" &&
+	test_grep "^250-X-STAMP $dem\$" out &&
+	test_grep "^550 5.7.1 Stamp needed for bob@bob.i2p: X-Hashcash $dem (too little work)" out &&
+	NYMBOX_NOW=$checked direct "$dem" bob@bob.i2p "$(cat old8)" &&
+	NYMBOX_NOW=$checked direct "$dem" bob@bob.i2p "$(cat new20)" &&
+	test "$(taken)" = 3
+'
+
+test_expect_success 'a deprecated kind pays its surcharge' '
+	dem="E1:96,5:0 1:8+8" &&
+	pow-stamp -m -b 8 bob@bob.i2p >s8 &&
+	pow-stamp -m -b 16 bob@bob.i2p >s16 &&
+	test_must_fail direct "$dem" bob@bob.i2p "$(cat s8)" &&
+	test_grep "^250-X-STAMP $dem\$" out &&
+	test_grep "^550 5.7.1 Stamp needed for bob@bob.i2p: X-Hashcash $dem (too little work)" out &&
+	direct "$dem" bob@bob.i2p "$(cat s16)" &&
+	test "$(taken)" = 4
+'
+
+test_expect_success 'a demand of the longest length is published and stated whole' '
+	dem="1:16 X9:$(printf "%0472d" 0)" &&
+	test "${#dem}" = 480 &&
+	test_must_fail direct "$dem" bob@bob.i2p &&
+	test_grep "^250-X-STAMP $dem\$" out &&
+	test_grep "^550-5.7.1 Stamp needed for bob@bob.i2p (none for this recipient)\$" out &&
+	test_grep "^550 5.7.1 X-Hashcash $dem\$" out &&
+	smtp-receive -P "$dem" -W long.pow &&
+	echo "$dem" >want && test_cmp want long.pow &&
+	test "$(taken)" = 4
+'
+
 test_expect_success '-W publishes the demand, verbatim, beside i2pmail.key' '
 	mkdir -p site/.well-known &&
 	smtp-receive -W site/.well-known/i2pmail.pow &&
@@ -175,12 +259,20 @@ test_expect_success '-W publishes the demand, verbatim, beside i2pmail.key' '
 '
 
 test_expect_success 'a malformed demand: 78 from the file, 64 from -P' '
-	printf "smtp-stamp = 1:99\n" >conf1 &&
+	printf "smtp-stamp = 1:161\n" >conf1 &&
 	test_expect_code 78 env NYMBOX_CONF=$PWD/conf1 smtp-receive -W x 2>err &&
-	test_grep "unable to use smtp-stamp = 1:99: expected 1:BITS" err &&
+	test_grep "unable to use smtp-stamp = 1:161: expected a pow-stamp(1) DEMAND of at most 480 bytes" err &&
 	test_expect_code 64 smtp-receive -P "2:x" -W x 2>err &&
-	test_grep "no hashcash v1 demand" err &&
-	test_expect_code 64 smtp-receive -P "$(printf "1:8\t")" -W x &&
+	test_grep "unable to use -P 2:x: no kind this version checks" err &&
+	test_expect_code 64 smtp-receive -P "E1:96,6:0" -W x 2>err &&
+	test_grep "no kind this version checks" err &&
+	test_expect_code 64 smtp-receive -P "1:8>20@2026-13-01" -W x 2>err &&
+	test_grep "expected a pow-stamp(1) DEMAND" err &&
+	test_expect_code 64 smtp-receive -P "1:8>20" -W x &&
+	test_expect_code 64 smtp-receive -P "1:8+33" -W x &&
+	test_expect_code 64 smtp-receive -P "$(printf "1:8\t")" -W x 2>err &&
+	test_grep "not printable ASCII on one line" err &&
+	test_expect_code 64 smtp-receive -P "1:8 X:$(printf "%0477d" 0)" -W x &&
 	test_expect_code 64 smtp-receive -Q maybe -d md </dev/null &&
 	test_path_is_missing x
 '

@@ -284,7 +284,7 @@ demands(void)
 	memset(big, ' ', sizeof big);
 	memcpy(big, "1:20", 4);
 	big[NYM_POW_DEMAND_MAX] = '\0';
-	check_int(nym_pow_demand_parse(big, &d), 0, "a demand of 512 bytes");
+	check_int(nym_pow_demand_parse(big, &d), 0, "a demand of NYM_POW_DEMAND_MAX bytes");
 	big[NYM_POW_DEMAND_MAX] = ' ';
 	big[NYM_POW_DEMAND_MAX + 1] = '\0';
 	check_int(nym_pow_demand_parse(big, &d), -1, "not of 513");
