@@ -111,6 +111,23 @@ struct msg {
 	int gotnames;		/* the names below were looked up */
 	char hostname[256], shorthost[256], user[256];
 	char *scratch;		/* s->scratch */
+	/* The canonical form (see "the canonical header" below). */
+	int capture;		/* emit() appends to fb: one field */
+	char *fb;		/* that field as rendered, then as read */
+	size_t fbn, fbcap;
+	int fleaks;		/* leaks counted before the field began */
+	short *idx;		/* each top-level field's canon[] entry */
+	size_t idxcap;
+	struct plan {		/* the top level's MIME labels */
+		int hasmv, hasct, hascte;
+		int text;	/* text/plain, or no Content-Type */
+		int anytext;	/* any text type, or no Content-Type */
+		int dropcte;	/* Content-Transfer-Encoding goes */
+		int ascii;	/* charset becomes us-ascii */
+		int dropflowed;	/* format and delsp go */
+		int addmime;	/* MIME-Version and Content-Type added */
+		int addct;	/* Content-Type added */
+	} pl;
 };
 
 /* What a header section said about the content that follows it. */
@@ -127,6 +144,59 @@ static const char *const known[] = {
 	"errors-to", "thread-*", "accept-language", "importance", "priority",
 	"delivered-to", "envelope-to", "x-*", "list-*", "resent-*", NULL
 };
+
+/* ---- the canonical header ---- */
+
+/* The order of the fields that stay, and the spelling of their names
+ * (scrub-headers(1), "Canonical form").  A field not named here keeps
+ * its spelling and its place among the others at R_OTHER; trace fields
+ * (kept only with -k) stay on top. */
+enum {
+	R_TRACE, R_DATE, R_FROM, R_SENDER, R_REPLYTO, R_TO, R_CC, R_BCC,
+	R_MFT, R_MRT, R_SUBJECT, R_MSGID, R_IRT, R_REFS, R_KEYWORDS, R_OTHER,
+	R_MIMEVER, R_CTYPE, R_CTE, R_CDISP, R_CID, R_CDESC, R_CMD5, R_MAX
+};
+
+#define CANON(n, r)	{ n, sizeof n - 1, r }
+static const struct canon {
+	const char *name;
+	size_t len;
+	int rank;
+} canon[] = {
+	CANON("Return-Path", R_TRACE), CANON("Received", R_TRACE),
+	CANON("Date", R_DATE), CANON("From", R_FROM),
+	CANON("Sender", R_SENDER), CANON("Reply-To", R_REPLYTO),
+	CANON("To", R_TO), CANON("Cc", R_CC), CANON("Bcc", R_BCC),
+	CANON("Mail-Followup-To", R_MFT), CANON("Mail-Reply-To", R_MRT),
+	CANON("Subject", R_SUBJECT), CANON("Message-ID", R_MSGID),
+	CANON("In-Reply-To", R_IRT), CANON("References", R_REFS),
+	CANON("Keywords", R_KEYWORDS), CANON("MIME-Version", R_MIMEVER),
+	CANON("Content-Type", R_CTYPE),
+	CANON("Content-Transfer-Encoding", R_CTE),
+	CANON("Content-Disposition", R_CDISP), CANON("Content-ID", R_CID),
+	CANON("Content-Description", R_CDESC),
+	CANON("Content-MD5", R_CMD5)
+};
+#define NCANON	(sizeof canon / sizeof canon[0])
+
+/* The canon[] entry of a field name, or -1. */
+static int
+canonidx(const char *name, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < NCANON; k++)
+		if (canon[k].len == n &&
+		    strncasecmp(canon[k].name, name, n) == 0)
+			return (int)k;
+	return -1;
+}
+
+static int
+rankof(int idx)
+{
+	return idx < 0 ? R_OTHER : canon[idx].rank;
+}
 
 /* ---- the policy: which fields stay ---- */
 
@@ -267,6 +337,33 @@ leak(struct msg *m, const char *part, const char *name, size_t n,
 	putc('\n', f);
 }
 
+/* What the canonical form could not make uniform (a check reports it;
+ * it is no leak: scrubbing again would not change it). */
+static void
+residue(struct msg *m, const char *part, const char *name, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+residue(struct msg *m, const char *part, const char *name, const char *fmt,
+    ...)
+{
+	FILE *f = m->s->report;
+	va_list ap;
+
+	if (f == NULL || m->failed)
+		return;
+	if (m->mbox)
+		fprintf(f, "%lu: ", m->no);
+	fprintf(f, "residue: ");
+	if (part != NULL)
+		fprintf(f, "part %s: ", part);
+	fprintf(f, "%s: ", name);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	putc('\n', f);
+}
+
 /* The run fails: the first failure is kept, and from now on nothing is
  * written, reported or read (see the top of the file). */
 static void
@@ -290,6 +387,29 @@ static void
 nomem(struct msg *m)
 {
 	fail(m, NYM_EX_TEMPFAIL, 0, "unable to allocate memory");
+}
+
+/* Append to the field being rendered (m->capture). */
+static void
+fbput(struct msg *m, const char *p, size_t n)
+{
+	size_t cap;
+	char *g;
+
+	if (m->failed)
+		return;
+	if (n > m->fbcap - m->fbn) {
+		for (cap = m->fbcap == 0 ? 1024 : m->fbcap; cap - m->fbn < n;)
+			cap *= 2;
+		if ((g = realloc(m->fb, cap)) == NULL) {
+			nomem(m);
+			return;
+		}
+		m->fb = g;
+		m->fbcap = cap;
+	}
+	memcpy(m->fb + m->fbn, p, n);
+	m->fbn += n;
 }
 
 static void
@@ -350,6 +470,10 @@ emit(struct msg *m, const char *p, size_t n)
 
 	if (n == 0)		/* p may be NULL: an empty part */
 		return;
+	if (m->capture) {
+		fbput(m, p, n);
+		return;
+	}
 	for (e = p + n; p < e && !m->failed; p += len) {
 		nl = memchr(p, '\n', (size_t)(e - p));
 		len = nl != NULL ? (size_t)(nl + 1 - p) : (size_t)(e - p);
@@ -483,6 +607,47 @@ emitraw(struct msg *m, const struct nym_hdr *h, size_t i)
 		emit(m, m->eol, m->eollen);
 }
 
+/* Render one field into m->fb instead of writing it (endfield writes
+ * it). */
+static void
+beginfield(struct msg *m)
+{
+	m->capture = 1;
+	m->fbn = 0;
+	m->fleaks = m->leaks;
+}
+
+/* Field i is rendered in m->fb (nothing: it was dropped): give it its
+ * canonical name and write it.  Where it differs from the field as read
+ * (as emitraw writes it) and nothing was reported about it, the
+ * difference was the client's shape: report that. */
+static void
+endfield(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
+{
+	const char *name = h->buf + h->f[i].off;
+	size_t nl = h->f[i].namelen, n = m->fbn;
+	int k = canonidx(name, nl);
+
+	if (!m->failed && n >= nl && k >= 0)
+		memcpy(m->fb, canon[k].name, nl);
+	if (!m->failed && n > 0 && m->leaks == m->fleaks) {
+		emitraw(m, h, i);	/* appended: fb[n, fbn) */
+		if (m->failed)
+			;
+		else if (m->fbn - n == n && memcmp(m->fb, m->fb + n, n) == 0)
+			;
+		else if (m->fbn - n == n && memcmp(m->fb + nl, m->fb + n + nl,
+		    n - nl) == 0)
+			leak(m, part, name, nl, "name spelled by the client "
+			    "(written %s)", k >= 0 ? canon[k].name : "");
+		else
+			leak(m, part, name, nl, "the client's rendering "
+			    "(written in the canonical form)");
+	}
+	m->capture = 0;
+	emit(m, m->fb, n);
+}
+
 static ssize_t
 value(struct msg *m, const struct nym_hdr *h, size_t i)
 {
@@ -508,6 +673,231 @@ value(struct msg *m, const struct nym_hdr *h, size_t i)
 	    m->scratch[n - 1] == '\t'))
 		m->scratch[--n] = '\0';
 	return n;
+}
+
+/* ---- canonical renderings: addresses, unstructured text ---- */
+
+/* RFC 5322 atext, with RFC 6532's 8-bit bytes (the parser takes them). */
+static int
+isatext(unsigned char c)
+{
+	return c >= 0x80 || isalnum(c) || (c != 0 &&
+	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* Words of atext, one space between them: a phrase without quotes
+ * (sep ' '), or a dot-atom (sep '.'). */
+static int
+atoms(const char *s, char sep)
+{
+	int need = 1;
+
+	for (; *s != '\0'; s++) {
+		if (*s == sep) {
+			if (need)
+				return 0;
+			need = 1;
+		} else if (isatext((unsigned char)*s))
+			need = 0;
+		else
+			return 0;
+	}
+	return !need;
+}
+
+static void
+emitquoted(struct msg *m, const char *s)
+{
+	emit(m, "\"", 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			emit(m, "\\", 1);
+		emit(m, s, 1);
+	}
+	emit(m, "\"", 1);
+}
+
+static void
+emitphrase(struct msg *m, const char *s)
+{
+	if (atoms(s, ' '))
+		emits(m, s);
+	else
+		emitquoted(m, s);
+}
+
+/* Groups (":") at the top level of an address list: the parser gives
+ * no entry for an empty one, so counting them finds those. */
+static size_t
+rawgroups(const char *v, size_t n)
+{
+	size_t i, groups = 0;
+	int quote = 0, angle = 0, lit = 0, depth = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] == '\\' && (quote || depth > 0 || lit)) {
+			i++;
+			continue;
+		}
+		if (quote)
+			quote = v[i] != '"';
+		else if (depth > 0)
+			depth += v[i] == '(' ? 1 : v[i] == ')' ? -1 : 0;
+		else if (lit)
+			lit = v[i] != ']';
+		else if (v[i] == '"')
+			quote = 1;
+		else if (v[i] == '(')
+			depth = 1;
+		else if (v[i] == '[')
+			lit = 1;
+		else if (v[i] == '<')
+			angle = 1;
+		else if (v[i] == '>')
+			angle = 0;
+		else if (v[i] == ':' && !angle)
+			groups++;
+	}
+	return groups;
+}
+
+static int
+samestr(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* An address list: one address a line, display names quoted only where
+ * RFC 5322 needs it, angle brackets always, groups closed.  An empty
+ * group, or a list the parser refuses or that would not read back the
+ * same, stays as written (a residue). */
+static void
+doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	struct nym_addrlist al = { 0 }, back = { 0 };
+	const char *name = h->buf + h->f[i].off, *grp = NULL;
+	size_t nl = h->f[i].namelen, k, groups = 0, start, vs;
+	ssize_t n;
+	int ok;
+
+	if ((n = value(m, h, i)) <= 0 ||
+	    nym_addr_parse(m->scratch, (size_t)n, &al) == -1) {
+		if (n > 0)
+			residue(m, NULL, canon[canonidx(name, nl)].name,
+			    "address list the parser refuses, kept as "
+			    "written");
+		emitraw(m, h, i);
+		return;
+	}
+	for (k = 0; k < al.n; k++)
+		if (al.a[k].group != NULL && (k == 0 ||
+		    al.a[k].group != al.a[k - 1].group))
+			groups++;
+	if (al.n == 0 || rawgroups(m->scratch, (size_t)n) != groups) {
+		residue(m, NULL, canon[canonidx(name, nl)].name,
+		    "empty group kept as written");
+		nym_addrlist_free(&al);
+		emitraw(m, h, i);
+		return;
+	}
+	start = m->fbn;
+	emit(m, name, nl);
+	emit(m, ": ", 2);
+	vs = m->fbn;
+	for (k = 0; k < al.n; k++) {
+		const struct nym_addr *a = &al.a[k];
+
+		if (k > 0) {
+			emit(m, grp != NULL && a->group != grp ? ";," : ",",
+			    grp != NULL && a->group != grp ? 2 : 1);
+			emit(m, m->eol, m->eollen);
+			emit(m, " ", 1);
+		}
+		if (a->group != NULL && a->group != grp) {
+			emitphrase(m, a->group);
+			emit(m, ": ", 2);
+		}
+		grp = a->group;
+		if (a->name != NULL) {
+			emitphrase(m, a->name);
+			emit(m, " ", 1);
+		}
+		emit(m, "<", 1);
+		if (atoms(a->local, '.'))
+			emits(m, a->local);
+		else
+			emitquoted(m, a->local);
+		if (a->domain != NULL) {
+			emit(m, "@", 1);
+			emits(m, a->domain);
+		}
+		emit(m, ">", 1);
+	}
+	if (grp != NULL)
+		emit(m, ";", 1);
+	/* It must read back as the same list. */
+	ok = !m->failed && nym_addr_parse(m->fb + vs, m->fbn - vs, &back) == 0 &&
+	    back.n == al.n;
+	for (k = 0; ok && k < al.n; k++)
+		ok = samestr(al.a[k].name, back.a[k].name) &&
+		    samestr(al.a[k].local, back.a[k].local) &&
+		    samestr(al.a[k].domain, back.a[k].domain) &&
+		    samestr(al.a[k].group, back.a[k].group);
+	nym_addrlist_free(&back);
+	nym_addrlist_free(&al);
+	if (m->failed)
+		return;
+	if (!ok) {
+		m->fbn = start;
+		residue(m, NULL, canon[canonidx(name, nl)].name,
+		    "address list that reads differently when rewritten, "
+		    "kept as written");
+		emitraw(m, h, i);
+		return;
+	}
+	emit(m, m->eol, m->eollen);
+}
+
+/* Unstructured text (Subject, Keywords, Content-Description): unfolded,
+ * then folded at the last white space before column NYM_FOLD_COL. */
+static void
+emitunstruct(struct msg *m, const char *name, size_t nl, const char *v)
+{
+	const char *p = v, *w;
+	size_t col = nl + 2;
+
+	emit(m, name, nl);
+	emit(m, ":", 1);
+	if (*v != '\0')
+		emit(m, " ", 1);
+	while (*p != '\0') {
+		/* The next piece: white space, then a word. */
+		for (w = p; *w == ' ' || *w == '\t'; w++)
+			;
+		while (*w != '\0' && *w != ' ' && *w != '\t')
+			w++;
+		if (p != v && (*p == ' ' || *p == '\t') &&
+		    col + (size_t)(w - p) > NYM_FOLD_COL) {
+			emit(m, m->eol, m->eollen);
+			col = 0;
+		}
+		emit(m, p, (size_t)(w - p));
+		col += (size_t)(w - p);
+		p = w;
+	}
+	emit(m, m->eol, m->eollen);
+}
+
+static void
+dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	ssize_t n = value(m, h, i);
+
+	if (n < 0) {
+		emitraw(m, h, i);
+		return;
+	}
+	emitunstruct(m, h->buf + h->f[i].off, h->f[i].namelen, m->scratch);
 }
 
 /* ---- host, user and client patterns in message IDs ---- */
@@ -682,7 +1072,7 @@ dodate(struct msg *m, const struct nym_hdr *h, size_t i)
 		t -= ((t % m->s->round) + m->s->round) % m->s->round;
 	nym_date_format(t, out, sizeof out);
 	if (ok && strcmp(out, m->scratch) == 0) {
-		emitraw(m, h, i);
+		emitfield(m, name, nl, out);
 		return;
 	}
 	if (!ok)
@@ -743,7 +1133,7 @@ domsgid(struct msg *m, const struct nym_hdr *h, size_t i)
 		idn = n > 0 ? (size_t)n : 0;
 	}
 	if (neutralid(m, id, idn) && n == (ssize_t)idn + 2) {
-		emitraw(m, h, i);
+		emitfield(m, name, nl, m->scratch);
 		return;
 	}
 	leak(m, NULL, name, nl, "made by the client (host, time or "
@@ -789,7 +1179,7 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 	}
 	if (lt == NULL && textbetween(p, e))
 		text = 1;
-	if (changed == 0 && (!text || ids == 0)) {
+	if (ids == 0) {
 		emitraw(m, h, i);
 		return;
 	}
@@ -843,8 +1233,9 @@ ischarset(const char *c)
 	return 1;
 }
 
+/* "; name=value", or with fold ";", a new line and " name=value". */
 static void
-emitparam(struct msg *m, const struct nym_param *p, const char *v)
+emitparam(struct msg *m, const struct nym_param *p, const char *v, int fold)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char enc[4];
@@ -852,7 +1243,8 @@ emitparam(struct msg *m, const struct nym_param *p, const char *v)
 	int plain = *v != '\0';
 
 	emit(m, ";", 1);
-	emit(m, m->eol, m->eollen);
+	if (fold)
+		emit(m, m->eol, m->eollen);
 	emit(m, " ", 1);
 	emits(m, p->name);
 	for (s = (const unsigned char *)v; *s != '\0'; s++)
@@ -933,17 +1325,49 @@ neutralboundary(const char *b)
 	return b[0] == '=' && b[1] == '_' && istoken(b + 2, strlen(b + 2));
 }
 
-/* Content-Type or Content-Disposition: file names without directories,
- * no dates or client parameters, a neutral boundary. */
+/* A charset name as the canonical form writes it: lower case (in place),
+ * the usual aliases of us-ascii and utf-8 by their MIME names. */
+static const char *
+charsetname(char *c)
+{
+	char *p;
+
+	for (p = c; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (strcmp(c, "ascii") == 0 || strcmp(c, "us_ascii") == 0 ||
+	    strcmp(c, "ansi_x3.4-1968") == 0 || strcmp(c, "iso646-us") == 0)
+		return "us-ascii";
+	if (strcmp(c, "utf8") == 0)
+		return "utf-8";
+	return c;
+}
+
+/* A charset whose text in ASCII bytes is that ASCII text. */
+static int
+asciisuperset(const char *c)
+{
+	return strcmp(c, "us-ascii") == 0 || strcmp(c, "utf-8") == 0 ||
+	    strncmp(c, "iso-8859-", 9) == 0 || strncmp(c, "windows-125", 11) == 0;
+}
+
+/* Content-Type or Content-Disposition, in the canonical form: file names
+ * without directories, no dates or client parameters, a neutral
+ * boundary, charset names in lower case, the parameters in the order of
+ * their names, on the field's line if it fits in NYM_FOLD_COL, else one
+ * a line.  At the top level the plan (m->pl) may relabel the charset,
+ * drop an unused format=flowed, or drop the whole field. */
 static void
 doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
     struct content *ct, int isctype)
 {
+	static char csname[] = "charset", csascii[] = "us-ascii";
+	static const struct nym_param ascii = { csname, csascii, NULL, 0, 0 };
 	struct nym_mimetype mt = { 0 };
-	const char *name = h->buf + h->f[i].off, *v;
-	size_t nl = h->f[i].namelen, k;
-	char nb[TOKLEN + 3];
-	int change = 0;
+	const struct nym_param *ps[NYM_MIME_PARAMS + 1], *tp;
+	const char *name = h->buf + h->f[i].off, *vs[NYM_MIME_PARAMS + 1], *tv;
+	char nb[NYM_MIME_PARAMS][TOKLEN + 3];
+	size_t nl = h->f[i].namelen, k, np = 0, j, start;
+	int top = part == NULL, charset = 0, fold;
 	ssize_t n;
 
 	if ((n = value(m, h, i)) < 0 ||
@@ -953,20 +1377,21 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	}
 	if (isctype)
 		snprintf(ct->type, sizeof ct->type, "%s", mt.type);
-	for (k = 0; k < mt.np; k++) {
+	for (k = 0; k < mt.np && np < NYM_MIME_PARAMS; k++) {
 		const struct nym_param *p = &mt.p[k];
+		const char *v = p->value;
 
 		if (dropparam(p->name)) {
 			leak(m, part, name, nl, "parameter %s (%s)", p->name,
 			    p->name[0] == 'x' ? "client details" :
 			    "file time stamps");
-			change = 1;
+			continue;
 		} else if ((strcmp(p->name, "filename") == 0 ||
 		    strcmp(p->name, "name") == 0) &&
 		    basename_of(p->value) != p->value) {
 			leak(m, part, name, nl, "%s holds a directory path",
 			    p->name);
-			change = 1;
+			v = basename_of(v);
 		} else if (isctype && strcmp(p->name, "boundary") == 0 &&
 		    strncmp(mt.type, "multipart/", 10) == 0) {
 			if (strlen(p->value) > NYM_BOUNDARY_MAX ||
@@ -982,36 +1407,63 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 			if (!neutralboundary(p->value)) {
 				leak(m, part, name, nl, "boundary made by the "
 				    "client");
-				change = 1;
+				nb[np][0] = '=';
+				nb[np][1] = '_';
+				token(m, "boundary", v, strlen(v), nb[np] + 2);
+				v = nb[np];
 			}
+		} else if (isctype && strcmp(p->name, "charset") == 0) {
+			charset = 1;
+			v = charsetname(p->value);
+			if (top && m->pl.ascii && strcmp(v, "us-ascii") != 0) {
+				leak(m, part, name, nl, "charset %s for ASCII "
+				    "text (written us-ascii, which says the "
+				    "same)", v);
+				v = "us-ascii";
+			}
+		} else if (isctype && top && m->pl.dropflowed &&
+		    (strcmp(p->name, "format") == 0 ||
+		    strcmp(p->name, "delsp") == 0)) {
+			leak(m, part, name, nl, "%s=%s that the text does not "
+			    "use (dropped)", p->name, p->value);
+			continue;
 		}
+		ps[np] = p;
+		vs[np++] = v;
 	}
-	if (!change) {
+	/* text/plain's default charset made explicit. */
+	if (isctype && !charset && strcmp(mt.type, "text/plain") == 0) {
+		ps[np] = &ascii;
+		vs[np++] = "us-ascii";
+	}
+	if (!isctype && top && m->pl.anytext && np == 0 &&
+	    strcmp(mt.type, "inline") == 0) {
+		leak(m, part, name, nl, "inline on a single-part text message "
+		    "(what a reader does anyway; dropped)");
 		nym_mime_free(&mt);
-		emitraw(m, h, i);
 		return;
 	}
-	emit(m, name, nl);
-	emit(m, ": ", 2);
-	emits(m, mt.type);
-	for (k = 0; k < mt.np; k++) {
-		const struct nym_param *p = &mt.p[k];
-
-		if (dropparam(p->name))
-			continue;
-		v = p->value;
-		if (strcmp(p->name, "filename") == 0 ||
-		    strcmp(p->name, "name") == 0)
-			v = basename_of(v);
-		else if (isctype && strcmp(p->name, "boundary") == 0 &&
-		    strncmp(mt.type, "multipart/", 10) == 0 &&
-		    !neutralboundary(v)) {
-			nb[0] = '=';
-			nb[1] = '_';
-			token(m, "boundary", v, strlen(v), nb + 2);
-			v = nb;
+	/* By name; a stable sort, for parameters given twice. */
+	for (k = 1; k < np; k++)
+		for (j = k; j > 0 && strcmp(ps[j - 1]->name, ps[j]->name) > 0;
+		    j--) {
+			tp = ps[j];
+			ps[j] = ps[j - 1];
+			ps[j - 1] = tp;
+			tv = vs[j];
+			vs[j] = vs[j - 1];
+			vs[j - 1] = tv;
 		}
-		emitparam(m, p, v);
+	start = m->fbn;
+	for (fold = 0; fold < 2; fold++) {
+		m->fbn = start;
+		emit(m, name, nl);
+		emit(m, ": ", 2);
+		emits(m, mt.type);
+		for (k = 0; k < np; k++)
+			emitparam(m, ps[k], vs[k], fold);
+		if (!m->capture || m->fbn - start <= NYM_FOLD_COL)
+			break;
 	}
 	emit(m, m->eol, m->eollen);
 	nym_mime_free(&mt);
@@ -1024,13 +1476,22 @@ docid(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	size_t nl = h->f[i].namelen, idn;
 	ssize_t n;
 
+	/* A top-level Content-ID names nothing a reader can refer to. */
+	if (part == NULL && inlist(name, nl, &m->s->keep) == -1) {
+		leak(m, part, name, nl, "on the message itself, where nothing "
+		    "refers to it (dropped)");
+		return;
+	}
 	if ((n = value(m, h, i)) <= 0 ||
 	    firstid(m->scratch, (size_t)n, &id, &idn) == -1) {
 		emitraw(m, h, i);
 		return;
 	}
 	if (neutralid(m, id, idn)) {
-		emitraw(m, h, i);
+		if (n == (ssize_t)idn + 2)
+			emitfield(m, name, nl, m->scratch);
+		else
+			emitraw(m, h, i);
 		return;
 	}
 	leak(m, part, name, nl, "made by the client (host or software "
@@ -1046,14 +1507,54 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	size_t nl = h->f[i].namelen;
 	ssize_t n = value(m, h, i);
 
-	if (n < 0 || !(m->scratch[0] == '/' || m->scratch[0] == '~' ||
-	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
-	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
+	if (n < 0) {
 		emitraw(m, h, i);
 		return;
 	}
+	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
+	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
+	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
+		emitunstruct(m, name, nl, m->scratch);
+		return;
+	}
 	leak(m, part, name, nl, "holds a directory path");
-	emitfield(m, name, nl, basename_of(m->scratch));
+	emitunstruct(m, name, nl, basename_of(m->scratch));
+}
+
+enum { CTE_NONE, CTE_7BIT, CTE_8BIT, CTE_BINARY, CTE_QP, CTE_BASE64,
+	CTE_OTHER };
+
+/* A lower-case Content-Transfer-Encoding value's kind ("": none). */
+static int
+ctekind(const char *v)
+{
+	static const char *const k[] = { "", "7bit", "8bit", "binary",
+	    "quoted-printable", "base64" };
+	int j;
+
+	for (j = 0; j < CTE_OTHER; j++)
+		if (strcmp(v, k[j]) == 0)
+			return j;
+	return CTE_OTHER;
+}
+
+/* MIME-Version: 1.0, without a client's comment. */
+static void
+domimever(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	const char *name = h->buf + h->f[i].off;
+	size_t nl = h->f[i].namelen;
+	ssize_t n = value(m, h, i);
+
+	if (n < 3 || strncmp(m->scratch, "1.0", 3) != 0 || (n > 3 &&
+	    m->scratch[3] != ' ' && m->scratch[3] != '\t' &&
+	    m->scratch[3] != '(')) {
+		emitraw(m, h, i);
+		return;
+	}
+	if (n > 3)
+		leak(m, NULL, name, nl, "comment (client details)");
+	emitfield(m, name, nl, "1.0");
 }
 
 /* Handle a content field; 0 if field i is not one. */
@@ -1077,7 +1578,16 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 		    (int)(n > 0 ? (n < 63 ? n : 63) : 0), m->scratch);
 		for (n = 0; ct->cte[n] != '\0'; n++)
 			ct->cte[n] = (char)tolower((unsigned char)ct->cte[n]);
-		emitraw(m, h, i);
+		if (part == NULL && m->pl.dropcte)
+			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
+			    "%s, where the body reads the same without it "
+			    "(dropped)", ct->cte);
+		else if (ctekind(ct->cte) != CTE_OTHER &&
+		    ctekind(ct->cte) != CTE_NONE)
+			emitfield(m, h->buf + h->f[i].off, h->f[i].namelen,
+			    ct->cte);
+		else
+			emitraw(m, h, i);
 	} else
 		return 0;
 	return 1;
@@ -1148,18 +1658,169 @@ setorigid(struct msg *m, const struct nym_hdr *h)
 	m->origleak = 1;
 }
 
+/* What the start of a body shows, if it holds all of the body. */
+struct look {
+	int whole;	/* the whole body is in the input buffer */
+	int ascii;	/* 7bit text: bytes 1-127, CR only before LF, lines
+			   of at most 998 bytes */
+	int qpsafe;	/* reads the same as quoted-printable: no '=', no
+			   white space ending a line, lines of at most 76 */
+	int flowed;	/* uses format=flowed: a line ending in a space
+			   (but "-- "), or starting with a space or '>' */
+};
+
+/* Look at the body ahead, within the input buffer (NYM_SCRUB_LOOK): in
+ * an mbox it ends at a From_ line after an empty line. */
+static void
+look(struct msg *m, struct look *lk)
+{
+	const char *p, *e, *nl, *q;
+	size_t len;
+	int prevempty = 1;
+
+	memset(lk, 0, sizeof *lk);
+	if (m->failed || nym_in_fill(m->in, NYM_SCRUB_LOOK) == -1)
+		return;
+	lk->whole = m->in->eof;
+	lk->ascii = lk->qpsafe = 1;
+	p = m->in->buf + m->in->pos;
+	e = m->in->buf + m->in->len;
+	for (; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL) {
+			if (!m->in->eof)
+				break;	/* a line the buffer cuts */
+			nl = e;
+		}
+		if (m->mbox && prevempty && nl - p >= 5 &&
+		    memcmp(p, "From ", 5) == 0) {
+			lk->whole = 1;
+			break;
+		}
+		len = (size_t)(nl - p);
+		if (len > 0 && nl < e && p[len - 1] == '\r')
+			len--;
+		prevempty = len == 0;
+		if (len > 998)
+			lk->ascii = 0;
+		if (len > 76 || (len > 0 && (p[len - 1] == ' ' ||
+		    p[len - 1] == '\t')) || memchr(p, '=', len) != NULL)
+			lk->qpsafe = 0;
+		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
+		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
+			lk->flowed = 1;
+		for (q = p; q < p + len && lk->ascii; q++)
+			if (*q == '\0' || (unsigned char)*q > 127 || *q == '\r')
+				lk->ascii = 0;
+		if (nl == e)
+			break;
+	}
+}
+
+/* The top level's MIME labels in the canonical form (m->pl): what a
+ * single-part text/plain message's body allows, looked at ahead when a
+ * label depends on it; and, in a check, the residue. */
+static void
+plan(struct msg *m, const struct nym_hdr *h)
+{
+	struct plan *pl = &m->pl;
+	struct nym_mimetype mt = { 0 };
+	const struct nym_param *cs, *fmt;
+	struct look lk = { 0 };
+	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
+	ssize_t mv, ct, te, n;
+	int kind, need, multi, identity;
+
+	memset(pl, 0, sizeof *pl);
+	mv = nym_hdr_find(h, "mime-version", 0);
+	ct = nym_hdr_find(h, "content-type", 0);
+	te = nym_hdr_find(h, "content-transfer-encoding", 0);
+	pl->hasmv = mv >= 0 && wanted(m->s, "mime-version", 12, 0);
+	pl->hasct = ct >= 0 && wanted(m->s, "content-type", 12, 0);
+	pl->hascte = te >= 0 && wanted(m->s, "content-transfer-encoding", 25,
+	    0);
+	fmt = NULL;
+	if (pl->hasct) {
+		if ((n = value(m, h, (size_t)ct)) < 0 ||
+		    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+			return;		/* a field written as it is */
+		snprintf(type, sizeof type, "%s", mt.type);
+		if ((cs = nym_mime_param(&mt, "charset")) != NULL)
+			snprintf(charset, sizeof charset, "%s",
+			    charsetname(cs->value));
+		if ((fmt = nym_mime_param(&mt, "format")) == NULL)
+			fmt = nym_mime_param(&mt, "delsp");
+	}
+	multi = strncmp(type, "multipart/", 10) == 0;
+	pl->text = !pl->hasct || strcmp(type, "text/plain") == 0;
+	pl->anytext = !pl->hasct || strncmp(type, "text/", 5) == 0;
+	if (pl->hascte && (n = value(m, h, (size_t)te)) >= 0) {
+		snprintf(cte, sizeof cte, "%.*s", (int)(n < 63 ? n : 63),
+		    m->scratch);
+		for (n = 0; cte[n] != '\0'; n++)
+			cte[n] = (char)tolower((unsigned char)cte[n]);
+	}
+	kind = ctekind(cte);
+	need = pl->text && !multi && ((kind >= CTE_7BIT && kind <= CTE_QP) ||
+	    (charset[0] != '\0' && strcmp(charset, "us-ascii") != 0) ||
+	    fmt != NULL || (!pl->hasmv && !pl->hasct && !pl->hascte));
+	if (need)
+		look(m, &lk);
+	pl->dropcte = kind == CTE_7BIT || (pl->text && lk.whole && lk.ascii &&
+	    (kind == CTE_8BIT || kind == CTE_BINARY ||
+	    (kind == CTE_QP && lk.qpsafe)));
+	identity = kind == CTE_NONE || pl->dropcte;
+	pl->ascii = pl->text && pl->hasct && identity && lk.whole &&
+	    lk.ascii && charset[0] != '\0' && asciisuperset(charset);
+	pl->dropflowed = pl->text && fmt != NULL && (nym_mime_param(&mt,
+	    "format") == NULL || strcasecmp(nym_mime_param(&mt,
+	    "format")->value, "flowed") != 0 || (identity && lk.whole &&
+	    !lk.flowed));
+	pl->addmime = !pl->hasmv && !pl->hasct && !pl->hascte && lk.whole &&
+	    lk.ascii && wanted(m->s, "mime-version", 12, 0) &&
+	    wanted(m->s, "content-type", 12, 0);
+	pl->addct = pl->hasmv && !pl->hasct && wanted(m->s, "content-type",
+	    12, 0);
+	nym_mime_free(&mt);
+	if (m->s->report == NULL)
+		return;
+	/* What stays as the client wrote it. */
+	if (!pl->hasmv && !pl->addmime)
+		residue(m, NULL, "MIME-Version", "missing, and the body %s: "
+		    "left without MIME labels", !pl->text || multi ? "has "
+		    "MIME fields" : !lk.whole ? "is too long to look at "
+		    "first" : "is not 7-bit text");
+	if (kind != CTE_NONE && !pl->dropcte)
+		residue(m, NULL, "Content-Transfer-Encoding", "%s kept (the "
+		    "body is copied, not re-encoded)", kind == CTE_OTHER ?
+		    "an unknown encoding" : cte);
+	if (pl->text && fmt != NULL && !pl->dropflowed)
+		residue(m, NULL, "Content-Type", "format=flowed kept (%s)",
+		    !lk.whole ? "the body is too long to look at first" :
+		    !identity ? "the body is encoded" : "the text uses it");
+	if (pl->text && charset[0] != '\0' && !pl->ascii &&
+	    strcmp(charset, "us-ascii") != 0 &&
+	    (strcmp(charset, "utf-8") != 0 || !lk.whole))
+		residue(m, NULL, "Content-Type", "charset %s kept (%s)",
+		    charset, !lk.whole ? "the body is too long to look at "
+		    "first" : !identity ? "the body is encoded" : "the text "
+		    "is not re-encoded");
+}
+
+/* The top-level header in the canonical form: the fields the policy
+ * keeps, in canon[]'s order, each rendered canonically. */
 static void
 scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 {
 	char buf[IDCAP + 2], rnd[16];
 	const char *name;
-	size_t i, nl;
-	int hasdate = 0, hasid = 0;
+	size_t i, nl, has[R_MAX] = { 0 };
+	int r, last = 0, disorder = 0;
 
 	m->eol = h->crlf ? "\r\n" : "\n";
 	m->eollen = h->crlf ? 2 : 1;
 	setdomain(m, h);
 	setorigid(m, h);
+	plan(m, h);
 	badbytes(m, h, NULL);
 	if (h->fromlen > 0) {
 		emitbytes(m, h->buf, h->fromlen);
@@ -1168,46 +1829,114 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		if (h->buf[h->fromlen - 1] != '\n')
 			emit(m, m->eol, m->eollen);
 	}
+	if (h->nf > m->idxcap) {
+		if (nym_reallocarray(&m->idx, h->nf, sizeof *m->idx) == -1) {
+			nomem(m);
+			return;
+		}
+		m->idxcap = h->nf;
+	}
 	for (i = 0; i < h->nf; i++) {
 		name = h->buf + h->f[i].off;
 		nl = h->f[i].namelen;
-		if (!wanted(m->s, name, nl, 0)) {
-			leak(m, NULL, name, nl, "%s", m->s->report != NULL ?
-			    why(m->s, name, nl) : "");
+		m->idx[i] = (short)canonidx(name, nl);
+		r = rankof(m->idx[i]);
+		if (!wanted(m->s, name, nl, 0))
 			continue;
+		has[r]++;
+		if (r < last)
+			disorder = 1;
+		else
+			last = r;
+	}
+	if (disorder)
+		leak(m, NULL, "header", 6, "field order of the client "
+		    "(written in the canonical order)");
+	for (r = 0; r < R_MAX; r++) {
+		if (r == R_MIMEVER && !has[r] && m->pl.addmime) {
+			leak(m, NULL, "MIME-Version", 12, "missing for 7-bit "
+			    "text (added, with its Content-Type)");
+			emitfield(m, "MIME-Version", 12, "1.0");
 		}
-		if (nym_hdr_is(h, i, "date")) {
-			hasdate = 1;
-			dodate(m, h, i);
-		} else if (nym_hdr_is(h, i, "message-id")) {
-			hasid = 1;
-			domsgid(m, h, i);
-		} else if (nym_hdr_is(h, i, "in-reply-to") ||
-		    nym_hdr_is(h, i, "references"))
-			dorefs(m, h, i);
-		else if (!docontent(m, h, i, NULL, ct))
-			emitraw(m, h, i);
-	}
-	if (!hasdate) {
-		time_t t = m->s->now;
+		if (r == R_CTYPE && !has[r] && (m->pl.addmime ||
+		    m->pl.addct)) {
+			if (m->pl.addct)
+				leak(m, NULL, "Content-Type", 12, "missing "
+				    "(its default written out)");
+			emitfield(m, "Content-Type", 12,
+			    "text/plain; charset=us-ascii");
+			snprintf(ct->type, sizeof ct->type, "text/plain");
+		}
+		for (i = 0; i < h->nf && has[r] > 0; i++) {
+			if (rankof(m->idx[i]) != r)
+				continue;
+			name = h->buf + h->f[i].off;
+			nl = h->f[i].namelen;
+			if (!wanted(m->s, name, nl, 0)) {
+				leak(m, NULL, name, nl, "%s",
+				    m->s->report != NULL ?
+				    why(m->s, name, nl) : "");
+				continue;
+			}
+			beginfield(m);
+			switch (r) {
+			case R_DATE:
+				dodate(m, h, i);
+				break;
+			case R_MSGID:
+				domsgid(m, h, i);
+				break;
+			case R_IRT:
+			case R_REFS:
+				dorefs(m, h, i);
+				break;
+			case R_FROM: case R_SENDER: case R_REPLYTO: case R_TO:
+			case R_CC: case R_BCC: case R_MFT: case R_MRT:
+				doaddr(m, h, i);
+				break;
+			case R_SUBJECT:
+			case R_KEYWORDS:
+				dounstruct(m, h, i);
+				break;
+			case R_MIMEVER:
+				domimever(m, h, i);
+				break;
+			default:
+				if (!docontent(m, h, i, NULL, ct))
+					emitraw(m, h, i);
+			}
+			endfield(m, h, i, NULL);
+		}
+		/* The dropped fields, reported in the same order. */
+		for (i = 0; i < h->nf && has[r] == 0; i++)
+			if (rankof(m->idx[i]) == r)
+				leak(m, NULL, h->buf + h->f[i].off,
+				    h->f[i].namelen, "%s",
+				    m->s->report != NULL ? why(m->s,
+				    h->buf + h->f[i].off, h->f[i].namelen) :
+				    "");
+		if (r == R_DATE && !has[r]) {
+			time_t t = m->s->now;
 
-		leak(m, NULL, "Date", 4, "missing: the next server would add "
-		    "one in its own time zone");
-		if (m->s->round > 0)
-			t -= ((t % m->s->round) + m->s->round) %
-			    m->s->round;
-		nym_date_format(t, buf, sizeof buf);
-		emitfield(m, "Date", 4, buf);
-	}
-	if (!hasid) {
-		leak(m, NULL, "Message-ID", 10, "missing: the next server "
-		    "would add one with its host name");
-		nym_random(rnd, sizeof rnd);
-		buf[0] = '<';
-		i = 1 + mapid(m, "message-id-new", rnd, sizeof rnd, buf + 1);
-		buf[i++] = '>';
-		buf[i] = '\0';
-		emitfield(m, "Message-ID", 10, buf);
+			leak(m, NULL, "Date", 4, "missing: the next server "
+			    "would add one in its own time zone");
+			if (m->s->round > 0)
+				t -= ((t % m->s->round) + m->s->round) %
+				    m->s->round;
+			nym_date_format(t, buf, sizeof buf);
+			emitfield(m, "Date", 4, buf);
+		}
+		if (r == R_MSGID && !has[r]) {
+			leak(m, NULL, "Message-ID", 10, "missing: the next "
+			    "server would add one with its host name");
+			nym_random(rnd, sizeof rnd);
+			buf[0] = '<';
+			i = 1 + mapid(m, "message-id-new", rnd, sizeof rnd,
+			    buf + 1);
+			buf[i++] = '>';
+			buf[i] = '\0';
+			emitfield(m, "Message-ID", 10, buf);
+		}
 	}
 	if (m->folded > 0)
 		leak(m, NULL, "header", 6, "%d line%s that %s not a field, "
@@ -1577,8 +2306,10 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 			    why(m->s, name, nl) : "");
 			continue;
 		}
+		beginfield(m);
 		if (!docontent(m, ph, i, part, ct))
 			emitraw(m, ph, i);
+		endfield(m, ph, i, part);
 	}
 	emit(m, m->eol, m->eollen);
 }
@@ -1823,6 +2554,10 @@ done:
 	nym_hdr_free(&h);
 	nym_in_close(&in);
 	nym_out_close(&out);
+	if (m != NULL) {
+		free(m->fb);
+		free(m->idx);
+	}
 	free(m);
 	return r;
 }
