@@ -859,12 +859,17 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 }
 
 /* Unstructured text (Subject, Keywords, Content-Description): unfolded,
- * then folded at the last white space before column NYM_FOLD_COL. */
+ * tabs made spaces (a client's folds leave them), then folded at the last
+ * white space before column NYM_FOLD_COL.  v is changed. */
 static void
-emitunstruct(struct msg *m, const char *name, size_t nl, const char *v)
+emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
 {
 	const char *p = v, *w;
 	size_t col = nl + 2;
+	char *t;
+
+	for (t = v; (t = strchr(t, '\t')) != NULL; t++)
+		*t = ' ';
 
 	emit(m, name, nl);
 	emit(m, ":", 1);
@@ -1518,7 +1523,8 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 		return;
 	}
 	leak(m, part, name, nl, "holds a directory path");
-	emitunstruct(m, name, nl, basename_of(m->scratch));
+	emitunstruct(m, name, nl, m->scratch + (basename_of(m->scratch) -
+	    m->scratch));
 }
 
 enum { CTE_NONE, CTE_7BIT, CTE_8BIT, CTE_BINARY, CTE_QP, CTE_BASE64,

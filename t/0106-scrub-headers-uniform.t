@@ -1,0 +1,260 @@
+#!/bin/sh
+# scrub-headers' canonical form (scrub-headers(1), "Canonical form";
+# issue 15): the same message written by every client in t/data/clients
+# leaves it with one header section, byte for byte, once the values that
+# must differ (Date, the keyed Message-ID and the own IDs derived from it,
+# boundaries) are masked.  What the canonical form cannot make uniform is
+# listed below as known differences (each must still be there: a fix
+# shows up as a failure asking to update the list) and -c reports it.
+cd "$(dirname "$0")" && . ./lib.sh
+
+D=$TDATA/clients
+clients="aerc alpine claws mailutils mutt neomutt nmh s-nail thunderbird"
+
+# The header section, line ends as LF (SMTP makes them all CRLF: they
+# are the transport's, not the client's), masked values.
+hdr()
+{
+	sed '/^\r\{0,1\}$/q' "$1" | tr -d '\r' | sed \
+	    -e 's/^Date: .*/Date: (date)/' \
+	    -e 's/<[a-z2-7]\{26\}@/<(id)@/g' \
+	    -e 's/=_[a-z2-7]\{26\}/=_(boundary)/g'
+}
+
+# Known differences of the replies: the residue, as sed scripts that
+# turn one client's header into the common one, and why it stays.
+known()
+{
+	case $1 in
+	mutt-reply|neomutt-reply|s-nail-reply)
+		printf '%s\n' 's/^To: <bob@bob\.i2p>$/To: Bob <bob@bob.i2p>/'
+		echo "$1: To without Bob's display name: the client chose not to copy it from the message answered; adding or dropping names would change what the reader sees" >&2
+		;;
+	alpine-reply|thunderbird-reply)
+		printf '%s\n' 's/^\(Content-Type: .*\); format=flowed$/\1/'
+		echo "$1: format=flowed kept: the quoted text uses it (flowed lines, quote depth); the text is not reflowed" >&2
+		;;
+	mailutils-reply)
+		printf '%s\n' '/^To:/i\' 'From: Alice <alice@alice.i2p>' \
+		    's/@localhost>/@alice.i2p>/' \
+		    's/^References: <CA+xyz@mail\.gmail\.com>$/References: <(id)@alice.i2p>\' \
+		    ' <CA+xyz@mail.gmail.com>/'
+		echo "$1: no From (mail -a From: conflicts with the reply), so the new Message-ID takes the domain localhost; References lacks the plain message's ID, which mail never wrote" >&2
+		;;
+	esac
+}
+
+# The known differences, shown whether the tests pass or not.
+for c in $clients; do
+	for kind in plain reply; do
+		known $c-$kind 2>&1 >/dev/null | sed 's/^/# known difference: /'
+	done
+done
+
+for kind in plain reply; do
+	test_expect_success "$kind: every client's message scrubs" '
+		for c in $clients; do
+			scrub-headers <$D/$c-$kind.eml >$c-$kind.out &&
+			hdr $c-$kind.out >$c-$kind.hdr || return 1
+		done
+	'
+
+	test_expect_success "$kind: each header's line ends are all alike" '
+		for c in $clients; do
+			sed "/^\r\{0,1\}\$/q" $c-$kind.out >h &&
+			n=$(wc -l <h) && cr=$(grep -c "$(printf "\r")\$" h || :) &&
+			{ test $cr = 0 || test $cr = $n; } ||
+			{ echo "$c-$kind: $cr of $n lines end in CRLF"; return 1; }
+		done
+	'
+
+	test_expect_success "$kind: one header section for every client, but the known differences" '
+		fails= &&
+		for c in $clients; do
+			known $c-$kind >$c-$kind.known 2>$c-$kind.why &&
+			if test -s $c-$kind.known; then
+				sed -f $c-$kind.known $c-$kind.hdr >$c-$kind.norm &&
+				if cmp -s $c-$kind.hdr $c-$kind.norm; then
+					echo "$c-$kind: the known difference is gone; update known():"
+					cat $c-$kind.why
+					fails="$fails $c"
+				fi &&
+				sed "s/^/# known difference: /" $c-$kind.why
+			else
+				cp $c-$kind.hdr $c-$kind.norm
+			fi || return 1
+		done &&
+		for c in $clients; do
+			if ! cmp -s mutt-$kind.norm $c-$kind.norm; then
+				echo "$c-$kind differs from mutt-$kind:"
+				diff -u mutt-$kind.norm $c-$kind.norm
+				fails="$fails $c"
+			fi || return 1
+		done &&
+		test -z "$fails"
+	'
+
+	test_expect_success "$kind: the canonical form is a fixed point" '
+		for c in $clients; do
+			scrub-headers <$c-$kind.out >again &&
+			cmp $c-$kind.out again ||
+			{ echo "$c-$kind changes when scrubbed again"; return 1; }
+		done
+	'
+done
+
+test_expect_success 'the one plain header, as the man page shows it' '
+	cat >want <<-\EOF &&
+	Date: (date)
+	From: Alice <alice@alice.i2p>
+	To: <bob@bob.i2p>
+	Subject: Plan for Friday
+	Message-ID: <(id)@alice.i2p>
+	MIME-Version: 1.0
+	Content-Type: text/plain; charset=us-ascii
+
+	EOF
+	test_cmp want mutt-plain.hdr
+'
+
+test_expect_success '-c reports the residue, and it does not count as a leak' '
+	for c in alpine thunderbird; do
+		{ scrub-headers -c <$c-reply.out >report; test $? = 0; } &&
+		test_grep -x "residue: Content-Type: format=flowed kept (the text uses it)" report || return 1
+	done &&
+	{ scrub-headers -c <claws-reply.out >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
+# ---- the rules, one by one
+
+test_expect_success 'addresses: quotes only where RFC 5322 needs them, brackets always, one a line' '
+	printf "%s\n" "From: \"Anna Nym\" <Anna@Mail.I2P>" \
+	    "To: bob@bob.i2p (Bob B), \"Nym, Carl\" <c@c.i2p>, \"J. Doe\" <j@d.i2p>" \
+	    "Cc: friends: a@a.i2p, <b@b.i2p>;, \"x\\\"y\" <\"odd local\"@o.i2p>" \
+	    "Subject: s" "" "hi" >addr.eml &&
+	scrub-headers <addr.eml >out &&
+	hdr out >h &&
+	cat >want <<-\EOF &&
+	Date: (date)
+	From: Anna Nym <Anna@mail.i2p>
+	To: Bob B <bob@bob.i2p>,
+	 "Nym, Carl" <c@c.i2p>,
+	 "J. Doe" <j@d.i2p>
+	Cc: friends: <a@a.i2p>,
+	 <b@b.i2p>;,
+	 "x\"y" <"odd local"@o.i2p>
+	Subject: s
+	Message-ID: <(id)@mail.i2p>
+	MIME-Version: 1.0
+	Content-Type: text/plain; charset=us-ascii
+
+	EOF
+	test_cmp want h &&
+	scrub-headers -c <out >report &&
+	test_must_be_empty report
+'
+
+test_expect_success 'an empty group stays as written, and -c says so' '
+	printf "From: a@a.i2p\nTo: undisclosed-recipients: ;\nSubject: s\n\nhi\n" >group.eml &&
+	scrub-headers <group.eml >out &&
+	test_grep -x "To: undisclosed-recipients: ;" out &&
+	{ scrub-headers -c <out >report; test $? = 0; } &&
+	test_grep -x "residue: To: empty group kept as written" report
+'
+
+test_expect_success 'MIME fields: names, order, parameters, defaults' '
+	printf "%s\n" "Content-Id: <1.2@host.lan>" "content-transfer-encoding: 7BIT" \
+	    "Content-Type: TEXT/PLAIN; format=fixed; Charset=\"UTF-8\"" \
+	    "Mime-Version: 1.0 (Generated by Frob 1.2)" \
+	    "Content-Disposition: inline" "From: a@a.i2p" "Subject: s" "" "hi" >mime.eml &&
+	{ scrub-headers -c <mime.eml >report; test $? = 1; } &&
+	test_grep -x "Content-Id: on the message itself, where nothing refers to it (dropped)" report &&
+	test_grep -x "content-transfer-encoding: 7bit, where the body reads the same without it (dropped)" report &&
+	test_grep -x "Mime-Version: comment (client details)" report &&
+	test_grep -x "Content-Type: charset utf-8 for ASCII text (written us-ascii, which says the same)" report &&
+	test_grep -x "Content-Type: format=fixed that the text does not use (dropped)" report &&
+	test_grep -x "header: field order of the client (written in the canonical order)" report &&
+	scrub-headers <mime.eml >out &&
+	hdr out >h &&
+	test_grep -x "MIME-Version: 1.0" h &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" h &&
+	test_grep -v -i "^Content-\(Id\|Transfer\|Disposition\)" h
+'
+
+test_expect_success 'parameters in the order of their names, one a line when the field is long' '
+	printf "%s\n" "MIME-Version: 1.0" \
+	    "Content-Type: multipart/mixed; boundary=\"xyz\"; A=1" \
+	    "From: a@a.i2p" "" "--xyz" "" "one" "--xyz--" >params.eml &&
+	scrub-headers <params.eml >out &&
+	hdr out >h &&
+	test_grep -x "Content-Type: multipart/mixed; a=1; boundary=\"=_(boundary)\"" h &&
+	sed "s/A=1/a-param=a-long-value-that-makes-the-line-longer-than-78/" params.eml >long.eml &&
+	scrub-headers <long.eml >out2 &&
+	hdr out2 >h2 &&
+	test_grep -x "Content-Type: multipart/mixed;" h2 &&
+	test_grep -x " a-param=a-long-value-that-makes-the-line-longer-than-78;" h2 &&
+	test_grep -x " boundary=\"=_(boundary)\"" h2
+'
+
+test_expect_success 'no MIME-Version: labelled only for 7-bit text; 8 bits are residue' '
+	printf "From: a@a.i2p\nSubject: s\n\nplain text\n" >nomime7.eml &&
+	scrub-headers <nomime7.eml >out &&
+	test_grep -x "MIME-Version: 1.0" out &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
+	printf "From: a@a.i2p\nSubject: s\n\n\303\274ber\n" >nomime8.eml &&
+	scrub-headers <nomime8.eml >out8 &&
+	test_grep -v "^MIME-Version:" out8 &&
+	test_grep -v "^Content-Type:" out8 &&
+	{ scrub-headers -c <out8 >report; test $? = 0; } &&
+	test_grep -x "residue: MIME-Version: missing, and the body is not 7-bit text: left without MIME labels" report
+'
+
+test_expect_success 'no MIME-Version and a body longer than the look-ahead: residue' '
+	{ printf "From: a@a.i2p\n\n"; i=0; while test $i -lt 2000; do
+		echo "a line of plain text, forty bytes long."; i=$((i + 1)); done; } >long.eml &&
+	scrub-headers <long.eml >out &&
+	test_grep -v "^MIME-Version:" out &&
+	scrub-headers -c <out >report &&
+	test_grep -x "residue: MIME-Version: missing, and the body is too long to look at first: left without MIME labels" report &&
+	sed 1,2d long.eml >want && sed "1,/^\$/d" out >got && test_cmp want got
+'
+
+test_expect_success 'quoted-printable of ASCII text without = is dropped; with = it stays' '
+	printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\nFrom: a@a.i2p\n\nplain\n" >qp.eml &&
+	scrub-headers <qp.eml >out &&
+	test_grep -v "^Content-Transfer-Encoding" out &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
+	sed "s/^plain/caf=C3=A9/" qp.eml >qp8.eml &&
+	scrub-headers <qp8.eml >out8 &&
+	test_grep -x "Content-Transfer-Encoding: quoted-printable" out8 &&
+	test_grep -x "Content-Type: text/plain; charset=utf-8" out8 &&
+	scrub-headers -c <out8 >report &&
+	test_grep -x "residue: Content-Transfer-Encoding: quoted-printable kept (the body is copied, not re-encoded)" report
+'
+
+test_expect_success 'format=flowed: dropped where the text does not use it, kept where it does' '
+	printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii; format=flowed; delsp=yes\nFrom: a@a.i2p\n\nfixed\n-- \nsig\n" >fl.eml &&
+	scrub-headers <fl.eml >out &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
+	printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii; format=flowed\nFrom: a@a.i2p\n\nflows \non\n" >fl2.eml &&
+	scrub-headers <fl2.eml >out2 &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii; format=flowed" out2
+'
+
+test_expect_success 'unstructured text: unfolded, folded again at the last space before column 78' '
+	printf "From: a@a.i2p\nSubject: a long subject\n\tthat a client folded early, and that goes on past the seventy-eighth column\n\nx\n" >subj.eml &&
+	scrub-headers <subj.eml >out &&
+	test_grep -x "Subject: a long subject that a client folded early, and that goes on past the" out &&
+	test_grep -x " seventy-eighth column" out
+'
+
+test_expect_success 'an mbox: each message canonical, the From_ line first' '
+	printf "From a@a Mon Nov 23 08:48:41 2026\nSubject: one\nFrom: a@a.i2p\n\nx\n\nFrom a@a Mon Nov 23 08:48:42 2026\nFrom: a@a.i2p\nSubject: two\n\ny\n" >in.mbox &&
+	scrub-headers -m <in.mbox >out.mbox &&
+	test $(grep -c "^From a@a " out.mbox) = 2 &&
+	sed -n "/^From a@a /{n;p;}" out.mbox >firsts &&
+	test $(grep -c "^Date: " firsts) = 2
+'
+
+test_done
