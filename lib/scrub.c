@@ -116,8 +116,15 @@ struct msg {
 	char *fb;		/* that field as rendered, then as read */
 	size_t fbn, fbcap;
 	int fleaks;		/* leaks counted before the field began */
-	short *idx;		/* each top-level field's canon[] entry */
-	size_t idxcap;
+	int lookflowed;		/* look(): format=flowed is to decide */
+	int lookqp;		/* look(): quoted-printable is to decide */
+	struct topf {		/* each top-level field: */
+		short idx;	/* its canon[] entry, or -1 */
+		short rank;
+		short want;	/* the policy keeps it */
+		short next;	/* canonical order: the field after it */
+	} *tf;
+	size_t tfcap;
 	struct plan {		/* the top level's MIME labels */
 		int hasmv, hasct, hascte;
 		int text;	/* text/plain, or no Content-Type */
@@ -183,10 +190,22 @@ static const struct canon {
 static int
 canonidx(const char *name, size_t n)
 {
+	/* The entries of each name length, as bits (made on first use). */
+	static unsigned long bylen[32];
+	static int made;
+	int c = toupper((unsigned char)name[0]);
+	unsigned long b;
 	size_t k;
 
-	for (k = 0; k < NCANON; k++)
-		if (canon[k].len == n &&
+	if (!made) {
+		for (k = 0; k < NCANON; k++)
+			bylen[canon[k].len] |= 1UL << k;
+		made = 1;
+	}
+	if (n >= 32)
+		return -1;
+	for (b = bylen[n], k = 0; b != 0; b >>= 1, k++)
+		if ((b & 1) && canon[k].name[0] == c &&
 		    strncasecmp(canon[k].name, name, n) == 0)
 			return (int)k;
 	return -1;
@@ -631,13 +650,19 @@ endfield(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	if (!m->failed && n >= nl && k >= 0)
 		memcpy(m->fb, canon[k].name, nl);
 	if (!m->failed && n > 0 && m->leaks == m->fleaks) {
-		emitraw(m, h, i);	/* appended: fb[n, fbn) */
-		if (m->failed)
+		const char *raw = h->buf + h->f[i].off;
+		size_t rl = h->f[i].len;
+
+		/* As emitraw writes it: the bytes read, unless they hold NUL
+		 * or a bare CR or lack their line end. */
+		if (h->nul || h->barecr || rl == 0 || raw[rl - 1] != '\n') {
+			emitraw(m, h, i);	/* appended: fb[n, fbn) */
+			raw = m->fb + n;
+			rl = m->fbn - n;
+		}
+		if (m->failed || (rl == n && memcmp(m->fb, raw, n) == 0))
 			;
-		else if (m->fbn - n == n && memcmp(m->fb, m->fb + n, n) == 0)
-			;
-		else if (m->fbn - n == n && memcmp(m->fb + nl, m->fb + n + nl,
-		    n - nl) == 0)
+		else if (rl == n && memcmp(m->fb + nl, raw + nl, n - nl) == 0)
 			leak(m, part, name, nl, "name spelled by the client "
 			    "(written %s)", k >= 0 ? canon[k].name : "");
 		else
@@ -645,7 +670,12 @@ endfield(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 			    "(written in the canonical form)");
 	}
 	m->capture = 0;
-	emit(m, m->fb, n);
+	/* A top-level field's lines cannot read as a From_ line or a
+	 * delimiter (see emit): no need to look. */
+	if (part == NULL)
+		emitbytes(m, m->fb, n);
+	else
+		emit(m, m->fb, n);
 }
 
 static ssize_t
@@ -681,8 +711,12 @@ value(struct msg *m, const struct nym_hdr *h, size_t i)
 static int
 isatext(unsigned char c)
 {
-	return c >= 0x80 || isalnum(c) || (c != 0 &&
-	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+	/* The ASCII atext, one bit a character (0-63, 64-127). */
+	static const unsigned long long tab[2] = {
+	    0xa3ffacfa00000000ULL, 0x7fffffffc7fffffeULL };
+
+	return c >= 0x80 || (c >= 64 ? (tab[1] >> (c - 64)) & 1 :
+	    c >= 32 ? (tab[0] >> c) & 1 : 0);
 }
 
 /* Words of atext, one space between them: a phrase without quotes
@@ -835,10 +869,14 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 	}
 	if (grp != NULL)
 		emit(m, ";", 1);
-	/* It must read back as the same list. */
-	ok = !m->failed && nym_addr_parse(m->fb + vs, m->fbn - vs, &back) == 0 &&
-	    back.n == al.n;
-	for (k = 0; ok && k < al.n; k++)
+	/* It must read back as the same list (it does if it is the value
+	 * as read). */
+	ok = !m->failed && ((size_t)n == m->fbn - vs &&
+	    memcmp(m->scratch, m->fb + vs, (size_t)n) == 0);
+	if (!ok && !m->failed)
+		ok = nym_addr_parse(m->fb + vs, m->fbn - vs, &back) == 0 &&
+		    back.n == al.n;
+	for (k = 0; ok && back.a != NULL && k < al.n; k++)
 		ok = samestr(al.a[k].name, back.a[k].name) &&
 		    samestr(al.a[k].local, back.a[k].local) &&
 		    samestr(al.a[k].domain, back.a[k].domain) &&
@@ -1164,6 +1202,7 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 	char idbuf[IDCAP];
 	const char *name = h->buf + h->f[i].off, *p, *e, *lt = NULL, *gt;
 	size_t nl = h->f[i].namelen, changed = 0, ids = 0;
+	unsigned long long own = 0;	/* ownref of the first 64 IDs */
 	int text = 0;
 	ssize_t n;
 
@@ -1178,9 +1217,12 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 			text = 1;
 		if ((gt = memchr(lt, '>', (size_t)(e - lt))) == NULL)
 			break;
-		ids++;
-		if (ownref(m, lt + 1, (size_t)(gt - lt - 1)))
+		if (ownref(m, lt + 1, (size_t)(gt - lt - 1))) {
 			changed++;
+			if (ids < 64)
+				own |= 1ULL << ids;
+		}
+		ids++;
 	}
 	if (lt == NULL && textbetween(p, e))
 		text = 1;
@@ -1201,12 +1243,13 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 	    p = gt + 1) {
 		if ((gt = memchr(lt, '>', (size_t)(e - lt))) == NULL)
 			break;
-		if (ids++ > 0) {
+		if (ids > 0) {
 			emit(m, m->eol, m->eollen);
 			emit(m, " ", 1);
 		} else
 			emit(m, " ", 1);
-		if (ownref(m, lt + 1, (size_t)(gt - lt - 1))) {
+		if (ids < 64 ? (int)((own >> ids) & 1) :
+		    ownref(m, lt + 1, (size_t)(gt - lt - 1))) {
 			mapid(m, "message-id", lt + 1, (size_t)(gt - lt - 1),
 			    idbuf);
 			emit(m, "<", 1);
@@ -1214,6 +1257,7 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 			emit(m, ">", 1);
 		} else
 			emit(m, lt, (size_t)(gt - lt + 1));
+		ids++;
 	}
 	emit(m, m->eol, m->eollen);
 }
@@ -1675,33 +1719,28 @@ struct look {
 			   (but "-- "), or starting with a space or '>' */
 };
 
-/* Look at the body ahead, within the input buffer (NYM_SCRUB_LOOK): in
- * an mbox it ends at a From_ line after an empty line. */
-static void
-look(struct msg *m, struct look *lk)
+/* Scan the body in the input buffer; 1 if it ends there (EOF, or in an
+ * mbox a From_ line after an empty line), 0 if more may follow. */
+static int
+scanbody(struct msg *m, struct look *lk)
 {
 	const char *p, *e, *nl, *q;
 	size_t len;
 	int prevempty = 1;
 
-	memset(lk, 0, sizeof *lk);
-	if (m->failed || nym_in_fill(m->in, NYM_SCRUB_LOOK) == -1)
-		return;
-	lk->whole = m->in->eof;
 	lk->ascii = lk->qpsafe = 1;
+	lk->flowed = 0;
 	p = m->in->buf + m->in->pos;
 	e = m->in->buf + m->in->len;
 	for (; p < e; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL) {
 			if (!m->in->eof)
-				break;	/* a line the buffer cuts */
+				return 0;	/* a line the buffer cuts */
 			nl = e;
 		}
 		if (m->mbox && prevempty && nl - p >= 5 &&
-		    memcmp(p, "From ", 5) == 0) {
-			lk->whole = 1;
-			break;
-		}
+		    memcmp(p, "From ", 5) == 0)
+			return 1;
 		len = (size_t)(nl - p);
 		if (len > 0 && nl < e && p[len - 1] == '\r')
 			len--;
@@ -1709,24 +1748,57 @@ look(struct msg *m, struct look *lk)
 		if (len > 998)
 			lk->ascii = 0;
 		if (len > 76 || (len > 0 && (p[len - 1] == ' ' ||
-		    p[len - 1] == '\t')) || memchr(p, '=', len) != NULL)
+		    p[len - 1] == '\t')))
 			lk->qpsafe = 0;
 		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
 		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
 			lk->flowed = 1;
-		for (q = p; q < p + len && lk->ascii; q++)
-			if (*q == '\0' || (unsigned char)*q > 127 || *q == '\r')
+		for (q = p; q < p + len; q++) {
+			unsigned char c = (unsigned char)*q;
+
+			if (c == '\0' || c > 127 || c == '\r')
 				lk->ascii = 0;
+			else if (c == '=')
+				lk->qpsafe = 0;
+		}
+		/* Decided: nothing more can make a label go. */
+		if ((!lk->ascii || (m->lookqp && !lk->qpsafe)) &&
+		    (!m->lookflowed || lk->flowed))
+			return 1;
 		if (nl == e)
 			break;
 	}
+	return m->in->eof;
+}
+
+/* Look at the body ahead, within the input buffer (NYM_SCRUB_LOOK):
+ * what is buffered first, reading more only while the end is not in
+ * sight (in an mbox it usually is: no read, no move). */
+static void
+look(struct msg *m, struct look *lk)
+{
+	size_t have;
+
+	memset(lk, 0, sizeof *lk);
+	while (!m->failed) {
+		if (scanbody(m, lk)) {
+			lk->whole = 1;
+			return;
+		}
+		have = m->in->len - m->in->pos;
+		if (have >= NYM_SCRUB_LOOK || have >= m->in->cap ||
+		    nym_in_fill(m->in, have + 1) == -1 ||
+		    (m->in->len - m->in->pos == have && !m->in->eof))
+			break;
+	}
+	memset(lk, 0, sizeof *lk);
 }
 
 /* The top level's MIME labels in the canonical form (m->pl): what a
  * single-part text/plain message's body allows, looked at ahead when a
  * label depends on it; and, in a check, the residue. */
 static void
-plan(struct msg *m, const struct nym_hdr *h)
+plan(struct msg *m, const struct nym_hdr *h, const short *head)
 {
 	struct plan *pl = &m->pl;
 	struct nym_mimetype mt = { 0 };
@@ -1737,19 +1809,27 @@ plan(struct msg *m, const struct nym_hdr *h)
 	int kind, need, multi, identity;
 
 	memset(pl, 0, sizeof *pl);
-	mv = nym_hdr_find(h, "mime-version", 0);
-	ct = nym_hdr_find(h, "content-type", 0);
-	te = nym_hdr_find(h, "content-transfer-encoding", 0);
+	mv = head[R_MIMEVER];
+	ct = head[R_CTYPE];
+	te = head[R_CTE];
 	pl->hasmv = mv >= 0 && wanted(m->s, "mime-version", 12, 0);
 	pl->hasct = ct >= 0 && wanted(m->s, "content-type", 12, 0);
 	pl->hascte = te >= 0 && wanted(m->s, "content-transfer-encoding", 25,
 	    0);
 	fmt = NULL;
 	if (pl->hasct) {
-		if ((n = value(m, h, (size_t)ct)) < 0 ||
-		    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+		if ((n = value(m, h, (size_t)ct)) < 0)
 			return;		/* a field written as it is */
-		snprintf(type, sizeof type, "%s", mt.type);
+		/* Only text/plain has labels to decide: parse no other. */
+		if (strncasecmp(m->scratch, "text/plain", 10) != 0) {
+			snprintf(type, sizeof type, "%.*s", (int)strcspn(
+			    m->scratch, " \t;("), m->scratch);
+			for (n = 0; type[n] != '\0'; n++)
+				type[n] = (char)tolower((unsigned char)type[n]);
+		} else if (nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+			return;
+		else
+			snprintf(type, sizeof type, "%s", mt.type);
 		if ((cs = nym_mime_param(&mt, "charset")) != NULL)
 			snprintf(charset, sizeof charset, "%s",
 			    charsetname(cs->value));
@@ -1766,9 +1846,14 @@ plan(struct msg *m, const struct nym_hdr *h)
 			cte[n] = (char)tolower((unsigned char)cte[n]);
 	}
 	kind = ctekind(cte);
-	need = pl->text && !multi && ((kind >= CTE_7BIT && kind <= CTE_QP) ||
+	need = pl->text && !multi && ((kind >= CTE_8BIT && kind <= CTE_QP) ||
 	    (charset[0] != '\0' && strcmp(charset, "us-ascii") != 0) ||
 	    fmt != NULL || (!pl->hasmv && !pl->hasct && !pl->hascte));
+	/* Looking can stop once the body is known to be 8-bit or not to
+	 * read the same as quoted-printable, unless format=flowed on an
+	 * unencoded body is still to decide. */
+	m->lookflowed = fmt != NULL && (kind == CTE_NONE || kind == CTE_7BIT);
+	m->lookqp = kind == CTE_QP;
 	if (need)
 		look(m, &lk);
 	pl->dropcte = kind == CTE_7BIT || (pl->text && lk.whole && lk.ascii &&
@@ -1820,13 +1905,46 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 	char buf[IDCAP + 2], rnd[16];
 	const char *name;
 	size_t i, nl, has[R_MAX] = { 0 };
+	short head[R_MAX], tail[R_MAX], k;
 	int r, last = 0, disorder = 0;
 
 	m->eol = h->crlf ? "\r\n" : "\n";
 	m->eollen = h->crlf ? 2 : 1;
 	setdomain(m, h);
 	setorigid(m, h);
-	plan(m, h);
+	if (h->nf > m->tfcap) {
+		if (nym_reallocarray(&m->tf, h->nf, sizeof *m->tf) == -1) {
+			nomem(m);
+			return;
+		}
+		m->tfcap = h->nf;
+	}
+	/* Rank the fields, and chain each rank's in input order. */
+	for (r = 0; r < R_MAX; r++)
+		head[r] = tail[r] = -1;
+	for (i = 0; i < h->nf; i++) {
+		struct topf *f = &m->tf[i];
+
+		name = h->buf + h->f[i].off;
+		nl = h->f[i].namelen;
+		f->idx = (short)canonidx(name, nl);
+		f->rank = (short)rankof(f->idx);
+		f->want = (short)wanted(m->s, name, nl, 0);
+		f->next = -1;
+		if (tail[f->rank] == -1)
+			head[f->rank] = (short)i;
+		else
+			m->tf[tail[f->rank]].next = (short)i;
+		tail[f->rank] = (short)i;
+		if (!f->want)
+			continue;
+		has[f->rank]++;
+		if (f->rank < last)
+			disorder = 1;
+		else
+			last = f->rank;
+	}
+	plan(m, h, head);
 	badbytes(m, h, NULL);
 	if (h->fromlen > 0) {
 		emitbytes(m, h->buf, h->fromlen);
@@ -1834,26 +1952,6 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		 * not be glued to it (t/fuzz/regress/scrub). */
 		if (h->buf[h->fromlen - 1] != '\n')
 			emit(m, m->eol, m->eollen);
-	}
-	if (h->nf > m->idxcap) {
-		if (nym_reallocarray(&m->idx, h->nf, sizeof *m->idx) == -1) {
-			nomem(m);
-			return;
-		}
-		m->idxcap = h->nf;
-	}
-	for (i = 0; i < h->nf; i++) {
-		name = h->buf + h->f[i].off;
-		nl = h->f[i].namelen;
-		m->idx[i] = (short)canonidx(name, nl);
-		r = rankof(m->idx[i]);
-		if (!wanted(m->s, name, nl, 0))
-			continue;
-		has[r]++;
-		if (r < last)
-			disorder = 1;
-		else
-			last = r;
 	}
 	if (disorder)
 		leak(m, NULL, "header", 6, "field order of the client "
@@ -1873,12 +1971,11 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 			    "text/plain; charset=us-ascii");
 			snprintf(ct->type, sizeof ct->type, "text/plain");
 		}
-		for (i = 0; i < h->nf && has[r] > 0; i++) {
-			if (rankof(m->idx[i]) != r)
-				continue;
+		for (k = head[r]; k != -1; k = m->tf[k].next) {
+			i = (size_t)k;
 			name = h->buf + h->f[i].off;
 			nl = h->f[i].namelen;
-			if (!wanted(m->s, name, nl, 0)) {
+			if (!m->tf[i].want) {
 				leak(m, NULL, name, nl, "%s",
 				    m->s->report != NULL ?
 				    why(m->s, name, nl) : "");
@@ -1913,14 +2010,6 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 			}
 			endfield(m, h, i, NULL);
 		}
-		/* The dropped fields, reported in the same order. */
-		for (i = 0; i < h->nf && has[r] == 0; i++)
-			if (rankof(m->idx[i]) == r)
-				leak(m, NULL, h->buf + h->f[i].off,
-				    h->f[i].namelen, "%s",
-				    m->s->report != NULL ? why(m->s,
-				    h->buf + h->f[i].off, h->f[i].namelen) :
-				    "");
 		if (r == R_DATE && !has[r]) {
 			time_t t = m->s->now;
 
@@ -2562,7 +2651,7 @@ done:
 	nym_out_close(&out);
 	if (m != NULL) {
 		free(m->fb);
-		free(m->idx);
+		free(m->tf);
 	}
 	free(m);
 	return r;
