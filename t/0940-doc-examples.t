@@ -177,11 +177,14 @@ test_expect_success 'README: make demo runs t/demo.sh, CI runs make demo, t/0500
 test_expect_success 'README, scrub-headers(1): scrub-headers -c prints what the docs show' '
 	ex check <<-\EOF &&
 	$ scrub-headers -c < draft.eml
+	header: field order of the client (written in the canonical order)
 	Received: hosts, addresses and times the message passed
-	Message-ID: made by the client (host, time or software pattern)
 	Date: time zone offset +0100
+	Message-ID: made by the client (host, time or software pattern)
 	User-Agent: mail client and version
 	Content-Type: boundary made by the client
+	part 1: Content-Type: the client's rendering (written in the canonical form)
+	part 2: Content-Type: the client's rendering (written in the canonical form)
 	part 2: Content-Disposition: filename holds a directory path
 	EOF
 	sed -n "1s/^\\$ //p" check >check.cmd &&
