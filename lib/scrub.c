@@ -908,6 +908,12 @@ emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
 
 	for (t = v; (t = strchr(t, '\t')) != NULL; t++)
 		*t = ' ';
+	/* As a reader takes it: no white space around it. */
+	while (*v == ' ')
+		v++;
+	for (t = v + strlen(v); t > v && t[-1] == ' ';)
+		*--t = '\0';
+	p = v;
 
 	emit(m, name, nl);
 	emit(m, ":", 1);
@@ -1798,7 +1804,8 @@ look(struct msg *m, struct look *lk)
  * single-part text/plain message's body allows, looked at ahead when a
  * label depends on it; and, in a check, the residue. */
 static void
-plan(struct msg *m, const struct nym_hdr *h, const short *head)
+plan(struct msg *m, const struct nym_hdr *h, const short *head,
+    const size_t *has)
 {
 	struct plan *pl = &m->pl;
 	struct nym_mimetype mt = { 0 };
@@ -1816,6 +1823,13 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head)
 	pl->hasct = ct >= 0 && wanted(m->s, "content-type", 12, 0);
 	pl->hascte = te >= 0 && wanted(m->s, "content-transfer-encoding", 25,
 	    0);
+	/* Given twice, the body is walked by the last: decide nothing. */
+	if (has[R_CTYPE] > 1 || has[R_CTE] > 1) {
+		residue(m, NULL, has[R_CTYPE] > 1 ? "Content-Type" :
+		    "Content-Transfer-Encoding", "given twice: the labels are "
+		    "kept as written");
+		return;
+	}
 	fmt = NULL;
 	if (pl->hasct) {
 		if ((n = value(m, h, (size_t)ct)) < 0)
@@ -1848,7 +1862,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head)
 	kind = ctekind(cte);
 	need = pl->text && !multi && ((kind >= CTE_8BIT && kind <= CTE_QP) ||
 	    (charset[0] != '\0' && strcmp(charset, "us-ascii") != 0) ||
-	    fmt != NULL || (!pl->hasmv && !pl->hasct && !pl->hascte));
+	    fmt != NULL || (!pl->hasmv && !pl->hasct));
 	/* Looking can stop once the body is known to be 8-bit or not to
 	 * read the same as quoted-printable, unless format=flowed on an
 	 * unencoded body is still to decide. */
@@ -1866,7 +1880,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head)
 	    "format") == NULL || strcasecmp(nym_mime_param(&mt,
 	    "format")->value, "flowed") != 0 || (identity && lk.whole &&
 	    !lk.flowed));
-	pl->addmime = !pl->hasmv && !pl->hasct && !pl->hascte && lk.whole &&
+	pl->addmime = !pl->hasmv && !pl->hasct &&
+	    (!pl->hascte || pl->dropcte) && lk.whole &&
 	    lk.ascii && wanted(m->s, "mime-version", 12, 0) &&
 	    wanted(m->s, "content-type", 12, 0);
 	pl->addct = pl->hasmv && !pl->hasct && wanted(m->s, "content-type",
@@ -1944,7 +1959,7 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		else
 			last = f->rank;
 	}
-	plan(m, h, head);
+	plan(m, h, head, has);
 	badbytes(m, h, NULL);
 	if (h->fromlen > 0) {
 		emitbytes(m, h->buf, h->fromlen);
