@@ -190,22 +190,11 @@ static const struct canon {
 static int
 canonidx(const char *name, size_t n)
 {
-	/* The entries of each name length, as bits (made on first use). */
-	static unsigned long bylen[32];
-	static int made;
 	int c = toupper((unsigned char)name[0]);
-	unsigned long b;
 	size_t k;
 
-	if (!made) {
-		for (k = 0; k < NCANON; k++)
-			bylen[canon[k].len] |= 1UL << k;
-		made = 1;
-	}
-	if (n >= 32)
-		return -1;
-	for (b = bylen[n], k = 0; b != 0; b >>= 1, k++)
-		if ((b & 1) && canon[k].name[0] == c &&
+	for (k = 0; k < NCANON; k++)
+		if (canon[k].len == n && canon[k].name[0] == c &&
 		    strncasecmp(canon[k].name, name, n) == 0)
 			return (int)k;
 	return -1;
@@ -902,7 +891,7 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 static void
 emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
 {
-	const char *p = v, *w;
+	const char *p, *w;
 	size_t col = nl + 2;
 	char *t;
 
