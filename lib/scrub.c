@@ -626,15 +626,15 @@ beginfield(struct msg *m)
 }
 
 /* Field i is rendered in m->fb (nothing: it was dropped): give it its
- * canonical name and write it.  Where it differs from the field as read
+ * canonical name (k: its canon[] entry, or -1) and write it.  Where it differs from the field as read
  * (as emitraw writes it) and nothing was reported about it, the
  * difference was the client's shape: report that. */
 static void
-endfield(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
+endfield(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
+    int k)
 {
 	const char *name = h->buf + h->f[i].off;
 	size_t nl = h->f[i].namelen, n = m->fbn;
-	int k = canonidx(name, nl);
 
 	if (!m->failed && n >= nl && k >= 0)
 		memcpy(m->fb, canon[k].name, nl);
@@ -2012,7 +2012,7 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 				if (!docontent(m, h, i, NULL, ct))
 					emitraw(m, h, i);
 			}
-			endfield(m, h, i, NULL);
+			endfield(m, h, i, NULL, m->tf[i].idx);
 		}
 		if (r == R_DATE && !has[r]) {
 			time_t t = m->s->now;
@@ -2408,7 +2408,7 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		beginfield(m);
 		if (!docontent(m, ph, i, part, ct))
 			emitraw(m, ph, i);
-		endfield(m, ph, i, part);
+		endfield(m, ph, i, part, canonidx(name, nl));
 	}
 	emit(m, m->eol, m->eollen);
 }
