@@ -183,8 +183,8 @@ test_expect_success 'README, scrub-headers(1): scrub-headers -c prints what the 
 	Message-ID: made by the client (host, time or software pattern)
 	User-Agent: mail client and version
 	Content-Type: boundary made by the client
-	part 1: Content-Type: the client's rendering (written in the canonical form)
-	part 2: Content-Type: the client's rendering (written in the canonical form)
+	part 1: Content-Type: the client'"'"'s rendering (written in the canonical form)
+	part 2: Content-Type: the client'"'"'s rendering (written in the canonical form)
 	part 2: Content-Disposition: filename holds a directory path
 	EOF
 	sed -n "1s/^\\$ //p" check >check.cmd &&
