@@ -17,6 +17,7 @@ TOOLS += pop-fetch mbox-encrypt pop-serve
 TOOLS += nymbox-sendmail smtp-submit
 TOOLS += delay-queue queue-run
 TOOLS += nymbox-init onion-key
+TOOLS += pow-stamp
 SCRIPTS = batch-delay
 ALL = $(TOOLS) $(SCRIPTS)
 # Pages that are not a program's: the configuration file and overviews.
@@ -59,6 +60,7 @@ LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
 LIBSRC += lib/onion.c lib/onionkey.c lib/dkim.c lib/tls.c lib/smtptls.c
 LIBSRC += lib/deliver.c
+LIBSRC += lib/pow.c lib/powdb.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a
 UNITS = $(patsubst %.c,$(O)%.t,$(wildcard t/unit/*.c))
@@ -84,6 +86,7 @@ LIBS_base.h = $(SODIUM_LIBS)
 LIBS_seal.h = $(SEAL_LIBS)
 LIBS_i2p.h = $(SEAL_LIBS)
 LIBS_tor.h = $(SEAL_LIBS)
+LIBS_pow.h = $(SEAL_LIBS)
 TLS_LIBS = $(shell $(PKG_CONFIG) --static --libs openssl)
 LIBS_tls.h = $(TLS_LIBS)
 LIBS_dsn.h = $(GMIME_LIBS)
@@ -112,7 +115,7 @@ $(O)bin/%: bin/%.c $(LIBA)
 # listener) are linked statically: the dynamic loader would cost
 # scrub-headers a third of its run (README, "Speed").
 $(O)bin/scrub-headers $(O)bin/smtp-receive $(O)bin/mbox-encrypt \
-	$(O)bin/delay-queue $(O)bin/pop-serve: LDFLAGS += $(STATIC)
+	$(O)bin/delay-queue $(O)bin/pop-serve $(O)bin/pow-stamp: LDFLAGS += $(STATIC)
 
 # GMime only in dsn.c (dsn.h).
 $(O)lib/dsn.o: override CPPFLAGS += $(GMIME_CFLAGS)
@@ -223,7 +226,9 @@ bench:
 	sh t/bench/pop.sh
 	sh t/bench/seal.sh
 	sh t/bench/queue.sh
+	sh t/bench/queue-batch.sh
 	sh t/bench/onion-sign.sh
+	sh t/bench/pow.sh
 
 # The demo builds what it runs (the programs and t/helpers/samtool) and
 # installs only the packages it uses.

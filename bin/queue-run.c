@@ -19,6 +19,22 @@
  * are synced a second later at most, many at once: a kill cannot undo an
  * unlink, only a power cut can.
  *
+ * A command that takes a batch (sam-deliver and onion-deliver, by name,
+ * unless -s) gets the due messages of one destination and one sender
+ * together: one process with -B, so one SAM stream or Tor circuit and one
+ * SMTP session for them all, up to NYM_QRUN_BATCH messages and one batch
+ * at a time per destination.  Each message is copied as it is to be sent
+ * into an unnamed file the child inherits as /dev/fd/N (nothing to clean
+ * up, whatever happens), and listed as "/dev/fd/N RCPT..." on its
+ * standard input.  Its line "/dev/fd/N CODE ..." is recorded the moment
+ * it is read, as the exit code of a command of its own would be; a batch
+ * that dies, is killed or times out leaves the messages it did not report
+ * on where they were, a temporary failure.  The window above is then, for
+ * each batch, the message in flight and one whose line was written and
+ * not yet read: the deliverer sends one message at a time.  The deadline
+ * grows with the batch: -T from its start, and -T again from each line,
+ * never past -T times its size.
+ *
  * Several deliveries run at once (-j), and at most -J for one
  * destination, the set of the recipients' domains (nym_queue_dest), so
  * that a peer that hangs holds -J places and not the run.  Each runs in
@@ -59,11 +75,11 @@
 #include "store.h"
 #include "dsn.h"
 
-#define USAGE "usage: queue-run [-q queuedir] [-m modes] [-b maildir] " \
+#define USAGE "usage: queue-run [-s] [-q queuedir] [-m modes] [-b maildir] " \
 	"[-L seconds] [-T seconds]\n" \
 	"                 [-j jobs] [-J jobs]\n" \
 	"       queue-run [-q queuedir] -l\n" \
-	"       queue-run [-q queuedir] [-b maildir] [-L seconds] " \
+	"       queue-run [-s] [-q queuedir] [-b maildir] [-L seconds] " \
 	"[-T seconds]\n" \
 	"                 [-j jobs] [-J jobs] [-R id ...] [-r id ...]\n" \
 	"       queue-run [-q queuedir] -d id [-d id ...]\n"
@@ -73,6 +89,8 @@ static const char *bouncedir;	/* -b or bounce-maildir, or NULL */
 static const char *bouncembox;	/* bounce-mbox, or NULL */
 static long timeout = 900;	/* seconds a delivery may take */
 static long lifetime = 432000;	/* seconds a message may stay queued */
+static int singles;		/* -s: one command per message, never -B */
+static long batchmax = NYM_QRUN_BATCH;	/* messages in one batch */
 static int ret = NYM_EX_OK;
 
 static void
@@ -199,9 +217,9 @@ settle(struct outcome *o, struct tail *diag, struct tail *err)
 	snprintf(o->last, sizeof o->last, "%.*s", NYM_QUEUE_ERR, err->p + i);
 }
 
-/* A copy of the message as it is to be sent, in an unnamed file. */
+/* An unnamed file in the queue's tmp/, which nothing has to remove. */
 static int
-sendcopy(int msgfd, time_t now)
+unnamed(void)
 {
 	char tmpdir[PATH_MAX];
 	struct nym_afile a;
@@ -216,6 +234,17 @@ sendcopy(int msgfd, time_t now)
 		fd = a.fd;
 		unlink(a.tmp);
 	}
+	return fd;
+}
+
+/* A copy of the message as it is to be sent, in an unnamed file. */
+static int
+sendcopy(int msgfd, time_t now)
+{
+	int fd;
+
+	if ((fd = unnamed()) == -1)
+		return -1;
 	if (nym_queue_rewrite(msgfd, fd, now) == -1 ||
 	    lseek(fd, 0, SEEK_SET) == -1) {
 		int e = errno;
@@ -229,8 +258,25 @@ sendcopy(int msgfd, time_t now)
 
 /* ---- the deliveries in flight ---- */
 
+/* A message of a batch: its ID, and its copy, which the deliverer opens
+ * as /dev/fd/num. */
+struct bent {
+	char id[NYM_QUEUE_IDLEN + 1];
+	int fd, num;		/* the copy (-1 once reported), its number */
+	int done;		/* its line was read */
+	char last[NYM_QUEUE_ERR + 1];	/* the last warning about it */
+};
+
+/* The line being read from a batch's output: its first bytes. */
+struct lbuf {
+	char p[NYM_QRUN_LINE + 1];
+	size_t n;
+};
+
 /* A slot: one delivery at a time, in the process group of the slot's own
- * watchdog, which lives as long as the run unless a timeout kills it. */
+ * watchdog, which lives as long as the run unless a timeout kills it.
+ * The delivery is one message (nb 0), or a batch: nb messages handed to
+ * one deliverer -B process, each recorded as its line comes. */
 struct job {
 	int busy, exited;	/* a delivery runs; its command has gone */
 	int reaped;		/* and was waited for (st) */
@@ -245,15 +291,23 @@ struct job {
 	struct outcome o;
 	pid_t guard;		/* the watchdog, or -1 */
 	int guardfd;		/* the write end of its pipe */
+	struct bent *b;		/* batchmax of them, once a batch ran */
+	int nb, nleft;		/* a batch's messages; those not reported */
+	long long start;	/* when the batch started, in ms */
+	struct lbuf outl, errl;	/* its output lines being read */
 };
 
 /* A destination with deliveries in flight, and its messages that wait
- * for one of them to end (a list through pend[]).  Each has a delivery
- * in flight, so there are no more than slots. */
+ * for one of them to end (a list through pend[]).  Each but a batch
+ * destination has a delivery in flight; a batch destination (one
+ * destination, one sender, one batching command: batchkey()) may be
+ * idle, its messages gathering for one batch, and at most jobs are:
+ * there are no more than twice as many as slots. */
 struct dest {
 	int used, running;
-	uint64_t key;		/* nym_queue_dest */
+	uint64_t key;		/* nym_queue_dest, or batchkey */
 	int head, tail;		/* its waiting messages, or -1 */
+	int batch, npend;	/* a batch destination; messages waiting */
 };
 
 struct pend {
@@ -264,7 +318,8 @@ struct pend {
 static long jobs = 100;		/* deliveries at once (-j) */
 static long perdest = 20;	/* to one destination at once (-J) */
 static struct job *jobtab;	/* jobs slots */
-static struct dest *dests;	/* jobs of them */
+static struct dest *dests;	/* ndests of them */
+static long ndests;		/* 2 * jobs */
 static struct pend *pend;	/* NYM_QRUN_PEND_MAX */
 static struct pollfd *pfds;	/* 3 for each slot */
 static int *pfslot;
@@ -336,9 +391,25 @@ stopguard(struct job *j, int quiet)
 	j->guardfd = -1;
 }
 
+/* Let the deliverer of a batch have its copies: a descriptor dup2'd
+ * onto itself loses close-on-exec in the child only (POSIX 2024, glibc
+ * 2.29), so no other command inherits them. */
+static int
+keepcopies(posix_spawn_file_actions_t *fa, const struct job *j)
+{
+	int k, e;
+
+	for (k = 0; k < j->nb; k++)
+		if ((e = posix_spawn_file_actions_adddup2(fa, j->b[k].fd,
+		    j->b[k].fd)) != 0)
+			return e;
+	return 0;
+}
+
 /* Start av in the slot's watchdog's group with the message on in, its
- * standard output into out and its standard error into err; 0 or an
- * errno value. */
+ * standard output into out and its standard error into err, and the
+ * copies of a batch's messages (j->nb of them, at their numbers); 0 or
+ * an errno value. */
 static int
 spawn(struct job *j, const char **av, int in, int out, int err, pid_t *pid)
 {
@@ -372,6 +443,7 @@ spawn(struct job *j, const char **av, int in, int out, int err, pid_t *pid)
 		    STDOUT_FILENO)) == 0 &&
 		    (e = posix_spawn_file_actions_adddup2(&fa, err,
 		    STDERR_FILENO)) == 0 &&
+		    (e = keepcopies(&fa, j)) == 0 &&
 		    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
 		    (e = posix_spawnattr_setsigdefault(&at, &dfl)) == 0 &&
 		    (e = posix_spawnattr_setpgroup(&at, j->guard)) == 0 &&
@@ -416,6 +488,51 @@ take(int *pfd, struct tail *t1, struct tail *t2, int drain)
 	}
 }
 
+/* Run av with stdin j->fd, its output and error on pipes whose read ends
+ * (flags: O_NONBLOCK or 0) j->po and j->pe keep; the child's ends block,
+ * as any command expects.  0, or an errno. */
+static int
+startcmd(struct job *j, const char **av, int flags)
+{
+	int po[2], pe[2], e;
+
+	if (pipe2(po, O_CLOEXEC | flags) == -1)
+		return errno;
+	if (pipe2(pe, O_CLOEXEC | flags) == -1) {
+		e = errno;
+		close(po[0]);
+		close(po[1]);
+		return e;
+	}
+	if (flags != 0) {
+		fcntl(po[1], F_SETFL, 0);
+		fcntl(pe[1], F_SETFL, 0);
+	}
+	e = spawn(j, av, j->fd, po[1], pe[1], &j->pid);
+	close(po[1]);
+	close(pe[1]);
+	if (e != 0) {
+		close(po[0]);
+		close(pe[0]);
+		return e;
+	}
+	j->po = po[0];
+	j->pe = pe[0];
+	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+	j->start = nym_now_ms();
+	j->deadline = j->start + timeout * 1000;
+	return 0;
+}
+
+/* The exit code a shell gives a command it cannot run (errno e): 127 not
+ * found, 126 not runnable; -1 for anything else. */
+static int
+shellcode(int e)
+{
+	return e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
+	    e == ENOTDIR || e == ELOOP ? 126 : -1;
+}
+
 /* Start the delivery of j->r at j->now, its message open at msgfd (which
  * is closed here): 1 if its command runs, 0 if j->o says why not. */
 static int
@@ -424,7 +541,7 @@ jobstart(struct job *j, int msgfd)
 	const struct nym_qrec *r = &j->r;
 	const char **av;
 	size_t i, n = 0;
-	int po[2], pe[2], e;
+	int e;
 
 	memset(&j->o, 0, sizeof j->o);
 	j->diag = (struct tail){ j->o.diag, NYM_QRUN_DIAG, 0, 0 };
@@ -433,6 +550,7 @@ jobstart(struct job *j, int msgfd)
 	j->pidfd = j->po = j->pe = -1;
 	j->exited = j->reaped = 0;
 	j->st = 0;
+	j->nb = j->nleft = 0;
 	j->fd = sendcopy(msgfd, j->now);
 	e = errno;
 	close(msgfd);
@@ -452,34 +570,11 @@ jobstart(struct job *j, int msgfd)
 	for (i = 0; i < r->nrcpt; i++)
 		av[n++] = r->rcpt[i];
 	av[n] = NULL;
-	if (pipe2(po, O_CLOEXEC) == -1) {
-		e = errno;
-		goto nospawn;
+	if ((e = startcmd(j, av, 0)) == 0) {
+		free(av);
+		return 1;
 	}
-	if (pipe2(pe, O_CLOEXEC) == -1) {
-		e = errno;
-		close(po[0]);
-		close(po[1]);
-		goto nospawn;
-	}
-	e = spawn(j, av, j->fd, po[1], pe[1], &j->pid);
-	close(po[1]);
-	close(pe[1]);
-	if (e != 0) {
-		close(po[0]);
-		close(pe[0]);
-		goto nospawn;
-	}
-	free(av);
-	j->po = po[0];
-	j->pe = pe[0];
-	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
-	j->deadline = nym_now_ms() + timeout * 1000;
-	return 1;
-nospawn:
-	/* What a shell says: 127 not found, 126 not runnable. */
-	j->o.code = e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
-	    e == ENOTDIR || e == ELOOP ? 126 : -1;
+	j->o.code = shellcode(e);
 	snprintf(j->o.what, sizeof j->o.what, "unable to run %.60s: %s",
 	    av[0], strerror(e));
 	free(av);
@@ -766,10 +861,428 @@ conclude(struct nym_qrec *r, const struct outcome *o, time_t now)
 	bounce(r, now, o->diag[0] != '\0' ? o->diag : o->what);
 }
 
-/* ---- many at once ---- */
+/* ---- batches ---- */
 
 static void unreadable(const char *);
 static void noid(const char *, const char *);
+
+/* Does r's command take a batch (-B, lines "FILE RECIPIENT..." on its
+ * standard input, "FILE CODE ..." out for each)?  sam-deliver and
+ * onion-deliver do, by name (any directory), unless -s; and only for
+ * recipients a line can carry (no blanks or controls in them). */
+static int
+batchable(const struct nym_qrec *r)
+{
+	const char *base, *p;
+	size_t i, len = 32;
+
+	if (singles || batchmax < 1 || r->argc == 0)
+		return 0;
+	base = strrchr(r->argv[0], '/');
+	base = base != NULL ? base + 1 : r->argv[0];
+	if (strcmp(base, "sam-deliver") != 0 &&
+	    strcmp(base, "onion-deliver") != 0)
+		return 0;
+	for (i = 0; i < r->nrcpt; i++) {
+		if (*r->rcpt[i] == '\0')
+			return 0;
+		for (p = r->rcpt[i]; *p != '\0'; p++)
+			if ((unsigned char)*p <= ' ' || *p == 127)
+				return 0;
+		len += (size_t)(p - r->rcpt[i]) + 1;
+	}
+	return len < NYM_DL_BATCHLINE;
+}
+
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+	do {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	} while (*s++ != '\0');
+	return h;
+}
+
+/* The batch destination of r: its destination, its sender and its
+ * command, which one batch shares. */
+static uint64_t
+batchkey(const struct nym_qrec *r)
+{
+	uint64_t h = nym_queue_dest(r) ^ 0x6261746368ULL;
+	size_t i;
+
+	h = fnv(h * 0x100000001b3ULL, r->sender);
+	for (i = 0; i < r->argc; i++)
+		h = fnv(h, r->argv[i]);
+	return h;
+}
+
+/* May b go in the batch of a (same sender and command)? */
+static int
+samegroup(const struct nym_qrec *a, const struct nym_qrec *b)
+{
+	size_t i;
+
+	if (strcmp(a->sender, b->sender) != 0 || a->argc != b->argc)
+		return 0;
+	for (i = 0; i < a->argc; i++)
+		if (strcmp(a->argv[i], b->argv[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Record the outcome of e, one message of the batch of j, as the exit
+ * code of its own command would be: code 0 unlinks it, others read its
+ * record again for conclude(). */
+static void
+bconclude(struct job *j, struct bent *e, int code, const char *what)
+{
+	struct outcome o;
+	struct nym_qrec r;
+	int fd;
+
+	e->done = 1;
+	j->nleft--;
+	if (e->fd != -1)
+		close(e->fd);
+	e->fd = -1;
+	memset(&o, 0, sizeof o);
+	o.code = code;
+	snprintf(o.what, sizeof o.what, "%s", what);
+	snprintf(o.last, sizeof o.last, "%s", e->last[0] != '\0' ? e->last :
+	    j->o.last);
+	snprintf(o.diag, sizeof o.diag, "%s", o.last);
+	if (code == 0) {
+		memset(&r, 0, sizeof r);
+		memcpy(r.id, e->id, sizeof r.id);
+		conclude(&r, &o, j->now);
+		return;
+	}
+	if (nym_queue_get(qdir, e->id, &r, &fd) == -1) {
+		if (errno != ENOENT)
+			unreadable(e->id);
+		return;
+	}
+	close(fd);
+	conclude(&r, &o, j->now);
+	nym_qrec_free(&r);
+}
+
+/* The name of the command of j's batch, without its directory. */
+static const char *
+cmdname(const struct job *j)
+{
+	const char *p = strrchr(j->r.argv[0], '/');
+
+	return p != NULL ? p + 1 : j->r.argv[0];
+}
+
+/* The message of j's batch its deliverer calls /dev/fd/N at s, and
+ * where its name ends in s; NULL if none (or not one of ours). */
+static struct bent *
+bfind(struct job *j, const char *s, const char **end)
+{
+	char *q;
+	long n;
+	int k;
+
+	if (strncmp(s, "/dev/fd/", 8) != 0 || s[8] < '0' || s[8] > '9')
+		return NULL;
+	n = strtol(s + 8, &q, 10);
+	if (*q != ' ')
+		return NULL;
+	for (k = 0; k < j->nb; k++)
+		if (j->b[k].num == n && !j->b[k].done) {
+			*end = q + 1;
+			return &j->b[k];
+		}
+	return NULL;
+}
+
+/* A line of the deliverer's standard error: a warning about one message
+ * ("...: unable to deliver /dev/fd/N to ADDR: why") is kept for it as a
+ * delivery of its own would have said it, the file's name left out. */
+static void
+warnline(struct job *j, const char *line)
+{
+	const char *p = strstr(line, " /dev/fd/"), *end;
+	struct bent *e;
+
+	if (p == NULL || (e = bfind(j, p + 1, &end)) == NULL)
+		return;
+	snprintf(e->last, sizeof e->last, "%.*s%s", (int)(p + 1 - line), line,
+	    end);
+}
+
+/* A line of its standard output, "/dev/fd/N CODE ...": that message is
+ * done with, recorded at once; the batch has -T more for the next. */
+static void
+reportline(struct job *j, const char *line)
+{
+	const char *end;
+	struct bent *e;
+	char what[160], *q;
+	long code;
+	long long t, cap;
+
+	if ((e = bfind(j, line, &end)) == NULL)
+		return;
+	code = strtol(end, &q, 10);
+	if (q == end || (*q != ' ' && *q != '\0') || code < 0 || code > 255)
+		return;
+	snprintf(what, sizeof what, "%.60s -B reported %ld", cmdname(j),
+	    code);
+	bconclude(j, e, (int)code, what);
+	t = nym_now_ms();
+	cap = j->start + (long long)j->nb * timeout * 1000;
+	j->deadline = t + timeout * 1000 < cap ? t + timeout * 1000 : cap;
+}
+
+/* Read what there is from a batch's pipe *pfd (nonblocking), line by
+ * line, into fn; its end, or with drain its writer's end, closes it.
+ * Standard error also goes to the batch's own tails. */
+static void
+blines(struct job *j, int *pfd, struct lbuf *l, int isout, int drain)
+{
+	char buf[4096];
+	ssize_t k, i;
+
+	if (*pfd == -1)
+		return;
+	for (;;) {
+		k = read(*pfd, buf, sizeof buf);
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		/* Every warning the deliverer wrote before these lines is in
+		 * its standard error by now. */
+		if (isout)
+			blines(j, &j->pe, &j->errl, 0, drain);
+		else {
+			keep(&j->diag, buf, (size_t)k);
+			keep(&j->err, buf, (size_t)k);
+		}
+		for (i = 0; i < k; i++) {
+			if (buf[i] != '\n') {
+				if (l->n < NYM_QRUN_LINE)
+					l->p[l->n++] = buf[i];
+				continue;
+			}
+			l->p[l->n] = '\0';
+			l->n = 0;
+			if (isout)
+				reportline(j, l->p);
+			else
+				warnline(j, l->p);
+		}
+	}
+	if (k == 0 || drain || (k == -1 && errno != EAGAIN)) {
+		close(*pfd);
+		*pfd = -1;
+	}
+}
+
+/* Both pipes of a batch: standard error first, which the deliverer
+ * wrote before the line that ends a message, and again after each read
+ * of its standard output (blines), as recording a line may take a while
+ * (a bounce) and more come meanwhile. */
+static void
+bread(struct job *j, int drain)
+{
+	blines(j, &j->pe, &j->errl, 0, drain);
+	blines(j, &j->po, &j->outl, 1, drain);
+}
+
+/* The deliverer of the batch of j has gone, or timed out: what it
+ * reported is recorded already; the rest failed for now (a line cut
+ * short included), to be tried again. */
+static void
+bend(struct job *j, int timedout)
+{
+	const char *cmd = cmdname(j);
+	char what[160];
+	int k, code = -1;
+
+	if (timedout) {
+		stopguard(j, 0);
+		kill(j->pid, SIGKILL);
+	}
+	if (!j->reaped)
+		while (waitpid(j->pid, &j->st, 0) == -1 && errno == EINTR)
+			;
+	bread(j, 1);
+	if (j->pidfd != -1)
+		close(j->pidfd);
+	close(j->fd);
+	j->pidfd = j->fd = -1;
+	settle(&j->o, &j->diag, &j->err);
+	if (timedout)
+		snprintf(what, sizeof what, "%.60s -B timed out", cmd);
+	else if (WIFSIGNALED(j->st))
+		snprintf(what, sizeof what, "%.60s -B killed by signal %d", cmd,
+		    WTERMSIG(j->st));
+	else {
+		/* Its temporary code is this message's (a bridge that is
+		 * down); any other says nothing of it: -1. */
+		if (temporary(WEXITSTATUS(j->st)))
+			code = WEXITSTATUS(j->st);
+		snprintf(what, sizeof what, "%.60s -B exited with %d before "
+		    "its report on it", cmd, WEXITSTATUS(j->st));
+	}
+	for (k = 0; k < j->nb; k++)
+		if (!j->b[k].done)
+			bconclude(j, &j->b[k], code, what);
+	nym_qrec_free(&j->r);
+	j->nb = 0;
+}
+
+/* Close what a batch that could not start holds, and record each of its
+ * messages with the outcome o. */
+static void
+bnostart(struct job *j, const struct outcome *o)
+{
+	int k;
+
+	for (k = 0; k < j->nb; k++)
+		bconclude(j, &j->b[k], o->code, o->what);
+	nym_qrec_free(&j->r);
+	j->nb = 0;
+}
+
+/* Start a batch in slot j (free; the caller made sure) from what waits
+ * for d: up to batchmax messages, each copied as it is to be sent now,
+ * listed as "/dev/fd/N RCPT..." in an unnamed file the deliverer reads.
+ * 1 if it runs, 0 if there was nothing to send or it could not start
+ * (the messages are recorded as failed for now). */
+static int
+bstart(struct job *j, struct dest *d)
+{
+	char id[NYM_QUEUE_IDLEN + 1], num[32];
+	struct nym_qrec r;
+	struct outcome o;
+	const char **av = NULL;
+	size_t i, n = 0;
+	int k, fd, cfd, e = 0, first = 1;
+	time_t now = nym_now();
+
+	if (j->b == NULL &&
+	    (j->b = calloc((size_t)batchmax, sizeof *j->b)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	memset(&j->o, 0, sizeof j->o);
+	j->diag = (struct tail){ j->o.diag, NYM_QRUN_DIAG, 0, 0 };
+	j->err = (struct tail){ j->o.err, NYM_QRUN_ERRTAIL, 0, 0 };
+	j->outl.n = j->errl.n = 0;
+	j->pid = -1;
+	j->pidfd = j->po = j->pe = -1;
+	j->exited = j->reaped = 0;
+	j->st = 0;
+	j->nb = j->nleft = 0;
+	j->now = now;
+	if ((j->fd = unnamed()) == -1)
+		e = errno;
+	while (d->head != -1 && j->nb < batchmax) {
+		k = d->head;
+		if ((d->head = pend[k].next) == -1)
+			d->tail = -1;
+		memcpy(id, pend[k].id, sizeof id);
+		pend[k].next = pendfree;
+		pendfree = k;
+		npend--;
+		d->npend--;
+		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+			if (errno != ENOENT)
+				unreadable(id);
+			else if (listmode)
+				noid("retry", id);
+			continue;
+		}
+		/* Bouncing (not by this run), or changed by hand since it
+		 * was offered: left for another run. */
+		if (r.state == NYM_QS_BOUNCE || (!first && !samegroup(&j->r,
+		    &r)) || !batchable(&r)) {
+			close(fd);
+			nym_qrec_free(&r);
+			continue;
+		}
+		if (e != 0 || (cfd = sendcopy(fd, now)) == -1) {
+			if (e == 0)
+				e = errno;
+			close(fd);
+			memset(&o, 0, sizeof o);
+			o.code = e == E2BIG ? NYM_EX_DATAERR : -1;
+			snprintf(o.what, sizeof o.what, "unable to copy it "
+			    "into the queue's tmp/: %.80s", strerror(e));
+			if (e == E2BIG)
+				e = 0;
+			conclude(&r, &o, now);
+			nym_qrec_free(&r);
+			continue;
+		}
+		close(fd);
+		snprintf(num, sizeof num, "/dev/fd/%d", cfd);
+		if (nym_write_all(j->fd, num, strlen(num)) == -1)
+			e = errno;
+		for (i = 0; i < r.nrcpt && e == 0; i++)
+			if (nym_write_all(j->fd, " ", 1) == -1 ||
+			    nym_write_all(j->fd, r.rcpt[i],
+			    strlen(r.rcpt[i])) == -1)
+				e = errno;
+		if (e == 0 && nym_write_all(j->fd, "\n", 1) == -1)
+			e = errno;
+		memcpy(j->b[j->nb].id, id, sizeof id);
+		j->b[j->nb].fd = j->b[j->nb].num = cfd;
+		j->b[j->nb].done = 0;
+		j->b[j->nb].last[0] = '\0';
+		j->nb++;
+		j->nleft++;
+		if (first)
+			j->r = r;
+		else
+			nym_qrec_free(&r);
+		first = 0;
+	}
+	memset(&o, 0, sizeof o);
+	if (j->nb == 0) {
+		if (j->fd != -1)
+			close(j->fd);
+		j->fd = -1;
+		return 0;
+	}
+	if (e != 0 || lseek(j->fd, 0, SEEK_SET) == -1) {
+		if (e == 0)
+			e = errno;
+		o.code = -1;
+		snprintf(o.what, sizeof o.what, "unable to write the batch "
+		    "into the queue's tmp/: %.80s", strerror(e));
+		goto fail;
+	}
+	if ((av = calloc(j->r.argc + 5, sizeof *av)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (i = 0; i < j->r.argc; i++)
+		av[n++] = j->r.argv[i];
+	av[n++] = "-B";
+	av[n++] = "-f";
+	av[n++] = j->r.sender;
+	av[n++] = "--";
+	av[n] = NULL;
+	if ((e = startcmd(j, av, O_NONBLOCK)) == 0) {
+		free(av);
+		return 1;
+	}
+	o.code = shellcode(e);
+	snprintf(o.what, sizeof o.what, "unable to run %.60s: %s", av[0],
+	    strerror(e));
+	free(av);
+fail:
+	close(j->fd);
+	j->fd = -1;
+	bnostart(j, &o);
+	return 0;
+}
+
+/* ---- many at once ---- */
 
 /* The slots, destinations and waiting list, allocated once: what a run
  * holds does not grow with the queue. */
@@ -782,39 +1295,42 @@ setup(void)
 
 	if (perdest > jobs)
 		perdest = jobs;
-	/* A delivery holds five descriptors (its copy, two pipes, a pidfd
-	 * and its watchdog's pipe) and a few more while it starts. */
-	need = (rlim_t)jobs * 5 + 64;
+	/* A delivery holds five descriptors (its copy or a batch's list,
+	 * two pipes, a pidfd and its watchdog's pipe), a batch one more for
+	 * each message, and a few more while it starts.  Short of them,
+	 * batches are made smaller, then fewer run at once. */
+	need = (rlim_t)jobs * (5 + (rlim_t)batchmax) + 64;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
 		rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
-			jobs = rl.rlim_cur > 128 ?
-			    (long)(rl.rlim_cur - 64) / 5 : 12;
-			nym_warn("unable to open enough files for -j: %ld "
-			    "deliveries at once", jobs);
-			if (perdest > jobs)
-				perdest = jobs;
+			batchmax = rl.rlim_cur > (rlim_t)jobs * 6 + 64 ?
+			    (long)((rl.rlim_cur - 64) / (rlim_t)jobs) - 5 : 1;
+			if (rl.rlim_cur < (rlim_t)jobs * 6 + 64) {
+				jobs = rl.rlim_cur > 128 ?
+				    (long)(rl.rlim_cur - 64) / 6 : 10;
+				nym_warn("unable to open enough files for -j: "
+				    "%ld deliveries at once", jobs);
+				if (perdest > jobs)
+					perdest = jobs;
+			}
 		}
 	}
+	ndests = 2 * jobs;
 	if ((jobtab = calloc((size_t)jobs, sizeof *jobtab)) == NULL ||
-	    (dests = calloc((size_t)jobs, sizeof *dests)) == NULL ||
+	    (dests = calloc((size_t)ndests, sizeof *dests)) == NULL ||
 	    (pfds = calloc((size_t)jobs * 3, sizeof *pfds)) == NULL ||
 	    (pfslot = calloc((size_t)jobs * 3, sizeof *pfslot)) == NULL ||
-	    (perdest < jobs &&
-	    (pend = calloc(NYM_QRUN_PEND_MAX, sizeof *pend)) == NULL))
+	    (pend = calloc(NYM_QRUN_PEND_MAX, sizeof *pend)) == NULL)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	for (i = 0; i < jobs; i++) {
 		jobtab[i].guard = jobtab[i].guardfd = -1;
 		jobtab[i].fd = jobtab[i].pidfd = -1;
 		jobtab[i].po = jobtab[i].pe = -1;
 	}
-	if (pend != NULL) {
-		for (i = 0; i < NYM_QRUN_PEND_MAX; i++)
-			pend[i].next = i + 1 < NYM_QRUN_PEND_MAX ?
-			    (int)i + 1 : -1;
-		pendfree = 0;
-	}
+	for (i = 0; i < NYM_QRUN_PEND_MAX; i++)
+		pend[i].next = i + 1 < NYM_QRUN_PEND_MAX ? (int)i + 1 : -1;
+	pendfree = 0;
 }
 
 /* The end of a run: every watchdog let go, the rest freed. */
@@ -823,8 +1339,10 @@ teardown(void)
 {
 	long i;
 
-	for (i = 0; i < jobs; i++)
+	for (i = 0; i < jobs; i++) {
 		stopguard(&jobtab[i], 1);
+		free(jobtab[i].b);
+	}
 	free(jobtab);
 	free(dests);
 	free(pfds);
@@ -839,11 +1357,18 @@ busy(const char *id, int waiting)
 	long i;
 	int k;
 
-	for (i = 0; i < jobs; i++)
-		if (jobtab[i].busy && strcmp(jobtab[i].r.id, id) == 0)
+	for (i = 0; i < jobs; i++) {
+		if (!jobtab[i].busy)
+			continue;
+		if (jobtab[i].nb == 0 && strcmp(jobtab[i].r.id, id) == 0)
 			return 1;
+		for (k = 0; k < jobtab[i].nb; k++)
+			if (!jobtab[i].b[k].done &&
+			    strcmp(jobtab[i].b[k].id, id) == 0)
+				return 1;
+	}
 	if (waiting)
-		for (i = 0; i < jobs; i++)
+		for (i = 0; i < ndests; i++)
 			for (k = dests[i].used ? dests[i].head : -1; k != -1;
 			    k = pend[k].next)
 				if (strcmp(pend[k].id, id) == 0)
@@ -856,10 +1381,25 @@ finddest(uint64_t key)
 {
 	long i;
 
-	for (i = 0; i < jobs; i++)
+	for (i = 0; i < ndests; i++)
 		if (dests[i].used && dests[i].key == key)
 			return &dests[i];
 	return NULL;
+}
+
+/* A free destination for key (there is one: see struct dest). */
+static struct dest *
+newdest(uint64_t key, int batch)
+{
+	long i;
+
+	for (i = 0; i < ndests && dests[i].used; i++)
+		;
+	if (i == ndests)
+		nym_die(NYM_EX_SOFTWARE, "unable to find room for a "
+		    "destination");
+	dests[i] = (struct dest){ 1, 0, key, -1, -1, batch, 0 };
+	return &dests[i];
 }
 
 /* Start delivering r (its message open at fd) to destination key in a
@@ -870,21 +1410,13 @@ launch(struct nym_qrec *r, int fd, uint64_t key)
 {
 	struct job *j = jobtab;
 	struct dest *d;
-	long i;
 
 	/* There is a free slot (the caller waited for one), and a free
 	 * destination: each in use has a delivery in flight. */
 	while (j->busy)
 		j++;
-	if ((d = finddest(key)) == NULL) {
-		for (i = 0; i < jobs && dests[i].used; i++)
-			;
-		if (i == jobs)
-			nym_die(NYM_EX_SOFTWARE, "unable to find room for a "
-			    "destination");
-		d = &dests[i];
-		*d = (struct dest){ 1, 0, key, -1, -1 };
-	}
+	if ((d = finddest(key)) == NULL)
+		d = newdest(key, 0);
 	j->r = *r;
 	j->now = nym_now();
 	j->dest = (int)(d - dests);
@@ -900,6 +1432,24 @@ launch(struct nym_qrec *r, int fd, uint64_t key)
 		d->used = 0;
 }
 
+/* Start a batch for d in a free slot (the caller made sure there is
+ * one); 1 if it runs. */
+static int
+batch(struct dest *d)
+{
+	struct job *j = jobtab;
+
+	while (j->busy)
+		j++;
+	if (!bstart(j, d))
+		return 0;
+	j->busy = 1;
+	j->dest = (int)(d - dests);
+	d->running++;
+	running++;
+	return 1;
+}
+
 /* Start what waits for d while it and the run have room. */
 static void
 feed(struct dest *d)
@@ -908,6 +1458,12 @@ feed(struct dest *d)
 	char id[NYM_QUEUE_IDLEN + 1];
 	int k, fd;
 
+	if (d->batch) {
+		/* One batch at a time: one session for the destination. */
+		while (d->head != -1 && d->running == 0 && running < jobs)
+			(void)batch(d);
+		return;
+	}
 	while (d->head != -1 && d->running < perdest && running < jobs) {
 		k = d->head;
 		if ((d->head = pend[k].next) == -1)
@@ -939,12 +1495,19 @@ finish(struct job *j, int timedout)
 {
 	struct dest *d = &dests[j->dest];
 
-	jobend(j, timedout);
-	j->busy = 0;
-	running--;
-	d->running--;
-	conclude(&j->r, &j->o, j->now);
-	nym_qrec_free(&j->r);
+	if (j->nb > 0) {
+		bend(j, timedout);
+		j->busy = 0;
+		running--;
+		d->running--;
+	} else {
+		jobend(j, timedout);
+		j->busy = 0;
+		running--;
+		d->running--;
+		conclude(&j->r, &j->o, j->now);
+		nym_qrec_free(&j->r);
+	}
 	feed(d);
 	if (d->running == 0 && d->head == -1)
 		d->used = 0;
@@ -1011,7 +1574,9 @@ pump(int block)
 		j = &jobtab[pfslot[k]];
 		if ((pfds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
 			continue;
-		if (pfds[k].fd == j->po)
+		if (j->nb > 0 && (pfds[k].fd == j->po || pfds[k].fd == j->pe))
+			bread(j, 0);
+		else if (pfds[k].fd == j->po)
 			take(&j->po, &j->diag, NULL, 0);
 		else if (pfds[k].fd == j->pe)
 			take(&j->pe, &j->diag, &j->err, 0);
@@ -1034,6 +1599,97 @@ pump(int block)
  * destination.  0 if that list is full, and r is left for a later pass:
  * a scan then goes on, so that one slow destination holds no other;
  * -r waits instead.  r and fd are taken. */
+/* Start one idle batch destination's batch, waiting for a slot; 0 if
+ * none is idle. */
+static int
+kickone(void)
+{
+	long i;
+
+	for (i = 0; i < ndests; i++) {
+		if (!dests[i].used || dests[i].running > 0 ||
+		    dests[i].head == -1)
+			continue;
+		while (running >= jobs)
+			pump(1);
+		/* Waiting may have started it, or more. */
+		if (dests[i].used)
+			feed(&dests[i]);
+		if (dests[i].used && dests[i].running == 0 &&
+		    dests[i].head == -1)
+			dests[i].used = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Start every batch that gathers (the end of a pass). */
+static void
+kick(void)
+{
+	while (kickone())
+		;
+}
+
+/* Add r to what gathers for its batch destination, started when it has
+ * batchmax or at the end of the pass; 0 if the waiting list is full and
+ * no batch can be started to make room (as offer()).  r and fd are
+ * taken. */
+static int
+offerbatch(struct nym_qrec *r, int fd)
+{
+	uint64_t key = batchkey(r);
+	struct dest *d;
+	long i, idle;
+	int k;
+
+	close(fd);
+	for (;;) {
+		if ((d = finddest(key)) == NULL) {
+			for (i = idle = 0; i < ndests; i++)
+				idle += dests[i].used && dests[i].running == 0;
+			if (idle >= jobs) {
+				(void)kickone();
+				continue;
+			}
+		}
+		if (pendfree == -1) {
+			if (kickone())
+				continue;
+			if (!listmode) {
+				nym_qrec_free(r);
+				return 0;
+			}
+			pump(1);
+			continue;
+		}
+		if (d == NULL)
+			d = newdest(key, 1);
+		k = pendfree;
+		pendfree = pend[k].next;
+		memcpy(pend[k].id, r->id, sizeof pend[k].id);
+		pend[k].next = -1;
+		if (d->tail == -1)
+			d->head = k;
+		else
+			pend[d->tail].next = k;
+		d->tail = k;
+		npend++;
+		d->npend++;
+		nym_qrec_free(r);
+		if (d->running == 0 && d->npend >= batchmax) {
+			while (running >= jobs)
+				pump(1);
+			/* Waiting may have started it. */
+			if (d->used)
+				feed(d);
+			if (d->used && d->running == 0 && d->head == -1)
+				d->used = 0;
+		}
+		return 1;
+	}
+}
+
 static int
 offer(struct nym_qrec *r, int fd)
 {
@@ -1041,6 +1697,8 @@ offer(struct nym_qrec *r, int fd)
 	struct dest *d;
 	int k, waits = 0;
 
+	if (batchable(r))
+		return offerbatch(r, fd);
 	key = nym_queue_dest(r);
 	for (;;) {
 		while (running >= jobs)
@@ -1334,8 +1992,10 @@ retry(char **ids, size_t n)
 
 	listmode = 1;
 	for (i = 0; i < n; i++) {
-		while (busy(ids[i], 1))
+		while (busy(ids[i], 1)) {
+			kick();
 			pump(1);
+		}
 		if (nym_queue_get(qdir, ids[i], &r, &fd) == -1) {
 			if (errno == ENOENT)
 				noid("retry", ids[i]);
@@ -1351,6 +2011,7 @@ retry(char **ids, size_t n)
 		} else
 			(void)offer(&r, fd);
 	}
+	kick();
 	while (running > 0)
 		pump(1);
 }
@@ -1438,6 +2099,7 @@ flush(unsigned modes)
 			ret = NYM_EX_TEMPFAIL;
 		}
 		nym_queue_endscan(&s);
+		kick();
 		if (!left || ret != NYM_EX_OK)
 			break;
 		while (npend > 0)
@@ -1518,7 +2180,7 @@ main(int argc, char *argv[])
 	if (bouncedir != NULL && bouncembox != NULL)
 		nym_die(NYM_EX_CONFIG, "unable to use configuration %s: "
 		    "bounce-maildir and bounce-mbox are both set", where);
-	while ((c = getopt(argc, argv, "b:d:J:j:L:lm:q:R:r:T:")) != -1) {
+	while ((c = getopt(argc, argv, "b:d:J:j:L:lm:q:R:r:sT:")) != -1) {
 		switch (c) {
 		case 'b': bouncedir = optarg; break;
 		case 'd': addid(&ids, &nids, optarg); break;
@@ -1539,6 +2201,7 @@ main(int argc, char *argv[])
 		case 'q': qarg = optarg; break;
 		case 'R': addid(&rq, &nrq, optarg); break;
 		case 'r': addid(&rt, &nrt, optarg); break;
+		case 's': singles = 1; break;
 		case 'T':
 			timeout = nym_num(NYM_EX_USAGE, "-T", optarg, 1, 86400);
 			break;

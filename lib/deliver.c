@@ -10,9 +10,11 @@
  * report with sendmail's exit codes.  In batch mode (-B) it reads
  * "FILE RECIPIENT..." lines and keeps each destination's session open
  * from one message to the next (up to NYM_DL_SESSIONS at once, the least
- * recently used closed first; RSET after a transaction left unfinished,
- * nym_smtp_send), so a queue flush pays one stream or circuit and one
- * greeting per destination, not per message.  Only two things differ by transport:
+ * recently used closed first; RSET before every message but a
+ * session's first, pipelined with MAIL when the server offers
+ * PIPELINING, nym_smtp_send), so a queue flush (queue-run hands a
+ * destination's messages to one -B process) pays one stream or circuit
+ * and one greeting per destination, not per message.  Only two things differ by transport:
  * what destination a recipient's domain means, and how a connected
  * socket to it is had; the program gives them as a struct
  * nym_dl_transport.
@@ -336,7 +338,7 @@ nym_dl_envelope(struct nym_dl *d, const char *sender, int batch, int tflag,
 static int
 batch(struct nym_dl *d)
 {
-	char line[NYM_LINE_MAX * 4], *file, *w, *save = NULL;
+	char line[NYM_DL_BATCHLINE], *file, *w, *save = NULL;
 	size_t i;
 	int fd, code, ret = NYM_EX_OK;
 

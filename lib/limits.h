@@ -185,6 +185,8 @@
  * onion-deliver -B: one per destination, the least recently used
  * closed for a new one): 16. */
 #define NYM_DL_SESSIONS	16
+/* A line of a deliverer's batch, "FILE RECIPIENT...": 16 KB. */
+#define NYM_DL_BATCHLINE (NYM_LINE_MAX * 4)
 /* A client session's writer buffer: 64 KB. */
 #define NYM_SMTP_IOBUF	65536
 /* smtp-receive's buffers: commands and DATA in, replies out. */
@@ -282,6 +284,11 @@
 /* The highest -j and -J, and messages waiting for their destination. */
 #define NYM_QRUN_JOBS_MAX 1000
 #define NYM_QRUN_PEND_MAX 4096
+/* queue-run: messages handed to one deliverer -B process (each holds a
+ * descriptor in both while the batch runs): 100; and the bytes of each
+ * of its output lines read (its file and code; a warning to keep). */
+#define NYM_QRUN_BATCH	100
+#define NYM_QRUN_LINE	(NYM_QUEUE_ERR + 64)
 
 /* ---- onion sender signatures: DKIM with ed25519-sha256 (dkim.c) ---- */
 /* The header section a signer or verifier holds while the body streams
@@ -303,5 +310,41 @@
 #define NYM_DKIM_HNAMES_MAX 128
 /* The canonical body is hashed from a buffer of this size: 64 KB. */
 #define NYM_DKIM_BUF	65536
+
+/* ---- proof-of-work stamps (pow.c, powdb.c, pow-stamp) ---- */
+/* One stamp: 1 KB.  hashcash's are under 100 bytes for an address; the
+ * bound caps what a check hashes and what a database record covers. */
+#define NYM_POW_STAMP_MAX 1024
+/* A resource (a recipient address) minted for or demanded: 320 bytes,
+ * an RFC 5321 path with room to spare. */
+#define NYM_POW_RES_MAX	320
+/* Bits pow-stamp -m mints at most: 40 (days of one core; hashcash's
+ * default is 20, about a tenth of a second here); -b when checking may
+ * ask up to the 160 bits of SHA-1. */
+#define NYM_POW_MINT_BITS 40
+#define NYM_POW_BITS_MAX 160
+/* -e: a stamp's validity, at most 10 years (the database keeps expiry
+ * times as 32-bit seconds); -g: the grace for clock skew, at most 1
+ * year. */
+#define NYM_POW_VALIDITY_MAX (10L * 366 * 86400)
+#define NYM_POW_GRACE_MAX (366L * 86400)
+/* Stamps one pow-stamp -c looks at (arguments and X-Hashcash fields),
+ * and resources one -m mints for: 100; the rest are ignored (a check)
+ * or a usage error (minting). */
+#define NYM_POW_STAMPS_MAX 100
+/* The double-spend database: a 4096-byte header page, then buckets of
+ * NYM_POW_DB_BUCKET 16-byte records, one page each.  Created at
+ * NYM_POW_DB_SIZE, 32 MB: 8191 buckets, 2,096,896 records; a bucket
+ * fills (and refuses its next stamp, exit 75, until one expires) near
+ * 1.5 million unexpired stamps.  -s chooses another size when the file
+ * is made, from NYM_POW_DB_MIN (one bucket: 256 stamps) to
+ * NYM_POW_DB_MAX (1 GB). */
+#define NYM_POW_DB_PAGE	4096
+#define NYM_POW_DB_BUCKET 256
+#define NYM_POW_DB_SIZE	((uint64_t)32 << 20)
+#define NYM_POW_DB_MIN	((uint64_t)2 * NYM_POW_DB_PAGE)
+#define NYM_POW_DB_MAX	((uint64_t)1 << 30)
+/* A check waits this long (ms) for its bucket's lock, then exits 75. */
+#define NYM_POW_DB_LOCK_MS 10000
 
 #endif

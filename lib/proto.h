@@ -79,7 +79,7 @@ struct nym_smtp_client {
 	struct nym_in in;
 	struct nym_out out;
 	struct nym_smtp_ext x;	/* what EHLO offered */
-	int dirty;		/* a transaction was left half done: RSET */
+	int txn;		/* one was begun on this session: RSET first */
 	int err;		/* the session broke without a reply: errno */
 	char why[512];		/* what failed, one line, for the message */
 };
@@ -113,8 +113,11 @@ int nym_smtp_auth(struct nym_smtp_client *c, const char *user,
 /* One transaction: MAIL FROM:<sender> (with SIZE= when offered), RCPT TO
  * every rc[i] whose code is -1, DATA from msgfd (rewound; sent with
  * nym_smtp_putdata), all pipelined when offered.  A message larger than
- * the server's SIZE is not sent (65).  Each of those rc[i] gets its exit
- * code and why; a broken connection is closed (c->fd = -1) and is 75. */
+ * the server's SIZE is not sent (65).  On a session that carried a
+ * transaction before, RSET goes first (in the same write when
+ * pipelining; refused, the message is 75 and the session closed).  Each
+ * of those rc[i] gets its exit code and why; a broken connection is
+ * closed (c->fd = -1) and is 75. */
 void nym_smtp_send(struct nym_smtp_client *c, const char *sender,
     struct nym_smtp_rcpt *rc, size_t n, int msgfd);
 /* Say QUIT and read its reply if polite, then close.  Harmless when

@@ -6,9 +6,10 @@
  * queue a command; stream a message as DATA with dots stuffed, CRLF line
  * ends and the Bcc fields removed, never holding it whole.  On top of
  * those, one client session: greeting and EHLO, AUTH PLAIN or LOGIN, and
- * a transaction (pipelined when offered, SIZE checked before anything is
- * sent) whose every outcome is an exit code per recipient, so that both
- * delivery programs keep one contract with their callers.
+ * transactions (pipelined when offered, SIZE checked before anything is
+ * sent, RSET before each but a session's first) whose every outcome is an
+ * exit code per recipient, so that both delivery programs keep one
+ * contract with their callers.
  *
  * Server side (smtp-receive): read a command line within RFC 5321's 512
  * bytes, skipping a longer one to its end so that the session can go on;
@@ -839,7 +840,7 @@ nym_smtp_start(struct nym_smtp_client *c, int fd, int ms, const char *helo)
 	static struct nym_smtp_reply r;
 
 	c->fd = fd;
-	c->dirty = 0;
+	c->txn = 0;
 	c->err = 0;
 	c->why[0] = '\0';
 	memset(&c->x, 0, sizeof c->x);
@@ -1015,18 +1016,12 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 	struct stat st;
 	char why[512];
 	size_t i, ok = 0, sent = 0;
-	int res, code;
+	int res, code, rset = 0;
 
 	r.code = 0;
 	if (c->fd == -1) {
 		nym_smtp_failall(rc, n, NYM_EX_TEMPFAIL, "not connected");
 		return;
-	}
-	if (c->dirty) {
-		nym_smtp_cmd(&c->out, "RSET");
-		if (nym_out_flush(&c->out) == -1 || getreply(c, &r) != 250)
-			goto badreply;
-		c->dirty = 0;
 	}
 	if (fstat(msgfd, &st) == -1)
 		goto ioerr;
@@ -1038,7 +1033,21 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 		nym_smtp_failall(rc, n, NYM_EX_DATAERR, why);
 		return;
 	}
-	c->dirty = 1;
+	/* A session that carried a transaction is reset before the next,
+	 * finished or not, so that no message inherits the state of the
+	 * one before (RFC 5321 4.1.1.5); with PIPELINING, RSET goes out
+	 * with MAIL and its reply is read first. */
+	if (c->txn) {
+		nym_smtp_cmd(&c->out, "RSET");
+		if (!c->x.pipelining) {
+			if (nym_out_flush(&c->out) == -1)
+				goto ioerr;
+			if (getreply(c, &r) != 250)
+				goto rsetfail;
+		} else
+			rset = 1;
+	}
+	c->txn = 1;
 	if (c->x.size)
 		nym_smtp_cmd(&c->out, "MAIL FROM:<%s> SIZE=%lld", sender,
 		    (long long)st.st_size);
@@ -1070,7 +1079,11 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 	}
 	if (c->x.pipelining) {
 		nym_smtp_cmd(&c->out, "DATA");
-		if (nym_out_flush(&c->out) == -1 || getreply(c, &r) < 0)
+		if (nym_out_flush(&c->out) == -1)
+			goto ioerr;
+		if (rset && getreply(c, &r) != 250)
+			goto rsetfail;
+		if (getreply(c, &r) < 0)
 			goto badreply;
 		/* That was MAIL's reply; then one per RCPT, then DATA's. */
 		if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
@@ -1134,13 +1147,22 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 		goto ioerr;
 	if (getreply(c, &r) < 0)
 		goto badreply;
-	c->dirty = 0;
 	if ((code = nym_smtp_exit(&r)) != NYM_EX_OK) {
 		setwhy(why, sizeof why, &r);
 		nym_smtp_failall(rc, n, code, why);
 	} else
 		nym_smtp_failall(rc, n, NYM_EX_OK, "");
 	return;
+rsetfail:
+	/* Not the message's fault, whatever the server said: it is tried
+	 * again on another session. */
+	if (r.code > 0) {
+		setwhy(why, sizeof why, &r);
+		nym_smtp_failall(rc, n, NYM_EX_TEMPFAIL, why);
+		nym_smtp_quit(c, 0);
+		return;
+	}
+	goto ioerr;
 badreply:
 	if (r.code > 0) {
 		setwhy(why, sizeof why, &r);

@@ -51,7 +51,7 @@ test_expect_success 'limits are defined in lib/limits.h only' '
 # msg.h, seal.h, proto.h, i2p.h, store.h, dsn.h; a layer's header
 # includes only layers before it, and a file includes a layer only if it
 # uses a name the layer declares.
-layers="limits base msg seal proto tls tor i2p store dsn scrub"
+layers="limits base msg seal pow proto tls tor i2p store dsn scrub"
 test_expect_success 'a layer includes only the layers below it' '
 	for h in $layers; do
 		test -f "$TOP/lib/$h.h" || { echo "no lib/$h.h"; return 1; }

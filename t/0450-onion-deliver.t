@@ -302,11 +302,32 @@ test_expect_success '-B: a queue of messages, one circuit and one session per on
 	test $(ls mx0.mail | wc -l) = 3 && test $(ls mx1.mail | wc -l) = 1
 '
 
-test_expect_success '-B: a transaction left unfinished is reset before the next' '
-	sed -n "/^RCPT TO:<nobody@/,/^MAIL/p" mx0.log >after &&
-	test_line_count = 4 after &&
-	test "$(sed -n 3p after)" = RSET &&
-	test "$(grep -c "^RSET" mx0.log)" = 1
+test_expect_success '-B: every message but the first is reset before, finished or not' '
+	grep -B1 "^MAIL" mx0.log | grep -v "^MAIL\|^--" >before &&
+	printf "EHLO localhost\nRSET\nRSET\nRSET\n" >want.rset &&
+	test_cmp want.rset before &&
+	test "$(grep -c "^RSET" mx0.log)" = 3
+'
+
+# With --log-more the server notes a command the client sent on without
+# waiting for its reply: pipelined, RSET comes with MAIL, RCPT and DATA.
+test_expect_success '-B: RSET goes out with MAIL, RCPT and DATA when pipelining' '
+	mx mx0 --log-more && socks &&
+	for i in 1 2 3; do cp msg p$i && echo "p$i bob@$B" || return 1; done >jobs &&
+	od -B -f "alice@$A" <jobs >results &&
+	test $(grep -c " 0 bob@$B=0\$" results) = 3 &&
+	test $(grep -c "^RSET" mx0.log) = 2 &&
+	sed -n "/^RSET/{n;p}" mx0.log >after &&
+	printf "(more)\n(more)\n" >want.more && test_cmp want.more after &&
+	grep -A5 "^RSET" mx0.log | grep -c "^MAIL FROM" >n && test "$(cat n)" = 2
+'
+
+test_expect_success '-B: without PIPELINING, RSET waits for its reply' '
+	mx mx0 --log-more --no-pipelining && socks &&
+	od -B -f "alice@$A" <jobs >results &&
+	test $(grep -c " 0 bob@$B=0\$" results) = 3 &&
+	test $(grep -c "^RSET" mx0.log) = 2 &&
+	test "$(sed -n "/^RSET/{n;p}" mx0.log | sed "s/ SIZE=.*//" | sort -u)" = "MAIL FROM:<alice@$A>"
 '
 
 test_expect_success '-B: a session the server ended is dialled again, not failed' '

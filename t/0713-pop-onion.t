@@ -8,17 +8,13 @@
 # temporarily (75) within pop-fetch's -w, on the plain SOCKS port and on
 # the one with Tor's extended errors.
 cd "$(dirname "$0")" && . ./lib.sh
+. "$TOP/t/helpers/tor-lib.sh"
 
 H=$TOP/t/helpers
 command -v pop-serve >/dev/null || test_skip_all "pop-serve is not built"
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
-test -x /usr/sbin/tor && test -x /usr/bin/tor-gencert ||
-	test_skip_all "tor is not installed (Debian: tor)"
 command -v socat >/dev/null || test_skip_all "socat is missing"
-command -v ip >/dev/null || test_skip_all "no ip(8) for the network namespace (Debian: iproute2)"
-if test "$(id -u)" = 0; then ns="unshare -n"; else ns="unshare -r -n"; fi
-$ns true 2>/dev/null ||
-	test_skip_all "no network namespace here ($ns fails): the private Tor network needs one"
+tor_prereqs
 
 # Messages whose stored form is their own bytes (LF line ends, a last
 # one): dots at line starts, 8-bit, NUL and bare CR, one over 1 MB.
@@ -59,7 +55,9 @@ test_expect_success 'setup: keys, an encrypted maildir of 5 messages' '
 # Inside the network: pop-serve under socat on 127.0.0.1:1110, as
 # pop-serve(1) shows it, then the fetches; each result in res/.
 write_script inside.sh <<'EOS'
-r=$TRASH/res
+. tor-lib.sh
+R=$TRASH/res
+r=$R
 echo "$ONION_pop" >"$r/onion"
 echo "$TOR_NET_READY" >"$r/ready"
 socat TCP-LISTEN:1110,bind=127.0.0.1,reuseaddr,fork \
@@ -74,25 +72,17 @@ until (echo QUIT | socat - TCP:127.0.0.1:1110) 2>/dev/null | grep -q '^+OK'; do
 done
 ss -Hltn >"$r/listening"
 w=$((30 * NYM_TEST_SCALE))
-t0=$(date +%s)
-pop-fetch -o "$ONION_pop:110" -w $w -u alice -P "$TRASH/pw" -d "$TRASH/got" \
-    >"$r/fetch1.out" 2>"$r/fetch1.err"
-echo $? >"$r/fetch1.rc"
-echo $(($(date +%s) - t0)) >"$r/fetch1.time"
+tor_step fetch1 pop-fetch -o "$ONION_pop:110" -w $w -u alice -P "$TRASH/pw" \
+    -d "$TRASH/got"
 find "$TRASH/md/new" "$TRASH/md/cur" -type f | wc -l >"$r/left1"
 find "$TRASH/got/new" "$TRASH/got/cur" -type f | wc -l >"$r/got1"
-pop-fetch -o "$ONION_pop" -w $w -u alice -P "$TRASH/pw" -d "$TRASH/got" \
-    >"$r/fetch2.out" 2>"$r/fetch2.err"
-echo $? >"$r/fetch2.rc"
+tor_step fetch2 pop-fetch -o "$ONION_pop" -w $w -u alice -P "$TRASH/pw" -d "$TRASH/got"
 # torproject.org's onion: well-formed, and unknown to this network.
 nowhere=2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion
 w=$((10 * NYM_TEST_SCALE))
 for p in "$TOR_SOCKS" "$TOR_SOCKS_EXTENDED"; do
-	t0=$(date +%s)
-	TOR_SOCKS=$p pop-fetch -o "$nowhere" -w $w -u alice -P "$TRASH/pw" \
-	    -d "$TRASH/none" >"$r/nowhere.$p.out" 2>"$r/nowhere.$p.err"
-	echo $? >"$r/nowhere.$p.rc"
-	echo $(($(date +%s) - t0)) >"$r/nowhere.$p.time"
+	tor_step "nowhere.$p" env TOR_SOCKS=$p pop-fetch -o "$nowhere" -w $w \
+	    -u alice -P "$TRASH/pw" -d "$TRASH/none"
 done
 echo "$w" >"$r/nowhere.w"
 kill "$(cat "$r/socat.pid")"
@@ -109,7 +99,7 @@ test_expect_success 'the private Tor network runs the fetches (tor-net)' '
 	cat net.err && test $rc = 0 &&
 	test -z "$(ls tmp)"
 '
-echo "# tor-net ready in $(cat res/ready 2>/dev/null) s; 5 messages (1.2 MB) through the onion in $(cat res/fetch1.time 2>/dev/null) s; the whole run $(cat net.time 2>/dev/null) s"
+echo "# tor-net ready in $(cat res/ready 2>/dev/null) s; 5 messages (1.2 MB) through the onion in $(cat res/fetch1.ms 2>/dev/null) ms; the whole run $(cat net.time 2>/dev/null) s"
 
 test_expect_success 'pop-serve listened on the loopback only' '
 	test_grep "127\.0\.0\.1:1110 " res/listening &&
@@ -145,7 +135,7 @@ test_expect_success 'exactly once: the server kept nothing, the second fetch got
 test_expect_success 'a well-formed onion the network does not know: 75 within -w' '
 	for p in 127.0.0.1:9050 127.0.0.1:9052; do
 		test "$(cat res/nowhere.$p.rc)" = 75 &&
-		test "$(cat res/nowhere.$p.time)" -le "$(( $(cat res/nowhere.w) + 5 ))" &&
+		test "$(cat res/nowhere.$p.ms)" -le "$(( ($(cat res/nowhere.w) + 5) * 1000 ))" &&
 		test_grep "^pop-fetch: " res/nowhere.$p.err &&
 		test_line_count = 1 res/nowhere.$p.err &&
 		test -z "$(find none -type f 2>/dev/null)" || return 1

@@ -369,7 +369,7 @@ stop_sam() {
 	return 0
 }
 
-test_expect_success SAM 'sam-deliver, 20 at once: all delivered over one session' '
+test_expect_success SAM 'sam-deliver, 20 at once (-s): all delivered over one session' '
 	test_atexit stop_sam &&
 	mkdir -p "$HOME/.config/nymbox" &&
 	printf "sam-gap = 1\n" >"$HOME/.config/nymbox/config" &&
@@ -390,7 +390,7 @@ test_expect_success SAM 'sam-deliver, 20 at once: all delivered over one session
 		    sam-deliver -S 127.0.0.1:$P -w 5 || return 1
 		i=$((i + 1))
 	done &&
-	test_timeout 120 queue-run -q Q 2>err &&
+	test_timeout 120 queue-run -s -q Q 2>err &&
 	test_must_be_empty err &&
 	test -z "$(ls Q/mess)" &&
 	test "$(ls mx0.mail | wc -l)" = 40 &&
@@ -399,7 +399,28 @@ test_expect_success SAM 'sam-deliver, 20 at once: all delivered over one session
 	test "$(grep -c DUPLICATED sam.log)" = 0 &&
 	awk "/^EHLO/ { if (++n > m) m = n } /^QUIT/ { n-- } END { print m }" \
 	    mx0.log >overlap &&
-	test "$(cat overlap)" -gt 1 &&
+	test "$(cat overlap)" -gt 1
+'
+
+# Without -s, queue-run hands the forty to one sam-deliver -B: one stream,
+# one SMTP session, RSET between the messages.
+test_expect_success SAM 'sam-deliver batched: forty messages over one stream and one SMTP session' '
+	: >mx0.log && had=$(ls mx0.mail | wc -l) && clear && i=0 &&
+	while test $i -lt 40; do
+		printf "Subject: s%d\n\nhello\n" $i >msg &&
+		dq -m now -f alice@alice.i2p "bob@$B" -- \
+		    sam-deliver -S 127.0.0.1:$P -w 5 || return 1
+		i=$((i + 1))
+	done &&
+	connects=$(grep -c "STREAM CONNECT" sam.log) &&
+	test_timeout 120 queue-run -q Q 2>err &&
+	test_must_be_empty err &&
+	test -z "$(ls Q/mess)" &&
+	test "$(ls mx0.mail | wc -l)" = $((had + 40)) &&
+	test "$(grep -c "STREAM CONNECT" sam.log)" = $((connects + 1)) &&
+	test "$(grep -c "^EHLO" mx0.log)" = 1 &&
+	test "$(grep -c "^MAIL" mx0.log)" = 40 &&
+	test "$(grep -c "^RSET" mx0.log)" = 39 &&
 	stop_sam
 '
 

@@ -1306,6 +1306,7 @@ test_expect_success 'README: the program list, the measurements and the layout' 
 	prose "job                            total s  first s  msg/s  ratio" &&
 	prose "queue-run, -j 100 -J 20    1647   6.07 5.93 6.22" &&
 	prose "job                              total s  msg/s  connections" &&
+	prose "job                                       total s    msg/s  connections" &&
 	prose "first message, a new circuit to the onion       0.27 s" &&
 	prose "bin/          one C file per program"
 '
@@ -1335,6 +1336,7 @@ test_expect_success 'README: make uninstall removes what make install put there'
 test_expect_success 'every example line of README and the man pages was run' '
 	"$DX" claims "$TRASH/dx" "$TOP/t/0951-nymbox-init-setup.t" &&
 	"$DX" claims "$TRASH/dx" "$TOP/t/0460-onion-key.t" &&
+	"$DX" claims "$TRASH/dx" "$TOP/t/0960-pow-stamp.t" &&
 	"$DX" unclaimed "$TRASH/dx" >unclaimed ||
 	{ sed "s/^/not run: /" unclaimed; false; }
 '

@@ -153,8 +153,10 @@ units() {
 
 test_expect_success SYSTEMD 'systemd-analyze verify: the units, without a warning' '
 	units sd &&
-	(cd sd && systemd-analyze verify --man=no ./nymbox-receive.service \
-	    ./nymbox-pop.socket ./nymbox-pop@.service) >verify.out 2>verify.err &&
+	ls sd >verified &&
+	test_line_count = 5 verified &&
+	(cd sd && systemd-analyze verify --man=no $(sed "s|^|./|" ../verified)) \
+	    >verify.out 2>verify.err &&
 	test_must_be_empty verify.err
 '
 
@@ -166,6 +168,14 @@ test_expect_success SYSTEMD 'verify catches a misspelt setting (the test can fai
 	grep "Unknown key" v2.err
 '
 
+test_expect_success SYSTEMD '... and a socket unit without Accept=yes for its template (the test can fail)' '
+	units sd3 &&
+	sed -i "s/^Accept=yes/Accept=no/" sd3/nymbox-onion.socket &&
+	(cd sd3 && systemd-analyze verify --man=no ./nymbox-onion.socket) \
+	    >v3.out 2>v3.err;
+	grep "service nymbox-onion.service not loaded" v3.err
+'
+
 test_expect_success 'the units document themselves with pages that exist' '
 	grep -h "^Documentation=" "$TOP"/contrib/systemd/* | tr " " "\n" |
 	    sed -n "s/^\(Documentation=\)\{0,1\}man:\(.*\)(\([1-9]\))$/\2.\3/p" |
@@ -174,8 +184,27 @@ test_expect_success 'the units document themselves with pages that exist' '
 	while read p; do
 		test_path_is_file "$TOP/man/$p" || return 1
 	done <pages &&
-	grep -q "^Accept=yes" "$TOP/contrib/systemd/nymbox-pop.socket" &&
-	grep -q "^ListenStream=127\.0\.0\.1:" "$TOP/contrib/systemd/nymbox-pop.socket"
+	for u in nymbox-pop nymbox-onion; do
+		grep -q "^Accept=yes" "$TOP/contrib/systemd/$u.socket" &&
+		grep -q "^MaxConnections=[1-9][0-9]*\$" "$TOP/contrib/systemd/$u.socket" &&
+		grep -q "^ListenStream=127\.0\.0\.1:[0-9]*\$" "$TOP/contrib/systemd/$u.socket" &&
+		grep -q "^StandardInput=socket" "$TOP/contrib/systemd/$u@.service" &&
+		grep -q "^NoNewPrivileges=yes" "$TOP/contrib/systemd/$u@.service" ||
+		return 1
+	done
+'
+
+# listen UNIT: the address of a socket unit.
+listen() {
+	sed -n "s/^ListenStream=//p" "$TOP/contrib/systemd/$1"
+}
+
+test_expect_success 'contrib/tor/torrc: the onion'"'"'s port 25 to the SMTP socket unit, 110 to the POP3 one' '
+	grep -v "^#" "$TOP/contrib/tor/torrc" >torrc.lines &&
+	printf "%s\n" "HiddenServiceDir /var/lib/tor/nymbox/" \
+	    "HiddenServicePort 25 $(listen nymbox-onion.socket)" \
+	    "HiddenServicePort 110 $(listen nymbox-pop.socket)" >torrc.want &&
+	test_cmp torrc.want torrc.lines
 '
 
 # exec UNIT: the words of its ExecStart.
@@ -444,6 +473,141 @@ test_expect_success 'nymbox-setup(7) step 4: the units copied where systemd --us
 	ls sdhome/.config/systemd/user >got.units &&
 	test_cmp want.units got.units &&
 	test $(wc -l <got.units) -ge 3
+'
+
+# Step 8, receiving over Tor, in Alice's home of the tests above: the
+# commands as written; then what they made, used as the unit and tor
+# use it.
+test_expect_success 'nymbox-setup(7) step 8: the onion key, the local domain, the certificate, the domain to give out' '
+	ex torkey <<-\EOF &&
+	cd ~/.config/nymbox
+	onion=$(onion-key -c keys/new-onion)
+	mv keys/new-onion "keys/$onion"
+	sed -i "s/^local-domains = .*/& $onion/" config
+	openssl req -x509 -newkey ed25519 -nodes -days 3650 -subj / \
+	    -keyout tls.key -out tls.crt 2>/dev/null
+	onion-key -p tls.crt "keys/$onion"
+	EOF
+	command -v openssl >/dev/null || { echo "openssl(1) is missing"; false; } &&
+	HOME=$PWD/alice sh -ec "$(cat torkey)" >torkey.out &&
+	test_line_count = 1 torkey.out &&
+	grep -x "[a-z2-7]\{52\}\.[a-z2-7]\{56\}\.onion" torkey.out &&
+	sed "s/^[a-z2-7]*\.//" torkey.out >alice.onion &&
+	o=$(cat alice.onion) && c=alice/.config/nymbox &&
+	test "$(onion-key "$c/keys/$o")" = "$o" &&
+	test_path_is_missing "$c/keys/new-onion" &&
+	grep -x "local-domains = alice\.i2p [a-z2-7]\{52\}\.b32\.i2p $o" "$c/config" &&
+	test "$(stat -c %a "$c/tls.key")" = 600 &&
+	openssl x509 -in "$c/tls.crt" -pubkey -noout |
+	    openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary |
+	    base32 | tr -d = | tr A-Z a-z >pin &&
+	test "$(sed "s/\..*//" torkey.out)" = "$(cat pin)"
+'
+
+# smtp.py PORT FROM TO FILE: SMTP with STARTTLS (demanded) to 127.0.0.1:PORT
+# with Python's smtplib; prints the features before TLS and the outcome.
+cat >smtp.py <<'EOF'
+import smtplib, ssl, sys
+port, frm, to, f = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+s.ehlo("localhost")
+print("features", " ".join(sorted(s.esmtp_features)))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s.starttls(context=ctx)
+print("tls", s.sock.version())
+try:
+    s.sendmail(frm, [to], open(f, "rb").read())
+    print("accepted")
+except smtplib.SMTPException as e:
+    print("refused", getattr(e, "smtp_code", ""), getattr(e, "smtp_error", b"").decode())
+s.quit()
+EOF
+
+test_expect_success 'nymbox-setup(7) step 8: the onion'"'"'s SMTP from its unit: STARTTLS, a signed onion sender sealed, an unsigned one refused' '
+	cmd=$(exec_of "nymbox-onion@.service" | sed "s|%h|$PWD/alice|g") &&
+	test "${cmd%% *}" = smtp-receive &&
+	{ HOME=$PWD/alice "$H/tcp-listen" --port-file smtpo.port --pid-file smtpo.pid \
+	    --max-seconds 60 -- $cmd & } &&
+	test_when_finished "kill \$(cat smtpo.pid) 2>/dev/null; true" &&
+	test_wait_for smtpo.port && test_wait_for smtpo.pid &&
+	o=$(cat alice.onion) &&
+	onion-key -c carol.key >carol.onion && C=$(cat carol.onion) &&
+	printf "From: carol@%s\nTo: alice@%s\nSubject: to the onion\n\nover tor\n" "$C" "$o" >cm &&
+	onion-key -s carol.key <cm >cm.signed &&
+	find alice/.config/nymbox/inbox/new -type f >before &&
+	python3 smtp.py "$(cat smtpo.port)" "carol@$C" "alice@$(cat torkey.out)" cm.signed >signed.out &&
+	python3 smtp.py "$(cat smtpo.port)" "carol@$C" "alice@$o" cm >unsigned.out &&
+	cat signed.out unsigned.out &&
+	grep "^features .*starttls" signed.out &&
+	grep "^tls TLSv1\.[23]" signed.out &&
+	grep -x accepted signed.out &&
+	grep "^refused 550 5\.7\.1 Sender not verified: no DKIM signature" unsigned.out &&
+	find alice/.config/nymbox/inbox/new -type f >after &&
+	test $(($(wc -l <after) - $(wc -l <before))) = 1 &&
+	! grep -r "over tor" alice/.config/nymbox/inbox/new
+'
+
+test_expect_success 'nymbox-setup(7) step 8: Tor'"'"'s copy of the key, and the onion service as tor reads it' '
+	ex torcopy <<-\EOF &&
+	install -d -o debian-tor -g debian-tor -m 700 /var/lib/tor/nymbox
+	install -o debian-tor -g debian-tor -m 600 \
+	    /home/alice/.config/nymbox/keys/*.onion/hs_ed25519_secret_key \
+	    /var/lib/tor/nymbox/
+	EOF
+	ex torrc <<-\EOF &&
+	HiddenServiceDir /var/lib/tor/nymbox/
+	HiddenServicePort 25 127.0.0.1:2525
+	HiddenServicePort 110 127.0.0.1:1110
+	EOF
+	test_cmp torrc.lines torrc &&
+	test -x /usr/sbin/tor || { echo "tor is missing (t/deps.sh test)"; false; } &&
+	sed -e "s|/var/lib/tor/|$TRASH/varlibtor/|g" -e "s|/home/alice/|$TRASH/alice/|g" \
+	    -e "s|-o debian-tor -g debian-tor|-o $(id -un) -g $(id -gn)|" torcopy >torcopy.run &&
+	sh -ec "$(cat torcopy.run)" &&
+	hs=$TRASH/varlibtor/nymbox &&
+	test "$(stat -c "%a %U" "$hs")" = "700 $(id -un)" &&
+	test "$(stat -c "%a %U" "$hs/hs_ed25519_secret_key")" = "600 $(id -un)" &&
+	test "$(onion-key "$hs")" = "$(cat alice.onion)" &&
+	mkdir -m 700 tordata &&
+	{ sed "s|/var/lib/tor/|$TRASH/varlibtor/|" torrc &&
+	  printf "SocksPort 0\nDataDirectory %s\nLog notice file %s\n" \
+	    "$TRASH/tordata" "$TRASH/tor.log"; } >tor.rc &&
+	/usr/sbin/tor --verify-config --defaults-torrc /dev/null -f tor.rc >verify.tor 2>&1 &&
+	test_grep "^Configuration was valid" verify.tor &&
+	if test "$(id -u)" = 0; then ns="unshare -n"; else ns="unshare -r -n"; fi &&
+	if $ns true 2>/dev/null; then
+		# tor itself, with no network at all: it takes the directory
+		# and writes the hostname of Alice'"'"'s key.
+		{ $ns /usr/sbin/tor --defaults-torrc /dev/null -f tor.rc \
+		    >tor.out 2>&1 </dev/null & echo $! >tor.pid; } &&
+		test_when_finished "kill \$(cat tor.pid) 2>/dev/null; true" &&
+		test_wait_until "test -s $hs/hostname || ! kill -0 \$(cat tor.pid) 2>/dev/null" &&
+		cat tor.log &&
+		test "$(cat "$hs/hostname")" = "$(cat alice.onion)"
+	fi
+'
+
+test_expect_success 'nymbox-setup(7) step 8: systemctl --user enable, run offline; start checked' '
+	ex sdon <<-\EOF &&
+	systemctl --user enable nymbox-onion.socket
+	systemctl --user start nymbox-onion.socket
+	EOF
+	command -v systemctl >/dev/null || { echo "systemctl (systemd) is missing"; false; } &&
+	u=$TRASH/sdhome/.config/systemd/user &&
+	test_path_is_file "$u/nymbox-onion.socket" &&
+	test_path_is_file "$u/nymbox-onion@.service" &&
+	sd() {
+		env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS \
+		    HOME="$TRASH/sdhome" SYSTEMD_OFFLINE=1 "$@"
+	} &&
+	sd sh -c "$(sed -n 1p sdon)" >sdon.out 2>&1 &&
+	test "$(readlink "$u/sockets.target.wants/nymbox-onion.socket")" = \
+	    "$u/nymbox-onion.socket" &&
+	sd sh -c "$(sed -n 2p sdon)" >sdon2.out 2>&1 &&
+	test_grep "ignoring command .start." sdon2.out &&
+	test "$(sd systemctl --user is-enabled nymbox-onion.socket)" = enabled
 '
 
 test_expect_success 'the setup page names only keys that exist' '

@@ -12,7 +12,7 @@ build="build-essential pkg-config libsodium-dev libgcrypt20-dev libssl-dev
 libreadline-dev libncurses-dev libgmime-3.0-dev"
 test="perl python3 procmail mandoc time i2pd socat dovecot-core dovecot-pop3d openssl
 postfix git-email libmailtools-perl fetchmail tor strace mutt iproute2
-systemd ucspi-tcp openbsd-inetd python3-dkim python3-nacl
+systemd ucspi-tcp openbsd-inetd python3-dkim python3-nacl hashcash
 clang libclang-rt-14-dev"
 # tor brings tor-gencert too: t/helpers/tor-net makes its private Tor
 # network's authority keys with it, in a network namespace (iproute2).
