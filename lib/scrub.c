@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,38 +166,47 @@ enum {
 };
 
 #define CANON(n, r)	{ n, sizeof n - 1, r }
+/* By length (canonidx searches it so), not in the order written. */
 static const struct canon {
 	const char *name;
 	size_t len;
 	int rank;
 } canon[] = {
-	CANON("Return-Path", R_TRACE), CANON("Received", R_TRACE),
-	CANON("Date", R_DATE), CANON("From", R_FROM),
-	CANON("Sender", R_SENDER), CANON("Reply-To", R_REPLYTO),
 	CANON("To", R_TO), CANON("Cc", R_CC), CANON("Bcc", R_BCC),
-	CANON("Mail-Followup-To", R_MFT), CANON("Mail-Reply-To", R_MRT),
-	CANON("Subject", R_SUBJECT), CANON("Message-ID", R_MSGID),
-	CANON("In-Reply-To", R_IRT), CANON("References", R_REFS),
-	CANON("Keywords", R_KEYWORDS), CANON("MIME-Version", R_MIMEVER),
-	CANON("Content-Type", R_CTYPE),
-	CANON("Content-Transfer-Encoding", R_CTE),
-	CANON("Content-Disposition", R_CDISP), CANON("Content-ID", R_CID),
+	CANON("Date", R_DATE), CANON("From", R_FROM),
+	CANON("Sender", R_SENDER), CANON("Subject", R_SUBJECT),
+	CANON("Received", R_TRACE), CANON("Reply-To", R_REPLYTO),
+	CANON("Keywords", R_KEYWORDS), CANON("Message-ID", R_MSGID),
+	CANON("References", R_REFS), CANON("Content-ID", R_CID),
+	CANON("Return-Path", R_TRACE), CANON("In-Reply-To", R_IRT),
+	CANON("Content-MD5", R_CMD5), CANON("MIME-Version", R_MIMEVER),
+	CANON("Content-Type", R_CTYPE), CANON("Mail-Reply-To", R_MRT),
+	CANON("Mail-Followup-To", R_MFT),
+	CANON("Content-Disposition", R_CDISP),
 	CANON("Content-Description", R_CDESC),
-	CANON("Content-MD5", R_CMD5)
+	CANON("Content-Transfer-Encoding", R_CTE)
 };
 #define NCANON	(sizeof canon / sizeof canon[0])
 
-/* The canon[] entry of a field name, or -1. */
+/* The canon[] entry of a field name, or -1.  It runs for every field of
+ * every message: a binary search for the first entry of its length,
+ * then only those are compared. */
 static int
 canonidx(const char *name, size_t n)
 {
-	int c = toupper((unsigned char)name[0]);
-	size_t k;
+	size_t lo = 0, hi = NCANON, mid;
 
-	for (k = 0; k < NCANON; k++)
-		if (canon[k].len == n && canon[k].name[0] == c &&
-		    strncasecmp(canon[k].name, name, n) == 0)
-			return (int)k;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (canon[mid].len < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < NCANON && canon[lo].len == n; lo++)
+		if ((canon[lo].name[0] | 0x20) == (name[0] | 0x20) &&
+		    strncasecmp(canon[lo].name, name, n) == 0)
+			return (int)lo;
 	return -1;
 }
 
@@ -479,7 +489,11 @@ emit(struct msg *m, const char *p, size_t n)
 	if (n == 0)		/* p may be NULL: an empty part */
 		return;
 	if (m->capture) {
-		fbput(m, p, n);
+		if (n <= m->fbcap - m->fbn && !m->failed) {
+			memcpy(m->fb + m->fbn, p, n);
+			m->fbn += n;
+		} else
+			fbput(m, p, n);
 		return;
 	}
 	for (e = p + n; p < e && !m->failed; p += len) {
@@ -676,10 +690,9 @@ value(struct msg *m, const struct nym_hdr *h, size_t i)
 	if (n <= 0)
 		return n;
 	/* As it will be read back: emitraw writes NUL and bare CR as
-	 * spaces, and a reader skips the white space they then make at
-	 * the start (t/fuzz/regress/scrub/nul-before-path). */
-	for (ssize_t k = 0; k < n; k++)
-		m->scratch[k] = spaced(m->scratch + k, m->scratch + n);
+	 * spaces (nym_hdr_value did too), and a reader skips the white
+	 * space they then make at the start (t/fuzz/regress/scrub/nul-
+	 * before-path). */
 	while ((ssize_t)lead < n && (m->scratch[lead] == ' ' ||
 	    m->scratch[lead] == '\t'))
 		lead++;
@@ -726,6 +739,216 @@ atoms(const char *s, char sep)
 			return 0;
 	}
 	return !need;
+}
+
+/* Folding white space at p (before e): its end, or p if none.  A line
+ * end counts only if a space or tab follows it (a fold). */
+static const unsigned char *
+skipfws(const unsigned char *p, const unsigned char *e)
+{
+	for (;;) {
+		if (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		else if (e - p >= 2 && p[0] == '\n' && (p[1] == ' ' ||
+		    p[1] == '\t'))
+			p += 2;
+		else if (e - p >= 3 && p[0] == '\r' && p[1] == '\n' &&
+		    (p[2] == ' ' || p[2] == '\t'))
+			p += 3;
+		else
+			return p;
+	}
+}
+
+/* A dot-atom at p (before e): its end, or p if none.  *dots: it has a
+ * dot. */
+static const unsigned char *
+dotatom(const unsigned char *p, const unsigned char *e, int *dots)
+{
+	const unsigned char *q = p, *a;
+
+	*dots = 0;
+	for (;;) {
+		for (a = q; q < e && isatext(*q); q++)
+			;
+		if (q == a)
+			return p;
+		if (q == e || *q != '.' || q + 1 == e || !isatext(q[1]))
+			return q;
+		*dots = 1;
+		q++;
+	}
+}
+
+static int
+isatoms(const unsigned char *p, size_t n)
+{
+	int need = 1;
+
+	for (; n > 0; p++, n--) {
+		if (*p == ' ') {
+			if (need)
+				return 0;
+			need = 1;
+		} else if (isatext(*p))
+			need = 0;
+		else
+			return 0;
+	}
+	return !need;
+}
+
+/* The fast path of doaddr and setdomain, which the common address lists
+ * take: display names of atext words or one quoted string, then
+ * <local@domain> or a bare local@domain, the local part and domain
+ * dot-atoms, folding white space around them.  One pass over the field
+ * as read: with render, it is written in the canonical form (as doaddr's
+ * long way, through the parser, would write it); else the first
+ * address's domain is given in *d, *dn (as read: in any case).  0 if the
+ * field is not such a list (and nothing was written): it takes the long
+ * way. */
+static int
+simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
+    const char **d, size_t *dn)
+{
+	const unsigned char *p, *e, *q, *name, *ne, *lp, *le, *dp, *de;
+	size_t start = m->fbn;
+	int quoted, angle, dots, upper, n = 0;
+
+	if (h->nul || h->barecr || m->s->slow || h->f[i].len < m->eollen ||
+	    h->f[i].len >= NYM_FIELD_MAX)
+		return 0;
+	p = (const unsigned char *)h->buf + h->f[i].off;
+	e = p + h->f[i].len - m->eollen;
+	if (memcmp(e, m->eol, m->eollen) != 0)
+		return 0;
+	p += h->f[i].namelen;
+	if (p == e || *p != ':')
+		return 0;
+	if (render) {
+		emit(m, h->buf + h->f[i].off, h->f[i].namelen);
+		emit(m, ": ", 2);
+	}
+	for (p = skipfws(p + 1, e);; n++) {
+		name = ne = NULL;
+		quoted = angle = 0;
+		if (p < e && *p == '"') {
+			for (q = p + 1; q < e && *q != '"'; q++)
+				if (*q < 0x20 || *q == 0x7f || *q == '\\')
+					goto no;
+			if (q == e)
+				goto no;
+			name = p + 1;
+			ne = q;
+			quoted = 1;
+			p = skipfws(q + 1, e);
+			if (p == e || *p != '<')
+				goto no;
+		}
+		if (p < e && *p != '<') {
+			/* A bare address, or the display name's first word. */
+			if ((q = dotatom(p, e, &dots)) == p)
+				goto no;
+			if (q < e && *q == '@') {
+				lp = p;
+				le = q;
+				goto domain;
+			}
+			if (dots)
+				goto no;
+			for (name = p;;) {	/* atext words, FWS between */
+				for (; p < e && isatext(*p); p++)
+					;
+				ne = p;
+				if ((q = skipfws(p, e)) == p || q == e)
+					goto no;
+				p = q;
+				if (*p == '<')
+					break;
+				if (!isatext(*p))
+					goto no;
+			}
+		}
+		if (p == e || *p != '<')
+			goto no;
+		angle = 1;
+		lp = ++p;
+		if ((le = dotatom(p, e, &dots)) == p || le == e || *le != '@')
+			goto no;
+domain:
+		dp = le + 1;
+		if ((de = dotatom(dp, e, &dots)) == dp)
+			goto no;
+		p = de;
+		if (angle) {
+			if (p == e || *p != '>')
+				goto no;
+			p++;
+		}
+		if (n == 0 && d != NULL) {
+			*d = (const char *)dp;
+			*dn = (size_t)(de - dp);
+		}
+		if (render) {
+			if (n > 0) {
+				emit(m, ",", 1);
+				emit(m, m->eol, m->eollen);
+				emit(m, " ", 1);
+			}
+			if (name != NULL && ne > name) {
+				if (!quoted) {
+					/* Each fold or run of white space
+					 * one space. */
+					for (q = name; q < ne;) {
+						const unsigned char *w = q;
+
+						while (w < ne && isatext(*w))
+							w++;
+						emit(m, (const char *)q,
+						    (size_t)(w - q));
+						if (w == ne)
+							break;
+						emit(m, " ", 1);
+						q = skipfws(w, ne);
+					}
+				} else if (isatoms(name, (size_t)(ne - name)))
+					emit(m, (const char *)name,
+					    (size_t)(ne - name));
+				else {
+					emit(m, "\"", 1);
+					emit(m, (const char *)name,
+					    (size_t)(ne - name));
+					emit(m, "\"", 1);
+				}
+				emit(m, " ", 1);
+			}
+			emit(m, "<", 1);
+			emit(m, (const char *)lp, (size_t)(le - lp));
+			emit(m, "@", 1);
+			for (upper = 0, q = dp; q < de; q++)
+				upper |= *q >= 'A' && *q <= 'Z';
+			if (!upper)
+				emit(m, (const char *)dp, (size_t)(de - dp));
+			for (q = dp; upper && q < de; q++) {
+				char c = (char)(*q >= 'A' && *q <= 'Z' ?
+				    *q - 'A' + 'a' : *q);
+
+				emit(m, &c, 1);
+			}
+			emit(m, ">", 1);
+		}
+		if ((p = skipfws(p, e)) == e)
+			break;
+		if (*p != ',' || (p = skipfws(p + 1, e)) == e)
+			goto no;
+	}
+	if (render)
+		emit(m, m->eol, m->eollen);
+	return !m->failed;
+no:
+	if (render && !m->failed)
+		m->fbn = start;
+	return 0;
 }
 
 static void
@@ -803,6 +1026,8 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 	ssize_t n;
 	int ok;
 
+	if (simpleaddrs(m, h, i, 1, NULL, NULL))
+		return;
 	if ((n = value(m, h, i)) <= 0 ||
 	    nym_addr_parse(m->scratch, (size_t)n, &al) == -1) {
 		if (n > 0)
@@ -885,37 +1110,27 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 	emit(m, m->eol, m->eollen);
 }
 
-/* Unstructured text (Subject, Keywords, Content-Description): unfolded,
- * tabs made spaces (a client's folds leave them), then folded at the last
- * white space before column NYM_FOLD_COL.  v is changed. */
+/* Unstructured text v..v+n, without tabs or white space around it:
+ * folded at the last space before column NYM_FOLD_COL. */
 static void
-emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
+emitwords(struct msg *m, const char *name, size_t nl, const char *v,
+    size_t n)
 {
-	const char *p, *w;
+	const char *p = v, *w, *e = v + n;
 	size_t col = nl + 2;
-	char *t;
-
-	for (t = v; (t = strchr(t, '\t')) != NULL; t++)
-		*t = ' ';
-	/* As a reader takes it: no white space around it. */
-	while (*v == ' ')
-		v++;
-	for (t = v + strlen(v); t > v && t[-1] == ' ';)
-		*--t = '\0';
-	p = v;
 
 	emit(m, name, nl);
 	emit(m, ":", 1);
-	if (*v != '\0')
+	if (n > 0)
 		emit(m, " ", 1);
-	while (*p != '\0') {
+	while (p < e) {
 		/* The next piece: white space, then a word. */
-		for (w = p; *w == ' ' || *w == '\t'; w++)
+		for (w = p; w < e && *w == ' '; w++)
 			;
-		while (*w != '\0' && *w != ' ' && *w != '\t')
+		while (w < e && *w != ' ')
 			w++;
-		if (p != v && (*p == ' ' || *p == '\t') &&
-		    col + (size_t)(w - p) > NYM_FOLD_COL) {
+		if (p != v && *p == ' ' && col + (size_t)(w - p) >
+		    NYM_FOLD_COL) {
 			emit(m, m->eol, m->eollen);
 			col = 0;
 		}
@@ -926,12 +1141,51 @@ emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
 	emit(m, m->eol, m->eollen);
 }
 
+/* Unstructured text (Subject, Keywords, Content-Description): unfolded,
+ * tabs made spaces (a client's folds leave them), then folded at the last
+ * white space before column NYM_FOLD_COL.  v is changed. */
+static void
+emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
+{
+	char *t;
+
+	for (t = v; (t = strchr(t, '\t')) != NULL; t++)
+		*t = ' ';
+	/* As a reader takes it: no white space around it. */
+	while (*v == ' ')
+		v++;
+	for (t = v + strlen(v); t > v && t[-1] == ' ';)
+		*--t = '\0';
+	emitwords(m, name, nl, v, strlen(v));
+}
+
 static void
 dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 {
-	ssize_t n = value(m, h, i);
+	const char *p, *e, *q;
+	ssize_t n;
 
-	if (n < 0) {
+	/* The fast path: one line without tabs, NUL or CR, as read. */
+	p = h->buf + h->f[i].off;
+	e = p + h->f[i].len;
+	if (!h->nul && !h->barecr && !m->s->slow && h->f[i].len > m->eollen &&
+	    memcmp(e - m->eollen, m->eol, m->eollen) == 0 &&
+	    p[h->f[i].namelen] == ':') {
+		e -= m->eollen;
+		for (q = p + h->f[i].namelen + 1; q < e && *q == ' '; q++)
+			;
+		p = q;
+		while (q < e && *q != '\t' && *q != '\n' && *q != '\r')
+			q++;
+		if (q == e) {
+			while (e > p && e[-1] == ' ')
+				e--;
+			emitwords(m, h->buf + h->f[i].off, h->f[i].namelen, p,
+			    (size_t)(e - p));
+			return;
+		}
+	}
+	if ((n = value(m, h, i)) < 0) {
 		emitraw(m, h, i);
 		return;
 	}
@@ -1262,7 +1516,13 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 static int
 tokenchar(unsigned char c)
 {
-	return c > ' ' && c < 127 && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+	/* RFC 2045's token characters, one bit each (0-63, 64-127):
+	 * printable ASCII but for tspecials. */
+	static const unsigned long long tab[2] = {
+	    0x03ff6cfa00000000ULL, 0x7fffffffc7fffffeULL };
+
+	return c < 64 ? (tab[0] >> c) & 1 : c < 128 ? (tab[1] >> (c - 64)) & 1 :
+	    0;
 }
 
 /* A MIME charset name, as RFC 2231 can carry it: token characters but
@@ -1669,12 +1929,28 @@ static void
 setdomain(struct msg *m, const struct nym_hdr *h)
 {
 	struct nym_addrlist al = { 0 };
+	const char *d;
+	char dom[sizeof m->domain];
+	size_t dn;
 	ssize_t i, n;
 
 	snprintf(m->domain, sizeof m->domain, "%s",
 	    m->s->domain != NULL ? m->s->domain : "localhost");
-	if (m->s->domain != NULL || (i = nym_hdr_find(h, "from", 0)) < 0 ||
-	    (n = value(m, h, (size_t)i)) < 0 ||
+	if (m->s->domain != NULL || (i = nym_hdr_find(h, "from", 0)) < 0)
+		return;
+	/* A simple list: its first domain as read, lower-cased. */
+	if (simpleaddrs(m, h, (size_t)i, 0, &d, &dn)) {
+		if (dn < sizeof dom) {
+			for (size_t k = 0; k < dn; k++)
+				dom[k] = d[k] >= 'A' && d[k] <= 'Z' ?
+				    (char)(d[k] - 'A' + 'a') : d[k];
+			dom[dn] = '\0';
+			if (ishostname(dom))
+				memcpy(m->domain, dom, dn + 1);
+		}
+		return;
+	}
+	if ((n = value(m, h, (size_t)i)) < 0 ||
 	    nym_addr_parse(m->scratch, (size_t)n, &al) == -1)
 		return;
 	if (al.n > 0 && al.a[0].domain != NULL &&
@@ -1748,7 +2024,19 @@ scanbody(struct msg *m, struct look *lk)
 		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
 		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
 			lk->flowed = 1;
-		for (q = p; q < p + len; q++) {
+		q = p;
+		/* Eight bytes at a time while none is NUL, CR, '=' or 8-bit
+		 * (most text): then one at a time. */
+		for (; q + 8 <= p + len; q += 8) {
+			uint64_t w, o = 0x0101010101010101ULL;
+
+			memcpy(&w, q, 8);
+			if (((w | ((w - o) & ~w) | (((w ^ 0x0d * o) - o) &
+			    ~(w ^ 0x0d * o)) | (((w ^ 0x3d * o) - o) &
+			    ~(w ^ 0x3d * o))) & 0x80 * o) != 0)
+				break;
+		}
+		for (; q < p + len; q++) {
 			unsigned char c = (unsigned char)*q;
 
 			if (c == '\0' || c > 127 || c == '\r')
