@@ -153,6 +153,30 @@ static const char *const known[] = {
 	"delivered-to", "envelope-to", "x-*", "list-*", "resent-*", NULL
 };
 
+/* Character classes: C_ATEXT, RFC 5322 atext with RFC 6532's 8-bit
+ * bytes (the address parser takes them); C_TOKEN, RFC 2045's token
+ * characters.  A table: these run for every byte of the fields. */
+#define C_ATEXT	1
+#define C_TOKEN	2
+static const unsigned char cclass[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 3, 0, 3, 3, 3, 3, 3, 0, 0, 3, 3, 0, 3, 2, 1,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0, 1,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* ---- the canonical header ---- */
 
 /* The order of the fields that stay, and the spelling of their names
@@ -189,24 +213,36 @@ static const struct canon {
 #define NCANON	(sizeof canon / sizeof canon[0])
 
 /* The canon[] entry of a field name, or -1.  It runs for every field of
- * every message: a binary search for the first entry of its length,
- * then only those are compared. */
+ * every message: only the entries of its length are compared, found
+ * through a table of the first entry of each length (the two loops
+ * before the search keep it right whatever the table says). */
 static int
 canonidx(const char *name, size_t n)
 {
-	size_t lo = 0, hi = NCANON, mid;
+	static const unsigned char firstoflen[26] = {
+	    0, 0, 0, 2, 3, 5, 5, 6, 7, 10, 10, 13, 16, 18, 19, 19, 19, 20,
+	    20, 20, 22, 22, 22, 22, 22, 22 };
+	size_t lo;
 
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (canon[mid].len < n)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < NCANON && canon[lo].len == n; lo++)
-		if ((canon[lo].name[0] | 0x20) == (name[0] | 0x20) &&
-		    strncasecmp(canon[lo].name, name, n) == 0)
+	if (n >= sizeof firstoflen)
+		return -1;
+	lo = firstoflen[n] < NCANON ? firstoflen[n] : NCANON;
+	while (lo > 0 && canon[lo - 1].len >= n)
+		lo--;
+	while (lo < NCANON && canon[lo].len < n)
+		lo++;
+	/* Their names are letters, digits and '-', which (c | 0x20)
+	 * matches in either case, and a field name holds no control
+	 * character, the only other bytes it could take for them. */
+	for (; lo < NCANON && canon[lo].len == n; lo++) {
+		const char *c = canon[lo].name;
+		size_t j;
+
+		for (j = 0; j < n && (c[j] | 0x20) == (name[j] | 0x20); j++)
+			;
+		if (j == n)
 			return (int)lo;
+	}
 	return -1;
 }
 
@@ -407,6 +443,24 @@ nomem(struct msg *m)
 	fail(m, NYM_EX_TEMPFAIL, 0, "unable to allocate memory");
 }
 
+/* Copy n bytes of src (fewer if a NUL comes first) to dst of cap
+ * bytes, cut to fit and NUL ended: snprintf's "%.*s" at a fraction of
+ * its cost, for the fields of every message. */
+static void
+copyn(char *dst, size_t cap, const char *src, size_t n)
+{
+	const char *z = memchr(src, '\0', n);
+
+	if (z != NULL)
+		n = (size_t)(z - src);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+#define COPYS(dst, src)	copyn(dst, sizeof dst, src, strlen(src))
+
 /* Append to the field being rendered (m->capture). */
 static void
 fbput(struct msg *m, const char *p, size_t n)
@@ -481,7 +535,7 @@ holdsdelim(const struct msg *m, const char *l, size_t n)
  * line that would read as a delimiter of the new boundaries fails the
  * message (holdsdelim; t/fuzz/regress/scrub/content-holds-new-boundary). */
 static void
-emit(struct msg *m, const char *p, size_t n)
+emitlines(struct msg *m, const char *p, size_t n)
 {
 	const char *e, *nl;
 	size_t len;
@@ -489,11 +543,7 @@ emit(struct msg *m, const char *p, size_t n)
 	if (n == 0)		/* p may be NULL: an empty part */
 		return;
 	if (m->capture) {
-		if (n <= m->fbcap - m->fbn && !m->failed) {
-			memcpy(m->fb + m->fbn, p, n);
-			m->fbn += n;
-		} else
-			fbput(m, p, n);
+		fbput(m, p, n);
 		return;
 	}
 	for (e = p + n; p < e && !m->failed; p += len) {
@@ -513,6 +563,19 @@ emit(struct msg *m, const char *p, size_t n)
 		}
 		emitbytes(m, p, len);
 	}
+}
+
+/* emitlines, with the common case of a field being rendered (many
+ * short pieces) inline. */
+static inline void
+emit(struct msg *m, const char *p, size_t n)
+{
+	if (m->capture && n <= m->fbcap - m->fbn && !m->failed) {
+		if (n > 0)
+			memcpy(m->fb + m->fbn, p, n);
+		m->fbn += n;
+	} else
+		emitlines(m, p, n);
 }
 
 static void
@@ -709,16 +772,10 @@ value(struct msg *m, const struct nym_hdr *h, size_t i)
 
 /* ---- canonical renderings: addresses, unstructured text ---- */
 
-/* RFC 5322 atext, with RFC 6532's 8-bit bytes (the parser takes them). */
-static int
+static inline int
 isatext(unsigned char c)
 {
-	/* The ASCII atext, one bit a character (0-63, 64-127). */
-	static const unsigned long long tab[2] = {
-	    0xa3ffacfa00000000ULL, 0x7fffffffc7fffffeULL };
-
-	return c >= 0x80 || (c >= 64 ? (tab[1] >> (c - 64)) & 1 :
-	    c >= 32 ? (tab[0] >> c) & 1 : 0);
+	return cclass[c] & C_ATEXT;
 }
 
 /* Words of atext, one space between them: a phrase without quotes
@@ -743,7 +800,7 @@ atoms(const char *s, char sep)
 
 /* Folding white space at p (before e): its end, or p if none.  A line
  * end counts only if a space or tab follows it (a fold). */
-static const unsigned char *
+static inline const unsigned char *
 skipfws(const unsigned char *p, const unsigned char *e)
 {
 	for (;;) {
@@ -762,7 +819,7 @@ skipfws(const unsigned char *p, const unsigned char *e)
 
 /* A dot-atom at p (before e): its end, or p if none.  *dots: it has a
  * dot. */
-static const unsigned char *
+static inline const unsigned char *
 dotatom(const unsigned char *p, const unsigned char *e, int *dots)
 {
 	const unsigned char *q = p, *a;
@@ -1513,16 +1570,10 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 
 /* ---- MIME fields, at the top level and in parts ---- */
 
-static int
+static inline int
 tokenchar(unsigned char c)
 {
-	/* RFC 2045's token characters, one bit each (0-63, 64-127):
-	 * printable ASCII but for tspecials. */
-	static const unsigned long long tab[2] = {
-	    0x03ff6cfa00000000ULL, 0x7fffffffc7fffffeULL };
-
-	return c < 64 ? (tab[0] >> c) & 1 : c < 128 ? (tab[1] >> (c - 64)) & 1 :
-	    0;
+	return cclass[c] & C_TOKEN;
 }
 
 /* A MIME charset name, as RFC 2231 can carry it: token characters but
@@ -1680,7 +1731,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		return;
 	}
 	if (isctype)
-		snprintf(ct->type, sizeof ct->type, "%s", mt.type);
+		COPYS(ct->type, mt.type);
 	for (k = 0; k < mt.np && np < NYM_MIME_PARAMS; k++) {
 		const struct nym_param *p = &mt.p[k];
 		const char *v = p->value;
@@ -1706,8 +1757,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 				nym_mime_free(&mt);
 				return;
 			}
-			snprintf(ct->boundary, sizeof ct->boundary, "%s",
-			    p->value);
+			COPYS(ct->boundary, p->value);
 			if (!neutralboundary(p->value)) {
 				leak(m, part, name, nl, "boundary made by the "
 				    "client");
@@ -1879,8 +1929,8 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 		dodesc(m, h, i, part);
 	else if (nym_hdr_is(h, i, "content-transfer-encoding")) {
 		n = value(m, h, i);
-		snprintf(ct->cte, sizeof ct->cte, "%.*s",
-		    (int)(n > 0 ? (n < 63 ? n : 63) : 0), m->scratch);
+		copyn(ct->cte, sizeof ct->cte, m->scratch, n > 0 ?
+		    (size_t)n : 0);
 		for (n = 0; ct->cte[n] != '\0'; n++)
 			ct->cte[n] = (char)tolower((unsigned char)ct->cte[n]);
 		if (part == NULL && m->pl.dropcte)
@@ -2113,17 +2163,16 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 			return;		/* a field written as it is */
 		/* Only text/plain has labels to decide: parse no other. */
 		if (strncasecmp(m->scratch, "text/plain", 10) != 0) {
-			snprintf(type, sizeof type, "%.*s", (int)strcspn(
-			    m->scratch, " \t;("), m->scratch);
+			copyn(type, sizeof type, m->scratch, strcspn(
+			    m->scratch, " \t;("));
 			for (n = 0; type[n] != '\0'; n++)
 				type[n] = (char)tolower((unsigned char)type[n]);
 		} else if (nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
 			return;
 		else
-			snprintf(type, sizeof type, "%s", mt.type);
+			COPYS(type, mt.type);
 		if ((cs = nym_mime_param(&mt, "charset")) != NULL)
-			snprintf(charset, sizeof charset, "%s",
-			    charsetname(cs->value));
+			COPYS(charset, charsetname(cs->value));
 		if ((fmt = nym_mime_param(&mt, "format")) == NULL)
 			fmt = nym_mime_param(&mt, "delsp");
 	}
@@ -2131,8 +2180,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	pl->text = !pl->hasct || strcmp(type, "text/plain") == 0;
 	pl->anytext = !pl->hasct || strncmp(type, "text/", 5) == 0;
 	if (pl->hascte && (n = value(m, h, (size_t)te)) >= 0) {
-		snprintf(cte, sizeof cte, "%.*s", (int)(n < 63 ? n : 63),
-		    m->scratch);
+		copyn(cte, sizeof cte, m->scratch, (size_t)n);
 		for (n = 0; cte[n] != '\0'; n++)
 			cte[n] = (char)tolower((unsigned char)cte[n]);
 	}
@@ -2261,7 +2309,7 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 				    "(its default written out)");
 			emitfield(m, "Content-Type", 12,
 			    "text/plain; charset=us-ascii");
-			snprintf(ct->type, sizeof ct->type, "text/plain");
+			COPYS(ct->type, "text/plain");
 		}
 		for (k = head[r]; k != -1; k = m->tf[k].next) {
 			i = (size_t)k;
