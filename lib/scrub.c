@@ -533,7 +533,32 @@ holdsdelim(const struct msg *m, const char *l, size_t n)
  * where the input did (t/fuzz/regress/scrub/mbox-unclosed-multipart).
  * From_ lines themselves and delimiters go out through emitbytes.  A
  * line that would read as a delimiter of the new boundaries fails the
- * message (holdsdelim; t/fuzz/regress/scrub/content-holds-new-boundary). */
+ * message (holdsdelim; t/fuzz/regress/scrub/content-holds-new-boundary).
+ * emitline takes one line (no LF but at its end: a line nym_in_peekline
+ * gave), emitlines any bytes. */
+static void
+emitline(struct msg *m, const char *p, size_t len)
+{
+	if (m->capture) {
+		fbput(m, p, len);
+		return;
+	}
+	if (len == 0 || m->failed)
+		return;
+	if (m->tail[2] == '\n') {
+		if (m->mbox && len >= 5 && memcmp(p, "From ", 5) == 0 &&
+		    endsempty(m))
+			emitbytes(m, ">", 1);
+		if (m->depth > 0 && holdsdelim(m, p, len)) {
+			fail(m, NYM_EX_DATAERR, 0, "unable to scrub message "
+			    "%lu: its content holds a line that would end a "
+			    "part (the boundary chosen for it)", m->no);
+			return;
+		}
+	}
+	emitbytes(m, p, len);
+}
+
 static void
 emitlines(struct msg *m, const char *p, size_t n)
 {
@@ -549,19 +574,7 @@ emitlines(struct msg *m, const char *p, size_t n)
 	for (e = p + n; p < e && !m->failed; p += len) {
 		nl = memchr(p, '\n', (size_t)(e - p));
 		len = nl != NULL ? (size_t)(nl + 1 - p) : (size_t)(e - p);
-		if (m->tail[2] == '\n') {
-			if (m->mbox && len >= 5 && memcmp(p, "From ", 5) == 0 &&
-			    endsempty(m))
-				emitbytes(m, ">", 1);
-			if (m->depth > 0 && holdsdelim(m, p, len)) {
-				fail(m, NYM_EX_DATAERR, 0, "unable to scrub "
-				    "message %lu: its content holds a line "
-				    "that would end a part (the boundary "
-				    "chosen for it)", m->no);
-				return;
-			}
-		}
-		emitbytes(m, p, len);
+		emitline(m, p, len);
 	}
 }
 
@@ -2783,12 +2796,12 @@ multipart(struct msg *m, const struct content *top)
 		k = more ? -1 : whichlevel(m, l, n, &close);
 		if (k == -1) {
 			if (inbody)
-				emit(m, l, n);
+				emitline(m, l, n);
 			else if (!isempty(l, n))
 				skipped = 1;
 			while (more && nextline(m, &l, &n, &more))
 				if (inbody)
-					emit(m, l, n);
+					emitline(m, l, n);
 			continue;
 		}
 		while (m->depth - 1 > k)
@@ -2860,7 +2873,7 @@ copybody(struct msg *m)
 		}
 	}
 	while (nextline(m, &l, &n, &more))
-		emit(m, l, n);
+		emitline(m, l, n);
 }
 
 static int
