@@ -1810,6 +1810,14 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		nym_mime_free(&mt);
 		return;
 	}
+	/* A part's Content-Type comes before it (the canonical order). */
+	if (!isctype && !top && np == 0 && strcmp(mt.type, "inline") == 0 &&
+	    strncmp(ct->type, "text/", 5) == 0) {
+		leak(m, part, name, nl, "inline on a text part (what a reader "
+		    "does anyway; dropped)");
+		nym_mime_free(&mt);
+		return;
+	}
 	/* By name; a stable sort, for parameters given twice. */
 	for (k = 1; k < np; k++)
 		for (j = k; j > 0 && strcmp(ps[j - 1]->name, ps[j]->name) > 0;
@@ -1876,6 +1884,10 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 
 	if (n < 0) {
 		emitraw(m, h, i);
+		return;
+	}
+	if (n == 0) {
+		leak(m, part, name, nl, "empty (dropped)");
 		return;
 	}
 	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
@@ -1950,6 +1962,9 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
 			    "%s, where the body reads the same without it "
 			    "(dropped)", ct->cte);
+		else if (part != NULL && ctekind(ct->cte) == CTE_7BIT)
+			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
+			    "7bit, the default (dropped)");
 		else if (ctekind(ct->cte) != CTE_OTHER &&
 		    ctekind(ct->cte) != CTE_NONE)
 			emitfield(m, h->buf + h->f[i].off, h->f[i].namelen,
@@ -2737,6 +2752,8 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 {
 	const char *name;
 	size_t i, nl;
+	short head[R_MAX], tail[R_MAX], k;
+	int r, last = 0, disorder = 0;
 
 	memset(ct, 0, sizeof *ct);
 	if (m->failed)
@@ -2746,7 +2763,20 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		return;
 	}
 	badbytes(m, ph, part);
+	if (ph->nf > m->tfcap) {
+		if (nym_reallocarray(&m->tf, ph->nf, sizeof *m->tf) == -1) {
+			nomem(m);
+			return;
+		}
+		m->tfcap = ph->nf;
+	}
+	/* The fields that go, in input order; those that stay ranked as
+	 * at the top level (canon[]), each rank's in input order. */
+	for (r = 0; r < R_MAX; r++)
+		head[r] = tail[r] = -1;
 	for (i = 0; i < ph->nf; i++) {
+		struct topf *f = &m->tf[i];
+
 		name = ph->buf + ph->f[i].off;
 		nl = ph->f[i].namelen;
 		if (!wanted(m->s, name, nl, 1)) {
@@ -2754,11 +2784,30 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 			    why(m->s, name, nl) : "");
 			continue;
 		}
-		beginfield(m);
-		if (!docontent(m, ph, i, part, ct))
-			emitraw(m, ph, i);
-		endfield(m, ph, i, part, canonidx(name, nl));
+		f->idx = (short)canonidx(name, nl);
+		f->rank = (short)rankof(f->idx);
+		f->next = -1;
+		if (tail[f->rank] == -1)
+			head[f->rank] = (short)i;
+		else
+			m->tf[tail[f->rank]].next = (short)i;
+		tail[f->rank] = (short)i;
+		if (f->rank < last)
+			disorder = 1;
+		else
+			last = f->rank;
 	}
+	if (disorder)
+		leak(m, part, "header", 6, "field order of the client "
+		    "(written in the canonical order)");
+	for (r = 0; r < R_MAX; r++)
+		for (k = head[r]; k != -1; k = m->tf[k].next) {
+			i = (size_t)k;
+			beginfield(m);
+			if (!docontent(m, ph, i, part, ct))
+				emitraw(m, ph, i);
+			endfield(m, ph, i, part, m->tf[i].idx);
+		}
 	emit(m, m->eol, m->eollen);
 }
 

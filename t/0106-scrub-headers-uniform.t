@@ -257,4 +257,89 @@ test_expect_success 'an mbox: each message canonical, the From_ line first' '
 	test $(grep -c "^Date: " firsts) = 2
 '
 
+test_expect_success 'addresses: folds, quotes, bare addresses and domain case take the one rendering' '
+	printf "%s\n" "From: \"Alice\"   <alice@Alice.I2P>" \
+	    "To: bob@bob.i2p,   \"Carol Nym\" <carol@carol.i2p>," \
+	    "	Dan  Nym" "	 <dan@dan.i2p>, \"Eve, the Second\" <eve@eve.i2p>" \
+	    "Subject: s" "" "x" >fws.eml &&
+	scrub-headers <fws.eml >out &&
+	sed -n "/^From:/,/^Subject:/p" out >got &&
+	printf "%s\n" "From: Alice <alice@alice.i2p>" "To: <bob@bob.i2p>," \
+	    " Carol Nym <carol@carol.i2p>," " Dan Nym <dan@dan.i2p>," \
+	    " \"Eve, the Second\" <eve@eve.i2p>" "Subject: s" >want &&
+	test_cmp want got &&
+	test_grep "@alice\.i2p>\$" out &&
+	scrub-headers <out >again && test_cmp out again
+'
+
+# Two clients' shapes of one multipart message: part field order,
+# explicit defaults (7bit, inline on text, an empty description), the
+# case and quoting of types, parameters and encodings.
+mpart()
+{
+	printf "%s\n" "From: Alice <alice@alice.i2p>" "To: Bob <bob@bob.i2p>" \
+	    "Subject: parts" "Date: Mon, 23 Nov 2026 08:14:04 +0000" \
+	    "Message-ID: <parts.1@alice.i2p>" "MIME-Version: 1.0"
+	if test $1 = a; then
+		printf "%s\n" "Content-Type: multipart/mixed; boundary=\"aaa\"" "" \
+		    "--aaa" "Content-Type: text/plain; charset=us-ascii" \
+		    "Content-Disposition: inline" "" "Hello, Bob." "" \
+		    "--aaa" "Content-Type: application/pdf; name=\"plan.pdf\"" \
+		    "Content-Disposition: attachment; filename=\"plan.pdf\"" \
+		    "Content-Transfer-Encoding: base64" "" "JVBERi0xLjQKJcOkw7w=" \
+		    "--aaa--"
+	else
+		printf "%s\n" "Content-Type: MULTIPART/MIXED; BOUNDARY=bbb" "" \
+		    "--bbb" "Content-Transfer-Encoding: 7BIT" "Content-Description:" \
+		    "Content-Type: Text/Plain; CHARSET=\"US-ASCII\"" "" "Hello, Bob." "" \
+		    "--bbb" "Content-Disposition: ATTACHMENT; filename=plan.pdf" \
+		    "Content-Transfer-Encoding: Base64" \
+		    "content-type: application/PDF; name=plan.pdf" "" \
+		    "JVBERi0xLjQKJcOkw7w=" "--bbb--"
+	fi
+}
+
+test_expect_success 'MIME parts: one field order, no explicit defaults, one spelling' '
+	mpart a >pa.eml && mpart b >pb.eml &&
+	scrub-headers <pa.eml >pa.out && scrub-headers <pb.eml >pb.out &&
+	sed "s/=_[a-z2-7]\{26\}/=_(boundary)/g" pa.out >pa.m &&
+	sed "s/=_[a-z2-7]\{26\}/=_(boundary)/g" pb.out >pb.m &&
+	test_cmp pa.m pb.m &&
+	sed -n "/^--=_/,/^\$/p" pa.m >parts &&
+	printf "%s\n" "--=_(boundary)" "Content-Type: text/plain; charset=us-ascii" "" \
+	    "--=_(boundary)" "Content-Type: application/pdf; name=plan.pdf" \
+	    "Content-Transfer-Encoding: base64" \
+	    "Content-Disposition: attachment; filename=plan.pdf" "" \
+	    "--=_(boundary)--" >want &&
+	test_cmp want parts
+'
+
+test_expect_success 'MIME parts: the text and attachment decode to the same bytes' '
+	command -v python3 >/dev/null || return 0
+	for x in pa pb; do
+		mimesum $x.eml >$x.want && mimesum $x.out >$x.got &&
+		test_cmp $x.want $x.got || return 1
+	done
+'
+
+test_expect_success 'MIME parts: -c names what changed, and nothing after' '
+	{ scrub-headers -c <pb.eml >report; test $? = 1; } &&
+	test_grep -x "part 1: header: field order of the client (written in the canonical order)" report &&
+	test_grep -x "part 1: Content-Transfer-Encoding: 7bit, the default (dropped)" report &&
+	test_grep -x "part 1: Content-Description: empty (dropped)" report &&
+	test_grep -x "part 2: header: field order of the client (written in the canonical order)" report &&
+	{ scrub-headers -c <pa.eml >report; test $? = 1; } &&
+	test_grep -x "part 1: Content-Disposition: inline on a text part (what a reader does anyway; dropped)" report &&
+	scrub-headers -c <pa.out && scrub-headers -c <pb.out
+'
+
+test_expect_success 'MIME parts: inline stays on an attachment, and with a file name' '
+	sed "s/^Content-Disposition: attachment; filename=\"plan.pdf\"/Content-Disposition: inline/" pa.eml >pi.eml &&
+	scrub-headers <pi.eml >out &&
+	test_grep -x "Content-Disposition: inline" out &&
+	sed "s/^Content-Disposition: inline\$/Content-Disposition: inline; filename=hello.txt/" pa.eml >pf.eml &&
+	scrub-headers <pf.eml >out2 &&
+	test_grep -x "Content-Disposition: inline; filename=hello.txt" out2
+'
+
 test_done
