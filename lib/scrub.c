@@ -783,6 +783,68 @@ value(struct msg *m, const struct nym_hdr *h, size_t i)
 	return n;
 }
 
+/* ---- legacy charsets (issue 15): encoded words made UTF-8 ---- */
+
+/* Does s (n bytes) hold an encoded word?  The cheap test first. */
+static int
+haswords(const char *s, size_t n)
+{
+	const char *q;
+
+	for (q = memchr(s, '=', n); q != NULL && q + 1 < s + n;
+	    q = memchr(q + 1, '=', (size_t)(s + n - q - 1)))
+		if (q[1] == '?')
+			return 1;
+	return 0;
+}
+
+/* s's encoded words in a legacy charset (ISO-8859-15 in Alpine's
+ * subjects and names: the sender's locale) re-encoded as UTF-8, in a
+ * new string (the caller frees it); NULL if s has none, or on failure
+ * (then s is written as it is).  Reported: a leak for what changed, a
+ * residue for a word iconv cannot convert. */
+static char *
+recode(struct msg *m, const char *part, const char *name, size_t nl,
+    const char *s)
+{
+	size_t n = strlen(s), cap;
+	int changed, left;
+	char *out;
+
+	if (!haswords(s, n) || nym_rfc2047_utf8(s, n, NULL, 0, &changed,
+	    &left) < 0 || changed == 0)
+		return NULL;
+	cap = 5 * n + 64;
+	if ((out = malloc(cap)) == NULL) {
+		nomem(m);
+		return NULL;
+	}
+	if (nym_rfc2047_utf8(s, n, out, cap, &changed, &left) < 0) {
+		free(out);
+		return NULL;
+	}
+	if (left > 0)
+		residue(m, part, canonidx(name, nl) >= 0 ?
+		    canon[canonidx(name, nl)].name : "header", "encoded word "
+		    "in a charset that cannot be made UTF-8, kept");
+	if (changed == 0) {
+		free(out);
+		return NULL;
+	}
+	leak(m, part, name, nl, "encoded word in a legacy charset, the "
+	    "sender's locale (written as UTF-8)");
+	return out;
+}
+
+/* A charset name other than UTF-8's and US-ASCII's. */
+static int
+legacycs(const char *c)
+{
+	return c != NULL && *c != '\0' && strcasecmp(c, "utf-8") != 0 &&
+	    strcasecmp(c, "utf8") != 0 && strcasecmp(c, "us-ascii") != 0 &&
+	    strcasecmp(c, "ascii") != 0;
+}
+
 /* ---- canonical renderings: addresses, unstructured text ---- */
 
 static inline int
@@ -883,7 +945,7 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 {
 	const unsigned char *p, *e, *q, *name, *ne, *lp, *le, *dp, *de;
 	size_t start = m->fbn;
-	int quoted, angle, dots, upper, n = 0;
+	int quoted, angle, dots, upper, legacy, n = 0;
 
 	if (h->nul || h->barecr || m->s->slow || h->f[i].len < m->eollen ||
 	    h->f[i].len >= NYM_FIELD_MAX)
@@ -940,6 +1002,13 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 			}
 		}
 		if (p == e || *p != '<')
+			goto no;
+		/* A name with an encoded word in a legacy charset goes the
+		 * long way, which makes it UTF-8. */
+		if (name != NULL && haswords((const char *)name,
+		    (size_t)(ne - name)) && (nym_rfc2047_utf8((const char *)
+		    name, (size_t)(ne - name), NULL, 0, &legacy, &dots) < 0 ||
+		    legacy > 0))
 			goto no;
 		angle = 1;
 		lp = ++p;
@@ -1092,6 +1161,7 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 {
 	struct nym_addrlist al = { 0 }, back = { 0 };
 	const char *name = h->buf + h->f[i].off, *grp = NULL;
+	char **own = NULL;
 	size_t nl = h->f[i].namelen, k, groups = 0, start, vs;
 	ssize_t n;
 	int ok;
@@ -1117,6 +1187,21 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 		nym_addrlist_free(&al);
 		emitraw(m, h, i);
 		return;
+	}
+	/* Display names in a legacy charset made UTF-8 (not group
+	 * names: their pointers tell the groups apart). */
+	for (k = 0; k < al.n && !m->failed; k++) {
+		char *u;
+
+		if (al.a[k].name == NULL || (u = recode(m, NULL, name, nl,
+		    al.a[k].name)) == NULL)
+			continue;
+		if (own == NULL && (own = calloc(al.n, sizeof *own)) == NULL) {
+			free(u);
+			nomem(m);
+			break;
+		}
+		own[k] = al.a[k].name = u;
 	}
 	start = m->fbn;
 	emit(m, name, nl);
@@ -1166,6 +1251,9 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 		    samestr(al.a[k].domain, back.a[k].domain) &&
 		    samestr(al.a[k].group, back.a[k].group);
 	nym_addrlist_free(&back);
+	for (k = 0; own != NULL && k < al.n; k++)
+		free(own[k]);
+	free(own);
 	nym_addrlist_free(&al);
 	if (m->failed)
 		return;
@@ -1233,6 +1321,7 @@ static void
 dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 {
 	const char *p, *e, *q;
+	char *u;
 	ssize_t n;
 
 	/* The fast path: one line without tabs, NUL or CR, as read. */
@@ -1247,7 +1336,7 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 		p = q;
 		while (q < e && *q != '\t' && *q != '\n' && *q != '\r')
 			q++;
-		if (q == e) {
+		if (q == e && !haswords(p, (size_t)(e - p))) {
 			while (e > p && e[-1] == ' ')
 				e--;
 			emitwords(m, h->buf + h->f[i].off, h->f[i].namelen, p,
@@ -1259,7 +1348,11 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 		emitraw(m, h, i);
 		return;
 	}
-	emitunstruct(m, h->buf + h->f[i].off, h->f[i].namelen, m->scratch);
+	u = recode(m, NULL, h->buf + h->f[i].off, h->f[i].namelen,
+	    m->scratch);
+	emitunstruct(m, h->buf + h->f[i].off, h->f[i].namelen,
+	    u != NULL ? u : m->scratch);
+	free(u);
 }
 
 /* ---- host, user and client patterns in message IDs ---- */
@@ -1718,6 +1811,13 @@ asciisuperset(const char *c)
 	    strncmp(c, "iso-8859-", 9) == 0 || strncmp(c, "windows-125", 11) == 0;
 }
 
+static void
+freeown(char **own, size_t n)
+{
+	while (n > 0)
+		free(own[--n]);
+}
+
 /* Content-Type or Content-Disposition, in the canonical form: file names
  * without directories, no dates or client parameters, a neutral
  * boundary, charset names in lower case, the parameters in the order of
@@ -1733,7 +1833,10 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	struct nym_mimetype mt = { 0 };
 	const struct nym_param *ps[NYM_MIME_PARAMS + 1], *tp;
 	const char *name = h->buf + h->f[i].off, *vs[NYM_MIME_PARAMS + 1], *tv;
-	char nb[NYM_MIME_PARAMS][TOKLEN + 3];
+	char nb[NYM_MIME_PARAMS][TOKLEN + 3], *own[NYM_MIME_PARAMS];
+	static char utf8[] = "utf-8";
+	struct nym_param pu[NYM_MIME_PARAMS];
+	size_t nown = 0;
 	size_t nl = h->f[i].namelen, k, np = 0, j, start;
 	int top = part == NULL, charset = 0, fold;
 	ssize_t n;
@@ -1767,6 +1870,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 				fail(m, NYM_EX_DATAERR, 0, "unable to scrub "
 				    "message %lu: MIME boundary empty or over "
 				    "%d bytes", m->no, NYM_BOUNDARY_MAX);
+				freeown(own, nown);
 				nym_mime_free(&mt);
 				return;
 			}
@@ -1795,6 +1899,33 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 			    "use (dropped)", p->name, p->value);
 			continue;
 		}
+		/* A value in a legacy charset (RFC 2231 or encoded words)
+		 * made UTF-8. */
+		if ((p->ext || p->w2047) && legacycs(p->charset)) {
+			size_t vl = strlen(v);
+			char *u = malloc(4 * vl + 1);
+
+			if (u == NULL) {
+				nomem(m);
+				break;
+			}
+			if (nym_iconv_utf8(p->charset, v, vl, u, 4 * vl + 1) <
+			    0) {
+				free(u);
+				residue(m, part, canonidx(name, nl) >= 0 ?
+				    canon[canonidx(name, nl)].name : "header",
+				    "%s in a charset that cannot be made UTF-8, "
+				    "kept", p->name);
+			} else {
+				leak(m, part, name, nl, "%s in a legacy charset, "
+				    "the sender's locale (written as UTF-8)",
+				    p->name);
+				pu[np] = *p;
+				pu[np].charset = utf8;
+				p = &pu[np];
+				v = own[nown++] = u;
+			}
+		}
 		ps[np] = p;
 		vs[np++] = v;
 	}
@@ -1807,6 +1938,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	    strcmp(mt.type, "inline") == 0) {
 		leak(m, part, name, nl, "inline on a single-part text message "
 		    "(what a reader does anyway; dropped)");
+		freeown(own, nown);
 		nym_mime_free(&mt);
 		return;
 	}
@@ -1815,6 +1947,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	    strncmp(ct->type, "text/", 5) == 0) {
 		leak(m, part, name, nl, "inline on a text part (what a reader "
 		    "does anyway; dropped)");
+		freeown(own, nown);
 		nym_mime_free(&mt);
 		return;
 	}
@@ -1841,6 +1974,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 			break;
 	}
 	emit(m, m->eol, m->eollen);
+	freeown(own, nown);
 	nym_mime_free(&mt);
 }
 
@@ -1893,7 +2027,10 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
 	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
 	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
-		emitunstruct(m, name, nl, m->scratch);
+		char *u = recode(m, part, name, nl, m->scratch);
+
+		emitunstruct(m, name, nl, u != NULL ? u : m->scratch);
+		free(u);
 		return;
 	}
 	leak(m, part, name, nl, "holds a directory path");

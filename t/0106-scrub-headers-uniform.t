@@ -342,4 +342,47 @@ test_expect_success 'MIME parts: inline stays on an attachment, and with a file 
 	test_grep -x "Content-Disposition: inline; filename=hello.txt" out2
 '
 
+# Alpine in a German locale: ISO-8859-15 encoded words in the Subject, a
+# display name and the file names (RFC 2047 and RFC 2231).
+legacy()
+{
+	printf "%s\n" "From: =?ISO-8859-15?Q?J=FCrgen_M=FCller?= <juergen@mail.i2p>" \
+	    "To: Bob <bob@bob.i2p>" "Subject: =?ISO-8859-15?Q?Preis_in_=A4?= und =?utf-8?B?w7w=?=" \
+	    "MIME-Version: 1.0" "Content-Type: multipart/mixed; boundary=\"b\"" "" \
+	    "--b" "Content-Type: text/plain; charset=us-ascii" "" "hi" \
+	    "--b" "Content-Type: application/pdf; name=\"=?ISO-8859-15?Q?=DCberweisung.pdf?=\"" \
+	    "Content-Disposition: attachment; filename*=iso-8859-15'"'"''"'"'%DCberweisung%20M%E4rz.pdf" \
+	    "Content-Transfer-Encoding: base64" "" "JVBERi0xLjQK" "--b--"
+}
+
+test_expect_success 'legacy charsets: encoded words and file names made UTF-8' '
+	legacy >leg.eml &&
+	scrub-headers <leg.eml >out &&
+	test_grep -x "From: =?utf-8?B?SsO8cmdlbiBNw7xsbGVy?= <juergen@mail.i2p>" out &&
+	test_grep -x "Subject: =?utf-8?B?UHJlaXMgaW4g4oKs?= und =?utf-8?B?w7w=?=" out &&
+	test_grep -x "Content-Type: application/pdf; name=\"=?utf-8?B?w5xiZXJ3ZWlzdW5nLnBkZg==?=\"" out &&
+	test_grep -x " filename\*=utf-8'"'"''"'"'%C3%9Cberweisung%20M%C3%A4rz.pdf" out &&
+	test_grep -v -i "8859" out &&
+	scrub-headers <out >again && test_cmp out again
+'
+
+test_expect_success 'legacy charsets: -c names them; the attachment decodes as before' '
+	{ scrub-headers -c <leg.eml >report; test $? = 1; } &&
+	test_grep -x "Subject: encoded word in a legacy charset, the sender'"'"'s locale (written as UTF-8)" report &&
+	test_grep -x "From: encoded word in a legacy charset, the sender'"'"'s locale (written as UTF-8)" report &&
+	test_grep -x "part 2: Content-Disposition: filename in a legacy charset, the sender'"'"'s locale (written as UTF-8)" report &&
+	scrub-headers -c <out &&
+	if command -v python3 >/dev/null; then
+		mimesum leg.eml >want && mimesum out >got && test_cmp want got
+	fi
+'
+
+test_expect_success 'legacy charsets: a charset iconv does not know stays, as residue' '
+	printf "From: a@a.i2p\nSubject: =?x-frob-42?q?abc?=\n\nx\n" >unk.eml &&
+	scrub-headers <unk.eml >out &&
+	test_grep -x "Subject: =?x-frob-42?q?abc?=" out &&
+	scrub-headers -c <out >report &&
+	test_grep -x "residue: Subject: encoded word in a charset that cannot be made UTF-8, kept" report
+'
+
 test_done
