@@ -58,6 +58,9 @@
 /* The line length the canonical header form folds at (RFC 5322 2.1.1's
  * recommended 78 characters). */
 #define NYM_FOLD_COL	78
+/* A reply attribution -c looks at: the text lines before a quote, up to
+ * 512 bytes (two or three lines; "On ..., Bob <bob@...> wrote:"). */
+#define NYM_SCRUB_ATTRIB 512
 
 /* ---- configuration and local files ---- */
 /* The configuration file: 64 KB, many times a real one. */

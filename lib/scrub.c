@@ -117,6 +117,10 @@ struct msg {
 	char *fb;		/* that field as rendered, then as read */
 	size_t fbn, fbcap;
 	int fleaks;		/* leaks counted before the field began */
+	int scan;		/* -c: the text lines go through attrib() */
+	const char *scanpart;	/* their part label, or NULL: the top */
+	char para[NYM_SCRUB_ATTRIB + 1];	/* the lines before a quote */
+	size_t paran;
 	int lookflowed;		/* look(): format=flowed is to decide */
 	int lookqp;		/* look(): quoted-printable is to decide */
 	struct topf {		/* each top-level field: */
@@ -525,6 +529,136 @@ holdsdelim(const struct msg *m, const char *l, size_t n)
 	return 0;
 }
 
+/* ---- reply attributions (-c) ---- */
+
+/* Does s hold w (lower case), case-insensitive? */
+static const char *
+hasword(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (; *s != '\0'; s++)
+		if (strncasecmp(s, w, n) == 0)
+			return s;
+	return NULL;
+}
+
+/* The text lines before a quote end in ':': a reply attribution.  Report
+ * what it tells of the sender: a time zone, a time of day without one
+ * (local time), a numeric date (its order is the locale's), a language
+ * other than English.  Residue: the text is not rewritten. */
+static void
+attribution(struct msg *m)
+{
+	static const char *const verbs[] = { "schrieb", "a écrit",
+	    "a ecrit", "escribió", "escribio", "ha scritto", "schreef",
+	    "skrev", "napisał", "napisal", "kirjoitti", "escreveu", "írta",
+	    "napsal", "написал", "寫道", "写道", "wrote", NULL };
+	const char *s = m->para, *p, *q, *const *v;
+	char zone[8];
+	size_t k;
+
+	for (p = s; *p != '\0'; p++) {
+		/* h:mm or hh:mm, not after a digit */
+		if (!isdigit((unsigned char)*p) || (p > s &&
+		    isdigit((unsigned char)p[-1])))
+			continue;
+		q = p + (isdigit((unsigned char)p[1]) ? 2 : 1);
+		if (*q != ':' || !isdigit((unsigned char)q[1]) ||
+		    !isdigit((unsigned char)q[2]))
+			continue;
+		q += 3;
+		if (*q == ':' && isdigit((unsigned char)q[1]) &&
+		    isdigit((unsigned char)q[2]))
+			q += 3;
+		while (*q == ' ')
+			q++;
+		if ((q[0] == 'A' || q[0] == 'P' || q[0] == 'a' ||
+		    q[0] == 'p') && (q[1] == 'M' || q[1] == 'm'))
+			for (q += 2; *q == ' '; q++)
+				;
+		for (k = 0; k < sizeof zone - 1 && (isalnum((unsigned char)
+		    q[k]) || (k == 0 && (q[0] == '+' || q[0] == '-'))); k++)
+			zone[k] = q[k];
+		zone[k] = '\0';
+		if ((zone[0] == '+' || zone[0] == '-') && k >= 3) {
+			if (strspn(zone + 1, "0") != k - 1)
+				residue(m, m->scanpart, "body", "reply "
+				    "attribution with the time zone %s (the "
+				    "text is not rewritten)", zone);
+		} else if (k >= 2 && strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+		    == k) {
+			if (strcmp(zone, "UTC") != 0 && strcmp(zone, "GMT")
+			    != 0 && strcmp(zone, "UT") != 0)
+				residue(m, m->scanpart, "body", "reply "
+				    "attribution with the time zone %s (the "
+				    "text is not rewritten)", zone);
+		} else
+			residue(m, m->scanpart, "body", "reply attribution "
+			    "with a time of day and no zone, the sender's "
+			    "local time (the text is not rewritten)");
+		break;
+	}
+	for (p = s; *p != '\0'; p++) {
+		/* d/m/y, m/d/y, d.m.y: not after a digit */
+		if (!isdigit((unsigned char)*p) || (p > s &&
+		    isdigit((unsigned char)p[-1])))
+			continue;
+		q = p + (isdigit((unsigned char)p[1]) ? 2 : 1);
+		if ((*q != '/' && *q != '.' && *q != '-') ||
+		    !isdigit((unsigned char)q[1]))
+			continue;
+		q += isdigit((unsigned char)q[2]) ? 3 : 2;
+		if ((*q == '/' || *q == '.' || *q == '-') && *q == p[(isdigit(
+		    (unsigned char)p[1]) ? 2 : 1)] && isdigit((unsigned char)
+		    q[1]) && isdigit((unsigned char)q[2])) {
+			residue(m, m->scanpart, "body", "reply attribution "
+			    "with a numeric date, in the order of the "
+			    "sender's locale (the text is not rewritten)");
+			break;
+		}
+	}
+	for (v = verbs; *v != NULL && hasword(s, *v) == NULL; v++)
+		;
+	if (*v != NULL && strcmp(*v, "wrote") != 0 && !hasword(s, "wrote"))
+		residue(m, m->scanpart, "body", "reply attribution in another "
+		    "language than English (\"%s\": the sender's locale; the "
+		    "text is not rewritten)", *v);
+}
+
+/* A text line of the body, in a check: keep the lines since the last
+ * empty or quoted one; at a quoted line after lines ending in ':', look
+ * at them. */
+static void
+attrib(struct msg *m, const char *l, size_t n)
+{
+	while (n > 0 && (l[n - 1] == '\n' || l[n - 1] == '\r' ||
+	    l[n - 1] == ' ' || l[n - 1] == '\t'))
+		n--;
+	if (n == 0) {
+		m->paran = 0;
+		return;
+	}
+	if (l[0] == '>') {
+		if (m->paran > 0 && m->para[m->paran - 1] == ':') {
+			m->para[m->paran] = '\0';
+			attribution(m);
+		}
+		m->paran = 0;
+		return;
+	}
+	/* Only the last lines that fit. */
+	if (m->paran + 1 + n > NYM_SCRUB_ATTRIB)
+		m->paran = 0;
+	if (n > NYM_SCRUB_ATTRIB)
+		return;
+	if (m->paran > 0)
+		m->para[m->paran++] = ' ';
+	memcpy(m->para + m->paran, l, n);
+	m->paran += n;
+}
+
+
 /* Write content, line by line.  In an mbox, a line that starts with
  * "From " after an empty line starts the next message.  Where the input
  * had no empty line before such a line but the output has one (the
@@ -545,6 +679,8 @@ emitline(struct msg *m, const char *p, size_t len)
 	}
 	if (len == 0 || m->failed)
 		return;
+	if (m->scan)
+		attrib(m, p, len);
 	if (m->tail[2] == '\n') {
 		if (m->mbox && len >= 5 && memcmp(p, "From ", 5) == 0 &&
 		    endsempty(m))
@@ -2055,6 +2191,20 @@ ctekind(const char *v)
 	return CTE_OTHER;
 }
 
+/* Look at the body's text lines for attributions (-c): a text/plain body
+ * (or one without Content-Type) that is not encoded. */
+static void
+scanbegin(struct msg *m, const struct content *ct, const char *part)
+{
+	int k = ctekind(ct->cte);
+
+	m->paran = 0;
+	m->scanpart = part;
+	m->scan = m->s->report != NULL && (ct->type[0] == '\0' ||
+	    strcmp(ct->type, "text/plain") == 0) && k != CTE_QP &&
+	    k != CTE_BASE64 && k != CTE_OTHER;
+}
+
 /* MIME-Version: 1.0, without a client's comment. */
 static void
 domimever(struct msg *m, const struct nym_hdr *h, size_t i)
@@ -2990,6 +3140,7 @@ multipart(struct msg *m, const struct content *top)
 					emitline(m, l, n);
 			continue;
 		}
+		m->scan = 0;
 		while (m->depth - 1 > k)
 			addclose(m, part[0] ? part : NULL);
 		emitdelim(m, k, close);
@@ -3021,7 +3172,10 @@ multipart(struct msg *m, const struct content *top)
 			inbody = 0;
 		} else if (strcmp(ct.type, "text/html") == 0)
 			htmlbody(m, &ct, part);
+		else
+			scanbegin(m, &ct, part);
 	}
+	m->scan = 0;
 	if (skipped)
 		leak(m, NULL, "multipart", 9, "preamble or epilogue text "
 		    "(dropped)");
@@ -3129,8 +3283,11 @@ message(struct msg *m, struct nym_hdr *h)
 	m->prevempty = 1;
 	if (ismultipart(&ct))
 		multipart(m, &ct);
-	else
+	else {
+		scanbegin(m, &ct, NULL);
 		copybody(m);
+	}
+	m->scan = 0;
 	if (m->mbox && !endsempty(m)) {
 		/* mbox: messages are separated by an empty line. */
 		if (m->tail[2] != '\n')

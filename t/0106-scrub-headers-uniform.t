@@ -385,4 +385,45 @@ test_expect_success 'legacy charsets: a charset iconv does not know stays, as re
 	test_grep -x "residue: Subject: encoded word in a charset that cannot be made UTF-8, kept" report
 '
 
+# Reply attributions (issue 15's examples): -c names what they tell of
+# the sender as residue; the text is not rewritten.
+attr()
+{
+	printf "From: a@a.i2p\nSubject: Re: x\n\n%s\n> Friday then?\n\nYes.\n" "$1"
+}
+
+test_expect_success 'attributions: a time zone, a local time, a date order, a language' '
+	attr "Am Sat, Nov 21, 2026 at 06:02:11PM +0000 schrieb Bob:" >a1.eml &&
+	attr "On Sat Nov 21, 2026 at 3:02 PM -03, Bob wrote:" >a2.eml &&
+	attr "On 11/21/26 19:02, Bob wrote:" >a3.eml &&
+	for x in a1 a2 a3; do
+		scrub-headers <$x.eml >$x.out &&
+		scrub-headers -c <$x.out >$x.report || return 1
+	done &&
+	test_grep -x "residue: body: reply attribution in another language than English (\"schrieb\": the sender'"'"'s locale; the text is not rewritten)" a1.report &&
+	test_grep -v "time zone" a1.report &&
+	test_grep -x "residue: body: reply attribution with the time zone -03 (the text is not rewritten)" a2.report &&
+	test_grep -x "residue: body: reply attribution with a time of day and no zone, the sender'"'"'s local time (the text is not rewritten)" a3.report &&
+	test_grep -x "residue: body: reply attribution with a numeric date, in the order of the sender'"'"'s locale (the text is not rewritten)" a3.report &&
+	sed "1,/^\$/d" a2.eml >want && sed "1,/^\$/d" a2.out >got && test_cmp want got
+'
+
+test_expect_success 'attributions: UTC in English, or no date, tells nothing' '
+	attr "On Sat, 21 Nov 2026 18:02:11 +0000, Bob wrote:" >u1.eml &&
+	attr "Bob <bob@bob.i2p> wrote:" >u2.eml &&
+	attr "It was 10:00 -0300 then, not a line before a quote." |
+	    sed "s/^> Friday then?\$/Friday then?/" >u3.eml &&
+	for x in u1 u2 u3; do
+		scrub-headers <$x.eml | scrub-headers -c >$x.report &&
+		test_grep -v "^residue: body:" $x.report || return 1
+	done
+'
+
+test_expect_success 'attributions: the clients'"'"' replies (aerc in CET, Thunderbird in German)' '
+	scrub-headers <$D/aerc-reply.eml | scrub-headers -c >ar.report &&
+	test_grep -x "residue: body: reply attribution with the time zone CET (the text is not rewritten)" ar.report &&
+	scrub-headers <$D/thunderbird-reply.eml | scrub-headers -c >tr.report &&
+	test_grep -x "residue: body: reply attribution in another language than English (\"schrieb\": the sender'"'"'s locale; the text is not rewritten)" tr.report
+'
+
 test_done
