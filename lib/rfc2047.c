@@ -298,11 +298,11 @@ utf8words(const char *t, size_t n, char *out, size_t cap)
 			return -1;
 		if (o > 0)
 			out[o++] = ' ';
-		memcpy(out + o, "=?utf-8?B?", 10);
-		o += 10;
+		for (const char *h = "=?utf-8?B?"; *h != '\0'; h++)
+			out[o++] = *h;
 		o += nym_base64((const unsigned char *)t, k, out + o, "+/");
-		memcpy(out + o, "?=", 2);
-		o += 2;
+		out[o++] = '?';
+		out[o++] = '=';
 		t += k;
 		n -= k;
 	}
@@ -344,10 +344,8 @@ nym_rfc2047_utf8(const char *s, size_t n, char *out, size_t cap,
 				rcap = w.textlen + 1;
 				raw = malloc(rcap);
 				u = malloc(4 * rcap);
-				if (raw == NULL || u == NULL) {
-					rcap = 0;
+				if (raw == NULL || u == NULL)
 					goto full;
-				}
 			}
 			r = w.enc == 'b' ? decodeb(&w, raw, rcap) :
 			    decodeq(&w, raw, rcap);

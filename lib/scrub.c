@@ -193,7 +193,7 @@ enum {
 	R_MIMEVER, R_CTYPE, R_CTE, R_CDISP, R_CID, R_CDESC, R_CMD5, R_MAX
 };
 
-#define CANON(n, r)	{ n, sizeof n - 1, r }
+#define CANON(n, r)	{ (n), sizeof(n) - 1, (r) }
 /* By length (canonidx searches it so), not in the order written. */
 static const struct canon {
 	const char *name;
@@ -463,7 +463,7 @@ copyn(char *dst, size_t cap, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
-#define COPYS(dst, src)	copyn(dst, sizeof dst, src, strlen(src))
+#define COPYS(dst, src)	copyn((dst), sizeof(dst), (src), strlen(src))
 
 /* Append to the field being rendered (m->capture). */
 static void
@@ -1015,12 +1015,14 @@ static inline const unsigned char *
 skipfws(const unsigned char *p, const unsigned char *e)
 {
 	for (;;) {
-		if (p < e && (*p == ' ' || *p == '\t'))
+		if (p == e)
+			return p;
+		if (*p == ' ' || *p == '\t')
 			p++;
-		else if (e - p >= 2 && p[0] == '\n' && (p[1] == ' ' ||
+		else if (*p == '\n' && e - p >= 2 && (p[1] == ' ' ||
 		    p[1] == '\t'))
 			p += 2;
-		else if (e - p >= 3 && p[0] == '\r' && p[1] == '\n' &&
+		else if (*p == '\r' && e - p >= 3 && p[1] == '\n' &&
 		    (p[2] == ' ' || p[2] == '\t'))
 			p += 3;
 		else
@@ -1458,7 +1460,6 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 {
 	const char *p, *e, *q;
 	char *u;
-	ssize_t n;
 
 	/* The fast path: one line without tabs, NUL or CR, as read. */
 	p = h->buf + h->f[i].off;
@@ -1480,7 +1481,7 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 			return;
 		}
 	}
-	if ((n = value(m, h, i)) < 0) {
+	if (value(m, h, i) < 0) {
 		emitraw(m, h, i);
 		return;
 	}
