@@ -2583,9 +2583,15 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 
 		name = h->buf + h->f[i].off;
 		nl = h->f[i].namelen;
+		f->want = (short)wanted(m->s, name, nl, 0);
+		/* A field that goes is ranked only to be reported in order,
+		 * in a check; else it is counted here. */
+		if (!f->want && m->s->report == NULL) {
+			m->leaks++;
+			continue;
+		}
 		f->idx = (short)canonidx(name, nl);
 		f->rank = (short)rankof(f->idx);
-		f->want = (short)wanted(m->s, name, nl, 0);
 		f->next = -1;
 		if (tail[f->rank] == -1)
 			head[f->rank] = (short)i;
