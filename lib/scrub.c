@@ -1983,6 +1983,19 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		emitraw(m, h, i);
 		return;
 	}
+	/* A name the parser kept a '*' in ("filename*0*0=") would read
+	 * back as another parameter: the field stays as written, as one
+	 * the parser refuses (t/fuzz/regress/scrub/param-name-with-star). */
+	for (k = 0; k < mt.np; k++)
+		if (!ischarset(mt.p[k].name)) {
+			residue(m, part, canonidx(name, nl) >= 0 ?
+			    canon[canonidx(name, nl)].name : "header",
+			    "parameter name that cannot be written back, kept "
+			    "as written");
+			nym_mime_free(&mt);
+			emitraw(m, h, i);
+			return;
+		}
 	if (isctype)
 		COPYS(ct->type, mt.type);
 	for (k = 0; k < mt.np && np < NYM_MIME_PARAMS; k++) {
