@@ -51,6 +51,16 @@
 /* scrub-headers' input and output buffers: 64 KB, a pipe's worth. */
 #define NYM_SCRUB_INBUF	65536
 #define NYM_SCRUB_OUTBUF 65536
+/* The body scrub-headers looks at before writing a single-part text
+ * message's header (its canonical MIME labels): the whole input buffer,
+ * so looking costs no memory; a longer body keeps its labels. */
+#define NYM_SCRUB_LOOK	NYM_SCRUB_INBUF
+/* The line length the canonical header form folds at (RFC 5322 2.1.1's
+ * recommended 78 characters). */
+#define NYM_FOLD_COL	78
+/* A reply attribution -c looks at: the text lines before a quote, up to
+ * 512 bytes (two or three lines; "On ..., Bob <bob@...> wrote:"). */
+#define NYM_SCRUB_ATTRIB 512
 
 /* ---- configuration and local files ---- */
 /* The configuration file: 64 KB, many times a real one. */

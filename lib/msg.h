@@ -147,6 +147,19 @@ size_t nym_qp(const char *in, size_t n, char *out, const char *eol);
  * (in a static buffer).  Returns the length or -1 E2BIG. */
 ssize_t nym_rfc2047_decode(const char *s, size_t n, char *out, size_t cap,
     const char **charset);
+/* Re-encode the encoded words of s (n bytes) that are in a charset other
+ * than UTF-8 and US-ASCII as UTF-8 words, "=?utf-8?B?...?=" (iconv);
+ * the rest, and words that cannot be converted, copied.  Into out (cap
+ * bytes, NUL ended; 5 * n + 64 is enough); with out NULL only counts
+ * the legacy words into *changed.  *changed: words re-encoded, *left:
+ * legacy words kept.  The length, or -1 E2BIG or ENOMEM. */
+ssize_t nym_rfc2047_utf8(const char *s, size_t n, char *out, size_t cap,
+    int *changed, int *left);
+/* Convert n bytes of text in charset cs to UTF-8 into out (cap bytes, NUL
+ * ended).  The length, or -1 if the charset is unknown or the text is
+ * not all valid in it, or out is short. */
+ssize_t nym_iconv_utf8(const char *cs, const char *in, size_t n, char *out,
+    size_t cap);
 
 struct nym_param {
 	char *name;		/* lower-cased, continuation suffix removed */

@@ -29,6 +29,7 @@
  * is a second block.
  */
 #include <errno.h>
+#include <iconv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,142 @@ nym_rfc2047_decode(const char *s, size_t n, char *out, size_t cap,
 	if (charset != NULL)
 		*charset = cs;
 	return r;
+}
+
+/* ---- legacy charsets made UTF-8 ---- */
+
+/* Is cs (NUL ended, any case) UTF-8 or US-ASCII, which need nothing? */
+static int
+isutf8(const char *cs)
+{
+	char l[16];
+	size_t n = strlen(cs);
+
+	if (n >= sizeof l)
+		return 0;
+	*lowercopy(l, cs, n) = '\0';
+	return strcmp(l, "utf-8") == 0 || strcmp(l, "utf8") == 0 ||
+	    strcmp(l, "us-ascii") == 0 || strcmp(l, "ascii") == 0;
+}
+
+ssize_t
+nym_iconv_utf8(const char *cs, const char *in, size_t n, char *out,
+    size_t cap)
+{
+	iconv_t cd;
+	char *ip = (char *)(uintptr_t)in, *op = out;
+	size_t il = n, ol = cap, r;
+
+	if (cap == 0 || (cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
+		return -1;
+	r = iconv(cd, &ip, &il, &op, &ol);
+	if (r != (size_t)-1)	/* the end of a stateful charset's text */
+		r = iconv(cd, NULL, NULL, &op, &ol);
+	iconv_close(cd);
+	/* Not one byte replaced or lost, and room for the NUL. */
+	if (r != 0 || il != 0 || ol == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	*op = '\0';
+	return (ssize_t)(op - out);
+}
+
+/* Write the UTF-8 text t (n bytes) as "=?utf-8?B?...?=" words, at most
+ * 45 bytes (a 72-character word) each, cut between characters, one
+ * space between them.  The length, or -1 if cap is short. */
+static ssize_t
+utf8words(const char *t, size_t n, char *out, size_t cap)
+{
+	size_t o = 0, k;
+
+	while (n > 0) {
+		k = n > 45 ? 45 : n;
+		while (k < n && k > 1 && ((unsigned char)t[k] & 0xc0) == 0x80)
+			k--;
+		if (o + (o > 0) + 12 + 4 * ((k + 2) / 3) >= cap)
+			return -1;
+		if (o > 0)
+			out[o++] = ' ';
+		for (const char *h = "=?utf-8?B?"; *h != '\0'; h++)
+			out[o++] = *h;
+		o += nym_base64((const unsigned char *)t, k, out + o, "+/");
+		out[o++] = '?';
+		out[o++] = '=';
+		t += k;
+		n -= k;
+	}
+	return (ssize_t)o;
+}
+
+ssize_t
+nym_rfc2047_utf8(const char *s, size_t n, char *out, size_t cap,
+    int *changed, int *left)
+{
+	struct word w;
+	char cs[NYM_CHARSET_MAX + 1], *raw = NULL, *u = NULL;
+	size_t i = 0, o = 0, rcap = 0;
+	ssize_t r, un;
+
+	*changed = *left = 0;
+	while (i < n) {
+		if (!(s[i] == '=' && n - i >= 2 && s[i + 1] == '?' &&
+		    parseword(s + i, n - i, &w) == 0)) {
+			if (out != NULL) {
+				if (o + 1 >= cap)
+					goto full;
+				out[o++] = s[i];
+			}
+			i++;
+			continue;
+		}
+		memcpy(cs, w.cs, w.cslen);
+		cs[w.cslen] = '\0';
+		r = -1;
+		if (isutf8(cs))
+			;
+		else if (out == NULL)
+			(*changed)++;	/* counted: a legacy word */
+		else {
+			if (w.textlen + 1 > rcap) {
+				free(raw);
+				free(u);
+				rcap = w.textlen + 1;
+				raw = malloc(rcap);
+				u = malloc(4 * rcap);
+				if (raw == NULL || u == NULL)
+					goto full;
+			}
+			r = w.enc == 'b' ? decodeb(&w, raw, rcap) :
+			    decodeq(&w, raw, rcap);
+			if (r >= 0 && (un = nym_iconv_utf8(cs, raw, (size_t)r,
+			    u, 4 * rcap)) >= 0 && (r = utf8words(u, (size_t)un,
+			    out + o, cap - o)) >= 0) {
+				o += (size_t)r;
+				(*changed)++;
+			} else {
+				r = -1;
+				(*left)++;
+			}
+		}
+		if (r < 0 && out != NULL) {
+			if (o + w.len >= cap)
+				goto full;
+			memcpy(out + o, s + i, w.len);
+			o += w.len;
+		}
+		i += w.len;
+	}
+	free(raw);
+	free(u);
+	if (out != NULL)
+		out[o] = '\0';
+	return (ssize_t)o;
+full:
+	free(raw);
+	free(u);
+	errno = E2BIG;
+	return -1;
 }
 
 /* ---- MIME parameters ---- */

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,34 @@ struct msg {
 	int gotnames;		/* the names below were looked up */
 	char hostname[256], shorthost[256], user[256];
 	char *scratch;		/* s->scratch */
+	/* The canonical form (see "the canonical header" below). */
+	int capture;		/* emit() appends to fb: one field */
+	char *fb;		/* that field as rendered, then as read */
+	size_t fbn, fbcap;
+	int fleaks;		/* leaks counted before the field began */
+	int scan;		/* -c: the text lines go through attrib() */
+	const char *scanpart;	/* their part label, or NULL: the top */
+	char para[NYM_SCRUB_ATTRIB + 1];	/* the lines before a quote */
+	size_t paran;
+	int lookflowed;		/* look(): format=flowed is to decide */
+	int lookqp;		/* look(): quoted-printable is to decide */
+	struct topf {		/* each top-level field: */
+		short idx;	/* its canon[] entry, or -1 */
+		short rank;
+		short want;	/* the policy keeps it */
+		short next;	/* canonical order: the field after it */
+	} *tf;
+	size_t tfcap;
+	struct plan {		/* the top level's MIME labels */
+		int hasmv, hasct, hascte;
+		int text;	/* text/plain, or no Content-Type */
+		int anytext;	/* any text type, or no Content-Type */
+		int dropcte;	/* Content-Transfer-Encoding goes */
+		int ascii;	/* charset becomes us-ascii */
+		int dropflowed;	/* format and delsp go */
+		int addmime;	/* MIME-Version and Content-Type added */
+		int addct;	/* Content-Type added */
+	} pl;
 };
 
 /* What a header section said about the content that follows it. */
@@ -127,6 +156,105 @@ static const char *const known[] = {
 	"errors-to", "thread-*", "accept-language", "importance", "priority",
 	"delivered-to", "envelope-to", "x-*", "list-*", "resent-*", NULL
 };
+
+/* Character classes: C_ATEXT, RFC 5322 atext with RFC 6532's 8-bit
+ * bytes (the address parser takes them); C_TOKEN, RFC 2045's token
+ * characters.  A table: these run for every byte of the fields. */
+#define C_ATEXT	1
+#define C_TOKEN	2
+static const unsigned char cclass[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 3, 0, 3, 3, 3, 3, 3, 0, 0, 3, 3, 0, 3, 2, 1,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0, 1,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* ---- the canonical header ---- */
+
+/* The order of the fields that stay, and the spelling of their names
+ * (scrub-headers(1), "Canonical form").  A field not named here keeps
+ * its spelling and its place among the others at R_OTHER; trace fields
+ * (kept only with -k) stay on top. */
+enum {
+	R_TRACE, R_DATE, R_FROM, R_SENDER, R_REPLYTO, R_TO, R_CC, R_BCC,
+	R_MFT, R_MRT, R_SUBJECT, R_MSGID, R_IRT, R_REFS, R_KEYWORDS, R_OTHER,
+	R_MIMEVER, R_CTYPE, R_CTE, R_CDISP, R_CID, R_CDESC, R_CMD5, R_MAX
+};
+
+#define CANON(n, r)	{ (n), sizeof(n) - 1, (r) }
+/* By length (canonidx searches it so), not in the order written. */
+static const struct canon {
+	const char *name;
+	size_t len;
+	int rank;
+} canon[] = {
+	CANON("To", R_TO), CANON("Cc", R_CC), CANON("Bcc", R_BCC),
+	CANON("Date", R_DATE), CANON("From", R_FROM),
+	CANON("Sender", R_SENDER), CANON("Subject", R_SUBJECT),
+	CANON("Received", R_TRACE), CANON("Reply-To", R_REPLYTO),
+	CANON("Keywords", R_KEYWORDS), CANON("Message-ID", R_MSGID),
+	CANON("References", R_REFS), CANON("Content-ID", R_CID),
+	CANON("Return-Path", R_TRACE), CANON("In-Reply-To", R_IRT),
+	CANON("Content-MD5", R_CMD5), CANON("MIME-Version", R_MIMEVER),
+	CANON("Content-Type", R_CTYPE), CANON("Mail-Reply-To", R_MRT),
+	CANON("Mail-Followup-To", R_MFT),
+	CANON("Content-Disposition", R_CDISP),
+	CANON("Content-Description", R_CDESC),
+	CANON("Content-Transfer-Encoding", R_CTE)
+};
+#define NCANON	(sizeof canon / sizeof canon[0])
+
+/* The canon[] entry of a field name, or -1.  It runs for every field of
+ * every message: only the entries of its length are compared, found
+ * through a table of the first entry of each length (the two loops
+ * before the search keep it right whatever the table says). */
+static int
+canonidx(const char *name, size_t n)
+{
+	static const unsigned char firstoflen[26] = {
+	    0, 0, 0, 2, 3, 5, 5, 6, 7, 10, 10, 13, 16, 18, 19, 19, 19, 20,
+	    20, 20, 22, 22, 22, 22, 22, 22 };
+	size_t lo;
+
+	if (n >= sizeof firstoflen)
+		return -1;
+	lo = firstoflen[n] < NCANON ? firstoflen[n] : NCANON;
+	while (lo > 0 && canon[lo - 1].len >= n)
+		lo--;
+	while (lo < NCANON && canon[lo].len < n)
+		lo++;
+	/* Their names are letters, digits and '-', which (c | 0x20)
+	 * matches in either case, and a field name holds no control
+	 * character, the only other bytes it could take for them. */
+	for (; lo < NCANON && canon[lo].len == n; lo++) {
+		const char *c = canon[lo].name;
+		size_t j;
+
+		for (j = 0; j < n && (c[j] | 0x20) == (name[j] | 0x20); j++)
+			;
+		if (j == n)
+			return (int)lo;
+	}
+	return -1;
+}
+
+static int
+rankof(int idx)
+{
+	return idx < 0 ? R_OTHER : canon[idx].rank;
+}
 
 /* ---- the policy: which fields stay ---- */
 
@@ -267,6 +395,33 @@ leak(struct msg *m, const char *part, const char *name, size_t n,
 	putc('\n', f);
 }
 
+/* What the canonical form could not make uniform (a check reports it;
+ * it is no leak: scrubbing again would not change it). */
+static void
+residue(struct msg *m, const char *part, const char *name, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+residue(struct msg *m, const char *part, const char *name, const char *fmt,
+    ...)
+{
+	FILE *f = m->s->report;
+	va_list ap;
+
+	if (f == NULL || m->failed)
+		return;
+	if (m->mbox)
+		fprintf(f, "%lu: ", m->no);
+	fprintf(f, "residue: ");
+	if (part != NULL)
+		fprintf(f, "part %s: ", part);
+	fprintf(f, "%s: ", name);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	putc('\n', f);
+}
+
 /* The run fails: the first failure is kept, and from now on nothing is
  * written, reported or read (see the top of the file). */
 static void
@@ -290,6 +445,47 @@ static void
 nomem(struct msg *m)
 {
 	fail(m, NYM_EX_TEMPFAIL, 0, "unable to allocate memory");
+}
+
+/* Copy n bytes of src (fewer if a NUL comes first) to dst of cap
+ * bytes, cut to fit and NUL ended: snprintf's "%.*s" at a fraction of
+ * its cost, for the fields of every message. */
+static void
+copyn(char *dst, size_t cap, const char *src, size_t n)
+{
+	const char *z = memchr(src, '\0', n);
+
+	if (z != NULL)
+		n = (size_t)(z - src);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+#define COPYS(dst, src)	copyn((dst), sizeof(dst), (src), strlen(src))
+
+/* Append to the field being rendered (m->capture). */
+static void
+fbput(struct msg *m, const char *p, size_t n)
+{
+	size_t cap;
+	char *g;
+
+	if (m->failed)
+		return;
+	if (n > m->fbcap - m->fbn) {
+		for (cap = m->fbcap == 0 ? 1024 : m->fbcap; cap - m->fbn < n;)
+			cap *= 2;
+		if ((g = realloc(m->fb, cap)) == NULL) {
+			nomem(m);
+			return;
+		}
+		m->fb = g;
+		m->fbcap = cap;
+	}
+	memcpy(m->fb + m->fbn, p, n);
+	m->fbn += n;
 }
 
 static void
@@ -333,6 +529,136 @@ holdsdelim(const struct msg *m, const char *l, size_t n)
 	return 0;
 }
 
+/* ---- reply attributions (-c) ---- */
+
+/* Does s hold w (lower case), case-insensitive? */
+static const char *
+hasword(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (; *s != '\0'; s++)
+		if (strncasecmp(s, w, n) == 0)
+			return s;
+	return NULL;
+}
+
+/* The text lines before a quote end in ':': a reply attribution.  Report
+ * what it tells of the sender: a time zone, a time of day without one
+ * (local time), a numeric date (its order is the locale's), a language
+ * other than English.  Residue: the text is not rewritten. */
+static void
+attribution(struct msg *m)
+{
+	static const char *const verbs[] = { "schrieb", "a écrit",
+	    "a ecrit", "escribió", "escribio", "ha scritto", "schreef",
+	    "skrev", "napisał", "napisal", "kirjoitti", "escreveu", "írta",
+	    "napsal", "написал", "寫道", "写道", "wrote", NULL };
+	const char *s = m->para, *p, *q, *const *v;
+	char zone[8];
+	size_t k;
+
+	for (p = s; *p != '\0'; p++) {
+		/* h:mm or hh:mm, not after a digit */
+		if (!isdigit((unsigned char)*p) || (p > s &&
+		    isdigit((unsigned char)p[-1])))
+			continue;
+		q = p + (isdigit((unsigned char)p[1]) ? 2 : 1);
+		if (*q != ':' || !isdigit((unsigned char)q[1]) ||
+		    !isdigit((unsigned char)q[2]))
+			continue;
+		q += 3;
+		if (*q == ':' && isdigit((unsigned char)q[1]) &&
+		    isdigit((unsigned char)q[2]))
+			q += 3;
+		while (*q == ' ')
+			q++;
+		if ((q[0] == 'A' || q[0] == 'P' || q[0] == 'a' ||
+		    q[0] == 'p') && (q[1] == 'M' || q[1] == 'm'))
+			for (q += 2; *q == ' '; q++)
+				;
+		for (k = 0; k < sizeof zone - 1 && (isalnum((unsigned char)
+		    q[k]) || (k == 0 && (q[0] == '+' || q[0] == '-'))); k++)
+			zone[k] = q[k];
+		zone[k] = '\0';
+		if ((zone[0] == '+' || zone[0] == '-') && k >= 3) {
+			if (strspn(zone + 1, "0") != k - 1)
+				residue(m, m->scanpart, "body", "reply "
+				    "attribution with the time zone %s (the "
+				    "text is not rewritten)", zone);
+		} else if (k >= 2 && strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+		    == k) {
+			if (strcmp(zone, "UTC") != 0 && strcmp(zone, "GMT")
+			    != 0 && strcmp(zone, "UT") != 0)
+				residue(m, m->scanpart, "body", "reply "
+				    "attribution with the time zone %s (the "
+				    "text is not rewritten)", zone);
+		} else
+			residue(m, m->scanpart, "body", "reply attribution "
+			    "with a time of day and no zone, the sender's "
+			    "local time (the text is not rewritten)");
+		break;
+	}
+	for (p = s; *p != '\0'; p++) {
+		/* d/m/y, m/d/y, d.m.y: not after a digit */
+		if (!isdigit((unsigned char)*p) || (p > s &&
+		    isdigit((unsigned char)p[-1])))
+			continue;
+		q = p + (isdigit((unsigned char)p[1]) ? 2 : 1);
+		if ((*q != '/' && *q != '.' && *q != '-') ||
+		    !isdigit((unsigned char)q[1]))
+			continue;
+		q += isdigit((unsigned char)q[2]) ? 3 : 2;
+		if ((*q == '/' || *q == '.' || *q == '-') && *q == p[(isdigit(
+		    (unsigned char)p[1]) ? 2 : 1)] && isdigit((unsigned char)
+		    q[1]) && isdigit((unsigned char)q[2])) {
+			residue(m, m->scanpart, "body", "reply attribution "
+			    "with a numeric date, in the order of the "
+			    "sender's locale (the text is not rewritten)");
+			break;
+		}
+	}
+	for (v = verbs; *v != NULL && hasword(s, *v) == NULL; v++)
+		;
+	if (*v != NULL && strcmp(*v, "wrote") != 0 && !hasword(s, "wrote"))
+		residue(m, m->scanpart, "body", "reply attribution in another "
+		    "language than English (\"%s\": the sender's locale; the "
+		    "text is not rewritten)", *v);
+}
+
+/* A text line of the body, in a check: keep the lines since the last
+ * empty or quoted one; at a quoted line after lines ending in ':', look
+ * at them. */
+static void
+attrib(struct msg *m, const char *l, size_t n)
+{
+	while (n > 0 && (l[n - 1] == '\n' || l[n - 1] == '\r' ||
+	    l[n - 1] == ' ' || l[n - 1] == '\t'))
+		n--;
+	if (n == 0) {
+		m->paran = 0;
+		return;
+	}
+	if (l[0] == '>') {
+		if (m->paran > 0 && m->para[m->paran - 1] == ':') {
+			m->para[m->paran] = '\0';
+			attribution(m);
+		}
+		m->paran = 0;
+		return;
+	}
+	/* Only the last lines that fit. */
+	if (m->paran + 1 + n > NYM_SCRUB_ATTRIB)
+		m->paran = 0;
+	if (n > NYM_SCRUB_ATTRIB)
+		return;
+	if (m->paran > 0)
+		m->para[m->paran++] = ' ';
+	memcpy(m->para + m->paran, l, n);
+	m->paran += n;
+}
+
+
 /* Write content, line by line.  In an mbox, a line that starts with
  * "From " after an empty line starts the next message.  Where the input
  * had no empty line before such a line but the output has one (the
@@ -341,32 +667,64 @@ holdsdelim(const struct msg *m, const char *l, size_t n)
  * where the input did (t/fuzz/regress/scrub/mbox-unclosed-multipart).
  * From_ lines themselves and delimiters go out through emitbytes.  A
  * line that would read as a delimiter of the new boundaries fails the
- * message (holdsdelim; t/fuzz/regress/scrub/content-holds-new-boundary). */
+ * message (holdsdelim; t/fuzz/regress/scrub/content-holds-new-boundary).
+ * emitline takes one line (no LF but at its end: a line nym_in_peekline
+ * gave), emitlines any bytes. */
 static void
-emit(struct msg *m, const char *p, size_t n)
+emitline(struct msg *m, const char *p, size_t len)
+{
+	if (m->capture) {
+		fbput(m, p, len);
+		return;
+	}
+	if (len == 0 || m->failed)
+		return;
+	if (m->scan)
+		attrib(m, p, len);
+	if (m->tail[2] == '\n') {
+		if (m->mbox && len >= 5 && memcmp(p, "From ", 5) == 0 &&
+		    endsempty(m))
+			emitbytes(m, ">", 1);
+		if (m->depth > 0 && holdsdelim(m, p, len)) {
+			fail(m, NYM_EX_DATAERR, 0, "unable to scrub message "
+			    "%lu: its content holds a line that would end a "
+			    "part (the boundary chosen for it)", m->no);
+			return;
+		}
+	}
+	emitbytes(m, p, len);
+}
+
+static void
+emitlines(struct msg *m, const char *p, size_t n)
 {
 	const char *e, *nl;
 	size_t len;
 
 	if (n == 0)		/* p may be NULL: an empty part */
 		return;
+	if (m->capture) {
+		fbput(m, p, n);
+		return;
+	}
 	for (e = p + n; p < e && !m->failed; p += len) {
 		nl = memchr(p, '\n', (size_t)(e - p));
 		len = nl != NULL ? (size_t)(nl + 1 - p) : (size_t)(e - p);
-		if (m->tail[2] == '\n') {
-			if (m->mbox && len >= 5 && memcmp(p, "From ", 5) == 0 &&
-			    endsempty(m))
-				emitbytes(m, ">", 1);
-			if (m->depth > 0 && holdsdelim(m, p, len)) {
-				fail(m, NYM_EX_DATAERR, 0, "unable to scrub "
-				    "message %lu: its content holds a line "
-				    "that would end a part (the boundary "
-				    "chosen for it)", m->no);
-				return;
-			}
-		}
-		emitbytes(m, p, len);
+		emitline(m, p, len);
 	}
+}
+
+/* emitlines, with the common case of a field being rendered (many
+ * short pieces) inline. */
+static inline void
+emit(struct msg *m, const char *p, size_t n)
+{
+	if (m->capture && n <= m->fbcap - m->fbn && !m->failed) {
+		if (n > 0)
+			memcpy(m->fb + m->fbn, p, n);
+		m->fbn += n;
+	} else
+		emitlines(m, p, n);
 }
 
 static void
@@ -483,6 +841,58 @@ emitraw(struct msg *m, const struct nym_hdr *h, size_t i)
 		emit(m, m->eol, m->eollen);
 }
 
+/* Render one field into m->fb instead of writing it (endfield writes
+ * it). */
+static void
+beginfield(struct msg *m)
+{
+	m->capture = 1;
+	m->fbn = 0;
+	m->fleaks = m->leaks;
+}
+
+/* Field i is rendered in m->fb (nothing: it was dropped): give it its
+ * canonical name (k: its canon[] entry, or -1) and write it.  Where it differs from the field as read
+ * (as emitraw writes it) and nothing was reported about it, the
+ * difference was the client's shape: report that. */
+static void
+endfield(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
+    int k)
+{
+	const char *name = h->buf + h->f[i].off;
+	size_t nl = h->f[i].namelen, n = m->fbn;
+
+	if (!m->failed && n >= nl && k >= 0)
+		memcpy(m->fb, canon[k].name, nl);
+	if (!m->failed && n > 0 && m->leaks == m->fleaks) {
+		const char *raw = h->buf + h->f[i].off;
+		size_t rl = h->f[i].len;
+
+		/* As emitraw writes it: the bytes read, unless they hold NUL
+		 * or a bare CR or lack their line end. */
+		if (h->nul || h->barecr || rl == 0 || raw[rl - 1] != '\n') {
+			emitraw(m, h, i);	/* appended: fb[n, fbn) */
+			raw = m->fb + n;
+			rl = m->fbn - n;
+		}
+		if (m->failed || (rl == n && memcmp(m->fb, raw, n) == 0))
+			;
+		else if (rl == n && memcmp(m->fb + nl, raw + nl, n - nl) == 0)
+			leak(m, part, name, nl, "name spelled by the client "
+			    "(written %s)", k >= 0 ? canon[k].name : "");
+		else
+			leak(m, part, name, nl, "the client's rendering "
+			    "(written in the canonical form)");
+	}
+	m->capture = 0;
+	/* A top-level field's lines cannot read as a From_ line or a
+	 * delimiter (see emit): no need to look. */
+	if (part == NULL)
+		emitbytes(m, m->fb, n);
+	else
+		emit(m, m->fb, n);
+}
+
 static ssize_t
 value(struct msg *m, const struct nym_hdr *h, size_t i)
 {
@@ -492,10 +902,9 @@ value(struct msg *m, const struct nym_hdr *h, size_t i)
 	if (n <= 0)
 		return n;
 	/* As it will be read back: emitraw writes NUL and bare CR as
-	 * spaces, and a reader skips the white space they then make at
-	 * the start (t/fuzz/regress/scrub/nul-before-path). */
-	for (ssize_t k = 0; k < n; k++)
-		m->scratch[k] = spaced(m->scratch + k, m->scratch + n);
+	 * spaces (nym_hdr_value did too), and a reader skips the white
+	 * space they then make at the start (t/fuzz/regress/scrub/nul-
+	 * before-path). */
 	while ((ssize_t)lead < n && (m->scratch[lead] == ' ' ||
 	    m->scratch[lead] == '\t'))
 		lead++;
@@ -508,6 +917,579 @@ value(struct msg *m, const struct nym_hdr *h, size_t i)
 	    m->scratch[n - 1] == '\t'))
 		m->scratch[--n] = '\0';
 	return n;
+}
+
+/* ---- legacy charsets (issue 15): encoded words made UTF-8 ---- */
+
+/* Does s (n bytes) hold an encoded word?  The cheap test first. */
+static int
+haswords(const char *s, size_t n)
+{
+	const char *q;
+
+	for (q = memchr(s, '=', n); q != NULL && q + 1 < s + n;
+	    q = memchr(q + 1, '=', (size_t)(s + n - q - 1)))
+		if (q[1] == '?')
+			return 1;
+	return 0;
+}
+
+/* s's encoded words in a legacy charset (ISO-8859-15 in Alpine's
+ * subjects and names: the sender's locale) re-encoded as UTF-8, in a
+ * new string (the caller frees it); NULL if s has none, or on failure
+ * (then s is written as it is).  Reported: a leak for what changed, a
+ * residue for a word iconv cannot convert. */
+static char *
+recode(struct msg *m, const char *part, const char *name, size_t nl,
+    const char *s)
+{
+	size_t n = strlen(s), cap;
+	int changed, left;
+	char *out;
+
+	if (!haswords(s, n) || nym_rfc2047_utf8(s, n, NULL, 0, &changed,
+	    &left) < 0 || changed == 0)
+		return NULL;
+	cap = 5 * n + 64;
+	if ((out = malloc(cap)) == NULL) {
+		nomem(m);
+		return NULL;
+	}
+	if (nym_rfc2047_utf8(s, n, out, cap, &changed, &left) < 0) {
+		free(out);
+		return NULL;
+	}
+	if (left > 0)
+		residue(m, part, canonidx(name, nl) >= 0 ?
+		    canon[canonidx(name, nl)].name : "header", "encoded word "
+		    "in a charset that cannot be made UTF-8, kept");
+	if (changed == 0) {
+		free(out);
+		return NULL;
+	}
+	leak(m, part, name, nl, "encoded word in a legacy charset, the "
+	    "sender's locale (written as UTF-8)");
+	return out;
+}
+
+/* A charset name other than UTF-8's and US-ASCII's. */
+static int
+legacycs(const char *c)
+{
+	return c != NULL && *c != '\0' && strcasecmp(c, "utf-8") != 0 &&
+	    strcasecmp(c, "utf8") != 0 && strcasecmp(c, "us-ascii") != 0 &&
+	    strcasecmp(c, "ascii") != 0;
+}
+
+/* ---- canonical renderings: addresses, unstructured text ---- */
+
+static inline int
+isatext(unsigned char c)
+{
+	return cclass[c] & C_ATEXT;
+}
+
+/* Words of atext, one space between them: a phrase without quotes
+ * (sep ' '), or a dot-atom (sep '.'). */
+static int
+atoms(const char *s, char sep)
+{
+	int need = 1;
+
+	for (; *s != '\0'; s++) {
+		if (*s == sep) {
+			if (need)
+				return 0;
+			need = 1;
+		} else if (isatext((unsigned char)*s))
+			need = 0;
+		else
+			return 0;
+	}
+	return !need;
+}
+
+/* Folding white space at p (before e): its end, or p if none.  A line
+ * end counts only if a space or tab follows it (a fold). */
+static inline const unsigned char *
+skipfws(const unsigned char *p, const unsigned char *e)
+{
+	for (;;) {
+		if (p == e)
+			return p;
+		if (*p == ' ' || *p == '\t')
+			p++;
+		else if (*p == '\n' && e - p >= 2 && (p[1] == ' ' ||
+		    p[1] == '\t'))
+			p += 2;
+		else if (*p == '\r' && e - p >= 3 && p[1] == '\n' &&
+		    (p[2] == ' ' || p[2] == '\t'))
+			p += 3;
+		else
+			return p;
+	}
+}
+
+/* A dot-atom at p (before e): its end, or p if none.  *dots: it has a
+ * dot. */
+static inline const unsigned char *
+dotatom(const unsigned char *p, const unsigned char *e, int *dots)
+{
+	const unsigned char *q = p, *a;
+
+	*dots = 0;
+	for (;;) {
+		for (a = q; q < e && isatext(*q); q++)
+			;
+		if (q == a)
+			return p;
+		if (q == e || *q != '.' || q + 1 == e || !isatext(q[1]))
+			return q;
+		*dots = 1;
+		q++;
+	}
+}
+
+static int
+isatoms(const unsigned char *p, size_t n)
+{
+	int need = 1;
+
+	for (; n > 0; p++, n--) {
+		if (*p == ' ') {
+			if (need)
+				return 0;
+			need = 1;
+		} else if (isatext(*p))
+			need = 0;
+		else
+			return 0;
+	}
+	return !need;
+}
+
+/* The fast path of doaddr and setdomain, which the common address lists
+ * take: display names of atext words or one quoted string, then
+ * <local@domain> or a bare local@domain, the local part and domain
+ * dot-atoms, folding white space around them.  One pass over the field
+ * as read: with render, it is written in the canonical form (as doaddr's
+ * long way, through the parser, would write it); else the first
+ * address's domain is given in *d, *dn (as read: in any case).  0 if the
+ * field is not such a list (and nothing was written): it takes the long
+ * way. */
+static int
+simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
+    const char **d, size_t *dn)
+{
+	const unsigned char *p, *e, *q, *name, *ne, *lp, *le, *dp, *de;
+	size_t start = m->fbn;
+	int quoted, angle, dots, upper, legacy, n = 0;
+
+	if (h->nul || h->barecr || m->s->slow || h->f[i].len < m->eollen ||
+	    h->f[i].len >= NYM_FIELD_MAX)
+		return 0;
+	p = (const unsigned char *)h->buf + h->f[i].off;
+	e = p + h->f[i].len - m->eollen;
+	if (memcmp(e, m->eol, m->eollen) != 0)
+		return 0;
+	p += h->f[i].namelen;
+	if (p == e || *p != ':')
+		return 0;
+	if (render) {
+		emit(m, h->buf + h->f[i].off, h->f[i].namelen);
+		emit(m, ": ", 2);
+	}
+	for (p = skipfws(p + 1, e);; n++) {
+		name = ne = NULL;
+		quoted = angle = 0;
+		if (p < e && *p == '"') {
+			for (q = p + 1; q < e && *q != '"'; q++)
+				if (*q < 0x20 || *q == 0x7f || *q == '\\')
+					goto no;
+			if (q == e)
+				goto no;
+			name = p + 1;
+			ne = q;
+			quoted = 1;
+			p = skipfws(q + 1, e);
+			if (p == e || *p != '<')
+				goto no;
+		}
+		if (p < e && *p != '<') {
+			/* A bare address, or the display name's first word. */
+			if ((q = dotatom(p, e, &dots)) == p)
+				goto no;
+			if (q < e && *q == '@') {
+				lp = p;
+				le = q;
+				goto domain;
+			}
+			if (dots)
+				goto no;
+			for (name = p;;) {	/* atext words, FWS between */
+				for (; p < e && isatext(*p); p++)
+					;
+				ne = p;
+				if ((q = skipfws(p, e)) == p || q == e)
+					goto no;
+				p = q;
+				if (*p == '<')
+					break;
+				if (!isatext(*p))
+					goto no;
+			}
+		}
+		if (p == e || *p != '<')
+			goto no;
+		/* A name with an encoded word in a legacy charset goes the
+		 * long way, which makes it UTF-8. */
+		if (name != NULL && haswords((const char *)name,
+		    (size_t)(ne - name)) && (nym_rfc2047_utf8((const char *)
+		    name, (size_t)(ne - name), NULL, 0, &legacy, &dots) < 0 ||
+		    legacy > 0))
+			goto no;
+		angle = 1;
+		lp = ++p;
+		if ((le = dotatom(p, e, &dots)) == p || le == e || *le != '@')
+			goto no;
+domain:
+		dp = le + 1;
+		if ((de = dotatom(dp, e, &dots)) == dp)
+			goto no;
+		p = de;
+		if (angle) {
+			if (p == e || *p != '>')
+				goto no;
+			p++;
+		}
+		if (n == 0 && d != NULL) {
+			*d = (const char *)dp;
+			*dn = (size_t)(de - dp);
+		}
+		if (render) {
+			if (n > 0) {
+				emit(m, ",", 1);
+				emit(m, m->eol, m->eollen);
+				emit(m, " ", 1);
+			}
+			if (name != NULL && ne > name) {
+				if (!quoted) {
+					/* Each fold or run of white space
+					 * one space. */
+					for (q = name; q < ne;) {
+						const unsigned char *w = q;
+
+						while (w < ne && isatext(*w))
+							w++;
+						emit(m, (const char *)q,
+						    (size_t)(w - q));
+						if (w == ne)
+							break;
+						emit(m, " ", 1);
+						q = skipfws(w, ne);
+					}
+				} else if (isatoms(name, (size_t)(ne - name)))
+					emit(m, (const char *)name,
+					    (size_t)(ne - name));
+				else {
+					emit(m, "\"", 1);
+					emit(m, (const char *)name,
+					    (size_t)(ne - name));
+					emit(m, "\"", 1);
+				}
+				emit(m, " ", 1);
+			}
+			emit(m, "<", 1);
+			emit(m, (const char *)lp, (size_t)(le - lp));
+			emit(m, "@", 1);
+			for (upper = 0, q = dp; q < de; q++)
+				upper |= *q >= 'A' && *q <= 'Z';
+			if (!upper)
+				emit(m, (const char *)dp, (size_t)(de - dp));
+			for (q = dp; upper && q < de; q++) {
+				char c = (char)(*q >= 'A' && *q <= 'Z' ?
+				    *q - 'A' + 'a' : *q);
+
+				emit(m, &c, 1);
+			}
+			emit(m, ">", 1);
+		}
+		if ((p = skipfws(p, e)) == e)
+			break;
+		if (*p != ',' || (p = skipfws(p + 1, e)) == e)
+			goto no;
+	}
+	if (render)
+		emit(m, m->eol, m->eollen);
+	return !m->failed;
+no:
+	if (render && !m->failed)
+		m->fbn = start;
+	return 0;
+}
+
+static void
+emitquoted(struct msg *m, const char *s)
+{
+	emit(m, "\"", 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			emit(m, "\\", 1);
+		emit(m, s, 1);
+	}
+	emit(m, "\"", 1);
+}
+
+static void
+emitphrase(struct msg *m, const char *s)
+{
+	if (atoms(s, ' '))
+		emits(m, s);
+	else
+		emitquoted(m, s);
+}
+
+/* Groups (":") at the top level of an address list: the parser gives
+ * no entry for an empty one, so counting them finds those. */
+static size_t
+rawgroups(const char *v, size_t n)
+{
+	size_t i, groups = 0;
+	int quote = 0, angle = 0, lit = 0, depth = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] == '\\' && (quote || depth > 0 || lit)) {
+			i++;
+			continue;
+		}
+		if (quote)
+			quote = v[i] != '"';
+		else if (depth > 0)
+			depth += v[i] == '(' ? 1 : v[i] == ')' ? -1 : 0;
+		else if (lit)
+			lit = v[i] != ']';
+		else if (v[i] == '"')
+			quote = 1;
+		else if (v[i] == '(')
+			depth = 1;
+		else if (v[i] == '[')
+			lit = 1;
+		else if (v[i] == '<')
+			angle = 1;
+		else if (v[i] == '>')
+			angle = 0;
+		else if (v[i] == ':' && !angle)
+			groups++;
+	}
+	return groups;
+}
+
+static int
+samestr(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* An address list: one address a line, display names quoted only where
+ * RFC 5322 needs it, angle brackets always, groups closed.  An empty
+ * group, or a list the parser refuses or that would not read back the
+ * same, stays as written (a residue). */
+static void
+doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	struct nym_addrlist al = { 0 }, back = { 0 };
+	const char *name = h->buf + h->f[i].off, *grp = NULL;
+	char **own = NULL;
+	size_t nl = h->f[i].namelen, k, groups = 0, start, vs;
+	ssize_t n;
+	int ok;
+
+	if (simpleaddrs(m, h, i, 1, NULL, NULL))
+		return;
+	if ((n = value(m, h, i)) <= 0 ||
+	    nym_addr_parse(m->scratch, (size_t)n, &al) == -1) {
+		if (n > 0)
+			residue(m, NULL, canon[canonidx(name, nl)].name,
+			    "address list the parser refuses, kept as "
+			    "written");
+		emitraw(m, h, i);
+		return;
+	}
+	for (k = 0; k < al.n; k++)
+		if (al.a[k].group != NULL && (k == 0 ||
+		    al.a[k].group != al.a[k - 1].group))
+			groups++;
+	if (al.n == 0 || rawgroups(m->scratch, (size_t)n) != groups) {
+		residue(m, NULL, canon[canonidx(name, nl)].name,
+		    "empty group kept as written");
+		nym_addrlist_free(&al);
+		emitraw(m, h, i);
+		return;
+	}
+	/* Display names in a legacy charset made UTF-8 (not group
+	 * names: their pointers tell the groups apart). */
+	for (k = 0; k < al.n && !m->failed; k++) {
+		char *u;
+
+		if (al.a[k].name == NULL || (u = recode(m, NULL, name, nl,
+		    al.a[k].name)) == NULL)
+			continue;
+		if (own == NULL && (own = calloc(al.n, sizeof *own)) == NULL) {
+			free(u);
+			nomem(m);
+			break;
+		}
+		own[k] = al.a[k].name = u;
+	}
+	start = m->fbn;
+	emit(m, name, nl);
+	emit(m, ": ", 2);
+	vs = m->fbn;
+	for (k = 0; k < al.n; k++) {
+		const struct nym_addr *a = &al.a[k];
+
+		if (k > 0) {
+			emit(m, grp != NULL && a->group != grp ? ";," : ",",
+			    grp != NULL && a->group != grp ? 2 : 1);
+			emit(m, m->eol, m->eollen);
+			emit(m, " ", 1);
+		}
+		if (a->group != NULL && a->group != grp) {
+			emitphrase(m, a->group);
+			emit(m, ": ", 2);
+		}
+		grp = a->group;
+		if (a->name != NULL) {
+			emitphrase(m, a->name);
+			emit(m, " ", 1);
+		}
+		emit(m, "<", 1);
+		if (atoms(a->local, '.'))
+			emits(m, a->local);
+		else
+			emitquoted(m, a->local);
+		if (a->domain != NULL) {
+			emit(m, "@", 1);
+			emits(m, a->domain);
+		}
+		emit(m, ">", 1);
+	}
+	if (grp != NULL)
+		emit(m, ";", 1);
+	/* It must read back as the same list (it does if it is the value
+	 * as read). */
+	ok = !m->failed && ((size_t)n == m->fbn - vs &&
+	    memcmp(m->scratch, m->fb + vs, (size_t)n) == 0);
+	if (!ok && !m->failed)
+		ok = nym_addr_parse(m->fb + vs, m->fbn - vs, &back) == 0 &&
+		    back.n == al.n;
+	for (k = 0; ok && back.a != NULL && k < al.n; k++)
+		ok = samestr(al.a[k].name, back.a[k].name) &&
+		    samestr(al.a[k].local, back.a[k].local) &&
+		    samestr(al.a[k].domain, back.a[k].domain) &&
+		    samestr(al.a[k].group, back.a[k].group);
+	nym_addrlist_free(&back);
+	for (k = 0; own != NULL && k < al.n; k++)
+		free(own[k]);
+	free(own);
+	nym_addrlist_free(&al);
+	if (m->failed)
+		return;
+	if (!ok) {
+		m->fbn = start;
+		residue(m, NULL, canon[canonidx(name, nl)].name,
+		    "address list that reads differently when rewritten, "
+		    "kept as written");
+		emitraw(m, h, i);
+		return;
+	}
+	emit(m, m->eol, m->eollen);
+}
+
+/* Unstructured text v..v+n, without tabs or white space around it:
+ * folded at the last space before column NYM_FOLD_COL. */
+static void
+emitwords(struct msg *m, const char *name, size_t nl, const char *v,
+    size_t n)
+{
+	const char *p = v, *w, *e = v + n;
+	size_t col = nl + 2;
+
+	emit(m, name, nl);
+	emit(m, ":", 1);
+	if (n > 0)
+		emit(m, " ", 1);
+	while (p < e) {
+		/* The next piece: white space, then a word. */
+		for (w = p; w < e && *w == ' '; w++)
+			;
+		while (w < e && *w != ' ')
+			w++;
+		if (p != v && *p == ' ' && col + (size_t)(w - p) >
+		    NYM_FOLD_COL) {
+			emit(m, m->eol, m->eollen);
+			col = 0;
+		}
+		emit(m, p, (size_t)(w - p));
+		col += (size_t)(w - p);
+		p = w;
+	}
+	emit(m, m->eol, m->eollen);
+}
+
+/* Unstructured text (Subject, Keywords, Content-Description): unfolded,
+ * tabs made spaces (a client's folds leave them), then folded at the last
+ * white space before column NYM_FOLD_COL.  v is changed. */
+static void
+emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
+{
+	char *t;
+
+	for (t = v; (t = strchr(t, '\t')) != NULL; t++)
+		*t = ' ';
+	/* As a reader takes it: no white space around it. */
+	while (*v == ' ')
+		v++;
+	for (t = v + strlen(v); t > v && t[-1] == ' ';)
+		*--t = '\0';
+	emitwords(m, name, nl, v, strlen(v));
+}
+
+static void
+dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	const char *p, *e, *q;
+	char *u;
+
+	/* The fast path: one line without tabs, NUL or CR, as read. */
+	p = h->buf + h->f[i].off;
+	e = p + h->f[i].len;
+	if (!h->nul && !h->barecr && !m->s->slow && h->f[i].len > m->eollen &&
+	    memcmp(e - m->eollen, m->eol, m->eollen) == 0 &&
+	    p[h->f[i].namelen] == ':') {
+		e -= m->eollen;
+		for (q = p + h->f[i].namelen + 1; q < e && *q == ' '; q++)
+			;
+		p = q;
+		while (q < e && *q != '\t' && *q != '\n' && *q != '\r')
+			q++;
+		if (q == e && !haswords(p, (size_t)(e - p))) {
+			while (e > p && e[-1] == ' ')
+				e--;
+			emitwords(m, h->buf + h->f[i].off, h->f[i].namelen, p,
+			    (size_t)(e - p));
+			return;
+		}
+	}
+	if (value(m, h, i) < 0) {
+		emitraw(m, h, i);
+		return;
+	}
+	u = recode(m, NULL, h->buf + h->f[i].off, h->f[i].namelen,
+	    m->scratch);
+	emitunstruct(m, h->buf + h->f[i].off, h->f[i].namelen,
+	    u != NULL ? u : m->scratch);
+	free(u);
 }
 
 /* ---- host, user and client patterns in message IDs ---- */
@@ -682,7 +1664,7 @@ dodate(struct msg *m, const struct nym_hdr *h, size_t i)
 		t -= ((t % m->s->round) + m->s->round) % m->s->round;
 	nym_date_format(t, out, sizeof out);
 	if (ok && strcmp(out, m->scratch) == 0) {
-		emitraw(m, h, i);
+		emitfield(m, name, nl, out);
 		return;
 	}
 	if (!ok)
@@ -743,7 +1725,7 @@ domsgid(struct msg *m, const struct nym_hdr *h, size_t i)
 		idn = n > 0 ? (size_t)n : 0;
 	}
 	if (neutralid(m, id, idn) && n == (ssize_t)idn + 2) {
-		emitraw(m, h, i);
+		emitfield(m, name, nl, m->scratch);
 		return;
 	}
 	leak(m, NULL, name, nl, "made by the client (host, time or "
@@ -769,6 +1751,7 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 	char idbuf[IDCAP];
 	const char *name = h->buf + h->f[i].off, *p, *e, *lt = NULL, *gt;
 	size_t nl = h->f[i].namelen, changed = 0, ids = 0;
+	unsigned long long own = 0;	/* ownref of the first 64 IDs */
 	int text = 0;
 	ssize_t n;
 
@@ -783,13 +1766,16 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 			text = 1;
 		if ((gt = memchr(lt, '>', (size_t)(e - lt))) == NULL)
 			break;
-		ids++;
-		if (ownref(m, lt + 1, (size_t)(gt - lt - 1)))
+		if (ownref(m, lt + 1, (size_t)(gt - lt - 1))) {
 			changed++;
+			if (ids < 64)
+				own |= 1ULL << ids;
+		}
+		ids++;
 	}
 	if (lt == NULL && textbetween(p, e))
 		text = 1;
-	if (changed == 0 && (!text || ids == 0)) {
+	if (ids == 0) {
 		emitraw(m, h, i);
 		return;
 	}
@@ -806,12 +1792,13 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 	    p = gt + 1) {
 		if ((gt = memchr(lt, '>', (size_t)(e - lt))) == NULL)
 			break;
-		if (ids++ > 0) {
+		if (ids > 0) {
 			emit(m, m->eol, m->eollen);
 			emit(m, " ", 1);
 		} else
 			emit(m, " ", 1);
-		if (ownref(m, lt + 1, (size_t)(gt - lt - 1))) {
+		if (ids < 64 ? (int)((own >> ids) & 1) :
+		    ownref(m, lt + 1, (size_t)(gt - lt - 1))) {
 			mapid(m, "message-id", lt + 1, (size_t)(gt - lt - 1),
 			    idbuf);
 			emit(m, "<", 1);
@@ -819,16 +1806,17 @@ dorefs(struct msg *m, const struct nym_hdr *h, size_t i)
 			emit(m, ">", 1);
 		} else
 			emit(m, lt, (size_t)(gt - lt + 1));
+		ids++;
 	}
 	emit(m, m->eol, m->eollen);
 }
 
 /* ---- MIME fields, at the top level and in parts ---- */
 
-static int
+static inline int
 tokenchar(unsigned char c)
 {
-	return c > ' ' && c < 127 && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+	return cclass[c] & C_TOKEN;
 }
 
 /* A MIME charset name, as RFC 2231 can carry it: token characters but
@@ -843,8 +1831,9 @@ ischarset(const char *c)
 	return 1;
 }
 
+/* "; name=value", or with fold ";", a new line and " name=value". */
 static void
-emitparam(struct msg *m, const struct nym_param *p, const char *v)
+emitparam(struct msg *m, const struct nym_param *p, const char *v, int fold)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char enc[4];
@@ -852,7 +1841,8 @@ emitparam(struct msg *m, const struct nym_param *p, const char *v)
 	int plain = *v != '\0';
 
 	emit(m, ";", 1);
-	emit(m, m->eol, m->eollen);
+	if (fold)
+		emit(m, m->eol, m->eollen);
 	emit(m, " ", 1);
 	emits(m, p->name);
 	for (s = (const unsigned char *)v; *s != '\0'; s++)
@@ -933,17 +1923,59 @@ neutralboundary(const char *b)
 	return b[0] == '=' && b[1] == '_' && istoken(b + 2, strlen(b + 2));
 }
 
-/* Content-Type or Content-Disposition: file names without directories,
- * no dates or client parameters, a neutral boundary. */
+/* A charset name as the canonical form writes it: lower case (in place),
+ * the usual aliases of us-ascii and utf-8 by their MIME names. */
+static const char *
+charsetname(char *c)
+{
+	char *p;
+
+	for (p = c; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (strcmp(c, "ascii") == 0 || strcmp(c, "us_ascii") == 0 ||
+	    strcmp(c, "ansi_x3.4-1968") == 0 || strcmp(c, "iso646-us") == 0)
+		return "us-ascii";
+	if (strcmp(c, "utf8") == 0)
+		return "utf-8";
+	return c;
+}
+
+/* A charset whose text in ASCII bytes is that ASCII text. */
+static int
+asciisuperset(const char *c)
+{
+	return strcmp(c, "us-ascii") == 0 || strcmp(c, "utf-8") == 0 ||
+	    strncmp(c, "iso-8859-", 9) == 0 || strncmp(c, "windows-125", 11) == 0;
+}
+
+static void
+freeown(char **own, size_t n)
+{
+	while (n > 0)
+		free(own[--n]);
+}
+
+/* Content-Type or Content-Disposition, in the canonical form: file names
+ * without directories, no dates or client parameters, a neutral
+ * boundary, charset names in lower case, the parameters in the order of
+ * their names, on the field's line if it fits in NYM_FOLD_COL, else one
+ * a line.  At the top level the plan (m->pl) may relabel the charset,
+ * drop an unused format=flowed, or drop the whole field. */
 static void
 doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
     struct content *ct, int isctype)
 {
+	static char csname[] = "charset", csascii[] = "us-ascii";
+	static const struct nym_param ascii = { csname, csascii, NULL, 0, 0 };
 	struct nym_mimetype mt = { 0 };
-	const char *name = h->buf + h->f[i].off, *v;
-	size_t nl = h->f[i].namelen, k;
-	char nb[TOKLEN + 3];
-	int change = 0;
+	const struct nym_param *ps[NYM_MIME_PARAMS + 1], *tp;
+	const char *name = h->buf + h->f[i].off, *vs[NYM_MIME_PARAMS + 1], *tv;
+	char nb[NYM_MIME_PARAMS][TOKLEN + 3], *own[NYM_MIME_PARAMS];
+	static char utf8[] = "utf-8";
+	struct nym_param pu[NYM_MIME_PARAMS];
+	size_t nown = 0;
+	size_t nl = h->f[i].namelen, k, np = 0, j, start;
+	int top = part == NULL, charset = 0, fold;
 	ssize_t n;
 
 	if ((n = value(m, h, i)) < 0 ||
@@ -951,22 +1983,36 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		emitraw(m, h, i);
 		return;
 	}
+	/* A name the parser kept a '*' in ("filename*0*0=") would read
+	 * back as another parameter: the field stays as written, as one
+	 * the parser refuses (t/fuzz/regress/scrub/param-name-with-star). */
+	for (k = 0; k < mt.np; k++)
+		if (!ischarset(mt.p[k].name)) {
+			residue(m, part, canonidx(name, nl) >= 0 ?
+			    canon[canonidx(name, nl)].name : "header",
+			    "parameter name that cannot be written back, kept "
+			    "as written");
+			nym_mime_free(&mt);
+			emitraw(m, h, i);
+			return;
+		}
 	if (isctype)
-		snprintf(ct->type, sizeof ct->type, "%s", mt.type);
-	for (k = 0; k < mt.np; k++) {
+		COPYS(ct->type, mt.type);
+	for (k = 0; k < mt.np && np < NYM_MIME_PARAMS; k++) {
 		const struct nym_param *p = &mt.p[k];
+		const char *v = p->value;
 
 		if (dropparam(p->name)) {
 			leak(m, part, name, nl, "parameter %s (%s)", p->name,
 			    p->name[0] == 'x' ? "client details" :
 			    "file time stamps");
-			change = 1;
+			continue;
 		} else if ((strcmp(p->name, "filename") == 0 ||
 		    strcmp(p->name, "name") == 0) &&
 		    basename_of(p->value) != p->value) {
 			leak(m, part, name, nl, "%s holds a directory path",
 			    p->name);
-			change = 1;
+			v = basename_of(v);
 		} else if (isctype && strcmp(p->name, "boundary") == 0 &&
 		    strncmp(mt.type, "multipart/", 10) == 0) {
 			if (strlen(p->value) > NYM_BOUNDARY_MAX ||
@@ -974,46 +2020,111 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 				fail(m, NYM_EX_DATAERR, 0, "unable to scrub "
 				    "message %lu: MIME boundary empty or over "
 				    "%d bytes", m->no, NYM_BOUNDARY_MAX);
+				freeown(own, nown);
 				nym_mime_free(&mt);
 				return;
 			}
-			snprintf(ct->boundary, sizeof ct->boundary, "%s",
-			    p->value);
+			COPYS(ct->boundary, p->value);
 			if (!neutralboundary(p->value)) {
 				leak(m, part, name, nl, "boundary made by the "
 				    "client");
-				change = 1;
+				nb[np][0] = '=';
+				nb[np][1] = '_';
+				token(m, "boundary", v, strlen(v), nb[np] + 2);
+				v = nb[np];
+			}
+		} else if (isctype && strcmp(p->name, "charset") == 0) {
+			charset = 1;
+			v = charsetname(p->value);
+			if (top && m->pl.ascii && strcmp(v, "us-ascii") != 0) {
+				leak(m, part, name, nl, "charset %s for ASCII "
+				    "text (written us-ascii, which says the "
+				    "same)", v);
+				v = "us-ascii";
+			}
+		} else if (isctype && top && m->pl.dropflowed &&
+		    (strcmp(p->name, "format") == 0 ||
+		    strcmp(p->name, "delsp") == 0)) {
+			leak(m, part, name, nl, "%s=%s that the text does not "
+			    "use (dropped)", p->name, p->value);
+			continue;
+		}
+		/* A value in a legacy charset (RFC 2231 or encoded words)
+		 * made UTF-8. */
+		if ((p->ext || p->w2047) && legacycs(p->charset)) {
+			size_t vl = strlen(v);
+			char *u = malloc(4 * vl + 1);
+
+			if (u == NULL) {
+				nomem(m);
+				break;
+			}
+			if (nym_iconv_utf8(p->charset, v, vl, u, 4 * vl + 1) <
+			    0) {
+				free(u);
+				residue(m, part, canonidx(name, nl) >= 0 ?
+				    canon[canonidx(name, nl)].name : "header",
+				    "%s in a charset that cannot be made UTF-8, "
+				    "kept", p->name);
+			} else {
+				leak(m, part, name, nl, "%s in a legacy charset, "
+				    "the sender's locale (written as UTF-8)",
+				    p->name);
+				pu[np] = *p;
+				pu[np].charset = utf8;
+				p = &pu[np];
+				v = own[nown++] = u;
 			}
 		}
+		ps[np] = p;
+		vs[np++] = v;
 	}
-	if (!change) {
+	/* text/plain's default charset made explicit. */
+	if (isctype && !charset && strcmp(mt.type, "text/plain") == 0) {
+		ps[np] = &ascii;
+		vs[np++] = "us-ascii";
+	}
+	if (!isctype && top && m->pl.anytext && np == 0 &&
+	    strcmp(mt.type, "inline") == 0) {
+		leak(m, part, name, nl, "inline on a single-part text message "
+		    "(what a reader does anyway; dropped)");
+		freeown(own, nown);
 		nym_mime_free(&mt);
-		emitraw(m, h, i);
 		return;
 	}
-	emit(m, name, nl);
-	emit(m, ": ", 2);
-	emits(m, mt.type);
-	for (k = 0; k < mt.np; k++) {
-		const struct nym_param *p = &mt.p[k];
-
-		if (dropparam(p->name))
-			continue;
-		v = p->value;
-		if (strcmp(p->name, "filename") == 0 ||
-		    strcmp(p->name, "name") == 0)
-			v = basename_of(v);
-		else if (isctype && strcmp(p->name, "boundary") == 0 &&
-		    strncmp(mt.type, "multipart/", 10) == 0 &&
-		    !neutralboundary(v)) {
-			nb[0] = '=';
-			nb[1] = '_';
-			token(m, "boundary", v, strlen(v), nb + 2);
-			v = nb;
+	/* A part's Content-Type comes before it (the canonical order). */
+	if (!isctype && !top && np == 0 && strcmp(mt.type, "inline") == 0 &&
+	    strncmp(ct->type, "text/", 5) == 0) {
+		leak(m, part, name, nl, "inline on a text part (what a reader "
+		    "does anyway; dropped)");
+		freeown(own, nown);
+		nym_mime_free(&mt);
+		return;
+	}
+	/* By name; a stable sort, for parameters given twice. */
+	for (k = 1; k < np; k++)
+		for (j = k; j > 0 && strcmp(ps[j - 1]->name, ps[j]->name) > 0;
+		    j--) {
+			tp = ps[j];
+			ps[j] = ps[j - 1];
+			ps[j - 1] = tp;
+			tv = vs[j];
+			vs[j] = vs[j - 1];
+			vs[j - 1] = tv;
 		}
-		emitparam(m, p, v);
+	start = m->fbn;
+	for (fold = 0; fold < 2; fold++) {
+		m->fbn = start;
+		emit(m, name, nl);
+		emit(m, ": ", 2);
+		emits(m, mt.type);
+		for (k = 0; k < np; k++)
+			emitparam(m, ps[k], vs[k], fold);
+		if (!m->capture || m->fbn - start <= NYM_FOLD_COL)
+			break;
 	}
 	emit(m, m->eol, m->eollen);
+	freeown(own, nown);
 	nym_mime_free(&mt);
 }
 
@@ -1024,13 +2135,22 @@ docid(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	size_t nl = h->f[i].namelen, idn;
 	ssize_t n;
 
+	/* A top-level Content-ID names nothing a reader can refer to. */
+	if (part == NULL && inlist(name, nl, &m->s->keep) == -1) {
+		leak(m, part, name, nl, "on the message itself, where nothing "
+		    "refers to it (dropped)");
+		return;
+	}
 	if ((n = value(m, h, i)) <= 0 ||
 	    firstid(m->scratch, (size_t)n, &id, &idn) == -1) {
 		emitraw(m, h, i);
 		return;
 	}
 	if (neutralid(m, id, idn)) {
-		emitraw(m, h, i);
+		if (n == (ssize_t)idn + 2)
+			emitfield(m, name, nl, m->scratch);
+		else
+			emitraw(m, h, i);
 		return;
 	}
 	leak(m, part, name, nl, "made by the client (host or software "
@@ -1046,14 +2166,76 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	size_t nl = h->f[i].namelen;
 	ssize_t n = value(m, h, i);
 
-	if (n < 0 || !(m->scratch[0] == '/' || m->scratch[0] == '~' ||
-	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
-	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
+	if (n < 0) {
 		emitraw(m, h, i);
 		return;
 	}
+	if (n == 0) {
+		leak(m, part, name, nl, "empty (dropped)");
+		return;
+	}
+	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
+	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
+	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
+		char *u = recode(m, part, name, nl, m->scratch);
+
+		emitunstruct(m, name, nl, u != NULL ? u : m->scratch);
+		free(u);
+		return;
+	}
 	leak(m, part, name, nl, "holds a directory path");
-	emitfield(m, name, nl, basename_of(m->scratch));
+	emitunstruct(m, name, nl, m->scratch + (basename_of(m->scratch) -
+	    m->scratch));
+}
+
+enum { CTE_NONE, CTE_7BIT, CTE_8BIT, CTE_BINARY, CTE_QP, CTE_BASE64,
+	CTE_OTHER };
+
+/* A lower-case Content-Transfer-Encoding value's kind ("": none). */
+static int
+ctekind(const char *v)
+{
+	static const char *const k[] = { "", "7bit", "8bit", "binary",
+	    "quoted-printable", "base64" };
+	int j;
+
+	for (j = 0; j < CTE_OTHER; j++)
+		if (strcmp(v, k[j]) == 0)
+			return j;
+	return CTE_OTHER;
+}
+
+/* Look at the body's text lines for attributions (-c): a text/plain body
+ * (or one without Content-Type) that is not encoded. */
+static void
+scanbegin(struct msg *m, const struct content *ct, const char *part)
+{
+	int k = ctekind(ct->cte);
+
+	m->paran = 0;
+	m->scanpart = part;
+	m->scan = m->s->report != NULL && (ct->type[0] == '\0' ||
+	    strcmp(ct->type, "text/plain") == 0) && k != CTE_QP &&
+	    k != CTE_BASE64 && k != CTE_OTHER;
+}
+
+/* MIME-Version: 1.0, without a client's comment. */
+static void
+domimever(struct msg *m, const struct nym_hdr *h, size_t i)
+{
+	const char *name = h->buf + h->f[i].off;
+	size_t nl = h->f[i].namelen;
+	ssize_t n = value(m, h, i);
+
+	if (n < 3 || strncmp(m->scratch, "1.0", 3) != 0 || (n > 3 &&
+	    m->scratch[3] != ' ' && m->scratch[3] != '\t' &&
+	    m->scratch[3] != '(')) {
+		emitraw(m, h, i);
+		return;
+	}
+	if (n > 3)
+		leak(m, NULL, name, nl, "comment (client details)");
+	emitfield(m, name, nl, "1.0");
 }
 
 /* Handle a content field; 0 if field i is not one. */
@@ -1073,11 +2255,23 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 		dodesc(m, h, i, part);
 	else if (nym_hdr_is(h, i, "content-transfer-encoding")) {
 		n = value(m, h, i);
-		snprintf(ct->cte, sizeof ct->cte, "%.*s",
-		    (int)(n > 0 ? (n < 63 ? n : 63) : 0), m->scratch);
+		copyn(ct->cte, sizeof ct->cte, m->scratch, n > 0 ?
+		    (size_t)n : 0);
 		for (n = 0; ct->cte[n] != '\0'; n++)
 			ct->cte[n] = (char)tolower((unsigned char)ct->cte[n]);
-		emitraw(m, h, i);
+		if (part == NULL && m->pl.dropcte)
+			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
+			    "%s, where the body reads the same without it "
+			    "(dropped)", ct->cte);
+		else if (part != NULL && ctekind(ct->cte) == CTE_7BIT)
+			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
+			    "7bit, the default (dropped)");
+		else if (ctekind(ct->cte) != CTE_OTHER &&
+		    ctekind(ct->cte) != CTE_NONE)
+			emitfield(m, h->buf + h->f[i].off, h->f[i].namelen,
+			    ct->cte);
+		else
+			emitraw(m, h, i);
 	} else
 		return 0;
 	return 1;
@@ -1114,12 +2308,28 @@ static void
 setdomain(struct msg *m, const struct nym_hdr *h)
 {
 	struct nym_addrlist al = { 0 };
+	const char *d;
+	char dom[sizeof m->domain];
+	size_t dn;
 	ssize_t i, n;
 
 	snprintf(m->domain, sizeof m->domain, "%s",
 	    m->s->domain != NULL ? m->s->domain : "localhost");
-	if (m->s->domain != NULL || (i = nym_hdr_find(h, "from", 0)) < 0 ||
-	    (n = value(m, h, (size_t)i)) < 0 ||
+	if (m->s->domain != NULL || (i = nym_hdr_find(h, "from", 0)) < 0)
+		return;
+	/* A simple list: its first domain as read, lower-cased. */
+	if (simpleaddrs(m, h, (size_t)i, 0, &d, &dn)) {
+		if (dn < sizeof dom) {
+			for (size_t k = 0; k < dn; k++)
+				dom[k] = d[k] >= 'A' && d[k] <= 'Z' ?
+				    (char)(d[k] - 'A' + 'a') : d[k];
+			dom[dn] = '\0';
+			if (ishostname(dom))
+				memcpy(m->domain, dom, dn + 1);
+		}
+		return;
+	}
+	if ((n = value(m, h, (size_t)i)) < 0 ||
 	    nym_addr_parse(m->scratch, (size_t)n, &al) == -1)
 		return;
 	if (al.n > 0 && al.a[0].domain != NULL &&
@@ -1148,18 +2358,268 @@ setorigid(struct msg *m, const struct nym_hdr *h)
 	m->origleak = 1;
 }
 
+/* What the start of a body shows, if it holds all of the body. */
+struct look {
+	int whole;	/* the whole body is in the input buffer */
+	int ascii;	/* 7bit text: bytes 1-127, CR only before LF, lines
+			   of at most 998 bytes */
+	int qpsafe;	/* reads the same as quoted-printable: no '=', no
+			   white space ending a line, lines of at most 76 */
+	int flowed;	/* uses format=flowed: a line ending in a space
+			   (but "-- "), or starting with a space or '>' */
+};
+
+/* Scan the body in the input buffer; 1 if it ends there (EOF, or in an
+ * mbox a From_ line after an empty line), 0 if more may follow. */
+static int
+scanbody(struct msg *m, struct look *lk)
+{
+	const char *p, *e, *nl, *q;
+	size_t len;
+	int prevempty = 1;
+
+	lk->ascii = lk->qpsafe = 1;
+	lk->flowed = 0;
+	p = m->in->buf + m->in->pos;
+	e = m->in->buf + m->in->len;
+	for (; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL) {
+			if (!m->in->eof)
+				return 0;	/* a line the buffer cuts */
+			nl = e;
+		}
+		if (m->mbox && prevempty && nl - p >= 5 &&
+		    memcmp(p, "From ", 5) == 0)
+			return 1;
+		len = (size_t)(nl - p);
+		if (len > 0 && nl < e && p[len - 1] == '\r')
+			len--;
+		prevempty = len == 0;
+		if (len > 998)
+			lk->ascii = 0;
+		if (len > 76 || (len > 0 && (p[len - 1] == ' ' ||
+		    p[len - 1] == '\t')))
+			lk->qpsafe = 0;
+		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
+		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
+			lk->flowed = 1;
+		q = p;
+		/* Eight bytes at a time while none is NUL, CR, '=' or 8-bit
+		 * (most text): then one at a time. */
+		for (; q + 8 <= p + len; q += 8) {
+			uint64_t w, o = 0x0101010101010101ULL;
+
+			memcpy(&w, q, 8);
+			if (((w | ((w - o) & ~w) | (((w ^ 0x0d * o) - o) &
+			    ~(w ^ 0x0d * o)) | (((w ^ 0x3d * o) - o) &
+			    ~(w ^ 0x3d * o))) & 0x80 * o) != 0)
+				break;
+		}
+		for (; q < p + len; q++) {
+			unsigned char c = (unsigned char)*q;
+
+			if (c == '\0' || c > 127 || c == '\r')
+				lk->ascii = 0;
+			else if (c == '=')
+				lk->qpsafe = 0;
+		}
+		/* Decided: nothing more can make a label go. */
+		if ((!lk->ascii || (m->lookqp && !lk->qpsafe)) &&
+		    (!m->lookflowed || lk->flowed))
+			return 1;
+		if (nl == e)
+			break;
+	}
+	return m->in->eof;
+}
+
+/* Look at the body ahead, within the input buffer (NYM_SCRUB_LOOK):
+ * what is buffered first, reading more only while the end is not in
+ * sight (in an mbox it usually is: no read, no move). */
+static void
+look(struct msg *m, struct look *lk)
+{
+	size_t have;
+
+	memset(lk, 0, sizeof *lk);
+	while (!m->failed) {
+		if (scanbody(m, lk)) {
+			lk->whole = 1;
+			return;
+		}
+		have = m->in->len - m->in->pos;
+		if (have >= NYM_SCRUB_LOOK || have >= m->in->cap ||
+		    nym_in_fill(m->in, have + 1) == -1 ||
+		    (m->in->len - m->in->pos == have && !m->in->eof))
+			break;
+	}
+	memset(lk, 0, sizeof *lk);
+}
+
+/* The top level's MIME labels in the canonical form (m->pl): what a
+ * single-part text/plain message's body allows, looked at ahead when a
+ * label depends on it; and, in a check, the residue. */
+static void
+plan(struct msg *m, const struct nym_hdr *h, const short *head,
+    const size_t *has)
+{
+	struct plan *pl = &m->pl;
+	struct nym_mimetype mt = { 0 };
+	const struct nym_param *cs, *fmt;
+	struct look lk = { 0 };
+	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
+	ssize_t mv, ct, te, n;
+	int kind, need, multi, identity;
+
+	memset(pl, 0, sizeof *pl);
+	mv = head[R_MIMEVER];
+	ct = head[R_CTYPE];
+	te = head[R_CTE];
+	pl->hasmv = mv >= 0 && wanted(m->s, "mime-version", 12, 0);
+	pl->hasct = ct >= 0 && wanted(m->s, "content-type", 12, 0);
+	pl->hascte = te >= 0 && wanted(m->s, "content-transfer-encoding", 25,
+	    0);
+	/* Given twice, the body is walked by the last: decide nothing. */
+	if (has[R_CTYPE] > 1 || has[R_CTE] > 1) {
+		residue(m, NULL, has[R_CTYPE] > 1 ? "Content-Type" :
+		    "Content-Transfer-Encoding", "given twice: the labels are "
+		    "kept as written");
+		return;
+	}
+	fmt = NULL;
+	if (pl->hasct) {
+		if ((n = value(m, h, (size_t)ct)) < 0)
+			return;		/* a field written as it is */
+		/* Only text/plain has labels to decide: parse no other. */
+		if (strncasecmp(m->scratch, "text/plain", 10) != 0) {
+			copyn(type, sizeof type, m->scratch, strcspn(
+			    m->scratch, " \t;("));
+			for (n = 0; type[n] != '\0'; n++)
+				type[n] = (char)tolower((unsigned char)type[n]);
+		} else if (nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+			return;
+		else
+			COPYS(type, mt.type);
+		if ((cs = nym_mime_param(&mt, "charset")) != NULL)
+			COPYS(charset, charsetname(cs->value));
+		if ((fmt = nym_mime_param(&mt, "format")) == NULL)
+			fmt = nym_mime_param(&mt, "delsp");
+	}
+	multi = strncmp(type, "multipart/", 10) == 0;
+	pl->text = !pl->hasct || strcmp(type, "text/plain") == 0;
+	pl->anytext = !pl->hasct || strncmp(type, "text/", 5) == 0;
+	if (pl->hascte && (n = value(m, h, (size_t)te)) >= 0) {
+		copyn(cte, sizeof cte, m->scratch, (size_t)n);
+		for (n = 0; cte[n] != '\0'; n++)
+			cte[n] = (char)tolower((unsigned char)cte[n]);
+	}
+	kind = ctekind(cte);
+	need = pl->text && !multi && ((kind >= CTE_8BIT && kind <= CTE_QP) ||
+	    (charset[0] != '\0' && strcmp(charset, "us-ascii") != 0) ||
+	    fmt != NULL || (!pl->hasmv && !pl->hasct));
+	/* Looking can stop once the body is known to be 8-bit or not to
+	 * read the same as quoted-printable, unless format=flowed on an
+	 * unencoded body is still to decide. */
+	m->lookflowed = fmt != NULL && (kind == CTE_NONE || kind == CTE_7BIT);
+	m->lookqp = kind == CTE_QP;
+	if (need)
+		look(m, &lk);
+	pl->dropcte = kind == CTE_7BIT || (pl->text && lk.whole && lk.ascii &&
+	    (kind == CTE_8BIT || kind == CTE_BINARY ||
+	    (kind == CTE_QP && lk.qpsafe)));
+	identity = kind == CTE_NONE || pl->dropcte;
+	pl->ascii = pl->text && pl->hasct && identity && lk.whole &&
+	    lk.ascii && charset[0] != '\0' && asciisuperset(charset);
+	pl->dropflowed = pl->text && fmt != NULL && (nym_mime_param(&mt,
+	    "format") == NULL || strcasecmp(nym_mime_param(&mt,
+	    "format")->value, "flowed") != 0 || (identity && lk.whole &&
+	    !lk.flowed));
+	pl->addmime = !pl->hasmv && !pl->hasct &&
+	    (!pl->hascte || pl->dropcte) && lk.whole &&
+	    lk.ascii && wanted(m->s, "mime-version", 12, 0) &&
+	    wanted(m->s, "content-type", 12, 0);
+	pl->addct = pl->hasmv && !pl->hasct && wanted(m->s, "content-type",
+	    12, 0);
+	nym_mime_free(&mt);
+	if (m->s->report == NULL)
+		return;
+	/* What stays as the client wrote it. */
+	if (!pl->hasmv && !pl->addmime)
+		residue(m, NULL, "MIME-Version", "missing, and the body %s: "
+		    "left without MIME labels", !pl->text || multi ? "has "
+		    "MIME fields" : !lk.whole ? "is too long to look at "
+		    "first" : "is not 7-bit text");
+	if (kind != CTE_NONE && !pl->dropcte)
+		residue(m, NULL, "Content-Transfer-Encoding", "%s kept (the "
+		    "body is copied, not re-encoded)", kind == CTE_OTHER ?
+		    "an unknown encoding" : cte);
+	if (pl->text && fmt != NULL && !pl->dropflowed)
+		residue(m, NULL, "Content-Type", "format=flowed kept (%s)",
+		    !lk.whole ? "the body is too long to look at first" :
+		    !identity ? "the body is encoded" : "the text uses it");
+	if (pl->text && charset[0] != '\0' && !pl->ascii &&
+	    strcmp(charset, "us-ascii") != 0 &&
+	    (strcmp(charset, "utf-8") != 0 || !lk.whole))
+		residue(m, NULL, "Content-Type", "charset %s kept (%s)",
+		    charset, !lk.whole ? "the body is too long to look at "
+		    "first" : !identity ? "the body is encoded" : "the text "
+		    "is not re-encoded");
+}
+
+/* The top-level header in the canonical form: the fields the policy
+ * keeps, in canon[]'s order, each rendered canonically. */
 static void
 scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 {
 	char buf[IDCAP + 2], rnd[16];
 	const char *name;
-	size_t i, nl;
-	int hasdate = 0, hasid = 0;
+	size_t i, nl, has[R_MAX] = { 0 };
+	short head[R_MAX], tail[R_MAX], k;
+	int r, last = 0, disorder = 0;
 
 	m->eol = h->crlf ? "\r\n" : "\n";
 	m->eollen = h->crlf ? 2 : 1;
 	setdomain(m, h);
 	setorigid(m, h);
+	if (h->nf > m->tfcap) {
+		if (nym_reallocarray(&m->tf, h->nf, sizeof *m->tf) == -1) {
+			nomem(m);
+			return;
+		}
+		m->tfcap = h->nf;
+	}
+	/* Rank the fields, and chain each rank's in input order. */
+	for (r = 0; r < R_MAX; r++)
+		head[r] = tail[r] = -1;
+	for (i = 0; i < h->nf; i++) {
+		struct topf *f = &m->tf[i];
+
+		name = h->buf + h->f[i].off;
+		nl = h->f[i].namelen;
+		f->want = (short)wanted(m->s, name, nl, 0);
+		/* A field that goes is ranked only to be reported in order,
+		 * in a check; else it is counted here. */
+		if (!f->want && m->s->report == NULL) {
+			m->leaks++;
+			continue;
+		}
+		f->idx = (short)canonidx(name, nl);
+		f->rank = (short)rankof(f->idx);
+		f->next = -1;
+		if (tail[f->rank] == -1)
+			head[f->rank] = (short)i;
+		else
+			m->tf[tail[f->rank]].next = (short)i;
+		tail[f->rank] = (short)i;
+		if (!f->want)
+			continue;
+		has[f->rank]++;
+		if (f->rank < last)
+			disorder = 1;
+		else
+			last = f->rank;
+	}
+	plan(m, h, head, has);
 	badbytes(m, h, NULL);
 	if (h->fromlen > 0) {
 		emitbytes(m, h->buf, h->fromlen);
@@ -1168,46 +2628,85 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		if (h->buf[h->fromlen - 1] != '\n')
 			emit(m, m->eol, m->eollen);
 	}
-	for (i = 0; i < h->nf; i++) {
-		name = h->buf + h->f[i].off;
-		nl = h->f[i].namelen;
-		if (!wanted(m->s, name, nl, 0)) {
-			leak(m, NULL, name, nl, "%s", m->s->report != NULL ?
-			    why(m->s, name, nl) : "");
-			continue;
+	if (disorder)
+		leak(m, NULL, "header", 6, "field order of the client "
+		    "(written in the canonical order)");
+	for (r = 0; r < R_MAX; r++) {
+		if (r == R_MIMEVER && !has[r] && m->pl.addmime) {
+			leak(m, NULL, "MIME-Version", 12, "missing for 7-bit "
+			    "text (added, with its Content-Type)");
+			emitfield(m, "MIME-Version", 12, "1.0");
 		}
-		if (nym_hdr_is(h, i, "date")) {
-			hasdate = 1;
-			dodate(m, h, i);
-		} else if (nym_hdr_is(h, i, "message-id")) {
-			hasid = 1;
-			domsgid(m, h, i);
-		} else if (nym_hdr_is(h, i, "in-reply-to") ||
-		    nym_hdr_is(h, i, "references"))
-			dorefs(m, h, i);
-		else if (!docontent(m, h, i, NULL, ct))
-			emitraw(m, h, i);
-	}
-	if (!hasdate) {
-		time_t t = m->s->now;
+		if (r == R_CTYPE && !has[r] && (m->pl.addmime ||
+		    m->pl.addct)) {
+			if (m->pl.addct)
+				leak(m, NULL, "Content-Type", 12, "missing "
+				    "(its default written out)");
+			emitfield(m, "Content-Type", 12,
+			    "text/plain; charset=us-ascii");
+			COPYS(ct->type, "text/plain");
+		}
+		for (k = head[r]; k != -1; k = m->tf[k].next) {
+			i = (size_t)k;
+			name = h->buf + h->f[i].off;
+			nl = h->f[i].namelen;
+			if (!m->tf[i].want) {
+				leak(m, NULL, name, nl, "%s",
+				    m->s->report != NULL ?
+				    why(m->s, name, nl) : "");
+				continue;
+			}
+			beginfield(m);
+			switch (r) {
+			case R_DATE:
+				dodate(m, h, i);
+				break;
+			case R_MSGID:
+				domsgid(m, h, i);
+				break;
+			case R_IRT:
+			case R_REFS:
+				dorefs(m, h, i);
+				break;
+			case R_FROM: case R_SENDER: case R_REPLYTO: case R_TO:
+			case R_CC: case R_BCC: case R_MFT: case R_MRT:
+				doaddr(m, h, i);
+				break;
+			case R_SUBJECT:
+			case R_KEYWORDS:
+				dounstruct(m, h, i);
+				break;
+			case R_MIMEVER:
+				domimever(m, h, i);
+				break;
+			default:
+				if (!docontent(m, h, i, NULL, ct))
+					emitraw(m, h, i);
+			}
+			endfield(m, h, i, NULL, m->tf[i].idx);
+		}
+		if (r == R_DATE && !has[r]) {
+			time_t t = m->s->now;
 
-		leak(m, NULL, "Date", 4, "missing: the next server would add "
-		    "one in its own time zone");
-		if (m->s->round > 0)
-			t -= ((t % m->s->round) + m->s->round) %
-			    m->s->round;
-		nym_date_format(t, buf, sizeof buf);
-		emitfield(m, "Date", 4, buf);
-	}
-	if (!hasid) {
-		leak(m, NULL, "Message-ID", 10, "missing: the next server "
-		    "would add one with its host name");
-		nym_random(rnd, sizeof rnd);
-		buf[0] = '<';
-		i = 1 + mapid(m, "message-id-new", rnd, sizeof rnd, buf + 1);
-		buf[i++] = '>';
-		buf[i] = '\0';
-		emitfield(m, "Message-ID", 10, buf);
+			leak(m, NULL, "Date", 4, "missing: the next server "
+			    "would add one in its own time zone");
+			if (m->s->round > 0)
+				t -= ((t % m->s->round) + m->s->round) %
+				    m->s->round;
+			nym_date_format(t, buf, sizeof buf);
+			emitfield(m, "Date", 4, buf);
+		}
+		if (r == R_MSGID && !has[r]) {
+			leak(m, NULL, "Message-ID", 10, "missing: the next "
+			    "server would add one with its host name");
+			nym_random(rnd, sizeof rnd);
+			buf[0] = '<';
+			i = 1 + mapid(m, "message-id-new", rnd, sizeof rnd,
+			    buf + 1);
+			buf[i++] = '>';
+			buf[i] = '\0';
+			emitfield(m, "Message-ID", 10, buf);
+		}
 	}
 	if (m->folded > 0)
 		leak(m, NULL, "header", 6, "%d line%s that %s not a field, "
@@ -1560,6 +3059,8 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 {
 	const char *name;
 	size_t i, nl;
+	short head[R_MAX], tail[R_MAX], k;
+	int r, last = 0, disorder = 0;
 
 	memset(ct, 0, sizeof *ct);
 	if (m->failed)
@@ -1569,7 +3070,20 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		return;
 	}
 	badbytes(m, ph, part);
+	if (ph->nf > m->tfcap) {
+		if (nym_reallocarray(&m->tf, ph->nf, sizeof *m->tf) == -1) {
+			nomem(m);
+			return;
+		}
+		m->tfcap = ph->nf;
+	}
+	/* The fields that go, in input order; those that stay ranked as
+	 * at the top level (canon[]), each rank's in input order. */
+	for (r = 0; r < R_MAX; r++)
+		head[r] = tail[r] = -1;
 	for (i = 0; i < ph->nf; i++) {
+		struct topf *f = &m->tf[i];
+
 		name = ph->buf + ph->f[i].off;
 		nl = ph->f[i].namelen;
 		if (!wanted(m->s, name, nl, 1)) {
@@ -1577,9 +3091,30 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 			    why(m->s, name, nl) : "");
 			continue;
 		}
-		if (!docontent(m, ph, i, part, ct))
-			emitraw(m, ph, i);
+		f->idx = (short)canonidx(name, nl);
+		f->rank = (short)rankof(f->idx);
+		f->next = -1;
+		if (tail[f->rank] == -1)
+			head[f->rank] = (short)i;
+		else
+			m->tf[tail[f->rank]].next = (short)i;
+		tail[f->rank] = (short)i;
+		if (f->rank < last)
+			disorder = 1;
+		else
+			last = f->rank;
 	}
+	if (disorder)
+		leak(m, part, "header", 6, "field order of the client "
+		    "(written in the canonical order)");
+	for (r = 0; r < R_MAX; r++)
+		for (k = head[r]; k != -1; k = m->tf[k].next) {
+			i = (size_t)k;
+			beginfield(m);
+			if (!docontent(m, ph, i, part, ct))
+				emitraw(m, ph, i);
+			endfield(m, ph, i, part, m->tf[i].idx);
+		}
 	emit(m, m->eol, m->eollen);
 }
 
@@ -1617,14 +3152,15 @@ multipart(struct msg *m, const struct content *top)
 		k = more ? -1 : whichlevel(m, l, n, &close);
 		if (k == -1) {
 			if (inbody)
-				emit(m, l, n);
+				emitline(m, l, n);
 			else if (!isempty(l, n))
 				skipped = 1;
 			while (more && nextline(m, &l, &n, &more))
 				if (inbody)
-					emit(m, l, n);
+					emitline(m, l, n);
 			continue;
 		}
+		m->scan = 0;
 		while (m->depth - 1 > k)
 			addclose(m, part[0] ? part : NULL);
 		emitdelim(m, k, close);
@@ -1656,7 +3192,10 @@ multipart(struct msg *m, const struct content *top)
 			inbody = 0;
 		} else if (strcmp(ct.type, "text/html") == 0)
 			htmlbody(m, &ct, part);
+		else
+			scanbegin(m, &ct, part);
 	}
+	m->scan = 0;
 	if (skipped)
 		leak(m, NULL, "multipart", 9, "preamble or epilogue text "
 		    "(dropped)");
@@ -1694,7 +3233,7 @@ copybody(struct msg *m)
 		}
 	}
 	while (nextline(m, &l, &n, &more))
-		emit(m, l, n);
+		emitline(m, l, n);
 }
 
 static int
@@ -1764,8 +3303,11 @@ message(struct msg *m, struct nym_hdr *h)
 	m->prevempty = 1;
 	if (ismultipart(&ct))
 		multipart(m, &ct);
-	else
+	else {
+		scanbegin(m, &ct, NULL);
 		copybody(m);
+	}
+	m->scan = 0;
 	if (m->mbox && !endsempty(m)) {
 		/* mbox: messages are separated by an empty line. */
 		if (m->tail[2] != '\n')
@@ -1823,6 +3365,10 @@ done:
 	nym_hdr_free(&h);
 	nym_in_close(&in);
 	nym_out_close(&out);
+	if (m != NULL) {
+		free(m->fb);
+		free(m->tf);
+	}
 	free(m);
 	return r;
 }

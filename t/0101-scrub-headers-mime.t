@@ -26,7 +26,7 @@ test_expect_success 'file dates and client parameters are removed, others kept' 
 test_expect_success 'non-content part fields are dropped' '
 	test_grep -i "^X-Attachment-Id:" $D/mime.eml &&
 	test_grep -i "^Content-Language:" $D/mime.eml &&
-	test_grep "^Content-Type: text/plain; charset=UTF-8; format=flowed" out &&
+	test_grep "^Content-Type: text/plain; charset=utf-8; format=flowed" out &&
 	test_grep "^Content-Type: application/pdf;" out &&
 	test_grep -v -i "X-Attachment-Id\|Content-Language" out
 '

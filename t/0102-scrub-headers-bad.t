@@ -161,9 +161,8 @@ test_expect_success 'an empty text/html part of a multipart/related (UB under UB
 test_expect_success 'an obsolete "From :" field comes out as "From:" (an mbox would split at it)' '
 	printf "X-A: 1\nFrom : a@example.org\n\nbody\n" >obsfrom &&
 	run -m <obsfrom >out &&
-	head -1 out >first &&
-	echo "From: a@example.org" >want &&
-	test_cmp want first &&
+	! grep "^From " out &&
+	grep -x "From: <a@example.org>" out &&
 	{ scrub-headers -c -m <out >report; test $? = 0; } &&
 	test_must_be_empty report
 '
@@ -173,14 +172,14 @@ test_expect_success "a sender domain with RFC 5322 atext (') is not used for IDs
 	run <quote >out &&
 	grep "^Message-ID: <[a-z2-7]*@localhost>\$" out &&
 	{ scrub-headers -c <out >report; test $? = 0; } &&
-	test_must_be_empty report
+	! grep -v "^residue: " report
 '
 
 test_expect_success 'content holding the new boundary of its multipart is refused, 65' '
 	head -c 32 /dev/zero >zero.key && chmod 600 zero.key &&
 	printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\none\n--b--\n" >mp &&
 	run -K zero.key <mp >out &&
-	new=$(sed -n "s/^ boundary=\"\\(.*\\)\"\$/\\1/p" out) &&
+	new=$(sed -n "s/.*boundary=\"\\(.*\\)\"\$/\\1/p" out) &&
 	test -n "$new" &&
 	printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\none\n--$new\nfake: part\n\n--b--\n" >clash &&
 	test_expect_code 65 run -K zero.key <clash >out 2>err &&
@@ -193,6 +192,14 @@ test_expect_success 'NUL bytes before a path in Content-Description: read as the
 	grep -x "Content-Description: plan.txt" out &&
 	{ scrub-headers -c <out >report; test $? = 0; } &&
 	test_must_be_empty report
+'
+
+test_expect_success 'a parameter name with a star left in it keeps its field as written' '
+	printf "From: a@example.org\nContent-Disposition: attachment;\n filename*0*0=x\\\\y\n\nbody\n" >star &&
+	run <star >out &&
+	grep -x " filename\*0\*0=x\\\\y" out &&
+	{ scrub-headers -c <out >report; test $? = 0; } &&
+	grep -x "residue: Content-Disposition: parameter name that cannot be written back, kept as written" report
 '
 
 test_done

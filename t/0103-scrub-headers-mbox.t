@@ -58,7 +58,7 @@ test_expect_success '-c -m numbers the messages in its report' '
 	grep "^1: Received: " report &&
 	grep "^3: part 2: Content-Disposition: filename holds a directory path" report &&
 	{ scrub-headers -c -m <out.mbox >clean; test $? = 0; } &&
-	test_must_be_empty clean
+	! grep -v "^[0-9]*: residue: " clean
 '
 
 test_expect_success 'a last From_ line cut by EOF keeps its own line (t/fuzz/regress/scrub)' '
@@ -75,7 +75,7 @@ test_expect_success 'a "From " line the input did not split at stays in its mess
 	test $(grep -c "^From " split.out) = 2 &&
 	grep -x ">From here on" split.out &&
 	{ scrub-headers -c -m <split.out >report; test $? = 0; } &&
-	test_must_be_empty report
+	! grep -v "^[0-9]*: residue: " report
 '
 
 test_expect_success 'CRLF messages are separated by an empty line too, after a dropped epilogue' '
@@ -87,7 +87,7 @@ test_expect_success 'CRLF messages are separated by an empty line too, after a d
 	test $(wc -l <before) = 2 && head -1 before | tr -d "\r\n" >blank &&
 	test_must_be_empty blank &&
 	{ scrub-headers -c -m <crlf.out >report; test $? = 0; } &&
-	test_must_be_empty report
+	! grep -v "^[0-9]*: residue: " report
 '
 
 test_done

@@ -177,11 +177,14 @@ test_expect_success 'README: make demo runs t/demo.sh, CI runs make demo, t/0500
 test_expect_success 'README, scrub-headers(1): scrub-headers -c prints what the docs show' '
 	ex check <<-\EOF &&
 	$ scrub-headers -c < draft.eml
+	header: field order of the client (written in the canonical order)
 	Received: hosts, addresses and times the message passed
-	Message-ID: made by the client (host, time or software pattern)
 	Date: time zone offset +0100
+	Message-ID: made by the client (host, time or software pattern)
 	User-Agent: mail client and version
 	Content-Type: boundary made by the client
+	part 1: Content-Type: the client'"'"'s rendering (written in the canonical form)
+	part 2: Content-Type: the client'"'"'s rendering (written in the canonical form)
 	part 2: Content-Disposition: filename holds a directory path
 	EOF
 	sed -n "1s/^\\$ //p" check >check.cmd &&
@@ -1300,6 +1303,7 @@ test_expect_success 'README: the program list, the measurements and the layout' 
 	prose "pop-fetch          4057  4057  1380   pop-fetch is then" &&
 	prose "50 MB, MB/s:     mbox-encrypt 2525 2833 2649, age 1705 1716 1792" &&
 	prose "queue-run                   621  629" &&
+	prose "scrub-headers                      main      canonical  change" &&
 	prose "job                            total s  first s  msg/s  ratio" &&
 	prose "queue-run, -j 100 -J 20    1647   6.07 5.93 6.22" &&
 	prose "job                              total s  msg/s  connections" &&

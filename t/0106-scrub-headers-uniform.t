@@ -1,0 +1,429 @@
+#!/bin/sh
+# scrub-headers' canonical form (scrub-headers(1), "Canonical form";
+# issue 15): the same message written by every client in t/data/clients
+# leaves it with one header section, byte for byte, once the values that
+# must differ (Date, the keyed Message-ID and the own IDs derived from it,
+# boundaries) are masked.  What the canonical form cannot make uniform is
+# listed below as known differences (each must still be there: a fix
+# shows up as a failure asking to update the list) and -c reports it.
+cd "$(dirname "$0")" && . ./lib.sh
+
+D=$TDATA/clients
+clients="aerc alpine claws mailutils mutt neomutt nmh s-nail thunderbird"
+
+# The header section, line ends as LF (SMTP makes them all CRLF: they
+# are the transport's, not the client's), masked values.
+hdr()
+{
+	sed '/^\r\{0,1\}$/q' "$1" | tr -d '\r' | sed \
+	    -e 's/^Date: .*/Date: (date)/' \
+	    -e 's/<[a-z2-7]\{26\}@/<(id)@/g' \
+	    -e 's/=_[a-z2-7]\{26\}/=_(boundary)/g'
+}
+
+# Known differences of the replies: the residue, as sed scripts that
+# turn one client's header into the common one, and why it stays.
+known()
+{
+	case $1 in
+	mutt-reply|neomutt-reply|s-nail-reply)
+		printf '%s\n' 's/^To: <bob@bob\.i2p>$/To: Bob <bob@bob.i2p>/'
+		echo "$1: To without Bob's display name: the client chose not to copy it from the message answered; adding or dropping names would change what the reader sees" >&2
+		;;
+	alpine-reply|thunderbird-reply)
+		printf '%s\n' 's/^\(Content-Type: .*\); format=flowed$/\1/'
+		echo "$1: format=flowed kept: the quoted text uses it (flowed lines, quote depth); the text is not reflowed" >&2
+		;;
+	mailutils-reply)
+		printf '%s\n' '/^To:/i\' 'From: Alice <alice@alice.i2p>' \
+		    's/@localhost>/@alice.i2p>/' \
+		    's/^References: <CA+xyz@mail\.gmail\.com>$/References: <(id)@alice.i2p>\' \
+		    ' <CA+xyz@mail.gmail.com>/'
+		echo "$1: no From (mail -a From: conflicts with the reply), so the new Message-ID takes the domain localhost; References lacks the plain message's ID, which mail never wrote" >&2
+		;;
+	esac
+}
+
+# The known differences, shown whether the tests pass or not.
+for c in $clients; do
+	for kind in plain reply; do
+		known $c-$kind 2>&1 >/dev/null | sed 's/^/# known difference: /'
+	done
+done
+
+for kind in plain reply; do
+	test_expect_success "$kind: every client's message scrubs" '
+		for c in $clients; do
+			scrub-headers <$D/$c-$kind.eml >$c-$kind.out &&
+			hdr $c-$kind.out >$c-$kind.hdr || return 1
+		done
+	'
+
+	test_expect_success "$kind: each header's line ends are all alike" '
+		for c in $clients; do
+			sed "/^\r\{0,1\}\$/q" $c-$kind.out >h &&
+			n=$(wc -l <h) && cr=$(grep -c "$(printf "\r")\$" h || :) &&
+			{ test $cr = 0 || test $cr = $n; } ||
+			{ echo "$c-$kind: $cr of $n lines end in CRLF"; return 1; }
+		done
+	'
+
+	test_expect_success "$kind: one header section for every client, but the known differences" '
+		fails= &&
+		for c in $clients; do
+			known $c-$kind >$c-$kind.known 2>$c-$kind.why &&
+			if test -s $c-$kind.known; then
+				sed -f $c-$kind.known $c-$kind.hdr >$c-$kind.norm &&
+				if cmp -s $c-$kind.hdr $c-$kind.norm; then
+					echo "$c-$kind: the known difference is gone; update known():"
+					cat $c-$kind.why
+					fails="$fails $c"
+				fi &&
+				sed "s/^/# known difference: /" $c-$kind.why
+			else
+				cp $c-$kind.hdr $c-$kind.norm
+			fi || return 1
+		done &&
+		for c in $clients; do
+			if ! cmp -s mutt-$kind.norm $c-$kind.norm; then
+				echo "$c-$kind differs from mutt-$kind:"
+				diff -u mutt-$kind.norm $c-$kind.norm
+				fails="$fails $c"
+			fi || return 1
+		done &&
+		test -z "$fails"
+	'
+
+	test_expect_success "$kind: the canonical form is a fixed point" '
+		for c in $clients; do
+			scrub-headers <$c-$kind.out >again &&
+			cmp $c-$kind.out again ||
+			{ echo "$c-$kind changes when scrubbed again"; return 1; }
+		done
+	'
+done
+
+test_expect_success 'the one plain header, as the man page shows it' '
+	cat >want <<-\EOF &&
+	Date: (date)
+	From: Alice <alice@alice.i2p>
+	To: <bob@bob.i2p>
+	Subject: Plan for Friday
+	Message-ID: <(id)@alice.i2p>
+	MIME-Version: 1.0
+	Content-Type: text/plain; charset=us-ascii
+
+	EOF
+	test_cmp want mutt-plain.hdr
+'
+
+test_expect_success '-c reports the residue, and it does not count as a leak' '
+	for c in alpine thunderbird; do
+		{ scrub-headers -c <$c-reply.out >report; test $? = 0; } &&
+		test_grep -x "residue: Content-Type: format=flowed kept (the text uses it)" report || return 1
+	done &&
+	{ scrub-headers -c <claws-reply.out >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
+# ---- the rules, one by one
+
+test_expect_success 'addresses: quotes only where RFC 5322 needs them, brackets always, one a line' '
+	printf "%s\n" "From: \"Anna Nym\" <Anna@Mail.I2P>" \
+	    "To: bob@bob.i2p (Bob B), \"Nym, Carl\" <c@c.i2p>, \"J. Doe\" <j@d.i2p>" \
+	    "Cc: friends: a@a.i2p, <b@b.i2p>;, \"x\\\"y\" <\"odd local\"@o.i2p>" \
+	    "Subject: s" "" "hi" >addr.eml &&
+	scrub-headers <addr.eml >out &&
+	hdr out >h &&
+	cat >want <<-\EOF &&
+	Date: (date)
+	From: Anna Nym <Anna@mail.i2p>
+	To: Bob B <bob@bob.i2p>,
+	 "Nym, Carl" <c@c.i2p>,
+	 "J. Doe" <j@d.i2p>
+	Cc: friends: <a@a.i2p>,
+	 <b@b.i2p>;,
+	 "x\"y" <"odd local"@o.i2p>
+	Subject: s
+	Message-ID: <(id)@mail.i2p>
+	MIME-Version: 1.0
+	Content-Type: text/plain; charset=us-ascii
+
+	EOF
+	test_cmp want h &&
+	scrub-headers -c <out >report &&
+	test_must_be_empty report
+'
+
+test_expect_success 'an empty group stays as written, and -c says so' '
+	printf "From: a@a.i2p\nTo: undisclosed-recipients: ;\nSubject: s\n\nhi\n" >group.eml &&
+	scrub-headers <group.eml >out &&
+	test_grep -x "To: undisclosed-recipients: ;" out &&
+	{ scrub-headers -c <out >report; test $? = 0; } &&
+	test_grep -x "residue: To: empty group kept as written" report
+'
+
+test_expect_success 'MIME fields: names, order, parameters, defaults' '
+	printf "%s\n" "Content-Id: <1.2@host.lan>" "content-transfer-encoding: 7BIT" \
+	    "Content-Type: TEXT/PLAIN; format=fixed; Charset=\"UTF-8\"" \
+	    "Mime-Version: 1.0 (Generated by Frob 1.2)" \
+	    "Content-Disposition: inline" "From: a@a.i2p" "Subject: s" "" "hi" >mime.eml &&
+	{ scrub-headers -c <mime.eml >report; test $? = 1; } &&
+	test_grep -x "Content-Id: on the message itself, where nothing refers to it (dropped)" report &&
+	test_grep -x "content-transfer-encoding: 7bit, where the body reads the same without it (dropped)" report &&
+	test_grep -x "Mime-Version: comment (client details)" report &&
+	test_grep -x "Content-Type: charset utf-8 for ASCII text (written us-ascii, which says the same)" report &&
+	test_grep -x "Content-Type: format=fixed that the text does not use (dropped)" report &&
+	test_grep -x "header: field order of the client (written in the canonical order)" report &&
+	scrub-headers <mime.eml >out &&
+	hdr out >h &&
+	test_grep -x "MIME-Version: 1.0" h &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" h &&
+	test_grep -v -i "^Content-\(Id\|Transfer\|Disposition\)" h
+'
+
+test_expect_success 'parameters in the order of their names, one a line when the field is long' '
+	printf "%s\n" "MIME-Version: 1.0" \
+	    "Content-Type: multipart/mixed; boundary=\"xyz\"; A=1" \
+	    "From: a@a.i2p" "" "--xyz" "" "one" "--xyz--" >params.eml &&
+	scrub-headers <params.eml >out &&
+	hdr out >h &&
+	test_grep -x "Content-Type: multipart/mixed; a=1; boundary=\"=_(boundary)\"" h &&
+	sed "s/A=1/a-param=a-long-value-that-makes-the-line-longer-than-78/" params.eml >long.eml &&
+	scrub-headers <long.eml >out2 &&
+	hdr out2 >h2 &&
+	test_grep -x "Content-Type: multipart/mixed;" h2 &&
+	test_grep -x " a-param=a-long-value-that-makes-the-line-longer-than-78;" h2 &&
+	test_grep -x " boundary=\"=_(boundary)\"" h2
+'
+
+test_expect_success 'no MIME-Version: labelled only for 7-bit text; 8 bits are residue' '
+	printf "From: a@a.i2p\nSubject: s\n\nplain text\n" >nomime7.eml &&
+	scrub-headers <nomime7.eml >out &&
+	test_grep -x "MIME-Version: 1.0" out &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
+	printf "From: a@a.i2p\nSubject: s\n\n\303\274ber\n" >nomime8.eml &&
+	scrub-headers <nomime8.eml >out8 &&
+	test_grep -v "^MIME-Version:" out8 &&
+	test_grep -v "^Content-Type:" out8 &&
+	{ scrub-headers -c <out8 >report; test $? = 0; } &&
+	test_grep -x "residue: MIME-Version: missing, and the body is not 7-bit text: left without MIME labels" report
+'
+
+test_expect_success 'no MIME-Version and a body longer than the look-ahead: residue' '
+	{ printf "From: a@a.i2p\n\n"; i=0; while test $i -lt 2000; do
+		echo "a line of plain text, forty bytes long."; i=$((i + 1)); done; } >long.eml &&
+	scrub-headers <long.eml >out &&
+	test_grep -v "^MIME-Version:" out &&
+	scrub-headers -c <out >report &&
+	test_grep -x "residue: MIME-Version: missing, and the body is too long to look at first: left without MIME labels" report &&
+	sed 1,2d long.eml >want && sed "1,/^\$/d" out >got && test_cmp want got
+'
+
+test_expect_success 'quoted-printable of ASCII text without = is dropped; with = it stays' '
+	printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\nFrom: a@a.i2p\n\nplain\n" >qp.eml &&
+	scrub-headers <qp.eml >out &&
+	test_grep -v "^Content-Transfer-Encoding" out &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
+	sed "s/^plain/caf=C3=A9/" qp.eml >qp8.eml &&
+	scrub-headers <qp8.eml >out8 &&
+	test_grep -x "Content-Transfer-Encoding: quoted-printable" out8 &&
+	test_grep -x "Content-Type: text/plain; charset=utf-8" out8 &&
+	scrub-headers -c <out8 >report &&
+	test_grep -x "residue: Content-Transfer-Encoding: quoted-printable kept (the body is copied, not re-encoded)" report
+'
+
+test_expect_success 'format=flowed: dropped where the text does not use it, kept where it does' '
+	printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii; format=flowed; delsp=yes\nFrom: a@a.i2p\n\nfixed\n-- \nsig\n" >fl.eml &&
+	scrub-headers <fl.eml >out &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
+	printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii; format=flowed\nFrom: a@a.i2p\n\nflows \non\n" >fl2.eml &&
+	scrub-headers <fl2.eml >out2 &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii; format=flowed" out2
+'
+
+test_expect_success 'unstructured text: unfolded, folded again at the last space before column 78' '
+	printf "From: a@a.i2p\nSubject: a long subject\n\tthat a client folded early, and that goes on past the seventy-eighth column\n\nx\n" >subj.eml &&
+	scrub-headers <subj.eml >out &&
+	test_grep -x "Subject: a long subject that a client folded early, and that goes on past the" out &&
+	test_grep -x " seventy-eighth column" out
+'
+
+test_expect_success 'an mbox: each message canonical, the From_ line first' '
+	printf "From a@a Mon Nov 23 08:48:41 2026\nSubject: one\nFrom: a@a.i2p\n\nx\n\nFrom a@a Mon Nov 23 08:48:42 2026\nFrom: a@a.i2p\nSubject: two\n\ny\n" >in.mbox &&
+	scrub-headers -m <in.mbox >out.mbox &&
+	test $(grep -c "^From a@a " out.mbox) = 2 &&
+	sed -n "/^From a@a /{n;p;}" out.mbox >firsts &&
+	test $(grep -c "^Date: " firsts) = 2
+'
+
+test_expect_success 'addresses: folds, quotes, bare addresses and domain case take the one rendering' '
+	printf "%s\n" "From: \"Alice\"   <alice@Alice.I2P>" \
+	    "To: bob@bob.i2p,   \"Carol Nym\" <carol@carol.i2p>," \
+	    "	Dan  Nym" "	 <dan@dan.i2p>, \"Eve, the Second\" <eve@eve.i2p>" \
+	    "Subject: s" "" "x" >fws.eml &&
+	scrub-headers <fws.eml >out &&
+	sed -n "/^From:/,/^Subject:/p" out >got &&
+	printf "%s\n" "From: Alice <alice@alice.i2p>" "To: <bob@bob.i2p>," \
+	    " Carol Nym <carol@carol.i2p>," " Dan Nym <dan@dan.i2p>," \
+	    " \"Eve, the Second\" <eve@eve.i2p>" "Subject: s" >want &&
+	test_cmp want got &&
+	test_grep "@alice\.i2p>\$" out &&
+	scrub-headers <out >again && test_cmp out again
+'
+
+# Two clients' shapes of one multipart message: part field order,
+# explicit defaults (7bit, inline on text, an empty description), the
+# case and quoting of types, parameters and encodings.
+mpart()
+{
+	printf "%s\n" "From: Alice <alice@alice.i2p>" "To: Bob <bob@bob.i2p>" \
+	    "Subject: parts" "Date: Mon, 23 Nov 2026 08:14:04 +0000" \
+	    "Message-ID: <parts.1@alice.i2p>" "MIME-Version: 1.0"
+	if test $1 = a; then
+		printf "%s\n" "Content-Type: multipart/mixed; boundary=\"aaa\"" "" \
+		    "--aaa" "Content-Type: text/plain; charset=us-ascii" \
+		    "Content-Disposition: inline" "" "Hello, Bob." "" \
+		    "--aaa" "Content-Type: application/pdf; name=\"plan.pdf\"" \
+		    "Content-Disposition: attachment; filename=\"plan.pdf\"" \
+		    "Content-Transfer-Encoding: base64" "" "JVBERi0xLjQKJcOkw7w=" \
+		    "--aaa--"
+	else
+		printf "%s\n" "Content-Type: MULTIPART/MIXED; BOUNDARY=bbb" "" \
+		    "--bbb" "Content-Transfer-Encoding: 7BIT" "Content-Description:" \
+		    "Content-Type: Text/Plain; CHARSET=\"US-ASCII\"" "" "Hello, Bob." "" \
+		    "--bbb" "Content-Disposition: ATTACHMENT; filename=plan.pdf" \
+		    "Content-Transfer-Encoding: Base64" \
+		    "content-type: application/PDF; name=plan.pdf" "" \
+		    "JVBERi0xLjQKJcOkw7w=" "--bbb--"
+	fi
+}
+
+test_expect_success 'MIME parts: one field order, no explicit defaults, one spelling' '
+	mpart a >pa.eml && mpart b >pb.eml &&
+	scrub-headers <pa.eml >pa.out && scrub-headers <pb.eml >pb.out &&
+	sed "s/=_[a-z2-7]\{26\}/=_(boundary)/g" pa.out >pa.m &&
+	sed "s/=_[a-z2-7]\{26\}/=_(boundary)/g" pb.out >pb.m &&
+	test_cmp pa.m pb.m &&
+	sed -n "/^--=_/,/^\$/p" pa.m >parts &&
+	printf "%s\n" "--=_(boundary)" "Content-Type: text/plain; charset=us-ascii" "" \
+	    "--=_(boundary)" "Content-Type: application/pdf; name=plan.pdf" \
+	    "Content-Transfer-Encoding: base64" \
+	    "Content-Disposition: attachment; filename=plan.pdf" "" \
+	    "--=_(boundary)--" >want &&
+	test_cmp want parts
+'
+
+test_expect_success 'MIME parts: the text and attachment decode to the same bytes' '
+	command -v python3 >/dev/null || return 0
+	for x in pa pb; do
+		mimesum $x.eml >$x.want && mimesum $x.out >$x.got &&
+		test_cmp $x.want $x.got || return 1
+	done
+'
+
+test_expect_success 'MIME parts: -c names what changed, and nothing after' '
+	{ scrub-headers -c <pb.eml >report; test $? = 1; } &&
+	test_grep -x "part 1: header: field order of the client (written in the canonical order)" report &&
+	test_grep -x "part 1: Content-Transfer-Encoding: 7bit, the default (dropped)" report &&
+	test_grep -x "part 1: Content-Description: empty (dropped)" report &&
+	test_grep -x "part 2: header: field order of the client (written in the canonical order)" report &&
+	{ scrub-headers -c <pa.eml >report; test $? = 1; } &&
+	test_grep -x "part 1: Content-Disposition: inline on a text part (what a reader does anyway; dropped)" report &&
+	scrub-headers -c <pa.out && scrub-headers -c <pb.out
+'
+
+test_expect_success 'MIME parts: inline stays on an attachment, and with a file name' '
+	sed "s/^Content-Disposition: attachment; filename=\"plan.pdf\"/Content-Disposition: inline/" pa.eml >pi.eml &&
+	scrub-headers <pi.eml >out &&
+	test_grep -x "Content-Disposition: inline" out &&
+	sed "s/^Content-Disposition: inline\$/Content-Disposition: inline; filename=hello.txt/" pa.eml >pf.eml &&
+	scrub-headers <pf.eml >out2 &&
+	test_grep -x "Content-Disposition: inline; filename=hello.txt" out2
+'
+
+# Alpine in a German locale: ISO-8859-15 encoded words in the Subject, a
+# display name and the file names (RFC 2047 and RFC 2231).
+legacy()
+{
+	printf "%s\n" "From: =?ISO-8859-15?Q?J=FCrgen_M=FCller?= <juergen@mail.i2p>" \
+	    "To: Bob <bob@bob.i2p>" "Subject: =?ISO-8859-15?Q?Preis_in_=A4?= und =?utf-8?B?w7w=?=" \
+	    "MIME-Version: 1.0" "Content-Type: multipart/mixed; boundary=\"b\"" "" \
+	    "--b" "Content-Type: text/plain; charset=us-ascii" "" "hi" \
+	    "--b" "Content-Type: application/pdf; name=\"=?ISO-8859-15?Q?=DCberweisung.pdf?=\"" \
+	    "Content-Disposition: attachment; filename*=iso-8859-15'"'"''"'"'%DCberweisung%20M%E4rz.pdf" \
+	    "Content-Transfer-Encoding: base64" "" "JVBERi0xLjQK" "--b--"
+}
+
+test_expect_success 'legacy charsets: encoded words and file names made UTF-8' '
+	legacy >leg.eml &&
+	scrub-headers <leg.eml >out &&
+	test_grep -x "From: =?utf-8?B?SsO8cmdlbiBNw7xsbGVy?= <juergen@mail.i2p>" out &&
+	test_grep -x "Subject: =?utf-8?B?UHJlaXMgaW4g4oKs?= und =?utf-8?B?w7w=?=" out &&
+	test_grep -x "Content-Type: application/pdf; name=\"=?utf-8?B?w5xiZXJ3ZWlzdW5nLnBkZg==?=\"" out &&
+	test_grep -x " filename\*=utf-8'"'"''"'"'%C3%9Cberweisung%20M%C3%A4rz.pdf" out &&
+	test_grep -v -i "8859" out &&
+	scrub-headers <out >again && test_cmp out again
+'
+
+test_expect_success 'legacy charsets: -c names them; the attachment decodes as before' '
+	{ scrub-headers -c <leg.eml >report; test $? = 1; } &&
+	test_grep -x "Subject: encoded word in a legacy charset, the sender'"'"'s locale (written as UTF-8)" report &&
+	test_grep -x "From: encoded word in a legacy charset, the sender'"'"'s locale (written as UTF-8)" report &&
+	test_grep -x "part 2: Content-Disposition: filename in a legacy charset, the sender'"'"'s locale (written as UTF-8)" report &&
+	scrub-headers -c <out &&
+	if command -v python3 >/dev/null; then
+		mimesum leg.eml >want && mimesum out >got && test_cmp want got
+	fi
+'
+
+test_expect_success 'legacy charsets: a charset iconv does not know stays, as residue' '
+	printf "From: a@a.i2p\nSubject: =?x-frob-42?q?abc?=\n\nx\n" >unk.eml &&
+	scrub-headers <unk.eml >out &&
+	test_grep -x "Subject: =?x-frob-42?q?abc?=" out &&
+	scrub-headers -c <out >report &&
+	test_grep -x "residue: Subject: encoded word in a charset that cannot be made UTF-8, kept" report
+'
+
+# Reply attributions (issue 15's examples): -c names what they tell of
+# the sender as residue; the text is not rewritten.
+attr()
+{
+	printf "From: a@a.i2p\nSubject: Re: x\n\n%s\n> Friday then?\n\nYes.\n" "$1"
+}
+
+test_expect_success 'attributions: a time zone, a local time, a date order, a language' '
+	attr "Am Sat, Nov 21, 2026 at 06:02:11PM +0000 schrieb Bob:" >a1.eml &&
+	attr "On Sat Nov 21, 2026 at 3:02 PM -03, Bob wrote:" >a2.eml &&
+	attr "On 11/21/26 19:02, Bob wrote:" >a3.eml &&
+	for x in a1 a2 a3; do
+		scrub-headers <$x.eml >$x.out &&
+		scrub-headers -c <$x.out >$x.report || return 1
+	done &&
+	test_grep -x "residue: body: reply attribution in another language than English (\"schrieb\": the sender'"'"'s locale; the text is not rewritten)" a1.report &&
+	test_grep -v "time zone" a1.report &&
+	test_grep -x "residue: body: reply attribution with the time zone -03 (the text is not rewritten)" a2.report &&
+	test_grep -x "residue: body: reply attribution with a time of day and no zone, the sender'"'"'s local time (the text is not rewritten)" a3.report &&
+	test_grep -x "residue: body: reply attribution with a numeric date, in the order of the sender'"'"'s locale (the text is not rewritten)" a3.report &&
+	sed "1,/^\$/d" a2.eml >want && sed "1,/^\$/d" a2.out >got && test_cmp want got
+'
+
+test_expect_success 'attributions: UTC in English, or no date, tells nothing' '
+	attr "On Sat, 21 Nov 2026 18:02:11 +0000, Bob wrote:" >u1.eml &&
+	attr "Bob <bob@bob.i2p> wrote:" >u2.eml &&
+	attr "It was 10:00 -0300 then, not a line before a quote." |
+	    sed "s/^> Friday then?\$/Friday then?/" >u3.eml &&
+	for x in u1 u2 u3; do
+		scrub-headers <$x.eml | scrub-headers -c >$x.report &&
+		test_grep -v "^residue: body:" $x.report || return 1
+	done
+'
+
+test_expect_success 'attributions: the clients'"'"' replies (aerc in CET, Thunderbird in German)' '
+	scrub-headers <$D/aerc-reply.eml | scrub-headers -c >ar.report &&
+	test_grep -x "residue: body: reply attribution with the time zone CET (the text is not rewritten)" ar.report &&
+	scrub-headers <$D/thunderbird-reply.eml | scrub-headers -c >tr.report &&
+	test_grep -x "residue: body: reply attribution in another language than English (\"schrieb\": the sender'"'"'s locale; the text is not rewritten)" tr.report
+'
+
+test_done
