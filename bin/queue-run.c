@@ -915,6 +915,7 @@ dequeue(struct dest *d, char id[NYM_QUEUE_IDLEN + 1])
 /* ---- batches ---- */
 
 static void unreadable(const char *);
+static int getpending(const char *, struct nym_qrec *, int *);
 static void noid(const char *, const char *);
 
 /* Does r's command take a batch (-B, lines "FILE RECIPIENT..." on its
@@ -1148,13 +1149,8 @@ bfeed(struct job *j)
 		return;
 	while (j->sk != -1 && j->nleft < ahead && d->head != -1) {
 		dequeue(d, id);
-		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
-			if (errno != ENOENT)
-				unreadable(id);
-			else if (listmode)
-				noid("retry", id);
+		if (getpending(id, &r, &fd) == -1)
 			continue;
-		}
 		if (r.state == NYM_QS_BOUNCE || !samegroup(&j->r, &r) ||
 		    !batchable(&r)) {
 			close(fd);
@@ -1372,12 +1368,8 @@ bstart(struct job *j, struct dest *d)
 		if (d->head == -1)
 			return 0;
 		memcpy(id, pend[d->head].id, sizeof id);
-		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+		if (getpending(id, &r, &fd) == -1) {
 			dequeue(d, id);
-			if (errno != ENOENT)
-				unreadable(id);
-			else if (listmode)
-				noid("retry", id);
 			continue;
 		}
 		close(fd);
@@ -1635,13 +1627,8 @@ feed(struct dest *d)
 	}
 	while (d->head != -1 && d->running < perdest && running < jobs) {
 		dequeue(d, id);
-		if (nym_queue_get(qdir, id, &r, &fd) == -1) {
-			if (errno != ENOENT)
-				unreadable(id);
-			else if (listmode)
-				noid("retry", id);
+		if (getpending(id, &r, &fd) == -1)
 			continue;
-		}
 		if (r.state == NYM_QS_BOUNCE) {	/* not by this run */
 			close(fd);
 			nym_qrec_free(&r);
@@ -1936,6 +1923,21 @@ unreadable(const char *id)
 	nym_warn("unable to read %s: %s", path, e == EINVAL ? "damaged" :
 	    strerror(e));
 	ret = NYM_EX_TEMPFAIL;
+}
+
+/* Read the pending message id's record and open it, as a run's pass
+ * does: one that cannot be read is reported (one that is gone, only
+ * when listing).  0, or -1. */
+static int
+getpending(const char *id, struct nym_qrec *r, int *fd)
+{
+	if (nym_queue_get(qdir, id, r, fd) == 0)
+		return 0;
+	if (errno != ENOENT)
+		unreadable(id);
+	else if (listmode)
+		noid("retry", id);
+	return -1;
 }
 
 /* The scan's next message that can be read: its record, and its file open
