@@ -853,6 +853,10 @@ main(int argc, char *argv[])
 	case 'm':
 		return mint(argc, argv, &o, hdr);
 	case 'M':
+		if (o.bitsset || hdr || o.usedb || o.pol.resource != NULL)
+			nym_die(NYM_EX_USAGE, "unable to use -b, -X, -d, -f or "
+			    "-r with -M: the recipients' demands say what to "
+			    "mint");
 		return filter(argc, argv, &o);
 	case 'c':
 		if (o.usedb && o.pol.validity == 0)

@@ -109,7 +109,10 @@ test_expect_success 'no kept demand and no send-stamp: the message as it was' '
 test_expect_success 'recipients given: those, at -D' '
 	test_timeout 30 pow-stamp -M -D 1:4 x@y.i2p <msg >out &&
 	st out >s && test_line_count = 1 s &&
-	grep "^1:4:[0-9]*:x@y.i2p:" s
+	grep "^1:4:[0-9]*:x@y.i2p:" s &&
+	test_expect_code 64 pow-stamp -M -b 8 <msg >out 2>err &&
+	test_must_be_empty out &&
+	test_grep "unable to use -b, -X, -d, -f or -r with -M" err
 '
 
 test_expect_success 'past -t: 75, a message, and nothing written' '
