@@ -204,6 +204,35 @@ test_expect_success SAM 'and the next message is stamped at it' '
 	for_ "bob@$B" out | grep "^1:9:"
 '
 
+# The demand learnt before any delivery: a site publishing its key
+# (.well-known/i2pmail.key) and its demand beside it (i2pmail.pow).
+test_expect_success SAM 'resolve-maildest keeps the i2pmail.pow a site publishes beside its key' '
+	K=abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst.b32.i2p &&
+	for n in pow.i2p nopow.i2p bad.i2p; do
+		mkdir -p www-$n/.well-known &&
+		echo "$K 2525" >www-$n/.well-known/i2pmail.key &&
+		{ "$H/httpd" --port-file $n.port --dir www-$n \
+		    --max-seconds $(test_scaled 300) & echo $! >$n.pid; } &&
+		test_wait_for $n.port || return 1
+	done &&
+	echo "E1:96,5:0 1:20+4" >www-pow.i2p/.well-known/i2pmail.pow &&
+	printf "1:8\n<script>\n" >www-bad.i2p/.well-known/i2pmail.pow &&
+	{ "$H/fake-sam" --port-file sam2.port --pid-file sam2.pid --log sam2.log \
+	    --max-seconds $(test_scaled 300) \
+	    --route pow.i2p=$(cat pow.i2p.port) \
+	    --route nopow.i2p=$(cat nopow.i2p.port) \
+	    --route bad.i2p=$(cat bad.i2p.port) </dev/null & } &&
+	test_wait_for sam2.port && test_wait_for sam2.pid &&
+	NYMBOX_CONF=$TRASH/empty.conf test_timeout 60 resolve-maildest \
+	    -S 127.0.0.1:"$(cat sam2.port)" -w $(test_scaled 5) \
+	    a@pow.i2p b@nopow.i2p c@bad.i2p >out &&
+	test_line_count = 3 out &&
+	echo "E1:96,5:0 1:20+4" >d.want && test_cmp d.want "$D/pow.i2p" &&
+	test "$(stat -c %a "$D/pow.i2p")" = 600 &&
+	test_path_is_missing "$D/nopow.i2p" &&
+	test_path_is_missing "$D/bad.i2p"
+'
+
 # pow-stamp(1) and nymbox-sendmail(1) EXAMPLES of the sending side,
 # claimed here (t/0940-doc-examples.t counts this file's claims).
 DX=$TOP/t/helpers/doc-examples
