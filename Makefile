@@ -64,7 +64,7 @@ LIBSRC += lib/destgen.c lib/samclient.c
 LIBSRC += lib/scrub.c
 LIBSRC += lib/onion.c lib/onionkey.c lib/dkim.c lib/tls.c lib/smtptls.c
 LIBSRC += lib/deliver.c
-LIBSRC += lib/pow.c lib/powdb.c
+LIBSRC += lib/pow.c lib/powdb.c lib/demand.c
 LIBSRC += lib/senders.c
 LIBOBJ = $(LIBSRC:%.c=$(O)%.o)
 LIBA = $(O)lib/libnymbox.a

@@ -6,6 +6,9 @@
  *                                          a stamp per resource on stdout
  *   pow-stamp -c [-b BITS | -D DEMAND] [-r RESOURCE] [-d] [-f DB] [STAMP...]
  *                                          exit 0 if a stamp is taken
+ *   pow-stamp -M [-a KIND] [-D DEMAND] [-t SECONDS] [RCPT...]
+ *                                          a message on stdin, out with a
+ *                                          stamp per recipient added
  *   pow-stamp -p [-f DB]                   purge expired stamps
  *
  * Option letters and the verdict codes (0 valid, 1 refused, 2 valid but
@@ -25,6 +28,7 @@
 #include <sys/time.h>
 
 #include "base.h"
+#include "msg.h"
 #include "pow.h"
 
 #define USAGE "usage: pow-stamp -m [-X] [-a algorithm] [-b bits | -D demand] " \
@@ -33,6 +37,8 @@
 	"       pow-stamp -c [-dXy] [-b bits | -D demand] [-r resource] " \
 	"[-e period]\n" \
 	"                 [-g period] [-f dbfile] [-s size] [stamp...]\n" \
+	"       pow-stamp -M [-a algorithm] [-D demand] [-t seconds] " \
+	"[recipient...]\n" \
 	"       pow-stamp -p [-f dbfile]\n"
 
 /* Verdict exit codes, hashcash's (pow-stamp(1), EXIT STATUS). */
@@ -250,15 +256,73 @@ whattomint(struct opts *o, unsigned *n, unsigned *k, unsigned *bits)
 		    NYM_POW_MINT_BITS);
 }
 
+/* The deadline of the whole run: SIGALRM each second counts it, and
+ * draws the progress line on a terminal; past it the run exits 75 with
+ * nothing more written.  The deadline in nym_now_ms's time. */
+static long long
+startclock(long secs, const char *first)
+{
+	struct itimerval it = { { 1, 0 }, { 1, 0 } };
+	struct sigaction sa;
+
+	limit = (sig_atomic_t)secs;
+	tty = isatty(2);
+	minting = first;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tick;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		nym_dieerr(NYM_EX_SOFTWARE, "unable to set the deadline");
+	sa.sa_handler = solverdied;
+	if (sigaction(SIGABRT, &sa, NULL) == -1 ||
+	    setitimer(ITIMER_REAL, &it, NULL) == -1)
+		nym_dieerr(NYM_EX_SOFTWARE, "unable to set the deadline");
+	return nym_now_ms() + secs * 1000;
+}
+
+/* One stamp of kind for resource into out, within the deadline; a
+ * resource that cannot be one exits badres. */
+static void
+mintone(const struct opts *o, const char *res, int kind, unsigned n,
+    unsigned k, unsigned bits, long long deadline, char *out, size_t cap,
+    int badres)
+{
+	int r;
+
+	minting = res;
+	solved = 0;
+	if (kind == NYM_POW_EQUIHASH) {
+		quiet(1);
+		r = nym_pow_mint_e1(res, n, k, bits, nym_now(), deadline,
+		    onesolve, NULL, out, cap, NULL);
+		quiet(0);
+	} else
+		r = nym_pow_mint(res, bits, nym_now(), out, cap, NULL);
+	if (r == -1) {
+		if (errno == EINVAL || errno == ENAMETOOLONG)
+			nym_die(badres, "unable to mint a stamp for %s: not a "
+			    "resource (1 to %d bytes, no colon, white space or "
+			    "control character)", res, NYM_POW_RES_MAX);
+		if (errno == ETIMEDOUT)
+			nym_die(NYM_EX_TEMPFAIL, "unable to mint a stamp for "
+			    "%s: not done within %ld seconds (-t)", res,
+			    o->secs);
+		nym_dieerr(NYM_EX_SOFTWARE, "unable to mint a stamp for %s",
+		    res);
+	}
+	if (tty && elapsed > 0 && write(2, "\r\033[K", 4) < 0)
+		tty = 0;
+}
+
 static int
 mint(int argc, char **argv, struct opts *o, int hdr)
 {
 	char out[NYM_POW_STAMP_MAX + 1];
-	struct itimerval it = { { 1, 0 }, { 1, 0 } };
-	struct sigaction sa;
+	struct itimerval it;
 	long long deadline;
 	unsigned n, k, bits;
-	int i, r;
+	int i;
 
 	if (argc < 1 || argc > NYM_POW_STAMPS_MAX)
 		nym_usage();
@@ -267,48 +331,10 @@ mint(int argc, char **argv, struct opts *o, int hdr)
 		if (strlen(argv[i]) > NYM_POW_RES_MAX)
 			nym_die(NYM_EX_USAGE, "unable to mint a stamp for a "
 			    "resource of over %d bytes", NYM_POW_RES_MAX);
-	/* The deadline of the whole run: SIGALRM each second counts it,
-	 * and draws the progress line on a terminal. */
-	deadline = nym_now_ms() + o->secs * 1000;
-	limit = (sig_atomic_t)o->secs;
-	tty = isatty(2);
-	minting = argv[0];
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = tick;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) == -1)
-		nym_dieerr(NYM_EX_SOFTWARE, "unable to set the deadline");
-	sa.sa_handler = solverdied;
-	if ((o->kind == NYM_POW_EQUIHASH && sigaction(SIGABRT, &sa, NULL) ==
-	    -1) || setitimer(ITIMER_REAL, &it, NULL) == -1)
-		nym_dieerr(NYM_EX_SOFTWARE, "unable to set the deadline");
+	deadline = startclock(o->secs, argv[0]);
 	for (i = 0; i < argc; i++) {
-		minting = argv[i];
-		solved = 0;
-		if (o->kind == NYM_POW_EQUIHASH) {
-			quiet(1);
-			r = nym_pow_mint_e1(argv[i], n, k, bits, nym_now(),
-			    deadline, onesolve, NULL, out, sizeof out, NULL);
-			quiet(0);
-		} else
-			r = nym_pow_mint(argv[i], bits, nym_now(), out,
-			    sizeof out, NULL);
-		if (r == -1) {
-			if (errno == EINVAL || errno == ENAMETOOLONG)
-				nym_die(NYM_EX_USAGE, "unable to mint a stamp "
-				    "for %s: not a resource (1 to %d bytes, "
-				    "no colon, white space or control "
-				    "character)", argv[i], NYM_POW_RES_MAX);
-			if (errno == ETIMEDOUT)
-				nym_die(NYM_EX_TEMPFAIL, "unable to mint a "
-				    "stamp for %s: not done within %ld "
-				    "seconds (-t)", argv[i], o->secs);
-			nym_dieerr(NYM_EX_SOFTWARE, "unable to mint a stamp "
-			    "for %s", argv[i]);
-		}
-		if (tty && elapsed > 0 && write(2, "\r\033[K", 4) < 0)
-			tty = 0;
+		mintone(o, argv[i], o->kind, n, k, bits, deadline, out,
+		    sizeof out, NYM_EX_USAGE);
 		if (printf("%s%s\n", hdr ? "X-Hashcash: " : "", out) < 0 ||
 		    fflush(stdout) == EOF)
 			nym_dieerr(nym_exitcode(errno),
@@ -316,6 +342,187 @@ mint(int argc, char **argv, struct opts *o, int hdr)
 	}
 	memset(&it, 0, sizeof it);
 	(void)setitimer(ITIMER_REAL, &it, NULL);
+	return NYM_EX_OK;
+}
+
+/* ---- -M: a filter of nymbox-sendmail's chain ---- */
+
+static char rcpt[NYM_POW_STAMPS_MAX][NYM_POW_RES_MAX + 1];
+static char stamps[NYM_POW_STAMPS_MAX][NYM_POW_STAMP_MAX + 1];
+static int nrcpt, had[NYM_POW_STAMPS_MAX];
+
+static void
+addrcpt(const char *local, const char *domain)
+{
+	char a[NYM_POW_RES_MAX + 2];
+	int i, n;
+
+	n = domain != NULL ? snprintf(a, sizeof a, "%s@%s", local, domain) :
+	    snprintf(a, sizeof a, "%s", local);
+	if (n < 1 || (size_t)n > NYM_POW_RES_MAX)
+		nym_die(NYM_EX_DATAERR, "unable to stamp for a recipient of "
+		    "over %d bytes", NYM_POW_RES_MAX);
+	for (i = 0; i < nrcpt; i++)
+		if (strcasecmp(rcpt[i], a) == 0)
+			return;
+	if (nrcpt >= NYM_POW_STAMPS_MAX)
+		nym_die(NYM_EX_DATAERR, "unable to stamp the message: over %d "
+		    "recipients", NYM_POW_STAMPS_MAX);
+	memcpy(rcpt[nrcpt++], a, (size_t)n + 1);
+}
+
+/* The resource of a stamp s[0, n) ("1:bits:date:RESOURCE:..." or
+ * "E1:n:k:bits:date:RESOURCE:..."), marked as had by its recipient. */
+static void
+hadstamp(const char *s, size_t n)
+{
+	const char *e = s + n, *p = s, *r;
+	int field = 0, want, i;
+
+	want = n > 3 && strncmp(s, "E1:", 3) == 0 ? 5 : 3;
+	while (p < e && field < want) {
+		if (*p++ == ':')
+			field++;
+	}
+	r = p;
+	while (p < e && *p != ':')
+		p++;
+	if (field != want || p >= e)
+		return;
+	for (i = 0; i < nrcpt; i++)
+		if (strlen(rcpt[i]) == (size_t)(p - r) &&
+		    strncasecmp(rcpt[i], r, (size_t)(p - r)) == 0)
+			had[i] = 1;
+}
+
+/* The demand for recipient a: -D, else its domain's kept demand, else
+ * the configuration's send-stamp.  0 if there is none: no stamp. */
+static int
+demandfor(const struct opts *o, const char *a, struct nym_pow_demand *d)
+{
+	char text[NYM_POW_DEMAND_MAX + 1];
+	const char *dom = strrchr(a, '@'), *v;
+	int r;
+
+	if (o->usedem) {
+		*d = o->dem;
+		return 1;
+	}
+	if (dom != NULL && (r = nym_demand_load(dom + 1, text,
+	    sizeof text)) != 0) {
+		if (r == 1 && nym_pow_demand_parse(text, d) == 0)
+			return 1;
+		nym_warn("unable to use the kept demand of %s: %s; using the "
+		    "default", dom + 1, r == 1 || errno == EINVAL ?
+		    "not a demand this version reads" : strerror(errno));
+	}
+	if ((v = nym_conf_get("send-stamp")) == NULL || *v == '\0')
+		return 0;
+	if (nym_pow_demand_parse(v, d) == -1)
+		nym_die(NYM_EX_CONFIG, "unable to use send-stamp %s in %s: not "
+		    "a demand this version reads (pow-stamp(1), DEMAND)", v,
+		    nym_conf_name());
+	return 1;
+}
+
+static int
+filter(int argc, char **argv, struct opts *o)
+{
+	static char val[NYM_FIELD_MAX + 1];
+	struct nym_addrlist al;
+	struct nym_pow_demand d;
+	const struct nym_pow_want *w;
+	struct nym_in in;
+	struct nym_out out;
+	struct nym_hdr h = { 0 };
+	struct itimerval it;
+	const char *where, *line, *eol;
+	long long deadline = 0;
+	ssize_t len;
+	size_t i, j, ll;
+	time_t now;
+	int a, more, rv, pick, started = 0;
+
+	if (argc > NYM_POW_STAMPS_MAX)
+		nym_die(NYM_EX_USAGE, "unable to stamp for over %d recipients",
+		    NYM_POW_STAMPS_MAX);
+	if (!o->usedem && nym_conf_load(&where) == -1)
+		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
+		    where);
+	for (a = 0; a < argc; a++)
+		addrcpt(argv[a], NULL);
+	if (nym_in_open(&in, STDIN_FILENO, NYM_IOBUF) == -1 ||
+	    nym_out_open(&out, STDOUT_FILENO, NYM_IOBUF) == -1)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	if (nym_hdr_read(&in, &h, 0, NULL, NULL) == -1)
+		nym_dieerr(errno == E2BIG ? NYM_EX_DATAERR : NYM_EX_TEMPFAIL,
+		    "unable to read the message header");
+	/* Recipients of To and Cc, not Bcc: a stamp names its recipient
+	 * to everyone who gets the message. */
+	for (i = 0; argc == 0 && i < h.nf; i++) {
+		if (!nym_hdr_is(&h, i, "to") && !nym_hdr_is(&h, i, "cc"))
+			continue;
+		if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0 ||
+		    nym_addr_parse(val, (size_t)len, &al) == -1)
+			nym_die(NYM_EX_DATAERR, "unable to read the recipients "
+			    "of To or Cc");
+		for (j = 0; j < al.n; j++)
+			addrcpt(al.a[j].local, al.a[j].domain);
+		nym_addrlist_free(&al);
+	}
+	for (i = 0; i < h.nf; i++) {
+		if (!nym_hdr_is(&h, i, "x-hashcash"))
+			continue;
+		if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0)
+			continue;
+		while (len > 0 && (val[len - 1] == ' ' ||
+		    val[len - 1] == '\t'))
+			len--;
+		hadstamp(val, (size_t)len);
+	}
+
+	/* Every stamp minted before a byte is written: past the deadline
+	 * the run exits 75 and the caller has nothing half done. */
+	now = nym_now();
+	for (a = 0; a < nrcpt; a++) {
+		stamps[a][0] = '\0';
+		if (had[a] || !demandfor(o, rcpt[a], &d))
+			continue;
+		if ((pick = nym_pow_demand_pick(&d, o->kind, now)) == -1) {
+			nym_warn("unable to stamp for %s: the demand names no "
+			    "kind this version mints", rcpt[a]);
+			continue;
+		}
+		w = &d.want[pick];
+		if (!started++)
+			deadline = startclock(o->secs, rcpt[a]);
+		mintone(o, rcpt[a], w->kind, w->n, w->k, nym_pow_want_bits(w, now - now % 86400),
+		    deadline, stamps[a], sizeof stamps[a], NYM_EX_DATAERR);
+	}
+	memset(&it, 0, sizeof it);
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+
+	eol = h.crlf ? "\r\n" : "\n";
+	nym_out_write(&out, h.buf, h.len);
+	if (h.len > 0 && h.buf[h.len - 1] != '\n')
+		nym_out_puts(&out, eol);
+	for (a = 0; a < nrcpt; a++)
+		if (stamps[a][0] != '\0') {
+			nym_out_puts(&out, "X-Hashcash: ");
+			nym_out_puts(&out, stamps[a]);
+			nym_out_puts(&out, eol);
+		}
+	if (h.sep)
+		nym_out_puts(&out, eol);
+	nym_hdr_free(&h);
+	while ((rv = nym_in_line(&in, &line, &ll, &more)) == 1)
+		nym_out_write(&out, line, ll);
+	if (rv == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to read the message");
+	if (nym_out_flush(&out) == -1)
+		nym_dieerr(nym_exitcode(errno), "unable to write the message");
+	nym_out_close(&out);
+	nym_in_close(&in);
 	return NYM_EX_OK;
 }
 
@@ -558,7 +765,7 @@ main(int argc, char *argv[])
 	o.dbsize = NYM_POW_DB_SIZE;
 	o.secs = NYM_POW_MINT_SECONDS;
 	nym_start(argc, argv, USAGE);
-	while ((c = getopt(argc, argv, "a:b:cD:de:f:g:mpr:s:t:Xy")) != -1) {
+	while ((c = getopt(argc, argv, "a:b:cD:de:f:g:Mmpr:s:t:Xy")) != -1) {
 		switch (c) {
 		case 'a':
 			if (strcmp(optarg, "1") == 0 ||
@@ -586,6 +793,7 @@ main(int argc, char *argv[])
 			o.usedem = 1;
 			break;
 		case 'c':
+		case 'M':
 		case 'm':
 		case 'p':
 			if (mode != 0 && mode != c)
@@ -644,6 +852,12 @@ main(int argc, char *argv[])
 	switch (mode) {
 	case 'm':
 		return mint(argc, argv, &o, hdr);
+	case 'M':
+		if (o.bitsset || hdr || o.usedb || o.pol.resource != NULL)
+			nym_die(NYM_EX_USAGE, "unable to use -b, -X, -d, -f or "
+			    "-r with -M: the recipients' demands say what to "
+			    "mint");
+		return filter(argc, argv, &o);
 	case 'c':
 		if (o.usedb && o.pol.validity == 0)
 			nym_die(NYM_EX_USAGE, "unable to use -e 0 with a "

@@ -385,4 +385,15 @@ int nym_confdir(char *buf, size_t cap);
  * ...)"). */
 const char *nym_conf_name(void);
 
+/* ---- demand.c: recipients' stamp demands, learnt from their servers ---- */
+/* Keep the demand text[0, n) a server of domain published (X-STAMP) in
+ * ~/.config/nymbox/demands/DOMAIN (lowercased), atomically, mode 0600;
+ * an unchanged one is not written again.  Only its form is checked
+ * (1..NYM_POW_DEMAND_MAX bytes of a demand's characters).  0, or -1 with
+ * errno (EINVAL: not a domain or not a demand). */
+int nym_demand_save(const char *domain, const char *text, size_t n);
+/* The kept demand of domain into buf (cap bytes, NUL ended): 1, 0 if
+ * none is kept, -1 with errno (EINVAL: the file is not one). */
+int nym_demand_load(const char *domain, char *buf, size_t cap);
+
 #endif

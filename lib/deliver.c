@@ -212,6 +212,12 @@ deliver(struct nym_dl *d, struct nym_smtp_rcpt *rc, size_t n, int msgfd)
 		if ((s = dial(d, dest[i], why, sizeof why, &code)) == NULL)
 			nym_smtp_failall(rc + i, n - i, code, why);
 		else {
+			/* Learn the demand for the next message's stamps
+			 * (pow-stamp -M); the queue mints before sending. */
+			for (j = i; s->c.x.stamp[0] != '\0' && j < n; j++)
+				if (rc[j].code == -1)
+					(void)nym_demand_save(rc[j].domain,
+					    s->c.x.stamp, strlen(s->c.x.stamp));
 			nym_smtp_send(&s->c, d->sender, rc + i, n - i, fd);
 			if (s->c.fd == -1)
 				s->dest[0] = '\0';

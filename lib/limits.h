@@ -379,6 +379,9 @@
 #define NYM_POW_DEMAND_ITEMS_MAX 8
 #define NYM_POW_DEMAND_STEPS_MAX 4
 #define NYM_POW_SURCHARGE_MAX 32
+/* A domain whose demand is kept (~/.config/nymbox/demands/DOMAIN): a DNS
+ * name's length. */
+#define NYM_DEMAND_DOMAIN_MAX 253
 /* pow-stamp -m -t: the deadline of one run's minting, at most a day;
  * 600 seconds unless given. */
 #define NYM_POW_MINT_SECONDS_MAX 86400

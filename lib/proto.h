@@ -39,6 +39,7 @@ struct nym_smtp_ext {
 	int size;		/* SIZE offered */
 	uint64_t maxsize;	/* its limit; 0: none stated */
 	unsigned auth;		/* NYM_SMTP_AUTH_* offered */
+	char stamp[NYM_POW_DEMAND_MAX + 1];	/* X-STAMP's demand, or "" */
 };
 
 /* Read one reply, all its lines, from in (whose buffer must hold

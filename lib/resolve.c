@@ -7,7 +7,9 @@
  * service records (proposal 167) may name another destination.  Results
  * are cached under the site's own max-age, and a stale entry is served
  * while the site cannot be reached: a down eepsite must delay mail, not
- * bounce it.  Nothing here prints; the callers word the warnings.
+ * bounce it.  A site that publishes its key may publish its stamp
+ * demand beside it (i2pmail.pow), kept for pow-stamp -M.  Nothing here
+ * prints; the callers word the warnings.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -201,34 +203,35 @@ maxage(const char *hdr, size_t n)
 	return -1;
 }
 
-/* GET /.well-known/i2pmail.key.  0 found, 1 none published, -1 the site
- * could not be reached or answered badly. */
+/* GET /.well-known/FILE of domain into buf (NYM_HTTP_MAX + 2 bytes):
+ * the status, *body at the body (NUL ended); 0 not there (no such
+ * destination, an answer over NYM_HTTP_MAX), -1 the site could not be
+ * reached or answered badly (r->why says). */
 static int
-wellknown(struct nym_resolver *r, const char *domain,
-    struct nym_maildest *d)
+httpget(struct nym_resolver *r, const char *domain, const char *file,
+    char *buf, const char **body)
 {
-	char req[512], buf[NYM_HTTP_MAX + 2];
+	char req[512];
 	struct nym_in in;
-	const char *body, *cc;
 	size_t len = 0;
 	ssize_t got;
-	long age;
 	long long dl;
 	int fd, rc, status;
 
+	*body = NULL;
 	rc = nym_sam_connect(r->sam, domain, &fd);
 	if (rc == NYM_SAM_KEY_NOT_FOUND || rc == NYM_SAM_INVALID_KEY ||
 	    rc == NYM_SAM_PEER_NOT_FOUND)
-		return 1;
+		return 0;
 	if (rc != NYM_SAM_OK) {
 		snprintf(r->why, sizeof r->why, "unable to reach %s: %s",
 		    domain, rc == -1 ? strerror(errno) :
 		    nym_sam_resultname(rc));
 		return -1;
 	}
-	snprintf(req, sizeof req, "GET /.well-known/i2pmail.key HTTP/1.1\r\n"
+	snprintf(req, sizeof req, "GET /.well-known/%s HTTP/1.1\r\n"
 	    "Host: %s\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
-	    domain);
+	    file, domain);
 	/* The whole exchange within -w: a site that answers a byte a
 	 * second cannot hold the resolver. */
 	dl = nym_now_ms() + r->ms;
@@ -257,9 +260,9 @@ wellknown(struct nym_resolver *r, const char *domain,
 		return -1;
 	}
 	if (len > NYM_HTTP_MAX) {
-		snprintf(r->why, sizeof r->why, "%s: i2pmail.key answer over "
-		    "%d bytes", domain, NYM_HTTP_MAX);
-		return 1;
+		snprintf(r->why, sizeof r->why, "%s: %s answer over %d bytes",
+		    domain, file, NYM_HTTP_MAX);
+		return 0;
 	}
 	if (sscanf(buf, "HTTP/1.%*1[01] %d", &status) != 1) {
 		snprintf(r->why, sizeof r->why, "%s: not an HTTP answer",
@@ -271,9 +274,26 @@ wellknown(struct nym_resolver *r, const char *domain,
 		    status);
 		return -1;
 	}
-	if (status != 200 || (body = strstr(buf, "\r\n\r\n")) == NULL)
+	if ((*body = strstr(buf, "\r\n\r\n")) != NULL)
+		*body += 4;
+	return status;
+}
+
+/* GET /.well-known/i2pmail.key.  0 found, 1 none published, -1 the site
+ * could not be reached or answered badly. */
+static int
+wellknown(struct nym_resolver *r, const char *domain,
+    struct nym_maildest *d)
+{
+	char buf[NYM_HTTP_MAX + 2];
+	const char *body, *cc;
+	long age;
+	int status;
+
+	if ((status = httpget(r, domain, "i2pmail.key", buf, &body)) == -1)
+		return -1;
+	if (status != 200 || body == NULL)
 		return 1;
-	body += 4;
 	if (nym_maildest_parse(body, strlen(body), d) == -1) {
 		snprintf(r->why, sizeof r->why, "%s publishes an i2pmail.key "
 		    "that is not a destination", domain);
@@ -289,6 +309,26 @@ wellknown(struct nym_resolver *r, const char *domain,
 	age = cc != NULL ? maxage(cc, (size_t)(body - cc)) : -1;
 	d->expires = r->now + (age >= 0 ? age : r->maxage);
 	return 0;
+}
+
+/* GET /.well-known/i2pmail.pow, the site's stamp demand, kept for
+ * pow-stamp -M (nym_demand_save) if it is one line of a demand's form;
+ * nothing to do otherwise: the mail goes on without it. */
+static void
+powdemand(struct nym_resolver *r, const char *domain)
+{
+	char buf[NYM_HTTP_MAX + 2], why[sizeof r->why];
+	const char *body;
+	size_t n;
+
+	memcpy(why, r->why, sizeof why);
+	if (httpget(r, domain, "i2pmail.pow", buf, &body) == 200 &&
+	    body != NULL) {
+		n = strcspn(body, "\r\n");
+		if (n > 0 && body[n + strspn(body + n, "\r\n")] == '\0')
+			(void)nym_demand_save(domain, body, n);
+	}
+	memcpy(r->why, why, sizeof why);
 }
 
 /* A proposal 167 record "_smtp._tcp=priority weight port target". */
@@ -403,7 +443,9 @@ nym_resolve(struct nym_resolver *r, const char *domain,
 	}
 	if (session(r) == -1)
 		goto tempfail;
-	if ((rc = wellknown(r, domain, d)) == 0 ||
+	if ((rc = wellknown(r, domain, d)) == 0)
+		powdemand(r, domain);
+	if (rc == 0 ||
 	    (rc == 1 && (rc = addressbook(r, domain, d)) == 0)) {
 		cachewrite(r, domain, d);
 		return 0;

@@ -165,7 +165,14 @@ nym_smtp_ehlo(const struct nym_smtp_reply *r, struct nym_smtp_ext *x)
 			x->starttls = 1;
 		else if (wordis(s, kw, "AUTH"))
 			x->auth |= mechs(arg, (size_t)(e - arg));
-		else if (wordis(s, kw, "SIZE")) {
+		else if (wordis(s, kw, "X-STAMP")) {
+			/* The stamp demand (smtp-receive(1)), kept as
+			 * sent: its reader checks it. */
+			if (arg < e && (size_t)(e - arg) < sizeof x->stamp) {
+				memcpy(x->stamp, arg, (size_t)(e - arg));
+				x->stamp[e - arg] = '\0';
+			}
+		} else if (wordis(s, kw, "SIZE")) {
 			x->size = 1;
 			x->maxsize = 0;
 			if (arg < e && isdigit((unsigned char)*arg)) {

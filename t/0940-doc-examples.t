@@ -1338,6 +1338,7 @@ test_expect_success 'every example line of README and the man pages was run' '
 	"$DX" claims "$TRASH/dx" "$TOP/t/0951-nymbox-init-setup.t" &&
 	"$DX" claims "$TRASH/dx" "$TOP/t/0460-onion-key.t" &&
 	"$DX" claims "$TRASH/dx" "$TOP/t/0960-pow-stamp.t" &&
+	"$DX" claims "$TRASH/dx" "$TOP/t/0961-pow-stamp-send.t" &&
 	"$DX" claims "$TRASH/dx" "$TOP/t/0970-sender-list.t" &&
 	"$DX" claims "$TRASH/dx" "$TOP/t/0208-smtp-receive-stamps.t" &&
 	"$DX" unclaimed "$TRASH/dx" >unclaimed ||
