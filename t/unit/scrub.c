@@ -268,10 +268,12 @@ test_mbox(void)
 
 	setup(&s);
 	s.mbox = 1;
+	/* five changes a message: X-Mailer dropped; Date, Message-ID and
+	 * the canonical form's MIME-Version and Content-Type added */
 	check(scrub(&s, "From a@b Mon Jan  1 00:00:00 2024\n"
 	    "From: a@alice.i2p\nX-Mailer: m\n\none\n\n"
 	    "From b@b Mon Jan  1 00:00:00 2024\n"
-	    "From: b@alice.i2p\nX-Mailer: m\n\ntwo\n", 0) == 6,
+	    "From: b@alice.i2p\nX-Mailer: m\n\ntwo\n", 0) == 10,
 	    "both messages of an mbox scrubbed");
 	for (p = out; (p = strstr(p, "From ")) != NULL; p++)
 		if (p == out || p[-1] == '\n')
