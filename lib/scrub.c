@@ -2392,7 +2392,9 @@ scanbody(struct msg *m, struct look *lk)
 		    memcmp(p, "From ", 5) == 0)
 			return 1;
 		len = (size_t)(nl - p);
-		if (len > 0 && nl < e && p[len - 1] == '\r')
+		/* A CR ends its line before an LF, and at the end of an
+		 * mbox too: the mbox is written with an LF after it. */
+		if (len > 0 && (nl < e || m->mbox) && p[len - 1] == '\r')
 			len--;
 		prevempty = len == 0;
 		if (len > 998)
