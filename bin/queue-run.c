@@ -1104,6 +1104,13 @@ bsend(struct job *j)
 	if (n == -1 && errno == EAGAIN)
 		return 0;
 	e = n == -1 ? errno : 0;
+	if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) {
+		/* The deliverer has gone (a bridge that is down, say): the
+		 * message stays held, and its exit status and last words
+		 * become the message's when it is reaped (bend). */
+		bclose(j);
+		return 0;
+	}
 	close(j->heldfd);
 	free(j->line);
 	j->line = NULL;
@@ -1115,10 +1122,6 @@ bsend(struct job *j)
 		    cmdname(j), strerror(e));
 		bconclude(j, &j->b[j->held], -1, what);
 		j->held = -1;
-		if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) {
-			bclose(j);
-			return 0;
-		}
 		return 1;
 	}
 	j->held = -1;

@@ -367,6 +367,32 @@ test_expect_success '... and one message that takes longer than -T stops it' '
 	done
 '
 
+# A deliverer gone before it reads a thing (a bridge that is down): the
+# first message large, so that it is gone before the copy is handed.
+mkdir -p gone && write_script gone/sam-deliver <<-\EOF
+echo "gone: unable to reach the SAM bridge" >&2
+exit 75
+EOF
+
+test_expect_success 'a deliverer gone before its first message: its exit status is theirs' '
+	reset && i=0 &&
+	while test $i -lt 3; do
+		i=$((i + 1)) &&
+		{ printf "From: a@a.i2p\nSubject: g%d\n\n" $i &&
+		  if test $i = 1; then head -c 8000000 /dev/zero | tr "\0" a | fold -w 70; fi; } >msg &&
+		NYMBOX_NOW=$T0 dq -m now -f a@a.i2p bob@bob.i2p -- \
+		    "$TRASH/gone/sam-deliver" -w 5 || return 1
+	done &&
+	NYMBOX_NOW=$((T0 + 60)) queue-run -q Q -T 30 2>err &&
+	test "$(ls Q/mess | wc -l)" = 3 &&
+	for id in $(ls Q/mess); do
+		test "$(field $id lastcode)" = 75 &&
+		field $id error | grep "sam-deliver -B exited with 75 before its report on it" ||
+		return 1
+	done &&
+	! grep "unable to hand" err
+'
+
 # A path of over 60 bytes to a deliverer that is not there.
 long=$TRASH/nowhere/$(printf "%064d" 0)/sam-deliver
 
