@@ -566,7 +566,8 @@ test_stop_holders()
 	holders_stop "$@"
 }
 
-# test_i2p_exclusive: for a test that starts i2pd routers: wait until no
+# test_i2p_exclusive: for a test that starts i2pd routers (t/testrules.yml
+# gives them a lane of their own under prove): wait until no
 # other such test of this checkout runs (prove -j2 would pair them, and
 # two router networks starting at once on two cores miss their
 # deadlines), then hold the turn until the test script ends.
