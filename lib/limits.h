@@ -294,6 +294,10 @@
  * read (its message's ID and code; a warning to keep). */
 #define NYM_QRUN_AHEAD	16
 #define NYM_QRUN_LINE	(NYM_QUEUE_ERR + 64)
+/* queue-run: messages re-stamped in one run after their server asked
+ * for more work (queue-run(1), STAMPS): 64, all of them within -T; one
+ * deferred past that is re-stamped at its next deferral. */
+#define NYM_QRUN_RESTAMP 64
 
 /* ---- onion sender signatures: DKIM with ed25519-sha256 (dkim.c) ---- */
 /* The header section a signer or verifier holds while the body streams
