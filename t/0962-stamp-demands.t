@@ -145,6 +145,31 @@ test_expect_success 'a demand in the list that does not parse: the server'"'"'s,
 	test_grep "unable to use demand 1:zz" err
 '
 
+# sender-list(1)'s EXAMPLE of a recipient's demand, claimed here
+# (t/0940-doc-examples.t counts this file's claims) and run as written.
+DX=$TOP/t/helpers/doc-examples
+(cd "$TOP" && "$DX" extract "$TRASH/dx" README man/*.[1-9]) ||
+	tl_bail_ "unable to extract the examples"
+ex() {
+	cat >"$1.want" && "$DX" claim "$TRASH/dx" "$1.want" >"$1"
+}
+
+test_expect_success 'sender-list(1) EXAMPLES: a recipient'"'"'s own demand, and back to the server'"'"'s' '
+	ex ex0 <<-\EOF &&
+	sender-list -r bob demand '"'"'E1:96,5:1 1:24+4'"'"'
+	sender-list -r bob demand
+	sender-list -r bob demand default
+	EOF
+	mkdir -p exhome/.config/nymbox &&
+	(HOME=$TRASH/exhome && export HOME && sh -e ex0 >out) &&
+	echo "E1:96,5:1 1:24+4" >want && test_cmp want out &&
+	test_must_be_empty exhome/.config/nymbox/senders/bob &&
+	head -n 1 ex0 >ex1 &&
+	(HOME=$TRASH/exhome && export HOME && sh -e ex1) &&
+	echo "demand E1:96,5:1 1:24+4" >want &&
+	test_cmp want exhome/.config/nymbox/senders/bob
+'
+
 # The sender's side over the fake SAM bridge: a route b.i2p to the
 # listener; sam-deliver learns and forgets demands.
 samup() {
