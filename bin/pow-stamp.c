@@ -395,25 +395,28 @@ hadstamp(const char *s, size_t n)
 			had[i] = 1;
 }
 
-/* The demand for recipient a: -D, else its domain's kept demand, else
- * the configuration's send-stamp.  0 if there is none: no stamp. */
+/* The demand for recipient a: -D, else the demand kept for its address
+ * (a server's refusal stated it), else its domain's, else the
+ * configuration's send-stamp.  0 if there is none: no stamp. */
 static int
 demandfor(const struct opts *o, const char *a, struct nym_pow_demand *d)
 {
 	char text[NYM_POW_DEMAND_MAX + 1];
-	const char *dom = strrchr(a, '@'), *v;
-	int r;
+	const char *dom = strrchr(a, '@'), *v, *key;
+	int r, k;
 
 	if (o->usedem) {
 		*d = o->dem;
 		return 1;
 	}
-	if (dom != NULL && (r = nym_demand_load(dom + 1, text,
-	    sizeof text)) != 0) {
+	for (k = 0; dom != NULL && k < 2; k++) {
+		key = k == 0 ? a : dom + 1;
+		if ((r = nym_demand_load(key, text, sizeof text)) == 0)
+			continue;
 		if (r == 1 && nym_pow_demand_parse(text, d) == 0)
 			return 1;
 		nym_warn("unable to use the kept demand of %s: %s; using the "
-		    "default", dom + 1, r == 1 || errno == EINVAL ?
+		    "default", key, r == 1 || errno == EINVAL ?
 		    "not a demand this version reads" : strerror(errno));
 	}
 	if ((v = nym_conf_get("send-stamp")) == NULL || *v == '\0')

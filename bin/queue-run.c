@@ -68,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
@@ -817,6 +818,227 @@ bounce(struct nym_qrec *r, time_t now, const char *diag)
 
 /* ---- one message ---- */
 
+/* ---- re-stamping ---- */
+
+static void unreadable(const char *);
+
+/* Messages deferred because a recipient's server asked for a stamp (or
+ * more work), to be re-stamped once the run's deliveries are over. */
+static struct {
+	char id[NYM_QUEUE_IDLEN + 1];
+	char addr[NYM_SMTP_PATH];
+} restamps[NYM_QRUN_RESTAMP];
+static int nrestamp;
+
+/* The last words of a deferred delivery of r: a refusal that says
+ * "Stamp needed for ADDR[: X-Hashcash DEMAND]" for one of r's
+ * recipients (smtp-receive -Q defer) has r re-stamped for ADDR after
+ * the deliveries, and the demand, when whole, kept for ADDR as the
+ * deliverers keep it (for a command that does not). */
+static void
+stampwanted(const struct nym_qrec *r, const char *last)
+{
+	char addr[NYM_SMTP_PATH], dem[NYM_POW_DEMAND_MAX + 1];
+	size_t i;
+	int k;
+
+	if (nym_demand_said(last, addr, sizeof addr, dem, sizeof dem) != 1)
+		return;
+	for (i = 0; i < r->nrcpt && strcasecmp(r->rcpt[i], addr) != 0; i++)
+		;
+	if (i == r->nrcpt)
+		return;
+	if (dem[0] != '\0' && strlen(last) < NYM_QUEUE_ERR)
+		(void)nym_demand_save(addr, dem, strlen(dem));
+	for (k = 0; k < nrestamp; k++)
+		if (strcmp(restamps[k].id, r->id) == 0)
+			return;
+	if (nrestamp == NYM_QRUN_RESTAMP)
+		return;
+	memcpy(restamps[nrestamp].id, r->id, sizeof restamps[0].id);
+	snprintf(restamps[nrestamp].addr, sizeof restamps[0].addr, "%s",
+	    addr);
+	nrestamp++;
+}
+
+/* The last line of what fd holds (a command's standard error), cleaned,
+ * into buf (cap bytes). */
+static void
+lastline(int fd, char *buf, size_t cap)
+{
+	char t[NYM_QUEUE_ERR + 1];
+	struct stat st;
+	ssize_t n;
+	off_t at;
+	size_t i, e;
+
+	buf[0] = '\0';
+	if (fstat(fd, &st) == -1)
+		return;
+	at = st.st_size > (off_t)NYM_QUEUE_ERR ? st.st_size - NYM_QUEUE_ERR :
+	    0;
+	if ((n = pread(fd, t, NYM_QUEUE_ERR, at)) <= 0)
+		return;
+	for (e = (size_t)n; e > 0 && (t[e - 1] == '\n' || t[e - 1] == '\r');
+	    e--)
+		;
+	for (i = e; i > 0 && t[i - 1] != '\n'; i--)
+		;
+	t[e] = '\0';
+	snprintf(buf, cap, "%s", t + i);
+	for (i = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] < ' ' || (unsigned char)buf[i] > '~')
+			buf[i] = '?';
+}
+
+/* Run pow-stamp -M -t secs, the message on in, out to out, its errors
+ * to err; its exit code, or -1 with why (cap bytes). */
+static int
+powstamp(int in, int out, int err, long secs, char *why, size_t cap)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	char t[24];
+	const char *av[] = { "pow-stamp", "-M", "-t", t, NULL };
+	long long end = nym_now_ms() + (secs + 10) * 1000;
+	struct timespec nap = { 0, 20000000 };
+	pid_t pid, w;
+	int e, st;
+
+	snprintf(t, sizeof t, "%ld", secs);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+		goto fail;
+	if ((e = posix_spawnattr_init(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		goto fail;
+	}
+	if ((e = posix_spawn_file_actions_adddup2(&fa, in, 0)) == 0 &&
+	    (e = posix_spawn_file_actions_adddup2(&fa, out, 1)) == 0 &&
+	    (e = posix_spawn_file_actions_adddup2(&fa, err, 2)) == 0 &&
+	    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+	    (e = posix_spawnattr_setsigdefault(&at, &dfl)) == 0 &&
+	    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF)) == 0)
+		e = posix_spawnp(&pid, av[0], &fa, &at, (char *const *)av,
+		    environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (e != 0)
+		goto fail;
+	/* pow-stamp keeps its own -t; this is in case it does not. */
+	while ((w = waitpid(pid, &st, WNOHANG)) == 0) {
+		if (nym_now_ms() > end) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+				;
+			snprintf(why, cap, "pow-stamp did not end within %ld "
+			    "seconds", secs + 10);
+			return -1;
+		}
+		nanosleep(&nap, NULL);
+	}
+	if (w == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (WIFSIGNALED(st)) {
+		snprintf(why, cap, "pow-stamp killed by signal %d",
+		    WTERMSIG(st));
+		return -1;
+	}
+	return WEXITSTATUS(st);
+fail:
+	snprintf(why, cap, "unable to run pow-stamp: %s", strerror(e));
+	return -1;
+}
+
+/* Re-stamp message id for addr, whose server asked for a stamp it did
+ * not have: its X-Hashcash fields for addr dropped, then pow-stamp -M
+ * (the message's recipients, each at its demand: the one the refusal
+ * stated is kept for addr now) within secs, and the message replaced
+ * if it has a stamp for addr then.  Otherwise it stays as it was, its
+ * record saying why. */
+static void
+restamp(const char *id, const char *addr, long secs)
+{
+	struct nym_qrec r;
+	char why[NYM_QUEUE_ERR + 1], last[NYM_QUEUE_ERR + 1];
+	int fd, a = -1, b = -1, c = -1, code;
+
+	if (nym_queue_get(qdir, id, &r, &fd) == -1) {
+		if (errno != ENOENT)
+			unreadable(id);
+		return;
+	}
+	why[0] = '\0';
+	if (r.state != NYM_QS_QUEUED) {
+		close(fd);
+		nym_qrec_free(&r);
+		return;
+	}
+	if (secs < 1)
+		snprintf(why, sizeof why, "no time left in this run (-T); at "
+		    "the next deferral");
+	else if ((a = unnamed()) == -1 || (b = unnamed()) == -1 ||
+	    (c = unnamed()) == -1 || nym_queue_unstamp(fd, a, addr) == -1 ||
+	    lseek(a, 0, SEEK_SET) == -1)
+		snprintf(why, sizeof why, "unable to copy it into the queue's "
+		    "tmp/: %s", strerror(errno));
+	else if ((code = powstamp(a, b, c, secs, why, sizeof why)) > 0) {
+		lastline(c, last, sizeof last);
+		snprintf(why, sizeof why, "pow-stamp exited with %d%s%.300s",
+		    code, last[0] != '\0' ? ": " : "", last);
+	} else if (code == 0 && (lseek(b, 0, SEEK_SET) == -1 ||
+	    (code = nym_queue_unstamp(b, -1, addr)) == -1))
+		snprintf(why, sizeof why, "unable to read the stamped copy: %s",
+		    strerror(errno));
+	else if (code == 0)
+		snprintf(why, sizeof why, "no stamp minted for it (no demand "
+		    "kept for it, its domain or send-stamp; or not a To or Cc "
+		    "recipient)");
+	else if (code > 0 && (lseek(b, 0, SEEK_SET) == -1 ||
+	    nym_queue_replace(qdir, id, b) == -1))
+		snprintf(why, sizeof why, "unable to replace mess/%s: %.200s",
+		    id, strerror(errno));
+	close(fd);
+	if (a != -1)
+		close(a);
+	if (b != -1)
+		close(b);
+	if (c != -1)
+		close(c);
+	if (why[0] != '\0') {
+		nym_warn("unable to re-stamp message %s for %s: %s", id, addr,
+		    why);
+		snprintf(r.error, sizeof r.error, "unable to re-stamp for "
+		    "%.100s: %.270s", addr, why);
+		if (nym_queue_update(qdir, &r) == -1) {
+			nym_warn("unable to update %s/info/%s: %s", qdir, id,
+			    strerror(errno));
+			ret = NYM_EX_TEMPFAIL;
+		}
+	}
+	nym_qrec_free(&r);
+}
+
+/* The deliveries over, re-stamp what was deferred for a stamp, all
+ * within -T, one after the other: before the message is due again. */
+static void
+restampall(void)
+{
+	long long end = nym_now_ms() + timeout * 1000;
+	int k;
+
+	for (k = 0; k < nrestamp; k++)
+		restamp(restamps[k].id, restamps[k].addr,
+		    (long)((end - nym_now_ms()) / 1000));
+	nrestamp = 0;
+}
+
 /* Deletions not yet synced, and when the last sync was. */
 static int dirty;
 static long long synced;
@@ -862,6 +1084,7 @@ conclude(struct nym_qrec *r, const struct outcome *o, time_t now)
 	snprintf(r->error, sizeof r->error, "%.150s%s%.240s", o->what,
 	    o->last[0] != '\0' ? ": " : "", o->last);
 	if (temporary(o->code) && now - r->queued < lifetime) {
+		stampwanted(r, o->last);
 		r->due = nym_queue_retry(r->mode, r->attempts, now);
 		isodate(r->due, when, sizeof when);
 		nym_warn("unable to deliver message %s: %s; next attempt at %s",
@@ -2211,6 +2434,7 @@ retry(char **ids, size_t n)
 	endbatches();
 	while (running > 0)
 		pump(1);
+	restampall();
 }
 
 /* -R and -r, in that order, under one lock. */
@@ -2305,6 +2529,7 @@ flush(unsigned modes)
 	endbatches();
 	while (running > 0)
 		pump(1);
+	restampall();
 	teardown();
 	syncq();
 	close(lfd);

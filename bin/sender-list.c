@@ -5,8 +5,10 @@
  * allow entry spares it the proof-of-work stamp), kept in one text file
  * per recipient that the user may also edit by hand.  This program adds,
  * removes and lists entries, and answers for one address with an exit
- * code and a word that procmail can test.  The file's format, matching
- * and atomic update are lib/senders.c's.
+ * code and a word that procmail can test.  It also keeps the stamp the
+ * recipient demands of unknown senders, if not the server's (a line
+ * "demand DEMAND", checked with pow-stamp's parser).  The file's format,
+ * matching and atomic update are lib/senders.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +19,14 @@
 #include "limits.h"
 #include "base.h"
 #include "msg.h"
+#include "pow.h"
 
 #define USAGE "usage: sender-list [-f file | -r recipient] allow|deny|del " \
 	"address...\n" \
 	"       sender-list [-f file | -r recipient] list\n" \
-	"       sender-list [-q] [-f file | -r recipient] check address\n"
+	"       sender-list [-q] [-f file | -r recipient] check address\n" \
+	"       sender-list [-f file | -r recipient] demand " \
+	"[demand... | default]\n"
 
 /* check's exit codes (sender-list(1), EXIT STATUS), grep's shape. */
 enum { X_PASS = 0, X_DENIED = 1, X_TROUBLE = 2 };
@@ -123,6 +128,8 @@ list(void)
 	struct nym_senders *l = load();
 	size_t i;
 
+	if (l->demand != NULL)
+		printf("demand %s\n", l->demand);
 	for (i = 0; i < l->n; i++)
 		printf("%s %s\n", l->e[i].verdict == NYM_SENDERS_ALLOW ?
 		    "allow" : "deny", l->e[i].pat);
@@ -140,6 +147,57 @@ check(const char *addr, int quiet)
 	if (!quiet && (printf("%s\n", word[v]) < 0 || fflush(stdout) == EOF))
 		nym_dieerr(X_TROUBLE, "unable to write the verdict");
 	return v == NYM_SENDERS_DENY ? X_DENIED : X_PASS;
+}
+
+/* demand: print the recipient's demand (nothing if it has none), set it
+ * (the words joined by one space, parsed as pow-stamp parses it), or
+ * remove it (default: the server's applies). */
+static int
+demand(int argc, char **argv)
+{
+	struct nym_pow_demand d;
+	struct nym_senders *l;
+	char text[NYM_POW_DEMAND_MAX + 1];
+	size_t n = 0, k;
+	int i;
+
+	if (argc == 0) {
+		l = load();
+		if (l->demand != NULL && (printf("%s\n", l->demand) < 0 ||
+		    fflush(stdout) == EOF))
+			nym_dieerr(nym_exitcode(errno), "unable to write the "
+			    "demand");
+		return l->bad != 0 ? NYM_EX_DATAERR : NYM_EX_OK;
+	}
+	if (argc == 1 && strcmp(argv[0], "default") == 0) {
+		if (nym_senders_setdemand(file, NULL) == -1)
+			goto fail;
+		return NYM_EX_OK;
+	}
+	for (i = 0; i < argc; i++) {
+		k = strlen(argv[i]);
+		if (n + (i > 0) + k > NYM_POW_DEMAND_MAX)
+			nym_die(NYM_EX_USAGE, "unable to use the demand: over "
+			    "%d bytes", NYM_POW_DEMAND_MAX);
+		if (i > 0)
+			text[n++] = ' ';
+		memcpy(text + n, argv[i], k);
+		n += k;
+	}
+	text[n] = '\0';
+	if (!nym_senders_isdemand(text, n) ||
+	    nym_pow_demand_parse(text, &d) == -1 || d.nwant == 0)
+		nym_die(NYM_EX_USAGE, "unable to use demand %s: expected a "
+		    "pow-stamp(1) DEMAND with a kind this version checks "
+		    "(1:BITS, E1:96,5:BITS, E1:102,5:BITS)", text);
+	if (nym_senders_setdemand(file, text) == -1)
+		goto fail;
+	return NYM_EX_OK;
+fail:
+	nym_die(errno == EFBIG ? NYM_EX_DATAERR : nym_exitcode(errno),
+	    "unable to update sender list %s: %s", file, errno == EFBIG ?
+	    "it would pass 1 MB" : errno == ETIMEDOUT ? "locked by another "
+	    "process" : strerror(errno));
 }
 
 int
@@ -178,6 +236,10 @@ main(int argc, char *argv[])
 			nym_usage();
 		findfile(fopt, ropt, 0, path, sizeof path);
 		return list();
+	}
+	if (strcmp(verb, "demand") == 0) {
+		findfile(fopt, ropt, argc == 0 ? 0 : 1, path, sizeof path);
+		return demand(argc, argv);
 	}
 	if (strcmp(verb, "allow") != 0 && strcmp(verb, "deny") != 0 &&
 	    strcmp(verb, "del") != 0)

@@ -113,6 +113,10 @@ static int mail;
 static char sender[NYM_SMTP_PATH];
 static char rcpt[NYM_SMTP_RCPTS][NYM_SMTP_PATH];
 static int allowed[NYM_SMTP_RCPTS];	/* on the recipient's allow list */
+/* The recipient's own demand (its sender list's "demand" line), parsed,
+ * and as it is stated; "" for the server's (-P). */
+static char owntext[NYM_SMTP_RCPTS][NYM_POW_DEMAND_MAX + 1];
+static struct nym_pow_demand owndem[NYM_SMTP_RCPTS];
 static size_t nrcpt;
 
 /* A maildir file being written, removed if a signal ends the session. */
@@ -471,14 +475,17 @@ badentry(void *arg, unsigned line, const char *why)
 }
 
 /* The verdict of the recipient's sender list (lib/senders.c) on the
- * sender, or -1 after a log line when the list cannot be read. */
+ * sender, or -1 after a log line when the list cannot be read; the
+ * recipient's own demand (its "demand" line) into dem (cap bytes), ""
+ * if it has none. */
 static int
-listed(const char *to)
+listed(const char *to, char *dem, size_t cap)
 {
 	static char path[NYM_MD_PATH];	/* listpath points here */
 	struct nym_senders l;
 	int v;
 
+	dem[0] = '\0';
 	if (opt.senders == NULL)
 		return NYM_SENDERS_NONE;
 	if (nym_senders_path(path, sizeof path, opt.senders, to, 0) == -1)
@@ -490,6 +497,8 @@ listed(const char *to)
 		return -1;
 	}
 	v = nym_senders_match(&l, sender);
+	if (l.demand != NULL && strlen(l.demand) < cap)
+		memcpy(dem, l.demand, strlen(l.demand) + 1);
 	nym_senders_free(&l);
 	return v;
 }
@@ -623,7 +632,7 @@ cmd_mail(const char *line)
 static void
 cmd_rcpt(const char *line)
 {
-	char addr[NYM_SMTP_PATH], who[84];
+	char addr[NYM_SMTP_PATH], who[84], dem[NYM_POW_DEMAND_MAX + 1];
 	size_t i;
 	int v;
 
@@ -662,8 +671,9 @@ cmd_rcpt(const char *line)
 		return;
 	}
 	v = NYM_SENDERS_NONE;
+	dem[0] = '\0';
 	if (login[0] == '\0' && localdomain(addr) &&
-	    (v = listed(addr)) == -1) {
+	    (v = listed(addr, dem, sizeof dem)) == -1) {
 		reply("451 4.3.0 Unable to take the recipient, try again "
 		    "later");
 		return;
@@ -681,6 +691,18 @@ cmd_rcpt(const char *line)
 			break;
 	if (i == nrcpt) {
 		allowed[nrcpt] = v == NYM_SENDERS_ALLOW;
+		owntext[nrcpt][0] = '\0';
+		if (dem[0] != '\0' && !allowed[nrcpt]) {
+			/* Parsed as -P is: what is stated is what is
+			 * checked.  One that cannot be: the server's. */
+			if (nym_pow_demand_parse(dem, &owndem[nrcpt]) == 0 &&
+			    owndem[nrcpt].nwant > 0)
+				memcpy(owntext[nrcpt], dem, strlen(dem) + 1);
+			else
+				nym_warn("unable to use the demand in %s: not "
+				    "one this version checks; using the "
+				    "server's", listpath);
+		}
 		memcpy(rcpt[nrcpt++], addr, sizeof addr);
 	}
 	reply("250 2.1.5 Ok");
@@ -873,24 +895,67 @@ closeness(int v)
 	}
 }
 
-/* Every recipient that has not allowed the sender needs a valid stamp
- * for its address, spent now.  The message as stored, read from path
- * (a maildir file) or fd (the spool).  0 to go on, or -1 with the reply
- * sent. */
+/* Does recipient i need a stamp: not logged in, the sender not on its
+ * allow list, and a demand (its own, or the server's)? */
+static int
+needstamp(size_t i)
+{
+	return login[0] == '\0' && !allowed[i] &&
+	    (owntext[i][0] != '\0' || opt.demand != NULL);
+}
+
+/* Refuse the message for recipient i's stamp, the closest one having
+ * been of verdict best (-1: none), stating its demand: 451 with -Q
+ * defer, else 550. */
+static void
+refusestamp(size_t i, int best)
+{
+	const char *dem = owntext[i][0] != '\0' ? owntext[i] : opt.demand;
+	const char *said;
+	char who[84], line[NYM_SMTP_LINE];
+
+	snprintf(who, sizeof who, "%s", clean(sender));
+	nym_warn("refused sender %s for %s: stamp %s", who, clean(rcpt[i]),
+	    best == -1 ? "missing" : nym_pow_why(best));
+	said = best == -1 || best == NYM_POW_UNKNOWN ||
+	    best == NYM_POW_RESOURCE ? "none for this recipient" :
+	    nym_pow_why(best);
+	/* One line; two if the demand and a long address would not fit in
+	 * one, never a demand cut short. */
+	if (snprintf(line, sizeof line, "%s Stamp needed for %s: X-Hashcash "
+	    "%s (%s)%s", opt.defer ? "451 4.7.1" : "550 5.7.1", rcpt[i], dem,
+	    said, opt.defer ? ", mint one and try again" : "") <=
+	    NYM_SMTP_LINE - 3)
+		reply("%s", line);
+	else {
+		reply("%s Stamp needed for %s (%s)%s", opt.defer ?
+		    "451-4.7.1" : "550-5.7.1", rcpt[i], said, opt.defer ?
+		    ", mint one and try again" : "");
+		reply("%s X-Hashcash %s", opt.defer ? "451 4.7.1" : "550 5.7.1",
+		    dem);
+	}
+}
+
+/* Every recipient that needs a stamp (needstamp) needs a valid one for
+ * its address, of its own demand if it states one (its sender list),
+ * else of the server's.  All are found first, then spent: a message
+ * refused for one recipient's stamp spends none of the others', so that
+ * the sender's next attempt may carry the same.  The message as stored,
+ * read from path (a maildir file) or fd (the spool).  0 to go on, or -1
+ * with the reply sent. */
 static int
 stampcheck(const char *path, int fd)
 {
 	static char *st[NYM_POW_STAMPS_MAX];
+	static int first[NYM_SMTP_RCPTS];	/* its first valid stamp */
 	struct nym_powdb db = { .fd = -1 };
-	const char *why = NULL, *said;
-	char who[84], line[NYM_SMTP_LINE];
+	const struct nym_pow_demand *d;
+	const char *why = NULL;
 	time_t now = nym_now(), until;
 	size_t i;
-	int n, k, v, best, rfd, r, ret = 0;
+	int n, k, v, best, rfd, r, pass, ret = 0;
 
-	if (opt.demand == NULL || login[0] != '\0')
-		return 0;
-	for (i = 0; i < nrcpt && allowed[i]; i++)
+	for (i = 0; i < nrcpt && !needstamp(i); i++)
 		;
 	if (i == nrcpt)
 		return 0;
@@ -907,14 +972,18 @@ stampcheck(const char *path, int fd)
 		return -1;
 	}
 	close(rfd);
+	for (pass = 0; pass < 2 && ret == 0; pass++)
 	for (i = 0; i < nrcpt && ret == 0; i++) {
-		if (allowed[i])
+		if (!needstamp(i))
 			continue;
+		d = owntext[i][0] != '\0' ? &owndem[i] : &opt.dem;
 		best = -1;
-		for (k = 0; k < n; k++) {
-			v = nym_pow_check_demand(st[k], strlen(st[k]),
-			    &opt.dem, rcpt[i], now, &until);
-			if (v == NYM_POW_OK) {
+		for (k = pass == 0 ? 0 : first[i]; k < n; k++) {
+			v = nym_pow_check_demand(st[k], strlen(st[k]), d,
+			    rcpt[i], now, &until);
+			if (v == NYM_POW_OK && pass == 0)
+				first[i] = k;
+			if (v == NYM_POW_OK && pass == 1) {
 				if (db.fd == -1 && nym_powdb_open(&db,
 				    opt.powdb, NYM_POW_DB_SIZE) == -1) {
 					db.fd = -1;
@@ -947,29 +1016,7 @@ stampcheck(const char *path, int fd)
 			    "later");
 			ret = -1;
 		} else if (best != NYM_POW_OK) {
-			snprintf(who, sizeof who, "%s", clean(sender));
-			nym_warn("refused sender %s for %s: stamp %s",
-			    who, clean(rcpt[i]), best == -1 ?
-			    "missing" : nym_pow_why(best));
-			said = best == -1 || best == NYM_POW_UNKNOWN ||
-			    best == NYM_POW_RESOURCE ? "none for this "
-			    "recipient" : nym_pow_why(best);
-			/* One line; two if the demand and a long address
-			 * would not fit in one, never a demand cut short. */
-			if (snprintf(line, sizeof line, "%s Stamp needed for "
-			    "%s: X-Hashcash %s (%s)%s", opt.defer ?
-			    "451 4.7.1" : "550 5.7.1", rcpt[i], opt.demand,
-			    said, opt.defer ? ", mint one and try again" :
-			    "") <= NYM_SMTP_LINE - 3)
-				reply("%s", line);
-			else {
-				reply("%s Stamp needed for %s (%s)%s",
-				    opt.defer ? "451-4.7.1" : "550-5.7.1",
-				    rcpt[i], said, opt.defer ? ", mint one "
-				    "and try again" : "");
-				reply("%s X-Hashcash %s", opt.defer ?
-				    "451 4.7.1" : "550 5.7.1", opt.demand);
-			}
+			refusestamp(i, best);
 			ret = -1;
 		}
 	}

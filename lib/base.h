@@ -386,14 +386,30 @@ int nym_confdir(char *buf, size_t cap);
 const char *nym_conf_name(void);
 
 /* ---- demand.c: recipients' stamp demands, learnt from their servers ---- */
-/* Keep the demand text[0, n) a server of domain published (X-STAMP) in
- * ~/.config/nymbox/demands/DOMAIN (lowercased), atomically, mode 0600;
- * an unchanged one is not written again.  Only its form is checked
- * (1..NYM_POW_DEMAND_MAX bytes of a demand's characters).  0, or -1 with
- * errno (EINVAL: not a domain or not a demand). */
-int nym_demand_save(const char *domain, const char *text, size_t n);
-/* The kept demand of domain into buf (cap bytes, NUL ended): 1, 0 if
- * none is kept, -1 with errno (EINVAL: the file is not one). */
-int nym_demand_load(const char *domain, char *buf, size_t cap);
+/* Keep the demand text[0, n) that the server of key published (X-STAMP,
+ * key a domain) or stated for one recipient (key an address,
+ * local@domain) in ~/.config/nymbox/demands/KEY (lowercased),
+ * atomically, mode 0600; unchanged, the file is not written, only its
+ * time renewed once a day (NYM_DEMAND_REFRESH).  A new file past
+ * NYM_DEMAND_FILES removes the stale files first, then the oldest.
+ * text must have a demand's form (1..NYM_POW_DEMAND_MAX bytes of a
+ * demand's characters).  0, or -1 with errno (EINVAL: not a domain or
+ * an address, or not a demand). */
+int nym_demand_save(const char *key, const char *text, size_t n);
+/* The kept demand of key into buf (cap bytes, NUL ended): 1, 0 if none
+ * or stale (older than NYM_DEMAND_AGE: removed) or key is no domain or
+ * address a file is kept for, -1 with errno (EINVAL: not a demand). */
+int nym_demand_load(const char *key, char *buf, size_t cap);
+/* Remove the kept demand of key (its server demands nothing now): 1
+ * removed, 0 there was none, -1 with errno. */
+int nym_demand_forget(const char *key);
+/* Read a server's refusal text (one line, as a deliverer keeps it) for
+ * smtp-receive's "Stamp needed for ADDR: X-Hashcash DEMAND (...)" or
+ * its two-line form "Stamp needed for ADDR (...) ... X-Hashcash DEMAND"
+ * (the demand last): the address into addr (acap bytes) and the demand
+ * into dem (dcap bytes; "" if there is none, or none whole: the text
+ * must not have been cut after it).  1 if the text says so, else 0. */
+int nym_demand_said(const char *text, char *addr, size_t acap, char *dem,
+    size_t dcap);
 
 #endif

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -139,6 +140,46 @@ faildomain(struct nym_smtp_rcpt *rc, size_t n, size_t i, int code,
 		}
 }
 
+/* Learn the demand of the domains of the pending recipients from i on
+ * for the next message's stamps (pow-stamp -M; the queue mints before
+ * sending): what the EHLO reply of their session s says (X-STAMP), or
+ * nothing any more if it says nothing. */
+static void
+learn(const struct nym_dl_session *s, const struct nym_smtp_rcpt *rc,
+    size_t n, size_t i)
+{
+	const char *x = s->c.x.stamp;
+	size_t j;
+
+	for (j = i; j < n; j++) {
+		if (rc[j].code != -1)
+			continue;
+		if (*x != '\0')
+			(void)nym_demand_save(rc[j].domain, x, strlen(x));
+		else
+			(void)nym_demand_forget(rc[j].domain);
+	}
+}
+
+/* A refusal that states what a recipient demands ("Stamp needed for
+ * ADDR: X-Hashcash DEMAND", smtp-receive's for a recipient's own demand
+ * or the server's) is kept for that address, which pow-stamp -M prefers
+ * to its domain's; the recipients from i on whose reply said one (a
+ * reply kept whole: smtp.c cuts one 16 bytes short of why's size). */
+static void
+said(const struct nym_smtp_rcpt *rc, size_t n, size_t i)
+{
+	char addr[NYM_SMTP_PATH], dem[NYM_POW_DEMAND_MAX + 1];
+	size_t j;
+
+	for (j = i; j < n; j++)
+		if (rc[j].code > 0 && strlen(rc[j].why) + 20 < sizeof rc[j].why &&
+		    nym_demand_said(rc[j].why, addr, sizeof addr, dem,
+		    sizeof dem) == 1 && dem[0] != '\0' &&
+		    strcasecmp(addr, rc[j].addr) == 0)
+			(void)nym_demand_save(addr, dem, strlen(dem));
+}
+
 /* Deliver msgfd to every pending recipient: check the whole list, find
  * each domain's destination (once per domain), let the transport make
  * the message what is sent, then one transaction per destination. */
@@ -212,13 +253,9 @@ deliver(struct nym_dl *d, struct nym_smtp_rcpt *rc, size_t n, int msgfd)
 		if ((s = dial(d, dest[i], why, sizeof why, &code)) == NULL)
 			nym_smtp_failall(rc + i, n - i, code, why);
 		else {
-			/* Learn the demand for the next message's stamps
-			 * (pow-stamp -M); the queue mints before sending. */
-			for (j = i; s->c.x.stamp[0] != '\0' && j < n; j++)
-				if (rc[j].code == -1)
-					(void)nym_demand_save(rc[j].domain,
-					    s->c.x.stamp, strlen(s->c.x.stamp));
+			learn(s, rc, n, i);
 			nym_smtp_send(&s->c, d->sender, rc + i, n - i, fd);
+			said(rc, n, i);
 			if (s->c.fd == -1)
 				s->dest[0] = '\0';
 		}

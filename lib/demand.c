@@ -1,32 +1,69 @@
 /*
  * demand.c - libnymbox: the stamp demands of recipients' domains, as
- * their servers publish them (the EHLO keyword X-STAMP), kept one file a
- * domain in ~/.config/nymbox/demands/ so that pow-stamp -M mints at the
- * level a recipient asks for before the message is queued.
+ * their servers publish them (the EHLO keyword X-STAMP, i2pmail.pow),
+ * and of single recipients, as a server's refusal states them ("Stamp
+ * needed for ADDR: X-Hashcash DEMAND"), kept one file a domain or an
+ * address in ~/.config/nymbox/demands/ so that pow-stamp -M mints at the
+ * level a recipient asks for before the message is queued (an address's
+ * file before its domain's).
+ *
+ * A kept demand is a guess about a server, so it does not live for
+ * ever: one older than NYM_DEMAND_AGE is neither used nor kept (the
+ * server may have lowered or dropped it), a server whose EHLO names no
+ * demand has its domain's file removed by the deliverer, and the
+ * directory holds at most NYM_DEMAND_FILES files.
  *
  * The text is only checked for form here (length, characters): the
  * deliverers that learn it do not link the stamp code, and pow-stamp
  * parses it in full (nym_pow_demand_parse) before it mints at it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "limits.h"
 #include "base.h"
 
-/* A domain usable as a file name: 1..253 bytes of a-z, 0-9, '.', '-',
- * '_', not starting with a dot; lowercased into out. */
+/* A domain, or an address (local@domain), usable as a file name: the
+ * domain 1..NYM_DEMAND_DOMAIN_MAX bytes of a-z, 0-9, '.', '-', '_', not
+ * starting with a dot, a trailing dot dropped; a local part
+ * 1..NYM_DEMAND_LOCAL_MAX bytes of RFC 5322 atext and dots but '/', not
+ * starting with a dot; lowercased into out. */
 static int
-domainname(const char *d, char *out, size_t cap)
+keyname(const char *d, char *out, size_t cap)
 {
-	size_t i, n = strlen(d);
+	const char *at = strrchr(d, '@');
+	size_t i, l = 0, n;
 
+	if (at != NULL) {
+		l = (size_t)(at - d);
+		if (l == 0 || l > NYM_DEMAND_LOCAL_MAX || d[0] == '.' ||
+		    l + 1 >= cap)
+			return -1;
+		for (i = 0; i < l; i++) {
+			char c = d[i];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    strchr("!#$%&'*+-=?^_`{|}~.", c) != NULL) ||
+			    c == '\0')
+				return -1;
+			out[i] = c;
+		}
+		out[l++] = '@';
+		d = at + 1;
+	}
+	n = strlen(d);
 	while (n > 0 && d[n - 1] == '.')
 		n--;
-	if (n == 0 || n > NYM_DEMAND_DOMAIN_MAX || n >= cap || d[0] == '.')
+	if (n == 0 || n > NYM_DEMAND_DOMAIN_MAX || l + n >= cap ||
+	    d[0] == '.')
 		return -1;
 	for (i = 0; i < n; i++) {
 		char c = d[i];
@@ -36,9 +73,9 @@ domainname(const char *d, char *out, size_t cap)
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '.' || c == '-' || c == '_'))
 			return -1;
-		out[i] = c;
+		out[l + i] = c;
 	}
-	out[n] = '\0';
+	out[l + n] = '\0';
 	return 0;
 }
 
@@ -72,50 +109,156 @@ demanddir(char *dir, size_t cap)
 	return 0;
 }
 
-int
-nym_demand_save(const char *domain, const char *text, size_t n)
+/* dir/name into path (cap bytes). */
+static int
+keypath(char *path, size_t cap, const char *dir, const char *name)
 {
-	char dir[NYM_MD_PATH], name[NYM_DEMAND_DOMAIN_MAX + 1];
-	char old[NYM_POW_DEMAND_MAX + 1];
+	if ((size_t)snprintf(path, cap, "%s/%s", dir, name) >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
 
-	if (domainname(domain, name, sizeof name) == -1 ||
+/* Is a file of time mtime stale now (the clock's, not NYMBOX_NOW: a
+ * file's time is the clock's)? */
+static int
+stale(time_t mtime, time_t now)
+{
+	return now - mtime > NYM_DEMAND_AGE;
+}
+
+/* Room for one more file in dir: its stale files removed and, while
+ * NYM_DEMAND_FILES or more are left, the oldest.  A pass over the
+ * directory each, made only when a new file is to be created. */
+static void
+prune(const char *dir)
+{
+	char path[NYM_MD_PATH + NYM_DEMAND_DOMAIN_MAX + NYM_DEMAND_LOCAL_MAX +
+	    3], old[NYM_DEMAND_DOMAIN_MAX + NYM_DEMAND_LOCAL_MAX + 2];
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL), oldest;
+	size_t n;
+	DIR *d;
+	int pass;
+
+	for (pass = 0; pass < 4; pass++) {
+		if ((d = opendir(dir)) == NULL)
+			return;
+		n = 0;
+		old[0] = '\0';
+		oldest = 0;
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.' ||
+			    strlen(de->d_name) >= sizeof old ||
+			    fstatat(dirfd(d), de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+				continue;
+			if (stale(st.st_mtime, now)) {
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+				continue;
+			}
+			n++;
+			if (old[0] == '\0' || st.st_mtime < oldest) {
+				oldest = st.st_mtime;
+				snprintf(old, sizeof old, "%s", de->d_name);
+			}
+		}
+		closedir(d);
+		if (n < NYM_DEMAND_FILES || old[0] == '\0' ||
+		    keypath(path, sizeof path, dir, old) == -1)
+			return;
+		(void)unlink(path);
+		if (n - 1 < NYM_DEMAND_FILES)
+			return;
+	}
+}
+
+int
+nym_demand_save(const char *key, const char *text, size_t n)
+{
+	char dir[NYM_MD_PATH], name[NYM_DEMAND_DOMAIN_MAX +
+	    NYM_DEMAND_LOCAL_MAX + 2];
+	char path[NYM_MD_PATH + sizeof name + 1];
+	char old[NYM_POW_DEMAND_MAX + 1];
+	struct stat st;
+	int r;
+
+	if (keyname(key, name, sizeof name) == -1 ||
 	    demandform(text, n) == -1) {
 		errno = EINVAL;
 		return -1;
 	}
-	/* Unchanged: no write, so a busy deliverer costs one read. */
-	if (nym_demand_load(domain, old, sizeof old) == 1 &&
-	    strlen(old) == n && memcmp(old, text, n) == 0)
-		return 0;
-	if (demanddir(dir, sizeof dir) == -1 || nym_mkdirs(dir, 0700) == -1)
+	if (demanddir(dir, sizeof dir) == -1 ||
+	    keypath(path, sizeof path, dir, name) == -1)
 		return -1;
+	/* Unchanged: no write, so a busy deliverer costs one read; its
+	 * time renewed once a day, so that it does not go stale. */
+	if ((r = nym_demand_load(key, old, sizeof old)) == 1 &&
+	    strlen(old) == n && memcmp(old, text, n) == 0) {
+		if (lstat(path, &st) == 0 &&
+		    time(NULL) - st.st_mtime >= NYM_DEMAND_REFRESH)
+			(void)utimensat(AT_FDCWD, path, NULL,
+			    AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	if (nym_mkdirs(dir, 0700) == -1)
+		return -1;
+	if (r != 1 && lstat(path, &st) == -1 && errno == ENOENT)
+		prune(dir);
 	return nym_atomic_write(dir, name, text, n, 0600, NYM_ATOMIC_NL);
 }
 
 int
-nym_demand_load(const char *domain, char *buf, size_t cap)
+nym_demand_forget(const char *key)
 {
-	char dir[NYM_MD_PATH], name[NYM_DEMAND_DOMAIN_MAX + 1];
-	char path[NYM_MD_PATH + NYM_DEMAND_DOMAIN_MAX + 2];
+	char dir[NYM_MD_PATH], name[NYM_DEMAND_DOMAIN_MAX +
+	    NYM_DEMAND_LOCAL_MAX + 2];
+	char path[NYM_MD_PATH + sizeof name + 1];
+
+	if (keyname(key, name, sizeof name) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (demanddir(dir, sizeof dir) == -1 ||
+	    keypath(path, sizeof path, dir, name) == -1)
+		return -1;
+	if (unlink(path) == -1)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	return 1;
+}
+
+int
+nym_demand_load(const char *key, char *buf, size_t cap)
+{
+	char dir[NYM_MD_PATH], name[NYM_DEMAND_DOMAIN_MAX +
+	    NYM_DEMAND_LOCAL_MAX + 2];
+	char path[NYM_MD_PATH + sizeof name + 1];
 	char tmp[NYM_POW_DEMAND_MAX + 2];
+	struct stat st;
 	ssize_t r;
 	size_t n;
 	int fd;
 
-	if (domainname(domain, name, sizeof name) == -1) {
-		errno = EINVAL;
+	if (keyname(key, name, sizeof name) == -1)
+		return 0;	/* no file can be kept for it */
+	if (demanddir(dir, sizeof dir) == -1 ||
+	    keypath(path, sizeof path, dir, name) == -1)
 		return -1;
-	}
-	if (demanddir(dir, sizeof dir) == -1)
-		return -1;
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >=
-	    sizeof path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	/* Stale: the server may have lowered or dropped its demand. */
+	if (S_ISREG(st.st_mode) && stale(st.st_mtime, time(NULL))) {
+		close(fd);
+		(void)unlink(path);
+		return 0;
+	}
 	r = nym_read_all(fd, tmp, sizeof tmp);
 	close(fd);
 	if (r < 0)
@@ -129,5 +272,44 @@ nym_demand_load(const char *domain, char *buf, size_t cap)
 	}
 	memcpy(buf, tmp, n);
 	buf[n] = '\0';
+	return 1;
+}
+
+int
+nym_demand_said(const char *text, char *addr, size_t acap, char *dem,
+    size_t dcap)
+{
+	static const char need[] = "Stamp needed for ", xh[] = "X-Hashcash ";
+	const char *p = strstr(text, need), *a, *e;
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	a = p + sizeof need - 1;
+	for (e = a; *e != '\0' && *e != ' ' && *e != ':'; e++)
+		;
+	n = (size_t)(e - a);
+	if (n == 0 || n >= acap || memchr(a, '@', n) == NULL)
+		return 0;
+	memcpy(addr, a, n);
+	addr[n] = '\0';
+	dem[0] = '\0';
+	/* "ADDR: X-Hashcash DEMAND (why)..." on one line, or "ADDR (why)
+	 * ... X-Hashcash DEMAND" at the end of two: a demand cut short
+	 * is none. */
+	if ((p = strstr(e, xh)) == NULL)
+		return 1;
+	p += sizeof xh - 1;
+	for (e = p; *e != '\0' && *e != '('; e++)
+		;
+	if (*e == '(' && (e == p || e[-1] != ' '))
+		return 1;
+	while (e > p && e[-1] == ' ')
+		e--;
+	n = (size_t)(e - p);
+	if (n < dcap && demandform(p, n) == 0) {
+		memcpy(dem, p, n);
+		dem[n] = '\0';
+	}
 	return 1;
 }

@@ -294,6 +294,10 @@
  * read (its message's ID and code; a warning to keep). */
 #define NYM_QRUN_AHEAD	16
 #define NYM_QRUN_LINE	(NYM_QUEUE_ERR + 64)
+/* queue-run: messages re-stamped in one run after their server asked
+ * for more work (queue-run(1), STAMPS): 64, all of them within -T; one
+ * deferred past that is re-stamped at its next deferral. */
+#define NYM_QRUN_RESTAMP 64
 
 /* ---- onion sender signatures: DKIM with ed25519-sha256 (dkim.c) ---- */
 /* The header section a signer or verifier holds while the body streams
@@ -380,8 +384,19 @@
 #define NYM_POW_DEMAND_STEPS_MAX 4
 #define NYM_POW_SURCHARGE_MAX 32
 /* A domain whose demand is kept (~/.config/nymbox/demands/DOMAIN): a DNS
- * name's length. */
+ * name's length; an address's (demands/LOCAL@DOMAIN, a recipient's own,
+ * from a reply that stated it) has a local part of 64 bytes at most. */
 #define NYM_DEMAND_DOMAIN_MAX 253
+#define NYM_DEMAND_LOCAL_MAX 64
+/* A kept demand older than this (its file's time, by the clock) is
+ * stale: not used, and removed when read: 30 days.  A server that
+ * lowered or dropped its demand stops costing its senders then at the
+ * latest; a demand seen again is kept fresh (its file's time renewed
+ * once a day, NYM_DEMAND_REFRESH).  And at most NYM_DEMAND_FILES files
+ * are kept: a new one past that removes the stale ones, then the oldest. */
+#define NYM_DEMAND_AGE	(30L * 86400)
+#define NYM_DEMAND_REFRESH 86400L
+#define NYM_DEMAND_FILES 1000
 /* pow-stamp -m -t: the deadline of one run's minting, at most a day;
  * 600 seconds unless given. */
 #define NYM_POW_MINT_SECONDS_MAX 86400

@@ -186,8 +186,10 @@ const struct nym_param *nym_mime_param(const struct nym_mimetype *m,
     const char *name);
 
 /* ---- senders.c: a recipient's allow and deny lists (sender-list(1)) ---- */
-/* A text file of lines "allow PATTERN" or "deny PATTERN", blank lines and
- * lines starting with '#' ignored, a CR before the LF allowed.  PATTERN
+/* A text file of lines "allow PATTERN" or "deny PATTERN", and at most one
+ * "demand DEMAND" (the stamp the recipient demands of senders not
+ * allowed, pow-stamp(1)'s DEMAND, instead of the server's), blank lines
+ * and lines starting with '#' ignored, a CR before the LF allowed.  PATTERN
  * is an address (local@domain) or "*@domain", every address at that
  * domain exactly (not its subdomains, as OnionMail).  Compared without
  * regard to ASCII case; an onion address's certificate pin label
@@ -212,6 +214,7 @@ struct nym_senders {
 	struct nym_senders_entry *e;
 	size_t n;
 	unsigned bad;		/* lines that were not entries */
+	char *demand;		/* the "demand" line's demand, or NULL */
 };
 
 /* Called for a line that is not an entry (over NYM_SENDERS_LINE, a NUL
@@ -247,6 +250,15 @@ int nym_senders_match(const struct nym_senders *l, const char *addr);
  * 1 changed, 0 it was so already, -1 with errno (EINVAL: bad pattern;
  * EFBIG: the file would pass NYM_SENDERS_MAX or NYM_SENDERS_ENTRIES). */
 int nym_senders_set(const char *path, const char *pat, int verdict);
+/* Set the demand line of the list at path to "demand DEMAND" (in the
+ * place of the first, others removed), or remove it (demand NULL), as
+ * nym_senders_set does an entry.  1 changed, 0 it was so, -1 with errno
+ * (EINVAL: not a demand's form, nym_senders_isdemand; EFBIG). */
+int nym_senders_setdemand(const char *path, const char *demand);
+/* Has s[0, n) a demand's form: 1..NYM_POW_DEMAND_MAX bytes of the
+ * characters pow-stamp(1)'s DEMAND is written in, no blank first or
+ * last?  Only the form: smtp-receive parses it (lib/pow.c).  1 or 0. */
+int nym_senders_isdemand(const char *s, size_t n);
 /* The list file of the recipient rcpt under dir into buf (cap bytes):
  * dir/ADDRESS if that file exists, else dir/LOCALPART (one list for
  * every local domain), both lower case; with exact, dir/RCPT as given

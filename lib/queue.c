@@ -20,6 +20,11 @@
  *		what queue-run -l shows and queue-run -R requeues from
  *	lock	held by the run that delivers (fcntl)
  *
+ * A message in mess/ID changes only when queue-run re-stamps it for a
+ * server that asked for more work (nym_queue_replace): a new file with
+ * the same record head, renamed over the old one with the lock held, so
+ * that a crash leaves the one or the other.
+ *
  * Enqueueing links mess/ID and syncs mess/: the commit point.  Delivering
  * unlinks mess/ID, the commit point (a kill -9 after it loses nothing
  * and sends nothing twice, the unlink being done), then info/ID; the
@@ -36,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -1325,4 +1331,140 @@ done:
 	nym_out_close(&out);
 	errno = e;
 	return ret;
+}
+
+/* ---- re-stamping (queue-run(1), STAMPS) ---- */
+
+/* Is the stamp s[0, n) ("1:bits:date:RESOURCE:..." or
+ * "E1:n:k:bits:date:RESOURCE:...") minted for addr (ignoring case)? */
+static int
+stampfor(const char *s, size_t n, const char *addr)
+{
+	const char *e = s + n, *p = s, *r;
+	int field = 0, want;
+
+	if (n > 2 && s[0] == '1' && s[1] == ':')
+		want = 3;
+	else if (n > 3 && memcmp(s, "E1:", 3) == 0)
+		want = 5;
+	else
+		return 0;
+	while (p < e && field < want)
+		if (*p++ == ':')
+			field++;
+	for (r = p; p < e && *p != ':'; p++)
+		;
+	return field == want && p < e && (size_t)(p - r) == strlen(addr) &&
+	    strncasecmp(r, addr, (size_t)(p - r)) == 0;
+}
+
+int
+nym_queue_unstamp(int ifd, int ofd, const char *addr)
+{
+	static char val[NYM_FIELD_MAX + 1];
+	struct nym_hdr h = { 0 };
+	struct nym_in in;
+	struct nym_out out;
+	const char *eol;
+	size_t i;
+	ssize_t len, r;
+	int e, n = 0, ret = -1;
+
+	if (nym_in_open(&in, ifd, NYM_IOBUF) == -1)
+		return -1;
+	if (ofd != -1 && nym_out_open(&out, ofd, NYM_IOBUF) == -1) {
+		nym_in_close(&in);
+		return -1;
+	}
+	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1)
+		goto done;
+	eol = h.crlf ? "\r\n" : "\n";
+	if (ofd != -1)
+		nym_out_write(&out, h.buf, h.fromlen);
+	for (i = 0; i < h.nf; i++) {
+		const char *f = h.buf + h.f[i].off;
+		size_t fl = h.f[i].len;
+
+		if ((nym_hdr_is(&h, i, "x-hashcash") ||
+		    nym_hdr_is(&h, i, "hashcash")) &&
+		    (len = nym_hdr_value(&h, i, val, sizeof val)) > 0) {
+			while (len > 0 && (val[len - 1] == ' ' ||
+			    val[len - 1] == '\t'))
+				len--;
+			if (stampfor(val, (size_t)len, addr)) {
+				n++;
+				continue;
+			}
+		}
+		if (ofd == -1)
+			continue;
+		nym_out_write(&out, f, fl);
+		if (fl > 0 && f[fl - 1] != '\n')
+			nym_out_puts(&out, eol);
+	}
+	if (ofd == -1) {
+		ret = n;
+		goto done;
+	}
+	if (h.sep || h.bad)
+		nym_out_puts(&out, eol);
+	nym_out_write(&out, in.buf + in.pos, in.len - in.pos);
+	if (nym_out_flush(&out) == -1)
+		goto done;
+	for (;;) {
+		r = read(ifd, out.buf, out.cap);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto done;
+		if (r == 0)
+			break;
+		if (nym_write_all(ofd, out.buf, (size_t)r) == -1)
+			goto done;
+	}
+	ret = n;
+done:
+	e = errno;
+	nym_hdr_free(&h);
+	nym_in_close(&in);
+	if (ofd != -1)
+		nym_out_close(&out);
+	errno = e;
+	return ret;
+}
+
+int
+nym_queue_replace(const char *qdir, const char *id, int fd)
+{
+	char tmpdir[PATH_MAX], messdir[PATH_MAX], *rec = NULL;
+	struct nym_afile a;
+	size_t reclen;
+	off_t off;
+	int mfd, e;
+
+	if (qpath(tmpdir, sizeof tmpdir, qdir, "tmp", NULL) == -1 ||
+	    qpath(messdir, sizeof messdir, qdir, "mess", NULL) == -1 ||
+	    (mfd = openmess(qdir, id)) == -1)
+		return -1;
+	e = readhead(mfd, &rec, &reclen, &off);
+	close(mfd);
+	if (e == -1)
+		return -1;
+	if (nym_afile_open(&a, tmpdir, 0600) == -1)
+		goto fail;
+	/* The record as it was, its empty line, the new message. */
+	if (nym_write_all(a.fd, rec, (size_t)off) == -1 ||
+	    copyfd(fd, a.fd) == -1) {
+		e = errno;
+		nym_afile_abort(&a);
+		errno = e;
+		goto fail;
+	}
+	free(rec);
+	return nym_afile_commit(&a, messdir, id, 0);
+fail:
+	e = errno;
+	free(rec);
+	errno = e;
+	return -1;
 }

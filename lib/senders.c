@@ -135,6 +135,25 @@ nym_senders_free(struct nym_senders *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* A line "demand DEMAND": the recipient's own stamp demand. */
+#define LINE_DEMAND	3
+
+int
+nym_senders_isdemand(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > NYM_POW_DEMAND_MAX || s[0] == ' ' ||
+	    s[n - 1] == ' ')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '\0' || strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789:,.>@+- ", s[i]) ==
+		    NULL)
+			return 0;
+	return 1;
+}
+
 /* The verb and pattern of the line s[0, n) (no LF): *pat and *patlen
  * get the pattern's bytes.  The verdict, 0 for a blank or comment line,
  * or -1 with the reason in *why. */
@@ -163,17 +182,28 @@ entryof(const char *s, size_t n, const char **pat, size_t *patlen,
 		v = NYM_SENDERS_ALLOW;
 	else if (w - p == 4 && memcmp(p, "deny", 4) == 0)
 		v = NYM_SENDERS_DENY;
+	else if (w - p == 6 && memcmp(p, "demand", 6) == 0)
+		v = LINE_DEMAND;
 	else {
-		*why = "expected allow or deny";
+		*why = "expected allow, deny or demand";
 		return -1;
 	}
 	while (w < end && (*w == ' ' || *w == '\t'))
 		w++;
 	if (w == end) {
-		*why = "no address";
+		*why = v == LINE_DEMAND ? "no demand" : "no address";
 		return -1;
 	}
 	*pat = w;
+	if (v == LINE_DEMAND) {
+		/* The rest of the line, blanks inside it kept. */
+		*patlen = (size_t)(end - w);
+		if (!nym_senders_isdemand(w, *patlen)) {
+			*why = "not a demand (pow-stamp(1), DEMAND)";
+			return -1;
+		}
+		return v;
+	}
 	while (w < end && *w != ' ' && *w != '\t')
 		w++;
 	if (w != end) {
@@ -216,7 +246,15 @@ nym_senders_parse(struct nym_senders *l, const void *buf, size_t n,
 			why = "line too long";
 		else if ((v = entryof(s, len, &pat, &plen, &why)) == 0)
 			continue;
-		else if (v > 0 && nym_senders_norm(pat, plen, norm,
+		else if (v == LINE_DEMAND) {
+			if (l->demand == NULL) {
+				/* Followed by a blank, CR, LF or NUL. */
+				((char *)pat)[plen] = '\0';
+				l->demand = (char *)pat;
+				continue;
+			}
+			why = "a second demand";
+		} else if (v > 0 && nym_senders_norm(pat, plen, norm,
 		    sizeof norm, &why) == 0 && l->n == NYM_SENDERS_ENTRIES)
 			why = "too many entries";
 		if (why != NULL) {
@@ -398,19 +436,25 @@ put(char *b, size_t *len, const char *p, size_t n)
 	return 0;
 }
 
-int
-nym_senders_set(const char *path, const char *pat, int verdict)
+/* Rewrite the list at path so that the entries like the new one (of
+ * the pattern val, normalized, or the demand line if verdict is
+ * LINE_DEMAND) become "WORD VAL" in the place of the first, the others
+ * gone; with del, they all go; a new one goes at the end.  Every other
+ * line byte for byte.  As nym_senders_set. */
+static int
+setline(const char *path, int verdict, const char *val, int del)
 {
-	char np[NYM_SENDERS_LINE + 1], norm[NYM_SENDERS_LINE + 1];
+	const char *word = verdict == NYM_SENDERS_ALLOW ? "allow " :
+	    verdict == NYM_SENDERS_DENY ? "deny " : "demand ";
+	int demand = verdict == LINE_DEMAND;
+	char norm[NYM_SENDERS_LINE + 1];
 	char dir[NYM_MD_PATH], *old = NULL, *nb = NULL, *s, *nl, *end;
-	const char *name, *p, *why, *word;
+	const char *name, *p, *why;
 	struct nym_afile af = { .fd = -1 };
 	size_t len = 0, plen, ln, entries = 0;
 	ssize_t n;
-	int fd = -1, v, found = 0, changed = 0, e, r = -1;
+	int fd = -1, v, like, found = 0, changed = 0, e, r = -1;
 
-	if (nym_senders_norm(pat, strlen(pat), np, sizeof np, NULL) == -1)
-		return -1;
 	if ((name = nym_splitpath(path, dir, sizeof dir)) == NULL)
 		return -1;
 	if (*name == '\0') {
@@ -422,7 +466,6 @@ nym_senders_set(const char *path, const char *pat, int verdict)
 	if ((n = slurp(fd, &old)) == -1 ||
 	    (nb = malloc(NYM_SENDERS_MAX)) == NULL)
 		goto out;
-	word = verdict == NYM_SENDERS_ALLOW ? "allow " : "deny ";
 	end = old + n;
 	for (s = old; s < end; s = nl + 1) {
 		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
@@ -430,32 +473,34 @@ nym_senders_set(const char *path, const char *pat, int verdict)
 		ln = (size_t)(nl - s);
 		v = ln > NYM_SENDERS_LINE ? -1 : entryof(s, ln, &p, &plen,
 		    &why);
-		if (v > 0 && nym_senders_norm(p, plen, norm, sizeof norm,
-		    NULL) == 0 && strcmp(norm, np) == 0) {
-			/* The first entry of the pattern becomes the new
-			 * one (in its place), the others go. */
-			if (verdict == NYM_SENDERS_NONE || found) {
+		like = demand ? v == LINE_DEMAND : v > 0 && v != LINE_DEMAND &&
+		    nym_senders_norm(p, plen, norm, sizeof norm, NULL) == 0 &&
+		    strcmp(norm, val) == 0;
+		if (like) {
+			/* The first entry like it becomes the new one (in
+			 * its place), the others go. */
+			if (del || found) {
 				changed = 1;
 				continue;
 			}
 			found = 1;
 			entries++;
-			if (v != verdict || plen != strlen(np) ||
-			    memcmp(p, np, plen) != 0) {
+			if (v != verdict || plen != strlen(val) ||
+			    memcmp(p, val, plen) != 0) {
 				changed = 1;
 				if (put(nb, &len, word, strlen(word)) == -1 ||
-				    put(nb, &len, np, strlen(np)) == -1 ||
+				    put(nb, &len, val, strlen(val)) == -1 ||
 				    put(nb, &len, "\n", 1) == -1)
 					goto out;
 				continue;
 			}
-		} else if (v > 0)
+		} else if (v > 0 && v != LINE_DEMAND)
 			entries++;
 		if (put(nb, &len, s, ln + (nl < end)) == -1)
 			goto out;
 	}
-	if (!found && verdict != NYM_SENDERS_NONE) {
-		if (entries >= NYM_SENDERS_ENTRIES) {
+	if (!found && !del) {
+		if (!demand && entries >= NYM_SENDERS_ENTRIES) {
 			errno = EFBIG;
 			goto out;
 		}
@@ -463,7 +508,7 @@ nym_senders_set(const char *path, const char *pat, int verdict)
 		if ((len > 0 && nb[len - 1] != '\n' &&
 		    put(nb, &len, "\n", 1) == -1) ||
 		    put(nb, &len, word, strlen(word)) == -1 ||
-		    put(nb, &len, np, strlen(np)) == -1 ||
+		    put(nb, &len, val, strlen(val)) == -1 ||
 		    put(nb, &len, "\n", 1) == -1)
 			goto out;
 	}
@@ -489,6 +534,28 @@ out:
 		close(fd);	/* the lock goes with it */
 	errno = e;
 	return r;
+}
+
+int
+nym_senders_set(const char *path, const char *pat, int verdict)
+{
+	char np[NYM_SENDERS_LINE + 1];
+
+	if (nym_senders_norm(pat, strlen(pat), np, sizeof np, NULL) == -1)
+		return -1;
+	return setline(path, verdict == NYM_SENDERS_NONE ? NYM_SENDERS_ALLOW :
+	    verdict, np, verdict == NYM_SENDERS_NONE);
+}
+
+int
+nym_senders_setdemand(const char *path, const char *demand)
+{
+	if (demand != NULL && !nym_senders_isdemand(demand, strlen(demand))) {
+		errno = EINVAL;
+		return -1;
+	}
+	return setline(path, LINE_DEMAND, demand != NULL ? demand : "",
+	    demand == NULL);
 }
 
 int

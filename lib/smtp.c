@@ -1021,7 +1021,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 	static struct nym_smtp_reply r;
 	struct nym_in msg;
 	struct stat st;
-	char why[512];
+	char why[sizeof rc->why];	/* a two-line refusal kept whole */
 	size_t i, ok = 0, sent = 0;
 	int res, code, rset = 0;
 

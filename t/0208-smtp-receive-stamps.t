@@ -150,7 +150,7 @@ test_expect_success 'a list that cannot be read defers, a bad line is logged wit
 	printf "deny *@spam.i2p\nnonsense\n" >"$LISTS/carol" &&
 	test_must_fail send joe@spam.i2p carol@bob.i2p 2>err &&
 	test_grep "^550 Message refused\|^550 5.7.1 Message refused" err &&
-	test_grep "bad entry in $LISTS/carol:2: expected allow or deny" socat.err &&
+	test_grep "bad entry in $LISTS/carol:2: expected allow, deny or demand" socat.err &&
 	rm "$LISTS/carol" && mkdir "$LISTS/carol" &&
 	test_must_fail send joe@spam.i2p carol@bob.i2p 2>err &&
 	test_grep "^451 " err &&

@@ -69,7 +69,7 @@ test_expect_success 'a hand-edited file: bad lines named by file:line, kept by u
 	printf "deny *@f.i2p" >>h &&
 	test_expect_code 65 sender-list -f h list >out 2>err &&
 	printf "allow a@a.i2p\ndeny *@f.i2p\n" >want && test_cmp want out &&
-	test_grep "bad entry in h:4: expected allow or deny" err &&
+	test_grep "bad entry in h:4: expected allow, deny or demand" err &&
 	test_grep "bad entry in h:5: NUL byte" err &&
 	test_grep "bad entry in h:6: line too long" err &&
 	test_expect_code 1 sender-list -q -f h check z@f.i2p 2>err &&
