@@ -161,6 +161,25 @@ test_expect_success 'a Bcc recipient refused is reported alone; the others are t
 	copies omx >files && test_line_count = 2 files
 '
 
+test_expect_success 'a session gone after the visible copy: each Bcc recipient 75, told why' '
+	{ "$H/smtpd" --port-file bye.port --save bye.mail --log bye.log \
+	    --max-seconds $(test_scaled 300) --bye-after-message &
+	  echo $! >bye.pid; } &&
+	test_wait_for bye.port &&
+	{ "$H/fake-socks" --port-file socks2.port --pid-file socks2.pid \
+	    --max-seconds $(test_scaled 300) \
+	    --route "$B=$(cat bye.port)" </dev/null & } &&
+	test_wait_for socks2.port && test_wait_for socks2.pid &&
+	message "$B" >byemsg &&
+	test_expect_code 75 env TOR_SOCKS=127.0.0.1:$(cat socks2.port) \
+	    onion-deliver -w $(test_scaled 10) -t -f "alice@$A" <byemsg 2>err &&
+	test_grep "unable to deliver to eve@$B: 421 " err &&
+	test_grep "unable to deliver to frank@$B: 421 " err &&
+	test_line_count = 2 err &&
+	ls bye.mail >saved && test_line_count = 1 saved &&
+	! grep -i "x-hashcash-bcc\|eve@\|frank@" bye.mail/*
+'
+
 # The same through the fake SAM bridge: sam-deliver.
 test_expect_success SAM 'sam-deliver: To and Cc one copy, each Bcc recipient its own' '
 	mx smx -v none -l placeholder.i2p &&
