@@ -9,7 +9,9 @@
 # onion-deliver through the fake SOCKS proxy from a signed onion sender
 # (the signature holds for every copy), sam-deliver through the fake SAM
 # bridge, and the whole path (nymbox-sendmail's chain, the queue,
-# queue-run).  Without Bcc stamps, one transaction as before.
+# queue-run); smtp-submit to a scripted relay.  Without Bcc stamps, one
+# transaction as before; a session lost after the first copy defers the
+# Bcc recipients with the server's reason.
 cd "$(dirname "$0")" && . ./lib.sh
 
 command -v python3 >/dev/null || test_skip_all "python3 is missing"
@@ -178,6 +180,26 @@ test_expect_success 'a session gone after the visible copy: each Bcc recipient 7
 	test_line_count = 2 err &&
 	ls bye.mail >saved && test_line_count = 1 saved &&
 	! grep -i "x-hashcash-bcc\|eve@\|frank@" bye.mail/*
+'
+
+test_expect_success 'smtp-submit: the relay gets the same copies, RSET between' '
+	{ "$H/smtpd" --port-file sub.port --save sub.mail --log sub.log \
+	    --max-seconds $(test_scaled 300) --auth alice@a.i2p:secret &
+	  echo $! >sub.pid; } &&
+	test_wait_for sub.port &&
+	printf "secret\n" >pw && chmod 600 pw &&
+	message "$B" >submsg &&
+	test_timeout 60 smtp-submit -H 127.0.0.1:"$(cat sub.port)" \
+	    -w $(test_scaled 10) -P pw -f alice@a.i2p "bob@$B" "carol@$B" \
+	    "eve@$B" "frank@$B" <submsg 2>err &&
+	test_must_be_empty err &&
+	ls sub.mail >saved && test_line_count = 3 saved &&
+	has sub.mail/msg1 "bob@$B" "carol@$B" &&
+	has sub.mail/msg2 "bob@$B" "carol@$B" "eve@$B" &&
+	has sub.mail/msg3 "bob@$B" "carol@$B" "frank@$B" &&
+	grep -c "RSET" sub.log >n && test "$(cat n)" = 2 &&
+	sed "/RSET/q" sub.log | grep "RCPT TO:" >r1 && test_line_count = 2 r1 &&
+	! grep "eve@\|frank@" r1
 '
 
 # The same through the fake SAM bridge: sam-deliver.
