@@ -480,12 +480,13 @@ filter(int argc, char **argv, struct opts *o)
 	struct nym_out out;
 	struct nym_hdr h = { 0 };
 	struct itimerval it;
-	const char *where, *line, *eol;
+	const char *where, *line, *eol, *env;
+	char *copy, *word, *save = NULL;
 	long long deadline = 0;
 	ssize_t len;
 	size_t i, ll;
 	time_t now;
-	int a, more, rv, pick, started = 0;
+	int a, more, rv, pick, started = 0, given = argc > 0;
 
 	if (argc > NYM_POW_STAMPS_MAX)
 		nym_die(NYM_EX_USAGE, "unable to stamp for over %d recipients",
@@ -495,6 +496,17 @@ filter(int argc, char **argv, struct opts *o)
 		    where);
 	for (a = 0; a < argc; a++)
 		(void)addrcpt(argv[a], NULL, 1, 1);
+	/* nymbox-sendmail's envelope, when it runs us in its chain. */
+	if (argc == 0 && (env = getenv("NYMBOX_RECIPIENTS")) != NULL &&
+	    *env != '\0') {
+		if ((copy = strdup(env)) == NULL)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		for (word = strtok_r(copy, " \t", &save); word != NULL;
+		    word = strtok_r(NULL, " \t", &save))
+			(void)addrcpt(word, NULL, 1, 1);
+		free(copy);
+		given = nrcpt > 0;
+	}
 	if (nym_in_open(&in, STDIN_FILENO, NYM_IOBUF) == -1 ||
 	    nym_out_open(&out, STDOUT_FILENO, NYM_IOBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
@@ -505,9 +517,9 @@ filter(int argc, char **argv, struct opts *o)
 	 * To and Cc are X-Hashcash fields, those of the others (Bcc, or
 	 * recipients given that are in neither) X-Hashcash-Bcc fields,
 	 * which the deliverers give each its own recipient alone. */
-	fieldrcpts(&h, "to", argc == 0, 0);
-	fieldrcpts(&h, "cc", argc == 0, 0);
-	if (argc == 0)
+	fieldrcpts(&h, "to", !given, 0);
+	fieldrcpts(&h, "cc", !given, 0);
+	if (!given)
 		fieldrcpts(&h, "bcc", 1, 1);
 	for (i = 0; i < h.nf; i++) {
 		if (!nym_hdr_is(&h, i, "x-hashcash") &&

@@ -255,4 +255,20 @@ test_expect_success 'nymbox-sendmail, the queue and queue-run: the same copies' 
 	done
 '
 
+test_expect_success 'a Bcc recipient only in the envelope (no Bcc field): its own copy too' '
+	rm -f omx.md/new/* &&
+	message "$B" nobcc >/dev/null &&
+	NYMBOX_CONF=$TRASH/send.conf test_timeout 120 nymbox-sendmail -oi \
+	    -f "alice@$A" "bob@$B" "carol@$B" "eve@$B" <unstamped &&
+	NYMBOX_CONF=$TRASH/send.conf TOR_SOCKS=127.0.0.1:$(cat socks.port) \
+	    test_timeout 120 queue-run -q Q &&
+	! ls Q/mess/* 2>/dev/null &&
+	copies omx >files && test_line_count = 2 files &&
+	f=$(which_ omx "bob@$B" "carol@$B") && test_line_count = 1 which.out &&
+	has "$f" "bob@$B" "carol@$B" &&
+	f=$(which_ omx "bob@$B" "carol@$B" "eve@$B") &&
+	test_line_count = 1 which.out &&
+	has "$f" "bob@$B" "carol@$B" "eve@$B"
+'
+
 test_done
