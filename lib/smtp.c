@@ -4,7 +4,8 @@
  * Client side (sam-deliver, smtp-submit): read a reply, one or many
  * lines, bounded and under the reader's timeout; parse the EHLO keywords;
  * queue a command; stream a message as DATA with dots stuffed, CRLF line
- * ends and the Bcc fields removed, never holding it whole.  On top of
+ * ends and the Bcc fields removed (the Bcc recipients' stamps too, but
+ * for the one recipient a copy is for), never holding it whole.  On top of
  * those, one client session: greeting and EHLO, AUTH PLAIN or LOGIN, and
  * transactions (pipelined when offered, SIZE checked before anything is
  * sent, RSET before each but a session's first) whose every outcome is an
