@@ -305,6 +305,33 @@ addrcpts(struct rcpts *r, const char *s, size_t len, int code)
 	nym_addrlist_free(&al);
 }
 
+/* The envelope recipients in NYMBOX_RECIPIENTS, separated by spaces, for
+ * the chain's pow-stamp -M: a Bcc recipient the mail program gave only as
+ * an argument, in no field, gets its stamp too.  At most one more than
+ * pow-stamp stamps, so that it refuses a message it cannot stamp whole. */
+static void
+rcptenv(const struct rcpts *r)
+{
+	size_t i, len = 0, m = r->n < NYM_POW_STAMPS_MAX + 1 ? r->n :
+	    NYM_POW_STAMPS_MAX + 1;
+	char *s;
+
+	for (i = 0; i < m; i++)
+		len += strlen(r->a[i]) + 1;
+	if ((s = malloc(len + 1)) == NULL)
+		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+	for (i = 0, len = 0; i < m; i++) {
+		if (i > 0)
+			s[len++] = ' ';
+		memcpy(s + len, r->a[i], strlen(r->a[i]));
+		len += strlen(r->a[i]);
+	}
+	s[len] = '\0';
+	if (setenv("NYMBOX_RECIPIENTS", s, 1) == -1)
+		nym_dieerr(NYM_EX_TEMPFAIL, "unable to set NYMBOX_RECIPIENTS");
+	free(s);
+}
+
 static void
 freercpts(struct rcpts *r)
 {
@@ -770,7 +797,10 @@ main(int argc, char *argv[])
 		if (lseek(msgfd, 0, SEEK_SET) == -1)
 			nym_dieerr(NYM_EX_TEMPFAIL, "unable to read back the "
 			    "message");
-		if ((code = runchain(chain, nchain, msgfd, outfd)) != 0) {
+		rcptenv(&r);
+		code = runchain(chain, nchain, msgfd, outfd);
+		(void)unsetenv("NYMBOX_RECIPIENTS");
+		if (code != 0) {
 			freercpts(&r);
 			return nym_exitas(code);	/* nothing was queued */
 		}

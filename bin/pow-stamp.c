@@ -128,32 +128,53 @@ utoa(unsigned long n, char *b)
 
 #define PUT(lit)	(memcpy(b + n, (lit), sizeof(lit) - 1), n += sizeof(lit) - 1)
 
+/* head, the resource being minted for, then sep and v in decimal (if sep
+ * is not NULL), into b; its length.  Safe in a signal handler. */
+static size_t
+aboutmint(char *b, const char *head, const char *sep, unsigned long v)
+{
+	size_t n = strlen(head), r = strlen(minting);
+
+	memcpy(b, head, n);
+	memcpy(b + n, minting, r);
+	n += r;
+	if (sep != NULL) {
+		r = strlen(sep);
+		memcpy(b + n, sep, r);
+		n += r;
+		n += utoa(v, b + n);
+	}
+	return n;
+}
+
+/* Say b[0, n) (a line that begins "\r\033[K", which clears the progress
+ * line, on a terminal only) and exit 75. */
+static void
+diemint(const char *b, size_t n)
+{
+	if (write(errfd, tty ? b : b + 4, tty ? n : n - 4) < 0)
+		_exit(NYM_EX_TEMPFAIL);
+	_exit(NYM_EX_TEMPFAIL);
+}
+
 static void
 tick(int sig)
 {
 	char b[NYM_POW_RES_MAX + 200];
-	size_t n = 0, r = strlen(minting);
+	size_t n;
 
 	(void)sig;
 	elapsed++;
 	if (elapsed >= limit) {
-		PUT("\r\033[Kpow-stamp: unable to mint a stamp for ");
-		memcpy(b + n, minting, r);
-		n += r;
-		PUT(": not done within ");
-		n += utoa((unsigned long)limit, b + n);
+		n = aboutmint(b, "\r\033[Kpow-stamp: unable to mint a stamp "
+		    "for ", ": not done within ", (unsigned long)limit);
 		PUT(" seconds (-t)\n");
-		if (write(errfd, tty ? b : b + 4, tty ? n : n - 4) < 0)
-			_exit(NYM_EX_TEMPFAIL);
-		_exit(NYM_EX_TEMPFAIL);
+		diemint(b, n);
 	}
 	if (!tty)
 		return;
-	PUT("\rpow-stamp: minting for ");
-	memcpy(b + n, minting, r);
-	n += r;
-	PUT(": ");
-	n += utoa((unsigned long)elapsed, b + n);
+	n = aboutmint(b, "\rpow-stamp: minting for ", ": ",
+	    (unsigned long)elapsed);
 	PUT(" s");
 	if (solved > 0) {
 		PUT(", ");
@@ -171,17 +192,14 @@ static void
 solverdied(int sig)
 {
 	char b[NYM_POW_RES_MAX + 200];
-	size_t n = 0, r = strlen(minting);
+	size_t n;
 
 	(void)sig;
-	PUT("\r\033[Kpow-stamp: unable to mint a stamp for ");
-	memcpy(b + n, minting, r);
-	n += r;
+	n = aboutmint(b, "\r\033[Kpow-stamp: unable to mint a stamp for ",
+	    NULL, 0);
 	PUT(": the Equihash solver failed (out of memory? a solve needs "
 	    "about 60 MB)\n");
-	if (write(errfd, tty ? b : b + 4, tty ? n : n - 4) < 0)
-		_exit(NYM_EX_TEMPFAIL);
-	_exit(NYM_EX_TEMPFAIL);
+	diemint(b, n);
 }
 
 /* While the solver runs, its runtime's words (the C++ library's
@@ -350,9 +368,14 @@ mint(int argc, char **argv, struct opts *o, int hdr)
 static char rcpt[NYM_POW_STAMPS_MAX][NYM_POW_RES_MAX + 1];
 static char stamps[NYM_POW_STAMPS_MAX][NYM_POW_STAMP_MAX + 1];
 static int nrcpt, had[NYM_POW_STAMPS_MAX];
+/* A Bcc recipient (else one of To or Cc): its stamp is an X-Hashcash-Bcc
+ * field, which the deliverers never show another recipient. */
+static int blind[NYM_POW_STAMPS_MAX];
 
-static void
-addrcpt(const char *local, const char *domain)
+/* The recipient local@domain: its index in rcpt, added (as bcc says) if
+ * add and not there yet; -1 if not there and not added. */
+static int
+addrcpt(const char *local, const char *domain, int add, int bcc)
 {
 	char a[NYM_POW_RES_MAX + 2];
 	int i, n;
@@ -364,34 +387,56 @@ addrcpt(const char *local, const char *domain)
 		    "over %d bytes", NYM_POW_RES_MAX);
 	for (i = 0; i < nrcpt; i++)
 		if (strcasecmp(rcpt[i], a) == 0)
-			return;
+			return i;
+	if (!add)
+		return -1;
 	if (nrcpt >= NYM_POW_STAMPS_MAX)
 		nym_die(NYM_EX_DATAERR, "unable to stamp the message: over %d "
 		    "recipients", NYM_POW_STAMPS_MAX);
-	memcpy(rcpt[nrcpt++], a, (size_t)n + 1);
+	memcpy(rcpt[nrcpt], a, (size_t)n + 1);
+	blind[nrcpt] = bcc;
+	return nrcpt++;
 }
 
-/* The resource of a stamp s[0, n) ("1:bits:date:RESOURCE:..." or
- * "E1:n:k:bits:date:RESOURCE:..."), marked as had by its recipient. */
+/* The addresses of the fields of h named name: added as recipients if
+ * add (Bcc ones if bcc); else those there already are made visible. */
+static void
+fieldrcpts(const struct nym_hdr *h, const char *name, int add, int bcc)
+{
+	static char val[NYM_FIELD_MAX + 1];
+	struct nym_addrlist al;
+	size_t i, j;
+	ssize_t len;
+	int k;
+
+	for (i = 0; i < h->nf; i++) {
+		if (!nym_hdr_is(h, i, name))
+			continue;
+		if ((len = nym_hdr_value(h, i, val, sizeof val)) < 0 ||
+		    nym_addr_parse(val, (size_t)len, &al) == -1)
+			nym_die(NYM_EX_DATAERR, "unable to read the recipients "
+			    "of %.*s", (int)h->f[i].namelen,
+			    h->buf + h->f[i].off);
+		for (j = 0; j < al.n; j++)
+			if ((k = addrcpt(al.a[j].local, al.a[j].domain, add,
+			    bcc)) != -1 && !add)
+				blind[k] = 0;
+		nym_addrlist_free(&al);
+	}
+}
+
+/* The stamp s[0, n) of a field: its recipient has one. */
 static void
 hadstamp(const char *s, size_t n)
 {
-	const char *e = s + n, *p = s, *r;
-	int field = 0, want, i;
+	const char *r;
+	size_t rl;
+	int i;
 
-	want = n > 3 && strncmp(s, "E1:", 3) == 0 ? 5 : 3;
-	while (p < e && field < want) {
-		if (*p++ == ':')
-			field++;
-	}
-	r = p;
-	while (p < e && *p != ':')
-		p++;
-	if (field != want || p >= e)
+	if ((r = nym_hdr_stampres(s, n, &rl)) == NULL)
 		return;
 	for (i = 0; i < nrcpt; i++)
-		if (strlen(rcpt[i]) == (size_t)(p - r) &&
-		    strncasecmp(rcpt[i], r, (size_t)(p - r)) == 0)
+		if (strlen(rcpt[i]) == rl && strncasecmp(rcpt[i], r, rl) == 0)
 			had[i] = 1;
 }
 
@@ -432,19 +477,19 @@ static int
 filter(int argc, char **argv, struct opts *o)
 {
 	static char val[NYM_FIELD_MAX + 1];
-	struct nym_addrlist al;
 	struct nym_pow_demand d;
 	const struct nym_pow_want *w;
 	struct nym_in in;
 	struct nym_out out;
 	struct nym_hdr h = { 0 };
 	struct itimerval it;
-	const char *where, *line, *eol;
+	const char *where, *line, *eol, *env;
+	char *copy, *word, *save = NULL;
 	long long deadline = 0;
 	ssize_t len;
-	size_t i, j, ll;
+	size_t i, ll;
 	time_t now;
-	int a, more, rv, pick, started = 0;
+	int a, more, rv, pick, started = 0, given = argc > 0;
 
 	if (argc > NYM_POW_STAMPS_MAX)
 		nym_die(NYM_EX_USAGE, "unable to stamp for over %d recipients",
@@ -453,28 +498,35 @@ filter(int argc, char **argv, struct opts *o)
 		nym_dieerr(NYM_EX_CONFIG, "unable to read configuration %s",
 		    where);
 	for (a = 0; a < argc; a++)
-		addrcpt(argv[a], NULL);
+		(void)addrcpt(argv[a], NULL, 1, 1);
+	/* nymbox-sendmail's envelope, when it runs us in its chain. */
+	if (argc == 0 && (env = getenv("NYMBOX_RECIPIENTS")) != NULL &&
+	    *env != '\0') {
+		if ((copy = strdup(env)) == NULL)
+			nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
+		for (word = strtok_r(copy, " \t", &save); word != NULL;
+		    word = strtok_r(NULL, " \t", &save))
+			(void)addrcpt(word, NULL, 1, 1);
+		free(copy);
+		given = nrcpt > 0;
+	}
 	if (nym_in_open(&in, STDIN_FILENO, NYM_IOBUF) == -1 ||
 	    nym_out_open(&out, STDOUT_FILENO, NYM_IOBUF) == -1)
 		nym_die(NYM_EX_TEMPFAIL, "unable to allocate memory");
 	if (nym_hdr_read(&in, &h, 0, NULL, NULL) == -1)
 		nym_dieerr(errno == E2BIG ? NYM_EX_DATAERR : NYM_EX_TEMPFAIL,
 		    "unable to read the message header");
-	/* Recipients of To and Cc, not Bcc: a stamp names its recipient
-	 * to everyone who gets the message. */
-	for (i = 0; argc == 0 && i < h.nf; i++) {
-		if (!nym_hdr_is(&h, i, "to") && !nym_hdr_is(&h, i, "cc"))
-			continue;
-		if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0 ||
-		    nym_addr_parse(val, (size_t)len, &al) == -1)
-			nym_die(NYM_EX_DATAERR, "unable to read the recipients "
-			    "of To or Cc");
-		for (j = 0; j < al.n; j++)
-			addrcpt(al.a[j].local, al.a[j].domain);
-		nym_addrlist_free(&al);
-	}
+	/* A stamp names its recipient to everyone who sees it: those of
+	 * To and Cc are X-Hashcash fields, those of the others (Bcc, or
+	 * recipients given that are in neither) X-Hashcash-Bcc fields,
+	 * which the deliverers give each its own recipient alone. */
+	fieldrcpts(&h, "to", !given, 0);
+	fieldrcpts(&h, "cc", !given, 0);
+	if (!given)
+		fieldrcpts(&h, "bcc", 1, 1);
 	for (i = 0; i < h.nf; i++) {
-		if (!nym_hdr_is(&h, i, "x-hashcash"))
+		if (!nym_hdr_is(&h, i, "x-hashcash") &&
+		    !nym_hdr_is(&h, i, "x-hashcash-bcc"))
 			continue;
 		if ((len = nym_hdr_value(&h, i, val, sizeof val)) < 0)
 			continue;
@@ -511,7 +563,8 @@ filter(int argc, char **argv, struct opts *o)
 		nym_out_puts(&out, eol);
 	for (a = 0; a < nrcpt; a++)
 		if (stamps[a][0] != '\0') {
-			nym_out_puts(&out, "X-Hashcash: ");
+			nym_out_puts(&out, blind[a] ? "X-Hashcash-Bcc: " :
+			    "X-Hashcash: ");
 			nym_out_puts(&out, stamps[a]);
 			nym_out_puts(&out, eol);
 		}

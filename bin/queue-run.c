@@ -894,13 +894,14 @@ lastline(int fd, char *buf, size_t cap)
 /* Run pow-stamp -M -t secs, the message on in, out to out, its errors
  * to err; its exit code, or -1 with why (cap bytes). */
 static int
-powstamp(int in, int out, int err, long secs, char *why, size_t cap)
+powstamp(int in, int out, int err, const char *addr, long secs, char *why,
+    size_t cap)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dfl;
 	char t[24];
-	const char *av[] = { "pow-stamp", "-M", "-t", t, NULL };
+	const char *av[] = { "pow-stamp", "-M", "-t", t, "--", addr, NULL };
 	long long end = nym_now_ms() + (secs + 10) * 1000;
 	struct timespec nap = { 0, 20000000 };
 	pid_t pid, w;
@@ -988,7 +989,7 @@ restamp(const char *id, const char *addr, long secs)
 	    lseek(a, 0, SEEK_SET) == -1)
 		snprintf(why, sizeof why, "unable to copy it into the queue's "
 		    "tmp/: %s", strerror(errno));
-	else if ((code = powstamp(a, b, c, secs, why, sizeof why)) > 0) {
+	else if ((code = powstamp(a, b, c, addr, secs, why, sizeof why)) > 0) {
 		lastline(c, last, sizeof last);
 		snprintf(why, sizeof why, "pow-stamp exited with %d%s%.300s",
 		    code, last[0] != '\0' ? ": " : "", last);
@@ -998,8 +999,7 @@ restamp(const char *id, const char *addr, long secs)
 		    strerror(errno));
 	else if (code == 0)
 		snprintf(why, sizeof why, "no stamp minted for it (no demand "
-		    "kept for it, its domain or send-stamp; or not a To or Cc "
-		    "recipient)");
+		    "kept for it, its domain or send-stamp)");
 	else if (code > 0 && (lseek(b, 0, SEEK_SET) == -1 ||
 	    nym_queue_replace(qdir, id, b) == -1))
 		snprintf(why, sizeof why, "unable to replace mess/%s: %.200s",

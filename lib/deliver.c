@@ -6,8 +6,10 @@
  * envelope (-f or SENDER, the null sender of a bounce, recipients as
  * arguments or with -t from To/Cc/Bcc), spool the message once to an
  * unlinked file so that memory does not grow with it, group the
- * recipients by destination, speak SMTP to each destination once, and
- * report with sendmail's exit codes.  In batch mode (-B) it reads
+ * recipients by destination, speak SMTP to each destination once (a
+ * recipient with a Bcc stamp of pow-stamp -M has a transaction of its
+ * own on that session, nym_smtp_send), and report with sendmail's exit
+ * codes.  In batch mode (-B) it reads
  * "FILE RECIPIENT..." lines and keeps each destination's session open
  * from one message to the next (up to NYM_DL_SESSIONS at once, the least
  * recently used closed first; RSET before every message but a

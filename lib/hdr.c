@@ -207,6 +207,25 @@ nym_hdr_isrcpt(const struct nym_hdr *h, size_t i)
 	    nym_hdr_is(h, i, "bcc");
 }
 
+const char *
+nym_hdr_stampres(const char *s, size_t n, size_t *len)
+{
+	const char *e = s + n, *p = s, *r;
+	int field = 0, want;
+
+	want = n > 3 && strncmp(s, "E1:", 3) == 0 ? 5 : 3;
+	while (p < e && field < want)
+		if (*p++ == ':')
+			field++;
+	r = p;
+	while (p < e && *p != ':')
+		p++;
+	if (field != want || p >= e || p == r)
+		return NULL;
+	*len = (size_t)(p - r);
+	return r;
+}
+
 ssize_t
 nym_hdr_find(const struct nym_hdr *h, const char *name, size_t i)
 {

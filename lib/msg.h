@@ -59,6 +59,11 @@ size_t nym_hdr_fieldname(const char *s, size_t n);
 int nym_hdr_is(const struct nym_hdr *h, size_t i, const char *name);
 /* Is field i To, Cc or Bcc, where sendmail -t finds the recipients? */
 int nym_hdr_isrcpt(const struct nym_hdr *h, size_t i);
+/* The resource of a proof-of-work stamp s[0, n), the value of an
+ * X-Hashcash field ("1:bits:date:RESOURCE:..." or
+ * "E1:n:k:bits:date:RESOURCE:..."): a pointer into s, its length in
+ * *len; NULL if the stamp has no such field (not checked otherwise). */
+const char *nym_hdr_stampres(const char *s, size_t n, size_t *len);
 /* Index of the first field named name at or after i, or -1. */
 ssize_t nym_hdr_find(const struct nym_hdr *h, const char *name, size_t i);
 /* The value of field i unfolded (CR/LF of folds removed, NUL and bare CR

@@ -58,12 +58,14 @@ int nym_smtp_cmd(struct nym_out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Copy a message from in (buffer of 64 bytes at least) to out as the
  * content of DATA: lines end in CRLF (a bare LF or CR becomes CRLF), a
- * leading dot is doubled, Bcc and Resent-Bcc fields (with their folds) and an
- * mbox From_ line are removed from the top-level header, a missing last
- * line end is added, and CRLF.CRLF closes it; then out is flushed.  0,
- * or -1 with errno of the failed read (in->err set) or write (out->err
- * set). */
-int nym_smtp_putdata(struct nym_in *in, struct nym_out *out);
+ * leading dot is doubled, Bcc, Resent-Bcc and X-Hashcash-Bcc fields (with
+ * their folds) and an mbox From_ line are removed from the top-level
+ * header, a missing last line end is added, and CRLF.CRLF closes it; then
+ * out is flushed.  A stamp (not NULL) goes in as "X-Hashcash: stamp" where
+ * the first X-Hashcash-Bcc field was, else at the header's end.  0, or -1
+ * with errno of the failed read (in->err set) or write (out->err set). */
+int nym_smtp_putdata(struct nym_in *in, struct nym_out *out,
+    const char *stamp);
 
 /* Client session (sam-deliver, smtp-submit). */
 struct nym_smtp_rcpt {
@@ -118,7 +120,12 @@ int nym_smtp_auth(struct nym_smtp_client *c, const char *user,
  * transaction before, RSET goes first (in the same write when
  * pipelining; refused, the message is 75 and the session closed).  Each
  * of those rc[i] gets its exit code and why; a broken connection is
- * closed (c->fd = -1) and is 75. */
+ * closed (c->fd = -1) and is 75.
+ * A recipient for whose address the message holds a stamp in an
+ * X-Hashcash-Bcc field (pow-stamp -M's, for Bcc recipients) has a
+ * transaction of its own after the others' (RSET between), its copy
+ * carrying that one stamp as X-Hashcash; every copy goes without the
+ * X-Hashcash-Bcc fields.  Without them, one transaction. */
 void nym_smtp_send(struct nym_smtp_client *c, const char *sender,
     struct nym_smtp_rcpt *rc, size_t n, int msgfd);
 /* Say QUIT and read its reply if polite, then close.  Harmless when

@@ -1386,6 +1386,7 @@ nym_queue_unstamp(int ifd, int ofd, const char *addr)
 		size_t fl = h.f[i].len;
 
 		if ((nym_hdr_is(&h, i, "x-hashcash") ||
+		    nym_hdr_is(&h, i, "x-hashcash-bcc") ||
 		    nym_hdr_is(&h, i, "hashcash")) &&
 		    (len = nym_hdr_value(&h, i, val, sizeof val)) > 0) {
 			while (len > 0 && (val[len - 1] == ' ' ||

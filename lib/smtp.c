@@ -4,7 +4,8 @@
  * Client side (sam-deliver, smtp-submit): read a reply, one or many
  * lines, bounded and under the reader's timeout; parse the EHLO keywords;
  * queue a command; stream a message as DATA with dots stuffed, CRLF line
- * ends and the Bcc fields removed, never holding it whole.  On top of
+ * ends and the Bcc fields removed (the Bcc recipients' stamps too, but
+ * for the one recipient a copy is for), never holding it whole.  On top of
  * those, one client session: greeting and EHLO, AUTH PLAIN or LOGIN, and
  * transactions (pipelined when offered, SIZE checked before anything is
  * sent, RSET before each but a session's first) whose every outcome is an
@@ -220,11 +221,23 @@ namestart(const char *s, size_t n)
 	return 1;
 }
 
-/* Is the field named s[0, n) one that must not be transmitted? */
+/* Is the field named s[0, n) one that must not be transmitted?  Bcc,
+ * and the stamps pow-stamp -M made for Bcc recipients, which name them
+ * (nym_smtp_send gives each its own back in its own copy). */
 static int
 blind(const char *s, size_t n)
 {
-	return wordis(s, n, "Bcc") || wordis(s, n, "Resent-Bcc");
+	return wordis(s, n, "Bcc") || wordis(s, n, "Resent-Bcc") ||
+	    wordis(s, n, "X-Hashcash-Bcc");
+}
+
+/* The field "X-Hashcash: stamp" in a copy for one Bcc recipient. */
+static void
+putstamp(struct nym_out *out, const char *stamp)
+{
+	nym_out_puts(out, "X-Hashcash: ");
+	nym_out_puts(out, stamp);
+	nym_out_write(out, "\r\n", 2);
 }
 
 /*
@@ -257,7 +270,7 @@ putbytes(struct nym_out *out, const char *p, size_t n, int *cr)
 }
 
 int
-nym_smtp_putdata(struct nym_in *in, struct nym_out *out)
+nym_smtp_putdata(struct nym_in *in, struct nym_out *out, const char *stamp)
 {
 	const char *line;
 	size_t len, n, name;
@@ -285,13 +298,24 @@ nym_smtp_putdata(struct nym_in *in, struct nym_out *out)
 			else if (hdr) {
 				if (n > 0 && (line[0] == ' ' || line[0] == '\t'))
 					drop = bcc;
-				else if ((name = nym_hdr_fieldname(line, n)) > 0)
+				else if ((name = nym_hdr_fieldname(line, n)) > 0) {
 					drop = bcc = blind(line, name);
-				else if (!eol && namestart(line, n))
+					/* The stamp where the first Bcc
+					 * stamp was. */
+					if (stamp != NULL && wordis(line,
+					    name, "X-Hashcash-Bcc")) {
+						putstamp(out, stamp);
+						stamp = NULL;
+					}
+				} else if (!eol && namestart(line, n))
 					bcc = 0;	/* a name longer than
 							   the buffer */
-				else	/* the empty line, or no empty line */
+				else {	/* the empty line, or no empty line */
 					hdr = bcc = 0;
+					if (stamp != NULL)
+						putstamp(out, stamp);
+					stamp = NULL;
+				}
 			}
 			if (!drop && n > 0 && line[0] == '.')
 				nym_out_write(out, ".", 1);
@@ -311,6 +335,8 @@ nym_smtp_putdata(struct nym_in *in, struct nym_out *out)
 	}
 	if (open)
 		nym_out_write(out, cr ? "\n" : "\r\n", cr ? 1 : 2);
+	if (stamp != NULL)	/* a message that is all header */
+		putstamp(out, stamp);
 	nym_out_write(out, ".\r\n", 3);
 	return nym_out_flush(out);
 }
@@ -1014,9 +1040,11 @@ rcptreply(struct nym_smtp_rcpt *rc, const struct nym_smtp_reply *r)
 	return 0;
 }
 
-void
-nym_smtp_send(struct nym_smtp_client *c, const char *sender,
-    struct nym_smtp_rcpt *rc, size_t n, int msgfd)
+/* One transaction for the rc[i] of code -1, the copy of msgfd with stamp
+ * as its X-Hashcash field instead of the Bcc stamps (NULL: none). */
+static void
+transact(struct nym_smtp_client *c, const char *sender,
+    struct nym_smtp_rcpt *rc, size_t n, int msgfd, const char *stamp)
 {
 	static struct nym_smtp_reply r;
 	struct nym_in msg;
@@ -1146,7 +1174,7 @@ nym_smtp_send(struct nym_smtp_client *c, const char *sender,
 	 * byte now and then cannot hold us. */
 	c->out.deadline = c->out.ms > 0 ? nym_now_ms() + c->out.ms : 0;
 	c->out.rate = NYM_MIN_RATE;
-	res = nym_smtp_putdata(&msg, &c->out);
+	res = nym_smtp_putdata(&msg, &c->out, stamp);
 	c->out.deadline = 0;
 	c->out.rate = 0;
 	nym_in_close(&msg);
@@ -1184,4 +1212,108 @@ ioerr:
 	    errno == EPROTO ? "garbled reply" : strerror(errno));
 	nym_smtp_failall(rc, n, NYM_EX_TEMPFAIL, why);
 	nym_smtp_quit(c, 0);
+}
+
+/* The stamps of the X-Hashcash-Bcc fields of the message in msgfd, each
+ * NYM_POW_STAMP_MAX + 1 bytes in *st (malloc'd; NULL if none), at most
+ * NYM_POW_STAMPS_MAX.  Their number; 0 also when the header cannot be
+ * read (the DATA copy, which drops every Bcc stamp, says why). */
+static size_t
+bccstamps(int msgfd, char **st)
+{
+	static char val[NYM_FIELD_MAX + 1];
+	struct nym_hdr h = { 0 };
+	struct nym_in in;
+	size_t i, nst = 0, rl;
+	ssize_t len;
+
+	*st = NULL;
+	if (lseek(msgfd, 0, SEEK_SET) == -1 ||
+	    nym_in_open(&in, msgfd, NYM_IOBUF) == -1)
+		return 0;
+	if (nym_hdr_read(&in, &h, NYM_HDR_MBOX, NULL, NULL) == -1)
+		goto done;
+	for (i = 0; i < h.nf && nst < NYM_POW_STAMPS_MAX; i++) {
+		if (!nym_hdr_is(&h, i, "x-hashcash-bcc") ||
+		    (len = nym_hdr_value(&h, i, val, sizeof val)) < 0)
+			continue;
+		while (len > 0 && (val[len - 1] == ' ' ||
+		    val[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len > NYM_POW_STAMP_MAX ||
+		    nym_hdr_stampres(val, (size_t)len, &rl) == NULL)
+			continue;
+		if (*st == NULL && (*st = malloc((size_t)NYM_POW_STAMPS_MAX *
+		    (NYM_POW_STAMP_MAX + 1))) == NULL)
+			break;
+		memcpy(*st + nst * (NYM_POW_STAMP_MAX + 1), val, (size_t)len);
+		(*st)[nst * (NYM_POW_STAMP_MAX + 1) + (size_t)len] = '\0';
+		nst++;
+	}
+done:
+	nym_hdr_free(&h);
+	nym_in_close(&in);
+	return nst;
+}
+
+/* A pending recipient with a Bcc stamp of its own waits its own
+ * transaction with this code. */
+#define BLIND	(-3)
+
+void
+nym_smtp_send(struct nym_smtp_client *c, const char *sender,
+    struct nym_smtp_rcpt *rc, size_t n, int msgfd)
+{
+	const char *res, *s;
+	char *st;
+	const struct nym_smtp_rcpt *last = NULL;
+	size_t i, k, nst, rl, vis = 0;
+	int *own;
+
+	if (c->fd == -1 || (nst = bccstamps(msgfd, &st)) == 0) {
+		transact(c, sender, rc, n, msgfd, NULL);
+		return;
+	}
+	if ((own = calloc(n, sizeof *own)) == NULL) {
+		nym_smtp_failall(rc, n, NYM_EX_TEMPFAIL, strerror(errno));
+		free(st);
+		return;
+	}
+	/* Each recipient whose address a Bcc stamp is for is sent that
+	 * stamp alone, in a transaction of its own (RFC 5322 3.6.3: no
+	 * recipient learns of a Bcc recipient), the others the message
+	 * without any Bcc stamp, together, first. */
+	for (i = 0; i < n; i++) {
+		own[i] = -1;
+		for (k = 0; rc[i].code == -1 && k < nst; k++) {
+			s = st + k * (NYM_POW_STAMP_MAX + 1);
+			res = nym_hdr_stampres(s, strlen(s), &rl);
+			if (strlen(rc[i].addr) == rl &&
+			    strncasecmp(rc[i].addr, res, rl) == 0) {
+				own[i] = (int)k;
+				rc[i].code = BLIND;
+			}
+		}
+		vis += rc[i].code == -1;
+	}
+	if (vis > 0) {
+		transact(c, sender, rc, n, msgfd, NULL);
+		for (i = 0; i < n && last == NULL; i++)
+			if (own[i] == -1 && rc[i].code == NYM_EX_TEMPFAIL)
+				last = &rc[i];
+	}
+	for (i = 0; i < n; i++) {
+		if (own[i] == -1 || rc[i].code != BLIND)
+			continue;
+		rc[i].code = -1;
+		/* A session that broke: why, not "not connected". */
+		if (c->fd == -1 && last != NULL)
+			nym_smtp_failall(rc + i, 1, NYM_EX_TEMPFAIL, last->why);
+		else
+			transact(c, sender, rc + i, 1, msgfd,
+			    st + (size_t)own[i] * (NYM_POW_STAMP_MAX + 1));
+		last = &rc[i];
+	}
+	free(own);
+	free(st);
 }

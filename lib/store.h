@@ -436,10 +436,10 @@ int nym_queue_clean(const char *qdir);
  * Resent-Bcc removed, everything else byte for byte.  0, or -1 with
  * errno (E2BIG: a header over the limits). */
 int nym_queue_rewrite(int in, int out, time_t now);
-/* Copy the message in to out without its X-Hashcash (and Hashcash)
- * fields whose stamp is minted for addr (ignoring case), everything else
- * byte for byte; out -1 only counts them.  The number of such fields,
- * or -1 with errno (E2BIG: a header over the limits). */
+/* Copy the message in to out without its X-Hashcash (X-Hashcash-Bcc,
+ * Hashcash) fields whose stamp is minted for addr (ignoring case),
+ * everything else byte for byte; out -1 only counts them.  The number
+ * of such fields, or -1 with errno (E2BIG: a header over the limits). */
 int nym_queue_unstamp(int in, int out, const char *addr);
 /* Replace the message of mess/id by the rest of fd, its record head
  * kept: a new file in tmp/, synced, renamed over mess/id, mess/ synced.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # pow-stamp -M, the sender's side of the stamps (issue 14): a filter of
 # nymbox-sendmail's chain adds one X-Hashcash field per To and Cc
-# recipient, at the demand kept for its domain, else the configured
+# recipient and one X-Hashcash-Bcc field per other recipient (Bcc, or
+# given and in neither), at the demand kept for its domain, else the configured
 # send-stamp, else none; stamps already there are kept, not doubled; all
 # within -t, else 75 and nothing written; the whole path into a real
 # queue; and the deliverers learning a domain's demand from the EHLO
@@ -41,7 +42,7 @@ for_() {
 	cat for.out
 }
 
-test_expect_success 'each To and Cc recipient gets a stamp at send-stamp, Bcc none' '
+test_expect_success 'each To and Cc recipient gets a stamp at send-stamp, Bcc a Bcc stamp' '
 	test_timeout 120 pow-stamp -M <msg >out &&
 	st out >s && test_line_count = 3 s &&
 	for r in bob@b.i2p carol@c.i2p dave@d.i2p; do
@@ -49,15 +50,19 @@ test_expect_success 'each To and Cc recipient gets a stamp at send-stamp, Bcc no
 		grep "^1:8:" one &&
 		pow-stamp -c -y -b 8 -r $r "$(cat one)" || return 1
 	done &&
-	test_grep -v eve s
+	test_grep -v eve s &&
+	sed -n "/^\$/q; s/^X-Hashcash-Bcc: //p" out >sb &&
+	test_line_count = 1 sb && grep "^1:8:[0-9]*:eve@e.i2p:" sb &&
+	pow-stamp -c -y -b 8 -r eve@e.i2p "$(cat sb)"
 '
 
 test_expect_success 'the header is kept in order, the stamps last; the body copied' '
 	sed -n "/^\$/q; p" msg >h.want &&
-	sed -n "/^\$/q; p" out | grep -v "^X-Hashcash:" >h.got &&
+	sed -n "/^\$/q; p" out | grep -v "^X-Hashcash" >h.got &&
 	test_cmp h.want h.got &&
-	sed -n "/^\$/q; p" out | tail -n 3 | grep -c "^X-Hashcash: " >n &&
+	sed -n "/^\$/q; p" out | tail -n 4 | grep -c "^X-Hashcash: " >n &&
 	test "$(cat n)" = 3 &&
+	sed -n "/^\$/q; p" out | tail -n 1 | grep "^X-Hashcash-Bcc: " &&
 	sed "1,/^\$/d" msg >b.want && sed "1,/^\$/d" out >b.got &&
 	test_cmp b.want b.got
 '
@@ -106,10 +111,12 @@ test_expect_success 'no kept demand and no send-stamp: the message as it was' '
 	test_cmp msg out
 '
 
-test_expect_success 'recipients given: those, at -D' '
-	test_timeout 30 pow-stamp -M -D 1:4 x@y.i2p <msg >out &&
+test_expect_success 'recipients given: those, at -D; those in no To or Cc Bcc stamps' '
+	test_timeout 30 pow-stamp -M -D 1:4 x@y.i2p DAVE@d.i2p <msg >out &&
 	st out >s && test_line_count = 1 s &&
-	grep "^1:4:[0-9]*:x@y.i2p:" s &&
+	grep "^1:4:[0-9]*:dave@d.i2p:" s &&
+	sed -n "/^\$/q; s/^X-Hashcash-Bcc: //p" out >sb &&
+	test_line_count = 1 sb && grep "^1:4:[0-9]*:x@y.i2p:" sb &&
 	test_expect_code 64 pow-stamp -M -b 8 <msg >out 2>err &&
 	test_must_be_empty out &&
 	test_grep "unable to use -b, -X, -d, -f or -r with -M" err

@@ -241,6 +241,33 @@ test_expect_success SAM 'queue-run re-stamps a message deferred for a stamp befo
 	test "$(count md)" = $((n0 + 1))
 '
 
+# The same for bob as a blind recipient (in the envelope only, as a mail
+# program that removed Bcc hands him over): his stamp is re-minted as an
+# X-Hashcash-Bcc field, never one the To recipient would see.
+test_expect_success SAM 'queue-run re-stamps a Bcc recipient'"'"'s stamp as X-Hashcash-Bcc' '
+	B=$(cat b32) &&
+	rm -f "$D/bob@$B" &&
+	n0=$(count md) &&
+	printf "From: a@a.i2p\nTo: carol@c.i2p\nSubject: qb\n\nhi\n" |
+	    test_timeout 60 pow-stamp -M -D 1:8 -- "bob@$B" >m3 &&
+	sed -n "/^\$/q; s/^X-Hashcash-Bcc: //p" m3 >s && grep "^1:8:[0-9]*:bob@$B:" s &&
+	delay-queue -q Q -m now -f alice@a.i2p "bob@$B" -- sam-deliver \
+	    -S 127.0.0.1:"$(cat sam.port)" -w $(test_scaled 5) <m3 &&
+	ls Q/mess >ids && test_line_count = 1 ids && id=$(cat ids) &&
+	test_timeout 120 queue-run -q Q 2>err &&
+	test_grep "451 4.7.1 Stamp needed for bob@$B: X-Hashcash 1:12" err &&
+	sed "1,/^\$/d" "Q/mess/$id" >queued &&
+	sed -n "/^\$/q; s/^X-Hashcash-Bcc: //p" queued >s &&
+	test_line_count = 1 s && grep "^1:12:[0-9]*:bob@$B:" s &&
+	! grep -i "^X-Hashcash: .*bob@" queued &&
+	test_timeout 120 queue-run -q Q -r "$id" &&
+	test_path_is_missing "Q/mess/$id" &&
+	test "$(count md)" = $((n0 + 1)) &&
+	got=$(grep -l "^Subject: qb" md/new/*) &&
+	! grep -i "^Bcc:\|^X-Hashcash-Bcc:" $got &&
+	grep "^X-Hashcash: 1:12:[0-9]*:bob@$B:" $got
+'
+
 test_expect_success SAM 'a stamp not minted within -T: the message kept as it was, the record says why' '
 	B=$(cat b32) &&
 	NYMBOX_CONF=$TRASH/rx.conf sender-list -r "bob@$B" demand 1:40 &&

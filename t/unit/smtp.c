@@ -189,9 +189,10 @@ test_cmd(void)
 	close(fd);
 }
 
-/* Run the DATA writer on s; the result malloc'd. */
+/* Run the DATA writer on s (stamp: the Bcc recipient's, or NULL); the
+ * result malloc'd. */
 static char *
-putdata(const char *s, size_t cap, size_t *n)
+putdata2(const char *s, size_t cap, size_t *n, const char *stamp)
 {
 	struct nym_in in;
 	struct nym_out o;
@@ -200,7 +201,7 @@ putdata(const char *s, size_t cap, size_t *n)
 
 	nym_in_open(&in, in_fd, cap);
 	nym_out_open(&o, out_fd, 64);
-	if (nym_smtp_putdata(&in, &o) == -1)
+	if (nym_smtp_putdata(&in, &o, stamp) == -1)
 		exit(99);
 	got = slurp(out_fd, n);
 	nym_in_close(&in);
@@ -208,6 +209,12 @@ putdata(const char *s, size_t cap, size_t *n)
 	close(in_fd);
 	close(out_fd);
 	return got;
+}
+
+static char *
+putdata(const char *s, size_t cap, size_t *n)
+{
+	return putdata2(s, cap, n, NULL);
 }
 
 /* Run the DATA reader on s; the message malloc'd, or NULL if it
@@ -330,6 +337,31 @@ test_data(void)
 	got = putdata("From : x\nBcc:\n\n", 4096, &n);
 	check_str(got, "From : x\r\n\r\n.\r\n",
 	    "'From :' is a field, not a From_ line; empty Bcc goes");
+	free(got);
+
+	/* Bcc stamps (pow-stamp -M): none goes, but the one given, as
+	 * X-Hashcash where the first was, or at the header's end. */
+	got = putdata("To: b@b.i2p\nX-Hashcash: 1:0:x:b@b.i2p::r:c\n"
+	    "X-Hashcash-Bcc: 1:0:x:c@c.i2p::r:c\nx-hashcash-bcc :\n"
+	    " 1:0:x:d@d.i2p::r:c\n\nbody\n", 4096, &n);
+	check_str(got, "To: b@b.i2p\r\nX-Hashcash: 1:0:x:b@b.i2p::r:c\r\n"
+	    "\r\nbody\r\n.\r\n", "Bcc stamps never go, folds and all");
+	free(got);
+	got = putdata2("To: b@b.i2p\nX-Hashcash-Bcc: 1:0:x:c@c.i2p::r:c\n"
+	    "X-Hashcash-Bcc: 1:0:x:d@d.i2p::r:c\nSubject: s\n\nbody\n",
+	    16, &n, "1:0:x:d@d.i2p::r:c");
+	check_str(got, "To: b@b.i2p\r\nX-Hashcash: 1:0:x:d@d.i2p::r:c\r\n"
+	    "Subject: s\r\n\r\nbody\r\n.\r\n",
+	    "a Bcc recipient's copy: its stamp alone, as X-Hashcash");
+	free(got);
+	got = putdata2("From x Mon Nov 23 08:48:41 2026\nTo: b@b.i2p\n\nb\n",
+	    4096, &n, "1:0:x:d@d.i2p::r:c");
+	check_str(got, "To: b@b.i2p\r\nX-Hashcash: 1:0:x:d@d.i2p::r:c\r\n"
+	    "\r\nb\r\n.\r\n", "no Bcc stamp field: the stamp at the end");
+	free(got);
+	got = putdata2("To: b@b.i2p", 4096, &n, "1:0:x:d@d.i2p::r:c");
+	check_str(got, "To: b@b.i2p\r\nX-Hashcash: 1:0:x:d@d.i2p::r:c\r\n"
+	    ".\r\n", "all header, no line end: the stamp after it");
 	free(got);
 
 	/* A long line with a dot, split by a tiny buffer at the CR. */
