@@ -131,7 +131,7 @@ struct msg {
 		int ntext;	/* text lines held (as decoded: logical) */
 		int nempty;	/* an empty line held after them */
 		size_t seen;	/* bytes of the part gone through */
-		size_t start[2];	/* where each held text line starts */
+		size_t start[3];	/* where each held text line starts */
 		size_t textend;	/* end of the text lines in hold */
 		size_t holdn;
 		const char *part;	/* the part label, or NULL: the top */
@@ -684,7 +684,7 @@ attrib(struct msg *m, const char *l, size_t n)
  * first quoted line of the first text/plain part are looked at, and
  * only if they start within NYM_SCRUB_ATTRIB_AT bytes of it; every other
  * byte of the part is copied as it is.  On the way there, awline holds
- * back the last one or two text lines and one empty line after them
+ * back the last three text lines and one empty line after them
  * (Alpine writes one between the attribution and the quote), at most
  * NYM_SCRUB_ATTRIB_HOLD bytes; at the quote awdecide rewrites them or
  * lets them go.  A quoted-printable body is decoded to look at and its
@@ -730,9 +730,37 @@ hasnumber(const char *s, size_t n)
 	return 0;
 }
 
+/* Does s[0, n) hold a date: a year (four digits standing alone) or a
+ * numeric date ("11/21/26", "23.11.26", "2026-11-21")?  "Friday at
+ * 10:00" is none. */
+static int
+hasdate(const char *s, size_t n)
+{
+	size_t i, j, k;
+	int parts;
+
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; j < n && isdigit((unsigned char)s[j]); j++)
+			;
+		if (j == i || (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		if (j - i == 4 && (j == n || !isalnum((unsigned char)s[j])))
+			return 1;
+		/* N/N/N, N.N.N or N-N-N, one separator throughout */
+		for (parts = 1, k = j; k + 1 < n && (s[k] == '/' || s[k] ==
+		    '.' || s[k] == '-') && s[k] == s[j] &&
+		    isdigit((unsigned char)s[k + 1]); parts++)
+			for (k++; k < n && isdigit((unsigned char)s[k]); k++)
+				;
+		if (parts >= 3)
+			return 1;
+	}
+	return 0;
+}
+
 /* Where the name starts in the body "DATE, NAME" of an attribution
  * (also "DATE" LF "NAME", Claws' two lines, and Gmail's "... 3:02 PM
- * NAME"): after the first separator with a number before it and none
+ * NAME"): after the first separator with a date before it and no number
  * after.  0 if there is none. */
 static size_t
 namebefore(const char *b, size_t n)
@@ -741,14 +769,14 @@ namebefore(const char *b, size_t n)
 
 	for (i = 0; i + 1 < n; i++) {
 		sep = b[i] == '\n' ? 1 : b[i] == ',' && b[i + 1] == ' ' ? 2 : 0;
-		if (sep > 0 && hasnumber(b, i) && !hasnumber(b + i + sep,
+		if (sep > 0 && hasdate(b, i) && !hasnumber(b + i + sep,
 		    n - i - sep))
 			return i + sep;
 	}
 	for (i = n; i-- > 1;)
 		if (i + 3 < n && (b[i] == 'A' || b[i] == 'P') &&
 		    b[i + 1] == 'M' && b[i + 2] == ' ' && (b[i - 1] == ' ' ||
-		    isdigit((unsigned char)b[i - 1])) && hasnumber(b, i) &&
+		    isdigit((unsigned char)b[i - 1])) && hasdate(b, i) &&
 		    !hasnumber(b + i + 3, n - i - 3))
 			return i + 3;
 	return 0;
@@ -809,7 +837,8 @@ awneutral(const char *t, size_t n, char *out, size_t cap)
 		for (i = on; i + vn < n && memcmp(t + i, f->verb, vn) != 0;
 		    i++)
 			;
-		if (i + vn < n && hasnumber(t + on, i - on))
+		if (i + vn < n && hasdate(t + on, i - on) &&
+		    !hasnumber(t + i + vn, n - 1 - i - vn))
 			return wrote(t + i + vn, n - 1 - i - vn, out, cap);
 	}
 	return 0;
@@ -845,35 +874,61 @@ awdecode(const struct msg *m, size_t from, size_t to, char *out)
 	return n;
 }
 
+/* Held text lines [i, j) decoded and joined by LF into t (cap bytes),
+ * then the text of more (mn bytes) if more is not NULL; its length, or
+ * 0 if it is longer than an attribution can be. */
+static size_t
+awjoin(const struct msg *m, int i, int j, const char *more, size_t mn,
+    char *t, size_t cap)
+{
+	const struct awatch *a = &m->aw;
+	size_t tn = 0, end;
+	int k;
+
+	for (k = i; k < j; k++) {
+		end = k + 1 < a->ntext ? a->start[k + 1] : a->textend;
+		if (tn + 1 + end - a->start[k] > cap)
+			return 0;
+		if (tn > 0)
+			t[tn++] = '\n';
+		tn += awdecode(m, a->start[k], end, t + tn);
+	}
+	if (more != NULL) {
+		if (tn + 1 + mn > cap)
+			return 0;
+		t[tn++] = '\n';
+		memcpy(t + tn, more, mn);
+		tn += mn;
+	}
+	return tn <= NYM_SCRUB_ATTRIB ? tn : 0;
+}
+
 /* A quoted line follows the held lines: if the last of them, or the last
- * two, are an attribution, write its neutral form in their place. */
+ * two, are an attribution, write its neutral form in their place.  Not
+ * when the line before it and the neutral form would read as one (an
+ * attribution on two lines, as Claws writes it): then which lines the
+ * attribution is, is not clear, and a second run would take one more. */
 static void
 awdecide(struct msg *m)
 {
 	struct awatch *a = &m->aw;
-	char t[NYM_SCRUB_ATTRIB_HOLD + 1], nl[NYM_SCRUB_ATTRIB + 1];
-	char enc[3 * (NYM_SCRUB_ATTRIB + 1) + 64];
+	char t[NYM_SCRUB_ATTRIB_HOLD + 2], nl[NYM_SCRUB_ATTRIB + 1];
+	char enc[3 * (NYM_SCRUB_ATTRIB + 1) + 64], x[NYM_SCRUB_ATTRIB + 1];
 	const char *eol;
-	size_t tn, nn = 0, en, end;
-	int i, k;
+	size_t tn, nn = 0, en;
+	int i;
 
-	for (i = a->ntext - 1; i >= 0 && nn == 0; i--) {
-		for (tn = 0, k = i; k < a->ntext; k++) {
-			end = k + 1 < a->ntext ? a->start[k + 1] : a->textend;
-			if (tn > 0)
-				t[tn++] = '\n';
-			if (tn + end - a->start[k] > sizeof t)
-				break;
-			tn += awdecode(m, a->start[k], end, t + tn);
-		}
-		if (k == a->ntext && tn <= NYM_SCRUB_ATTRIB)
+	for (i = a->ntext - 1; i >= 0 && i >= a->ntext - 2 && nn == 0; i--)
+		if ((tn = awjoin(m, i, a->ntext, NULL, 0, t, sizeof t)) > 0)
 			nn = awneutral(t, tn, nl, sizeof nl - 1);
-	}
+	i++;		/* the first line of the attribution */
+	if (nn > 0 && i > 0 && (tn = awjoin(m, i - 1, i, nl, nn, t,
+	    sizeof t)) > 0 && awneutral(t, tn, x, sizeof x) > 0)
+		nn = 0;		/* which lines it is, is not clear */
 	if (nn == 0) {
 		awflush(m);
 		return;
 	}
-	i++;		/* the first line of the attribution */
 	eol = a->textend >= 2 && a->hold[a->textend - 2] == '\r' ? "\r\n" :
 	    "\n";
 	emitout(m, a->hold, a->start[i]);
@@ -943,13 +998,16 @@ awline(struct msg *m, const char *p, size_t len)
 	}
 	if (a->nempty > 0)
 		awflush(m);
-	if (!a->soft && a->ntext == 2) {	/* the oldest goes */
-		emitout(m, a->hold, a->start[1]);
-		memmove(a->hold, a->hold + a->start[1], a->holdn - a->start[1]);
-		a->holdn -= a->start[1];
+	if (!a->soft && a->ntext == 3) {	/* the oldest goes */
+		size_t cut = a->start[1];
+
+		emitout(m, a->hold, cut);
+		memmove(a->hold, a->hold + cut, a->holdn - cut);
+		a->holdn -= cut;
 		a->textend = a->holdn;
 		a->start[0] = 0;
-		a->ntext = 1;
+		a->start[1] = a->start[2] - cut;
+		a->ntext = 2;
 	}
 	if ((!a->soft && at >= NYM_SCRUB_ATTRIB_AT) ||
 	    len > sizeof a->hold - a->holdn) {
