@@ -134,6 +134,7 @@ struct msg {
 		size_t start[3];	/* where each held text line starts */
 		size_t textend;	/* end of the text lines in hold */
 		size_t holdn;
+		int outbits;	/* top level: awbits of the lines written */
 		const char *part;	/* the part label, or NULL: the top */
 		char hold[NYM_SCRUB_ATTRIB_HOLD];	/* the raw lines */
 	} aw;
@@ -155,6 +156,8 @@ struct msg {
 		int dropflowed;	/* format and delsp go */
 		int addmime;	/* MIME-Version and Content-Type added */
 		int addct;	/* Content-Type added */
+		int looked;	/* they were chosen by looking at the body, */
+		int whole;	/* ... all of it (-a must keep what it saw) */
 	} pl;
 };
 
@@ -803,8 +806,8 @@ wrote(const char *s, size_t n, char *out, size_t cap)
 			out[o++] = s[i];
 		else if (o > 0 && out[o - 1] != ' ')
 			out[o++] = ' ';
-	memcpy(out + o, " wrote:", 7);
-	return o + 7;
+	memcpy(out + o, " wrote:", sizeof " wrote:");	/* NUL ended */
+	return o + sizeof " wrote:" - 1;
 }
 
 /* If t (n bytes: decoded text lines joined by LF, no line ends or
@@ -844,13 +847,84 @@ awneutral(const char *t, size_t n, char *out, size_t cap)
 	return 0;
 }
 
+#define AW_8BIT	1	/* a NUL, 8-bit byte, bare CR, line over 998 */
+#define AW_QP	2	/* an '=', white space at a line end, over 76 */
+
+/* What the lines p[0, n) hold that the top level's MIME labels are
+ * chosen by (look(): struct look's ascii and qpsafe). */
+static int
+awbits(const char *p, size_t n)
+{
+	size_t i, col = 0;
+	int b = 0;
+
+	for (i = 0; i < n; i++, col++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\n' || (c == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+			if (col > 0 && (p[i - 1] == ' ' || p[i - 1] == '\t'))
+				b |= AW_QP;
+			if (c == '\r')
+				i++;
+			col = (size_t)-1;	/* 0 after the loop's ++ */
+			continue;
+		}
+		if (c == 0 || c > 127 || c == '\r')
+			b |= AW_8BIT;
+		if (c == '=')
+			b |= AW_QP;
+		if (col >= 998)
+			b |= AW_8BIT;
+		if (col >= 76)
+			b |= AW_QP;
+	}
+	return b;
+}
+
+/* Lines of the watched part go out; at the top level what they hold is
+ * kept for awdecide. */
+static void
+awout(struct msg *m, const char *p, size_t n)
+{
+	if (m->aw.part == NULL && m->pl.looked)
+		m->aw.outbits |= awbits(p, n);
+	emitout(m, p, n);
+}
+
+/* What the rest of the top-level body holds (awbits), all of it in the
+ * input buffer: the labels' look saw it whole.  In an mbox it ends at a
+ * From_ line after an empty line, and a CR that ends the mbox is a line
+ * end (look() reads it so). */
+static int
+awrest(const struct msg *m)
+{
+	const char *p = m->in->buf + m->in->pos, *e = m->in->buf + m->in->len;
+	const char *nl;
+	int prevempty = m->prevempty, b = 0;
+	size_t len;
+
+	for (; p < e; p = nl) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		nl = nl == NULL ? e : nl + 1;
+		len = (size_t)(nl - p);
+		if (m->mbox && prevempty && len >= 5 && memcmp(p, "From ", 5) == 0)
+			break;
+		prevempty = (len == 1 && p[0] == '\n') || (len == 2 &&
+		    p[0] == '\r' && p[1] == '\n');
+		if (m->mbox && nl == e && p[len - 1] == '\r')
+			len--;
+		b |= awbits(p, len);
+	}
+	return b;
+}
+
 /* The held lines go out as they are. */
 static void
 awflush(struct msg *m)
 {
 	struct awatch *a = &m->aw;
 
-	emitout(m, a->hold, a->holdn);
+	awout(m, a->hold, a->holdn);
 	a->holdn = a->textend = 0;
 	a->ntext = a->nempty = a->soft = 0;
 }
@@ -909,11 +983,11 @@ awjoin(const struct msg *m, int i, int j, const char *more, size_t mn,
  * attribution on two lines, as Claws writes it): then which lines the
  * attribution is, is not clear, and a second run would take one more. */
 static void
-awdecide(struct msg *m)
+awdecide(struct msg *m, const char *q, size_t qn)
 {
 	struct awatch *a = &m->aw;
 	char t[NYM_SCRUB_ATTRIB_HOLD + 2], nl[NYM_SCRUB_ATTRIB + 1];
-	char enc[3 * (NYM_SCRUB_ATTRIB + 1) + 64], x[NYM_SCRUB_ATTRIB + 1];
+	char enc[4 * (NYM_SCRUB_ATTRIB + 1)], x[NYM_SCRUB_ATTRIB + 1];
 	const char *eol;
 	size_t tn, nn = 0, en;
 	int i;
@@ -929,23 +1003,42 @@ awdecide(struct msg *m)
 		awflush(m);
 		return;
 	}
+	/* The new line as it will be written. */
 	eol = a->textend >= 2 && a->hold[a->textend - 2] == '\r' ? "\r\n" :
 	    "\n";
-	emitout(m, a->hold, a->start[i]);
+	if (a->qp) {
+		/* At most 3 bytes a byte and a soft break every 75 fit. */
+		nl[nn++] = '\n';
+		if (nym_qp(nl, nn, NULL, eol) > sizeof enc) {
+			awflush(m);
+			return;
+		}
+		en = nym_qp(nl, nn, enc, eol);
+	} else {
+		memcpy(enc, nl, nn);
+		memcpy(enc + nn, eol, strlen(eol));
+		en = nn + strlen(eol);
+	}
+	/* The top level's MIME labels were chosen by what the body held:
+	 * the attribution must not take away what they were chosen for
+	 * (8-bit bytes; in quoted-printable, what it must encode), and a
+	 * body that was too long to look at must not become short enough. */
+	if (a->part == NULL && m->pl.looked && (!m->pl.whole ||
+	    (awbits(a->hold + a->start[i], a->textend - a->start[i]) &
+	    ~(awbits(enc, en) | a->outbits | awbits(a->hold, a->start[i]) |
+	    awbits(a->hold + a->textend, a->holdn - a->textend) |
+	    awbits(q, qn) | awrest(m)) & (AW_8BIT | (m->lookqp ? AW_QP :
+	    0))) != 0)) {
+		residue(m, NULL, "body", "reply attribution not rewritten: "
+		    "the MIME labels were chosen with it in the text");
+		awflush(m);
+		return;
+	}
+	awout(m, a->hold, a->start[i]);
 	leak(m, a->part, "body", 4, "reply attribution with the date, time "
 	    "or language of the sender (written as \"NAME wrote:\")");
-	if (a->qp) {
-		nl[nn++] = '\n';
-		if ((en = nym_qp(nl, nn, NULL, eol)) > sizeof enc)
-			en = 0;		/* cannot be: 3 bytes a byte at most */
-		else
-			en = nym_qp(nl, nn, enc, eol);
-		emitout(m, enc, en);
-	} else {
-		emitout(m, nl, nn);
-		emitout(m, eol, strlen(eol));
-	}
-	emitout(m, a->hold + a->textend, a->holdn - a->textend);
+	awout(m, enc, en);
+	awout(m, a->hold + a->textend, a->holdn - a->textend);
 	a->holdn = a->textend = 0;
 	a->ntext = a->nempty = a->soft = 0;
 }
@@ -962,7 +1055,7 @@ awline(struct msg *m, const char *p, size_t len)
 	a->seen += len;
 	if (a->midline) {	/* the rest of a line too long to hold */
 		a->midline = !ends;
-		emitout(m, p, len);
+		awout(m, p, len);
 		return;
 	}
 	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' ||
@@ -971,17 +1064,17 @@ awline(struct msg *m, const char *p, size_t len)
 	if (p[0] == '>' && !a->soft) {
 		/* The first quoted line: decide, and watch no more. */
 		if (a->ntext > 0)
-			awdecide(m);
+			awdecide(m, p, len);
 		else
 			awflush(m);
 		a->on = 0;
-		emitout(m, p, len);
+		awout(m, p, len);
 		return;
 	}
 	if (!ends) {		/* longer than the input buffer, or last */
 		awflush(m);
 		a->midline = 1;
-		emitout(m, p, len);
+		awout(m, p, len);
 		return;
 	}
 	if (n == 0 && !a->soft) {
@@ -993,7 +1086,7 @@ awline(struct msg *m, const char *p, size_t len)
 			return;
 		}
 		awflush(m);
-		emitout(m, p, len);
+		awout(m, p, len);
 		return;
 	}
 	if (a->nempty > 0)
@@ -1001,7 +1094,7 @@ awline(struct msg *m, const char *p, size_t len)
 	if (!a->soft && a->ntext == 3) {	/* the oldest goes */
 		size_t cut = a->start[1];
 
-		emitout(m, a->hold, cut);
+		awout(m, a->hold, cut);
 		memmove(a->hold, a->hold + cut, a->holdn - cut);
 		a->holdn -= cut;
 		a->textend = a->holdn;
@@ -1014,7 +1107,7 @@ awline(struct msg *m, const char *p, size_t len)
 		/* Too far into the part, or too long: no attribution. */
 		awflush(m);
 		a->on = 0;
-		emitout(m, p, len);
+		awout(m, p, len);
 		return;
 	}
 	if (!a->soft)
@@ -2611,11 +2704,10 @@ static int
 isattachment(struct msg *m, const struct nym_hdr *h)
 {
 	size_t i;
-	ssize_t n;
 
 	for (i = 0; i < h->nf; i++)
 		if (nym_hdr_is(h, i, "content-disposition") &&
-		    (n = value(m, h, i)) >= 10 &&
+		    value(m, h, i) >= 10 &&
 		    strncasecmp(m->scratch, "attachment", 10) == 0)
 			return 1;
 	return 0;
@@ -2955,6 +3047,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	m->lookqp = kind == CTE_QP;
 	if (need)
 		look(m, &lk);
+	pl->looked = need;
+	pl->whole = lk.whole;
 	pl->dropcte = kind == CTE_7BIT || (pl->text && lk.whole && lk.ascii &&
 	    (kind == CTE_8BIT || kind == CTE_BINARY ||
 	    (kind == CTE_QP && lk.qpsafe)));

@@ -135,18 +135,19 @@ test_expect_success 'replies without an attribution: -a changes nothing' '
 	done
 '
 
-# one LINE [CHARSET]: a reply whose attribution is LINE.
+# one LINE [LAST]: a reply whose attribution is LINE, in UTF-8 (the
+# answer, LAST, has 8-bit bytes too unless given).
 one()
 {
-	printf "From: a@a.i2p\nSubject: Re: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=%s\nContent-Transfer-Encoding: 8bit\n\n%s\n> Friday then?\n\nYes.\n" \
-	    "${2:-utf-8}" "$1"
+	printf "From: a@a.i2p\nSubject: Re: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n%s\n> Friday then?\n\n%s\n" \
+	    "$1" "${2:-Yes, très bien.}"
 }
 
 test_expect_success 'the forms clients write, in English and other languages' '
 	while IFS="|" read -r line new; do
 		one "$line" >in.eml &&
 		scrub-headers -a <in.eml >out.eml &&
-		printf "%s\n> Friday then?\n\nYes.\n" "$new" >want &&
+		printf "%s\n> Friday then?\n\nYes, très bien.\n" "$new" >want &&
 		body out.eml >got &&
 		test_cmp want got || return 1
 	done <<-\EOF
@@ -167,6 +168,27 @@ test_expect_success 'the forms clients write, in English and other languages' '
 	Il 21/11/26 19:02, Bob ha scritto:|Bob wrote:
 	Em 21/11/2026 19:02, Bob escreveu:|Bob wrote:
 	EOF
+'
+
+# A single-part body's MIME labels are chosen by what it holds: an
+# attribution whose 8-bit bytes are the body's only ones would leave
+# "charset=utf-8; 8bit" on ASCII text, a tell of its own.  It stays, as
+# residue.
+test_expect_success 'the only 8-bit bytes of a single-part body: left, as residue' '
+	one "Le 21/11/2026 à 19:02, Bob a écrit :" "Yes." >fr.eml &&
+	scrub-headers -a <fr.eml >fr.out &&
+	body fr.eml >want && body fr.out >got && test_cmp want got &&
+	scrub-headers -a -c <fr.out >report &&
+	test_grep -x "residue: body: reply attribution not rewritten: the MIME labels were chosen with it in the text" report &&
+	{ printf "From: a@a.i2p\nSubject: Re: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=bb\n\n--bb\n" &&
+	  sed "1,/^\$/d" fr.eml | sed "1i\\
+Content-Type: text/plain; charset=utf-8\\
+Content-Transfer-Encoding: 8bit\\
+" && printf -- "--bb--\n"; } >frmp.eml &&
+	scrub-headers -a <frmp.eml >frmp.out &&
+	test_grep -x "Bob wrote:" frmp.out &&
+	scrub-headers -a -c <frmp.out >report &&
+	test_grep -v "attribution" report
 '
 
 test_expect_success 'lines that only look like one are left alone' '
