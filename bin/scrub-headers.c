@@ -27,7 +27,7 @@
 #include "base.h"
 #include "scrub.h"
 
-#define USAGE "usage: scrub-headers [-cmn] [-d field] [-k field] " \
+#define USAGE "usage: scrub-headers [-acmn] [-d field] [-k field] " \
 	"[-K keyfile] [-p policy] [-r seconds] < message\n" \
 	"       scrub-headers -i\n"
 
@@ -206,8 +206,9 @@ main(int argc, char *argv[])
 	/* A check exits 2 on any error, a bad option included. */
 	if (wantcheck(argc, argv))
 		nym_exitforce = 2;
-	while ((c = getopt(argc, argv, "cd:iK:k:mnp:r:")) != -1) {
+	while ((c = getopt(argc, argv, "acd:iK:k:mnp:r:")) != -1) {
 		switch (c) {
+		case 'a': sc.attrib = 1; break;
 		case 'c': cflag = 1; break;
 		case 'd': add(NYM_SCRUB_DROP, optarg); break;
 		case 'i': iflag = 1; break;
@@ -245,6 +246,13 @@ main(int argc, char *argv[])
 	if (sc.round == 0 && (v = nym_conf_get("scrub-round")) != NULL)
 		sc.round = nym_num(NYM_EX_CONFIG, "scrub-round", v, 0,
 		    366L * 86400);
+	if (!sc.attrib && (v = nym_conf_get("scrub-attribution")) != NULL) {
+		if (strcmp(v, "yes") == 0)
+			sc.attrib = 1;
+		else if (strcmp(v, "no") != 0)
+			nym_die(NYM_EX_CONFIG, "unable to use scrub-attribution "
+			    "= %s: expected yes or no", v);
+	}
 	sc.domain = nym_conf_get("msgid-domain");
 	sc.now = nym_now();
 	if (iflag)

@@ -61,6 +61,13 @@
 /* A reply attribution -c looks at: the text lines before a quote, up to
  * 512 bytes (two or three lines; "On ..., Bob <bob@...> wrote:"). */
 #define NYM_SCRUB_ATTRIB 512
+/* scrub-headers -a: the attribution it rewrites must start within the
+ * first 64 KiB of the first text/plain part's body (a reply written above
+ * the quote included); the lines it holds back meanwhile are at most
+ * three lines and an empty one, 1.5 KiB in all (an attribution itself
+ * at most NYM_SCRUB_ATTRIB decoded). */
+#define NYM_SCRUB_ATTRIB_AT 65536
+#define NYM_SCRUB_ATTRIB_HOLD (3 * NYM_SCRUB_ATTRIB)
 
 /* ---- configuration and local files ---- */
 /* The configuration file: 64 KB, many times a real one. */

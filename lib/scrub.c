@@ -121,6 +121,23 @@ struct msg {
 	const char *scanpart;	/* their part label, or NULL: the top */
 	char para[NYM_SCRUB_ATTRIB + 1];	/* the lines before a quote */
 	size_t paran;
+	struct awatch {		/* -a: the attribution before the first
+				   quote of the first text part */
+		int on;		/* the part's lines go through awline() */
+		int done;	/* the message's text part was chosen */
+		int qp;		/* its body is quoted-printable */
+		int midline;	/* the last piece did not end its line */
+		int soft;	/* qp: the last held line has a soft break */
+		int ntext;	/* text lines held (as decoded: logical) */
+		int nempty;	/* an empty line held after them */
+		size_t seen;	/* bytes of the part gone through */
+		size_t start[3];	/* where each held text line starts */
+		size_t textend;	/* end of the text lines in hold */
+		size_t holdn;
+		int outbits;	/* top level: awbits of the lines written */
+		const char *part;	/* the part label, or NULL: the top */
+		char hold[NYM_SCRUB_ATTRIB_HOLD];	/* the raw lines */
+	} aw;
 	int lookflowed;		/* look(): format=flowed is to decide */
 	int lookqp;		/* look(): quoted-printable is to decide */
 	struct topf {		/* each top-level field: */
@@ -139,6 +156,8 @@ struct msg {
 		int dropflowed;	/* format and delsp go */
 		int addmime;	/* MIME-Version and Content-Type added */
 		int addct;	/* Content-Type added */
+		int looked;	/* they were chosen by looking at the body, */
+		int whole;	/* ... all of it (-a must keep what it saw) */
 	} pl;
 };
 
@@ -659,6 +678,455 @@ attrib(struct msg *m, const char *l, size_t n)
 }
 
 
+/* ---- reply attributions rewritten (-a) ----
+ *
+ * With -a the attribution line of a reply ("On Mon, 23 Nov 2026 at
+ * 10:00 AM CET, Bob wrote:", "Am 23.11.26 um 10:00 schrieb Bob:") becomes
+ * TorBirdy's neutral "Bob wrote:" (mailnews.reply_header_type 1): no
+ * date, time, zone or language.  Only the text lines just before the
+ * first quoted line of the first text/plain part are looked at, and
+ * only if they start within NYM_SCRUB_ATTRIB_AT bytes of it; every other
+ * byte of the part is copied as it is.  On the way there, awline holds
+ * back the last three text lines and one empty line after them
+ * (Alpine writes one between the attribution and the quote), at most
+ * NYM_SCRUB_ATTRIB_HOLD bytes; at the quote awdecide rewrites them or
+ * lets them go.  A quoted-printable body is decoded to look at and its
+ * new line re-encoded; a base64 one is left (residue). */
+
+static void emitout(struct msg *m, const char *p, size_t len);
+
+/* The forms clients write: "OPEN DATE, NAME VERB" (the name before the
+ * verb), or "OPEN DATE VERB NAME:" (after).  The English one is the
+ * mutt/neomutt, aerc, Alpine, Thunderbird, Claws and Gmail form. */
+static const struct awform {
+	const char *open;
+	const char *verb;
+	int after;
+} awforms[] = {
+	{ "On ", " wrote:", 0 },
+	{ "Am ", " schrieb ", 1 },	/* German */
+	{ "Op ", " schreef ", 1 },	/* Dutch */
+	{ "Den ", " skrev ", 1 },	/* Danish, Norwegian, Swedish */
+	{ "Le ", " a \xc3\xa9" "crit :", 0 },	/* French */
+	{ "Le ", " a \xc3\xa9" "crit\xc2\xa0:", 0 },
+	{ "Le ", " a \xc3\xa9" "crit:", 0 },
+	{ "El ", " escribi\xc3\xb3:", 0 },	/* Spanish */
+	{ "Il ", " ha scritto:", 0 },	/* Italian */
+	{ "Em ", " escreveu:", 0 },	/* Portuguese */
+};
+
+/* Does s[0, n) hold a number standing alone (digits between bytes that
+ * are no letters or digits), as a date or a time of day does?  The 2 of
+ * "i2p" does not stand alone. */
+static int
+hasnumber(const char *s, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; j < n && isdigit((unsigned char)s[j]); j++)
+			;
+		if (j > i && (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
+		    (j == n || !isalnum((unsigned char)s[j])))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does s[0, n) hold a date: a year (four digits standing alone) or a
+ * numeric date ("11/21/26", "23.11.26", "2026-11-21")?  "Friday at
+ * 10:00" is none. */
+static int
+hasdate(const char *s, size_t n)
+{
+	size_t i, j, k;
+	int parts;
+
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; j < n && isdigit((unsigned char)s[j]); j++)
+			;
+		if (j == i || (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		if (j - i == 4 && (j == n || !isalnum((unsigned char)s[j])))
+			return 1;
+		/* N/N/N, N.N.N or N-N-N, one separator throughout */
+		for (parts = 1, k = j; k + 1 < n && (s[k] == '/' || s[k] ==
+		    '.' || s[k] == '-') && s[k] == s[j] &&
+		    isdigit((unsigned char)s[k + 1]); parts++)
+			for (k++; k < n && isdigit((unsigned char)s[k]); k++)
+				;
+		if (parts >= 3)
+			return 1;
+	}
+	return 0;
+}
+
+/* Where the name starts in the body "DATE, NAME" of an attribution
+ * (also "DATE" LF "NAME", Claws' two lines, and Gmail's "... 3:02 PM
+ * NAME"): after the first separator with a date before it and no number
+ * after.  0 if there is none. */
+static size_t
+namebefore(const char *b, size_t n)
+{
+	size_t i, sep;
+
+	for (i = 0; i + 1 < n; i++) {
+		sep = b[i] == '\n' ? 1 : b[i] == ',' && b[i + 1] == ' ' ? 2 : 0;
+		if (sep > 0 && hasdate(b, i) && !hasnumber(b + i + sep,
+		    n - i - sep))
+			return i + sep;
+	}
+	for (i = n; i-- > 1;)
+		if (i + 3 < n && (b[i] == 'A' || b[i] == 'P') &&
+		    b[i + 1] == 'M' && b[i + 2] == ' ' && (b[i - 1] == ' ' ||
+		    isdigit((unsigned char)b[i - 1])) && hasdate(b, i) &&
+		    !hasnumber(b + i + 3, n - i - 3))
+			return i + 3;
+	return 0;
+}
+
+/* Write the name s[0, n) to out as one line (a line break a client put
+ * in it is a space) and " wrote:" after it; its length, or 0 if it is
+ * empty or too long. */
+static size_t
+wrote(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	while (n > 0 && (*s == ' ' || *s == '\n')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n'))
+		n--;
+	if (n == 0 || n + sizeof " wrote:" > cap || *s == '>')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] != '\n')
+			out[o++] = s[i];
+		else if (o > 0 && out[o - 1] != ' ')
+			out[o++] = ' ';
+	memcpy(out + o, " wrote:", sizeof " wrote:");	/* NUL ended */
+	return o + sizeof " wrote:" - 1;
+}
+
+/* If t (n bytes: decoded text lines joined by LF, no line ends or
+ * trailing blanks) is a reply attribution with a date, write its
+ * neutral form "NAME wrote:" to out (cap bytes) and return its length;
+ * else 0. */
+static size_t
+awneutral(const char *t, size_t n, char *out, size_t cap)
+{
+	const struct awform *f;
+	size_t on, vn, i, at;
+
+	for (f = awforms; f < awforms + sizeof awforms / sizeof *awforms;
+	    f++) {
+		on = strlen(f->open);
+		vn = strlen(f->verb);
+		if (n < on + vn + 2 || memcmp(t, f->open, on) != 0)
+			continue;
+		if (!f->after) {
+			if (memcmp(t + n - vn, f->verb, vn) != 0)
+				continue;
+			at = namebefore(t + on, n - on - vn);
+			if (at > 0)
+				return wrote(t + on + at, n - on - vn - at, out,
+				    cap);
+			continue;
+		}
+		if (t[n - 1] != ':')
+			continue;
+		for (i = on; i + vn < n && memcmp(t + i, f->verb, vn) != 0;
+		    i++)
+			;
+		if (i + vn < n && hasdate(t + on, i - on) &&
+		    !hasnumber(t + i + vn, n - 1 - i - vn))
+			return wrote(t + i + vn, n - 1 - i - vn, out, cap);
+	}
+	return 0;
+}
+
+#define AW_8BIT	1	/* a NUL, 8-bit byte, bare CR, line over 998 */
+#define AW_QP	2	/* an '=', white space at a line end, over 76 */
+
+/* What the lines p[0, n) hold that the top level's MIME labels are
+ * chosen by (look(): struct look's ascii and qpsafe). */
+static int
+awbits(const char *p, size_t n)
+{
+	size_t i, col = 0;
+	int b = 0;
+
+	for (i = 0; i < n; i++, col++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\n' || (c == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+			if (col > 0 && (p[i - 1] == ' ' || p[i - 1] == '\t'))
+				b |= AW_QP;
+			if (c == '\r')
+				i++;
+			col = (size_t)-1;	/* 0 after the loop's ++ */
+			continue;
+		}
+		if (c == 0 || c > 127 || c == '\r')
+			b |= AW_8BIT;
+		if (c == '=')
+			b |= AW_QP;
+		if (col >= 998)
+			b |= AW_8BIT;
+		if (col >= 76)
+			b |= AW_QP;
+	}
+	return b;
+}
+
+/* Lines of the watched part go out; at the top level what they hold is
+ * kept for awdecide. */
+static void
+awout(struct msg *m, const char *p, size_t n)
+{
+	if (m->aw.part == NULL && m->pl.looked)
+		m->aw.outbits |= awbits(p, n);
+	emitout(m, p, n);
+}
+
+/* What the rest of the top-level body holds (awbits), all of it in the
+ * input buffer: the labels' look saw it whole.  In an mbox it ends at a
+ * From_ line after an empty line, and a CR that ends the mbox is a line
+ * end (look() reads it so). */
+static int
+awrest(const struct msg *m)
+{
+	const char *p = m->in->buf + m->in->pos, *e = m->in->buf + m->in->len;
+	const char *nl;
+	int prevempty = m->prevempty, b = 0;
+	size_t len;
+
+	for (; p < e; p = nl) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		nl = nl == NULL ? e : nl + 1;
+		len = (size_t)(nl - p);
+		if (m->mbox && prevempty && len >= 5 && memcmp(p, "From ", 5) == 0)
+			break;
+		prevempty = (len == 1 && p[0] == '\n') || (len == 2 &&
+		    p[0] == '\r' && p[1] == '\n');
+		if (m->mbox && nl == e && p[len - 1] == '\r')
+			len--;
+		b |= awbits(p, len);
+	}
+	return b;
+}
+
+/* The held lines go out as they are. */
+static void
+awflush(struct msg *m)
+{
+	struct awatch *a = &m->aw;
+
+	awout(m, a->hold, a->holdn);
+	a->holdn = a->textend = 0;
+	a->ntext = a->nempty = a->soft = 0;
+}
+
+/* One held text line, hold[from, to), decoded to out (to - from bytes
+ * of room) without its line end and trailing blanks; its length. */
+static size_t
+awdecode(const struct msg *m, size_t from, size_t to, char *out)
+{
+	size_t n;
+
+	if (m->aw.qp)
+		n = nym_unqp(m->aw.hold + from, to - from, out);
+	else {
+		n = to - from;
+		memcpy(out, m->aw.hold + from, n);
+	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
+	    out[n - 1] == ' ' || out[n - 1] == '\t'))
+		n--;
+	return n;
+}
+
+/* Held text lines [i, j) decoded and joined by LF into t (cap bytes),
+ * then the text of more (mn bytes) if more is not NULL; its length, or
+ * 0 if it is longer than an attribution can be. */
+static size_t
+awjoin(const struct msg *m, int i, int j, const char *more, size_t mn,
+    char *t, size_t cap)
+{
+	const struct awatch *a = &m->aw;
+	size_t tn = 0, end;
+	int k;
+
+	for (k = i; k < j; k++) {
+		end = k + 1 < a->ntext ? a->start[k + 1] : a->textend;
+		if (tn + 1 + end - a->start[k] > cap)
+			return 0;
+		if (tn > 0)
+			t[tn++] = '\n';
+		tn += awdecode(m, a->start[k], end, t + tn);
+	}
+	if (more != NULL) {
+		if (tn + 1 + mn > cap)
+			return 0;
+		t[tn++] = '\n';
+		memcpy(t + tn, more, mn);
+		tn += mn;
+	}
+	return tn <= NYM_SCRUB_ATTRIB ? tn : 0;
+}
+
+/* A quoted line follows the held lines: if the last of them, or the last
+ * two, are an attribution, write its neutral form in their place.  Not
+ * when the line before it and the neutral form would read as one (an
+ * attribution on two lines, as Claws writes it): then which lines the
+ * attribution is, is not clear, and a second run would take one more. */
+static void
+awdecide(struct msg *m, const char *q, size_t qn)
+{
+	struct awatch *a = &m->aw;
+	char t[NYM_SCRUB_ATTRIB_HOLD + 2], nl[NYM_SCRUB_ATTRIB + 1];
+	char enc[4 * (NYM_SCRUB_ATTRIB + 1)], x[NYM_SCRUB_ATTRIB + 1];
+	const char *eol;
+	size_t tn, nn = 0, en;
+	int i;
+
+	for (i = a->ntext - 1; i >= 0 && i >= a->ntext - 2 && nn == 0; i--)
+		if ((tn = awjoin(m, i, a->ntext, NULL, 0, t, sizeof t)) > 0)
+			nn = awneutral(t, tn, nl, sizeof nl - 1);
+	i++;		/* the first line of the attribution */
+	if (nn > 0 && i > 0 && (tn = awjoin(m, i - 1, i, nl, nn, t,
+	    sizeof t)) > 0 && awneutral(t, tn, x, sizeof x) > 0)
+		nn = 0;		/* which lines it is, is not clear */
+	if (nn == 0) {
+		awflush(m);
+		return;
+	}
+	/* The new line as it will be written. */
+	eol = a->textend >= 2 && a->hold[a->textend - 2] == '\r' ? "\r\n" :
+	    "\n";
+	if (a->qp) {
+		/* At most 3 bytes a byte and a soft break every 75 fit. */
+		nl[nn++] = '\n';
+		if (nym_qp(nl, nn, NULL, eol) > sizeof enc) {
+			awflush(m);
+			return;
+		}
+		en = nym_qp(nl, nn, enc, eol);
+	} else {
+		memcpy(enc, nl, nn);
+		memcpy(enc + nn, eol, strlen(eol));
+		en = nn + strlen(eol);
+	}
+	/* The top level's MIME labels were chosen by what the body held:
+	 * the attribution must not take away what they were chosen for
+	 * (8-bit bytes; in quoted-printable, what it must encode), and a
+	 * body that was too long to look at must not become short enough. */
+	if (a->part == NULL && m->pl.looked && (!m->pl.whole ||
+	    (awbits(a->hold + a->start[i], a->textend - a->start[i]) &
+	    ~(awbits(enc, en) | a->outbits | awbits(a->hold, a->start[i]) |
+	    awbits(a->hold + a->textend, a->holdn - a->textend) |
+	    awbits(q, qn) | awrest(m)) & (AW_8BIT | (m->lookqp ? AW_QP :
+	    0))) != 0)) {
+		residue(m, NULL, "body", "reply attribution not rewritten: "
+		    "the MIME labels were chosen with it in the text");
+		awflush(m);
+		return;
+	}
+	awout(m, a->hold, a->start[i]);
+	leak(m, a->part, "body", 4, "reply attribution with the date, time "
+	    "or language of the sender (written as \"NAME wrote:\")");
+	awout(m, enc, en);
+	awout(m, a->hold + a->textend, a->holdn - a->textend);
+	a->holdn = a->textend = 0;
+	a->ntext = a->nempty = a->soft = 0;
+}
+
+/* A line of the watched part (or a piece of one: len bytes, a line end
+ * only at the end): hold it, let it go, or decide at a quoted line. */
+static void
+awline(struct msg *m, const char *p, size_t len)
+{
+	struct awatch *a = &m->aw;
+	size_t n = len, at = a->seen;
+	int ends = p[len - 1] == '\n';
+
+	a->seen += len;
+	if (a->midline) {	/* the rest of a line too long to hold */
+		a->midline = !ends;
+		awout(m, p, len);
+		return;
+	}
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' ||
+	    p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (p[0] == '>' && !a->soft) {
+		/* The first quoted line: decide, and watch no more. */
+		if (a->ntext > 0)
+			awdecide(m, p, len);
+		else
+			awflush(m);
+		a->on = 0;
+		awout(m, p, len);
+		return;
+	}
+	if (!ends) {		/* longer than the input buffer, or last */
+		awflush(m);
+		a->midline = 1;
+		awout(m, p, len);
+		return;
+	}
+	if (n == 0 && !a->soft) {
+		if (a->ntext > 0 && a->nempty == 0 &&
+		    len <= sizeof a->hold - a->holdn) {
+			memcpy(a->hold + a->holdn, p, len);
+			a->holdn += len;
+			a->nempty = 1;
+			return;
+		}
+		awflush(m);
+		awout(m, p, len);
+		return;
+	}
+	if (a->nempty > 0)
+		awflush(m);
+	if (!a->soft && a->ntext == 3) {	/* the oldest goes */
+		size_t cut = a->start[1];
+
+		awout(m, a->hold, cut);
+		memmove(a->hold, a->hold + cut, a->holdn - cut);
+		a->holdn -= cut;
+		a->textend = a->holdn;
+		a->start[0] = 0;
+		a->start[1] = a->start[2] - cut;
+		a->ntext = 2;
+	}
+	if ((!a->soft && at >= NYM_SCRUB_ATTRIB_AT) ||
+	    len > sizeof a->hold - a->holdn) {
+		/* Too far into the part, or too long: no attribution. */
+		awflush(m);
+		a->on = 0;
+		awout(m, p, len);
+		return;
+	}
+	if (!a->soft)
+		a->start[a->ntext++] = a->holdn;
+	memcpy(a->hold + a->holdn, p, len);
+	a->holdn += len;
+	a->textend = a->holdn;
+	a->soft = a->qp && n > 0 && p[n - 1] == '=';
+}
+
+/* The watched part ends: what is held goes out. */
+static void
+awend(struct msg *m)
+{
+	if (m->aw.on)
+		awflush(m);
+	m->aw.on = 0;
+}
+
 /* Write content, line by line.  In an mbox, a line that starts with
  * "From " after an empty line starts the next message.  Where the input
  * had no empty line before such a line but the output has one (the
@@ -677,6 +1145,18 @@ emitline(struct msg *m, const char *p, size_t len)
 		fbput(m, p, len);
 		return;
 	}
+	if (len == 0 || m->failed)
+		return;
+	if (m->aw.on)
+		awline(m, p, len);	/* which calls emitout() */
+	else
+		emitout(m, p, len);
+}
+
+/* emitline's content line on its way out (not held back by awline). */
+static void
+emitout(struct msg *m, const char *p, size_t len)
+{
 	if (len == 0 || m->failed)
 		return;
 	if (m->scan)
@@ -2219,6 +2699,47 @@ scanbegin(struct msg *m, const struct content *ct, const char *part)
 	    k != CTE_BASE64 && k != CTE_OTHER;
 }
 
+/* Is the part whose header is h an attachment (Content-Disposition)? */
+static int
+isattachment(struct msg *m, const struct nym_hdr *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nf; i++)
+		if (nym_hdr_is(h, i, "content-disposition") &&
+		    value(m, h, i) >= 10 &&
+		    strncasecmp(m->scratch, "attachment", 10) == 0)
+			return 1;
+	return 0;
+}
+
+/* -a: watch the first text/plain part that is no attachment, whose
+ * header is h, for its reply attribution (awline). */
+static void
+awbegin(struct msg *m, const struct content *ct, const char *part,
+    const struct nym_hdr *h)
+{
+	struct awatch *a = &m->aw;
+	int k = ctekind(ct->cte);
+
+	if (!m->s->attrib || a->done || (ct->type[0] != '\0' &&
+	    strcmp(ct->type, "text/plain") != 0) || isattachment(m, h))
+		return;
+	a->done = 1;
+	if (k == CTE_BASE64 || k == CTE_OTHER) {
+		residue(m, part, "body", "%s text: a reply attribution in it "
+		    "is not rewritten", k == CTE_BASE64 ? "base64" :
+		    "encoded");
+		return;
+	}
+	memset(a, 0, offsetof(struct awatch, hold));
+	a->done = a->on = 1;
+	a->part = part;
+	/* A body whose Content-Transfer-Encoding goes reads the same
+	 * without it: its lines are what they say. */
+	a->qp = k == CTE_QP && !(part == NULL && m->pl.dropcte);
+}
+
 /* MIME-Version: 1.0, without a client's comment. */
 static void
 domimever(struct msg *m, const struct nym_hdr *h, size_t i)
@@ -2526,6 +3047,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	m->lookqp = kind == CTE_QP;
 	if (need)
 		look(m, &lk);
+	pl->looked = need;
+	pl->whole = lk.whole;
 	pl->dropcte = kind == CTE_7BIT || (pl->text && lk.whole && lk.ascii &&
 	    (kind == CTE_8BIT || kind == CTE_BINARY ||
 	    (kind == CTE_QP && lk.qpsafe)));
@@ -3162,6 +3685,7 @@ multipart(struct msg *m, const struct content *top)
 					emitline(m, l, n);
 			continue;
 		}
+		awend(m);
 		m->scan = 0;
 		while (m->depth - 1 > k)
 			addclose(m, part[0] ? part : NULL);
@@ -3194,9 +3718,12 @@ multipart(struct msg *m, const struct content *top)
 			inbody = 0;
 		} else if (strcmp(ct.type, "text/html") == 0)
 			htmlbody(m, &ct, part);
-		else
+		else {
 			scanbegin(m, &ct, part);
+			awbegin(m, &ct, part, &ph);
+		}
 	}
+	awend(m);
 	m->scan = 0;
 	if (skipped)
 		leak(m, NULL, "multipart", 9, "preamble or epilogue text "
@@ -3221,6 +3748,10 @@ copybody(struct msg *m)
 	ssize_t r;
 	int more;
 
+	/* Line by line while -a watches them: lines that a read cuts
+	 * would be taken for lines too long to be an attribution. */
+	while (m->aw.on && nextline(m, &l, &n, &more))
+		emitline(m, l, n);
 	if (!m->mbox) {
 		/* Not an mbox: the rest of the input is the body. */
 		while (!m->failed) {
@@ -3280,6 +3811,7 @@ message(struct msg *m, struct nym_hdr *h)
 	struct content ct = { 0 };
 
 	m->leaks = 0;
+	m->aw.done = 0;
 	m->nextfrom = 0;
 	m->prevempty = 1;
 	m->tail[0] = m->tail[1] = m->tail[2] = '\n';
@@ -3307,8 +3839,10 @@ message(struct msg *m, struct nym_hdr *h)
 		multipart(m, &ct);
 	else {
 		scanbegin(m, &ct, NULL);
+		awbegin(m, &ct, NULL, h);
 		copybody(m);
 	}
+	awend(m);
 	m->scan = 0;
 	if (m->mbox && !endsempty(m)) {
 		/* mbox: messages are separated by an empty line. */

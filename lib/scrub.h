@@ -30,6 +30,8 @@ struct nym_scrub {
 				   here one a line; NULL: scrub */
 	int mbox;		/* the input is an mbox (-m) */
 	int setnow;		/* every Date becomes now (-n) */
+	int attrib;		/* rewrite the reply attribution to
+				   "NAME wrote:" (-a) */
 	long round;		/* > 0: dates rounded down to it (-r) */
 	time_t now;		/* the current time (NYMBOX_NOW) */
 	const char *domain;	/* right side of new IDs, or NULL: the

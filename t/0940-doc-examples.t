@@ -1342,6 +1342,7 @@ test_expect_success 'every example line of README and the man pages was run' '
 	"$DX" claims "$TRASH/dx" "$TOP/t/0970-sender-list.t" &&
 	"$DX" claims "$TRASH/dx" "$TOP/t/0208-smtp-receive-stamps.t" &&
 	"$DX" claims "$TRASH/dx" "$TOP/t/0962-stamp-demands.t" &&
+	"$DX" claims "$TRASH/dx" "$TOP/t/0108-scrub-attribution.t" &&
 	"$DX" unclaimed "$TRASH/dx" >unclaimed ||
 	{ sed "s/^/not run: /" unclaimed; false; }
 '

@@ -1,9 +1,11 @@
 /*
  * The scrub engine (lib/scrub.c, scrub-headers' whole job) on memfds.  A
  * message it refuses comes back as a failure with everything freed, so
- * LeakSanitizer stays on.  The first byte picks -m (an mbox).  Oracles:
- * what the scrub writes, a check (-c) of it takes without a refusal and
- * finds nothing to report; the check of the input runs too; and the
+ * LeakSanitizer stays on.  The first byte picks -m (an mbox) and -a (the
+ * reply attribution rewritten).  Oracles: what the scrub writes, a check
+ * (-c, with the same -a) of it takes without a refusal and finds nothing
+ * to report, so -a is done after one run; the check of the input runs
+ * too; and the
  * engine without its fast paths (s->slow) writes the same bytes, but for
  * the random Message-ID it makes where none was.
  */
@@ -81,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 100000)
 		return 0;
 	mbox = data[0] & 1;
+	fs.attrib = (data[0] >> 1) & 1;
 	fd = fz_memfd(data + 1, size - 1);
 	ofd = fz_sink();
 	if (scrubrun(fd, ofd, 0, mbox, &leaks)) {
