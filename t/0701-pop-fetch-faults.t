@@ -98,7 +98,9 @@ killrun() {
 	kr_t=$1 && shift &&
 	kr_md=$(eval echo "\${$#}") &&
 	kr_n0=$(ls "$kr_md/new" 2>/dev/null | wc -l) &&
-	timeout -s KILL "$kr_t" pop-fetch -w $(test_scaled 5) \
+	# --foreground: timeout waits for the killed pop-fetch to be gone
+	# (it still returns 137), so that the next run never meets its lock.
+	timeout --foreground -s KILL "$kr_t" pop-fetch -w $(test_scaled 5) \
 	    -H 127.0.0.1:$(cat lab/port) -u alice -P pw "$@"
 	kr_rc=$?
 	kr_n=$(( $(ls "$kr_md/new" 2>/dev/null | wc -l) - kr_n0 ))

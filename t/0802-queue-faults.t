@@ -138,8 +138,12 @@ EOF
 
 # Each of 25 runs finds 8 new messages (and those that failed before)
 # and is killed with SIGKILL at a random moment; a last run sends the
-# rest.  A duplicate needs a kill between a delivery and its record, so
-# one kill makes no more duplicates than there are deliveries in flight:
+# rest.  timeout(1) --foreground waits for the killed run to be gone;
+# without it, timeout kills itself with its process group and returns
+# while queue-run may still hold the queue's lock, so that the next run
+# finds another run at it and quietly does nothing.  A duplicate needs a
+# kill between a delivery and its record, so one kill makes no more
+# duplicates than there are deliveries in flight:
 # with -j 1 no more duplicates than kills, with -j 4 four times that.  A
 # kill between the unlink of a delivered message and of its record in
 # info/ leaves the record, which the next run removes; the unlink itself,
@@ -157,7 +161,8 @@ test_expect_success "kill -9 at random moments: 25 runs over $N messages, -j $J"
 			    -f a@a.i2p b@b.i2p -- ./sink || return 1
 		done &&
 		t=$(awk "BEGIN { srand($seed + $i); printf \"%.3f\", 0.005 + rand() * 0.1 }") &&
-		NYMBOX_NOW=$((T0 + i * 1000)) timeout -s KILL $t queue-run -q Q -j $J 2>>err
+		NYMBOX_NOW=$((T0 + i * 1000)) timeout --foreground -s KILL $t \
+		    queue-run -q Q -j $J 2>>err
 		rc=$?
 		test $rc = 137 && kills=$((kills + 1))
 		test $rc = 0 || test $rc = 137 || { echo "run $i: exit $rc"; return 1; }
