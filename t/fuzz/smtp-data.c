@@ -1,8 +1,10 @@
 /* SMTP DATA (lib/smtp.c).  The first byte picks: odd, the server's
  * reader nym_smtp_getdata on hostile bytes (with a size limit and LF
  * mode from the second byte); even, the round trip: what the client's
- * nym_smtp_putdata sends, nym_smtp_getdata reads back as one message,
- * the same bytes unstuffed, ending exactly where the final dot does. */
+ * nym_smtp_putdata sends (with a Bcc recipient's stamp if the first
+ * byte's second bit is set: on the wire), nym_smtp_getdata reads
+ * back as one message, the same bytes unstuffed, ending exactly where
+ * the final dot does. */
 #include "fuzz.h"
 #include "base.h"
 #include "proto.h"
@@ -40,7 +42,7 @@ hostile(const uint8_t *data, size_t size, unsigned opt)
 }
 
 static void
-roundtrip(const uint8_t *data, size_t size)
+roundtrip(const uint8_t *data, size_t size, const char *stamp)
 {
 	struct nym_smtp_data d;
 	struct nym_out out;
@@ -55,13 +57,18 @@ roundtrip(const uint8_t *data, size_t size)
 	if (nym_in_open(&in, fd, 64) == -1 ||
 	    nym_out_open(&out, ofd, 4096) == -1)
 		abort();
-	FZ_ASSERT(nym_smtp_putdata(&in, &out) == 0);
+	FZ_ASSERT(nym_smtp_putdata(&in, &out, stamp) == 0);
 	nym_out_close(&out);
 	nym_in_close(&in);
 	close(fd);
 	wire = fz_slurp(ofd, &wn);
 	close(ofd);
 	FZ_ASSERT(wn >= 3 && memcmp(wire + wn - 3, ".\r\n", 3) == 0);
+	if (stamp != NULL) {
+		static const char f[] = "X-Hashcash: 1:8:261207:b@b.i2p::s:1\r\n";
+		/* Present (the input may hold the same bytes too). */
+		FZ_ASSERT(memmem(wire, wn, f, sizeof f - 1) != NULL);
+	}
 	FZ_ASSERT(wn == 3 || (wn >= 5 && wire[wn - 5] == '\r' &&
 	    wire[wn - 4] == '\n'));
 
@@ -114,6 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1)
 		hostile(data + 2, size - 2, data[1]);
 	else
-		roundtrip(data + 1, size - 1);
+		roundtrip(data + 1, size - 1, (data[0] & 2) ?
+		    "1:8:261207:b@b.i2p::s:1" : NULL);
 	return 0;
 }
