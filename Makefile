@@ -7,6 +7,10 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 PKG_CONFIG ?= pkg-config
 PROVE ?= prove
+# Test scripts at once: most of a test's time is waiting (for servers,
+# routers, deadlines), so three keep two cores busy; t/testrules.yml
+# gives the i2pd tests one lane, one after another.
+TEST_JOBS ?= 3
 CFLAGS ?= -O2 -g
 WERROR ?=
 
@@ -154,7 +158,7 @@ REAPER = $(CURDIR)/t/helpers/reaper
 
 check: deps
 	$(MAKE) all units helpers
-	$(PROVE) -j2 --exec $(REAPER) t/*.t $(UNITS)
+	$(PROVE) -j$(TEST_JOBS) --exec $(REAPER) t/*.t $(UNITS)
 	$(MAKE) check-asan
 
 ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -168,7 +172,7 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
 	NYM_BIN=$(CURDIR)/asan/bin NYM_HELPERS=$(CURDIR)/asan/t/helpers \
-	$(PROVE) -j2 --exec $(REAPER) t/*.t \
+	$(PROVE) -j$(TEST_JOBS) --exec $(REAPER) t/*.t \
 		$(patsubst %.c,asan/%.t,$(wildcard t/unit/*.c))
 
 # Fuzzing (README, "Fuzzing"): a libFuzzer harness per parser of outside
