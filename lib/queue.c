@@ -1254,16 +1254,40 @@ nym_queue_clean(const char *qdir)
 
 /* ---- sending ---- */
 
+/* After a header h read from in and written to out: the empty line (as
+ * read, or added before a body that lacked it), then the rest of in as
+ * it is, through out's buffer.  0, or -1 with errno. */
+static int
+copyrest(struct nym_in *in, struct nym_out *out, const struct nym_hdr *h,
+    const char *eol)
+{
+	ssize_t r;
+
+	if (h->sep || h->bad)
+		nym_out_puts(out, eol);
+	nym_out_write(out, in->buf + in->pos, in->len - in->pos);
+	if (nym_out_flush(out) == -1)
+		return -1;
+	for (;;) {
+		r = read(in->fd, out->buf, out->cap);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return (int)r;
+		if (nym_write_all(out->fd, out->buf, (size_t)r) == -1)
+			return -1;
+	}
+}
+
 int
 nym_queue_rewrite(int ifd, int ofd, time_t now)
 {
 	struct nym_hdr h = { 0 };
 	struct nym_in in;
 	struct nym_out out;
-	char date[64], *buf;
+	char date[64];
 	const char *eol;
 	size_t i;
-	ssize_t r;
 	int dated = 0, e, ret = -1;
 
 	if (nym_date_format(now, date, sizeof date) == 0) {
@@ -1306,23 +1330,8 @@ nym_queue_rewrite(int ifd, int ofd, time_t now)
 		nym_out_puts(&out, eol);
 	}
 	/* The empty line: as read, or added before a body that lacked it. */
-	if (h.sep || h.bad)
-		nym_out_puts(&out, eol);
-	nym_out_write(&out, in.buf + in.pos, in.len - in.pos);
-	if (nym_out_flush(&out) == -1)
+	if (copyrest(&in, &out, &h, eol) == -1)
 		goto done;
-	buf = out.buf;	/* the writer's buffer, free again */
-	for (;;) {
-		r = read(ifd, buf, out.cap);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			goto done;
-		if (r == 0)
-			break;
-		if (nym_write_all(ofd, buf, (size_t)r) == -1)
-			goto done;
-	}
 	ret = 0;
 done:
 	e = errno;
@@ -1367,7 +1376,7 @@ nym_queue_unstamp(int ifd, int ofd, const char *addr)
 	struct nym_out out;
 	const char *eol;
 	size_t i;
-	ssize_t len, r;
+	ssize_t len;
 	int e, n = 0, ret = -1;
 
 	if (nym_in_open(&in, ifd, NYM_IOBUF) == -1)
@@ -1407,22 +1416,8 @@ nym_queue_unstamp(int ifd, int ofd, const char *addr)
 		ret = n;
 		goto done;
 	}
-	if (h.sep || h.bad)
-		nym_out_puts(&out, eol);
-	nym_out_write(&out, in.buf + in.pos, in.len - in.pos);
-	if (nym_out_flush(&out) == -1)
+	if (copyrest(&in, &out, &h, eol) == -1)
 		goto done;
-	for (;;) {
-		r = read(ifd, out.buf, out.cap);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			goto done;
-		if (r == 0)
-			break;
-		if (nym_write_all(ofd, out.buf, (size_t)r) == -1)
-			goto done;
-	}
 	ret = n;
 done:
 	e = errno;
