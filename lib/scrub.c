@@ -981,6 +981,40 @@ legacycs(const char *c)
 	    strcasecmp(c, "ascii") != 0;
 }
 
+/* Text s (NUL ended: an unstructured value, or with phrase a display
+ * name) in the canonical rendering (nym_rfc2047_canon: encoded words
+ * decoded and written again by one rule), in a new string (the caller
+ * frees it).  If s holds a broken encoded word, one iconv cannot make
+ * UTF-8, or 8-bit text that is not UTF-8, that cannot be done: a residue,
+ * and then recode's result, or NULL (s is written as it is). */
+static char *
+canontext(struct msg *m, const char *part, const char *name, size_t nl,
+    const char *s, int phrase)
+{
+	size_t len, first;
+	int legacy, left;
+	char *u;
+
+	/* A first encoded word fits on the first line, after "Name: ". */
+	first = nl + 2 + 12 < NYM_EWORD_COL ?
+	    (NYM_EWORD_COL - nl - 2 - 12) / 4 * 3 : 0;
+	if ((u = nym_rfc2047_canon(s, strlen(s), phrase, phrase ? 0 : first,
+	    &len, &legacy, &left)) != NULL) {
+		if (legacy > 0)
+			leak(m, part, name, nl, "encoded word in a legacy "
+			    "charset, the sender's locale (written as UTF-8)");
+		return u;
+	}
+	if (left == 0) {
+		nomem(m);
+		return NULL;
+	}
+	residue(m, part, canonidx(name, nl) >= 0 ?
+	    canon[canonidx(name, nl)].name : "header", "text that does not "
+	    "decode to UTF-8, or a broken encoded word, kept as written");
+	return recode(m, part, name, nl, s);
+}
+
 /* ---- canonical renderings: addresses, unstructured text ---- */
 
 static inline int
@@ -1068,6 +1102,15 @@ isatoms(const unsigned char *p, size_t n)
 	return !need;
 }
 
+static int
+has8bit(const unsigned char *p, const unsigned char *e)
+{
+	for (; p < e; p++)
+		if (*p >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* The fast path of doaddr and setdomain, which the common address lists
  * take: display names of atext words or one quoted string, then
  * <local@domain> or a bare local@domain, the local part and domain
@@ -1083,7 +1126,7 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 {
 	const unsigned char *p, *e, *q, *name, *ne, *lp, *le, *dp, *de;
 	size_t start = m->fbn;
-	int quoted, angle, dots, upper, legacy, n = 0;
+	int quoted, angle, dots, upper, n = 0;
 
 	if (h->nul || h->barecr || m->s->slow || h->f[i].len < m->eollen ||
 	    h->f[i].len >= NYM_FIELD_MAX)
@@ -1141,12 +1184,10 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 		}
 		if (p == e || *p != '<')
 			goto no;
-		/* A name with an encoded word in a legacy charset goes the
-		 * long way, which makes it UTF-8. */
-		if (name != NULL && haswords((const char *)name,
-		    (size_t)(ne - name)) && (nym_rfc2047_utf8((const char *)
-		    name, (size_t)(ne - name), NULL, 0, &legacy, &dots) < 0 ||
-		    legacy > 0))
+		/* A name with an encoded word or 8-bit text goes the long
+		 * way, which writes it in the canonical form. */
+		if (name != NULL && (haswords((const char *)name,
+		    (size_t)(ne - name)) || has8bit(name, ne)))
 			goto no;
 		angle = 1;
 		lp = ++p;
@@ -1326,13 +1367,17 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 		emitraw(m, h, i);
 		return;
 	}
-	/* Display names in a legacy charset made UTF-8 (not group
-	 * names: their pointers tell the groups apart). */
+	/* Display names in the canonical rendering, legacy charsets made
+	 * UTF-8 (not group names: their pointers tell the groups
+	 * apart). */
 	for (k = 0; k < al.n && !m->failed; k++) {
 		char *u;
 
-		if (al.a[k].name == NULL || (u = recode(m, NULL, name, nl,
-		    al.a[k].name)) == NULL)
+		if (al.a[k].name == NULL || (!haswords(al.a[k].name,
+		    strlen(al.a[k].name)) && !has8bit((const unsigned char *)
+		    al.a[k].name, (const unsigned char *)al.a[k].name +
+		    strlen(al.a[k].name))) || (u = canontext(m, NULL, name, nl,
+		    al.a[k].name, 1)) == NULL)
 			continue;
 		if (own == NULL && (own = calloc(al.n, sizeof *own)) == NULL) {
 			free(u);
@@ -1407,13 +1452,14 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 }
 
 /* Unstructured text v..v+n, without tabs or white space around it:
- * folded at the last space before column NYM_FOLD_COL. */
+ * folded at the last space before column NYM_FOLD_COL, or, if it holds
+ * encoded words (ew), NYM_EWORD_COL (RFC 2047's 76). */
 static void
 emitwords(struct msg *m, const char *name, size_t nl, const char *v,
-    size_t n)
+    size_t n, int ew)
 {
 	const char *p = v, *w, *e = v + n;
-	size_t col = nl + 2;
+	size_t col = nl + 2, lim = ew ? NYM_EWORD_COL : NYM_FOLD_COL;
 
 	emit(m, name, nl);
 	emit(m, ":", 1);
@@ -1425,8 +1471,7 @@ emitwords(struct msg *m, const char *name, size_t nl, const char *v,
 			;
 		while (w < e && *w != ' ')
 			w++;
-		if (p != v && *p == ' ' && col + (size_t)(w - p) >
-		    NYM_FOLD_COL) {
+		if (p != v && *p == ' ' && col + (size_t)(w - p) > lim) {
 			emit(m, m->eol, m->eollen);
 			col = 0;
 		}
@@ -1452,7 +1497,7 @@ emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
 		v++;
 	for (t = v + strlen(v); t > v && t[-1] == ' ';)
 		*--t = '\0';
-	emitwords(m, name, nl, v, strlen(v));
+	emitwords(m, name, nl, v, strlen(v), haswords(v, strlen(v)));
 }
 
 static void
@@ -1471,13 +1516,14 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 		for (q = p + h->f[i].namelen + 1; q < e && *q == ' '; q++)
 			;
 		p = q;
-		while (q < e && *q != '\t' && *q != '\n' && *q != '\r')
+		while (q < e && *q != '\t' && *q != '\n' && *q != '\r' &&
+		    (unsigned char)*q < 0x80)
 			q++;
 		if (q == e && !haswords(p, (size_t)(e - p))) {
 			while (e > p && e[-1] == ' ')
 				e--;
 			emitwords(m, h->buf + h->f[i].off, h->f[i].namelen, p,
-			    (size_t)(e - p));
+			    (size_t)(e - p), 0);
 			return;
 		}
 	}
@@ -1485,8 +1531,8 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 		emitraw(m, h, i);
 		return;
 	}
-	u = recode(m, NULL, h->buf + h->f[i].off, h->f[i].namelen,
-	    m->scratch);
+	u = canontext(m, NULL, h->buf + h->f[i].off, h->f[i].namelen,
+	    m->scratch, 0);
 	emitunstruct(m, h->buf + h->f[i].off, h->f[i].namelen,
 	    u != NULL ? u : m->scratch);
 	free(u);
@@ -2177,7 +2223,7 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
 	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
 	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
-		char *u = recode(m, part, name, nl, m->scratch);
+		char *u = canontext(m, part, name, nl, m->scratch, 0);
 
 		emitunstruct(m, name, nl, u != NULL ? u : m->scratch);
 		free(u);
