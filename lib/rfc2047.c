@@ -417,6 +417,20 @@ validutf8(const unsigned char *t, size_t n)
 	return 1;
 }
 
+/* Does "=?" at s (n bytes left) start what was meant as an encoded word,
+ * that parseword refused: a token ending in "?=" with at least four
+ * '?' in it? */
+static int
+brokenword(const char *s, size_t n)
+{
+	size_t i, q = 0;
+
+	for (i = 0; i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
+	    s[i] != '\n'; i++)
+		q += s[i] == '?';
+	return i >= 6 && q >= 4 && s[i - 1] == '=' && s[i - 2] == '?';
+}
+
 /* Does the word t (n bytes, no spaces) need encoding: a byte outside
  * printable ASCII, or text a reader would take for an encoded word? */
 static int
@@ -431,24 +445,11 @@ needsword(const char *t, size_t n)
 		if (c < 0x20 || c >= 0x7f)
 			return 1;
 		if (c == '=' && n - i >= 2 && t[i + 1] == '?' &&
-		    parseword(t + i, n - i, &w) == 0)
+		    (parseword(t + i, n - i, &w) == 0 ||
+		    brokenword(t + i, n - i)))
 			return 1;
 	}
 	return 0;
-}
-
-/* Does "=?" at s (n bytes left) start what was meant as an encoded word,
- * that parseword refused: a token ending in "?=" with at least four
- * '?' in it? */
-static int
-brokenword(const char *s, size_t n)
-{
-	size_t i, q = 0;
-
-	for (i = 0; i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
-	    s[i] != '\n'; i++)
-		q += s[i] == '?';
-	return i >= 6 && q >= 4 && s[i - 1] == '=' && s[i - 2] == '?';
 }
 
 /* Decode s's encoded words into d (4 * n + 16 bytes): UTF-8 and
