@@ -983,23 +983,23 @@ legacycs(const char *c)
 
 /* Text s (NUL ended: an unstructured value, or with phrase a display
  * name) in the canonical rendering (nym_rfc2047_canon: encoded words
- * decoded and written again by one rule), in a new string (the caller
- * frees it).  If s holds a broken encoded word, one iconv cannot make
+ * decoded and written again by one rule; it starts in column col), in a
+ * new string (the caller frees it).  If s holds a broken encoded word, one iconv cannot make
  * UTF-8, or 8-bit text that is not UTF-8, that cannot be done: a residue,
  * and then recode's result, or NULL (s is written as it is). */
 static char *
 canontext(struct msg *m, const char *part, const char *name, size_t nl,
-    const char *s, int phrase)
+    const char *s, int phrase, size_t col)
 {
 	size_t len, first;
 	int legacy, left;
 	char *u;
 
-	/* A first encoded word fits on the first line, after "Name: ". */
-	first = nl + 2 + 12 < NYM_EWORD_COL ?
-	    (NYM_EWORD_COL - nl - 2 - 12) / 4 * 3 : 0;
-	if ((u = nym_rfc2047_canon(s, strlen(s), phrase, phrase ? 0 : first,
-	    &len, &legacy, &left)) != NULL) {
+	/* A first encoded word fits on its line, from column col. */
+	first = col + 12 < NYM_EWORD_COL ?
+	    (NYM_EWORD_COL - col - 12) / 4 * 3 : 0;
+	if ((u = nym_rfc2047_canon(s, strlen(s), phrase, first, &len,
+	    &legacy, &left)) != NULL) {
 		if (legacy > 0)
 			leak(m, part, name, nl, "encoded word in a legacy "
 			    "charset, the sender's locale (written as UTF-8)");
@@ -1290,6 +1290,39 @@ emitphrase(struct msg *m, const char *s)
 		emitquoted(m, s);
 }
 
+/* A display name: a name of encoded words (the canonical rendering)
+ * folded between them where a line would pass NYM_EWORD_COL. */
+static void
+emitname(struct msg *m, const char *s)
+{
+	const char *w;
+	size_t col, k;
+
+	if (strncmp(s, "=?", 2) != 0 || !atoms(s, ' ')) {
+		emitphrase(m, s);
+		return;
+	}
+	for (k = m->fbn; k > 0 && m->fb[k - 1] != '\n'; k--)
+		;
+	col = m->fbn - k;
+	for (;;) {
+		w = strchr(s, ' ');
+		k = w != NULL ? (size_t)(w - s) : strlen(s);
+		emit(m, s, k);
+		col += k;
+		if (w == NULL)
+			break;
+		s = w + 1;
+		k = (w = strchr(s, ' ')) != NULL ? (size_t)(w - s) : strlen(s);
+		if (col + 1 + k > NYM_EWORD_COL) {
+			emit(m, m->eol, m->eollen);
+			col = 0;
+		}
+		emit(m, " ", 1);
+		col++;
+	}
+}
+
 /* Groups (":") at the top level of an address list: the parser gives
  * no entry for an empty one, so counting them finds those. */
 static size_t
@@ -1377,7 +1410,8 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 		    strlen(al.a[k].name)) && !has8bit((const unsigned char *)
 		    al.a[k].name, (const unsigned char *)al.a[k].name +
 		    strlen(al.a[k].name))) || (u = canontext(m, NULL, name, nl,
-		    al.a[k].name, 1)) == NULL)
+		    al.a[k].name, 1, k == 0 && al.a[k].group == NULL ? nl + 2 :
+		    1)) == NULL)
 			continue;
 		if (own == NULL && (own = calloc(al.n, sizeof *own)) == NULL) {
 			free(u);
@@ -1405,7 +1439,7 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 		}
 		grp = a->group;
 		if (a->name != NULL) {
-			emitphrase(m, a->name);
+			emitname(m, a->name);
 			emit(m, " ", 1);
 		}
 		emit(m, "<", 1);
@@ -1506,7 +1540,7 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 	const char *p, *e, *q;
 	char *u;
 
-	/* The fast path: one line without tabs, NUL or CR, as read. */
+	/* The fast path: one line of printable ASCII, as read. */
 	p = h->buf + h->f[i].off;
 	e = p + h->f[i].len;
 	if (!h->nul && !h->barecr && !m->s->slow && h->f[i].len > m->eollen &&
@@ -1516,8 +1550,10 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 		for (q = p + h->f[i].namelen + 1; q < e && *q == ' '; q++)
 			;
 		p = q;
-		while (q < e && *q != '\t' && *q != '\n' && *q != '\r' &&
-		    (unsigned char)*q < 0x80)
+		/* Printable ASCII and spaces: the rest is written as
+		 * encoded words, the slow way. */
+		while (q < e && (unsigned char)*q >= 0x20 &&
+		    (unsigned char)*q < 0x7f)
 			q++;
 		if (q == e && !haswords(p, (size_t)(e - p))) {
 			while (e > p && e[-1] == ' ')
@@ -1532,7 +1568,7 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 		return;
 	}
 	u = canontext(m, NULL, h->buf + h->f[i].off, h->f[i].namelen,
-	    m->scratch, 0);
+	    m->scratch, 0, h->f[i].namelen + 2);
 	emitunstruct(m, h->buf + h->f[i].off, h->f[i].namelen,
 	    u != NULL ? u : m->scratch);
 	free(u);
@@ -2223,7 +2259,8 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
 	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
 	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
-		char *u = canontext(m, part, name, nl, m->scratch, 0);
+		char *u = canontext(m, part, name, nl, m->scratch, 0,
+		    nl + 2);
 
 		emitunstruct(m, name, nl, u != NULL ? u : m->scratch);
 		free(u);
