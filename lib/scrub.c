@@ -2247,6 +2247,7 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	const char *name = h->buf + h->f[i].off;
 	size_t nl = h->f[i].namelen;
 	ssize_t n = value(m, h, i);
+	char *t, *u;
 
 	if (n < 0) {
 		emitraw(m, h, i);
@@ -2258,17 +2259,15 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	}
 	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
 	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
-	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
-		char *u = canontext(m, part, name, nl, m->scratch, 0,
-		    nl + 2);
-
-		emitunstruct(m, name, nl, u != NULL ? u : m->scratch);
-		free(u);
-		return;
+	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch)
+		t = m->scratch;
+	else {
+		leak(m, part, name, nl, "holds a directory path");
+		t = m->scratch + (basename_of(m->scratch) - m->scratch);
 	}
-	leak(m, part, name, nl, "holds a directory path");
-	emitunstruct(m, name, nl, m->scratch + (basename_of(m->scratch) -
-	    m->scratch));
+	u = canontext(m, part, name, nl, t, 0, nl + 2);
+	emitunstruct(m, name, nl, u != NULL ? u : t);
+	free(u);
 }
 
 enum { CTE_NONE, CTE_7BIT, CTE_8BIT, CTE_BINARY, CTE_QP, CTE_BASE64,
