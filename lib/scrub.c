@@ -981,6 +981,15 @@ legacycs(const char *c)
 	    strcasecmp(c, "ascii") != 0;
 }
 
+/* The bytes a first encoded word that starts in column col may carry
+ * to fit on its line (0: it cannot, the usual 45). */
+static size_t
+firstbytes(size_t col)
+{
+	return col + 12 < NYM_EWORD_COL ? (NYM_EWORD_COL - col - 12) / 4 * 3 :
+	    0;
+}
+
 /* Text s (NUL ended: an unstructured value, or with phrase a display
  * name) in the canonical rendering (nym_rfc2047_canon: encoded words
  * decoded and written again by one rule; it starts in column col), in a
@@ -991,15 +1000,12 @@ static char *
 canontext(struct msg *m, const char *part, const char *name, size_t nl,
     const char *s, int phrase, size_t col)
 {
-	size_t len, first;
+	size_t len;
 	int legacy, left;
 	char *u;
 
-	/* A first encoded word fits on its line, from column col. */
-	first = col + 12 < NYM_EWORD_COL ?
-	    (NYM_EWORD_COL - col - 12) / 4 * 3 : 0;
-	if ((u = nym_rfc2047_canon(s, strlen(s), phrase, first, &len,
-	    &legacy, &left)) != NULL) {
+	if ((u = nym_rfc2047_canon(s, strlen(s), phrase, firstbytes(col),
+	    &len, &legacy, &left)) != NULL) {
 		if (legacy > 0)
 			leak(m, part, name, nl, "encoded word in a legacy "
 			    "charset, the sender's locale (written as UTF-8)");
@@ -1102,6 +1108,8 @@ isatoms(const unsigned char *p, size_t n)
 	return !need;
 }
 
+static void emitname(struct msg *, const char *);
+
 static int
 has8bit(const unsigned char *p, const unsigned char *e)
 {
@@ -1125,8 +1133,9 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
     const char **d, size_t *dn)
 {
 	const unsigned char *p, *e, *q, *name, *ne, *lp, *le, *dp, *de;
-	size_t start = m->fbn;
-	int quoted, angle, dots, upper, n = 0;
+	size_t start = m->fbn, ul;
+	int quoted, angle, dots, upper, lg, lf, legacy = 0, n = 0;
+	char *u = NULL;
 
 	if (h->nul || h->barecr || m->s->slow || h->f[i].len < m->eollen ||
 	    h->f[i].len >= NYM_FIELD_MAX)
@@ -1184,11 +1193,38 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 		}
 		if (p == e || *p != '<')
 			goto no;
-		/* A name with an encoded word or 8-bit text goes the long
-		 * way, which writes it in the canonical form. */
-		if (name != NULL && (haswords((const char *)name,
-		    (size_t)(ne - name)) || has8bit(name, ne)))
-			goto no;
+		/* A name with an encoded word or 8-bit text in the
+		 * canonical rendering (as doaddr writes it), or, if it
+		 * cannot be, the long way. */
+		if (render && name != NULL && (haswords((const char *)name,
+		    (size_t)(ne - name)) || has8bit(name, ne))) {
+			char *nb;
+			size_t nn = 0;
+
+			if ((nb = malloc((size_t)(ne - name) + 1)) == NULL)
+				goto no;
+			/* As the parser gives it: one space between atoms,
+			 * a quoted string's text as it is. */
+			for (q = name; q < ne;) {
+				const unsigned char *w = q;
+
+				while (w < ne && (quoted || isatext(*w)))
+					w++;
+				memcpy(nb + nn, q, (size_t)(w - q));
+				nn += (size_t)(w - q);
+				if (w == ne)
+					break;
+				nb[nn++] = ' ';
+				q = skipfws(w, ne);
+			}
+			nb[nn] = '\0';
+			u = nym_rfc2047_canon(nb, nn, 1, firstbytes(n == 0 ?
+			    h->f[i].namelen + 2 : 1), &ul, &lg, &lf);
+			free(nb);
+			if (u == NULL)
+				goto no;
+			legacy += lg;
+		}
 		angle = 1;
 		lp = ++p;
 		if ((le = dotatom(p, e, &dots)) == p || le == e || *le != '@')
@@ -1213,7 +1249,12 @@ domain:
 				emit(m, m->eol, m->eollen);
 				emit(m, " ", 1);
 			}
-			if (name != NULL && ne > name) {
+			if (u != NULL) {
+				emitname(m, u);
+				emit(m, " ", 1);
+				free(u);
+				u = NULL;
+			} else if (name != NULL && ne > name) {
 				if (!quoted) {
 					/* Each fold or run of white space
 					 * one space. */
@@ -1262,8 +1303,13 @@ domain:
 	}
 	if (render)
 		emit(m, m->eol, m->eollen);
+	if (legacy > 0 && !m->failed)
+		leak(m, NULL, h->buf + h->f[i].off, h->f[i].namelen, "encoded "
+		    "word in a legacy charset, the sender's locale (written as "
+		    "UTF-8)");
 	return !m->failed;
 no:
+	free(u);
 	if (render && !m->failed)
 		m->fbn = start;
 	return 0;
