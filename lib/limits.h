@@ -58,6 +58,9 @@
 /* The line length the canonical header form folds at (RFC 5322 2.1.1's
  * recommended 78 characters). */
 #define NYM_FOLD_COL	78
+/* The line length a header line with encoded words folds at (RFC 2047
+ * section 2: 76). */
+#define NYM_EWORD_COL	76
 /* A reply attribution -c looks at: the text lines before a quote, up to
  * 512 bytes (two or three lines; "On ..., Bob <bob@...> wrote:"). */
 #define NYM_SCRUB_ATTRIB 512

@@ -160,6 +160,22 @@ ssize_t nym_rfc2047_decode(const char *s, size_t n, char *out, size_t cap,
  * legacy words kept.  The length, or -1 E2BIG or ENOMEM. */
 ssize_t nym_rfc2047_utf8(const char *s, size_t n, char *out, size_t cap,
     int *changed, int *left);
+/* The canonical rendering of header text s (n bytes: an unstructured
+ * value, or with phrase a display name as the address parser gives it),
+ * decoded and encoded again by one rule: pure ASCII is written as it
+ * decodes, with no encoded words; else the words from the first that
+ * needs encoding (a byte outside printable ASCII, or text that reads as
+ * an encoded word) to the last, or with phrase the whole name, become
+ * "=?utf-8?B?...?=" words of at most 45 bytes (72 characters) each, cut
+ * between UTF-8 characters, one space between them; but a word that
+ * starts the text carries at most first bytes (0: 45), so that it fits
+ * on the field's first line.  Legacy charsets
+ * are made UTF-8 (counted in *legacy).  A new string (free it), *len
+ * its length; NULL with *left set if s holds a broken encoded word, one
+ * that cannot be made UTF-8, or text that is not UTF-8 (EILSEQ), or
+ * ENOMEM. */
+char *nym_rfc2047_canon(const char *s, size_t n, int phrase, size_t first,
+    size_t *len, int *legacy, int *left);
 /* Convert n bytes of text in charset cs to UTF-8 into out (cap bytes, NUL
  * ended).  The length, or -1 if the charset is unknown or the text is
  * not all valid in it, or out is short. */

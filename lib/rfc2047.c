@@ -379,6 +379,232 @@ full:
 	return -1;
 }
 
+/* ---- the canonical rendering (issue 15) ---- */
+
+/* Is t (n bytes) valid UTF-8 (no overlong forms, surrogates or values
+ * past U+10FFFF)? */
+static int
+validutf8(const unsigned char *t, size_t n)
+{
+	size_t i = 0, k, more;
+	uint32_t c;
+
+	while (i < n) {
+		if (t[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (t[i] >= 0xc2 && t[i] <= 0xdf)
+			more = 1, c = t[i] & 0x1f;
+		else if (t[i] >= 0xe0 && t[i] <= 0xef)
+			more = 2, c = t[i] & 0x0f;
+		else if (t[i] >= 0xf0 && t[i] <= 0xf4)
+			more = 3, c = t[i] & 0x07;
+		else
+			return 0;
+		if (n - i <= more)
+			return 0;
+		for (k = 1; k <= more; k++) {
+			if ((t[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (t[i + k] & 0x3f);
+		}
+		if ((more == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+		    (more == 3 && (c < 0x10000 || c > 0x10ffff)))
+			return 0;
+		i += more + 1;
+	}
+	return 1;
+}
+
+/* Does "=?" at s (n bytes left) start what was meant as an encoded word,
+ * that parseword refused: a token ending in "?=" with at least four
+ * '?' in it? */
+static int
+brokenword(const char *s, size_t n)
+{
+	size_t i, q = 0;
+
+	for (i = 0; i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
+	    s[i] != '\n'; i++)
+		q += s[i] == '?';
+	return i >= 6 && q >= 4 && s[i - 1] == '=' && s[i - 2] == '?';
+}
+
+/* Does the word t (n bytes, no spaces) need encoding: a byte outside
+ * printable ASCII, or text a reader would take for an encoded word? */
+static int
+needsword(const char *t, size_t n)
+{
+	struct word w;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c < 0x20 || c >= 0x7f)
+			return 1;
+		if (c == '=' && n - i >= 2 && t[i + 1] == '?' &&
+		    (parseword(t + i, n - i, &w) == 0 ||
+		    brokenword(t + i, n - i)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Decode s's encoded words into d (4 * n + 16 bytes): UTF-8 and
+ * US-ASCII words as they are, others through iconv; white space between
+ * two words dropped, tabs and line ends made spaces.  The length, or -1
+ * with *left set (a word that is broken or cannot be made UTF-8). */
+static ssize_t
+canondecode(const char *s, size_t n, char *d, size_t dcap, int *legacy,
+    int *left)
+{
+	struct word w;
+	char cs[NYM_CHARSET_MAX + 1], *raw = NULL;
+	size_t i = 0, o = 0, mark = 0, at, rcap = 0;
+	ssize_t r;
+	int afterword = 0;
+
+	while (i < n) {
+		if (s[i] == '=' && n - i >= 2 && s[i + 1] == '?') {
+			if (parseword(s + i, n - i, &w) != 0) {
+				if (!brokenword(s + i, n - i))
+					goto plain;
+				(*left)++;
+				break;
+			}
+			at = afterword ? mark : o;
+			memcpy(cs, w.cs, w.cslen);
+			cs[w.cslen] = '\0';
+			if (isutf8(cs))
+				r = w.enc == 'b' ? decodeb(&w, d + at,
+				    dcap - at) : decodeq(&w, d + at, dcap - at);
+			else {
+				if (w.textlen + 1 > rcap) {
+					free(raw);
+					rcap = w.textlen + 1;
+					if ((raw = malloc(rcap)) == NULL) {
+						errno = ENOMEM;
+						return -1;
+					}
+				}
+				r = w.enc == 'b' ? decodeb(&w, raw, rcap) :
+				    decodeq(&w, raw, rcap);
+				if (r >= 0)
+					r = nym_iconv_utf8(cs, raw, (size_t)r,
+					    d + at, dcap - at);
+				(*legacy)++;
+			}
+			if (r < 0) {
+				(*left)++;
+				break;
+			}
+			o = mark = at + (size_t)r;
+			afterword = 1;
+			i += w.len;
+			continue;
+		}
+plain:
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			afterword = 0;
+		if (o + 1 >= dcap) {
+			(*left)++;
+			break;
+		}
+		d[o++] = s[i] == '\t' || s[i] == '\r' || s[i] == '\n' ? ' ' :
+		    s[i];
+		i++;
+	}
+	free(raw);
+	if (*left > 0 || !validutf8((const unsigned char *)d, o)) {
+		*left += *left == 0;
+		errno = EILSEQ;
+		return -1;
+	}
+	return (ssize_t)o;
+}
+
+char *
+nym_rfc2047_canon(const char *s, size_t n, int phrase, size_t first,
+    size_t *len, int *legacy, int *left)
+{
+	char *d, *out;
+	size_t dcap = 4 * n + 16, a, b, i, j, o, lo, hi, k;
+	ssize_t dn;
+	int found = 0;
+
+	*legacy = *left = 0;
+	if ((d = malloc(dcap)) == NULL)
+		return NULL;
+	if ((dn = canondecode(s, n, d, dcap, legacy, left)) < 0) {
+		free(d);
+		return NULL;
+	}
+	/* No white space around it, as a reader takes it. */
+	for (lo = 0; lo < (size_t)dn && d[lo] == ' '; lo++)
+		;
+	for (hi = (size_t)dn; hi > lo && d[hi - 1] == ' '; hi--)
+		;
+	/* The run from the first word that needs encoding to the last. */
+	a = b = lo;
+	for (i = lo; i < hi; i = j) {
+		for (; i < hi && d[i] == ' '; i++)
+			;
+		for (j = i; j < hi && d[j] != ' '; j++)
+			;
+		if (j > i && needsword(d + i, j - i)) {
+			if (!found)
+				a = i;
+			found = 1;
+			b = j;
+		}
+	}
+	if (!found) {
+		memmove(d, d + lo, hi - lo);
+		d[hi - lo] = '\0';
+		*len = hi - lo;
+		return d;
+	}
+	if (phrase) {
+		a = lo;
+		b = hi;
+	}
+	/* Each 45 bytes at most: a word of 72 characters; a first word at
+	 * the very start, first bytes (at least 6: any character). */
+	if (a != lo || first == 0 || first > 45)
+		first = 45;
+	if (first < 6)
+		first = 6;
+	if ((out = malloc((hi - lo) + (b - a) / 45 * 73 + 2 * (b - a) +
+	    80)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	memcpy(out, d + lo, a - lo);
+	o = a - lo;
+	for (i = a; i < b; i += k) {
+		k = i == a ? first : 45;
+		k = b - i > k ? k : b - i;
+		while (i + k < b && k > 1 &&
+		    ((unsigned char)d[i + k] & 0xc0) == 0x80)
+			k--;
+		if (i > a)
+			out[o++] = ' ';
+		memcpy(out + o, "=?utf-8?B?", 10);
+		o += 10;
+		o += nym_base64((const unsigned char *)d + i, k, out + o, "+/");
+		out[o++] = '?';
+		out[o++] = '=';
+	}
+	memcpy(out + o, d + b, hi - b);
+	o += hi - b;
+	out[o] = '\0';
+	free(d);
+	*len = o;
+	return out;
+}
+
 /* ---- MIME parameters ---- */
 
 static int

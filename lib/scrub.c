@@ -1461,6 +1461,46 @@ legacycs(const char *c)
 	    strcasecmp(c, "ascii") != 0;
 }
 
+/* The bytes a first encoded word that starts in column col may carry
+ * to fit on its line (0: it cannot, the usual 45). */
+static size_t
+firstbytes(size_t col)
+{
+	return col + 12 < NYM_EWORD_COL ? (NYM_EWORD_COL - col - 12) / 4 * 3 :
+	    0;
+}
+
+/* Text s (NUL ended: an unstructured value, or with phrase a display
+ * name) in the canonical rendering (nym_rfc2047_canon: encoded words
+ * decoded and written again by one rule; it starts in column col), in a
+ * new string (the caller frees it).  If s holds a broken encoded word, one iconv cannot make
+ * UTF-8, or 8-bit text that is not UTF-8, that cannot be done: a residue,
+ * and then recode's result, or NULL (s is written as it is). */
+static char *
+canontext(struct msg *m, const char *part, const char *name, size_t nl,
+    const char *s, int phrase, size_t col)
+{
+	size_t len;
+	int legacy, left;
+	char *u;
+
+	if ((u = nym_rfc2047_canon(s, strlen(s), phrase, firstbytes(col),
+	    &len, &legacy, &left)) != NULL) {
+		if (legacy > 0)
+			leak(m, part, name, nl, "encoded word in a legacy "
+			    "charset, the sender's locale (written as UTF-8)");
+		return u;
+	}
+	if (left == 0) {
+		nomem(m);
+		return NULL;
+	}
+	residue(m, part, canonidx(name, nl) >= 0 ?
+	    canon[canonidx(name, nl)].name : "header", "text that does not "
+	    "decode to UTF-8, or a broken encoded word, kept as written");
+	return recode(m, part, name, nl, s);
+}
+
 /* ---- canonical renderings: addresses, unstructured text ---- */
 
 static inline int
@@ -1548,6 +1588,17 @@ isatoms(const unsigned char *p, size_t n)
 	return !need;
 }
 
+static void emitname(struct msg *, const char *);
+
+static int
+has8bit(const unsigned char *p, const unsigned char *e)
+{
+	for (; p < e; p++)
+		if (*p >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* The fast path of doaddr and setdomain, which the common address lists
  * take: display names of atext words or one quoted string, then
  * <local@domain> or a bare local@domain, the local part and domain
@@ -1562,8 +1613,9 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
     const char **d, size_t *dn)
 {
 	const unsigned char *p, *e, *q, *name, *ne, *lp, *le, *dp, *de;
-	size_t start = m->fbn;
-	int quoted, angle, dots, upper, legacy, n = 0;
+	size_t start = m->fbn, ul;
+	int quoted, angle, dots, upper, lg, lf, legacy = 0, n = 0;
+	char *u = NULL;
 
 	if (h->nul || h->barecr || m->s->slow || h->f[i].len < m->eollen ||
 	    h->f[i].len >= NYM_FIELD_MAX)
@@ -1621,13 +1673,38 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 		}
 		if (p == e || *p != '<')
 			goto no;
-		/* A name with an encoded word in a legacy charset goes the
-		 * long way, which makes it UTF-8. */
-		if (name != NULL && haswords((const char *)name,
-		    (size_t)(ne - name)) && (nym_rfc2047_utf8((const char *)
-		    name, (size_t)(ne - name), NULL, 0, &legacy, &dots) < 0 ||
-		    legacy > 0))
-			goto no;
+		/* A name with an encoded word or 8-bit text in the
+		 * canonical rendering (as doaddr writes it), or, if it
+		 * cannot be, the long way. */
+		if (render && name != NULL && (haswords((const char *)name,
+		    (size_t)(ne - name)) || has8bit(name, ne))) {
+			char *nb;
+			size_t nn = 0;
+
+			if ((nb = malloc((size_t)(ne - name) + 1)) == NULL)
+				goto no;
+			/* As the parser gives it: one space between atoms,
+			 * a quoted string's text as it is. */
+			for (q = name; q < ne;) {
+				const unsigned char *w = q;
+
+				while (w < ne && (quoted || isatext(*w)))
+					w++;
+				memcpy(nb + nn, q, (size_t)(w - q));
+				nn += (size_t)(w - q);
+				if (w == ne)
+					break;
+				nb[nn++] = ' ';
+				q = skipfws(w, ne);
+			}
+			nb[nn] = '\0';
+			u = nym_rfc2047_canon(nb, nn, 1, firstbytes(n == 0 ?
+			    h->f[i].namelen + 2 : 1), &ul, &lg, &lf);
+			free(nb);
+			if (u == NULL)
+				goto no;
+			legacy += lg;
+		}
 		angle = 1;
 		lp = ++p;
 		if ((le = dotatom(p, e, &dots)) == p || le == e || *le != '@')
@@ -1652,7 +1729,12 @@ domain:
 				emit(m, m->eol, m->eollen);
 				emit(m, " ", 1);
 			}
-			if (name != NULL && ne > name) {
+			if (u != NULL) {
+				emitname(m, u);
+				emit(m, " ", 1);
+				free(u);
+				u = NULL;
+			} else if (name != NULL && ne > name) {
 				if (!quoted) {
 					/* Each fold or run of white space
 					 * one space. */
@@ -1701,8 +1783,13 @@ domain:
 	}
 	if (render)
 		emit(m, m->eol, m->eollen);
+	if (legacy > 0 && !m->failed)
+		leak(m, NULL, h->buf + h->f[i].off, h->f[i].namelen, "encoded "
+		    "word in a legacy charset, the sender's locale (written as "
+		    "UTF-8)");
 	return !m->failed;
 no:
+	free(u);
 	if (render && !m->failed)
 		m->fbn = start;
 	return 0;
@@ -1727,6 +1814,39 @@ emitphrase(struct msg *m, const char *s)
 		emits(m, s);
 	else
 		emitquoted(m, s);
+}
+
+/* A display name: a name of encoded words (the canonical rendering)
+ * folded between them where a line would pass NYM_EWORD_COL. */
+static void
+emitname(struct msg *m, const char *s)
+{
+	const char *w;
+	size_t col, k;
+
+	if (strncmp(s, "=?", 2) != 0 || !atoms(s, ' ')) {
+		emitphrase(m, s);
+		return;
+	}
+	for (k = m->fbn; k > 0 && m->fb[k - 1] != '\n'; k--)
+		;
+	col = m->fbn - k;
+	for (;;) {
+		w = strchr(s, ' ');
+		k = w != NULL ? (size_t)(w - s) : strlen(s);
+		emit(m, s, k);
+		col += k;
+		if (w == NULL)
+			break;
+		s = w + 1;
+		k = (w = strchr(s, ' ')) != NULL ? (size_t)(w - s) : strlen(s);
+		if (col + 1 + k > NYM_EWORD_COL) {
+			emit(m, m->eol, m->eollen);
+			col = 0;
+		}
+		emit(m, " ", 1);
+		col++;
+	}
 }
 
 /* Groups (":") at the top level of an address list: the parser gives
@@ -1806,13 +1926,18 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 		emitraw(m, h, i);
 		return;
 	}
-	/* Display names in a legacy charset made UTF-8 (not group
-	 * names: their pointers tell the groups apart). */
+	/* Display names in the canonical rendering, legacy charsets made
+	 * UTF-8 (not group names: their pointers tell the groups
+	 * apart). */
 	for (k = 0; k < al.n && !m->failed; k++) {
 		char *u;
 
-		if (al.a[k].name == NULL || (u = recode(m, NULL, name, nl,
-		    al.a[k].name)) == NULL)
+		if (al.a[k].name == NULL || (!haswords(al.a[k].name,
+		    strlen(al.a[k].name)) && !has8bit((const unsigned char *)
+		    al.a[k].name, (const unsigned char *)al.a[k].name +
+		    strlen(al.a[k].name))) || (u = canontext(m, NULL, name, nl,
+		    al.a[k].name, 1, k == 0 && al.a[k].group == NULL ? nl + 2 :
+		    1)) == NULL)
 			continue;
 		if (own == NULL && (own = calloc(al.n, sizeof *own)) == NULL) {
 			free(u);
@@ -1840,7 +1965,7 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 		}
 		grp = a->group;
 		if (a->name != NULL) {
-			emitphrase(m, a->name);
+			emitname(m, a->name);
 			emit(m, " ", 1);
 		}
 		emit(m, "<", 1);
@@ -1887,13 +2012,14 @@ doaddr(struct msg *m, const struct nym_hdr *h, size_t i)
 }
 
 /* Unstructured text v..v+n, without tabs or white space around it:
- * folded at the last space before column NYM_FOLD_COL. */
+ * folded at the last space before column NYM_FOLD_COL, or, if it holds
+ * encoded words (ew), NYM_EWORD_COL (RFC 2047's 76). */
 static void
 emitwords(struct msg *m, const char *name, size_t nl, const char *v,
-    size_t n)
+    size_t n, int ew)
 {
 	const char *p = v, *w, *e = v + n;
-	size_t col = nl + 2;
+	size_t col = nl + 2, lim = ew ? NYM_EWORD_COL : NYM_FOLD_COL;
 
 	emit(m, name, nl);
 	emit(m, ":", 1);
@@ -1905,8 +2031,7 @@ emitwords(struct msg *m, const char *name, size_t nl, const char *v,
 			;
 		while (w < e && *w != ' ')
 			w++;
-		if (p != v && *p == ' ' && col + (size_t)(w - p) >
-		    NYM_FOLD_COL) {
+		if (p != v && *p == ' ' && col + (size_t)(w - p) > lim) {
 			emit(m, m->eol, m->eollen);
 			col = 0;
 		}
@@ -1932,7 +2057,7 @@ emitunstruct(struct msg *m, const char *name, size_t nl, char *v)
 		v++;
 	for (t = v + strlen(v); t > v && t[-1] == ' ';)
 		*--t = '\0';
-	emitwords(m, name, nl, v, strlen(v));
+	emitwords(m, name, nl, v, strlen(v), haswords(v, strlen(v)));
 }
 
 static void
@@ -1941,7 +2066,7 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 	const char *p, *e, *q;
 	char *u;
 
-	/* The fast path: one line without tabs, NUL or CR, as read. */
+	/* The fast path: one line of printable ASCII, as read. */
 	p = h->buf + h->f[i].off;
 	e = p + h->f[i].len;
 	if (!h->nul && !h->barecr && !m->s->slow && h->f[i].len > m->eollen &&
@@ -1951,13 +2076,16 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 		for (q = p + h->f[i].namelen + 1; q < e && *q == ' '; q++)
 			;
 		p = q;
-		while (q < e && *q != '\t' && *q != '\n' && *q != '\r')
+		/* Printable ASCII and spaces: the rest is written as
+		 * encoded words, the slow way. */
+		while (q < e && (unsigned char)*q >= 0x20 &&
+		    (unsigned char)*q < 0x7f)
 			q++;
 		if (q == e && !haswords(p, (size_t)(e - p))) {
 			while (e > p && e[-1] == ' ')
 				e--;
 			emitwords(m, h->buf + h->f[i].off, h->f[i].namelen, p,
-			    (size_t)(e - p));
+			    (size_t)(e - p), 0);
 			return;
 		}
 	}
@@ -1965,8 +2093,8 @@ dounstruct(struct msg *m, const struct nym_hdr *h, size_t i)
 		emitraw(m, h, i);
 		return;
 	}
-	u = recode(m, NULL, h->buf + h->f[i].off, h->f[i].namelen,
-	    m->scratch);
+	u = canontext(m, NULL, h->buf + h->f[i].off, h->f[i].namelen,
+	    m->scratch, 0, h->f[i].namelen + 2);
 	emitunstruct(m, h->buf + h->f[i].off, h->f[i].namelen,
 	    u != NULL ? u : m->scratch);
 	free(u);
@@ -2645,6 +2773,7 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	const char *name = h->buf + h->f[i].off;
 	size_t nl = h->f[i].namelen;
 	ssize_t n = value(m, h, i);
+	char *t, *u;
 
 	if (n < 0) {
 		emitraw(m, h, i);
@@ -2656,16 +2785,15 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	}
 	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
 	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
-	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch) {
-		char *u = recode(m, part, name, nl, m->scratch);
-
-		emitunstruct(m, name, nl, u != NULL ? u : m->scratch);
-		free(u);
-		return;
+	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch)
+		t = m->scratch;
+	else {
+		leak(m, part, name, nl, "holds a directory path");
+		t = m->scratch + (basename_of(m->scratch) - m->scratch);
 	}
-	leak(m, part, name, nl, "holds a directory path");
-	emitunstruct(m, name, nl, m->scratch + (basename_of(m->scratch) -
-	    m->scratch));
+	u = canontext(m, part, name, nl, t, 0, nl + 2);
+	emitunstruct(m, name, nl, u != NULL ? u : t);
+	free(u);
 }
 
 enum { CTE_NONE, CTE_7BIT, CTE_8BIT, CTE_BINARY, CTE_QP, CTE_BASE64,

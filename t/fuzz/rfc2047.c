@@ -1,6 +1,7 @@
 /* RFC 2047 encoded words and RFC 2045/2231 parameters (lib/rfc2047.c),
  * and the decoders under them (lib/enc.c).  Oracles: the decoded text
- * fits and is NUL ended; base64 and quoted-printable round trips. */
+ * fits and is NUL ended; base64 and quoted-printable round trips; the
+ * canonical rendering is printable ASCII and a fixed point. */
 #include "fuzz.h"
 #include "msg.h"
 
@@ -59,6 +60,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				want[w++] = s[i];
 		n = nym_unqp(q, n, out);
 		FZ_ASSERT(n == w && memcmp(out, want, w) == 0);
+	}
+	/* The canonical rendering: printable ASCII, and written again the
+	 * same (so -c on scrubbed mail is quiet). */
+	for (i = 0; i < 2 && size <= 4096; i++) {
+		char *c1, *c2;
+		size_t l1, l2, j;
+		int lg, left;
+
+		if ((c1 = nym_rfc2047_canon(s, size, (int)i, 13, &l1, &lg,
+		    &left)) == NULL) {
+			FZ_ASSERT(left > 0 || errno == ENOMEM);
+			continue;
+		}
+		FZ_ASSERT(strlen(c1) == l1);
+		for (j = 0; j < l1; j++)
+			FZ_ASSERT(c1[j] >= 0x20 && c1[j] < 0x7f);
+		c2 = nym_rfc2047_canon(c1, l1, (int)i, 13, &l2, &lg, &left);
+		FZ_ASSERT(c2 != NULL && lg == 0 && l2 == l1 &&
+		    memcmp(c1, c2, l1) == 0);
+		free(c1);
+		free(c2);
 	}
 	(void)cs;
 	return 0;

@@ -485,6 +485,71 @@ test_limits(void)
 	free(s);
 }
 
+/* nym_rfc2047_canon: one rendering whatever the input's encoding. */
+static void
+test_canon(void)
+{
+	static const struct {
+		const char *in;
+		int phrase;
+		const char *want;	/* NULL: refused, left as written */
+	} rows[] = {
+		{ "plain text", 0, "plain text" },
+		{ "=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= aus Berlin", 0,
+		    "=?utf-8?B?R3LDvMOfZQ==?= aus Berlin" },
+		{ "=?utf-8?q?Gr=c3=bc=c3=9fe?= aus Berlin", 0,
+		    "=?utf-8?B?R3LDvMOfZQ==?= aus Berlin" },
+		{ "=?utf-8?B?R3LDvA==?=\t=?utf-8?B?w59l?= aus Berlin", 0,
+		    "=?utf-8?B?R3LDvMOfZQ==?= aus Berlin" },
+		{ "Gr\xc3\xbc\xc3\x9f" "e aus Berlin", 0,
+		    "=?utf-8?B?R3LDvMOfZQ==?= aus Berlin" },
+		{ "=?iso-8859-15?q?Gr=FC=DFe?= aus Berlin", 0,
+		    "=?utf-8?B?R3LDvMOfZQ==?= aus Berlin" },
+		{ "a \xc3\xbc b", 0, "a =?utf-8?B?w7w=?= b" },
+		{ "a \xc3\xbc b", 1, "=?utf-8?B?YSDDvCBi?=" },
+		{ "=?utf-8?Q?Anna_Nym?=", 1, "Anna Nym" },
+		{ "  x  ", 0, "x" },
+		{ "a\x01" "b", 0, "=?utf-8?B?YQFi?=" },
+		{ "=?utf-8?X?abc?= x", 0, NULL },
+		{ "=?x-frob-42?q?abc?=", 0, NULL },
+		{ "Gr\xfc\xdf" "e", 0, NULL },
+		{ "\xed\xa0\x80", 0, NULL },	/* a surrogate */
+		{ "a=?b c", 0, "a=?b c" },
+	};
+	size_t k, len;
+	int legacy, left;
+	char *r, what[96];
+
+	for (k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+		snprintf(what, sizeof what, "canon %zu: %.60s", k, rows[k].in);
+		r = nym_rfc2047_canon(rows[k].in, strlen(rows[k].in),
+		    rows[k].phrase, 0, &len, &legacy, &left);
+		if (rows[k].want == NULL)
+			check(r == NULL && left > 0 && errno == EILSEQ, what);
+		else
+			check(r != NULL && len == strlen(rows[k].want) &&
+			    strcmp(r, rows[k].want) == 0, what);
+		free(r);
+	}
+	/* 4-byte characters: words cut between them, a first word of at
+	 * most first bytes, each word at most 45. */
+	{
+		char in[4 * 40 + 1];
+
+		for (k = 0; k < 40; k++)
+			memcpy(in + 4 * k, "\xf0\x9d\x84\x9e", 4);
+		in[160] = '\0';
+		r = nym_rfc2047_canon(in, 160, 0, 10, &len, &legacy, &left);
+		/* 8 bytes (12 characters), then 11 characters of 44 bytes
+		 * (60), 11 times, then 20 bytes: 40 characters. */
+		check(r != NULL && strncmp(r, "=?utf-8?B?8J2EnvCdhJ4=?= "
+		    "=?utf-8?B?8J2EnvCdhJ7wnYSe", 51) == 0 &&
+		    len == 24 + 3 * (1 + 72) + 1 + 40, "canon: 4-byte "
+		    "characters stay whole");
+		free(r);
+	}
+}
+
 int
 main(void)
 {
@@ -492,5 +557,6 @@ main(void)
 	test_hostile_words();
 	test_mime();
 	test_limits();
+	test_canon();
 	return tap_done();
 }
