@@ -2458,6 +2458,66 @@ look(struct msg *m, struct look *lk)
 	memset(lk, 0, sizeof *lk);
 }
 
+/* Rank the fields of a header section (canon[]'s order), chaining each
+ * rank's in input order from head[rank] through m->tf[].next, and count
+ * the kept ones in has[rank].  At the top level (part NULL) a field the
+ * policy drops is ranked too, in a check, to be reported in order (else
+ * it is only counted); in a part it is reported here, in input order.
+ * 1 if the kept fields were out of the canonical order, 0 if not, -1
+ * if memory ran out (m failed). */
+static int
+rankfields(struct msg *m, const struct nym_hdr *h, const char *part,
+    short head[R_MAX], size_t has[R_MAX])
+{
+	short tail[R_MAX];
+	const char *name;
+	size_t i, nl;
+	int r, last = 0, disorder = 0;
+
+	if (h->nf > m->tfcap) {
+		if (nym_reallocarray(&m->tf, h->nf, sizeof *m->tf) == -1) {
+			nomem(m);
+			return -1;
+		}
+		m->tfcap = h->nf;
+	}
+	for (r = 0; r < R_MAX; r++) {
+		head[r] = tail[r] = -1;
+		has[r] = 0;
+	}
+	for (i = 0; i < h->nf; i++) {
+		struct topf *f = &m->tf[i];
+
+		name = h->buf + h->f[i].off;
+		nl = h->f[i].namelen;
+		f->want = (short)wanted(m->s, name, nl, part != NULL);
+		if (!f->want && part != NULL)
+			leak(m, part, name, nl, "%s", m->s->report != NULL ?
+			    why(m->s, name, nl) : "");
+		if (!f->want && (part != NULL || m->s->report == NULL)) {
+			if (part == NULL)
+				m->leaks++;
+			continue;
+		}
+		f->idx = (short)canonidx(name, nl);
+		f->rank = (short)rankof(f->idx);
+		f->next = -1;
+		if (tail[f->rank] == -1)
+			head[f->rank] = (short)i;
+		else
+			m->tf[tail[f->rank]].next = (short)i;
+		tail[f->rank] = (short)i;
+		if (!f->want)
+			continue;
+		has[f->rank]++;
+		if (f->rank < last)
+			disorder = 1;
+		else
+			last = f->rank;
+	}
+	return disorder;
+}
+
 /* The top level's MIME labels in the canonical form (m->pl): what a
  * single-part text/plain message's body allows, looked at ahead when a
  * label depends on it; and, in a check, the residue. */
@@ -2575,52 +2635,16 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 {
 	char buf[IDCAP + 2], rnd[16];
 	const char *name;
-	size_t i, nl, has[R_MAX] = { 0 };
-	short head[R_MAX], tail[R_MAX], k;
-	int r, last = 0, disorder = 0;
+	size_t i, nl, has[R_MAX];
+	short head[R_MAX], k;
+	int r, disorder;
 
 	m->eol = h->crlf ? "\r\n" : "\n";
 	m->eollen = h->crlf ? 2 : 1;
 	setdomain(m, h);
 	setorigid(m, h);
-	if (h->nf > m->tfcap) {
-		if (nym_reallocarray(&m->tf, h->nf, sizeof *m->tf) == -1) {
-			nomem(m);
-			return;
-		}
-		m->tfcap = h->nf;
-	}
-	/* Rank the fields, and chain each rank's in input order. */
-	for (r = 0; r < R_MAX; r++)
-		head[r] = tail[r] = -1;
-	for (i = 0; i < h->nf; i++) {
-		struct topf *f = &m->tf[i];
-
-		name = h->buf + h->f[i].off;
-		nl = h->f[i].namelen;
-		f->want = (short)wanted(m->s, name, nl, 0);
-		/* A field that goes is ranked only to be reported in order,
-		 * in a check; else it is counted here. */
-		if (!f->want && m->s->report == NULL) {
-			m->leaks++;
-			continue;
-		}
-		f->idx = (short)canonidx(name, nl);
-		f->rank = (short)rankof(f->idx);
-		f->next = -1;
-		if (tail[f->rank] == -1)
-			head[f->rank] = (short)i;
-		else
-			m->tf[tail[f->rank]].next = (short)i;
-		tail[f->rank] = (short)i;
-		if (!f->want)
-			continue;
-		has[f->rank]++;
-		if (f->rank < last)
-			disorder = 1;
-		else
-			last = f->rank;
-	}
+	if ((disorder = rankfields(m, h, NULL, head, has)) == -1)
+		return;
 	plan(m, h, head, has);
 	badbytes(m, h, NULL);
 	if (h->fromlen > 0) {
@@ -3059,10 +3083,9 @@ static void
 parthead(struct msg *m, struct nym_hdr *ph, const char *part,
     struct content *ct)
 {
-	const char *name;
-	size_t i, nl;
-	short head[R_MAX], tail[R_MAX], k;
-	int r, last = 0, disorder = 0;
+	size_t i, has[R_MAX];
+	short head[R_MAX], k;
+	int r, disorder;
 
 	memset(ct, 0, sizeof *ct);
 	if (m->failed)
@@ -3072,40 +3095,8 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		return;
 	}
 	badbytes(m, ph, part);
-	if (ph->nf > m->tfcap) {
-		if (nym_reallocarray(&m->tf, ph->nf, sizeof *m->tf) == -1) {
-			nomem(m);
-			return;
-		}
-		m->tfcap = ph->nf;
-	}
-	/* The fields that go, in input order; those that stay ranked as
-	 * at the top level (canon[]), each rank's in input order. */
-	for (r = 0; r < R_MAX; r++)
-		head[r] = tail[r] = -1;
-	for (i = 0; i < ph->nf; i++) {
-		struct topf *f = &m->tf[i];
-
-		name = ph->buf + ph->f[i].off;
-		nl = ph->f[i].namelen;
-		if (!wanted(m->s, name, nl, 1)) {
-			leak(m, part, name, nl, "%s", m->s->report != NULL ?
-			    why(m->s, name, nl) : "");
-			continue;
-		}
-		f->idx = (short)canonidx(name, nl);
-		f->rank = (short)rankof(f->idx);
-		f->next = -1;
-		if (tail[f->rank] == -1)
-			head[f->rank] = (short)i;
-		else
-			m->tf[tail[f->rank]].next = (short)i;
-		tail[f->rank] = (short)i;
-		if (f->rank < last)
-			disorder = 1;
-		else
-			last = f->rank;
-	}
+	if ((disorder = rankfields(m, ph, part, head, has)) == -1)
+		return;
 	if (disorder)
 		leak(m, part, "header", 6, "field order of the client "
 		    "(written in the canonical order)");
