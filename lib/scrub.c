@@ -121,8 +121,16 @@ struct msg {
 	const char *scanpart;	/* their part label, or NULL: the top */
 	char para[NYM_SCRUB_ATTRIB + 1];	/* the lines before a quote */
 	size_t paran;
-	int lookflowed;		/* look(): format=flowed is to decide */
-	int lookqp;		/* look(): quoted-printable is to decide */
+	struct text {		/* the text body ahead (textrule) */
+		int on;		/* its labels follow the rule: */
+		int cte;	/* CTE_NONE (7bit), CTE_QP or CTE_BASE64 */
+		char cs[16];	/* the charset written */
+		int fmt;	/* 1: format and delsp go; 2: delsp=no goes */
+		int recode;	/* m->tb replaces the body's first rawlen */
+		size_t rawlen;
+	} tx;
+	char *tb;		/* the body re-encoded */
+	size_t tbn, tbcap;
 	struct topf {		/* each top-level field: */
 		short idx;	/* its canon[] entry, or -1 */
 		short rank;
@@ -135,8 +143,6 @@ struct msg {
 		int text;	/* text/plain, or no Content-Type */
 		int anytext;	/* any text type, or no Content-Type */
 		int dropcte;	/* Content-Transfer-Encoding goes */
-		int ascii;	/* charset becomes us-ascii */
-		int dropflowed;	/* format and delsp go */
 		int addmime;	/* MIME-Version and Content-Type added */
 		int addct;	/* Content-Type added */
 	} pl;
@@ -2036,15 +2042,21 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		} else if (isctype && strcmp(p->name, "charset") == 0) {
 			charset = 1;
 			v = charsetname(p->value);
-			if (top && m->pl.ascii && strcmp(v, "us-ascii") != 0) {
-				leak(m, part, name, nl, "charset %s for ASCII "
-				    "text (written us-ascii, which says the "
-				    "same)", v);
-				v = "us-ascii";
+			if (m->tx.on && strcmp(v, m->tx.cs) != 0) {
+				if (strcmp(m->tx.cs, "us-ascii") == 0)
+					leak(m, part, name, nl, "charset %s for "
+					    "ASCII text (written us-ascii, which "
+					    "says the same)", v);
+				else
+					leak(m, part, name, nl, "charset %s, "
+					    "the sender's locale (the text "
+					    "written as UTF-8)", v);
+				v = m->tx.cs;
 			}
-		} else if (isctype && top && m->pl.dropflowed &&
+		} else if (isctype && m->tx.fmt != 0 &&
 		    (strcmp(p->name, "format") == 0 ||
-		    strcmp(p->name, "delsp") == 0)) {
+		    strcmp(p->name, "delsp") == 0) && (m->tx.fmt == 1 ||
+		    (p->name[0] == 'd' && strcasecmp(p->value, "yes") != 0))) {
 			leak(m, part, name, nl, "%s=%s that the text does not "
 			    "use (dropped)", p->name, p->value);
 			continue;
@@ -2079,10 +2091,12 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		ps[np] = p;
 		vs[np++] = v;
 	}
-	/* text/plain's default charset made explicit. */
-	if (isctype && !charset && strcmp(mt.type, "text/plain") == 0) {
+	/* text/plain's default charset made explicit; a text's charset
+	 * as the text rule chose it. */
+	if (isctype && !charset && (strcmp(mt.type, "text/plain") == 0 ||
+	    m->tx.on)) {
 		ps[np] = &ascii;
-		vs[np++] = "us-ascii";
+		vs[np++] = m->tx.on ? m->tx.cs : "us-ascii";
 	}
 	if (!isctype && top && m->pl.anytext && np == 0 &&
 	    strcmp(mt.type, "inline") == 0) {
@@ -2205,6 +2219,15 @@ ctekind(const char *v)
 	return CTE_OTHER;
 }
 
+/* The canonical spelling of CTE_NONE ("": no field), CTE_QP and
+ * CTE_BASE64. */
+static const char *
+ctename(int kind)
+{
+	return kind == CTE_QP ? "quoted-printable" : kind == CTE_BASE64 ?
+	    "base64" : "";
+}
+
 /* Look at the body's text lines for attributions (-c): a text/plain body
  * (or one without Content-Type) that is not encoded. */
 static void
@@ -2259,7 +2282,25 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 		    (size_t)n : 0);
 		for (n = 0; ct->cte[n] != '\0'; n++)
 			ct->cte[n] = (char)tolower((unsigned char)ct->cte[n]);
-		if (part == NULL && m->pl.dropcte)
+		if (m->tx.on) {
+			if (m->tx.cte == CTE_NONE)
+				leak(m, part, h->buf + h->f[i].off,
+				    h->f[i].namelen, "%s, %s (dropped)",
+				    ct->cte, part == NULL ? "where the body "
+				    "reads the same without it" :
+				    ctekind(ct->cte) == CTE_7BIT ? "the "
+				    "default" : "where the text is 7-bit");
+			else {
+				if (ctekind(ct->cte) != m->tx.cte)
+					leak(m, part, h->buf + h->f[i].off,
+					    h->f[i].namelen, "%s, the client's "
+					    "choice for this text (written %s)",
+					    ct->cte, ctename(m->tx.cte));
+				emitfield(m, h->buf + h->f[i].off,
+				    h->f[i].namelen, ctename(m->tx.cte));
+			}
+			COPYS(ct->cte, ctename(m->tx.cte));
+		} else if (part == NULL && m->pl.dropcte)
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
 			    "%s, where the body reads the same without it "
 			    "(dropped)", ct->cte);
@@ -2358,104 +2399,355 @@ setorigid(struct msg *m, const struct nym_hdr *h)
 	m->origleak = 1;
 }
 
-/* What the start of a body shows, if it holds all of the body. */
-struct look {
-	int whole;	/* the whole body is in the input buffer */
-	int ascii;	/* 7bit text: bytes 1-127, CR only before LF, lines
-			   of at most 998 bytes */
-	int qpsafe;	/* reads the same as quoted-printable: no '=', no
-			   white space ending a line, lines of at most 76 */
-	int flowed;	/* uses format=flowed: a line ending in a space
-			   (but "-- "), or starting with a space or '>' */
-};
+static int whichlevel(const struct msg *m, const char *l, size_t n,
+    int *close);
+static int isempty(const char *l, size_t n);
+static int readfail(struct msg *m);
 
-/* Scan the body in the input buffer; 1 if it ends there (EOF, or in an
- * mbox a From_ line after an empty line), 0 if more may follow. */
+/* ---- text parts: one encoding and charset label (issue 15) ---- */
+
+/* Is p[0, n) valid UTF-8 (no overlong forms, surrogates or code points
+ * past U+10FFFF)? */
 static int
-scanbody(struct msg *m, struct look *lk)
+isutf8(const unsigned char *p, size_t n)
 {
-	const char *p, *e, *nl, *q;
-	size_t len;
-	int prevempty = 1;
+	size_t i = 0, k, j;
+	unsigned c, min;
 
-	lk->ascii = lk->qpsafe = 1;
-	lk->flowed = 0;
-	p = m->in->buf + m->in->pos;
-	e = m->in->buf + m->in->len;
-	for (; p < e; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL) {
-			if (!m->in->eof)
-				return 0;	/* a line the buffer cuts */
-			nl = e;
+	while (i < n) {
+		c = p[i];
+		if (c < 0x80) {
+			i++;
+			continue;
 		}
-		if (m->mbox && prevempty && nl - p >= 5 &&
-		    memcmp(p, "From ", 5) == 0)
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			min = 0x80;
+			c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			min = 0x800;
+			c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			min = 0x10000;
+			c &= 0x07;
+		} else
+			return 0;
+		if (n - i <= k)
+			return 0;
+		for (j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (p[i + j] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/* Where the body that starts at the input position ends, within the
+ * input buffer (NYM_SCRUB_LOOK): at EOF, in an mbox at a From_ line
+ * after an empty line, and in a part at a delimiter of an open level.
+ * 1 and its length in *rawn (*delim: a delimiter or From_ line follows),
+ * or 0 if the end is not in sight. */
+static int
+bodyextent(struct msg *m, size_t *rawn, int *delim)
+{
+	size_t off = 0, have, len;
+	int prevempty = m->prevempty, close;
+	const char *b, *p, *nl;
+
+	for (;;) {
+		b = m->in->buf + m->in->pos;
+		have = m->in->len - m->in->pos;
+		while (off < have) {
+			p = b + off;
+			nl = memchr(p, '\n', have - off);
+			if (nl == NULL && !m->in->eof)
+				break;		/* a line the buffer cuts */
+			len = nl != NULL ? (size_t)(nl + 1 - p) : have - off;
+			if ((m->depth > 0 && whichlevel(m, p, len, &close) !=
+			    -1) || (m->mbox && prevempty && len >= 5 &&
+			    memcmp(p, "From ", 5) == 0)) {
+				*rawn = off;
+				*delim = 1;
+				return 1;
+			}
+			prevempty = isempty(p, len);
+			off += len;
+		}
+		if (off == have && m->in->eof) {
+			*rawn = off;
+			*delim = 0;
 			return 1;
+		}
+		if (m->failed || have >= NYM_SCRUB_LOOK || have >= m->in->cap)
+			return 0;
+		if (nym_in_fill(m->in, have + 1) == -1) {
+			readfail(m);
+			return 0;
+		}
+		if (m->in->len - m->in->pos == have && !m->in->eof)
+			return 0;
+	}
+}
+
+/* Make room for n more bytes in m->tb. */
+static int
+tbroom(struct msg *m, size_t n)
+{
+	char *g;
+	size_t cap;
+
+	if (n <= m->tbcap - m->tbn)
+		return 0;
+	for (cap = m->tbcap == 0 ? 4096 : m->tbcap; cap - m->tbn < n;)
+		cap *= 2;
+	if ((g = realloc(m->tb, cap)) == NULL) {
+		nomem(m);
+		return -1;
+	}
+	m->tb = g;
+	m->tbcap = cap;
+	return 0;
+}
+
+static void
+tbput(struct msg *m, const char *p, size_t n)
+{
+	if (n == 0 || tbroom(m, n) == -1)
+		return;
+	memcpy(m->tb + m->tbn, p, n);
+	m->tbn += n;
+}
+
+/* The canonical labels of a text body (scrub-headers(1), "Text parts"),
+ * in m->tx, with the body re-encoded into m->tb where they change it.
+ * kind and cs are its Content-Transfer-Encoding and charset as written
+ * (cs "" if none, else lower case), format and delsp its parameters
+ * (NULL if absent).  The rule, from the decoded text alone:
+ *   - US-ASCII text (no NUL, CR only before LF, lines of at most 998
+ *     bytes) in a charset that reads ASCII bytes as ASCII: 7bit (no
+ *     field), charset=us-ascii;
+ *   - other text that is UTF-8, or that iconv makes UTF-8 from a legacy
+ *     charset: quoted-printable, charset=utf-8 (not 8bit: the deliverers
+ *     send no BODY=8BITMIME, and a server that does not offer 8BITMIME
+ *     must not be sent 8-bit bytes);
+ *   - text whose line ends are not the message's (a CRLF in an LF
+ *     message, after decoding): base64, which alone keeps those bytes.
+ * A body that does not end within NYM_SCRUB_LOOK bytes, does not
+ * decode, or is in a charset it cannot be sure of keeps its labels and
+ * bytes (residue).  Labelled 7bit (or unlabelled) US-ASCII without
+ * format parameters, it is taken at its word, unread: that is the
+ * canonical form already, and a long body streams through.  NULL, or
+ * why the labels stay as written (then m->tx.on is 0). */
+static const char *
+textrule(struct msg *m, int kind, const char *cs, const char *format,
+    const char *delsp, const char *part, int mustlook)
+{
+	struct text *tx = &m->tx;
+	const unsigned char *d;
+	const char *raw, *p, *e, *nl, *why = NULL;
+	size_t rawn, dn, len, maxlen = 0, i, strip = 0;
+	int delim, nul = 0, barecr = 0, crlf = 0, lf = 0, high = 0, uses = 0;
+	int ascii, clean, flowed;
+	char *u = NULL, *dec = NULL;
+
+	memset(tx, 0, sizeof *tx);
+	m->tbn = 0;
+	flowed = format != NULL && strcasecmp(format, "flowed") == 0;
+	if (!mustlook && (kind == CTE_NONE || kind == CTE_7BIT) &&
+	    (*cs == '\0' || strcmp(cs, "us-ascii") == 0) && format == NULL &&
+	    delsp == NULL) {
+		tx->on = 1;
+		COPYS(tx->cs, "us-ascii");
+		return NULL;
+	}
+	if (kind == CTE_OTHER)
+		why = "an unknown encoding";
+	else if (!bodyextent(m, &rawn, &delim))
+		why = "a body too long to look at first";
+	if (why != NULL)
+		return why;
+	raw = m->in->buf + m->in->pos;
+	/* A part's last line end belongs to the delimiter after it; an
+	 * mbox message's last empty line is the separator. */
+	if (delim && (part != NULL || m->mbox) && rawn > 0 &&
+	    raw[rawn - 1] == '\n')
+		strip = rawn > 1 && raw[rawn - 2] == '\r' ? 2 : 1;
+	rawn -= strip;
+	if (kind == CTE_QP || kind == CTE_BASE64) {
+		if ((dec = malloc(rawn + 1)) == NULL) {
+			nomem(m);
+			return "no memory";
+		}
+		if (kind == CTE_QP)
+			dn = nym_unqp(raw, rawn, dec);
+		else {
+			ssize_t r = nym_unbase64(raw, rawn, (unsigned char *)dec,
+			    rawn, "+/");
+
+			if (r < 0) {
+				free(dec);
+				return "a body that does not decode";
+			}
+			dn = (size_t)r;
+		}
+		d = (const unsigned char *)dec;
+	} else {
+		d = (const unsigned char *)raw;
+		dn = rawn;
+	}
+	/* What the text holds. */
+	for (p = (const char *)d, e = p + dn; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
 		len = (size_t)(nl - p);
-		/* A CR ends its line before an LF, and at the end of an
-		 * mbox too: the mbox is written with an LF after it. */
-		if (len > 0 && (nl < e || m->mbox) && p[len - 1] == '\r')
-			len--;
-		prevempty = len == 0;
-		if (len > 998)
-			lk->ascii = 0;
-		if (len > 76 || (len > 0 && (p[len - 1] == ' ' ||
-		    p[len - 1] == '\t')))
-			lk->qpsafe = 0;
+		if (nl < e) {
+			if (len > 0 && p[len - 1] == '\r') {
+				crlf = 1;
+				len--;
+			} else
+				lf = 1;
+		}
+		if (len > maxlen)
+			maxlen = len;
 		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
 		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
-			lk->flowed = 1;
-		q = p;
-		/* Eight bytes at a time while none is NUL, CR, '=' or 8-bit
-		 * (most text): then one at a time. */
-		for (; q + 8 <= p + len; q += 8) {
-			uint64_t w, o = 0x0101010101010101ULL;
+			uses = 1;
+		for (i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)p[i];
 
-			memcpy(&w, q, 8);
-			if (((w | ((w - o) & ~w) | (((w ^ 0x0d * o) - o) &
-			    ~(w ^ 0x0d * o)) | (((w ^ 0x3d * o) - o) &
-			    ~(w ^ 0x3d * o))) & 0x80 * o) != 0)
-				break;
+			if (c == '\0')
+				nul = 1;
+			else if (c == '\r')
+				barecr = 1;
+			else if (c > 127)
+				high = 1;
 		}
-		for (; q < p + len; q++) {
-			unsigned char c = (unsigned char)*q;
-
-			if (c == '\0' || c > 127 || c == '\r')
-				lk->ascii = 0;
-			else if (c == '=')
-				lk->qpsafe = 0;
-		}
-		/* Decided: nothing more can make a label go. */
-		if ((!lk->ascii || (m->lookqp && !lk->qpsafe)) &&
-		    (!m->lookflowed || lk->flowed))
-			return 1;
 		if (nl == e)
 			break;
 	}
-	return m->in->eof;
+	/* Line ends as the message writes them: nym_qp writes them so. */
+	clean = !(m->eollen == 2 ? lf : crlf);
+	ascii = !high && !nul && !barecr && maxlen <= 998;
+	if (ascii && (*cs == '\0' || asciisuperset(cs))) {
+		COPYS(tx->cs, "us-ascii");
+		tx->cte = CTE_NONE;
+	} else if (!high && (*cs == '\0' || asciisuperset(cs))) {
+		COPYS(tx->cs, "us-ascii");
+		tx->cte = clean ? CTE_QP : CTE_BASE64;
+	} else if (strcmp(cs, "utf-8") == 0 && isutf8(d, dn)) {
+		COPYS(tx->cs, "utf-8");
+		tx->cte = clean ? CTE_QP : CTE_BASE64;
+	} else if (*cs != '\0' && legacycs(cs) && !nul) {
+		size_t cap = 4 * dn + 1;
+		ssize_t un;
+
+		if ((u = malloc(cap)) == NULL) {
+			nomem(m);
+			free(dec);
+			return "no memory";
+		}
+		if ((un = nym_iconv_utf8(cs, (const char *)d, dn, u, cap)) <
+		    0 || (size_t)un != strlen(u)) {
+			free(u);
+			free(dec);
+			return "a charset whose text cannot be made UTF-8";
+		}
+		d = (const unsigned char *)u;
+		dn = (size_t)un;
+		COPYS(tx->cs, "utf-8");
+		tx->cte = clean ? CTE_QP : CTE_BASE64;
+	} else {
+		free(dec);
+		return "8-bit text not valid in its charset";
+	}
+	tx->on = 1;
+	/* format=flowed: kept where the text uses it; DelSp=yes with it,
+	 * which cannot be dropped without joining lines differently. */
+	if (flowed && uses) {
+		tx->fmt = 2;
+		if (delsp != NULL && strcasecmp(delsp, "yes") == 0)
+			residue(m, part, "Content-Type", "delsp=yes kept (the "
+			    "flowed text deletes the spaces it breaks at)");
+	} else if (format != NULL || delsp != NULL)
+		tx->fmt = 1;
+	if (flowed && uses)
+		residue(m, part, "Content-Type", "format=flowed kept (the text "
+		    "uses it)");
+	/* The body as it will be written, with the line end taken off
+	 * above (the delimiter's or the separator's) put back. */
+	if (tx->cte == CTE_NONE) {
+		if (kind == CTE_QP || kind == CTE_BASE64) {
+			tx->recode = 1;
+			tbput(m, (const char *)d, dn);
+		}
+	} else if (tx->cte == CTE_QP) {
+		size_t qn = nym_qp((const char *)d, dn, NULL, m->eol);
+
+		tx->recode = 1;
+		if (tbroom(m, qn + 4) == 0) {
+			m->tbn = nym_qp((const char *)d, dn, m->tb, m->eol);
+			/* Ended by a soft break, to end in a line end. */
+			if (part == NULL && strip == 0 && m->tbn > 0 &&
+			    m->tb[m->tbn - 1] != '\n') {
+				tbput(m, "=", 1);
+				tbput(m, m->eol, m->eollen);
+			}
+		}
+	} else {
+		size_t bn = 4 * ((dn + 2) / 3) + 1, w;
+		char *b = malloc(bn);
+
+		tx->recode = 1;
+		if (b == NULL)
+			nomem(m);
+		else {
+			bn = nym_base64(d, dn, b, "+/");
+			for (i = 0; i < bn; i += w) {
+				w = bn - i < 76 ? bn - i : 76;
+				tbput(m, b + i, w);
+				if (i + w < bn || part == NULL)
+					tbput(m, m->eol, m->eollen);
+			}
+			free(b);
+		}
+	}
+	if (tx->recode && strip > 0)
+		tbput(m, m->eol, m->eollen);
+	tx->rawlen = rawn + strip;
+	/* Written as read: nothing to re-encode. */
+	if (tx->recode && !m->failed && m->tbn == tx->rawlen &&
+	    memcmp(m->tb, raw, m->tbn) == 0)
+		tx->recode = 0;
+	free(u);
+	free(dec);
+	return NULL;
 }
 
-/* Look at the body ahead, within the input buffer (NYM_SCRUB_LOOK):
- * what is buffered first, reading more only while the end is not in
- * sight (in an mbox it usually is: no read, no move). */
+/* Write the body textrule re-encoded, in place of the bytes read. */
 static void
-look(struct msg *m, struct look *lk)
+textbody(struct msg *m, const char *part)
 {
-	size_t have;
+	const char *r;
+	size_t n;
 
-	memset(lk, 0, sizeof *lk);
-	while (!m->failed) {
-		if (scanbody(m, lk)) {
-			lk->whole = 1;
-			return;
-		}
-		have = m->in->len - m->in->pos;
-		if (have >= NYM_SCRUB_LOOK || have >= m->in->cap ||
-		    nym_in_fill(m->in, have + 1) == -1 ||
-		    (m->in->len - m->in->pos == have && !m->in->eof))
-			break;
-	}
-	memset(lk, 0, sizeof *lk);
+	if (!m->tx.recode || m->failed)
+		return;
+	leak(m, part, "body", 4, "the client's encoding of the text "
+	    "(written %s)", m->tx.cte == CTE_QP ? "quoted-printable" :
+	    m->tx.cte == CTE_BASE64 ? "base64" : "as 7-bit text");
+	emit(m, m->tb, m->tbn);
+	r = m->in->buf + m->in->pos;
+	if ((n = m->tx.rawlen) > 0)
+		m->prevempty = r[n - 1] == '\n' && (n == 1 || r[n - 2] == '\n' ||
+		    (r[n - 2] == '\r' && (n == 2 || r[n - 3] == '\n')));
+	nym_in_skip(m->in, n);
+	m->tx.recode = 0;
 }
 
 /* Rank the fields of a header section (canon[]'s order), chaining each
@@ -2518,22 +2810,34 @@ rankfields(struct msg *m, const struct nym_hdr *h, const char *part,
 	return disorder;
 }
 
-/* The top level's MIME labels in the canonical form (m->pl): what a
- * single-part text/plain message's body allows, looked at ahead when a
- * label depends on it; and, in a check, the residue. */
+/* format and delsp, where the text rule did not decide: format=fixed
+ * (the default) and a delsp without format go. */
+static int
+fmtoff(const char *format, const char *delsp)
+{
+	return (format != NULL && strcasecmp(format, "flowed") != 0) ||
+	    (format == NULL && delsp != NULL);
+}
+
+/* The top level's MIME labels in the canonical form (m->pl, m->tx): a
+ * single-part text/plain message's follow the text rule (textrule), a
+ * message without any is labelled only if its body is 7-bit text; and,
+ * in a check, the residue. */
 static void
 plan(struct msg *m, const struct nym_hdr *h, const short *head,
     const size_t *has)
 {
 	struct plan *pl = &m->pl;
 	struct nym_mimetype mt = { 0 };
-	const struct nym_param *cs, *fmt;
-	struct look lk = { 0 };
+	const struct nym_param *cs, *fmt = NULL, *dsp = NULL;
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
+	const char *why = NULL, *fv, *dv;
 	ssize_t mv, ct, te, n;
-	int kind, need, multi, identity;
+	int kind, multi, tried = 0;
 
 	memset(pl, 0, sizeof *pl);
+	memset(&m->tx, 0, sizeof m->tx);
+	m->tbn = 0;
 	mv = head[R_MIMEVER];
 	ct = head[R_CTYPE];
 	te = head[R_CTE];
@@ -2548,7 +2852,6 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		    "kept as written");
 		return;
 	}
-	fmt = NULL;
 	if (pl->hasct) {
 		if ((n = value(m, h, (size_t)ct)) < 0)
 			return;		/* a field written as it is */
@@ -2564,9 +2867,11 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 			COPYS(type, mt.type);
 		if ((cs = nym_mime_param(&mt, "charset")) != NULL)
 			COPYS(charset, charsetname(cs->value));
-		if ((fmt = nym_mime_param(&mt, "format")) == NULL)
-			fmt = nym_mime_param(&mt, "delsp");
+		fmt = nym_mime_param(&mt, "format");
+		dsp = nym_mime_param(&mt, "delsp");
 	}
+	fv = fmt != NULL ? fmt->value : NULL;
+	dv = dsp != NULL ? dsp->value : NULL;
 	multi = strncmp(type, "multipart/", 10) == 0;
 	pl->text = !pl->hasct || strcmp(type, "text/plain") == 0;
 	pl->anytext = !pl->hasct || strncmp(type, "text/", 5) == 0;
@@ -2576,56 +2881,109 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 			cte[n] = (char)tolower((unsigned char)cte[n]);
 	}
 	kind = ctekind(cte);
-	need = pl->text && !multi && ((kind >= CTE_8BIT && kind <= CTE_QP) ||
-	    (charset[0] != '\0' && strcmp(charset, "us-ascii") != 0) ||
-	    fmt != NULL || (!pl->hasmv && !pl->hasct));
-	/* Looking can stop once the body is known to be 8-bit or not to
-	 * read the same as quoted-printable, unless format=flowed on an
-	 * unencoded body is still to decide. */
-	m->lookflowed = fmt != NULL && (kind == CTE_NONE || kind == CTE_7BIT);
-	m->lookqp = kind == CTE_QP;
-	if (need)
-		look(m, &lk);
-	pl->dropcte = kind == CTE_7BIT || (pl->text && lk.whole && lk.ascii &&
-	    (kind == CTE_8BIT || kind == CTE_BINARY ||
-	    (kind == CTE_QP && lk.qpsafe)));
-	identity = kind == CTE_NONE || pl->dropcte;
-	pl->ascii = pl->text && pl->hasct && identity && lk.whole &&
-	    lk.ascii && charset[0] != '\0' && asciisuperset(charset);
-	pl->dropflowed = pl->text && fmt != NULL && (nym_mime_param(&mt,
-	    "format") == NULL || strcasecmp(nym_mime_param(&mt,
-	    "format")->value, "flowed") != 0 || (identity && lk.whole &&
-	    !lk.flowed));
-	pl->addmime = !pl->hasmv && !pl->hasct &&
-	    (!pl->hascte || pl->dropcte) && lk.whole &&
-	    lk.ascii && wanted(m->s, "mime-version", 12, 0) &&
-	    wanted(m->s, "content-type", 12, 0);
+	if (pl->text && !multi && (pl->hasmv || pl->hasct) &&
+	    wanted(m->s, "content-type", 12, 0) &&
+	    wanted(m->s, "content-transfer-encoding", 25, 0)) {
+		tried = 1;
+		why = textrule(m, kind, charset, fv, dv, NULL, 0);
+	} else if (pl->text && !multi && !pl->hasmv && !pl->hasct &&
+	    (kind == CTE_NONE || kind == CTE_7BIT) &&
+	    wanted(m->s, "mime-version", 12, 0) &&
+	    wanted(m->s, "content-type", 12, 0)) {
+		/* No labels: added for 7-bit text only, which needs no
+		 * charset guessed. */
+		why = textrule(m, CTE_NONE, "", NULL, NULL, NULL, 1);
+		pl->addmime = why == NULL && m->tx.cte == CTE_NONE;
+		if (!pl->addmime) {
+			why = why != NULL && strncmp(why, "a body too long", 15)
+			    == 0 ? "is too long to look at first" :
+			    "is not 7-bit text";
+			memset(&m->tx, 0, sizeof m->tx);
+			m->tbn = 0;
+		}
+	}
+	if (!m->tx.on)
+		m->tx.fmt = pl->text && fmtoff(fv, dv);
+	pl->dropcte = m->tx.on ? m->tx.cte == CTE_NONE : kind == CTE_7BIT;
 	pl->addct = pl->hasmv && !pl->hasct && wanted(m->s, "content-type",
 	    12, 0);
 	nym_mime_free(&mt);
-	if (m->s->report == NULL)
+	if (m->s->report == NULL || m->failed)
 		return;
 	/* What stays as the client wrote it. */
 	if (!pl->hasmv && !pl->addmime)
 		residue(m, NULL, "MIME-Version", "missing, and the body %s: "
 		    "left without MIME labels", !pl->text || multi ? "has "
-		    "MIME fields" : !lk.whole ? "is too long to look at "
-		    "first" : "is not 7-bit text");
-	if (kind != CTE_NONE && !pl->dropcte)
+		    "MIME fields" : why != NULL ? why : "is not 7-bit text");
+	else if (tried && why != NULL)
+		residue(m, NULL, "Content-Type", "text labels and encoding kept "
+		    "as written (%s)", why);
+	if (!tried && kind != CTE_NONE && !pl->dropcte)
 		residue(m, NULL, "Content-Transfer-Encoding", "%s kept (the "
 		    "body is copied, not re-encoded)", kind == CTE_OTHER ?
 		    "an unknown encoding" : cte);
-	if (pl->text && fmt != NULL && !pl->dropflowed)
-		residue(m, NULL, "Content-Type", "format=flowed kept (%s)",
-		    !lk.whole ? "the body is too long to look at first" :
-		    !identity ? "the body is encoded" : "the text uses it");
-	if (pl->text && charset[0] != '\0' && !pl->ascii &&
-	    strcmp(charset, "us-ascii") != 0 &&
-	    (strcmp(charset, "utf-8") != 0 || !lk.whole))
-		residue(m, NULL, "Content-Type", "charset %s kept (%s)",
-		    charset, !lk.whole ? "the body is too long to look at "
-		    "first" : !identity ? "the body is encoded" : "the text "
-		    "is not re-encoded");
+}
+
+/* A part's text body (text/ but text/html, not an attachment or a named
+ * file) follows the text rule; m->tx says how, for any part. */
+static void
+parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
+    const size_t *has)
+{
+	struct nym_mimetype mt = { 0 }, md = { 0 };
+	const struct nym_param *p;
+	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "";
+	char format[16] = "", delsp[16] = "";
+	const char *why;
+	ssize_t i, n;
+	int text = 0, file = 0, hasf, hasd;
+
+	memset(&m->tx, 0, sizeof m->tx);
+	m->tbn = 0;
+	if (has[R_CTYPE] != 1 || has[R_CTE] > 1 || has[R_CDISP] > 1 ||
+	    (i = nym_hdr_find(ph, "content-type", 0)) < 0 ||
+	    (n = value(m, ph, (size_t)i)) < 0 ||
+	    strncasecmp(m->scratch, "text/", 5) != 0 ||
+	    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+		return;
+	text = strcmp(mt.type, "text/html") != 0;
+	file = nym_mime_param(&mt, "name") != NULL;
+	if ((p = nym_mime_param(&mt, "charset")) != NULL)
+		COPYS(charset, charsetname(p->value));
+	if ((hasf = (p = nym_mime_param(&mt, "format")) != NULL))
+		COPYS(format, p->value);
+	if ((hasd = (p = nym_mime_param(&mt, "delsp")) != NULL))
+		COPYS(delsp, p->value);
+	nym_mime_free(&mt);
+	if ((i = nym_hdr_find(ph, "content-disposition", 0)) >= 0) {
+		if ((n = value(m, ph, (size_t)i)) < 0 ||
+		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
+			file = 1;
+		else
+			file |= strcmp(md.type, "inline") != 0 ||
+			    nym_mime_param(&md, "filename") != NULL;
+		nym_mime_free(&md);
+	}
+	if ((i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
+	    (n = value(m, ph, (size_t)i)) >= 0) {
+		copyn(cte, sizeof cte, m->scratch, (size_t)n);
+		for (n = 0; cte[n] != '\0'; n++)
+			cte[n] = (char)tolower((unsigned char)cte[n]);
+	}
+	if (!text || file || !wanted(m->s, "content-transfer-encoding", 25,
+	    1)) {
+		m->tx.fmt = !file && fmtoff(hasf ? format : NULL, hasd ? delsp :
+		    NULL);
+		return;
+	}
+	why = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
+	    hasd ? delsp : NULL, part, 0);
+	if (why != NULL) {
+		m->tx.fmt = fmtoff(hasf ? format : NULL, hasd ? delsp : NULL);
+		if (!m->failed)
+			residue(m, part, "Content-Type", "text labels and "
+			    "encoding kept as written (%s)", why);
+	}
 }
 
 /* The top-level header in the canonical form: the fields the policy
@@ -2671,6 +3029,11 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 			emitfield(m, "Content-Type", 12,
 			    "text/plain; charset=us-ascii");
 			COPYS(ct->type, "text/plain");
+		}
+		if (r == R_CTE && !has[r] && m->tx.on && m->tx.cte != CTE_NONE) {
+			emitfield(m, "Content-Transfer-Encoding", 25,
+			    ctename(m->tx.cte));
+			COPYS(ct->cte, ctename(m->tx.cte));
 		}
 		for (k = head[r]; k != -1; k = m->tf[k].next) {
 			i = (size_t)k;
@@ -3100,7 +3463,13 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 	if (disorder)
 		leak(m, part, "header", 6, "field order of the client "
 		    "(written in the canonical order)");
-	for (r = 0; r < R_MAX; r++)
+	parttext(m, ph, part, has);
+	for (r = 0; r < R_MAX; r++) {
+		if (r == R_CTE && !has[r] && m->tx.on && m->tx.cte != CTE_NONE) {
+			emitfield(m, "Content-Transfer-Encoding", 25,
+			    ctename(m->tx.cte));
+			COPYS(ct->cte, ctename(m->tx.cte));
+		}
 		for (k = head[r]; k != -1; k = m->tf[k].next) {
 			i = (size_t)k;
 			beginfield(m);
@@ -3108,6 +3477,7 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 				emitraw(m, ph, i);
 			endfield(m, ph, i, part, m->tf[i].idx);
 		}
+	}
 	emit(m, m->eol, m->eollen);
 }
 
@@ -3185,8 +3555,10 @@ multipart(struct msg *m, const struct content *top)
 			inbody = 0;
 		} else if (strcmp(ct.type, "text/html") == 0)
 			htmlbody(m, &ct, part);
-		else
+		else {
 			scanbegin(m, &ct, part);
+			textbody(m, part);
+		}
 	}
 	m->scan = 0;
 	if (skipped)
@@ -3298,6 +3670,7 @@ message(struct msg *m, struct nym_hdr *h)
 		multipart(m, &ct);
 	else {
 		scanbegin(m, &ct, NULL);
+		textbody(m, NULL);
 		copybody(m);
 	}
 	m->scan = 0;
@@ -3361,6 +3734,7 @@ done:
 	if (m != NULL) {
 		free(m->fb);
 		free(m->tf);
+		free(m->tb);
 	}
 	free(m);
 	return r;
