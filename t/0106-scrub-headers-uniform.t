@@ -21,11 +21,92 @@ hdr()
 	    -e 's/=_[a-z2-7]\{26\}/=_(boundary)/g'
 }
 
+# The header sections of a message: the top-level one, and each MIME
+# part's after its delimiter (scrubbed boundaries all start with =_).
+shape()
+{
+	tr -d '\r' <"$1" | awk '
+		h { print }
+		/^$/ { h = 0 }
+		/^--=_/ { if (!h) print; h = 1 }
+		BEGIN { h = 1 }' | sed \
+	    -e 's/^Date: .*/Date: (date)/' \
+	    -e 's/<[a-z2-7]\{26\}@/<(id)@/g' \
+	    -e 's/=_[a-z2-7]\{26\}/=_(boundary)/g' | grep -v '^$'
+}
+
+# The attachment message's common shape is claws'; the plain message's
+# and the reply's, mutt's.
+ref()
+{
+	case $1 in attach) echo claws ;; *) echo mutt ;; esac
+}
+
+# Attachment headers the canonical form does not reach yet (each names
+# what would be needed), and the fixtures' own differences of structure.
+# Text parts are not among them: their labels follow the text rule.
+knownattach()
+{
+	case ${1%-attach} in
+	aerc|alpine|mailutils|nmh|thunderbird)
+		printf '%s\n' 's/^\(Content-Type: application\/[a-z-]*\); name.*/\1/' \
+		    '/^Content-Type: application\/pdf;$/{N;s/;\n name.*//;}'
+		echo "$1: name= beside filename= on attachments (not canonical yet: one of them would go)" >&2
+		;;
+	esac
+	case ${1%-attach} in
+	alpine|mailutils|nmh|s-nail)
+		printf '%s\n' '/^Content-ID: <(id)@alice\.i2p>$/d'
+		echo "$1: Content-ID on parts nothing refers to (not canonical yet: kept, renamed)" >&2
+		;;
+	esac
+	case ${1%-attach} in
+	mutt|neomutt)
+		printf '%s\n' '/^Content-Disposition: inline$/d' \
+		    's/^Content-Transfer-Encoding: quoted-printable$/Content-Transfer-Encoding: base64/'
+		echo "$1: Content-Disposition: inline on the top-level multipart (not canonical yet); the attachments quoted-printable, the client's choice (attachments are copied, not re-encoded)" >&2
+		;;
+	nmh|s-nail)
+		printf '%s\n' 's/^\(Content-Type: application\/pdf\); charset=us-ascii$/\1/' \
+		    '/^Content-Type: application\/pdf$/a\' 'Content-Transfer-Encoding: base64'
+		echo "$1: the attachments 7bit, the client's choice (attachments are copied, not re-encoded)" >&2
+		test $1 = nmh-attach ||
+		echo "$1: charset= on a non-text type (not canonical yet)" >&2
+		;;
+	esac
+	case ${1%-attach} in
+	aerc)
+		printf '%s\n' '/^Content-Type: multipart\/alternative;/,/^--=_(boundary)$/d' \
+		    '/^--=_(boundary)--$/{N;/\n--=_(boundary)$/s/^--=_(boundary)--\n//;}' \
+		    "s/^ filename=\"=?utf-8?B?w5xiZXJ3ZWlzdW5nIE3DpHJ6LnBkZg==?=\"\$/ filename*=utf-8''%C3%9Cberweisung%20M%C3%A4rz.pdf/"
+		echo "$1: the text inside a multipart/alternative (the fixture's structure); a file name as an encoded word, not RFC 2231 (not canonical yet)" >&2
+		;;
+	alpine)
+		printf '%s\n' '$i\' '--=_(boundary)\' 'Content-Type: application/pdf\' \
+		    'Content-Transfer-Encoding: base64\' 'Content-Disposition: attachment;\' \
+		    " filename*=utf-8''%C3%9Cberweisung%20M%C3%A4rz.pdf"
+		echo "$1: one attachment, not two (the fixture's structure)" >&2
+		;;
+	mailutils)
+		printf '%s\n' 's/application\/octet-stream/application\/pdf/' \
+		    "s/^Content-Disposition: attachment; filename=\"Überweisung März.pdf\"\$/Content-Disposition: attachment;\\n filename*=utf-8''%C3%9Cberweisung%20M%C3%A4rz.pdf/"
+		echo "$1: application/octet-stream, the client's type; a file name in raw UTF-8, not RFC 2231 (not canonical yet)" >&2
+		;;
+	nmh)
+		printf '%s\n' '/^Content-Description:/d'
+		echo "$1: Content-Description that repeats the file name (not canonical yet)" >&2
+		;;
+	esac
+}
+
 # Known differences of the replies: the residue, as sed scripts that
 # turn one client's header into the common one, and why it stays.
 known()
 {
 	case $1 in
+	*-attach)
+		knownattach $1
+		;;
 	mutt-reply|neomutt-reply|s-nail-reply)
 		printf '%s\n' 's/^To: <bob@bob\.i2p>$/To: Bob <bob@bob.i2p>/'
 		echo "$1: To without Bob's display name: the client chose not to copy it from the message answered; adding or dropping names would change what the reader sees" >&2
@@ -46,16 +127,16 @@ known()
 
 # The known differences, shown whether the tests pass or not.
 for c in $clients; do
-	for kind in plain reply; do
+	for kind in plain reply attach; do
 		known $c-$kind 2>&1 >/dev/null | sed 's/^/# known difference: /'
 	done
 done
 
-for kind in plain reply; do
+for kind in plain reply attach; do
 	test_expect_success "$kind: every client's message scrubs" '
 		for c in $clients; do
 			scrub-headers <$D/$c-$kind.eml >$c-$kind.out &&
-			hdr $c-$kind.out >$c-$kind.hdr || return 1
+			shape $c-$kind.out >$c-$kind.hdr || return 1
 		done
 	'
 
@@ -69,6 +150,7 @@ for kind in plain reply; do
 	'
 
 	test_expect_success "$kind: one header section for every client, but the known differences" '
+		r=$(ref $kind) &&
 		fails= &&
 		for c in $clients; do
 			known $c-$kind >$c-$kind.known 2>$c-$kind.why &&
@@ -85,9 +167,9 @@ for kind in plain reply; do
 			fi || return 1
 		done &&
 		for c in $clients; do
-			if ! cmp -s mutt-$kind.norm $c-$kind.norm; then
-				echo "$c-$kind differs from mutt-$kind:"
-				diff -u mutt-$kind.norm $c-$kind.norm
+			if ! cmp -s $r-$kind.norm $c-$kind.norm; then
+				echo "$c-$kind differs from $r-$kind:"
+				diff -u $r-$kind.norm $c-$kind.norm
 				fails="$fails $c"
 			fi || return 1
 		done &&
@@ -114,7 +196,8 @@ test_expect_success 'the one plain header, as the man page shows it' '
 	Content-Type: text/plain; charset=us-ascii
 
 	EOF
-	test_cmp want mutt-plain.hdr
+	hdr mutt-plain.out >h &&
+	test_cmp want h
 '
 
 test_expect_success '-c reports the residue, and it does not count as a leak' '
