@@ -2530,8 +2530,8 @@ tbput(struct msg *m, const char *p, size_t n)
  * (cs "" if none, else lower case), format and delsp its parameters
  * (NULL if absent).  The rule, from the decoded text alone:
  *   - US-ASCII text (no NUL, CR only before LF, lines of at most 998
- *     bytes) in a charset that reads ASCII bytes as ASCII: 7bit (no
- *     field), charset=us-ascii;
+ *     bytes, the message's line ends) in a charset that reads ASCII
+ *     bytes as ASCII: 7bit (no field), charset=us-ascii;
  *   - other text that is UTF-8, or that iconv makes UTF-8 from a legacy
  *     charset: quoted-printable, charset=utf-8 (not 8bit: the deliverers
  *     send no BODY=8BITMIME, and a server that does not offer 8BITMIME
@@ -2634,7 +2634,7 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	/* Line ends as the message writes them: nym_qp writes them so. */
 	clean = !(m->eollen == 2 ? lf : crlf);
 	ascii = !high && !nul && !barecr && maxlen <= 998;
-	if (ascii && (*cs == '\0' || asciisuperset(cs))) {
+	if (ascii && clean && (*cs == '\0' || asciisuperset(cs))) {
 		COPYS(tx->cs, "us-ascii");
 		tx->cte = CTE_NONE;
 	} else if (!high && (*cs == '\0' || asciisuperset(cs))) {
