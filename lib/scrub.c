@@ -3458,6 +3458,9 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		return;
 	}
 	badbytes(m, ph, part);
+	/* The body starts after the header's empty line (textrule looks
+	 * for a From_ line after one). */
+	m->prevempty = ph->sep;
 	if ((disorder = rankfields(m, ph, part, head, has)) == -1)
 		return;
 	if (disorder)
