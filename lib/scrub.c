@@ -2524,11 +2524,59 @@ tbput(struct msg *m, const char *p, size_t n)
 	m->tbn += n;
 }
 
+/* What a decoded text holds. */
+struct textstat {
+	int nul, barecr, high;	/* NUL, CR not before LF, 8-bit bytes */
+	int crlf, lf;		/* lines that end in CRLF, in a bare LF */
+	int uses;		/* format=flowed: a line that ends in a space
+				   (but "-- "), or starts with one or '>' */
+	size_t maxlen;		/* the longest line, without its end */
+};
+
+static void
+textscan(const unsigned char *d, size_t dn, struct textstat *ts)
+{
+	const char *p, *e, *nl;
+	size_t len, i;
+
+	memset(ts, 0, sizeof *ts);
+	for (p = (const char *)d, e = p + dn; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
+		len = (size_t)(nl - p);
+		if (nl < e) {
+			if (len > 0 && p[len - 1] == '\r') {
+				ts->crlf = 1;
+				len--;
+			} else
+				ts->lf = 1;
+		}
+		if (len > ts->maxlen)
+			ts->maxlen = len;
+		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
+		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
+			ts->uses = 1;
+		for (i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)p[i];
+
+			if (c == '\0')
+				ts->nul = 1;
+			else if (c == '\r')
+				ts->barecr = 1;
+			else if (c > 127)
+				ts->high = 1;
+		}
+		if (nl == e)
+			break;
+	}
+}
+
 /* The canonical labels of a text body (scrub-headers(1), "Text parts"),
  * in m->tx, with the body re-encoded into m->tb where they change it.
  * kind and cs are its Content-Transfer-Encoding and charset as written
  * (cs "" if none, else lower case), format and delsp its parameters
- * (NULL if absent).  The rule, from the decoded text alone:
+ * (NULL if absent).  The rule, from the decoded text alone, once made
+ * UTF-8 (a legacy charset's with iconv):
  *   - US-ASCII text (no NUL, CR only before LF, lines of at most 998
  *     bytes, the message's line ends) in a charset that reads ASCII
  *     bytes as ASCII: 7bit (no field), charset=us-ascii;
@@ -2550,10 +2598,10 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 {
 	struct text *tx = &m->tx;
 	const unsigned char *d;
-	const char *raw, *p, *e, *nl, *why = NULL;
-	size_t rawn, dn, len, maxlen = 0, i, strip = 0;
-	int delim, nul = 0, barecr = 0, crlf = 0, lf = 0, high = 0, uses = 0;
-	int ascii, clean, flowed;
+	struct textstat ts;
+	const char *raw, *stays = NULL;
+	size_t rawn, dn, i, strip = 0;
+	int delim, clean, flowed;
 	char *u = NULL, *dec = NULL;
 
 	memset(tx, 0, sizeof *tx);
@@ -2567,11 +2615,11 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 		return NULL;
 	}
 	if (kind == CTE_OTHER)
-		why = "an unknown encoding";
+		stays = "an unknown encoding";
 	else if (!bodyextent(m, &rawn, &delim))
-		why = "a body too long to look at first";
-	if (why != NULL)
-		return why;
+		stays = "a body too long to look at first";
+	if (stays != NULL)
+		return stays;
 	raw = m->in->buf + m->in->pos;
 	/* A part's last line end belongs to the delimiter after it; an
 	 * mbox message's last empty line is the separator. */
@@ -2601,49 +2649,14 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 		d = (const unsigned char *)raw;
 		dn = rawn;
 	}
-	/* What the text holds. */
-	for (p = (const char *)d, e = p + dn; p < e; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
-			nl = e;
-		len = (size_t)(nl - p);
-		if (nl < e) {
-			if (len > 0 && p[len - 1] == '\r') {
-				crlf = 1;
-				len--;
-			} else
-				lf = 1;
-		}
-		if (len > maxlen)
-			maxlen = len;
-		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
-		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
-			uses = 1;
-		for (i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)p[i];
-
-			if (c == '\0')
-				nul = 1;
-			else if (c == '\r')
-				barecr = 1;
-			else if (c > 127)
-				high = 1;
-		}
-		if (nl == e)
-			break;
-	}
-	/* Line ends as the message writes them: nym_qp writes them so. */
-	clean = !(m->eollen == 2 ? lf : crlf);
-	ascii = !high && !nul && !barecr && maxlen <= 998;
-	if (ascii && clean && (*cs == '\0' || asciisuperset(cs))) {
-		COPYS(tx->cs, "us-ascii");
-		tx->cte = CTE_NONE;
-	} else if (!high && (*cs == '\0' || asciisuperset(cs))) {
-		COPYS(tx->cs, "us-ascii");
-		tx->cte = clean ? CTE_QP : CTE_BASE64;
-	} else if (strcmp(cs, "utf-8") == 0 && isutf8(d, dn)) {
-		COPYS(tx->cs, "utf-8");
-		tx->cte = clean ? CTE_QP : CTE_BASE64;
-	} else if (*cs != '\0' && legacycs(cs) && !nul) {
+	textscan(d, dn, &ts);
+	/* The text in UTF-8: as it is if it is ASCII in a charset that
+	 * writes ASCII so, or valid UTF-8 labelled so; else from iconv. */
+	if (!ts.high && (*cs == '\0' || asciisuperset(cs)))
+		;
+	else if (strcmp(cs, "utf-8") == 0 && isutf8(d, dn))
+		;
+	else if (*cs != '\0' && legacycs(cs) && !ts.nul) {
 		size_t cap = 4 * dn + 1;
 		ssize_t un;
 
@@ -2660,29 +2673,35 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 		}
 		d = (const unsigned char *)u;
 		dn = (size_t)un;
-		COPYS(tx->cs, "utf-8");
-		tx->cte = clean ? CTE_QP : CTE_BASE64;
+		textscan(d, dn, &ts);
 	} else {
 		free(dec);
 		return "8-bit text not valid in its charset";
 	}
+	/* Line ends as the message writes them: nym_qp writes them so. */
+	clean = !(m->eollen == 2 ? ts.lf : ts.crlf);
+	COPYS(tx->cs, ts.high ? "utf-8" : "us-ascii");
+	if (!ts.high && !ts.nul && !ts.barecr && ts.maxlen <= 998 && clean)
+		tx->cte = CTE_NONE;
+	else
+		tx->cte = clean ? CTE_QP : CTE_BASE64;
 	tx->on = 1;
 	/* format=flowed: kept where the text uses it; DelSp=yes with it,
 	 * which cannot be dropped without joining lines differently. */
-	if (flowed && uses) {
+	if (flowed && ts.uses) {
 		tx->fmt = 2;
 		if (delsp != NULL && strcasecmp(delsp, "yes") == 0)
 			residue(m, part, "Content-Type", "delsp=yes kept (the "
 			    "flowed text deletes the spaces it breaks at)");
 	} else if (format != NULL || delsp != NULL)
 		tx->fmt = 1;
-	if (flowed && uses)
+	if (flowed && ts.uses)
 		residue(m, part, "Content-Type", "format=flowed kept (the text "
 		    "uses it)");
 	/* The body as it will be written, with the line end taken off
 	 * above (the delimiter's or the separator's) put back. */
 	if (tx->cte == CTE_NONE) {
-		if (kind == CTE_QP || kind == CTE_BASE64) {
+		if (kind == CTE_QP || kind == CTE_BASE64 || u != NULL) {
 			tx->recode = 1;
 			tbput(m, (const char *)d, dn);
 		}
@@ -2722,7 +2741,7 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	tx->rawlen = rawn + strip;
 	/* Written as read: nothing to re-encode. */
 	if (tx->recode && !m->failed && m->tbn == tx->rawlen &&
-	    memcmp(m->tb, raw, m->tbn) == 0)
+	    (m->tbn == 0 || memcmp(m->tb, raw, m->tbn) == 0))
 		tx->recode = 0;
 	free(u);
 	free(dec);
@@ -2831,7 +2850,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	struct nym_mimetype mt = { 0 };
 	const struct nym_param *cs, *fmt = NULL, *dsp = NULL;
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
-	const char *why = NULL, *fv, *dv;
+	const char *stays = NULL, *fv, *dv;
 	ssize_t mv, ct, te, n;
 	int kind, multi, tried = 0;
 
@@ -2885,17 +2904,17 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	    wanted(m->s, "content-type", 12, 0) &&
 	    wanted(m->s, "content-transfer-encoding", 25, 0)) {
 		tried = 1;
-		why = textrule(m, kind, charset, fv, dv, NULL, 0);
+		stays = textrule(m, kind, charset, fv, dv, NULL, 0);
 	} else if (pl->text && !multi && !pl->hasmv && !pl->hasct &&
 	    (kind == CTE_NONE || kind == CTE_7BIT) &&
 	    wanted(m->s, "mime-version", 12, 0) &&
 	    wanted(m->s, "content-type", 12, 0)) {
 		/* No labels: added for 7-bit text only, which needs no
 		 * charset guessed. */
-		why = textrule(m, CTE_NONE, "", NULL, NULL, NULL, 1);
-		pl->addmime = why == NULL && m->tx.cte == CTE_NONE;
+		stays = textrule(m, CTE_NONE, "", NULL, NULL, NULL, 1);
+		pl->addmime = stays == NULL && m->tx.cte == CTE_NONE;
 		if (!pl->addmime) {
-			why = why != NULL && strncmp(why, "a body too long", 15)
+			stays = stays != NULL && strncmp(stays, "a body too long", 15)
 			    == 0 ? "is too long to look at first" :
 			    "is not 7-bit text";
 			memset(&m->tx, 0, sizeof m->tx);
@@ -2914,10 +2933,10 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	if (!pl->hasmv && !pl->addmime)
 		residue(m, NULL, "MIME-Version", "missing, and the body %s: "
 		    "left without MIME labels", !pl->text || multi ? "has "
-		    "MIME fields" : why != NULL ? why : "is not 7-bit text");
-	else if (tried && why != NULL)
+		    "MIME fields" : stays != NULL ? stays : "is not 7-bit text");
+	else if (tried && stays != NULL)
 		residue(m, NULL, "Content-Type", "text labels and encoding kept "
-		    "as written (%s)", why);
+		    "as written (%s)", stays);
 	if (!tried && kind != CTE_NONE && !pl->dropcte)
 		residue(m, NULL, "Content-Transfer-Encoding", "%s kept (the "
 		    "body is copied, not re-encoded)", kind == CTE_OTHER ?
@@ -2934,7 +2953,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	const struct nym_param *p;
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "";
 	char format[16] = "", delsp[16] = "";
-	const char *why;
+	const char *stays;
 	ssize_t i, n;
 	int text = 0, file = 0, hasf, hasd;
 
@@ -2950,9 +2969,13 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	file = nym_mime_param(&mt, "name") != NULL;
 	if ((p = nym_mime_param(&mt, "charset")) != NULL)
 		COPYS(charset, charsetname(p->value));
-	if ((hasf = (p = nym_mime_param(&mt, "format")) != NULL))
+	p = nym_mime_param(&mt, "format");
+	hasf = p != NULL;
+	if (hasf)
 		COPYS(format, p->value);
-	if ((hasd = (p = nym_mime_param(&mt, "delsp")) != NULL))
+	p = nym_mime_param(&mt, "delsp");
+	hasd = p != NULL;
+	if (hasd)
 		COPYS(delsp, p->value);
 	nym_mime_free(&mt);
 	if ((i = nym_hdr_find(ph, "content-disposition", 0)) >= 0) {
@@ -2976,13 +2999,13 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 		    NULL);
 		return;
 	}
-	why = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
+	stays = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
 	    hasd ? delsp : NULL, part, 0);
-	if (why != NULL) {
+	if (stays != NULL) {
 		m->tx.fmt = fmtoff(hasf ? format : NULL, hasd ? delsp : NULL);
 		if (!m->failed)
 			residue(m, part, "Content-Type", "text labels and "
-			    "encoding kept as written (%s)", why);
+			    "encoding kept as written (%s)", stays);
 	}
 }
 
