@@ -2874,8 +2874,9 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	if (pl->hasct) {
 		if ((n = value(m, h, (size_t)ct)) < 0)
 			return;		/* a field written as it is */
-		/* Only text/plain has labels to decide: parse no other. */
-		if (strncasecmp(m->scratch, "text/plain", 10) != 0) {
+		/* Only text has labels to decide: parse no other (but
+		 * "text/ plain", which the parser reads as text/plain). */
+		if (strncasecmp(m->scratch, "text/", 5) != 0) {
 			copyn(type, sizeof type, m->scratch, strcspn(
 			    m->scratch, " \t;("));
 			for (n = 0; type[n] != '\0'; n++)
