@@ -2623,9 +2623,15 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	raw = m->in->buf + m->in->pos;
 	/* A part's last line end belongs to the delimiter after it; an
 	 * mbox message's last empty line is the separator. */
-	if (delim && (part != NULL || m->mbox) && rawn > 0 &&
-	    raw[rawn - 1] == '\n')
+	if (part != NULL && delim && rawn > 0 && raw[rawn - 1] == '\n')
 		strip = rawn > 1 && raw[rawn - 2] == '\r' ? 2 : 1;
+	else if (part == NULL && m->mbox && rawn > 0 && raw[rawn - 1] ==
+	    '\n') {
+		/* An empty last line: the separator, at EOF too. */
+		strip = rawn > 1 && raw[rawn - 2] == '\r' ? 2 : 1;
+		if (!(rawn == strip || raw[rawn - strip - 1] == '\n'))
+			strip = 0;
+	}
 	rawn -= strip;
 	if (kind == CTE_QP || kind == CTE_BASE64) {
 		if ((dec = malloc(rawn + 1)) == NULL) {
@@ -2681,7 +2687,11 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	/* Line ends as the message writes them: nym_qp writes them so. */
 	clean = !(m->eollen == 2 ? ts.lf : ts.crlf);
 	COPYS(tx->cs, ts.high ? "utf-8" : "us-ascii");
-	if (!ts.high && !ts.nul && !ts.barecr && ts.maxlen <= 998 && clean)
+	/* In an mbox, a text without a last line end that is written anew
+	 * ends in a soft break, not in the separator. */
+	if (!ts.high && !ts.nul && !ts.barecr && ts.maxlen <= 998 && clean &&
+	    !(part == NULL && m->mbox && dn > 0 && d[dn - 1] != '\n' &&
+	    (kind == CTE_QP || kind == CTE_BASE64 || u != NULL)))
 		tx->cte = CTE_NONE;
 	else
 		tx->cte = clean ? CTE_QP : CTE_BASE64;
@@ -2712,7 +2722,7 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 		if (tbroom(m, qn + 4) == 0) {
 			m->tbn = nym_qp((const char *)d, dn, m->tb, m->eol);
 			/* Ended by a soft break, to end in a line end. */
-			if (part == NULL && strip == 0 && m->tbn > 0 &&
+			if (part == NULL && m->tbn > 0 &&
 			    m->tb[m->tbn - 1] != '\n') {
 				tbput(m, "=", 1);
 				tbput(m, m->eol, m->eollen);
@@ -2852,7 +2862,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
 	const char *stays = NULL, *fv, *dv;
 	ssize_t mv, ct, te, n;
-	int kind, multi, tried = 0;
+	int kind, multi, tried = 0, file = 0;
 
 	memset(pl, 0, sizeof *pl);
 	memset(&m->tx, 0, sizeof m->tx);
@@ -2889,10 +2899,11 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 			COPYS(charset, charsetname(cs->value));
 		fmt = nym_mime_param(&mt, "format");
 		dsp = nym_mime_param(&mt, "delsp");
+		file = nym_mime_param(&mt, "name") != NULL;
 	}
 	fv = fmt != NULL ? fmt->value : NULL;
 	dv = dsp != NULL ? dsp->value : NULL;
-	multi = strncmp(type, "multipart/", 10) == 0;
+	multi = type[0] != '\0' && strncmp(type, "multipart/", 10) == 0;
 	pl->text = !pl->hasct || strcmp(type, "text/plain") == 0;
 	pl->anytext = !pl->hasct || strncmp(type, "text/", 5) == 0;
 	if (pl->hascte && (n = value(m, h, (size_t)te)) >= 0) {
@@ -2900,8 +2911,20 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		for (n = 0; cte[n] != '\0'; n++)
 			cte[n] = (char)tolower((unsigned char)cte[n]);
 	}
+	/* A file is copied as it is, in a part or as the whole message. */
+	if (head[R_CDISP] >= 0 && wanted(m->s, "content-disposition", 19, 0)) {
+		struct nym_mimetype md = { 0 };
+
+		if ((n = value(m, h, (size_t)head[R_CDISP])) < 0 ||
+		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
+			file = 1;
+		else
+			file |= strcmp(md.type, "inline") != 0 ||
+			    nym_mime_param(&md, "filename") != NULL;
+		nym_mime_free(&md);
+	}
 	kind = ctekind(cte);
-	if (pl->text && !multi && (pl->hasmv || pl->hasct) &&
+	if (pl->text && !multi && !file && (pl->hasmv || pl->hasct) &&
 	    wanted(m->s, "content-type", 12, 0) &&
 	    wanted(m->s, "content-transfer-encoding", 25, 0)) {
 		tried = 1;
@@ -2923,7 +2946,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		}
 	}
 	if (!m->tx.on)
-		m->tx.fmt = pl->text && fmtoff(fv, dv);
+		m->tx.fmt = pl->text && !file && fmtoff(fv, dv);
 	pl->dropcte = m->tx.on ? m->tx.cte == CTE_NONE : kind == CTE_7BIT;
 	pl->addct = pl->hasmv && !pl->hasct && wanted(m->s, "content-type",
 	    12, 0);

@@ -476,6 +476,16 @@ test_expect_success 'text parts: the same rule; attachments byte for byte' '
 	test_grep -x "Content-Transfer-Encoding: 8bit" p0.out
 '
 
+test_expect_success 'text rule: a message that is one text file is copied as it is' '
+	tmsg "text/plain; charset=iso-8859-1" 8bit "caf\351\n" |
+	    sed "s/^Content-Type: .*/&\nContent-Disposition: attachment; filename=l.txt/" >f.eml &&
+	reads_same f &&
+	test_grep -x "Content-Type: text/plain; charset=iso-8859-1" f.out &&
+	test_grep -x "Content-Transfer-Encoding: 8bit" f.out &&
+	sed "1,/^\$/d" f.eml >want && sed "1,/^\$/d" f.out >got &&
+	test_cmp want got
+'
+
 test_expect_success 'text rule: an mbox of such messages, each canonical, still split where it was' '
 	{ echo "From a@a Mon Nov 23 08:48:41 2026" && cat a1.eml && echo &&
 	  echo "From a@a Mon Nov 23 08:48:42 2026" && cat u0.eml && echo &&
