@@ -2417,7 +2417,14 @@ isutf8(const unsigned char *p, size_t n)
 	while (i < n) {
 		c = p[i];
 		if (c < 0x80) {
-			i++;
+			/* ASCII: eight bytes at a time. */
+			for (i++; i + 8 <= n; i += 8) {
+				uint64_t w;
+
+				memcpy(&w, p + i, 8);
+				if ((w & 0x8080808080808080ULL) != 0)
+					break;
+			}
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf) {
@@ -2556,7 +2563,16 @@ textscan(const unsigned char *d, size_t dn, struct textstat *ts)
 		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
 		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
 			ts->uses = 1;
-		for (i = 0; i < len; i++) {
+		/* Eight bytes at a time while none is NUL, CR or 8-bit. */
+		for (i = 0; i + 8 <= len; i += 8) {
+			uint64_t w, o = 0x0101010101010101ULL;
+
+			memcpy(&w, p + i, 8);
+			if (((w | ((w - o) & ~w) | (((w ^ 0x0d * o) - o) &
+			    ~(w ^ 0x0d * o))) & 0x80 * o) != 0)
+				break;
+		}
+		for (; i < len; i++) {
 			unsigned char c = (unsigned char)p[i];
 
 			if (c == '\0')
@@ -2716,10 +2732,10 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 			tbput(m, (const char *)d, dn);
 		}
 	} else if (tx->cte == CTE_QP) {
-		size_t qn = nym_qp((const char *)d, dn, NULL, m->eol);
-
+		/* At most 3 bytes a byte, and 3 for each soft break after
+		 * 73 or more: one pass, no counting first. */
 		tx->recode = 1;
-		if (tbroom(m, qn + 4) == 0) {
+		if (tbroom(m, 4 * dn + 16) == 0) {
 			m->tbn = nym_qp((const char *)d, dn, m->tb, m->eol);
 			/* Ended by a soft break, to end in a line end. */
 			if (part == NULL && m->tbn > 0 &&
