@@ -2713,7 +2713,8 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 		tx->cte = clean ? CTE_QP : CTE_BASE64;
 	tx->on = 1;
 	/* format=flowed: kept where the text uses it; DelSp=yes with it,
-	 * which cannot be dropped without joining lines differently. */
+	 * which could only go if the text lost the space at each soft
+	 * break: the decoded text would change. */
 	if (flowed && ts.uses) {
 		tx->fmt = 2;
 		if (delsp != NULL && strcasecmp(delsp, "yes") == 0)
