@@ -127,6 +127,8 @@ struct msg {
 		char cs[16];	/* the charset written */
 		int fmt;	/* 1: format and delsp go; 2: delsp=no goes */
 		int recode;	/* m->tb replaces the body's first rawlen */
+		int deflt;	/* a text, not a file: a missing charset is
+				   written, as its default */
 		size_t rawlen;
 	} tx;
 	char *tb;		/* the body re-encoded */
@@ -2094,7 +2096,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	/* text/plain's default charset made explicit; a text's charset
 	 * as the text rule chose it. */
 	if (isctype && !charset && (strcmp(mt.type, "text/plain") == 0 ||
-	    m->tx.on)) {
+	    m->tx.on || m->tx.deflt)) {
 		ps[np] = &ascii;
 		vs[np++] = m->tx.on ? m->tx.cs : "us-ascii";
 	}
@@ -3042,6 +3044,9 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	}
 	stays = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
 	    hasd ? delsp : NULL, part, 0);
+	/* A missing charset is written even where the rule stops short,
+	 * as its fast path would write it once the labels are canonical. */
+	m->tx.deflt = 1;
 	if (stays != NULL) {
 		m->tx.fmt = fmtoff(hasf ? format : NULL, hasd ? delsp : NULL);
 		if (!m->failed)
