@@ -2903,9 +2903,10 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	if (pl->hasct) {
 		if ((n = value(m, h, (size_t)ct)) < 0)
 			return;		/* a field written as it is */
-		/* Only text has labels to decide: parse no other (but
-		 * "text/ plain", which the parser reads as text/plain). */
-		if (strncasecmp(m->scratch, "text/", 5) != 0) {
+		/* Only text has labels to decide: parse all but the usual
+		 * multipart (the parser reads "text /plain", "(c) text/plain"
+		 * as text/plain, as doctype will write them). */
+		if (strncasecmp(m->scratch, "multipart/", 10) == 0) {
 			copyn(type, sizeof type, m->scratch, strcspn(
 			    m->scratch, " \t;("));
 			for (n = 0; type[n] != '\0'; n++)
