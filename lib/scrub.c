@@ -2858,6 +2858,20 @@ rankfields(struct msg *m, const struct nym_hdr *h, const char *part,
 	return disorder;
 }
 
+/* Can the type at the start of Content-Type value v be text/ as the
+ * parser reads it?  Not if it is written plainly as another type
+ * ("application/pdf"); an odd spelling ("text /plain", a comment first)
+ * is left to the parser, as doctype will write it. */
+static int
+maybetext(const char *v)
+{
+	size_t k = 0;
+
+	while (tokenchar((unsigned char)v[k]) && v[k] != '/')
+		k++;
+	return v[k] != '/' || (k == 4 && strncasecmp(v, "text", 4) == 0);
+}
+
 /* format and delsp, where the text rule did not decide: format=fixed
  * (the default) and a delsp without format go. */
 static int
@@ -2903,10 +2917,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	if (pl->hasct) {
 		if ((n = value(m, h, (size_t)ct)) < 0)
 			return;		/* a field written as it is */
-		/* Only text has labels to decide: parse all but the usual
-		 * multipart (the parser reads "text /plain", "(c) text/plain"
-		 * as text/plain, as doctype will write them). */
-		if (strncasecmp(m->scratch, "multipart/", 10) == 0) {
+		/* Only text has labels to decide: parse no other. */
+		if (!maybetext(m->scratch)) {
 			copyn(type, sizeof type, m->scratch, strcspn(
 			    m->scratch, " \t;("));
 			for (n = 0; type[n] != '\0'; n++)
@@ -3005,11 +3017,11 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	m->tbn = 0;
 	if (has[R_CTYPE] != 1 || has[R_CTE] > 1 || has[R_CDISP] > 1 ||
 	    (i = nym_hdr_find(ph, "content-type", 0)) < 0 ||
-	    (n = value(m, ph, (size_t)i)) < 0 ||
-	    strncasecmp(m->scratch, "text/", 5) != 0 ||
+	    (n = value(m, ph, (size_t)i)) < 0 || !maybetext(m->scratch) ||
 	    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
 		return;
-	text = strcmp(mt.type, "text/html") != 0;
+	text = strncmp(mt.type, "text/", 5) == 0 &&
+	    strcmp(mt.type, "text/html") != 0;
 	file = nym_mime_param(&mt, "name") != NULL;
 	if ((p = nym_mime_param(&mt, "charset")) != NULL)
 		COPYS(charset, charsetname(p->value));
