@@ -982,9 +982,9 @@ awdecide(struct msg *m)
 		}
 		en = nym_qp(nl, nn, enc, eol);
 	} else {
-		memcpy(enc, nl, nn);
-		memcpy(enc + nn, eol, strlen(eol));
 		en = nn + strlen(eol);
+		memcpy(enc, nl, nn);
+		memcpy(enc + nn, eol, en - nn);
 	}
 	awout(m, a->hold, a->start[i]);
 	if (a->to == NULL)
@@ -3197,9 +3197,8 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	textscan(d, dn, &ts);
 	/* The text in UTF-8: as it is if it is ASCII in a charset that
 	 * writes ASCII so, or valid UTF-8 labelled so; else from iconv. */
-	if (!ts.high && (*cs == '\0' || asciisuperset(cs)))
-		;
-	else if (strcmp(cs, "utf-8") == 0 && isutf8(d, dn))
+	if ((!ts.high && (*cs == '\0' || asciisuperset(cs))) ||
+	    (strcmp(cs, "utf-8") == 0 && isutf8(d, dn)))
 		;
 	else if (*cs != '\0' && legacycs(cs) && !ts.nul) {
 		size_t cap = 4 * dn + 1;
@@ -3337,16 +3336,15 @@ textbody(struct msg *m, const char *part)
 	if (m->scan && m->tx.cte == CTE_QP && m->tbn > 0 &&
 	    (d = malloc(m->tbn)) == NULL)
 		nomem(m);
-	else if (m->scan) {
-		dn = d != NULL ? nym_unqp(m->tb, m->tbn, d) : m->tbn;
-		for (r = d != NULL ? d : m->tb, e = r + dn; r < e; r += n) {
-			const char *nl = memchr(r, '\n', (size_t)(e - r));
+	dn = d != NULL ? nym_unqp(m->tb, m->tbn, d) : m->tbn;
+	for (r = d != NULL ? d : m->tb, e = r + dn; m->scan && !m->failed &&
+	    r < e; r += n) {
+		const char *nl = memchr(r, '\n', (size_t)(e - r));
 
-			n = nl != NULL ? (size_t)(nl + 1 - r) : (size_t)(e - r);
-			attrib(m, r, n);
-		}
-		free(d);
+		n = nl != NULL ? (size_t)(nl + 1 - r) : (size_t)(e - r);
+		attrib(m, r, n);
 	}
+	free(d);
 	r = m->in->buf + m->in->pos;
 	if ((n = m->tx.rawlen) > 0)
 		m->prevempty = r[n - 1] == '\n' && (n == 1 || r[n - 2] == '\n' ||
