@@ -3150,8 +3150,12 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 		COPYS(tx->cs, "us-ascii");
 		return NULL;	/* -a: awbegin watches its lines */
 	}
-	/* -a: the text is read here, or left as it is (awleft). */
-	if (aw)
+	/* -a: the text is rewritten here, or left as it is (awleft); but
+	 * one that stays as written and is labelled so that the next run
+	 * takes it at its word (7-bit, US-ASCII, not flowed) is watched line
+	 * by line, as the next run would watch it. */
+	if (aw && (mustlook || (kind != CTE_NONE && kind != CTE_7BIT) ||
+	    (*cs != '\0' && strcmp(cs, "us-ascii") != 0) || flowed))
 		m->aw.done = m->aw.ruled = 1;
 	if (kind == CTE_OTHER)
 		stays = "an unknown encoding";
