@@ -301,6 +301,14 @@ nym_qp(const char *in, size_t n, char *out, const char *eol)
 			col = 0;
 			continue;
 		}
+		/* "From " at a line's start as "=46rom ": as it is, it would
+		 * start a message in an mbox. */
+		if (c == 'F' && col == 0 && n - i >= 5 &&
+		    memcmp(in + i, "From ", 5) == 0) {
+			QPPUT("=46", 3);
+			col = 3;
+			continue;
+		}
 		/* A run of bytes written as they are, none of them before a
 		 * break (the next one is of the run too), that fits on the
 		 * line: copied at once. */
@@ -328,6 +336,12 @@ nym_qp(const char *in, size_t n, char *out, const char *eol)
 				QPPUT("=", 1);
 				QPPUT(eol, el);
 				col = 0;
+				if (c == 'F' && n - i >= 5 &&
+				    memcmp(in + i, "From ", 5) == 0) {
+					QPPUT("=46", 3);
+					col = 3;
+					continue;
+				}
 			}
 			if (out != NULL)
 				out[o] = (char)c;

@@ -3056,6 +3056,7 @@ struct textstat {
 	int crlf, lf;		/* lines that end in CRLF, in a bare LF */
 	int uses;		/* format=flowed: a line that ends in a space
 				   (but "-- "), or starts with one or '>' */
+	int from;		/* a line that starts with "From " */
 	size_t maxlen;		/* the longest line, without its end */
 };
 
@@ -3079,6 +3080,8 @@ textscan(const unsigned char *d, size_t dn, struct textstat *ts)
 		}
 		if (len > ts->maxlen)
 			ts->maxlen = len;
+		if (len >= 5 && memcmp(p, "From ", 5) == 0)
+			ts->from = 1;
 		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
 		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
 			ts->uses = 1;
@@ -3238,8 +3241,11 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	clean = !(m->eollen == 2 ? ts.lf : ts.crlf);
 	COPYS(tx->cs, ts.high ? "utf-8" : "us-ascii");
 	/* In an mbox, a text without a last line end that is written anew
-	 * ends in a soft break, not in the separator. */
+	 * ends in a soft break, not in the separator.  A line that starts
+	 * with "From " goes quoted-printable, as =46rom: written as it is,
+	 * it would start a message in an mbox. */
 	if (!ts.high && !ts.nul && !ts.barecr && ts.maxlen <= 998 && clean &&
+	    !ts.from &&
 	    !(part == NULL && m->mbox && dn > 0 && d[dn - 1] != '\n' &&
 	    (kind == CTE_QP || kind == CTE_BASE64 || u != NULL)))
 		tx->cte = CTE_NONE;
