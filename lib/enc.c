@@ -217,7 +217,13 @@ nym_unqp(const char *in, size_t n, char *out)
 
 	while (i < n) {
 		if (in[i] != '=') {
-			out[o++] = in[i++];
+			/* Up to the next '=' as it is. */
+			const char *q = memchr(in + i, '=', n - i);
+			size_t run = q != NULL ? (size_t)(q - in) - i : n - i;
+
+			memmove(out + o, in + i, run);
+			o += run;
+			i += run;
 			continue;
 		}
 		if (n - i >= 3 &&
@@ -242,53 +248,107 @@ nym_unqp(const char *in, size_t n, char *out)
 	return o;
 }
 
-struct qpout {
-	char *p;	/* NULL: only count */
-	size_t len;
-};
-
-static void
-qpput(struct qpout *q, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; q->p != NULL && i < n; i++)
-		q->p[q->len + i] = s[i];
-	q->len += n;
-}
-
 /* Does a line break or the end of input come at in[i]? */
-static int
+static inline int
 atbreak(const char *in, size_t n, size_t i)
 {
 	return i == n || in[i] == '\n' ||
 	    (in[i] == '\r' && i + 1 < n && in[i + 1] == '\n');
 }
 
+/* A byte quoted-printable writes as it is (space and tab only where
+ * no line break follows). */
+#define QPLIT(c) (((unsigned char)(c) > ' ' && (unsigned char)(c) < 127 && \
+	(c) != '=') || (c) == ' ' || (c) == '\t')
+
+/* QPLIT as a table, for the runs of them. */
+static const unsigned char qplit[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+};
+
+/* Append b[0, bn) at out + o (out NULL: only count). */
+#define QPPUT(b, bn) do {						\
+	if (out != NULL)						\
+		for (size_t k_ = 0; k_ < (bn); k_++)			\
+			out[o + k_] = (b)[k_];				\
+	o += (bn);							\
+} while (0)
+
 size_t
 nym_qp(const char *in, size_t n, char *out, const char *eol)
 {
-	struct qpout q;
-	size_t i, col = 0, el, tl;
+	size_t i, o = 0, col = 0, el, tl;
 	char tok[3];
 	int last;
 
 	if (eol == NULL)
 		eol = "\n";
 	el = strlen(eol);
-	q.p = out;
-	q.len = 0;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)in[i];
 
-		if (atbreak(in, n, i)) {
+		if (c == '\n' || (c == '\r' && i + 1 < n && in[i + 1] == '\n')) {
 			if (c == '\r')
 				i++;
-			qpput(&q, eol, el);
+			QPPUT(eol, el);
 			col = 0;
 			continue;
 		}
+		/* "From " at a line's start as "=46rom ": as it is, it would
+		 * start a message in an mbox. */
+		if (c == 'F' && col == 0 && n - i >= 5 &&
+		    memcmp(in + i, "From ", 5) == 0) {
+			QPPUT("=46", 3);
+			col = 3;
+			continue;
+		}
+		/* A run of bytes written as they are, none of them before a
+		 * break (the next one is of the run too), that fits on the
+		 * line: copied at once. */
+		if (QPLIT(c) && col + 2 < QP_LINE) {
+			size_t j = i + 1, lim = i + (QP_LINE - 1 - col);
+
+			if (lim > n)
+				lim = n;
+			while (j < lim && qplit[(unsigned char)in[j]])
+				j++;
+			if (j - i >= 2) {
+				tl = j - i - 1;
+				if (out != NULL)
+					memcpy(out + o, in + i, tl);
+				o += tl;
+				col += tl;
+				i += tl - 1;
+				continue;
+			}
+		}
 		last = atbreak(in, n, i + 1);
+		if (c > ' ' && c < 127 && c != '=') {
+			/* Most text: one character as it is. */
+			if (col + 1 > (last ? QP_LINE : QP_LINE - 1)) {
+				QPPUT("=", 1);
+				QPPUT(eol, el);
+				col = 0;
+				if (c == 'F' && n - i >= 5 &&
+				    memcmp(in + i, "From ", 5) == 0) {
+					QPPUT("=46", 3);
+					col = 3;
+					continue;
+				}
+			}
+			if (out != NULL)
+				out[o] = (char)c;
+			o++;
+			col++;
+			continue;
+		}
 		if (c == '=' || c >= 127 || (c < ' ' && c != '\t') ||
 		    ((c == ' ' || c == '\t') && last)) {
 			tok[0] = '=';
@@ -301,12 +361,12 @@ nym_qp(const char *in, size_t n, char *out, const char *eol)
 		}
 		/* A line that goes on needs room for the soft break's "=". */
 		if (col + tl > (last ? QP_LINE : QP_LINE - 1)) {
-			qpput(&q, "=", 1);
-			qpput(&q, eol, el);
+			QPPUT("=", 1);
+			QPPUT(eol, el);
 			col = 0;
 		}
-		qpput(&q, tok, tl);
+		QPPUT(tok, tl);
 		col += tl;
 	}
-	return q.len;
+	return o;
 }

@@ -51,9 +51,13 @@
 /* scrub-headers' input and output buffers: 64 KB, a pipe's worth. */
 #define NYM_SCRUB_INBUF	65536
 #define NYM_SCRUB_OUTBUF 65536
-/* The body scrub-headers looks at before writing a single-part text
- * message's header (its canonical MIME labels): the whole input buffer,
- * so looking costs no memory; a longer body keeps its labels. */
+/* The body scrub-headers looks at before writing the header of a text
+ * body (a single-part text/plain message's or a text part's): its
+ * canonical MIME labels and encoding are chosen from the decoded text.
+ * The whole input buffer, so looking costs no memory but the re-encoded
+ * copy (at most about 4 times this, for a legacy charset's text made
+ * UTF-8 and written quoted-printable); a longer body keeps its labels
+ * and bytes. */
 #define NYM_SCRUB_LOOK	NYM_SCRUB_INBUF
 /* The line length the canonical header form folds at (RFC 5322 2.1.1's
  * recommended 78 characters). */

@@ -141,8 +141,9 @@ ssize_t nym_unbase64(const char *in, size_t n, unsigned char *out,
  * escapes kept literally.  out needs n bytes.  Returns the length. */
 size_t nym_unqp(const char *in, size_t n, char *out);
 /* Quoted-printable encode with lines of at most 76 characters ending in
- * eol ("\n" or "\r\n").  Returns the length, or the needed size if out is
- * NULL; no NUL is written or counted. */
+ * eol ("\n" or "\r\n"), a line's leading "From " as "=46rom " (else it
+ * would start a message in an mbox).  Returns the length, or the needed
+ * size if out is NULL; no NUL is written or counted. */
 size_t nym_qp(const char *in, size_t n, char *out, const char *eol);
 
 /* ---- rfc2047.c / rfc2231: encoded words and MIME parameters ---- */

@@ -134,12 +134,28 @@ struct msg {
 		size_t start[3];	/* where each held text line starts */
 		size_t textend;	/* end of the text lines in hold */
 		size_t holdn;
-		int outbits;	/* top level: awbits of the lines written */
+		int try;	/* textrule: this text is the one to look at */
+		int ruled;	/* textrule read it: no line watch */
+		int did;	/* awdecide rewrote it (into to) */
+		char *to;	/* awtext: the lines go here, not out */
+		size_t ton, tocap;
 		const char *part;	/* the part label, or NULL: the top */
 		char hold[NYM_SCRUB_ATTRIB_HOLD];	/* the raw lines */
 	} aw;
-	int lookflowed;		/* look(): format=flowed is to decide */
-	int lookqp;		/* look(): quoted-printable is to decide */
+	struct text {		/* the text body ahead (textrule) */
+		int on;		/* its labels follow the rule: */
+		int cte;	/* CTE_NONE (7bit), CTE_QP or CTE_BASE64 */
+		char cs[16];	/* the charset written */
+		int fmt;	/* 1: format and delsp go; 2: delsp=no goes */
+		int recode;	/* m->tb replaces the body's first rawlen */
+		int deflt;	/* a text, not a file: a missing charset is
+				   written, as its default */
+		int attrib;	/* -a rewrote the text (awtext) */
+		int enc;	/* ... and its encoding changes too */
+		size_t rawlen;
+	} tx;
+	char *tb;		/* the body re-encoded */
+	size_t tbn, tbcap;
 	struct topf {		/* each top-level field: */
 		short idx;	/* its canon[] entry, or -1 */
 		short rank;
@@ -152,12 +168,8 @@ struct msg {
 		int text;	/* text/plain, or no Content-Type */
 		int anytext;	/* any text type, or no Content-Type */
 		int dropcte;	/* Content-Transfer-Encoding goes */
-		int ascii;	/* charset becomes us-ascii */
-		int dropflowed;	/* format and delsp go */
 		int addmime;	/* MIME-Version and Content-Type added */
 		int addct;	/* Content-Type added */
-		int looked;	/* they were chosen by looking at the body, */
-		int whole;	/* ... all of it (-a must keep what it saw) */
 	} pl;
 };
 
@@ -690,8 +702,12 @@ attrib(struct msg *m, const char *l, size_t n)
  * back the last three text lines and one empty line after them
  * (Alpine writes one between the attribution and the quote), at most
  * NYM_SCRUB_ATTRIB_HOLD bytes; at the quote awdecide rewrites them or
- * lets them go.  A quoted-printable body is decoded to look at and its
- * new line re-encoded; a base64 one is left (residue). */
+ * lets them go.  A text the text rule reads whole (textrule) goes through
+ * awline decoded, into a copy (awtext), before its labels are chosen from
+ * it; one it leaves as written keeps its attribution (awleft: rewritten,
+ * a second run could read it).  One the rule takes at its word or does
+ * not read is watched on its way out: quoted-printable decoded to look at
+ * and its new line re-encoded, base64 left (residue). */
 
 static void emitout(struct msg *m, const char *p, size_t len);
 
@@ -847,75 +863,26 @@ awneutral(const char *t, size_t n, char *out, size_t cap)
 	return 0;
 }
 
-#define AW_8BIT	1	/* a NUL, 8-bit byte, bare CR, line over 998 */
-#define AW_QP	2	/* an '=', white space at a line end, over 76 */
-
-/* What the lines p[0, n) hold that the top level's MIME labels are
- * chosen by (look(): struct look's ascii and qpsafe). */
-static int
-awbits(const char *p, size_t n)
-{
-	size_t i, col = 0;
-	int b = 0;
-
-	for (i = 0; i < n; i++, col++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\n' || (c == '\r' && i + 1 < n && p[i + 1] == '\n')) {
-			if (col > 0 && (p[i - 1] == ' ' || p[i - 1] == '\t'))
-				b |= AW_QP;
-			if (c == '\r')
-				i++;
-			col = (size_t)-1;	/* 0 after the loop's ++ */
-			continue;
-		}
-		if (c == 0 || c > 127 || c == '\r')
-			b |= AW_8BIT;
-		if (c == '=')
-			b |= AW_QP;
-		if (col >= 998)
-			b |= AW_8BIT;
-		if (col >= 76)
-			b |= AW_QP;
-	}
-	return b;
-}
-
-/* Lines of the watched part go out; at the top level what they hold is
- * kept for awdecide. */
+/* Lines of the watched part go out, or into m->aw.to (awtext). */
 static void
 awout(struct msg *m, const char *p, size_t n)
 {
-	if (m->aw.part == NULL && m->pl.looked)
-		m->aw.outbits |= awbits(p, n);
-	emitout(m, p, n);
+	struct awatch *a = &m->aw;
+
+	if (a->to == NULL)
+		emitout(m, p, n);
+	else if (n <= a->tocap - a->ton) {
+		memcpy(a->to + a->ton, p, n);
+		a->ton += n;
+	}
 }
 
-/* What the rest of the top-level body holds (awbits), all of it in the
- * input buffer: the labels' look saw it whole.  In an mbox it ends at a
- * From_ line after an empty line, and a CR that ends the mbox is a line
- * end (look() reads it so). */
-static int
-awrest(const struct msg *m)
+/* The rewritten attribution, reported where it goes out. */
+static void
+awleak(struct msg *m, const char *part)
 {
-	const char *p = m->in->buf + m->in->pos, *e = m->in->buf + m->in->len;
-	const char *nl;
-	int prevempty = m->prevempty, b = 0;
-	size_t len;
-
-	for (; p < e; p = nl) {
-		nl = memchr(p, '\n', (size_t)(e - p));
-		nl = nl == NULL ? e : nl + 1;
-		len = (size_t)(nl - p);
-		if (m->mbox && prevempty && len >= 5 && memcmp(p, "From ", 5) == 0)
-			break;
-		prevempty = (len == 1 && p[0] == '\n') || (len == 2 &&
-		    p[0] == '\r' && p[1] == '\n');
-		if (m->mbox && nl == e && p[len - 1] == '\r')
-			len--;
-		b |= awbits(p, len);
-	}
-	return b;
+	leak(m, part, "body", 4, "reply attribution with the date, time or "
+	    "language of the sender (written as \"NAME wrote:\")");
 }
 
 /* The held lines go out as they are. */
@@ -983,7 +950,7 @@ awjoin(const struct msg *m, int i, int j, const char *more, size_t mn,
  * attribution on two lines, as Claws writes it): then which lines the
  * attribution is, is not clear, and a second run would take one more. */
 static void
-awdecide(struct msg *m, const char *q, size_t qn)
+awdecide(struct msg *m)
 {
 	struct awatch *a = &m->aw;
 	char t[NYM_SCRUB_ATTRIB_HOLD + 2], nl[NYM_SCRUB_ATTRIB + 1];
@@ -1015,28 +982,14 @@ awdecide(struct msg *m, const char *q, size_t qn)
 		}
 		en = nym_qp(nl, nn, enc, eol);
 	} else {
-		memcpy(enc, nl, nn);
-		memcpy(enc + nn, eol, strlen(eol));
 		en = nn + strlen(eol);
-	}
-	/* The top level's MIME labels were chosen by what the body held:
-	 * the attribution must not take away what they were chosen for
-	 * (8-bit bytes; in quoted-printable, what it must encode), and a
-	 * body that was too long to look at must not become short enough. */
-	if (a->part == NULL && m->pl.looked && (!m->pl.whole ||
-	    (awbits(a->hold + a->start[i], a->textend - a->start[i]) &
-	    ~(awbits(enc, en) | a->outbits | awbits(a->hold, a->start[i]) |
-	    awbits(a->hold + a->textend, a->holdn - a->textend) |
-	    awbits(q, qn) | awrest(m)) & (AW_8BIT | (m->lookqp ? AW_QP :
-	    0))) != 0)) {
-		residue(m, NULL, "body", "reply attribution not rewritten: "
-		    "the MIME labels were chosen with it in the text");
-		awflush(m);
-		return;
+		memcpy(enc, nl, nn);
+		memcpy(enc + nn, eol, en - nn);
 	}
 	awout(m, a->hold, a->start[i]);
-	leak(m, a->part, "body", 4, "reply attribution with the date, time "
-	    "or language of the sender (written as \"NAME wrote:\")");
+	if (a->to == NULL)
+		awleak(m, a->part);
+	a->did = 1;
 	awout(m, enc, en);
 	awout(m, a->hold + a->textend, a->holdn - a->textend);
 	a->holdn = a->textend = 0;
@@ -1064,7 +1017,7 @@ awline(struct msg *m, const char *p, size_t len)
 	if (p[0] == '>' && !a->soft) {
 		/* The first quoted line: decide, and watch no more. */
 		if (a->ntext > 0)
-			awdecide(m, p, len);
+			awdecide(m);
 		else
 			awflush(m);
 		a->on = 0;
@@ -1125,6 +1078,57 @@ awend(struct msg *m)
 	if (m->aw.on)
 		awflush(m);
 	m->aw.on = 0;
+}
+
+/* -a: the text textrule read (m->aw.ruled) is written as it was, for
+ * why: its attribution too. */
+static void
+awleft(struct msg *m, const char *part, const char *why)
+{
+	if (m->aw.ruled && why != NULL)
+		residue(m, part, "body", "reply attribution not rewritten: the "
+		    "text is left as written (%s)", why);
+	m->aw.ruled = 0;
+}
+
+/* -a on a text that textrule reads whole: its decoded lines d[0, dn)
+ * through awline into a copy.  The copy, *outn bytes, if the attribution
+ * was rewritten there (the leak is textbody's to report, if it writes
+ * it), else NULL. */
+static char *
+awtext(struct msg *m, const char *part, const char *d, size_t dn,
+    size_t *outn)
+{
+	struct awatch *a = &m->aw;
+	const char *nl;
+	size_t off, len;
+	char *t;
+
+	memset(a, 0, offsetof(struct awatch, hold));
+	a->done = a->ruled = 1;
+	/* The new line is at most NYM_SCRUB_ATTRIB bytes and a CRLF. */
+	if ((t = malloc(dn + NYM_SCRUB_ATTRIB + 2)) == NULL) {
+		nomem(m);
+		return NULL;
+	}
+	a->on = 1;
+	a->part = part;
+	a->to = t;
+	a->tocap = dn + NYM_SCRUB_ATTRIB + 2;
+	for (off = 0; off < dn && a->on; off += len) {
+		nl = memchr(d + off, '\n', dn - off);
+		len = nl != NULL ? (size_t)(nl + 1 - (d + off)) : dn - off;
+		awline(m, d + off, len);
+	}
+	awend(m);
+	awout(m, d + off, dn - off);
+	*outn = a->ton;
+	a->to = NULL;
+	if (!a->did) {
+		free(t);
+		return NULL;
+	}
+	return t;
 }
 
 /* Write content, line by line.  In an mbox, a line that starts with
@@ -2644,15 +2648,21 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		} else if (isctype && strcmp(p->name, "charset") == 0) {
 			charset = 1;
 			v = charsetname(p->value);
-			if (top && m->pl.ascii && strcmp(v, "us-ascii") != 0) {
-				leak(m, part, name, nl, "charset %s for ASCII "
-				    "text (written us-ascii, which says the "
-				    "same)", v);
-				v = "us-ascii";
+			if (m->tx.on && strcmp(v, m->tx.cs) != 0) {
+				if (strcmp(m->tx.cs, "us-ascii") == 0)
+					leak(m, part, name, nl, "charset %s for "
+					    "ASCII text (written us-ascii, which "
+					    "says the same)", v);
+				else
+					leak(m, part, name, nl, "charset %s, "
+					    "the sender's locale (the text "
+					    "written as UTF-8)", v);
+				v = m->tx.cs;
 			}
-		} else if (isctype && top && m->pl.dropflowed &&
+		} else if (isctype && m->tx.fmt != 0 &&
 		    (strcmp(p->name, "format") == 0 ||
-		    strcmp(p->name, "delsp") == 0)) {
+		    strcmp(p->name, "delsp") == 0) && (m->tx.fmt == 1 ||
+		    (p->name[0] == 'd' && strcasecmp(p->value, "yes") != 0))) {
 			leak(m, part, name, nl, "%s=%s that the text does not "
 			    "use (dropped)", p->name, p->value);
 			continue;
@@ -2687,10 +2697,12 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		ps[np] = p;
 		vs[np++] = v;
 	}
-	/* text/plain's default charset made explicit. */
-	if (isctype && !charset && strcmp(mt.type, "text/plain") == 0) {
+	/* text/plain's default charset made explicit; a text's charset
+	 * as the text rule chose it. */
+	if (isctype && !charset && (strcmp(mt.type, "text/plain") == 0 ||
+	    m->tx.on || m->tx.deflt)) {
 		ps[np] = &ascii;
-		vs[np++] = "us-ascii";
+		vs[np++] = m->tx.on ? m->tx.cs : "us-ascii";
 	}
 	if (!isctype && top && m->pl.anytext && np == 0 &&
 	    strcmp(mt.type, "inline") == 0) {
@@ -2813,6 +2825,15 @@ ctekind(const char *v)
 	return CTE_OTHER;
 }
 
+/* The canonical spelling of CTE_NONE ("": no field), CTE_QP and
+ * CTE_BASE64. */
+static const char *
+ctename(int kind)
+{
+	return kind == CTE_QP ? "quoted-printable" : kind == CTE_BASE64 ?
+	    "base64" : "";
+}
+
 /* Look at the body's text lines for attributions (-c): a text/plain body
  * (or one without Content-Type) that is not encoded. */
 static void
@@ -2823,8 +2844,8 @@ scanbegin(struct msg *m, const struct content *ct, const char *part)
 	m->paran = 0;
 	m->scanpart = part;
 	m->scan = m->s->report != NULL && (ct->type[0] == '\0' ||
-	    strcmp(ct->type, "text/plain") == 0) && k != CTE_QP &&
-	    k != CTE_BASE64 && k != CTE_OTHER;
+	    strcmp(ct->type, "text/plain") == 0) && (k != CTE_QP ||
+	    m->tx.recode) && k != CTE_BASE64 && k != CTE_OTHER;
 }
 
 /* Is the part whose header is h an attachment (Content-Disposition)? */
@@ -2908,7 +2929,25 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 		    (size_t)n : 0);
 		for (n = 0; ct->cte[n] != '\0'; n++)
 			ct->cte[n] = (char)tolower((unsigned char)ct->cte[n]);
-		if (part == NULL && m->pl.dropcte)
+		if (m->tx.on) {
+			if (m->tx.cte == CTE_NONE)
+				leak(m, part, h->buf + h->f[i].off,
+				    h->f[i].namelen, "%s, %s (dropped)",
+				    ct->cte, part == NULL ? "where the body "
+				    "reads the same without it" :
+				    ctekind(ct->cte) == CTE_7BIT ? "the "
+				    "default" : "where the text is 7-bit");
+			else {
+				if (ctekind(ct->cte) != m->tx.cte)
+					leak(m, part, h->buf + h->f[i].off,
+					    h->f[i].namelen, "%s, the client's "
+					    "choice for this text (written %s)",
+					    ct->cte, ctename(m->tx.cte));
+				emitfield(m, h->buf + h->f[i].off,
+				    h->f[i].namelen, ctename(m->tx.cte));
+			}
+			COPYS(ct->cte, ctename(m->tx.cte));
+		} else if (part == NULL && m->pl.dropcte)
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
 			    "%s, where the body reads the same without it "
 			    "(dropped)", ct->cte);
@@ -3007,253 +3046,490 @@ setorigid(struct msg *m, const struct nym_hdr *h)
 	m->origleak = 1;
 }
 
-/* What the start of a body shows, if it holds all of the body. */
-struct look {
-	int whole;	/* the whole body is in the input buffer */
-	int ascii;	/* 7bit text: bytes 1-127, CR only before LF, lines
-			   of at most 998 bytes */
-	int qpsafe;	/* reads the same as quoted-printable: no '=', no
-			   white space ending a line, lines of at most 76 */
-	int flowed;	/* uses format=flowed: a line ending in a space
-			   (but "-- "), or starting with a space or '>' */
+static int whichlevel(const struct msg *m, const char *l, size_t n,
+    int *close);
+static int isempty(const char *l, size_t n);
+static int readfail(struct msg *m);
+
+/* ---- text parts: one encoding and charset label (issue 15) ---- */
+
+/* Is p[0, n) valid UTF-8 (no overlong forms, surrogates or code points
+ * past U+10FFFF)? */
+static int
+isutf8(const unsigned char *p, size_t n)
+{
+	size_t i = 0, k, j;
+	unsigned c, min;
+
+	while (i < n) {
+		c = p[i];
+		if (c < 0x80) {
+			/* ASCII: eight bytes at a time. */
+			for (i++; i + 8 <= n; i += 8) {
+				uint64_t w;
+
+				memcpy(&w, p + i, 8);
+				if ((w & 0x8080808080808080ULL) != 0)
+					break;
+			}
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			min = 0x80;
+			c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			min = 0x800;
+			c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			min = 0x10000;
+			c &= 0x07;
+		} else
+			return 0;
+		if (n - i <= k)
+			return 0;
+		for (j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (p[i + j] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/* Where the body that starts at the input position ends, within the
+ * input buffer (NYM_SCRUB_LOOK): at EOF, in an mbox at a From_ line
+ * after an empty line, and in a part at a delimiter of an open level.
+ * 1 and its length in *rawn (*delim: a delimiter or From_ line follows),
+ * or 0 if the end is not in sight. */
+static int
+bodyextent(struct msg *m, size_t *rawn, int *delim)
+{
+	size_t off = 0, have, len;
+	int prevempty = m->prevempty, close;
+	const char *b, *p, *nl;
+
+	for (;;) {
+		b = m->in->buf + m->in->pos;
+		have = m->in->len - m->in->pos;
+		while (off < have) {
+			p = b + off;
+			nl = memchr(p, '\n', have - off);
+			if (nl == NULL && !m->in->eof)
+				break;		/* a line the buffer cuts */
+			len = nl != NULL ? (size_t)(nl + 1 - p) : have - off;
+			if ((m->depth > 0 && whichlevel(m, p, len, &close) !=
+			    -1) || (m->mbox && prevempty && len >= 5 &&
+			    memcmp(p, "From ", 5) == 0)) {
+				*rawn = off;
+				*delim = 1;
+				return 1;
+			}
+			prevempty = isempty(p, len);
+			off += len;
+		}
+		if (off == have && m->in->eof) {
+			*rawn = off;
+			*delim = 0;
+			return 1;
+		}
+		if (m->failed || have >= NYM_SCRUB_LOOK || have >= m->in->cap)
+			return 0;
+		if (nym_in_fill(m->in, have + 1) == -1) {
+			readfail(m);
+			return 0;
+		}
+		if (m->in->len - m->in->pos == have && !m->in->eof)
+			return 0;
+	}
+}
+
+/* Make room for n more bytes in m->tb. */
+static int
+tbroom(struct msg *m, size_t n)
+{
+	char *g;
+	size_t cap;
+
+	if (n <= m->tbcap - m->tbn)
+		return 0;
+	for (cap = m->tbcap == 0 ? 4096 : m->tbcap; cap - m->tbn < n;)
+		cap *= 2;
+	if ((g = realloc(m->tb, cap)) == NULL) {
+		nomem(m);
+		return -1;
+	}
+	m->tb = g;
+	m->tbcap = cap;
+	return 0;
+}
+
+static void
+tbput(struct msg *m, const char *p, size_t n)
+{
+	if (n == 0 || tbroom(m, n) == -1)
+		return;
+	memcpy(m->tb + m->tbn, p, n);
+	m->tbn += n;
+}
+
+/* What a decoded text holds. */
+struct textstat {
+	int nul, barecr, high;	/* NUL, CR not before LF, 8-bit bytes */
+	int crlf, lf;		/* lines that end in CRLF, in a bare LF */
+	int uses;		/* format=flowed: a line that ends in a space
+				   (but "-- "), or starts with one or '>' */
+	int from;		/* a line that starts with "From " */
+	size_t maxlen;		/* the longest line, without its end */
 };
 
-/* Scan the body in the input buffer; 1 if it ends there (EOF, or in an
- * mbox a From_ line after an empty line), 0 if more may follow. */
-static int
-scanbody(struct msg *m, struct look *lk)
+static void
+textscan(const unsigned char *d, size_t dn, struct textstat *ts)
 {
-	const char *p, *e, *nl, *q;
-	size_t len;
-	int prevempty = 1;
+	const char *p, *e, *nl;
+	size_t len, i;
 
-	lk->ascii = lk->qpsafe = 1;
-	lk->flowed = 0;
-	p = m->in->buf + m->in->pos;
-	e = m->in->buf + m->in->len;
-	for (; p < e; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL) {
-			if (!m->in->eof)
-				return 0;	/* a line the buffer cuts */
+	memset(ts, 0, sizeof *ts);
+	for (p = (const char *)d, e = p + dn; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
 			nl = e;
-		}
-		if (m->mbox && prevempty && nl - p >= 5 &&
-		    memcmp(p, "From ", 5) == 0)
-			return 1;
 		len = (size_t)(nl - p);
-		/* A CR ends its line before an LF, and at the end of an
-		 * mbox too: the mbox is written with an LF after it. */
-		if (len > 0 && (nl < e || m->mbox) && p[len - 1] == '\r')
-			len--;
-		prevempty = len == 0;
-		if (len > 998)
-			lk->ascii = 0;
-		if (len > 76 || (len > 0 && (p[len - 1] == ' ' ||
-		    p[len - 1] == '\t')))
-			lk->qpsafe = 0;
+		if (nl < e) {
+			if (len > 0 && p[len - 1] == '\r') {
+				ts->crlf = 1;
+				len--;
+			} else
+				ts->lf = 1;
+		}
+		if (len > ts->maxlen)
+			ts->maxlen = len;
+		if (len >= 5 && memcmp(p, "From ", 5) == 0)
+			ts->from = 1;
 		if (len > 0 && ((p[len - 1] == ' ' && !(len == 3 &&
 		    memcmp(p, "-- ", 3) == 0)) || p[0] == ' ' || p[0] == '>'))
-			lk->flowed = 1;
-		q = p;
-		/* Eight bytes at a time while none is NUL, CR, '=' or 8-bit
-		 * (most text): then one at a time. */
-		for (; q + 8 <= p + len; q += 8) {
+			ts->uses = 1;
+		/* Eight bytes at a time while none is NUL, CR or 8-bit. */
+		for (i = 0; i + 8 <= len; i += 8) {
 			uint64_t w, o = 0x0101010101010101ULL;
 
-			memcpy(&w, q, 8);
+			memcpy(&w, p + i, 8);
 			if (((w | ((w - o) & ~w) | (((w ^ 0x0d * o) - o) &
-			    ~(w ^ 0x0d * o)) | (((w ^ 0x3d * o) - o) &
-			    ~(w ^ 0x3d * o))) & 0x80 * o) != 0)
+			    ~(w ^ 0x0d * o))) & 0x80 * o) != 0)
 				break;
 		}
-		for (; q < p + len; q++) {
-			unsigned char c = (unsigned char)*q;
+		for (; i < len; i++) {
+			unsigned char c = (unsigned char)p[i];
 
-			if (c == '\0' || c > 127 || c == '\r')
-				lk->ascii = 0;
-			else if (c == '=')
-				lk->qpsafe = 0;
+			if (c == '\0')
+				ts->nul = 1;
+			else if (c == '\r')
+				ts->barecr = 1;
+			else if (c > 127)
+				ts->high = 1;
 		}
-		/* Decided: nothing more can make a label go. */
-		if ((!lk->ascii || (m->lookqp && !lk->qpsafe)) &&
-		    (!m->lookflowed || lk->flowed))
-			return 1;
 		if (nl == e)
 			break;
 	}
-	return m->in->eof;
 }
 
-/* Look at the body ahead, within the input buffer (NYM_SCRUB_LOOK):
- * what is buffered first, reading more only while the end is not in
- * sight (in an mbox it usually is: no read, no move). */
-static void
-look(struct msg *m, struct look *lk)
+/* The canonical labels of a text body (scrub-headers(1), "Text parts"),
+ * in m->tx, with the body re-encoded into m->tb where they change it.
+ * kind and cs are its Content-Transfer-Encoding and charset as written
+ * (cs "" if none, else lower case), format and delsp its parameters
+ * (NULL if absent).  The rule, from the decoded text alone, once made
+ * UTF-8 (a legacy charset's with iconv):
+ *   - US-ASCII text (no NUL, CR only before LF, lines of at most 998
+ *     bytes, the message's line ends) in a charset that reads ASCII
+ *     bytes as ASCII: 7bit (no field), charset=us-ascii;
+ *   - other text that is UTF-8, or that iconv makes UTF-8 from a legacy
+ *     charset: quoted-printable, charset=utf-8 (not 8bit: the deliverers
+ *     send no BODY=8BITMIME, and a server that does not offer 8BITMIME
+ *     must not be sent 8-bit bytes);
+ *   - text whose line ends are not the message's (a CRLF in an LF
+ *     message, after decoding): base64, which alone keeps those bytes.
+ * A body that does not end within NYM_SCRUB_LOOK bytes, does not
+ * decode, or is in a charset it cannot be sure of keeps its labels and
+ * bytes (residue).  Labelled 7bit (or unlabelled) US-ASCII without
+ * format parameters, it is taken at its word, unread: that is the
+ * canonical form already, and a long body streams through.  NULL, or
+ * why the labels stay as written (then m->tx.on is 0). */
+static const char *
+textrule(struct msg *m, int kind, const char *cs, const char *format,
+    const char *delsp, const char *part, int mustlook)
 {
-	size_t have;
+	struct text *tx = &m->tx;
+	const unsigned char *d;
+	struct textstat ts;
+	const char *raw, *stays = NULL;
+	size_t rawn, dn, i, strip = 0;
+	int delim, clean, flowed, aw = m->aw.try;
+	char *u = NULL, *dec = NULL, *rw = NULL;
 
-	memset(lk, 0, sizeof *lk);
-	while (!m->failed) {
-		if (scanbody(m, lk)) {
-			lk->whole = 1;
-			return;
+	memset(tx, 0, sizeof *tx);
+	m->tbn = 0;
+	m->aw.try = m->aw.ruled = 0;
+	flowed = format != NULL && strcasecmp(format, "flowed") == 0;
+	if (!mustlook && (kind == CTE_NONE || kind == CTE_7BIT) &&
+	    (*cs == '\0' || strcmp(cs, "us-ascii") == 0) && format == NULL &&
+	    delsp == NULL) {
+		tx->on = 1;
+		COPYS(tx->cs, "us-ascii");
+		return NULL;	/* -a: awbegin watches its lines */
+	}
+	/* -a: the text is rewritten here, or left as it is (awleft); but
+	 * one that stays as written and is labelled so that the next run
+	 * takes it at its word (7-bit, US-ASCII, not flowed) is watched line
+	 * by line, as the next run would watch it. */
+	if (aw && (mustlook || (kind != CTE_NONE && kind != CTE_7BIT) ||
+	    (*cs != '\0' && strcmp(cs, "us-ascii") != 0) || flowed))
+		m->aw.done = m->aw.ruled = 1;
+	if (kind == CTE_OTHER)
+		stays = "an unknown encoding";
+	else if (!bodyextent(m, &rawn, &delim))
+		stays = "a body too long to look at first";
+	if (stays != NULL)
+		return stays;
+	raw = m->in->buf + m->in->pos;
+	/* A part's last line end belongs to the delimiter after it; an
+	 * mbox message's last empty line is the separator. */
+	if (part != NULL && delim && rawn > 0 && raw[rawn - 1] == '\n')
+		strip = rawn > 1 && raw[rawn - 2] == '\r' ? 2 : 1;
+	else if (part == NULL && m->mbox && rawn > 0 && raw[rawn - 1] ==
+	    '\n') {
+		/* An empty last line: the separator, at EOF too. */
+		strip = rawn > 1 && raw[rawn - 2] == '\r' ? 2 : 1;
+		if (!(rawn == strip || raw[rawn - strip - 1] == '\n'))
+			strip = 0;
+	}
+	rawn -= strip;
+	if (kind == CTE_QP || kind == CTE_BASE64) {
+		if ((dec = malloc(rawn + 1)) == NULL) {
+			nomem(m);
+			return "no memory";
 		}
-		have = m->in->len - m->in->pos;
-		if (have >= NYM_SCRUB_LOOK || have >= m->in->cap ||
-		    nym_in_fill(m->in, have + 1) == -1 ||
-		    (m->in->len - m->in->pos == have && !m->in->eof))
-			break;
+		if (kind == CTE_QP)
+			dn = nym_unqp(raw, rawn, dec);
+		else {
+			ssize_t r = nym_unbase64(raw, rawn, (unsigned char *)dec,
+			    rawn, "+/");
+
+			if (r < 0) {
+				free(dec);
+				return "a body that does not decode";
+			}
+			dn = (size_t)r;
+		}
+		d = (const unsigned char *)dec;
+	} else {
+		d = (const unsigned char *)raw;
+		dn = rawn;
 	}
-	memset(lk, 0, sizeof *lk);
+	textscan(d, dn, &ts);
+	/* The text in UTF-8: as it is if it is ASCII in a charset that
+	 * writes ASCII so, or valid UTF-8 labelled so; else from iconv. */
+	if ((!ts.high && (*cs == '\0' || asciisuperset(cs))) ||
+	    (strcmp(cs, "utf-8") == 0 && isutf8(d, dn)))
+		;
+	else if (*cs != '\0' && legacycs(cs) && !ts.nul) {
+		size_t cap = 4 * dn + 1;
+		ssize_t un;
+
+		if ((u = malloc(cap)) == NULL) {
+			nomem(m);
+			free(dec);
+			return "no memory";
+		}
+		if ((un = nym_iconv_utf8(cs, (const char *)d, dn, u, cap)) <
+		    0 || (size_t)un != strlen(u)) {
+			free(u);
+			free(dec);
+			return "a charset whose text cannot be made UTF-8";
+		}
+		d = (const unsigned char *)u;
+		dn = (size_t)un;
+		textscan(d, dn, &ts);
+	} else {
+		free(dec);
+		return "8-bit text not valid in its charset";
+	}
+	/* -a: the attribution rewritten in the text, before its labels are
+	 * chosen from it. */
+	if (aw && (rw = awtext(m, part, (const char *)d, dn, &i)) != NULL) {
+		tx->attrib = 1;
+		d = (const unsigned char *)rw;
+		dn = i;
+		textscan(d, dn, &ts);
+	}
+	/* Line ends as the message writes them: nym_qp writes them so. */
+	clean = !(m->eollen == 2 ? ts.lf : ts.crlf);
+	COPYS(tx->cs, ts.high ? "utf-8" : "us-ascii");
+	/* In an mbox, a text without a last line end that is written anew
+	 * ends in a soft break, not in the separator.  A line that starts
+	 * with "From " goes quoted-printable, as =46rom: written as it is,
+	 * it would start a message in an mbox. */
+	if (!ts.high && !ts.nul && !ts.barecr && ts.maxlen <= 998 && clean &&
+	    !ts.from &&
+	    !(part == NULL && m->mbox && dn > 0 && d[dn - 1] != '\n' &&
+	    (kind == CTE_QP || kind == CTE_BASE64 || u != NULL)))
+		tx->cte = CTE_NONE;
+	else
+		tx->cte = clean ? CTE_QP : CTE_BASE64;
+	tx->on = 1;
+	/* format=flowed: kept where the text uses it; DelSp=yes with it,
+	 * which could only go if the text lost the space at each soft
+	 * break: the decoded text would change. */
+	if (flowed && ts.uses) {
+		tx->fmt = 2;
+		if (delsp != NULL && strcasecmp(delsp, "yes") == 0)
+			residue(m, part, "Content-Type", "delsp=yes kept (the "
+			    "flowed text deletes the spaces it breaks at)");
+	} else if (format != NULL || delsp != NULL)
+		tx->fmt = 1;
+	if (flowed && ts.uses)
+		residue(m, part, "Content-Type", "format=flowed kept (the text "
+		    "uses it)");
+	/* The body as it will be written, with the line end taken off
+	 * above (the delimiter's or the separator's) put back. */
+	if (tx->cte == CTE_NONE) {
+		if (kind == CTE_QP || kind == CTE_BASE64 || u != NULL ||
+		    tx->attrib) {
+			tx->recode = 1;
+			tbput(m, (const char *)d, dn);
+		}
+	} else if (tx->cte == CTE_QP) {
+		/* At most 3 bytes a byte, and 3 for each soft break after
+		 * 73 or more: one pass, no counting first. */
+		tx->recode = 1;
+		if (tbroom(m, 4 * dn + 16) == 0) {
+			m->tbn = nym_qp((const char *)d, dn, m->tb, m->eol);
+			/* Ended by a soft break, to end in a line end. */
+			if (part == NULL && m->tbn > 0 &&
+			    m->tb[m->tbn - 1] != '\n') {
+				tbput(m, "=", 1);
+				tbput(m, m->eol, m->eollen);
+			}
+		}
+	} else {
+		size_t bn = 4 * ((dn + 2) / 3) + 1, w;
+		char *b = malloc(bn);
+
+		tx->recode = 1;
+		if (b == NULL)
+			nomem(m);
+		else {
+			bn = nym_base64(d, dn, b, "+/");
+			for (i = 0; i < bn; i += w) {
+				w = bn - i < 76 ? bn - i : 76;
+				tbput(m, b + i, w);
+				if (i + w < bn || part == NULL)
+					tbput(m, m->eol, m->eollen);
+			}
+			free(b);
+		}
+	}
+	if (tx->recode && strip > 0)
+		tbput(m, m->eol, m->eollen);
+	tx->rawlen = rawn + strip;
+	/* Written as read: nothing to re-encode. */
+	if (tx->recode && !m->failed && m->tbn == tx->rawlen &&
+	    (m->tbn == 0 || memcmp(m->tb, raw, m->tbn) == 0))
+		tx->recode = 0;
+	/* The labels change, or the body is encoded anew. */
+	tx->enc = tx->cte != CTE_NONE || kind == CTE_QP || kind == CTE_BASE64 ||
+	    u != NULL;
+	free(rw);
+	free(u);
+	free(dec);
+	return NULL;
 }
 
-/* The top level's MIME labels in the canonical form (m->pl): what a
- * single-part text/plain message's body allows, looked at ahead when a
- * label depends on it; and, in a check, the residue. */
+/* Write the body textrule re-encoded, in place of the bytes read. */
 static void
-plan(struct msg *m, const struct nym_hdr *h, const short *head,
-    const size_t *has)
+textbody(struct msg *m, const char *part)
 {
-	struct plan *pl = &m->pl;
-	struct nym_mimetype mt = { 0 };
-	const struct nym_param *cs, *fmt;
-	struct look lk = { 0 };
-	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
-	ssize_t mv, ct, te, n;
-	int kind, need, multi, identity;
+	const char *r, *e;
+	char *d = NULL;
+	size_t n, dn;
+	int sc;
 
-	memset(pl, 0, sizeof *pl);
-	mv = head[R_MIMEVER];
-	ct = head[R_CTYPE];
-	te = head[R_CTE];
-	pl->hasmv = mv >= 0 && wanted(m->s, "mime-version", 12, 0);
-	pl->hasct = ct >= 0 && wanted(m->s, "content-type", 12, 0);
-	pl->hascte = te >= 0 && wanted(m->s, "content-transfer-encoding", 25,
-	    0);
-	/* Given twice, the body is walked by the last: decide nothing. */
-	if (has[R_CTYPE] > 1 || has[R_CTE] > 1) {
-		residue(m, NULL, has[R_CTYPE] > 1 ? "Content-Type" :
-		    "Content-Transfer-Encoding", "given twice: the labels are "
-		    "kept as written");
+	if (!m->tx.recode || m->failed)
 		return;
+	if (m->tx.attrib)
+		awleak(m, part);
+	if (!m->tx.attrib || m->tx.enc)
+		leak(m, part, "body", 4, "the client's encoding of the text "
+		    "(written %s)", m->tx.cte == CTE_QP ? "quoted-printable" :
+		    m->tx.cte == CTE_BASE64 ? "base64" : "as 7-bit text");
+	/* -c: its lines, decoded, go through attrib(), not as emitout
+	 * would give them (encoded). */
+	sc = m->scan;
+	m->scan = 0;
+	emit(m, m->tb, m->tbn);
+	m->scan = sc;
+	if (m->scan && m->tx.cte == CTE_QP && m->tbn > 0 &&
+	    (d = malloc(m->tbn)) == NULL)
+		nomem(m);
+	dn = d != NULL ? nym_unqp(m->tb, m->tbn, d) : m->tbn;
+	for (r = d != NULL ? d : m->tb, e = r + dn; m->scan && !m->failed &&
+	    r < e; r += n) {
+		const char *nl = memchr(r, '\n', (size_t)(e - r));
+
+		n = nl != NULL ? (size_t)(nl + 1 - r) : (size_t)(e - r);
+		attrib(m, r, n);
 	}
-	fmt = NULL;
-	if (pl->hasct) {
-		if ((n = value(m, h, (size_t)ct)) < 0)
-			return;		/* a field written as it is */
-		/* Only text/plain has labels to decide: parse no other. */
-		if (strncasecmp(m->scratch, "text/plain", 10) != 0) {
-			copyn(type, sizeof type, m->scratch, strcspn(
-			    m->scratch, " \t;("));
-			for (n = 0; type[n] != '\0'; n++)
-				type[n] = (char)tolower((unsigned char)type[n]);
-		} else if (nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
-			return;
-		else
-			COPYS(type, mt.type);
-		if ((cs = nym_mime_param(&mt, "charset")) != NULL)
-			COPYS(charset, charsetname(cs->value));
-		if ((fmt = nym_mime_param(&mt, "format")) == NULL)
-			fmt = nym_mime_param(&mt, "delsp");
-	}
-	multi = strncmp(type, "multipart/", 10) == 0;
-	pl->text = !pl->hasct || strcmp(type, "text/plain") == 0;
-	pl->anytext = !pl->hasct || strncmp(type, "text/", 5) == 0;
-	if (pl->hascte && (n = value(m, h, (size_t)te)) >= 0) {
-		copyn(cte, sizeof cte, m->scratch, (size_t)n);
-		for (n = 0; cte[n] != '\0'; n++)
-			cte[n] = (char)tolower((unsigned char)cte[n]);
-	}
-	kind = ctekind(cte);
-	need = pl->text && !multi && ((kind >= CTE_8BIT && kind <= CTE_QP) ||
-	    (charset[0] != '\0' && strcmp(charset, "us-ascii") != 0) ||
-	    fmt != NULL || (!pl->hasmv && !pl->hasct));
-	/* Looking can stop once the body is known to be 8-bit or not to
-	 * read the same as quoted-printable, unless format=flowed on an
-	 * unencoded body is still to decide. */
-	m->lookflowed = fmt != NULL && (kind == CTE_NONE || kind == CTE_7BIT);
-	m->lookqp = kind == CTE_QP;
-	if (need)
-		look(m, &lk);
-	pl->looked = need;
-	pl->whole = lk.whole;
-	pl->dropcte = kind == CTE_7BIT || (pl->text && lk.whole && lk.ascii &&
-	    (kind == CTE_8BIT || kind == CTE_BINARY ||
-	    (kind == CTE_QP && lk.qpsafe)));
-	identity = kind == CTE_NONE || pl->dropcte;
-	pl->ascii = pl->text && pl->hasct && identity && lk.whole &&
-	    lk.ascii && charset[0] != '\0' && asciisuperset(charset);
-	pl->dropflowed = pl->text && fmt != NULL && (nym_mime_param(&mt,
-	    "format") == NULL || strcasecmp(nym_mime_param(&mt,
-	    "format")->value, "flowed") != 0 || (identity && lk.whole &&
-	    !lk.flowed));
-	pl->addmime = !pl->hasmv && !pl->hasct &&
-	    (!pl->hascte || pl->dropcte) && lk.whole &&
-	    lk.ascii && wanted(m->s, "mime-version", 12, 0) &&
-	    wanted(m->s, "content-type", 12, 0);
-	pl->addct = pl->hasmv && !pl->hasct && wanted(m->s, "content-type",
-	    12, 0);
-	nym_mime_free(&mt);
-	if (m->s->report == NULL)
-		return;
-	/* What stays as the client wrote it. */
-	if (!pl->hasmv && !pl->addmime)
-		residue(m, NULL, "MIME-Version", "missing, and the body %s: "
-		    "left without MIME labels", !pl->text || multi ? "has "
-		    "MIME fields" : !lk.whole ? "is too long to look at "
-		    "first" : "is not 7-bit text");
-	if (kind != CTE_NONE && !pl->dropcte)
-		residue(m, NULL, "Content-Transfer-Encoding", "%s kept (the "
-		    "body is copied, not re-encoded)", kind == CTE_OTHER ?
-		    "an unknown encoding" : cte);
-	if (pl->text && fmt != NULL && !pl->dropflowed)
-		residue(m, NULL, "Content-Type", "format=flowed kept (%s)",
-		    !lk.whole ? "the body is too long to look at first" :
-		    !identity ? "the body is encoded" : "the text uses it");
-	if (pl->text && charset[0] != '\0' && !pl->ascii &&
-	    strcmp(charset, "us-ascii") != 0 &&
-	    (strcmp(charset, "utf-8") != 0 || !lk.whole))
-		residue(m, NULL, "Content-Type", "charset %s kept (%s)",
-		    charset, !lk.whole ? "the body is too long to look at "
-		    "first" : !identity ? "the body is encoded" : "the text "
-		    "is not re-encoded");
+	free(d);
+	r = m->in->buf + m->in->pos;
+	if ((n = m->tx.rawlen) > 0)
+		m->prevempty = r[n - 1] == '\n' && (n == 1 || r[n - 2] == '\n' ||
+		    (r[n - 2] == '\r' && (n == 2 || r[n - 3] == '\n')));
+	nym_in_skip(m->in, n);
+	m->tx.recode = 0;
 }
 
-/* The top-level header in the canonical form: the fields the policy
- * keeps, in canon[]'s order, each rendered canonically. */
-static void
-scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
+/* Rank the fields of a header section (canon[]'s order), chaining each
+ * rank's in input order from head[rank] through m->tf[].next, and count
+ * the kept ones in has[rank].  At the top level (part NULL) a field the
+ * policy drops is ranked too, in a check, to be reported in order (else
+ * it is only counted); in a part it is reported here, in input order.
+ * 1 if the kept fields were out of the canonical order, 0 if not, -1
+ * if memory ran out (m failed). */
+static int
+rankfields(struct msg *m, const struct nym_hdr *h, const char *part,
+    short head[R_MAX], size_t has[R_MAX])
 {
-	char buf[IDCAP + 2], rnd[16];
+	short tail[R_MAX];
 	const char *name;
-	size_t i, nl, has[R_MAX] = { 0 };
-	short head[R_MAX], tail[R_MAX], k;
+	size_t i, nl;
 	int r, last = 0, disorder = 0;
 
-	m->eol = h->crlf ? "\r\n" : "\n";
-	m->eollen = h->crlf ? 2 : 1;
-	setdomain(m, h);
-	setorigid(m, h);
 	if (h->nf > m->tfcap) {
 		if (nym_reallocarray(&m->tf, h->nf, sizeof *m->tf) == -1) {
 			nomem(m);
-			return;
+			return -1;
 		}
 		m->tfcap = h->nf;
 	}
-	/* Rank the fields, and chain each rank's in input order. */
-	for (r = 0; r < R_MAX; r++)
+	for (r = 0; r < R_MAX; r++) {
 		head[r] = tail[r] = -1;
+		has[r] = 0;
+	}
 	for (i = 0; i < h->nf; i++) {
 		struct topf *f = &m->tf[i];
 
 		name = h->buf + h->f[i].off;
 		nl = h->f[i].namelen;
-		f->want = (short)wanted(m->s, name, nl, 0);
-		/* A field that goes is ranked only to be reported in order,
-		 * in a check; else it is counted here. */
-		if (!f->want && m->s->report == NULL) {
-			m->leaks++;
+		f->want = (short)wanted(m->s, name, nl, part != NULL);
+		if (!f->want && part != NULL)
+			leak(m, part, name, nl, "%s", m->s->report != NULL ?
+			    why(m->s, name, nl) : "");
+		if (!f->want && (part != NULL || m->s->report == NULL)) {
+			if (part == NULL)
+				m->leaks++;
 			continue;
 		}
 		f->idx = (short)canonidx(name, nl);
@@ -3272,6 +3548,244 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		else
 			last = f->rank;
 	}
+	return disorder;
+}
+
+/* Can the type at the start of Content-Type value v be text/ as the
+ * parser reads it?  Not if it is written plainly as another type
+ * ("application/pdf"); an odd spelling ("text /plain", a comment first)
+ * is left to the parser, as doctype will write it. */
+static int
+maybetext(const char *v)
+{
+	size_t k = 0;
+
+	while (tokenchar((unsigned char)v[k]) && v[k] != '/')
+		k++;
+	return v[k] != '/' || (k == 4 && strncasecmp(v, "text", 4) == 0);
+}
+
+/* format and delsp, where the text rule did not decide: format=fixed
+ * (the default) and a delsp without format go. */
+static int
+fmtoff(const char *format, const char *delsp)
+{
+	return (format != NULL && strcasecmp(format, "flowed") != 0) ||
+	    (format == NULL && delsp != NULL);
+}
+
+/* The top level's MIME labels in the canonical form (m->pl, m->tx): a
+ * single-part text/plain message's follow the text rule (textrule), a
+ * message without any is labelled only if its body is 7-bit text; and,
+ * in a check, the residue. */
+static void
+plan(struct msg *m, const struct nym_hdr *h, const short *head,
+    const size_t *has)
+{
+	struct plan *pl = &m->pl;
+	struct nym_mimetype mt = { 0 };
+	const struct nym_param *cs, *fmt = NULL, *dsp = NULL;
+	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
+	const char *stays = NULL, *fv, *dv;
+	ssize_t mv, ct, te, n;
+	int kind, multi, tried = 0, file = 0;
+
+	memset(pl, 0, sizeof *pl);
+	memset(&m->tx, 0, sizeof m->tx);
+	m->tbn = 0;
+	mv = head[R_MIMEVER];
+	ct = head[R_CTYPE];
+	te = head[R_CTE];
+	pl->hasmv = mv >= 0 && wanted(m->s, "mime-version", 12, 0);
+	pl->hasct = ct >= 0 && wanted(m->s, "content-type", 12, 0);
+	pl->hascte = te >= 0 && wanted(m->s, "content-transfer-encoding", 25,
+	    0);
+	/* Given twice, the body is walked by the last: decide nothing. */
+	if (has[R_CTYPE] > 1 || has[R_CTE] > 1) {
+		residue(m, NULL, has[R_CTYPE] > 1 ? "Content-Type" :
+		    "Content-Transfer-Encoding", "given twice: the labels are "
+		    "kept as written");
+		return;
+	}
+	if (pl->hasct) {
+		if ((n = value(m, h, (size_t)ct)) < 0)
+			return;		/* a field written as it is */
+		/* Only text has labels to decide: parse no other. */
+		if (!maybetext(m->scratch)) {
+			copyn(type, sizeof type, m->scratch, strcspn(
+			    m->scratch, " \t;("));
+			for (n = 0; type[n] != '\0'; n++)
+				type[n] = (char)tolower((unsigned char)type[n]);
+		} else if (nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+			return;
+		else
+			COPYS(type, mt.type);
+		if ((cs = nym_mime_param(&mt, "charset")) != NULL)
+			COPYS(charset, charsetname(cs->value));
+		fmt = nym_mime_param(&mt, "format");
+		dsp = nym_mime_param(&mt, "delsp");
+		file = nym_mime_param(&mt, "name") != NULL;
+	}
+	fv = fmt != NULL ? fmt->value : NULL;
+	dv = dsp != NULL ? dsp->value : NULL;
+	multi = type[0] != '\0' && strncmp(type, "multipart/", 10) == 0;
+	pl->text = !pl->hasct || strcmp(type, "text/plain") == 0;
+	pl->anytext = !pl->hasct || strncmp(type, "text/", 5) == 0;
+	if (pl->hascte && (n = value(m, h, (size_t)te)) >= 0) {
+		copyn(cte, sizeof cte, m->scratch, (size_t)n);
+		for (n = 0; cte[n] != '\0'; n++)
+			cte[n] = (char)tolower((unsigned char)cte[n]);
+	}
+	/* A file is copied as it is, in a part or as the whole message. */
+	if (head[R_CDISP] >= 0 && wanted(m->s, "content-disposition", 19, 0)) {
+		struct nym_mimetype md = { 0 };
+
+		if ((n = value(m, h, (size_t)head[R_CDISP])) < 0 ||
+		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
+			file = 1;
+		else
+			file |= strcmp(md.type, "inline") != 0 ||
+			    nym_mime_param(&md, "filename") != NULL;
+		nym_mime_free(&md);
+	}
+	kind = ctekind(cte);
+	if (pl->text && !multi && !file && (pl->hasmv || pl->hasct) &&
+	    wanted(m->s, "content-type", 12, 0) &&
+	    wanted(m->s, "content-transfer-encoding", 25, 0)) {
+		tried = 1;
+		m->aw.try = m->s->attrib && !isattachment(m, h);
+		stays = textrule(m, kind, charset, fv, dv, NULL, 0);
+		awleft(m, NULL, stays);
+	} else if (pl->text && !multi && !pl->hasmv && !pl->hasct &&
+	    (kind == CTE_NONE || kind == CTE_7BIT) &&
+	    wanted(m->s, "mime-version", 12, 0) &&
+	    wanted(m->s, "content-type", 12, 0)) {
+		/* No labels: added for 7-bit text only, which needs no
+		 * charset guessed. */
+		m->aw.try = m->s->attrib;
+		stays = textrule(m, CTE_NONE, "", NULL, NULL, NULL, 1);
+		pl->addmime = stays == NULL && m->tx.cte == CTE_NONE;
+		if (!pl->addmime) {
+			stays = stays != NULL && strncmp(stays, "a body too long", 15)
+			    == 0 ? "is too long to look at first" :
+			    "is not 7-bit text";
+			awleft(m, NULL, stays);
+			memset(&m->tx, 0, sizeof m->tx);
+			m->tbn = 0;
+		}
+	}
+	if (!m->tx.on)
+		m->tx.fmt = pl->text && !file && fmtoff(fv, dv);
+	pl->dropcte = m->tx.on ? m->tx.cte == CTE_NONE : kind == CTE_7BIT;
+	pl->addct = pl->hasmv && !pl->hasct && wanted(m->s, "content-type",
+	    12, 0);
+	nym_mime_free(&mt);
+	if (m->s->report == NULL || m->failed)
+		return;
+	/* What stays as the client wrote it. */
+	if (!pl->hasmv && !pl->addmime)
+		residue(m, NULL, "MIME-Version", "missing, and the body %s: "
+		    "left without MIME labels", !pl->text || multi ? "has "
+		    "MIME fields" : stays != NULL ? stays : "is not 7-bit text");
+	else if (tried && stays != NULL)
+		residue(m, NULL, "Content-Type", "text labels and encoding kept "
+		    "as written (%s)", stays);
+	if (!tried && kind != CTE_NONE && !pl->dropcte)
+		residue(m, NULL, "Content-Transfer-Encoding", "%s kept (the "
+		    "body is copied, not re-encoded)", kind == CTE_OTHER ?
+		    "an unknown encoding" : cte);
+}
+
+/* A part's text body (text/ but text/html, not an attachment or a named
+ * file) follows the text rule; m->tx says how, for any part. */
+static void
+parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
+    const size_t *has)
+{
+	struct nym_mimetype mt = { 0 }, md = { 0 };
+	const struct nym_param *p;
+	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "";
+	char format[16] = "", delsp[16] = "";
+	const char *stays;
+	ssize_t i, n;
+	int text = 0, file = 0, plain, hasf, hasd;
+
+	memset(&m->tx, 0, sizeof m->tx);
+	m->tbn = 0;
+	if (has[R_CTYPE] != 1 || has[R_CTE] > 1 || has[R_CDISP] > 1 ||
+	    (i = nym_hdr_find(ph, "content-type", 0)) < 0 ||
+	    (n = value(m, ph, (size_t)i)) < 0 || !maybetext(m->scratch) ||
+	    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+		return;
+	text = strncmp(mt.type, "text/", 5) == 0 &&
+	    strcmp(mt.type, "text/html") != 0;
+	plain = strcmp(mt.type, "text/plain") == 0;
+	file = nym_mime_param(&mt, "name") != NULL;
+	if ((p = nym_mime_param(&mt, "charset")) != NULL)
+		COPYS(charset, charsetname(p->value));
+	p = nym_mime_param(&mt, "format");
+	hasf = p != NULL;
+	if (hasf)
+		COPYS(format, p->value);
+	p = nym_mime_param(&mt, "delsp");
+	hasd = p != NULL;
+	if (hasd)
+		COPYS(delsp, p->value);
+	nym_mime_free(&mt);
+	if ((i = nym_hdr_find(ph, "content-disposition", 0)) >= 0) {
+		if ((n = value(m, ph, (size_t)i)) < 0 ||
+		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
+			file = 1;
+		else
+			file |= strcmp(md.type, "inline") != 0 ||
+			    nym_mime_param(&md, "filename") != NULL;
+		nym_mime_free(&md);
+	}
+	if ((i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
+	    (n = value(m, ph, (size_t)i)) >= 0) {
+		copyn(cte, sizeof cte, m->scratch, (size_t)n);
+		for (n = 0; cte[n] != '\0'; n++)
+			cte[n] = (char)tolower((unsigned char)cte[n]);
+	}
+	if (!text || file || !wanted(m->s, "content-transfer-encoding", 25,
+	    1)) {
+		m->tx.fmt = !file && fmtoff(hasf ? format : NULL, hasd ? delsp :
+		    NULL);
+		return;
+	}
+	m->aw.try = m->s->attrib && !m->aw.done && plain &&
+	    !isattachment(m, ph);
+	stays = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
+	    hasd ? delsp : NULL, part, 0);
+	awleft(m, part, stays);
+	/* A missing charset is written even where the rule stops short,
+	 * as its fast path would write it once the labels are canonical. */
+	m->tx.deflt = 1;
+	if (stays != NULL) {
+		m->tx.fmt = fmtoff(hasf ? format : NULL, hasd ? delsp : NULL);
+		if (!m->failed)
+			residue(m, part, "Content-Type", "text labels and "
+			    "encoding kept as written (%s)", stays);
+	}
+}
+
+/* The top-level header in the canonical form: the fields the policy
+ * keeps, in canon[]'s order, each rendered canonically. */
+static void
+scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
+{
+	char buf[IDCAP + 2], rnd[16];
+	const char *name;
+	size_t i, nl, has[R_MAX];
+	short head[R_MAX], k;
+	int r, disorder;
+
+	m->eol = h->crlf ? "\r\n" : "\n";
+	m->eollen = h->crlf ? 2 : 1;
+	setdomain(m, h);
+	setorigid(m, h);
+	if ((disorder = rankfields(m, h, NULL, head, has)) == -1)
+		return;
 	plan(m, h, head, has);
 	badbytes(m, h, NULL);
 	if (h->fromlen > 0) {
@@ -3298,6 +3812,11 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 			emitfield(m, "Content-Type", 12,
 			    "text/plain; charset=us-ascii");
 			COPYS(ct->type, "text/plain");
+		}
+		if (r == R_CTE && !has[r] && m->tx.on && m->tx.cte != CTE_NONE) {
+			emitfield(m, "Content-Transfer-Encoding", 25,
+			    ctename(m->tx.cte));
+			COPYS(ct->cte, ctename(m->tx.cte));
 		}
 		for (k = head[r]; k != -1; k = m->tf[k].next) {
 			i = (size_t)k;
@@ -3710,10 +4229,9 @@ static void
 parthead(struct msg *m, struct nym_hdr *ph, const char *part,
     struct content *ct)
 {
-	const char *name;
-	size_t i, nl;
-	short head[R_MAX], tail[R_MAX], k;
-	int r, last = 0, disorder = 0;
+	size_t i, has[R_MAX];
+	short head[R_MAX], k;
+	int r, disorder;
 
 	memset(ct, 0, sizeof *ct);
 	if (m->failed)
@@ -3723,44 +4241,21 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		return;
 	}
 	badbytes(m, ph, part);
-	if (ph->nf > m->tfcap) {
-		if (nym_reallocarray(&m->tf, ph->nf, sizeof *m->tf) == -1) {
-			nomem(m);
-			return;
-		}
-		m->tfcap = ph->nf;
-	}
-	/* The fields that go, in input order; those that stay ranked as
-	 * at the top level (canon[]), each rank's in input order. */
-	for (r = 0; r < R_MAX; r++)
-		head[r] = tail[r] = -1;
-	for (i = 0; i < ph->nf; i++) {
-		struct topf *f = &m->tf[i];
-
-		name = ph->buf + ph->f[i].off;
-		nl = ph->f[i].namelen;
-		if (!wanted(m->s, name, nl, 1)) {
-			leak(m, part, name, nl, "%s", m->s->report != NULL ?
-			    why(m->s, name, nl) : "");
-			continue;
-		}
-		f->idx = (short)canonidx(name, nl);
-		f->rank = (short)rankof(f->idx);
-		f->next = -1;
-		if (tail[f->rank] == -1)
-			head[f->rank] = (short)i;
-		else
-			m->tf[tail[f->rank]].next = (short)i;
-		tail[f->rank] = (short)i;
-		if (f->rank < last)
-			disorder = 1;
-		else
-			last = f->rank;
-	}
+	/* The body starts after the header's empty line (textrule looks
+	 * for a From_ line after one). */
+	m->prevempty = ph->sep;
+	if ((disorder = rankfields(m, ph, part, head, has)) == -1)
+		return;
 	if (disorder)
 		leak(m, part, "header", 6, "field order of the client "
 		    "(written in the canonical order)");
-	for (r = 0; r < R_MAX; r++)
+	parttext(m, ph, part, has);
+	for (r = 0; r < R_MAX; r++) {
+		if (r == R_CTE && !has[r] && m->tx.on && m->tx.cte != CTE_NONE) {
+			emitfield(m, "Content-Transfer-Encoding", 25,
+			    ctename(m->tx.cte));
+			COPYS(ct->cte, ctename(m->tx.cte));
+		}
 		for (k = head[r]; k != -1; k = m->tf[k].next) {
 			i = (size_t)k;
 			beginfield(m);
@@ -3768,6 +4263,7 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 				emitraw(m, ph, i);
 			endfield(m, ph, i, part, m->tf[i].idx);
 		}
+	}
 	emit(m, m->eol, m->eollen);
 }
 
@@ -3848,6 +4344,7 @@ multipart(struct msg *m, const struct content *top)
 			htmlbody(m, &ct, part);
 		else {
 			scanbegin(m, &ct, part);
+			textbody(m, part);
 			awbegin(m, &ct, part, &ph);
 		}
 	}
@@ -3967,6 +4464,7 @@ message(struct msg *m, struct nym_hdr *h)
 		multipart(m, &ct);
 	else {
 		scanbegin(m, &ct, NULL);
+		textbody(m, NULL);
 		awbegin(m, &ct, NULL, h);
 		copybody(m);
 	}
@@ -4032,6 +4530,7 @@ done:
 	if (m != NULL) {
 		free(m->fb);
 		free(m->tf);
+		free(m->tb);
 	}
 	free(m);
 	return r;

@@ -48,6 +48,19 @@ test_expect_success FORMAIL 'formail splits the output into as many messages' '
 	test $(formail -s echo x <in.mbox | wc -l) = $(formail -s echo x <out.mbox | wc -l)
 '
 
+# Text written anew (quoted-printable that is plain ASCII becomes 7-bit)
+# must never start a line with "From ": the line stays quoted-printable,
+# as =46rom, and the mbox keeps its messages.
+test_expect_success 'a decoded "From " line does not start a message' '
+	for s in one two; do
+		printf "From x@y Mon Nov 23 08:48:41 2026\nFrom: x@y\nSubject: %s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: quoted-printable\n\nhello\n=46rom the office\nbye\n\n" $s || return 1
+	done >qp.mbox &&
+	scrub-headers -m <qp.mbox >qp.out &&
+	test $(grep -c "^From " qp.out) = 2 &&
+	grep -x "=46rom the office" qp.out &&
+	{ scrub-headers -c -m <qp.out >qp.report; test $? = 0; }
+'
+
 test_expect_success 'an empty mbox is no error' '
 	scrub-headers -m </dev/null >empty &&
 	test_must_be_empty empty

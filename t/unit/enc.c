@@ -354,6 +354,33 @@ test_qp_roundtrip(void)
 	check_int(badform, 0, "qp: lines <= 76, only printable ASCII");
 }
 
+/* "From " never starts a line of the encoding (it would start a message
+ * in an mbox): at a line's start, and after a soft break at any column. */
+static void
+test_qp_from(void)
+{
+	static char in[300], enc[2000], back[2000];
+	size_t pre, n, len, i, bad = 0, leaked = 0;
+
+	for (pre = 0; pre < 200; pre++) {
+		memset(in, 'x', pre);
+		memcpy(in + pre, "From me\nFrom you\n", 18);
+		n = pre + 18;
+		len = nym_qp(in, n, enc, "\n");
+		for (i = 0; i + 5 <= len; i++)
+			if ((i == 0 || enc[i - 1] == '\n') &&
+			    memcmp(enc + i, "From ", 5) == 0)
+				leaked++;
+		if (nym_unqp(enc, len, back) != n || memcmp(back, in, n) != 0)
+			bad++;
+	}
+	check_int(leaked, 0, "qp: no line of the encoding starts with From");
+	check_int(bad, 0, "qp: From lines decode back");
+	len = nym_qp("From x\n", 7, enc, "\n");
+	enc[len] = '\0';
+	check_str(enc, "=46rom x\n", "qp: From at a line's start is =46rom");
+}
+
 int
 main(void)
 {
@@ -364,5 +391,6 @@ main(void)
 	test_unqp();
 	test_qp();
 	test_qp_roundtrip();
+	test_qp_from();
 	return tap_done();
 }
