@@ -106,7 +106,7 @@ killrun() {
 	kr_n=$(( $(ls "$kr_md/new" 2>/dev/null | wc -l) - kr_n0 ))
 	case $kr_rc in
 	137)	echo "killed $kr_n" >run ;;
-	0)	echo "done $kr_n" >run ;;
+	0|124)	echo "done $kr_n" >run ;;	# 124: done as its time ran out
 	*)	echo "pop-fetch exited $kr_rc"; return 1 ;;
 	esac
 	echo "after ${kr_t}s: $(cat run)"
