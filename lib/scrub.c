@@ -496,6 +496,26 @@ copyn(char *dst, size_t cap, const char *src, size_t n)
 
 #define COPYS(dst, src)	copyn((dst), sizeof(dst), (src), strlen(src))
 
+/* Write v in decimal at out, of cap bytes, NUL ended if there is room:
+ * the length written (0 if it does not fit).  snprintf's "%lu" without
+ * its cost, for what every message numbers. */
+static size_t
+putnum(char *out, size_t cap, unsigned long v)
+{
+	char d[24];
+	size_t n = 0;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (n >= cap)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = d[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
 /* Append to the field being rendered (m->capture). */
 static void
 fbput(struct msg *m, const char *p, size_t n)
@@ -2194,15 +2214,13 @@ static void
 shape(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t i = 0, o = 0, run;
-	int w;
 
 	while (i < n && o + 8 < cap) {
 		if (isalnum((unsigned char)s[i])) {
 			for (run = 0; i < n && isalnum((unsigned char)s[i]);
 			    i++)
 				run++;
-			w = snprintf(out + o, cap - o, "%zu", run);
-			o += w > 0 ? (size_t)w : 0;
+			o += putnum(out + o, cap - o, run);
 		} else
 			out[o++] = s[i++];
 	}
@@ -3001,8 +3019,7 @@ setdomain(struct msg *m, const struct nym_hdr *h)
 	size_t dn;
 	ssize_t i, n;
 
-	snprintf(m->domain, sizeof m->domain, "%s",
-	    m->s->domain != NULL ? m->s->domain : "localhost");
+	COPYS(m->domain, m->s->domain != NULL ? m->s->domain : "localhost");
 	if (m->s->domain != NULL || (i = nym_hdr_find(h, "from", 0)) < 0)
 		return;
 	/* A simple list: its first domain as read, lower-cased. */
@@ -3023,7 +3040,7 @@ setdomain(struct msg *m, const struct nym_hdr *h)
 	if (al.n > 0 && al.a[0].domain != NULL &&
 	    ishostname(al.a[0].domain) &&
 	    strlen(al.a[0].domain) < sizeof m->domain)
-		snprintf(m->domain, sizeof m->domain, "%s", al.a[0].domain);
+		COPYS(m->domain, al.a[0].domain);
 	nym_addrlist_free(&al);
 }
 
@@ -4324,12 +4341,13 @@ multipart(struct msg *m, const struct content *top)
 			continue;
 		}
 		m->lv[k].parts++;
-		for (int j = 0; j <= k; j++) {
-			int w = snprintf(part + plen, sizeof part - plen,
-			    j ? ".%d" : "%d", m->lv[j].parts);
-
-			plen += w > 0 ? (size_t)w : 0;
+		for (int j = 0; j <= k && plen + 1 < sizeof part; j++) {
+			if (j)
+				part[plen++] = '.';
+			plen += putnum(part + plen, sizeof part - plen,
+			    (unsigned long)m->lv[j].parts);
 		}
+		part[plen] = '\0';
 		if (m->lv[k].raw) {
 			inbody = 1;
 			continue;
