@@ -13,15 +13,22 @@
 #     wall time on a typical 3 KB message over BENCH_SPAWN runs each, and
 #     the total over the first 1,000 maildir messages, one process each;
 #  3. a 50 MB message with a large base64 attachment: MB/s (10^6 bytes),
-#     and the peak RSS for it and for a 10 MB one, which must not differ:
-#     memory is bounded by the header limits, not by the message size.
+#     from a file into /dev/null and through pipes (fed and read as
+#     procmail and an MTA's pipe transport do, beside cat on the same
+#     pipes), and the peak RSS for it and for a 10 MB one, which must not
+#     differ: memory is bounded by the header limits, not by the message
+#     size.
+#
+# BENCH_BASE=/path/to/an/older/scrub-headers runs that binary beside the
+# current one in every job and prints how the two compare, measured in
+# the same run: how a change costs, on this machine, now.
 #
 # Every run must exit 0, and the outputs are checked once before timing;
 # a benchmark of a failing run is worthless, so any failure stops it.
 # The corpus comes from gencorpus.py and is kept in bench-out/, keyed by
 # the generator's version, checksum and arguments.  Environment:
 # BENCH_SEED (1), BENCH_COUNT (10000), BENCH_BIG_MB (50), BENCH_REPS (9),
-# BENCH_SPAWN (2000), BENCH_MAILDIR (1000).  Needs python3, cc, formail
+# BENCH_SPAWN (2000), BENCH_MAILDIR (1000), BENCH_BASE (none).  Needs python3, cc, formail
 # (procmail) and /usr/bin/time (time).
 
 seed=${BENCH_SEED:-1}
@@ -44,6 +51,8 @@ scrub=$top/bin/scrub-headers
 start=$(date +%s)
 
 test -x "$scrub" || die "$scrub is missing: run make first"
+base=${BENCH_BASE:-}
+test -z "$base" || test -x "$base" || die "BENCH_BASE: $base is no program"
 for p in python3 cc formail awk; do
 	command -v $p >/dev/null 2>&1 || die "$p is needed (formail: package procmail)"
 done
@@ -124,8 +133,10 @@ while read -r f; do
 done <"$tmp/maildir.list"
 
 for f in mid big; do
-	/usr/bin/time -f %M -o "$tmp/$f.rss" "$scrub" <"$c/$f.eml" \
-	    >"$tmp/$f.out" || die "scrub-headers < $c/$f.eml failed"
+	# Through pipes, as procmail feeds it.
+	cat "$c/$f.eml" | /usr/bin/time -f %M -o "$tmp/$f.rss" "$scrub" |
+	    cat >"$tmp/$f.out" && test -s "$tmp/$f.rss" ||
+	    die "cat $c/$f.eml | scrub-headers failed"
 	inb=$(wc -c <"$c/$f.eml")
 	outb=$(wc -c <"$tmp/$f.out")
 	# Only the header and the boundaries change: a few hundred bytes.
@@ -133,15 +144,18 @@ for f in mid big; do
 	    die "scrub-headers turned $inb bytes of $f.eml into $outb"
 done
 
-# ---- the measurements
-"$spawn" "$reps" "$mbox" "$scrub -m" "formail $fopts -s" >"$tmp/t.mbox" ||
-	die "the mbox runs failed"
+# ---- the measurements (BENCH_BASE, if any, last in each: line 4 of
+# the single run, 3 of mbox, maildir and pipe, 2 of big)
+"$spawn" "$reps" "$mbox" "$scrub -m" "formail $fopts -s" \
+    ${base:+"$base -m"} >"$tmp/t.mbox" || die "the mbox runs failed"
 "$spawn" "$nspawn" "$single" "$scrub" "formail $fopts" cat \
-    >"$tmp/t.single" || die "the one-process runs failed"
+    ${base:+"$base"} >"$tmp/t.single" || die "the one-process runs failed"
 "$spawn" -l "$nmd" "$tmp/maildir.list" "$scrub" "formail $fopts" \
-    >"$tmp/t.maildir" || die "the maildir runs failed"
-"$spawn" "$reps" "$c/big.eml" "$scrub" >"$tmp/t.big" ||
+    ${base:+"$base"} >"$tmp/t.maildir" || die "the maildir runs failed"
+"$spawn" "$reps" "$c/big.eml" "$scrub" ${base:+"$base"} >"$tmp/t.big" ||
 	die "the big message runs failed"
+"$spawn" -p "$reps" "$c/big.eml" "$scrub" cat ${base:+"$base"} \
+    >"$tmp/t.pipe" || die "the big message runs through pipes failed"
 
 # ---- the report
 # line FILE N [F]: field F of line N, the Nth command's median (F = 1) or
@@ -169,6 +183,7 @@ awk -v n="$count" -v inb="$inbytes" -v outb="$outbytes" -v nf="$nformail" \
     -v ds="$(line "$tmp/t.maildir" 1 2)" -v df="$(line "$tmp/t.maildir" 2 2)" \
     -v nmd="$nmd" \
     -v bs="$(line "$tmp/t.big" 1)" -v bigb="$(wc -c <"$c/big.eml")" \
+    -v ps="$(line "$tmp/t.pipe" 1)" -v pc="$(line "$tmp/t.pipe" 2)" \
     -v rmid="$(cat "$tmp/mid.rss")" -v rbig="$(cat "$tmp/big.rss")" \
     -v midb="$(wc -c <"$c/mid.eml")" '
 function verdict(ok) { return ok ? "met" : "MISSED" }
@@ -188,13 +203,32 @@ BEGIN {
 	mbs = bigb / 1e6 / (bs / 1e6)
 	printf fmt, sprintf("%.0f MB message, median of %d", bigb / 1e6, reps),
 	    sprintf("%.0f MB/s", mbs), "", "", ">= 800 MB/s " verdict(mbs >= 800)
+	mbp = bigb / 1e6 / (ps / 1e6)
+	printf fmt, sprintf("%.0f MB message, pipes, median of %d", bigb / 1e6,
+	    reps), sprintf("%.0f MB/s", mbp), "", "",
+	    ">= 800 MB/s " verdict(mbp >= 800)
 	printf "\n"
 	printf "ratio: how many times faster scrub-headers is than formail.\n"
 	printf "1 process a msg: wall time of fork, exec and run, stdin from the file;\n"
 	printf "cat on the same message takes %.3f ms.\n", sc / 1e3
+	printf "pipes: cat fed and read as scrub-headers is; cat on the same pipes:\n"
+	printf "%.0f MB/s.\n", bigb / 1e6 / (pc / 1e6)
 	printf "mbox out: scrub-headers %d of %d bytes, %d messages; formail %d messages\n",
 	    outb, inb, n, nf
 	printf "peak RSS of scrub-headers: %d KB on %.0f MB, %d KB on %.0f MB (flat: %s)\n",
 	    rmid, midb / 1e6, rbig, bigb / 1e6, verdict(rbig <= rmid * 1.05 + 256)
 }'
+if test -n "$base"; then
+	printf '\nBENCH_BASE %s, side by side in the same runs\n' "$base"
+	printf '(new: the time of %s against it; under 1 is faster):\n' "$scrub"
+	for j in "mbox 1 3" "single 1 4" "maildir 1 3" "big 1 2" "pipe 1 3"; do
+		set -- $j
+		f=1
+		test "$1" != maildir || f=2
+		awk -v job="$1" -v a="$(line "$tmp/t.$1" "$2" "$f")" \
+		    -v b="$(line "$tmp/t.$1" "$3" "$f")" 'BEGIN {
+			printf "  %-8s new %10.1f us  base %10.1f us  new/base %.3f\n",
+			    job, a, b, a / b }'
+	done
+fi
 printf 'bench: done in %d s\n' $(($(date +%s) - start))

@@ -5,15 +5,19 @@
  * after run, so a noisy machine slows them alike.  Any run that does not
  * exit 0 stops everything: a benchmark of a failing run is worthless.
  *
- * usage: spawn [-l] N FILE 'command args' ['command args' ...]
+ * usage: spawn [-l] [-p] N FILE 'command args' ['command args' ...]
  *
  * Each command runs N times on FILE; with -l, FILE lists input files, one
  * a line, and run i reads the i-th (from the start again when they run
- * out).  Commands are split at spaces, so no argument may hold one.
+ * out).  With -p, stdin and stdout are pipes, as procmail and an MTA's
+ * pipe transport give them: a child writes FILE into one in 64 KB writes,
+ * and spawn reads the other to its end; the time runs until both are
+ * done.  Commands are split at spaces, so no argument may hold one.
  * Prints one line per command: the median and the total wall time of its
  * runs in microseconds, then the command.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,29 +45,88 @@ die(const char *what)
 	exit(70);
 }
 
-/* Run argv once with stdin from file; its wall time in microseconds. */
+/* The feeder of -p: file into fd, as cat would, then exit. */
+static void
+feed(int in, int fd)
+{
+	static char buf[65536];
+	ssize_t r;
+
+	while ((r = read(in, buf, sizeof buf)) > 0)
+		for (ssize_t o = 0, w; o < r; o += w)
+			if ((w = write(fd, buf + o, (size_t)(r - o))) <= 0)
+				_exit(1);
+	_exit(r == 0 ? 0 : 1);
+}
+
+/* Read fd to its end, as a pipe's reader would. */
+static void
+drain(int fd)
+{
+	static char buf[65536];
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof buf)) != 0)
+		if (r == -1 && errno != EINTR)
+			die("read");
+}
+
+/* Run argv once with stdin from file (through pipes with piped); its
+ * wall time in microseconds. */
 static double
-once(char **argv, const char *file, int null)
+once(char **argv, const char *file, int null, int piped)
 {
 	struct timespec t0, t1;
-	pid_t pid;
-	int in, st;
+	pid_t pid, fpid = -1;
+	int in, st, fst, pin[2] = { -1, -1 }, pout[2] = { -1, -1 };
 
 	if ((in = open(file, O_RDONLY)) == -1)
 		die(file);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (piped) {
+		if (pipe(pin) == -1 || pipe(pout) == -1)
+			die("pipe");
+		if ((fpid = fork()) == -1)
+			die("fork");
+		if (fpid == 0) {
+			close(pin[0]);
+			close(pout[0]);
+			close(pout[1]);
+			feed(in, pin[1]);
+		}
+	}
 	if ((pid = fork()) == -1)
 		die("fork");
 	if (pid == 0) {
-		dup2(in, 0);
-		dup2(null, 1);
+		dup2(piped ? pin[0] : in, 0);
+		dup2(piped ? pout[1] : null, 1);
+		if (piped) {
+			close(pin[0]);
+			close(pin[1]);
+			close(pout[0]);
+			close(pout[1]);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
+	}
+	if (piped) {
+		close(pin[0]);
+		close(pin[1]);
+		close(pout[1]);
+		drain(pout[0]);
+		close(pout[0]);
+		if (waitpid(fpid, &fst, 0) == -1)
+			die("waitpid");
 	}
 	if (waitpid(pid, &st, 0) == -1)
 		die("waitpid");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	close(in);
+	if (piped && (!WIFEXITED(fst) || WEXITSTATUS(fst) != 0)) {
+		fprintf(stderr, "spawn: unable to feed %s to %s\n", file,
+		    argv[0]);
+		exit(70);
+	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		fprintf(stderr, "spawn: %s < %s failed (%s %d)\n", argv[0],
 		    file, WIFEXITED(st) ? "exit" : "signal",
@@ -115,16 +178,15 @@ main(int argc, char *argv[])
 	char **files, *one[1];
 	double *us[MAXCMDS], total;
 	long i, n, nfiles = 1;
-	int c, k, ncmd, null, lflag = 0;
+	int c, k, ncmd, null, lflag = 0, pflag = 0;
 
-	if (argc > 1 && strcmp(argv[1], "-l") == 0) {
-		lflag = 1;
-		argc--;
-		argv++;
-	}
+	for (; argc > 1 && (strcmp(argv[1], "-l") == 0 ||
+	    strcmp(argv[1], "-p") == 0); argc--, argv++)
+		*(argv[1][1] == 'l' ? &lflag : &pflag) = 1;
 	if (argc < 4 || argc - 3 > MAXCMDS ||
 	    (n = strtol(argv[1], NULL, 10)) < 1 || n > 1000000) {
-		fprintf(stderr, "usage: spawn [-l] N FILE 'command' ...\n");
+		fprintf(stderr,
+		    "usage: spawn [-l] [-p] N FILE 'command' ...\n");
 		return 64;
 	}
 	one[0] = argv[2];
@@ -151,7 +213,8 @@ main(int argc, char *argv[])
 		die("/dev/null");
 	for (i = 0; i < n; i++)
 		for (c = 0; c < ncmd; c++)
-			us[c][i] = once(args[c], files[i % nfiles], null);
+			us[c][i] = once(args[c], files[i % nfiles], null,
+			    pflag);
 	for (c = 0; c < ncmd; c++) {
 		for (total = 0, i = 0; i < n; i++)
 			total += us[c][i];
