@@ -29,6 +29,24 @@
 #include "limits.h"
 #include "base.h"
 
+/* Lowercase n bytes of s into out, each one of the characters set
+ * allows besides a-z and 0-9: 0, or -1 at the first other one. */
+static int
+lowered(const char *s, size_t n, const char *set, char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c != '\0' && strchr(set, c) != NULL)))
+			return -1;
+		out[i] = c;
+	}
+	return 0;
+}
+
 /* A domain, or an address (local@domain), usable as a file name: the
  * domain 1..NYM_DEMAND_DOMAIN_MAX bytes of a-z, 0-9, '.', '-', '_', not
  * starting with a dot, a trailing dot dropped; a local part
@@ -38,24 +56,14 @@ static int
 keyname(const char *d, char *out, size_t cap)
 {
 	const char *at = strrchr(d, '@');
-	size_t i, l = 0, n;
+	size_t l = 0, n;
 
 	if (at != NULL) {
 		l = (size_t)(at - d);
 		if (l == 0 || l > NYM_DEMAND_LOCAL_MAX || d[0] == '.' ||
-		    l + 1 >= cap)
+		    l + 1 >= cap ||
+		    lowered(d, l, "!#$%&'*+-=?^_`{|}~.", out) == -1)
 			return -1;
-		for (i = 0; i < l; i++) {
-			char c = d[i];
-
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			    strchr("!#$%&'*+-=?^_`{|}~.", c) != NULL) ||
-			    c == '\0')
-				return -1;
-			out[i] = c;
-		}
 		out[l++] = '@';
 		d = at + 1;
 	}
@@ -63,18 +71,8 @@ keyname(const char *d, char *out, size_t cap)
 	while (n > 0 && d[n - 1] == '.')
 		n--;
 	if (n == 0 || n > NYM_DEMAND_DOMAIN_MAX || l + n >= cap ||
-	    d[0] == '.')
+	    d[0] == '.' || lowered(d, n, ".-_", out + l) == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		char c = d[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '-' || c == '_'))
-			return -1;
-		out[l + i] = c;
-	}
 	out[l + n] = '\0';
 	return 0;
 }
