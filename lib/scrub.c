@@ -888,10 +888,18 @@ static void
 awout(struct msg *m, const char *p, size_t n)
 {
 	struct awatch *a = &m->aw;
+	const char *nl;
+	size_t len;
 
-	if (a->to == NULL)
-		emitout(m, p, n);
-	else if (n <= a->tocap - a->ton) {
+	if (a->to == NULL) {
+		/* Line by line: emitout looks at each line's start (a
+		 * "From " in an mbox, a delimiter of the part). */
+		for (; n > 0; p += len, n -= len) {
+			nl = memchr(p, '\n', n);
+			len = nl != NULL ? (size_t)(nl + 1 - p) : n;
+			emitout(m, p, len);
+		}
+	} else if (n <= a->tocap - a->ton) {
 		memcpy(a->to + a->ton, p, n);
 		a->ton += n;
 	}

@@ -306,6 +306,20 @@ test_expect_success 'MIME: the first text part that is no attachment, and only i
 	test_grep -v "Bob, 23\|On Mon, 23 Nov 2026, Bob" mp.out
 '
 
+# Lines held while -a looks for the attribution go out one by one, each
+# looked at as a line: one that is the part's new delimiter refuses the
+# message with -a as without it (t/fuzz/regress/scrub, attrib-held-*).
+test_expect_success 'a held line that is the new boundary: refused, as without -a' '
+	printf "From: a@a.i2p\nSubject: Re: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=bb\n\n--bb\nContent-Type: text/plain\n\nhi\n--bb--\n" >nb0.eml &&
+	scrub-headers <nb0.eml >nb0.out &&
+	w=$(sed -n "s/.*boundary=\"\{0,1\}\(=_[a-z2-7]*\).*/\1/p" nb0.out) &&
+	test -n "$w" &&
+	printf "From: a@a.i2p\nSubject: Re: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=bb\n\n--bb\nContent-Type: text/plain\n\nHi,\n--%s\nOn Mon, 23 Nov 2026, Bob wrote:\n> Friday then?\n--bb--\n" "$w" >nb1.eml &&
+	test_expect_code 65 scrub-headers <nb1.eml >/dev/null 2>err0 &&
+	test_expect_code 65 scrub-headers -a <nb1.eml >/dev/null 2>err1 &&
+	test_grep "would end a part" err1
+'
+
 test_expect_success 'an mbox: each message'"'"'s attribution' '
 	{ printf "From a@a.i2p Mon Nov 23 09:00:00 2026\n" && one "On 11/21/26 19:02, Bob wrote:" &&
 	  printf "\nFrom a@a.i2p Mon Nov 23 09:01:00 2026\n" && one "Am 21.11.26 um 19:02 schrieb Carol:"; } >box &&
