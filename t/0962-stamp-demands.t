@@ -66,26 +66,7 @@ listen() {
 
 # send PORT FROM RCPTS [STAMP...]: one message with those X-Hashcash
 # fields; exit 0 if taken, else 1 with the server's refusal on stderr.
-send() {
-	python3 - "$@" <<-\EOP
-	import smtplib, sys
-	port, frm, rcpts = sys.argv[1:4]
-	hdr = "".join("X-Hashcash: %s\r\n" % s for s in sys.argv[4:])
-	msg = hdr + "From: <%s>\r\nSubject: hello\r\n\r\nhello\r\n" % frm
-	s = smtplib.SMTP("127.0.0.1", int(port), timeout=20)
-	s.ehlo("localhost")
-	try:
-	    s.sendmail(frm, rcpts.split(","), msg)
-	except smtplib.SMTPRecipientsRefused as e:
-	    for r, (code, text) in e.recipients.items():
-	        print("%d %s" % (code, text.decode()), file=sys.stderr)
-	    sys.exit(1)
-	except smtplib.SMTPResponseException as e:
-	    print("%d %s" % (e.smtp_code, e.smtp_error.decode()), file=sys.stderr)
-	    sys.exit(1)
-	s.quit()
-	EOP
-}
+send() { smtp-stamped "$@"; }
 count() { find "$1"/new -type f 2>/dev/null | wc -l; }
 
 test_expect_success 'setup: bob demands 1:12 of his own, the server 1:8' '
