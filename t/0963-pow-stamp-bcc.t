@@ -71,6 +71,21 @@ which_() {
 	cat which.out
 }
 
+# threecopies NAME DOMAIN: NAME's maildir holds three copies for bob and
+# carol (To, Cc) and the Bcc recipients eve and frank: one with the
+# visible recipients' stamps, and one for each Bcc recipient with its
+# own stamp added.
+threecopies() {
+	copies "$1" >files && test_line_count = 3 files &&
+	f=$(which_ "$1" "bob@$2" "carol@$2") && test_line_count = 1 which.out &&
+	has "$f" "bob@$2" "carol@$2" &&
+	for r in eve frank; do
+		f=$(which_ "$1" "bob@$2" "carol@$2" "$r@$2") &&
+		test_line_count = 1 which.out &&
+		has "$f" "bob@$2" "carol@$2" "$r@$2" || return 1
+	done
+}
+
 test_expect_success 'setup: Alice'"'"'s onion key, the demand, Bob'"'"'s server behind the proxy' '
 	mkdir -p "$HOME/.config/nymbox/keys" &&
 	printf "send-stamp = 1:8\nsam-gap = 0\n" >"$HOME/.config/nymbox/config" &&
@@ -216,16 +231,9 @@ test_expect_success SAM 'sam-deliver: To and Cc one copy, each Bcc recipient its
 	test_timeout 60 sam-deliver -S 127.0.0.1:"$(cat sam.port)" \
 	    -w $(test_scaled 10) -t -f alice@a.i2p <sstamped 2>err &&
 	test_must_be_empty err &&
-	copies smx >files && test_line_count = 3 files &&
 	test_wait_until "test -s smx.status" &&
 	test_line_count = 1 smx.status &&
-	f=$(which_ smx "bob@$S" "carol@$S") && test_line_count = 1 which.out &&
-	has "$f" "bob@$S" "carol@$S" &&
-	for r in eve frank; do
-		f=$(which_ smx "bob@$S" "carol@$S" "$r@$S") &&
-		test_line_count = 1 which.out &&
-		has "$f" "bob@$S" "carol@$S" "$r@$S" || return 1
-	done
+	threecopies smx "$S"
 '
 
 # The whole path: the chain stamps when the message is queued, the queue
@@ -245,14 +253,7 @@ test_expect_success 'nymbox-sendmail, the queue and queue-run: the same copies' 
 	NYMBOX_CONF=$TRASH/send.conf TOR_SOCKS=127.0.0.1:$(cat socks.port) \
 	    test_timeout 120 queue-run -q Q &&
 	! ls Q/mess/* 2>/dev/null &&
-	copies omx >files && test_line_count = 3 files &&
-	f=$(which_ omx "bob@$B" "carol@$B") && test_line_count = 1 which.out &&
-	has "$f" "bob@$B" "carol@$B" &&
-	for r in eve frank; do
-		f=$(which_ omx "bob@$B" "carol@$B" "$r@$B") &&
-		test_line_count = 1 which.out &&
-		has "$f" "bob@$B" "carol@$B" "$r@$B" || return 1
-	done
+	threecopies omx "$B"
 '
 
 test_expect_success 'a Bcc recipient only in the envelope (no Bcc field): its own copy too' '
