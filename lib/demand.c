@@ -118,6 +118,27 @@ keypath(char *path, size_t cap, const char *dir, const char *name)
 	return 0;
 }
 
+/* Where a key's demand is kept. */
+#define NAMECAP	(NYM_DEMAND_DOMAIN_MAX + NYM_DEMAND_LOCAL_MAX + 2)
+struct where {
+	char dir[NYM_MD_PATH];
+	char name[NAMECAP];
+	char path[NYM_MD_PATH + NAMECAP + 1];
+};
+
+/* Fill w for key: 0; -2 if no file can be kept for that key; -1 with
+ * errno if its path cannot be made. */
+static int
+where(const char *key, struct where *w)
+{
+	if (keyname(key, w->name, sizeof w->name) == -1)
+		return -2;
+	if (demanddir(w->dir, sizeof w->dir) == -1 ||
+	    keypath(w->path, sizeof w->path, w->dir, w->name) == -1)
+		return -1;
+	return 0;
+}
+
 /* Is a file of time mtime stale now (the clock's, not NYMBOX_NOW: a
  * file's time is the clock's)? */
 static int
@@ -132,8 +153,7 @@ stale(time_t mtime, time_t now)
 static void
 prune(const char *dir)
 {
-	char path[NYM_MD_PATH + NYM_DEMAND_DOMAIN_MAX + NYM_DEMAND_LOCAL_MAX +
-	    3], old[NYM_DEMAND_DOMAIN_MAX + NYM_DEMAND_LOCAL_MAX + 2];
+	char path[NYM_MD_PATH + NAMECAP + 1], old[NAMECAP];
 	struct dirent *de;
 	struct stat st;
 	time_t now = time(NULL), oldest;
@@ -176,53 +196,45 @@ prune(const char *dir)
 int
 nym_demand_save(const char *key, const char *text, size_t n)
 {
-	char dir[NYM_MD_PATH], name[NYM_DEMAND_DOMAIN_MAX +
-	    NYM_DEMAND_LOCAL_MAX + 2];
-	char path[NYM_MD_PATH + sizeof name + 1];
+	struct where w;
 	char old[NYM_POW_DEMAND_MAX + 1];
 	struct stat st;
 	int r;
 
-	if (keyname(key, name, sizeof name) == -1 ||
-	    demandform(text, n) == -1) {
+	if (demandform(text, n) == -1 || (r = where(key, &w)) == -2) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (demanddir(dir, sizeof dir) == -1 ||
-	    keypath(path, sizeof path, dir, name) == -1)
+	if (r == -1)
 		return -1;
 	/* Unchanged: no write, so a busy deliverer costs one read; its
 	 * time renewed once a day, so that it does not go stale. */
 	if ((r = nym_demand_load(key, old, sizeof old)) == 1 &&
 	    strlen(old) == n && memcmp(old, text, n) == 0) {
-		if (lstat(path, &st) == 0 &&
+		if (lstat(w.path, &st) == 0 &&
 		    time(NULL) - st.st_mtime >= NYM_DEMAND_REFRESH)
-			(void)utimensat(AT_FDCWD, path, NULL,
+			(void)utimensat(AT_FDCWD, w.path, NULL,
 			    AT_SYMLINK_NOFOLLOW);
 		return 0;
 	}
-	if (nym_mkdirs(dir, 0700) == -1)
+	if (nym_mkdirs(w.dir, 0700) == -1)
 		return -1;
-	if (r != 1 && lstat(path, &st) == -1 && errno == ENOENT)
-		prune(dir);
-	return nym_atomic_write(dir, name, text, n, 0600, NYM_ATOMIC_NL);
+	if (r != 1 && lstat(w.path, &st) == -1 && errno == ENOENT)
+		prune(w.dir);
+	return nym_atomic_write(w.dir, w.name, text, n, 0600, NYM_ATOMIC_NL);
 }
 
 int
 nym_demand_forget(const char *key)
 {
-	char dir[NYM_MD_PATH], name[NYM_DEMAND_DOMAIN_MAX +
-	    NYM_DEMAND_LOCAL_MAX + 2];
-	char path[NYM_MD_PATH + sizeof name + 1];
+	struct where w;
+	int r;
 
-	if (keyname(key, name, sizeof name) == -1) {
+	if ((r = where(key, &w)) == -2)
 		errno = EINVAL;
+	if (r != 0)
 		return -1;
-	}
-	if (demanddir(dir, sizeof dir) == -1 ||
-	    keypath(path, sizeof path, dir, name) == -1)
-		return -1;
-	if (unlink(path) == -1)
+	if (unlink(w.path) == -1)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	return 1;
 }
@@ -230,21 +242,16 @@ nym_demand_forget(const char *key)
 int
 nym_demand_load(const char *key, char *buf, size_t cap)
 {
-	char dir[NYM_MD_PATH], name[NYM_DEMAND_DOMAIN_MAX +
-	    NYM_DEMAND_LOCAL_MAX + 2];
-	char path[NYM_MD_PATH + sizeof name + 1];
+	struct where w;
 	char tmp[NYM_POW_DEMAND_MAX + 2];
 	struct stat st;
 	ssize_t r;
 	size_t n;
-	int fd;
+	int fd, k;
 
-	if (keyname(key, name, sizeof name) == -1)
-		return 0;	/* no file can be kept for it */
-	if (demanddir(dir, sizeof dir) == -1 ||
-	    keypath(path, sizeof path, dir, name) == -1)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	if ((k = where(key, &w)) != 0)
+		return k == -2 ? 0 : -1;	/* -2: no file for it */
+	if ((fd = open(w.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	if (fstat(fd, &st) == -1) {
@@ -254,7 +261,7 @@ nym_demand_load(const char *key, char *buf, size_t cap)
 	/* Stale: the server may have lowered or dropped its demand. */
 	if (S_ISREG(st.st_mode) && stale(st.st_mtime, time(NULL))) {
 		close(fd);
-		(void)unlink(path);
+		(void)unlink(w.path);
 		return 0;
 	}
 	r = nym_read_all(fd, tmp, sizeof tmp);
