@@ -84,6 +84,8 @@ static const struct {
 };
 
 /* One run's state, and its message's while it streams from in to out. */
+#define CANON_MAX	32	/* room for the canon[] entries below */
+
 struct msg {
 	struct nym_scrub *s;	/* settings, policy, and the failure */
 	int failed;		/* s->code is set: write and read no more */
@@ -156,6 +158,9 @@ struct msg {
 	} tx;
 	char *tb;		/* the body re-encoded */
 	size_t tbn, tbcap;
+	/* wanted() of each canon[] name, top level and parts: the policy
+	 * does not change during a run, and most fields are these. */
+	signed char cwant[2][CANON_MAX];
 	struct topf {		/* each top-level field: */
 		short idx;	/* its canon[] entry, or -1 */
 		short rank;
@@ -246,6 +251,7 @@ static const struct canon {
 	CANON("Content-Transfer-Encoding", R_CTE)
 };
 #define NCANON	(sizeof canon / sizeof canon[0])
+_Static_assert(NCANON <= CANON_MAX, "struct msg's cwant[] is too short");
 
 /* The canon[] entry of a field name, or -1.  It runs for every field of
  * every message: only the entries of its length are compared, found
@@ -3548,7 +3554,9 @@ rankfields(struct msg *m, const struct nym_hdr *h, const char *part,
 
 		name = h->buf + h->f[i].off;
 		nl = h->f[i].namelen;
-		f->want = (short)wanted(m->s, name, nl, part != NULL);
+		f->idx = (short)canonidx(name, nl);
+		f->want = f->idx >= 0 ? m->cwant[part != NULL][f->idx] :
+		    (short)wanted(m->s, name, nl, part != NULL);
 		if (!f->want && part != NULL)
 			leak(m, part, name, nl, "%s", m->s->report != NULL ?
 			    why(m->s, name, nl) : "");
@@ -3557,7 +3565,6 @@ rankfields(struct msg *m, const struct nym_hdr *h, const char *part,
 				m->leaks++;
 			continue;
 		}
-		f->idx = (short)canonidx(name, nl);
 		f->rank = (short)rankof(f->idx);
 		f->next = -1;
 		if (tail[f->rank] == -1)
@@ -4528,6 +4535,10 @@ nym_scrub_run(struct nym_scrub *s, int infd, int outfd)
 	m->scratch = s->scratch;
 	m->in = &in;
 	m->out = &out;
+	for (size_t j = 0; j < NCANON; j++)
+		for (int p = 0; p < 2; p++)
+			m->cwant[p][j] = (signed char)wanted(s, canon[j].name,
+			    canon[j].len, p);
 	for (m->no = 1;; m->no++) {
 		if ((r = message(m, &h)) != 0)
 			break;
