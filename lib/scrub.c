@@ -152,6 +152,7 @@ struct msg {
 				   written, as its default */
 		int attrib;	/* -a rewrote the text (awtext) */
 		int enc;	/* ... and its encoding changes too */
+		int unflow;	/* format=flowed text made fixed */
 		size_t rawlen;
 	} tx;
 	char *tb;		/* the body re-encoded */
@@ -2663,8 +2664,9 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		    (strcmp(p->name, "format") == 0 ||
 		    strcmp(p->name, "delsp") == 0) && (m->tx.fmt == 1 ||
 		    (p->name[0] == 'd' && strcasecmp(p->value, "yes") != 0))) {
-			leak(m, part, name, nl, "%s=%s that the text does not "
-			    "use (dropped)", p->name, p->value);
+			leak(m, part, name, nl, "%s=%s %s (dropped)", p->name,
+			    p->value, m->tx.unflow ? "of a text made fixed" :
+			    "that the text does not use");
 			continue;
 		}
 		/* A value in a legacy charset (RFC 2231 or encoded words)
@@ -3252,6 +3254,9 @@ textscan(const unsigned char *d, size_t dn, struct textstat *ts)
  *     must not be sent 8-bit bytes);
  *   - text whose line ends are not the message's (a CRLF in an LF
  *     message, after decoding): base64, which alone keeps those bytes.
+ * text/plain (plain) labelled format=flowed is unflowed first (RFC 3676,
+ * nym_unflow), and written without format and delsp: one line a
+ * paragraph, which a flowed and a plain reader both show so.
  * A body that does not end within NYM_SCRUB_LOOK bytes, does not
  * decode, or is in a charset it cannot be sure of keeps its labels and
  * bytes (residue).  Labelled 7bit (or unlabelled) US-ASCII without
@@ -3260,7 +3265,7 @@ textscan(const unsigned char *d, size_t dn, struct textstat *ts)
  * why the labels stay as written (then m->tx.on is 0). */
 static const char *
 textrule(struct msg *m, int kind, const char *cs, const char *format,
-    const char *delsp, const char *part, int mustlook)
+    const char *delsp, const char *part, int mustlook, int plain)
 {
 	struct text *tx = &m->tx;
 	const unsigned char *d;
@@ -3268,7 +3273,7 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	const char *raw, *stays = NULL;
 	size_t rawn, dn, i, strip = 0;
 	int delim, clean, flowed, aw = m->aw.try;
-	char *u = NULL, *dec = NULL, *rw = NULL;
+	char *u = NULL, *dec = NULL, *rw = NULL, *uf = NULL;
 
 	memset(tx, 0, sizeof *tx);
 	m->tbn = 0;
@@ -3357,6 +3362,23 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 		free(dec);
 		return "8-bit text not valid in its charset";
 	}
+	/* format=flowed text/plain made fixed, before -a reads it (an
+	 * attribution line may be flowed over two). */
+	if (flowed && plain) {
+		if ((uf = malloc(dn + 1)) == NULL) {
+			nomem(m);
+			free(u);
+			free(dec);
+			return "no memory";
+		}
+		i = nym_unflow((const char *)d, dn, uf, delsp != NULL &&
+		    strcasecmp(delsp, "yes") == 0);
+		tx->unflow = i != dn || memcmp(uf, d, dn) != 0;
+		d = (const unsigned char *)uf;
+		dn = i;
+		if (tx->unflow)
+			textscan(d, dn, &ts);
+	}
 	/* -a: the attribution rewritten in the text, before its labels are
 	 * chosen from it. */
 	if (aw && (rw = awtext(m, part, (const char *)d, dn, &i)) != NULL) {
@@ -3380,24 +3402,25 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	else
 		tx->cte = clean ? CTE_QP : CTE_BASE64;
 	tx->on = 1;
-	/* format=flowed: kept where the text uses it; DelSp=yes with it,
-	 * which could only go if the text lost the space at each soft
-	 * break: the decoded text would change. */
-	if (flowed && ts.uses) {
+	/* format=flowed: text/plain is fixed now, and format and delsp
+	 * go; another text type keeps it where the text uses it; DelSp=yes
+	 * with it, which could only go if the text lost the space at each
+	 * soft break: the decoded text would change. */
+	if (flowed && ts.uses && !plain) {
 		tx->fmt = 2;
 		if (delsp != NULL && strcasecmp(delsp, "yes") == 0)
 			residue(m, part, "Content-Type", "delsp=yes kept (the "
 			    "flowed text deletes the spaces it breaks at)");
 	} else if (format != NULL || delsp != NULL)
 		tx->fmt = 1;
-	if (flowed && ts.uses)
+	if (flowed && ts.uses && !plain)
 		residue(m, part, "Content-Type", "format=flowed kept (the text "
 		    "uses it)");
 	/* The body as it will be written, with the line end taken off
 	 * above (the delimiter's or the separator's) put back. */
 	if (tx->cte == CTE_NONE) {
 		if (kind == CTE_QP || kind == CTE_BASE64 || u != NULL ||
-		    tx->attrib) {
+		    tx->attrib || tx->unflow) {
 			tx->recode = 1;
 			tbput(m, (const char *)d, dn);
 		}
@@ -3443,6 +3466,7 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	tx->enc = tx->cte != CTE_NONE || kind == CTE_QP || kind == CTE_BASE64 ||
 	    u != NULL;
 	free(rw);
+	free(uf);
 	free(u);
 	free(dec);
 	return NULL;
@@ -3461,7 +3485,10 @@ textbody(struct msg *m, const char *part)
 		return;
 	if (m->tx.attrib)
 		awleak(m, part);
-	if (!m->tx.attrib || m->tx.enc)
+	if (m->tx.unflow)
+		leak(m, part, "body", 4, "format=flowed text (made fixed: a "
+		    "line a paragraph, as a flowed reader shows it)");
+	if ((!m->tx.attrib && !m->tx.unflow) || m->tx.enc)
 		leak(m, part, "body", 4, "the client's encoding of the text "
 		    "(written %s)", m->tx.cte == CTE_QP ? "quoted-printable" :
 		    m->tx.cte == CTE_BASE64 ? "base64" : "as 7-bit text");
@@ -3654,7 +3681,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	    wanted(m->s, "content-transfer-encoding", 25, 0)) {
 		tried = 1;
 		m->aw.try = m->s->attrib && !isattachment(m, h);
-		stays = textrule(m, kind, charset, fv, dv, NULL, 0);
+		stays = textrule(m, kind, charset, fv, dv, NULL, 0, 1);
 		awleft(m, NULL, stays);
 	} else if (pl->text && !multi && !pl->hasmv && !pl->hasct &&
 	    (kind == CTE_NONE || kind == CTE_7BIT) &&
@@ -3663,7 +3690,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		/* No labels: added for 7-bit text only, which needs no
 		 * charset guessed. */
 		m->aw.try = m->s->attrib;
-		stays = textrule(m, CTE_NONE, "", NULL, NULL, NULL, 1);
+		stays = textrule(m, CTE_NONE, "", NULL, NULL, NULL, 1, 1);
 		pl->addmime = stays == NULL && m->tx.cte == CTE_NONE;
 		if (!pl->addmime) {
 			stays = stays != NULL && strncmp(stays, "a body too long", 15)
@@ -3756,7 +3783,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	m->aw.try = m->s->attrib && !m->aw.done && plain &&
 	    !isattachment(m, ph);
 	stays = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
-	    hasd ? delsp : NULL, part, 0);
+	    hasd ? delsp : NULL, part, 0, plain);
 	awleft(m, part, stays);
 	/* A missing charset is written even where the rule stops short,
 	 * as its fast path would write it once the labels are canonical. */

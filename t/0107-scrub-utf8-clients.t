@@ -176,10 +176,9 @@ test_expect_success 'From, To and Subject: one rendering of the same text' '
 '
 showdiffs 'From, To and Subject'
 
-# The text part's labels: the transfer encoding (8bit, quoted-printable)
-# and format=flowed are still the client's choice (the text-part rule of
-# issue 15 is still to come).
-test_expect_failure 'the text part: one Content-Type and Content-Transfer-Encoding' '
+# The text part's labels: one transfer encoding and charset from the
+# decoded text, and no format=flowed (flowed text is made fixed).
+test_expect_success 'the text part: one Content-Type and Content-Transfer-Encoding' '
 	for c in $same alpine; do
 		texthdr $c >$c.textlabels || return 1
 	done &&
@@ -187,7 +186,7 @@ test_expect_failure 'the text part: one Content-Type and Content-Transfer-Encodi
 '
 showdiffs 'text part'
 
-test_expect_failure 'one header section, byte for byte, for every client of one structure' '
+test_expect_success 'one header section, byte for byte, for every client of one structure' '
 	samediff hdr $same
 '
 showdiffs 'header'
