@@ -3687,15 +3687,18 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	    (kind == CTE_NONE || kind == CTE_7BIT) &&
 	    wanted(m->s, "mime-version", 12, 0) &&
 	    wanted(m->s, "content-type", 12, 0)) {
-		/* No labels: added for 7-bit text only, which needs no
-		 * charset guessed. */
+		/* No labels: added for 7-bit text, which needs no charset
+		 * guessed, and for valid UTF-8 (as GNU Mailutils writes it),
+		 * which the reader's client would otherwise guess, written
+		 * quoted-printable by the text rule. */
 		m->aw.try = m->s->attrib;
-		stays = textrule(m, CTE_NONE, "", NULL, NULL, NULL, 1, 1);
-		pl->addmime = stays == NULL && m->tx.cte == CTE_NONE;
+		stays = textrule(m, CTE_NONE, "utf-8", NULL, NULL, NULL, 1, 1);
+		pl->addmime = stays == NULL && (m->tx.cte == CTE_NONE ||
+		    (m->tx.cte == CTE_QP && strcmp(m->tx.cs, "utf-8") == 0));
 		if (!pl->addmime) {
 			stays = stays != NULL && strncmp(stays, "a body too long", 15)
 			    == 0 ? "is too long to look at first" :
-			    "is not 7-bit text";
+			    "is neither 7-bit text nor UTF-8";
 			awleft(m, NULL, stays);
 			memset(&m->tx, 0, sizeof m->tx);
 			m->tbn = 0;
@@ -3713,7 +3716,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	if (!pl->hasmv && !pl->addmime)
 		residue(m, NULL, "MIME-Version", "missing, and the body %s: "
 		    "left without MIME labels", !pl->text || multi ? "has "
-		    "MIME fields" : stays != NULL ? stays : "is not 7-bit text");
+		    "MIME fields" : stays != NULL ? stays : "is neither 7-bit "
+		    "text nor UTF-8");
 	else if (tried && stays != NULL)
 		residue(m, NULL, "Content-Type", "text labels and encoding kept "
 		    "as written (%s)", stays);
@@ -3827,8 +3831,9 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		    "(written in the canonical order)");
 	for (r = 0; r < R_MAX; r++) {
 		if (r == R_MIMEVER && !has[r] && m->pl.addmime) {
-			leak(m, NULL, "MIME-Version", 12, "missing for 7-bit "
-			    "text (added, with its Content-Type)");
+			leak(m, NULL, "MIME-Version", 12, "missing for %s "
+			    "text (added, with its Content-Type)",
+			    strcmp(m->tx.cs, "utf-8") == 0 ? "UTF-8" : "ASCII");
 			emitfield(m, "MIME-Version", 12, "1.0");
 		}
 		if (r == R_CTYPE && !has[r] && (m->pl.addmime ||
@@ -3836,7 +3841,9 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 			if (m->pl.addct)
 				leak(m, NULL, "Content-Type", 12, "missing "
 				    "(its default written out)");
-			emitfield(m, "Content-Type", 12,
+			emitfield(m, "Content-Type", 12, m->pl.addmime &&
+			    strcmp(m->tx.cs, "utf-8") == 0 ?
+			    "text/plain; charset=utf-8" :
 			    "text/plain; charset=us-ascii");
 			COPYS(ct->type, "text/plain");
 		}

@@ -290,17 +290,32 @@ test_expect_success 'parameters in the order of their names, one a line when the
 	test_grep -x " boundary=\"=_(boundary)\"" h2
 '
 
-test_expect_success 'no MIME-Version: labelled only for 7-bit text; 8 bits are residue' '
+test_expect_success 'no MIME-Version: labelled for 7-bit text and UTF-8; other 8 bits are residue' '
 	printf "From: a@a.i2p\nSubject: s\n\nplain text\n" >nomime7.eml &&
 	scrub-headers <nomime7.eml >out &&
 	test_grep -x "MIME-Version: 1.0" out &&
 	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
-	printf "From: a@a.i2p\nSubject: s\n\n\303\274ber\n" >nomime8.eml &&
+	printf "From: a@a.i2p\nSubject: s\n\n\374ber\n" >nomime8.eml &&
 	scrub-headers <nomime8.eml >out8 &&
 	test_grep -v "^MIME-Version:" out8 &&
 	test_grep -v "^Content-Type:" out8 &&
 	{ scrub-headers -c <out8 >report; test $? = 0; } &&
-	test_grep -x "residue: MIME-Version: missing, and the body is not 7-bit text: left without MIME labels" report
+	test_grep -x "residue: MIME-Version: missing, and the body is neither 7-bit text nor UTF-8: left without MIME labels" report &&
+	printf "From: a@a.i2p\nSubject: s\n\n\303\274ber\n" >nomimeu.eml &&
+	scrub-headers <nomimeu.eml >outu &&
+	test_grep -x "MIME-Version: 1.0" outu &&
+	test_grep -x "Content-Type: text/plain; charset=utf-8" outu &&
+	test_grep -x "Content-Transfer-Encoding: quoted-printable" outu &&
+	test_grep -x "=C3=BCber" outu &&
+	{ scrub-headers -c <nomimeu.eml >report; test $? = 1; } &&
+	test_grep -x "MIME-Version: missing for UTF-8 text (added, with its Content-Type)" report &&
+	{ scrub-headers -c <outu >report; test $? = 0; } &&
+	test_must_be_empty report &&
+	scrub-headers <outu >again && test_cmp outu again &&
+	if command -v python3 >/dev/null; then
+		mimetext nomimeu.eml >want && mimetext outu >got &&
+		test_cmp want got
+	fi
 '
 
 test_expect_success 'no MIME-Version and a body longer than the look-ahead: residue' '
