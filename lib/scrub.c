@@ -3743,7 +3743,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 
 	memset(&m->tx, 0, sizeof m->tx);
 	m->tbn = 0;
-	if (has[R_CTYPE] != 1 || has[R_CTE] > 1 || has[R_CDISP] > 1 ||
+	if (has[R_CTYPE] != 1 ||
 	    (i = nym_hdr_find(ph, "content-type", 0)) < 0 ||
 	    (n = value(m, ph, (size_t)i)) < 0 || !maybetext(m->scratch) ||
 	    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
@@ -3763,6 +3763,13 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	if (hasd)
 		COPYS(delsp, p->value);
 	nym_mime_free(&mt);
+	/* A field given twice: the labels stay as written, but a missing
+	 * charset is written, as the next run writes it once a 7bit of the
+	 * two has gone (t/fuzz/regress/scrub/text-part-cte-twice). */
+	if (has[R_CTE] > 1 || has[R_CDISP] > 1) {
+		m->tx.deflt = text && !file;
+		return;
+	}
 	if ((i = nym_hdr_find(ph, "content-disposition", 0)) >= 0) {
 		if ((n = value(m, ph, (size_t)i)) < 0 ||
 		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
