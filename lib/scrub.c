@@ -3151,6 +3151,52 @@ bodyextent(struct msg *m, size_t *rawn, int *delim)
 	}
 }
 
+/* Might the body ahead hold a line that starts with "From " (which the
+ * text rule writes quoted-printable, as =46rom)?  Looked for as
+ * bodyextent looks, within NYM_SCRUB_LOOK bytes of input, so that the
+ * answer depends on the bytes, not on how they were read: 0 if there is
+ * none before the end of the input, of that window or of the message (an
+ * mbox's From_ line after an empty line), 1 if there is one (maybe past
+ * the body's end: the text rule decides).  memchr for 'F', not a walk
+ * over lines: the 7bit fast path stays fast. */
+static int
+fromahead(struct msg *m)
+{
+	const char *b, *p;
+	size_t have, off = 0, h;
+
+	for (;;) {
+		b = m->in->buf + m->in->pos;
+		have = m->in->len - m->in->pos;
+		if (have > NYM_SCRUB_LOOK)
+			have = NYM_SCRUB_LOOK;
+		while (off < have && (p = memchr(b + off, 'F', have - off)) !=
+		    NULL) {
+			h = (size_t)(p - b);
+			off = h + 1;
+			if ((h > 0 && b[h - 1] != '\n') || have - h < 5)
+				continue;
+			if (memcmp(p, "From ", 5) != 0)
+				continue;
+			/* After an empty line in an mbox: the next message. */
+			if (m->mbox && (h == 0 ? m->prevempty : h == 1 ||
+			    b[h - 2] == '\n' || (b[h - 2] == '\r' && (h == 2 ||
+			    b[h - 3] == '\n'))))
+				return 0;
+			return 1;
+		}
+		/* A "From" cut by the window's end is looked at again. */
+		off = have >= 4 ? have - 4 : 0;
+		if (m->in->eof || m->failed || have >= NYM_SCRUB_LOOK ||
+		    m->in->len - m->in->pos >= m->in->cap)
+			return 0;
+		if (nym_in_fill(m->in, m->in->len - m->in->pos + 1) == -1)
+			return 1;	/* the text rule says why */
+		if (m->in->len - m->in->pos == have && !m->in->eof)
+			return 0;
+	}
+}
+
 /* Make room for n more bytes in m->tb. */
 static int
 tbroom(struct msg *m, size_t n)
@@ -3279,12 +3325,17 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	m->tbn = 0;
 	m->aw.try = m->aw.ruled = 0;
 	flowed = format != NULL && strcasecmp(format, "flowed") == 0;
+	/* The fast path: taken at its word, unless a line may start with
+	 * "From ", which the rule writes as =46rom (fromahead). */
 	if (!mustlook && (kind == CTE_NONE || kind == CTE_7BIT) &&
 	    (*cs == '\0' || strcmp(cs, "us-ascii") == 0) && format == NULL &&
 	    delsp == NULL) {
-		tx->on = 1;
-		COPYS(tx->cs, "us-ascii");
-		return NULL;	/* -a: awbegin watches its lines */
+		if (!fromahead(m)) {
+			tx->on = 1;
+			COPYS(tx->cs, "us-ascii");
+			return NULL;	/* -a: awbegin watches its lines */
+		}
+		mustlook = 1;
 	}
 	/* -a: the text is rewritten here, or left as it is (awleft); but
 	 * one that stays as written and is labelled so that the next run

@@ -436,6 +436,32 @@ test_expect_success 'text rule: a NUL, a bare CR or a 1200-byte line make ASCII 
 	awk "length > 76 { exit 1 }" n2.out
 '
 
+test_expect_success 'text rule: a 7bit body with a "From " line is written as the rule writes it' '
+	tmsg "text/plain; charset=us-ascii" - "hello\nFrom the office\nbye\n" >r0.eml &&
+	tmsg "text/plain; charset=us-ascii" quoted-printable "hello\n=46rom the office\nbye\n" >r1.eml &&
+	tmsg "text/plain; charset=us-ascii" 7bit "hello\nFrom the office\nbye\n" >r2.eml &&
+	for x in r0 r1 r2; do
+		reads_same $x || return 1
+	done &&
+	test_cmp r1.out r0.out && test_cmp r1.out r2.out &&
+	test_grep -x "=46rom the office" r0.out &&
+	test_grep -x "Content-Transfer-Encoding: quoted-printable" r0.out &&
+	tmsg "multipart/mixed; boundary=b" - "--b\nContent-Type: text/plain; charset=us-ascii\n\nplain\n--b\nContent-Type: text/plain; charset=us-ascii\n\nFrom me\n--b--\n" >r3.eml &&
+	reads_same r3 &&
+	test_grep -x "plain" r3.out &&
+	test_grep -x "=46rom me" r3.out
+'
+
+test_expect_success 'text rule: a "From " line past the first 65536 bytes of a 7bit body is copied (residue)' '
+	{ tmsg "text/plain; charset=us-ascii" - "" &&
+	  i=0 && while test $i -lt 2000; do
+		echo "a line of seven-bit text, forty bytes."; i=$((i + 1))
+	  done && echo "From the end"; } >r4.eml &&
+	reads_same r4 &&
+	test_grep -x "From the end" r4.out &&
+	test_grep -v "Content-Transfer-Encoding" r4.out
+'
+
 test_expect_success 'text rule: line ends that are not the message'"'"'s stay, in base64' '
 	tmsg "text/plain; charset=us-ascii" base64 "YQ0KYg0K\n" >c0.eml &&
 	reads_same c0 &&
