@@ -6,7 +6,8 @@
  * than they were told and never write ahead of what they read, so
  * nym_unbase64 and nym_unqp may decode in place (rfc2047.c relies on
  * this).  nym_qp's output always decodes back to its input, with input
- * line breaks turned into the requested end of line.
+ * line breaks turned into the requested end of line.  nym_unflow makes
+ * format=flowed text fixed, one line a paragraph.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -367,6 +368,57 @@ nym_qp(const char *in, size_t n, char *out, const char *eol)
 		}
 		QPPUT(tok, tl);
 		col += tl;
+	}
+	return o;
+}
+
+size_t
+nym_unflow(const char *in, size_t n, char *out, int delsp)
+{
+	const char *l, *nl, *peol = NULL;
+	size_t i = 0, o = 0, len, el, q, s, pel = 0;
+	int open = 0, soft, sig;
+	size_t depth = 0;
+
+	while (i < n) {
+		l = in + i;
+		nl = memchr(l, '\n', n - i);
+		len = nl != NULL ? (size_t)(nl + 1 - l) : n - i;
+		el = nl == NULL ? 0 : len >= 2 && l[len - 2] == '\r' ? 2 : 1;
+		i += len;
+		len -= el;
+		for (q = 0; q < len && l[q] == '>'; q++)
+			;
+		s = q < len && l[q] == ' ' ? q + 1 : q;
+		sig = len - s == 3 && memcmp(l + s, "-- ", 3) == 0;
+		soft = len > s && l[len - 1] == ' ' && !sig;
+		/* A hard break: the open line ends with its own line end. */
+		if (open && (q != depth || sig)) {
+			memcpy(out + o, peol, pel);
+			o += pel;
+			open = 0;
+		}
+		/* A new line keeps its quote prefix; stuffing goes. */
+		if (!open && q > 0) {
+			memcpy(out + o, l, s);
+			o += s;
+		}
+		memcpy(out + o, l + s, len - s - (soft && delsp));
+		o += len - s - (soft && delsp);
+		if (soft) {
+			open = 1;
+			depth = q;
+			peol = l + len;
+			pel = el;
+		} else {
+			memcpy(out + o, l + len, el);
+			o += el;
+			open = 0;
+		}
+	}
+	if (open) {
+		memcpy(out + o, peol, pel);
+		o += pel;
 	}
 	return o;
 }

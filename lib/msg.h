@@ -145,6 +145,15 @@ size_t nym_unqp(const char *in, size_t n, char *out);
  * would start a message in an mbox).  Returns the length, or the needed
  * size if out is NULL; no NUL is written or counted. */
 size_t nym_qp(const char *in, size_t n, char *out, const char *eol);
+/* Unflow format=flowed text (RFC 3676) in[0, n) into out (n bytes
+ * suffice; out may not be in): a line's quote marks counted, its
+ * stuffing space (after them) removed; a line that then ends in a space
+ * (a soft break; "-- " is none) is joined to the next line of the same
+ * quote depth, delsp deleting that space.  A change of quote depth or a
+ * "-- " line is a hard break.  A joined quoted line keeps its first
+ * line's prefix (quote marks and stuffing space as written), and each
+ * joined line the line end of its last line.  Returns the length. */
+size_t nym_unflow(const char *in, size_t n, char *out, int delsp);
 
 /* ---- rfc2047.c / rfc2231: encoded words and MIME parameters ---- */
 /* Decode RFC 2047 encoded words in s into out (cap bytes, NUL ended),

@@ -154,6 +154,7 @@ struct msg {
 				   written, as its default */
 		int attrib;	/* -a rewrote the text (awtext) */
 		int enc;	/* ... and its encoding changes too */
+		int unflow;	/* format=flowed text made fixed */
 		size_t rawlen;
 	} tx;
 	char *tb;		/* the body re-encoded */
@@ -2695,8 +2696,9 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		    (strcmp(p->name, "format") == 0 ||
 		    strcmp(p->name, "delsp") == 0) && (m->tx.fmt == 1 ||
 		    (p->name[0] == 'd' && strcasecmp(p->value, "yes") != 0))) {
-			leak(m, part, name, nl, "%s=%s that the text does not "
-			    "use (dropped)", p->name, p->value);
+			leak(m, part, name, nl, "%s=%s %s (dropped)", p->name,
+			    p->value, m->tx.unflow ? "of a text made fixed" :
+			    "that the text does not use");
 			continue;
 		}
 		/* A value in a legacy charset (RFC 2231 or encoded words)
@@ -3180,6 +3182,52 @@ bodyextent(struct msg *m, size_t *rawn, int *delim)
 	}
 }
 
+/* Might the body ahead hold a line that starts with "From " (which the
+ * text rule writes quoted-printable, as =46rom)?  Looked for as
+ * bodyextent looks, within NYM_SCRUB_LOOK bytes of input, so that the
+ * answer depends on the bytes, not on how they were read: 0 if there is
+ * none before the end of the input, of that window or of the message (an
+ * mbox's From_ line after an empty line), 1 if there is one (maybe past
+ * the body's end: the text rule decides).  memchr for 'F', not a walk
+ * over lines: the 7bit fast path stays fast. */
+static int
+fromahead(struct msg *m)
+{
+	const char *b, *p;
+	size_t have, off = 0, h;
+
+	for (;;) {
+		b = m->in->buf + m->in->pos;
+		have = m->in->len - m->in->pos;
+		if (have > NYM_SCRUB_LOOK)
+			have = NYM_SCRUB_LOOK;
+		while (off < have && (p = memchr(b + off, 'F', have - off)) !=
+		    NULL) {
+			h = (size_t)(p - b);
+			off = h + 1;
+			if ((h > 0 && b[h - 1] != '\n') || have - h < 5)
+				continue;
+			if (memcmp(p, "From ", 5) != 0)
+				continue;
+			/* After an empty line in an mbox: the next message. */
+			if (m->mbox && (h == 0 ? m->prevempty : h == 1 ||
+			    b[h - 2] == '\n' || (b[h - 2] == '\r' && (h == 2 ||
+			    b[h - 3] == '\n'))))
+				return 0;
+			return 1;
+		}
+		/* A "From" cut by the window's end is looked at again. */
+		off = have >= 4 ? have - 4 : 0;
+		if (m->in->eof || m->failed || have >= NYM_SCRUB_LOOK ||
+		    m->in->len - m->in->pos >= m->in->cap)
+			return 0;
+		if (nym_in_fill(m->in, m->in->len - m->in->pos + 1) == -1)
+			return 1;	/* the text rule says why */
+		if (m->in->len - m->in->pos == have && !m->in->eof)
+			return 0;
+	}
+}
+
 /* Make room for n more bytes in m->tb. */
 static int
 tbroom(struct msg *m, size_t n)
@@ -3283,6 +3331,9 @@ textscan(const unsigned char *d, size_t dn, struct textstat *ts)
  *     must not be sent 8-bit bytes);
  *   - text whose line ends are not the message's (a CRLF in an LF
  *     message, after decoding): base64, which alone keeps those bytes.
+ * text/plain (plain) labelled format=flowed is unflowed first (RFC 3676,
+ * nym_unflow), and written without format and delsp: one line a
+ * paragraph, which a flowed and a plain reader both show so.
  * A body that does not end within NYM_SCRUB_LOOK bytes, does not
  * decode, or is in a charset it cannot be sure of keeps its labels and
  * bytes (residue).  Labelled 7bit (or unlabelled) US-ASCII without
@@ -3291,7 +3342,7 @@ textscan(const unsigned char *d, size_t dn, struct textstat *ts)
  * why the labels stay as written (then m->tx.on is 0). */
 static const char *
 textrule(struct msg *m, int kind, const char *cs, const char *format,
-    const char *delsp, const char *part, int mustlook)
+    const char *delsp, const char *part, int mustlook, int plain)
 {
 	struct text *tx = &m->tx;
 	const unsigned char *d;
@@ -3299,18 +3350,23 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	const char *raw, *stays = NULL;
 	size_t rawn, dn, i, strip = 0;
 	int delim, clean, flowed, aw = m->aw.try;
-	char *u = NULL, *dec = NULL, *rw = NULL;
+	char *u = NULL, *dec = NULL, *rw = NULL, *uf = NULL;
 
 	memset(tx, 0, sizeof *tx);
 	m->tbn = 0;
 	m->aw.try = m->aw.ruled = 0;
 	flowed = format != NULL && strcasecmp(format, "flowed") == 0;
+	/* The fast path: taken at its word, unless a line may start with
+	 * "From ", which the rule writes as =46rom (fromahead). */
 	if (!mustlook && (kind == CTE_NONE || kind == CTE_7BIT) &&
 	    (*cs == '\0' || strcmp(cs, "us-ascii") == 0) && format == NULL &&
 	    delsp == NULL) {
-		tx->on = 1;
-		COPYS(tx->cs, "us-ascii");
-		return NULL;	/* -a: awbegin watches its lines */
+		if (!fromahead(m)) {
+			tx->on = 1;
+			COPYS(tx->cs, "us-ascii");
+			return NULL;	/* -a: awbegin watches its lines */
+		}
+		mustlook = 1;
 	}
 	/* -a: the text is rewritten here, or left as it is (awleft); but
 	 * one that stays as written and is labelled so that the next run
@@ -3388,6 +3444,23 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 		free(dec);
 		return "8-bit text not valid in its charset";
 	}
+	/* format=flowed text/plain made fixed, before -a reads it (an
+	 * attribution line may be flowed over two). */
+	if (flowed && plain) {
+		if ((uf = malloc(dn + 1)) == NULL) {
+			nomem(m);
+			free(u);
+			free(dec);
+			return "no memory";
+		}
+		i = nym_unflow((const char *)d, dn, uf, delsp != NULL &&
+		    strcasecmp(delsp, "yes") == 0);
+		tx->unflow = i != dn || memcmp(uf, d, dn) != 0;
+		d = (const unsigned char *)uf;
+		dn = i;
+		if (tx->unflow)
+			textscan(d, dn, &ts);
+	}
 	/* -a: the attribution rewritten in the text, before its labels are
 	 * chosen from it. */
 	if (aw && (rw = awtext(m, part, (const char *)d, dn, &i)) != NULL) {
@@ -3411,24 +3484,25 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	else
 		tx->cte = clean ? CTE_QP : CTE_BASE64;
 	tx->on = 1;
-	/* format=flowed: kept where the text uses it; DelSp=yes with it,
-	 * which could only go if the text lost the space at each soft
-	 * break: the decoded text would change. */
-	if (flowed && ts.uses) {
+	/* format=flowed: text/plain is fixed now, and format and delsp
+	 * go; another text type keeps it where the text uses it; DelSp=yes
+	 * with it, which could only go if the text lost the space at each
+	 * soft break: the decoded text would change. */
+	if (flowed && ts.uses && !plain) {
 		tx->fmt = 2;
 		if (delsp != NULL && strcasecmp(delsp, "yes") == 0)
 			residue(m, part, "Content-Type", "delsp=yes kept (the "
 			    "flowed text deletes the spaces it breaks at)");
 	} else if (format != NULL || delsp != NULL)
 		tx->fmt = 1;
-	if (flowed && ts.uses)
+	if (flowed && ts.uses && !plain)
 		residue(m, part, "Content-Type", "format=flowed kept (the text "
 		    "uses it)");
 	/* The body as it will be written, with the line end taken off
 	 * above (the delimiter's or the separator's) put back. */
 	if (tx->cte == CTE_NONE) {
 		if (kind == CTE_QP || kind == CTE_BASE64 || u != NULL ||
-		    tx->attrib) {
+		    tx->attrib || tx->unflow) {
 			tx->recode = 1;
 			tbput(m, (const char *)d, dn);
 		}
@@ -3474,6 +3548,7 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	tx->enc = tx->cte != CTE_NONE || kind == CTE_QP || kind == CTE_BASE64 ||
 	    u != NULL;
 	free(rw);
+	free(uf);
 	free(u);
 	free(dec);
 	return NULL;
@@ -3492,7 +3567,10 @@ textbody(struct msg *m, const char *part)
 		return;
 	if (m->tx.attrib)
 		awleak(m, part);
-	if (!m->tx.attrib || m->tx.enc)
+	if (m->tx.unflow)
+		leak(m, part, "body", 4, "format=flowed text (made fixed: a "
+		    "line a paragraph, as a flowed reader shows it)");
+	if ((!m->tx.attrib && !m->tx.unflow) || m->tx.enc)
 		leak(m, part, "body", 4, "the client's encoding of the text "
 		    "(written %s)", m->tx.cte == CTE_QP ? "quoted-printable" :
 		    m->tx.cte == CTE_BASE64 ? "base64" : "as 7-bit text");
@@ -3686,21 +3764,24 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	    wanted(m->s, "content-transfer-encoding", 25, 0)) {
 		tried = 1;
 		m->aw.try = m->s->attrib && !isattachment(m, h);
-		stays = textrule(m, kind, charset, fv, dv, NULL, 0);
+		stays = textrule(m, kind, charset, fv, dv, NULL, 0, 1);
 		awleft(m, NULL, stays);
 	} else if (pl->text && !multi && !pl->hasmv && !pl->hasct &&
 	    (kind == CTE_NONE || kind == CTE_7BIT) &&
 	    wanted(m->s, "mime-version", 12, 0) &&
 	    wanted(m->s, "content-type", 12, 0)) {
-		/* No labels: added for 7-bit text only, which needs no
-		 * charset guessed. */
+		/* No labels: added for 7-bit text, which needs no charset
+		 * guessed, and for valid UTF-8 (as GNU Mailutils writes it),
+		 * which the reader's client would otherwise guess, written
+		 * quoted-printable by the text rule. */
 		m->aw.try = m->s->attrib;
-		stays = textrule(m, CTE_NONE, "", NULL, NULL, NULL, 1);
-		pl->addmime = stays == NULL && m->tx.cte == CTE_NONE;
+		stays = textrule(m, CTE_NONE, "utf-8", NULL, NULL, NULL, 1, 1);
+		pl->addmime = stays == NULL && (m->tx.cte == CTE_NONE ||
+		    (m->tx.cte == CTE_QP && strcmp(m->tx.cs, "utf-8") == 0));
 		if (!pl->addmime) {
 			stays = stays != NULL && strncmp(stays, "a body too long", 15)
 			    == 0 ? "is too long to look at first" :
-			    "is not 7-bit text";
+			    "is neither 7-bit text nor UTF-8";
 			awleft(m, NULL, stays);
 			memset(&m->tx, 0, sizeof m->tx);
 			m->tbn = 0;
@@ -3718,7 +3799,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	if (!pl->hasmv && !pl->addmime)
 		residue(m, NULL, "MIME-Version", "missing, and the body %s: "
 		    "left without MIME labels", !pl->text || multi ? "has "
-		    "MIME fields" : stays != NULL ? stays : "is not 7-bit text");
+		    "MIME fields" : stays != NULL ? stays : "is neither 7-bit "
+		    "text nor UTF-8");
 	else if (tried && stays != NULL)
 		residue(m, NULL, "Content-Type", "text labels and encoding kept "
 		    "as written (%s)", stays);
@@ -3744,7 +3826,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 
 	memset(&m->tx, 0, sizeof m->tx);
 	m->tbn = 0;
-	if (has[R_CTYPE] != 1 || has[R_CTE] > 1 || has[R_CDISP] > 1 ||
+	if (has[R_CTYPE] != 1 ||
 	    (i = nym_hdr_find(ph, "content-type", 0)) < 0 ||
 	    (n = value(m, ph, (size_t)i)) < 0 || !maybetext(m->scratch) ||
 	    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
@@ -3764,6 +3846,13 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	if (hasd)
 		COPYS(delsp, p->value);
 	nym_mime_free(&mt);
+	/* A field given twice: the labels stay as written, but a missing
+	 * charset is written, as the next run writes it once a 7bit of the
+	 * two has gone (t/fuzz/regress/scrub/text-part-cte-twice). */
+	if (has[R_CTE] > 1 || has[R_CDISP] > 1) {
+		m->tx.deflt = text && !file;
+		return;
+	}
 	if ((i = nym_hdr_find(ph, "content-disposition", 0)) >= 0) {
 		if ((n = value(m, ph, (size_t)i)) < 0 ||
 		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
@@ -3788,7 +3877,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	m->aw.try = m->s->attrib && !m->aw.done && plain &&
 	    !isattachment(m, ph);
 	stays = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
-	    hasd ? delsp : NULL, part, 0);
+	    hasd ? delsp : NULL, part, 0, plain);
 	awleft(m, part, stays);
 	/* A missing charset is written even where the rule stops short,
 	 * as its fast path would write it once the labels are canonical. */
@@ -3832,8 +3921,9 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		    "(written in the canonical order)");
 	for (r = 0; r < R_MAX; r++) {
 		if (r == R_MIMEVER && !has[r] && m->pl.addmime) {
-			leak(m, NULL, "MIME-Version", 12, "missing for 7-bit "
-			    "text (added, with its Content-Type)");
+			leak(m, NULL, "MIME-Version", 12, "missing for %s "
+			    "text (added, with its Content-Type)",
+			    strcmp(m->tx.cs, "utf-8") == 0 ? "UTF-8" : "ASCII");
 			emitfield(m, "MIME-Version", 12, "1.0");
 		}
 		if (r == R_CTYPE && !has[r] && (m->pl.addmime ||
@@ -3841,7 +3931,9 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 			if (m->pl.addct)
 				leak(m, NULL, "Content-Type", 12, "missing "
 				    "(its default written out)");
-			emitfield(m, "Content-Type", 12,
+			emitfield(m, "Content-Type", 12, m->pl.addmime &&
+			    strcmp(m->tx.cs, "utf-8") == 0 ?
+			    "text/plain; charset=utf-8" :
 			    "text/plain; charset=us-ascii");
 			COPYS(ct->type, "text/plain");
 		}

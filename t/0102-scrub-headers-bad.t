@@ -202,4 +202,14 @@ test_expect_success 'a parameter name with a star left in it keeps its field as 
 	grep -x "residue: Content-Disposition: parameter name that cannot be written back, kept as written" report
 '
 
+test_expect_success 'a text part with its encoding given twice: a fixed point (t/fuzz/regress/scrub/text-part-cte-twice)' '
+	printf "From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/x-note\nContent-Transfer-Encoding: x-odd\nContent-Transfer-Encoding: 7bit\n\nx\n--b--\n" >cte2 &&
+	run <cte2 >out &&
+	grep -x "Content-Type: text/x-note; charset=us-ascii" out &&
+	run <out >again &&
+	test_cmp out again &&
+	{ scrub-headers -c <out >report; test $? = 0; } &&
+	! grep -v "^residue: " report
+'
+
 test_done

@@ -111,10 +111,6 @@ known()
 		printf '%s\n' 's/^To: <bob@bob\.i2p>$/To: Bob <bob@bob.i2p>/'
 		echo "$1: To without Bob's display name: the client chose not to copy it from the message answered; adding or dropping names would change what the reader sees" >&2
 		;;
-	alpine-reply|thunderbird-reply)
-		printf '%s\n' 's/^\(Content-Type: .*\); format=flowed$/\1/'
-		echo "$1: format=flowed kept: the quoted text uses it (flowed lines, quote depth); the text is not reflowed" >&2
-		;;
 	mailutils-reply)
 		printf '%s\n' '/^To:/i\' 'From: Alice <alice@alice.i2p>' \
 		    's/@localhost>/@alice.i2p>/' \
@@ -201,12 +197,26 @@ test_expect_success 'the one plain header, as the man page shows it' '
 '
 
 test_expect_success '-c reports the residue, and it does not count as a leak' '
+	{ printf "%s\n" "From: Alice <alice@alice.i2p>" "MIME-Version: 1.0" \
+	    "Content-Type: text/plain; charset=us-ascii; format=flowed" "" &&
+	  i=0 && while test $i -lt 2000; do
+		echo "a flowed line of text, forty bytes long "; i=$((i + 1))
+	  done && echo end; } >bigf.eml &&
+	scrub-headers <bigf.eml >bigf.out &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii; format=flowed" bigf.out &&
+	sed "1,/^\$/d" bigf.eml >want && sed "1,/^\$/d" bigf.out >got &&
+	test_cmp want got &&
+	{ scrub-headers -c <bigf.out >report; test $? = 0; } &&
+	test_grep -x "residue: Content-Type: text labels and encoding kept as written (a body too long to look at first)" report
+'
+
+test_expect_success 'flowed replies (alpine, thunderbird): unflowed, and -c finds no flowed text left' '
 	for c in alpine thunderbird; do
+		test_grep "format=flowed" $D/$c-reply.eml &&
 		{ scrub-headers -c <$c-reply.out >report; test $? = 0; } &&
-		test_grep -x "residue: Content-Type: format=flowed kept (the text uses it)" report || return 1
-	done &&
-	{ scrub-headers -c <claws-reply.out >report; test $? = 0; } &&
-	test_must_be_empty report
+		test_grep -v "flowed" report &&
+		test_grep -v "format=flowed" $c-reply.out || return 1
+	done
 '
 
 # ---- the rules, one by one
@@ -280,17 +290,32 @@ test_expect_success 'parameters in the order of their names, one a line when the
 	test_grep -x " boundary=\"=_(boundary)\"" h2
 '
 
-test_expect_success 'no MIME-Version: labelled only for 7-bit text; 8 bits are residue' '
+test_expect_success 'no MIME-Version: labelled for 7-bit text and UTF-8; other 8 bits are residue' '
 	printf "From: a@a.i2p\nSubject: s\n\nplain text\n" >nomime7.eml &&
 	scrub-headers <nomime7.eml >out &&
 	test_grep -x "MIME-Version: 1.0" out &&
 	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
-	printf "From: a@a.i2p\nSubject: s\n\n\303\274ber\n" >nomime8.eml &&
+	printf "From: a@a.i2p\nSubject: s\n\n\374ber\n" >nomime8.eml &&
 	scrub-headers <nomime8.eml >out8 &&
 	test_grep -v "^MIME-Version:" out8 &&
 	test_grep -v "^Content-Type:" out8 &&
 	{ scrub-headers -c <out8 >report; test $? = 0; } &&
-	test_grep -x "residue: MIME-Version: missing, and the body is not 7-bit text: left without MIME labels" report
+	test_grep -x "residue: MIME-Version: missing, and the body is neither 7-bit text nor UTF-8: left without MIME labels" report &&
+	printf "From: a@a.i2p\nSubject: s\n\n\303\274ber\n" >nomimeu.eml &&
+	scrub-headers <nomimeu.eml >outu &&
+	test_grep -x "MIME-Version: 1.0" outu &&
+	test_grep -x "Content-Type: text/plain; charset=utf-8" outu &&
+	test_grep -x "Content-Transfer-Encoding: quoted-printable" outu &&
+	test_grep -x "=C3=BCber" outu &&
+	{ scrub-headers -c <nomimeu.eml >report; test $? = 1; } &&
+	test_grep -x "MIME-Version: missing for UTF-8 text (added, with its Content-Type)" report &&
+	{ scrub-headers -c <outu >report; test $? = 0; } &&
+	test_must_be_empty report &&
+	scrub-headers <outu >again && test_cmp outu again &&
+	if command -v python3 >/dev/null; then
+		mimetext nomimeu.eml >want && mimetext outu >got &&
+		test_cmp want got
+	fi
 '
 
 test_expect_success 'no MIME-Version and a body longer than the look-ahead: residue' '
@@ -411,6 +436,32 @@ test_expect_success 'text rule: a NUL, a bare CR or a 1200-byte line make ASCII 
 	awk "length > 76 { exit 1 }" n2.out
 '
 
+test_expect_success 'text rule: a 7bit body with a "From " line is written as the rule writes it' '
+	tmsg "text/plain; charset=us-ascii" - "hello\nFrom the office\nbye\n" >r0.eml &&
+	tmsg "text/plain; charset=us-ascii" quoted-printable "hello\n=46rom the office\nbye\n" >r1.eml &&
+	tmsg "text/plain; charset=us-ascii" 7bit "hello\nFrom the office\nbye\n" >r2.eml &&
+	for x in r0 r1 r2; do
+		reads_same $x || return 1
+	done &&
+	test_cmp r1.out r0.out && test_cmp r1.out r2.out &&
+	test_grep -x "=46rom the office" r0.out &&
+	test_grep -x "Content-Transfer-Encoding: quoted-printable" r0.out &&
+	tmsg "multipart/mixed; boundary=b" - "--b\nContent-Type: text/plain; charset=us-ascii\n\nplain\n--b\nContent-Type: text/plain; charset=us-ascii\n\nFrom me\n--b--\n" >r3.eml &&
+	reads_same r3 &&
+	test_grep -x "plain" r3.out &&
+	test_grep -x "=46rom me" r3.out
+'
+
+test_expect_success 'text rule: a "From " line past the first 65536 bytes of a 7bit body is copied (residue)' '
+	{ tmsg "text/plain; charset=us-ascii" - "" &&
+	  i=0 && while test $i -lt 2000; do
+		echo "a line of seven-bit text, forty bytes."; i=$((i + 1))
+	  done && echo "From the end"; } >r4.eml &&
+	reads_same r4 &&
+	test_grep -x "From the end" r4.out &&
+	test_grep -v "Content-Transfer-Encoding" r4.out
+'
+
 test_expect_success 'text rule: line ends that are not the message'"'"'s stay, in base64' '
 	tmsg "text/plain; charset=us-ascii" base64 "YQ0KYg0K\n" >c0.eml &&
 	reads_same c0 &&
@@ -437,25 +488,83 @@ test_expect_success 'text rule: 8-bit text its charset does not hold keeps its l
 	test_grep -x "residue: Content-Type: text labels and encoding kept as written (8-bit text not valid in its charset)" bad.report
 '
 
-test_expect_success 'format=flowed: kept where the decoded text has a flowed line, else dropped' '
+# flowed NAME: NAME.eml scrubs to a text that reads as NAME.eml read
+# flowed (reads_same, with mimesum unflowing format=flowed), with no
+# format parameter left and nothing for -c, not even residue.
+flowed()
+{
+	reads_same $1 &&
+	test_must_be_empty $1.report &&
+	test_grep -v -i "format=\|delsp=" $1.out
+}
+
+test_expect_success 'format=flowed: unflowed, a line a paragraph, as a plain client writes it' '
 	tmsg "text/plain; charset=utf-8; format=flowed" quoted-printable "a soft=20\nbreak\n" >f0.eml &&
 	tmsg "text/plain; charset=us-ascii; format=flowed" 8bit "fixed\nlines\n-- \nsig\n" >f1.eml &&
-	reads_same f0 && reads_same f1 &&
-	test_grep -x "Content-Type: text/plain; charset=us-ascii; format=flowed" f0.out &&
-	test_grep -x "residue: Content-Type: format=flowed kept (the text uses it)" f0.report &&
+	tmsg "text/plain; charset=us-ascii" - "a soft break\n" >f2.eml &&
+	flowed f0 && flowed f1 && reads_same f2 &&
+	test_cmp f2.out f0.out &&
+	test_grep -x "a soft break" f0.out &&
 	test_grep -x "Content-Type: text/plain; charset=us-ascii" f1.out &&
-	test_must_be_empty f1.report
+	{ scrub-headers -c <f0.eml >report; test $? = 1; } &&
+	test_grep -x "Content-Type: format=flowed of a text made fixed (dropped)" report &&
+	test_grep -x "body: format=flowed text (made fixed: a line a paragraph, as a flowed reader shows it)" report
 '
 
-test_expect_success 'format=flowed: delsp=yes stays with flowed text (residue), goes with fixed text' '
+test_expect_success 'format=flowed: DelSp yes and no, stuffing, quote depth, the signature separator' '
 	tmsg "text/plain; charset=us-ascii; format=flowed; delsp=yes" - "a soft \nbreak\n" >d0.eml &&
 	tmsg "text/plain; charset=us-ascii; format=flowed; DelSp=Yes" - "fixed\n" >d1.eml &&
 	tmsg "text/plain; charset=us-ascii; format=flowed; delsp=no" - "a soft \nbreak\n" >d2.eml &&
-	reads_same d0 && reads_same d1 && reads_same d2 &&
-	test_grep -x "Content-Type: text/plain; charset=us-ascii; delsp=yes; format=flowed" d0.out &&
-	test_grep -x "residue: Content-Type: delsp=yes kept (the flowed text deletes the spaces it breaks at)" d0.report &&
-	test_grep -x "Content-Type: text/plain; charset=us-ascii" d1.out &&
-	test_grep -x "Content-Type: text/plain; charset=us-ascii; format=flowed" d2.out
+	tmsg "text/plain; charset=us-ascii; format=flowed" - " From here \n on\n>no space \n>after\n> quoted \n> text\n>> deeper \n>> still\nmine, \n-- \nsig\n" >d3.eml &&
+	for x in d0 d1 d2 d3; do
+		flowed $x || return 1
+	done &&
+	test_grep -x "a softbreak" d0.out &&
+	test_grep -x "a soft break" d2.out &&
+	sed "1,/^\$/d" d3.out >got &&
+	printf "%s\n" "=46rom here on" ">no space after" "> quoted text" \
+	    ">> deeper still" "mine,=20" "--=20" "sig" >want &&
+	test_cmp want got
+'
+
+test_expect_success 'format=flowed: a joined line over 998 bytes goes quoted-printable' '
+	i=0 && body= && while test $i -lt 40; do
+		body="${body}twenty-nine bytes of text,ab \n"; i=$((i + 1))
+	done &&
+	tmsg "text/plain; charset=us-ascii; format=flowed" - "${body}end\n" >j0.eml &&
+	flowed j0 &&
+	test_grep -x "Content-Transfer-Encoding: quoted-printable" j0.out &&
+	awk "length > 76 { exit 1 }" j0.out &&
+	mimetext j0.eml >want && mimetext j0.out >got && test_cmp want got &&
+	test $(grep -c "twenty-nine" got) = 1 &&
+	test $(grep -o "twenty-nine" got | wc -l) = 40
+'
+
+test_expect_success 'format=flowed: CRLF line ends, a soft last line, a line that is one space' '
+	{ tmsg "text/plain; charset=us-ascii; format=flowed" - "one \ntwo\n \n" |
+	  sed "s/\$/\r/" && printf "last "; } >c0.eml &&
+	flowed c0 &&
+	sed "1,/^\r\$/d" c0.out >got &&
+	printf "one two\r\n\r\nlast " >want &&
+	test_cmp want got
+'
+
+test_expect_success 'format=flowed: a text part unflowed; a signed one copied as it is' '
+	tmsg "multipart/mixed; boundary=b" - "--b\nContent-Type: text/plain; charset=us-ascii; format=flowed\n\na soft \nbreak\n--b--\n" >m0.eml &&
+	flowed m0 &&
+	test_grep -x "a soft break" m0.out &&
+	tmsg "multipart/signed; boundary=b; protocol=\"application/pgp-signature\"; micalg=pgp-sha256" - "--b\nContent-Type: text/plain; charset=us-ascii; format=flowed\n\na soft \nbreak\n--b\nContent-Type: application/pgp-signature\n\nsig\n--b--\n" >m1.eml &&
+	scrub-headers <m1.eml >m1.out &&
+	test_grep -x "Content-Type: text/plain; charset=us-ascii; format=flowed" m1.out &&
+	test_grep -x "a soft " m1.out
+'
+
+test_expect_success 'format=flowed: another text type keeps it where the text uses it (residue)' '
+	tmsg "multipart/mixed; boundary=b" - "--b\nContent-Type: text/x-note; charset=us-ascii; format=flowed\n\na soft \nbreak\n--b--\n" >x0.eml &&
+	reads_same x0 &&
+	test_grep -x "Content-Type: text/x-note; charset=us-ascii; format=flowed" x0.out &&
+	test_grep -x "a soft " x0.out &&
+	test_grep -x "residue: part 1: Content-Type: format=flowed kept (the text uses it)" x0.report
 '
 
 test_expect_success 'text parts: the same rule; attachments byte for byte' '
@@ -498,13 +607,14 @@ test_expect_success 'text rule: an mbox of such messages, each canonical, still 
 	scrub-headers -m -c <t.out >report && test_must_be_empty report
 '
 
-test_expect_success 'format=flowed: dropped where the text does not use it, kept where it does' '
+test_expect_success 'format=flowed: dropped, the text made fixed' '
 	printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii; format=flowed; delsp=yes\nFrom: a@a.i2p\n\nfixed\n-- \nsig\n" >fl.eml &&
 	scrub-headers <fl.eml >out &&
 	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
 	printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii; format=flowed\nFrom: a@a.i2p\n\nflows \non\n" >fl2.eml &&
 	scrub-headers <fl2.eml >out2 &&
-	test_grep -x "Content-Type: text/plain; charset=us-ascii; format=flowed" out2
+	test_grep -x "Content-Type: text/plain; charset=us-ascii" out2 &&
+	test_grep -x "flows on" out2
 '
 
 test_expect_success 'unstructured text: unfolded, folded again at the last space before column 78' '

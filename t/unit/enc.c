@@ -1,7 +1,8 @@
 /*
  * enc.c - unit tests for base32, base64 and quoted-printable: the RFC 4648
  * section 10 vectors, the I2P alphabet, decoding corner cases, and
- * quoted-printable round trips checked line by line.
+ * quoted-printable round trips checked line by line; unflowing
+ * format=flowed text (RFC 3676).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -381,6 +382,61 @@ test_qp_from(void)
 	check_str(enc, "=46rom x\n", "qp: From at a line's start is =46rom");
 }
 
+/* nym_unflow: in (flowed, delsp) made fixed is want. */
+static const struct {
+	const char *in;
+	int delsp;
+	const char *want;
+	const char *what;
+} unflowv[] = {
+	{ "a soft \nbreak\n", 0, "a soft break\n", "DelSp=no keeps the space" },
+	{ "a soft \nbreak\n", 1, "a softbreak\n", "DelSp=yes deletes it" },
+	{ "one \ntwo \nthree\nfour\n", 0, "one two three\nfour\n",
+	    "three lines joined, a fixed line after" },
+	{ " From here \n on\n", 0, "From here on\n", "stuffing removed" },
+	{ "  two spaces\n", 0, " two spaces\n", "only one stuffing space" },
+	{ "> quoted \n> text\nmine\n", 0, "> quoted text\nmine\n",
+	    "quoted lines joined, one prefix" },
+	{ ">> deep \n>> er\n", 1, ">> deeper\n", "depth 2, DelSp=yes" },
+	{ ">no space \n>after\n", 0, ">no space after\n",
+	    "the first line's prefix as written" },
+	{ "> a \n>> b\n", 0, "> a \n>> b\n", "a depth change is a hard break" },
+	{ "> a \nb\n", 0, "> a \nb\n", "quoted to unquoted: a hard break" },
+	{ "x \n-- \nsig\n", 0, "x \n-- \nsig\n",
+	    "the signature separator is a hard break, and fixed" },
+	{ "> -- \n> sig\n", 0, "> -- \n> sig\n", "a quoted separator too" },
+	{ "end \n", 0, "end \n", "a soft break on the last line" },
+	{ "end ", 1, "end", "a soft last line without a line end" },
+	{ "a \r\nb\r\nc\r\n", 0, "a b\r\nc\r\n", "CRLF line ends" },
+	{ " \nx\n", 0, "\nx\n", "a line that is only a space: stuffed, empty" },
+	{ "\n\n", 0, "\n\n", "empty lines stay" },
+	{ "", 0, "", "nothing" },
+};
+
+static void
+test_unflow(void)
+{
+	static char buf[4096], in[4096];
+	size_t i, n, len;
+
+	for (i = 0; i < sizeof unflowv / sizeof unflowv[0]; i++) {
+		n = strlen(unflowv[i].in);
+		memcpy(in, unflowv[i].in, n);
+		len = nym_unflow(in, n, buf, unflowv[i].delsp);
+		buf[len] = '\0';
+		check_str(buf, unflowv[i].want, unflowv[i].what);
+	}
+	/* 40 soft lines of 30 bytes: one line of 1200, over SMTP's 998. */
+	for (n = 0, i = 0; i < 40; i++, n += 30)
+		memcpy(in + n, "twenty-nine bytes of text,ab \n", 30);
+	memcpy(in + n, "end\n", 4);
+	n += 4;
+	len = nym_unflow(in, n, buf, 0);
+	check_int(len, n - 40, "1200 bytes joined: one line end left");
+	check_int(memchr(buf, '\n', len) == buf + len - 1, 1,
+	    "a joined line over 998 bytes is one line");
+}
+
 int
 main(void)
 {
@@ -392,5 +448,6 @@ main(void)
 	test_qp();
 	test_qp_roundtrip();
 	test_qp_from();
+	test_unflow();
 	return tap_done();
 }
