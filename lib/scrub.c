@@ -3193,14 +3193,35 @@ bodyextent(struct msg *m, size_t *rawn, int *delim)
 static int
 fromahead(struct msg *m)
 {
-	const char *b, *p;
-	size_t have, off = 0, h;
+	const char *b, *p, *d, *nl;
+	size_t have, off = 0, doff = 0, h;
+	int close, part = 0;
 
 	for (;;) {
 		b = m->in->buf + m->in->pos;
 		have = m->in->len - m->in->pos;
 		if (have > NYM_SCRUB_LOOK)
 			have = NYM_SCRUB_LOOK;
+		/* In a multipart, only up to the part's end: the parts after
+		 * it (an attachment's base64 is full of F) are not its text.
+		 * A line that only looks like a delimiter ("-- ") does not
+		 * end the search. */
+		while (m->depth > 0 && !part && doff < have && (d =
+		    memchr(b + doff, '\n', have - doff)) != NULL) {
+			h = (size_t)(d - b) + 1;
+			if (have - h < 2 || b[h] != '-' || b[h + 1] != '-') {
+				doff = h;
+				continue;
+			}
+			if ((nl = memchr(b + h, '\n', have - h)) == NULL)
+				break;	/* the line is not all here yet */
+			doff = h;
+			if (whichlevel(m, b + h, (size_t)(nl + 1 - (b + h)),
+			    &close) != -1) {
+				have = h;
+				part = 1;
+			}
+		}
 		while (off < have && (p = memchr(b + off, 'F', have - off)) !=
 		    NULL) {
 			h = (size_t)(p - b);
@@ -3218,7 +3239,7 @@ fromahead(struct msg *m)
 		}
 		/* A "From" cut by the window's end is looked at again. */
 		off = have >= 4 ? have - 4 : 0;
-		if (m->in->eof || m->failed || have >= NYM_SCRUB_LOOK ||
+		if (part || m->in->eof || m->failed || have >= NYM_SCRUB_LOOK ||
 		    m->in->len - m->in->pos >= m->in->cap)
 			return 0;
 		if (nym_in_fill(m->in, m->in->len - m->in->pos + 1) == -1)
