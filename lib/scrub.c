@@ -182,7 +182,21 @@ struct msg {
 		struct nym_param np;	/* that name (adddisp) */
 		char *npval, *npcs;
 		char *fname;	/* the file name written (UTF-8), or NULL */
+		int b64;	/* its body is to be written base64 */
 	} pp;
+	struct benc {		/* a file part's body written base64 */
+		int on;
+		int qp;		/* decoded from quoted-printable */
+		int badqp;	/* a bad escape was seen (reported once) */
+		const char *part;
+		char pend[2];	/* the line end held back: a delimiter
+				   after it would make it the delimiter's */
+		size_t npend;
+		size_t nib, nob, nlb;
+		unsigned char ib[NYM_SCRUB_B64IN];
+		char ob[NYM_SCRUB_B64IN / 57 * 78 + 80];
+		char lb[NYM_SCRUB_QPLINE];	/* a quoted-printable line */
+	} be;
 };
 
 /* What a header section said about the content that follows it. */
@@ -3136,6 +3150,13 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 				    h->f[i].namelen, ctename(m->tx.cte));
 			}
 			COPYS(ct->cte, ctename(m->tx.cte));
+		} else if (part != NULL && m->pp.b64) {
+			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
+			    "%s, the client's choice for a file (written "
+			    "base64)", ct->cte);
+			emitfield(m, h->buf + h->f[i].off, h->f[i].namelen,
+			    "base64");
+			COPYS(ct->cte, "base64");
 		} else if (part == NULL && m->pl.dropcte)
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
 			    "%s, where the body reads the same without it "
@@ -4415,6 +4436,194 @@ htmlbody(struct msg *m, const struct content *ct, const char *part)
 	free(dec);
 }
 
+/* ---- a file part's body written base64 (issue 15) ---- */
+
+/* Encode the input held in whole lines of 57 bytes, and with last the
+ * rest too, into m->be.ob; written out as it fills, and at last. */
+static void
+beflush(struct msg *m, int last)
+{
+	struct benc *b = &m->be;
+	size_t i = 0, k;
+
+	while (i < b->nib && (b->nib - i >= 57 || last)) {
+		k = b->nib - i < 57 ? b->nib - i : 57;
+		b->nob += nym_base64(b->ib + i, k, b->ob + b->nob, "+/");
+		memcpy(b->ob + b->nob, m->eol, m->eollen);
+		b->nob += m->eollen;
+		i += k;
+		if (b->nob > sizeof b->ob - 80) {
+			emitbytes(m, b->ob, b->nob);
+			b->nob = 0;
+		}
+	}
+	memmove(b->ib, b->ib + i, b->nib - i);
+	b->nib -= i;
+	if (last && b->nob > 0) {
+		emitbytes(m, b->ob, b->nob);
+		b->nob = 0;
+	}
+}
+
+/* Decoded bytes of the body, into the encoder. */
+static void
+befeed(struct msg *m, const void *p, size_t n)
+{
+	struct benc *b = &m->be;
+	const unsigned char *c = p;
+	size_t k;
+
+	while (n > 0 && !m->failed) {
+		k = sizeof b->ib - b->nib < n ? sizeof b->ib - b->nib : n;
+		memcpy(b->ib + b->nib, c, k);
+		b->nib += k;
+		c += k;
+		n -= k;
+		if (b->nib == sizeof b->ib)
+			beflush(m, 0);
+	}
+}
+
+/* The line end held back is data: a line follows it. */
+static void
+bepend(struct msg *m)
+{
+	if (m->be.npend > 0)
+		befeed(m, m->be.pend, m->be.npend);
+	m->be.npend = 0;
+}
+
+static int
+hexval(unsigned char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ?
+	    c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Quoted-printable text p[0, n) (no line end) decoded: "=XX" its byte,
+ * any other '=' kept as it is, as RFC 2045 6.7 advises a reader to (and
+ * as readers do); with whole, an escape cut at the end is complete. */
+static size_t
+qpdecode(struct msg *m, const char *p, size_t n, int whole)
+{
+	unsigned char out[256];
+	size_t i = 0, o = 0;
+	int h, l;
+
+	while (i < n) {
+		if (o > sizeof out - 2) {
+			befeed(m, out, o);
+			o = 0;
+		}
+		if (p[i] != '=') {
+			out[o++] = (unsigned char)p[i++];
+			continue;
+		}
+		if (!whole && n - i < 3)
+			break;		/* cut: the next piece has the rest */
+		if (n - i >= 3 && (h = hexval((unsigned char)p[i + 1])) >= 0 &&
+		    (l = hexval((unsigned char)p[i + 2])) >= 0) {
+			out[o++] = (unsigned char)(h << 4 | l);
+			i += 3;
+			continue;
+		}
+		if (!m->be.badqp) {
+			m->be.badqp = 1;
+			leak(m, m->be.part, "body", 4, "a quoted-printable "
+			    "escape that is none (decoded as written, as RFC "
+			    "2045 advises)");
+		}
+		out[o++] = (unsigned char)p[i++];
+	}
+	befeed(m, out, o);
+	return i;
+}
+
+static void beqpend(struct msg *m);
+
+/* A quoted-printable line (or, with more, a piece of one) of the body. */
+static void
+beqpline(struct msg *m, const char *l, size_t n, int more)
+{
+	struct benc *b = &m->be;
+	size_t k;
+
+	while (n > 0) {
+		k = sizeof b->lb - b->nlb < n ? sizeof b->lb - b->nlb : n;
+		memcpy(b->lb + b->nlb, l, k);
+		b->nlb += k;
+		l += k;
+		n -= k;
+		if (b->nlb == sizeof b->lb && (n > 0 || more)) {
+			/* Too long a line: decode what is held, but a cut
+			 * escape. */
+			bepend(m);
+			k = qpdecode(m, b->lb, b->nlb, 0);
+			memmove(b->lb, b->lb + k, b->nlb - k);
+			b->nlb -= k;
+		}
+	}
+	if (!more)
+		beqpend(m);
+}
+
+/* The quoted-printable line held is whole: decode it. */
+static void
+beqpend(struct msg *m)
+{
+	struct benc *b = &m->be;
+	size_t k, e;
+
+	e = b->nlb;
+	k = e > 0 && b->lb[e - 1] == '\n' ? 1 + (e > 1 && b->lb[e - 2] == '\r') :
+	    0;
+	e -= k;
+	/* Trailing white space is the transport's (RFC 2045 6.7 (3)). */
+	while (e > 0 && (b->lb[e - 1] == ' ' || b->lb[e - 1] == '\t'))
+		e--;
+	bepend(m);
+	if (e > 0 && b->lb[e - 1] == '=')
+		qpdecode(m, b->lb, e - 1, 1);	/* a soft break */
+	else {
+		qpdecode(m, b->lb, e, 1);
+		memcpy(b->pend, b->lb + b->nlb - k, k);
+		b->npend = k;
+	}
+	b->nlb = 0;
+}
+
+/* A line (or, with more, a piece of one) of a file part's body. */
+static void
+beline(struct msg *m, const char *l, size_t n, int more)
+{
+	size_t k = 0;
+
+	if (m->be.qp) {
+		beqpline(m, l, n, more);
+		return;
+	}
+	bepend(m);
+	if (!more && n > 0 && l[n - 1] == '\n')
+		k = 1 + (n > 1 && l[n - 2] == '\r');
+	befeed(m, l, n - k);
+	memcpy(m->be.pend, l + n - k, k);
+	m->be.npend = k;
+}
+
+/* The part ends (a delimiter, or the input): the line end held back is
+ * the delimiter's; the rest encoded and written, with a line end. */
+static void
+beend(struct msg *m)
+{
+	if (!m->be.on)
+		return;
+	if (m->be.qp && m->be.nlb > 0)
+		beqpend(m);	/* the input ended inside a line */
+	m->be.npend = 0;
+	beflush(m, 1);
+	m->be.on = 0;
+}
+
 static void
 ppfree(struct msg *m)
 {
@@ -4461,6 +4670,23 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
 	m->pp.multi = strncmp(type, "multipart/", 10) == 0;
 	leaf = !text && !m->pp.multi && strncmp(type, "message/", 8) != 0;
 	m->pp.cidkeep |= strcmp(type, "message/external-body") == 0;
+	/* A file's body is written base64, but one that is already. */
+	if (leaf && has[R_CTE] <= 1 &&
+	    wanted(m->s, "content-transfer-encoding", 25, 1)) {
+		int kind = CTE_NONE;
+		char cte[64] = "";
+
+		if (has[R_CTE] == 1 &&
+		    (i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
+		    (n = value(m, ph, (size_t)i)) >= 0) {
+			copyn(cte, sizeof cte, m->scratch, (size_t)n);
+			for (n = 0; cte[n] != '\0'; n++)
+				cte[n] = (char)tolower((unsigned char)cte[n]);
+			kind = ctekind(cte);
+		}
+		if (kind != CTE_BASE64 && kind != CTE_OTHER)
+			m->pp.b64 = kind == CTE_QP ? 2 : 1;
+	}
 	m->pp.dropname = hasname && hasfn;
 	m->pp.adddisp = hasname && has[R_CDISP] == 0 && leaf;
 	if (hasname && has[R_CDISP] == 0 && text)
@@ -4527,6 +4753,12 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 			    ctename(m->tx.cte));
 			COPYS(ct->cte, ctename(m->tx.cte));
 		}
+		if (r == R_CTE && !has[r] && m->pp.b64) {
+			leak(m, part, "body", 4, "a file without "
+			    "Content-Transfer-Encoding (written base64)");
+			emitfield(m, "Content-Transfer-Encoding", 25, "base64");
+			COPYS(ct->cte, "base64");
+		}
 		if (r == R_CDISP && !has[r] && m->pp.adddisp &&
 		    m->pp.npval != NULL)
 			adddisp(m, part);
@@ -4537,6 +4769,13 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 				emitraw(m, ph, i);
 			endfield(m, ph, i, part, m->tf[i].idx);
 		}
+	}
+	if (m->pp.b64) {
+		m->be.on = 1;
+		m->be.qp = m->pp.b64 == 2;
+		m->be.badqp = 0;
+		m->be.part = part;
+		m->be.npend = m->be.nib = m->be.nob = m->be.nlb = 0;
 	}
 	ppfree(m);
 	emit(m, m->eol, m->eollen);
@@ -4556,6 +4795,16 @@ israwmultipart(const struct content *ct)
 	    strcmp(ct->type, "multipart/encrypted") == 0;
 }
 
+/* A body line (or a piece of one): copied, or a file's re-encoded. */
+static void
+bodyline(struct msg *m, const char *l, size_t n, int more)
+{
+	if (m->be.on)
+		beline(m, l, n, more);
+	else
+		emitline(m, l, n);
+}
+
 /* Stream a multipart body: delimiters replaced, preambles and epilogues
  * dropped, part headers scrubbed, part bodies copied. */
 static void
@@ -4569,6 +4818,7 @@ multipart(struct msg *m, const struct content *top)
 	int more, k, close, inbody = 0, skipped = 0;
 
 	m->depth = 0;
+	m->be.on = 0;
 	pushlevel(m, top);
 	part[0] = '\0';
 	while (nextline(m, &l, &n, &more)) {
@@ -4576,14 +4826,15 @@ multipart(struct msg *m, const struct content *top)
 		k = more ? -1 : whichlevel(m, l, n, &close);
 		if (k == -1) {
 			if (inbody)
-				emitline(m, l, n);
+				bodyline(m, l, n, more);
 			else if (!isempty(l, n))
 				skipped = 1;
 			while (more && nextline(m, &l, &n, &more))
 				if (inbody)
-					emitline(m, l, n);
+					bodyline(m, l, n, more);
 			continue;
 		}
+		beend(m);
 		awend(m);
 		m->scan = 0;
 		while (m->depth - 1 > k)
@@ -4623,6 +4874,7 @@ multipart(struct msg *m, const struct content *top)
 			awbegin(m, &ct, part, &ph);
 		}
 	}
+	beend(m);
 	awend(m);
 	m->scan = 0;
 	if (skipped)

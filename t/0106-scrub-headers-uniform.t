@@ -48,16 +48,6 @@ ref()
 knownattach()
 {
 	case ${1%-attach} in
-	mutt|neomutt)
-		printf '%s\n' 's/^Content-Transfer-Encoding: quoted-printable$/Content-Transfer-Encoding: base64/'
-		echo "$1: the attachments quoted-printable, the client's choice (attachments are copied, not re-encoded)" >&2
-		;;
-	nmh|s-nail)
-		printf '%s\n' '/^Content-Type: application\/pdf$/a\' 'Content-Transfer-Encoding: base64'
-		echo "$1: the attachments 7bit, the client's choice (attachments are copied, not re-encoded)" >&2
-		;;
-	esac
-	case ${1%-attach} in
 	aerc)
 		printf '%s\n' '/^Content-Type: multipart\/alternative;/,/^--=_(boundary)$/d' \
 		    '/^--=_(boundary)--$/{N;/\n--=_(boundary)$/s/^--=_(boundary)--\n//;}'
