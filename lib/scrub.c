@@ -4511,12 +4511,16 @@ qpdecode(struct msg *m, const char *p, size_t n, int whole)
 	int h, l;
 
 	while (i < n) {
-		if (o > sizeof out - 2) {
+		const char *q = memchr(p + i, '=', n - i);
+		size_t run = q != NULL ? (size_t)(q - p) - i : n - i;
+
+		if (o > sizeof out - 2 || (run > 0 && o > 0)) {
 			befeed(m, out, o);
 			o = 0;
 		}
-		if (p[i] != '=') {
-			out[o++] = (unsigned char)p[i++];
+		if (run > 0) {		/* the bytes up to the next '=' */
+			befeed(m, p + i, run);
+			i += run;
 			continue;
 		}
 		if (!whole && n - i < 3)
