@@ -4645,35 +4645,38 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
     const size_t *has)
 {
 	struct nym_mimetype mt = { 0 };
-	char type[128] = "";
 	ssize_t i, n;
-	int hasname = 0, hasfn = 0, text, leaf;
+	int hasname = 0, hasfn = 0, text = 1, leaf = 0;
 
 	ppfree(m);
 	m->pp.on = 1;
 	m->pp.cidkeep = m->depth > 0 && m->lv[m->depth - 1].related;
-	if (has[R_CTYPE] > 1 || has[R_CDISP] > 1) {
-		m->pp.cidkeep = 1;
+	/* Content-Type given twice: which one a reader takes is not
+	 * known; the part is left as it is (but its Content-ID, as any). */
+	if (has[R_CTYPE] > 1)
 		return;
-	}
 	if (has[R_CTYPE] == 1 &&
 	    (i = nym_hdr_find(ph, "content-type", 0)) >= 0 &&
 	    (n = value(m, ph, (size_t)i)) >= 0 &&
 	    nym_mime_parse(m->scratch, (size_t)n, &mt) == 0) {
-		COPYS(type, mt.type);
+		text = strncmp(mt.type, "text/", 5) == 0;
+		m->pp.multi = strncmp(mt.type, "multipart/", 10) == 0;
+		leaf = !text && !m->pp.multi &&
+		    strncmp(mt.type, "message/", 8) != 0;
+		m->pp.cidkeep |= strcmp(mt.type, "message/external-body") == 0;
 		hasname = nym_mime_param(&mt, "name") != NULL;
 	}
 	nym_mime_free(&mt);
-	if (has[R_CDISP] == 1 &&
-	    (i = nym_hdr_find(ph, "content-disposition", 0)) >= 0 &&
-	    (n = value(m, ph, (size_t)i)) >= 0 &&
-	    nym_mime_parse(m->scratch, (size_t)n, &mt) == 0)
-		hasfn = nym_mime_param(&mt, "filename") != NULL;
-	nym_mime_free(&mt);
-	text = type[0] == '\0' || strncmp(type, "text/", 5) == 0;
-	m->pp.multi = strncmp(type, "multipart/", 10) == 0;
-	leaf = !text && !m->pp.multi && strncmp(type, "message/", 8) != 0;
-	m->pp.cidkeep |= strcmp(type, "message/external-body") == 0;
+	/* Any disposition with a file name (a second one stays, as the
+	 * first, when scrubbed again). */
+	for (i = 0; has[R_CDISP] > 0 &&
+	    (i = nym_hdr_find(ph, "content-disposition", (size_t)i)) >= 0;
+	    i++) {
+		if ((n = value(m, ph, (size_t)i)) >= 0 &&
+		    nym_mime_parse(m->scratch, (size_t)n, &mt) == 0)
+			hasfn |= nym_mime_param(&mt, "filename") != NULL;
+		nym_mime_free(&mt);
+	}
 	/* A file's body is written base64, but one that is already. */
 	if (leaf && has[R_CTE] <= 1 &&
 	    wanted(m->s, "content-transfer-encoding", 25, 1)) {
