@@ -2662,8 +2662,11 @@ fileform(struct msg *m, const char *part, const char *name, size_t nl,
 		pu->charset = NULL;
 		return pu;
 	}
+	/* A word whose charset is no token is written as utf-8 (see
+	 * emitparam): taken as that here too, or scrubbing it again would
+	 * change it (t/fuzz/regress/scrub/attach-name-word-charset-no-token). */
 	if ((p->ext && !legacycs(p->charset)) || !eight ||
-	    (p->w2047 && legacycs(p->charset)))
+	    (p->w2047 && legacycs(p->charset) && ischarset(p->charset)))
 		return p;
 	if (p->ext || !isutf8((const unsigned char *)v, strlen(v))) {
 		residue(m, part, canonidx(name, nl) >= 0 ?
