@@ -75,6 +75,12 @@
  * at most NYM_SCRUB_ATTRIB decoded). */
 #define NYM_SCRUB_ATTRIB_AT 65536
 #define NYM_SCRUB_ATTRIB_HOLD (3 * NYM_SCRUB_ATTRIB)
+/* scrub-headers writes a file part that was not base64 as base64 (issue
+ * 15), streaming: it encodes 256 lines of 76 characters (57 bytes each)
+ * at a time, and decodes a quoted-printable line of up to 4 KiB at once
+ * (a longer one in pieces, its trailing white space then kept). */
+#define NYM_SCRUB_B64IN	(57 * 256)
+#define NYM_SCRUB_QPLINE 4096
 
 /* ---- configuration and local files ---- */
 /* The configuration file: 64 KB, many times a real one. */

@@ -109,6 +109,7 @@ struct msg {
 		char repl[NYM_BOUNDARY_MAX + 1];
 		size_t olen;
 		int raw;	/* signed/encrypted: parts copied verbatim */
+		int related;	/* multipart/related, or inside one */
 		int parts;
 	} lv[NYM_MIME_DEPTH];
 	int gotnames;		/* the names below were looked up */
@@ -177,6 +178,31 @@ struct msg {
 		int addmime;	/* MIME-Version and Content-Type added */
 		int addct;	/* Content-Type added */
 	} pl;
+	struct pplan {		/* a part's header (outside signed and
+				   encrypted parts): the attachment rules */
+		int on;		/* the part's header is being written */
+		int multi;	/* multipart/: no disposition */
+		int cidkeep;	/* something can refer to its Content-ID */
+		int dropname;	/* name= goes (filename= says it) */
+		int adddisp;	/* name= becomes the disposition's filename */
+		struct nym_param np;	/* that name (adddisp) */
+		char *npval, *npcs;
+		char *fname;	/* the file name written (UTF-8), or NULL */
+		int b64;	/* its body is to be written base64 */
+	} pp;
+	struct benc {		/* a file part's body written base64 */
+		int on;
+		int qp;		/* decoded from quoted-printable */
+		int badqp;	/* a bad escape was seen (reported once) */
+		const char *part;
+		char pend[2];	/* the line end held back: a delimiter
+				   after it would make it the delimiter's */
+		size_t npend;
+		size_t nib, nob, nlb;
+		unsigned char ib[NYM_SCRUB_B64IN];
+		char ob[NYM_SCRUB_B64IN / 57 * 78 + 80];
+		char lb[NYM_SCRUB_QPLINE];	/* a quoted-printable line */
+	} be;
 };
 
 /* What a header section said about the content that follows it. */
@@ -2600,6 +2626,128 @@ freeown(char **own, size_t n)
 		free(own[--n]);
 }
 
+/* ---- attachment part headers (issue 15) ---- */
+
+static int isutf8(const unsigned char *p, size_t n);
+
+/* Does a Content-Disposition (md as parsed; NULL: one the parser
+ * refuses) make its part a file, not text to show?  Any disposition but
+ * a bare "inline": "attachment", or one with a file name. */
+static int
+dispfile(const struct nym_mimetype *md)
+{
+	return md == NULL || strcmp(md->type, "inline") != 0 ||
+	    nym_mime_param(md, "filename") != NULL;
+}
+
+/* Is type t one whose charset= means nothing (scrub-headers(1),
+ * "Canonical form")?  image/, audio/, video/, font/, model/, and the
+ * application/ types that are not text: all but json, xml, yaml, toml,
+ * javascript, ecmascript, sql, rtf and the x- scripts below, and any
+ * +xml or +json type. */
+static int
+textless(const char *t)
+{
+	static const char *const textapp[] = { "json", "xml", "yaml", "toml",
+	    "javascript", "ecmascript", "sql", "rtf", "x-javascript",
+	    "x-yaml", "x-toml", "x-sh", "x-shellscript", "x-csh", "x-perl",
+	    "x-python", "x-ruby", "x-php", "x-tcl", "x-tex", "x-latex",
+	    "x-troff", "x-sql", NULL };
+	const char *const *a;
+	size_t n;
+
+	if (strncmp(t, "image/", 6) == 0 || strncmp(t, "audio/", 6) == 0 ||
+	    strncmp(t, "video/", 6) == 0 || strncmp(t, "font/", 5) == 0 ||
+	    strncmp(t, "model/", 6) == 0)
+		return 1;
+	if (strncmp(t, "application/", 12) != 0)
+		return 0;
+	t += 12;
+	for (a = textapp; *a != NULL; a++)
+		if (strcmp(t, *a) == 0)
+			return 0;
+	n = strlen(t);
+	return !(n > 4 && (strcmp(t + n - 4, "+xml") == 0 ||
+	    (n > 5 && strcmp(t + n - 5, "+json") == 0)));
+}
+
+/* A file name parameter p (value v) in the one form: an encoded word
+ * (in quotes, as aerc writes it) or raw 8-bit UTF-8 written as RFC
+ * 2231's utf-8''%XX (pu takes the new form); 8-bit bytes that are not
+ * UTF-8, or a word in a charset that could not be made UTF-8, stay, as
+ * residue. */
+static const struct nym_param *
+fileform(struct msg *m, const char *part, const char *name, size_t nl,
+    const struct nym_param *p, const char *v, struct nym_param *pu)
+{
+	static char utf8[] = "utf-8";
+	const unsigned char *c;
+	int eight = 0;
+
+	for (c = (const unsigned char *)v; *c != '\0'; c++)
+		eight |= *c >= 0x80;
+	if (!eight && (p->ext || p->w2047)) {
+		/* ASCII needs neither form. */
+		leak(m, part, name, nl, "%s in an encoded form, of ASCII "
+		    "(written plain)", p->name);
+		*pu = *p;
+		pu->ext = pu->w2047 = 0;
+		pu->charset = NULL;
+		return pu;
+	}
+	/* A word whose charset is no token is written as utf-8 (see
+	 * emitparam): taken as that here too, or scrubbing it again would
+	 * change it (t/fuzz/regress/scrub/attach-name-word-charset-no-token). */
+	if ((p->ext && !legacycs(p->charset)) || !eight ||
+	    (p->w2047 && legacycs(p->charset) && ischarset(p->charset)))
+		return p;
+	if (p->ext || !isutf8((const unsigned char *)v, strlen(v))) {
+		residue(m, part, canonidx(name, nl) >= 0 ?
+		    canon[canonidx(name, nl)].name : "header", "%s in 8-bit "
+		    "bytes that are not UTF-8, kept as written", p->name);
+		return p;
+	}
+	leak(m, part, name, nl, "%s %s (written in the RFC 2231 form)",
+	    p->name, p->w2047 ? "as an encoded word" : "in raw 8-bit UTF-8");
+	*pu = *p;
+	pu->ext = 1;
+	pu->w2047 = 0;
+	pu->charset = utf8;
+	return pu;
+}
+
+/* A MIME field: name, type and the parameters ps (values vs), on the
+ * field's line if it fits in NYM_FOLD_COL (as captured), else one a
+ * line. */
+static void
+emitmime(struct msg *m, const char *name, size_t nl, const char *type,
+    const struct nym_param *const *ps, const char *const *vs, size_t np)
+{
+	size_t start = m->fbn, k;
+	int fold;
+
+	for (fold = 0; fold < 2; fold++) {
+		m->fbn = start;
+		emit(m, name, nl);
+		emit(m, ": ", 2);
+		emits(m, type);
+		for (k = 0; k < np; k++)
+			emitparam(m, ps[k], vs[k], fold);
+		if (!m->capture || m->fbn - start <= NYM_FOLD_COL)
+			break;
+	}
+	emit(m, m->eol, m->eollen);
+}
+
+/* The file name written, kept for a Content-Description to compare. */
+static void
+keepfname(struct msg *m, const char *v)
+{
+	free(m->pp.fname);
+	if ((m->pp.fname = strdup(v)) == NULL)
+		nomem(m);
+}
+
 /* Content-Type or Content-Disposition, in the canonical form: file names
  * without directories, no dates or client parameters, a neutral
  * boundary, charset names in lower case, the parameters in the order of
@@ -2619,8 +2767,8 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	static char utf8[] = "utf-8";
 	struct nym_param pu[NYM_MIME_PARAMS];
 	size_t nown = 0;
-	size_t nl = h->f[i].namelen, k, np = 0, j, start;
-	int top = part == NULL, charset = 0, fold;
+	size_t nl = h->f[i].namelen, k, np = 0, j;
+	int top = part == NULL, charset = 0;
 	ssize_t n;
 
 	if ((n = value(m, h, i)) < 0 ||
@@ -2643,6 +2791,13 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		}
 	if (isctype)
 		COPYS(ct->type, mt.type);
+	/* A multipart is no file and is shown as its parts are. */
+	if (!isctype && strncmp(ct->type, "multipart/", 10) == 0) {
+		leak(m, part, name, nl, "on a multipart (what a reader does "
+		    "anyway; dropped)");
+		nym_mime_free(&mt);
+		return;
+	}
 	for (k = 0; k < mt.np && np < NYM_MIME_PARAMS; k++) {
 		const struct nym_param *p = &mt.p[k];
 		const char *v = p->value;
@@ -2678,6 +2833,11 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 				token(m, "boundary", v, strlen(v), nb[np] + 2);
 				v = nb[np];
 			}
+		} else if (isctype && strcmp(p->name, "charset") == 0 &&
+		    textless(mt.type)) {
+			leak(m, part, name, nl, "charset on a type that is not "
+			    "text (dropped)");
+			continue;
 		} else if (isctype && strcmp(p->name, "charset") == 0) {
 			charset = 1;
 			v = charsetname(p->value);
@@ -2728,6 +2888,29 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 				v = own[nown++] = u;
 			}
 		}
+		if (m->pp.on && (isctype ? strcmp(p->name, "name") == 0 &&
+		    m->pp.adddisp : strcmp(p->name, "filename") == 0)) {
+			p = fileform(m, part, name, nl, p, v, &pu[np]);
+			keepfname(m, v);
+		}
+		/* The file name lives in the disposition's filename. */
+		if (isctype && m->pp.on && strcmp(p->name, "name") == 0 &&
+		    (m->pp.dropname || m->pp.adddisp)) {
+			if (m->pp.adddisp && m->pp.npval == NULL) {
+				m->pp.np = *p;
+				m->pp.npval = strdup(v);
+				m->pp.npcs = p->charset != NULL ?
+				    strdup(p->charset) : NULL;
+				if (m->pp.npval == NULL || (p->charset != NULL &&
+				    m->pp.npcs == NULL))
+					nomem(m);
+			}
+			leak(m, part, name, nl, "name=, %s", m->pp.adddisp ?
+			    "the file name (written as the disposition's "
+			    "filename)" : "beside the disposition's filename "
+			    "(dropped)");
+			continue;
+		}
 		ps[np] = p;
 		vs[np++] = v;
 	}
@@ -2766,18 +2949,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 			vs[j] = vs[j - 1];
 			vs[j - 1] = tv;
 		}
-	start = m->fbn;
-	for (fold = 0; fold < 2; fold++) {
-		m->fbn = start;
-		emit(m, name, nl);
-		emit(m, ": ", 2);
-		emits(m, mt.type);
-		for (k = 0; k < np; k++)
-			emitparam(m, ps[k], vs[k], fold);
-		if (!m->capture || m->fbn - start <= NYM_FOLD_COL)
-			break;
-	}
-	emit(m, m->eol, m->eollen);
+	emitmime(m, name, nl, mt.type, ps, vs, np);
 	freeown(own, nown);
 	nym_mime_free(&mt);
 }
@@ -2795,6 +2967,14 @@ docid(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 		    "refers to it (dropped)");
 		return;
 	}
+	/* Only a part of a multipart/related, or a message/external-body,
+	 * can be referred to by its Content-ID. */
+	if (m->pp.on && !m->pp.cidkeep && inlist(name, nl, &m->s->keep) ==
+	    -1) {
+		leak(m, part, name, nl, "on a part nothing can refer to (not "
+		    "in a multipart/related; dropped)");
+		return;
+	}
 	if ((n = value(m, h, i)) <= 0 ||
 	    firstid(m->scratch, (size_t)n, &id, &idn) == -1) {
 		emitraw(m, h, i);
@@ -2810,6 +2990,28 @@ docid(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	leak(m, part, name, nl, "made by the client (host or software "
 	    "pattern)");
 	emitid(m, name, nl, "content-id", id, idn);
+}
+
+/* Does description d, its encoded words decoded (UTF-8 only), read as
+ * file name f? */
+static int
+samename(const char *d, const char *f)
+{
+	size_t n = strlen(d), fl = strlen(f);
+	char *b;
+	const char *cs = NULL;
+	ssize_t r;
+	int same;
+
+	if (!haswords(d, n))
+		return strcmp(d, f) == 0;
+	if ((b = malloc(n + 1)) == NULL)
+		return 0;
+	r = nym_rfc2047_decode(d, n, b, n + 1, &cs);
+	same = r >= 0 && (size_t)r == fl && memcmp(b, f, fl) == 0 &&
+	    (cs == NULL || !legacycs(cs));
+	free(b);
+	return same;
 }
 
 /* A description that is an absolute file path keeps only its file name. */
@@ -2836,6 +3038,10 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	else {
 		leak(m, part, name, nl, "holds a directory path");
 		t = m->scratch + (basename_of(m->scratch) - m->scratch);
+	}
+	if (m->pp.on && m->pp.fname != NULL && samename(t, m->pp.fname)) {
+		leak(m, part, name, nl, "repeats the file name (dropped)");
+		return;
 	}
 	u = canontext(m, part, name, nl, t, 0, nl + 2);
 	emitunstruct(m, name, nl, u != NULL ? u : t);
@@ -2981,6 +3187,13 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 				    h->f[i].namelen, ctename(m->tx.cte));
 			}
 			COPYS(ct->cte, ctename(m->tx.cte));
+		} else if (part != NULL && m->pp.b64) {
+			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
+			    "%s, the client's choice for a file (written "
+			    "base64)", ct->cte);
+			emitfield(m, h->buf + h->f[i].off, h->f[i].namelen,
+			    "base64");
+			COPYS(ct->cte, "base64");
 		} else if (part == NULL && m->pl.dropcte)
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
 			    "%s, where the body reads the same without it "
@@ -3775,8 +3988,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
 			file = 1;
 		else
-			file |= strcmp(md.type, "inline") != 0 ||
-			    nym_mime_param(&md, "filename") != NULL;
+			file |= dispfile(&md);
 		nym_mime_free(&md);
 	}
 	kind = ctekind(cte);
@@ -3879,8 +4091,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
 			file = 1;
 		else
-			file |= strcmp(md.type, "inline") != 0 ||
-			    nym_mime_param(&md, "filename") != NULL;
+			file |= dispfile(&md);
 		nym_mime_free(&md);
 	}
 	if ((i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
@@ -4171,9 +4382,12 @@ addclose(struct msg *m, const char *part)
 	m->depth--;
 }
 
+static int israwmultipart(const struct content *ct);
+
 static void
-pushlevel(struct msg *m, const char *boundary, int raw)
+pushlevel(struct msg *m, const struct content *ct)
 {
+	const char *boundary = ct->boundary;
 	struct level *v;
 
 	if (m->depth == NYM_MIME_DEPTH) {
@@ -4184,7 +4398,9 @@ pushlevel(struct msg *m, const char *boundary, int raw)
 	v = &m->lv[m->depth++];
 	v->olen = strlen(boundary);
 	memcpy(v->orig, boundary, v->olen + 1);
-	v->raw = raw;
+	v->raw = israwmultipart(ct);
+	v->related = strcmp(ct->type, "multipart/related") == 0 ||
+	    (m->depth > 1 && v[-1].related);
 	v->parts = 0;
 	if (neutralboundary(boundary))
 		memcpy(v->repl, boundary, v->olen + 1);
@@ -4368,6 +4584,296 @@ htmlbody(struct msg *m, const struct content *ct, const char *part)
 	free(dec);
 }
 
+/* ---- a file part's body written base64 (issue 15) ---- */
+
+/* Encode the input held in whole lines of 57 bytes, and with last the
+ * rest too, into m->be.ob; written out as it fills, and at last. */
+static void
+beflush(struct msg *m, int last)
+{
+	struct benc *b = &m->be;
+	size_t i = 0, k;
+
+	while (i < b->nib && (b->nib - i >= 57 || last)) {
+		k = b->nib - i < 57 ? b->nib - i : 57;
+		b->nob += nym_base64(b->ib + i, k, b->ob + b->nob, "+/");
+		memcpy(b->ob + b->nob, m->eol, m->eollen);
+		b->nob += m->eollen;
+		i += k;
+		if (b->nob > sizeof b->ob - 80) {
+			emitbytes(m, b->ob, b->nob);
+			b->nob = 0;
+		}
+	}
+	memmove(b->ib, b->ib + i, b->nib - i);
+	b->nib -= i;
+	if (last && b->nob > 0) {
+		emitbytes(m, b->ob, b->nob);
+		b->nob = 0;
+	}
+}
+
+/* Decoded bytes of the body, into the encoder. */
+static void
+befeed(struct msg *m, const void *p, size_t n)
+{
+	struct benc *b = &m->be;
+	const unsigned char *c = p;
+	size_t k;
+
+	while (n > 0 && !m->failed) {
+		k = sizeof b->ib - b->nib < n ? sizeof b->ib - b->nib : n;
+		memcpy(b->ib + b->nib, c, k);
+		b->nib += k;
+		c += k;
+		n -= k;
+		if (b->nib == sizeof b->ib)
+			beflush(m, 0);
+	}
+}
+
+/* The line end held back is data: a line follows it. */
+static void
+bepend(struct msg *m)
+{
+	if (m->be.npend > 0)
+		befeed(m, m->be.pend, m->be.npend);
+	m->be.npend = 0;
+}
+
+static int
+hexval(unsigned char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ?
+	    c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Quoted-printable text p[0, n) (no line end) decoded: "=XX" its byte,
+ * any other '=' kept as it is, as RFC 2045 6.7 advises a reader to (and
+ * as readers do); with whole, an escape cut at the end is complete. */
+static size_t
+qpdecode(struct msg *m, const char *p, size_t n, int whole)
+{
+	unsigned char out[256];
+	size_t i = 0, o = 0;
+	int h, l;
+
+	while (i < n) {
+		const char *q = memchr(p + i, '=', n - i);
+		size_t run = q != NULL ? (size_t)(q - p) - i : n - i;
+
+		if (o > sizeof out - 2 || (run > 0 && o > 0)) {
+			befeed(m, out, o);
+			o = 0;
+		}
+		if (run > 0) {		/* the bytes up to the next '=' */
+			befeed(m, p + i, run);
+			i += run;
+			continue;
+		}
+		if (!whole && n - i < 3)
+			break;		/* cut: the next piece has the rest */
+		if (n - i >= 3 && (h = hexval((unsigned char)p[i + 1])) >= 0 &&
+		    (l = hexval((unsigned char)p[i + 2])) >= 0) {
+			out[o++] = (unsigned char)(h << 4 | l);
+			i += 3;
+			continue;
+		}
+		if (!m->be.badqp) {
+			m->be.badqp = 1;
+			leak(m, m->be.part, "body", 4, "a quoted-printable "
+			    "escape that is none (decoded as written, as RFC "
+			    "2045 advises)");
+		}
+		out[o++] = (unsigned char)p[i++];
+	}
+	befeed(m, out, o);
+	return i;
+}
+
+static void beqpend(struct msg *m);
+
+/* A quoted-printable line (or, with more, a piece of one) of the body. */
+static void
+beqpline(struct msg *m, const char *l, size_t n, int more)
+{
+	struct benc *b = &m->be;
+	size_t k;
+
+	while (n > 0) {
+		k = sizeof b->lb - b->nlb < n ? sizeof b->lb - b->nlb : n;
+		memcpy(b->lb + b->nlb, l, k);
+		b->nlb += k;
+		l += k;
+		n -= k;
+		if (b->nlb == sizeof b->lb && (n > 0 || more)) {
+			/* Too long a line: decode what is held, but a cut
+			 * escape. */
+			bepend(m);
+			k = qpdecode(m, b->lb, b->nlb, 0);
+			memmove(b->lb, b->lb + k, b->nlb - k);
+			b->nlb -= k;
+		}
+	}
+	if (!more)
+		beqpend(m);
+}
+
+/* The quoted-printable line held is whole: decode it. */
+static void
+beqpend(struct msg *m)
+{
+	struct benc *b = &m->be;
+	size_t k, e;
+
+	e = b->nlb;
+	k = e > 0 && b->lb[e - 1] == '\n' ? 1 + (e > 1 && b->lb[e - 2] == '\r') :
+	    0;
+	e -= k;
+	/* Trailing white space is the transport's (RFC 2045 6.7 (3)). */
+	while (e > 0 && (b->lb[e - 1] == ' ' || b->lb[e - 1] == '\t'))
+		e--;
+	bepend(m);
+	if (e > 0 && b->lb[e - 1] == '=')
+		qpdecode(m, b->lb, e - 1, 1);	/* a soft break */
+	else {
+		qpdecode(m, b->lb, e, 1);
+		memcpy(b->pend, b->lb + b->nlb - k, k);
+		b->npend = k;
+	}
+	b->nlb = 0;
+}
+
+/* A line (or, with more, a piece of one) of a file part's body. */
+static void
+beline(struct msg *m, const char *l, size_t n, int more)
+{
+	size_t k = 0;
+
+	if (m->be.qp) {
+		beqpline(m, l, n, more);
+		return;
+	}
+	bepend(m);
+	if (!more && n > 0 && l[n - 1] == '\n')
+		k = 1 + (n > 1 && l[n - 2] == '\r');
+	befeed(m, l, n - k);
+	memcpy(m->be.pend, l + n - k, k);
+	m->be.npend = k;
+}
+
+/* The part ends (a delimiter, or the input): the line end held back is
+ * the delimiter's; the rest encoded and written, with a line end. */
+static void
+beend(struct msg *m)
+{
+	if (!m->be.on)
+		return;
+	if (m->be.qp && m->be.nlb > 0)
+		beqpend(m);	/* the input ended inside a line */
+	m->be.npend = 0;
+	beflush(m, 1);
+	m->be.on = 0;
+}
+
+static void
+ppfree(struct msg *m)
+{
+	free(m->pp.fname);
+	free(m->pp.npval);
+	free(m->pp.npcs);
+	memset(&m->pp, 0, sizeof m->pp);
+}
+
+/* The attachment rules' plan for a part's header (m->pp): where its
+ * Content-ID can be referred to, and where its file name goes.  A field
+ * given twice is written as it is. */
+static void
+partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
+    const size_t *has)
+{
+	struct nym_mimetype mt = { 0 };
+	ssize_t i, n;
+	int hasname = 0, hasfn = 0, text = 1, leaf = 0;
+
+	ppfree(m);
+	m->pp.on = 1;
+	m->pp.cidkeep = m->depth > 0 && m->lv[m->depth - 1].related;
+	/* Content-Type given twice: which one a reader takes is not
+	 * known; the part is left as it is (but its Content-ID, as any). */
+	if (has[R_CTYPE] > 1)
+		return;
+	if (has[R_CTYPE] == 1 &&
+	    (i = nym_hdr_find(ph, "content-type", 0)) >= 0 &&
+	    (n = value(m, ph, (size_t)i)) >= 0 &&
+	    nym_mime_parse(m->scratch, (size_t)n, &mt) == 0) {
+		text = strncmp(mt.type, "text/", 5) == 0;
+		m->pp.multi = strncmp(mt.type, "multipart/", 10) == 0;
+		leaf = !text && !m->pp.multi &&
+		    strncmp(mt.type, "message/", 8) != 0;
+		m->pp.cidkeep |= strcmp(mt.type, "message/external-body") == 0;
+		hasname = nym_mime_param(&mt, "name") != NULL;
+	}
+	nym_mime_free(&mt);
+	/* Any disposition with a file name (a second one stays, as the
+	 * first, when scrubbed again). */
+	for (i = 0; has[R_CDISP] > 0 &&
+	    (i = nym_hdr_find(ph, "content-disposition", (size_t)i)) >= 0;
+	    i++) {
+		if ((n = value(m, ph, (size_t)i)) >= 0 &&
+		    nym_mime_parse(m->scratch, (size_t)n, &mt) == 0)
+			hasfn |= nym_mime_param(&mt, "filename") != NULL;
+		nym_mime_free(&mt);
+	}
+	/* A file's body is written base64, but one that is already. */
+	if (leaf && has[R_CTE] <= 1 &&
+	    wanted(m->s, "content-transfer-encoding", 25, 1)) {
+		int kind = CTE_NONE;
+		char cte[64] = "";
+
+		if (has[R_CTE] == 1 &&
+		    (i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
+		    (n = value(m, ph, (size_t)i)) >= 0) {
+			copyn(cte, sizeof cte, m->scratch, (size_t)n);
+			for (n = 0; cte[n] != '\0'; n++)
+				cte[n] = (char)tolower((unsigned char)cte[n]);
+			kind = ctekind(cte);
+		}
+		if (kind != CTE_BASE64 && kind != CTE_OTHER)
+			m->pp.b64 = kind == CTE_QP ? 2 : 1;
+	}
+	m->pp.dropname = hasname && hasfn;
+	m->pp.adddisp = hasname && has[R_CDISP] == 0 && leaf;
+	if (hasname && has[R_CDISP] == 0 && text)
+		residue(m, part, "Content-Type", "name= on a text part without "
+		    "Content-Disposition kept (readers differ in showing it "
+		    "as text or as a file)");
+}
+
+/* Content-Disposition: attachment, with the file name that was name=. */
+static void
+adddisp(struct msg *m, const char *part)
+{
+	const struct nym_param *ps[1];
+	const char *vs[1];
+	struct nym_param pu;
+	static char fn[] = "filename";
+
+	m->pp.np.name = fn;
+	m->pp.np.value = m->pp.npval;
+	m->pp.np.charset = m->pp.npcs;
+	ps[0] = &m->pp.np;
+	vs[0] = m->pp.npval;
+	ps[0] = fileform(m, part, "Content-Disposition", 19, ps[0], vs[0],
+	    &pu);
+	keepfname(m, vs[0]);
+	m->capture = 1;
+	m->fbn = 0;
+	emitmime(m, "Content-Disposition", 19, "attachment", ps, vs, 1);
+	m->capture = 0;
+	emit(m, m->fb, m->fbn);
+}
+
 /* Read a part's header after a delimiter, scrub it, and set up what
  * follows: a nested multipart, an HTML body, or a body to copy. */
 static void
@@ -4395,12 +4901,22 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 		leak(m, part, "header", 6, "field order of the client "
 		    "(written in the canonical order)");
 	parttext(m, ph, part, has);
+	partplan(m, ph, part, has);
 	for (r = 0; r < R_MAX; r++) {
 		if (r == R_CTE && !has[r] && m->tx.on && m->tx.cte != CTE_NONE) {
 			emitfield(m, "Content-Transfer-Encoding", 25,
 			    ctename(m->tx.cte));
 			COPYS(ct->cte, ctename(m->tx.cte));
 		}
+		if (r == R_CTE && !has[r] && m->pp.b64) {
+			leak(m, part, "body", 4, "a file without "
+			    "Content-Transfer-Encoding (written base64)");
+			emitfield(m, "Content-Transfer-Encoding", 25, "base64");
+			COPYS(ct->cte, "base64");
+		}
+		if (r == R_CDISP && !has[r] && m->pp.adddisp &&
+		    m->pp.npval != NULL)
+			adddisp(m, part);
 		for (k = head[r]; k != -1; k = m->tf[k].next) {
 			i = (size_t)k;
 			beginfield(m);
@@ -4409,6 +4925,14 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 			endfield(m, ph, i, part, m->tf[i].idx);
 		}
 	}
+	if (m->pp.b64) {
+		m->be.on = 1;
+		m->be.qp = m->pp.b64 == 2;
+		m->be.badqp = 0;
+		m->be.part = part;
+		m->be.npend = m->be.nib = m->be.nob = m->be.nlb = 0;
+	}
+	ppfree(m);
 	emit(m, m->eol, m->eollen);
 }
 
@@ -4426,6 +4950,16 @@ israwmultipart(const struct content *ct)
 	    strcmp(ct->type, "multipart/encrypted") == 0;
 }
 
+/* A body line (or a piece of one): copied, or a file's re-encoded. */
+static void
+bodyline(struct msg *m, const char *l, size_t n, int more)
+{
+	if (m->be.on)
+		beline(m, l, n, more);
+	else
+		emitline(m, l, n);
+}
+
 /* Stream a multipart body: delimiters replaced, preambles and epilogues
  * dropped, part headers scrubbed, part bodies copied. */
 static void
@@ -4439,21 +4973,23 @@ multipart(struct msg *m, const struct content *top)
 	int more, k, close, inbody = 0, skipped = 0;
 
 	m->depth = 0;
-	pushlevel(m, top->boundary, israwmultipart(top));
+	m->be.on = 0;
+	pushlevel(m, top);
 	part[0] = '\0';
 	while (nextline(m, &l, &n, &more)) {
 		/* A line piece that is not a line start cannot delimit. */
 		k = more ? -1 : whichlevel(m, l, n, &close);
 		if (k == -1) {
 			if (inbody)
-				emitline(m, l, n);
+				bodyline(m, l, n, more);
 			else if (!isempty(l, n))
 				skipped = 1;
 			while (more && nextline(m, &l, &n, &more))
 				if (inbody)
-					emitline(m, l, n);
+					bodyline(m, l, n, more);
 			continue;
 		}
+		beend(m);
 		awend(m);
 		m->scan = 0;
 		while (m->depth - 1 > k)
@@ -4484,7 +5020,7 @@ multipart(struct msg *m, const struct content *top)
 		m->prevempty = ph.sep;
 		inbody = 1;
 		if (ismultipart(&ct)) {
-			pushlevel(m, ct.boundary, israwmultipart(&ct));
+			pushlevel(m, &ct);
 			inbody = 0;
 		} else if (strcmp(ct.type, "text/html") == 0)
 			htmlbody(m, &ct, part);
@@ -4494,6 +5030,7 @@ multipart(struct msg *m, const struct content *top)
 			awbegin(m, &ct, part, &ph);
 		}
 	}
+	beend(m);
 	awend(m);
 	m->scan = 0;
 	if (skipped)

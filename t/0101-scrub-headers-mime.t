@@ -13,9 +13,8 @@ test_expect_success 'scrub a multipart message with attachments' '
 test_expect_success 'file names lose their directories, in every encoding' '
 	! grep -i "home\|alice/\|Users\|Dokumente\|%2F" out &&
 	grep "filename=\"Secret Plan.pdf\"" out &&
-	grep "name=\"Secret Plan.pdf\"" out &&
 	grep -i "filename\*=UTF-8'"''"'%C3%9Cberweisung%20M%C3%A4rz.txt" out &&
-	grep -i "filename=\"=?UTF-8?B?bWVtby50eHQ=?=\"" out
+	grep "filename=memo.txt" out
 '
 
 test_expect_success 'file dates and client parameters are removed, others kept' '
@@ -27,7 +26,7 @@ test_expect_success 'non-content part fields are dropped' '
 	test_grep -i "^X-Attachment-Id:" $D/mime.eml &&
 	test_grep -i "^Content-Language:" $D/mime.eml &&
 	test_grep -x "Content-Type: text/plain; charset=us-ascii" out &&
-	test_grep "^Content-Type: application/pdf;" out &&
+	test_grep -x "Content-Type: application/pdf" out &&
 	test_grep -v -i "X-Attachment-Id\|Content-Language" out
 '
 

@@ -153,7 +153,7 @@ test_expect_success 'an empty text/html part of a multipart/related (UB under UB
 	printf "From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/related; boundary=\"b\"\n\n--b\nContent-Type: text/html\n\n--b\nContent-Type: image/png\nContent-ID: <x@y>\n\nAAAA\n--b--\n" >emptyhtml &&
 	run <emptyhtml >out &&
 	grep "^Content-Type: text/html" out &&
-	grep "^AAAA" out
+	grep -x "QUFBQQ==" out
 '
 
 # Found by the fuzzer (t/fuzz/regress/scrub): each broke a property of
