@@ -84,7 +84,7 @@ static const struct {
 };
 
 /* One run's state, and its message's while it streams from in to out. */
-#define CANON_MAX	32	/* room for the canon[] entries below */
+#define CANON_ROOM	32	/* room for the canon[] entries below */
 
 struct msg {
 	struct nym_scrub *s;	/* settings, policy, and the failure */
@@ -162,7 +162,7 @@ struct msg {
 	size_t tbn, tbcap;
 	/* wanted() of each canon[] name, top level and parts: the policy
 	 * does not change during a run, and most fields are these. */
-	signed char cwant[2][CANON_MAX];
+	signed char cwant[2][CANON_ROOM];
 	struct topf {		/* each top-level field: */
 		short idx;	/* its canon[] entry, or -1 */
 		short rank;
@@ -278,7 +278,7 @@ static const struct canon {
 	CANON("Content-Transfer-Encoding", R_CTE)
 };
 #define NCANON	(sizeof canon / sizeof canon[0])
-_Static_assert(NCANON <= CANON_MAX, "struct msg's cwant[] is too short");
+_Static_assert(NCANON <= CANON_ROOM, "struct msg's cwant[] is too short");
 
 /* The canon[] entry of a field name, or -1.  It runs for every field of
  * every message: only the entries of its length are compared, found
