@@ -2992,25 +2992,32 @@ docid(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	emitid(m, name, nl, "content-id", id, idn);
 }
 
-/* Does description d, its encoded words decoded (UTF-8 only), read as
- * file name f? */
+/* Does description d, its encoded words decoded as the canonical form
+ * writes them (UTF-8, whatever charset they named), read as file name
+ * f?  Decided on what is written, so that the next run decides the
+ * same (t/fuzz/regress/scrub/attach-description-word-charset-alias). */
 static int
 samename(const char *d, const char *f)
 {
-	size_t n = strlen(d), fl = strlen(f);
-	char *b;
+	size_t n = strlen(d), fl = strlen(f), cn;
+	char *b, *c;
 	const char *cs = NULL;
 	ssize_t r;
-	int same;
+	int same, legacy, left;
 
 	if (!haswords(d, n))
 		return strcmp(d, f) == 0;
-	if ((b = malloc(n + 1)) == NULL)
+	if ((c = nym_rfc2047_canon(d, n, 0, 0, &cn, &legacy, &left)) == NULL)
 		return 0;
-	r = nym_rfc2047_decode(d, n, b, n + 1, &cs);
+	if ((b = malloc(cn + 1)) == NULL) {
+		free(c);
+		return 0;
+	}
+	r = nym_rfc2047_decode(c, cn, b, cn + 1, &cs);
 	same = r >= 0 && (size_t)r == fl && memcmp(b, f, fl) == 0 &&
 	    (cs == NULL || !legacycs(cs));
 	free(b);
+	free(c);
 	return same;
 }
 
