@@ -236,6 +236,7 @@ test_mime(void)
 	    "------=_Part_1\n"
 	    "Content-Type: image/png; name=\"/home/alice/a.png\"\n"
 	    "Content-ID: <part1.ABCD@laptop.local>\n"
+	    "Content-Transfer-Encoding: base64\n"
 	    "\n"
 	    "iVBORw0KGgo=\n"
 	    "------=_Part_1--\n";
@@ -255,7 +256,7 @@ test_mime(void)
 	snprintf(cid, sizeof cid, "cid:%.*s\"", (int)strcspn(p + 13, ">"),
 	    p != NULL ? p + 13 : "");
 	check(strstr(out, cid) != NULL, "cid: follows its Content-ID");
-	check(strstr(out, "iVBORw0KGgo=\n--=_") != NULL, "part body copied");
+	check(strstr(out, "iVBORw0KGgo=\n--=_") != NULL, "base64 body copied");
 	nym_scrub_free(&s);
 }
 
