@@ -3014,14 +3014,47 @@ samename(const char *d, const char *f)
 	return same;
 }
 
-/* A description that is an absolute file path keeps only its file name. */
+/* Does text d read as an absolute file path: "/", "~" or "C:\\" first,
+ * and a separator before its end? */
+static int
+ispath(const char *d)
+{
+	return (d[0] == '/' || d[0] == '~' || (isalpha((unsigned char)d[0]) &&
+	    d[1] == ':' && d[2] == '\\')) && basename_of(d) != d;
+}
+
+/* s's encoded words decoded, in a new string (the caller frees it), NULL
+ * (nomem) if out of memory. */
+static char *
+decoded(struct msg *m, const char *s)
+{
+	size_t n = strlen(s);
+	char *d;
+
+	if ((d = malloc(n + 1)) == NULL) {
+		nomem(m);
+		return NULL;
+	}
+	if (nym_rfc2047_decode(s, n, d, n + 1, NULL) < 0)
+		d[0] = '\0';
+	return d;
+}
+
+/* A description that is an absolute file path keeps only its file name.
+ * The path is looked for in the text as a reader reads it, its encoded
+ * words decoded (a base64 word may hold a "/"), after the canonical
+ * rendering, so that a check of what is written finds none
+ * (t/fuzz/regress/scrub/description-path-base64-slash).  A file name
+ * that cannot be written canonically, or that reads as a path again once
+ * its own encoded-word look-alikes are decoded, drops the field. */
 static void
 dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 {
 	const char *name = h->buf + h->f[i].off;
-	size_t nl = h->f[i].namelen;
+	size_t nl = h->f[i].namelen, len;
 	ssize_t n = value(m, h, i);
-	char *t, *u;
+	char *t, *u, *d, *b;
+	int legacy, left;
 
 	if (n < 0) {
 		emitraw(m, h, i);
@@ -3031,20 +3064,37 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 		leak(m, part, name, nl, "empty (dropped)");
 		return;
 	}
-	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
-	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
-	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch)
-		t = m->scratch;
-	else {
+	u = canontext(m, part, name, nl, m->scratch, 0, nl + 2);
+	t = u != NULL ? u : m->scratch;
+	if ((d = decoded(m, t)) == NULL)
+		goto out;
+	if (ispath(d)) {
 		leak(m, part, name, nl, "holds a directory path");
-		t = m->scratch + (basename_of(m->scratch) - m->scratch);
+		for (b = (char *)basename_of(d); *b == ' ' || *b == '\t'; b++)
+			;
+		free(u);
+		u = nym_rfc2047_canon(b, strlen(b), 0, firstbytes(nl + 2),
+		    &len, &legacy, &left);
+		free(d);
+		d = NULL;
+		if (u == NULL) {
+			if (left == 0)
+				nomem(m);
+			return;
+		}
+		if (len == 0 || (d = decoded(m, u)) == NULL)
+			goto out;
+		if (ispath(d))
+			goto out;
+		t = u;
 	}
 	if (m->pp.on && m->pp.fname != NULL && samename(t, m->pp.fname)) {
 		leak(m, part, name, nl, "repeats the file name (dropped)");
-		return;
+		goto out;
 	}
-	u = canontext(m, part, name, nl, t, 0, nl + 2);
-	emitunstruct(m, name, nl, u != NULL ? u : t);
+	emitunstruct(m, name, nl, t);
+out:
+	free(d);
 	free(u);
 }
 
