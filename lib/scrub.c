@@ -156,6 +156,10 @@ struct msg {
 		int attrib;	/* -a rewrote the text (awtext) */
 		int enc;	/* ... and its encoding changes too */
 		int unflow;	/* format=flowed text made fixed */
+		int multi;	/* a part's Content-Transfer-Encoding given
+				   more than once: all but field keep (7bit,
+				   all of them if keep is -1) go */
+		ssize_t keep;
 		size_t rawlen;
 	} tx;
 	char *tb;		/* the body re-encoded */
@@ -3214,6 +3218,11 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 	else if (nym_hdr_is(h, i, "content-description"))
 		dodesc(m, h, i, part);
 	else if (nym_hdr_is(h, i, "content-transfer-encoding")) {
+		if (m->tx.on && m->tx.multi && (ssize_t)i != m->tx.keep) {
+			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
+			    "7bit, the default (dropped)");
+			return 1;
+		}
 		n = value(m, h, i);
 		copyn(ct->cte, sizeof ct->cte, m->scratch, n > 0 ?
 		    (size_t)n : 0);
@@ -4093,6 +4102,48 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		    "an unknown encoding" : cte);
 }
 
+/* Field i's Content-Transfer-Encoding into cte (lower case, "" if its
+ * value is written as it is), and its kind. */
+static int
+ctefield(struct msg *m, const struct nym_hdr *h, size_t i, char *cte,
+    size_t cap)
+{
+	ssize_t n;
+
+	cte[0] = '\0';
+	if ((n = value(m, h, i)) >= 0)
+		copyn(cte, cap, m->scratch, (size_t)n);
+	for (n = 0; cte[n] != '\0'; n++)
+		cte[n] = (char)tolower((unsigned char)cte[n]);
+	return ctekind(cte);
+}
+
+/* Content-Transfer-Encoding given more than once in part header h: 7bit
+ * ones go as the default (docontent), so if at most one other is left,
+ * *keep is its field (-1 if none: cte "7bit") and the text rule follows
+ * it, as the next run will (t/fuzz/regress/scrub/text-part-cte-7bit-
+ * then-8bit-flowed); 0 if two others stay. */
+static int
+lonecte(struct msg *m, const struct nym_hdr *h, char *cte, size_t cap,
+    ssize_t *keep)
+{
+	char v[64];
+	ssize_t i;
+	int others = 0;
+
+	*keep = -1;
+	copyn(cte, cap, "7bit", 4);
+	for (i = 0; (i = nym_hdr_find(h, "content-transfer-encoding",
+	    (size_t)i)) >= 0; i++)
+		if (ctefield(m, h, (size_t)i, v, sizeof v) != CTE_7BIT) {
+			if (others++ > 0)
+				return 0;
+			*keep = i;
+			copyn(cte, cap, v, strlen(v));
+		}
+	return 1;
+}
+
 /* A part's text body (text/ but text/html, not an attachment or a named
  * file) follows the text rule; m->tx says how, for any part. */
 static void
@@ -4104,8 +4155,8 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "";
 	char format[16] = "", delsp[16] = "";
 	const char *stays;
-	ssize_t i, n;
-	int text = 0, file = 0, plain, hasf, hasd;
+	ssize_t i, n, keep = -1;
+	int text = 0, file = 0, plain, hasf, hasd, multi = has[R_CTE] > 1;
 
 	memset(&m->tx, 0, sizeof m->tx);
 	m->tbn = 0;
@@ -4132,7 +4183,8 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	/* A field given twice: the labels stay as written, but a missing
 	 * charset is written, as the next run writes it once a 7bit of the
 	 * two has gone (t/fuzz/regress/scrub/text-part-cte-twice). */
-	if (has[R_CTE] > 1 || has[R_CDISP] > 1) {
+	if (has[R_CDISP] > 1 || (multi && !lonecte(m, ph, cte, sizeof cte,
+	    &keep))) {
 		m->tx.deflt = text && !file;
 		return;
 	}
@@ -4144,12 +4196,9 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 			file |= dispfile(&md);
 		nym_mime_free(&md);
 	}
-	if ((i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
-	    (n = value(m, ph, (size_t)i)) >= 0) {
-		copyn(cte, sizeof cte, m->scratch, (size_t)n);
-		for (n = 0; cte[n] != '\0'; n++)
-			cte[n] = (char)tolower((unsigned char)cte[n]);
-	}
+	if (!multi && (i = nym_hdr_find(ph, "content-transfer-encoding", 0))
+	    >= 0)
+		(void)ctefield(m, ph, (size_t)i, cte, sizeof cte);
 	if (!text || file || !wanted(m->s, "content-transfer-encoding", 25,
 	    1)) {
 		m->tx.fmt = !file && fmtoff(hasf ? format : NULL, hasd ? delsp :
@@ -4161,6 +4210,8 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	stays = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
 	    hasd ? delsp : NULL, part, 0, plain);
 	awleft(m, part, stays);
+	m->tx.multi = multi;
+	m->tx.keep = keep;
 	/* A missing charset is written even where the rule stops short,
 	 * as its fast path would write it once the labels are canonical. */
 	m->tx.deflt = 1;
@@ -4953,7 +5004,8 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 	parttext(m, ph, part, has);
 	partplan(m, ph, part, has);
 	for (r = 0; r < R_MAX; r++) {
-		if (r == R_CTE && !has[r] && m->tx.on && m->tx.cte != CTE_NONE) {
+		if (r == R_CTE && (!has[r] || (m->tx.multi &&
+		    m->tx.keep == -1)) && m->tx.on && m->tx.cte != CTE_NONE) {
 			emitfield(m, "Content-Transfer-Encoding", 25,
 			    ctename(m->tx.cte));
 			COPYS(ct->cte, ctename(m->tx.cte));
