@@ -156,12 +156,14 @@ struct msg {
 		int attrib;	/* -a rewrote the text (awtext) */
 		int enc;	/* ... and its encoding changes too */
 		int unflow;	/* format=flowed text made fixed */
-		int multi;	/* a part's Content-Transfer-Encoding given
-				   more than once: all but field keep (7bit,
-				   all of them if keep is -1) go */
-		ssize_t keep;
 		size_t rawlen;
 	} tx;
+	struct lone {		/* a part's Content-Transfer-Encoding given
+				   more than once, all but one 7bit: */
+		int on;		/* the 7bit ones go, the rules follow */
+		ssize_t keep;	/* the other field, or -1 (none) */
+		char cte[64];	/* its value, lower case ("7bit": none) */
+	} lone;
 	char *tb;		/* the body re-encoded */
 	size_t tbn, tbcap;
 	/* wanted() of each canon[] name, top level and parts: the policy
@@ -3218,7 +3220,7 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 	else if (nym_hdr_is(h, i, "content-description"))
 		dodesc(m, h, i, part);
 	else if (nym_hdr_is(h, i, "content-transfer-encoding")) {
-		if (m->tx.on && m->tx.multi && (ssize_t)i != m->tx.keep) {
+		if (part != NULL && m->lone.on && (ssize_t)i != m->lone.keep) {
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
 			    "7bit, the default (dropped)");
 			return 1;
@@ -4118,30 +4120,32 @@ ctefield(struct msg *m, const struct nym_hdr *h, size_t i, char *cte,
 	return ctekind(cte);
 }
 
-/* Content-Transfer-Encoding given more than once in part header h: 7bit
- * ones go as the default (docontent), so if at most one other is left,
- * *keep is its field (-1 if none: cte "7bit") and the text rule follows
- * it, as the next run will (t/fuzz/regress/scrub/text-part-cte-7bit-
- * then-8bit-flowed); 0 if two others stay. */
-static int
-lonecte(struct msg *m, const struct nym_hdr *h, char *cte, size_t cap,
-    ssize_t *keep)
+/* Content-Transfer-Encoding given more than once in part header h: the
+ * 7bit ones go as the default (docontent), so if at most one other is
+ * left the text and file rules follow it (m->lone), as the next run will
+ * (t/fuzz/regress/scrub/text-part-cte-7bit-then-8bit-flowed, file-part-
+ * cte-7bit-then-8bit); two others keep the labels as written. */
+static void
+lonecte(struct msg *m, const struct nym_hdr *h, const size_t *has)
 {
-	char v[64];
+	struct lone *l = &m->lone;
+	char v[sizeof l->cte];
 	ssize_t i;
-	int others = 0;
 
-	*keep = -1;
-	copyn(cte, cap, "7bit", 4);
+	l->on = 0;
+	if (has[R_CTE] < 2)
+		return;
+	l->keep = -1;
+	COPYS(l->cte, "7bit");
 	for (i = 0; (i = nym_hdr_find(h, "content-transfer-encoding",
 	    (size_t)i)) >= 0; i++)
 		if (ctefield(m, h, (size_t)i, v, sizeof v) != CTE_7BIT) {
-			if (others++ > 0)
-				return 0;
-			*keep = i;
-			copyn(cte, cap, v, strlen(v));
+			if (l->keep != -1)
+				return;
+			l->keep = i;
+			COPYS(l->cte, v);
 		}
-	return 1;
+	l->on = 1;
 }
 
 /* A part's text body (text/ but text/html, not an attachment or a named
@@ -4155,8 +4159,8 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "";
 	char format[16] = "", delsp[16] = "";
 	const char *stays;
-	ssize_t i, n, keep = -1;
-	int text = 0, file = 0, plain, hasf, hasd, multi = has[R_CTE] > 1;
+	ssize_t i, n;
+	int text = 0, file = 0, plain, hasf, hasd;
 
 	memset(&m->tx, 0, sizeof m->tx);
 	m->tbn = 0;
@@ -4183,8 +4187,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	/* A field given twice: the labels stay as written, but a missing
 	 * charset is written, as the next run writes it once a 7bit of the
 	 * two has gone (t/fuzz/regress/scrub/text-part-cte-twice). */
-	if (has[R_CDISP] > 1 || (multi && !lonecte(m, ph, cte, sizeof cte,
-	    &keep))) {
+	if (has[R_CDISP] > 1 || (has[R_CTE] > 1 && !m->lone.on)) {
 		m->tx.deflt = text && !file;
 		return;
 	}
@@ -4196,8 +4199,9 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 			file |= dispfile(&md);
 		nym_mime_free(&md);
 	}
-	if (!multi && (i = nym_hdr_find(ph, "content-transfer-encoding", 0))
-	    >= 0)
+	if (m->lone.on)
+		COPYS(cte, m->lone.cte);
+	else if ((i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0)
 		(void)ctefield(m, ph, (size_t)i, cte, sizeof cte);
 	if (!text || file || !wanted(m->s, "content-transfer-encoding", 25,
 	    1)) {
@@ -4210,8 +4214,6 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	stays = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
 	    hasd ? delsp : NULL, part, 0, plain);
 	awleft(m, part, stays);
-	m->tx.multi = multi;
-	m->tx.keep = keep;
 	/* A missing charset is written even where the rule stops short,
 	 * as its fast path would write it once the labels are canonical. */
 	m->tx.deflt = 1;
@@ -4927,12 +4929,14 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
 		nym_mime_free(&mt);
 	}
 	/* A file's body is written base64, but one that is already. */
-	if (leaf && has[R_CTE] <= 1 &&
+	if (leaf && (has[R_CTE] <= 1 || m->lone.on) &&
 	    wanted(m->s, "content-transfer-encoding", 25, 1)) {
 		int kind = CTE_NONE;
 		char cte[64] = "";
 
-		if (has[R_CTE] == 1 &&
+		if (m->lone.on)
+			kind = ctekind(m->lone.cte);
+		else if (has[R_CTE] == 1 &&
 		    (i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
 		    (n = value(m, ph, (size_t)i)) >= 0) {
 			copyn(cte, sizeof cte, m->scratch, (size_t)n);
@@ -5001,16 +5005,18 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 	if (disorder)
 		leak(m, part, "header", 6, "field order of the client "
 		    "(written in the canonical order)");
+	lonecte(m, ph, has);
 	parttext(m, ph, part, has);
 	partplan(m, ph, part, has);
 	for (r = 0; r < R_MAX; r++) {
-		if (r == R_CTE && (!has[r] || (m->tx.multi &&
-		    m->tx.keep == -1)) && m->tx.on && m->tx.cte != CTE_NONE) {
+		if (r == R_CTE && (!has[r] || (m->lone.on &&
+		    m->lone.keep == -1)) && m->tx.on && m->tx.cte != CTE_NONE) {
 			emitfield(m, "Content-Transfer-Encoding", 25,
 			    ctename(m->tx.cte));
 			COPYS(ct->cte, ctename(m->tx.cte));
 		}
-		if (r == R_CTE && !has[r] && m->pp.b64) {
+		if (r == R_CTE && (!has[r] || (m->lone.on &&
+		    m->lone.keep == -1)) && m->pp.b64) {
 			leak(m, part, "body", 4, "a file without "
 			    "Content-Transfer-Encoding (written base64)");
 			emitfield(m, "Content-Transfer-Encoding", 25, "base64");
