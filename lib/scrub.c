@@ -4234,10 +4234,14 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 	const char *name;
 	size_t i, nl, has[R_MAX];
 	short head[R_MAX], k;
-	int r, disorder;
+	int r, disorder, crlf;
 
-	m->eol = h->crlf ? "\r\n" : "\n";
-	m->eollen = h->crlf ? 2 : 1;
+	/* A From_ line cut by EOF after its CR gets a LF below: its message
+	 * is read back as CRLF, so it is written so (t/fuzz/regress/scrub/
+	 * mbox-from-line-cut-after-cr). */
+	crlf = h->crlf || (h->fromlen > 0 && h->buf[h->fromlen - 1] == '\r');
+	m->eol = crlf ? "\r\n" : "\n";
+	m->eollen = crlf ? 2 : 1;
 	setdomain(m, h);
 	setorigid(m, h);
 	if ((disorder = rankfields(m, h, NULL, head, has)) == -1)
@@ -4248,7 +4252,9 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		emitbytes(m, h->buf, h->fromlen);
 		/* A From_ line cut by EOF: the fields added after it must
 		 * not be glued to it (t/fuzz/regress/scrub). */
-		if (h->buf[h->fromlen - 1] != '\n')
+		if (h->buf[h->fromlen - 1] == '\r')
+			emit(m, "\n", 1);
+		else if (h->buf[h->fromlen - 1] != '\n')
 			emit(m, m->eol, m->eollen);
 	}
 	if (disorder)
