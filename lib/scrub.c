@@ -158,6 +158,12 @@ struct msg {
 		int unflow;	/* format=flowed text made fixed */
 		size_t rawlen;
 	} tx;
+	struct lone {		/* a part's Content-Transfer-Encoding given
+				   more than once, all but one 7bit: */
+		int on;		/* the 7bit ones go, the rules follow */
+		ssize_t keep;	/* the other field, or -1 (none) */
+		char cte[64];	/* its value, lower case ("7bit": none) */
+	} lone;
 	char *tb;		/* the body re-encoded */
 	size_t tbn, tbcap;
 	/* wanted() of each canon[] name, top level and parts: the policy
@@ -3021,14 +3027,47 @@ samename(const char *d, const char *f)
 	return same;
 }
 
-/* A description that is an absolute file path keeps only its file name. */
+/* Does text d read as an absolute file path: "/", "~" or "C:\\" first,
+ * and a separator before its end? */
+static int
+ispath(const char *d)
+{
+	return (d[0] == '/' || d[0] == '~' || (isalpha((unsigned char)d[0]) &&
+	    d[1] == ':' && d[2] == '\\')) && basename_of(d) != d;
+}
+
+/* s's encoded words decoded, in a new string (the caller frees it), NULL
+ * (nomem) if out of memory. */
+static char *
+decoded(struct msg *m, const char *s)
+{
+	size_t n = strlen(s);
+	char *d;
+
+	if ((d = malloc(n + 1)) == NULL) {
+		nomem(m);
+		return NULL;
+	}
+	if (nym_rfc2047_decode(s, n, d, n + 1, NULL) < 0)
+		d[0] = '\0';
+	return d;
+}
+
+/* A description that is an absolute file path keeps only its file name.
+ * The path is looked for in the text as a reader reads it, its encoded
+ * words decoded (a base64 word may hold a "/"), after the canonical
+ * rendering, so that a check of what is written finds none
+ * (t/fuzz/regress/scrub/description-path-base64-slash).  A file name
+ * that cannot be written canonically, or that reads as a path again once
+ * its own encoded-word look-alikes are decoded, drops the field. */
 static void
 dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 {
 	const char *name = h->buf + h->f[i].off;
-	size_t nl = h->f[i].namelen;
+	size_t nl = h->f[i].namelen, len;
 	ssize_t n = value(m, h, i);
-	char *t, *u;
+	char *t, *u, *d, *b;
+	int legacy, left;
 
 	if (n < 0) {
 		emitraw(m, h, i);
@@ -3038,20 +3077,37 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 		leak(m, part, name, nl, "empty (dropped)");
 		return;
 	}
-	if (!(m->scratch[0] == '/' || m->scratch[0] == '~' ||
-	    (isalpha((unsigned char)m->scratch[0]) && m->scratch[1] == ':' &&
-	    m->scratch[2] == '\\')) || basename_of(m->scratch) == m->scratch)
-		t = m->scratch;
-	else {
+	u = canontext(m, part, name, nl, m->scratch, 0, nl + 2);
+	t = u != NULL ? u : m->scratch;
+	if ((d = decoded(m, t)) == NULL)
+		goto out;
+	if (ispath(d)) {
 		leak(m, part, name, nl, "holds a directory path");
-		t = m->scratch + (basename_of(m->scratch) - m->scratch);
+		for (b = (char *)basename_of(d); *b == ' ' || *b == '\t'; b++)
+			;
+		free(u);
+		u = nym_rfc2047_canon(b, strlen(b), 0, firstbytes(nl + 2),
+		    &len, &legacy, &left);
+		free(d);
+		d = NULL;
+		if (u == NULL) {
+			if (left == 0)
+				nomem(m);
+			return;
+		}
+		if (len == 0 || (d = decoded(m, u)) == NULL)
+			goto out;
+		if (ispath(d))
+			goto out;
+		t = u;
 	}
 	if (m->pp.on && m->pp.fname != NULL && samename(t, m->pp.fname)) {
 		leak(m, part, name, nl, "repeats the file name (dropped)");
-		return;
+		goto out;
 	}
-	u = canontext(m, part, name, nl, t, 0, nl + 2);
-	emitunstruct(m, name, nl, u != NULL ? u : t);
+	emitunstruct(m, name, nl, t);
+out:
+	free(d);
 	free(u);
 }
 
@@ -3171,6 +3227,11 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 	else if (nym_hdr_is(h, i, "content-description"))
 		dodesc(m, h, i, part);
 	else if (nym_hdr_is(h, i, "content-transfer-encoding")) {
+		if (part != NULL && m->lone.on && (ssize_t)i != m->lone.keep) {
+			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
+			    "7bit, the default (dropped)");
+			return 1;
+		}
 		n = value(m, h, i);
 		copyn(ct->cte, sizeof ct->cte, m->scratch, n > 0 ?
 		    (size_t)n : 0);
@@ -4050,6 +4111,50 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		    "an unknown encoding" : cte);
 }
 
+/* Field i's Content-Transfer-Encoding into cte (lower case, "" if its
+ * value is written as it is), and its kind. */
+static int
+ctefield(struct msg *m, const struct nym_hdr *h, size_t i, char *cte,
+    size_t cap)
+{
+	ssize_t n;
+
+	cte[0] = '\0';
+	if ((n = value(m, h, i)) >= 0)
+		copyn(cte, cap, m->scratch, (size_t)n);
+	for (n = 0; cte[n] != '\0'; n++)
+		cte[n] = (char)tolower((unsigned char)cte[n]);
+	return ctekind(cte);
+}
+
+/* Content-Transfer-Encoding given more than once in part header h: the
+ * 7bit ones go as the default (docontent), so if at most one other is
+ * left the text and file rules follow it (m->lone), as the next run will
+ * (t/fuzz/regress/scrub/text-part-cte-7bit-then-8bit-flowed, file-part-
+ * cte-7bit-then-8bit); two others keep the labels as written. */
+static void
+lonecte(struct msg *m, const struct nym_hdr *h, const size_t *has)
+{
+	struct lone *l = &m->lone;
+	char v[sizeof l->cte];
+	ssize_t i;
+
+	l->on = 0;
+	if (has[R_CTE] < 2)
+		return;
+	l->keep = -1;
+	COPYS(l->cte, "7bit");
+	for (i = 0; (i = nym_hdr_find(h, "content-transfer-encoding",
+	    (size_t)i)) >= 0; i++)
+		if (ctefield(m, h, (size_t)i, v, sizeof v) != CTE_7BIT) {
+			if (l->keep != -1)
+				return;
+			l->keep = i;
+			COPYS(l->cte, v);
+		}
+	l->on = 1;
+}
+
 /* A part's text body (text/ but text/html, not an attachment or a named
  * file) follows the text rule; m->tx says how, for any part. */
 static void
@@ -4089,7 +4194,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	/* A field given twice: the labels stay as written, but a missing
 	 * charset is written, as the next run writes it once a 7bit of the
 	 * two has gone (t/fuzz/regress/scrub/text-part-cte-twice). */
-	if (has[R_CTE] > 1 || has[R_CDISP] > 1) {
+	if (has[R_CDISP] > 1 || (has[R_CTE] > 1 && !m->lone.on)) {
 		m->tx.deflt = text && !file;
 		return;
 	}
@@ -4101,12 +4206,10 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 			file |= dispfile(&md);
 		nym_mime_free(&md);
 	}
-	if ((i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
-	    (n = value(m, ph, (size_t)i)) >= 0) {
-		copyn(cte, sizeof cte, m->scratch, (size_t)n);
-		for (n = 0; cte[n] != '\0'; n++)
-			cte[n] = (char)tolower((unsigned char)cte[n]);
-	}
+	if (m->lone.on)
+		COPYS(cte, m->lone.cte);
+	else if ((i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0)
+		(void)ctefield(m, ph, (size_t)i, cte, sizeof cte);
 	if (!text || file || !wanted(m->s, "content-transfer-encoding", 25,
 	    1)) {
 		m->tx.fmt = !file && fmtoff(hasf ? format : NULL, hasd ? delsp :
@@ -4138,10 +4241,14 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 	const char *name;
 	size_t i, nl, has[R_MAX];
 	short head[R_MAX], k;
-	int r, disorder;
+	int r, disorder, crlf;
 
-	m->eol = h->crlf ? "\r\n" : "\n";
-	m->eollen = h->crlf ? 2 : 1;
+	/* A From_ line cut by EOF after its CR gets a LF below: its message
+	 * is read back as CRLF, so it is written so (t/fuzz/regress/scrub/
+	 * mbox-from-line-cut-after-cr). */
+	crlf = h->crlf || (h->fromlen > 0 && h->buf[h->fromlen - 1] == '\r');
+	m->eol = crlf ? "\r\n" : "\n";
+	m->eollen = crlf ? 2 : 1;
 	setdomain(m, h);
 	setorigid(m, h);
 	if ((disorder = rankfields(m, h, NULL, head, has)) == -1)
@@ -4152,7 +4259,9 @@ scrubtop(struct msg *m, const struct nym_hdr *h, struct content *ct)
 		emitbytes(m, h->buf, h->fromlen);
 		/* A From_ line cut by EOF: the fields added after it must
 		 * not be glued to it (t/fuzz/regress/scrub). */
-		if (h->buf[h->fromlen - 1] != '\n')
+		if (h->buf[h->fromlen - 1] == '\r')
+			emit(m, "\n", 1);
+		else if (h->buf[h->fromlen - 1] != '\n')
 			emit(m, m->eol, m->eollen);
 	}
 	if (disorder)
@@ -4833,12 +4942,14 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
 		nym_mime_free(&mt);
 	}
 	/* A file's body is written base64, but one that is already. */
-	if (leaf && has[R_CTE] <= 1 &&
+	if (leaf && (has[R_CTE] <= 1 || m->lone.on) &&
 	    wanted(m->s, "content-transfer-encoding", 25, 1)) {
 		int kind = CTE_NONE;
 		char cte[64] = "";
 
-		if (has[R_CTE] == 1 &&
+		if (m->lone.on)
+			kind = ctekind(m->lone.cte);
+		else if (has[R_CTE] == 1 &&
 		    (i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
 		    (n = value(m, ph, (size_t)i)) >= 0) {
 			copyn(cte, sizeof cte, m->scratch, (size_t)n);
@@ -4907,15 +5018,18 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 	if (disorder)
 		leak(m, part, "header", 6, "field order of the client "
 		    "(written in the canonical order)");
+	lonecte(m, ph, has);
 	parttext(m, ph, part, has);
 	partplan(m, ph, part, has);
 	for (r = 0; r < R_MAX; r++) {
-		if (r == R_CTE && !has[r] && m->tx.on && m->tx.cte != CTE_NONE) {
+		if (r == R_CTE && (!has[r] || (m->lone.on &&
+		    m->lone.keep == -1)) && m->tx.on && m->tx.cte != CTE_NONE) {
 			emitfield(m, "Content-Transfer-Encoding", 25,
 			    ctename(m->tx.cte));
 			COPYS(ct->cte, ctename(m->tx.cte));
 		}
-		if (r == R_CTE && !has[r] && m->pp.b64) {
+		if (r == R_CTE && (!has[r] || (m->lone.on &&
+		    m->lone.keep == -1)) && m->pp.b64) {
 			leak(m, part, "body", 4, "a file without "
 			    "Content-Transfer-Encoding (written base64)");
 			emitfield(m, "Content-Transfer-Encoding", 25, "base64");

@@ -194,6 +194,27 @@ test_expect_success 'NUL bytes before a path in Content-Description: read as the
 	test_must_be_empty report
 '
 
+test_expect_success 'Content-Description: the path looked for as it reads, not in base64' '
+	printf "From: a@example.org\nContent-Description: /a/ ~ Zo\303\253\n\nbody\n" >b64path &&
+	run <b64path >out &&
+	grep -x "Content-Description: ~ =?utf-8?B?Wm/Dqw==?=" out &&
+	{ scrub-headers -c <out >report; test $? = 0; } &&
+	test_must_be_empty report &&
+	printf "From: a@example.org\nContent-Description: =?utf-8?Q?/home/alice/plan.txt?=\n\nbody\n" >ewpath &&
+	run <ewpath >out &&
+	grep -x "Content-Description: plan.txt" out
+'
+
+test_expect_success 'an mbox whose last From_ line is cut by EOF after its CR: written as CRLF' '
+	printf "From a@example.org Mon Nov 23 08:00:00 2026\nFrom: a@example.org\n\nbody\n\nFrom b@example.org Mon Nov 23 09:00:00 2026\r" >cutcr &&
+	run -m <cutcr >out &&
+	tail -n 6 out >last &&
+	cr=$(printf "\r") &&
+	test $(grep -c "$cr\$" last) = 6 &&
+	{ scrub-headers -m -c <out >report; test $? = 0; } &&
+	test_must_be_empty report
+'
+
 test_expect_success 'a parameter name with a star left in it keeps its field as written' '
 	printf "From: a@example.org\nContent-Disposition: attachment;\n filename*0*0=x\\\\y\n\nbody\n" >star &&
 	run <star >out &&

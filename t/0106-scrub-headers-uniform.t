@@ -552,6 +552,19 @@ test_expect_success 'text parts: the same rule; attachments byte for byte' '
 	test_grep -x "Content-Transfer-Encoding: 8bit" p0.out
 '
 
+test_expect_success 'text parts: an encoding given twice with 7bit follows the rule at once' '
+	tmsg "multipart/mixed; boundary=b" - "--b\nContent-Type: text/plain; charset=UTF-8; format=flowed\nContent-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: 8bit\n\n\303\234berweisung\n--b\nContent-Type: text/plain; charset=us-ascii; format=flowed\nContent-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: 7BIT\n\na soft \nbreak\n--b--\n" >w0.eml &&
+	reads_same w0 &&
+	sed -n "/^--=_/,/^\$/p" w0.out | sed "s/=_[a-z2-7]\{26\}/=_(b)/" >parts &&
+	printf "%s\n" "--=_(b)" "Content-Type: text/plain; charset=utf-8" \
+	    "Content-Transfer-Encoding: quoted-printable" "" \
+	    "--=_(b)" "Content-Type: text/plain; charset=us-ascii" "" \
+	    "--=_(b)--" >want &&
+	test_cmp want parts &&
+	test_grep -x "=C3=9Cberweisung" w0.out &&
+	test_grep -x "a soft break" w0.out
+'
+
 test_expect_success 'text rule: a message that is one text file is copied as it is' '
 	tmsg "text/plain; charset=iso-8859-1" 8bit "caf\351\n" |
 	    sed "s/^Content-Type: .*/&\nContent-Disposition: attachment; filename=l.txt/" >f.eml &&

@@ -101,6 +101,23 @@ test_expect_success 'quoted-printable: soft breaks, =0D=0A, hard breaks' '
 	b64same eq
 '
 
+test_expect_success 'encoding given twice, all but one 7bit: the other decides, on the first run' '
+	amsg "Content-Type: application/pdf\nContent-Transfer-Encoding: 7bit\nContent-Disposition: attachment; filename=a.pdf\nContent-Transfer-Encoding: 8bit" \
+	    "\303\234ber" >t8.eml &&
+	printf "\303\234ber" >t8.want &&
+	b64same t8 &&
+	test $(grep -c "^Content-Transfer-Encoding" t8.hdr) = 1 &&
+	amsg "Content-Type: application/pdf\nContent-Transfer-Encoding: 7bit\nContent-Disposition: attachment; filename=a.pdf\nContent-Transfer-Encoding: quoted-printable" \
+	    "a=3Db" >tq.eml &&
+	printf "a=b" >tq.want &&
+	b64same tq nosum &&
+	amsg "Content-Type: application/pdf\nContent-Transfer-Encoding: 7bit\nContent-Disposition: attachment; filename=a.pdf\nContent-Transfer-Encoding: 7BIT" \
+	    "%%PDF" >t7.eml &&
+	printf "%%PDF" >t7.want &&
+	b64same t7 &&
+	test $(grep -c "^Content-Transfer-Encoding" t7.hdr) = 1
+'
+
 # RFC 2045 6.7 (3): a decoder deletes trailing white space (a transport
 # added it); python3'"'"'s decoder keeps it, so it cannot judge this one.
 test_expect_success 'quoted-printable: trailing white space is deleted, as RFC 2045 says' '
