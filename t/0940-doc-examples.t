@@ -1303,7 +1303,7 @@ test_expect_success 'README: the program list, the measurements and the layout' 
 	prose "pop-fetch          4057  4057  1380   pop-fetch is then" &&
 	prose "50 MB, MB/s:     mbox-encrypt 2525 2833 2649, age 1705 1716 1792" &&
 	prose "queue-run                   621  629" &&
-	prose "scrub-headers                      main      canonical  change" &&
+	prose "scrub-headers, run 1 / run 2            canonical        against 9fe97cc" &&
 	prose "job                            total s  first s  msg/s  ratio" &&
 	prose "queue-run, -j 100 -J 20    1647   6.07 5.93 6.22" &&
 	prose "job                              total s  msg/s  connections" &&
