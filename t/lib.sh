@@ -481,6 +481,18 @@ test_grep()
 	return 1
 }
 
+# scrub_fixed NAME: NAME.eml scrubs to NAME.out, a fixed point (scrubbed
+# again, the same bytes), in which -c finds nothing but residue.
+scrub_fixed()
+{
+	scrub-headers <"$1.eml" >"$1.out" &&
+	scrub-headers <"$1.out" >"$1.again" &&
+	test_cmp "$1.out" "$1.again" &&
+	{ scrub-headers -c <"$1.out" >"$1.report"; test $? = 0; } &&
+	sed "/^residue: /d" "$1.report" >"$1.leaks" &&
+	test_must_be_empty "$1.leaks"
+}
+
 # test_line_count OP N FILE, e.g. test_line_count = 3 out
 test_line_count()
 {
