@@ -4167,7 +4167,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	char format[16] = "", delsp[16] = "";
 	const char *stays;
 	ssize_t i, n;
-	int text = 0, file = 0, plain, hasf, hasd;
+	int text = 0, file = 0, named, plain, hasf, hasd;
 
 	memset(&m->tx, 0, sizeof m->tx);
 	m->tbn = 0;
@@ -4191,20 +4191,28 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	if (hasd)
 		COPYS(delsp, p->value);
 	nym_mime_free(&mt);
-	/* A field given twice: the labels stay as written, but a missing
-	 * charset is written, as the next run writes it once a 7bit of the
-	 * two has gone (t/fuzz/regress/scrub/text-part-cte-twice). */
-	if (has[R_CDISP] > 1 || (has[R_CTE] > 1 && !m->lone.on)) {
-		m->tx.deflt = text && !file;
-		return;
-	}
-	if ((i = nym_hdr_find(ph, "content-disposition", 0)) >= 0) {
+	named = file;
+	/* Each disposition: one that makes the part a file, of several,
+	 * leaves the labels as written (which one a reader takes is not
+	 * known); several that all say inline text say the same, and go as
+	 * one would, so the text rule applies now as it will on the next
+	 * run (t/fuzz/regress/scrub/text-part-inline-twice). */
+	for (i = 0; has[R_CDISP] > 0 &&
+	    (i = nym_hdr_find(ph, "content-disposition", (size_t)i)) >= 0;
+	    i++) {
 		if ((n = value(m, ph, (size_t)i)) < 0 ||
 		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
 			file = 1;
 		else
 			file |= dispfile(&md);
 		nym_mime_free(&md);
+	}
+	/* A field given twice: the labels stay as written, but a missing
+	 * charset is written, as the next run writes it once a 7bit of the
+	 * two has gone (t/fuzz/regress/scrub/text-part-cte-twice). */
+	if ((has[R_CDISP] > 1 && file) || (has[R_CTE] > 1 && !m->lone.on)) {
+		m->tx.deflt = text && !named;
+		return;
 	}
 	if (m->lone.on)
 		COPYS(cte, m->lone.cte);

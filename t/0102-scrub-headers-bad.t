@@ -233,4 +233,13 @@ test_expect_success 'a text part with its encoding given twice: a fixed point (t
 	! grep -v "^residue: " report
 '
 
+# Content-Disposition twice, both inline: they say the same and go, so
+# the text rule applies on the first run as on the next (a NUL makes the
+# text quoted-printable); t/fuzz/regress/scrub/text-part-inline-twice.
+test_expect_success 'a text part with inline given twice: the text rule at once' '
+	printf "From: a@a.i2p\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: inline\nContent-Disposition: inline\n\nnul \000 here\n--b--\n" >inl.eml &&
+	scrub_fixed inl &&
+	grep -x "Content-Transfer-Encoding: quoted-printable" inl.out
+'
+
 test_done
