@@ -242,4 +242,13 @@ test_expect_success 'a text part with inline given twice: the text rule at once'
 	grep -x "Content-Transfer-Encoding: quoted-printable" inl.out
 '
 
+# A description whose only word decodes to nothing (its base64 stops at
+# once) is empty: dropped on the first run, as the next would drop it
+# (t/fuzz/regress/scrub/description-word-empty).
+test_expect_success 'a Content-Description empty once decoded: dropped at once' '
+	printf "From: a@a.i2p\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\nContent-Description: =?utf-8?B?w=xiZXIucG5n5?=\n\nhi\n--b--\n" >dw.eml &&
+	scrub_fixed dw &&
+	! grep "^Content-Description" dw.out
+'
+
 test_done
