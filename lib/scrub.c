@@ -1246,6 +1246,37 @@ emitout(struct msg *m, const char *p, size_t len)
 	emitbytes(m, p, len);
 }
 
+/* Does the line that ends at p[n - 1] (a LF), and starts at p or after
+ * a LF, hold nothing but its end? */
+static int
+lastempty(const char *p, size_t n)
+{
+	return n > 0 && p[n - 1] == '\n' && (n == 1 || p[n - 2] == '\n' ||
+	    (p[n - 2] == '\r' && (n == 2 || p[n - 3] == '\n')));
+}
+
+/* The fast way for the many body lines emitout() would only copy: while
+ * lines are only copied (no field rendered, no attribution looked for
+ * or watched) and the output is at a line start, the whole lines at p
+ * up to the first that starts with '-' (a delimiter, the input's or
+ * ours) or 'F' (an mbox From_ line, or one to quote) go out in one
+ * write.  The bytes emitted: a prefix of p[0..n) that ends in a LF, or
+ * 0 if that line is the first (the caller takes it line by line). */
+static size_t
+emitrun(struct msg *m, const char *p, size_t n)
+{
+	const char *q = p, *e = p + n, *nl;
+
+	if (m->capture || m->aw.on || m->scan || m->failed ||
+	    m->tail[2] != '\n' || m->s->slow)
+		return 0;
+	while (q < e && *q != '-' && *q != 'F' &&
+	    (nl = memchr(q, '\n', (size_t)(e - q))) != NULL)
+		q = nl + 1;
+	emitbytes(m, p, (size_t)(q - p));
+	return (size_t)(q - p);
+}
+
 static void
 emitlines(struct msg *m, const char *p, size_t n)
 {
@@ -1259,6 +1290,8 @@ emitlines(struct msg *m, const char *p, size_t n)
 		return;
 	}
 	for (e = p + n; p < e && !m->failed; p += len) {
+		if ((len = emitrun(m, p, (size_t)(e - p))) > 0)
+			continue;
 		nl = memchr(p, '\n', (size_t)(e - p));
 		len = nl != NULL ? (size_t)(nl + 1 - p) : (size_t)(e - p);
 		emitline(m, p, len);
@@ -3903,8 +3936,7 @@ textbody(struct msg *m, const char *part)
 	free(d);
 	r = m->in->buf + m->in->pos;
 	if ((n = m->tx.rawlen) > 0)
-		m->prevempty = r[n - 1] == '\n' && (n == 1 || r[n - 2] == '\n' ||
-		    (r[n - 2] == '\r' && (n == 2 || r[n - 3] == '\n')));
+		m->prevempty = lastempty(r, n);
 	nym_in_skip(m->in, n);
 	m->tx.recode = 0;
 }
@@ -4478,6 +4510,19 @@ consume(struct msg *m, const char *l, size_t n)
 {
 	m->prevempty = isempty(l, n);
 	nym_in_skip(m->in, n);
+}
+
+/* emitrun on the lines already read, which it takes. */
+static void
+copyrun(struct msg *m)
+{
+	const char *p = m->in->buf + m->in->pos;
+	size_t n = emitrun(m, p, m->in->len - m->in->pos);
+
+	if (n > 0) {
+		m->prevempty = lastempty(p, n);
+		nym_in_skip(m->in, n);
+	}
 }
 
 static int
@@ -5112,7 +5157,11 @@ multipart(struct msg *m, const struct content *top)
 	m->be.on = 0;
 	pushlevel(m, top);
 	part[0] = '\0';
-	while (nextline(m, &l, &n, &more)) {
+	for (;;) {
+		if (inbody && !m->be.on)
+			copyrun(m);
+		if (!nextline(m, &l, &n, &more))
+			break;
 		/* A line piece that is not a line start cannot delimit. */
 		k = more ? -1 : whichlevel(m, l, n, &close);
 		if (k == -1) {
@@ -5209,8 +5258,12 @@ copybody(struct msg *m)
 			nym_in_skip(m->in, (size_t)r);
 		}
 	}
-	while (nextline(m, &l, &n, &more))
+	for (;;) {
+		copyrun(m);
+		if (!nextline(m, &l, &n, &more))
+			break;
 		emitline(m, l, n);
+	}
 }
 
 static int

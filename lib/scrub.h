@@ -37,7 +37,8 @@ struct nym_scrub {
 	const char *domain;	/* right side of new IDs, or NULL: the
 				   From domain (msgid-domain) */
 	int slow;		/* no fast paths: every field parsed and
-				   rendered (the fuzzer compares) */
+				   rendered, every body line taken alone
+				   (the fuzzer compares) */
 	/* The key of the keyed IDs and boundaries (all zero will do for
 	 * a check, which writes nothing). */
 	unsigned char key[NYM_KEYLEN];
