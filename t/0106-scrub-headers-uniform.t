@@ -53,12 +53,6 @@ knownattach()
 		    '/^--=_(boundary)--$/{N;/\n--=_(boundary)$/s/^--=_(boundary)--\n//;}'
 		echo "$1: the text inside a multipart/alternative (the fixture's structure)" >&2
 		;;
-	alpine)
-		printf '%s\n' '$i\' '--=_(boundary)\' 'Content-Type: application/pdf\' \
-		    'Content-Transfer-Encoding: base64\' 'Content-Disposition: attachment;\' \
-		    " filename*=utf-8''%C3%9Cberweisung%20M%C3%A4rz.pdf"
-		echo "$1: one attachment, not two (the fixture's structure)" >&2
-		;;
 	mailutils)
 		printf '%s\n' 's/application\/octet-stream/application\/pdf/'
 		echo "$1: application/octet-stream, the client's type (what the file is stays the client's word)" >&2

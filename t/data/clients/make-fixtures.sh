@@ -263,16 +263,23 @@ twait()
 		sleep 0.1
 	done
 }
-fx_alpine()
+# alpine_rc: the pinerc, an inbox and the sent-mail folder (alpine asks
+# before it creates one)
+alpine_rc()
 {
 	mkdir -p mail
-	: >mail/sent-mail
+	test -e mail/sent-mail || : >mail/sent-mail
 	cat >"$W/pinerc" <<RC
 personal-name=Alice
 user-domain=alice.i2p
 sendmail-path=$CAPTURE
 inbox-path=$W/alpine-inbox
 RC
+	test -e "$W/alpine-inbox" || : >"$W/alpine-inbox"
+}
+fx_alpine()
+{
+	alpine_rc
 	: >"$W/alpine-inbox"
 	set -- alpine -p "$W/pinerc" -P /dev/null
 	tm new-session -d -x 100 -y 30 "$* bob@bob.i2p"
@@ -313,12 +320,29 @@ RC
 	while tm has-session 2>/dev/null; do sleep 0.1; done
 	take alpine-reply
 
-	tm new-session -d -x 100 -y 30 "$* bob@bob.i2p"
+	fx_alpine_attach
+}
+
+# alpine's attachment message (sh make-fixtures.sh alpine_attach tokens
+# makes only this one): the first file typed on the Attchmnt line, the
+# second through ^J (Attach), which asks for the file and a comment (left
+# empty, as the first one's is); the cursor stays on the Subject line.
+fx_alpine_attach()
+{
+	alpine_rc
+	tm new-session -d -x 100 -y 30 "alpine -p $W/pinerc -P /dev/null bob@bob.i2p"
 	twait 'COMPOSE MESSAGE'
 	tm send-keys Down
 	tm send-keys -l "$D/Secret Plan.pdf"
 	tm send-keys Enter
 	twait 'attached as type'
+	tm send-keys C-j
+	twait 'File to attach:'
+	tm send-keys -l "$D/Überweisung März.pdf"
+	tm send-keys Enter
+	twait 'Attachment comment:'
+	tm send-keys Enter
+	twait "2. \"$D/Überweisung März.pdf\" (218 B)"
 	tm send-keys -l 'The secret plan'
 	tm send-keys Down
 	for l in 'Hi Bob,' '' 'the plan is ready. See you on Friday.' '' Alice; do
