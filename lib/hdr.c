@@ -99,11 +99,16 @@ nym_hdr_fieldname(const char *s, size_t n)
 	return i < n && s[i] == ':' ? name : 0;
 }
 
-static void
-scanbytes(struct nym_hdr *h, const char *p, size_t n)
+/* Note NUL bytes and bare CRs in the fields read (all but a From_ line):
+ * once a header, not once a line, for the searches' start-up costs. */
+static int
+scanbytes(struct nym_hdr *h)
 {
-	const char *cr;
+	const char *p = h->buf + h->fromlen, *cr;
+	size_t n = h->len - h->fromlen;
 
+	if (n == 0)
+		return 0;
 	if (memchr(p, '\0', n) != NULL)
 		h->nul = 1;
 	for (cr = memchr(p, '\r', n); cr != NULL;
@@ -111,6 +116,7 @@ scanbytes(struct nym_hdr *h, const char *p, size_t n)
 		if (cr + 1 == p + n || cr[1] != '\n')
 			h->barecr = 1;
 	}
+	return 0;
 }
 
 int
@@ -135,7 +141,7 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 		if ((r = nym_in_peekline(in, &line, &len, &more)) == -1)
 			return -1;
 		if (r == 0)
-			return 0;
+			return scanbytes(h);
 		if (first && len >= 2 && line[len - 1] == '\n')
 			h->crlf = line[len - 2] == '\r';
 		if (first && (flags & NYM_HDR_MBOX) && len >= 5 &&
@@ -145,9 +151,9 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 		    (len == 2 && line[0] == '\r' && line[1] == '\n')) {
 			nym_in_skip(in, len);
 			h->sep = 1;
-			return 0;
+			return scanbytes(h);
 		} else if (stop != NULL && stop(line, len, arg)) {
-			return 0;
+			return scanbytes(h);
 		} else if (fold) {
 			/* The broken fold gets the white space it lacks. */
 			start = h->f[h->nf - 1].off;
@@ -163,7 +169,7 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 			start = h->len;
 		} else {
 			h->bad = 1;
-			return 0;
+			return scanbytes(h);
 		}
 		/* Take the physical line, in pieces if it is long. */
 		for (;;) {
@@ -173,8 +179,6 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 			}
 			if (append(h, line, len) == -1)
 				return -1;
-			if (infield)
-				scanbytes(h, line, len);
 			nym_in_skip(in, len);
 			if (!more)
 				break;
