@@ -169,6 +169,8 @@ struct msg {
 	/* wanted() of each canon[] name, top level and parts: the policy
 	 * does not change during a run, and most fields are these. */
 	signed char cwant[2][CANON_ROOM];
+	/* wanted() of the MIME fields the plans ask about, likewise. */
+	struct { signed char mv, ct, cte, cdisp; } mw[2];
 	struct topf {		/* each top-level field: */
 		short idx;	/* its canon[] entry, or -1 */
 		short rank;
@@ -4047,10 +4049,9 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	mv = head[R_MIMEVER];
 	ct = head[R_CTYPE];
 	te = head[R_CTE];
-	pl->hasmv = mv >= 0 && wanted(m->s, "mime-version", 12, 0);
-	pl->hasct = ct >= 0 && wanted(m->s, "content-type", 12, 0);
-	pl->hascte = te >= 0 && wanted(m->s, "content-transfer-encoding", 25,
-	    0);
+	pl->hasmv = mv >= 0 && m->mw[0].mv;
+	pl->hasct = ct >= 0 && m->mw[0].ct;
+	pl->hascte = te >= 0 && m->mw[0].cte;
 	/* Given twice, the body is walked by the last: decide nothing. */
 	if (has[R_CTYPE] > 1 || has[R_CTE] > 1) {
 		residue(m, NULL, has[R_CTYPE] > 1 ? "Content-Type" :
@@ -4088,7 +4089,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 			cte[n] = (char)tolower((unsigned char)cte[n]);
 	}
 	/* A file is copied as it is, in a part or as the whole message. */
-	if (head[R_CDISP] >= 0 && wanted(m->s, "content-disposition", 19, 0)) {
+	if (head[R_CDISP] >= 0 && m->mw[0].cdisp) {
 		struct nym_mimetype md = { 0 };
 
 		if ((n = value(m, h, (size_t)head[R_CDISP])) < 0 ||
@@ -4100,16 +4101,16 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	}
 	kind = ctekind(cte);
 	if (pl->text && !multi && !file && (pl->hasmv || pl->hasct) &&
-	    wanted(m->s, "content-type", 12, 0) &&
-	    wanted(m->s, "content-transfer-encoding", 25, 0)) {
+	    m->mw[0].ct &&
+	    m->mw[0].cte) {
 		tried = 1;
 		m->aw.try = m->s->attrib && !isattachment(m, h);
 		stays = textrule(m, kind, charset, fv, dv, NULL, 0, 1);
 		awleft(m, NULL, stays);
 	} else if (pl->text && !multi && !pl->hasmv && !pl->hasct &&
 	    (kind == CTE_NONE || kind == CTE_7BIT) &&
-	    wanted(m->s, "mime-version", 12, 0) &&
-	    wanted(m->s, "content-type", 12, 0)) {
+	    m->mw[0].mv &&
+	    m->mw[0].ct) {
 		/* No labels: added for 7-bit text, which needs no charset
 		 * guessed, and for valid UTF-8 (as GNU Mailutils writes it),
 		 * which the reader's client would otherwise guess, written
@@ -4130,8 +4131,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	if (!m->tx.on)
 		m->tx.fmt = pl->text && !file && fmtoff(fv, dv);
 	pl->dropcte = m->tx.on ? m->tx.cte == CTE_NONE : kind == CTE_7BIT;
-	pl->addct = pl->hasmv && !pl->hasct && wanted(m->s, "content-type",
-	    12, 0);
+	pl->addct = pl->hasmv && !pl->hasct && m->mw[0].ct;
 	nym_mime_free(&mt);
 	if (m->s->report == NULL || m->failed)
 		return;
@@ -4257,8 +4257,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 		COPYS(cte, m->lone.cte);
 	else if ((i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0)
 		(void)ctefield(m, ph, (size_t)i, cte, sizeof cte);
-	if (!text || file || !wanted(m->s, "content-transfer-encoding", 25,
-	    1)) {
+	if (!text || file || !m->mw[1].cte) {
 		m->tx.fmt = !file && fmtoff(hasf ? format : NULL, hasd ? delsp :
 		    NULL);
 		return;
@@ -5003,7 +5002,7 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
 	}
 	/* A file's body is written base64, but one that is already. */
 	if (leaf && (has[R_CTE] <= 1 || m->lone.on) &&
-	    wanted(m->s, "content-transfer-encoding", 25, 1)) {
+	    m->mw[1].cte) {
 		int kind = CTE_NONE;
 		char cte[64] = "";
 
@@ -5378,6 +5377,14 @@ nym_scrub_run(struct nym_scrub *s, int infd, int outfd)
 		for (int p = 0; p < 2; p++)
 			m->cwant[p][j] = (signed char)wanted(s, canon[j].name,
 			    canon[j].len, p);
+	for (int p = 0; p < 2; p++) {
+		m->mw[p].mv = (signed char)wanted(s, "mime-version", 12, p);
+		m->mw[p].ct = (signed char)wanted(s, "content-type", 12, p);
+		m->mw[p].cte = (signed char)wanted(s,
+		    "content-transfer-encoding", 25, p);
+		m->mw[p].cdisp = (signed char)wanted(s, "content-disposition",
+		    19, p);
+	}
 	for (m->no = 1;; m->no++) {
 		if ((r = message(m, &h)) != 0)
 			break;
