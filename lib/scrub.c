@@ -85,6 +85,7 @@ static const struct {
 
 /* One run's state, and its message's while it streams from in to out. */
 #define CANON_ROOM	32	/* room for the canon[] entries below */
+#define MEMO_N		4	/* Content-Type, a disposition or three */
 
 struct msg {
 	struct nym_scrub *s;	/* settings, policy, and the failure */
@@ -169,6 +170,15 @@ struct msg {
 	/* wanted() of each canon[] name, top level and parts: the policy
 	 * does not change during a run, and most fields are these. */
 	signed char cwant[2][CANON_ROOM];
+	/* nym_mime_parse of a field's value, kept for the header
+	 * (mimefield): MEMO_N fields, emptied when a header is read. */
+	struct mimememo {
+		const struct nym_hdr *h;
+		size_t i;
+		int ok;			/* it parsed */
+		struct nym_mimetype mt;
+	} memo[MEMO_N];
+	size_t nmemo;
 	/* wanted() of the MIME fields the plans ask about, likewise. */
 	struct { signed char mv, ct, cte, cdisp; } mw[2];
 	struct topf {		/* each top-level field: */
@@ -1607,6 +1617,50 @@ canontext(struct msg *m, const char *part, const char *name, size_t nl,
 	return recode(m, part, name, nl, s);
 }
 
+/* ---- parsed MIME fields ---- */
+
+/* Field i of header h parsed as a MIME type (its value through
+ * nym_mime_parse), or NULL if its value is written as it is or does not
+ * parse; n >= 0 says m->scratch holds its value already (value()'s n).
+ * The plans and doctype all ask for a header's Content-Type and
+ * Content-Disposition: a field's first parse is kept (m->memo, emptied
+ * when a header is read, memoclear) and given again.  With the memo full
+ * it goes into *mine, which the caller frees (nym_mime_free).  No
+ * caller changes the result but charsetname() on the charset, which
+ * every reader of it lower-cases alike. */
+static struct nym_mimetype *
+mimefield(struct msg *m, const struct nym_hdr *h, size_t i,
+    struct nym_mimetype *mine, ssize_t n)
+{
+	struct mimememo *e = NULL;
+	struct nym_mimetype *t = mine;
+	size_t k;
+
+	for (k = 0; k < m->nmemo; k++)
+		if (m->memo[k].h == h && m->memo[k].i == i)
+			return m->memo[k].ok ? &m->memo[k].mt : NULL;
+	if (m->nmemo < MEMO_N) {
+		e = &m->memo[m->nmemo++];
+		e->h = h;
+		e->i = i;
+		e->ok = 0;
+		t = &e->mt;
+	}
+	if ((n < 0 && (n = value(m, h, i)) < 0) ||
+	    nym_mime_parse(m->scratch, (size_t)n, t) == -1)
+		return NULL;
+	if (e != NULL)
+		e->ok = 1;
+	return t;
+}
+
+static void
+memoclear(struct msg *m)
+{
+	while (m->nmemo > 0)
+		nym_mime_free(&m->memo[--m->nmemo].mt);
+}
+
 /* ---- canonical renderings: addresses, unstructured text ---- */
 
 static inline int
@@ -2801,7 +2855,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 {
 	static char csname[] = "charset", csascii[] = "us-ascii";
 	static const struct nym_param ascii = { csname, csascii, NULL, 0, 0 };
-	struct nym_mimetype mt = { 0 };
+	struct nym_mimetype mine = { 0 }, *mt;
 	const struct nym_param *ps[NYM_MIME_PARAMS + 1], *tp;
 	const char *name = h->buf + h->f[i].off, *vs[NYM_MIME_PARAMS + 1], *tv;
 	char nb[NYM_MIME_PARAMS][TOKLEN + 3], *own[NYM_MIME_PARAMS];
@@ -2810,37 +2864,35 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	size_t nown = 0;
 	size_t nl = h->f[i].namelen, k, np = 0, j;
 	int top = part == NULL, charset = 0;
-	ssize_t n;
 
-	if ((n = value(m, h, i)) < 0 ||
-	    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1) {
+	if ((mt = mimefield(m, h, i, &mine, -1)) == NULL) {
 		emitraw(m, h, i);
 		return;
 	}
 	/* A name the parser kept a '*' in ("filename*0*0=") would read
 	 * back as another parameter: the field stays as written, as one
 	 * the parser refuses (t/fuzz/regress/scrub/param-name-with-star). */
-	for (k = 0; k < mt.np; k++)
-		if (!ischarset(mt.p[k].name)) {
+	for (k = 0; k < mt->np; k++)
+		if (!ischarset(mt->p[k].name)) {
 			residue(m, part, canonidx(name, nl) >= 0 ?
 			    canon[canonidx(name, nl)].name : "header",
 			    "parameter name that cannot be written back, kept "
 			    "as written");
-			nym_mime_free(&mt);
+			nym_mime_free(&mine);
 			emitraw(m, h, i);
 			return;
 		}
 	if (isctype)
-		COPYS(ct->type, mt.type);
+		COPYS(ct->type, mt->type);
 	/* A multipart is no file and is shown as its parts are. */
 	if (!isctype && strncmp(ct->type, "multipart/", 10) == 0) {
 		leak(m, part, name, nl, "on a multipart (what a reader does "
 		    "anyway; dropped)");
-		nym_mime_free(&mt);
+		nym_mime_free(&mine);
 		return;
 	}
-	for (k = 0; k < mt.np && np < NYM_MIME_PARAMS; k++) {
-		const struct nym_param *p = &mt.p[k];
+	for (k = 0; k < mt->np && np < NYM_MIME_PARAMS; k++) {
+		const struct nym_param *p = &mt->p[k];
 		const char *v = p->value;
 
 		if (dropparam(p->name)) {
@@ -2855,14 +2907,14 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 			    p->name);
 			v = basename_of(v);
 		} else if (isctype && strcmp(p->name, "boundary") == 0 &&
-		    strncmp(mt.type, "multipart/", 10) == 0) {
+		    strncmp(mt->type, "multipart/", 10) == 0) {
 			if (strlen(p->value) > NYM_BOUNDARY_MAX ||
 			    p->value[0] == '\0') {
 				fail(m, NYM_EX_DATAERR, 0, "unable to scrub "
 				    "message %lu: MIME boundary empty or over "
 				    "%d bytes", m->no, NYM_BOUNDARY_MAX);
 				freeown(own, nown);
-				nym_mime_free(&mt);
+				nym_mime_free(&mine);
 				return;
 			}
 			COPYS(ct->boundary, p->value);
@@ -2875,7 +2927,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 				v = nb[np];
 			}
 		} else if (isctype && strcmp(p->name, "charset") == 0 &&
-		    textless(mt.type)) {
+		    textless(mt->type)) {
 			leak(m, part, name, nl, "charset on a type that is not "
 			    "text (dropped)");
 			continue;
@@ -2957,26 +3009,26 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	}
 	/* text/plain's default charset made explicit; a text's charset
 	 * as the text rule chose it. */
-	if (isctype && !charset && (strcmp(mt.type, "text/plain") == 0 ||
+	if (isctype && !charset && (strcmp(mt->type, "text/plain") == 0 ||
 	    m->tx.on || m->tx.deflt)) {
 		ps[np] = &ascii;
 		vs[np++] = m->tx.on ? m->tx.cs : "us-ascii";
 	}
 	if (!isctype && top && m->pl.anytext && np == 0 &&
-	    strcmp(mt.type, "inline") == 0) {
+	    strcmp(mt->type, "inline") == 0) {
 		leak(m, part, name, nl, "inline on a single-part text message "
 		    "(what a reader does anyway; dropped)");
 		freeown(own, nown);
-		nym_mime_free(&mt);
+		nym_mime_free(&mine);
 		return;
 	}
 	/* A part's Content-Type comes before it (the canonical order). */
-	if (!isctype && !top && np == 0 && strcmp(mt.type, "inline") == 0 &&
+	if (!isctype && !top && np == 0 && strcmp(mt->type, "inline") == 0 &&
 	    strncmp(ct->type, "text/", 5) == 0) {
 		leak(m, part, name, nl, "inline on a text part (what a reader "
 		    "does anyway; dropped)");
 		freeown(own, nown);
-		nym_mime_free(&mt);
+		nym_mime_free(&mine);
 		return;
 	}
 	/* By name; a stable sort, for parameters given twice. */
@@ -2990,9 +3042,9 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 			vs[j] = vs[j - 1];
 			vs[j - 1] = tv;
 		}
-	emitmime(m, name, nl, mt.type, ps, vs, np);
+	emitmime(m, name, nl, mt->type, ps, vs, np);
 	freeown(own, nown);
-	nym_mime_free(&mt);
+	nym_mime_free(&mine);
 }
 
 static void
@@ -4036,7 +4088,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
     const size_t *has)
 {
 	struct plan *pl = &m->pl;
-	struct nym_mimetype mt = { 0 };
+	struct nym_mimetype mine = { 0 }, *mt = &mine;
 	const struct nym_param *cs, *fmt = NULL, *dsp = NULL;
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
 	const char *stays = NULL, *fv, *dv;
@@ -4068,15 +4120,15 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 			    m->scratch, " \t;("));
 			for (n = 0; type[n] != '\0'; n++)
 				type[n] = (char)tolower((unsigned char)type[n]);
-		} else if (nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+		} else if ((mt = mimefield(m, h, (size_t)ct, &mine, n)) == NULL)
 			return;
 		else
-			COPYS(type, mt.type);
-		if ((cs = nym_mime_param(&mt, "charset")) != NULL)
+			COPYS(type, mt->type);
+		if ((cs = nym_mime_param(mt, "charset")) != NULL)
 			COPYS(charset, charsetname(cs->value));
-		fmt = nym_mime_param(&mt, "format");
-		dsp = nym_mime_param(&mt, "delsp");
-		file = nym_mime_param(&mt, "name") != NULL;
+		fmt = nym_mime_param(mt, "format");
+		dsp = nym_mime_param(mt, "delsp");
+		file = nym_mime_param(mt, "name") != NULL;
 	}
 	fv = fmt != NULL ? fmt->value : NULL;
 	dv = dsp != NULL ? dsp->value : NULL;
@@ -4090,14 +4142,14 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	}
 	/* A file is copied as it is, in a part or as the whole message. */
 	if (head[R_CDISP] >= 0 && m->mw[0].cdisp) {
-		struct nym_mimetype md = { 0 };
+		struct nym_mimetype dmine = { 0 }, *md;
 
-		if ((n = value(m, h, (size_t)head[R_CDISP])) < 0 ||
-		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
+		if ((md = mimefield(m, h, (size_t)head[R_CDISP], &dmine, -1)) ==
+		    NULL)
 			file = 1;
 		else
-			file |= dispfile(&md);
-		nym_mime_free(&md);
+			file |= dispfile(md);
+		nym_mime_free(&dmine);
 	}
 	kind = ctekind(cte);
 	if (pl->text && !multi && !file && (pl->hasmv || pl->hasct) &&
@@ -4132,7 +4184,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		m->tx.fmt = pl->text && !file && fmtoff(fv, dv);
 	pl->dropcte = m->tx.on ? m->tx.cte == CTE_NONE : kind == CTE_7BIT;
 	pl->addct = pl->hasmv && !pl->hasct && m->mw[0].ct;
-	nym_mime_free(&mt);
+	nym_mime_free(&mine);
 	if (m->s->report == NULL || m->failed)
 		return;
 	/* What stays as the client wrote it. */
@@ -4200,7 +4252,7 @@ static void
 parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
     const size_t *has)
 {
-	struct nym_mimetype mt = { 0 }, md = { 0 };
+	struct nym_mimetype mine = { 0 }, dmine = { 0 }, *mt, *md;
 	const struct nym_param *p;
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "";
 	char format[16] = "", delsp[16] = "";
@@ -4213,23 +4265,23 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	if (has[R_CTYPE] != 1 ||
 	    (i = nym_hdr_find(ph, "content-type", 0)) < 0 ||
 	    (n = value(m, ph, (size_t)i)) < 0 || !maybetext(m->scratch) ||
-	    nym_mime_parse(m->scratch, (size_t)n, &mt) == -1)
+	    (mt = mimefield(m, ph, (size_t)i, &mine, n)) == NULL)
 		return;
-	text = strncmp(mt.type, "text/", 5) == 0 &&
-	    strcmp(mt.type, "text/html") != 0;
-	plain = strcmp(mt.type, "text/plain") == 0;
-	file = nym_mime_param(&mt, "name") != NULL;
-	if ((p = nym_mime_param(&mt, "charset")) != NULL)
+	text = strncmp(mt->type, "text/", 5) == 0 &&
+	    strcmp(mt->type, "text/html") != 0;
+	plain = strcmp(mt->type, "text/plain") == 0;
+	file = nym_mime_param(mt, "name") != NULL;
+	if ((p = nym_mime_param(mt, "charset")) != NULL)
 		COPYS(charset, charsetname(p->value));
-	p = nym_mime_param(&mt, "format");
+	p = nym_mime_param(mt, "format");
 	hasf = p != NULL;
 	if (hasf)
 		COPYS(format, p->value);
-	p = nym_mime_param(&mt, "delsp");
+	p = nym_mime_param(mt, "delsp");
 	hasd = p != NULL;
 	if (hasd)
 		COPYS(delsp, p->value);
-	nym_mime_free(&mt);
+	nym_mime_free(&mine);
 	named = file;
 	/* Each disposition: one that makes the part a file, of several,
 	 * leaves the labels as written (which one a reader takes is not
@@ -4239,12 +4291,11 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	for (i = 0; has[R_CDISP] > 0 &&
 	    (i = nym_hdr_find(ph, "content-disposition", (size_t)i)) >= 0;
 	    i++) {
-		if ((n = value(m, ph, (size_t)i)) < 0 ||
-		    nym_mime_parse(m->scratch, (size_t)n, &md) == -1)
+		if ((md = mimefield(m, ph, (size_t)i, &dmine, -1)) == NULL)
 			file = 1;
 		else
-			file |= dispfile(&md);
-		nym_mime_free(&md);
+			file |= dispfile(md);
+		nym_mime_free(&dmine);
 	}
 	/* A field given twice: the labels stay as written, but a missing
 	 * charset is written, as the next run writes it once a 7bit of the
@@ -4967,7 +5018,7 @@ static void
 partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
     const size_t *has)
 {
-	struct nym_mimetype mt = { 0 };
+	struct nym_mimetype mine = { 0 }, *mt;
 	ssize_t i, n;
 	int hasname = 0, hasfn = 0, text = 1, leaf = 0;
 
@@ -4980,25 +5031,23 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
 		return;
 	if (has[R_CTYPE] == 1 &&
 	    (i = nym_hdr_find(ph, "content-type", 0)) >= 0 &&
-	    (n = value(m, ph, (size_t)i)) >= 0 &&
-	    nym_mime_parse(m->scratch, (size_t)n, &mt) == 0) {
-		text = strncmp(mt.type, "text/", 5) == 0;
-		m->pp.multi = strncmp(mt.type, "multipart/", 10) == 0;
+	    (mt = mimefield(m, ph, (size_t)i, &mine, -1)) != NULL) {
+		text = strncmp(mt->type, "text/", 5) == 0;
+		m->pp.multi = strncmp(mt->type, "multipart/", 10) == 0;
 		leaf = !text && !m->pp.multi &&
-		    strncmp(mt.type, "message/", 8) != 0;
-		m->pp.cidkeep |= strcmp(mt.type, "message/external-body") == 0;
-		hasname = nym_mime_param(&mt, "name") != NULL;
+		    strncmp(mt->type, "message/", 8) != 0;
+		m->pp.cidkeep |= strcmp(mt->type, "message/external-body") == 0;
+		hasname = nym_mime_param(mt, "name") != NULL;
 	}
-	nym_mime_free(&mt);
+	nym_mime_free(&mine);
 	/* Any disposition with a file name (a second one stays, as the
 	 * first, when scrubbed again). */
 	for (i = 0; has[R_CDISP] > 0 &&
 	    (i = nym_hdr_find(ph, "content-disposition", (size_t)i)) >= 0;
 	    i++) {
-		if ((n = value(m, ph, (size_t)i)) >= 0 &&
-		    nym_mime_parse(m->scratch, (size_t)n, &mt) == 0)
-			hasfn |= nym_mime_param(&mt, "filename") != NULL;
-		nym_mime_free(&mt);
+		if ((mt = mimefield(m, ph, (size_t)i, &mine, -1)) != NULL)
+			hasfn |= nym_mime_param(mt, "filename") != NULL;
+		nym_mime_free(&mine);
 	}
 	/* A file's body is written base64, but one that is already. */
 	if (leaf && (has[R_CTE] <= 1 || m->lone.on) &&
@@ -5064,6 +5113,7 @@ parthead(struct msg *m, struct nym_hdr *ph, const char *part,
 	memset(ct, 0, sizeof *ct);
 	if (m->failed)
 		return;
+	memoclear(m);
 	if (nym_hdr_read(m->in, ph, 0, partstop, m) == -1) {
 		readfail(m);
 		return;
@@ -5311,6 +5361,7 @@ message(struct msg *m, struct nym_hdr *h)
 	m->nextfrom = 0;
 	m->prevempty = 1;
 	m->tail[0] = m->tail[1] = m->tail[2] = '\n';
+	memoclear(m);
 	do {
 		if (nym_hdr_read(m->in, h, NYM_HDR_MBOX, NULL, NULL) == -1)
 			return readfail(m) - 1;
@@ -5411,6 +5462,7 @@ done:
 	nym_in_close(&in);
 	nym_out_close(&out);
 	if (m != NULL) {
+		memoclear(m);
 		free(m->fb);
 		free(m->tf);
 		free(m->tb);
