@@ -104,11 +104,12 @@ nym_hdr_fieldname(const char *s, size_t n)
 static int
 scanbytes(struct nym_hdr *h)
 {
-	const char *p = h->buf + h->fromlen, *cr;
+	const char *p, *cr;
 	size_t n = h->len - h->fromlen;
 
-	if (n == 0)
+	if (n == 0)		/* h->buf may be NULL */
 		return 0;
+	p = h->buf + h->fromlen;
 	if (memchr(p, '\0', n) != NULL)
 		h->nul = 1;
 	for (cr = memchr(p, '\r', n); cr != NULL;
