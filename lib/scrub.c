@@ -1772,9 +1772,9 @@ static int
 simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
     const char **d, size_t *dn)
 {
-	const unsigned char *p, *e, *q, *name, *ne, *lp, *le, *dp, *de;
+	const unsigned char *p, *e, *q, *name, *ne, *lp, *le, *dp, *de, *as;
 	size_t start = m->fbn, ul;
-	int quoted, angle, dots, upper, lg, lf, legacy = 0, n = 0;
+	int quoted, angle, dots, upper, lg, lf, legacy = 0, n = 0, same;
 	char *u = NULL;
 
 	if (h->nul || h->barecr || m->s->slow || h->f[i].len < m->eollen ||
@@ -1794,6 +1794,10 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 	for (p = skipfws(p + 1, e);; n++) {
 		name = ne = NULL;
 		quoted = angle = 0;
+		/* same: the address is written as it was read (one space
+		 * between words, <>, a lower-case domain), one piece. */
+		as = p;
+		same = 1;
 		if (p < e && *p == '"') {
 			for (q = p + 1; q < e && *q != '"'; q++)
 				if (*q < 0x20 || *q == 0x7f || *q == '\\')
@@ -1804,6 +1808,7 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 			ne = q;
 			quoted = 1;
 			p = skipfws(q + 1, e);
+			same = p == q + 2 && q[1] == ' ';
 			if (p == e || *p != '<')
 				goto no;
 		}
@@ -1824,6 +1829,7 @@ simpleaddrs(struct msg *m, const struct nym_hdr *h, size_t i, int render,
 				ne = p;
 				if ((q = skipfws(p, e)) == p || q == e)
 					goto no;
+				same &= q == p + 1 && *p == ' ';
 				p = q;
 				if (*p == '<')
 					break;
@@ -1889,6 +1895,14 @@ domain:
 				emit(m, m->eol, m->eollen);
 				emit(m, " ", 1);
 			}
+			for (upper = 0, q = dp; q < de; q++)
+				upper |= *q >= 'A' && *q <= 'Z';
+			if (same && angle && u == NULL && !upper &&
+			    (!quoted || (ne > name && !isatoms(name,
+			    (size_t)(ne - name))))) {
+				emit(m, (const char *)as, (size_t)(p - as));
+				goto next;
+			}
 			if (u != NULL) {
 				emitname(m, u);
 				emit(m, " ", 1);
@@ -1924,8 +1938,6 @@ domain:
 			emit(m, "<", 1);
 			emit(m, (const char *)lp, (size_t)(le - lp));
 			emit(m, "@", 1);
-			for (upper = 0, q = dp; q < de; q++)
-				upper |= *q >= 'A' && *q <= 'Z';
 			if (!upper)
 				emit(m, (const char *)dp, (size_t)(de - dp));
 			for (q = dp; upper && q < de; q++) {
@@ -1936,6 +1948,7 @@ domain:
 			}
 			emit(m, ">", 1);
 		}
+next:
 		if ((p = skipfws(p, e)) == e)
 			break;
 		if (*p != ',' || (p = skipfws(p + 1, e)) == e)
