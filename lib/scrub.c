@@ -298,6 +298,46 @@ static const struct canon {
 #define NCANON	(sizeof canon / sizeof canon[0])
 _Static_assert(NCANON <= CANON_ROOM, "struct msg's cwant[] is too short");
 
+/* Is a (n bytes) the canon[] name b in any case?  Its names are letters,
+ * digits and '-', which (c | 0x20) matches in either case, and a field
+ * name holds no control character, the only other bytes it could take
+ * for them.  Eight bytes at a time (the last eight overlapping), four,
+ * then one: the names are read, never past their ends. */
+static int
+samefold(const char *a, const char *b, size_t n)
+{
+	const uint64_t k8 = 0x2020202020202020ULL;
+	const uint32_t k4 = 0x20202020U;
+	uint64_t x, y;
+	uint32_t u, v;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if ((x | k8) != (y | k8))
+				return 0;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return (x | k8) == (y | k8);
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if ((u | k4) != (v | k4))
+			return 0;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return (u | k4) == (v | k4);
+	}
+	for (i = 0; i < n; i++)
+		if ((a[i] | 0x20) != (b[i] | 0x20))
+			return 0;
+	return 1;
+}
+
 /* The canon[] entry of a field name, or -1.  It runs for every field of
  * every message: only the entries of its length are compared, found
  * through a table of the first entry of each length (the two loops
@@ -317,18 +357,9 @@ canonidx(const char *name, size_t n)
 		lo--;
 	while (lo < NCANON && canon[lo].len < n)
 		lo++;
-	/* Their names are letters, digits and '-', which (c | 0x20)
-	 * matches in either case, and a field name holds no control
-	 * character, the only other bytes it could take for them. */
-	for (; lo < NCANON && canon[lo].len == n; lo++) {
-		const char *c = canon[lo].name;
-		size_t j;
-
-		for (j = 0; j < n && (c[j] | 0x20) == (name[j] | 0x20); j++)
-			;
-		if (j == n)
+	for (; lo < NCANON && canon[lo].len == n; lo++)
+		if (samefold(name, canon[lo].name, n))
 			return (int)lo;
-	}
 	return -1;
 }
 
@@ -2191,27 +2222,31 @@ static void
 emitwords(struct msg *m, const char *name, size_t nl, const char *v,
     size_t n, int ew)
 {
-	const char *p = v, *w, *e = v + n;
+	const char *p = v, *w, *e = v + n, *run = v;
 	size_t col = nl + 2, lim = ew ? NYM_EWORD_COL : NYM_FOLD_COL;
 
 	emit(m, name, nl);
 	emit(m, ":", 1);
 	if (n > 0)
 		emit(m, " ", 1);
-	while (p < e) {
+	/* Written a line at a time: the words between two folds are
+	 * written as they are (run). */
+	while (col + (size_t)(e - p) > lim && p < e) {
 		/* The next piece: white space, then a word. */
 		for (w = p; w < e && *w == ' '; w++)
 			;
 		while (w < e && *w != ' ')
 			w++;
 		if (p != v && *p == ' ' && col + (size_t)(w - p) > lim) {
+			emit(m, run, (size_t)(p - run));
 			emit(m, m->eol, m->eollen);
+			run = p;
 			col = 0;
 		}
-		emit(m, p, (size_t)(w - p));
 		col += (size_t)(w - p);
 		p = w;
 	}
+	emit(m, run, (size_t)(e - run));
 	emit(m, m->eol, m->eollen);
 }
 
