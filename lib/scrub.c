@@ -2723,12 +2723,37 @@ basename_of(const char *v)
 	return b;
 }
 
+/* What doctype does with a parameter, by its name: one compare, or
+ * two, for each of a part's parameters (a switch on the first letter). */
+enum { PK_OTHER, PK_DROP, PK_FILENAME, PK_NAME, PK_BOUNDARY, PK_CHARSET,
+	PK_FORMAT, PK_DELSP };
+
 static int
-dropparam(const char *name)
+paramkind(const char *n)
 {
-	return strcmp(name, "creation-date") == 0 ||
-	    strcmp(name, "modification-date") == 0 ||
-	    strcmp(name, "read-date") == 0 || strncmp(name, "x-", 2) == 0;
+	switch (n[0]) {
+	case 'b':
+		return strcmp(n, "boundary") == 0 ? PK_BOUNDARY : PK_OTHER;
+	case 'c':
+		return strcmp(n, "charset") == 0 ? PK_CHARSET :
+		    strcmp(n, "creation-date") == 0 ? PK_DROP : PK_OTHER;
+	case 'd':
+		return strcmp(n, "delsp") == 0 ? PK_DELSP : PK_OTHER;
+	case 'f':
+		return strcmp(n, "filename") == 0 ? PK_FILENAME :
+		    strcmp(n, "format") == 0 ? PK_FORMAT : PK_OTHER;
+	case 'm':
+		return strcmp(n, "modification-date") == 0 ? PK_DROP :
+		    PK_OTHER;
+	case 'n':
+		return strcmp(n, "name") == 0 ? PK_NAME : PK_OTHER;
+	case 'r':
+		return strcmp(n, "read-date") == 0 ? PK_DROP : PK_OTHER;
+	case 'x':	/* x-mac-type and the like: client details */
+		return n[1] == '-' ? PK_DROP : PK_OTHER;
+	default:
+		return PK_OTHER;
+	}
 }
 
 static int
@@ -2746,11 +2771,23 @@ charsetname(char *c)
 
 	for (p = c; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
-	if (strcmp(c, "ascii") == 0 || strcmp(c, "us_ascii") == 0 ||
-	    strcmp(c, "ansi_x3.4-1968") == 0 || strcmp(c, "iso646-us") == 0)
-		return "us-ascii";
-	if (strcmp(c, "utf8") == 0)
-		return "utf-8";
+	switch (c[0]) {		/* most are us-ascii or utf-8 */
+	case 'a':
+		if (strcmp(c, "ascii") == 0 ||
+		    strcmp(c, "ansi_x3.4-1968") == 0)
+			return "us-ascii";
+		break;
+	case 'i':
+		if (strcmp(c, "iso646-us") == 0)
+			return "us-ascii";
+		break;
+	case 'u':
+		if (strcmp(c, "us_ascii") == 0)
+			return "us-ascii";
+		if (strcmp(c, "utf8") == 0)
+			return "utf-8";
+		break;
+	}
 	return c;
 }
 
@@ -2942,19 +2979,19 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 	for (k = 0; k < mt->np && np < NYM_MIME_PARAMS; k++) {
 		const struct nym_param *p = &mt->p[k];
 		const char *v = p->value;
+		int pk = paramkind(p->name);
 
-		if (dropparam(p->name)) {
+		if (pk == PK_DROP) {
 			leak(m, part, name, nl, "parameter %s (%s)", p->name,
 			    p->name[0] == 'x' ? "client details" :
 			    "file time stamps");
 			continue;
-		} else if ((strcmp(p->name, "filename") == 0 ||
-		    strcmp(p->name, "name") == 0) &&
+		} else if ((pk == PK_FILENAME || pk == PK_NAME) &&
 		    basename_of(p->value) != p->value) {
 			leak(m, part, name, nl, "%s holds a directory path",
 			    p->name);
 			v = basename_of(v);
-		} else if (isctype && strcmp(p->name, "boundary") == 0 &&
+		} else if (isctype && pk == PK_BOUNDARY &&
 		    strncmp(mt->type, "multipart/", 10) == 0) {
 			if (strlen(p->value) > NYM_BOUNDARY_MAX ||
 			    p->value[0] == '\0') {
@@ -2974,12 +3011,11 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 				token(m, "boundary", v, strlen(v), nb[np] + 2);
 				v = nb[np];
 			}
-		} else if (isctype && strcmp(p->name, "charset") == 0 &&
-		    textless(mt->type)) {
+		} else if (isctype && pk == PK_CHARSET && textless(mt->type)) {
 			leak(m, part, name, nl, "charset on a type that is not "
 			    "text (dropped)");
 			continue;
-		} else if (isctype && strcmp(p->name, "charset") == 0) {
+		} else if (isctype && pk == PK_CHARSET) {
 			charset = 1;
 			v = charsetname(p->value);
 			if (m->tx.on && strcmp(v, m->tx.cs) != 0) {
@@ -2994,8 +3030,7 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 				v = m->tx.cs;
 			}
 		} else if (isctype && m->tx.fmt != 0 &&
-		    (strcmp(p->name, "format") == 0 ||
-		    strcmp(p->name, "delsp") == 0) && (m->tx.fmt == 1 ||
+		    (pk == PK_FORMAT || pk == PK_DELSP) && (m->tx.fmt == 1 ||
 		    (p->name[0] == 'd' && strcasecmp(p->value, "yes") != 0))) {
 			leak(m, part, name, nl, "%s=%s %s (dropped)", p->name,
 			    p->value, m->tx.unflow ? "of a text made fixed" :
