@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "limits.h"
 #include "msg.h"
@@ -259,6 +260,97 @@ isutf8(const char *cs)
 	    strcmp(l, "us-ascii") == 0 || strcmp(l, "ascii") == 0;
 }
 
+/* The legacy charsets most mail is in, made UTF-8 here: iconv_open()
+ * in a static binary loads glibc's gconv module and, with it, the
+ * shared C library, which costs a process that scrubs one message more
+ * than the scrub.  Names as glibc's iconv takes them (any case); their
+ * bytes 0x80-0xff as Unicode code points: Latin-1's are the bytes, and
+ * ISO-8859-15 and Windows-1252 differ from it where their tables say
+ * (0: no character, as iconv refuses it). */
+enum { CS_OTHER, CS_LATIN1, CS_LATIN9, CS_CP1252 };
+
+static int
+builtincs(const char *cs)
+{
+	static const struct {
+		const char *name;
+		int cs;
+	} names[] = {
+		{ "iso-8859-1", CS_LATIN1 }, { "iso8859-1", CS_LATIN1 },
+		{ "iso_8859-1", CS_LATIN1 }, { "latin1", CS_LATIN1 },
+		{ "l1", CS_LATIN1 }, { "ibm819", CS_LATIN1 },
+		{ "cp819", CS_LATIN1 }, { "iso-8859-15", CS_LATIN9 },
+		{ "iso8859-15", CS_LATIN9 }, { "iso_8859-15", CS_LATIN9 },
+		{ "latin-9", CS_LATIN9 }, { "latin9", CS_LATIN9 },
+		{ "windows-1252", CS_CP1252 }, { "cp1252", CS_CP1252 }
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof names / sizeof names[0]; k++)
+		if (strcasecmp(cs, names[k].name) == 0)
+			return names[k].cs;
+	return CS_OTHER;
+}
+
+static unsigned
+legacycp(int cs, unsigned char b)
+{
+	static const unsigned short cp1252[32] = {
+		0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+		0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+		0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+		0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178
+	};
+
+	if (cs == CS_CP1252 && b >= 0x80 && b <= 0x9f)
+		return cp1252[b - 0x80];
+	if (cs == CS_LATIN9)
+		switch (b) {
+		case 0xa4: return 0x20ac;
+		case 0xa6: return 0x0160;
+		case 0xa8: return 0x0161;
+		case 0xb4: return 0x017d;
+		case 0xb8: return 0x017e;
+		case 0xbc: return 0x0152;
+		case 0xbd: return 0x0153;
+		case 0xbe: return 0x0178;
+		default: break;
+		}
+	return b;
+}
+
+/* nym_iconv_utf8 for a builtincs() charset. */
+static ssize_t
+legacyutf8(int cs, const char *in, size_t n, char *out, size_t cap)
+{
+	size_t i, o = 0;
+	unsigned c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)in[i];
+		if (c >= 0x80 && (c = legacycp(cs, (unsigned char)c)) == 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (cap - o <= (c < 0x80 ? 1U : c < 0x800 ? 2U : 3U)) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (c < 0x80)
+			out[o++] = (char)c;
+		else if (c < 0x800) {
+			out[o++] = (char)(0xc0 | c >> 6);
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		} else {
+			out[o++] = (char)(0xe0 | c >> 12);
+			out[o++] = (char)(0x80 | (c >> 6 & 0x3f));
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	out[o] = '\0';
+	return (ssize_t)o;
+}
+
 ssize_t
 nym_iconv_utf8(const char *cs, const char *in, size_t n, char *out,
     size_t cap)
@@ -266,8 +358,13 @@ nym_iconv_utf8(const char *cs, const char *in, size_t n, char *out,
 	iconv_t cd;
 	char *ip = (char *)(uintptr_t)in, *op = out;
 	size_t il = n, ol = cap, r;
+	int b;
 
-	if (cap == 0 || (cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
+	if (cap == 0)
+		return -1;
+	if ((b = builtincs(cs)) != CS_OTHER)
+		return legacyutf8(b, in, n, out, cap);
+	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
 		return -1;
 	r = iconv(cd, &ip, &il, &op, &ol);
 	if (r != (size_t)-1)	/* the end of a stateful charset's text */

@@ -5,6 +5,8 @@
  * quadratic path would show as a timeout).
  */
 #include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,6 +552,71 @@ test_canon(void)
 	}
 }
 
+/* iconv(3) itself, the reference for the charsets nym_iconv_utf8 makes
+ * UTF-8 without it. */
+static ssize_t
+refutf8(const char *cs, const char *in, size_t n, char *out, size_t cap)
+{
+	iconv_t cd = iconv_open("UTF-8", cs);
+	char *ip = (char *)(uintptr_t)in, *op = out;
+	size_t il = n, ol = cap, r;
+
+	if (cd == (iconv_t)-1)
+		return -2;
+	r = iconv(cd, &ip, &il, &op, &ol);
+	iconv_close(cd);
+	return r == 0 && il == 0 && ol > 0 ? op - out : -1;
+}
+
+/* Latin-1, ISO-8859-15 and Windows-1252 are converted without iconv:
+ * each byte, under each name glibc takes for them, as iconv converts it
+ * (or refuses it); the output's room counted as iconv's. */
+static void
+test_legacy(void)
+{
+	static const char *const names[] = {
+		"iso-8859-1", "ISO8859-1", "iso_8859-1", "Latin1", "l1",
+		"IBM819", "cp819", "ISO-8859-15", "iso8859-15", "iso_8859-15",
+		"latin-9", "LATIN9", "windows-1252", "CP1252"
+	};
+	char in[256], got[1024], want[1024], what[80];
+	ssize_t g, w;
+	size_t k;
+	int b, same;
+
+	for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+		same = 1;
+		for (b = 0; b < 256 && same; b++) {
+			in[0] = 'a';
+			in[1] = (char)b;
+			g = nym_iconv_utf8(names[k], in, 2, got, sizeof got);
+			w = refutf8(names[k], in, 2, want, sizeof want);
+			same = g == w && (g < 0 || memcmp(got, want,
+			    (size_t)g) == 0);
+			if (!same)
+				printf("#   byte 0x%02x: %zd, iconv %zd\n", b,
+				    g, w);
+		}
+		snprintf(what, sizeof what, "%s: every byte as iconv makes "
+		    "it UTF-8", names[k]);
+		check(same, what);
+	}
+	for (b = 0; b < 256; b++)
+		in[b] = (char)(b == 0x81 || b == 0x8d || b == 0x8f ||
+		    b == 0x90 || b == 0x9d ? 'x' : b);
+	w = refutf8("cp1252", in, 256, want, sizeof want);
+	g = nym_iconv_utf8("cp1252", in, 256, got, sizeof got);
+	check(w > 0 && g == w && memcmp(got, want, (size_t)w) == 0,
+	    "cp1252: a text of every defined byte at once");
+	g = nym_iconv_utf8("iso-8859-15", "\xa4", 1, got, 4);
+	check(g == 3 && strcmp(got, "\xe2\x82\xac") == 0,
+	    "iso-8859-15: the euro sign in exactly its room and the NUL");
+	check_int(nym_iconv_utf8("iso-8859-15", "\xa4", 1, got, 3), -1,
+	    "iso-8859-15: no room for the NUL: refused, as iconv's");
+	check_int(nym_iconv_utf8("latin1", "abc", 3, got, 0), -1,
+	    "no room at all: refused");
+}
+
 int
 main(void)
 {
@@ -558,5 +625,6 @@ main(void)
 	test_mime();
 	test_limits();
 	test_canon();
+	test_legacy();
 	return tap_done();
 }
