@@ -4341,7 +4341,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	char format[16] = "", delsp[16] = "";
 	const char *stays;
 	ssize_t i, n;
-	int text = 0, file = 0, named, plain, hasf, hasd;
+	int text = 0, file = 0, named, plain, hasf, hasd, hasfn = 0;
 
 	memset(&m->tx, 0, sizeof m->tx);
 	m->tbn = 0;
@@ -4376,10 +4376,16 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	    i++) {
 		if ((md = mimefield(m, ph, (size_t)i, &dmine, -1)) == NULL)
 			file = 1;
-		else
+		else {
 			file |= dispfile(md);
+			hasfn |= nym_mime_param(md, "filename") != NULL;
+		}
 		nym_mime_free(&dmine);
 	}
+	/* name= beside a disposition's filename goes (partplan): the next
+	 * run finds the part not named
+	 * (t/fuzz/regress/scrub/text-part-name-and-filename-twice). */
+	named &= !hasfn;
 	/* A field given twice: the labels stay as written, but a missing
 	 * charset is written, as the next run writes it once a 7bit of the
 	 * two has gone (t/fuzz/regress/scrub/text-part-cte-twice). */

@@ -251,4 +251,15 @@ test_expect_success 'a Content-Description empty once decoded: dropped at once' 
 	! grep "^Content-Description" dw.out
 '
 
+# A text part with name= and two dispositions, one with a filename:
+# name= goes beside the filename, so the next run finds the part not
+# named, and a missing charset is written on the first run, as on the
+# next (t/fuzz/regress/scrub/text-part-name-and-filename-twice).
+test_expect_success 'a named text part with two dispositions: a fixed point' '
+	printf "From: a@a.i2p\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/x-note; name=\"n.txt\"\nContent-Disposition: attachment; filename=\"n.txt\"\nContent-Disposition: inline\n\nx\n--b--\n" >nf.eml &&
+	scrub_fixed nf &&
+	grep -x "Content-Type: text/x-note; charset=us-ascii" nf.out &&
+	! grep "name=\"n.txt\"; \|; name=" nf.out
+'
+
 test_done
