@@ -1676,6 +1676,7 @@ mimefield(struct msg *m, const struct nym_hdr *h, size_t i,
 		e->i = i;
 		e->ok = 0;
 		t = &e->mt;
+		memset(t, 0, sizeof *t);	/* memoclear frees it */
 	}
 	if ((n < 0 && (n = value(m, h, i)) < 0) ||
 	    nym_mime_parse(m->scratch, (size_t)n, t) == -1)
