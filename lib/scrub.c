@@ -4747,8 +4747,8 @@ findcid(const char *s, const char *p, const char *e)
 static char *
 rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 {
-	char id[1000];
-	const char *p, *e = s + n, *q, *c;
+	char id[1000], *ip, *big;
+	const char *p, *e = s + n, *q, *c, *r;
 	char *out, *grown;
 	size_t o = 0, cap, idn, chunk;
 	int changed = 0;
@@ -4777,25 +4777,40 @@ rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 		o += chunk;
 		if (c == NULL)
 			break;
-		for (q = c + 4, idn = 0; q < e && strchr("\"'()<> \t\r\n",
-		    *q) == NULL && idn + 1 < sizeof id; q++) {
-			if (*q == '%' && e - q > 2 &&
-			    nym_hexval((unsigned char)q[1]) >= 0 &&
-			    nym_hexval((unsigned char)q[2]) >= 0) {
-				id[idn++] = (char)(nym_hexval(
-				    (unsigned char)q[1]) << 4 |
-				    nym_hexval((unsigned char)q[2]));
-				q += 2;
-			} else
-				id[idn++] = *q;
+		/* The reference, whole: a longer one than id[] holds is
+		 * renamed whole too, or what is left of it would read as
+		 * another reference on the next run
+		 * (t/fuzz/regress/scrub/html-cid-reference-over-1000). */
+		for (q = c + 4; q < e && strchr("\"'()<> \t\r\n", *q) == NULL;
+		    q++)
+			;
+		ip = id;
+		big = NULL;
+		if ((size_t)(q - c - 4) > sizeof id &&
+		    (ip = big = malloc((size_t)(q - c - 4))) == NULL) {
+			free(out);
+			nomem(m);
+			return NULL;
 		}
-		if (idn == 0 || neutralid(m, id, idn)) {
+		for (r = c + 4, idn = 0; r < q; r++) {
+			if (*r == '%' && q - r > 2 &&
+			    nym_hexval((unsigned char)r[1]) >= 0 &&
+			    nym_hexval((unsigned char)r[2]) >= 0) {
+				ip[idn++] = (char)(nym_hexval(
+				    (unsigned char)r[1]) << 4 |
+				    nym_hexval((unsigned char)r[2]));
+				r += 2;
+			} else
+				ip[idn++] = *r;
+		}
+		if (idn == 0 || neutralid(m, ip, idn)) {
 			memcpy(out + o, c + 4, (size_t)(q - c - 4));
 			o += (size_t)(q - c - 4);
 		} else {
 			changed = 1;
-			o += mapid(m, "content-id", id, idn, out + o);
+			o += mapid(m, "content-id", ip, idn, out + o);
 		}
+		free(big);
 	}
 	if (!changed) {
 		free(out);

@@ -262,4 +262,17 @@ test_expect_success 'a named text part with two dispositions: a fixed point' '
 	! grep "name=\"n.txt\"; \|; name=" nf.out
 '
 
+# A cid: reference longer than the 1000 bytes rewritecids had room for
+# was renamed from its first 999, and the rest read as another reference
+# on the next run (t/fuzz/regress/scrub/html-cid-reference-over-1000).
+test_expect_success 'a cid: reference over 1000 bytes is renamed whole' '
+	long=$(printf "%01200d" 0) &&
+	printf "From: a@a.i2p\nMIME-Version: 1.0\nContent-Type: multipart/related; boundary=b\n\n--b\nContent-Type: text/html\n\n<img src=\"cid:x%s@laptop.lan\">\n--b\nContent-Type: image/png\nContent-ID: <x%s@laptop.lan>\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--b--\n" "$long" "$long" >cid.eml &&
+	scrub_fixed cid &&
+	! grep "laptop" cid.out &&
+	sed -n "s/.*src=\"cid:\([^\"]*\)\".*/\1/p" cid.out >cid.ref &&
+	sed -n "s/^Content-ID: <\(.*\)>$/\1/p" cid.out >cid.id &&
+	test_cmp cid.id cid.ref
+'
+
 test_done
