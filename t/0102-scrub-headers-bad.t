@@ -275,4 +275,14 @@ test_expect_success 'a cid: reference over 1000 bytes is renamed whole' '
 	test_cmp cid.id cid.ref
 '
 
+# A field line of 65,537 bytes reaches the header reader in two pieces,
+# the first the 64 KiB input buffer, ending in the CR of its CRLF: still
+# a CRLF, not a bare CR.
+test_expect_success 'a CRLF cut by the input buffer is no bare CR' '
+	python3 -c "import sys; sys.stdout.buffer.write(b\"From: a@a.i2p\\r\\nSubject: \" + b\"x\" * (65536 - 10) + b\"\\r\\n\\r\\nhi\\r\\n\")" >cut.eml &&
+	{ scrub-headers -c <cut.eml >cut.report; test $? -le 1; } &&
+	test_grep "^From: " cut.report &&
+	! grep "bare CR" cut.report
+'
+
 test_done
