@@ -4784,10 +4784,10 @@ rewritecids(struct msg *m, const char *s, size_t n, size_t *outn)
 		for (q = c + 4; q < e && strchr("\"'()<> \t\r\n", *q) == NULL;
 		    q++)
 			;
-		ip = id;
 		big = NULL;
-		if ((size_t)(q - c - 4) > sizeof id &&
-		    (ip = big = malloc((size_t)(q - c - 4))) == NULL) {
+		if ((size_t)(q - c - 4) <= sizeof id)
+			ip = id;
+		else if ((ip = big = malloc((size_t)(q - c - 4))) == NULL) {
 			free(out);
 			nomem(m);
 			return NULL;
