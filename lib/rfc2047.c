@@ -435,7 +435,7 @@ nym_rfc2047_utf8(const char *s, size_t n, char *out, size_t cap,
 		else if (out == NULL)
 			(*changed)++;	/* counted: a legacy word */
 		else {
-			if (w.textlen + 1 > rcap) {
+			if (raw == NULL || w.textlen + 1 > rcap) {
 				free(raw);
 				free(u);
 				rcap = w.textlen + 1;
@@ -578,7 +578,7 @@ canondecode(const char *s, size_t n, char *d, size_t dcap, int *legacy,
 				r = w.enc == 'b' ? decodeb(&w, d + at,
 				    dcap - at) : decodeq(&w, d + at, dcap - at);
 			else {
-				if (w.textlen + 1 > rcap) {
+				if (raw == NULL || w.textlen + 1 > rcap) {
 					free(raw);
 					rcap = w.textlen + 1;
 					if ((raw = malloc(rcap)) == NULL) {
