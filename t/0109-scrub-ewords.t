@@ -149,12 +149,15 @@ test_expect_success 'text that reads as an encoded word is encoded' '
 # iconv_open() in the static scrub-headers loads a gconv module and the
 # shared C library with it: more than the scrub itself costs one process
 # a message.  The legacy charsets of most mail are made UTF-8 without it.
+# (Only gconv is looked for: the ASan build is linked dynamically, and
+# opens libc.so.6 anyway; LeakSanitizer does not run under ptrace.)
 test_expect_success STRACE 'Latin-1, Latin-9 and Windows-1252 words need no gconv module' '
 	msg "=?ISO-8859-15?Q?J=FCrgen_Nym?= <j@mail.i2p>" "=?windows-1252?q?=80_Gr=FC=DFe_aus_Berlin?= =?iso-8859-1?q?=FC?=" >nogconv.eml &&
-	strace -f -e trace=open,openat -o nogconv.trace scrub-headers <nogconv.eml >nogconv.out &&
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -e trace=open,openat -o nogconv.trace scrub-headers <nogconv.eml >nogconv.out &&
 	test_grep -x "Subject: =?utf-8?B?4oKsIEdyw7zDn2UgYXVzIEJlcmxpbsO8?=" nogconv.out &&
 	test_grep -x "From: =?utf-8?B?SsO8cmdlbiBOeW0=?= <j@mail.i2p>" nogconv.out &&
-	! grep -E "gconv|libc\.so" nogconv.trace
+	! grep gconv nogconv.trace
 '
 
 test_done
