@@ -2679,6 +2679,21 @@ ischarset(const char *c)
 	return 1;
 }
 
+/* Can doctype write mt's parameters back?  Not one whose name the
+ * parser kept a '*' in ("filename*0*0="), which would read back as
+ * another parameter: the field then stays as written
+ * (t/fuzz/regress/scrub/param-name-with-star). */
+static int
+writable(const struct nym_mimetype *mt)
+{
+	size_t k;
+
+	for (k = 0; k < mt->np; k++)
+		if (!ischarset(mt->p[k].name))
+			return 0;
+	return 1;
+}
+
 /* "; name=value", or with fold ";", a new line and " name=value". */
 static void
 emitparam(struct msg *m, const struct nym_param *p, const char *v, int fold)
@@ -2988,19 +3003,14 @@ doctype(struct msg *m, const struct nym_hdr *h, size_t i, const char *part,
 		emitraw(m, h, i);
 		return;
 	}
-	/* A name the parser kept a '*' in ("filename*0*0=") would read
-	 * back as another parameter: the field stays as written, as one
-	 * the parser refuses (t/fuzz/regress/scrub/param-name-with-star). */
-	for (k = 0; k < mt->np; k++)
-		if (!ischarset(mt->p[k].name)) {
-			residue(m, part, canonidx(name, nl) >= 0 ?
-			    canon[canonidx(name, nl)].name : "header",
-			    "parameter name that cannot be written back, kept "
-			    "as written");
-			nym_mime_free(&mine);
-			emitraw(m, h, i);
-			return;
-		}
+	if (!writable(mt)) {
+		residue(m, part, canonidx(name, nl) >= 0 ?
+		    canon[canonidx(name, nl)].name : "header", "parameter "
+		    "name that cannot be written back, kept as written");
+		nym_mime_free(&mine);
+		emitraw(m, h, i);
+		return;
+	}
 	if (isctype)
 		COPYS(ct->type, mt->type);
 	/* A multipart is no file and is shown as its parts are. */
@@ -3855,7 +3865,7 @@ textscan(const unsigned char *d, size_t dn, struct textstat *ts)
  * why the labels stay as written (then m->tx.on is 0). */
 static const char *
 textrule(struct msg *m, int kind, const char *cs, const char *format,
-    const char *delsp, const char *part, int mustlook, int plain)
+    const char *delsp, const char *part, int mustlook, int plain, int asis)
 {
 	struct text *tx = &m->tx;
 	const unsigned char *d;
@@ -3883,10 +3893,13 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	}
 	/* -a: the text is rewritten here, or left as it is (awleft); but
 	 * one that stays as written and is labelled so that the next run
-	 * takes it at its word (7-bit, US-ASCII, not flowed) is watched line
-	 * by line, as the next run would watch it. */
+	 * takes it at its word (7-bit, US-ASCII, not flowed, and no format
+	 * or delsp parameter left in a Content-Type kept as written: asis)
+	 * is watched line by line, as the next run would watch it
+	 * (t/fuzz/regress/scrub/attrib-format-kept-8bit). */
 	if (aw && (mustlook || (kind != CTE_NONE && kind != CTE_7BIT) ||
-	    (*cs != '\0' && strcmp(cs, "us-ascii") != 0) || flowed))
+	    (*cs != '\0' && strcmp(cs, "us-ascii") != 0) || flowed ||
+	    (asis && (format != NULL || delsp != NULL))))
 		m->aw.done = m->aw.ruled = 1;
 	if (kind == CTE_OTHER)
 		stays = "an unknown encoding";
@@ -4274,7 +4287,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	    m->mw[0].cte) {
 		tried = 1;
 		m->aw.try = m->s->attrib && !isattachment(m, h);
-		stays = textrule(m, kind, charset, fv, dv, NULL, 0, 1);
+		stays = textrule(m, kind, charset, fv, dv, NULL, 0, 1,
+		    !writable(mt));
 		awleft(m, NULL, stays);
 	} else if (pl->text && !multi && !pl->hasmv && !pl->hasct &&
 	    (kind == CTE_NONE || kind == CTE_7BIT) &&
@@ -4285,7 +4299,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		 * which the reader's client would otherwise guess, written
 		 * quoted-printable by the text rule. */
 		m->aw.try = m->s->attrib;
-		stays = textrule(m, CTE_NONE, "utf-8", NULL, NULL, NULL, 1, 1);
+		stays = textrule(m, CTE_NONE, "utf-8", NULL, NULL, NULL, 1, 1,
+		    0);
 		pl->addmime = stays == NULL && (m->tx.cte == CTE_NONE ||
 		    (m->tx.cte == CTE_QP && strcmp(m->tx.cs, "utf-8") == 0));
 		if (!pl->addmime) {
@@ -4375,7 +4390,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	char format[16] = "", delsp[16] = "";
 	const char *stays;
 	ssize_t i, n;
-	int text = 0, file = 0, named, plain, hasf, hasd, hasfn = 0;
+	int text = 0, file = 0, named, plain, hasf, hasd, hasfn = 0, asis;
 
 	memset(&m->tx, 0, sizeof m->tx);
 	m->tbn = 0;
@@ -4398,6 +4413,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	hasd = p != NULL;
 	if (hasd)
 		COPYS(delsp, p->value);
+	asis = !writable(mt);
 	nym_mime_free(&mine);
 	named = file;
 	/* Each disposition: one that makes the part a file, of several,
@@ -4439,7 +4455,7 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	m->aw.try = m->s->attrib && !m->aw.done && plain &&
 	    !isattachment(m, ph);
 	stays = textrule(m, ctekind(cte), charset, hasf ? format : NULL,
-	    hasd ? delsp : NULL, part, 0, plain);
+	    hasd ? delsp : NULL, part, 0, plain, asis);
 	awleft(m, part, stays);
 	/* A missing charset is written even where the rule stops short,
 	 * as its fast path would write it once the labels are canonical. */

@@ -291,6 +291,23 @@ test_expect_success 'a text left as written keeps its attribution, and -a -c say
 	test_grep -x "residue: body: base64 text: a reply attribution in it is not rewritten" report
 '
 
+# A Content-Type kept as written (a parameter name that cannot be
+# written back) keeps its format parameter, which keeps the next run off
+# the fast path: the text rule reads the text, and -a is decided there.
+# A text not valid in its charset keeps its attribution; watched line by
+# line, the line would have lost its 8-bit byte, and the next run's rule
+# would write the text quoted-printable
+# (t/fuzz/regress/scrub/attrib-format-kept-8bit).
+test_expect_success 'a text with its format kept and bad 8-bit bytes keeps its attribution' '
+	printf "From: a@a.i2p\nContent-Type: text/plain; format=fixed; a*0*0=x\n\nAm \377 3.1.26 schrieb Bob:\n> x\nnul \000 here\n" >fk.eml &&
+	scrub-headers -a <fk.eml >fk.out &&
+	body fk.eml >want && body fk.out >got && test_cmp want got &&
+	scrub-headers -a <fk.out >fk.again && test_cmp fk.out fk.again &&
+	scrub-headers -a -c <fk.out >report ;
+	test_grep -x "residue: body: reply attribution not rewritten: the text is left as written (8-bit text not valid in its charset)" report &&
+	! grep -v "^residue: " report
+'
+
 # -c reads a text the rule writes anew as it reads any other: decoded.
 test_expect_success 'without -a, -c reports the attribution of a text written anew' '
 	one "On Mon, 23 Nov 2026 at 10:00 AM CET, Bob wrote:" >cet.eml &&
