@@ -4224,6 +4224,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	const char *stays = NULL, *fv, *dv;
 	ssize_t mv, ct, te, n;
 	int kind, multi, tried = 0, file = 0;
+	short k;
 
 	memset(pl, 0, sizeof *pl);
 	memset(&m->tx, 0, sizeof m->tx);
@@ -4270,12 +4271,17 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		for (n = 0; cte[n] != '\0'; n++)
 			cte[n] = (char)tolower((unsigned char)cte[n]);
 	}
-	/* A file is copied as it is, in a part or as the whole message. */
-	if (head[R_CDISP] >= 0 && m->mw[0].cdisp) {
+	/* A file is copied as it is, in a part or as the whole message:
+	 * any disposition kept that makes it one, as in a part (parttext;
+	 * the others may go, and the next run sees only that one:
+	 * t/fuzz/regress/scrub/attrib-disposition-twice). */
+	for (k = head[R_CDISP]; k != -1 && m->mw[0].cdisp;
+	    k = m->tf[k].next) {
 		struct nym_mimetype dmine = { 0 }, *md;
 
-		if ((md = mimefield(m, h, (size_t)head[R_CDISP], &dmine, -1)) ==
-		    NULL)
+		if (!m->tf[k].want)
+			continue;
+		if ((md = mimefield(m, h, (size_t)k, &dmine, -1)) == NULL)
 			file = 1;
 		else
 			file |= dispfile(md);
