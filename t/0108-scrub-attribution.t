@@ -284,10 +284,10 @@ test_expect_success 'a text left as written keeps its attribution, and -a -c say
 	  done; } >long.eml &&
 	scrub-headers -a <long.eml >long.out &&
 	body long.eml >want && body long.out >got && test_cmp want got &&
-	scrub-headers -a -c <long.eml >report ;
+	{ scrub-headers -a -c <long.eml >report; test $? -le 1; } &&
 	test_grep -x "residue: body: reply attribution not rewritten: the text is left as written (a body too long to look at first)" report &&
 	printf "From: a@a.i2p\nSubject: Re: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: inline; filename=a.txt\nContent-Transfer-Encoding: base64\n\n%s\n" "$b64" >file.eml &&
-	scrub-headers -a -c <file.eml >report ;
+	{ scrub-headers -a -c <file.eml >report; test $? -le 1; } &&
 	test_grep -x "residue: body: base64 text: a reply attribution in it is not rewritten" report
 '
 
@@ -326,7 +326,7 @@ test_expect_success 'a message with inline and a broken disposition: -a once' '
 # -c reads a text the rule writes anew as it reads any other: decoded.
 test_expect_success 'without -a, -c reports the attribution of a text written anew' '
 	one "On Mon, 23 Nov 2026 at 10:00 AM CET, Bob wrote:" >cet.eml &&
-	scrub-headers -c <cet.eml >report ;
+	{ scrub-headers -c <cet.eml >report; test $? -le 1; } &&
 	test_grep -x "body: the client'"'"'s encoding of the text (written quoted-printable)" report &&
 	test_grep -x "residue: body: reply attribution with the time zone CET (the text is not rewritten)" report &&
 	test $(grep -c "attribution" report) = 1
