@@ -3487,9 +3487,14 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
 			    "%s, where the body reads the same without it "
 			    "(dropped)", ct->cte);
-		else if (part != NULL && ctekind(ct->cte) == CTE_7BIT)
+		else if (part != NULL && (ctekind(ct->cte) == CTE_7BIT ||
+		    ctekind(ct->cte) == CTE_NONE))
+			/* Empty, it means 7bit, and the next run's text rule
+			 * drops it (t/fuzz/regress/scrub/cte-empty-format-
+			 * 8bit-attrib). */
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
-			    "7bit, the default (dropped)");
+			    "%s, the default (dropped)", ct->cte[0] != '\0' ?
+			    "7bit" : "empty");
 		else if (ctekind(ct->cte) != CTE_OTHER &&
 		    ctekind(ct->cte) != CTE_NONE)
 			emitfield(m, h->buf + h->f[i].off, h->f[i].namelen,
@@ -4320,7 +4325,8 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	}
 	if (!m->tx.on)
 		m->tx.fmt = pl->text && !file && fmtoff(fv, dv);
-	pl->dropcte = m->tx.on ? m->tx.cte == CTE_NONE : kind == CTE_7BIT;
+	pl->dropcte = m->tx.on ? m->tx.cte == CTE_NONE : kind == CTE_7BIT ||
+	    kind == CTE_NONE;
 	pl->addct = pl->hasmv && !pl->hasct && m->mw[0].ct;
 	nym_mime_free(&mine);
 	if (m->s->report == NULL || m->failed)

@@ -285,4 +285,21 @@ test_expect_success 'a CRLF cut by the input buffer is no bare CR' '
 	! grep "bare CR" cut.report
 '
 
+# An empty Content-Transfer-Encoding means 7bit.  Where a text's labels
+# stayed as written (8-bit bytes not valid in its charset) it was kept,
+# but the next run's text rule took the part at its word and dropped it
+# (t/fuzz/regress/scrub/cte-empty-format-8bit-attrib).
+test_expect_success 'an empty Content-Transfer-Encoding goes, also where the labels stay' '
+	printf "From: a@a.i2p\nMIME-Version: 1.0\nContent-Type: text/plain; format=\nContent-Transfer-Encoding:\n\n\377\n" >ce.eml &&
+	scrub_fixed ce &&
+	! grep "^Content-Transfer-Encoding" ce.out &&
+	{ scrub-headers -c <ce.eml >ce.first; test $? = 1; } &&
+	test_grep -x "Content-Transfer-Encoding: , where the body reads the same without it (dropped)" ce.first &&
+	printf "From: a@a.i2p\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; format=\nContent-Transfer-Encoding:\n\n\377\n--b--\n" >cp.eml &&
+	scrub_fixed cp &&
+	! grep "^Content-Transfer-Encoding" cp.out &&
+	{ scrub-headers -c <cp.eml >cp.first; test $? = 1; } &&
+	test_grep -x "part 1: Content-Transfer-Encoding: empty, the default (dropped)" cp.first
+'
+
 test_done
