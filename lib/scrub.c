@@ -2869,6 +2869,24 @@ dispfile(const struct nym_mimetype *md)
 	    nym_mime_param(md, "filename") != NULL;
 }
 
+/* Content-Disposition field i of header h: does it make the part a file
+ * (dispfile), and does it give a filename?  Each adds to what the
+ * part's other dispositions said. */
+static void
+dispadd(struct msg *m, const struct nym_hdr *h, size_t i, int *file,
+    int *hasfn)
+{
+	struct nym_mimetype mine = { 0 }, *md;
+
+	if ((md = mimefield(m, h, i, &mine, -1)) == NULL)
+		*file = 1;
+	else {
+		*file |= dispfile(md);
+		*hasfn |= nym_mime_param(md, "filename") != NULL;
+	}
+	nym_mime_free(&mine);
+}
+
 /* Is type t one whose charset= means nothing (scrub-headers(1),
  * "Canonical form")?  image/, audio/, video/, font/, model/, and the
  * application/ types that are not text: all but json, xml, yaml, toml,
@@ -3358,6 +3376,22 @@ ctename(int kind)
 	    "base64" : "";
 }
 
+/* Field i's Content-Transfer-Encoding into cte (lower case, "" if its
+ * value is written as it is), and its kind. */
+static int
+ctefield(struct msg *m, const struct nym_hdr *h, size_t i, char *cte,
+    size_t cap)
+{
+	ssize_t n;
+
+	cte[0] = '\0';
+	if ((n = value(m, h, i)) >= 0)
+		copyn(cte, cap, m->scratch, (size_t)n);
+	for (n = 0; cte[n] != '\0'; n++)
+		cte[n] = (char)tolower((unsigned char)cte[n]);
+	return ctekind(cte);
+}
+
 /* Look at the body's text lines for attributions (-c): a text/plain body
  * (or one without Content-Type) that is not encoded. */
 static void
@@ -3437,8 +3471,6 @@ static int
 docontent(struct msg *m, const struct nym_hdr *h, size_t i,
     const char *part, struct content *ct)
 {
-	ssize_t n;
-
 	if (nym_hdr_is(h, i, "content-type"))
 		doctype(m, h, i, part, ct, 1);
 	else if (nym_hdr_is(h, i, "content-disposition"))
@@ -3453,11 +3485,7 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 			    "7bit, the default (dropped)");
 			return 1;
 		}
-		n = value(m, h, i);
-		copyn(ct->cte, sizeof ct->cte, m->scratch, n > 0 ?
-		    (size_t)n : 0);
-		for (n = 0; ct->cte[n] != '\0'; n++)
-			ct->cte[n] = (char)tolower((unsigned char)ct->cte[n]);
+		(void)ctefield(m, h, i, ct->cte, sizeof ct->cte);
 		if (m->tx.on) {
 			if (m->tx.cte == CTE_NONE)
 				leak(m, part, h->buf + h->f[i].off,
@@ -4228,7 +4256,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
 	const char *stays = NULL, *fv, *dv;
 	ssize_t mv, ct, te, n;
-	int kind, multi, tried = 0, file = 0;
+	int kind, multi, tried = 0, file = 0, hasfn = 0;
 	short k;
 
 	memset(pl, 0, sizeof *pl);
@@ -4271,27 +4299,16 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	multi = type[0] != '\0' && strncmp(type, "multipart/", 10) == 0;
 	pl->text = !pl->hasct || strcmp(type, "text/plain") == 0;
 	pl->anytext = !pl->hasct || strncmp(type, "text/", 5) == 0;
-	if (pl->hascte && (n = value(m, h, (size_t)te)) >= 0) {
-		copyn(cte, sizeof cte, m->scratch, (size_t)n);
-		for (n = 0; cte[n] != '\0'; n++)
-			cte[n] = (char)tolower((unsigned char)cte[n]);
-	}
+	if (pl->hascte)
+		(void)ctefield(m, h, (size_t)te, cte, sizeof cte);
 	/* A file is copied as it is, in a part or as the whole message:
 	 * any disposition kept that makes it one, as in a part (parttext;
 	 * the others may go, and the next run sees only that one:
 	 * t/fuzz/regress/scrub/attrib-disposition-twice). */
 	for (k = head[R_CDISP]; k != -1 && m->mw[0].cdisp;
-	    k = m->tf[k].next) {
-		struct nym_mimetype dmine = { 0 }, *md;
-
-		if (!m->tf[k].want)
-			continue;
-		if ((md = mimefield(m, h, (size_t)k, &dmine, -1)) == NULL)
-			file = 1;
-		else
-			file |= dispfile(md);
-		nym_mime_free(&dmine);
-	}
+	    k = m->tf[k].next)
+		if (m->tf[k].want)
+			dispadd(m, h, (size_t)k, &file, &hasfn);
 	kind = ctekind(cte);
 	if (pl->text && !multi && !file && (pl->hasmv || pl->hasct) &&
 	    m->mw[0].ct &&
@@ -4346,21 +4363,6 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		    "an unknown encoding" : cte);
 }
 
-/* Field i's Content-Transfer-Encoding into cte (lower case, "" if its
- * value is written as it is), and its kind. */
-static int
-ctefield(struct msg *m, const struct nym_hdr *h, size_t i, char *cte,
-    size_t cap)
-{
-	ssize_t n;
-
-	cte[0] = '\0';
-	if ((n = value(m, h, i)) >= 0)
-		copyn(cte, cap, m->scratch, (size_t)n);
-	for (n = 0; cte[n] != '\0'; n++)
-		cte[n] = (char)tolower((unsigned char)cte[n]);
-	return ctekind(cte);
-}
 
 /* Content-Transfer-Encoding given more than once in part header h: the
  * 7bit ones go as the default (docontent), so if at most one other is
@@ -4396,7 +4398,7 @@ static void
 parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
     const size_t *has)
 {
-	struct nym_mimetype mine = { 0 }, dmine = { 0 }, *mt, *md;
+	struct nym_mimetype mine = { 0 }, *mt;
 	const struct nym_param *p;
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "";
 	char format[16] = "", delsp[16] = "";
@@ -4435,15 +4437,8 @@ parttext(struct msg *m, const struct nym_hdr *ph, const char *part,
 	 * run (t/fuzz/regress/scrub/text-part-inline-twice). */
 	for (i = 0; has[R_CDISP] > 0 &&
 	    (i = nym_hdr_find(ph, "content-disposition", (size_t)i)) >= 0;
-	    i++) {
-		if ((md = mimefield(m, ph, (size_t)i, &dmine, -1)) == NULL)
-			file = 1;
-		else {
-			file |= dispfile(md);
-			hasfn |= nym_mime_param(md, "filename") != NULL;
-		}
-		nym_mime_free(&dmine);
-	}
+	    i++)
+		dispadd(m, ph, (size_t)i, &file, &hasfn);
 	/* name= beside a disposition's filename goes (partplan): the next
 	 * run finds the part not named
 	 * (t/fuzz/regress/scrub/text-part-name-and-filename-twice). */
@@ -5185,8 +5180,8 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
     const size_t *has)
 {
 	struct nym_mimetype mine = { 0 }, *mt;
-	ssize_t i, n;
-	int hasname = 0, hasfn = 0, text = 1, leaf = 0;
+	ssize_t i;
+	int hasname = 0, hasfn = 0, file = 0, text = 1, leaf = 0;
 
 	ppfree(m);
 	m->pp.on = 1;
@@ -5210,11 +5205,8 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
 	 * first, when scrubbed again). */
 	for (i = 0; has[R_CDISP] > 0 &&
 	    (i = nym_hdr_find(ph, "content-disposition", (size_t)i)) >= 0;
-	    i++) {
-		if ((mt = mimefield(m, ph, (size_t)i, &mine, -1)) != NULL)
-			hasfn |= nym_mime_param(mt, "filename") != NULL;
-		nym_mime_free(&mine);
-	}
+	    i++)
+		dispadd(m, ph, (size_t)i, &file, &hasfn);
 	/* A file's body is written base64, but one that is already. */
 	if (leaf && (has[R_CTE] <= 1 || m->lone.on) &&
 	    m->mw[1].cte) {
@@ -5224,13 +5216,8 @@ partplan(struct msg *m, const struct nym_hdr *ph, const char *part,
 		if (m->lone.on)
 			kind = ctekind(m->lone.cte);
 		else if (has[R_CTE] == 1 &&
-		    (i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0 &&
-		    (n = value(m, ph, (size_t)i)) >= 0) {
-			copyn(cte, sizeof cte, m->scratch, (size_t)n);
-			for (n = 0; cte[n] != '\0'; n++)
-				cte[n] = (char)tolower((unsigned char)cte[n]);
-			kind = ctekind(cte);
-		}
+		    (i = nym_hdr_find(ph, "content-transfer-encoding", 0)) >= 0)
+			kind = ctefield(m, ph, (size_t)i, cte, sizeof cte);
 		if (kind != CTE_BASE64 && kind != CTE_OTHER)
 			m->pp.b64 = kind == CTE_QP ? 2 : 1;
 	}
