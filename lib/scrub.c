@@ -3481,8 +3481,11 @@ docontent(struct msg *m, const struct nym_hdr *h, size_t i,
 		dodesc(m, h, i, part);
 	else if (nym_hdr_is(h, i, "content-transfer-encoding")) {
 		if (part != NULL && m->lone.on && (ssize_t)i != m->lone.keep) {
+			char v[sizeof ct->cte];
+
 			leak(m, part, h->buf + h->f[i].off, h->f[i].namelen,
-			    "7bit, the default (dropped)");
+			    "%s, the default (dropped)", ctefield(m, h, i, v,
+			    sizeof v) == CTE_NONE ? "empty" : "7bit");
 			return 1;
 		}
 		(void)ctefield(m, h, i, ct->cte, sizeof ct->cte);
@@ -4365,7 +4368,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 
 
 /* Content-Transfer-Encoding given more than once in part header h: the
- * 7bit ones go as the default (docontent), so if at most one other is
+ * 7bit and empty ones go as the default (docontent), so if at most one other is
  * left the text and file rules follow it (m->lone), as the next run will
  * (t/fuzz/regress/scrub/text-part-cte-7bit-then-8bit-flowed, file-part-
  * cte-7bit-then-8bit); two others keep the labels as written. */
@@ -4375,6 +4378,7 @@ lonecte(struct msg *m, const struct nym_hdr *h, const size_t *has)
 	struct lone *l = &m->lone;
 	char v[sizeof l->cte];
 	ssize_t i;
+	int k;
 
 	l->on = 0;
 	if (has[R_CTE] < 2)
@@ -4383,7 +4387,8 @@ lonecte(struct msg *m, const struct nym_hdr *h, const size_t *has)
 	COPYS(l->cte, "7bit");
 	for (i = 0; (i = nym_hdr_find(h, "content-transfer-encoding",
 	    (size_t)i)) >= 0; i++)
-		if (ctefield(m, h, (size_t)i, v, sizeof v) != CTE_7BIT) {
+		if ((k = ctefield(m, h, (size_t)i, v, sizeof v)) != CTE_7BIT &&
+		    k != CTE_NONE) {
 			if (l->keep != -1)
 				return;
 			l->keep = i;

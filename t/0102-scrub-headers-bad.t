@@ -302,4 +302,18 @@ test_expect_success 'an empty Content-Transfer-Encoding goes, also where the lab
 	test_grep -x "part 1: Content-Transfer-Encoding: empty, the default (dropped)" cp.first
 '
 
+# An empty one beside another is dropped as a 7bit one is, and the text
+# or file rule follows the other: the one left when scrubbed again
+# (t/fuzz/regress/scrub/part-cte-other-and-empty).
+test_expect_success 'an empty Content-Transfer-Encoding beside another goes; the other rules' '
+	printf "From: a@a.i2p\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\nContent-Transfer-Encoding:\n\naMOpbGxvCg==\n--b--\n" >c2.eml &&
+	scrub_fixed c2 &&
+	test_grep -x "Content-Transfer-Encoding: quoted-printable" c2.out &&
+	test_grep -x "h=C3=A9llo" c2.out &&
+	printf "From: a@a.i2p\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: x/y; format=(a\nContent-Transfer-Encoding: x-odd\nContent-Transfer-Encoding:\n\nz\n--b--\n" >c3.eml &&
+	scrub_fixed c3 &&
+	test_grep -x "Content-Transfer-Encoding: x-odd" c3.out &&
+	test $(grep -c "^Content-Transfer-Encoding" c3.out) = 1
+'
+
 test_done
