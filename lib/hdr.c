@@ -35,8 +35,10 @@ nym_hdr_free(struct nym_hdr *h)
 	memset(h, 0, sizeof *h);
 }
 
+/* Room for n more bytes at h->buf + h->len, which then counts them;
+ * the caller writes them. */
 static int
-append(struct nym_hdr *h, const char *p, size_t n)
+reserve(struct nym_hdr *h, size_t n)
 {
 	size_t ncap;
 	char *nb;
@@ -54,9 +56,46 @@ append(struct nym_hdr *h, const char *p, size_t n)
 		h->buf = nb;
 		h->cap = ncap;
 	}
-	memcpy(h->buf + h->len, p, n);
 	h->len += n;
 	return 0;
+}
+
+static int
+append(struct nym_hdr *h, const char *p, size_t n)
+{
+	if (reserve(h, n) == -1)
+		return -1;
+	memcpy(h->buf + h->len - n, p, n);
+	return 0;
+}
+
+/* Lines taken from the input buffer but not yet copied: the lines of a
+ * section lie one after another there, so they are copied in one piece
+ * (flush), before the input buffer can move (a fill) and before h->buf
+ * is read or written otherwise.  h->len already counts them. */
+struct take {
+	const char *src;	/* NULL: none */
+	size_t dst;		/* their offset in h->buf */
+};
+
+static void
+flush(struct nym_hdr *h, struct take *t)
+{
+	if (t->src != NULL)
+		memcpy(h->buf + t->dst, t->src, h->len - t->dst);
+	t->src = NULL;
+}
+
+static int
+take(struct nym_hdr *h, struct take *t, const char *line, size_t len)
+{
+	if (t->src != NULL && t->src + (h->len - t->dst) != line)
+		flush(h, t);
+	if (t->src == NULL) {
+		t->src = line;
+		t->dst = h->len;
+	}
+	return reserve(h, len);
 }
 
 static int
@@ -120,12 +159,30 @@ scanbytes(struct nym_hdr *h)
 	return 0;
 }
 
+static int hdrread(struct nym_in *, struct nym_hdr *, unsigned, nym_hdr_stop,
+    void *, struct take *);
+
 int
 nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
     nym_hdr_stop stop, void *arg)
 {
-	const char *line;
-	size_t len, start, name;
+	struct take t = { NULL, 0 };
+	int r = hdrread(in, h, flags, stop, arg, &t);
+
+	flush(h, &t);
+	return r == 0 ? scanbytes(h) : r;
+}
+
+/* nym_hdr_read: -1 on error, else 0, the lines taken (t) yet to be
+ * copied.  A line that ends in the input buffer is taken from there
+ * (the fast way, memchr alone); any other through nym_in_peekline,
+ * which may fill and so move the buffer: after a flush. */
+static int
+hdrread(struct nym_in *in, struct nym_hdr *h, unsigned flags,
+    nym_hdr_stop stop, void *arg, struct take *t)
+{
+	const char *line, *nl;
+	size_t len, start, name, avail;
 	int r, more, first = 1, infield = 0, fold = 0;
 
 	if (flags & NYM_HDR_FOLD) {
@@ -139,10 +196,18 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 	} else
 		nym_hdr_reset(h);
 	for (;;) {
-		if ((r = nym_in_peekline(in, &line, &len, &more)) == -1)
-			return -1;
-		if (r == 0)
-			return scanbytes(h);
+		avail = in->len - in->pos;
+		line = in->buf + in->pos;
+		if (avail > 0 && (nl = memchr(line, '\n', avail)) != NULL) {
+			len = (size_t)(nl - line) + 1;
+			more = 0;
+		} else {
+			flush(h, t);
+			if ((r = nym_in_peekline(in, &line, &len, &more)) == -1)
+				return -1;
+			if (r == 0)
+				return 0;
+		}
 		if (first && len >= 2 && line[len - 1] == '\n')
 			h->crlf = line[len - 2] == '\r';
 		if (first && (flags & NYM_HDR_MBOX) && len >= 5 &&
@@ -152,12 +217,13 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 		    (len == 2 && line[0] == '\r' && line[1] == '\n')) {
 			nym_in_skip(in, len);
 			h->sep = 1;
-			return scanbytes(h);
+			return 0;
 		} else if (stop != NULL && stop(line, len, arg)) {
-			return scanbytes(h);
+			return 0;
 		} else if (fold) {
 			/* The broken fold gets the white space it lacks. */
 			start = h->f[h->nf - 1].off;
+			flush(h, t);
 			if (append(h, " ", 1) == -1)
 				return -1;
 			fold = 0;
@@ -170,7 +236,7 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 			start = h->len;
 		} else {
 			h->bad = 1;
-			return scanbytes(h);
+			return 0;
 		}
 		/* Take the physical line, in pieces if it is long. */
 		for (;;) {
@@ -178,11 +244,12 @@ nym_hdr_read(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 				errno = E2BIG;
 				return -1;
 			}
-			if (append(h, line, len) == -1)
+			if (take(h, t, line, len) == -1)
 				return -1;
 			nym_in_skip(in, len);
 			if (!more)
 				break;
+			flush(h, t);
 			if ((r = nym_in_peekline(in, &line, &len, &more)) == -1)
 				return -1;
 			if (r == 0)
@@ -253,6 +320,32 @@ nym_hdr_value(const struct nym_hdr *h, size_t i, char *buf, size_t cap)
 		s++;
 	while (s < e && (*s == ' ' || *s == '\t'))
 		s++;
+	/* No NUL and no bare CR in the section (scanbytes): the value is
+	 * its lines without their ends, copied a line at a time. */
+	if (!h->nul && !h->barecr) {
+		const char *nl;
+		size_t k;
+
+		for (; s < e; s = nl + 1) {
+			if ((nl = memchr(s, '\n', (size_t)(e - s))) == NULL)
+				nl = e;
+			k = (size_t)(nl - s);
+			if (nl < e && k > 0 && s[k - 1] == '\r')
+				k--;
+			if (k >= cap - n) {
+				errno = E2BIG;
+				return -1;
+			}
+			memcpy(buf + n, s, k);
+			n += k;
+		}
+		if (cap == 0) {
+			errno = E2BIG;
+			return -1;
+		}
+		buf[n] = '\0';
+		return (ssize_t)n;
+	}
 	for (; s < e; s++) {
 		char c = *s;
 
