@@ -189,6 +189,9 @@ void nym_out_vline(struct nym_out *o, size_t max, const char *fmt,
     va_list ap) __attribute__((format(printf, 3, 0)));
 /* Write out the buffer.  -1 with errno if any write failed. */
 int nym_out_flush(struct nym_out *o);
+/* Drop the bytes queued past stream offset total that are not written
+ * yet (a message that failed half way). */
+void nym_out_cut(struct nym_out *o, uint64_t total);
 void nym_out_close(struct nym_out *o);
 
 /* write(2) until done, retrying EINTR and short counts.  0 or -1. */

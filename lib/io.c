@@ -233,6 +233,17 @@ nym_out_vline(struct nym_out *o, size_t max, const char *fmt, va_list ap)
 	nym_out_write(o, buf, (size_t)n + 2);
 }
 
+void
+nym_out_cut(struct nym_out *o, uint64_t total)
+{
+	uint64_t start = o->total - o->len;	/* buf[0]'s stream offset */
+
+	if (o->err != 0 || total >= o->total)
+		return;
+	o->len = total > start ? (size_t)(total - start) : 0;
+	o->total = start + o->len;
+}
+
 int
 nym_out_flush(struct nym_out *o)
 {

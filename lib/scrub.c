@@ -5566,6 +5566,7 @@ nym_scrub_run(struct nym_scrub *s, int infd, int outfd)
 	struct nym_out out = { 0 };
 	struct nym_hdr h = { 0 };
 	struct msg *m;
+	uint64_t whole = 0;
 	int leaks = 0, any = 0, r = 0, e;
 
 	s->code = s->err = 0;
@@ -5601,11 +5602,24 @@ nym_scrub_run(struct nym_scrub *s, int infd, int outfd)
 		leaks += m->leaks;
 		if (!m->mbox)
 			break;
-		if (nym_out_flush(&out) == -1)
+		/* Not a write(2) a message (through a pipe, 12% of an mbox's
+		 * time): the messages that are whole go out once they fill
+		 * half the buffer, so that the next has the other half (one
+		 * that fails is cut off below before any of it is written, if
+		 * it is no longer), and before a read that may wait (nothing
+		 * is left in the input buffer). */
+		whole = out.total;
+		if (out.err != 0 || ((out.len > out.cap / 2 ||
+		    in.pos == in.len) && nym_out_flush(&out) == -1))
 			break;
 	}
-	if (r == -1)
+	if (r == -1) {
+		/* The messages before the one that failed go out whole, and
+		 * what is queued of that one does not. */
+		nym_out_cut(&out, whole);
+		(void)nym_out_flush(&out);
 		goto done;
+	}
 	r = -1;
 	if (!any && !m->mbox)
 		setfail(s, NYM_EX_DATAERR, 0, "unable to scrub: no message on "

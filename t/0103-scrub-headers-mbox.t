@@ -103,4 +103,26 @@ test_expect_success 'CRLF messages are separated by an empty line too, after a d
 	! grep -v "^[0-9]*: residue: " report
 '
 
+# The output is written as its buffer fills, not a write(2) a message;
+# when a message fails, the ones before it still go out whole, and
+# nothing of the failed one: here the header of its last part is over
+# the limits, after 20 KB of it have been scrubbed.
+test_expect_success 'a failed message: those before it are written whole, it is not' '
+	i=0 && while test $i -lt 300; do
+		printf "From a@b Mon Nov 23 08:48:41 2026\nFrom: a@b\nSubject: m%d\n\n" $i &&
+		printf "line %d of a body\n" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 &&
+		echo && i=$((i + 1))
+	done >many.mbox &&
+	cp many.mbox bad.mbox &&
+	{ printf "From a@b Mon Nov 23 08:48:42 2026\nFrom: a@b\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n" &&
+	  head -c 15000 /dev/zero | base64 &&
+	  printf -- "--b\nContent-Type: text/plain\nX-Long: %0300000d\n\nlost\n--b--\n\n" 0; } >>bad.mbox &&
+	cat many.mbox >>bad.mbox &&
+	scrub-headers -m <many.mbox >many.out &&
+	test_expect_code 65 scrub-headers -m <bad.mbox >bad.out 2>err &&
+	grep -x "scrub-headers: unable to scrub message 301: header over the limits (262144 bytes a field, 1048576 bytes in all)" err &&
+	sed /^Message-ID:/d many.out >want && sed /^Message-ID:/d bad.out >got &&
+	test_cmp want got
+'
+
 test_done
