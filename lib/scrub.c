@@ -4146,8 +4146,10 @@ textbody(struct msg *m, const char *part)
 	    (d = malloc(m->tbn)) == NULL)
 		nomem(m);
 	dn = d != NULL ? nym_unqp(m->tb, m->tbn, d) : m->tbn;
-	for (r = d != NULL ? d : m->tb, e = r + dn; m->scan && !m->failed &&
-	    r < e; r += n) {
+	/* m->tb is NULL for an empty text (NULL + 0 is undefined). */
+	r = d != NULL ? d : m->tb;
+	for (e = dn > 0 ? r + dn : r; m->scan && !m->failed && r < e;
+	    r += n) {
 		const char *nl = memchr(r, '\n', (size_t)(e - r));
 
 		n = nl != NULL ? (size_t)(nl + 1 - r) : (size_t)(e - r);
