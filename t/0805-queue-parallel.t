@@ -212,8 +212,9 @@ test_expect_success 'a timeout kills its own delivery, not the others'"'"' group
 	put hung u@slow.i2p && put other u@b.i2p ./leaves &&
 	id=$(grep -l "rcpt u@slow.i2p" Q/mess/*) && id=${id#Q/mess/} &&
 	test_when_finished "kill \$(cat leaves.kid) 2>/dev/null; true" &&
-	NYMBOX_NOW=$T0 test_timeout 30 queue-run -q Q -T 2 2>err &&
-	grep "unable to deliver message $id: ./par timed out after 2 s" err &&
+	T=$(test_scaled 2) &&
+	NYMBOX_NOW=$T0 test_timeout 30 queue-run -q Q -T $T 2>err &&
+	grep "unable to deliver message $id: ./par timed out after $T s" err &&
 	gone $(cat started) &&
 	alive $(cat leaves.kid) &&
 	test "$(ls Q/mess)" = $id
