@@ -1662,7 +1662,7 @@ canontext(struct msg *m, const char *part, const char *name, size_t nl,
 {
 	size_t len;
 	int legacy, left;
-	char *u;
+	char *u, *r;
 
 	if ((u = nym_rfc2047_canon(s, strlen(s), phrase, firstbytes(col),
 	    &len, &legacy, &left)) != NULL) {
@@ -1675,10 +1675,19 @@ canontext(struct msg *m, const char *part, const char *name, size_t nl,
 		nomem(m);
 		return NULL;
 	}
+	/* Its legacy words made UTF-8, it may have the canonical rendering
+	 * after all, which the next run would give it: then it is given
+	 * now (t/fuzz/regress/scrub/description-word-after-equals). */
+	r = recode(m, part, name, nl, s);
+	if (r != NULL && (u = nym_rfc2047_canon(r, strlen(r), phrase,
+	    firstbytes(col), &len, &legacy, &left)) != NULL) {
+		free(r);
+		return u;
+	}
 	residue(m, part, canonidx(name, nl) >= 0 ?
 	    canon[canonidx(name, nl)].name : "header", "text that does not "
 	    "decode to UTF-8, or a broken encoded word, kept as written");
-	return recode(m, part, name, nl, s);
+	return r;
 }
 
 /* ---- parsed MIME fields ---- */

@@ -160,4 +160,16 @@ test_expect_success STRACE 'Latin-1, Latin-9 and Windows-1252 words need no gcon
 	! grep gconv nogconv.trace
 '
 
+# Text whose canonical rendering fails (an encoded word right after
+# "=?", a control byte) but whose legacy words can be made UTF-8: once
+# they are, the text may have the canonical rendering after all, and the
+# next run would give it.  So does this one
+# (t/fuzz/regress/scrub/description-word-after-equals).
+test_expect_success 'text that renders once its legacy words are UTF-8 is rendered now' '
+	printf "From: a@a.i2p\nSubject: =?=?utf7?B??= \001\nContent-Description: =?=?utf7?B??= \001\n\nb\n" >eq.eml &&
+	scrub_fixed eq &&
+	test_grep -x "Subject: =? =?utf-8?B?AQ==?=" eq.out &&
+	test_grep -x "Content-Description: =? =?utf-8?B?AQ==?=" eq.out
+'
+
 test_done
