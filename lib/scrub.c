@@ -3307,7 +3307,7 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	const char *name = h->buf + h->f[i].off;
 	size_t nl = h->f[i].namelen, len;
 	ssize_t n = value(m, h, i);
-	char *t, *u, *d, *b;
+	char *t, *u, *d, *b, *ds;
 	int legacy, left;
 
 	if (n < 0) {
@@ -3322,16 +3322,22 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 	t = u != NULL ? u : m->scratch;
 	if ((d = decoded(m, t)) == NULL)
 		goto out;
+	/* Read as the next run reads it: from its first character that is
+	 * not white space (a legacy word that decoded to nothing may leave
+	 * the space after it first:
+	 * t/fuzz/regress/scrub/description-path-after-empty-word). */
+	ds = d + strspn(d, " \t");
 	/* Empty once decoded (a word whose base64 stops at once): as an
 	 * empty field, which the next run would drop
 	 * (t/fuzz/regress/scrub/description-word-empty). */
-	if (*t == '\0' || *d == '\0') {
+	if (*t == '\0' || *ds == '\0') {
 		leak(m, part, name, nl, "empty (dropped)");
 		goto out;
 	}
-	if (ispath(d)) {
+	if (ispath(ds)) {
 		leak(m, part, name, nl, "holds a directory path");
-		for (b = (char *)basename_of(d); *b == ' ' || *b == '\t'; b++)
+		for (b = (char *)basename_of(ds); *b == ' ' || *b == '\t';
+		    b++)
 			;
 		free(u);
 		u = nym_rfc2047_canon(b, strlen(b), 0, firstbytes(nl + 2),
@@ -3345,7 +3351,7 @@ dodesc(struct msg *m, const struct nym_hdr *h, size_t i, const char *part)
 		}
 		if (len == 0 || (d = decoded(m, u)) == NULL)
 			goto out;
-		if (ispath(d))
+		if (ispath(d + strspn(d, " \t")))
 			goto out;
 		t = u;
 	}
