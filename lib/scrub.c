@@ -3952,8 +3952,13 @@ textrule(struct msg *m, int kind, const char *cs, const char *format,
 	    (*cs != '\0' && strcmp(cs, "us-ascii") != 0) || flowed ||
 	    (asis && (format != NULL || delsp != NULL))))
 		m->aw.done = m->aw.ruled = 1;
+	/* Flowed text is made fixed only where its format label goes: kept,
+	 * the next run would unflow it again
+	 * (t/fuzz/regress/scrub/flowed-type-kept-as-written). */
 	if (kind == CTE_OTHER)
 		stays = "an unknown encoding";
+	else if (flowed && plain && asis)
+		stays = "flowed text in a Content-Type kept as written";
 	else if (!bodyextent(m, &rawn, &delim))
 		stays = "a body too long to look at first";
 	if (stays != NULL)

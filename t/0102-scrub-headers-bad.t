@@ -329,4 +329,14 @@ test_expect_success 'a Content-Description path after an empty legacy word: foun
 	! grep "^Content-Description" dq.out
 '
 
+# Flowed text whose Content-Type is kept as written (a parameter name
+# that cannot be written back) keeps format=flowed, so it must not be
+# unflowed: the next run would unflow it again, one more space-stuffing
+# space gone each time (t/fuzz/regress/scrub/flowed-type-kept-as-written).
+test_expect_success 'flowed text under a Content-Type kept as written stays as written' '
+	printf "From: a@a.i2p\nContent-Type: text/plain; format=flowed; a*0*0=x\n\n   indented twice over\n" >fk.eml &&
+	scrub_fixed fk &&
+	test_grep -x "   indented twice over" fk.out
+'
+
 test_done
