@@ -7,6 +7,7 @@
 #ifndef NYM_I2P_H
 #define NYM_I2P_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,7 +64,7 @@ struct nym_sam {
 	int minor;		/* negotiated version 3.minor */
 	int ms;			/* timeout of each step but session creation */
 	char message[256];	/* MESSAGE= of the last failed reply, sanitised */
-	char share[108];	/* borrowed: the UNIX socket of the session's
+	char share[PATH_MAX];	/* borrowed: the UNIX socket of the session's
 				   owner (nym_sam_borrow), "" if our own */
 	int lock;		/* own session of a key: its lock file's fd
 				   + 1 (nym_sam_acquire), 0 if none */
@@ -125,9 +126,12 @@ int nym_sam_temporary(int r);
  * set; samshare.c, the lender, sits above sam.c and speaks the same
  * wire.  Requests and replies are one line each (at most
  * NYM_SAMSHARE_REQ bytes); a stream's descriptor rides on its reply. */
-struct sockaddr_un;
-/* path into a UNIX socket address.  0, or -1 ENAMETOOLONG. */
-int nym_share_addr(struct sockaddr_un *sa, const char *path);
+/* Bind (bindit) or connect the UNIX socket fd to path.  A path too
+ * long for a socket address (108 bytes) is reached through a descriptor
+ * of its directory, /proc/self/fd/N/NAME, so a deep home directory
+ * lends its sessions all the same; only a NAME over 80 bytes or so is
+ * refused.  0, or -1 with errno (ENAMETOOLONG). */
+int nym_share_reach(int fd, const char *path, int bindit);
 /* Send the line (with its LF), and with it the descriptor fd when
  * fd >= 0, within ms.  0, or -1 with errno. */
 int nym_share_send(int sock, const char *line, int fd, int ms);

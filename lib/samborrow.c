@@ -10,6 +10,8 @@
  * i2p.h, "samborrow.c".
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,16 +26,46 @@
 #include "i2p.h"
 
 int
-nym_share_addr(struct sockaddr_un *sa, const char *path)
+nym_share_reach(int fd, const char *path, int bindit)
 {
-	memset(sa, 0, sizeof *sa);
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sa->sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
+	struct sockaddr_un sa;
+	char dir[PATH_MAX];
+	const char *slash;
+	size_t n = strlen(path), d;
+	int dfd = -1, r, e;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (n < sizeof sa.sun_path)
+		memcpy(sa.sun_path, path, n + 1);
+	else {
+		/* Too long for an address: reach it through a descriptor
+		 * of its directory. */
+		if ((slash = strrchr(path, '/')) == NULL ||
+		    (d = slash > path ? (size_t)(slash - path) : 1) >=
+		    sizeof dir) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(dir, path, d);
+		dir[d] = '\0';
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+			return -1;
+		if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path,
+		    "/proc/self/fd/%d/%s", dfd, slash + 1) >=
+		    sizeof sa.sun_path) {
+			close(dfd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
 	}
-	memcpy(sa->sun_path, path, strlen(path) + 1);
-	return 0;
+	r = bindit ? bind(fd, (struct sockaddr *)&sa, sizeof sa) :
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	e = errno;
+	if (dfd != -1)
+		close(dfd);
+	errno = e;
+	return r;
 }
 
 /* Send one line, and with it fd when fd >= 0. */
@@ -142,14 +174,12 @@ static int
 ask(struct nym_sam *s, const char *req, char *val, size_t cap, int *fd,
     int *keep)
 {
-	struct sockaddr_un sa;
 	char line[NYM_SAMSHARE_REQ];
 	int c, res, e, err;
 
-	if (nym_share_addr(&sa, s->share) == -1 ||
-	    (c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	if (connect(c, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	if (nym_share_reach(c, s->share, 0) == -1 ||
 	    nym_share_send(c, req, -1, s->ms) == -1 ||
 	    nym_share_recv(c, line, sizeof line, fd, s->ms) == -1) {
 		e = errno;

@@ -66,15 +66,12 @@ static int served, served_res;
 int
 nym_share_listen(const char *path)
 {
-	struct sockaddr_un sa;
 	int fd, e;
 
-	if (nym_share_addr(&sa, path) == -1)
-		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	(void)unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	if (nym_share_reach(fd, path, 1) == -1 ||
 	    chmod(path, 0600) == -1 || listen(fd, 16) == -1) {
 		e = errno;
 		close(fd);

@@ -18,6 +18,9 @@ command -v flock >/dev/null || test_skip_all "flock(1) is missing"
 
 KEYS=$HOME/.config/nymbox/keys
 KEY=$KEYS/alice.i2p.key
+# A home so deep that a key's KEY.sock is longer than a socket address.
+DEEP=$PWD/$(printf "%0100d" 0 | tr 0 d)
+DKEYS=$DEEP/.config/nymbox/keys
 
 # The PID of the live holder of KEY (its lock file says "PID open TIME"
 # and the process is named sam-holder), or nothing.
@@ -29,7 +32,7 @@ holder() {
 
 # Stop every holder of every key by its PID (TERM, then KILL), and wait.
 stop_holders() {
-	test_stop_holders "$KEYS"
+	test_stop_holders "$KEYS" "$DKEYS"
 }
 
 stop_all() {
@@ -434,6 +437,24 @@ test_expect_success 'a bad sam-probe: 75 with one line, no holder started' '
 	grep -x "sam-deliver: unable to use sam-probe soon: expected 0 to 86400" err &&
 	test -z "$(holder)" &&
 	printf "sam-gap = 1\n" >"$HOME/.config/nymbox/config"
+'
+
+# The holder binds it, and borrowers reach it, through its directory
+# (before, each sender made a session of its own).
+test_expect_success 'a key path too long for a socket address: one session, lent' '
+	stop_holders &&
+	mkdir -p "$DEEP/.config/nymbox" &&
+	cp "$HOME/.config/nymbox/config" "$DEEP/.config/nymbox/config" &&
+	test "$(printf %s "$DKEYS/alice.i2p.key.sock" | wc -c)" -gt 108 &&
+	n=$(grep -c " CREATED " sam.log) && m=$(delivered) &&
+	for i in 1 2 3; do
+		HOME=$DEEP sd "bob@$B" <msg || return 1
+	done &&
+	test "$(delivered)" = $((m + 3)) && test "$(refused)" = 0 &&
+	test "$(grep -c " CREATED " sam.log)" = $((n + 1)) &&
+	test -S "$DKEYS/alice.i2p.key.sock" &&
+	test "$(stat -c %a "$DKEYS/alice.i2p.key.sock")" = 600 &&
+	test_stop_holders "$DKEYS" && test ! -e "$DKEYS/alice.i2p.key.sock"
 '
 
 test_expect_success 'cleanup: no holder left' '
