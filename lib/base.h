@@ -146,6 +146,8 @@ struct nym_in {
 				   least rate, Postfix's min_data_rate) */
 	long long limit;	/* > 0: the deadline never moves past it */
 	const struct nym_xport *xp;	/* not NULL: read through it */
+	size_t chunk;		/* > 0: no read(2) asks for more (tests:
+				   a pipe that brings little at a time) */
 };
 
 struct nym_out {

@@ -77,7 +77,8 @@ nym_in_fill(struct nym_in *in, size_t want)
 			r = in->xp->read(in->xp->ctx, in->buf + in->len,
 			    in->cap - in->len, w);
 		else
-			r = read(in->fd, in->buf + in->len,
+			r = read(in->fd, in->buf + in->len, in->chunk > 0 &&
+			    in->chunk < in->cap - in->len ? in->chunk :
 			    in->cap - in->len);
 		if (r < 0) {
 			if (errno == EINTR)

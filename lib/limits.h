@@ -59,6 +59,11 @@
  * UTF-8 and written quoted-printable); a longer body keeps its labels
  * and bytes. */
 #define NYM_SCRUB_LOOK	NYM_SCRUB_INBUF
+/* How far past a line in the header that is neither a field nor a
+ * continuation scrub-headers looks for known fields (which make it a
+ * broken fold): 16 KiB, exactly, however much the input buffer holds,
+ * so that a file and a pipe give the same output. */
+#define NYM_SCRUB_STRAY	16384
 /* The line length the canonical header form folds at (RFC 5322 2.1.1's
  * recommended 78 characters). */
 #define NYM_FOLD_COL	78

@@ -5504,7 +5504,9 @@ knownfield(const struct nym_scrub *s, const char *name, size_t n)
 }
 
 /* After a header that stopped at a stray line: do known header fields
- * follow it before an empty line (within the next 16 KiB)? */
+ * follow it before an empty line, within the next NYM_SCRUB_STRAY bytes?
+ * No further, whatever the buffer holds: a pipe that brings less at a
+ * time would see less. */
 static int
 fieldsfollow(struct msg *m)
 {
@@ -5512,10 +5514,12 @@ fieldsfollow(struct msg *m)
 	size_t name, n;
 	int first = 1;
 
-	if (nym_in_fill(m->in, 16384) == -1)
+	if (nym_in_fill(m->in, NYM_SCRUB_STRAY) == -1)
 		return 0;
-	e = m->in->buf + m->in->len;
-	for (p = m->in->buf + m->in->pos; p < e; p = nl + 1, first = 0) {
+	p = m->in->buf + m->in->pos;
+	n = m->in->len - m->in->pos;
+	e = p + (n < NYM_SCRUB_STRAY ? n : NYM_SCRUB_STRAY);
+	for (; p < e; p = nl + 1, first = 0) {
 		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
 			nl = e;
 		n = (size_t)(nl - p);
@@ -5600,6 +5604,7 @@ nym_scrub_run(struct nym_scrub *s, int infd, int outfd)
 		r = -1;
 		goto done;
 	}
+	in.chunk = s->chunk;
 	m->s = s;
 	m->mbox = s->mbox;
 	m->scratch = s->scratch;

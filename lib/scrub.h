@@ -39,6 +39,9 @@ struct nym_scrub {
 	int slow;		/* no fast paths: every field parsed and
 				   rendered, every body line taken alone
 				   (the fuzzer compares) */
+	size_t chunk;		/* > 0: input read at most this much at
+				   a time (the fuzzer: output must not
+				   depend on how the input arrives) */
 	/* The key of the keyed IDs and boundaries (all zero will do for
 	 * a check, which writes nothing). */
 	unsigned char key[NYM_KEYLEN];

@@ -42,6 +42,19 @@ test_expect_success 'a stray line with fields after it does not hide them' '
 	grep "^header: 2 lines that are not a field, with fields after it" report
 '
 
+# Fields are looked for 16 KiB past a stray line, exactly: the whole
+# input buffer (64 KiB from a file, less from a slow pipe) made the
+# output depend on how the input arrived.
+test_expect_success 'a stray line: fields further than 16 KiB after it are not looked for' '
+	{ printf "From: a@example.org\nMessage-ID: <s@x>\nThis line is not a header\n" &&
+	  i=0 && while test $i -lt 300; do printf "%070d\n" $i; i=$((i + 1)); done &&
+	  printf "Subject: far\n\nbody\n"; } >far &&
+	run <far >out &&
+	sed -n "/^\$/,\$p" out >body &&
+	grep -x "This line is not a header" body && grep -x "Subject: far" body &&
+	cat far | run >out2 && test_cmp out out2
+'
+
 test_expect_success 'a header-only message without final newline' '
 	printf "From: a@example.org\nSubject: s" >hdronly &&
 	run <hdronly >out &&
