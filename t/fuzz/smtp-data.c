@@ -3,8 +3,8 @@
  * mode from the second byte); even, the round trip: what the client's
  * nym_smtp_putdata sends (with a Bcc recipient's stamp if the first
  * byte's second bit is set: on the wire), nym_smtp_getdata reads
- * back as one message, the same bytes unstuffed, ending exactly where
- * the final dot does. */
+ * back, a few bytes a read(2), as one message, the same bytes
+ * unstuffed, ending exactly where the final dot does. */
 #include "fuzz.h"
 #include "base.h"
 #include "proto.h"
@@ -94,6 +94,8 @@ roundtrip(const uint8_t *data, size_t size, const char *stamp)
 	if (nym_in_open(&in, fd, 65536) == -1 ||
 	    nym_out_open(&out, ofd, 4096) == -1)
 		abort();
+	/* The wire comes a few bytes at a time, as from a network. */
+	in.chunk = 1 + size % 97;
 	memset(&d, 0, sizeof d);
 	k = nym_smtp_getdata(&in, &out, 0, 0, &d);
 	FZ_ASSERT(k == 0);
