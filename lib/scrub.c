@@ -3762,12 +3762,17 @@ fromahead(struct msg *m)
 		while (m->depth > 0 && !part && doff < have && (d =
 		    memchr(b + doff, '\n', have - doff)) != NULL) {
 			h = (size_t)(d - b) + 1;
-			if (have - h < 2 || b[h] != '-' || b[h + 1] != '-') {
+			/* The line's start, or the whole of a line that may
+			 * be a delimiter, not here yet: looked at again
+			 * (t/fuzz/regress/scrub/delimiter-read-in-pieces). */
+			if (have - h < 2)
+				break;
+			if (b[h] != '-' || b[h + 1] != '-') {
 				doff = h;
 				continue;
 			}
 			if ((nl = memchr(b + h, '\n', have - h)) == NULL)
-				break;	/* the line is not all here yet */
+				break;
 			doff = h;
 			if (whichlevel(m, b + h, (size_t)(nl + 1 - (b + h)),
 			    &close) != -1) {

@@ -46,13 +46,32 @@ test_expect_success 'a stray line with fields after it does not hide them' '
 # input buffer (64 KiB from a file, less from a slow pipe) made the
 # output depend on how the input arrived.
 test_expect_success 'a stray line: fields further than 16 KiB after it are not looked for' '
-	{ printf "From: a@example.org\nMessage-ID: <s@x>\nThis line is not a header\n" &&
+	{ printf "From: a@example.org\nDate: Wed, 15 Nov 2023 01:27:20 +0000\nMessage-ID: <s@x>\nThis line is not a header\n" &&
 	  i=0 && while test $i -lt 300; do printf "%070d\n" $i; i=$((i + 1)); done &&
 	  printf "Subject: far\n\nbody\n"; } >far &&
 	run <far >out &&
 	sed -n "/^\$/,\$p" out >body &&
 	grep -x "This line is not a header" body && grep -x "Subject: far" body &&
 	cat far | run >out2 && test_cmp out out2
+'
+
+# A delimiter line whose first bytes end what was read (here the 64 KiB
+# of the first read from a file) was not looked at, so the search for a
+# "From " line in a 7-bit text ran on into the next part, found one, and
+# wrote the text quoted-printable; read in other pieces, it stayed as it
+# was (t/fuzz/regress/scrub/delimiter-read-in-pieces).
+test_expect_success 'a delimiter at the end of a read still ends the text before it' '
+	{ printf "From: a@example.org\nDate: Wed, 15 Nov 2023 01:27:20 +0000\nMessage-ID: <d@x>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain; charset=us-ascii\n\n" &&
+	  printf "a NUL\000 here\n" &&
+	  i=0 && while test $i -lt 1000; do printf "%063d\n" $i; i=$((i + 1)); done; } >delim.head &&
+	n=$(wc -c <delim.head) &&
+	{ cat delim.head && head -c $((65535 - n - 1)) /dev/zero | tr "\0" y &&
+	  printf "\n--b\nContent-Type: text/plain\n\nFrom here\n--b--\n"; } >delim &&
+	test "$(grep -abx -e --b delim | tail -n 1)" = 65535:--b &&
+	run <delim >out &&
+	test "$(grep -ac quoted-printable out)" = 1 &&
+	grep -a "^a NUL" out | od -An -c | grep -q "\\0" &&
+	cat delim | run >out2 && test_cmp out out2
 '
 
 test_expect_success 'a header-only message without final newline' '
