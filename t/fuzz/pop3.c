@@ -2,7 +2,8 @@
  * picks the reader: a status line, a multi-line listing (CAPA, UIDL,
  * LIST lines parsed), or RETR with its flags and size limit.  Oracles:
  * texts fit and are sanitised; a uid is 1..70 bytes 0x21..0x7e; RETR
- * never writes more than it read, and stops at its limit. */
+ * never writes more than it read, stops at its limit, and takes the same
+ * message when the reply comes a few bytes at a time. */
 #include "fuzz.h"
 #include "limits.h"
 #include "base.h"
@@ -33,6 +34,38 @@ listing(struct nym_in *in)
 			break;
 	}
 	FZ_ASSERT(k != -1 || errno == EPROTO || errno == ECONNRESET);
+}
+
+/* RETR again, the reply read a few bytes at a time as from a network:
+ * the same result, and the same message when it was taken. */
+static void
+samepieces(const uint8_t *data, size_t size, uint64_t max, int k, int e,
+    const char *got, size_t n)
+{
+	struct nym_out out;
+	struct nym_in in;
+	int fd, ofd, k2, e2;
+	char *again;
+	size_t n2;
+
+	fd = fz_memfd(data + 2, size - 2);
+	ofd = fz_sink();
+	if (nym_in_open(&in, fd, (data[0] & 0x80) ? 64 : 65536) == -1 ||
+	    nym_out_open(&out, ofd, 4096) == -1)
+		abort();
+	in.chunk = 1 + size % 97;
+	k2 = nym_pop3_retr(&in, &out, (data[0] >> 2) & 3, max);
+	e2 = k2 == -1 ? errno : 0;
+	FZ_ASSERT(nym_out_flush(&out) == 0);
+	again = fz_slurp(ofd, &n2);
+	FZ_ASSERT(k2 == k && e2 == e);
+	if (k != -1)
+		FZ_ASSERT(n2 == n && memcmp(again, got, n) == 0);
+	free(again);
+	nym_out_close(&out);
+	nym_in_close(&in);
+	close(ofd);
+	close(fd);
 }
 
 int
@@ -77,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_ASSERT(n <= max + (max / 4) + 1);
 		else
 			FZ_ASSERT(n <= (size - 2) * 2);
+		samepieces(data, size, max, k, k == -1 ? errno : 0, got, n);
 		free(got);
 		nym_out_close(&out);
 		close(ofd);
