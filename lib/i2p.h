@@ -129,7 +129,7 @@ int nym_sam_temporary(int r);
 /* Bind (bindit) or connect the UNIX socket fd to path.  A path too
  * long for a socket address (108 bytes) is reached through a descriptor
  * of its directory, /proc/self/fd/N/NAME, so a deep home directory
- * lends its sessions all the same; only a NAME over 80 bytes or so is
+ * lends its sessions all the same; only a NAME over about 85 bytes is
  * refused.  0, or -1 with errno (ENAMETOOLONG). */
 int nym_share_reach(int fd, const char *path, int bindit);
 /* Send the line (with its LF), and with it the descriptor fd when

@@ -36,47 +36,41 @@ listing(struct nym_in *in)
 	FZ_ASSERT(k != -1 || errno == EPROTO || errno == ECONNRESET);
 }
 
-/* RETR again, the reply read a few bytes at a time as from a network:
- * the same result, and the same message when it was taken. */
-static void
-samepieces(const uint8_t *data, size_t size, uint64_t max, int k, int e,
-    const char *got, size_t n)
+/* RETR of the reply in data, read chunk bytes a read(2) (0: as much as
+ * fits); its result, errno (0 unless it failed), and the message. */
+static int
+retr(const uint8_t *data, size_t size, uint64_t max, size_t chunk,
+    int *err, char **got, size_t *n)
 {
 	struct nym_out out;
 	struct nym_in in;
-	int fd, ofd, k2, e2;
-	char *again;
-	size_t n2;
+	int fd, ofd, k;
 
 	fd = fz_memfd(data + 2, size - 2);
 	ofd = fz_sink();
 	if (nym_in_open(&in, fd, (data[0] & 0x80) ? 64 : 65536) == -1 ||
 	    nym_out_open(&out, ofd, 4096) == -1)
 		abort();
-	in.chunk = 1 + size % 97;
-	k2 = nym_pop3_retr(&in, &out, (data[0] >> 2) & 3, max);
-	e2 = k2 == -1 ? errno : 0;
+	in.chunk = chunk;
+	k = nym_pop3_retr(&in, &out, (data[0] >> 2) & 3, max);
+	*err = k == -1 ? errno : 0;
 	FZ_ASSERT(nym_out_flush(&out) == 0);
-	again = fz_slurp(ofd, &n2);
-	FZ_ASSERT(k2 == k && e2 == e);
-	if (k != -1)
-		FZ_ASSERT(n2 == n && memcmp(again, got, n) == 0);
-	free(again);
+	*got = fz_slurp(ofd, n);
 	nym_out_close(&out);
 	nym_in_close(&in);
 	close(ofd);
 	close(fd);
+	return k;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char text[256], *got;
-	struct nym_out out;
+	char text[256], *got, *again;
 	struct nym_in in;
 	uint64_t max;
-	size_t i, n;
-	int fd, ofd, k;
+	size_t i, n, n2;
+	int fd, k, e, e2;
 
 	if (size < 2 || size > 200000)
 		return 0;
@@ -97,23 +91,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			listing(&in);
 		break;
 	default:
-		ofd = fz_sink();
-		if (nym_out_open(&out, ofd, 4096) == -1)
-			abort();
 		max = data[1] * 16;
-		k = nym_pop3_retr(&in, &out, (data[0] >> 2) & 3, max);
-		FZ_ASSERT(nym_out_flush(&out) == 0);
-		got = fz_slurp(ofd, &n);
-		if (k == -1 && errno == EFBIG)
+		k = retr(data, size, max, 0, &e, &got, &n);
+		if (k == -1 && e == EFBIG)
 			FZ_ASSERT(max > 0);
 		if (max > 0)
 			FZ_ASSERT(n <= max + (max / 4) + 1);
 		else
 			FZ_ASSERT(n <= (size - 2) * 2);
-		samepieces(data, size, max, k, k == -1 ? errno : 0, got, n);
+		/* Read a few bytes at a time, as from a network: the same
+		 * result, and the same message when it was taken. */
+		FZ_ASSERT(retr(data, size, max, 1 + size % 97, &e2, &again,
+		    &n2) == k && e2 == e);
+		if (k != -1)
+			FZ_ASSERT(n2 == n && memcmp(again, got, n) == 0);
+		free(again);
 		free(got);
-		nym_out_close(&out);
-		close(ofd);
 		break;
 	}
 	nym_in_close(&in);
