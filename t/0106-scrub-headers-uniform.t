@@ -279,6 +279,25 @@ test_expect_success 'no MIME-Version: labelled for 7-bit text and UTF-8; other 8
 	fi
 '
 
+test_expect_success 'no MIME-Version beside other MIME fields, or dropped by the policy: -c says which' '
+	printf "From: a@a.i2p\nSubject: s\nContent-Type: text/plain; charset=us-ascii\n\nplain text\n" >ctonly.eml &&
+	{ scrub-headers -c <ctonly.eml >report; test $? = 1; } &&
+	test_grep -x "residue: MIME-Version: missing beside other MIME fields: not added" report &&
+	test_grep -v "neither 7-bit" report &&
+	printf "From: a@a.i2p\nSubject: s\nContent-Type: text/plain; charset=utf-8; format=flowed; *=x\n\nflowed \ntext\n" >ctasis.eml &&
+	{ scrub-headers -c <ctasis.eml >report; test $? = 1; } &&
+	test_grep -x "residue: MIME-Version: missing beside other MIME fields: not added" report &&
+	test_grep -x "residue: Content-Type: text labels and encoding kept as written (flowed text in a Content-Type kept as written)" report &&
+	printf "From: a@a.i2p\nSubject: s\nContent-Transfer-Encoding: quoted-printable\n\nplain=3D\n" >cteonly.eml &&
+	{ scrub-headers -c <cteonly.eml >report; test $? = 1; } &&
+	test_grep -x "residue: MIME-Version: missing beside other MIME fields: not added" report &&
+	printf "From: a@a.i2p\nSubject: s\n\nplain text\n" >bare.eml &&
+	{ scrub-headers -c -d MIME-Version <bare.eml >report; test $? = 1; } &&
+	test_grep -x "residue: MIME-Version: missing: not added, as the policy drops MIME-Version" report &&
+	{ scrub-headers -c -d Content-Type <bare.eml >report; test $? = 1; } &&
+	test_grep -x "residue: MIME-Version: missing: not added, as the policy drops Content-Type" report
+'
+
 test_expect_success 'no MIME-Version and a body longer than the look-ahead: residue' '
 	{ printf "From: a@a.i2p\n\n"; i=0; while test $i -lt 2000; do
 		echo "a line of plain text, forty bytes long."; i=$((i + 1)); done; } >long.eml &&
