@@ -4284,7 +4284,7 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	struct nym_mimetype mine = { 0 }, *mt = &mine;
 	const struct nym_param *cs, *fmt = NULL, *dsp = NULL;
 	char charset[NYM_CHARSET_MAX + 1] = "", cte[64] = "", type[128] = "";
-	const char *stays = NULL, *bare = NULL, *fv, *dv;
+	const char *stays = NULL, *fv, *dv;
 	ssize_t mv, ct, te, n;
 	int kind, multi, tried = 0, file = 0, hasfn = 0;
 	short k;
@@ -4362,9 +4362,9 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 		pl->addmime = stays == NULL && (m->tx.cte == CTE_NONE ||
 		    (m->tx.cte == CTE_QP && strcmp(m->tx.cs, "utf-8") == 0));
 		if (!pl->addmime) {
-			stays = bare = stays != NULL && strncmp(stays,
-			    "a body too long", 15) == 0 ? "is too long to look "
-			    "at first" : "is neither 7-bit text nor UTF-8";
+			stays = stays != NULL && strncmp(stays, "a body too long", 15)
+			    == 0 ? "is too long to look at first" :
+			    "is neither 7-bit text nor UTF-8";
 			awleft(m, NULL, stays);
 			memset(&m->tx, 0, sizeof m->tx);
 			m->tbn = 0;
@@ -4379,14 +4379,14 @@ plan(struct msg *m, const struct nym_hdr *h, const short *head,
 	if (m->s->report == NULL || m->failed)
 		return;
 	/* What stays as the client wrote it.  Without MIME-Version, the
-	 * body was looked at only if the header has no other MIME field
-	 * (bare); else the fields, or the policy, are why. */
+	 * body was looked at (not tried: stays says why it has no labels)
+	 * only if the header has no other MIME field; else the fields, or
+	 * the policy, are why. */
 	if (!pl->hasmv && !pl->addmime) {
-		if (bare != NULL)
+		if (!tried && stays != NULL)
 			residue(m, NULL, "MIME-Version", "missing, and the body "
-			    "%s: left without MIME labels", bare);
-		else if (pl->hasct || (pl->hascte && kind != CTE_NONE &&
-		    kind != CTE_7BIT))
+			    "%s: left without MIME labels", stays);
+		else if (pl->hasct || (kind != CTE_NONE && kind != CTE_7BIT))
 			residue(m, NULL, "MIME-Version", "missing beside other "
 			    "MIME fields: not added");
 		else
