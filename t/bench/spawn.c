@@ -3,8 +3,8 @@
  * stdin from a file and stdout to /dev/null (the procmail and MTA pipe
  * case, which hyperfine cannot redirect).  The commands take turns, run
  * after run, each leading a turn as often as the others, so a noisy
- * machine slows them alike.  Any run that does not
- * exit 0 stops everything: a benchmark of a failing run is worthless.
+ * machine slows them alike.  Any run that does not exit 0 stops
+ * everything: a benchmark of a failing run is worthless.
  *
  * usage: spawn [-l] [-p] N FILE 'command args' ['command args' ...]
  *
