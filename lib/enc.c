@@ -382,7 +382,7 @@ nym_unflow(const char *in, size_t n, char *out, int delsp)
 
 	while (i < n) {
 		l = in + i;
-		nl = memchr(l, '\n', n - i);
+		nl = nym_nl(l, n - i);
 		len = nl != NULL ? (size_t)(nl + 1 - l) : n - i;
 		el = nl == NULL ? 0 : len >= 2 && l[len - 2] == '\r' ? 2 : 1;
 		i += len;

@@ -198,7 +198,7 @@ hdrread(struct nym_in *in, struct nym_hdr *h, unsigned flags,
 	for (;;) {
 		avail = in->len - in->pos;
 		line = in->buf + in->pos;
-		if (avail > 0 && (nl = memchr(line, '\n', avail)) != NULL) {
+		if (avail > 0 && (nl = nym_nl(line, avail)) != NULL) {
 			len = (size_t)(nl - line) + 1;
 			more = 0;
 		} else {
@@ -327,7 +327,7 @@ nym_hdr_value(const struct nym_hdr *h, size_t i, char *buf, size_t cap)
 		size_t k;
 
 		for (; s < e; s = nl + 1) {
-			if ((nl = memchr(s, '\n', (size_t)(e - s))) == NULL)
+			if ((nl = nym_nl(s, (size_t)(e - s))) == NULL)
 				nl = e;
 			k = (size_t)(nl - s);
 			if (nl < e && k > 0 && s[k - 1] == '\r')

@@ -107,7 +107,7 @@ nym_in_peekline(struct nym_in *in, const char **line, size_t *len,
 
 	for (;;) {
 		avail = in->len - in->pos;
-		nl = memchr(in->buf + in->pos + scanned, '\n', avail - scanned);
+		nl = nym_nl(in->buf + in->pos + scanned, avail - scanned);
 		if (nl != NULL) {
 			*line = in->buf + in->pos;
 			*len = (size_t)(nl - *line) + 1;

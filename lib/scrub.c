@@ -977,7 +977,7 @@ awout(struct msg *m, const char *p, size_t n)
 		/* Line by line: emitout looks at each line's start (a
 		 * "From " in an mbox, a delimiter of the part). */
 		for (; n > 0; p += len, n -= len) {
-			nl = memchr(p, '\n', n);
+			nl = nym_nl(p, n);
 			len = nl != NULL ? (size_t)(nl + 1 - p) : n;
 			emitout(m, p, len);
 		}
@@ -1226,7 +1226,7 @@ awtext(struct msg *m, const char *part, const char *d, size_t dn,
 	a->to = t;
 	a->tocap = dn + NYM_SCRUB_ATTRIB + 2;
 	for (off = 0; off < dn && a->on; off += len) {
-		nl = memchr(d + off, '\n', dn - off);
+		nl = nym_nl(d + off, dn - off);
 		len = nl != NULL ? (size_t)(nl + 1 - (d + off)) : dn - off;
 		awline(m, d + off, len);
 	}
@@ -1368,7 +1368,7 @@ emitlines(struct msg *m, const char *p, size_t n)
 	for (e = p + n; p < e && !m->failed; p += len) {
 		if ((len = emitrun(m, p, (size_t)(e - p))) > 0)
 			continue;
-		nl = memchr(p, '\n', (size_t)(e - p));
+		nl = nym_nl(p, (size_t)(e - p));
 		len = nl != NULL ? (size_t)(nl + 1 - p) : (size_t)(e - p);
 		emitline(m, p, len);
 	}
@@ -3705,7 +3705,7 @@ bodyextent(struct msg *m, size_t *rawn, int *delim)
 		have = m->in->len - m->in->pos;
 		while (off < have) {
 			p = b + off;
-			nl = memchr(p, '\n', have - off);
+			nl = nym_nl(p, have - off);
 			if (nl == NULL && !m->in->eof)
 				break;		/* a line the buffer cuts */
 			len = nl != NULL ? (size_t)(nl + 1 - p) : have - off;
@@ -3760,7 +3760,7 @@ fromahead(struct msg *m)
 		 * A line that only looks like a delimiter ("-- ") does not
 		 * end the search. */
 		while (m->depth > 0 && !part && doff < have && (d =
-		    memchr(b + doff, '\n', have - doff)) != NULL) {
+		    nym_nl(b + doff, have - doff)) != NULL) {
 			h = (size_t)(d - b) + 1;
 			/* The line's start, or the whole of a line that may
 			 * be a delimiter, not here yet: looked at again
@@ -3771,7 +3771,7 @@ fromahead(struct msg *m)
 				doff = h;
 				continue;
 			}
-			if ((nl = memchr(b + h, '\n', have - h)) == NULL)
+			if ((nl = nym_nl(b + h, have - h)) == NULL)
 				break;
 			doff = h;
 			if (whichlevel(m, b + h, (size_t)(nl + 1 - (b + h)),
@@ -3854,7 +3854,7 @@ textscan(const unsigned char *d, size_t dn, struct textstat *ts)
 
 	memset(ts, 0, sizeof *ts);
 	for (p = (const char *)d, e = p + dn; p < e; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+		if ((nl = nym_nl(p, (size_t)(e - p))) == NULL)
 			nl = e;
 		len = (size_t)(nl - p);
 		if (nl < e) {
@@ -4175,7 +4175,7 @@ textbody(struct msg *m, const char *part)
 	r = d != NULL ? d : m->tb;
 	for (e = dn > 0 ? r + dn : r; m->scan && !m->failed && r < e;
 	    r += n) {
-		const char *nl = memchr(r, '\n', (size_t)(e - r));
+		const char *nl = nym_nl(r, (size_t)(e - r));
 
 		n = nl != NULL ? (size_t)(nl + 1 - r) : (size_t)(e - r);
 		attrib(m, r, n);
@@ -5535,7 +5535,7 @@ fieldsfollow(struct msg *m)
 	n = m->in->len - m->in->pos;
 	e = p + (n < NYM_SCRUB_STRAY ? n : NYM_SCRUB_STRAY);
 	for (; p < e; p = nl + 1, first = 0) {
-		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+		if ((nl = nym_nl(p, (size_t)(e - p))) == NULL)
 			nl = e;
 		n = (size_t)(nl - p);
 		if (!first && (n == 0 || (n == 1 && *p == '\r')))

@@ -1,7 +1,8 @@
 /*
  * hdr.c - unit tests for the header reader and the buffered line reader:
  * bytes kept as read, folds, CRLF, mbox From_ lines, bad lines, stop
- * lines, limits, and lines longer than the buffer.
+ * lines, limits, and lines longer than the buffer; nym_nl, the line
+ * search under both, against memchr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +53,35 @@ dashes(const char *l, size_t n, void *arg)
 {
 	(void)arg;
 	return n >= 2 && l[0] == '-' && l[1] == '-';
+}
+
+/* nym_nl(p, n) is memchr(p, '\n', n) for every length up to past its
+ * vector part (64 bytes) and every place of the first LF, none, or more
+ * LFs after it; each at every alignment of p. */
+static void
+nlsearch(void)
+{
+	char buf[200];
+	size_t n, at, off, bad = 0, runs = 0;
+
+	for (off = 0; off < 16; off++)
+		for (n = 0; off + n <= sizeof buf && n <= 150; n++)
+			for (at = 0; at <= n; at++) {
+				char *p = buf + off;
+
+				memset(buf, 'x', sizeof buf);
+				buf[sizeof buf - 1] = '\n';	/* past n */
+				if (at < n) {
+					p[at] = '\n';
+					if (at + 7 < n)
+						p[at + 7] = '\n';
+				}
+				runs++;
+				if (nym_nl(p, n) != memchr(p, '\n', n))
+					bad++;
+			}
+	check(runs > 10000 && bad == 0, "nym_nl finds what memchr finds");
+	check(nym_nl(buf, 0) == NULL, "nym_nl on nothing");
 }
 
 int
@@ -251,6 +281,7 @@ main(void)
 		done(&in);
 	}
 
+	nlsearch();
 	nym_hdr_free(&h);
 	return tap_done();
 }
