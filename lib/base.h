@@ -16,8 +16,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 #include <string.h>
+#include <time.h>
 #include <sys/types.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
