@@ -248,7 +248,10 @@ demo:
 
 # clang-tidy: Annex K "insecure API" advice is not for C11 on glibc, and
 # clang 14's valist checker misreads every va_list handed to a function
-# on x86-64 (where va_list is an array).
+# on x86-64 (where va_list is an array), and not always the same way: a
+# fresh-clone CI run once had it call a byte array in lib/pow.c, a file
+# without a va_list, an "initialized va_list" leaked, which reruns of
+# the same tree did not.  So none of its checks runs.
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-9]
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
@@ -261,7 +264,7 @@ lint:
 		--inline-suppr $(GMIME_INC) \
 		$(GMIME_INC:-I%=--config-exclude=%) lib/dsn.c
 	clang-tidy --quiet --warnings-as-errors='*' \
-		--checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-assignment-in-if-condition' \
+		--checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-assignment-in-if-condition' \
 		lib/*.c -- $(filter-out -MMD -MP,$(CPPFLAGS)) $(GMIME_CFLAGS) -std=c11
 
 install: all
