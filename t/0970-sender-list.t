@@ -54,6 +54,17 @@ test_expect_success 'bad addresses and usage are refused before the file changes
 	test_expect_code 64 sender-list -f l allow ok@ok.i2p "not an address" 2>err &&
 	test_grep "unable to use not an address: " err &&
 	test_cmp before l &&
+	long=$(awk "BEGIN { for (i = 0; i < 3; i++) printf \"%063d.\", 0
+	    printf \"%057d.\", 0 }") &&
+	test_expect_code 64 sender-list -f l deny "*@${long}i2p" 2>err &&
+	test_grep "address over 254 bytes" err &&
+	printf "deny *@%si2p\n" "$long" >>l &&
+	test_expect_code 65 sender-list -f l list >/dev/null 2>err &&
+	test_grep "address over 254 bytes" err &&
+	sender-list -f l deny "*@${long#0}i2p" &&
+	test_expect_code 1 sender-list -q -f l check "x@${long#0}i2p" \
+	    2>/dev/null &&
+	cp before l &&
 	test_expect_code 64 sender-list -f l allow &&
 	test_expect_code 2 sender-list -f l check &&
 	test_expect_code 2 sender-list -f l check a@b c@d &&

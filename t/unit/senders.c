@@ -22,6 +22,9 @@
 
 #define ONION	"2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"
 #define B32	"ejkdz2oe7u7mujb5ahtd5ym4ahz4ncrnxsnllr7ysjaxqxwvy3da.b32.i2p"
+#define L60	"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz01234567"
+#define L61	L60 "8"
+#define L63	L61 "9z"
 #define NPROC	8
 #define NEACH	25
 
@@ -51,6 +54,13 @@ static const struct {
 	{ "*@*", NULL },
 	{ "0123456789012345678901234567890123456789012345678901234567890"
 	  "1234@a.i2p", NULL },	/* 65 bytes of local part */
+	{ "a@" L63 "." L63 "." L63 "." L61, NULL },	/* 255 bytes */
+	{ "a@" L63 "." L63 "." L63 "." L60, "a@" L63 "." L63 "." L63 "."
+	  L60 },					/* 254 bytes */
+	{ "*@" L63 "." L63 "." L63 "." L61, NULL },
+	{ "*@" L63 "." L63 "." L63 "." L60, "*@" L63 "." L63 "." L63 "."
+	  L60 },
+	{ "x@" L63 "." L63 "." L63 "." ONION, "x@" ONION },	/* pin dropped */
 };
 
 static const char list[] =
