@@ -107,9 +107,10 @@ nym_senders_norm(const char *s, size_t n, char *out, size_t cap,
 		dn = (size_t)(dend - label);
 		d = label;
 	}
-	/* No mailbox is longer than a path without its angle brackets:
-	 * a longer pattern could match nothing nym_senders_match takes. */
-	if (ln + 1 + dn > NYM_SMTP_PATH - 2) {
+	/* A mailbox fits a path with its angle brackets (as smtp.c
+	 * checks): a longer pattern could match nothing nym_senders_match
+	 * takes. */
+	if (ln + 1 + dn + 2 > NYM_SMTP_PATH) {
 		w = "address over 254 bytes";
 		goto bad;
 	}
